@@ -1,0 +1,293 @@
+"""Checks that need more than one cell: typed Settings and Scoring values, unique keys,
+references between tabs, ranges and rows that contradict each other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from admin_sheets.model import Problem, Row, Sheet
+from admin_sheets.tabs import BEHAVIOR_EVENTS, SETTING_BY_KEY, SETTINGS_KEYS, Column
+from admin_sheets.values import BadValue, convert, split_list
+
+Sheets = dict[str, Sheet]
+STANDARD_TIER = "standard"  # what a lead is when no Tiers row matches
+
+
+def run_checks(sheets: Sheets) -> list[Problem]:
+    problems: list[Problem] = []
+    for check in _CHECKS:
+        problems.extend(check(sheets))
+    return problems
+
+
+def type_settings(sheets: Sheets) -> Iterable[Problem]:
+    """Settings values are typed per key; the key column itself is checked here too."""
+    sheet = sheets["Settings"]
+    for row in sheet.rows:
+        key = row.values["key"]
+        if key is None:
+            continue
+        spec = SETTING_BY_KEY.get(key.strip().casefold())
+        if spec is None:
+            known = ", ".join(k.name for k in SETTINGS_KEYS)
+            yield sheet.problem(row, "key", f'unknown setting "{key}": use one of {known}')
+            continue
+        row.values["key"] = spec.name
+        if row.values["value"] is None:
+            continue  # already reported as required
+        try:
+            row.values["value"] = convert(spec, row.values["value"])
+        except BadValue as bad:
+            row.values["value"] = None
+            yield sheet.problem(row, "value", str(bad))
+
+
+_NUMBER = Column("value", "number")
+
+
+def type_scoring(sheets: Sheets) -> Iterable[Problem]:
+    """A Scoring value's type follows its op; event fields must name a behaviour event."""
+    sheet = sheets["Scoring"]
+    for row in sheet.rows:
+        yield from _check_event_field(sheet, row)
+        op, raw = row.values["op"], row.values["value"]
+        if op is None:
+            continue
+        if op == "exists":
+            if raw is not None:
+                yield sheet.problem(row, "value", f'op exists takes no value: clear this cell, got "{raw}"')
+            row.values["value"] = None
+        elif raw is None:
+            kind = {"gte": "a number", "lte": "a number", "in": "a list", "contains": "a list"}.get(op, "a value")
+            yield sheet.problem(row, "value", f"op {op} needs {kind} in value")
+        elif op in ("gte", "lte"):
+            try:
+                row.values["value"] = convert(_NUMBER, raw)
+            except BadValue:
+                row.values["value"] = None
+                yield sheet.problem(row, "value", f'op {op} needs a number in value, got "{raw}"')
+        elif op in ("in", "contains"):
+            row.values["value"] = split_list(raw)  # contains = the field contains any of these
+        if (row.values["max_times"] or 1) < 1:
+            yield sheet.problem(row, "max_times", "max_times must be at least 1 (blank = no limit)")
+
+
+def _check_event_field(sheet: Sheet, row: Row) -> Iterable[Problem]:
+    field = row.values["field"]
+    if field is None or not field.casefold().startswith("event:"):
+        return
+    event = field.split(":", 1)[1].strip().casefold()
+    if event not in BEHAVIOR_EVENTS:
+        yield sheet.problem(row, "field", f'unknown behaviour event "{event}": use one of {", ".join(BEHAVIOR_EVENTS)}')
+    else:
+        row.values["field"] = f"event:{event}"
+
+
+# (tab, key columns, how to say it) — a second row with the same key is a problem.
+_UNIQUE: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("Settings", ("key",), "setting"),
+    ("Sources", ("source",), "source"),
+    ("Owners", ("owner_id",), "owner_id"),
+    ("Tiers", ("priority",), "priority"),
+    ("Routing", ("priority",), "priority"),
+    ("Scoring", ("rule_id",), "rule_id"),
+    ("Industries", ("value",), "industry value"),
+    ("Regions", ("country", "province"), "country/province"),
+    ("Products", ("sku",), "sku"),
+    ("Discounts", ("priority",), "priority"),
+    ("Stages", ("stage",), "stage"),
+    ("Stages", ("order",), "order"),
+    ("Calendars", ("calendar",), "calendar"),
+    ("Holidays", ("calendar", "date"), "calendar/date"),
+    ("SLA", ("kind", "priority", "grade"), "SLA kind/priority/grade"),
+    ("Renewals", ("days_before",), "days_before"),
+    ("Health", ("dimension",), "dimension"),
+)
+
+
+def check_unique(sheets: Sheets) -> Iterable[Problem]:
+    for tab, columns, label in _UNIQUE:
+        sheet = sheets[tab]
+        first: dict[tuple[Any, ...], int] = {}
+        for row in sheet.rows:
+            key = tuple(_fold(row.values[c]) for c in columns)
+            if all(k is None for k in key) or (len(columns) == 1 and key[0] is None):
+                continue
+            if key in first:
+                shown = "/".join("" if row.values[c] is None else str(row.values[c]) for c in columns)
+                yield sheet.problem(row, columns[0], f'{label} "{shown}" is already used in row {first[key]}')
+            else:
+                first[key] = row.number
+
+
+def _fold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+_REF_WHERE = {
+    "owner": ("is not an owner_id on the Owners tab", False),
+    "team": ("is not the team of any owner on the Owners tab", True),
+    "calendar": ("is not a calendar on the Calendars tab", True),
+    "tier": ("is not a tier the Tiers tab can give", True),
+    "source": ("is not a source on the Sources tab", False),
+    "region": ("is not a region on the Regions tab", True),
+}
+
+
+def _ref_targets(sheets: Sheets) -> dict[str, set[str]]:
+    def values(tab: str, column: str) -> set[str]:
+        return {r.values[column] for r in sheets[tab].rows if r.values[column] is not None}
+
+    targets = {
+        "owner": values("Owners", "owner_id"),
+        "team": values("Owners", "team"),
+        "calendar": values("Calendars", "calendar"),
+        "tier": values("Tiers", "tier") | {STANDARD_TIER},
+        "source": values("Sources", "source"),
+    }
+    if sheets["Regions"].rows:  # without a Regions tab, regions come from elsewhere: don't guess
+        targets["region"] = values("Regions", "region")
+    return targets
+
+
+def check_refs(sheets: Sheets) -> Iterable[Problem]:
+    targets = _ref_targets(sheets)
+    for sheet in sheets.values():
+        for col in sheet.tab.columns:
+            if col.ref not in targets:
+                continue
+            known = targets[col.ref]
+            why, show_known = _REF_WHERE[col.ref]
+            hint = f" ({col.ref}s: {', '.join(sorted(known))})" if show_known and known else ""
+            for row in sheet.rows:
+                value = row.values[col.name]
+                for item in value if isinstance(value, list) else [value]:
+                    if item is not None and item not in known:
+                        yield sheet.problem(row, col.name, f'{col.name} "{item}" {why}{hint}')
+
+
+def check_people(sheets: Sheets) -> Iterable[Problem]:
+    """A Routing owner must be in the row's team; nobody manages themselves."""
+    owners = {r.values["owner_id"]: r.values for r in sheets["Owners"].rows if r.values["owner_id"]}
+    owner_sheet = sheets["Owners"]
+    for row in owner_sheet.rows:
+        if row.values["manager_id"] is not None and row.values["manager_id"] == row.values["owner_id"]:
+            yield owner_sheet.problem(row, "manager_id", "a person cannot be their own manager")
+    routing = sheets["Routing"]
+    for row in routing.rows:
+        owner = owners.get(row.values["owner_id"])
+        if owner is not None and row.values["team"] is not None and owner["team"] != row.values["team"]:
+            yield routing.problem(
+                row, "owner_id", f'owner_id "{owner["owner_id"]}" is in team "{owner["team"]}", '
+                f'not "{row.values["team"]}"'
+            )
+
+
+_RANGES = (
+    ("Tiers", "min_employees", "max_employees"),
+    ("Routing", "min_employees", "max_employees"),
+    ("Discounts", "min_amount", "max_amount"),
+    ("Discounts", "min_discount", "max_discount"),
+)
+
+
+def check_ranges(sheets: Sheets) -> Iterable[Problem]:
+    for tab, low, high in _RANGES:
+        sheet = sheets[tab]
+        for row in sheet.rows:
+            lo, hi = row.values[low], row.values[high]
+            if lo is not None and hi is not None and lo > hi:
+                yield sheet.problem(row, low, f"{low} {_show(lo, low)} is more than {high} {_show(hi, high)}")
+    yield from _check_calendar_hours(sheets["Calendars"])
+
+
+def _check_calendar_hours(sheet: Sheet) -> Iterable[Problem]:
+    for row in sheet.rows:
+        start, end = row.values["start"], row.values["end"]
+        if start is not None and end is not None and start >= end:
+            yield sheet.problem(row, "end", f"end {end} must be after start {start}")
+
+
+def _show(value: Any, column: str) -> str:
+    return f"{value * 100:g}%" if column.endswith("discount") else f"{value:,}" if column.endswith("amount") else str(value)
+
+
+def check_discount_bands(sheets: Sheets) -> Iterable[Problem]:
+    """Bands for the same amounts must not overlap: which approvers would apply?"""
+    sheet = sheets["Discounts"]
+    seen: dict[tuple[Any, Any], list[Row]] = {}
+    for row in sheet.rows:
+        amounts = (row.values["min_amount"], row.values["max_amount"])
+        for other in seen.get(amounts, []):
+            if _overlap(_band(row), _band(other)):
+                lo, hi = _band(other)
+                yield sheet.problem(
+                    row, "min_discount", f"this discount band overlaps row {other.number} "
+                    f"({_pct(lo)}–{_pct(hi)}) for the same amounts"
+                )
+        seen.setdefault(amounts, []).append(row)
+
+
+def _band(row: Row) -> tuple[float, float]:
+    lo, hi = row.values["min_discount"], row.values["max_discount"]
+    return (0.0 if lo is None else lo, float("inf") if hi is None else hi)
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]  # [min, max): 10%–20% and 20%–30% only touch
+
+
+def _pct(value: float) -> str:
+    return "any" if value == float("inf") else f"{value * 100:g}%"
+
+
+def check_health(sheets: Sheets) -> Iterable[Problem]:
+    sheet = sheets["Health"]
+    weights = [r.values["weight"] for r in sheet.rows]
+    if weights and None not in weights and abs(sum(weights) - 1) > 1e-6:
+        yield sheet.problem(None, "weight", f"weights add up to {sum(weights) * 100:g}%; they must add up to 100%")
+
+
+def check_timezones(sheets: Sheets) -> Iterable[Problem]:
+    for tab, column in (("Owners", "timezone"), ("Calendars", "timezone"), ("Settings", "value")):
+        sheet = sheets[tab]
+        for row in sheet.rows:
+            if tab == "Settings" and row.values["key"] != "timezone":
+                continue
+            zone = row.values[column]
+            if isinstance(zone, str) and not _is_zone(zone):
+                yield sheet.problem(row, column, f'"{zone}" is not a time zone: use a name like Asia/Shanghai')
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def check_thresholds(sheets: Sheets) -> Iterable[Problem]:
+    sheet = sheets["Settings"]
+    rows = {r.values["key"]: r for r in sheet.rows}
+    sql = rows["sql_threshold"].values["value"] if "sql_threshold" in rows else SETTING_BY_KEY["sql_threshold"].default
+    low = rows.get("nurture_below")
+    if low is not None and isinstance(low.values["value"], int | float) and isinstance(sql, int | float):
+        if low.values["value"] > sql:
+            yield sheet.problem(low, "value", f"nurture_below {low.values['value']} is above sql_threshold {sql}")
+
+
+_CHECKS: tuple[Callable[[Sheets], Iterable[Problem]], ...] = (
+    type_settings,
+    type_scoring,
+    check_unique,
+    check_refs,
+    check_people,
+    check_ranges,
+    check_discount_bands,
+    check_health,
+    check_timezones,
+    check_thresholds,
+)

@@ -1,0 +1,315 @@
+"""The one declaration of every tab of the rules workbook (CONTRACT §3).
+
+The parser, the validator, the example check and ``sheets init`` (headers, dropdowns,
+notes) all derive from these declarations, so a column is added or changed here only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared.domain.rules import BEHAVIOR_EVENTS, GRADES, ROLES, SCORING_OPS
+
+COLUMN_TYPES = ("str", "int", "number", "percent", "bool", "list", "enum", "enum_list", "date", "time")
+LIST_TYPES = ("list", "enum_list")
+
+SOURCE_KINDS = ("signed", "public")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SLA_KINDS = ("lead_first_touch", "case_first_response", "case_resolution")
+CASE_PRIORITIES = ("p1", "p2", "p3", "p4")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a tab (or one Settings key, which is typed the same way).
+
+    ``required`` means the column must exist and each row must fill it, unless
+    ``allow_blank`` (e.g. Discounts.approvers: blank = no approval). ``ref`` names what a
+    value refers to: team, owner, role, calendar, tier, source, region.
+    """
+
+    name: str
+    type: str = "str"
+    required: bool = False
+    enum: tuple[str, ...] = ()
+    ref: str | None = None
+    default: Any = None
+    help: str = ""
+    zh: str = ""
+    example: str = ""
+    allow_blank: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type not in COLUMN_TYPES:
+            raise ValueError(f"column {self.name}: unknown type {self.type!r}")
+        if self.type in ("enum", "enum_list") and not self.enum:
+            raise ValueError(f"column {self.name}: an enum column needs its values")
+
+    @property
+    def is_list(self) -> bool:
+        return self.type in LIST_TYPES
+
+    @property
+    def needs_value(self) -> bool:
+        return self.required and not self.allow_blank
+
+
+@dataclass(frozen=True, slots=True)
+class Tab:
+    name: str
+    zh: str
+    columns: tuple[Column, ...]
+    help: str = ""
+    required: bool = False
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+
+C = Column  # short alias: the declarations below are long enough already
+
+SETTINGS_KEYS: tuple[Column, ...] = (
+    C("sql_threshold", "number", default=80, zh="SQL 阈值", example="80",
+      help="Score at or above which a lead is an SQL and is routed to sales. Example: 80"),
+    C("nurture_below", "number", default=60, zh="培育阈值", example="60",
+      help="Score below which a lead goes to nurture; between the two it is an MQL. Example: 60"),
+    C("default_country", "str", default="CN", zh="默认国家", example="CN",
+      help="ISO country code assumed when a lead gives none. Example: CN"),
+    C("currency", "str", default="CNY", zh="币种", example="CNY",
+      help="ISO currency of amounts (budgets, prices, discounts). Example: CNY"),
+    C("quality_fields", "list", default=["email", "phone", "name", "company", "title", "industry", "country"],
+      zh="质量字段", example="email,phone,name,company,title,industry,country",
+      help="Lead fields counted for data quality, comma-separated. Example: email,phone,name,company"),
+    C("quality_threshold", "number", default=60, zh="质量阈值", example="60",
+      help="Data-quality % below which a lead needs enrichment before routing. Example: 60"),
+    C("wake_click_rate", "percent", default=0.08, zh="唤醒点击率", example="8%",
+      help="Email click rate at which a nurtured lead is woken up for re-scoring. Example: 8%"),
+    C("wake_events", "enum_list", enum=BEHAVIOR_EVENTS, default=["whitepaper_download", "demo_request"],
+      zh="唤醒事件", example="whitepaper_download,demo_request",
+      help="Behaviour events that wake a nurtured lead at once. Example: whitepaper_download,demo_request"),
+    C("timezone", "str", default="Asia/Shanghai", zh="时区", example="Asia/Shanghai",
+      help="IANA time zone of the business. Example: Asia/Shanghai"),
+)
+
+_SETTINGS = Tab("Settings", "设置", required=True, help="One row per setting: key and value.", columns=(
+    C("key", "str", required=True, zh="键", example="sql_threshold",
+      help="Setting name, one of: " + ", ".join(k.name for k in SETTINGS_KEYS) + ". Example: sql_threshold"),
+    C("value", "str", required=True, zh="值", example="80",
+      help="Setting value, typed per key (number, list, percent...). Example: 80"),
+))
+
+_SOURCES = Tab("Sources", "线索来源", required=True, help="Where leads come from and how they authenticate.",
+               columns=(
+    C("source", "str", required=True, zh="来源", example="website",
+      help="Source id used in the webhook URL /webhooks/leads/{source}. Example: website"),
+    C("kind", "enum", required=True, enum=SOURCE_KINDS, zh="类型", example="signed",
+      help="signed = HMAC-signed server calls; public = browser forms checked by origin. Example: signed"),
+    C("allowed_origins", "list", zh="允许的来源域名", example="https://www.example.com",
+      help="For public sources: browser origins allowed to post, comma-separated. "
+           "Example: https://www.example.com"),
+    C("channel", "str", zh="渠道", example="web", help="Marketing channel of the source. Example: web"),
+    C("campaign", "str", zh="活动", example="expo-2026", help="Campaign leads are tagged with. Example: expo-2026"),
+    C("active", "bool", default=True, zh="启用", example="TRUE",
+      help="FALSE rejects new leads from this source. Blank = TRUE. Example: TRUE"),
+))
+
+_OWNERS = Tab("Owners", "负责人", required=True, help="The people leads and deals are assigned to.", columns=(
+    C("owner_id", "str", required=True, zh="负责人ID", example="u_wang",
+      help="Unique, stable id of the person. Example: u_wang"),
+    C("name", "str", required=True, zh="姓名", example="王磊", help="Display name. Example: 王磊"),
+    C("email", "str", zh="邮箱", example="wang.lei@example.com", help="Work email. Example: wang.lei@example.com"),
+    C("team", "str", required=True, zh="团队", example="SMB East",
+      help="Team name; Routing rows refer to these teams. Example: SMB East"),
+    C("role", "enum", required=True, enum=ROLES, ref="role", zh="角色", example="ae",
+      help="One of " + ", ".join(ROLES) + ". Example: ae"),
+    C("manager_id", "str", ref="owner", zh="上级ID", example="u_li",
+      help="owner_id of this person's manager (used for escalations). Example: u_li"),
+    C("capacity", "int", zh="容量", example="40",
+      help="Most open leads at once; blank = no limit. Example: 40"),
+    C("weight", "int", default=1, zh="权重", example="2",
+      help="Share of round-robin assignments relative to teammates. Blank = 1. Example: 2"),
+    C("active", "bool", default=True, zh="启用", example="TRUE",
+      help="FALSE stops new assignments (leave, departure). Blank = TRUE. Example: TRUE"),
+    C("timezone", "str", zh="时区", example="Asia/Shanghai",
+      help="IANA time zone, if not the company's. Example: Asia/Shanghai"),
+    C("notify", "list", zh="通知方式", example="email,wecom",
+      help="Notification channels, comma-separated. Example: email,wecom"),
+))
+
+_TIERS = Tab("Tiers", "客户分级", help="Account tiers; the first matching row (lowest priority) wins, "
+             "no match = standard.", columns=(
+    C("priority", "int", required=True, zh="优先级", example="10",
+      help="Lower is evaluated first; must be unique. Example: 10"),
+    C("tier", "str", required=True, zh="级别", example="vip", help="Tier name. Example: vip"),
+    C("min_employees", "int", zh="最少员工数", example="1000", help="Minimum employees; blank = any. Example: 1000"),
+    C("max_employees", "int", zh="最多员工数", example="999", help="Maximum employees; blank = any. Example: 999"),
+    C("industry", "list", zh="行业", example="manufacturing,energy",
+      help="Canonical industries, comma-separated; blank = any. Example: manufacturing,energy"),
+    C("country", "list", zh="国家", example="CN", help="Country codes; blank = any. Example: CN"),
+    C("min_budget", "number", zh="最低预算", example="1,000,000",
+      help="Minimum budget; blank = any. Example: 1,000,000"),
+))
+
+_ROUTING = Tab("Routing", "分配规则", required=True, help="Who gets a lead; the first matching row (lowest "
+               "priority) wins. Blank condition = any.", columns=(
+    C("priority", "int", required=True, zh="优先级", example="10",
+      help="Lower is evaluated first; must be unique. Example: 10"),
+    C("team", "str", required=True, ref="team", zh="团队", example="Enterprise",
+      help="Team (from Owners.team) that receives the lead. Example: Enterprise"),
+    C("role", "enum_list", enum=ROLES, ref="role", zh="角色", example="ae,senior_ae",
+      help="Only team members with these roles; blank = any. Example: ae,senior_ae"),
+    C("owner_id", "str", ref="owner", zh="负责人ID", example="u_zhao",
+      help="Assign to this person (must be in the team); blank = round-robin. Example: u_zhao"),
+    C("country", "list", zh="国家", example="US,DE", help="Lead country codes; blank = any. Example: US,DE"),
+    C("region", "list", ref="region", zh="区域", example="east", help="Regions (from Regions tab). Example: east"),
+    C("industry", "list", zh="行业", example="manufacturing", help="Canonical industries. Example: manufacturing"),
+    C("min_employees", "int", zh="最少员工数", example="200", help="Minimum employees. Example: 200"),
+    C("max_employees", "int", zh="最多员工数", example="999", help="Maximum employees. Example: 999"),
+    C("tier", "list", ref="tier", zh="级别", example="vip",
+      help="Tiers (from Tiers tab, or standard). Example: vip"),
+    C("source", "list", ref="source", zh="来源", example="expo-2026",
+      help="Lead sources (from Sources tab). Example: expo-2026"),
+    C("channel", "list", zh="渠道", example="event", help="Source channels. Example: event"),
+    C("grade", "enum_list", enum=GRADES, zh="等级", example="sql",
+      help="Lead grades: " + ", ".join(GRADES) + ". Example: sql"),
+    C("note", "str", zh="备注", example="Expo booth leads", help="Free text for people. Example: VIP to Enterprise"),
+))
+
+_SCORING = Tab("Scoring", "评分规则", required=True, help="Points added to a lead's score.", columns=(
+    C("rule_id", "str", required=True, zh="规则ID", example="fit_size_large",
+      help="Unique id of the rule (shown in score explanations). Example: fit_size_large"),
+    C("field", "str", required=True, zh="字段", example="employees",
+      help="A lead field, or event:<name> for behaviour. Example: employees or event:demo_request"),
+    C("op", "enum", required=True, enum=SCORING_OPS, zh="运算", example="gte",
+      help="eq, in (list), gte/lte (number), contains (any of a list), exists (no value). Example: gte"),
+    C("value", "str", zh="值", example="1000",
+      help="Compared value: a number for gte/lte, a list for in/contains, blank for exists. Example: 1000"),
+    C("points", "number", required=True, zh="分数", example="30",
+      help="Points when the rule matches (negative allowed). Example: 30"),
+    C("max_times", "int", zh="最多次数", example="5",
+      help="For events: most times the points count; blank = no limit. Example: 5"),
+    C("note", "str", zh="备注", example="Large company", help="Free text for people. Example: Large company"),
+))
+
+_INDUSTRIES = Tab("Industries", "行业映射", help="Industry synonyms mapped to canonical values.", columns=(
+    C("value", "str", required=True, zh="原始值", example="制造业",
+      help="What a lead may say (matched case-insensitively). Example: 制造业"),
+    C("canonical", "str", required=True, zh="标准行业", example="manufacturing",
+      help="Canonical industry used by Tiers, Routing and Scoring. Example: manufacturing"),
+))
+
+_REGIONS = Tab("Regions", "区域映射", help="Country/province to sales region.", columns=(
+    C("country", "str", required=True, zh="国家", example="CN", help="Country code. Example: CN"),
+    C("province", "str", zh="省份", example="上海", help="Province; blank = whole country. Example: 上海"),
+    C("region", "str", required=True, zh="区域", example="east", help="Sales region. Example: east"),
+))
+
+_PRODUCTS = Tab("Products", "产品", help="Price list.", columns=(
+    C("sku", "str", required=True, zh="SKU", example="IOT-PLAT-STD", help="Unique product code. Example: IOT-PLAT-STD"),
+    C("name", "str", required=True, zh="名称", example="IoT 平台 标准版", help="Product name. Example: IoT Platform"),
+    C("list_price", "number", required=True, zh="目录价", example="120,000", help="List price. Example: 120,000"),
+    C("max_discount", "percent", required=True, zh="最大折扣", example="30%",
+      help="Largest discount ever allowed on this product. Example: 30%"),
+))
+
+_DISCOUNTS = Tab("Discounts", "折扣审批", help="Who approves a discount; bands by amount and discount.",
+                 columns=(
+    C("priority", "int", required=True, zh="优先级", example="10", help="Lower is evaluated first. Example: 10"),
+    C("min_amount", "number", zh="最低金额", example="0", help="Deal amount from; blank = any. Example: 0"),
+    C("max_amount", "number", zh="最高金额", example="1,000,000", help="Deal amount up to. Example: 1,000,000"),
+    C("min_discount", "percent", zh="最低折扣", example="10%", help="Discount from (inclusive). Example: 10%"),
+    C("max_discount", "percent", zh="最高折扣", example="20%", help="Discount up to (exclusive). Example: 20%"),
+    C("approvers", "enum_list", required=True, allow_blank=True, enum=ROLES, ref="role", zh="审批人",
+      example="manager,director", help="Approving roles in order; blank = no approval. Example: manager,director"),
+))
+
+_STAGES = Tab("Stages", "销售阶段", help="Opportunity stages in order.", columns=(
+    C("stage", "str", required=True, zh="阶段", example="discovery", help="Stage name. Example: discovery"),
+    C("order", "int", required=True, zh="顺序", example="2", help="Position in the pipeline. Example: 2"),
+    C("exit_criteria", "str", zh="退出条件", example="Budget confirmed",
+      help="What must be true to move on. Example: Budget and decision maker confirmed"),
+))
+
+_CALENDARS = Tab("Calendars", "工作日历", help="Business hours for SLA clocks.", columns=(
+    C("calendar", "str", required=True, zh="日历", example="cn-office", help="Calendar name. Example: cn-office"),
+    C("timezone", "str", required=True, zh="时区", example="Asia/Shanghai", help="IANA time zone. Example: Asia/Shanghai"),
+    C("workdays", "enum_list", required=True, enum=WEEKDAYS, zh="工作日", example="mon,tue,wed,thu,fri",
+      help="Working days. Example: mon,tue,wed,thu,fri"),
+    C("start", "time", required=True, zh="上班时间", example="09:00", help="Start of day, HH:MM. Example: 09:00"),
+    C("end", "time", required=True, zh="下班时间", example="18:00", help="End of day, HH:MM. Example: 18:00"),
+    C("holiday_country", "str", zh="节假日国家", example="CN",
+      help="Country whose public holidays are days off. Example: CN"),
+))
+
+_HOLIDAYS = Tab("Holidays", "节假日", help="Extra days off (and company holidays) per calendar.", columns=(
+    C("calendar", "str", required=True, ref="calendar", zh="日历", example="cn-office",
+      help="Calendar (from Calendars). Example: cn-office"),
+    C("date", "date", required=True, zh="日期", example="2026-10-01", help="Day off, YYYY-MM-DD. Example: 2026-10-01"),
+    C("name", "str", zh="名称", example="国庆节", help="Holiday name. Example: 国庆节"),
+))
+
+_SLA = Tab("SLA", "服务时限", help="Response and resolution targets.", columns=(
+    C("kind", "enum", required=True, enum=SLA_KINDS, zh="类型", example="lead_first_touch",
+      help="lead_first_touch, case_first_response or case_resolution. Example: lead_first_touch"),
+    C("priority", "enum", enum=CASE_PRIORITIES, zh="优先级", example="p1", help="Case priority p1-p4. Example: p1"),
+    C("grade", "enum", enum=GRADES, zh="等级", example="sql", help="Lead grade (for leads). Example: sql"),
+    C("target_hours", "number", required=True, zh="目标小时", example="2", help="Target in hours. Example: 2"),
+    C("business_hours", "bool", default=True, zh="按工作时间", example="TRUE",
+      help="Count business hours only. Blank = TRUE. Example: TRUE"),
+    C("calendar", "str", ref="calendar", zh="日历", example="cn-office",
+      help="Calendar for business hours. Example: cn-office"),
+    C("warn_at", "percent", zh="预警点", example="75%", help="Warn when this share of the target has passed. "
+      "Example: 75%"),
+    C("escalate_to", "enum", enum=ROLES, ref="role", zh="升级给", example="manager",
+      help="Role told on breach. Example: manager"),
+    C("reassign_after_hours", "number", zh="重新分配小时", example="4",
+      help="Reassign when untouched this long; blank = never. Example: 4"),
+))
+
+_RENEWALS = Tab("Renewals", "续约提醒", help="Reminders before a contract ends.", columns=(
+    C("days_before", "int", required=True, zh="提前天数", example="90", help="Days before the end date. Example: 90"),
+    C("notify", "enum_list", required=True, enum=ROLES, ref="role", zh="通知角色", example="am,manager",
+      help="Roles told. Example: am,manager"),
+    C("create_opportunity", "bool", default=False, zh="创建商机", example="TRUE",
+      help="Open a renewal opportunity. Blank = FALSE. Example: TRUE"),
+))
+
+_HEALTH = Tab("Health", "客户健康度", help="Customer health score dimensions; weights sum to 100%.", columns=(
+    C("dimension", "str", required=True, zh="维度", example="usage", help="Dimension name. Example: usage"),
+    C("weight", "percent", required=True, zh="权重", example="40%", help="Share of the score. Example: 40%"),
+    C("threshold", "number", zh="阈值", example="60", help="Below this the dimension is at risk. Example: 60"),
+))
+
+TABS: tuple[Tab, ...] = (
+    _SETTINGS, _SOURCES, _OWNERS, _TIERS, _ROUTING, _SCORING, _INDUSTRIES, _REGIONS,
+    _PRODUCTS, _DISCOUNTS, _STAGES, _CALENDARS, _HOLIDAYS, _SLA, _RENEWALS, _HEALTH,
+)
+TAB_BY_NAME: dict[str, Tab] = {t.name: t for t in TABS}
+SETTING_BY_KEY: dict[str, Column] = {k.name: k for k in SETTINGS_KEYS}
+
+
+def normalize_header(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def canonical_tab_name(name: str) -> str | None:
+    """English name of a tab named in English (any case) or Chinese; None if unknown."""
+    wanted = normalize_header(name)
+    for tab in TABS:
+        if wanted in (tab.name.casefold(), normalize_header(tab.zh)):
+            return tab.name
+    return None
+
+
+def header_index(tab: Tab) -> dict[str, Column]:
+    """Every accepted header spelling (English, Chinese; normalized) → its column."""
+    index: dict[str, Column] = {}
+    for col in tab.columns:
+        index[normalize_header(col.name)] = col
+        if col.zh:
+            index[normalize_header(col.zh)] = col
+    return index

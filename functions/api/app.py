@@ -1,0 +1,123 @@
+"""The HTTP API (Chalice). Thin: parse, call a service, map the result or the error.
+
+Only chalice is imported here at module level: the container, boto3, pynamodb and
+Powertools load on the first request that needs them, which keeps cold starts short.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from chalice import Chalice, Response
+
+app = Chalice(app_name="closeloop")
+app.log.setLevel(logging.INFO)
+ANY_TYPE = ["*/*"]  # content types are checked by read_body, so errors keep the contract's shape
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json(status, {"error": {"code": code, "message": message}})
+
+
+def api(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Map domain errors to their status in one place; anything else is a bug → 500, logged."""
+
+    @wraps(view)
+    def wrapper(**kwargs: Any) -> Response:
+        from shared.domain.errors import CloseloopError
+
+        try:
+            return view(**kwargs)
+        except CloseloopError as exc:
+            return _json(exc.status, exc.to_body())
+        except Exception:
+            app.log.exception("unhandled error in %s", view.__name__)
+            return _error(500, "internal_error", "something went wrong on our side; it has been logged")
+
+    return wrapper
+
+
+def _container() -> Any:
+    from shared.adapters.container import container
+
+    return container()
+
+
+def _headers() -> Any:
+    return app.current_request.headers
+
+
+def _raw() -> bytes:
+    return app.current_request.raw_body or b""
+
+
+def _require_api_key() -> None:
+    from shared.domain.errors import Unauthorized
+
+    if not _container().secrets.api_key_valid(_headers().get("x-api-key")):
+        raise Unauthorized("missing or wrong X-Api-Key header")
+
+
+@app.route("/health", methods=["GET"])
+@api
+def health() -> Response:
+    from shared.domain.errors import RulesUnavailable
+
+    try:
+        version = _container().rules.current().version
+    except RulesUnavailable:
+        return _json(503, {"status": "no_rules", "rules_version": None})
+    return _json(200, {"status": "ok", "rules_version": version})
+
+
+@app.route("/webhooks/leads/{source}", methods=["POST"], content_types=ANY_TYPE)
+@api
+def capture(source: str) -> Response:
+    from functions.api import webhooks
+
+    return webhooks.capture(source, _raw(), _headers(), _container())
+
+
+@app.route("/webhooks/behavior/{source}", methods=["POST"], content_types=ANY_TYPE)
+@api
+def behavior(source: str) -> Response:
+    from functions.api import webhooks
+
+    return webhooks.behavior(source, _raw(), _headers(), _container())
+
+
+@app.route("/leads/{lead_id}", methods=["GET"])
+@api
+def get_lead(lead_id: str) -> Response:
+    from shared.domain.errors import LeadNotFound
+
+    _require_api_key()
+    lead = _container().lead_store.get(lead_id)
+    if lead is None:
+        raise LeadNotFound(f"no lead with id {lead_id[:60]!r}")
+    return _json(200, lead.view())
+
+
+@app.route("/leads/{lead_id}/activities", methods=["POST"], content_types=ANY_TYPE)
+@api
+def add_activity(lead_id: str) -> Response:
+    from functions.api.body import read_body
+    from shared.services.activities import record_activity
+
+    _require_api_key()
+    c = _container()
+    payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
+    activity = record_activity(lead_id, payload, c.rules.current(), c.lead_store, c.clock)
+    return _json(201, activity)

@@ -1,0 +1,84 @@
+"""Webhook routes: authentication by source kind, idempotency, then the service call."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from chalice import Response
+
+from functions.api.body import FORM_TYPE, media_type, read_body
+from shared.domain.errors import BadRequest, Unauthorized
+from shared.domain.rules import Source
+from shared.services.behavior import record_behavior
+from shared.services.capture import capture_lead, source_for
+from shared.services.webhook_auth import check_public_origin, origin_allowed, verify_signature
+
+
+def _respond(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
+
+
+def _authenticate(source: Source, raw: bytes, headers: Any, c: Any) -> None:
+    if source.kind == "signed":
+        verify_signature(headers.get("x-closeloop-signature"), c.secrets.webhook_secret(source.source), raw,
+                         c.clock())  # fmt: skip
+    else:
+        check_public_origin(headers.get("origin"), source)
+
+
+def _idempotency_key(source: str, raw: bytes, headers: Any) -> tuple[str, bool]:
+    key = headers.get("idempotency-key")
+    if key is not None:
+        if not key.strip() or len(key) > 255:
+            raise BadRequest("Idempotency-Key must be 1 to 255 characters")
+        return f"k:{key.strip()}", True
+    return f"b:{hashlib.sha256(raw).hexdigest()}", False
+
+
+def capture(source_name: str, raw: bytes, headers: Any, c: Any) -> Response:
+    active = c.rules.current()
+    source = source_for(source_name, active)
+    _authenticate(source, raw, headers, c)
+    is_form = media_type(headers.get("content-type")) == FORM_TYPE
+    payload = read_body(raw, headers.get("content-type"), allow_form=True)
+    if str(payload.get("_hp") or "").strip():
+        return _respond(200, {"status": "received"})  # a bot filled the honeypot: store nothing
+    key, explicit = _idempotency_key(source.source, raw, headers)
+
+    def work() -> dict[str, Any]:
+        result = capture_lead(payload, source, active, c.lead_store, c.clock)
+        return {"status": result.http_status, "body": result.body()}
+
+    outcome = c.idempotency.once(f"lead:{source.source}", key, explicit=explicit, work=work)
+    redirect = payload.get("_redirect") if is_form else None
+    if isinstance(redirect, str) and _redirect_allowed(redirect, source):
+        return Response(body="", status_code=303, headers={"Location": redirect})
+    return _respond(outcome["status"], outcome["body"])
+
+
+def _redirect_allowed(url: str, source: Source) -> bool:
+    return bool(urlsplit(url).netloc) and origin_allowed(url, source)
+
+
+def behavior(source_name: str, raw: bytes, headers: Any, c: Any) -> Response:
+    active = c.rules.current()
+    source = source_for(source_name, active)
+    if source.kind != "signed":
+        raise Unauthorized(f"behaviour webhooks must be signed; source {source.source!r} is public")
+    _authenticate(source, raw, headers, c)
+    payload = read_body(raw, headers.get("content-type"), allow_form=False)
+    key, explicit = _idempotency_key(source.source, raw, headers)
+
+    def work() -> dict[str, Any]:
+        lead = record_behavior(payload, active, c.lead_store, c.clock)
+        return {"status": 200, "body": lead.summary(active.version)}
+
+    outcome = c.idempotency.once(f"behavior:{source.source}", key, explicit=explicit, work=work)
+    return _respond(outcome["status"], outcome["body"])

@@ -1,0 +1,225 @@
+"""The embedded AWS: a moto server holding every resource template.yaml declares.
+
+Resources are created from the template (infra.template), never declared again here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+
+from infra import template as cfn
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_name": REGION}
+
+
+class PortInUseError(RuntimeError):
+    """The embedded AWS could not listen on its port."""
+
+
+class _MotoServer(ThreadedMotoServer):
+    # ThreadedMotoServer.start() waits forever when make_server raises (port taken):
+    # the ready event is only set after a successful bind. Record the error instead.
+    def __init__(self, ip_address: str, port: int) -> None:
+        super().__init__(ip_address=ip_address, port=port, verbose=False)
+        self.bind_error: OSError | None = None
+
+    def _server_entry(self) -> None:
+        try:
+            super()._server_entry()
+        except OSError as error:
+            self.bind_error = error
+            self._server_ready_event.set()
+
+
+def start_moto(port: int, host: str = "127.0.0.1") -> ThreadedMotoServer:
+    """Start moto on host:port in a daemon thread; PortInUseError if it cannot bind."""
+    # werkzeug logs every request at INFO on stderr; the stream poller makes ~10 a second.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = _MotoServer(host, port)
+    server.start()
+    if server.bind_error is not None:
+        raise PortInUseError(
+            f"cannot start the embedded AWS on {host}:{port}: {server.bind_error.strerror or server.bind_error}"
+            " (is another closeloop dev or moto running? set CLOSELOOP_AWS_PORT)"
+        )
+    return server
+
+
+def client(service: str, endpoint_url: str) -> Any:
+    """A boto3 client for the embedded AWS, independent of the process environment."""
+    return boto3.client(service, endpoint_url=endpoint_url, **_CREDENTIALS)  # type: ignore[call-overload]
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+# ------------------------------------------------------------------ resources
+
+
+def create_resources(template: cfn.Template, endpoint_url: str, *, secrets: dict[str, str]) -> None:
+    """Create every table, bus, queue and secret of the template; safe to run again."""
+    dynamodb = client("dynamodb", endpoint_url)
+    for spec in cfn.tables(template):
+        _create_table(dynamodb, spec)
+    events = client("events", endpoint_url)
+    for bus in cfn.event_buses(template):
+        _ignore_codes(lambda: events.create_event_bus(Name=bus.name), "ResourceAlreadyExistsException")
+    sqs = client("sqs", endpoint_url)
+    for queue in cfn.queues(template):
+        sqs.create_queue(QueueName=queue.name, Attributes=queue.attributes)  # idempotent in SQS
+    secretsmanager = client("secretsmanager", endpoint_url)
+    for secret in cfn.secrets(template):
+        _create_secret(secretsmanager, secret, secrets.get(secret.name))
+
+
+def _ignore_codes(call: Any, *codes: str) -> None:
+    try:
+        call()
+    except ClientError as error:
+        if _error_code(error) not in codes:
+            raise
+
+
+def _create_table(dynamodb: Any, spec: cfn.TableSpec) -> None:
+    kwargs: dict[str, Any] = {
+        "TableName": spec.name,
+        "KeySchema": spec.key_schema,
+        "AttributeDefinitions": spec.attribute_definitions,
+        "BillingMode": spec.billing_mode,
+        "SSESpecification": {"Enabled": spec.sse_enabled},
+    }
+    if spec.global_secondary_indexes:
+        kwargs["GlobalSecondaryIndexes"] = spec.global_secondary_indexes
+    if spec.local_secondary_indexes:
+        kwargs["LocalSecondaryIndexes"] = spec.local_secondary_indexes
+    if spec.stream_view_type:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": spec.stream_view_type}
+    if spec.billing_mode == "PROVISIONED":
+        kwargs["ProvisionedThroughput"] = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    _ignore_codes(lambda: dynamodb.create_table(**kwargs), "ResourceInUseException")
+    if spec.ttl_attribute and not _ttl_enabled(dynamodb, spec.name):
+        dynamodb.update_time_to_live(
+            TableName=spec.name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+        )
+    if spec.point_in_time_recovery:
+        dynamodb.update_continuous_backups(
+            TableName=spec.name,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+
+
+def _ttl_enabled(dynamodb: Any, table_name: str) -> bool:
+    status = dynamodb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+    return status.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
+
+
+def _create_secret(secretsmanager: Any, spec: cfn.SecretSpec, value: str | None) -> None:
+    try:
+        secretsmanager.create_secret(Name=spec.name, Description=spec.description, SecretString=value or "{}")
+    except ClientError as error:
+        if _error_code(error) != "ResourceExistsException":
+            raise
+        if value is not None:  # a re-run with a new value replaces it; no value keeps what is there
+            secretsmanager.put_secret_value(SecretId=spec.name, SecretString=value)
+
+
+# ------------------------------------------------------------------ environment
+
+
+def aws_env(endpoint_url: str, template: cfn.Template | None = None) -> dict[str, str]:
+    """Environment a process needs to use the embedded AWS, with the template's
+    Globals environment resolved to local values."""
+    template = template if template is not None else cfn.load_template()
+    env = {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
+    resolver = _LocalResolver(template, endpoint_url)
+    global_vars = ((cfn.function_globals(template).get("Environment") or {}).get("Variables")) or {}
+    for name, value in global_vars.items():
+        env[name] = resolver.resolve(value)
+    return env
+
+
+class _LocalResolver:
+    """Resolves the intrinsics an environment variable may hold, against the local stack."""
+
+    def __init__(self, template: cfn.Template, endpoint_url: str) -> None:
+        self._template = template
+        self._endpoint_url = endpoint_url
+        self._resources: dict[str, Any] = template.get("Resources", {})
+        self._secret_arns: dict[str, str] = {}
+
+    def resolve(self, value: Any) -> str:
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, (str, int, float)):
+            return str(value)
+        if isinstance(value, dict) and "Ref" in value:
+            return self._ref(str(value["Ref"]))
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            return self._get_att(str(logical_id), str(attribute))
+        raise ValueError(f"cannot resolve {value!r} locally (only literals, Ref and GetAtt are supported)")
+
+    def _ref(self, name: str) -> str:
+        if name in (self._template.get("Parameters") or {}):
+            return str(cfn.parameter_defaults(self._template)[name] or "")
+        if name == "AWS::Region":
+            return REGION
+        if name == "AWS::AccountId":
+            return ACCOUNT_ID
+        resource_type = self._resources.get(name, {}).get("Type")
+        if resource_type == "AWS::DynamoDB::Table":
+            return self._table(name).name
+        if resource_type == "AWS::Events::EventBus":
+            return next(b.name for b in cfn.event_buses(self._template) if b.logical_id == name)
+        if resource_type == "AWS::SecretsManager::Secret":
+            return self._secret_arn(name)
+        if resource_type == "AWS::SQS::Queue":
+            return self._queue_url(name)
+        raise ValueError(f"cannot resolve Ref {name!r} locally (type {resource_type})")
+
+    def _get_att(self, logical_id: str, attribute: str) -> str:
+        resource_type = self._resources.get(logical_id, {}).get("Type")
+        if resource_type == "AWS::DynamoDB::Table" and attribute in ("Arn", "StreamArn"):
+            table = client("dynamodb", self._endpoint_url).describe_table(TableName=self._table(logical_id).name)
+            return str(table["Table"]["TableArn" if attribute == "Arn" else "LatestStreamArn"])
+        if resource_type == "AWS::SQS::Queue" and attribute == "Arn":
+            return queue_arn(self._queue_name(logical_id))
+        if resource_type == "AWS::Events::EventBus" and attribute in ("Arn", "Name"):
+            name = self._ref(logical_id)
+            return name if attribute == "Name" else f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{name}"
+        raise ValueError(f"cannot resolve GetAtt {logical_id}.{attribute} locally")
+
+    def _table(self, logical_id: str) -> cfn.TableSpec:
+        return next(t for t in cfn.tables(self._template) if t.logical_id == logical_id)
+
+    def _queue_name(self, logical_id: str) -> str:
+        return next(q.name for q in cfn.queues(self._template) if q.logical_id == logical_id)
+
+    def _queue_url(self, logical_id: str) -> str:
+        return str(client("sqs", self._endpoint_url).get_queue_url(QueueName=self._queue_name(logical_id))["QueueUrl"])
+
+    def _secret_arn(self, logical_id: str) -> str:
+        if logical_id not in self._secret_arns:
+            name = next(s.name for s in cfn.secrets(self._template) if s.logical_id == logical_id)
+            described = client("secretsmanager", self._endpoint_url).describe_secret(SecretId=name)
+            self._secret_arns[logical_id] = str(described["ARN"])
+        return self._secret_arns[logical_id]
+
+
+def queue_arn(queue_name: str) -> str:
+    return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue_name}"

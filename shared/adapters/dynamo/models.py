@@ -1,0 +1,134 @@
+"""PynamoDB models: one per table of template.yaml (a test keeps them in step).
+
+Table names come from the environment the template sets (``LEADS_TABLE`` ...), read when
+the models are first bound, with the template's names as defaults.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+TABLE_ENV = {
+    "LeadItem": ("LEADS_TABLE", "closeloop-leads"),
+    "LeadKeyItem": ("LEAD_KEYS_TABLE", "closeloop-lead-keys"),
+    "RoutingStateItem": ("ROUTING_TABLE", "closeloop-routing-state"),
+    "EventItem": ("EVENTS_TABLE", "closeloop-events"),
+    "RulesItem": ("RULES_TABLE", "closeloop-rules"),
+}
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+class CaptureDayIndex(GlobalSecondaryIndex["LeadItem"]):
+    class Meta:
+        index_name = "by_capture_day"
+        projection = AllProjection()
+
+    capture_day = UnicodeAttribute(hash_key=True)
+    captured_at = UnicodeAttribute(range_key=True)
+
+
+class LeadItem(Model):
+    """A lead. The whole entity lives in ``doc``; the top-level attributes serve indexes."""
+
+    class Meta:
+        table_name = "closeloop-leads"
+        region = _region()
+
+    lead_id = UnicodeAttribute(hash_key=True)
+    capture_day = UnicodeAttribute()
+    captured_at = UnicodeAttribute()
+    grade = UnicodeAttribute()
+    owner_id = UnicodeAttribute(null=True)
+    team = UnicodeAttribute(null=True)
+    doc = JSONAttribute()
+    version = VersionAttribute()
+    by_capture_day = CaptureDayIndex()
+
+
+class LeadKeyItem(Model):
+    """A unique identity key (``email#...``, ``phone#...``, ``credit#...``) owned by one lead."""
+
+    class Meta:
+        table_name = "closeloop-lead-keys"
+        region = _region()
+
+    key = UnicodeAttribute(hash_key=True)
+    lead_id = UnicodeAttribute()
+
+
+class RoutingStateItem(Model):
+    """Per team: round-robin turn counters (``turn:<pool>``) and a ``loads`` map of owner → leads."""
+
+    class Meta:
+        table_name = "closeloop-routing-state"
+        region = _region()
+
+    pk = UnicodeAttribute(hash_key=True)
+
+
+class SubjectIndex(GlobalSecondaryIndex["EventItem"]):
+    class Meta:
+        index_name = "by_subject"
+        projection = AllProjection()
+
+    subject = UnicodeAttribute(hash_key=True)
+    time = UnicodeAttribute(range_key=True)
+
+
+class EventItem(Model):
+    """The outbox: one domain event, written in the same transaction as its change."""
+
+    class Meta:
+        table_name = "closeloop-events"
+        region = _region()
+
+    event_id = UnicodeAttribute(hash_key=True)
+    type = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    time = UnicodeAttribute()
+    rules_version = UnicodeAttribute(null=True)
+    data = JSONAttribute()
+    published_at = UnicodeAttribute(null=True)
+    by_subject = SubjectIndex()
+
+
+class RulesItem(Model):
+    """Rules versions: the ``active`` pointer, version records and gzip'd content chunks."""
+
+    class Meta:
+        table_name = "closeloop-rules"
+        region = _region()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    version_id = UnicodeAttribute(null=True)
+    number = NumberAttribute(null=True)
+    content_hash = UnicodeAttribute(null=True)
+    meta = JSONAttribute(null=True)
+    chunk = BinaryAttribute(null=True, legacy_encoding=False)
+
+
+MODELS: tuple[type[Model], ...] = (LeadItem, LeadKeyItem, RoutingStateItem, EventItem, RulesItem)
+
+
+def bind_tables(environ: dict[str, str] | None = None) -> None:
+    """Point the models at the tables this process was configured with."""
+    env = os.environ if environ is None else environ
+    for model in MODELS:
+        variable, default = TABLE_ENV[model.__name__]
+        model.Meta.table_name = env.get(variable, default)
+        model.Meta.region = _region()
+        model._connection = None  # drop a connection made for another table name

@@ -1,0 +1,56 @@
+"""Idempotent webhooks with Powertools Idempotency over the idempotency table.
+
+A request with an ``Idempotency-Key`` is remembered for 24 hours; without one, the raw body
+(hashed) is the key for 10 minutes. A repeat gets the first response back, status and body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from shared.domain.errors import Conflict
+
+WITH_KEY_SECONDS = 24 * 3600
+BODY_ONLY_SECONDS = 10 * 60
+
+
+class Idempotency:
+    def __init__(self, table_name: str) -> None:
+        self._table = table_name
+
+    @cached_property
+    def _persistence(self) -> Any:
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        return DynamoDBPersistenceLayer(table_name=self._table)
+
+    @cached_property
+    def _runners(self) -> dict[int, Callable[..., Any]]:
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+        def run(request: dict[str, Any], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+            return work()
+
+        return {
+            seconds: idempotent_function(
+                data_keyword_argument="request",
+                persistence_store=self._persistence,
+                config=IdempotencyConfig(expires_after_seconds=seconds, raise_on_no_idempotency_key=True),
+            )(run)
+            for seconds in (WITH_KEY_SECONDS, BODY_ONLY_SECONDS)
+        }
+
+    def once(self, scope: str, key: str, *, explicit: bool, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run ``work`` once per (scope, key); a repeat returns the stored result."""
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+        )
+
+        runner = self._runners[WITH_KEY_SECONDS if explicit else BODY_ONLY_SECONDS]
+        try:
+            result: dict[str, Any] = runner(request={"scope": scope, "key": key}, work=work)
+        except IdempotencyAlreadyInProgressError:
+            raise Conflict("an identical request is still being processed; retry in a moment") from None
+        return result

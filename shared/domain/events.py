@@ -1,0 +1,44 @@
+"""Domain events: what happened, told to other systems through the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+EVENT_TYPES = (
+    "LeadCaptured", "LeadMerged", "LeadAssigned", "LeadUnassigned", "LeadNurtureEnrolled",
+    "LeadRequalified", "LeadNeedsEnrichment", "LeadFirstTouched", "ConsentWithdrawn",
+    "RulesPublished", "RulesRejected",
+)  # fmt: skip
+
+
+def iso(moment: datetime) -> str:
+    """UTC, second precision... plus milliseconds so events of one request keep their order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_iso(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    subject: str
+    time: datetime
+    data: dict[str, Any]
+    rules_version: str | None = None
+    id: str = field(default_factory=lambda: f"evt_{uuid.uuid4().hex}")
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "time": iso(self.time),
+            "subject": self.subject,
+            "rules_version": self.rules_version,
+            "data": self.data,
+        }

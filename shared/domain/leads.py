@@ -1,0 +1,180 @@
+"""The lead: its state, and the pure decisions made about it (score, grade, tier, route)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.domain.events import iso
+from shared.domain.normalize import NormalizedLead
+from shared.domain.routing import RoutingIndex
+from shared.domain.rules import RoutingRule, RuleSet, Source
+from shared.domain.scoring import Quality, Score, grade_for, quality_of, score_lead, tier_for
+
+ROUTABLE_GRADES = ("sql", "mql")
+# Fields a merge may fill when the stored lead has them empty.
+PERSON_FIELDS = (
+    "email", "phone", "name", "first_name", "last_name", "company", "title", "country", "province",
+    "region", "industry", "industry_raw", "employees", "budget", "credit_code",
+)  # fmt: skip
+
+
+def new_lead_id() -> str:
+    return f"ld_{uuid.uuid4().hex[:20]}"
+
+
+def identity_keys(fields: dict[str, Any]) -> list[str]:
+    """The unique keys that make two posts the same person."""
+    keys = []
+    for name, prefix in (("email", "email"), ("phone", "phone"), ("credit_code", "credit")):
+        if fields.get(name):
+            keys.append(f"{prefix}#{fields[name]}")
+    return keys
+
+
+@dataclass
+class Lead:
+    lead_id: str
+    captured_at: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    touches: list[dict[str, Any]] = field(default_factory=list)
+    activities: list[dict[str, Any]] = field(default_factory=list)
+    behavior: dict[str, int] = field(default_factory=dict)  # event name -> count
+    score: int = 0
+    grade: str = "nurture"
+    tier: str = "standard"
+    owner_id: str | None = None
+    team: str | None = None
+    assigned_at: str | None = None
+    first_touch_at: str | None = None
+    consent: bool | None = None
+    nurture: bool = False
+    quality: dict[str, Any] = field(default_factory=dict)
+    decision: dict[str, Any] = field(default_factory=dict)
+    updated_at: str | None = None
+    version: int = 0
+
+    @property
+    def subject(self) -> str:
+        return f"lead/{self.lead_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Lead:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def view(self) -> dict[str, Any]:
+        """The lead as GET /leads/{id} shows it: normalised fields at the top level."""
+        body = {k: v for k, v in self.to_dict().items() if k not in ("fields", "behavior", "version")}
+        return {**self.fields, **body, "behavior": dict(self.behavior)}
+
+    def summary(self, rules_version: str) -> dict[str, Any]:
+        return {
+            "lead_id": self.lead_id,
+            "score": self.score,
+            "grade": self.grade,
+            "tier": self.tier,
+            "owner_id": self.owner_id,
+            "team": self.team,
+            "rules_version": rules_version,
+            "quality": self.quality,
+        }
+
+    def absorb(self, incoming: NormalizedLead) -> list[str]:
+        """Merge a repeat post: fill empty fields only. Returns the fields that were filled."""
+        filled = []
+        for name in PERSON_FIELDS:
+            if self.fields.get(name) in (None, "") and incoming.fields.get(name) not in (None, ""):
+                self.fields[name] = incoming.fields[name]
+                filled.append(name)
+        for key, value in incoming.extra.items():
+            if key not in self.extra and len(self.extra) < 20:
+                self.extra[key] = value
+        if incoming.fields.get("consent") is not None and self.consent is None:
+            self.consent = incoming.fields["consent"]
+        if "industry" in filled:
+            self.flags = [f for f in self.flags if f != "industry_unmapped"] + [
+                f for f in incoming.flags if f == "industry_unmapped"
+            ]
+        return filled
+
+
+def touch_of(source: Source, fields: dict[str, Any], at: datetime) -> dict[str, Any]:
+    return {
+        "source": source.source,
+        "channel": source.channel,
+        "campaign": fields.get("campaign") or fields.get("utm_campaign") or source.campaign,
+        "utm_source": fields.get("utm_source"),
+        "utm_medium": fields.get("utm_medium"),
+        "at": iso(at),
+    }
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the rules say about a lead at one moment."""
+
+    score: Score
+    grade: str
+    tier: str
+    tier_rule: int | None
+    quality: Quality
+    routing_rule: RoutingRule | None
+    context: dict[str, Any]
+
+
+def routing_context(lead: Lead, grade: str, tier: str) -> dict[str, Any]:
+    first = lead.touches[0] if lead.touches else {}
+    return {
+        **lead.fields,
+        "grade": grade,
+        "tier": tier,
+        "source": first.get("source"),
+        "channel": first.get("channel"),
+    }
+
+
+def assess(lead: Lead, rules: RuleSet, index: RoutingIndex, *, at_least_mql: bool = False) -> Assessment:
+    """Score, grade, tier, quality and the matching Routing row. ``at_least_mql``: a woken lead."""
+    score = score_lead(lead.fields, lead.behavior, rules)
+    grade = grade_for(score.value, rules.settings)
+    if at_least_mql and grade == "nurture":
+        grade = "mql"
+    if lead.nurture is False and lead.grade in ROUTABLE_GRADES and grade == "nurture" and lead.owner_id:
+        grade = lead.grade  # an assigned lead is never demoted back to nurture by a re-score
+    tier, tier_row = tier_for(lead.fields, rules)
+    quality = quality_of(lead.fields, lead.flags, rules.settings)
+    context = routing_context(lead, grade, tier)
+    routing_rule = index.match(context) if grade in ROUTABLE_GRADES else None
+    return Assessment(
+        score=score,
+        grade=grade,
+        tier=tier,
+        tier_rule=tier_row.priority if tier_row else None,
+        quality=quality,
+        routing_rule=routing_rule,
+        context=context,
+    )
+
+
+def apply_assessment(lead: Lead, assessment: Assessment, rules_version: str) -> None:
+    lead.score = assessment.score.value
+    lead.grade = assessment.grade
+    lead.tier = assessment.tier
+    lead.quality = assessment.quality.to_dict()
+    lead.decision = {
+        **lead.decision,
+        "rules_version": rules_version,
+        "score": assessment.score.value,
+        "grade": assessment.grade,
+        "scoring": [line.to_dict() for line in assessment.score.lines],
+        "tier": assessment.tier,
+        "tier_rule": f"tiers:{assessment.tier_rule}" if assessment.tier_rule is not None else None,
+    }

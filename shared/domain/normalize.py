@@ -1,0 +1,237 @@
+"""Turning what a web form sends into a clean lead: one function per field kind.
+
+Every check collects *all* bad fields so the sender hears about every problem at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from shared.domain.errors import ValidationFailed
+from shared.domain.rules import RuleSet
+
+TEXT_LIMIT = 200
+MESSAGE_LIMIT = 2000
+EXTRA_KEYS_LIMIT = 20
+
+KNOWN_FIELDS = (
+    "email", "phone", "name", "first_name", "last_name", "company", "title", "country",
+    "province", "industry", "employees", "budget", "credit_code", "campaign", "utm_source",
+    "utm_medium", "utm_campaign", "consent", "message",
+)  # fmt: skip
+CONTROL_FIELDS = ("_hp", "_redirect")
+TRUE_WORDS = {"true", "1", "yes", "on", "y", "是"}
+FALSE_WORDS = {"false", "0", "no", "off", "n", "否", ""}
+
+# China unified social credit code (GB 32100-2015): 18 chars from this alphabet, weighted mod 31.
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+@dataclass
+class NormalizedLead:
+    """The lead's fields after normalisation (everything optional but email/phone)."""
+
+    fields: dict[str, Any]
+    extra: dict[str, str] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+
+
+def credit_code_valid(code: str) -> bool:
+    if len(code) != 18 or any(c not in _CREDIT_ALPHABET for c in code):
+        return False
+    total = sum(_CREDIT_ALPHABET.index(c) * w for c, w in zip(code[:17], _CREDIT_WEIGHTS, strict=True))
+    return _CREDIT_ALPHABET[(31 - total % 31) % 31] == code[17]
+
+
+def parse_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    return None
+
+
+def normalize_email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def normalize_phone(value: str, region: str) -> str:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError("is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"is not a valid phone number for region {region}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_COUNTRY_ALIASES = {"china": "CN", "中国": "CN", "prc": "CN", "usa": "US", "uk": "GB", "中国大陆": "CN"}
+
+
+def normalize_country(value: str) -> str:
+    import pycountry
+
+    text = value.strip()
+    alias = _COUNTRY_ALIASES.get(text.lower())
+    if alias:
+        return alias
+    try:
+        return str(pycountry.countries.lookup(text).alpha_2)
+    except LookupError:
+        pass
+    try:
+        return str(pycountry.countries.search_fuzzy(text)[0].alpha_2)
+    except LookupError:
+        raise ValueError(f'"{text[:40]}" is not a country we know') from None
+
+
+def _number(value: Any, *, integer: bool) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    if isinstance(value, int | float):
+        number = Decimal(str(value))
+    else:
+        try:
+            number = Decimal(str(value).replace(",", "").strip())
+        except InvalidOperation:
+            raise ValueError("must be a number") from None
+    if not number.is_finite() or number < 0:
+        raise ValueError("must be a positive number")
+    if integer:
+        if number != number.to_integral_value():
+            raise ValueError("must be a whole number")
+        return int(number)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def _text(value: Any, limit: int) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ValueError("must be text")
+    text = str(value).strip()
+    if len(text) > limit:
+        raise ValueError(f"must be at most {limit} characters")
+    return text
+
+
+def normalize_lead(raw: dict[str, Any], rules: RuleSet) -> NormalizedLead:
+    """Validate and normalise a posted lead, or raise ValidationFailed naming every bad field."""
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+
+    def take(name: str, fn: Any) -> None:
+        value = raw.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return
+        try:
+            out[name] = fn(value)
+        except ValueError as exc:
+            errors[name] = str(exc)
+
+    for name in ("name", "first_name", "last_name", "company", "title", "province", "industry",
+                 "campaign", "utm_source", "utm_medium", "utm_campaign"):  # fmt: skip
+        take(name, lambda v: _text(v, TEXT_LIMIT))
+    take("message", lambda v: _text(v, MESSAGE_LIMIT))
+    take("country", lambda v: normalize_country(_text(v, TEXT_LIMIT)))
+    take("email", lambda v: normalize_email(_text(v, 254)))
+    region = out.get("country") or rules.settings.default_country
+    take("phone", lambda v: normalize_phone(_text(v, 40), region))
+    take("employees", lambda v: _number(v, integer=True))
+    take("budget", lambda v: _number(v, integer=False))
+    take("credit_code", _credit_code)
+    if "consent" in raw and raw["consent"] is not None:
+        consent = parse_bool(raw["consent"])
+        if consent is None:
+            errors["consent"] = "must be true or false (true/false/1/0/yes/no/on)"
+        else:
+            out["consent"] = consent
+    if "email" not in out and "phone" not in out and "email" not in errors and "phone" not in errors:
+        errors["email"] = "email or phone is required"
+    extra = _extra(raw, errors)
+    if errors:
+        raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
+    _combine_name(out)
+    return _map_with_rules(out, extra, rules)
+
+
+def _credit_code(value: Any) -> str:
+    code = _text(value, 40).upper().replace(" ", "")
+    if not credit_code_valid(code):
+        raise ValueError("is not a valid unified social credit code (18 characters, checksum)")
+    return code
+
+
+def _extra(raw: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+    others = [k for k in raw if k not in KNOWN_FIELDS and k not in CONTROL_FIELDS]
+    if len(others) > EXTRA_KEYS_LIMIT:
+        errors["extra"] = f"at most {EXTRA_KEYS_LIMIT} extra fields are kept, got {len(others)}"
+        return {}
+    extra: dict[str, str] = {}
+    for key in others:
+        if len(key) > TEXT_LIMIT or not key.strip():
+            errors[key[:50] or "extra"] = f"field names must be 1 to {TEXT_LIMIT} characters"
+            continue
+        value = raw[key]
+        if isinstance(value, dict | list):
+            errors[key] = "must be a plain value, not an object or list"
+            continue
+        text = "" if value is None else str(value).strip()
+        if len(text) > TEXT_LIMIT:
+            errors[key] = f"must be at most {TEXT_LIMIT} characters"
+            continue
+        extra[key] = text
+    return extra
+
+
+def _combine_name(out: dict[str, Any]) -> None:
+    if "name" not in out:
+        parts = [out.get("first_name"), out.get("last_name")]
+        joined = " ".join(p for p in parts if p)
+        if joined:
+            out["name"] = joined[:TEXT_LIMIT]
+
+
+def _map_with_rules(out: dict[str, Any], extra: dict[str, str], rules: RuleSet) -> NormalizedLead:
+    flags: list[str] = []
+    if "industry" in out:
+        out["industry_raw"] = out["industry"]
+        canonical = rules.industries.get(out["industry"].strip().lower())
+        if canonical is None:
+            canonical = "other"
+            flags.append("industry_unmapped")
+        out["industry"] = canonical
+    out["region"] = region_of(out.get("country") or rules.settings.default_country, out.get("province"), rules)
+    return NormalizedLead(fields=out, extra=extra, flags=flags)
+
+
+_PROVINCE_SUFFIX = re.compile(r"(省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区)$")
+
+
+def region_of(country: str, province: str | None, rules: RuleSet) -> str | None:
+    """Region from the Regions tab: an exact province row wins over a country-wide row."""
+    wanted = _PROVINCE_SUFFIX.sub("", province.strip()).lower() if province else None
+    country_wide = None
+    for row in rules.regions:
+        if row.country.upper() != country.upper():
+            continue
+        if row.province is None:
+            country_wide = country_wide or row.region
+        elif wanted and _PROVINCE_SUFFIX.sub("", row.province.strip()).lower() == wanted:
+            return row.region
+    return country_wide

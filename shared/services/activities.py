@@ -1,0 +1,67 @@
+"""record_activity: a sales activity on a lead; the owner's first real touch starts the clock."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
+from shared.domain.events import Event, iso, parse_iso
+from shared.services.capture import MAX_ATTEMPTS
+from shared.services.ports import ActiveRules, Clock, LeadChange, LeadStore, StaleLead
+
+ACTIVITY_TYPES = ("call", "email", "meeting", "note")
+TOUCH_TYPES = ("call", "email", "meeting")
+
+
+def parse_activity(payload: dict[str, Any], now_iso: str) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    kind = payload.get("type")
+    if kind not in ACTIVITY_TYPES:
+        errors["type"] = f"must be one of {', '.join(ACTIVITY_TYPES)}"
+    by = payload.get("by")
+    if not isinstance(by, str) or not by.strip() or len(by) > 200:
+        errors["by"] = "the owner_id of who did it is required"
+    at = payload.get("at")
+    if at is None:
+        at = now_iso
+    else:
+        try:
+            at = iso(parse_iso(str(at)))
+        except ValueError:
+            errors["at"] = "must be an ISO 8601 time"
+    note = payload.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > 2000):
+        errors["note"] = "must be text of at most 2000 characters"
+    if errors:
+        raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
+    return {"activity_id": f"act_{uuid.uuid4().hex[:16]}", "type": kind, "by": str(by).strip(), "at": at,
+            "note": note}  # fmt: skip
+
+
+def record_activity(lead_id: str, payload: dict[str, Any], active: ActiveRules, store: LeadStore,
+                    clock: Clock) -> dict[str, Any]:  # fmt: skip
+    activity = parse_activity(payload, iso(clock()))
+    for attempt in range(MAX_ATTEMPTS):
+        lead = store.get(lead_id)
+        if lead is None:
+            raise LeadNotFound(f"no lead with id {lead_id[:60]!r}")
+        version, now = lead.version, clock()
+        lead.activities.append(activity)
+        lead.updated_at = iso(now)
+        events = []
+        first_touch = (
+            lead.first_touch_at is None and activity["type"] in TOUCH_TYPES and activity["by"] == lead.owner_id
+        )
+        if first_touch:
+            lead.first_touch_at = activity["at"]
+            data = {"owner_id": lead.owner_id, "type": activity["type"], "at": activity["at"],
+                    "assigned_at": lead.assigned_at}  # fmt: skip
+            events.append(Event("LeadFirstTouched", lead.subject, now, data, rules_version=active.version))
+        try:
+            store.commit(LeadChange(lead, version, [], None, events))
+            return {**activity, "lead_id": lead_id, "first_touch": first_touch}
+        except StaleLead:
+            time.sleep(0.002 * min(attempt + 1, 10))
+    raise Conflict("this lead is being changed by many requests at once; please retry")

@@ -1,0 +1,103 @@
+"""record_behavior: marketing behaviour re-scores a lead and may wake a nurture lead."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
+from shared.domain.events import Event, iso, parse_iso
+from shared.domain.leads import Lead, apply_assessment, assess, identity_keys
+from shared.domain.normalize import normalize_email
+from shared.domain.rules import BEHAVIOR_EVENTS
+from shared.services.capture import MAX_ATTEMPTS, _route
+from shared.services.ports import ActiveRules, Clock, LeadChange, LeadStore, OwnerFull, StaleLead
+
+MIN_SENT_FOR_CLICK_RATE = 5
+
+
+def parse_behavior(payload: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    event = payload.get("event")
+    if event not in BEHAVIOR_EVENTS:
+        errors["event"] = f"must be one of {', '.join(BEHAVIOR_EVENTS)}"
+    lead_id, email = payload.get("lead_id"), payload.get("email")
+    if not lead_id and not email:
+        errors["email"] = "email or lead_id is required"
+    if lead_id is not None and not isinstance(lead_id, str):
+        errors["lead_id"] = "must be text"
+    normalized_email = None
+    if email and not lead_id:
+        try:
+            normalized_email = normalize_email(str(email))
+        except ValueError as exc:
+            errors["email"] = str(exc)
+    at = payload.get("at")
+    if at is not None:
+        try:
+            at = iso(parse_iso(str(at)))
+        except ValueError:
+            errors["at"] = "must be an ISO 8601 time"
+    if errors:
+        raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
+    return {"event": event, "lead_id": lead_id, "email": normalized_email, "at": at}
+
+
+def _find(store: LeadStore, request: dict[str, Any]) -> Lead:
+    lead_id = request["lead_id"]
+    if not lead_id:
+        owners = store.find_by_keys(identity_keys({"email": request["email"]}))
+        lead_id = next(iter(owners.values()), None)
+    lead = store.get(lead_id) if lead_id else None
+    if lead is None:
+        raise LeadNotFound("no lead with that id or email")
+    return lead
+
+
+def record_behavior(payload: dict[str, Any], active: ActiveRules, store: LeadStore, clock: Clock) -> Lead:
+    request = parse_behavior(payload)
+    for attempt in range(MAX_ATTEMPTS):
+        lead = _find(store, request)
+        try:
+            return _apply(lead, request, active, store, clock)
+        except (StaleLead, OwnerFull):
+            time.sleep(0.002 * min(attempt + 1, 10))
+    raise Conflict("this lead is being changed by many requests at once; please retry")
+
+
+def _wakes(lead: Lead, event: str, score: int, active: ActiveRules) -> bool:
+    settings = active.rules.settings
+    sent = lead.behavior.get("email_sent", 0)
+    click_rate = lead.behavior.get("email_click", 0) / sent if sent >= MIN_SENT_FOR_CLICK_RATE else 0.0
+    return score >= settings.nurture_below or click_rate > settings.wake_click_rate or event in settings.wake_events
+
+
+def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, store: LeadStore, clock: Clock) -> Lead:
+    now, event, version = clock(), request["event"], lead.version
+    at = request["at"] or iso(now)
+    lead.behavior[event] = lead.behavior.get(event, 0) + 1
+    lead.activities.append({"type": f"behavior:{event}", "at": at})
+    lead.updated_at = iso(now)
+    events: list[Event] = []
+
+    def emit(kind: str, data: dict[str, Any]) -> None:
+        events.append(Event(kind, lead.subject, now, data, rules_version=active.version))
+
+    if event == "unsubscribe":
+        lead.consent, lead.nurture = False, False
+        emit("ConsentWithdrawn", {"at": at})
+    assessment = assess(lead, active.rules, active.index)
+    was_nurture = lead.grade == "nurture"
+    apply_assessment(lead, assessment, active.version)
+    assignment = None
+    if was_nurture and event != "unsubscribe" and lead.consent is not False:
+        if _wakes(lead, event, assessment.score.value, active):
+            assessment = assess(lead, active.rules, active.index, at_least_mql=True)
+            apply_assessment(lead, assessment, active.version)
+            lead.nurture = False
+            emit("LeadRequalified", {"from": "nurture", "to": lead.grade, "event": event, "score": lead.score})
+            assignment = _route(lead, assessment, active, store, now, events) if lead.owner_id is None else None
+        else:
+            lead.grade = "nurture"
+    store.commit(LeadChange(lead, version, [], assignment, events))
+    return lead

@@ -1,0 +1,173 @@
+"""capture_lead: a posted lead becomes a scored, tiered, routed and explained lead."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.domain.errors import Conflict, SourceInactive, UnknownSource
+from shared.domain.events import Event, iso
+from shared.domain.leads import (
+    ROUTABLE_GRADES,
+    Assessment,
+    Lead,
+    apply_assessment,
+    assess,
+    identity_keys,
+    new_lead_id,
+    touch_of,
+)
+from shared.domain.normalize import NormalizedLead, normalize_lead
+from shared.domain.routing import Candidate, candidates_of, choose_owner, pool_for
+from shared.domain.rules import Source
+from shared.services.ports import (
+    ActiveRules,
+    Assignment,
+    Clock,
+    KeyTaken,
+    LeadChange,
+    LeadStore,
+    OwnerFull,
+    StaleLead,
+)
+
+MAX_ATTEMPTS = 60  # contention on one person or one owner resolves long before this
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    status: str  # created | merged
+    lead: Lead
+    rules_version: str
+
+    @property
+    def http_status(self) -> int:
+        return 201 if self.status == "created" else 200
+
+    def body(self) -> dict[str, Any]:
+        return {"status": self.status, **self.lead.summary(self.rules_version)}
+
+
+def source_for(name: str, active: ActiveRules) -> Source:
+    source = active.rules.sources.get(name)
+    if source is None:
+        raise UnknownSource(f'no lead source named "{name[:80]}" is configured in the Sources tab')
+    if not source.active:
+        raise SourceInactive(f'the lead source "{name[:80]}" is switched off in the Sources tab')
+    return source
+
+
+def capture_lead(payload: dict[str, Any], source: Source, active: ActiveRules, store: LeadStore,
+                 clock: Clock) -> CaptureResult:  # fmt: skip
+    incoming = normalize_lead(payload, active.rules)
+    keys = identity_keys(incoming.fields)
+    for attempt in range(MAX_ATTEMPTS):
+        now = clock()
+        owners_of_keys = store.find_by_keys(keys)
+        try:
+            if not owners_of_keys:
+                return _create(incoming, keys, source, active, store, now)
+            # the first key in identity order (email, phone, credit code) names the person
+            lead_id = next(owners_of_keys[k] for k in keys if k in owners_of_keys)
+            unclaimed = [k for k in keys if k not in owners_of_keys]
+            return _merge(lead_id, incoming, unclaimed, source, active, store, now)
+        except (KeyTaken, StaleLead, OwnerFull):
+            time.sleep(random.uniform(0, 0.005 * min(attempt + 1, 10)))  # jitter so racers spread out
+    raise Conflict("this lead is being changed by many requests at once; please retry")
+
+
+def _create(incoming: NormalizedLead, keys: list[str], source: Source, active: ActiveRules,
+            store: LeadStore, now: datetime) -> CaptureResult:  # fmt: skip
+    fields = {k: v for k, v in incoming.fields.items() if k != "consent"}
+    lead = Lead(
+        lead_id=new_lead_id(),
+        captured_at=iso(now),
+        fields=fields,
+        extra=incoming.extra,
+        flags=list(incoming.flags),
+        touches=[touch_of(source, incoming.fields, now)],
+        consent=incoming.fields.get("consent"),
+        updated_at=iso(now),
+    )
+    assessment = assess(lead, active.rules, active.index)
+    apply_assessment(lead, assessment, active.version)
+    events = [_event("LeadCaptured", lead, now, active, {"source": source.source, **lead.summary(active.version)})]
+    assignment = _route(lead, assessment, active, store, now, events)
+    _quality_events(lead, assessment, now, active, events)
+    store.commit(LeadChange(lead, None, keys, assignment, events))
+    return CaptureResult("created", lead, active.version)
+
+
+def _merge(lead_id: str, incoming: NormalizedLead, unclaimed: list[str], source: Source, active: ActiveRules,
+           store: LeadStore, now: datetime) -> CaptureResult:  # fmt: skip
+    lead = store.get(lead_id)
+    if lead is None:  # the key points at a lead that is gone: treat as a race and retry
+        raise StaleLead(lead_id)
+    version = lead.version
+    was_grade = lead.grade
+    filled = lead.absorb(incoming)
+    lead.touches.append(touch_of(source, incoming.fields, now))
+    lead.updated_at = iso(now)
+    assessment = assess(lead, active.rules, active.index)
+    apply_assessment(lead, assessment, active.version)
+    events = [_event("LeadMerged", lead, now, active,
+                     {"source": source.source, "filled": filled, **lead.summary(active.version)})]  # fmt: skip
+    assignment = None
+    if lead.owner_id is None and lead.grade in ROUTABLE_GRADES:
+        if was_grade == "nurture":
+            lead.nurture = False
+            events.append(_event("LeadRequalified", lead, now, active, {"from": was_grade, "to": lead.grade}))
+        assignment = _route(lead, assessment, active, store, now, events)
+    store.commit(LeadChange(lead, version, unclaimed, assignment, events))
+    return CaptureResult("merged", lead, active.version)
+
+
+def _route(lead: Lead, assessment: Assessment, active: ActiveRules, store: LeadStore, now: datetime,
+           events: list[Event]) -> Assignment | None:  # fmt: skip
+    """Pick the owner; record the trace and the event. Returns the load to take, if any."""
+    if lead.grade not in ROUTABLE_GRADES:
+        lead.nurture = True
+        lead.decision.update(routing_rule=None, candidates=[], chosen=None, reason="nurture: not routed")
+        events.append(_event("LeadNurtureEnrolled", lead, now, active, {"score": lead.score}))
+        return None
+    rule = assessment.routing_rule
+    if rule is None:
+        lead.decision.update(routing_rule=None, candidates=[], chosen=None, reason="no Routing row matched")
+        events.append(_event("LeadUnassigned", lead, now, active, {"team": None, "reason": "no_rule"}))
+        return None
+    pool = pool_for(rule, active.rules)
+    counter, loads = store.next_turn(pool.team, pool.counter_key) if pool.owners else (0, {})
+    chosen = choose_owner(pool, counter, loads)
+    candidates: list[Candidate] = candidates_of(pool, loads)
+    lead.team = rule.team
+    lead.decision.update(
+        routing_rule=rule.rule_id,
+        routing_note=rule.note,
+        team=rule.team,
+        candidates=[c.to_dict() for c in candidates],
+        chosen=chosen,
+        turn=counter,
+    )
+    if chosen is None:
+        lead.decision["reason"] = "everyone in the pool is inactive or at capacity"
+        events.append(_event("LeadUnassigned", lead, now, active, {"team": rule.team, "reason": "no_capacity"}))
+        return None
+    owner = active.rules.owners[chosen]
+    lead.owner_id, lead.assigned_at = chosen, iso(now)
+    lead.decision["reason"] = f"{rule.rule_id} matched; weighted round robin turn {counter}"
+    events.append(_event("LeadAssigned", lead, now, active,
+                         {"owner_id": chosen, "team": rule.team, "routing_rule": rule.rule_id}))  # fmt: skip
+    return Assignment(chosen, rule.team, owner.capacity)
+
+
+def _quality_events(lead: Lead, assessment: Assessment, now: datetime, active: ActiveRules,
+                    events: list[Event]) -> None:  # fmt: skip
+    if assessment.quality.score < active.rules.settings.quality_threshold:
+        events.append(_event("LeadNeedsEnrichment", lead, now, active, assessment.quality.to_dict()))
+
+
+def _event(kind: str, lead: Lead, now: datetime, active: ActiveRules, data: dict[str, Any]) -> Event:
+    return Event(type=kind, subject=lead.subject, time=now, data=data, rules_version=active.version)

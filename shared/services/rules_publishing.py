@@ -1,0 +1,69 @@
+"""publish_rules: validated rules content becomes the active, immutable version — or nothing
+changes and the last good version stays live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shared.domain.events import Event, iso
+from shared.domain.rules import Content, content_hash
+from shared.services.ports import Clock
+
+
+class VersionLike(Protocol):
+    version_id: str
+    number: int
+    content_hash: str
+
+
+class RulesStore(Protocol):
+    def active(self) -> Any: ...
+    def versions(self) -> list[Any]: ...
+    def save_content(self, version_id: str, content: Content) -> None: ...
+    def activate(self, record: Any, previous: Any, event: Event, *, new: bool) -> None: ...
+    def record_event(self, event: Event) -> None: ...
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    status: str  # published | unchanged | rejected
+    version_id: str | None
+    number: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def version_id_for(number: int, digest: str) -> str:
+    return f"v{number}-{digest[:8]}"
+
+
+def publish_rules(content: Content | None, problems: list[str], source: str, store: RulesStore,
+                  clock: Clock, *, make_record: Any) -> PublishResult:  # fmt: skip
+    """Publish valid content as a new version; reject invalid content with every problem."""
+    now = clock()
+    active = store.active()
+    if content is None or problems:
+        event = Event("RulesRejected", f"rules/{source}", now,
+                      {"source": source, "problems": problems[:500], "problem_count": len(problems)},
+                      rules_version=active.version_id if active else None)  # fmt: skip
+        store.record_event(event)
+        return PublishResult("rejected", active.version_id if active else None, problems=problems)
+    digest = content_hash(content)
+    if active is not None and active.content_hash == digest:
+        return PublishResult("unchanged", active.version_id, active.number)
+    number = max((v.number for v in store.versions()), default=0) + 1
+    version_id = version_id_for(number, digest)
+    record = make_record(
+        version_id=version_id,
+        number=number,
+        content_hash=digest,
+        created_at=iso(now),
+        source=source,
+        row_counts={tab: len(rows) for tab, rows in content.items()},
+    )
+    store.save_content(version_id, content)
+    event = Event("RulesPublished", f"rules/{version_id}", now,
+                  {"version_id": version_id, "number": number, "content_hash": digest, "source": source,
+                   "row_counts": record.row_counts}, rules_version=version_id)  # fmt: skip
+    store.activate(record, active, event, new=True)
+    return PublishResult("published", version_id, number)

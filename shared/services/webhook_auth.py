@@ -1,0 +1,60 @@
+"""Who may post to a source: signed webhooks (HMAC with timestamp) or public browser forms."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from shared.domain.errors import Forbidden, Unauthorized
+from shared.domain.rules import Source
+
+TOLERANCE_SECONDS = 300
+_SIGNATURE = re.compile(r"^\s*t=(\d{1,12})\s*,\s*v1=([0-9a-fA-F]{64})\s*$")
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The header value a sender puts in X-Closeloop-Signature (used by tests and docs)."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_signature(header: str | None, secret: str | None, body: bytes, now: datetime) -> None:
+    if not header:
+        raise Unauthorized("missing X-Closeloop-Signature header (t=<unix seconds>,v1=<hex HMAC-SHA256>)")
+    match = _SIGNATURE.match(header)
+    if match is None:
+        raise Unauthorized("malformed X-Closeloop-Signature header; expected t=<unix seconds>,v1=<64 hex>")
+    timestamp, presented = int(match.group(1)), match.group(2).lower()
+    if abs(now.timestamp() - timestamp) > TOLERANCE_SECONDS:
+        raise Unauthorized(f"signature timestamp is more than {TOLERANCE_SECONDS} s from the server clock")
+    if not secret:
+        raise Unauthorized("this source has no signing secret configured")
+    expected = sign(secret, timestamp, body).split("v1=")[1]
+    if not hmac.compare_digest(expected, presented):
+        raise Unauthorized("signature does not match the body")
+
+
+def origin_of(url: str) -> str | None:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    suffix = f":{port}" if port and port != default_port else ""
+    return f"{parts.scheme}://{parts.hostname.lower()}{suffix}"
+
+
+def origin_allowed(origin: str, source: Source) -> bool:
+    wanted = origin_of(origin)
+    return wanted is not None and wanted in {origin_of(o) for o in source.allowed_origins}
+
+
+def check_public_origin(origin: str | None, source: Source) -> None:
+    if origin is not None and not origin_allowed(origin, source):
+        raise Forbidden(f"origin {origin[:100]!r} is not allowed to post to source {source.source!r}")
