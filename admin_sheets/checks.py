@@ -8,8 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from admin_sheets.model import Problem, Row, Sheet
-from admin_sheets.tabs import BEHAVIOR_EVENTS, SETTING_BY_KEY, SETTINGS_KEYS, Column
+from admin_sheets.tabs import SETTING_BY_KEY, SETTINGS_KEYS, Column
 from admin_sheets.values import BadValue, convert, split_list
+from shared.domain.rules import BEHAVIOR_EVENTS
 
 Sheets = dict[str, Sheet]
 STANDARD_TIER = "standard"  # what a lead is when no Tiers row matches
@@ -60,7 +61,9 @@ def type_scoring(sheets: Sheets) -> Iterable[Problem]:
                 yield sheet.problem(row, "value", f'op exists takes no value: clear this cell, got "{raw}"')
             row.values["value"] = None
         elif raw is None:
-            kind = {"gte": "a number", "lte": "a number", "in": "a list", "contains": "a list"}.get(op, "a value")
+            kind = {"gte": "a number", "lte": "a number", "in": "a list", "contains": "a list"}.get(
+                op, "a value"
+            )
             yield sheet.problem(row, "value", f"op {op} needs {kind} in value")
         elif op in ("gte", "lte"):
             try:
@@ -70,7 +73,7 @@ def type_scoring(sheets: Sheets) -> Iterable[Problem]:
                 yield sheet.problem(row, "value", f'op {op} needs a number in value, got "{raw}"')
         elif op in ("in", "contains"):
             row.values["value"] = split_list(raw)  # contains = the field contains any of these
-        if (row.values["max_times"] or 1) < 1:
+        if row.values["max_times"] is not None and row.values["max_times"] < 1:
             yield sheet.problem(row, "max_times", "max_times must be at least 1 (blank = no limit)")
 
 
@@ -80,7 +83,9 @@ def _check_event_field(sheet: Sheet, row: Row) -> Iterable[Problem]:
         return
     event = field.split(":", 1)[1].strip().casefold()
     if event not in BEHAVIOR_EVENTS:
-        yield sheet.problem(row, "field", f'unknown behaviour event "{event}": use one of {", ".join(BEHAVIOR_EVENTS)}')
+        yield sheet.problem(
+            row, "field", f'unknown behaviour event "{event}": use one of {", ".join(BEHAVIOR_EVENTS)}'
+        )
     else:
         row.values["field"] = f"event:{event}"
 
@@ -180,8 +185,9 @@ def check_people(sheets: Sheets) -> Iterable[Problem]:
         owner = owners.get(row.values["owner_id"])
         if owner is not None and row.values["team"] is not None and owner["team"] != row.values["team"]:
             yield routing.problem(
-                row, "owner_id", f'owner_id "{owner["owner_id"]}" is in team "{owner["team"]}", '
-                f'not "{row.values["team"]}"'
+                row,
+                "owner_id",
+                f'owner_id "{owner["owner_id"]}" is in team "{owner["team"]}", not "{row.values["team"]}"',
             )
 
 
@@ -211,7 +217,13 @@ def _check_calendar_hours(sheet: Sheet) -> Iterable[Problem]:
 
 
 def _show(value: Any, column: str) -> str:
-    return f"{value * 100:g}%" if column.endswith("discount") else f"{value:,}" if column.endswith("amount") else str(value)
+    return (
+        f"{value * 100:g}%"
+        if column.endswith("discount")
+        else f"{value:,}"
+        if column.endswith("amount")
+        else str(value)
+    )
 
 
 def check_discount_bands(sheets: Sheets) -> Iterable[Problem]:
@@ -224,8 +236,10 @@ def check_discount_bands(sheets: Sheets) -> Iterable[Problem]:
             if _overlap(_band(row), _band(other)):
                 lo, hi = _band(other)
                 yield sheet.problem(
-                    row, "min_discount", f"this discount band overlaps row {other.number} "
-                    f"({_pct(lo)}–{_pct(hi)}) for the same amounts"
+                    row,
+                    "min_discount",
+                    f"this discount band overlaps row {other.number} "
+                    f"({_pct(lo)}–{_pct(hi)}) for the same amounts",
                 )
         seen.setdefault(amounts, []).append(row)
 
@@ -247,7 +261,9 @@ def check_health(sheets: Sheets) -> Iterable[Problem]:
     sheet = sheets["Health"]
     weights = [r.values["weight"] for r in sheet.rows]
     if weights and None not in weights and abs(sum(weights) - 1) > 1e-6:
-        yield sheet.problem(None, "weight", f"weights add up to {sum(weights) * 100:g}%; they must add up to 100%")
+        yield sheet.problem(
+            None, "weight", f"weights add up to {sum(weights) * 100:g}%; they must add up to 100%"
+        )
 
 
 def check_timezones(sheets: Sheets) -> Iterable[Problem]:
@@ -258,7 +274,9 @@ def check_timezones(sheets: Sheets) -> Iterable[Problem]:
                 continue
             zone = row.values[column]
             if isinstance(zone, str) and not _is_zone(zone):
-                yield sheet.problem(row, column, f'"{zone}" is not a time zone: use a name like Asia/Shanghai')
+                yield sheet.problem(
+                    row, column, f'"{zone}" is not a time zone: use a name like Asia/Shanghai'
+                )
 
 
 def _is_zone(name: str) -> bool:
@@ -272,11 +290,12 @@ def _is_zone(name: str) -> bool:
 def check_thresholds(sheets: Sheets) -> Iterable[Problem]:
     sheet = sheets["Settings"]
     rows = {r.values["key"]: r for r in sheet.rows}
-    sql = rows["sql_threshold"].values["value"] if "sql_threshold" in rows else SETTING_BY_KEY["sql_threshold"].default
+    default = SETTING_BY_KEY["sql_threshold"].default
+    sql = rows["sql_threshold"].values["value"] if "sql_threshold" in rows else default
     low = rows.get("nurture_below")
-    if low is not None and isinstance(low.values["value"], int | float) and isinstance(sql, int | float):
-        if low.values["value"] > sql:
-            yield sheet.problem(low, "value", f"nurture_below {low.values['value']} is above sql_threshold {sql}")
+    below = low.values["value"] if low is not None else None
+    if isinstance(below, int | float) and isinstance(sql, int | float) and below > sql:
+        yield sheet.problem(low, "value", f"nurture_below {below} is above sql_threshold {sql}")
 
 
 _CHECKS: tuple[Callable[[Sheets], Iterable[Problem]], ...] = (

@@ -15,8 +15,16 @@ from openpyxl.utils import get_column_letter
 from admin_sheets.checks import run_checks
 from admin_sheets.model import Content, ParseResult, Problem, Row, Sheet
 from admin_sheets.readers import RawWorkbook, read_source
-from admin_sheets.tabs import TABS, Column, Tab, canonical_tab_name, header_index, normalize_header
+from admin_sheets.tabs import (
+    TABS,
+    Column,
+    Tab,
+    canonical_tab_name,
+    header_index,
+    normalize_header,
+)
 from admin_sheets.values import BadValue, convert
+
 
 def validate_source(source: str) -> ParseResult:
     """Read a workbook source (``dir:``, ``xlsx:``, ``sheets:``) and parse it."""
@@ -89,7 +97,9 @@ def _map_headers(
         if col is None:
             continue  # extra columns are the ops team's own notes
         if col.name in seen:
-            problems.append(Problem(title, f"{letter}1", f'duplicate column "{col.name}": also in {seen[col.name]}'))
+            problems.append(
+                Problem(title, f"{letter}1", f'duplicate column "{col.name}": also in {seen[col.name]}')
+            )
             continue
         seen[col.name] = f"{letter}1"
         positions[i] = col

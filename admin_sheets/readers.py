@@ -11,6 +11,7 @@ import csv
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 RawWorkbook = dict[str, list[list[str]]]
 SCHEMES = ("dir", "xlsx", "sheets")
@@ -31,7 +32,7 @@ def read_source(source: str) -> RawWorkbook:
         return read_csv_dir(Path(location))
     if scheme == "xlsx":
         return read_xlsx(Path(location))
-    raise NotImplementedError("sheets: sources arrive with the Google Sheets admin front")
+    raise NotImplementedError("reading a sheets: source arrives with the Google Sheets admin front")
 
 
 def read_csv_dir(path: Path) -> RawWorkbook:
@@ -51,16 +52,19 @@ def read_csv_dir(path: Path) -> RawWorkbook:
 def read_xlsx(path: Path) -> RawWorkbook:
     """One sheet per tab; values rendered as the sheet shows them."""
     from openpyxl import load_workbook  # imported here: only the CLI needs it
+    from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.is_file():
         raise SourceError(f"rules workbook not found: {path}")
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a bad file
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:  # all seen for bad files
         raise SourceError(f"cannot open {path.name} as an xlsx workbook: {exc}") from None
     try:
         return {
-            sheet.title: [[cell_text(c.value, getattr(c, "number_format", "")) for c in row] for row in sheet.rows]
+            sheet.title: [
+                [cell_text(c.value, getattr(c, "number_format", "")) for c in row] for row in sheet.rows
+            ]
             for sheet in book.worksheets
         }
     finally:

@@ -112,7 +112,8 @@ _SOURCES = Tab("Sources", "线索来源", required=True, help="Where leads come 
       help="For public sources: browser origins allowed to post, comma-separated. "
            "Example: https://www.example.com"),
     C("channel", "str", zh="渠道", example="web", help="Marketing channel of the source. Example: web"),
-    C("campaign", "str", zh="活动", example="expo-2026", help="Campaign leads are tagged with. Example: expo-2026"),
+    C("campaign", "str", zh="活动", example="expo-2026",
+      help="Campaign leads are tagged with. Example: expo-2026"),
     C("active", "bool", default=True, zh="启用", example="TRUE",
       help="FALSE rejects new leads from this source. Blank = TRUE. Example: TRUE"),
 ))
@@ -121,7 +122,8 @@ _OWNERS = Tab("Owners", "负责人", required=True, help="The people leads and d
     C("owner_id", "str", required=True, zh="负责人ID", example="u_wang",
       help="Unique, stable id of the person. Example: u_wang"),
     C("name", "str", required=True, zh="姓名", example="王磊", help="Display name. Example: 王磊"),
-    C("email", "str", zh="邮箱", example="wang.lei@example.com", help="Work email. Example: wang.lei@example.com"),
+    C("email", "str", zh="邮箱", example="wang.lei@example.com",
+      help="Work email. Example: wang.lei@example.com"),
     C("team", "str", required=True, zh="团队", example="SMB East",
       help="Team name; Routing rows refer to these teams. Example: SMB East"),
     C("role", "enum", required=True, enum=ROLES, ref="role", zh="角色", example="ae",
@@ -145,8 +147,10 @@ _TIERS = Tab("Tiers", "客户分级", help="Account tiers; the first matching ro
     C("priority", "int", required=True, zh="优先级", example="10",
       help="Lower is evaluated first; must be unique. Example: 10"),
     C("tier", "str", required=True, zh="级别", example="vip", help="Tier name. Example: vip"),
-    C("min_employees", "int", zh="最少员工数", example="1000", help="Minimum employees; blank = any. Example: 1000"),
-    C("max_employees", "int", zh="最多员工数", example="999", help="Maximum employees; blank = any. Example: 999"),
+    C("min_employees", "int", zh="最少员工数", example="1000",
+      help="Minimum employees; blank = any. Example: 1000"),
+    C("max_employees", "int", zh="最多员工数", example="999",
+      help="Maximum employees; blank = any. Example: 999"),
     C("industry", "list", zh="行业", example="manufacturing,energy",
       help="Canonical industries, comma-separated; blank = any. Example: manufacturing,energy"),
     C("country", "list", zh="国家", example="CN", help="Country codes; blank = any. Example: CN"),
@@ -165,8 +169,10 @@ _ROUTING = Tab("Routing", "分配规则", required=True, help="Who gets a lead; 
     C("owner_id", "str", ref="owner", zh="负责人ID", example="u_zhao",
       help="Assign to this person (must be in the team); blank = round-robin. Example: u_zhao"),
     C("country", "list", zh="国家", example="US,DE", help="Lead country codes; blank = any. Example: US,DE"),
-    C("region", "list", ref="region", zh="区域", example="east", help="Regions (from Regions tab). Example: east"),
-    C("industry", "list", zh="行业", example="manufacturing", help="Canonical industries. Example: manufacturing"),
+    C("region", "list", ref="region", zh="区域", example="east",
+      help="Regions (from Regions tab). Example: east"),
+    C("industry", "list", zh="行业", example="manufacturing",
+      help="Canonical industries. Example: manufacturing"),
     C("min_employees", "int", zh="最少员工数", example="200", help="Minimum employees. Example: 200"),
     C("max_employees", "int", zh="最多员工数", example="999", help="Maximum employees. Example: 999"),
     C("tier", "list", ref="tier", zh="级别", example="vip",
@@ -176,7 +182,8 @@ _ROUTING = Tab("Routing", "分配规则", required=True, help="Who gets a lead; 
     C("channel", "list", zh="渠道", example="event", help="Source channels. Example: event"),
     C("grade", "enum_list", enum=GRADES, zh="等级", example="sql",
       help="Lead grades: " + ", ".join(GRADES) + ". Example: sql"),
-    C("note", "str", zh="备注", example="Expo booth leads", help="Free text for people. Example: VIP to Enterprise"),
+    C("note", "str", zh="备注", example="Expo booth leads",
+      help="Free text for people. Example: VIP to Enterprise"),
 ))
 
 _SCORING = Tab("Scoring", "评分规则", required=True, help="Points added to a lead's score.", columns=(
@@ -209,22 +216,30 @@ _REGIONS = Tab("Regions", "区域映射", help="Country/province to sales region
 ))
 
 _PRODUCTS = Tab("Products", "产品", help="Price list.", columns=(
-    C("sku", "str", required=True, zh="SKU", example="IOT-PLAT-STD", help="Unique product code. Example: IOT-PLAT-STD"),
-    C("name", "str", required=True, zh="名称", example="IoT 平台 标准版", help="Product name. Example: IoT Platform"),
-    C("list_price", "number", required=True, zh="目录价", example="120,000", help="List price. Example: 120,000"),
+    C("sku", "str", required=True, zh="SKU", example="IOT-PLAT-STD",
+      help="Unique product code. Example: IOT-PLAT-STD"),
+    C("name", "str", required=True, zh="名称", example="IoT 平台 标准版",
+      help="Product name. Example: IoT Platform"),
+    C("list_price", "number", required=True, zh="目录价", example="120,000",
+      help="List price. Example: 120,000"),
     C("max_discount", "percent", required=True, zh="最大折扣", example="30%",
       help="Largest discount ever allowed on this product. Example: 30%"),
 ))
 
 _DISCOUNTS = Tab("Discounts", "折扣审批", help="Who approves a discount; bands by amount and discount.",
                  columns=(
-    C("priority", "int", required=True, zh="优先级", example="10", help="Lower is evaluated first. Example: 10"),
+    C("priority", "int", required=True, zh="优先级", example="10",
+      help="Lower is evaluated first. Example: 10"),
     C("min_amount", "number", zh="最低金额", example="0", help="Deal amount from; blank = any. Example: 0"),
-    C("max_amount", "number", zh="最高金额", example="1,000,000", help="Deal amount up to. Example: 1,000,000"),
-    C("min_discount", "percent", zh="最低折扣", example="10%", help="Discount from (inclusive). Example: 10%"),
-    C("max_discount", "percent", zh="最高折扣", example="20%", help="Discount up to (exclusive). Example: 20%"),
+    C("max_amount", "number", zh="最高金额", example="1,000,000",
+      help="Deal amount up to. Example: 1,000,000"),
+    C("min_discount", "percent", zh="最低折扣", example="10%",
+      help="Discount from (inclusive). Example: 10%"),
+    C("max_discount", "percent", zh="最高折扣", example="20%",
+      help="Discount up to (exclusive). Example: 20%"),
     C("approvers", "enum_list", required=True, allow_blank=True, enum=ROLES, ref="role", zh="审批人",
-      example="manager,director", help="Approving roles in order; blank = no approval. Example: manager,director"),
+      example="manager,director",
+      help="Approving roles in order; blank = no approval. Example: manager,director"),
 ))
 
 _STAGES = Tab("Stages", "销售阶段", help="Opportunity stages in order.", columns=(
@@ -235,11 +250,14 @@ _STAGES = Tab("Stages", "销售阶段", help="Opportunity stages in order.", col
 ))
 
 _CALENDARS = Tab("Calendars", "工作日历", help="Business hours for SLA clocks.", columns=(
-    C("calendar", "str", required=True, zh="日历", example="cn-office", help="Calendar name. Example: cn-office"),
-    C("timezone", "str", required=True, zh="时区", example="Asia/Shanghai", help="IANA time zone. Example: Asia/Shanghai"),
+    C("calendar", "str", required=True, zh="日历", example="cn-office",
+      help="Calendar name. Example: cn-office"),
+    C("timezone", "str", required=True, zh="时区", example="Asia/Shanghai",
+      help="IANA time zone. Example: Asia/Shanghai"),
     C("workdays", "enum_list", required=True, enum=WEEKDAYS, zh="工作日", example="mon,tue,wed,thu,fri",
       help="Working days. Example: mon,tue,wed,thu,fri"),
-    C("start", "time", required=True, zh="上班时间", example="09:00", help="Start of day, HH:MM. Example: 09:00"),
+    C("start", "time", required=True, zh="上班时间", example="09:00",
+      help="Start of day, HH:MM. Example: 09:00"),
     C("end", "time", required=True, zh="下班时间", example="18:00", help="End of day, HH:MM. Example: 18:00"),
     C("holiday_country", "str", zh="节假日国家", example="CN",
       help="Country whose public holidays are days off. Example: CN"),
@@ -248,16 +266,19 @@ _CALENDARS = Tab("Calendars", "工作日历", help="Business hours for SLA clock
 _HOLIDAYS = Tab("Holidays", "节假日", help="Extra days off (and company holidays) per calendar.", columns=(
     C("calendar", "str", required=True, ref="calendar", zh="日历", example="cn-office",
       help="Calendar (from Calendars). Example: cn-office"),
-    C("date", "date", required=True, zh="日期", example="2026-10-01", help="Day off, YYYY-MM-DD. Example: 2026-10-01"),
+    C("date", "date", required=True, zh="日期", example="2026-10-01",
+      help="Day off, YYYY-MM-DD. Example: 2026-10-01"),
     C("name", "str", zh="名称", example="国庆节", help="Holiday name. Example: 国庆节"),
 ))
 
 _SLA = Tab("SLA", "服务时限", help="Response and resolution targets.", columns=(
     C("kind", "enum", required=True, enum=SLA_KINDS, zh="类型", example="lead_first_touch",
       help="lead_first_touch, case_first_response or case_resolution. Example: lead_first_touch"),
-    C("priority", "enum", enum=CASE_PRIORITIES, zh="优先级", example="p1", help="Case priority p1-p4. Example: p1"),
+    C("priority", "enum", enum=CASE_PRIORITIES, zh="优先级", example="p1",
+      help="Case priority p1-p4. Example: p1"),
     C("grade", "enum", enum=GRADES, zh="等级", example="sql", help="Lead grade (for leads). Example: sql"),
-    C("target_hours", "number", required=True, zh="目标小时", example="2", help="Target in hours. Example: 2"),
+    C("target_hours", "number", required=True, zh="目标小时", example="2",
+      help="Target in hours. Example: 2"),
     C("business_hours", "bool", default=True, zh="按工作时间", example="TRUE",
       help="Count business hours only. Blank = TRUE. Example: TRUE"),
     C("calendar", "str", ref="calendar", zh="日历", example="cn-office",
@@ -271,7 +292,8 @@ _SLA = Tab("SLA", "服务时限", help="Response and resolution targets.", colum
 ))
 
 _RENEWALS = Tab("Renewals", "续约提醒", help="Reminders before a contract ends.", columns=(
-    C("days_before", "int", required=True, zh="提前天数", example="90", help="Days before the end date. Example: 90"),
+    C("days_before", "int", required=True, zh="提前天数", example="90",
+      help="Days before the end date. Example: 90"),
     C("notify", "enum_list", required=True, enum=ROLES, ref="role", zh="通知角色", example="am,manager",
       help="Roles told. Example: am,manager"),
     C("create_opportunity", "bool", default=False, zh="创建商机", example="TRUE",
@@ -281,7 +303,8 @@ _RENEWALS = Tab("Renewals", "续约提醒", help="Reminders before a contract en
 _HEALTH = Tab("Health", "客户健康度", help="Customer health score dimensions; weights sum to 100%.", columns=(
     C("dimension", "str", required=True, zh="维度", example="usage", help="Dimension name. Example: usage"),
     C("weight", "percent", required=True, zh="权重", example="40%", help="Share of the score. Example: 40%"),
-    C("threshold", "number", zh="阈值", example="60", help="Below this the dimension is at risk. Example: 60"),
+    C("threshold", "number", zh="阈值", example="60",
+      help="Below this the dimension is at risk. Example: 60"),
 ))
 
 TABS: tuple[Tab, ...] = (

@@ -87,7 +87,7 @@ def health() -> Response:
 def capture(source: str) -> Response:
     from functions.api import webhooks
 
-    return webhooks.capture(source, _raw(), _headers(), _container())
+    return webhooks.capture(source, _raw(), _headers(), _container(), app.lambda_context)
 
 
 @app.route("/webhooks/behavior/{source}", methods=["POST"], content_types=ANY_TYPE)
@@ -95,7 +95,7 @@ def capture(source: str) -> Response:
 def behavior(source: str) -> Response:
     from functions.api import webhooks
 
-    return webhooks.behavior(source, _raw(), _headers(), _container())
+    return webhooks.behavior(source, _raw(), _headers(), _container(), app.lambda_context)
 
 
 @app.route("/leads/{lead_id}", methods=["GET"])

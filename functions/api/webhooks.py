@@ -42,7 +42,7 @@ def _idempotency_key(source: str, raw: bytes, headers: Any) -> tuple[str, bool]:
     return f"b:{hashlib.sha256(raw).hexdigest()}", False
 
 
-def capture(source_name: str, raw: bytes, headers: Any, c: Any) -> Response:
+def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     active = c.rules.current()
     source = source_for(source_name, active)
     _authenticate(source, raw, headers, c)
@@ -56,7 +56,8 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any) -> Response:
         result = capture_lead(payload, source, active, c.lead_store, c.clock)
         return {"status": result.http_status, "body": result.body()}
 
-    outcome = c.idempotency.once(f"lead:{source.source}", key, explicit=explicit, work=work)
+    outcome = c.idempotency.once(f"lead:{source.source}", key, explicit=explicit, work=work,
+                               lambda_context=lambda_context)
     redirect = payload.get("_redirect") if is_form else None
     if isinstance(redirect, str) and _redirect_allowed(redirect, source):
         return Response(body="", status_code=303, headers={"Location": redirect})
@@ -67,7 +68,7 @@ def _redirect_allowed(url: str, source: Source) -> bool:
     return bool(urlsplit(url).netloc) and origin_allowed(url, source)
 
 
-def behavior(source_name: str, raw: bytes, headers: Any, c: Any) -> Response:
+def behavior(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     active = c.rules.current()
     source = source_for(source_name, active)
     if source.kind != "signed":
@@ -80,5 +81,6 @@ def behavior(source_name: str, raw: bytes, headers: Any, c: Any) -> Response:
         lead = record_behavior(payload, active, c.lead_store, c.clock)
         return {"status": 200, "body": lead.summary(active.version)}
 
-    outcome = c.idempotency.once(f"behavior:{source.source}", key, explicit=explicit, work=work)
+    outcome = c.idempotency.once(f"behavior:{source.source}", key, explicit=explicit, work=work,
+                               lambda_context=lambda_context)
     return _respond(outcome["status"], outcome["body"])

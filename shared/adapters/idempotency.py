@@ -27,8 +27,17 @@ class Idempotency:
         return DynamoDBPersistenceLayer(table_name=self._table)
 
     @cached_property
+    def _configs(self) -> dict[int, Any]:
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+        return {
+            seconds: IdempotencyConfig(expires_after_seconds=seconds, raise_on_no_idempotency_key=True)
+            for seconds in (WITH_KEY_SECONDS, BODY_ONLY_SECONDS)
+        }
+
+    @cached_property
     def _runners(self) -> dict[int, Callable[..., Any]]:
-        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+        from aws_lambda_powertools.utilities.idempotency import idempotent_function
 
         def run(request: dict[str, Any], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
             return work()
@@ -37,18 +46,22 @@ class Idempotency:
             seconds: idempotent_function(
                 data_keyword_argument="request",
                 persistence_store=self._persistence,
-                config=IdempotencyConfig(expires_after_seconds=seconds, raise_on_no_idempotency_key=True),
+                config=self._configs[seconds],
             )(run)
             for seconds in (WITH_KEY_SECONDS, BODY_ONLY_SECONDS)
         }
 
-    def once(self, scope: str, key: str, *, explicit: bool, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def once(self, scope: str, key: str, *, explicit: bool, work: Callable[[], dict[str, Any]],
+             lambda_context: Any = None) -> dict[str, Any]:  # fmt: skip
         """Run ``work`` once per (scope, key); a repeat returns the stored result."""
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
         )
 
-        runner = self._runners[WITH_KEY_SECONDS if explicit else BODY_ONLY_SECONDS]
+        seconds = WITH_KEY_SECONDS if explicit else BODY_ONLY_SECONDS
+        if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
+            self._configs[seconds].register_lambda_context(lambda_context)  # in-progress expiry
+        runner = self._runners[seconds]
         try:
             result: dict[str, Any] = runner(request={"scope": scope, "key": key}, work=work)
         except IdempotencyAlreadyInProgressError:

@@ -216,11 +216,23 @@ def _map_with_rules(out: dict[str, Any], extra: dict[str, str], rules: RuleSet) 
             canonical = "other"
             flags.append("industry_unmapped")
         out["industry"] = canonical
-    out["region"] = region_of(out.get("country") or rules.settings.default_country, out.get("province"), rules)
+    country = out.get("country") or rules.settings.default_country
+    out["region"] = region_of(country, out.get("province"), rules)
+    if "country" not in out and out.get("province") and _province_known(country, out["province"], rules):
+        out["country"] = country  # a province of the home country tells us the country
     return NormalizedLead(fields=out, extra=extra, flags=flags)
 
 
 _PROVINCE_SUFFIX = re.compile(r"(省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区)$")
+
+
+def _province_known(country: str, province: str, rules: RuleSet) -> bool:
+    wanted = _PROVINCE_SUFFIX.sub("", province.strip()).lower()
+    return any(
+        r.country.upper() == country.upper() and r.province
+        and _PROVINCE_SUFFIX.sub("", r.province.strip()).lower() == wanted
+        for r in rules.regions
+    )
 
 
 def region_of(country: str, province: str | None, rules: RuleSet) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from typing import Any
 
 JSON = Any
@@ -154,7 +154,7 @@ def _build(cls: type, row: dict[str, JSON]) -> Any:
         value = row[name]
         if "tuple" in str(spec.type):
             kwargs[name] = _tuple(value)
-        elif value is None and spec.default is not None and not callable(spec.default):
+        elif value is None and spec.default is not MISSING and spec.default is not None:
             continue  # blank cell: keep the declared default (e.g. weight 1, active true)
         else:
             kwargs[name] = value

@@ -14,7 +14,7 @@ from shared.domain.leads import Lead
 from shared.services.ports import KeyTaken, LeadChange, OwnerFull, StaleLead
 
 
-def event_item(event: Event) -> EventItem:
+def event_item(event: Event, seq: int = 0) -> EventItem:
     envelope = event.envelope()
     return EventItem(
         event_id=event.id,
@@ -23,6 +23,7 @@ def event_item(event: Event) -> EventItem:
         time=envelope["time"],
         rules_version=event.rules_version,
         data=event.data,
+        seq=seq,
     )
 
 
@@ -99,8 +100,8 @@ class DynamoLeadStore:
             claim = LeadKeyItem(key=key, lead_id=change.lead.lead_id)
             puts.append(claim.get_save_kwargs_from_instance(condition=LeadKeyItem.key.does_not_exist()))
             purposes.append("key")
-        for event in change.events:
-            puts.append(event_item(event).get_save_kwargs_from_instance())
+        for seq, event in enumerate(change.events):
+            puts.append(event_item(event, seq).get_save_kwargs_from_instance())
             purposes.append("event")
         updates = []
         if change.assign is not None:

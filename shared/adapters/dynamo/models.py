@@ -101,6 +101,7 @@ class EventItem(Model):
     time = UnicodeAttribute()
     rules_version = UnicodeAttribute(null=True)
     data = JSONAttribute()
+    seq = NumberAttribute(null=True)  # order within one transaction (events there share a time)
     published_at = UnicodeAttribute(null=True)
     by_subject = SubjectIndex()
 

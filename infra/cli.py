@@ -1,0 +1,234 @@
+"""The ``closeloop`` command line. Every command has --help and fails with a one-line reason."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from infra.local.stack import DEFAULT_RULES, StackSettings
+
+EPILOG = """\
+examples:
+  closeloop dev                                   start the local stack on the example rules
+  closeloop rules validate dir:admin_sheets/examples
+  closeloop events list --type LeadAssigned       (in a second terminal, same environment)
+  closeloop pump                                  wait until every pending event is published
+"""
+
+
+class CommandError(Exception):
+    """A failure worth one clear line to the user."""
+
+
+def _stack_settings(args: argparse.Namespace) -> StackSettings:
+    return StackSettings.from_env(
+        rules=getattr(args, "rules", None),
+        port=getattr(args, "port", None),
+        aws_port=getattr(args, "aws_port", None),
+    )
+
+
+def _connect(args: argparse.Namespace) -> StackSettings:
+    """Reach the local stack that `closeloop dev` runs (same CLOSELOOP_* variables)."""
+    import socket
+
+    from infra.local.stack import connect_env
+
+    settings = _stack_settings(args)
+    with socket.socket() as probe:
+        if probe.connect_ex((settings.host, settings.aws_port)) != 0:
+            raise CommandError(
+                f"no local stack on port {settings.aws_port}: start one with `closeloop dev` "
+                "(or set CLOSELOOP_AWS_PORT to the port it uses)"
+            )
+    connect_env(settings)
+    return settings
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from infra.local.stack import LocalStack
+
+    settings = _stack_settings(args)
+    stack = LocalStack(settings)
+    print(f"starting embedded AWS on {settings.endpoint_url} (resources from template.yaml) ...", flush=True)
+    try:
+        result = stack.start()
+    except OSError as exc:
+        raise CommandError(f"could not start the local stack: {exc}") from None
+    if result.status == "rejected":
+        stack.stop()
+        for problem in result.problems:
+            print(problem, file=sys.stderr)
+        raise CommandError(f"the rules in {settings.rules} are not valid ({len(result.problems)} problems above)")
+    _print_banner(settings, result.version_id)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            time.sleep(3600)
+    except (KeyboardInterrupt, SystemExit):
+        print("\nstopping ...", flush=True)
+        stack.stop()
+    return 0
+
+
+def _print_banner(settings: StackSettings, version: str | None) -> None:
+    url = settings.api_url
+    print(
+        f"""
+Closeloop is running.
+  API:           {url}
+  admin key:     {settings.admin_key}   (header X-Api-Key)
+  rules:         {settings.rules}  → active version {version}
+  embedded AWS:  {settings.endpoint_url}
+
+Post a lead from the public web form source:
+  curl -s -X POST {url}/webhooks/leads/website -H 'Content-Type: application/json' \\
+    -d '{{"email": "zhang.wei@example.cn", "name": "张伟", "company": "上海精密制造", "province": "上海",
+         "industry": "制造业", "employees": 1500, "title": "采购总监", "phone": "13800138000"}}'
+Read it back with its decision (use the lead_id printed above):
+  curl -s {url}/leads/LEAD_ID -H 'X-Api-Key: {settings.admin_key}'
+
+In another terminal: `closeloop events list`, `closeloop pump`.  Ctrl-C stops.""",
+        flush=True,
+    )
+
+
+def cmd_pump(args: argparse.Namespace) -> int:
+    _connect(args)
+    from infra.local.inspect import pending_events
+
+    deadline = time.monotonic() + args.timeout
+    while (pending := pending_events()) > 0:
+        if time.monotonic() > deadline:
+            raise CommandError(f"{pending} event(s) still unpublished after {args.timeout:g} s")
+        time.sleep(0.1)
+    print("idle: every recorded event has been published")
+    return 0
+
+
+def cmd_events_list(args: argparse.Namespace) -> int:
+    _connect(args)
+    from infra.local.inspect import list_events
+
+    events = list_events(event_type=args.type, subject=args.subject)
+    for envelope in events:
+        if args.json:
+            print(json.dumps(envelope, ensure_ascii=False))
+        else:
+            summary = json.dumps(envelope["data"], ensure_ascii=False)
+            print(f"{envelope['time']}  {envelope['type']:<22} {envelope['subject']:<28} {summary[:90]}")
+    if not args.json:
+        print(f"({len(events)} event{'s' if len(events) != 1 else ''})", file=sys.stderr)
+    return 0
+
+
+def cmd_rules_validate(args: argparse.Namespace) -> int:
+    from admin_sheets.parse import validate_source
+    from admin_sheets.readers import SourceError
+
+    try:
+        result = validate_source(args.source)
+    except (SourceError, ValueError, NotImplementedError) as exc:
+        raise CommandError(str(exc)) from None
+    for problem in result.problems:
+        print(problem)
+    if result.problems:
+        print(f"{len(result.problems)} problem(s); nothing would be published", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{tab} {len(rows)}" for tab, rows in (result.content or {}).items() if rows)
+    print(f"valid: {counts}", file=sys.stderr)
+    return 0
+
+
+def cmd_rules_sync(args: argparse.Namespace) -> int:
+    settings = _connect(args)
+    from admin_sheets.publishing import sync_rules
+    from admin_sheets.readers import SourceError
+    from shared.adapters.container import container
+
+    source = args.source or settings.rules
+    try:
+        result = sync_rules(source, container(), dry_run=args.dry_run)
+    except (SourceError, ValueError, NotImplementedError) as exc:
+        raise CommandError(str(exc)) from None
+    for problem in result.problems:
+        print(problem)
+    print(f"{result.status}: {result.version_id or '-'} ({source})")
+    return 1 if result.status == "rejected" else 0
+
+
+def cmd_rules_versions(args: argparse.Namespace) -> int:
+    _connect(args)
+    from shared.adapters.container import container
+
+    store = container().rules_store
+    active = store.active()
+    for record in store.versions():
+        mark = "*" if active and record.version_id == active.version_id else " "
+        rows = sum(record.row_counts.values())
+        print(f"{mark} {record.version_id:<16} {record.created_at}  {rows:>6} rows  {record.source}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="closeloop",
+        description="Closeloop: lead-to-cash automation. Local stack, rules and events.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(parent: Any, name: str, handler: Callable[[argparse.Namespace], int], text: str,
+                **kwargs: Any) -> argparse.ArgumentParser:  # fmt: skip
+        sub: argparse.ArgumentParser = parent.add_parser(name, help=text, description=text, **kwargs)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    dev = command(commands, "dev", cmd_dev, "run the local stack in the foreground (what `make run` does)")
+    dev.add_argument("--rules", metavar="SOURCE", help=f"rule source: dir:PATH, xlsx:PATH (env CLOSELOOP_RULES; "
+                     f"default {DEFAULT_RULES})")  # fmt: skip
+    dev.add_argument("--port", type=int, help="API port (env CLOSELOOP_PORT; default 8000)")
+    dev.add_argument("--aws-port", type=int, help="embedded AWS port (env CLOSELOOP_AWS_PORT; default 4566)")
+
+    pump = command(commands, "pump", cmd_pump, "wait until every pending event has been published")
+    pump.add_argument("--timeout", type=float, default=60, help="give up after this many seconds (default 60)")
+
+    events = commands.add_parser("events", help="inspect recorded domain events").add_subparsers(
+        dest="events_command", metavar="SUBCOMMAND", required=True
+    )
+    listing = command(events, "list", cmd_events_list, "every domain event recorded, oldest first")
+    listing.add_argument("--type", help="only events of this type, e.g. LeadAssigned")
+    listing.add_argument("--subject", help="only events about this subject, e.g. lead/ld_...")
+    listing.add_argument("--json", action="store_true", help="one event envelope (JSON) per line")
+
+    rules = commands.add_parser("rules", help="validate and publish the rules workbook").add_subparsers(
+        dest="rules_command", metavar="SUBCOMMAND", required=True
+    )
+    validate = command(rules, "validate", cmd_rules_validate,
+                       "check a rule source; prints one `Tab!Cell: message` line per problem")  # fmt: skip
+    validate.add_argument("source", help="dir:PATH (a CSV per tab) or xlsx:PATH")
+    sync = command(rules, "sync", cmd_rules_sync, "read, validate and publish a new rules version")
+    sync.add_argument("--source", help="rule source (default: CLOSELOOP_RULES or the examples)")
+    sync.add_argument("--dry-run", action="store_true", help="validate only; publish nothing")
+    command(rules, "versions", cmd_rules_versions, "list published rules versions (* = active)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except CommandError as exc:
+        print(f"closeloop: {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The local stack: embedded AWS from template.yaml, the API, and the event plumbing.
+
+``closeloop dev`` runs it in the foreground; tests and benchmarks start it in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_RULES = "dir:admin_sheets/examples"
+
+
+@dataclass
+class StackSettings:
+    rules: str = DEFAULT_RULES
+    port: int = 8000
+    aws_port: int = 4566
+    admin_key: str = "dev-admin-key"
+    webhook_secret: str = "dev-webhook-secret"
+    host: str = "127.0.0.1"
+    serve_api: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> StackSettings:
+        env = os.environ
+        settings = cls(
+            rules=env.get("CLOSELOOP_RULES", DEFAULT_RULES),
+            port=int(env.get("CLOSELOOP_PORT", "8000")),
+            aws_port=int(env.get("CLOSELOOP_AWS_PORT", "4566")),
+            admin_key=env.get("CLOSELOOP_ADMIN_KEY", "dev-admin-key"),
+            webhook_secret=env.get("CLOSELOOP_WEBHOOK_SECRET", "dev-webhook-secret"),
+        )
+        for name, value in overrides.items():
+            if value is not None:
+                setattr(settings, name, value)
+        return settings
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def local_secrets(settings: StackSettings) -> dict[str, str]:
+    """Local stand-ins for the Secrets Manager values (``*`` = every signed source)."""
+    return {
+        "closeloop/webhook-secrets": json.dumps({"*": settings.webhook_secret}),
+        "closeloop/api-keys": json.dumps({"local-admin": settings.admin_key}),
+        "closeloop/google-service-account": "{}",
+    }
+
+
+def connect_env(settings: StackSettings) -> None:
+    """Point this process at a running local stack (for the CLI's second-terminal commands)."""
+    from infra.local.aws import aws_env
+    from infra.template import load_template
+    from shared.adapters.container import reset_container
+
+    os.environ.update(aws_env(settings.endpoint_url, load_template()))
+    reset_container()
+
+
+@dataclass
+class LocalStack:
+    settings: StackSettings
+    _moto: Any = None
+    _plumbing: Any = None
+    _api: Any = None
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> Any:
+        """Start everything; returns the result of publishing the rule source."""
+        from infra.local.aws import create_resources, start_moto
+        from infra.template import load_template
+
+        template = load_template()
+        self._moto = start_moto(self.settings.aws_port, host=self.settings.host)
+        create_resources(template, self.settings.endpoint_url, secrets=local_secrets(self.settings))
+        connect_env(self.settings)
+        result = self.publish_rules()
+        self.start_plumbing(template)
+        if self.settings.serve_api:
+            self._start_api()
+        return result
+
+    def publish_rules(self) -> Any:
+        from admin_sheets.publishing import sync_rules
+        from shared.adapters.container import container
+
+        return sync_rules(self.settings.rules, container())
+
+    def start_plumbing(self, template: Any) -> None:
+        from infra.local.plumbing import Plumbing
+
+        self._plumbing = Plumbing(template, self.settings.endpoint_url)
+        self._plumbing.start()
+
+    def _start_api(self) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        from functions.api.app import app
+
+        self._api = create_local_server(app, Config(), self.settings.host, self.settings.port)
+        thread = threading.Thread(target=self._api.serve_forever, name="closeloop-api", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        return bool(self._plumbing.drain(timeout)) if self._plumbing else True
+
+    def stop(self) -> None:
+        if self._api is not None:
+            self._api.shutdown()
+            self._api.server.server_close()
+        if self._plumbing is not None:
+            self._plumbing.stop()
+        if self._moto is not None:
+            self._moto.stop()
