@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from admin_sheets.tabs import Column
 from admin_sheets.values import BadValue, convert
@@ -92,3 +94,15 @@ def test_bad_values(column: Column, text: str, message: str) -> None:
     with pytest.raises(BadValue) as error:
         convert(column, text)
     assert str(error.value) == message
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_amounts_read_back_with_or_without_thousands_separators(amount: int) -> None:
+    column = Column("amount", "number")
+    assert convert(column, f"{amount:,}") == convert(column, str(amount)) == amount
+
+
+@given(st.integers(min_value=0, max_value=100))
+def test_percent_with_sign_equals_the_share(percent: int) -> None:
+    column = Column("share", "percent")
+    assert convert(column, f"{percent}%") == pytest.approx(convert(column, str(percent / 100)))

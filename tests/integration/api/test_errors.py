@@ -1,0 +1,219 @@
+"""Every error of CONTRACT §2, produced through the API and checked: status and body."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from chalice.test import Client
+
+from functions.api.app import app
+from tests.conftest import ADMIN_KEY
+from tests.integration.api.helpers import body, get_lead, post_lead, signed_headers
+
+GOOD = {"email": "wang.fang@example.cn", "name": "王芳", "company": "杭州智造", "province": "浙江",
+        "industry": "制造业", "employees": 300, "title": "经理"}  # fmt: skip
+
+
+@pytest.fixture
+def client(clean_aws):
+    with Client(app) as c:
+        yield c
+
+
+def lead_count(container) -> int:
+    from shared.adapters.dynamo.models import LeadItem
+
+    return sum(1 for _ in LeadItem.scan())
+
+
+def error_of(response) -> dict:
+    payload = body(response)
+    assert set(payload) == {"error"}, payload
+    assert payload["error"]["message"], payload
+    return payload["error"]
+
+
+def test_unknown_source_is_404(client):
+    response = post_lead(client, "nope", GOOD)
+    assert response.status_code == 404 and error_of(response)["code"] == "unknown_source"
+
+
+def test_inactive_source_is_403(client):
+    response = post_lead(client, "legacy-form", GOOD)
+    assert response.status_code == 403 and error_of(response)["code"] == "source_inactive"
+
+
+def test_every_bad_field_is_named_at_once(client, clean_aws):
+    bad = {"email": "not-an-email", "phone": "12", "employees": "many", "budget": "-5", "consent": "maybe",
+           "credit_code": "123", "country": "Atlantis", "message": "x" * 2001}  # fmt: skip
+    response = post_lead(client, "website", bad)
+    error = error_of(response)
+    assert response.status_code == 400 and error["code"] == "validation_failed"
+    assert set(error["fields"]) == {"email", "phone", "employees", "budget", "consent", "credit_code", "country",
+                                    "message"}  # fmt: skip
+    assert lead_count(clean_aws) == 0
+
+
+def test_email_or_phone_is_required(client):
+    response = post_lead(client, "website", {"name": "无名"})
+    assert response.status_code == 400 and "email" in error_of(response)["fields"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "status", "code"),
+    [
+        (b"{not json", "application/json", 400, "bad_request"),
+        (b"[1, 2]", "application/json", 400, "bad_request"),
+        (b"\xff\xfe", "application/json", 400, "bad_request"),
+        (b"<lead/>", "application/xml", 415, "unsupported_media_type"),
+        (b"{}" + b" " * (64 * 1024), "application/json", 413, "payload_too_large"),
+    ],
+)
+def test_malformed_bodies_get_a_clear_4xx(client, raw, content_type, status, code):
+    response = post_lead(client, "website", raw, {"Content-Type": content_type})
+    assert response.status_code == status and error_of(response)["code"] == code
+
+
+def test_public_source_rejects_a_foreign_origin(client):
+    response = post_lead(client, "website", GOOD, {"Origin": "https://evil.example.net"})
+    assert response.status_code == 403 and error_of(response)["code"] == "forbidden"
+
+
+def test_public_source_accepts_its_origin_and_a_form_post(client):
+    form = "email=li.lei%40example.cn&name=%E6%9D%8E%E9%9B%B7&province=%E5%8C%97%E4%BA%AC&consent=on"
+    response = client.http.post("/webhooks/leads/website", body=form.encode(),
+                                headers={"Content-Type": "application/x-www-form-urlencoded",
+                                         "Origin": "https://www.example.com"})  # fmt: skip
+    assert response.status_code == 201, response.body
+    assert body(get_lead(client, body(response)["lead_id"]))["consent"] is True
+
+
+def test_form_redirect_to_an_allowed_origin_is_303(client):
+    form = "email=redirect%40example.cn&_redirect=https%3A%2F%2Fwww.example.com%2Fthanks"
+    response = client.http.post("/webhooks/leads/website", body=form.encode(),
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert response.status_code == 303
+    assert response.headers["Location"] == "https://www.example.com/thanks"
+
+
+def test_form_redirect_elsewhere_is_ignored(client):
+    form = "email=redirect2%40example.cn&_redirect=https%3A%2F%2Fphish.example.net%2F"
+    response = client.http.post("/webhooks/leads/website", body=form.encode(),
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert response.status_code == 201 and "Location" not in response.headers
+
+
+def test_honeypot_answers_received_and_stores_nothing(client, clean_aws):
+    response = post_lead(client, "website", {**GOOD, "_hp": "http://spam"})
+    assert response.status_code == 200 and body(response) == {"status": "received"}
+    assert lead_count(clean_aws) == 0
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [None, "garbage", "t=abc,v1=00", f"t={int(time.time())},v1={'0' * 64}", "stale"],
+)
+def test_signed_source_rejects_bad_signatures(client, clean_aws, signature):
+    raw = json.dumps(GOOD).encode()
+    headers = {"Content-Type": "application/json"}
+    if signature == "stale":
+        headers = signed_headers(raw, at=int(time.time()) - 301)
+    elif signature is not None:
+        headers["X-Closeloop-Signature"] = signature
+    response = post_lead(client, "hubspot", raw, headers)
+    assert response.status_code == 401 and error_of(response)["code"] == "unauthorized"
+    assert lead_count(clean_aws) == 0
+
+
+def test_signed_source_with_a_wrong_secret_is_401(client):
+    raw = json.dumps(GOOD).encode()
+    response = post_lead(client, "hubspot", raw, signed_headers(raw, secret="not-the-secret"))
+    assert response.status_code == 401
+
+
+def test_signed_source_accepts_a_good_signature(client):
+    response = post_lead(client, "hubspot", GOOD, signed=True)
+    assert response.status_code == 201, response.body
+
+
+@pytest.mark.parametrize("key", [None, "wrong"])
+def test_admin_calls_need_the_api_key(client, key):
+    headers = {} if key is None else {"X-Api-Key": key}
+    assert client.http.get("/leads/ld_x", headers=headers).status_code == 401
+    response = client.http.post("/leads/ld_x/activities", headers={**headers, "Content-Type": "application/json"},
+                                body=b'{"type": "call", "by": "u_wang"}')  # fmt: skip
+    assert response.status_code == 401 and error_of(response)["code"] == "unauthorized"
+
+
+def test_unknown_lead_is_404_everywhere(client):
+    assert error_of(get_lead(client, "ld_missing"))["code"] == "lead_not_found"
+    response = client.http.post("/leads/ld_missing/activities", body=b'{"type": "call", "by": "u_wang"}',
+                                headers={"X-Api-Key": ADMIN_KEY, "Content-Type": "application/json"})  # fmt: skip
+    assert response.status_code == 404 and error_of(response)["code"] == "lead_not_found"
+    raw = json.dumps({"lead_id": "ld_missing", "event": "email_open"}).encode()
+    response = client.http.post("/webhooks/behavior/hubspot", body=raw, headers=signed_headers(raw))
+    assert response.status_code == 404 and error_of(response)["code"] == "lead_not_found"
+
+
+def test_bad_activity_and_behaviour_name_their_fields(client):
+    created = body(post_lead(client, "website", GOOD))
+    response = client.http.post(f"/leads/{created['lead_id']}/activities", body=b'{"type": "dance", "at": "x"}',
+                                headers={"X-Api-Key": ADMIN_KEY, "Content-Type": "application/json"})  # fmt: skip
+    assert response.status_code == 400 and set(error_of(response)["fields"]) == {"type", "by", "at"}
+    raw = json.dumps({"lead_id": created["lead_id"], "event": "teleport"}).encode()
+    response = client.http.post("/webhooks/behavior/hubspot", body=raw, headers=signed_headers(raw))
+    assert response.status_code == 400 and set(error_of(response)["fields"]) == {"event"}
+
+
+def test_behaviour_from_a_public_source_is_refused(client):
+    raw = json.dumps({"email": GOOD["email"], "event": "email_open"}).encode()
+    response = client.http.post("/webhooks/behavior/website", body=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 401
+
+
+def test_idempotency_key_replays_the_first_response(client, clean_aws):
+    headers = {"Idempotency-Key": "form-42"}
+    first = post_lead(client, "website", GOOD, headers)
+    again = post_lead(client, "website", {**GOOD, "company": "changed"}, headers)
+    assert first.status_code == again.status_code == 201
+    assert body(first) == body(again)
+    assert lead_count(clean_aws) == 1
+
+
+def test_same_body_without_key_counts_as_a_repeat(client, clean_aws):
+    first = post_lead(client, "website", GOOD)
+    again = post_lead(client, "website", GOOD)
+    assert (first.status_code, body(first)) == (again.status_code, body(again))
+    stored = body(get_lead(client, body(first)["lead_id"]))
+    assert len(stored["touches"]) == 1
+
+
+def test_a_changed_body_merges_into_the_same_lead(client):
+    first = body(post_lead(client, "website", {**GOOD, "budget": "600,000"}))
+    assert first["grade"] == "mql" and first["owner_id"]
+    response = post_lead(client, "website", {**GOOD, "phone": "13900139000", "campaign": "spring"})
+    assert response.status_code == 200
+    merged = body(response)
+    assert merged["status"] == "merged" and merged["lead_id"] == first["lead_id"]
+    assert merged["owner_id"] == first["owner_id"]
+    stored = body(get_lead(client, first["lead_id"]))
+    assert stored["phone"] == "+8613900139000" and len(stored["touches"]) == 2
+
+
+def test_health_reports_the_active_rules_version(client):
+    response = client.http.get("/health")
+    assert response.status_code == 200
+    assert body(response)["status"] == "ok" and body(response)["rules_version"].startswith("v1-")
+
+
+def test_a_nurture_lead_completed_by_a_repeat_post_is_requalified_and_routed(client, clean_aws):
+    from infra.local.inspect import list_events
+
+    first = body(post_lead(client, "website", GOOD))
+    assert first["grade"] == "nurture" and first["owner_id"] is None
+    merged = body(post_lead(client, "website", {**GOOD, "phone": "13900139000"}))
+    assert merged["grade"] == "mql" and merged["owner_id"] and merged["team"] == "SMB East"
+    types = [e["type"] for e in list_events(subject=f"lead/{first['lead_id']}")]
+    assert types == ["LeadCaptured", "LeadNurtureEnrolled", "LeadMerged", "LeadRequalified", "LeadAssigned"]
