@@ -6,9 +6,11 @@ Resources are created from the template (infra.template), never declared again h
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
@@ -24,17 +26,18 @@ class PortInUseError(RuntimeError):
 
 
 class _MotoServer(ThreadedMotoServer):
-    # ThreadedMotoServer.start() waits forever when make_server raises (port taken):
-    # the ready event is only set after a successful bind. Record the error instead.
+    # ThreadedMotoServer.start() waits forever when the bind fails: werkzeug answers a
+    # taken port with sys.exit(1) inside the server thread, so the ready event is never
+    # set. Record the failure and release start() instead.
     def __init__(self, ip_address: str, port: int) -> None:
         super().__init__(ip_address=ip_address, port=port, verbose=False)
-        self.bind_error: OSError | None = None
+        self.bind_error: str | None = None
 
     def _server_entry(self) -> None:
         try:
             super()._server_entry()
-        except OSError as error:
-            self.bind_error = error
+        except (OSError, SystemExit) as error:
+            self.bind_error = getattr(error, "strerror", None) or "address already in use"
             self._server_ready_event.set()
 
 
@@ -42,19 +45,36 @@ def start_moto(port: int, host: str = "127.0.0.1") -> ThreadedMotoServer:
     """Start moto on host:port in a daemon thread; PortInUseError if it cannot bind."""
     # werkzeug logs every request at INFO on stderr; the stream poller makes ~10 a second.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # Probe first: werkzeug reports a taken port with two lines on stderr and an exit.
+    _probe_port(host, port)
     server = _MotoServer(host, port)
     server.start()
     if server.bind_error is not None:
-        raise PortInUseError(
-            f"cannot start the embedded AWS on {host}:{port}: {server.bind_error.strerror or server.bind_error}"
-            " (is another closeloop dev or moto running? set CLOSELOOP_AWS_PORT)"
-        )
+        raise _port_error(host, port, server.bind_error)
     return server
 
 
-def client(service: str, endpoint_url: str) -> Any:
+def _probe_port(host: str, port: int) -> None:
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise _port_error(host, port, error.strerror or str(error)) from None
+
+
+def _port_error(host: str, port: int, reason: str) -> PortInUseError:
+    return PortInUseError(
+        f"cannot start the embedded AWS on {host}:{port}: {reason}"
+        " (is another closeloop dev or moto running? set CLOSELOOP_AWS_PORT)"
+    )
+
+
+def client(service: str, endpoint_url: str, config: Config | None = None) -> Any:
     """A boto3 client for the embedded AWS, independent of the process environment."""
-    return boto3.client(service, endpoint_url=endpoint_url, **_CREDENTIALS)  # type: ignore[call-overload]
+    return boto3.client(service, endpoint_url=endpoint_url, config=config, **_CREDENTIALS)  # type: ignore[call-overload]
 
 
 def _error_code(error: ClientError) -> str:

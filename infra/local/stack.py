@@ -23,6 +23,7 @@ class StackSettings:
     webhook_secret: str = "dev-webhook-secret"
     host: str = "127.0.0.1"
     serve_api: bool = True
+    run_plumbing: bool = True
 
     @classmethod
     def from_env(cls, **overrides: Any) -> StackSettings:
@@ -85,7 +86,8 @@ class LocalStack:
         create_resources(template, self.settings.endpoint_url, secrets=local_secrets(self.settings))
         connect_env(self.settings)
         result = self.publish_rules()
-        self.start_plumbing(template)
+        if self.settings.run_plumbing:
+            self.start_plumbing(template)
         if self.settings.serve_api:
             self._start_api()
         return result

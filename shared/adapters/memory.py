@@ -7,7 +7,7 @@ import threading
 
 from shared.domain.events import Event
 from shared.domain.leads import Lead
-from shared.services.ports import KeyTaken, LeadChange, OwnerFull, StaleLead
+from shared.services.ports import KeyTaken, LeadChange, Lookup, OwnerFull, StaleLead
 
 
 class MemoryLeadStore:
@@ -18,6 +18,11 @@ class MemoryLeadStore:
         self.loads: dict[str, dict[str, int]] = {}
         self.events: list[Event] = []
         self._lock = threading.Lock()
+
+    def lookup(self, keys: list[str], lead_ids: list[str]) -> Lookup:
+        with self._lock:
+            leads = {i: copy.deepcopy(self.leads[i]) for i in lead_ids if i in self.leads}
+            return Lookup({k: self.keys[k] for k in keys if k in self.keys}, leads)
 
     def find_by_keys(self, keys: list[str]) -> dict[str, str]:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -23,6 +24,12 @@ PERSON_FIELDS = (
 
 def new_lead_id() -> str:
     return f"ld_{uuid.uuid4().hex[:20]}"
+
+
+def lead_id_for(identity_key: str) -> str:
+    """A lead's id follows from the identity key it was created with, so a repeat post can
+    fetch the lead in the same read as its keys (one DynamoDB call instead of two)."""
+    return f"ld_{hashlib.sha256(identity_key.encode('utf-8')).hexdigest()[:20]}"
 
 
 def identity_keys(fields: dict[str, Any]) -> list[str]:
@@ -49,6 +56,7 @@ class Lead:
     tier: str = "standard"
     owner_id: str | None = None
     team: str | None = None
+    queue: str | None = None  # the team whose unassigned queue holds the lead, when nobody could take it
     assigned_at: str | None = None
     first_touch_at: str | None = None
     consent: bool | None = None

@@ -82,7 +82,18 @@ def normalize_phone(value: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-_COUNTRY_ALIASES = {"china": "CN", "中国": "CN", "prc": "CN", "usa": "US", "uk": "GB", "中国大陆": "CN"}
+# Common names that ISO's official names don't cover. No fuzzy matching: a guess that turns
+# "Korea" into North Korea or "America" into American Samoa is worse than asking again.
+_COUNTRY_ALIASES = {
+    "china": "CN", "中国": "CN", "prc": "CN", "中国大陆": "CN", "mainland china": "CN", "p.r. china": "CN",
+    "usa": "US", "u.s.": "US", "u.s.a.": "US", "america": "US", "united states of america": "US", "美国": "US",
+    "uk": "GB", "u.k.": "GB", "britain": "GB", "great britain": "GB", "england": "GB", "英国": "GB",
+    "korea": "KR", "south korea": "KR", "韩国": "KR", "russia": "RU", "俄罗斯": "RU", "vietnam": "VN",
+    "hong kong": "HK", "香港": "HK", "macau": "MO", "澳门": "MO", "taiwan": "TW", "台湾": "TW",
+    "日本": "JP", "德国": "DE", "法国": "FR", "新加坡": "SG", "马来西亚": "MY", "泰国": "TH", "印度": "IN",
+    "澳大利亚": "AU", "加拿大": "CA", "意大利": "IT", "西班牙": "ES", "荷兰": "NL", "瑞士": "CH",
+    "brasil": "BR", "巴西": "BR", "uae": "AE", "阿联酋": "AE", "沙特阿拉伯": "SA", "印度尼西亚": "ID",
+}  # fmt: skip
 
 
 def normalize_country(value: str) -> str:
@@ -92,14 +103,12 @@ def normalize_country(value: str) -> str:
     alias = _COUNTRY_ALIASES.get(text.lower())
     if alias:
         return alias
+    if not any(ch.isalpha() for ch in text):
+        raise ValueError(f'"{text[:40]}" is not a country; use a code like CN or a name like China')
     try:
         return str(pycountry.countries.lookup(text).alpha_2)
     except LookupError:
-        pass
-    try:
-        return str(pycountry.countries.search_fuzzy(text)[0].alpha_2)
-    except LookupError:
-        raise ValueError(f'"{text[:40]}" is not a country we know') from None
+        raise ValueError(f'"{text[:40]}" is not a country we know; use a code like CN or DE') from None
 
 
 def _number(value: Any, *, integer: bool) -> int | float:

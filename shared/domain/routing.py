@@ -4,8 +4,9 @@ Finding the rule: rows are ranked by priority; the first whose conditions all ho
 With thousands of rows a linear scan is slow, so the index keeps, for every condition
 column and value, the set of rows that accept that value as a bitset (a Python int, bit i =
 i-th row by priority), plus the rows that leave the column empty ("any"). A lead's
-candidates are the AND of one set per column; the lowest set bit is the first match. Only
-the numeric ranges (employees) are then checked row by row, which rarely rejects anything.
+candidates are the AND of one set per column; the lowest set bit is the first match. The
+employee-count ranges are indexed the same way: the distinct range bounds cut the number
+line into intervals, and each interval keeps the bitset of rows whose range covers it.
 
 Choosing the person: weighted round robin over the team's eligible owners, driven by an
 atomic counter kept in DynamoDB (the service passes the counter value in), so concurrent
@@ -14,6 +15,7 @@ requests each get their own slot and the split stays fair. Owners at capacity ar
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +50,35 @@ class RoutingIndex:
             self._any[column] = any_bits
             self._by_value[column] = {v: bits | any_bits for v, bits in by_value.items()}
         self._everything = everything
+        self._build_employee_index()
+
+    def _build_employee_index(self) -> None:
+        """Interval k covers [bounds[k-1], bounds[k]); its bitset holds rows whose range covers it.
+
+        Built in one sweep: a row's bit is toggled on where its range starts and off where it
+        ends, and a running XOR gives each interval's set.
+        """
+        ranged = [(i, r) for i, r in enumerate(self.rules) if r.min_employees is not None or r.max_employees is not None]
+        self._unranged = self._everything ^ sum(1 << i for i, _ in ranged)
+        bounds = {r.min_employees for _, r in ranged if r.min_employees is not None}
+        bounds |= {r.max_employees + 1 for _, r in ranged if r.max_employees is not None}  # max is inclusive
+        self._bounds = sorted(bounds)
+        toggles = [0] * (len(self._bounds) + 2)
+        for i, rule in ranged:
+            start = 0 if rule.min_employees is None else bisect_right(self._bounds, rule.min_employees)
+            end = len(self._bounds) if rule.max_employees is None else bisect_right(self._bounds, rule.max_employees)
+            if start <= end:
+                toggles[start] ^= 1 << i
+                toggles[end + 1] ^= 1 << i
+        running, self._by_interval = 0, []
+        for toggle in toggles[:-1]:
+            running ^= toggle
+            self._by_interval.append(running | self._unranged)
+
+    def _employee_rows(self, employees: Any) -> int:
+        if not isinstance(employees, int | float) or isinstance(employees, bool):
+            return self._unranged
+        return self._by_interval[bisect_right(self._bounds, employees)]
 
     def match(self, lead: Mapping[str, Any]) -> RoutingRule | None:
         candidates = self._everything
@@ -59,14 +90,10 @@ class RoutingIndex:
                 candidates &= self._by_value[column].get(_key(value), self._any[column])
             if not candidates:
                 return None
-        employees = lead.get("employees")
-        while candidates:
-            lowest = candidates & -candidates
-            rule = self.rules[lowest.bit_length() - 1]
-            if _employees_fit(rule, employees):
-                return rule
-            candidates ^= lowest
-        return None
+        candidates &= self._employee_rows(lead.get("employees"))
+        if not candidates:
+            return None
+        return self.rules[(candidates & -candidates).bit_length() - 1]
 
 
 def _employees_fit(rule: RoutingRule, employees: Any) -> bool:
@@ -82,8 +109,8 @@ def _employees_fit(rule: RoutingRule, employees: Any) -> bool:
 def rule_matches(rule: RoutingRule, lead: Mapping[str, Any]) -> bool:
     """Plain evaluation of one row: the reference the index must agree with."""
     for column in SET_CONDITIONS:
-        allowed = getattr(rule, column)
-        if allowed and _key(lead.get(column)) not in {_key(a) for a in allowed}:
+        allowed, value = getattr(rule, column), lead.get(column)
+        if allowed and (value is None or value == "" or _key(value) not in {_key(a) for a in allowed}):
             return False
     return _employees_fit(rule, lead.get("employees"))
 

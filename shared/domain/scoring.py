@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,7 +92,8 @@ def score_lead(fields: Mapping[str, Any], behavior: Mapping[str, int], rules: Ru
         if points:
             lines.append(ScoreLine(rule.rule_id, points))
     total = sum(line.points for line in lines)
-    return Score(value=int(round(min(SCORE_MAX, max(SCORE_MIN, total)))), lines=tuple(lines))
+    clamped = min(SCORE_MAX, max(SCORE_MIN, total))
+    return Score(value=math.floor(clamped + 0.5), lines=tuple(lines))  # halves round up, as people expect
 
 
 def grade_for(score: int, settings: Settings) -> str:

@@ -17,7 +17,7 @@ from shared.domain.leads import (
     apply_assessment,
     assess,
     identity_keys,
-    new_lead_id,
+    lead_id_for,
     touch_of,
 )
 from shared.domain.normalize import NormalizedLead, normalize_lead
@@ -66,14 +66,15 @@ def capture_lead(payload: dict[str, Any], source: Source, active: ActiveRules, s
     keys = identity_keys(incoming.fields)
     for attempt in range(MAX_ATTEMPTS):
         now = clock()
-        owners_of_keys = store.find_by_keys(keys)
+        found = store.lookup(keys, [lead_id_for(k) for k in keys])
         try:
-            if not owners_of_keys:
+            if not found.owners:
                 return _create(incoming, keys, source, active, store, now)
             # the first key in identity order (email, phone, credit code) names the person
-            lead_id = next(owners_of_keys[k] for k in keys if k in owners_of_keys)
-            unclaimed = [k for k in keys if k not in owners_of_keys]
-            return _merge(lead_id, incoming, unclaimed, source, active, store, now)
+            lead_id = next(found.owners[k] for k in keys if k in found.owners)
+            unclaimed = [k for k in keys if k not in found.owners]
+            lead = found.leads.get(lead_id) or store.get(lead_id)
+            return _merge(lead, lead_id, incoming, unclaimed, source, active, store, now)
         except (KeyTaken, StaleLead, OwnerFull):
             time.sleep(random.uniform(0, 0.005 * min(attempt + 1, 10)))  # jitter so racers spread out
     raise Conflict("this lead is being changed by many requests at once; please retry")
@@ -83,7 +84,7 @@ def _create(incoming: NormalizedLead, keys: list[str], source: Source, active: A
             store: LeadStore, now: datetime) -> CaptureResult:  # fmt: skip
     fields = {k: v for k, v in incoming.fields.items() if k != "consent"}
     lead = Lead(
-        lead_id=new_lead_id(),
+        lead_id=lead_id_for(keys[0]),
         captured_at=iso(now),
         fields=fields,
         extra=incoming.extra,
@@ -101,9 +102,8 @@ def _create(incoming: NormalizedLead, keys: list[str], source: Source, active: A
     return CaptureResult("created", lead, active.version)
 
 
-def _merge(lead_id: str, incoming: NormalizedLead, unclaimed: list[str], source: Source, active: ActiveRules,
-           store: LeadStore, now: datetime) -> CaptureResult:  # fmt: skip
-    lead = store.get(lead_id)
+def _merge(lead: Lead | None, lead_id: str, incoming: NormalizedLead, unclaimed: list[str], source: Source,
+           active: ActiveRules, store: LeadStore, now: datetime) -> CaptureResult:  # fmt: skip
     if lead is None:  # the key points at a lead that is gone: treat as a race and retry
         raise StaleLead(lead_id)
     version = lead.version
@@ -152,11 +152,13 @@ def _route(lead: Lead, assessment: Assessment, active: ActiveRules, store: LeadS
         turn=counter,
     )
     if chosen is None:
+        # nobody can take it: it waits in the team's queue; team and owner stay empty (CONTRACT §2.1)
+        lead.team, lead.queue = None, rule.team
         lead.decision["reason"] = "everyone in the pool is inactive or at capacity"
         events.append(_event("LeadUnassigned", lead, now, active, {"team": rule.team, "reason": "no_capacity"}))
         return None
     owner = active.rules.owners[chosen]
-    lead.owner_id, lead.assigned_at = chosen, iso(now)
+    lead.owner_id, lead.assigned_at, lead.queue = chosen, iso(now), None
     lead.decision["reason"] = f"{rule.rule_id} matched; weighted round robin turn {counter}"
     events.append(_event("LeadAssigned", lead, now, active,
                          {"owner_id": chosen, "team": rule.team, "routing_rule": rule.rule_id}))  # fmt: skip

@@ -49,7 +49,16 @@ class LeadChange:
     events: list[Event] = field(default_factory=list)
 
 
+@dataclass
+class Lookup:
+    """What one read found: which lead owns each taken key, and the candidate leads that exist."""
+
+    owners: dict[str, str]
+    leads: dict[str, Lead]
+
+
 class LeadStore(Protocol):
+    def lookup(self, keys: list[str], lead_ids: list[str]) -> Lookup: ...
     def find_by_keys(self, keys: list[str]) -> dict[str, str]: ...  # key -> lead_id, for keys taken
     def get(self, lead_id: str) -> Lead | None: ...
     def commit(self, change: LeadChange) -> None: ...

@@ -11,7 +11,7 @@ from pynamodb.exceptions import TransactWriteError
 from shared.adapters.dynamo.models import EventItem, LeadItem, LeadKeyItem, RoutingStateItem
 from shared.domain.events import Event
 from shared.domain.leads import Lead
-from shared.services.ports import KeyTaken, LeadChange, OwnerFull, StaleLead
+from shared.services.ports import KeyTaken, LeadChange, Lookup, OwnerFull, StaleLead
 
 
 def event_item(event: Event, seq: int = 0) -> EventItem:
@@ -52,6 +52,27 @@ class DynamoLeadStore:
     @property
     def client(self) -> Any:
         return self._connection.client
+
+    def lookup(self, keys: list[str], lead_ids: list[str]) -> Lookup:
+        """The key items and the candidate leads, in one BatchGetItem across both tables."""
+        keys_table, leads_table = LeadKeyItem.Meta.table_name, LeadItem.Meta.table_name
+        request: dict[str, Any] = {}
+        if keys:
+            request[keys_table] = {"Keys": [{"key": {"S": k}} for k in dict.fromkeys(keys)], "ConsistentRead": True}
+        if lead_ids:
+            ids = dict.fromkeys(lead_ids)
+            request[leads_table] = {"Keys": [{"lead_id": {"S": i}} for i in ids], "ConsistentRead": True}
+        owners: dict[str, str] = {}
+        leads: dict[str, Lead] = {}
+        while request:
+            response = self.client.batch_get_item(RequestItems=request)
+            for raw in response["Responses"].get(keys_table, []):
+                owners[raw["key"]["S"]] = raw["lead_id"]["S"]
+            for raw in response["Responses"].get(leads_table, []):
+                lead = lead_from_item(LeadItem.from_raw_data(raw))
+                leads[lead.lead_id] = lead
+            request = response.get("UnprocessedKeys") or {}  # throttled part: ask again
+        return Lookup(owners, leads)
 
     def find_by_keys(self, keys: list[str]) -> dict[str, str]:
         if not keys:

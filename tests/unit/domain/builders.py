@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from shared.domain.routing import RoutingIndex
-from shared.domain.rules import RuleSet
+from shared.domain.rules import Content, RuleSet
 from shared.services.ports import ActiveRules
 
 ROUTING_COLUMNS = ("role", "country", "region", "industry", "tier", "source", "channel", "grade")
@@ -20,8 +21,9 @@ def owner(owner_id: str, team: str = "Sales", role: str = "ae", *, capacity: int
     }  # fmt: skip
 
 
-def routing(priority: int, team: str = "Sales", *, owner_id: str | None = None, min_employees: int | None = None,
-            max_employees: int | None = None, note: str | None = None, **lists: list[str]) -> dict[str, Any]:  # fmt: skip
+def routing(priority: int, team: str = "Sales", *, owner_id: str | None = None,
+            min_employees: int | None = None, max_employees: int | None = None, note: str | None = None,
+            **lists: list[str]) -> dict[str, Any]:  # fmt: skip
     row: dict[str, Any] = {"priority": priority, "team": team, "owner_id": owner_id,
                            "min_employees": min_employees, "max_employees": max_employees, "note": note}  # fmt: skip
     for column in ROUTING_COLUMNS:
@@ -40,17 +42,19 @@ def settings(**values: Any) -> list[dict[str, Any]]:
     return [{"key": k, "value": list(v) if isinstance(v, tuple) else v} for k, v in values.items()]
 
 
-SOURCES = [
+SOURCES: list[dict[str, Any]] = [
     {"source": "website", "kind": "public", "allowed_origins": [], "channel": "web", "campaign": None, "active": True},
     {"source": "expo", "kind": "signed", "allowed_origins": [], "channel": "event", "campaign": "expo", "active": True},
 ]
 
 
-def ruleset(*, owners: list[dict[str, Any]] = (), routing_rows: list[dict[str, Any]] = (),  # type: ignore[assignment]
-            scoring_rows: list[dict[str, Any]] = (), settings_rows: list[dict[str, Any]] = (),  # type: ignore[assignment]
-            tiers: list[dict[str, Any]] = (), industries: list[dict[str, Any]] = (),  # type: ignore[assignment]
-            regions: list[dict[str, Any]] = (), version: str = "v-test") -> RuleSet:  # type: ignore[assignment]
-    content = {
+Rows = Sequence[dict[str, Any]]
+
+
+def ruleset(*, owners: Rows = (), routing_rows: Rows = (), scoring_rows: Rows = (), settings_rows: Rows = (),
+            tiers: Rows = (), industries: Rows = (), regions: Rows = (),
+            version: str = "v-test") -> RuleSet:  # fmt: skip
+    content: Content = {
         "Settings": list(settings_rows),
         "Sources": SOURCES,
         "Owners": list(owners),

@@ -18,7 +18,7 @@ WEIGHTS = [pow(3, i, 31) for i in range(17)]  # 1, 3, 9, 27, 19, 26, ...
 
 
 def with_check_char(first17: str) -> str:
-    total = sum(ALPHABET.index(c) * w for c, w in zip(first17, WEIGHTS))
+    total = sum(ALPHABET.index(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
     return first17 + ALPHABET[(31 - total % 31) % 31]
 
 
@@ -230,7 +230,7 @@ def test_known_province_without_country_implies_home_country(rules: RuleSet) -> 
     assert fields["province"] == "上海市"  # the text as sent is kept
 
 
-REGIONS = [
+REGIONS: list[dict[str, Any]] = [
     {"country": "CN", "province": None, "region": "china-other"},
     {"country": "CN", "province": "上海", "region": "east"},
     {"country": "CN", "province": "北京市", "region": "north"},
@@ -255,9 +255,10 @@ def test_province_row_beats_country_wide_row(country: str, province: str | None,
 
 def test_province_row_beats_country_wide_row_whatever_the_row_order() -> None:
     rules = ruleset(regions=list(reversed(REGIONS)))
-    assert normalize_lead({"email": "a@example.com", "country": "CN", "province": "上海市"}, rules).fields[
-        "region"
-    ] == "east"
+    assert (
+        normalize_lead({"email": "a@example.com", "country": "CN", "province": "上海市"}, rules).fields["region"]
+        == "east"
+    )
 
 
 # --- credit code --------------------------------------------------------------------------------

@@ -1,0 +1,77 @@
+"""`make bench`: measure, compare against baselines from the same run, write bench/results.json.
+
+Timings are only ever reported as ratios against a baseline measured in the same run (or as
+trend figures); no test asserts them.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+GOALS = {
+    "lead_handler_cold_import_ratio": ("<=", 1.3),
+    "ddb_requests_per_new_lead": ("<=", 5),
+    "ddb_requests_per_merged_lead": ("<=", 4),
+    "routing_speedup_vs_linear": (">=", 20),
+}
+
+
+def progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def _import_seconds(statement: str) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def cold_import_ratio(runs: int = 9) -> dict[str, Any]:
+    progress(f"cold import: {runs} fresh interpreters each for the API handler and for boto3")
+    handler, baseline = [], []
+    for _ in range(runs):  # interleaved so machine noise hits both alike
+        handler.append(_import_seconds("import functions.api.app"))
+        baseline.append(_import_seconds("import boto3"))
+    ratio = statistics.median(handler) / statistics.median(baseline)
+    return {"value": round(ratio, 3), "unit": "ratio",
+            "note": f"median of {runs} fresh interpreters: import functions.api.app "
+                    f"({statistics.median(handler) * 1000:.0f} ms) / import boto3 "
+                    f"({statistics.median(baseline) * 1000:.0f} ms)"}  # fmt: skip
+
+
+def main() -> int:
+    from bench.routing import routing_speedup
+    from bench.service import service_metrics
+
+    results: dict[str, Any] = {}
+    results["lead_handler_cold_import_ratio"] = cold_import_ratio()
+    results.update(service_metrics(progress))
+    results["routing_speedup_vs_linear"] = routing_speedup(progress)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    misses = 0
+    for name, metric in results.items():
+        goal = GOALS.get(name)
+        verdict = ""
+        if goal:
+            met = metric["value"] <= goal[1] if goal[0] == "<=" else metric["value"] >= goal[1]
+            verdict = f"goal {goal[0]} {goal[1]}: {'met' if met else 'MISSED'}"
+            misses += not met
+        print(f"{name:<36} {metric['value']:>10} {metric['unit']:<14} {verdict}")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    code = main()
+    progress(f"done in {time.perf_counter() - started:.0f} s")
+    sys.exit(code)

@@ -1,0 +1,99 @@
+"""DynamoDB requests per captured lead, and in-process capture throughput, over moto."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+LEAD = {"email": "bench{n}@factory.cn", "company": "苏州精工", "province": "江苏", "industry": "制造业",
+        "employees": 800, "budget": 600000, "title": "采购经理", "phone": None}  # fmt: skip
+
+
+@contextmanager
+def counting_dynamodb() -> Iterator[Counter[str]]:
+    """Count DynamoDB API calls at the botocore layer (every client: PynamoDB, boto3, Powertools)."""
+    from botocore.client import BaseClient
+
+    calls: Counter[str] = Counter()
+    original = BaseClient._make_api_call
+
+    def counted(self: Any, operation: str, params: Any) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            calls[operation] += 1
+        return original(self, operation, params)
+
+    BaseClient._make_api_call = counted  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _post(client: Any, payload: dict[str, Any]) -> Any:
+    return client.http.post("/webhooks/leads/website", body=json.dumps(payload).encode(),
+                            headers={"Content-Type": "application/json"})  # fmt: skip
+
+
+def service_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
+    from chalice.test import Client
+
+    from infra.local.stack import LocalStack, StackSettings
+
+    os.environ["CLOSELOOP_RULES_CHECK_SECONDS"] = "30"  # the deployed default
+    stack = LocalStack(StackSettings(aws_port=_free_port(), serve_api=False, run_plumbing=False))
+    progress("starting the embedded AWS from template.yaml")
+    stack.settings.port = _free_port()
+    result = stack.start()
+    assert result.status == "published", result.problems
+    from functions.api.app import app
+
+    try:
+        with Client(app) as client:
+            _post(client, {**LEAD, "email": "warmup@factory.cn"})  # rules and secrets loaded once, as in a warm Lambda
+            new_calls, merged_calls = Counter[str](), Counter[str]()
+            samples = 20
+            progress(f"counting DynamoDB requests over {samples} new and {samples} merged leads")
+            for n in range(samples):
+                with counting_dynamodb() as calls:
+                    assert _post(client, {**LEAD, "email": f"new{n}@factory.cn"}).status_code == 201
+                new_calls += calls
+                with counting_dynamodb() as calls:
+                    response = _post(client, {**LEAD, "email": f"new{n}@factory.cn", "campaign": "again"})
+                    assert response.status_code == 200
+                merged_calls += calls
+            rate = _throughput(client, progress)
+    finally:
+        stack.stop()
+    return {
+        "ddb_requests_per_new_lead": _per_lead(new_calls, samples),
+        "ddb_requests_per_merged_lead": _per_lead(merged_calls, samples),
+        "leads_per_second_inprocess": {"value": round(rate, 1), "unit": "leads/s",
+                                       "note": "distinct leads through the API handler in one process over the "
+                                               "embedded moto server (trend figure, not a goal)"},  # fmt: skip
+    }
+
+
+def _per_lead(calls: Counter[str], samples: int) -> dict[str, Any]:
+    detail = ", ".join(f"{op} {n / samples:g}" for op, n in sorted(calls.items()))
+    return {"value": round(sum(calls.values()) / samples, 2), "unit": "requests",
+            "note": f"botocore-level DynamoDB calls per lead, idempotency included, warm process: {detail}"}
+
+
+def _throughput(client: Any, progress: Callable[[str], None], count: int = 200) -> float:
+    progress(f"capturing {count} distinct leads in-process")
+    started = time.perf_counter()
+    for n in range(count):
+        _post(client, {**LEAD, "email": f"rate{n}@factory.cn"})
+    return count / (time.perf_counter() - started)

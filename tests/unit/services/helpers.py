@@ -1,0 +1,43 @@
+"""Shared bits for the service tests: a ticking clock and event look-ups on the in-memory store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.adapters.memory import MemoryLeadStore
+from shared.domain.leads import Lead
+from shared.services.capture import CaptureResult, capture_lead, source_for
+from shared.services.ports import ActiveRules
+
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+class TickingClock:
+    """Each call is one second later, so events and touches have distinct times."""
+
+    def __init__(self, start: datetime = NOW) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def capture(payload: dict[str, Any], active: ActiveRules, store: MemoryLeadStore, clock: TickingClock,
+            source: str = "website") -> CaptureResult:  # fmt: skip
+    return capture_lead(payload, source_for(source, active), active, store, clock)
+
+
+def events_of(store: MemoryLeadStore, lead_id: str) -> list[str]:
+    return [e.type for e in store.events if e.subject == f"lead/{lead_id}"]
+
+
+def event_data(store: MemoryLeadStore, lead_id: str, kind: str) -> list[dict[str, Any]]:
+    return [e.data for e in store.events if e.subject == f"lead/{lead_id}" and e.type == kind]
+
+
+def stored(store: MemoryLeadStore, lead_id: str) -> Lead:
+    lead = store.get(lead_id)
+    assert lead is not None
+    return lead

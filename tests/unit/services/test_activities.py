@@ -1,0 +1,116 @@
+"""record_activity: the owner's first call, email or meeting is the first touch (contract 2.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.adapters.memory import MemoryLeadStore
+from shared.domain.errors import LeadNotFound, ValidationFailed
+from shared.domain.leads import Lead
+from shared.services.activities import record_activity
+from shared.services.ports import ActiveRules
+from tests.unit.services.helpers import TickingClock, capture, event_data, events_of, stored
+
+SQL_LEAD = {"email": "buyer@acme.cn", "phone": "13800138000", "employees": 500, "industry": "制造业",
+            "title": "采购总监", "budget": "500,000", "country": "CN", "province": "江苏省"}  # fmt: skip
+
+
+@pytest.fixture
+def store() -> MemoryLeadStore:
+    return MemoryLeadStore()
+
+
+@pytest.fixture
+def clock() -> TickingClock:
+    return TickingClock()
+
+
+@pytest.fixture
+def lead(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock) -> Lead:
+    result = capture(SQL_LEAD, example_rules, store, clock)
+    assert result.lead.owner_id in {"u_wang", "u_zhang"}
+    return result.lead
+
+
+def other_than(owner_id: str | None) -> str:
+    return "u_wang" if owner_id == "u_zhang" else "u_zhang"
+
+
+def act(lead: Lead, rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, **payload: Any) -> dict[str, Any]:
+    return record_activity(lead.lead_id, payload, rules, store, clock)
+
+
+@pytest.mark.parametrize("kind", ["call", "email", "meeting"])
+def test_owners_first_touch_sets_first_touch_at(example_rules: ActiveRules, store: MemoryLeadStore,
+                                                clock: TickingClock, lead: Lead, kind: str) -> None:  # fmt: skip
+    activity = act(lead, example_rules, store, clock, type=kind, by=lead.owner_id, at="2026-11-22T17:30:00+08:00",
+                   note="首次沟通")  # fmt: skip
+    assert activity["first_touch"] is True and activity["type"] == kind
+    after = stored(store, lead.lead_id)
+    assert after.first_touch_at == "2026-11-22T09:30:00.000Z"
+    assert [a["type"] for a in after.activities] == [kind]
+    assert events_of(store, lead.lead_id)[-1] == "LeadFirstTouched"
+    data = event_data(store, lead.lead_id, "LeadFirstTouched")[0]
+    assert (data["owner_id"], data["type"], data["assigned_at"]) == (lead.owner_id, kind, lead.assigned_at)
+
+
+def test_a_note_is_not_a_touch(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock,
+                               lead: Lead) -> None:  # fmt: skip
+    activity = act(lead, example_rules, store, clock, type="note", by=lead.owner_id, note="客户在出差")
+    assert activity["first_touch"] is False
+    after = stored(store, lead.lead_id)
+    assert after.first_touch_at is None and len(after.activities) == 1
+    assert "LeadFirstTouched" not in events_of(store, lead.lead_id)
+
+
+def test_someone_elses_call_is_not_the_first_touch(example_rules: ActiveRules, store: MemoryLeadStore,
+                                                   clock: TickingClock, lead: Lead) -> None:  # fmt: skip
+    act(lead, example_rules, store, clock, type="call", by=other_than(lead.owner_id))
+    act(lead, example_rules, store, clock, type="meeting", by="u_liu")  # the manager
+    after = stored(store, lead.lead_id)
+    assert after.first_touch_at is None and len(after.activities) == 2
+    assert "LeadFirstTouched" not in events_of(store, lead.lead_id)
+    # the owner's own call afterwards still counts
+    assert act(lead, example_rules, store, clock, type="call", by=lead.owner_id)["first_touch"] is True
+
+
+def test_only_the_first_touch_counts(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock,
+                                     lead: Lead) -> None:  # fmt: skip
+    act(lead, example_rules, store, clock, type="email", by=lead.owner_id, at="2026-11-22T09:00:00Z")
+    second = act(lead, example_rules, store, clock, type="call", by=lead.owner_id, at="2026-11-22T10:00:00Z")
+    assert second["first_touch"] is False
+    after = stored(store, lead.lead_id)
+    assert after.first_touch_at == "2026-11-22T09:00:00.000Z"
+    assert events_of(store, lead.lead_id).count("LeadFirstTouched") == 1
+    assert len(after.activities) == 2
+
+
+def test_activity_on_an_unassigned_lead_is_recorded_without_first_touch(example_rules: ActiveRules,
+                                                                        store: MemoryLeadStore,
+                                                                        clock: TickingClock) -> None:  # fmt: skip
+    nurture = capture({"email": "cold@example.com"}, example_rules, store, clock).lead
+    activity = record_activity(nurture.lead_id, {"type": "call", "by": "u_wang"}, example_rules, store, clock)
+    assert activity["first_touch"] is False
+    assert stored(store, nurture.lead_id).first_touch_at is None
+
+
+def test_unknown_lead(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock) -> None:
+    with pytest.raises(LeadNotFound):
+        record_activity("ld_missing", {"type": "call", "by": "u_wang"}, example_rules, store, clock)
+
+
+@pytest.mark.parametrize(
+    ("payload", "bad"),
+    [({"type": "lunch", "by": "u_wang"}, {"type"}), ({"type": "call"}, {"by"}), ({"type": "call", "by": "  "}, {"by"}),
+     ({"type": "call", "by": "u_wang", "at": "soon"}, {"at"}),
+     ({"type": "note", "by": "u_wang", "note": "x" * 2001}, {"note"}), ({}, {"type", "by"})],
+)  # fmt: skip
+def test_bad_activity_names_fields_and_changes_nothing(example_rules: ActiveRules, store: MemoryLeadStore,
+                                                       clock: TickingClock, lead: Lead, payload: dict[str, Any],
+                                                       bad: set[str]) -> None:  # fmt: skip
+    with pytest.raises(ValidationFailed) as caught:
+        record_activity(lead.lead_id, payload, example_rules, store, clock)
+    assert set(caught.value.fields) == bad
+    assert stored(store, lead.lead_id).activities == []
