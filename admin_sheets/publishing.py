@@ -17,7 +17,8 @@ def sync_rules(source: str, container: Any, *, dry_run: bool = False) -> Publish
     if dry_run:
         status = "rejected" if problems else "valid"
         return PublishResult(status, None, problems=problems)
-    result = publish_rules(parsed.content, problems, source, container.rules_store, container.clock,
-                           make_record=VersionRecord)  # fmt: skip
+    result = publish_rules(
+        parsed.content, problems, source, container.rules_store, container.clock, make_record=VersionRecord
+    )
     container.rules.invalidate()
     return result

@@ -41,10 +41,13 @@ def cold_import_ratio(runs: int = 9) -> dict[str, Any]:
         handler.append(_import_seconds("import functions.api.app"))
         baseline.append(_import_seconds("import boto3"))
     ratio = statistics.median(handler) / statistics.median(baseline)
-    return {"value": round(ratio, 3), "unit": "ratio",
-            "note": f"median of {runs} fresh interpreters: import functions.api.app "
-                    f"({statistics.median(handler) * 1000:.0f} ms) / import boto3 "
-                    f"({statistics.median(baseline) * 1000:.0f} ms)"}  # fmt: skip
+    return {
+        "value": round(ratio, 3),
+        "unit": "ratio",
+        "note": f"median of {runs} fresh interpreters: import functions.api.app "
+        f"({statistics.median(handler) * 1000:.0f} ms) / import boto3 "
+        f"({statistics.median(baseline) * 1000:.0f} ms)",
+    }
 
 
 def main() -> int:

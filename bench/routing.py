@@ -27,21 +27,36 @@ def make_rules(count: int, rng: random.Random) -> list[RoutingRule]:
     rules = []
     for i in range(count - 1):
         low = rng.choice([None, 10, 50, 200, 1000]) if rng.random() < 0.5 else None
-        rules.append(RoutingRule(
-            priority=i + 1, team=f"team{i % 50}", country=_pick(rng, COUNTRIES, 0.95, 1),
-            region=_pick(rng, REGIONS, 0.4), industry=_pick(rng, INDUSTRIES, 0.8), tier=_pick(rng, TIERS, 0.3),
-            source=_pick(rng, SOURCES, 0.85, 1), grade=_pick(rng, GRADES, 0.2), min_employees=low,
-            max_employees=None if low is None else low * rng.choice([2, 5, 10]),
-        ))  # fmt: skip
+        rules.append(
+            RoutingRule(
+                priority=i + 1,
+                team=f"team{i % 50}",
+                country=_pick(rng, COUNTRIES, 0.95, 1),
+                region=_pick(rng, REGIONS, 0.4),
+                industry=_pick(rng, INDUSTRIES, 0.8),
+                tier=_pick(rng, TIERS, 0.3),
+                source=_pick(rng, SOURCES, 0.85, 1),
+                grade=_pick(rng, GRADES, 0.2),
+                min_employees=low,
+                max_employees=None if low is None else low * rng.choice([2, 5, 10]),
+            )
+        )
     rules.append(RoutingRule(priority=count, team="fallback", note="everything else"))
     return rules
 
 
 def make_leads(count: int, rng: random.Random) -> list[dict[str, Any]]:
     return [
-        {"country": rng.choice(COUNTRIES), "region": rng.choice(REGIONS), "industry": rng.choice(INDUSTRIES),
-         "tier": rng.choice(TIERS), "source": rng.choice(SOURCES), "grade": rng.choice(GRADES),
-         "channel": "web", "employees": rng.choice([None, 5, 30, 120, 600, 3000])}  # fmt: skip
+        {
+            "country": rng.choice(COUNTRIES),
+            "region": rng.choice(REGIONS),
+            "industry": rng.choice(INDUSTRIES),
+            "tier": rng.choice(TIERS),
+            "source": rng.choice(SOURCES),
+            "grade": rng.choice(GRADES),
+            "channel": "web",
+            "employees": rng.choice([None, 5, 30, 120, 600, 3000]),
+        }
         for _ in range(count)
     ]
 
@@ -62,6 +77,9 @@ def routing_speedup(progress: Callable[[str], None], rows: int = 10_000, leads: 
     linear_seconds = time.perf_counter() - started
     if fast != slow:
         raise AssertionError("the routing index disagrees with the linear scan")
-    return {"value": round(linear_seconds / index_seconds, 1), "unit": "x",
-            "note": f"{leads} leads x {rows} rows; linear {linear_seconds:.2f} s, index {index_seconds:.3f} s "
-                    f"(+ {build_seconds:.2f} s to build once per rules version); same answers checked"}  # fmt: skip
+    return {
+        "value": round(linear_seconds / index_seconds, 1),
+        "unit": "x",
+        "note": f"{leads} leads x {rows} rows; linear {linear_seconds:.2f} s, index {index_seconds:.3f} s "
+        f"(+ {build_seconds:.2f} s to build once per rules version); same answers checked",
+    }

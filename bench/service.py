@@ -11,8 +11,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-LEAD = {"email": "bench{n}@factory.cn", "company": "苏州精工", "province": "江苏", "industry": "制造业",
-        "employees": 800, "budget": 600000, "title": "采购经理", "phone": None}  # fmt: skip
+LEAD = {
+    "email": "bench{n}@factory.cn",
+    "company": "苏州精工",
+    "province": "江苏",
+    "industry": "制造业",
+    "employees": 800,
+    "budget": 600000,
+    "title": "采购经理",
+    "phone": None,
+}
 
 
 @contextmanager
@@ -42,8 +50,9 @@ def _free_port() -> int:
 
 
 def _post(client: Any, payload: dict[str, Any]) -> Any:
-    return client.http.post("/webhooks/leads/website", body=json.dumps(payload).encode(),
-                            headers={"Content-Type": "application/json"})  # fmt: skip
+    return client.http.post(
+        "/webhooks/leads/website", body=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
 
 
 def service_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
@@ -79,16 +88,22 @@ def service_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
     return {
         "ddb_requests_per_new_lead": _per_lead(new_calls, samples),
         "ddb_requests_per_merged_lead": _per_lead(merged_calls, samples),
-        "leads_per_second_inprocess": {"value": round(rate, 1), "unit": "leads/s",
-                                       "note": "distinct leads through the API handler in one process over the "
-                                               "embedded moto server (trend figure, not a goal)"},  # fmt: skip
+        "leads_per_second_inprocess": {
+            "value": round(rate, 1),
+            "unit": "leads/s",
+            "note": "distinct leads through the API handler in one process over the "
+            "embedded moto server (trend figure, not a goal)",
+        },
     }
 
 
 def _per_lead(calls: Counter[str], samples: int) -> dict[str, Any]:
     detail = ", ".join(f"{op} {n / samples:g}" for op, n in sorted(calls.items()))
-    return {"value": round(sum(calls.values()) / samples, 2), "unit": "requests",
-            "note": f"botocore-level DynamoDB calls per lead, idempotency included, warm process: {detail}"}
+    return {
+        "value": round(sum(calls.values()) / samples, 2),
+        "unit": "requests",
+        "note": f"botocore-level DynamoDB calls per lead, idempotency included, warm process: {detail}",
+    }
 
 
 def _throughput(client: Any, progress: Callable[[str], None], count: int = 200) -> float:

@@ -184,15 +184,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(parent: Any, name: str, handler: Callable[[argparse.Namespace], int], text: str,
-                **kwargs: Any) -> argparse.ArgumentParser:  # fmt: skip
+    def command(
+        parent: Any, name: str, handler: Callable[[argparse.Namespace], int], text: str, **kwargs: Any
+    ) -> argparse.ArgumentParser:
         sub: argparse.ArgumentParser = parent.add_parser(name, help=text, description=text, **kwargs)
         sub.set_defaults(handler=handler)
         return sub
 
     dev = command(commands, "dev", cmd_dev, "run the local stack in the foreground (what `make run` does)")
-    dev.add_argument("--rules", metavar="SOURCE", help=f"rule source: dir:PATH, xlsx:PATH (env CLOSELOOP_RULES; "
-                     f"default {DEFAULT_RULES})")  # fmt: skip
+    dev.add_argument(
+        "--rules",
+        metavar="SOURCE",
+        help=f"rule source: dir:PATH, xlsx:PATH (env CLOSELOOP_RULES; default {DEFAULT_RULES})",
+    )
     dev.add_argument("--port", type=int, help="API port (env CLOSELOOP_PORT; default 8000)")
     dev.add_argument("--aws-port", type=int, help="embedded AWS port (env CLOSELOOP_AWS_PORT; default 4566)")
 
@@ -210,8 +214,9 @@ def _parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="validate and publish the rules workbook").add_subparsers(
         dest="rules_command", metavar="SUBCOMMAND", required=True
     )
-    validate = command(rules, "validate", cmd_rules_validate,
-                       "check a rule source; prints one `Tab!Cell: message` line per problem")  # fmt: skip
+    validate = command(
+        rules, "validate", cmd_rules_validate, "check a rule source; prints one `Tab!Cell: message` line per problem"
+    )
     validate.add_argument("source", help="dir:PATH (a CSV per tab) or xlsx:PATH")
     sync = command(rules, "sync", cmd_rules_sync, "read, validate and publish a new rules version")
     sync.add_argument("--source", help="rule source (default: CLOSELOOP_RULES or the examples)")

@@ -53,7 +53,7 @@ _CfnLoader.add_multi_constructor("!", _construct_short_tag)
 def load_template(path: str | Path | None = None) -> Template:
     """The template as a dict, short tags expanded to their long form ({"Ref": ...})."""
     text = Path(path or TEMPLATE_PATH).read_text(encoding="utf-8")
-    loaded = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    loaded = yaml.load(text, Loader=_CfnLoader)
     if not isinstance(loaded, dict) or not isinstance(loaded.get("Resources"), dict):
         raise ValueError(f"{path or TEMPLATE_PATH}: not a CloudFormation template (no Resources)")
     return loaded

@@ -76,8 +76,11 @@ def _empty_tables(endpoint: str) -> None:
     for spec in tables(load_template()):
         keys = [k["AttributeName"] for k in spec.key_schema]
         paginator = client.get_paginator("scan")
-        for page in paginator.paginate(TableName=spec.name, ProjectionExpression=",".join(f"#{i}" for i in range(len(keys))),
-                                       ExpressionAttributeNames={f"#{i}": k for i, k in enumerate(keys)}):  # fmt: skip
+        for page in paginator.paginate(
+            TableName=spec.name,
+            ProjectionExpression=",".join(f"#{i}" for i in range(len(keys))),
+            ExpressionAttributeNames={f"#{i}": k for i, k in enumerate(keys)},
+        ):
             for item in page["Items"]:
                 client.delete_item(TableName=spec.name, Key={k: item[k] for k in keys})
 

@@ -27,8 +27,7 @@ def _respond(status: int, body: Any, headers: dict[str, str] | None = None) -> R
 
 def _authenticate(source: Source, raw: bytes, headers: Any, c: Any) -> None:
     if source.kind == "signed":
-        verify_signature(headers.get("x-closeloop-signature"), c.secrets.webhook_secret(source.source), raw,
-                         c.clock())  # fmt: skip
+        verify_signature(headers.get("x-closeloop-signature"), c.secrets.webhook_secret(source.source), raw, c.clock())
     else:
         check_public_origin(headers.get("origin"), source)
 
@@ -56,8 +55,9 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: 
         result = capture_lead(payload, source, active, c.lead_store, c.clock)
         return {"status": result.http_status, "body": result.body()}
 
-    outcome = c.idempotency.once(f"lead:{source.source}", key, explicit=explicit, work=work,
-                               lambda_context=lambda_context)
+    outcome = c.idempotency.once(
+        f"lead:{source.source}", key, explicit=explicit, work=work, lambda_context=lambda_context
+    )
     redirect = payload.get("_redirect") if is_form else None
     if isinstance(redirect, str) and _redirect_allowed(redirect, source):
         return Response(body="", status_code=303, headers={"Location": redirect})
@@ -81,6 +81,7 @@ def behavior(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context:
         lead = record_behavior(payload, active, c.lead_store, c.clock)
         return {"status": 200, "body": lead.summary(active.version)}
 
-    outcome = c.idempotency.once(f"behavior:{source.source}", key, explicit=explicit, work=work,
-                               lambda_context=lambda_context)
+    outcome = c.idempotency.once(
+        f"behavior:{source.source}", key, explicit=explicit, work=work, lambda_context=lambda_context
+    )
     return _respond(outcome["status"], outcome["body"])

@@ -50,9 +50,16 @@ def publish(record: DynamoDBRecord) -> None:
     if "published_at" in stored.get("Item", {}):
         return  # a retried batch: this one already went out
     bus = os.environ.get("EVENT_BUS_NAME", "closeloop")
-    result = events.put_events(Entries=[{"Source": "closeloop", "DetailType": envelope["type"],
-                                         "Detail": json.dumps(envelope, ensure_ascii=False),
-                                         "EventBusName": bus}])  # fmt: skip
+    result = events.put_events(
+        Entries=[
+            {
+                "Source": "closeloop",
+                "DetailType": envelope["type"],
+                "Detail": json.dumps(envelope, ensure_ascii=False),
+                "EventBusName": bus,
+            }
+        ]
+    )
     if result.get("FailedEntryCount"):
         raise RuntimeError(f"EventBridge refused event {envelope['id']}: {result['Entries'][0]}")
     dynamodb.update_item(

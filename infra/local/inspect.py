@@ -21,10 +21,7 @@ def list_events(event_type: str | None = None, subject: str | None = None) -> li
     from shared.adapters.dynamo.models import EventItem, bind_tables
 
     bind_tables()
-    if subject:
-        items = list(EventItem.by_subject.query(subject))
-    else:
-        items = list(EventItem.scan())
+    items = list(EventItem.by_subject.query(subject)) if subject else list(EventItem.scan())
     items.sort(key=lambda i: (i.time, i.seq or 0))
     return [_envelope(i) for i in items if event_type is None or i.type == event_type]
 

@@ -51,8 +51,9 @@ class Idempotency:
             for seconds in (WITH_KEY_SECONDS, BODY_ONLY_SECONDS)
         }
 
-    def once(self, scope: str, key: str, *, explicit: bool, work: Callable[[], dict[str, Any]],
-             lambda_context: Any = None) -> dict[str, Any]:  # fmt: skip
+    def once(
+        self, scope: str, key: str, *, explicit: bool, work: Callable[[], dict[str, Any]], lambda_context: Any = None
+    ) -> dict[str, Any]:
         """Run ``work`` once per (scope, key); a repeat returns the stored result."""
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,

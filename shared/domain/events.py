@@ -8,10 +8,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 EVENT_TYPES = (
-    "LeadCaptured", "LeadMerged", "LeadAssigned", "LeadUnassigned", "LeadNurtureEnrolled",
-    "LeadRequalified", "LeadNeedsEnrichment", "LeadFirstTouched", "ConsentWithdrawn",
-    "RulesPublished", "RulesRejected",
-)  # fmt: skip
+    "LeadCaptured",
+    "LeadMerged",
+    "LeadAssigned",
+    "LeadUnassigned",
+    "LeadNurtureEnrolled",
+    "LeadRequalified",
+    "LeadNeedsEnrichment",
+    "LeadFirstTouched",
+    "ConsentWithdrawn",
+    "RulesPublished",
+    "RulesRejected",
+)
 
 
 def iso(moment: datetime) -> str:

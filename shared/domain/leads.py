@@ -17,9 +17,22 @@ from shared.domain.scoring import Quality, Score, grade_for, quality_of, score_l
 ROUTABLE_GRADES = ("sql", "mql")
 # Fields a merge may fill when the stored lead has them empty.
 PERSON_FIELDS = (
-    "email", "phone", "name", "first_name", "last_name", "company", "title", "country", "province",
-    "region", "industry", "industry_raw", "employees", "budget", "credit_code",
-)  # fmt: skip
+    "email",
+    "phone",
+    "name",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "country",
+    "province",
+    "region",
+    "industry",
+    "industry_raw",
+    "employees",
+    "budget",
+    "credit_code",
+)
 
 
 def new_lead_id() -> str:

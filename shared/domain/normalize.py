@@ -18,10 +18,26 @@ MESSAGE_LIMIT = 2000
 EXTRA_KEYS_LIMIT = 20
 
 KNOWN_FIELDS = (
-    "email", "phone", "name", "first_name", "last_name", "company", "title", "country",
-    "province", "industry", "employees", "budget", "credit_code", "campaign", "utm_source",
-    "utm_medium", "utm_campaign", "consent", "message",
-)  # fmt: skip
+    "email",
+    "phone",
+    "name",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "country",
+    "province",
+    "industry",
+    "employees",
+    "budget",
+    "credit_code",
+    "campaign",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "consent",
+    "message",
+)
 CONTROL_FIELDS = ("_hp", "_redirect")
 TRUE_WORDS = {"true", "1", "yes", "on", "y", "是"}
 FALSE_WORDS = {"false", "0", "no", "off", "n", "否", ""}
@@ -85,15 +101,56 @@ def normalize_phone(value: str, region: str) -> str:
 # Common names that ISO's official names don't cover. No fuzzy matching: a guess that turns
 # "Korea" into North Korea or "America" into American Samoa is worse than asking again.
 _COUNTRY_ALIASES = {
-    "china": "CN", "中国": "CN", "prc": "CN", "中国大陆": "CN", "mainland china": "CN", "p.r. china": "CN",
-    "usa": "US", "u.s.": "US", "u.s.a.": "US", "america": "US", "united states of america": "US", "美国": "US",
-    "uk": "GB", "u.k.": "GB", "britain": "GB", "great britain": "GB", "england": "GB", "英国": "GB",
-    "korea": "KR", "south korea": "KR", "韩国": "KR", "russia": "RU", "俄罗斯": "RU", "vietnam": "VN",
-    "hong kong": "HK", "香港": "HK", "macau": "MO", "澳门": "MO", "taiwan": "TW", "台湾": "TW",
-    "日本": "JP", "德国": "DE", "法国": "FR", "新加坡": "SG", "马来西亚": "MY", "泰国": "TH", "印度": "IN",
-    "澳大利亚": "AU", "加拿大": "CA", "意大利": "IT", "西班牙": "ES", "荷兰": "NL", "瑞士": "CH",
-    "brasil": "BR", "巴西": "BR", "uae": "AE", "阿联酋": "AE", "沙特阿拉伯": "SA", "印度尼西亚": "ID",
-}  # fmt: skip
+    "china": "CN",
+    "中国": "CN",
+    "prc": "CN",
+    "中国大陆": "CN",
+    "mainland china": "CN",
+    "p.r. china": "CN",
+    "usa": "US",
+    "u.s.": "US",
+    "u.s.a.": "US",
+    "america": "US",
+    "united states of america": "US",
+    "美国": "US",
+    "uk": "GB",
+    "u.k.": "GB",
+    "britain": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "英国": "GB",
+    "korea": "KR",
+    "south korea": "KR",
+    "韩国": "KR",
+    "russia": "RU",
+    "俄罗斯": "RU",
+    "vietnam": "VN",
+    "hong kong": "HK",
+    "香港": "HK",
+    "macau": "MO",
+    "澳门": "MO",
+    "taiwan": "TW",
+    "台湾": "TW",
+    "日本": "JP",
+    "德国": "DE",
+    "法国": "FR",
+    "新加坡": "SG",
+    "马来西亚": "MY",
+    "泰国": "TH",
+    "印度": "IN",
+    "澳大利亚": "AU",
+    "加拿大": "CA",
+    "意大利": "IT",
+    "西班牙": "ES",
+    "荷兰": "NL",
+    "瑞士": "CH",
+    "brasil": "BR",
+    "巴西": "BR",
+    "uae": "AE",
+    "阿联酋": "AE",
+    "沙特阿拉伯": "SA",
+    "印度尼西亚": "ID",
+}
 
 
 def normalize_country(value: str) -> str:
@@ -153,8 +210,19 @@ def normalize_lead(raw: dict[str, Any], rules: RuleSet) -> NormalizedLead:
         except ValueError as exc:
             errors[name] = str(exc)
 
-    for name in ("name", "first_name", "last_name", "company", "title", "province", "industry",
-                 "campaign", "utm_source", "utm_medium", "utm_campaign"):  # fmt: skip
+    for name in (
+        "name",
+        "first_name",
+        "last_name",
+        "company",
+        "title",
+        "province",
+        "industry",
+        "campaign",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+    ):
         take(name, lambda v: _text(v, TEXT_LIMIT))
     take("message", lambda v: _text(v, MESSAGE_LIMIT))
     take("country", lambda v: normalize_country(_text(v, TEXT_LIMIT)))
@@ -238,7 +306,8 @@ _PROVINCE_SUFFIX = re.compile(r"(省|市|自治区|壮族自治区|回族自治�
 def _province_known(country: str, province: str, rules: RuleSet) -> bool:
     wanted = _PROVINCE_SUFFIX.sub("", province.strip()).lower()
     return any(
-        r.country.upper() == country.upper() and r.province
+        r.country.upper() == country.upper()
+        and r.province
         and _PROVINCE_SUFFIX.sub("", r.province.strip()).lower() == wanted
         for r in rules.regions
     )

@@ -39,7 +39,7 @@ class RoutingIndex:
         self._any: dict[str, int] = {}
         self._by_value: dict[str, dict[str, int]] = {}
         for column in SET_CONDITIONS:
-            any_bits, by_value = 0, {}
+            any_bits, by_value = 0, dict[str, int]()
             for i, rule in enumerate(self.rules):
                 values = getattr(rule, column)
                 if not values:
@@ -58,7 +58,9 @@ class RoutingIndex:
         Built in one sweep: a row's bit is toggled on where its range starts and off where it
         ends, and a running XOR gives each interval's set.
         """
-        ranged = [(i, r) for i, r in enumerate(self.rules) if r.min_employees is not None or r.max_employees is not None]
+        ranged = [
+            (i, r) for i, r in enumerate(self.rules) if r.min_employees is not None or r.max_employees is not None
+        ]
         self._unranged = self._everything ^ sum(1 << i for i, _ in ranged)
         bounds = {r.min_employees for _, r in ranged if r.min_employees is not None}
         bounds |= {r.max_employees + 1 for _, r in ranged if r.max_employees is not None}  # max is inclusive

@@ -145,7 +145,7 @@ def _tuple(value: JSON) -> tuple[str, ...]:
     return (str(value),)
 
 
-def _build(cls: type, row: dict[str, JSON]) -> Any:
+def _build(cls: Any, row: dict[str, JSON]) -> Any:
     """Build a rule dataclass from a content row: unknown columns dropped, lists as tuples."""
     kwargs: dict[str, JSON] = {}
     for name, spec in cls.__dataclass_fields__.items():
@@ -178,7 +178,9 @@ class RuleSet:
 
     @classmethod
     def from_content(cls, content: Content, version: str) -> RuleSet:
-        tab = lambda name: content.get(name, [])  # noqa: E731
+        def tab(name: str) -> list[dict[str, JSON]]:
+            return content.get(name, [])
+
         return cls(
             version=version,
             settings=Settings.from_rows(tab("Settings")),

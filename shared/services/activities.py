@@ -36,12 +36,12 @@ def parse_activity(payload: dict[str, Any], now_iso: str) -> dict[str, Any]:
         errors["note"] = "must be text of at most 2000 characters"
     if errors:
         raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
-    return {"activity_id": f"act_{uuid.uuid4().hex[:16]}", "type": kind, "by": str(by).strip(), "at": at,
-            "note": note}  # fmt: skip
+    return {"activity_id": f"act_{uuid.uuid4().hex[:16]}", "type": kind, "by": str(by).strip(), "at": at, "note": note}
 
 
-def record_activity(lead_id: str, payload: dict[str, Any], active: ActiveRules, store: LeadStore,
-                    clock: Clock) -> dict[str, Any]:  # fmt: skip
+def record_activity(
+    lead_id: str, payload: dict[str, Any], active: ActiveRules, store: LeadStore, clock: Clock
+) -> dict[str, Any]:
     activity = parse_activity(payload, iso(clock()))
     for attempt in range(MAX_ATTEMPTS):
         lead = store.get(lead_id)
@@ -56,8 +56,12 @@ def record_activity(lead_id: str, payload: dict[str, Any], active: ActiveRules, 
         )
         if first_touch:
             lead.first_touch_at = activity["at"]
-            data = {"owner_id": lead.owner_id, "type": activity["type"], "at": activity["at"],
-                    "assigned_at": lead.assigned_at}  # fmt: skip
+            data = {
+                "owner_id": lead.owner_id,
+                "type": activity["type"],
+                "at": activity["at"],
+                "assigned_at": lead.assigned_at,
+            }
             events.append(Event("LeadFirstTouched", lead.subject, now, data, rules_version=active.version))
         try:
             store.commit(LeadChange(lead, version, [], None, events))

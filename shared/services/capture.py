@@ -60,8 +60,9 @@ def source_for(name: str, active: ActiveRules) -> Source:
     return source
 
 
-def capture_lead(payload: dict[str, Any], source: Source, active: ActiveRules, store: LeadStore,
-                 clock: Clock) -> CaptureResult:  # fmt: skip
+def capture_lead(
+    payload: dict[str, Any], source: Source, active: ActiveRules, store: LeadStore, clock: Clock
+) -> CaptureResult:
     incoming = normalize_lead(payload, active.rules)
     keys = identity_keys(incoming.fields)
     for attempt in range(MAX_ATTEMPTS):
@@ -80,8 +81,9 @@ def capture_lead(payload: dict[str, Any], source: Source, active: ActiveRules, s
     raise Conflict("this lead is being changed by many requests at once; please retry")
 
 
-def _create(incoming: NormalizedLead, keys: list[str], source: Source, active: ActiveRules,
-            store: LeadStore, now: datetime) -> CaptureResult:  # fmt: skip
+def _create(
+    incoming: NormalizedLead, keys: list[str], source: Source, active: ActiveRules, store: LeadStore, now: datetime
+) -> CaptureResult:
     fields = {k: v for k, v in incoming.fields.items() if k != "consent"}
     lead = Lead(
         lead_id=lead_id_for(keys[0]),
@@ -102,8 +104,16 @@ def _create(incoming: NormalizedLead, keys: list[str], source: Source, active: A
     return CaptureResult("created", lead, active.version)
 
 
-def _merge(lead: Lead | None, lead_id: str, incoming: NormalizedLead, unclaimed: list[str], source: Source,
-           active: ActiveRules, store: LeadStore, now: datetime) -> CaptureResult:  # fmt: skip
+def _merge(
+    lead: Lead | None,
+    lead_id: str,
+    incoming: NormalizedLead,
+    unclaimed: list[str],
+    source: Source,
+    active: ActiveRules,
+    store: LeadStore,
+    now: datetime,
+) -> CaptureResult:
     if lead is None:  # the key points at a lead that is gone: treat as a race and retry
         raise StaleLead(lead_id)
     version = lead.version
@@ -113,8 +123,11 @@ def _merge(lead: Lead | None, lead_id: str, incoming: NormalizedLead, unclaimed:
     lead.updated_at = iso(now)
     assessment = assess(lead, active.rules, active.index)
     apply_assessment(lead, assessment, active.version)
-    events = [_event("LeadMerged", lead, now, active,
-                     {"source": source.source, "filled": filled, **lead.summary(active.version)})]  # fmt: skip
+    events = [
+        _event(
+            "LeadMerged", lead, now, active, {"source": source.source, "filled": filled, **lead.summary(active.version)}
+        )
+    ]
     assignment = None
     if lead.owner_id is None and lead.grade in ROUTABLE_GRADES:
         if was_grade == "nurture":
@@ -125,8 +138,9 @@ def _merge(lead: Lead | None, lead_id: str, incoming: NormalizedLead, unclaimed:
     return CaptureResult("merged", lead, active.version)
 
 
-def _route(lead: Lead, assessment: Assessment, active: ActiveRules, store: LeadStore, now: datetime,
-           events: list[Event]) -> Assignment | None:  # fmt: skip
+def _route(
+    lead: Lead, assessment: Assessment, active: ActiveRules, store: LeadStore, now: datetime, events: list[Event]
+) -> Assignment | None:
     """Pick the owner; record the trace and the event. Returns the load to take, if any."""
     if lead.grade not in ROUTABLE_GRADES:
         lead.nurture = True
@@ -160,13 +174,15 @@ def _route(lead: Lead, assessment: Assessment, active: ActiveRules, store: LeadS
     owner = active.rules.owners[chosen]
     lead.owner_id, lead.assigned_at, lead.queue = chosen, iso(now), None
     lead.decision["reason"] = f"{rule.rule_id} matched; weighted round robin turn {counter}"
-    events.append(_event("LeadAssigned", lead, now, active,
-                         {"owner_id": chosen, "team": rule.team, "routing_rule": rule.rule_id}))  # fmt: skip
+    events.append(
+        _event("LeadAssigned", lead, now, active, {"owner_id": chosen, "team": rule.team, "routing_rule": rule.rule_id})
+    )
     return Assignment(chosen, rule.team, owner.capacity)
 
 
-def _quality_events(lead: Lead, assessment: Assessment, now: datetime, active: ActiveRules,
-                    events: list[Event]) -> None:  # fmt: skip
+def _quality_events(
+    lead: Lead, assessment: Assessment, now: datetime, active: ActiveRules, events: list[Event]
+) -> None:
     if assessment.quality.score < active.rules.settings.quality_threshold:
         events.append(_event("LeadNeedsEnrichment", lead, now, active, assessment.quality.to_dict()))
 

@@ -37,15 +37,20 @@ def version_id_for(number: int, digest: str) -> str:
     return f"v{number}-{digest[:8]}"
 
 
-def publish_rules(content: Content | None, problems: list[str], source: str, store: RulesStore,
-                  clock: Clock, *, make_record: Any) -> PublishResult:  # fmt: skip
+def publish_rules(
+    content: Content | None, problems: list[str], source: str, store: RulesStore, clock: Clock, *, make_record: Any
+) -> PublishResult:
     """Publish valid content as a new version; reject invalid content with every problem."""
     now = clock()
     active = store.active()
     if content is None or problems:
-        event = Event("RulesRejected", f"rules/{source}", now,
-                      {"source": source, "problems": problems[:500], "problem_count": len(problems)},
-                      rules_version=active.version_id if active else None)  # fmt: skip
+        event = Event(
+            "RulesRejected",
+            f"rules/{source}",
+            now,
+            {"source": source, "problems": problems[:500], "problem_count": len(problems)},
+            rules_version=active.version_id if active else None,
+        )
         store.record_event(event)
         return PublishResult("rejected", active.version_id if active else None, problems=problems)
     digest = content_hash(content)
@@ -62,8 +67,18 @@ def publish_rules(content: Content | None, problems: list[str], source: str, sto
         row_counts={tab: len(rows) for tab, rows in content.items()},
     )
     store.save_content(version_id, content)
-    event = Event("RulesPublished", f"rules/{version_id}", now,
-                  {"version_id": version_id, "number": number, "content_hash": digest, "source": source,
-                   "row_counts": record.row_counts}, rules_version=version_id)  # fmt: skip
+    event = Event(
+        "RulesPublished",
+        f"rules/{version_id}",
+        now,
+        {
+            "version_id": version_id,
+            "number": number,
+            "content_hash": digest,
+            "source": source,
+            "row_counts": record.row_counts,
+        },
+        rules_version=version_id,
+    )
     store.activate(record, active, event, new=True)
     return PublishResult("published", version_id, number)

@@ -31,7 +31,7 @@ def _region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
-class CaptureDayIndex(GlobalSecondaryIndex["LeadItem"]):
+class CaptureDayIndex(GlobalSecondaryIndex["LeadItem"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by_capture_day"
         projection = AllProjection()
@@ -79,7 +79,7 @@ class RoutingStateItem(Model):
     pk = UnicodeAttribute(hash_key=True)
 
 
-class SubjectIndex(GlobalSecondaryIndex["EventItem"]):
+class SubjectIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by_subject"
         projection = AllProjection()

@@ -96,24 +96,34 @@ class DynamoRulesStore:
         blob = gzip.compress(json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8"))
         with RulesItem.batch_write() as batch:
             for n, start in enumerate(range(0, len(blob), CHUNK_BYTES)):
-                batch.save(RulesItem(pk=f"content#{version_id}", sk=f"chunk#{n:04d}",
-                                     chunk=blob[start : start + CHUNK_BYTES]))  # fmt: skip
+                batch.save(
+                    RulesItem(pk=f"content#{version_id}", sk=f"chunk#{n:04d}", chunk=blob[start : start + CHUNK_BYTES])
+                )
 
-    def activate(self, record: VersionRecord, previous: VersionRecord | None, event: Event,
-                 *, new: bool) -> None:  # fmt: skip
+    def activate(self, record: VersionRecord, previous: VersionRecord | None, event: Event, *, new: bool) -> None:
         """Record the version (when new) and move the pointer, only if nobody moved it meanwhile."""
         meta = {**record.to_dict(), "activated_at": event.envelope()["time"]}
-        pointer = RulesItem(pk="active", sk="pointer", version_id=record.version_id, number=record.number,
-                            content_hash=record.content_hash, meta=meta)  # fmt: skip
-        if previous is None:
-            guard = RulesItem.pk.does_not_exist()
-        else:
+        pointer = RulesItem(
+            pk="active",
+            sk="pointer",
+            version_id=record.version_id,
+            number=record.number,
+            content_hash=record.content_hash,
+            meta=meta,
+        )
+        guard: Any = RulesItem.pk.does_not_exist()
+        if previous is not None:
             guard = RulesItem.version_id == previous.version_id
         puts = [pointer.get_save_kwargs_from_instance(condition=guard)]
         if new:
-            stored = RulesItem(pk="versions", sk=f"v{record.number:06d}", version_id=record.version_id,
-                               number=record.number, content_hash=record.content_hash,
-                               meta=record.to_dict())  # fmt: skip
+            stored = RulesItem(
+                pk="versions",
+                sk=f"v{record.number:06d}",
+                version_id=record.version_id,
+                number=record.number,
+                content_hash=record.content_hash,
+                meta=record.to_dict(),
+            )
             puts.append(stored.get_save_kwargs_from_instance(condition=RulesItem.pk.does_not_exist()))
         puts.append(event_item(event).get_save_kwargs_from_instance())
         try:

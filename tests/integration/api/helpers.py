@@ -6,9 +6,8 @@ import json
 import time
 from typing import Any
 
-from tests.conftest import ADMIN_KEY, WEBHOOK_SECRET
-
 from shared.services.webhook_auth import sign
+from tests.conftest import ADMIN_KEY, WEBHOOK_SECRET
 
 
 def signed_headers(body: bytes, *, secret: str = WEBHOOK_SECRET, at: int | None = None) -> dict[str, str]:
@@ -16,8 +15,14 @@ def signed_headers(body: bytes, *, secret: str = WEBHOOK_SECRET, at: int | None 
     return {"Content-Type": "application/json", "X-Closeloop-Signature": sign(secret, timestamp, body)}
 
 
-def post_lead(client: Any, source: str, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None,
-              *, signed: bool = False) -> Any:  # fmt: skip
+def post_lead(
+    client: Any,
+    source: str,
+    payload: dict[str, Any] | bytes,
+    headers: dict[str, str] | None = None,
+    *,
+    signed: bool = False,
+) -> Any:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     all_headers = signed_headers(body) if signed else {"Content-Type": "application/json"}
     all_headers.update(headers or {})

@@ -12,8 +12,15 @@ from functions.api.app import app
 from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import body, get_lead, post_lead, signed_headers
 
-GOOD = {"email": "wang.fang@example.cn", "name": "王芳", "company": "杭州智造", "province": "浙江",
-        "industry": "制造业", "employees": 300, "title": "经理"}  # fmt: skip
+GOOD = {
+    "email": "wang.fang@example.cn",
+    "name": "王芳",
+    "company": "杭州智造",
+    "province": "浙江",
+    "industry": "制造业",
+    "employees": 300,
+    "title": "经理",
+}
 
 
 @pytest.fixture
@@ -46,13 +53,29 @@ def test_inactive_source_is_403(client):
 
 
 def test_every_bad_field_is_named_at_once(client, clean_aws):
-    bad = {"email": "not-an-email", "phone": "12", "employees": "many", "budget": "-5", "consent": "maybe",
-           "credit_code": "123", "country": "Atlantis", "message": "x" * 2001}  # fmt: skip
+    bad = {
+        "email": "not-an-email",
+        "phone": "12",
+        "employees": "many",
+        "budget": "-5",
+        "consent": "maybe",
+        "credit_code": "123",
+        "country": "Atlantis",
+        "message": "x" * 2001,
+    }
     response = post_lead(client, "website", bad)
     error = error_of(response)
     assert response.status_code == 400 and error["code"] == "validation_failed"
-    assert set(error["fields"]) == {"email", "phone", "employees", "budget", "consent", "credit_code", "country",
-                                    "message"}  # fmt: skip
+    assert set(error["fields"]) == {
+        "email",
+        "phone",
+        "employees",
+        "budget",
+        "consent",
+        "credit_code",
+        "country",
+        "message",
+    }
     assert lead_count(clean_aws) == 0
 
 
@@ -83,25 +106,29 @@ def test_public_source_rejects_a_foreign_origin(client):
 
 def test_public_source_accepts_its_origin_and_a_form_post(client):
     form = "email=li.lei%40example.cn&name=%E6%9D%8E%E9%9B%B7&province=%E5%8C%97%E4%BA%AC&consent=on"
-    response = client.http.post("/webhooks/leads/website", body=form.encode(),
-                                headers={"Content-Type": "application/x-www-form-urlencoded",
-                                         "Origin": "https://www.example.com"})  # fmt: skip
+    response = client.http.post(
+        "/webhooks/leads/website",
+        body=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://www.example.com"},
+    )
     assert response.status_code == 201, response.body
     assert body(get_lead(client, body(response)["lead_id"]))["consent"] is True
 
 
 def test_form_redirect_to_an_allowed_origin_is_303(client):
     form = "email=redirect%40example.cn&_redirect=https%3A%2F%2Fwww.example.com%2Fthanks"
-    response = client.http.post("/webhooks/leads/website", body=form.encode(),
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    response = client.http.post(
+        "/webhooks/leads/website", body=form.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == "https://www.example.com/thanks"
 
 
 def test_form_redirect_elsewhere_is_ignored(client):
     form = "email=redirect2%40example.cn&_redirect=https%3A%2F%2Fphish.example.net%2F"
-    response = client.http.post("/webhooks/leads/website", body=form.encode(),
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    response = client.http.post(
+        "/webhooks/leads/website", body=form.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 201 and "Location" not in response.headers
 
 
@@ -142,15 +169,21 @@ def test_signed_source_accepts_a_good_signature(client):
 def test_admin_calls_need_the_api_key(client, key):
     headers = {} if key is None else {"X-Api-Key": key}
     assert client.http.get("/leads/ld_x", headers=headers).status_code == 401
-    response = client.http.post("/leads/ld_x/activities", headers={**headers, "Content-Type": "application/json"},
-                                body=b'{"type": "call", "by": "u_wang"}')  # fmt: skip
+    response = client.http.post(
+        "/leads/ld_x/activities",
+        headers={**headers, "Content-Type": "application/json"},
+        body=b'{"type": "call", "by": "u_wang"}',
+    )
     assert response.status_code == 401 and error_of(response)["code"] == "unauthorized"
 
 
 def test_unknown_lead_is_404_everywhere(client):
     assert error_of(get_lead(client, "ld_missing"))["code"] == "lead_not_found"
-    response = client.http.post("/leads/ld_missing/activities", body=b'{"type": "call", "by": "u_wang"}',
-                                headers={"X-Api-Key": ADMIN_KEY, "Content-Type": "application/json"})  # fmt: skip
+    response = client.http.post(
+        "/leads/ld_missing/activities",
+        body=b'{"type": "call", "by": "u_wang"}',
+        headers={"X-Api-Key": ADMIN_KEY, "Content-Type": "application/json"},
+    )
     assert response.status_code == 404 and error_of(response)["code"] == "lead_not_found"
     raw = json.dumps({"lead_id": "ld_missing", "event": "email_open"}).encode()
     response = client.http.post("/webhooks/behavior/hubspot", body=raw, headers=signed_headers(raw))
@@ -159,8 +192,11 @@ def test_unknown_lead_is_404_everywhere(client):
 
 def test_bad_activity_and_behaviour_name_their_fields(client):
     created = body(post_lead(client, "website", GOOD))
-    response = client.http.post(f"/leads/{created['lead_id']}/activities", body=b'{"type": "dance", "at": "x"}',
-                                headers={"X-Api-Key": ADMIN_KEY, "Content-Type": "application/json"})  # fmt: skip
+    response = client.http.post(
+        f"/leads/{created['lead_id']}/activities",
+        body=b'{"type": "dance", "at": "x"}',
+        headers={"X-Api-Key": ADMIN_KEY, "Content-Type": "application/json"},
+    )
     assert response.status_code == 400 and set(error_of(response)["fields"]) == {"type", "by", "at"}
     raw = json.dumps({"lead_id": created["lead_id"], "event": "teleport"}).encode()
     response = client.http.post("/webhooks/behavior/hubspot", body=raw, headers=signed_headers(raw))

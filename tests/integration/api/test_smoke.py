@@ -8,10 +8,20 @@ from tests.integration.api.helpers import body, get_lead, post_lead
 
 def test_a_web_form_lead_is_scored_routed_and_explained(clean_aws):
     with Client(app) as client:
-        response = post_lead(client, "website", {
-            "email": "Zhang.Wei@Example.CN", "name": "张伟", "company": "上海精密制造", "province": "上海",
-            "industry": "制造业", "employees": 1500, "title": "采购总监", "phone": "13800138000",
-        })  # fmt: skip
+        response = post_lead(
+            client,
+            "website",
+            {
+                "email": "Zhang.Wei@Example.CN",
+                "name": "张伟",
+                "company": "上海精密制造",
+                "province": "上海",
+                "industry": "制造业",
+                "employees": 1500,
+                "title": "采购总监",
+                "phone": "13800138000",
+            },
+        )
         assert response.status_code == 201, response.body
         created = body(response)
         assert created["status"] == "created" and created["grade"] == "sql" and created["tier"] == "vip"

@@ -33,8 +33,16 @@ def rules_with_team(example_content, owners: list[dict], *, version: str) -> Act
 
 
 def lead(n: int, **extra) -> dict:
-    return {"email": f"buyer{n}@factory{n}.cn", "company": f"工厂{n}", "province": "江苏", "industry": "制造业",
-            "employees": 1200, "budget": 900000, "title": "采购总监", **extra}  # fmt: skip
+    return {
+        "email": f"buyer{n}@factory{n}.cn",
+        "company": f"工厂{n}",
+        "province": "江苏",
+        "industry": "制造业",
+        "employees": 1200,
+        "budget": 900000,
+        "title": "采购总监",
+        **extra,
+    }
 
 
 def run_parallel(jobs) -> list:
@@ -56,8 +64,10 @@ def test_fifty_parallel_posts_of_one_person_make_one_lead(clean_aws, example_rul
 
 
 def test_sixty_leads_over_six_equal_owners_split_evenly(clean_aws, example_content):
-    owners = [{"owner_id": f"u_pool{i}", "name": f"P{i}", "role": "ae", "weight": 1, "capacity": None,
-               "active": True} for i in range(6)]  # fmt: skip
+    owners = [
+        {"owner_id": f"u_pool{i}", "name": f"P{i}", "role": "ae", "weight": 1, "capacity": None, "active": True}
+        for i in range(6)
+    ]
     active = rules_with_team(example_content, owners, version="v-pool")
     store, source = DynamoLeadStore(), active.rules.sources["hubspot"]
     results = run_parallel([lambda n=n: capture_lead(lead(n), source, active, store, utc_now) for n in range(60)])
@@ -70,8 +80,7 @@ def test_an_owner_with_capacity_three_never_holds_a_fourth(clean_aws, example_co
     owners = [{"owner_id": "u_small", "name": "Small", "role": "ae", "weight": 1, "capacity": 3, "active": True}]
     active = rules_with_team(example_content, owners, version="v-cap")
     store, source = DynamoLeadStore(), active.rules.sources["hubspot"]
-    results = run_parallel([lambda n=n: capture_lead(lead(100 + n), source, active, store, utc_now)
-                            for n in range(12)])  # fmt: skip
+    results = run_parallel([lambda n=n: capture_lead(lead(100 + n), source, active, store, utc_now) for n in range(12)])
     assigned = [r for r in results if r.lead.owner_id == "u_small"]
     assert len(assigned) == 3
     assert sum(1 for r in results if r.lead.owner_id is None) == 9

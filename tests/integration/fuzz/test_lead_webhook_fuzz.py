@@ -15,15 +15,56 @@ from functions.api.app import app
 from shared.adapters.dynamo.models import EventItem, LeadItem, LeadKeyItem
 from tests.integration.api.helpers import signed_headers
 
-FIELDS = ["email", "phone", "name", "first_name", "last_name", "company", "title", "country", "province",
-          "industry", "employees", "budget", "credit_code", "campaign", "consent", "message", "_hp", "_redirect"]  # fmt: skip
+FIELDS = [
+    "email",
+    "phone",
+    "name",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "country",
+    "province",
+    "industry",
+    "employees",
+    "budget",
+    "credit_code",
+    "campaign",
+    "consent",
+    "message",
+    "_hp",
+    "_redirect",
+]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=300),
-    st.sampled_from(["a@b.cn", "13800138000", "+1 415 555 0100", "中国", "制造业", "1,000", "-1", "1e309",
-                     "91350100M000100Y43", "yes", "上海", "\x00", "=cmd|' /C calc'!A0"]),
-)  # fmt: skip
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=300),
+    st.sampled_from(
+        [
+            "a@b.cn",
+            "13800138000",
+            "+1 415 555 0100",
+            "中国",
+            "制造业",
+            "1,000",
+            "-1",
+            "1e309",
+            "91350100M000100Y43",
+            "yes",
+            "上海",
+            "\x00",
+            "=cmd|' /C calc'!A0",
+        ]
+    ),
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
 lead_objects = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=30), json_values, max_size=25)
 bodies = st.one_of(
     lead_objects.map(lambda d: (json.dumps(d, allow_nan=True).encode(), "application/json")),
@@ -31,8 +72,13 @@ bodies = st.one_of(
         lambda d: (urlencode(d).encode(), "application/x-www-form-urlencoded")
     ),
     st.binary(max_size=400).map(lambda b: (b, "application/json")),
-    st.tuples(st.binary(max_size=200), st.sampled_from(["text/plain", "multipart/form-data", "", "application/json; charset=gbk", "*/*"])),  # fmt: skip
-    st.integers(60_000, 70_000).map(lambda n: (b'{"email": "big@example.cn", "message": "' + b"x" * n + b'"}', "application/json")),  # fmt: skip
+    st.tuples(
+        st.binary(max_size=200),
+        st.sampled_from(["text/plain", "multipart/form-data", "", "application/json; charset=gbk", "*/*"]),
+    ),
+    st.integers(60_000, 70_000).map(
+        lambda n: (b'{"email": "big@example.cn", "message": "' + b"x" * n + b'"}', "application/json")
+    ),
     json_values.map(lambda v: (json.dumps(v).encode(), "application/json")),
 )
 extra_headers = st.dictionaries(
@@ -51,10 +97,15 @@ def client_and_aws(aws):
     yield aws
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])  # fmt: skip
-@given(body=bodies, headers=extra_headers, source=st.sampled_from(["website", "hubspot", "nope", "legacy-form"]),
-       sign=st.booleans())  # fmt: skip
+@settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    body=bodies,
+    headers=extra_headers,
+    source=st.sampled_from(["website", "hubspot", "nope", "legacy-form"]),
+    sign=st.booleans(),
+)
 def test_the_lead_webhook_never_answers_5xx_nor_writes_half(clean_aws, body, headers, source, sign):
     raw, content_type = body
     all_headers = signed_headers(raw) if sign else {}
@@ -64,7 +115,7 @@ def test_the_lead_webhook_never_answers_5xx_nor_writes_half(clean_aws, body, hea
         response = client.http.post(f"/webhooks/leads/{source}", body=raw, headers=all_headers)
     assert response.status_code < 500, response.body
     after = _counts()
-    if response.status_code >= 400 or response.status_code == 200 and b"received" in response.body:
+    if response.status_code >= 400 or (response.status_code == 200 and b"received" in response.body):
         assert after == before, f"a rejected request changed state: {response.status_code} {response.body[:200]!r}"
     else:
         assert response.status_code in (200, 201, 303)

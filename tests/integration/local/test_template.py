@@ -1,0 +1,139 @@
+"""template.yaml: lint-clean, least privilege, and the shape the rest of the code relies on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cfnlint
+import pytest
+
+from infra import template as cfn
+from infra.local.plumbing import stream_mappings
+
+TEMPLATE = cfn.load_template()
+GLOBAL_ENV = cfn.function_globals(TEMPLATE)["Environment"]["Variables"]
+
+
+def test_cfn_lint_is_clean() -> None:
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    result = subprocess.run(
+        [str(cfn_lint), str(cfn.TEMPLATE_PATH)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# cfn-lint skips its IAM action check (W3037) on SAM templates, so we do it here.
+_KNOWN_ACTIONS = json.loads(
+    (Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "Policies.json").read_text()
+)
+
+
+@pytest.mark.parametrize("spec", cfn.functions(TEMPLATE), ids=lambda s: s.logical_id)
+def test_every_function_has_least_privilege_policies(spec: cfn.FunctionSpec) -> None:
+    statements = cfn.policy_statements(spec)
+    assert statements, f"{spec.logical_id} has no Policies"
+    for statement in statements:
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert "*" not in resources, statement
+    for action in cfn.policy_actions(spec):
+        assert "*" not in action, f"{spec.logical_id}: wildcard action {action}"
+        service, _, name = action.partition(":")
+        assert name.lower() in _KNOWN_ACTIONS[service]["Actions"], f"{spec.logical_id}: no IAM action {action}"
+
+
+def test_transactions_are_authorised_by_item_actions_not_a_transact_action() -> None:
+    assert "transactwriteitems" not in _KNOWN_ACTIONS["dynamodb"]["Actions"]
+    api = next(f for f in cfn.functions(TEMPLATE) if f.logical_id == "ApiFunction")
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= set(cfn.policy_actions(api))
+
+
+def test_every_reference_names_something_that_exists() -> None:
+    # cfn-lint does not check ${...} in Sub on SAM templates either.
+    known = set(TEMPLATE["Resources"]) | set(TEMPLATE["Parameters"])
+    sam_implicit = {"ServerlessRestApi"}
+    pseudo = {"AWS::Region", "AWS::URLSuffix", "AWS::AccountId", "AWS::Partition", "AWS::StackName"}
+    assert cfn.referenced_names(TEMPLATE) - known - sam_implicit - pseudo == set()
+
+
+TABLES = {
+    "LeadsTable": ("closeloop-leads", [("lead_id", "HASH")], None),
+    "LeadKeysTable": ("closeloop-lead-keys", [("key", "HASH")], None),
+    "RoutingStateTable": ("closeloop-routing-state", [("pk", "HASH")], None),
+    "EventsTable": ("closeloop-events", [("event_id", "HASH")], "NEW_IMAGE"),
+    "RulesTable": ("closeloop-rules", [("pk", "HASH"), ("sk", "RANGE")], None),
+    "IdempotencyTable": ("closeloop-idempotency", [("id", "HASH")], None),
+}
+
+
+def test_tables_have_fixed_names_keys_and_settings() -> None:
+    specs = {t.logical_id: t for t in cfn.tables(TEMPLATE)}
+    assert set(specs) == set(TABLES)
+    for logical_id, (name, keys, stream) in TABLES.items():
+        spec = specs[logical_id]
+        assert spec.name == name
+        assert [(k["AttributeName"], k["KeyType"]) for k in spec.key_schema] == keys
+        assert spec.stream_view_type == stream
+        assert spec.billing_mode == "PAY_PER_REQUEST" and spec.point_in_time_recovery and spec.sse_enabled
+    assert specs["IdempotencyTable"].ttl_attribute == "expiration"
+    leads_gsi, events_gsi = specs["LeadsTable"].global_secondary_indexes, specs["EventsTable"].global_secondary_indexes
+    assert [(g["IndexName"], [k["AttributeName"] for k in g["KeySchema"]]) for g in leads_gsi] == [
+        ("by_capture_day", ["capture_day", "captured_at"])
+    ]
+    assert [(g["IndexName"], [k["AttributeName"] for k in g["KeySchema"]]) for g in events_gsi] == [
+        ("by_subject", ["subject", "time"])
+    ]
+
+
+def test_api_routes_are_exactly_the_contracted_ones() -> None:
+    assert cfn.api_routes(TEMPLATE) == {
+        ("GET", "/health"),
+        ("POST", "/webhooks/leads/{source}"),
+        ("POST", "/webhooks/behavior/{source}"),
+        ("GET", "/leads/{lead_id}"),
+        ("POST", "/leads/{lead_id}/activities"),
+    }
+
+
+def test_every_function_gets_the_shared_environment() -> None:
+    assert GLOBAL_ENV["EVENT_BUS_NAME"] == {"Ref": "EventBus"}
+    assert GLOBAL_ENV["WEBHOOK_SECRETS_ARN"] == {"Ref": "WebhookSecrets"}
+    for spec in cfn.functions(TEMPLATE):
+        assert spec.environment.keys() >= GLOBAL_ENV.keys()
+        assert (spec.timeout, spec.memory_size) == (30, 512)
+
+
+def test_the_outbox_publisher_consumes_the_events_stream_with_a_dead_letter_queue() -> None:
+    [(function, table_id)] = cfn.stream_consumers(TEMPLATE)
+    assert (function.logical_id, function.handler, table_id) == (
+        "OutboxPublisherFunction",
+        "functions.outbox_publisher.handler.handler",
+        "EventsTable",
+    )
+    [mapping] = stream_mappings(TEMPLATE)
+    assert (mapping.table_name, mapping.batch_size, mapping.starting_position) == ("closeloop-events", 100, "TRIM_HORIZON")
+    assert mapping.max_retries == 10 and mapping.report_item_failures
+    assert mapping.on_failure_queue == "closeloop-outbox-dlq"
+
+
+def test_secrets_are_declared_without_values() -> None:
+    names = {s.name for s in cfn.secrets(TEMPLATE)}
+    assert names == {"closeloop/webhook-secrets", "closeloop/api-keys", "closeloop/google-service-account"}
+    for resource in cfn.resources_of_type(TEMPLATE, "AWS::SecretsManager::Secret").values():
+        assert "SecretString" not in resource["Properties"]
+
+
+def test_short_tags_load_in_long_form(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "AWSTemplateFormatVersion: 2010-09-09\nResources:\n  A:\n    Type: X\n    Properties:\n"
+        "      B: !GetAtt T.StreamArn\n      C: !Sub '${T.Arn}/index/x'\n      D: !Join [',', [!Ref P]]\n"
+    )
+    loaded = cfn.load_template(path)
+    assert loaded["AWSTemplateFormatVersion"] == "2010-09-09"
+    props = loaded["Resources"]["A"]["Properties"]
+    assert props["B"] == {"Fn::GetAtt": ["T", "StreamArn"]}
+    assert props["C"] == {"Fn::Sub": "${T.Arn}/index/x"}
+    assert props["D"] == {"Fn::Join": [",", [{"Ref": "P"}]]}
