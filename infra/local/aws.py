@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from moto.moto_server.threaded_moto_server import MotoRequestHandler
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
 from infra import template as cfn
 
@@ -35,10 +39,33 @@ class _MotoServer(ThreadedMotoServer):
 
     def _server_entry(self) -> None:
         try:
-            super()._server_entry()
+            self._serve()
         except (OSError, SystemExit) as error:
             self.bind_error = getattr(error, "strerror", None) or "address already in use"
             self._server_ready_event.set()
+
+
+    def _serve(self) -> None:
+        # One request at a time, as DynamoDB applies each request atomically. moto's
+        # TransactWriteItems backs up the tables and restores them when a condition fails;
+        # run concurrently, that restore can erase another request's commit. Clients stay
+        # concurrent: only moto's handling of each request is serialised.
+        app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+class _OneAtATime:
+    """WSGI middleware: a request is handled, body and all, under one lock."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self._lock:
+            return list(self._app(environ, start_response))
 
 
 def start_moto(port: int, host: str = "127.0.0.1") -> ThreadedMotoServer:
@@ -72,9 +99,24 @@ def _port_error(host: str, port: int, reason: str) -> PortInUseError:
     )
 
 
+def forget_stream_iterator(iterator: str) -> None:
+    """Release a used DynamoDB stream iterator held by an in-process moto server.
+
+    moto keeps every iterator it ever minted (each GetRecords mints one), so polling a stream
+    ten times a second grows memory by tens of MB an hour. A no-op when moto is elsewhere.
+    """
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    # dict.get, not [...]: moto's backend dicts create a backend on first subscript.
+    account = dict.get(dynamodbstreams_backends, ACCOUNT_ID)
+    backend = dict.get(account, REGION) if account is not None else None
+    if backend is not None:
+        backend.shard_iterators.pop(iterator, None)
+
+
 def client(service: str, endpoint_url: str, config: Config | None = None) -> Any:
     """A boto3 client for the embedded AWS, independent of the process environment."""
-    return boto3.client(service, endpoint_url=endpoint_url, config=config, **_CREDENTIALS)  # type: ignore[call-overload]
+    return boto3.client(service, endpoint_url=endpoint_url, config=config, **_CREDENTIALS)
 
 
 def _error_code(error: ClientError) -> str:
@@ -91,7 +133,7 @@ def create_resources(template: cfn.Template, endpoint_url: str, *, secrets: dict
         _create_table(dynamodb, spec)
     events = client("events", endpoint_url)
     for bus in cfn.event_buses(template):
-        _ignore_codes(lambda: events.create_event_bus(Name=bus.name), "ResourceAlreadyExistsException")
+        _ignore_codes(events.create_event_bus, "ResourceAlreadyExistsException", Name=bus.name)
     sqs = client("sqs", endpoint_url)
     for queue in cfn.queues(template):
         sqs.create_queue(QueueName=queue.name, Attributes=queue.attributes)  # idempotent in SQS
@@ -100,9 +142,10 @@ def create_resources(template: cfn.Template, endpoint_url: str, *, secrets: dict
         _create_secret(secretsmanager, secret, secrets.get(secret.name))
 
 
-def _ignore_codes(call: Any, *codes: str) -> None:
+def _ignore_codes(call: Any, *codes: str, **kwargs: Any) -> None:
+    """call(**kwargs), treating the given error codes as "already there"."""
     try:
-        call()
+        call(**kwargs)
     except ClientError as error:
         if _error_code(error) not in codes:
             raise
@@ -124,7 +167,7 @@ def _create_table(dynamodb: Any, spec: cfn.TableSpec) -> None:
         kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": spec.stream_view_type}
     if spec.billing_mode == "PROVISIONED":
         kwargs["ProvisionedThroughput"] = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-    _ignore_codes(lambda: dynamodb.create_table(**kwargs), "ResourceInUseException")
+    _ignore_codes(dynamodb.create_table, "ResourceInUseException", **kwargs)
     if spec.ttl_attribute and not _ttl_enabled(dynamodb, spec.name):
         dynamodb.update_time_to_live(
             TableName=spec.name,
@@ -215,7 +258,9 @@ class _LocalResolver:
     def _get_att(self, logical_id: str, attribute: str) -> str:
         resource_type = self._resources.get(logical_id, {}).get("Type")
         if resource_type == "AWS::DynamoDB::Table" and attribute in ("Arn", "StreamArn"):
-            table = client("dynamodb", self._endpoint_url).describe_table(TableName=self._table(logical_id).name)
+            table = client("dynamodb", self._endpoint_url).describe_table(
+                TableName=self._table(logical_id).name
+            )
             return str(table["Table"]["TableArn" if attribute == "Arn" else "LatestStreamArn"])
         if resource_type == "AWS::SQS::Queue" and attribute == "Arn":
             return queue_arn(self._queue_name(logical_id))
@@ -231,7 +276,11 @@ class _LocalResolver:
         return next(q.name for q in cfn.queues(self._template) if q.logical_id == logical_id)
 
     def _queue_url(self, logical_id: str) -> str:
-        return str(client("sqs", self._endpoint_url).get_queue_url(QueueName=self._queue_name(logical_id))["QueueUrl"])
+        return str(
+            client("sqs", self._endpoint_url).get_queue_url(QueueName=self._queue_name(logical_id))[
+                "QueueUrl"
+            ]
+        )
 
     def _secret_arn(self, logical_id: str) -> str:
         if logical_id not in self._secret_arns:

@@ -97,7 +97,8 @@ def stream_mappings(template: cfn.Template) -> list[StreamMapping]:
                     batch_size=int(props.get("BatchSize", 100)),
                     starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
                     max_retries=int(props.get("MaximumRetryAttempts", -1)),
-                    report_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                    report_item_failures="ReportBatchItemFailures"
+                    in (props.get("FunctionResponseTypes") or []),
                     on_failure_queue=queue_names.get(queue_id) if queue_id else None,
                 )
             )
@@ -105,7 +106,7 @@ def stream_mappings(template: cfn.Template) -> list[StreamMapping]:
 
 
 def load_handler(dotted: str) -> Handler:
-    """"package.module.attr" -> the callable, the way the Lambda runtime resolves Handler."""
+    """The callable named by "package.module.attr", resolved as the Lambda runtime does."""
     module_name, _, attr = dotted.rpartition(".")
     if not module_name:
         raise ValueError(f"handler {dotted!r} is not of the form module.attribute")
@@ -203,7 +204,9 @@ class _ShardReader:
 class Plumbing:
     """Polls every consumed table stream and invokes the consuming handlers, continuously."""
 
-    def __init__(self, template: cfn.Template, endpoint_url: str, *, poll_interval: float = POLL_INTERVAL) -> None:
+    def __init__(
+        self, template: cfn.Template, endpoint_url: str, *, poll_interval: float = POLL_INTERVAL
+    ) -> None:
         self.mappings = stream_mappings(template)
         self._endpoint_url = endpoint_url
         self._poll_interval = poll_interval
@@ -220,7 +223,9 @@ class Plumbing:
         self._quiet_sweep = -1  # number of the last sweep that found nothing to do
         self._busy = True  # the current sweep found work (not idle until a quiet sweep ends)
         self._next_discovery = 0.0
+        self._discovery_requested = False  # drain() wants shards listed again before it trusts a sweep
         self._last_error = ""
+        self._progressed = False  # the current sweep moved a checkpoint forward
 
     # -------------------------------------------------------------- lifecycle
 
@@ -252,7 +257,7 @@ class Plumbing:
             return False
         with self._state:
             called_at = self._sweeps_started
-        self._next_discovery = 0.0  # look for new shards now, not in a second
+        self._discovery_requested = True  # a table recreated just now must not wait a second
         self._wake.set()
         deadline = time.monotonic() + timeout
         with self._state:
@@ -281,12 +286,16 @@ class Plumbing:
                 if quiet:
                     self._quiet_sweep = number
                 self._state.notify_all()
-            self._wake.wait(self._poll_interval)
+            # A backlog is read back to back, as Lambda does; failures and quiet streams wait.
+            if not self._progressed:
+                self._wake.wait(self._poll_interval)
             self._wake.clear()
+            self._progressed = False
 
     def _sweep(self) -> bool:
         """One pass over every shard; True when there was work (records fetched or pending)."""
-        if time.monotonic() >= self._next_discovery:
+        if self._discovery_requested or time.monotonic() >= self._next_discovery:
+            self._discovery_requested = False
             self._discover()
             self._next_discovery = time.monotonic() + DISCOVERY_INTERVAL
         worked = False
@@ -324,7 +333,9 @@ class Plumbing:
             for shard in shards:
                 key = (mapping.id, stream_arn, shard["ShardId"])
                 if key not in self._readers and key not in self._finished:
-                    self._readers[key] = _ShardReader(mapping, stream_arn, shard["ShardId"], shard.get("ParentShardId"))
+                    self._readers[key] = _ShardReader(
+                        mapping, stream_arn, shard["ShardId"], shard.get("ParentShardId")
+                    )
 
     def _stream_arn(self, table_name: str) -> str:
         table = self._clients["dynamodb"].describe_table(TableName=table_name)["Table"]
@@ -357,7 +368,9 @@ class Plumbing:
             self._log_once(f"{reader.mapping.id}: cannot read shard {reader.shard_id}: {error}")
             return
         reader.pending = list(response.get("Records", []))
-        reader.iterator = response.get("NextShardIterator")
+        used, reader.iterator = reader.iterator, response.get("NextShardIterator")
+        if used != reader.iterator:
+            aws.forget_stream_iterator(used)
         reader.closed = reader.iterator is None
 
     def _iterator(self, reader: _ShardReader) -> str:
@@ -380,7 +393,9 @@ class Plumbing:
             return
         self._advance(reader, failed_from)
         reader.attempts += 1
-        retries = f"{reader.attempts}/{mapping.max_retries}" if mapping.max_retries >= 0 else f"{reader.attempts}"
+        retries = (
+            f"{reader.attempts}/{mapping.max_retries}" if mapping.max_retries >= 0 else f"{reader.attempts}"
+        )
         _log(
             f"{mapping.function.logical_id} ({mapping.function.handler}) failed on "
             f"{len(batch) - failed_from} of {len(batch)} record(s) from {mapping.table_name}, "
@@ -397,6 +412,7 @@ class Plumbing:
         reader.checkpoint = reader.pending[count - 1]["dynamodb"]["SequenceNumber"]
         reader.pending = reader.pending[count:]
         reader.attempts = 0
+        self._progressed = True
 
     def _invoke(
         self, mapping: StreamMapping, event: dict[str, Any], batch: list[dict[str, Any]]
@@ -405,7 +421,9 @@ class Plumbing:
         function = mapping.function
         try:
             handler = self._handler(function.handler)
-            result = handler(event, LambdaContext(function.logical_id, function.memory_size, function.timeout))
+            result = handler(
+                event, LambdaContext(function.logical_id, function.memory_size, function.timeout)
+            )
         except Exception as error:
             return 0, f"{type(error).__name__}: {error}"
         if not mapping.report_item_failures:
@@ -413,7 +431,10 @@ class Plumbing:
         failed_from = first_failed_index(result, batch)
         if failed_from is None:
             return None, ""
-        return failed_from, f"batchItemFailures from sequence {batch[failed_from]['dynamodb']['SequenceNumber']}"
+        return (
+            failed_from,
+            f"batchItemFailures from sequence {batch[failed_from]['dynamodb']['SequenceNumber']}",
+        )
 
     def _handler(self, dotted: str) -> Handler:
         if dotted not in self._handlers:
@@ -431,8 +452,12 @@ class Plumbing:
                 url = sqs.get_queue_url(QueueName=mapping.on_failure_queue)["QueueUrl"]
                 self._queue_urls[mapping.on_failure_queue] = url
             message = on_failure_message(mapping, reader, records, error)
-            sqs.send_message(QueueUrl=self._queue_urls[mapping.on_failure_queue], MessageBody=json.dumps(message))
-            _log(f"{mapping.id}: sent {len(records)} record(s) to {mapping.on_failure_queue} after retries ran out")
+            sqs.send_message(
+                QueueUrl=self._queue_urls[mapping.on_failure_queue], MessageBody=json.dumps(message)
+            )
+            _log(
+                f"{mapping.id}: retries ran out, sent {len(records)} record(s) to {mapping.on_failure_queue}"
+            )
         except (ClientError, BotoCoreError) as send_error:
             _log(f"{mapping.id}: lost {len(records)} record(s), OnFailure queue unreachable: {send_error}")
 

@@ -8,15 +8,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from moto.dynamodbstreams.models import dynamodbstreams_backends
 
-from infra.local.aws import client, create_resources
+from infra.local.aws import ACCOUNT_ID, REGION, client, create_resources
 from infra.local.plumbing import Plumbing, first_failed_index, lambda_record
 from tests.integration.local import stream_handler
 
 HANDLER = "tests.integration.local.stream_handler.handle"
 
 
-def consumer_template(table: str, queue: str, *, batch_size: int = 10, retries: int = 2, handler: str = HANDLER) -> dict:
+def consumer_template(
+    table: str, queue: str, *, batch_size: int = 10, retries: int = 2, handler: str = HANDLER
+) -> dict:
     """A throwaway template: one streamed table, one consumer, one dead-letter queue."""
     return {
         "Resources": {
@@ -46,7 +49,9 @@ def consumer_template(table: str, queue: str, *, batch_size: int = 10, retries: 
                                 "BatchSize": batch_size,
                                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
                                 "MaximumRetryAttempts": retries,
-                                "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["DeadLetters", "Arn"]}}},
+                                "DestinationConfig": {
+                                    "OnFailure": {"Destination": {"Fn::GetAtt": ["DeadLetters", "Arn"]}}
+                                },
                             },
                         }
                     },
@@ -105,7 +110,15 @@ def test_records_written_before_start_arrive_in_order_shaped_as_lambda_sends_the
     records = stream_handler.deliveries[0]
     assert [r["eventName"] for r in records] == ["INSERT"] * 3
     record = records[0]
-    assert set(record) == {"eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "dynamodb", "eventSourceARN"}
+    assert set(record) == {
+        "eventID",
+        "eventName",
+        "eventVersion",
+        "eventSource",
+        "awsRegion",
+        "dynamodb",
+        "eventSourceARN",
+    }
     assert (record["eventSource"], record["awsRegion"], record["eventSourceARN"]) == (
         "aws:dynamodb",
         "us-east-1",
@@ -193,13 +206,20 @@ def test_item_failures_with_an_unknown_identifier_fail_the_whole_batch() -> None
     batch = [{"dynamodb": {"SequenceNumber": s}} for s in ("1", "2", "3")]
     assert first_failed_index({"batchItemFailures": []}, batch) is None
     assert first_failed_index(None, batch) is None
-    assert first_failed_index({"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "2"}]}, batch) == 1
+    assert (
+        first_failed_index({"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "2"}]}, batch)
+        == 1
+    )
     assert first_failed_index({"batchItemFailures": [{"itemIdentifier": "9"}]}, batch) == 0
     assert first_failed_index({"batchItemFailures": [{"itemIdentifier": ""}]}, batch) == 0
 
 
 def test_binary_attributes_are_base64_as_on_the_wire() -> None:
-    record = {"eventID": "e", "eventName": "INSERT", "dynamodb": {"Keys": {"id": {"B": b"\x00\x01"}}, "SequenceNumber": "1"}}
+    record = {
+        "eventID": "e",
+        "eventName": "INSERT",
+        "dynamodb": {"Keys": {"id": {"B": b"\x00\x01"}}, "SequenceNumber": "1"},
+    }
     shaped = lambda_record(record, "arn:stream")
     assert shaped["dynamodb"]["Keys"] == {"id": {"B": "AAE="}}
     assert shaped["eventSourceARN"] == "arn:stream"
@@ -218,3 +238,24 @@ def test_a_recreated_table_is_followed_to_its_new_stream(make: Any) -> None:
     assert setup.plumbing.drain(10)
     assert stream_handler.delivered_ids() == [["before"], ["after"]]
     assert stream_handler.deliveries[-1][0]["eventSourceARN"] == setup.stream_arn()
+
+
+def test_a_large_backlog_is_read_in_full_batches(make: Any) -> None:
+    setup = make(batch_size=10)
+    setup.put(*[f"i{n:03}" for n in range(45)])
+    setup.plumbing.start()
+    assert setup.plumbing.drain(20)
+    assert [len(batch) for batch in stream_handler.delivered_ids()] == [10, 10, 10, 10, 5]
+    assert [i for batch in stream_handler.delivered_ids() for i in batch] == [f"i{n:03}" for n in range(45)]
+
+
+def test_polling_does_not_pile_up_iterators_in_moto(make: Any) -> None:
+    # moto keeps every shard iterator it mints; ten polls a second would leak memory all day.
+    setup = make()
+    setup.plumbing.start()
+    assert setup.plumbing.drain(10)
+    iterators = dynamodbstreams_backends[ACCOUNT_ID][REGION].shard_iterators
+    before = len(iterators)
+    for _ in range(5):
+        assert setup.plumbing.drain(10)
+    assert len(iterators) <= before + 1

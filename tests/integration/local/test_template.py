@@ -36,18 +36,24 @@ def test_every_function_has_least_privilege_policies(spec: cfn.FunctionSpec) -> 
     statements = cfn.policy_statements(spec)
     assert statements, f"{spec.logical_id} has no Policies"
     for statement in statements:
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
         assert "*" not in resources, statement
     for action in cfn.policy_actions(spec):
         assert "*" not in action, f"{spec.logical_id}: wildcard action {action}"
         service, _, name = action.partition(":")
-        assert name.lower() in _KNOWN_ACTIONS[service]["Actions"], f"{spec.logical_id}: no IAM action {action}"
+        assert name.lower() in _KNOWN_ACTIONS[service]["Actions"], (
+            f"{spec.logical_id}: no IAM action {action}"
+        )
 
 
 def test_transactions_are_authorised_by_item_actions_not_a_transact_action() -> None:
     assert "transactwriteitems" not in _KNOWN_ACTIONS["dynamodb"]["Actions"]
     api = next(f for f in cfn.functions(TEMPLATE) if f.logical_id == "ApiFunction")
-    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= set(cfn.policy_actions(api))
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= set(
+        cfn.policy_actions(api)
+    )
 
 
 def test_every_reference_names_something_that_exists() -> None:
@@ -78,7 +84,10 @@ def test_tables_have_fixed_names_keys_and_settings() -> None:
         assert spec.stream_view_type == stream
         assert spec.billing_mode == "PAY_PER_REQUEST" and spec.point_in_time_recovery and spec.sse_enabled
     assert specs["IdempotencyTable"].ttl_attribute == "expiration"
-    leads_gsi, events_gsi = specs["LeadsTable"].global_secondary_indexes, specs["EventsTable"].global_secondary_indexes
+    leads_gsi, events_gsi = (
+        specs["LeadsTable"].global_secondary_indexes,
+        specs["EventsTable"].global_secondary_indexes,
+    )
     assert [(g["IndexName"], [k["AttributeName"] for k in g["KeySchema"]]) for g in leads_gsi] == [
         ("by_capture_day", ["capture_day", "captured_at"])
     ]
@@ -113,7 +122,11 @@ def test_the_outbox_publisher_consumes_the_events_stream_with_a_dead_letter_queu
         "EventsTable",
     )
     [mapping] = stream_mappings(TEMPLATE)
-    assert (mapping.table_name, mapping.batch_size, mapping.starting_position) == ("closeloop-events", 100, "TRIM_HORIZON")
+    assert (mapping.table_name, mapping.batch_size, mapping.starting_position) == (
+        "closeloop-events",
+        100,
+        "TRIM_HORIZON",
+    )
     assert mapping.max_retries == 10 and mapping.report_item_failures
     assert mapping.on_failure_queue == "closeloop-outbox-dlq"
 
