@@ -1,0 +1,181 @@
+"""The local stack as a user runs it: `closeloop dev` in one terminal, curl and the CLI in another."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from shared.services.webhook_auth import sign
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+README_LEAD = {
+    "email": "zhang.wei@example.cn",
+    "name": "张伟",
+    "company": "上海精密制造",
+    "province": "上海",
+    "industry": "制造业",
+    "employees": 1500,
+    "title": "采购总监",
+    "phone": "13800138000",
+}
+
+
+def closeloop(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "infra.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120, check=check,
+    )  # fmt: skip
+
+
+def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json",
+                                                                             **(headers or {})})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def stack():
+    env = {**os.environ, "CLOSELOOP_PORT": str(free_port()), "CLOSELOOP_AWS_PORT": str(free_port()),
+           "CLOSELOOP_RULES_CHECK_SECONDS": "0", "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    for name in [k for k in env if k.startswith("AWS_") or k.endswith("_TABLE")]:
+        env.pop(name)  # a fresh terminal: nothing but the CLOSELOOP_* settings
+    process = subprocess.Popen([sys.executable, "-m", "infra.cli", "dev"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    banner = _wait_for_banner(process)
+    yield {"env": env, "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}", "banner": banner,
+           "aws": f"http://127.0.0.1:{env['CLOSELOOP_AWS_PORT']}"}  # fmt: skip
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    finally:
+        process.kill()
+
+
+def _wait_for_banner(process: subprocess.Popen[str]) -> str:
+    lines: list[str] = []
+    deadline = time.monotonic() + 90
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            raise AssertionError("closeloop dev exited early:\n" + "".join(lines))
+        lines.append(line)
+        if "Ctrl-C stops" in line:
+            return "".join(lines)
+    raise AssertionError("closeloop dev did not become ready:\n" + "".join(lines))
+
+
+@pytest.fixture(scope="module")
+def bus_queue(stack):
+    """An SQS queue subscribed to every event on the closeloop bus, as a downstream system would."""
+    kwargs = {"endpoint_url": stack["aws"], "region_name": "us-east-1", "aws_access_key_id": "test",
+              "aws_secret_access_key": "test"}  # fmt: skip
+    sqs, events = boto3.client("sqs", **kwargs), boto3.client("events", **kwargs)
+    url = sqs.create_queue(QueueName="e2e-downstream")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="e2e-all", EventBusName="closeloop", EventPattern=json.dumps({"source": ["closeloop"]}))
+    events.put_targets(Rule="e2e-all", EventBusName="closeloop", Targets=[{"Id": "q", "Arn": arn}])
+    return sqs, url
+
+
+def test_the_banner_teaches_the_next_step(stack):
+    assert stack["api"] in stack["banner"] and "dev-admin-key" in stack["banner"] and "curl" in stack["banner"]
+
+
+def test_readme_curl_posts_a_lead_and_reads_back_its_decision(stack, bus_queue):
+    status, created = http("POST", f"{stack['api']}/webhooks/leads/website", README_LEAD,
+                           {"Origin": "https://www.example.com"})  # fmt: skip
+    assert status == 201, created
+    assert (created["grade"], created["tier"], created["team"]) == ("sql", "vip", "Enterprise")
+    status, lead = http("GET", f"{stack['api']}/leads/{created['lead_id']}", headers={"X-Api-Key": "dev-admin-key"})
+    assert status == 200 and lead["decision"]["chosen"] == created["owner_id"]
+    assert lead["decision"]["rules_version"] == created["rules_version"]
+
+    assert closeloop("pump", env=stack["env"]).returncode == 0
+    listed = [json.loads(line) for line in closeloop("events", "list", "--json", env=stack["env"]).stdout.splitlines()]
+    mine = [e for e in listed if e["subject"] == f"lead/{created['lead_id']}"]
+    assert [e["type"] for e in mine] == ["LeadCaptured", "LeadAssigned"]
+    assert all(e["id"].startswith("evt_") and e["rules_version"] for e in mine)
+
+    sqs, url = bus_queue
+    delivered = _drain_queue(sqs, url, want=len(listed))
+    on_bus = {d["detail"]["id"]: d for d in delivered}
+    for event in mine:
+        assert on_bus[event["id"]]["detail-type"] == event["type"] and on_bus[event["id"]]["detail"] == event
+
+
+def _drain_queue(sqs: Any, url: str, want: int) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 20
+    while len(messages) < want and time.monotonic() < deadline:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        messages += [json.loads(m["Body"]) for m in batch]
+    return messages
+
+
+def test_signed_behaviour_wakes_a_nurture_lead(stack):
+    status, lead = http("POST", f"{stack['api']}/webhooks/leads/website", {"email": "quiet@example.cn"})
+    assert status == 201 and lead["grade"] == "nurture"
+    body = json.dumps({"email": "quiet@example.cn", "event": "demo_request"}).encode()
+    headers = {"X-Closeloop-Signature": sign("dev-webhook-secret", int(time.time()), body)}
+    status, woken = http("POST", f"{stack['api']}/webhooks/behavior/hubspot", body, headers)
+    assert status == 200 and woken["grade"] in ("mql", "sql") and woken["owner_id"]
+    types = closeloop("events", "list", "--subject", f"lead/{lead['lead_id']}", env=stack["env"]).stdout
+    assert "LeadRequalified" in types and "LeadAssigned" in types
+
+
+def test_rules_validate_names_the_bad_cell(tmp_path, stack):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "admin_sheets" / "examples", rules)
+    routing = (rules / "Routing.csv").read_text(encoding="utf-8").replace("SMB North", "SMB Nrth", 1)
+    (rules / "Routing.csv").write_text(routing, encoding="utf-8")
+    result = closeloop("rules", "validate", f"dir:{rules}", env=stack["env"], check=False)
+    assert result.returncode == 1
+    assert any(line.startswith("Routing!B") and "SMB Nrth" in line for line in result.stdout.splitlines())
+
+
+def test_rules_sync_publishes_a_change_that_health_then_reports(tmp_path, stack):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "admin_sheets" / "examples", rules)
+    settings = (rules / "Settings.csv").read_text(encoding="utf-8").replace("sql_threshold,80", "sql_threshold,85")
+    (rules / "Settings.csv").write_text(settings, encoding="utf-8")
+    result = closeloop("rules", "sync", "--source", f"dir:{rules}", env=stack["env"])
+    assert result.stdout.startswith("published: v2-")
+    version = result.stdout.split()[1]
+    status, health = http("GET", f"{stack['api']}/health")
+    assert status == 200 and health["rules_version"] == version
+    again = closeloop("rules", "sync", "--source", f"dir:{rules}", env=stack["env"])
+    assert again.stdout.startswith(f"unchanged: {version}")
+    assert "*" in closeloop("rules", "versions", env=stack["env"]).stdout
+
+
+def test_every_command_teaches_with_help():
+    env = dict(os.environ)
+    for args in (["--help"], ["dev", "--help"], ["events", "list", "--help"], ["rules", "sync", "--help"]):
+        result = closeloop(*args, env=env)
+        assert "usage: closeloop" in result.stdout
+
+
+def test_a_second_terminal_without_a_stack_gets_one_clear_line():
+    env = {**os.environ, "CLOSELOOP_AWS_PORT": str(free_port())}
+    result = closeloop("pump", env=env, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "closeloop dev" in result.stderr
