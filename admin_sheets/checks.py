@@ -61,9 +61,7 @@ def type_scoring(sheets: Sheets) -> Iterable[Problem]:
                 yield sheet.problem(row, "value", f'op exists takes no value: clear this cell, got "{raw}"')
             row.values["value"] = None
         elif raw is None:
-            kind = {"gte": "a number", "lte": "a number", "in": "a list", "contains": "a list"}.get(
-                op, "a value"
-            )
+            kind = {"gte": "a number", "lte": "a number", "in": "a list", "contains": "a list"}.get(op, "a value")
             yield sheet.problem(row, "value", f"op {op} needs {kind} in value")
         elif op in ("gte", "lte"):
             try:
@@ -83,9 +81,7 @@ def _check_event_field(sheet: Sheet, row: Row) -> Iterable[Problem]:
         return
     event = field.split(":", 1)[1].strip().casefold()
     if event not in BEHAVIOR_EVENTS:
-        yield sheet.problem(
-            row, "field", f'unknown behaviour event "{event}": use one of {", ".join(BEHAVIOR_EVENTS)}'
-        )
+        yield sheet.problem(row, "field", f'unknown behaviour event "{event}": use one of {", ".join(BEHAVIOR_EVENTS)}')
     else:
         row.values["field"] = f"event:{event}"
 
@@ -238,8 +234,7 @@ def check_discount_bands(sheets: Sheets) -> Iterable[Problem]:
                 yield sheet.problem(
                     row,
                     "min_discount",
-                    f"this discount band overlaps row {other.number} "
-                    f"({_pct(lo)}–{_pct(hi)}) for the same amounts",
+                    f"this discount band overlaps row {other.number} ({_pct(lo)}–{_pct(hi)}) for the same amounts",
                 )
         seen.setdefault(amounts, []).append(row)
 
@@ -261,9 +256,7 @@ def check_health(sheets: Sheets) -> Iterable[Problem]:
     sheet = sheets["Health"]
     weights = [r.values["weight"] for r in sheet.rows]
     if weights and None not in weights and abs(sum(weights) - 1) > 1e-6:
-        yield sheet.problem(
-            None, "weight", f"weights add up to {sum(weights) * 100:g}%; they must add up to 100%"
-        )
+        yield sheet.problem(None, "weight", f"weights add up to {sum(weights) * 100:g}%; they must add up to 100%")
 
 
 def check_timezones(sheets: Sheets) -> Iterable[Problem]:
@@ -274,9 +267,7 @@ def check_timezones(sheets: Sheets) -> Iterable[Problem]:
                 continue
             zone = row.values[column]
             if isinstance(zone, str) and not _is_zone(zone):
-                yield sheet.problem(
-                    row, column, f'"{zone}" is not a time zone: use a name like Asia/Shanghai'
-                )
+                yield sheet.problem(row, column, f'"{zone}" is not a time zone: use a name like Asia/Shanghai')
 
 
 def _is_zone(name: str) -> bool:

@@ -97,9 +97,7 @@ def _map_headers(
         if col is None:
             continue  # extra columns are the ops team's own notes
         if col.name in seen:
-            problems.append(
-                Problem(title, f"{letter}1", f'duplicate column "{col.name}": also in {seen[col.name]}')
-            )
+            problems.append(Problem(title, f"{letter}1", f'duplicate column "{col.name}": also in {seen[col.name]}'))
             continue
         seen[col.name] = f"{letter}1"
         positions[i] = col

@@ -62,9 +62,7 @@ def read_xlsx(path: Path) -> RawWorkbook:
         raise SourceError(f"cannot open {path.name} as an xlsx workbook: {exc}") from None
     try:
         return {
-            sheet.title: [
-                [cell_text(c.value, getattr(c, "number_format", "")) for c in row] for row in sheet.rows
-            ]
+            sheet.title: [[cell_text(c.value, getattr(c, "number_format", "")) for c in row] for row in sheet.rows]
             for sheet in book.worksheets
         }
     finally:

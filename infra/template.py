@@ -169,8 +169,7 @@ def functions(template: Template) -> list[FunctionSpec]:
         p = _props(resource)
         env = {**global_env, **(((p.get("Environment") or {}).get("Variables")) or {})}
         events = [
-            (str(event.get("Type")), dict(event.get("Properties") or {}))
-            for event in (p.get("Events") or {}).values()
+            (str(event.get("Type")), dict(event.get("Properties") or {})) for event in (p.get("Events") or {}).values()
         ]
         policies = p.get("Policies", [])
         specs.append(
@@ -215,9 +214,7 @@ def stream_consumers(template: Template) -> list[tuple[FunctionSpec, str]]:
                 continue
             table_id = getatt_target(props.get("Stream"), "StreamArn")
             if table_id is None:
-                raise ValueError(
-                    f"{spec.logical_id}: DynamoDB event Stream must be !GetAtt <Table>.StreamArn"
-                )
+                raise ValueError(f"{spec.logical_id}: DynamoDB event Stream must be !GetAtt <Table>.StreamArn")
             consumers.append((spec, table_id))
     return consumers
 
@@ -257,9 +254,7 @@ def queues(template: Template) -> list[QueueSpec]:
     for logical_id, r in resources_of_type(template, "AWS::SQS::Queue").items():
         p = _props(r)
         attributes = {k: _attribute_text(p[k]) for k in _QUEUE_ATTRIBUTES if k in p}
-        specs.append(
-            QueueSpec(logical_id, _literal_name(p.get("QueueName"), logical_id, "QueueName"), attributes)
-        )
+        specs.append(QueueSpec(logical_id, _literal_name(p.get("QueueName"), logical_id, "QueueName"), attributes))
     return specs
 
 

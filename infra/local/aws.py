@@ -44,7 +44,6 @@ class _MotoServer(ThreadedMotoServer):
             self.bind_error = getattr(error, "strerror", None) or "address already in use"
             self._server_ready_event.set()
 
-
     def _serve(self) -> None:
         # One request at a time, as DynamoDB applies each request atomically. moto's
         # TransactWriteItems backs up the tables and restores them when a condition fails;
@@ -258,9 +257,7 @@ class _LocalResolver:
     def _get_att(self, logical_id: str, attribute: str) -> str:
         resource_type = self._resources.get(logical_id, {}).get("Type")
         if resource_type == "AWS::DynamoDB::Table" and attribute in ("Arn", "StreamArn"):
-            table = client("dynamodb", self._endpoint_url).describe_table(
-                TableName=self._table(logical_id).name
-            )
+            table = client("dynamodb", self._endpoint_url).describe_table(TableName=self._table(logical_id).name)
             return str(table["Table"]["TableArn" if attribute == "Arn" else "LatestStreamArn"])
         if resource_type == "AWS::SQS::Queue" and attribute == "Arn":
             return queue_arn(self._queue_name(logical_id))
@@ -276,11 +273,7 @@ class _LocalResolver:
         return next(q.name for q in cfn.queues(self._template) if q.logical_id == logical_id)
 
     def _queue_url(self, logical_id: str) -> str:
-        return str(
-            client("sqs", self._endpoint_url).get_queue_url(QueueName=self._queue_name(logical_id))[
-                "QueueUrl"
-            ]
-        )
+        return str(client("sqs", self._endpoint_url).get_queue_url(QueueName=self._queue_name(logical_id))["QueueUrl"])
 
     def _secret_arn(self, logical_id: str) -> str:
         if logical_id not in self._secret_arns:

@@ -97,8 +97,7 @@ def stream_mappings(template: cfn.Template) -> list[StreamMapping]:
                     batch_size=int(props.get("BatchSize", 100)),
                     starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
                     max_retries=int(props.get("MaximumRetryAttempts", -1)),
-                    report_item_failures="ReportBatchItemFailures"
-                    in (props.get("FunctionResponseTypes") or []),
+                    report_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
                     on_failure_queue=queue_names.get(queue_id) if queue_id else None,
                 )
             )
@@ -204,9 +203,7 @@ class _ShardReader:
 class Plumbing:
     """Polls every consumed table stream and invokes the consuming handlers, continuously."""
 
-    def __init__(
-        self, template: cfn.Template, endpoint_url: str, *, poll_interval: float = POLL_INTERVAL
-    ) -> None:
+    def __init__(self, template: cfn.Template, endpoint_url: str, *, poll_interval: float = POLL_INTERVAL) -> None:
         self.mappings = stream_mappings(template)
         self._endpoint_url = endpoint_url
         self._poll_interval = poll_interval
@@ -333,9 +330,7 @@ class Plumbing:
             for shard in shards:
                 key = (mapping.id, stream_arn, shard["ShardId"])
                 if key not in self._readers and key not in self._finished:
-                    self._readers[key] = _ShardReader(
-                        mapping, stream_arn, shard["ShardId"], shard.get("ParentShardId")
-                    )
+                    self._readers[key] = _ShardReader(mapping, stream_arn, shard["ShardId"], shard.get("ParentShardId"))
 
     def _stream_arn(self, table_name: str) -> str:
         table = self._clients["dynamodb"].describe_table(TableName=table_name)["Table"]
@@ -393,9 +388,7 @@ class Plumbing:
             return
         self._advance(reader, failed_from)
         reader.attempts += 1
-        retries = (
-            f"{reader.attempts}/{mapping.max_retries}" if mapping.max_retries >= 0 else f"{reader.attempts}"
-        )
+        retries = f"{reader.attempts}/{mapping.max_retries}" if mapping.max_retries >= 0 else f"{reader.attempts}"
         _log(
             f"{mapping.function.logical_id} ({mapping.function.handler}) failed on "
             f"{len(batch) - failed_from} of {len(batch)} record(s) from {mapping.table_name}, "
@@ -421,9 +414,7 @@ class Plumbing:
         function = mapping.function
         try:
             handler = self._handler(function.handler)
-            result = handler(
-                event, LambdaContext(function.logical_id, function.memory_size, function.timeout)
-            )
+            result = handler(event, LambdaContext(function.logical_id, function.memory_size, function.timeout))
         except Exception as error:
             return 0, f"{type(error).__name__}: {error}"
         if not mapping.report_item_failures:
@@ -452,12 +443,8 @@ class Plumbing:
                 url = sqs.get_queue_url(QueueName=mapping.on_failure_queue)["QueueUrl"]
                 self._queue_urls[mapping.on_failure_queue] = url
             message = on_failure_message(mapping, reader, records, error)
-            sqs.send_message(
-                QueueUrl=self._queue_urls[mapping.on_failure_queue], MessageBody=json.dumps(message)
-            )
-            _log(
-                f"{mapping.id}: retries ran out, sent {len(records)} record(s) to {mapping.on_failure_queue}"
-            )
+            sqs.send_message(QueueUrl=self._queue_urls[mapping.on_failure_queue], MessageBody=json.dumps(message))
+            _log(f"{mapping.id}: retries ran out, sent {len(records)} record(s) to {mapping.on_failure_queue}")
         except (ClientError, BotoCoreError) as send_error:
             _log(f"{mapping.id}: lost {len(records)} record(s), OnFailure queue unreachable: {send_error}")
 

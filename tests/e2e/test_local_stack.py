@@ -35,15 +35,21 @@ README_LEAD = {
 
 def closeloop(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "infra.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=120, check=check,
-    )  # fmt: skip
+        [sys.executable, "-m", "infra.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+    )
 
 
 def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json",
-                                                                             **(headers or {})})  # fmt: skip
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -53,15 +59,30 @@ def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None
 
 @pytest.fixture(scope="module")
 def stack():
-    env = {**os.environ, "CLOSELOOP_PORT": str(free_port()), "CLOSELOOP_AWS_PORT": str(free_port()),
-           "CLOSELOOP_RULES_CHECK_SECONDS": "0", "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    env = {
+        **os.environ,
+        "CLOSELOOP_PORT": str(free_port()),
+        "CLOSELOOP_AWS_PORT": str(free_port()),
+        "CLOSELOOP_RULES_CHECK_SECONDS": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
     for name in [k for k in env if k.startswith("AWS_") or k.endswith("_TABLE")]:
         env.pop(name)  # a fresh terminal: nothing but the CLOSELOOP_* settings
-    process = subprocess.Popen([sys.executable, "-m", "infra.cli", "dev"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "dev"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     banner = _wait_for_banner(process)
-    yield {"env": env, "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}", "banner": banner,
-           "aws": f"http://127.0.0.1:{env['CLOSELOOP_AWS_PORT']}"}  # fmt: skip
+    yield {
+        "env": env,
+        "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}",
+        "banner": banner,
+        "aws": f"http://127.0.0.1:{env['CLOSELOOP_AWS_PORT']}",
+    }
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=20)
@@ -86,8 +107,12 @@ def _wait_for_banner(process: subprocess.Popen[str]) -> str:
 @pytest.fixture(scope="module")
 def bus_queue(stack):
     """An SQS queue subscribed to every event on the closeloop bus, as a downstream system would."""
-    kwargs = {"endpoint_url": stack["aws"], "region_name": "us-east-1", "aws_access_key_id": "test",
-              "aws_secret_access_key": "test"}  # fmt: skip
+    kwargs = {
+        "endpoint_url": stack["aws"],
+        "region_name": "us-east-1",
+        "aws_access_key_id": "test",
+        "aws_secret_access_key": "test",
+    }
     sqs, events = boto3.client("sqs", **kwargs), boto3.client("events", **kwargs)
     url = sqs.create_queue(QueueName="e2e-downstream")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -101,8 +126,9 @@ def test_the_banner_teaches_the_next_step(stack):
 
 
 def test_readme_curl_posts_a_lead_and_reads_back_its_decision(stack, bus_queue):
-    status, created = http("POST", f"{stack['api']}/webhooks/leads/website", README_LEAD,
-                           {"Origin": "https://www.example.com"})  # fmt: skip
+    status, created = http(
+        "POST", f"{stack['api']}/webhooks/leads/website", README_LEAD, {"Origin": "https://www.example.com"}
+    )
     assert status == 201, created
     assert (created["grade"], created["tier"], created["team"]) == ("sql", "vip", "Enterprise")
     status, lead = http("GET", f"{stack['api']}/leads/{created['lead_id']}", headers={"X-Api-Key": "dev-admin-key"})

@@ -37,9 +37,7 @@ def test_every_table_exists_with_its_keys_indexes_and_stream(stack: str, spec: c
     assert set(indexes) == {g["IndexName"] for g in spec.global_secondary_indexes}
     for gsi in spec.global_secondary_indexes:
         assert _pairs(indexes[gsi["IndexName"]]["KeySchema"]) == _pairs(gsi["KeySchema"])
-        assert (
-            indexes[gsi["IndexName"]]["Projection"]["ProjectionType"] == gsi["Projection"]["ProjectionType"]
-        )
+        assert indexes[gsi["IndexName"]]["Projection"]["ProjectionType"] == gsi["Projection"]["ProjectionType"]
     if spec.stream_view_type:
         assert table["StreamSpecification"] == {
             "StreamEnabled": True,

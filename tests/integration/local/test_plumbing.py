@@ -206,10 +206,7 @@ def test_item_failures_with_an_unknown_identifier_fail_the_whole_batch() -> None
     batch = [{"dynamodb": {"SequenceNumber": s}} for s in ("1", "2", "3")]
     assert first_failed_index({"batchItemFailures": []}, batch) is None
     assert first_failed_index(None, batch) is None
-    assert (
-        first_failed_index({"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "2"}]}, batch)
-        == 1
-    )
+    assert first_failed_index({"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "2"}]}, batch) == 1
     assert first_failed_index({"batchItemFailures": [{"itemIdentifier": "9"}]}, batch) == 0
     assert first_failed_index({"batchItemFailures": [{"itemIdentifier": ""}]}, batch) == 0
 

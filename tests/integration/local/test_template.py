@@ -26,9 +26,7 @@ def test_cfn_lint_is_clean() -> None:
 
 
 # cfn-lint skips its IAM action check (W3037) on SAM templates, so we do it here.
-_KNOWN_ACTIONS = json.loads(
-    (Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "Policies.json").read_text()
-)
+_KNOWN_ACTIONS = json.loads((Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "Policies.json").read_text())
 
 
 @pytest.mark.parametrize("spec", cfn.functions(TEMPLATE), ids=lambda s: s.logical_id)
@@ -36,24 +34,18 @@ def test_every_function_has_least_privilege_policies(spec: cfn.FunctionSpec) -> 
     statements = cfn.policy_statements(spec)
     assert statements, f"{spec.logical_id} has no Policies"
     for statement in statements:
-        resources = (
-            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        )
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         assert "*" not in resources, statement
     for action in cfn.policy_actions(spec):
         assert "*" not in action, f"{spec.logical_id}: wildcard action {action}"
         service, _, name = action.partition(":")
-        assert name.lower() in _KNOWN_ACTIONS[service]["Actions"], (
-            f"{spec.logical_id}: no IAM action {action}"
-        )
+        assert name.lower() in _KNOWN_ACTIONS[service]["Actions"], f"{spec.logical_id}: no IAM action {action}"
 
 
 def test_transactions_are_authorised_by_item_actions_not_a_transact_action() -> None:
     assert "transactwriteitems" not in _KNOWN_ACTIONS["dynamodb"]["Actions"]
     api = next(f for f in cfn.functions(TEMPLATE) if f.logical_id == "ApiFunction")
-    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= set(
-        cfn.policy_actions(api)
-    )
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= set(cfn.policy_actions(api))
 
 
 def test_every_reference_names_something_that_exists() -> None:

@@ -71,12 +71,7 @@ TIERS = "(tiers: key, standard, vip)"
         ),
         pytest.param(
             [("Holidays", "A2", "hq")],
-            [
-                (
-                    'Holidays!A2: calendar "hq" is not a calendar on the Calendars tab '
-                    "(calendars: cn-office, intl)"
-                )
-            ],
+            [('Holidays!A2: calendar "hq" is not a calendar on the Calendars tab (calendars: cn-office, intl)')],
             id="unknown-calendar",
         ),
         pytest.param(
@@ -178,9 +173,7 @@ def test_scoring_rules(edits: list[tuple[str, str, str]], expected: list[str]) -
             ['SLA!A3: SLA kind/priority/grade "lead_first_touch//sql" is already used in row 2'],
             id="sla-duplicate",
         ),
-        pytest.param(
-            [("Stages", "B3", "1")], ['Stages!B3: order "1" is already used in row 2'], id="stage-order"
-        ),
+        pytest.param([("Stages", "B3", "1")], ['Stages!B3: order "1" is already used in row 2'], id="stage-order"),
         pytest.param(
             [("Regions", "B3", "上海")],
             ['Regions!A3: country/province "CN/上海" is already used in row 2'],

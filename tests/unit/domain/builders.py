@@ -12,30 +12,66 @@ from shared.services.ports import ActiveRules
 ROUTING_COLUMNS = ("role", "country", "region", "industry", "tier", "source", "channel", "grade")
 
 
-def owner(owner_id: str, team: str = "Sales", role: str = "ae", *, capacity: int | None = None,
-          weight: int | None = 1, active: bool | None = True) -> dict[str, Any]:  # fmt: skip
+def owner(
+    owner_id: str,
+    team: str = "Sales",
+    role: str = "ae",
+    *,
+    capacity: int | None = None,
+    weight: int | None = 1,
+    active: bool | None = True,
+) -> dict[str, Any]:
     return {
-        "owner_id": owner_id, "name": owner_id.title(), "email": f"{owner_id}@example.com", "team": team,
-        "role": role, "manager_id": None, "capacity": capacity, "weight": weight, "active": active,
-        "timezone": None, "notify": [],
-    }  # fmt: skip
+        "owner_id": owner_id,
+        "name": owner_id.title(),
+        "email": f"{owner_id}@example.com",
+        "team": team,
+        "role": role,
+        "manager_id": None,
+        "capacity": capacity,
+        "weight": weight,
+        "active": active,
+        "timezone": None,
+        "notify": [],
+    }
 
 
-def routing(priority: int, team: str = "Sales", *, owner_id: str | None = None,
-            min_employees: int | None = None, max_employees: int | None = None, note: str | None = None,
-            **lists: list[str]) -> dict[str, Any]:  # fmt: skip
-    row: dict[str, Any] = {"priority": priority, "team": team, "owner_id": owner_id,
-                           "min_employees": min_employees, "max_employees": max_employees, "note": note}  # fmt: skip
+def routing(
+    priority: int,
+    team: str = "Sales",
+    *,
+    owner_id: str | None = None,
+    min_employees: int | None = None,
+    max_employees: int | None = None,
+    note: str | None = None,
+    **lists: list[str],
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "priority": priority,
+        "team": team,
+        "owner_id": owner_id,
+        "min_employees": min_employees,
+        "max_employees": max_employees,
+        "note": note,
+    }
     for column in ROUTING_COLUMNS:
         row[column] = list(lists.pop(column, []))
     assert not lists, f"unknown routing columns {lists}"
     return row
 
 
-def scoring(rule_id: str, field: str, op: str, value: Any = None, points: float = 0,
-            max_times: int | None = None) -> dict[str, Any]:  # fmt: skip
-    return {"rule_id": rule_id, "field": field, "op": op, "value": value, "points": points,
-            "max_times": max_times, "note": None}  # fmt: skip
+def scoring(
+    rule_id: str, field: str, op: str, value: Any = None, points: float = 0, max_times: int | None = None
+) -> dict[str, Any]:
+    return {
+        "rule_id": rule_id,
+        "field": field,
+        "op": op,
+        "value": value,
+        "points": points,
+        "max_times": max_times,
+        "note": None,
+    }
 
 
 def settings(**values: Any) -> list[dict[str, Any]]:
@@ -51,9 +87,17 @@ SOURCES: list[dict[str, Any]] = [
 Rows = Sequence[dict[str, Any]]
 
 
-def ruleset(*, owners: Rows = (), routing_rows: Rows = (), scoring_rows: Rows = (), settings_rows: Rows = (),
-            tiers: Rows = (), industries: Rows = (), regions: Rows = (),
-            version: str = "v-test") -> RuleSet:  # fmt: skip
+def ruleset(
+    *,
+    owners: Rows = (),
+    routing_rows: Rows = (),
+    scoring_rows: Rows = (),
+    settings_rows: Rows = (),
+    tiers: Rows = (),
+    industries: Rows = (),
+    regions: Rows = (),
+    version: str = "v-test",
+) -> RuleSet:
     content: Content = {
         "Settings": list(settings_rows),
         "Sources": SOURCES,

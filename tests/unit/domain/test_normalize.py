@@ -67,9 +67,18 @@ def test_email_is_trimmed_and_lower_cased(rules: RuleSet, given: str, stored: st
 
 @pytest.mark.parametrize(
     "bad",
-    ["not-an-email", "li.lei@", "@example.com", "li lei@example.com", "li@@example.com", "li@example",
-     "li@exa mple.com", "li.lei.example.com", 12345],
-)  # fmt: skip
+    [
+        "not-an-email",
+        "li.lei@",
+        "@example.com",
+        "li lei@example.com",
+        "li@@example.com",
+        "li@example",
+        "li@exa mple.com",
+        "li.lei.example.com",
+        12345,
+    ],
+)
 def test_bad_email_is_named(rules: RuleSet, bad: Any) -> None:
     fields = failure(rules, email=bad)
     assert set(fields) == {"email"}
@@ -140,12 +149,29 @@ def test_phone_only_lead_is_accepted(rules: RuleSet) -> None:
 @pytest.mark.parametrize(
     ("given", "alpha2"),
     [
-        ("CN", "CN"), ("cn", "CN"), (" CN ", "CN"), ("China", "CN"), ("china", "CN"), ("中国", "CN"),
-        ("PRC", "CN"), ("US", "US"), ("USA", "US"), ("United States", "US"), ("UK", "GB"),
-        ("United Kingdom", "GB"), ("GB", "GB"), ("Germany", "DE"), ("DEU", "DE"), ("Singapore", "SG"),
-        ("Japan", "JP"), ("France", "FR"), ("South Korea", "KR"), ("Netherlands", "NL"), ("Brazil", "BR"),
+        ("CN", "CN"),
+        ("cn", "CN"),
+        (" CN ", "CN"),
+        ("China", "CN"),
+        ("china", "CN"),
+        ("中国", "CN"),
+        ("PRC", "CN"),
+        ("US", "US"),
+        ("USA", "US"),
+        ("United States", "US"),
+        ("UK", "GB"),
+        ("United Kingdom", "GB"),
+        ("GB", "GB"),
+        ("Germany", "DE"),
+        ("DEU", "DE"),
+        ("Singapore", "SG"),
+        ("Japan", "JP"),
+        ("France", "FR"),
+        ("South Korea", "KR"),
+        ("Netherlands", "NL"),
+        ("Brazil", "BR"),
     ],
-)  # fmt: skip
+)
 def test_country_by_code_or_name(rules: RuleSet, given: str, alpha2: str) -> None:
     assert norm(rules, email="a@example.com", country=given)["country"] == alpha2
 
@@ -175,12 +201,22 @@ def test_common_country_name_is_never_silently_a_different_country(rules: RuleSe
 @pytest.mark.parametrize(
     ("given", "canonical"),
     [
-        ("制造业", "manufacturing"), ("制造", "manufacturing"), ("生产加工", "manufacturing"),
-        ("Manufacturing", "manufacturing"), ("MANUFACTURING", "manufacturing"), ("manufacturer", "manufacturing"),
-        ("  能源 ", "energy"), ("电力", "energy"), ("Utilities", "energy"), ("it", "software"),
-        ("互联网", "software"), ("Banking", "finance"), ("金融", "finance"), ("零售", "retail"),
+        ("制造业", "manufacturing"),
+        ("制造", "manufacturing"),
+        ("生产加工", "manufacturing"),
+        ("Manufacturing", "manufacturing"),
+        ("MANUFACTURING", "manufacturing"),
+        ("manufacturer", "manufacturing"),
+        ("  能源 ", "energy"),
+        ("电力", "energy"),
+        ("Utilities", "energy"),
+        ("it", "software"),
+        ("互联网", "software"),
+        ("Banking", "finance"),
+        ("金融", "finance"),
+        ("零售", "retail"),
     ],
-)  # fmt: skip
+)
 def test_industry_synonyms_map_to_canonical(rules: RuleSet, given: str, canonical: str) -> None:
     lead = normalize_lead({"email": "a@example.com", "industry": given}, rules)
     assert lead.fields["industry"] == canonical
@@ -205,16 +241,32 @@ def test_no_industry_no_flag(rules: RuleSet) -> None:
 @pytest.mark.parametrize(
     ("country", "province", "region"),
     [
-        ("CN", "上海", "east"), ("CN", "上海市", "east"), (None, "上海市", "east"), ("中国", "江苏省", "east"),
-        ("China", "Jiangsu", "east"), ("CN", "shanghai", "east"), ("CN", " 浙江省 ", "east"),
-        ("CN", "北京市", "north"), ("CN", "黑龙江省", "north"), ("CN", "内蒙古自治区", "north"),
-        ("CN", "广西壮族自治区", "south"), ("CN", "广东省", "south"), ("CN", "新疆维吾尔自治区", "west"),
-        ("CN", "宁夏回族自治区", "west"), ("CN", "西藏自治区", "west"), ("CN", "重庆市", "west"),
-        ("US", "California", "americas"), ("US", None, "americas"), ("DE", "Bayern", "emea"),
-        ("Germany", None, "emea"), ("SG", None, "apac"),
-        ("CN", "火星省", None), ("CN", None, None), ("FI", None, None),
+        ("CN", "上海", "east"),
+        ("CN", "上海市", "east"),
+        (None, "上海市", "east"),
+        ("中国", "江苏省", "east"),
+        ("China", "Jiangsu", "east"),
+        ("CN", "shanghai", "east"),
+        ("CN", " 浙江省 ", "east"),
+        ("CN", "北京市", "north"),
+        ("CN", "黑龙江省", "north"),
+        ("CN", "内蒙古自治区", "north"),
+        ("CN", "广西壮族自治区", "south"),
+        ("CN", "广东省", "south"),
+        ("CN", "新疆维吾尔自治区", "west"),
+        ("CN", "宁夏回族自治区", "west"),
+        ("CN", "西藏自治区", "west"),
+        ("CN", "重庆市", "west"),
+        ("US", "California", "americas"),
+        ("US", None, "americas"),
+        ("DE", "Bayern", "emea"),
+        ("Germany", None, "emea"),
+        ("SG", None, "apac"),
+        ("CN", "火星省", None),
+        ("CN", None, None),
+        ("FI", None, None),
     ],
-)  # fmt: skip
+)
 def test_region_from_regions_tab(rules: RuleSet, country: str | None, province: str | None, region: str | None) -> None:
     raw: dict[str, Any] = {"email": "a@example.com"}
     if country:
@@ -241,10 +293,15 @@ REGIONS: list[dict[str, Any]] = [
 @pytest.mark.parametrize(
     ("country", "province", "region"),
     [
-        ("CN", "上海", "east"), ("CN", "上海市", "east"), ("CN", "北京", "north"), ("CN", "北京市", "north"),
-        ("CN", "四川省", "china-other"), ("CN", None, "china-other"), ("JP", "Tokyo", "apac"),
+        ("CN", "上海", "east"),
+        ("CN", "上海市", "east"),
+        ("CN", "北京", "north"),
+        ("CN", "北京市", "north"),
+        ("CN", "四川省", "china-other"),
+        ("CN", None, "china-other"),
+        ("JP", "Tokyo", "apac"),
     ],
-)  # fmt: skip
+)
 def test_province_row_beats_country_wide_row(country: str, province: str | None, region: str) -> None:
     rules = ruleset(regions=REGIONS)
     raw: dict[str, Any] = {"email": "a@example.com", "country": country}
@@ -276,9 +333,12 @@ def test_valid_credit_codes(rules: RuleSet, code: str) -> None:
 
 @pytest.mark.parametrize(
     ("given", "stored"),
-    [(WELL_KNOWN_CODE.lower(), WELL_KNOWN_CODE), (f"  {WELL_KNOWN_CODE} ", WELL_KNOWN_CODE),
-     ("913501 00M0001 00Y43", WELL_KNOWN_CODE)],
-)  # fmt: skip
+    [
+        (WELL_KNOWN_CODE.lower(), WELL_KNOWN_CODE),
+        (f"  {WELL_KNOWN_CODE} ", WELL_KNOWN_CODE),
+        ("913501 00M0001 00Y43", WELL_KNOWN_CODE),
+    ],
+)
 def test_credit_code_is_upper_cased_and_compacted(rules: RuleSet, given: str, stored: str) -> None:
     assert norm(rules, email="a@example.com", credit_code=given)["credit_code"] == stored
 
@@ -290,7 +350,8 @@ def _wrong_check(code: str) -> str:
 @pytest.mark.parametrize(
     "bad",
     [
-        _wrong_check(WELL_KNOWN_CODE), _wrong_check(GENERATED_CODES[0]),
+        _wrong_check(WELL_KNOWN_CODE),
+        _wrong_check(GENERATED_CODES[0]),
         WELL_KNOWN_CODE[:17],  # 17 characters
         WELL_KNOWN_CODE + "1",  # 19 characters
         "91350100M000100Y4I",  # I is not in the alphabet
@@ -300,7 +361,7 @@ def _wrong_check(code: str) -> str:
         _wrong_check(with_check_char("12345678901234567")),
         "统一社会信用代码统一社会信用代码统一",
     ],
-)  # fmt: skip
+)
 def test_invalid_credit_codes(rules: RuleSet, bad: str) -> None:
     assert not credit_code_valid(bad.upper().replace(" ", ""))
     assert set(failure(rules, email="a@example.com", credit_code=bad)) == {"credit_code"}
@@ -316,9 +377,17 @@ def test_swapped_digits_are_caught() -> None:
 
 @pytest.mark.parametrize(
     ("given", "stored"),
-    [("500", 500), (500, 500), ("1,200", 1200), ("12,000", 12000), (" 80 ", 80), ("0", 0), (3000.0, 3000),
-     ("250.0", 250)],
-)  # fmt: skip
+    [
+        ("500", 500),
+        (500, 500),
+        ("1,200", 1200),
+        ("12,000", 12000),
+        (" 80 ", 80),
+        ("0", 0),
+        (3000.0, 3000),
+        ("250.0", 250),
+    ],
+)
 def test_employees_whole_number(rules: RuleSet, given: Any, stored: int) -> None:
     value = norm(rules, email="a@example.com", employees=given)["employees"]
     assert value == stored and isinstance(value, int)
@@ -331,9 +400,17 @@ def test_bad_employees_is_named(rules: RuleSet, bad: Any) -> None:
 
 @pytest.mark.parametrize(
     ("given", "stored"),
-    [("500,000", 500000), ("500000", 500000), (500000, 500000), ("1,000,000", 1000000), ("12500.50", 12500.5),
-     ("1,234.5", 1234.5), (99.9, 99.9), ("0", 0)],
-)  # fmt: skip
+    [
+        ("500,000", 500000),
+        ("500000", 500000),
+        (500000, 500000),
+        ("1,000,000", 1000000),
+        ("12500.50", 12500.5),
+        ("1,234.5", 1234.5),
+        (99.9, 99.9),
+        ("0", 0),
+    ],
+)
 def test_budget_accepts_thousands_separators(rules: RuleSet, given: Any, stored: float) -> None:
     assert norm(rules, email="a@example.com", budget=given)["budget"] == stored
 
@@ -348,9 +425,22 @@ def test_bad_budget_is_named(rules: RuleSet, bad: Any) -> None:
 
 @pytest.mark.parametrize(
     ("given", "consent"),
-    [(True, True), (False, False), ("true", True), ("TRUE", True), ("false", False), ("1", True), ("0", False),
-     (1, True), (0, False), ("yes", True), ("Yes", True), ("no", False), ("on", True)],
-)  # fmt: skip
+    [
+        (True, True),
+        (False, False),
+        ("true", True),
+        ("TRUE", True),
+        ("false", False),
+        ("1", True),
+        ("0", False),
+        (1, True),
+        (0, False),
+        ("yes", True),
+        ("Yes", True),
+        ("no", False),
+        ("on", True),
+    ],
+)
 def test_consent_booleans(rules: RuleSet, given: Any, consent: bool) -> None:
     assert norm(rules, email="a@example.com", consent=given)["consent"] is consent
 
@@ -370,8 +460,22 @@ def test_text_fields_are_trimmed(rules: RuleSet) -> None:
     assert fields["name"] == "李雷"
 
 
-@pytest.mark.parametrize("name", ["name", "company", "title", "province", "industry", "campaign", "utm_source",
-                                  "utm_medium", "utm_campaign", "first_name", "last_name"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "name",
+        "company",
+        "title",
+        "province",
+        "industry",
+        "campaign",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "first_name",
+        "last_name",
+    ],
+)
 def test_text_limit_is_200_characters(rules: RuleSet, name: str) -> None:
     norm(rules, email="a@example.com", **{name: "字" * 200})
     norm(rules, email="a@example.com", **{name: "  " + "x" * 200 + "  "})  # limit applies after trimming
@@ -385,16 +489,28 @@ def test_message_limit_is_2000_characters(rules: RuleSet) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "name"),
-    [({"first_name": "Jonas", "last_name": "Müller"}, "Jonas Müller"), ({"first_name": "Emily"}, "Emily"),
-     ({"last_name": "王"}, "王"), ({"name": "Full Name", "first_name": "A", "last_name": "B"}, "Full Name")],
-)  # fmt: skip
+    [
+        ({"first_name": "Jonas", "last_name": "Müller"}, "Jonas Müller"),
+        ({"first_name": "Emily"}, "Emily"),
+        ({"last_name": "王"}, "王"),
+        ({"name": "Full Name", "first_name": "A", "last_name": "B"}, "Full Name"),
+    ],
+)
 def test_name_from_first_and_last(rules: RuleSet, raw: dict[str, Any], name: str) -> None:
     assert norm(rules, email="a@example.com", **raw)["name"] == name
 
 
 def test_unknown_fields_are_kept_under_extra(rules: RuleSet) -> None:
-    lead = normalize_lead({"email": "a@example.com", "wechat_id": " wx_lilei ", "seats": 12, "_hp": "",
-                           "_redirect": "https://www.example.com/thanks"}, rules)  # fmt: skip
+    lead = normalize_lead(
+        {
+            "email": "a@example.com",
+            "wechat_id": " wx_lilei ",
+            "seats": 12,
+            "_hp": "",
+            "_redirect": "https://www.example.com/thanks",
+        },
+        rules,
+    )
     assert lead.extra == {"wechat_id": "wx_lilei", "seats": "12"}
     assert "wechat_id" not in lead.fields
 
@@ -434,8 +550,18 @@ def test_every_bad_field_is_named_at_once(rules: RuleSet) -> None:
         wechat_id="w" * 201,
         name="李雷",  # fine
     )
-    assert set(fields) == {"email", "phone", "country", "employees", "budget", "credit_code", "consent", "company",
-                           "message", "wechat_id"}  # fmt: skip
+    assert set(fields) == {
+        "email",
+        "phone",
+        "country",
+        "employees",
+        "budget",
+        "credit_code",
+        "consent",
+        "company",
+        "message",
+        "wechat_id",
+    }
     assert all(isinstance(v, str) and v for v in fields.values())
 
 
@@ -450,16 +576,32 @@ def test_validation_error_body_lists_fields(rules: RuleSet) -> None:
 def test_full_realistic_lead(rules: RuleSet) -> None:
     lead = normalize_lead(
         {
-            "email": " Li.Lei@Acme-Mfg.CN ", "phone": "138 0013 8000", "first_name": "雷", "last_name": "李",
-            "company": "上海爱克米制造有限公司", "title": "采购总监", "country": "中国", "province": "上海市",
-            "industry": "制造业", "employees": "1,200", "budget": "500,000", "credit_code": WELL_KNOWN_CODE,
-            "consent": "yes", "utm_source": "baidu", "message": "想了解报价",
+            "email": " Li.Lei@Acme-Mfg.CN ",
+            "phone": "138 0013 8000",
+            "first_name": "雷",
+            "last_name": "李",
+            "company": "上海爱克米制造有限公司",
+            "title": "采购总监",
+            "country": "中国",
+            "province": "上海市",
+            "industry": "制造业",
+            "employees": "1,200",
+            "budget": "500,000",
+            "credit_code": WELL_KNOWN_CODE,
+            "consent": "yes",
+            "utm_source": "baidu",
+            "message": "想了解报价",
         },
         rules,
-    )  # fmt: skip
+    )
     f = lead.fields
     assert (f["email"], f["phone"], f["country"], f["region"], f["industry"]) == (
-        "li.lei@acme-mfg.cn", "+8613800138000", "CN", "east", "manufacturing")  # fmt: skip
+        "li.lei@acme-mfg.cn",
+        "+8613800138000",
+        "CN",
+        "east",
+        "manufacturing",
+    )
     assert (f["employees"], f["budget"], f["consent"], f["name"]) == (1200, 500000, True, "雷 李")
     assert f["industry_raw"] == "制造业"
     assert lead.flags == [] and lead.extra == {}

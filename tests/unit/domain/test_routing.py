@@ -73,8 +73,9 @@ def test_no_row_matches_gives_none() -> None:
 
 
 def test_all_conditions_of_a_row_must_hold() -> None:
-    rules = ruleset(routing_rows=[routing(10, "Strict", country=["CN"], industry=["energy"], grade=["sql"]),
-                                  routing(99, "Rest")])  # fmt: skip
+    rules = ruleset(
+        routing_rows=[routing(10, "Strict", country=["CN"], industry=["energy"], grade=["sql"]), routing(99, "Rest")]
+    )
     assert match_both(rules, {"country": "CN", "industry": "energy", "grade": "sql"}).team == "Strict"  # type: ignore[union-attr]
     assert match_both(rules, {"country": "CN", "industry": "energy", "grade": "mql"}).team == "Rest"  # type: ignore[union-attr]
     assert match_both(rules, {"country": "CN", "grade": "sql"}).team == "Rest"  # type: ignore[union-attr]
@@ -99,8 +100,7 @@ def test_missing_lead_value_only_matches_rows_that_leave_the_column_empty() -> N
         ({"country": "CN", "region": "south"}, "SMB East", {"u_wang", "u_zhang", "u_zhou"}),
     ],
 )
-def test_example_workbook_routes(example_rules: ActiveRules, lead: dict[str, Any], team: str,
-                                 owners: set[str]) -> None:  # fmt: skip
+def test_example_workbook_routes(example_rules: ActiveRules, lead: dict[str, Any], team: str, owners: set[str]) -> None:
     rule = match_both(example_rules.rules, {"grade": "sql", "tier": "standard", **lead})
     assert rule is not None
     pool = pool_for(rule, example_rules.rules)
@@ -111,9 +111,12 @@ def test_example_workbook_routes(example_rules: ActiveRules, lead: dict[str, Any
 # --- the pool -------------------------------------------------------------------------------------
 
 TEAM = [
-    owner("u_a", role="sdr"), owner("u_b", role="sdr"), owner("u_c", role="ae"),
-    owner("u_d", role="senior_ae"), owner("u_x", team="Other", role="sdr"),
-]  # fmt: skip
+    owner("u_a", role="sdr"),
+    owner("u_b", role="sdr"),
+    owner("u_c", role="ae"),
+    owner("u_d", role="senior_ae"),
+    owner("u_x", team="Other", role="sdr"),
+]
 
 
 def test_pool_is_the_team() -> None:
@@ -168,8 +171,9 @@ def test_weights_three_to_one_over_400_turns_are_300_to_100_and_interleaved() ->
 
 
 def test_weighted_sequence_is_smooth() -> None:
-    sequence = weighted_sequence([o for o in pool_of(owner("a", weight=5), owner("b", weight=1),
-                                                     owner("c", weight=1)).owners])  # fmt: skip
+    sequence = weighted_sequence(
+        [o for o in pool_of(owner("a", weight=5), owner("b", weight=1), owner("c", weight=1)).owners]
+    )
     assert Counter(sequence) == {"a": 5, "b": 1, "c": 1}
     assert sequence[0] == "a" and "aaaaa" not in "".join(sequence)
 
@@ -222,13 +226,25 @@ VALUES = {
 def routing_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
     rows = []
     for _ in range(draw(st.integers(0, 12))):
-        lists: dict[str, Any] = {col: draw(st.lists(st.sampled_from(vals), max_size=2, unique=True)
-                           if draw(st.integers(0, 2)) == 0 else st.just([]))
-                 for col, vals in VALUES.items()}  # fmt: skip
+        lists: dict[str, Any] = {
+            col: draw(
+                st.lists(st.sampled_from(vals), max_size=2, unique=True)
+                if draw(st.integers(0, 2)) == 0
+                else st.just([])
+            )
+            for col, vals in VALUES.items()
+        }
         low = draw(st.none() | st.integers(0, 2000))
         high = draw(st.none() | st.integers(0, 5000))
-        rows.append(routing(draw(st.integers(1, 30)), draw(st.sampled_from(["A", "B", "C"])),
-                            min_employees=low, max_employees=high, **lists))  # fmt: skip
+        rows.append(
+            routing(
+                draw(st.integers(1, 30)),
+                draw(st.sampled_from(["A", "B", "C"])),
+                min_employees=low,
+                max_employees=high,
+                **lists,
+            )
+        )
     return rows
 
 

@@ -73,30 +73,51 @@ def test_field_ops(field: str, op: str, value: Any, lead: dict[str, Any], points
 
 
 def test_points_add_up_over_rows_and_trace_every_row(example_rules: ActiveRules) -> None:
-    lead = {"employees": 1200, "industry": "manufacturing", "title": "采购总监", "budget": 600000,
-            "phone": "+8613800138000", "country": "CN"}  # fmt: skip
+    lead = {
+        "employees": 1200,
+        "industry": "manufacturing",
+        "title": "采购总监",
+        "budget": 600000,
+        "phone": "+8613800138000",
+        "country": "CN",
+    }
     score = score_lead(lead, {}, example_rules.rules)
     # 30 + 15 (size, both rows) + 20 + 15 + 20 + 5 + 5 = 110, clamped
     assert score.value == 100
     assert {line.rule_id: line.points for line in score.lines} == {
-        "fit_size_1000": 30, "fit_size_200": 15, "fit_industry": 20, "fit_title": 15, "fit_budget": 20,
-        "fit_phone": 5, "fit_country": 5,
-    }  # fmt: skip
+        "fit_size_1000": 30,
+        "fit_size_200": 15,
+        "fit_industry": 20,
+        "fit_title": 15,
+        "fit_budget": 20,
+        "fit_phone": 5,
+        "fit_country": 5,
+    }
 
 
 @pytest.mark.parametrize(
     ("event", "count", "points"),
     [
-        ("email_open", 1, 2), ("email_open", 5, 10), ("email_open", 6, 10), ("email_open", 50, 10),
-        ("email_click", 3, 15), ("email_click", 5, 25), ("email_click", 9, 25),
-        ("page_view", 10, 10), ("page_view", 11, 10),
-        ("whitepaper_download", 1, 10), ("whitepaper_download", 3, 30),  # no max_times: every time counts
-        ("demo_request", 1, 30), ("webinar_attended", 2, 30),
-        ("email_sent", 20, 0), ("email_open", 0, 0),
+        ("email_open", 1, 2),
+        ("email_open", 5, 10),
+        ("email_open", 6, 10),
+        ("email_open", 50, 10),
+        ("email_click", 3, 15),
+        ("email_click", 5, 25),
+        ("email_click", 9, 25),
+        ("page_view", 10, 10),
+        ("page_view", 11, 10),
+        ("whitepaper_download", 1, 10),
+        ("whitepaper_download", 3, 30),  # no max_times: every time counts
+        ("demo_request", 1, 30),
+        ("webinar_attended", 2, 30),
+        ("email_sent", 20, 0),
+        ("email_open", 0, 0),
     ],
-)  # fmt: skip
-def test_events_score_per_occurrence_up_to_max_times(example_rules: ActiveRules, event: str, count: int,
-                                                     points: int) -> None:  # fmt: skip
+)
+def test_events_score_per_occurrence_up_to_max_times(
+    example_rules: ActiveRules, event: str, count: int, points: int
+) -> None:
     assert score_lead({}, {event: count}, example_rules.rules).value == points
 
 
@@ -104,8 +125,13 @@ def test_behaviour_adds_to_fit(example_rules: ActiveRules) -> None:
     fit = {"employees": 300, "industry": "manufacturing"}  # 15 + 20
     score = score_lead(fit, {"email_open": 7, "page_view": 2, "whitepaper_download": 1}, example_rules.rules)
     assert score.value == 35 + 10 + 2 + 10
-    assert {line.rule_id for line in score.lines} == {"fit_size_200", "fit_industry", "bhv_email_open",
-                                                      "bhv_page_view", "bhv_whitepaper"}  # fmt: skip
+    assert {line.rule_id for line in score.lines} == {
+        "fit_size_200",
+        "fit_industry",
+        "bhv_email_open",
+        "bhv_page_view",
+        "bhv_whitepaper",
+    }
 
 
 def test_event_row_with_gte_counts_once_at_threshold() -> None:
@@ -137,8 +163,12 @@ def test_score_never_above_hundred() -> None:
 
 
 def test_negative_rows_subtract() -> None:
-    rules = ruleset(scoring_rows=[scoring("size", "employees", "gte", 10, 50),
-                                  scoring("student", "title", "contains", ["student", "学生"], -40)])  # fmt: skip
+    rules = ruleset(
+        scoring_rows=[
+            scoring("size", "employees", "gte", 10, 50),
+            scoring("student", "title", "contains", ["student", "学生"], -40),
+        ]
+    )
     assert score_lead({"employees": 20, "title": "PhD student"}, {}, rules).value == 10
 
 
@@ -147,9 +177,8 @@ def test_negative_rows_subtract() -> None:
 
 @pytest.mark.parametrize(
     ("score", "grade"),
-    [(100, "sql"), (81, "sql"), (80, "sql"), (79, "mql"), (61, "mql"), (60, "mql"), (59, "nurture"),
-     (0, "nurture")],
-)  # fmt: skip
+    [(100, "sql"), (81, "sql"), (80, "sql"), (79, "mql"), (61, "mql"), (60, "mql"), (59, "nurture"), (0, "nurture")],
+)
 def test_grade_boundaries_default(score: int, grade: str) -> None:
     assert grade_for(score, Settings()) == grade
 
@@ -178,16 +207,22 @@ def test_grade_boundaries_from_settings_tab(score: int, grade: str) -> None:
         ({}, "standard", None),
     ],
 )
-def test_tiers_first_matching_row(example_rules: ActiveRules, lead: dict[str, Any], tier: str,
-                                  row: int | None) -> None:  # fmt: skip
+def test_tiers_first_matching_row(example_rules: ActiveRules, lead: dict[str, Any], tier: str, row: int | None) -> None:
     name, rule = tier_for(lead, example_rules.rules)
     assert name == tier
     assert (rule.priority if rule else None) == row
 
 
 def tier_row(priority: int, tier: str, **kw: Any) -> dict[str, Any]:
-    row = {"priority": priority, "tier": tier, "min_employees": None, "max_employees": None, "industry": [],
-           "country": [], "min_budget": None}  # fmt: skip
+    row = {
+        "priority": priority,
+        "tier": tier,
+        "min_employees": None,
+        "max_employees": None,
+        "industry": [],
+        "country": [],
+        "min_budget": None,
+    }
     row.update(kw)
     return row
 
@@ -202,8 +237,15 @@ def test_tiers_are_ordered_by_priority_not_row_order() -> None:
 # --- quality --------------------------------------------------------------------------------------
 
 QUALITY_FIELDS = ("email", "phone", "name", "company", "title", "industry", "country")
-FULL = {"email": "a@example.com", "phone": "+8613800138000", "name": "李雷", "company": "Acme",
-        "title": "总监", "industry": "manufacturing", "country": "CN"}  # fmt: skip
+FULL = {
+    "email": "a@example.com",
+    "phone": "+8613800138000",
+    "name": "李雷",
+    "company": "Acme",
+    "title": "总监",
+    "industry": "manufacturing",
+    "country": "CN",
+}
 
 
 @pytest.mark.parametrize(
@@ -217,8 +259,9 @@ FULL = {"email": "a@example.com", "phone": "+8613800138000", "name": "李雷", "
         (("industry",), [], 86, ["industry"]),
     ],
 )
-def test_quality_is_completeness_over_quality_fields(drop: tuple[str, ...], flags: list[str], score: int,
-                                                     missing: list[str]) -> None:  # fmt: skip
+def test_quality_is_completeness_over_quality_fields(
+    drop: tuple[str, ...], flags: list[str], score: int, missing: list[str]
+) -> None:
     fields = {k: v for k, v in FULL.items() if k not in drop}
     if "industry_unmapped" in flags:
         fields["industry"] = "other"

@@ -24,8 +24,9 @@ class TickingClock:
         return self.now
 
 
-def capture(payload: dict[str, Any], active: ActiveRules, store: MemoryLeadStore, clock: TickingClock,
-            source: str = "website") -> CaptureResult:  # fmt: skip
+def capture(
+    payload: dict[str, Any], active: ActiveRules, store: MemoryLeadStore, clock: TickingClock, source: str = "website"
+) -> CaptureResult:
     return capture_lead(payload, source_for(source, active), active, store, clock)
 
 

@@ -13,8 +13,16 @@ from shared.services.activities import record_activity
 from shared.services.ports import ActiveRules
 from tests.unit.services.helpers import TickingClock, capture, event_data, events_of, stored
 
-SQL_LEAD = {"email": "buyer@acme.cn", "phone": "13800138000", "employees": 500, "industry": "制造业",
-            "title": "采购总监", "budget": "500,000", "country": "CN", "province": "江苏省"}  # fmt: skip
+SQL_LEAD = {
+    "email": "buyer@acme.cn",
+    "phone": "13800138000",
+    "employees": 500,
+    "industry": "制造业",
+    "title": "采购总监",
+    "budget": "500,000",
+    "country": "CN",
+    "province": "江苏省",
+}
 
 
 @pytest.fixture
@@ -43,10 +51,12 @@ def act(lead: Lead, rules: ActiveRules, store: MemoryLeadStore, clock: TickingCl
 
 
 @pytest.mark.parametrize("kind", ["call", "email", "meeting"])
-def test_owners_first_touch_sets_first_touch_at(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                clock: TickingClock, lead: Lead, kind: str) -> None:  # fmt: skip
-    activity = act(lead, example_rules, store, clock, type=kind, by=lead.owner_id, at="2026-11-22T17:30:00+08:00",
-                   note="首次沟通")  # fmt: skip
+def test_owners_first_touch_sets_first_touch_at(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, lead: Lead, kind: str
+) -> None:
+    activity = act(
+        lead, example_rules, store, clock, type=kind, by=lead.owner_id, at="2026-11-22T17:30:00+08:00", note="首次沟通"
+    )
     assert activity["first_touch"] is True and activity["type"] == kind
     after = stored(store, lead.lead_id)
     assert after.first_touch_at == "2026-11-22T09:30:00.000Z"
@@ -56,8 +66,9 @@ def test_owners_first_touch_sets_first_touch_at(example_rules: ActiveRules, stor
     assert (data["owner_id"], data["type"], data["assigned_at"]) == (lead.owner_id, kind, lead.assigned_at)
 
 
-def test_a_note_is_not_a_touch(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock,
-                               lead: Lead) -> None:  # fmt: skip
+def test_a_note_is_not_a_touch(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, lead: Lead
+) -> None:
     activity = act(lead, example_rules, store, clock, type="note", by=lead.owner_id, note="客户在出差")
     assert activity["first_touch"] is False
     after = stored(store, lead.lead_id)
@@ -65,8 +76,9 @@ def test_a_note_is_not_a_touch(example_rules: ActiveRules, store: MemoryLeadStor
     assert "LeadFirstTouched" not in events_of(store, lead.lead_id)
 
 
-def test_someone_elses_call_is_not_the_first_touch(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                   clock: TickingClock, lead: Lead) -> None:  # fmt: skip
+def test_someone_elses_call_is_not_the_first_touch(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, lead: Lead
+) -> None:
     act(lead, example_rules, store, clock, type="call", by=other_than(lead.owner_id))
     act(lead, example_rules, store, clock, type="meeting", by="u_liu")  # the manager
     after = stored(store, lead.lead_id)
@@ -76,8 +88,9 @@ def test_someone_elses_call_is_not_the_first_touch(example_rules: ActiveRules, s
     assert act(lead, example_rules, store, clock, type="call", by=lead.owner_id)["first_touch"] is True
 
 
-def test_only_the_first_touch_counts(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock,
-                                     lead: Lead) -> None:  # fmt: skip
+def test_only_the_first_touch_counts(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, lead: Lead
+) -> None:
     act(lead, example_rules, store, clock, type="email", by=lead.owner_id, at="2026-11-22T09:00:00Z")
     second = act(lead, example_rules, store, clock, type="call", by=lead.owner_id, at="2026-11-22T10:00:00Z")
     assert second["first_touch"] is False
@@ -87,9 +100,9 @@ def test_only_the_first_touch_counts(example_rules: ActiveRules, store: MemoryLe
     assert len(after.activities) == 2
 
 
-def test_activity_on_an_unassigned_lead_is_recorded_without_first_touch(example_rules: ActiveRules,
-                                                                        store: MemoryLeadStore,
-                                                                        clock: TickingClock) -> None:  # fmt: skip
+def test_activity_on_an_unassigned_lead_is_recorded_without_first_touch(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     nurture = capture({"email": "cold@example.com"}, example_rules, store, clock).lead
     activity = record_activity(nurture.lead_id, {"type": "call", "by": "u_wang"}, example_rules, store, clock)
     assert activity["first_touch"] is False
@@ -103,13 +116,23 @@ def test_unknown_lead(example_rules: ActiveRules, store: MemoryLeadStore, clock:
 
 @pytest.mark.parametrize(
     ("payload", "bad"),
-    [({"type": "lunch", "by": "u_wang"}, {"type"}), ({"type": "call"}, {"by"}), ({"type": "call", "by": "  "}, {"by"}),
-     ({"type": "call", "by": "u_wang", "at": "soon"}, {"at"}),
-     ({"type": "note", "by": "u_wang", "note": "x" * 2001}, {"note"}), ({}, {"type", "by"})],
-)  # fmt: skip
-def test_bad_activity_names_fields_and_changes_nothing(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                       clock: TickingClock, lead: Lead, payload: dict[str, Any],
-                                                       bad: set[str]) -> None:  # fmt: skip
+    [
+        ({"type": "lunch", "by": "u_wang"}, {"type"}),
+        ({"type": "call"}, {"by"}),
+        ({"type": "call", "by": "  "}, {"by"}),
+        ({"type": "call", "by": "u_wang", "at": "soon"}, {"at"}),
+        ({"type": "note", "by": "u_wang", "note": "x" * 2001}, {"note"}),
+        ({}, {"type", "by"}),
+    ],
+)
+def test_bad_activity_names_fields_and_changes_nothing(
+    example_rules: ActiveRules,
+    store: MemoryLeadStore,
+    clock: TickingClock,
+    lead: Lead,
+    payload: dict[str, Any],
+    bad: set[str],
+) -> None:
     with pytest.raises(ValidationFailed) as caught:
         record_activity(lead.lead_id, payload, example_rules, store, clock)
     assert set(caught.value.fields) == bad

@@ -30,8 +30,9 @@ def new_lead(payload: dict[str, Any], rules: ActiveRules, store: MemoryLeadStore
     return capture(payload, rules, store, clock).lead.lead_id
 
 
-def behave(rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, event: str, times: int = 1,
-           **who: str) -> Any:  # fmt: skip
+def behave(
+    rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, event: str, times: int = 1, **who: str
+) -> Any:
     lead = None
     for _ in range(times):
         lead = record_behavior({"event": event, **who}, rules, store, clock)
@@ -56,8 +57,9 @@ def assert_still_nurture(store: MemoryLeadStore, lead_id: str) -> None:
     assert "LeadAssigned" not in events_of(store, lead_id)
 
 
-def test_score_crossing_nurture_below_wakes(example_rules: ActiveRules, store: MemoryLeadStore,
-                                            clock: TickingClock) -> None:  # fmt: skip
+def test_score_crossing_nurture_below_wakes(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     lead_id = new_lead({"email": "warm@example.com", **WARM}, example_rules, store, clock)
     assert stored(store, lead_id).score == 45
     behave(example_rules, store, clock, "page_view", lead_id=lead_id)  # 46: not yet
@@ -68,8 +70,9 @@ def test_score_crossing_nurture_below_wakes(example_rules: ActiveRules, store: M
     assert stored(store, lead_id).team == "SMB East"  # CN without a province: the fallback row
 
 
-def test_click_rate_above_setting_wakes_after_five_sent(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                        clock: TickingClock) -> None:  # fmt: skip
+def test_click_rate_above_setting_wakes_after_five_sent(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     lead_id = new_lead({"email": "clicker@example.com"}, example_rules, store, clock)  # score 0
     behave(example_rules, store, clock, "email_sent", 5, email="clicker@example.com")
     assert_still_nurture(store, lead_id)
@@ -79,16 +82,18 @@ def test_click_rate_above_setting_wakes_after_five_sent(example_rules: ActiveRul
     assert_woken(store, lead_id, "email_click")
 
 
-def test_clicks_with_fewer_than_five_sent_do_not_wake(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                      clock: TickingClock) -> None:  # fmt: skip
+def test_clicks_with_fewer_than_five_sent_do_not_wake(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     lead_id = new_lead({"email": "few@example.com"}, example_rules, store, clock)
     behave(example_rules, store, clock, "email_sent", 4, lead_id=lead_id)
     behave(example_rules, store, clock, "email_click", 2, lead_id=lead_id)  # 2/4 but only 4 sent
     assert_still_nurture(store, lead_id)
 
 
-def test_click_rate_exactly_at_setting_does_not_wake(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                     clock: TickingClock) -> None:  # fmt: skip
+def test_click_rate_exactly_at_setting_does_not_wake(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     lead_id = new_lead({"email": "edge@example.com"}, example_rules, store, clock)
     behave(example_rules, store, clock, "email_sent", 25, lead_id=lead_id)
     behave(example_rules, store, clock, "email_click", 2, lead_id=lead_id)  # 2/25 = 8%: not above
@@ -99,16 +104,18 @@ def test_click_rate_exactly_at_setting_does_not_wake(example_rules: ActiveRules,
 
 
 @pytest.mark.parametrize("event", ["whitepaper_download", "demo_request"])
-def test_wake_event_wakes_whatever_the_score(example_rules: ActiveRules, store: MemoryLeadStore,
-                                             clock: TickingClock, event: str) -> None:  # fmt: skip
+def test_wake_event_wakes_whatever_the_score(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, event: str
+) -> None:
     lead_id = new_lead({"email": "reader@example.com"}, example_rules, store, clock)
     lead = behave(example_rules, store, clock, event, email="reader@example.com")
     assert lead.grade == "mql"  # at least mql, though 10 or 30 points is below nurture_below
     assert_woken(store, lead_id, event)
 
 
-def test_other_events_leave_a_cold_lead_in_nurture(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                   clock: TickingClock) -> None:  # fmt: skip
+def test_other_events_leave_a_cold_lead_in_nurture(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     lead_id = new_lead({"email": "cold@example.com"}, example_rules, store, clock)
     for event in ("email_sent", "email_open", "page_view", "webinar_attended"):
         behave(example_rules, store, clock, event, lead_id=lead_id)
@@ -118,8 +125,9 @@ def test_other_events_leave_a_cold_lead_in_nurture(example_rules: ActiveRules, s
     assert_still_nurture(store, lead_id)
 
 
-def test_unsubscribe_withdraws_consent_and_stays_nurture(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                         clock: TickingClock) -> None:  # fmt: skip
+def test_unsubscribe_withdraws_consent_and_stays_nurture(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     lead_id = new_lead({"email": "bye@example.com", **WARM}, example_rules, store, clock)
     assert stored(store, lead_id).consent is True
     lead = behave(example_rules, store, clock, "unsubscribe", email="bye@example.com")
@@ -131,10 +139,18 @@ def test_unsubscribe_withdraws_consent_and_stays_nurture(example_rules: ActiveRu
     assert stored(store, lead_id).consent is False
 
 
-def test_unsubscribe_of_an_assigned_lead_keeps_owner_and_grade(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                               clock: TickingClock) -> None:  # fmt: skip
-    payload = {"email": "sql@example.com", "phone": "13800138000", "employees": 500, "industry": "能源",
-               "title": "总监", "budget": 800000, "country": "CN"}  # fmt: skip
+def test_unsubscribe_of_an_assigned_lead_keeps_owner_and_grade(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
+    payload = {
+        "email": "sql@example.com",
+        "phone": "13800138000",
+        "employees": 500,
+        "industry": "能源",
+        "title": "总监",
+        "budget": 800000,
+        "country": "CN",
+    }
     result = capture(payload, example_rules, store, clock)
     assert result.lead.grade == "sql"
     lead = behave(example_rules, store, clock, "unsubscribe", lead_id=result.lead.lead_id)
@@ -144,10 +160,17 @@ def test_unsubscribe_of_an_assigned_lead_keeps_owner_and_grade(example_rules: Ac
     assert events_of(store, lead.lead_id).count("LeadAssigned") == 1
 
 
-def test_behaviour_on_an_assigned_lead_rescores_only(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                     clock: TickingClock) -> None:  # fmt: skip
-    payload = {"email": "mql@example.com", "phone": "13700137000", "employees": 300, "industry": "Manufacturing",
-               "title": "销售总监", "country": "CN"}  # 60: mql  # fmt: skip
+def test_behaviour_on_an_assigned_lead_rescores_only(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
+    payload = {
+        "email": "mql@example.com",
+        "phone": "13700137000",
+        "employees": 300,
+        "industry": "Manufacturing",
+        "title": "销售总监",
+        "country": "CN",
+    }  # 60: mql
     result = capture(payload, example_rules, store, clock)
     lead = behave(example_rules, store, clock, "demo_request", lead_id=result.lead.lead_id)
     assert lead.score == 90 and lead.grade == "sql"
@@ -165,13 +188,17 @@ def test_unknown_lead_is_not_found(example_rules: ActiveRules, store: MemoryLead
 
 @pytest.mark.parametrize(
     ("payload", "bad"),
-    [({"event": "purchase", "email": "a@example.com"}, {"event"}), ({"event": "email_open"}, {"email"}),
-     ({"event": "email_open", "email": "not-an-email"}, {"email"}),
-     ({"event": "email_open", "email": "a@example.com", "at": "yesterday"}, {"at"}),
-     ({"email": "bad"}, {"event", "email"})],
-)  # fmt: skip
-def test_bad_behaviour_names_fields(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock,
-                                    payload: dict[str, Any], bad: set[str]) -> None:  # fmt: skip
+    [
+        ({"event": "purchase", "email": "a@example.com"}, {"event"}),
+        ({"event": "email_open"}, {"email"}),
+        ({"event": "email_open", "email": "not-an-email"}, {"email"}),
+        ({"event": "email_open", "email": "a@example.com", "at": "yesterday"}, {"at"}),
+        ({"email": "bad"}, {"event", "email"}),
+    ],
+)
+def test_bad_behaviour_names_fields(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, payload: dict[str, Any], bad: set[str]
+) -> None:
     with pytest.raises(ValidationFailed) as caught:
         record_behavior(payload, example_rules, store, clock)
     assert set(caught.value.fields) == bad

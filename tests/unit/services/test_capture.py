@@ -20,10 +20,18 @@ CREDIT_CODE = "91350100M000100Y43"
 
 # 15 (200+ staff) + 20 (manufacturing) + 15 (总监) + 20 (budget 500k) + 5 (phone) + 5 (CN) = 80 → sql
 SQL_LEAD = {
-    "email": " Li.Lei@Acme-Mfg.CN ", "phone": "138 0013 8000", "name": "李雷", "company": "上海爱克米制造有限公司",
-    "title": "采购总监", "country": "中国", "province": "上海市", "industry": "制造业", "employees": "500",
-    "budget": "500,000", "consent": "yes",
-}  # fmt: skip
+    "email": " Li.Lei@Acme-Mfg.CN ",
+    "phone": "138 0013 8000",
+    "name": "李雷",
+    "company": "上海爱克米制造有限公司",
+    "title": "采购总监",
+    "country": "中国",
+    "province": "上海市",
+    "industry": "制造业",
+    "employees": "500",
+    "budget": "500,000",
+    "consent": "yes",
+}
 SMB_EAST = {"u_wang", "u_zhang"}  # sdr/ae of SMB East who are active (u_zhou is not)
 
 
@@ -37,8 +45,9 @@ def clock() -> TickingClock:
     return TickingClock()
 
 
-def test_new_lead_is_created_scored_tiered_and_routed(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                      clock: TickingClock) -> None:  # fmt: skip
+def test_new_lead_is_created_scored_tiered_and_routed(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     result = capture(SQL_LEAD, example_rules, store, clock)
     body = result.body()
 
@@ -65,8 +74,9 @@ def test_new_lead_is_created_scored_tiered_and_routed(example_rules: ActiveRules
     assert all(e.rules_version == "v1-test" for e in store.events)
 
 
-def test_decision_trace_explains_the_owner(example_rules: ActiveRules, store: MemoryLeadStore,
-                                           clock: TickingClock) -> None:  # fmt: skip
+def test_decision_trace_explains_the_owner(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     lead = stored(store, capture(SQL_LEAD, example_rules, store, clock).lead.lead_id)
     decision = lead.decision
     assert decision["rules_version"] == "v1-test"
@@ -74,18 +84,30 @@ def test_decision_trace_explains_the_owner(example_rules: ActiveRules, store: Me
     assert decision["tier_rule"] == "tiers:30"
     assert decision["chosen"] == lead.owner_id
     assert {c["owner_id"]: c["reason"] for c in decision["candidates"]} == {
-        "u_wang": "ok", "u_zhang": "ok", "u_zhou": "inactive"}  # fmt: skip
+        "u_wang": "ok",
+        "u_zhang": "ok",
+        "u_zhou": "inactive",
+    }
     assert {line["rule_id"]: line["points"] for line in decision["scoring"]} == {
-        "fit_size_200": 15, "fit_industry": 20, "fit_title": 15, "fit_budget": 20, "fit_phone": 5, "fit_country": 5,
-    }  # fmt: skip
+        "fit_size_200": 15,
+        "fit_industry": 20,
+        "fit_title": 15,
+        "fit_budget": 20,
+        "fit_phone": 5,
+        "fit_country": 5,
+    }
 
 
-def test_same_email_twice_is_one_lead(example_rules: ActiveRules, store: MemoryLeadStore,
-                                      clock: TickingClock) -> None:  # fmt: skip
+def test_same_email_twice_is_one_lead(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock) -> None:
     first_payload = {k: v for k, v in SQL_LEAD.items() if k != "company"}
     first = capture(first_payload, example_rules, store, clock)
-    second = capture({"email": "LI.LEI@acme-mfg.cn", "name": "Somebody Else", "company": "爱克米",
-                      "utm_campaign": "winter"}, example_rules, store, clock, source="expo-2026")  # fmt: skip
+    second = capture(
+        {"email": "LI.LEI@acme-mfg.cn", "name": "Somebody Else", "company": "爱克米", "utm_campaign": "winter"},
+        example_rules,
+        store,
+        clock,
+        source="expo-2026",
+    )
 
     assert second.http_status == 200 and second.body()["status"] == "merged"
     assert second.lead.lead_id == first.lead.lead_id
@@ -93,7 +115,10 @@ def test_same_email_twice_is_one_lead(example_rules: ActiveRules, store: MemoryL
     lead = stored(store, first.lead.lead_id)
     assert len(lead.touches) == 2
     assert (lead.touches[1]["source"], lead.touches[1]["channel"], lead.touches[1]["campaign"]) == (
-        "expo-2026", "event", "winter")  # fmt: skip
+        "expo-2026",
+        "event",
+        "winter",
+    )
     assert lead.touches[1]["at"] > lead.touches[0]["at"]
     assert lead.owner_id == first.lead.owner_id and lead.owner_id is not None  # owner kept
     assert lead.fields["name"] == "李雷"  # filled fields are never overwritten
@@ -104,8 +129,9 @@ def test_same_email_twice_is_one_lead(example_rules: ActiveRules, store: MemoryL
     assert sum(store.loads["SMB East"].values()) == 1  # merging takes no second slot
 
 
-def test_phone_only_then_email_with_same_phone_is_merged(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                         clock: TickingClock) -> None:  # fmt: skip
+def test_phone_only_then_email_with_same_phone_is_merged(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     first = capture({"phone": "138 0013 8000", "name": "李雷"}, example_rules, store, clock)
     second = capture({"email": "li.lei@acme-mfg.cn", "phone": "+86 138-0013-8000"}, example_rules, store, clock)
     third = capture({"email": "Li.Lei@ACME-MFG.cn"}, example_rules, store, clock)  # the email now belongs to it
@@ -119,23 +145,26 @@ def test_phone_only_then_email_with_same_phone_is_merged(example_rules: ActiveRu
     assert len(store.leads) == 1
 
 
-def test_same_credit_code_is_the_same_lead(example_rules: ActiveRules, store: MemoryLeadStore,
-                                           clock: TickingClock) -> None:  # fmt: skip
+def test_same_credit_code_is_the_same_lead(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     first = capture({"email": "a@acme.cn", "credit_code": CREDIT_CODE}, example_rules, store, clock)
     second = capture({"email": "b@acme.cn", "credit_code": CREDIT_CODE.lower()}, example_rules, store, clock)
     assert second.status == "merged" and second.lead.lead_id == first.lead.lead_id
     assert stored(store, first.lead.lead_id).fields["email"] == "a@acme.cn"
 
 
-def test_different_people_are_different_leads(example_rules: ActiveRules, store: MemoryLeadStore,
-                                              clock: TickingClock) -> None:  # fmt: skip
+def test_different_people_are_different_leads(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     a = capture({"email": "a@acme.cn", "phone": "13800138000"}, example_rules, store, clock)
     b = capture({"email": "b@acme.cn", "phone": "13900139000"}, example_rules, store, clock)
     assert (a.status, b.status) == ("created", "created") and a.lead.lead_id != b.lead.lead_id
 
 
-def test_nurture_lead_is_enrolled_not_routed(example_rules: ActiveRules, store: MemoryLeadStore,
-                                             clock: TickingClock) -> None:  # fmt: skip
+def test_nurture_lead_is_enrolled_not_routed(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     result = capture({"email": "someone@example.com", "consent": "on"}, example_rules, store, clock)
     body = result.body()
     assert (body["status"], body["grade"], body["score"]) == ("created", "nurture", 0)
@@ -150,15 +179,23 @@ def test_nurture_lead_is_enrolled_not_routed(example_rules: ActiveRules, store: 
 
 def test_mql_lead_is_routed(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock) -> None:
     # 15 + 20 + 15 + 5 + 5 = 60: exactly nurture_below → mql
-    payload = {"email": "mql@example.com", "phone": "13700137000", "employees": 300, "industry": "Manufacturing",
-               "title": "销售总监", "country": "CN", "province": "北京"}  # fmt: skip
+    payload = {
+        "email": "mql@example.com",
+        "phone": "13700137000",
+        "employees": 300,
+        "industry": "Manufacturing",
+        "title": "销售总监",
+        "country": "CN",
+        "province": "北京",
+    }
     body = capture(payload, example_rules, store, clock).body()
     assert (body["score"], body["grade"], body["team"]) == (60, "mql", "SMB North")
     assert body["owner_id"] in {"u_li", "u_zhao"}
 
 
-def test_unmapped_industry_is_flagged_and_counts_as_missing(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                            clock: TickingClock) -> None:  # fmt: skip
+def test_unmapped_industry_is_flagged_and_counts_as_missing(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     payload = {**SQL_LEAD, "industry": "航空航天"}
     body = capture(payload, example_rules, store, clock).body()
     assert body["quality"]["flags"] == ["industry_unmapped"]
@@ -166,17 +203,24 @@ def test_unmapped_industry_is_flagged_and_counts_as_missing(example_rules: Activ
     assert stored(store, body["lead_id"]).fields["industry"] == "other"
 
 
-def test_vip_goes_to_enterprise_and_expo_to_named_owner(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                        clock: TickingClock) -> None:  # fmt: skip
+def test_vip_goes_to_enterprise_and_expo_to_named_owner(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     vip = capture({**SQL_LEAD, "employees": "5,000"}, example_rules, store, clock).body()
     assert (vip["tier"], vip["team"], vip["owner_id"]) == ("vip", "Enterprise", "u_wu")
-    expo = capture({**SQL_LEAD, "email": "x@expo.cn", "phone": "13600136000", "province": "北京"}, example_rules,
-                   store, clock, source="expo-2026").body()  # fmt: skip
+    expo = capture(
+        {**SQL_LEAD, "email": "x@expo.cn", "phone": "13600136000", "province": "北京"},
+        example_rules,
+        store,
+        clock,
+        source="expo-2026",
+    ).body()
     assert (expo["team"], expo["owner_id"]) == ("SMB East", "u_wang")
 
 
-def test_nurture_lead_reposted_with_more_detail_is_requalified(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                               clock: TickingClock) -> None:  # fmt: skip
+def test_nurture_lead_reposted_with_more_detail_is_requalified(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     first = capture({"email": "li.lei@acme-mfg.cn"}, example_rules, store, clock)
     second = capture(SQL_LEAD, example_rules, store, clock)
     assert second.status == "merged" and second.lead.lead_id == first.lead.lead_id
@@ -187,8 +231,9 @@ def test_nurture_lead_reposted_with_more_detail_is_requalified(example_rules: Ac
     assert {"LeadMerged", "LeadRequalified", "LeadAssigned"} <= set(types[3:])
 
 
-def test_invalid_post_names_fields_and_stores_nothing(example_rules: ActiveRules, store: MemoryLeadStore,
-                                                      clock: TickingClock) -> None:  # fmt: skip
+def test_invalid_post_names_fields_and_stores_nothing(
+    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+) -> None:
     with pytest.raises(ValidationFailed) as caught:
         capture({"email": "nope", "employees": "-1"}, example_rules, store, clock)
     assert set(caught.value.fields) == {"email", "employees"}
@@ -207,8 +252,14 @@ def test_unknown_and_inactive_sources(example_rules: ActiveRules) -> None:
 
 
 def team_rules(*owners: dict[str, Any]) -> Any:
-    return active(ruleset(owners=list(owners), routing_rows=[routing(10, "Sales")], settings_rows=EMAIL_IS_ENOUGH,
-                          scoring_rows=[scoring("known", "email", "exists", None, 90)]))  # fmt: skip
+    return active(
+        ruleset(
+            owners=list(owners),
+            routing_rows=[routing(10, "Sales")],
+            settings_rows=EMAIL_IS_ENOUGH,
+            scoring_rows=[scoring("known", "email", "exists", None, 90)],
+        )
+    )
 
 
 def test_sixty_leads_split_evenly_over_six_equal_owners(store: MemoryLeadStore, clock: TickingClock) -> None:
@@ -219,8 +270,7 @@ def test_sixty_leads_split_evenly_over_six_equal_owners(store: MemoryLeadStore, 
     assert store.loads["Sales"] == {f"u_{i}": 10 for i in range(6)}
 
 
-def test_capacity_is_never_exceeded_and_the_next_person_takes_over(store: MemoryLeadStore,
-                                                                   clock: TickingClock) -> None:  # fmt: skip
+def test_capacity_is_never_exceeded_and_the_next_person_takes_over(store: MemoryLeadStore, clock: TickingClock) -> None:
     rules = team_rules(owner("u_a", capacity=3), owner("u_b"))
     owners = [capture({"email": f"lead{i}@example.com"}, rules, store, clock).body()["owner_id"] for i in range(10)]
     assert Counter(owners) == {"u_a": 3, "u_b": 7}
@@ -238,7 +288,8 @@ def test_fourth_lead_for_a_full_owner_is_unassigned(store: MemoryLeadStore, cloc
     assert stored(store, fourth).owner_id is None
     assert store.loads["Sales"] == {"u_a": 3}
     assert stored(store, fourth).decision["candidates"] == [
-        {"owner_id": "u_a", "available": False, "reason": "at_capacity"}]  # fmt: skip
+        {"owner_id": "u_a", "available": False, "reason": "at_capacity"}
+    ]
 
 
 def test_inactive_owner_gets_nothing(store: MemoryLeadStore, clock: TickingClock) -> None:
@@ -248,9 +299,14 @@ def test_inactive_owner_gets_nothing(store: MemoryLeadStore, clock: TickingClock
 
 
 def test_no_matching_routing_row_is_unassigned(store: MemoryLeadStore, clock: TickingClock) -> None:
-    rules = active(ruleset(owners=[owner("u_a")], routing_rows=[routing(10, "Sales", region=["east"])],
-                           settings_rows=EMAIL_IS_ENOUGH,
-                           scoring_rows=[scoring("known", "email", "exists", None, 90)]))  # fmt: skip
+    rules = active(
+        ruleset(
+            owners=[owner("u_a")],
+            routing_rows=[routing(10, "Sales", region=["east"])],
+            settings_rows=EMAIL_IS_ENOUGH,
+            scoring_rows=[scoring("known", "email", "exists", None, 90)],
+        )
+    )
     body = capture({"email": "far@away.com", "country": "US"}, rules, store, clock).body()
     assert body["grade"] == "sql" and body["owner_id"] is None and body["team"] is None
     assert events_of(store, body["lead_id"]) == ["LeadCaptured", "LeadUnassigned"]
@@ -281,15 +337,17 @@ def test_concurrent_posts_for_one_person_make_one_lead(example_rules: ActiveRule
 def test_round_robin_stays_fair_under_concurrency(store: MemoryLeadStore) -> None:
     rules = team_rules(*(owner(f"u_{i}") for i in range(6)))
     clock = TickingClock()
-    results = run_in_threads([lambda i=i: capture({"email": f"lead{i}@example.com"}, rules, store, clock)
-                              for i in range(60)])  # fmt: skip
+    results = run_in_threads(
+        [lambda i=i: capture({"email": f"lead{i}@example.com"}, rules, store, clock) for i in range(60)]
+    )
     assert Counter(r.lead.owner_id for r in results) == {f"u_{i}": 10 for i in range(6)}
 
 
 def test_capacity_holds_under_concurrency(store: MemoryLeadStore) -> None:
     rules = team_rules(owner("u_a", capacity=3), owner("u_b", capacity=3))
     clock = TickingClock()
-    results = run_in_threads([lambda i=i: capture({"email": f"lead{i}@example.com"}, rules, store, clock)
-                              for i in range(10)])  # fmt: skip
+    results = run_in_threads(
+        [lambda i=i: capture({"email": f"lead{i}@example.com"}, rules, store, clock) for i in range(10)]
+    )
     assert Counter(r.lead.owner_id for r in results) == {"u_a": 3, "u_b": 3, None: 4}
     assert Counter(e.type for e in store.events)["LeadUnassigned"] == 4
