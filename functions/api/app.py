@@ -14,7 +14,7 @@ from typing import Any
 
 from chalice import Chalice, Response
 
-app = Chalice(app_name="closeloop")
+app = Chalice(app_name="closeloop-api")
 app.log.setLevel(logging.INFO)
 ANY_TYPE = ["*/*"]  # content types are checked by read_body, so errors keep the contract's shape
 

@@ -58,10 +58,30 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: 
     outcome = c.idempotency.once(
         f"lead:{source.source}", key, explicit=explicit, work=work, lambda_context=lambda_context
     )
+    _log("lead captured", source.source, outcome, lambda_context)
     redirect = payload.get("_redirect") if is_form else None
     if isinstance(redirect, str) and _redirect_allowed(redirect, source):
         return Response(body="", status_code=303, headers={"Location": redirect})
     return _respond(outcome["status"], outcome["body"])
+
+
+def _log(what: str, source: str, outcome: dict[str, Any], lambda_context: Any) -> None:
+    from shared.adapters.observability import log_decision
+
+    summary = outcome["body"]
+    log_decision(
+        what,
+        request_id=getattr(lambda_context, "aws_request_id", None),
+        source=source,
+        http_status=outcome["status"],
+        lead_id=summary.get("lead_id"),
+        status=summary.get("status"),
+        grade=summary.get("grade"),
+        tier=summary.get("tier"),
+        team=summary.get("team"),
+        owner_id=summary.get("owner_id"),
+        rules_version=summary.get("rules_version"),
+    )
 
 
 def _redirect_allowed(url: str, source: Source) -> bool:
@@ -84,4 +104,5 @@ def behavior(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context:
     outcome = c.idempotency.once(
         f"behavior:{source.source}", key, explicit=explicit, work=work, lambda_context=lambda_context
     )
+    _log("behaviour recorded", source.source, outcome, lambda_context)
     return _respond(outcome["status"], outcome["body"])

@@ -1,0 +1,23 @@
+"""Structured logs (Powertools Logger, JSON). Built on first use to keep cold imports short.
+
+Never log raw emails, phones or names: log ids, sources, grades and rule versions.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+
+@cache
+def logger() -> Any:
+    from aws_lambda_powertools import Logger
+
+    return Logger(service="closeloop")
+
+
+def log_decision(event: str, *, request_id: str | None, **fields: Any) -> None:
+    log = logger()
+    if request_id:
+        log.set_correlation_id(request_id)
+    log.info(event, extra={k: v for k, v in fields.items() if v is not None})
