@@ -25,6 +25,8 @@ class Config:
     event_bus: str
     webhook_secrets_id: str
     api_keys_id: str
+    google_account_id: str
+    spreadsheet_id: str
     rules_check_seconds: float
 
     @classmethod
@@ -35,6 +37,8 @@ class Config:
             event_bus=e.get("EVENT_BUS_NAME", "closeloop"),
             webhook_secrets_id=e.get("WEBHOOK_SECRETS_ARN", "closeloop/webhook-secrets"),
             api_keys_id=e.get("API_KEYS_ARN", "closeloop/api-keys"),
+            google_account_id=e.get("GOOGLE_SERVICE_ACCOUNT_ARN", "closeloop/google-service-account"),
+            spreadsheet_id=e.get("SPREADSHEET_ID", ""),
             rules_check_seconds=float(e.get("CLOSELOOP_RULES_CHECK_SECONDS", "30")),
         )
 
@@ -107,7 +111,7 @@ class Container:
     def secrets(self) -> Any:
         from shared.adapters.secrets import Secrets
 
-        return Secrets(self.config.webhook_secrets_id, self.config.api_keys_id)
+        return Secrets(self.config.webhook_secrets_id, self.config.api_keys_id, self.config.google_account_id)
 
     @cached_property
     def idempotency(self) -> Any:

@@ -9,9 +9,17 @@ CACHE_SECONDS = 300
 
 
 class Secrets:
-    def __init__(self, webhook_secrets_id: str, api_keys_id: str) -> None:
+    def __init__(
+        self, webhook_secrets_id: str, api_keys_id: str, google_account_id: str = "closeloop/google-service-account"
+    ) -> None:
         self._webhook_id = webhook_secrets_id
         self._api_keys_id = api_keys_id
+        self._google_id = google_account_id
+
+    def google_service_account(self) -> dict[str, Any] | None:
+        """The Google service-account key (JSON) for reading and annotating the rules workbook."""
+        value = self._json(self._google_id)
+        return value if value.get("client_email") else None
 
     @staticmethod
     def _json(secret_id: str) -> dict[str, Any]:

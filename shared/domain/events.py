@@ -19,6 +19,8 @@ EVENT_TYPES = (
     "ConsentWithdrawn",
     "RulesPublished",
     "RulesRejected",
+    "RulesRolledBack",
+    "RulesSyncFailed",
 )
 
 

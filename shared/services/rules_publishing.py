@@ -27,10 +27,11 @@ class RulesStore(Protocol):
 
 @dataclass(frozen=True)
 class PublishResult:
-    status: str  # published | unchanged | rejected
-    version_id: str | None
+    status: str  # published | unchanged | rejected | rolled_back | valid (dry run) | failed (source unreadable)
+    version_id: str | None  # the version live after this
     number: int | None = None
     problems: list[str] = field(default_factory=list)
+    report_error: str | None = None  # the result could not be written back into the sheet
 
 
 def version_id_for(number: int, digest: str) -> str:
@@ -82,3 +83,26 @@ def publish_rules(
     )
     store.activate(record, active, event, new=True)
     return PublishResult("published", version_id, number)
+
+
+def rollback_rules(version_ref: str, store: RulesStore, clock: Clock) -> PublishResult:
+    """Re-activate an earlier version (by id like ``v3-1a2b3c4d`` or number ``3``)."""
+    target = next(
+        (v for v in store.versions() if version_ref in (v.version_id, str(v.number), f"v{v.number}")),
+        None,
+    )
+    if target is None:
+        raise LookupError(f"no rules version {version_ref!r}; see `closeloop rules versions`")
+    active = store.active()
+    if active is not None and active.version_id == target.version_id:
+        return PublishResult("unchanged", target.version_id, target.number)
+    now = clock()
+    data = {
+        "version_id": target.version_id,
+        "number": target.number,
+        "content_hash": target.content_hash,
+        "from": active.version_id if active else None,
+    }
+    event = Event("RulesRolledBack", f"rules/{target.version_id}", now, data, rules_version=target.version_id)
+    store.activate(target, active, event, new=False)
+    return PublishResult("rolled_back", target.version_id, target.number)

@@ -3,13 +3,15 @@ owner loads, and the outbox — each change committed in one TransactWriteItems 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 
 from shared.adapters.dynamo.models import EventItem, LeadItem, LeadKeyItem, RoutingStateItem
-from shared.domain.events import Event
+from shared.domain.events import Event, iso
 from shared.domain.leads import Lead
 from shared.services.ports import KeyTaken, LeadChange, Lookup, OwnerFull, StaleLead
 
@@ -85,6 +87,15 @@ class DynamoLeadStore:
             return lead_from_item(LeadItem.get(lead_id, consistent_read=True))
         except LeadItem.DoesNotExist:
             return None
+
+    def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]:
+        """Leads captured in [start, end), read day by day through the by_capture_day index."""
+        day = start.astimezone(UTC).date()
+        while day <= end.astimezone(UTC).date():
+            condition = LeadItem.captured_at.between(iso(start), iso(end))
+            for item in LeadItem.by_capture_day.query(day.isoformat(), condition):
+                yield lead_from_item(item)
+            day += timedelta(days=1)
 
     def next_turn(self, team: str, counter_key: str) -> tuple[int, dict[str, int]]:
         """Take the next round-robin turn of a pool; also returns the team's current loads."""
