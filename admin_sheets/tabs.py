@@ -26,7 +26,8 @@ class Column:
 
     ``required`` means the column must exist and each row must fill it, unless
     ``allow_blank`` (e.g. Discounts.approvers: blank = no approval). ``ref`` names what a
-    value refers to: team, owner, role, calendar, tier, source, region.
+    value refers to: team, owner, role, calendar, tier, source, region. ``help`` and
+    ``help_zh`` explain the column (with an example) in the notes ``sheets init`` writes.
     """
 
     name: str
@@ -39,6 +40,7 @@ class Column:
     zh: str = ""
     example: str = ""
     allow_blank: bool = False
+    help_zh: str = ""  # the help in Chinese, for the zh-CN workbook's notes
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
@@ -62,6 +64,7 @@ class Tab:
     columns: tuple[Column, ...]
     help: str = ""
     required: bool = False
+    help_zh: str = ""
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -80,6 +83,7 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         zh="SQL 阈值",
         example="80",
         help="Score at or above which a lead is an SQL and is routed to sales. Example: 80",
+        help_zh="线索得分达到或超过此分数即为 SQL（销售合格线索），直接分配给销售。例如：80",
     ),
     C(
         "nurture_below",
@@ -88,6 +92,7 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         zh="培育阈值",
         example="60",
         help="Score below which a lead goes to nurture; between the two it is an MQL. Example: 60",
+        help_zh="线索得分低于此分数进入培育；介于两个阈值之间的为 MQL（市场合格线索）。例如：60",
     ),
     C(
         "default_country",
@@ -96,6 +101,7 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         zh="默认国家",
         example="CN",
         help="ISO country code assumed when a lead gives none. Example: CN",
+        help_zh="线索没填国家时默认的国家代码（ISO 两位字母）。例如：CN",
     ),
     C(
         "currency",
@@ -104,6 +110,7 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         zh="币种",
         example="CNY",
         help="ISO currency of amounts (budgets, prices, discounts). Example: CNY",
+        help_zh="金额（预算、价格、折扣）使用的币种代码（ISO）。例如：CNY",
     ),
     C(
         "quality_fields",
@@ -112,6 +119,7 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         zh="质量字段",
         example="email,phone,name,company,title,industry,country",
         help="Lead fields counted for data quality, comma-separated. Example: email,phone,name,company",
+        help_zh="计算数据完整度时检查的线索字段，多个用逗号分隔。例如：email,phone,name,company",
     ),
     C(
         "quality_threshold",
@@ -120,6 +128,7 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         zh="质量阈值",
         example="60",
         help="Data-quality % below which a lead needs enrichment before routing. Example: 60",
+        help_zh="数据完整度（百分制）低于此值时，线索需先补全信息再分配。例如：60",
     ),
     C(
         "wake_click_rate",
@@ -128,6 +137,7 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         zh="唤醒点击率",
         example="8%",
         help="Email click rate at which a nurtured lead is woken up for re-scoring. Example: 8%",
+        help_zh="培育中的线索邮件点击率（点击数 ÷ 发送数，至少发送 5 封）超过此值时重新唤醒。例如：8%",
     ),
     C(
         "wake_events",
@@ -137,6 +147,9 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         zh="唤醒事件",
         example="whitepaper_download,demo_request",
         help="Behaviour events that wake a nurtured lead at once. Example: whitepaper_download,demo_request",
+        help_zh="培育中的线索一旦发生这些行为就立即唤醒，多个用逗号分隔，可选："
+        + ", ".join(BEHAVIOR_EVENTS)
+        + "。例如：whitepaper_download,demo_request",
     ),
     C(
         "timezone",
@@ -145,6 +158,7 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         zh="时区",
         example="Asia/Shanghai",
         help="IANA time zone of the business. Example: Asia/Shanghai",
+        help_zh="公司业务所在时区（IANA 时区名）。例如：Asia/Shanghai",
     ),
 )
 
@@ -153,6 +167,7 @@ _SETTINGS = Tab(
     "设置",
     required=True,
     help="One row per setting: key and value.",
+    help_zh="每行一项设置：键和值。键请用英文名称（可在下拉列表中选）。",
     columns=(
         C(
             "key",
@@ -161,6 +176,7 @@ _SETTINGS = Tab(
             zh="键",
             example="sql_threshold",
             help="Setting name, one of: " + ", ".join(k.name for k in SETTINGS_KEYS) + ". Example: sql_threshold",
+            help_zh="设置项名称（英文），可选：" + ", ".join(k.name for k in SETTINGS_KEYS) + "。例如：sql_threshold",
         ),
         C(
             "value",
@@ -169,6 +185,7 @@ _SETTINGS = Tab(
             zh="值",
             example="80",
             help="Setting value, typed per key (number, list, percent...). Example: 80",
+            help_zh="设置值，格式取决于设置项（数字、列表、百分比等）。例如：80",
         ),
     ),
 )
@@ -178,6 +195,7 @@ _SOURCES = Tab(
     "线索来源",
     required=True,
     help="Where leads come from and how they authenticate.",
+    help_zh="线索从哪里来，以及如何校验来源身份。",
     columns=(
         C(
             "source",
@@ -186,6 +204,7 @@ _SOURCES = Tab(
             zh="来源",
             example="website",
             help="Source id used in the webhook URL /webhooks/leads/{source}. Example: website",
+            help_zh="来源标识，用在 Webhook 地址 /webhooks/leads/{来源} 中。例如：website",
         ),
         C(
             "kind",
@@ -195,6 +214,7 @@ _SOURCES = Tab(
             zh="类型",
             example="signed",
             help="signed = HMAC-signed server calls; public = browser forms checked by origin. Example: signed",
+            help_zh="signed = 服务器调用，带 HMAC 签名；public = 网页表单，按来源域名校验。例如：signed",
         ),
         C(
             "allowed_origins",
@@ -203,9 +223,24 @@ _SOURCES = Tab(
             example="https://www.example.com",
             help="For public sources: browser origins allowed to post, comma-separated. "
             "Example: https://www.example.com",
+            help_zh="仅用于 public 来源：允许提交表单的网页域名，多个用逗号分隔。例如：https://www.example.com",
         ),
-        C("channel", "str", zh="渠道", example="web", help="Marketing channel of the source. Example: web"),
-        C("campaign", "str", zh="活动", example="expo-2026", help="Campaign leads are tagged with. Example: expo-2026"),
+        C(
+            "channel",
+            "str",
+            zh="渠道",
+            example="web",
+            help="Marketing channel of the source. Example: web",
+            help_zh="该来源所属的营销渠道。例如：web",
+        ),
+        C(
+            "campaign",
+            "str",
+            zh="活动",
+            example="expo-2026",
+            help="Campaign leads are tagged with. Example: expo-2026",
+            help_zh="来自该来源的线索标记的市场活动。例如：expo-2026",
+        ),
         C(
             "active",
             "bool",
@@ -213,6 +248,7 @@ _SOURCES = Tab(
             zh="启用",
             example="TRUE",
             help="FALSE rejects new leads from this source. Blank = TRUE. Example: TRUE",
+            help_zh="填“否”则拒收该来源的新线索；留空 = 是。例如：是",
         ),
     ),
 )
@@ -222,6 +258,7 @@ _OWNERS = Tab(
     "负责人",
     required=True,
     help="The people leads and deals are assigned to.",
+    help_zh="可以分配线索和商机的人员。",
     columns=(
         C(
             "owner_id",
@@ -230,9 +267,25 @@ _OWNERS = Tab(
             zh="负责人ID",
             example="u_wang",
             help="Unique, stable id of the person. Example: u_wang",
+            help_zh="人员的唯一编号，启用后请勿修改。例如：u_wang",
         ),
-        C("name", "str", required=True, zh="姓名", example="王磊", help="Display name. Example: 王磊"),
-        C("email", "str", zh="邮箱", example="wang.lei@example.com", help="Work email. Example: wang.lei@example.com"),
+        C(
+            "name",
+            "str",
+            required=True,
+            zh="姓名",
+            example="王磊",
+            help="Display name. Example: 王磊",
+            help_zh="显示的姓名。例如：王磊",
+        ),
+        C(
+            "email",
+            "str",
+            zh="邮箱",
+            example="wang.lei@example.com",
+            help="Work email. Example: wang.lei@example.com",
+            help_zh="工作邮箱。例如：wang.lei@example.com",
+        ),
         C(
             "team",
             "str",
@@ -240,6 +293,7 @@ _OWNERS = Tab(
             zh="团队",
             example="SMB East",
             help="Team name; Routing rows refer to these teams. Example: SMB East",
+            help_zh="所属团队名称；分配规则中的团队就引用这里的名称。例如：SMB East",
         ),
         C(
             "role",
@@ -250,6 +304,7 @@ _OWNERS = Tab(
             zh="角色",
             example="ae",
             help="One of " + ", ".join(ROLES) + ". Example: ae",
+            help_zh="角色，可选：" + ", ".join(ROLES) + "。例如：ae",
         ),
         C(
             "manager_id",
@@ -258,8 +313,16 @@ _OWNERS = Tab(
             zh="上级ID",
             example="u_li",
             help="owner_id of this person's manager (used for escalations). Example: u_li",
+            help_zh="直属上级的负责人ID（用于升级处理）。例如：u_li",
         ),
-        C("capacity", "int", zh="容量", example="40", help="Most open leads at once; blank = no limit. Example: 40"),
+        C(
+            "capacity",
+            "int",
+            zh="容量",
+            example="40",
+            help="Most open leads at once; blank = no limit. Example: 40",
+            help_zh="同时最多跟进的线索数；留空 = 不限。例如：40",
+        ),
         C(
             "weight",
             "int",
@@ -267,6 +330,7 @@ _OWNERS = Tab(
             zh="权重",
             example="2",
             help="Share of round-robin assignments relative to teammates. Blank = 1. Example: 2",
+            help_zh="轮询分配时相对同组同事的分配比例；留空 = 1。例如：2",
         ),
         C(
             "active",
@@ -275,6 +339,7 @@ _OWNERS = Tab(
             zh="启用",
             example="TRUE",
             help="FALSE stops new assignments (leave, departure). Blank = TRUE. Example: TRUE",
+            help_zh="填“否”则不再分配新线索（休假、离职）；留空 = 是。例如：是",
         ),
         C(
             "timezone",
@@ -282,6 +347,7 @@ _OWNERS = Tab(
             zh="时区",
             example="Asia/Shanghai",
             help="IANA time zone, if not the company's. Example: Asia/Shanghai",
+            help_zh="与公司时区不同时填写（IANA 时区名）。例如：Asia/Shanghai",
         ),
         C(
             "notify",
@@ -289,6 +355,7 @@ _OWNERS = Tab(
             zh="通知方式",
             example="email,wecom",
             help="Notification channels, comma-separated. Example: email,wecom",
+            help_zh="通知方式，多个用逗号分隔。例如：email,wecom",
         ),
     ),
 )
@@ -297,6 +364,7 @@ _TIERS = Tab(
     "Tiers",
     "客户分级",
     help="Account tiers; the first matching row (lowest priority) wins, no match = standard.",
+    help_zh="客户分级：按优先级从小到大匹配，第一条匹配的行生效；都不匹配则为 standard。",
     columns=(
         C(
             "priority",
@@ -305,30 +373,56 @@ _TIERS = Tab(
             zh="优先级",
             example="10",
             help="Lower is evaluated first; must be unique. Example: 10",
+            help_zh="数字越小越先匹配，不能重复。例如：10",
         ),
-        C("tier", "str", required=True, zh="级别", example="vip", help="Tier name. Example: vip"),
+        C(
+            "tier",
+            "str",
+            required=True,
+            zh="级别",
+            example="vip",
+            help="Tier name. Example: vip",
+            help_zh="级别名称。例如：vip",
+        ),
         C(
             "min_employees",
             "int",
             zh="最少员工数",
             example="1000",
             help="Minimum employees; blank = any. Example: 1000",
+            help_zh="最少员工数；留空 = 不限。例如：1000",
         ),
-        C("max_employees", "int", zh="最多员工数", example="999", help="Maximum employees; blank = any. Example: 999"),
+        C(
+            "max_employees",
+            "int",
+            zh="最多员工数",
+            example="999",
+            help="Maximum employees; blank = any. Example: 999",
+            help_zh="最多员工数；留空 = 不限。例如：999",
+        ),
         C(
             "industry",
             "list",
             zh="行业",
             example="manufacturing,energy",
             help="Canonical industries, comma-separated; blank = any. Example: manufacturing,energy",
+            help_zh="标准行业（见行业映射表），多个用逗号分隔；留空 = 不限。例如：manufacturing,energy",
         ),
-        C("country", "list", zh="国家", example="CN", help="Country codes; blank = any. Example: CN"),
+        C(
+            "country",
+            "list",
+            zh="国家",
+            example="CN",
+            help="Country codes; blank = any. Example: CN",
+            help_zh="国家代码，多个用逗号分隔；留空 = 不限。例如：CN",
+        ),
         C(
             "min_budget",
             "number",
             zh="最低预算",
             example="1,000,000",
             help="Minimum budget; blank = any. Example: 1,000,000",
+            help_zh="最低预算；留空 = 不限。例如：1,000,000",
         ),
     ),
 )
@@ -338,6 +432,7 @@ _ROUTING = Tab(
     "分配规则",
     required=True,
     help="Who gets a lead; the first matching row (lowest priority) wins. Blank condition = any.",
+    help_zh="线索分给谁：按优先级从小到大匹配，第一条匹配的行生效。条件留空表示不限。",
     columns=(
         C(
             "priority",
@@ -346,6 +441,7 @@ _ROUTING = Tab(
             zh="优先级",
             example="10",
             help="Lower is evaluated first; must be unique. Example: 10",
+            help_zh="数字越小越先匹配，不能重复。例如：10",
         ),
         C(
             "team",
@@ -355,6 +451,7 @@ _ROUTING = Tab(
             zh="团队",
             example="Enterprise",
             help="Team (from Owners.team) that receives the lead. Example: Enterprise",
+            help_zh="接收线索的团队（取自负责人表的团队列）。例如：Enterprise",
         ),
         C(
             "role",
@@ -364,6 +461,7 @@ _ROUTING = Tab(
             zh="角色",
             example="ae,senior_ae",
             help="Only team members with these roles; blank = any. Example: ae,senior_ae",
+            help_zh="只分给团队中这些角色的成员，多个用逗号分隔；留空 = 不限。例如：ae,senior_ae",
         ),
         C(
             "owner_id",
@@ -372,12 +470,49 @@ _ROUTING = Tab(
             zh="负责人ID",
             example="u_zhao",
             help="Assign to this person (must be in the team); blank = round-robin. Example: u_zhao",
+            help_zh="直接分给此人（须属于该团队）；留空 = 团队内轮询分配。例如：u_zhao",
         ),
-        C("country", "list", zh="国家", example="US,DE", help="Lead country codes; blank = any. Example: US,DE"),
-        C("region", "list", ref="region", zh="区域", example="east", help="Regions (from Regions tab). Example: east"),
-        C("industry", "list", zh="行业", example="manufacturing", help="Canonical industries. Example: manufacturing"),
-        C("min_employees", "int", zh="最少员工数", example="200", help="Minimum employees. Example: 200"),
-        C("max_employees", "int", zh="最多员工数", example="999", help="Maximum employees. Example: 999"),
+        C(
+            "country",
+            "list",
+            zh="国家",
+            example="US,DE",
+            help="Lead country codes; blank = any. Example: US,DE",
+            help_zh="线索所在国家代码，多个用逗号分隔；留空 = 不限。例如：US,DE",
+        ),
+        C(
+            "region",
+            "list",
+            ref="region",
+            zh="区域",
+            example="east",
+            help="Regions (from Regions tab). Example: east",
+            help_zh="销售区域（取自区域映射表），多个用逗号分隔；留空 = 不限。例如：east",
+        ),
+        C(
+            "industry",
+            "list",
+            zh="行业",
+            example="manufacturing",
+            help="Canonical industries. Example: manufacturing",
+            help_zh="标准行业，多个用逗号分隔；留空 = 不限。例如：manufacturing",
+        ),
+        C(
+            "min_employees",
+            "int",
+            zh="最少员工数",
+            example="200",
+            help="Minimum employees. Example: 200",
+            help_zh="最少员工数；留空 = 不限。例如：200",
+        ),
+        C(
+            "max_employees",
+            "int",
+            zh="最多员工数",
+            example="999",
+            help="Maximum employees. Example: 999",
+            help_zh="最多员工数；留空 = 不限。例如：999",
+        ),
         C(
             "tier",
             "list",
@@ -385,6 +520,7 @@ _ROUTING = Tab(
             zh="级别",
             example="vip",
             help="Tiers (from Tiers tab, or standard). Example: vip",
+            help_zh="客户级别（取自客户分级表，或 standard），多个用逗号分隔；留空 = 不限。例如：vip",
         ),
         C(
             "source",
@@ -393,8 +529,16 @@ _ROUTING = Tab(
             zh="来源",
             example="expo-2026",
             help="Lead sources (from Sources tab). Example: expo-2026",
+            help_zh="线索来源（取自线索来源表），多个用逗号分隔；留空 = 不限。例如：expo-2026",
         ),
-        C("channel", "list", zh="渠道", example="event", help="Source channels. Example: event"),
+        C(
+            "channel",
+            "list",
+            zh="渠道",
+            example="event",
+            help="Source channels. Example: event",
+            help_zh="来源渠道，多个用逗号分隔；留空 = 不限。例如：event",
+        ),
         C(
             "grade",
             "enum_list",
@@ -402,6 +546,7 @@ _ROUTING = Tab(
             zh="等级",
             example="sql",
             help="Lead grades: " + ", ".join(GRADES) + ". Example: sql",
+            help_zh="线索等级，可选：" + ", ".join(GRADES) + "，多个用逗号分隔；留空 = 不限。例如：sql",
         ),
         C(
             "note",
@@ -409,6 +554,7 @@ _ROUTING = Tab(
             zh="备注",
             example="Expo booth leads",
             help="Free text for people. Example: VIP to Enterprise",
+            help_zh="备注，仅供人看。例如：展会线索由王磊跟进",
         ),
     ),
 )
@@ -418,6 +564,7 @@ _SCORING = Tab(
     "评分规则",
     required=True,
     help="Points added to a lead's score.",
+    help_zh="线索评分：条件满足时加分（或减分）。",
     columns=(
         C(
             "rule_id",
@@ -426,6 +573,7 @@ _SCORING = Tab(
             zh="规则ID",
             example="fit_size_large",
             help="Unique id of the rule (shown in score explanations). Example: fit_size_large",
+            help_zh="规则的唯一编号（会显示在得分说明里）。例如：fit_size_large",
         ),
         C(
             "field",
@@ -434,6 +582,7 @@ _SCORING = Tab(
             zh="字段",
             example="employees",
             help="A lead field, or event:<name> for behaviour. Example: employees or event:demo_request",
+            help_zh="线索字段，或 event:行为名 表示行为事件。例如：employees 或 event:demo_request",
         ),
         C(
             "op",
@@ -443,6 +592,8 @@ _SCORING = Tab(
             zh="运算",
             example="gte",
             help="eq, in (list), gte/lte (number), contains (any of a list), exists (no value). Example: gte",
+            help_zh="运算：eq 等于，in 属于列表，gte 大于等于，lte 小于等于，"
+            "contains 包含列表中任一项，exists 有值（比较值留空）。例如：gte",
         ),
         C(
             "value",
@@ -450,6 +601,7 @@ _SCORING = Tab(
             zh="值",
             example="1000",
             help="Compared value: a number for gte/lte, a list for in/contains, blank for exists. Example: 1000",
+            help_zh="比较值：gte/lte 填数字，in/contains 填逗号分隔的列表，exists 留空。例如：1000",
         ),
         C(
             "points",
@@ -458,6 +610,7 @@ _SCORING = Tab(
             zh="分数",
             example="30",
             help="Points when the rule matches (negative allowed). Example: 30",
+            help_zh="规则匹配时加的分数（可以是负数）。例如：30",
         ),
         C(
             "max_times",
@@ -465,8 +618,16 @@ _SCORING = Tab(
             zh="最多次数",
             example="5",
             help="For events: most times the points count; blank = no limit. Example: 5",
+            help_zh="行为事件最多计分几次；留空 = 不限。例如：5",
         ),
-        C("note", "str", zh="备注", example="Large company", help="Free text for people. Example: Large company"),
+        C(
+            "note",
+            "str",
+            zh="备注",
+            example="Large company",
+            help="Free text for people. Example: Large company",
+            help_zh="备注，仅供人看。例如：大型企业",
+        ),
     ),
 )
 
@@ -474,6 +635,7 @@ _INDUSTRIES = Tab(
     "Industries",
     "行业映射",
     help="Industry synonyms mapped to canonical values.",
+    help_zh="把线索中各种行业写法映射为标准行业。",
     columns=(
         C(
             "value",
@@ -482,6 +644,7 @@ _INDUSTRIES = Tab(
             zh="原始值",
             example="制造业",
             help="What a lead may say (matched case-insensitively). Example: 制造业",
+            help_zh="线索里可能出现的行业写法（不区分大小写）。例如：制造业",
         ),
         C(
             "canonical",
@@ -490,6 +653,7 @@ _INDUSTRIES = Tab(
             zh="标准行业",
             example="manufacturing",
             help="Canonical industry used by Tiers, Routing and Scoring. Example: manufacturing",
+            help_zh="标准行业，供客户分级、分配规则和评分规则使用。例如：manufacturing",
         ),
     ),
 )
@@ -498,10 +662,34 @@ _REGIONS = Tab(
     "Regions",
     "区域映射",
     help="Country/province to sales region.",
+    help_zh="国家/省份对应的销售区域。",
     columns=(
-        C("country", "str", required=True, zh="国家", example="CN", help="Country code. Example: CN"),
-        C("province", "str", zh="省份", example="上海", help="Province; blank = whole country. Example: 上海"),
-        C("region", "str", required=True, zh="区域", example="east", help="Sales region. Example: east"),
+        C(
+            "country",
+            "str",
+            required=True,
+            zh="国家",
+            example="CN",
+            help="Country code. Example: CN",
+            help_zh="国家代码。例如：CN",
+        ),
+        C(
+            "province",
+            "str",
+            zh="省份",
+            example="上海",
+            help="Province; blank = whole country. Example: 上海",
+            help_zh="省份；留空 = 整个国家。例如：上海",
+        ),
+        C(
+            "region",
+            "str",
+            required=True,
+            zh="区域",
+            example="east",
+            help="Sales region. Example: east",
+            help_zh="销售区域。例如：east",
+        ),
     ),
 )
 
@@ -509,6 +697,7 @@ _PRODUCTS = Tab(
     "Products",
     "产品",
     help="Price list.",
+    help_zh="产品价目表。",
     columns=(
         C(
             "sku",
@@ -517,6 +706,7 @@ _PRODUCTS = Tab(
             zh="SKU",
             example="IOT-PLAT-STD",
             help="Unique product code. Example: IOT-PLAT-STD",
+            help_zh="唯一的产品编码。例如：IOT-PLAT-STD",
         ),
         C(
             "name",
@@ -525,8 +715,17 @@ _PRODUCTS = Tab(
             zh="名称",
             example="IoT 平台 标准版",
             help="Product name. Example: IoT Platform",
+            help_zh="产品名称。例如：IoT 平台 标准版",
         ),
-        C("list_price", "number", required=True, zh="目录价", example="120,000", help="List price. Example: 120,000"),
+        C(
+            "list_price",
+            "number",
+            required=True,
+            zh="目录价",
+            example="120,000",
+            help="List price. Example: 120,000",
+            help_zh="目录价（标准售价）。例如：120,000",
+        ),
         C(
             "max_discount",
             "percent",
@@ -534,6 +733,7 @@ _PRODUCTS = Tab(
             zh="最大折扣",
             example="30%",
             help="Largest discount ever allowed on this product. Example: 30%",
+            help_zh="该产品允许的最大折扣。例如：30%",
         ),
     ),
 )
@@ -542,12 +742,49 @@ _DISCOUNTS = Tab(
     "Discounts",
     "折扣审批",
     help="Who approves a discount; bands by amount and discount.",
+    help_zh="折扣审批：按商机金额和折扣区间决定由谁审批。",
     columns=(
-        C("priority", "int", required=True, zh="优先级", example="10", help="Lower is evaluated first. Example: 10"),
-        C("min_amount", "number", zh="最低金额", example="0", help="Deal amount from; blank = any. Example: 0"),
-        C("max_amount", "number", zh="最高金额", example="1,000,000", help="Deal amount up to. Example: 1,000,000"),
-        C("min_discount", "percent", zh="最低折扣", example="10%", help="Discount from (inclusive). Example: 10%"),
-        C("max_discount", "percent", zh="最高折扣", example="20%", help="Discount up to (exclusive). Example: 20%"),
+        C(
+            "priority",
+            "int",
+            required=True,
+            zh="优先级",
+            example="10",
+            help="Lower is evaluated first. Example: 10",
+            help_zh="数字越小越先匹配。例如：10",
+        ),
+        C(
+            "min_amount",
+            "number",
+            zh="最低金额",
+            example="0",
+            help="Deal amount from; blank = any. Example: 0",
+            help_zh="商机金额下限；留空 = 不限。例如：0",
+        ),
+        C(
+            "max_amount",
+            "number",
+            zh="最高金额",
+            example="1,000,000",
+            help="Deal amount up to. Example: 1,000,000",
+            help_zh="商机金额上限；留空 = 不限。例如：1,000,000",
+        ),
+        C(
+            "min_discount",
+            "percent",
+            zh="最低折扣",
+            example="10%",
+            help="Discount from (inclusive). Example: 10%",
+            help_zh="折扣下限（含）。例如：10%",
+        ),
+        C(
+            "max_discount",
+            "percent",
+            zh="最高折扣",
+            example="20%",
+            help="Discount up to (exclusive). Example: 20%",
+            help_zh="折扣上限（不含）。例如：20%",
+        ),
         C(
             "approvers",
             "enum_list",
@@ -558,6 +795,7 @@ _DISCOUNTS = Tab(
             zh="审批人",
             example="manager,director",
             help="Approving roles in order; blank = no approval. Example: manager,director",
+            help_zh="按顺序审批的角色，多个用逗号分隔；留空 = 无需审批。例如：manager,director",
         ),
     ),
 )
@@ -566,15 +804,33 @@ _STAGES = Tab(
     "Stages",
     "销售阶段",
     help="Opportunity stages in order.",
+    help_zh="商机阶段，按顺序排列。",
     columns=(
-        C("stage", "str", required=True, zh="阶段", example="discovery", help="Stage name. Example: discovery"),
-        C("order", "int", required=True, zh="顺序", example="2", help="Position in the pipeline. Example: 2"),
+        C(
+            "stage",
+            "str",
+            required=True,
+            zh="阶段",
+            example="discovery",
+            help="Stage name. Example: discovery",
+            help_zh="阶段名称。例如：discovery",
+        ),
+        C(
+            "order",
+            "int",
+            required=True,
+            zh="顺序",
+            example="2",
+            help="Position in the pipeline. Example: 2",
+            help_zh="在销售流程中的顺序。例如：2",
+        ),
         C(
             "exit_criteria",
             "str",
             zh="退出条件",
             example="Budget confirmed",
             help="What must be true to move on. Example: Budget and decision maker confirmed",
+            help_zh="进入下一阶段前必须满足的条件。例如：预算和决策人已确认",
         ),
     ),
 )
@@ -583,8 +839,17 @@ _CALENDARS = Tab(
     "Calendars",
     "工作日历",
     help="Business hours for SLA clocks.",
+    help_zh="工作时间，用于计算服务时限（SLA）。",
     columns=(
-        C("calendar", "str", required=True, zh="日历", example="cn-office", help="Calendar name. Example: cn-office"),
+        C(
+            "calendar",
+            "str",
+            required=True,
+            zh="日历",
+            example="cn-office",
+            help="Calendar name. Example: cn-office",
+            help_zh="日历名称。例如：cn-office",
+        ),
         C(
             "timezone",
             "str",
@@ -592,6 +857,7 @@ _CALENDARS = Tab(
             zh="时区",
             example="Asia/Shanghai",
             help="IANA time zone. Example: Asia/Shanghai",
+            help_zh="IANA 时区名。例如：Asia/Shanghai",
         ),
         C(
             "workdays",
@@ -601,15 +867,33 @@ _CALENDARS = Tab(
             zh="工作日",
             example="mon,tue,wed,thu,fri",
             help="Working days. Example: mon,tue,wed,thu,fri",
+            help_zh="工作日，多个用逗号分隔，可选：" + ", ".join(WEEKDAYS) + "。例如：mon,tue,wed,thu,fri",
         ),
-        C("start", "time", required=True, zh="上班时间", example="09:00", help="Start of day, HH:MM. Example: 09:00"),
-        C("end", "time", required=True, zh="下班时间", example="18:00", help="End of day, HH:MM. Example: 18:00"),
+        C(
+            "start",
+            "time",
+            required=True,
+            zh="上班时间",
+            example="09:00",
+            help="Start of day, HH:MM. Example: 09:00",
+            help_zh="上班时间，格式 时:分。例如：09:00",
+        ),
+        C(
+            "end",
+            "time",
+            required=True,
+            zh="下班时间",
+            example="18:00",
+            help="End of day, HH:MM. Example: 18:00",
+            help_zh="下班时间，格式 时:分。例如：18:00",
+        ),
         C(
             "holiday_country",
             "str",
             zh="节假日国家",
             example="CN",
             help="Country whose public holidays are days off. Example: CN",
+            help_zh="按哪个国家的法定节假日放假（国家代码）。例如：CN",
         ),
     ),
 )
@@ -618,6 +902,7 @@ _HOLIDAYS = Tab(
     "Holidays",
     "节假日",
     help="Extra days off (and company holidays) per calendar.",
+    help_zh="各工作日历额外的休息日（含公司假期）。",
     columns=(
         C(
             "calendar",
@@ -627,6 +912,7 @@ _HOLIDAYS = Tab(
             zh="日历",
             example="cn-office",
             help="Calendar (from Calendars). Example: cn-office",
+            help_zh="日历（取自工作日历表）。例如：cn-office",
         ),
         C(
             "date",
@@ -635,8 +921,16 @@ _HOLIDAYS = Tab(
             zh="日期",
             example="2026-10-01",
             help="Day off, YYYY-MM-DD. Example: 2026-10-01",
+            help_zh="休息日，格式 年-月-日。例如：2026-10-01",
         ),
-        C("name", "str", zh="名称", example="国庆节", help="Holiday name. Example: 国庆节"),
+        C(
+            "name",
+            "str",
+            zh="名称",
+            example="国庆节",
+            help="Holiday name. Example: 国庆节",
+            help_zh="节假日名称。例如：国庆节",
+        ),
     ),
 )
 
@@ -644,6 +938,7 @@ _SLA = Tab(
     "SLA",
     "服务时限",
     help="Response and resolution targets.",
+    help_zh="响应和解决的时限目标。",
     columns=(
         C(
             "kind",
@@ -653,10 +948,36 @@ _SLA = Tab(
             zh="类型",
             example="lead_first_touch",
             help="lead_first_touch, case_first_response or case_resolution. Example: lead_first_touch",
+            help_zh="lead_first_touch 线索首次跟进，case_first_response 工单首次响应，"
+            "case_resolution 工单解决。例如：lead_first_touch",
         ),
-        C("priority", "enum", enum=CASE_PRIORITIES, zh="优先级", example="p1", help="Case priority p1-p4. Example: p1"),
-        C("grade", "enum", enum=GRADES, zh="等级", example="sql", help="Lead grade (for leads). Example: sql"),
-        C("target_hours", "number", required=True, zh="目标小时", example="2", help="Target in hours. Example: 2"),
+        C(
+            "priority",
+            "enum",
+            enum=CASE_PRIORITIES,
+            zh="优先级",
+            example="p1",
+            help="Case priority p1-p4. Example: p1",
+            help_zh="工单优先级 p1–p4（p1 最紧急）。例如：p1",
+        ),
+        C(
+            "grade",
+            "enum",
+            enum=GRADES,
+            zh="等级",
+            example="sql",
+            help="Lead grade (for leads). Example: sql",
+            help_zh="线索等级（用于线索时限）：" + ", ".join(GRADES) + "。例如：sql",
+        ),
+        C(
+            "target_hours",
+            "number",
+            required=True,
+            zh="目标小时",
+            example="2",
+            help="Target in hours. Example: 2",
+            help_zh="目标时限，单位小时。例如：2",
+        ),
         C(
             "business_hours",
             "bool",
@@ -664,6 +985,7 @@ _SLA = Tab(
             zh="按工作时间",
             example="TRUE",
             help="Count business hours only. Blank = TRUE. Example: TRUE",
+            help_zh="是否只计算工作时间；留空 = 是。例如：是",
         ),
         C(
             "calendar",
@@ -672,6 +994,7 @@ _SLA = Tab(
             zh="日历",
             example="cn-office",
             help="Calendar for business hours. Example: cn-office",
+            help_zh="计算工作时间用的日历（取自工作日历表）。例如：cn-office",
         ),
         C(
             "warn_at",
@@ -679,6 +1002,7 @@ _SLA = Tab(
             zh="预警点",
             example="75%",
             help="Warn when this share of the target has passed. Example: 75%",
+            help_zh="已用时间达到目标时限的这个比例时发出预警。例如：75%",
         ),
         C(
             "escalate_to",
@@ -688,6 +1012,7 @@ _SLA = Tab(
             zh="升级给",
             example="manager",
             help="Role told on breach. Example: manager",
+            help_zh="超时后通知的角色。例如：manager",
         ),
         C(
             "reassign_after_hours",
@@ -695,6 +1020,7 @@ _SLA = Tab(
             zh="重新分配小时",
             example="4",
             help="Reassign when untouched this long; blank = never. Example: 4",
+            help_zh="超过这么多小时仍未跟进就重新分配；留空 = 不重新分配。例如：4",
         ),
     ),
 )
@@ -703,6 +1029,7 @@ _RENEWALS = Tab(
     "Renewals",
     "续约提醒",
     help="Reminders before a contract ends.",
+    help_zh="合同到期前的续约提醒。",
     columns=(
         C(
             "days_before",
@@ -711,6 +1038,7 @@ _RENEWALS = Tab(
             zh="提前天数",
             example="90",
             help="Days before the end date. Example: 90",
+            help_zh="合同到期前多少天提醒。例如：90",
         ),
         C(
             "notify",
@@ -721,6 +1049,7 @@ _RENEWALS = Tab(
             zh="通知角色",
             example="am,manager",
             help="Roles told. Example: am,manager",
+            help_zh="通知的角色，多个用逗号分隔。例如：am,manager",
         ),
         C(
             "create_opportunity",
@@ -729,6 +1058,7 @@ _RENEWALS = Tab(
             zh="创建商机",
             example="TRUE",
             help="Open a renewal opportunity. Blank = FALSE. Example: TRUE",
+            help_zh="是否自动创建续约商机；留空 = 否。例如：是",
         ),
     ),
 )
@@ -737,10 +1067,34 @@ _HEALTH = Tab(
     "Health",
     "客户健康度",
     help="Customer health score dimensions; weights sum to 100%.",
+    help_zh="客户健康度评分的维度；各维度权重合计应为 100%。",
     columns=(
-        C("dimension", "str", required=True, zh="维度", example="usage", help="Dimension name. Example: usage"),
-        C("weight", "percent", required=True, zh="权重", example="40%", help="Share of the score. Example: 40%"),
-        C("threshold", "number", zh="阈值", example="60", help="Below this the dimension is at risk. Example: 60"),
+        C(
+            "dimension",
+            "str",
+            required=True,
+            zh="维度",
+            example="usage",
+            help="Dimension name. Example: usage",
+            help_zh="维度名称。例如：usage",
+        ),
+        C(
+            "weight",
+            "percent",
+            required=True,
+            zh="权重",
+            example="40%",
+            help="Share of the score. Example: 40%",
+            help_zh="该维度在总分中的占比。例如：40%",
+        ),
+        C(
+            "threshold",
+            "number",
+            zh="阈值",
+            example="60",
+            help="Below this the dimension is at risk. Example: 60",
+            help_zh="低于此分数视为该维度有风险。例如：60",
+        ),
     ),
 )
 

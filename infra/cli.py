@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from infra.cli_rules import CommandError, cmd_schedule_run, register
 from infra.local.stack import DEFAULT_RULES, StackSettings
 
 EPILOG = """\
@@ -18,11 +19,12 @@ examples:
   closeloop rules validate dir:admin_sheets/examples
   closeloop events list --type LeadAssigned       (in a second terminal, same environment)
   closeloop pump                                  wait until every pending event is published
+  closeloop rules backtest dir:/tmp/rules --since 7d
+                                                  what a rules change would do to last week's leads
+  closeloop rules rollback 3                      make version 3 active again
+  closeloop schedule run rules-sync               run a scheduled job now
+  closeloop sheets init --title "Sales rules" --locale zh-CN --share ops@example.com
 """
-
-
-class CommandError(Exception):
-    """A failure worth one clear line to the user."""
 
 
 def _stack_settings(args: argparse.Namespace) -> StackSettings:
@@ -98,21 +100,28 @@ In another terminal: `closeloop events list`, `closeloop pump`.  Ctrl-C stops.""
     )
 
 
-def cmd_pump(args: argparse.Namespace) -> int:
-    _connect(args)
+def wait_idle(timeout: float) -> None:
+    """Wait until the running stack's plumbing has published every recorded event."""
     from infra.local.inspect import pending_events
 
-    deadline = time.monotonic() + args.timeout
+    deadline = time.monotonic() + timeout
     while (pending := pending_events()) > 0:
         if time.monotonic() > deadline:
-            raise CommandError(f"{pending} event(s) still unpublished after {args.timeout:g} s")
+            raise CommandError(f"{pending} event(s) still unpublished after {timeout:g} s")
         time.sleep(0.1)
+
+
+def cmd_pump(args: argparse.Namespace) -> int:
+    wait_idle(args.timeout)
     print("idle: every recorded event has been published")
     return 0
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    return cmd_schedule_run(args, lambda: wait_idle(60))
+
+
 def cmd_events_list(args: argparse.Namespace) -> int:
-    _connect(args)
     from infra.local.inspect import list_events
 
     events = list_events(event_type=args.type, subject=args.subject)
@@ -146,24 +155,24 @@ def cmd_rules_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_sync(args: argparse.Namespace) -> int:
-    settings = _connect(args)
     from admin_sheets.publishing import sync_rules
     from admin_sheets.readers import SourceError
     from shared.adapters.container import container
 
-    source = args.source or settings.rules
+    source = args.source or args.settings.rules
     try:
         result = sync_rules(source, container(), dry_run=args.dry_run)
     except (SourceError, ValueError, NotImplementedError) as exc:
         raise CommandError(str(exc)) from None
     for problem in result.problems:
         print(problem)
+    if result.report_error:
+        print(f"published, but the result could not be written back into the sheet: {result.report_error}")
     print(f"{result.status}: {result.version_id or '-'} ({source})")
-    return 1 if result.status == "rejected" else 0
+    return 1 if result.status in ("rejected", "failed") else 0
 
 
 def cmd_rules_versions(args: argparse.Namespace) -> int:
-    _connect(args)
     from shared.adapters.container import container
 
     store = container().rules_store
@@ -185,11 +194,21 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(
-        parent: Any, name: str, handler: Callable[[argparse.Namespace], int], text: str, **kwargs: Any
+        parent: Any,
+        name: str,
+        handler: Callable[[argparse.Namespace], int],
+        text: str,
+        *,
+        needs_stack: bool = False,
+        **kwargs: Any,
     ) -> argparse.ArgumentParser:
         sub: argparse.ArgumentParser = parent.add_parser(name, help=text, description=text, **kwargs)
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, needs_stack=needs_stack)
         return sub
+
+    def stack_command(*args: Any, **kwargs: Any) -> argparse.ArgumentParser:
+        """A command that works on the running local stack (reached through CLOSELOOP_* settings)."""
+        return command(*args, needs_stack=True, **kwargs)
 
     dev = command(commands, "dev", cmd_dev, "run the local stack in the foreground (what `make run` does)")
     dev.add_argument(
@@ -200,13 +219,13 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, help="API port (env CLOSELOOP_PORT; default 8000)")
     dev.add_argument("--aws-port", type=int, help="embedded AWS port (env CLOSELOOP_AWS_PORT; default 4566)")
 
-    pump = command(commands, "pump", cmd_pump, "wait until every pending event has been published")
+    pump = stack_command(commands, "pump", cmd_pump, "wait until every pending event has been published")
     pump.add_argument("--timeout", type=float, default=60, help="give up after this many seconds (default 60)")
 
     events = commands.add_parser("events", help="inspect recorded domain events").add_subparsers(
         dest="events_command", metavar="SUBCOMMAND", required=True
     )
-    listing = command(events, "list", cmd_events_list, "every domain event recorded, oldest first")
+    listing = stack_command(events, "list", cmd_events_list, "every domain event recorded, oldest first")
     listing.add_argument("--type", help="only events of this type, e.g. LeadAssigned")
     listing.add_argument("--subject", help="only events about this subject, e.g. lead/ld_...")
     listing.add_argument("--json", action="store_true", help="one event envelope (JSON) per line")
@@ -217,17 +236,32 @@ def _parser() -> argparse.ArgumentParser:
     validate = command(
         rules, "validate", cmd_rules_validate, "check a rule source; prints one `Tab!Cell: message` line per problem"
     )
-    validate.add_argument("source", help="dir:PATH (a CSV per tab) or xlsx:PATH")
-    sync = command(rules, "sync", cmd_rules_sync, "read, validate and publish a new rules version")
-    sync.add_argument("--source", help="rule source (default: CLOSELOOP_RULES or the examples)")
+    validate.add_argument("source", help="dir:PATH (a CSV per tab), xlsx:PATH or sheets:SPREADSHEET_ID")
+    sync = stack_command(rules, "sync", cmd_rules_sync, "read, validate and publish a new rules version")
+    sync.add_argument("--source", help="dir:PATH, xlsx:PATH or sheets:ID (default: CLOSELOOP_RULES or the examples)")
     sync.add_argument("--dry-run", action="store_true", help="validate only; publish nothing")
-    command(rules, "versions", cmd_rules_versions, "list published rules versions (* = active)")
+    stack_command(rules, "versions", cmd_rules_versions, "list published rules versions (* = active)")
+    register(commands, rules, stack_command, command)
+
+    schedule = commands.add_parser("schedule", help="run scheduled jobs by hand").add_subparsers(
+        dest="schedule_command", metavar="SUBCOMMAND", required=True
+    )
+    run = stack_command(
+        schedule,
+        "run",
+        cmd_schedule,
+        "run one scheduled job as if its schedule fired at that instant, then wait until idle",
+    )
+    run.add_argument("name", help="the schedule's name in template.yaml, e.g. rules-sync")
+    run.add_argument("--at", metavar="ISO8601", help="the instant it fires (default: now)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.needs_stack:
+            args.settings = _connect(args)
         code: int = args.handler(args)
     except CommandError as exc:
         print(f"closeloop: {exc}", file=sys.stderr)

@@ -1,0 +1,217 @@
+"""`closeloop rules diff|rollback|backtest`, `closeloop sheets init`, `closeloop schedule run`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+class CommandError(Exception):
+    """A failure worth one clear line to the user (shared with infra.cli)."""
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(text)
+    if not match:
+        raise CommandError(f"--since {text!r}: use a number and a unit, like 30m, 12h, 7d or 2w")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _store() -> Any:
+    from shared.adapters.container import container
+
+    return container().rules_store
+
+
+def _version(store: Any, ref: str) -> Any:
+    record = next((v for v in store.versions() if ref in (v.version_id, str(v.number), f"v{v.number}")), None)
+    if record is None:
+        raise CommandError(f"no rules version {ref!r}; `closeloop rules versions` lists them")
+    return record
+
+
+def cmd_rules_diff(args: argparse.Namespace) -> int:
+    from admin_sheets.versions import describe, diff_content
+
+    store = _store()
+    old, new = _version(store, args.old), _version(store, args.new)
+    diffs = diff_content(store.content(old.version_id), store.content(new.version_id))
+    if args.json:
+        print(json.dumps([d.to_dict() for d in diffs], ensure_ascii=False))
+    else:
+        print(f"{old.version_id} → {new.version_id}")
+        print("\n".join(describe(diffs)))
+    return 0
+
+
+def cmd_rules_rollback(args: argparse.Namespace) -> int:
+    from shared.adapters.container import container
+    from shared.services.rules_publishing import rollback_rules
+
+    c = container()
+    try:
+        result = rollback_rules(args.version, c.rules_store, c.clock)
+    except LookupError as exc:
+        raise CommandError(str(exc)) from None
+    if result.status == "unchanged":
+        print(f"{result.version_id} is already the active version; nothing to do")
+    else:
+        print(f"rolled back: {result.version_id} is active again (event RulesRolledBack recorded)")
+    return 0
+
+
+def _candidate(source: str) -> Any:
+    from admin_sheets.parse import validate_source
+    from admin_sheets.readers import SourceError
+    from shared.domain.routing import RoutingIndex
+    from shared.domain.rules import RuleSet, content_hash
+    from shared.services.ports import ActiveRules
+
+    try:
+        parsed = validate_source(source)
+    except (SourceError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    if parsed.problems or parsed.content is None:
+        for problem in parsed.problems:
+            print(problem, file=sys.stderr)
+        raise CommandError(f"{source} has {len(parsed.problems)} problem(s); fix them before a backtest")
+    rules = RuleSet.from_content(parsed.content, f"candidate-{content_hash(parsed.content)[:8]}")
+    return ActiveRules(rules, RoutingIndex(rules.routing))
+
+
+def cmd_rules_backtest(args: argparse.Namespace) -> int:
+    from shared.adapters.container import container
+    from shared.services.backtest import backtest
+
+    since = parse_duration(args.since)
+    candidate = _candidate(args.source)
+    now = datetime.now(UTC)
+    leads = container().lead_store.captured_between(now - since, now)
+
+    def progress(n: int) -> None:
+        print(f"backtest: {n} leads re-evaluated ...", file=sys.stderr, flush=True)
+
+    report = backtest(leads, candidate, examples=args.examples, progress=progress)
+    if args.json:
+        print(
+            json.dumps(
+                {"source": args.source, "since": (now - since).isoformat(), **report.to_dict()}, ensure_ascii=False
+            )
+        )
+        return 0
+    _print_backtest(args.source, args.since, report)
+    return 0
+
+
+def _print_backtest(source: str, since: str, report: Any) -> None:
+    print(f"Backtest of {source} over the {report.leads} lead(s) captured in the last {since}:")
+    for category, label in (
+        ("grade", "grade would change"),
+        ("tier", "tier would change"),
+        ("team", "team would change"),
+        ("unassignable", "nobody could take it"),
+    ):
+        share = f" ({100 * report.changed[category] / report.leads:.1f}%)" if report.leads else ""
+        print(f"  {label:<22} {report.changed[category]:>6}{share}")
+    for category, examples in report.examples.items():
+        for example in examples:
+            before, after = example["before"], example["after"]
+            print(
+                f"  e.g. {category:<12} {example['lead_id']}: grade {before['grade']}→{after['grade']}, "
+                f"tier {before['tier']}→{after['tier']}, team {before['team']}→{after['team']}"
+            )
+
+
+def cmd_sheets_init(args: argparse.Namespace) -> int:
+    from admin_sheets.google_sheets import SheetsError, sheets_client
+    from admin_sheets.workbook_init import create_workbook
+
+    try:
+        credentials = None
+        if args.credentials:
+            with open(args.credentials, encoding="utf-8") as key_file:
+                credentials = json.load(key_file)
+        client = sheets_client(credentials)
+        spreadsheet_id = create_workbook(client, args.title, share=args.share, locale=args.locale)
+    except (SheetsError, OSError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    print(spreadsheet_id)
+    print(f"created https://docs.google.com/spreadsheets/d/{spreadsheet_id}/edit", file=sys.stderr)
+    print(f"next: closeloop rules validate sheets:{spreadsheet_id}", file=sys.stderr)
+    return 0
+
+
+def cmd_schedule_run(args: argparse.Namespace, drain: Any) -> int:
+    from infra.local.plumbing import load_handler
+    from infra.template import functions, load_template
+
+    at = args.at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    found = {
+        props.get("Name"): spec
+        for spec in functions(load_template())
+        for kind, props in spec.events
+        if kind == "Schedule"
+    }
+    spec = found.get(args.name)
+    if spec is None:
+        raise CommandError(f"no schedule named {args.name!r}; known: {', '.join(sorted(n for n in found if n))}")
+    event = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": at,
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
+    started = time.monotonic()
+    result = load_handler(spec.handler)(event, None)
+    drain()
+    print(json.dumps(result, ensure_ascii=False, default=str))
+    print(f"{args.name} ran as of {at} in {time.monotonic() - started:.1f} s; plumbing idle", file=sys.stderr)
+    return 0
+
+
+def register(commands: Any, rules: Any, stack_command: Any, command: Any) -> None:
+    """Add this module's commands to the parser built in infra.cli."""
+    diff = stack_command(rules, "diff", cmd_rules_diff, "what changed between two versions, per tab")
+    diff.add_argument("old", help="version id (v3-1a2b3c4d) or number (3)")
+    diff.add_argument("new", help="version id or number")
+    diff.add_argument("--json", action="store_true", help="machine-readable output")
+    rollback = stack_command(rules, "rollback", cmd_rules_rollback, "make an earlier version active again")
+    rollback.add_argument("version", help="version id or number, from `closeloop rules versions`")
+    backtest = stack_command(
+        rules, "backtest", cmd_rules_backtest, "replay recent leads under candidate rules and show what would change"
+    )
+    backtest.add_argument("source", help="candidate rules: dir:PATH, xlsx:PATH or sheets:ID")
+    backtest.add_argument("--since", default="7d", help="how far back: 30m, 12h, 7d, 2w (default 7d)")
+    backtest.add_argument("--json", action="store_true", help="machine-readable report")
+    backtest.add_argument("--examples", type=int, default=5, help="examples shown per kind of change (default 5)")
+
+    sheets = commands.add_parser("sheets", help="the Google Sheets admin workbook").add_subparsers(
+        dest="sheets_command", metavar="SUBCOMMAND", required=True
+    )
+    init = command(
+        sheets,
+        "init",
+        cmd_sheets_init,
+        "create the admin workbook: every tab, header, dropdown and note, with the example rules",
+    )
+    init.add_argument("--title", required=True, help="the workbook's title")
+    init.add_argument("--share", metavar="EMAIL", help="give this person edit access")
+    init.add_argument("--locale", choices=["en", "zh-CN"], default="en", help="tab names, headers and notes")
+    init.add_argument(
+        "--credentials", metavar="FILE", help="service-account key file (default: GOOGLE_APPLICATION_CREDENTIALS)"
+    )
