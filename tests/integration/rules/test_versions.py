@@ -1,0 +1,129 @@
+"""Rules versions over the embedded DynamoDB: diff, rollback, the hot-path cache and backtest."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+
+import pytest
+
+from admin_sheets.versions import describe, diff_content
+from infra.local.inspect import list_events
+from shared.adapters.container import RulesCache, utc_now
+from shared.adapters.dynamo.rules import VersionRecord
+from shared.domain.routing import RoutingIndex
+from shared.domain.rules import RuleSet
+from shared.services.backtest import backtest
+from shared.services.capture import capture_lead
+from shared.services.ports import ActiveRules
+from shared.services.rules_publishing import publish_rules, rollback_rules
+
+
+def publish(container, content, source="test"):
+    return publish_rules(content, [], source, container.rules_store, container.clock, make_record=VersionRecord)
+
+
+def changed(example_content):
+    content = copy.deepcopy(example_content)
+    north = next(r for r in content["Routing"] if r["team"] == "SMB North")
+    north["team"], north["note"] = "SMB East", "North now handled by East"
+    content["Scoring"] = [r for r in content["Scoring"] if r["rule_id"] != "fit_phone"]
+    content["Owners"].append({**content["Owners"][2], "owner_id": "u_new", "name": "New Hire"})
+    return content
+
+
+def test_diff_names_rows_added_removed_and_cells_changed(clean_aws, example_content):
+    v1 = clean_aws.rules_store.active()
+    v2 = publish(clean_aws, changed(example_content))
+    store = clean_aws.rules_store
+    diffs = {d.tab: d for d in diff_content(store.content(v1.version_id), store.content(v2.version_id))}
+    assert set(diffs) == {"Routing", "Scoring", "Owners"}
+    assert [r["owner_id"] for r in diffs["Owners"].added] == ["u_new"]
+    assert [r["rule_id"] for r in diffs["Scoring"].removed] == ["fit_phone"]
+    [routing_change] = diffs["Routing"].changed
+    assert routing_change["cells"]["team"] == ["SMB North", "SMB East"]
+    text = "\n".join(describe(list(diffs.values())))
+    assert "team: SMB North → SMB East" in text and "+ u_new" in text and "- fit_phone" in text
+
+
+def test_rollback_reactivates_an_earlier_version_with_an_event(clean_aws, example_content):
+    v1 = clean_aws.rules_store.active()
+    v2 = publish(clean_aws, changed(example_content))
+    assert clean_aws.rules.current().version == v2.version_id
+    result = rollback_rules("1", clean_aws.rules_store, clean_aws.clock)
+    assert (result.status, result.version_id) == ("rolled_back", v1.version_id)
+    assert clean_aws.rules.current().version == v1.version_id  # check interval is 0 in tests
+    [event] = list_events(event_type="RulesRolledBack")
+    assert event["data"]["from"] == v2.version_id
+    assert rollback_rules(v1.version_id, clean_aws.rules_store, clean_aws.clock).status == "unchanged"
+    with pytest.raises(LookupError):
+        rollback_rules("v99", clean_aws.rules_store, clean_aws.clock)
+    assert [v.number for v in clean_aws.rules_store.versions()] == [1, 2]  # versions are never rewritten
+
+
+def test_unchanged_content_publishes_nothing(clean_aws, example_content):
+    before = clean_aws.rules_store.versions()
+    assert publish(clean_aws, copy.deepcopy(example_content)).status == "unchanged"
+    assert clean_aws.rules_store.versions() == before
+
+
+class CountingStore:
+    def __init__(self, store):
+        self.store, self.pointer_reads = store, 0
+
+    def active(self):
+        self.pointer_reads += 1
+        return self.store.active()
+
+    def content(self, version_id):
+        return self.store.content(version_id)
+
+
+def test_functions_look_for_a_new_version_at_most_every_interval(clean_aws, example_content):
+    now = [0.0]
+    store = CountingStore(clean_aws.rules_store)
+    cache = RulesCache(store, check_seconds=30, monotonic=lambda: now[0])
+    v1 = cache.current().version
+    v2 = publish(clean_aws, changed(example_content)).version_id
+    for second in range(29):
+        now[0] = float(second)
+        assert cache.current().version == v1
+    assert store.pointer_reads == 1
+    now[0] = 30.0
+    assert cache.current().version == v2 and store.pointer_reads == 2
+
+
+def test_backtest_counts_what_candidate_rules_would_change(clean_aws, example_rules, example_content):
+    from shared.adapters.dynamo.leads import DynamoLeadStore
+
+    store, source = DynamoLeadStore(), example_rules.rules.sources["hubspot"]
+    north = {"province": "北京", "industry": "制造业", "employees": 300, "title": "经理", "budget": 600000}
+    for n in range(6):
+        capture_lead({"email": f"north{n}@example.cn", **north}, source, example_rules, store, utc_now)
+    capture_lead({"email": "east@example.cn", **north, "province": "上海"}, source, example_rules, store, utc_now)
+
+    candidate_content = changed(example_content)
+    for owner in candidate_content["Owners"]:
+        if owner["team"] == "SMB East":
+            owner["active"] = False
+    rules = RuleSet.from_content(candidate_content, "candidate")
+    candidate = ActiveRules(rules, RoutingIndex(rules.routing))
+    progress = []
+    leads = store.captured_between(utc_now() - timedelta(days=1), utc_now() + timedelta(minutes=1))
+    report = backtest(leads, candidate, examples=2, progress=progress.append)
+    assert report.leads == 7
+    assert report.changed["team"] == 6  # the north leads now go to SMB East
+    assert report.changed["unassignable"] == 7  # and nobody in SMB East is active
+    assert len(report.examples["team"]) == 2
+    assert report.examples["team"][0]["before"]["team"] == "SMB North"
+    assert report.examples["team"][0]["after"]["team"] == "SMB East"
+
+
+def test_backtest_reads_only_the_period_asked(clean_aws, example_rules):
+    from shared.adapters.dynamo.leads import DynamoLeadStore
+
+    store, source = DynamoLeadStore(), example_rules.rules.sources["hubspot"]
+    capture_lead({"email": "old@example.cn"}, source, example_rules, store, lambda: utc_now() - timedelta(days=9))
+    capture_lead({"email": "new@example.cn"}, source, example_rules, store, utc_now)
+    recent = list(store.captured_between(utc_now() - timedelta(days=7), utc_now()))
+    assert [lead.fields["email"] for lead in recent] == ["new@example.cn"]
