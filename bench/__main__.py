@@ -21,6 +21,7 @@ GOALS = {
     "ddb_requests_per_new_lead": ("<=", 5),
     "ddb_requests_per_merged_lead": ("<=", 4),
     "routing_speedup_vs_linear": (">=", 20),
+    "sheets_requests_per_sync": ("<=", 2),
 }
 
 

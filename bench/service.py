@@ -83,9 +83,14 @@ def service_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
                     assert response.status_code == 200
                 merged_calls += calls
             rate = _throughput(client, progress)
+        from bench.sheets import sync_metrics
+        from shared.adapters.container import container
+
+        sheets = sync_metrics(progress, container())
     finally:
         stack.stop()
     return {
+        **sheets,
         "ddb_requests_per_new_lead": _per_lead(new_calls, samples),
         "ddb_requests_per_merged_lead": _per_lead(merged_calls, samples),
         "leads_per_second_inprocess": {
