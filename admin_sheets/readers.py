@@ -2,7 +2,7 @@
 
 Rows are what a spreadsheet shows, header row first. Tab names are kept as found (English
 or Chinese); the parser resolves them. Sources: ``dir:PATH`` (one CSV per tab),
-``xlsx:PATH`` and, later, ``sheets:ID``.
+``xlsx:PATH`` and ``sheets:ID`` (Google Sheets, see google_sheets.py).
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ def read_source(source: str) -> RawWorkbook:
         return read_csv_dir(Path(location))
     if scheme == "xlsx":
         return read_xlsx(Path(location))
-    raise NotImplementedError("reading a sheets: source arrives with the Google Sheets admin front")
+    from admin_sheets.google_sheets import sheets_client  # here, not above: gspread stays off the API's import path
+
+    return sheets_client().read_workbook(location).raw
 
 
 def read_csv_dir(path: Path) -> RawWorkbook:

@@ -36,17 +36,18 @@ from typing import Any, Protocol
 
 from openpyxl.utils import get_column_letter
 
+from admin_sheets.google_sheets import (
+    LABELS,
+    STATUS_TITLES,
+    TABLE_HEADER_ROW,
+    GoogleWorkbook,
+    SyncReport,
+    escape_cell,  # the formula-injection guard: every text written goes through it
+    report_requests,
+)
 from admin_sheets.readers import RawWorkbook, read_csv_dir
 from admin_sheets.tabs import SETTINGS_KEYS, TAB_BY_NAME, TABS, Column, Tab, canonical_tab_name, normalize_header
 from admin_sheets.values import BadValue, convert
-
-try:  # the formula-injection guard lives with the Sheets client
-    from admin_sheets.google_sheets import escape_cell
-except ImportError:  # pragma: no cover - until admin_sheets/google_sheets.py lands
-
-    def escape_cell(text: str) -> str:
-        return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
 
 EN, ZH = "en", "zh-CN"
 LOCALES = (EN, ZH)
@@ -55,15 +56,13 @@ TIME_ZONE = "Asia/Shanghai"
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 
 STATUS_TAB = "Status"
-STATUS_TITLE = {EN: "Status", ZH: "状态"}
-STATUS_HEADERS = {
-    EN: ("checked_at", "result", "version", "tab", "cell", "problem"),
-    ZH: ("检查时间", "结果", "版本", "工作表", "单元格", "问题"),
-}
+STATUS_TITLE = {EN: STATUS_TITLES["en"], ZH: STATUS_TITLES["zh-CN"]}
+STATUS_FROZEN_ROWS = TABLE_HEADER_ROW + 1  # the sync summary and the problems' header, as write_report leaves it
 STATUS_NOTE = {
     EN: "Written by rules sync after each check: the result and, if rejected, every problem. Do not edit.",
     ZH: "每次规则同步检查后自动写入：检查结果；未通过时列出每个问题。请勿手工修改。",
 }
+STATUS_NOT_SYNCED = {EN: "not synced yet: run `closeloop rules sync`", ZH: "尚未同步：请运行 closeloop rules sync"}
 SETTINGS_HELP_HEADER = {EN: "help", ZH: "说明"}  # an extra column: the parser ignores it
 
 DEFAULT_ROWS = 1000  # validation ranges and grid size: rows 2..DEFAULT_ROWS
@@ -113,7 +112,7 @@ _TEXT = {
     EN: {
         "required": "Required.",
         "required_blank": "Required column; the cell may be blank.",
-        "optional": "Optional; blank = any / the default.",
+        "optional": "Optional.",
         "format": "Format: {format}.",
         "pick": "Pick from {tab} → {column}.",
         "tab": "{tab} tab: {help}",
@@ -123,7 +122,7 @@ _TEXT = {
     ZH: {
         "required": "必填。",
         "required_blank": "必须有此列，单元格可以留空。",
-        "optional": "选填；留空 = 不限或默认值。",
+        "optional": "选填。",
         "format": "格式：{format}。",
         "pick": "从【{tab}】表的“{column}”列中选择。",
         "tab": "【{tab}】{help}",
@@ -182,7 +181,7 @@ def headers(name: str, locale: str) -> list[str]:
     """The header row of a tab as written: declared columns in order (+ Settings help)."""
     locale = normalize_locale(locale)
     if name == STATUS_TAB:
-        return list(STATUS_HEADERS[locale])
+        return list(LABELS[locale]["header"])  # the problems' table that write_report fills
     row = [header_text(col, locale) for col in TAB_BY_NAME[name].columns]
     if name == "Settings":
         row.append(SETTINGS_HELP_HEADER[locale])
@@ -232,7 +231,7 @@ def create_body(title: str, locale: str) -> dict[str, Any]:
                     "gridProperties": {
                         "rowCount": row_limit(name),
                         "columnCount": max(MIN_COLUMNS, len(headers(name, locale))),
-                        "frozenRowCount": 1,
+                        "frozenRowCount": STATUS_FROZEN_ROWS if name == STATUS_TAB else 1,
                     },
                 }
             }
@@ -264,12 +263,25 @@ def init_requests(sheet_ids: Mapping[str, int], locale: str) -> list[dict[str, A
         requests.append(_update_cells(sheet_id, rows))
         requests.extend(_header_style(tab.name, sheet_id, locale))
         requests.extend(_validations(tab, sheet_ids, locale))
-    status_id = sheet_ids[STATUS_TAB]
-    status_header = [_text_cell(text) for text in STATUS_HEADERS[locale]]
-    status_header[0]["note"] = STATUS_NOTE[locale]
-    requests.append(_update_cells(status_id, [status_header]))
-    requests.extend(_header_style(STATUS_TAB, status_id, locale))
+    requests.extend(_status(sheet_ids[STATUS_TAB], locale))
     return requests
+
+
+def _status(sheet_id: int, locale: str) -> list[dict[str, Any]]:
+    """The Status tab laid out exactly as ``rules sync`` writes it (same code), marked "not synced yet",
+    and protected as a whole (warning only): people read it, rules sync writes it."""
+    title = STATUS_TITLE[locale]
+    book = GoogleWorkbook("", "", {}, {title: sheet_id}, {}, grid_sizes={title: (DEFAULT_ROWS, MIN_COLUMNS)})
+    report = SyncReport("—", STATUS_NOT_SYNCED[locale], None, [], locale=locale)
+    protect = {"sheetId": sheet_id}
+    return [
+        *report_requests(book, report),
+        {
+            "addProtectedRange": {
+                "protectedRange": {"range": protect, "description": STATUS_NOTE[locale], "warningOnly": True}
+            }
+        },
+    ]
 
 
 def _update_cells(sheet_id: int, rows: list[list[dict[str, Any]]]) -> dict[str, Any]:
@@ -547,7 +559,6 @@ def create_workbook(client: SheetsApi, title: str, *, share: str | None = None, 
 
 __all__ = [
     "LOCALES",
-    "STATUS_HEADERS",
     "STATUS_TAB",
     "column_note",
     "create_body",

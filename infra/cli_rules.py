@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -176,6 +177,7 @@ def cmd_schedule_run(args: argparse.Namespace, drain: Any) -> int:
         "resources": [],
         "detail": {},
     }
+    os.environ.setdefault("CLOSELOOP_RULES", args.settings.rules)  # what the local stack serves
     started = time.monotonic()
     result = load_handler(spec.handler)(event, None)
     drain()

@@ -6,7 +6,15 @@ the last good one live, and writes the outcome back into the sheet in one reques
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+
+def rules_source(spreadsheet_id: str, local_source: str | None) -> str | None:
+    """In AWS the workbook named by the SpreadsheetId parameter; locally, the stack's own source."""
+    if spreadsheet_id:
+        return f"sheets:{spreadsheet_id}"
+    return local_source or None
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -15,11 +23,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.observability import logger
 
     c = container()
-    if not c.config.spreadsheet_id:
+    source = rules_source(c.config.spreadsheet_id, os.environ.get("CLOSELOOP_RULES"))
+    if source is None:
         logger().warning("rules-sync: no SpreadsheetId configured; nothing to do")
         return {"status": "skipped", "reason": "no spreadsheet configured"}
-    result = sync_rules(f"sheets:{c.config.spreadsheet_id}", c)
+    result = sync_rules(source, c)
     summary = {
+        "source": source,
         "status": result.status,
         "version_id": result.version_id,
         "problems": len(result.problems),

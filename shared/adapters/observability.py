@@ -11,9 +11,13 @@ from typing import Any
 
 @cache
 def logger() -> Any:
+    import logging
+    import sys
+
     from aws_lambda_powertools import Logger
 
-    return Logger(service="closeloop")
+    # stderr: in Lambda both streams reach CloudWatch; in the CLI, stdout stays the command's output
+    return Logger(service="closeloop", logger_handler=logging.StreamHandler(sys.stderr))
 
 
 def log_decision(event: str, *, request_id: str | None, **fields: Any) -> None:

@@ -205,3 +205,28 @@ def test_a_second_terminal_without_a_stack_gets_one_clear_line():
     result = closeloop("pump", env=env, check=False)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "closeloop dev" in result.stderr
+
+
+def test_schedule_run_rules_sync_publishes_the_stacks_source(stack):
+    result = closeloop("schedule", "run", "rules-sync", "--at", "2026-11-22T08:00:00Z", env=stack["env"])
+    summary = json.loads(result.stdout)
+    assert summary["source"] == "dir:admin_sheets/examples" and summary["at"] == "2026-11-22T08:00:00Z"
+    assert summary["status"] in ("published", "unchanged")
+    unknown = closeloop("schedule", "run", "no-such-job", env=stack["env"], check=False)
+    assert unknown.returncode == 1 and "rules-sync" in unknown.stderr
+
+
+def test_backtest_from_the_cli_reports_json(tmp_path, stack):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "admin_sheets" / "examples", rules)
+    routing = (rules / "Routing.csv").read_text(encoding="utf-8").replace(",SMB North,", ",SMB East,")
+    (rules / "Routing.csv").write_text(routing, encoding="utf-8")
+    http(
+        "POST",
+        f"{stack['api']}/webhooks/leads/website",
+        {"email": "bj@example.cn", "province": "北京", "employees": 300, "industry": "能源", "budget": 800000},
+    )
+    result = closeloop("rules", "backtest", f"dir:{rules}", "--since", "1d", "--json", env=stack["env"])
+    report = json.loads(result.stdout)
+    assert report["leads"] >= 1 and report["changed"]["team"] >= 1
+    assert any(e["after"]["team"] == "SMB East" for e in report["examples"]["team"])

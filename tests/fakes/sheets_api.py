@@ -103,7 +103,10 @@ class FakeSheetsApi:
             for title_, rows in tabs.items():
                 width = max((len(r) for r in rows), default=0)
                 sheet = book.add_sheet(
-                    {"title": title_, "gridProperties": {"rowCount": max(1000, len(rows)), "columnCount": max(26, width)}}
+                    {
+                        "title": title_,
+                        "gridProperties": {"rowCount": max(1000, len(rows)), "columnCount": max(26, width)},
+                    }
                 )
                 for r, row in enumerate(rows):
                     for c, text in enumerate(row):
@@ -143,7 +146,11 @@ class FakeSheetsApi:
     def formats(self, spreadsheet_id: str, tab: str) -> dict[str, dict[str, Any]]:
         with self._lock:
             sheet = self.books[spreadsheet_id].sheet(title=tab)
-            return {a1(*k): copy.deepcopy(c["userEnteredFormat"]) for k, c in sorted(sheet.cells.items()) if "userEnteredFormat" in c}
+            return {
+                a1(*k): copy.deepcopy(c["userEnteredFormat"])
+                for k, c in sorted(sheet.cells.items())
+                if "userEnteredFormat" in c
+            }
 
     def sheet_props(self, spreadsheet_id: str, tab: str) -> dict[str, Any]:
         with self._lock:
@@ -175,7 +182,7 @@ class FakeSheetsApi:
                     if args and pattern.startswith("/v4/spreadsheets/") and args[0] not in self.books:
                         return 404, google_error(404)
                     try:
-                        return 200, route[1](self, *args, query=query, body=body or {})
+                        return 200, _json(route[1](self, *args, query=query, body=body or {}))  # under the lock
                     except ApiError as exc:
                         return exc.code, google_error(exc.code, exc.message)
                     except (KeyError, TypeError, ValueError) as exc:
@@ -201,7 +208,11 @@ class FakeSheetsApi:
     def _values_batch_update(self, sid: str, *, query: dict[str, list[str]], body: Any) -> Any:
         user = body.get("valueInputOption", "RAW") == "USER_ENTERED"
         replies = [self.books[sid].write_values(d["range"], d.get("values", []), user) for d in body.get("data", [])]
-        return {"spreadsheetId": sid, "totalUpdatedCells": sum(r["updatedCells"] for r in replies), "responses": replies}
+        return {
+            "spreadsheetId": sid,
+            "totalUpdatedCells": sum(r["updatedCells"] for r in replies),
+            "responses": replies,
+        }
 
     def _batch_update(self, sid: str, *, query: dict[str, list[str]], body: Any) -> Any:
         saved = copy.deepcopy(self.books[sid])  # a batch is atomic: all requests apply or none
@@ -221,8 +232,11 @@ class FakeSheetsApi:
             for data in spec.get("data", []):
                 book.update_cells(
                     {
-                        "start": {"sheetId": sheet.props["sheetId"], "rowIndex": data.get("startRow", 0),
-                                  "columnIndex": data.get("startColumn", 0)},
+                        "start": {
+                            "sheetId": sheet.props["sheetId"],
+                            "rowIndex": data.get("startRow", 0),
+                            "columnIndex": data.get("startColumn", 0),
+                        },
                         "rows": data.get("rowData", []),
                         "fields": "*",
                     },
@@ -248,14 +262,20 @@ class FakeSheetsApi:
     def _list_files(self, *, query: dict[str, list[str]], body: Any) -> Any:
         wanted = re.search(r'name = "([^"]*)"', query.get("q", [""])[0])
         files = [
-            {"id": b.id, "name": b.title, "createdTime": "2026-01-01T00:00:00.000Z",
-             "modifiedTime": "2026-01-01T00:00:00.000Z"}
+            {
+                "id": b.id,
+                "name": b.title,
+                "createdTime": "2026-01-01T00:00:00.000Z",
+                "modifiedTime": "2026-01-01T00:00:00.000Z",
+            }
             for b in self.books.values()
             if not wanted or b.title == wanted.group(1)
         ]
         return {"kind": "drive#fileList", "files": files}
 
-    def before(self, method: str, path_with_query: str) -> tuple[float, tuple[int, dict[str, Any] | None, float] | None]:
+    def before(
+        self, method: str, path_with_query: str
+    ) -> tuple[float, tuple[int, dict[str, Any] | None, float] | None]:
         with self._lock:
             self.requests.append((method, path_with_query))
             slow = self._slow.pop(0) if self._slow else 0.0
@@ -276,6 +296,10 @@ _ROUTES: list[tuple[str, tuple[str, Any]]] = [
     (r"/drive/v3/files/([^/]+)/permissions", ("GET", FakeSheetsApi._list_permissions)),
     (r"/drive/v3/files", ("GET", FakeSheetsApi._list_files)),
 ]
+
+
+def _json(answer: Any) -> bytes:
+    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
 
 
 def _masked(resource: dict[str, Any], query: dict[str, list[str]]) -> Any:
@@ -311,7 +335,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, answer)
 
     def _send(self, status: int, answer: Any) -> None:
-        data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        data = answer if isinstance(answer, bytes) else _json(answer)
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=UTF-8")

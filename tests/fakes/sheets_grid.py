@@ -41,7 +41,7 @@ _CELL = re.compile(r"^([A-Za-z]*)(\d*)$")
 
 
 def parse_cell(text: str) -> tuple[int | None, int | None]:
-    """"B3" → (2, 1); "B" → (None, 1); "3" → (2, None). 0-based."""
+    """ "B3" → (2, 1); "B" → (None, 1); "3" → (2, None). 0-based."""
     match = _CELL.match(text.replace("$", ""))
     if not match:
         raise ApiError(400, f"Unable to parse range: {text}")
@@ -169,7 +169,7 @@ class Sheet:
         for (r, c), cell in sorted(self.cells.items()):
             values = rows[r].setdefault("values", [])
             values.extend({} for _ in range(c + 1 - len(values)))
-            out = copy.deepcopy(cell)
+            out = dict(cell)  # shallow: the answer is serialised at once, under the lock
             if "userEnteredValue" in cell:
                 out["formattedValue"] = shown(cell["userEnteredValue"])
             values[c] = out
@@ -351,6 +351,9 @@ class Book:
         return [
             ((r, c), cell)
             for (r, c), cell in sheet.cells.items()
-            if r >= r0 and (r1 is None or r <= r1) and c >= c0 and (c1 is None or c <= c1)
+            if r >= r0
+            and (r1 is None or r <= r1)
+            and c >= c0
+            and (c1 is None or c <= c1)
             and "userEnteredValue" in cell
         ]

@@ -1,0 +1,1 @@
+"""The real gspread client against a fake Google Sheets API over HTTP."""
