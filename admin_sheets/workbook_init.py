@@ -1,7 +1,8 @@
 """``closeloop sheets init``: create the admin workbook in Google Sheets.
 
 Everything is derived from :mod:`admin_sheets.tabs`: one sheet per declared tab (plus a
-``Status`` tab that ``rules sync`` writes its results to), the header row in English or
+``Status`` tab, laid out by the same code that ``rules sync`` writes its report with:
+``google_sheets.report_requests``), the header row in English or
 Chinese, a note on every header cell explaining the column with an example, the header
 frozen, bold and protected (warning only), dropdowns for every enumerated or referencing
 column, and the example rules of ``admin_sheets/examples`` as the first rows.

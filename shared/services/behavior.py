@@ -10,7 +10,7 @@ from shared.domain.events import Event, iso, parse_iso
 from shared.domain.leads import Lead, apply_assessment, assess, identity_keys
 from shared.domain.normalize import normalize_email
 from shared.domain.rules import BEHAVIOR_EVENTS
-from shared.services.capture import MAX_ATTEMPTS, _route
+from shared.services.capture import MAX_ATTEMPTS, route_lead
 from shared.services.ports import ActiveRules, Clock, LeadChange, LeadStore, OwnerFull, StaleLead
 
 MIN_SENT_FOR_CLICK_RATE = 5
@@ -96,7 +96,7 @@ def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, store: Lead
             apply_assessment(lead, assessment, active.version)
             lead.nurture = False
             emit("LeadRequalified", {"from": "nurture", "to": lead.grade, "event": event, "score": lead.score})
-            assignment = _route(lead, assessment, active, store, now, events) if lead.owner_id is None else None
+            assignment = route_lead(lead, assessment, active, store, now, events) if lead.owner_id is None else None
         else:
             lead.grade = "nurture"
     store.commit(LeadChange(lead, version, [], assignment, events))

@@ -98,7 +98,7 @@ def _create(
     assessment = assess(lead, active.rules, active.index)
     apply_assessment(lead, assessment, active.version)
     events = [_event("LeadCaptured", lead, now, active, {"source": source.source, **lead.summary(active.version)})]
-    assignment = _route(lead, assessment, active, store, now, events)
+    assignment = route_lead(lead, assessment, active, store, now, events)
     _quality_events(lead, assessment, now, active, events)
     store.commit(LeadChange(lead, None, keys, assignment, events))
     return CaptureResult("created", lead, active.version)
@@ -133,12 +133,12 @@ def _merge(
         if was_grade == "nurture":
             lead.nurture = False
             events.append(_event("LeadRequalified", lead, now, active, {"from": was_grade, "to": lead.grade}))
-        assignment = _route(lead, assessment, active, store, now, events)
+        assignment = route_lead(lead, assessment, active, store, now, events)
     store.commit(LeadChange(lead, version, unclaimed, assignment, events))
     return CaptureResult("merged", lead, active.version)
 
 
-def _route(
+def route_lead(
     lead: Lead, assessment: Assessment, active: ActiveRules, store: LeadStore, now: datetime, events: list[Event]
 ) -> Assignment | None:
     """Pick the owner; record the trace and the event. Returns the load to take, if any."""

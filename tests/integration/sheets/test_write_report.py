@@ -63,6 +63,7 @@ def test_next_report_rewrites_status_and_clears_only_stale_closeloop_notes(
         fake,
         notes={"Owners": {"A2": HUMAN, "G3": "⚠ Closeloop: capacity must be a number", "B4": "⚠ Closeloop: old"}},
     )
+    client.write_report(client.read_workbook(sid), SyncReport("t0", "accepted", "v1", []))  # a 50-row Status tab
     first = client.read_workbook(sid)
     many = [Problem("Owners", f"B{n}", f"problem {n}") for n in range(2, 60)]  # more rows than a new Status tab has
     client.write_report(first, SyncReport("t1", "rejected", None, many))

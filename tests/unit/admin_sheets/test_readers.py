@@ -41,10 +41,12 @@ def test_csv_that_is_not_utf8(tmp_path: Path) -> None:
         ("ftp:somewhere", ValueError, "use one of dir:..., xlsx:..., sheets:..."),
         ("examples", ValueError, "unknown rules source"),
         ("dir:", SourceError, "names no location"),
-        ("sheets:1AbCdEf", NotImplementedError, "arrives with the Google Sheets admin front"),
+        ("sheets:1AbCdEf", SourceError, "no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS"),
     ],
 )
-def test_source_errors(source: str, error: type[Exception], match: str) -> None:
+def test_source_errors(source: str, error: type[Exception], match: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.delenv("CLOSELOOP_SHEETS_ENDPOINT", raising=False)
     with pytest.raises(error, match=match):
         read_source(source)
 
