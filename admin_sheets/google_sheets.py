@@ -108,7 +108,7 @@ _FORMULA_START = re.compile(r"^(?:[\t\r]|\s*[=+\-@])")
 def escape_cell(text: str) -> str:
     """Defuse formula injection: text that a spreadsheet (or a CSV export opened in Excel) could take
     for a formula gets a leading apostrophe."""
-    return text
+    return "'" + text if _FORMULA_START.match(text) else text
 
 
 def _string(text: str) -> dict[str, Any]:
@@ -262,6 +262,8 @@ class SheetsClient:
             raise SheetsError(f"cannot reach Google to sign in ({_first_line(exc)}){_live(action)}") from None
         except GoogleAuthError as exc:
             raise SheetsError(f"bad Google credentials: {_first_line(exc)}") from None
+        except ValueError:  # a 200 whose body is not JSON: a proxy or captive portal, not Google
+            raise SheetsError(f"Google Sheets answered the {action} with something that is not JSON") from None
 
     def _api_error(self, exc: APIError, action: str, spreadsheet_id: str, attempts: int) -> SheetsError:
         code = exc.response.status_code
@@ -273,9 +275,11 @@ class SheetsClient:
             return SheetsError(
                 f"Google Sheets unavailable ({code}: {_first_line(message)}) after {attempts} attempts{_live(action)}"
             )
+        if code == 403 and action == "create":
+            return SheetsError(f"the service account may not create spreadsheets: {_first_line(message)}")
         if code == 403:
             who = self.service_email or "the service account's client_email"
-            verb = {"read": "open", "create": "create"}.get(action, "edit")
+            verb = "open" if action == "read" else "edit"
             return SheetsError(f"the service account cannot {verb} {what}: share it with {who} as Editor")
         if code == 404:
             return SheetsError(f"{what} not found: check the spreadsheet id")
