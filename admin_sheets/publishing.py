@@ -53,13 +53,23 @@ def _sync_google(source: str, container: Any, *, dry_run: bool, client: Any) -> 
     result = _publish(source, parsed, container, dry_run=dry_run)
     if dry_run:
         return result
-    outcome = {"published": "accepted", "unchanged": "accepted", "rejected": "rejected"}[result.status]
-    report = SyncReport(iso(container.clock()), outcome, result.version_id, list(parsed.problems))
+    outcome = {"published": "accepted", "unchanged": "unchanged", "rejected": "rejected"}[result.status]
+    report = SyncReport(
+        iso(container.clock()), outcome, result.version_id, list(parsed.problems), locale=_locale(workbook.raw)
+    )
     try:
         client.write_report(workbook, report)
     except SheetsError as exc:  # the version stands; only the report back to the sheet failed
         return replace(result, report_error=str(exc))
     return result
+
+
+def _locale(raw: dict[str, Any]) -> str:
+    """A workbook whose tabs carry their Chinese names gets its Status tab in Chinese."""
+    from admin_sheets.tabs import canonical_tab_name
+
+    chinese = sum(1 for title in raw if canonical_tab_name(title) not in (None, title))
+    return "zh-CN" if chinese > len(raw) / 2 else "en"
 
 
 def default_sheets_client(container: Any) -> Any:

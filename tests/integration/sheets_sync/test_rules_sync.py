@@ -106,3 +106,18 @@ def test_without_a_spreadsheet_the_job_does_nothing(clean_aws, monkeypatch):
     monkeypatch.delenv("CLOSELOOP_RULES", raising=False)
     reset_container(Container())
     assert handler(SCHEDULE_EVENT, None)["status"] == "skipped"
+
+
+def test_a_chinese_workbook_gets_its_status_in_chinese(fake, clean_aws, monkeypatch):
+    from admin_sheets.tabs import TAB_BY_NAME
+
+    tabs = {TAB_BY_NAME[name].zh: rows for name, rows in example_tabs().items()}
+    spreadsheet_id = fake.add_spreadsheet("规则", tabs)
+    monkeypatch.setenv("CLOSELOOP_SHEETS_ENDPOINT", fake.endpoint)
+    monkeypatch.setenv("SPREADSHEET_ID", spreadsheet_id)
+    reset_container(Container())
+    summary = handler(SCHEDULE_EVENT, None)
+    assert summary["status"] == "unchanged"  # the same rules as the English examples, by content
+    assert "状态" in fake.tab_titles(spreadsheet_id)
+    labels = [row[0] for row in fake.values(spreadsheet_id, "状态") if row]
+    assert labels[:4] == ["最近同步", "规则版本", "结果", "问题数"]
