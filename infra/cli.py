@@ -36,12 +36,16 @@ def _stack_settings(args: argparse.Namespace) -> StackSettings:
 
 
 def _connect(args: argparse.Namespace) -> StackSettings:
-    """Reach the local stack that `closeloop dev` runs (same CLOSELOOP_* variables)."""
+    """Reach the local stack that `closeloop dev` runs (same CLOSELOOP_* variables) — or, with
+    CLOSELOOP_STACK=aws, the deployed stack through the usual AWS credentials and region."""
+    import os
     import socket
 
     from infra.local.stack import connect_env
 
     settings = _stack_settings(args)
+    if os.environ.get("CLOSELOOP_STACK", "local") == "aws":
+        return settings
     with socket.socket() as probe:
         if probe.connect_ex((settings.host, settings.aws_port)) != 0:
             raise CommandError(
