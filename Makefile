@@ -36,3 +36,34 @@ bench: $(STAMP)  ## benchmarks → bench/results.json
 
 clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# ------------------------------------------------------------------ sam build
+# template.yaml gives every function `BuildMethod: makefile`: `sam build` runs
+# `make build-<LogicalId>` with ARTIFACTS_DIR set. All functions ship the same bundle, made by
+# one recipe: the runtime packages (not infra/, tests/, bench/) and the runtime dependencies,
+# read from pyproject.toml's [project] dependencies (the one list), as wheels for Lambda's
+# arm64 / Python 3.11.
+LAMBDA_FUNCTIONS := ApiFunction OutboxPublisherFunction RulesSyncFunction
+LAMBDA_PACKAGES  := shared functions schedules admin_sheets
+LAMBDA_PLATFORM  := --platform manylinux2014_aarch64 --implementation cp --python-version 3.11 --only-binary=:all:
+RUNTIME_DEPS      = $(PYTHON) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))'
+NEED_ARTIFACTS    = $(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: sam build sets it, or make $@ ARTIFACTS_DIR=dir))
+
+.PHONY: lambda-requirements lambda-code lambda-deps $(addprefix build-,$(LAMBDA_FUNCTIONS))
+
+$(addprefix build-,$(LAMBDA_FUNCTIONS)): lambda-code lambda-deps
+
+lambda-requirements:  ## print the Lambda runtime dependencies (from pyproject.toml)
+	@$(RUNTIME_DEPS)
+
+lambda-code:  ## copy the runtime packages into ARTIFACTS_DIR (the code part of sam build)
+	$(NEED_ARTIFACTS)
+	mkdir -p "$(ARTIFACTS_DIR)"
+	rm -rf $(addprefix "$(ARTIFACTS_DIR)"/,$(LAMBDA_PACKAGES))
+	tar -cf - --exclude=__pycache__ --exclude='*.py[co]' $(LAMBDA_PACKAGES) | tar -xf - -C "$(ARTIFACTS_DIR)"
+
+lambda-deps:  ## pip install the runtime dependencies for Lambda (arm64, py3.11) into ARTIFACTS_DIR
+	$(NEED_ARTIFACTS)
+	mkdir -p "$(ARTIFACTS_DIR)"
+	$(RUNTIME_DEPS) | $(PYTHON) -m pip install --quiet --disable-pip-version-check --no-compile --upgrade \
+		--target "$(ARTIFACTS_DIR)" $(LAMBDA_PLATFORM) -r /dev/stdin

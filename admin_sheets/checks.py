@@ -4,16 +4,28 @@ references between tabs, ranges and rows that contradict each other."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from difflib import get_close_matches
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from admin_sheets.model import Problem, Row, Sheet
 from admin_sheets.tabs import SETTING_BY_KEY, SETTINGS_KEYS, Column
 from admin_sheets.values import BadValue, convert, split_list
+from shared.domain.normalize import KNOWN_FIELDS
 from shared.domain.rules import BEHAVIOR_EVENTS
 
 Sheets = dict[str, Sheet]
 STANDARD_TIER = "standard"  # what a lead is when no Tiers row matches
+
+# The lead fields a Scoring row or Settings quality_fields can name: what a form may send
+# (KNOWN_FIELDS) plus what normalising adds (region from country/province; industry_raw,
+# the industry as sent before the Industries mapping). Rules read lead fields by exact
+# name, so any other name never matches.
+SCORABLE_FIELDS: tuple[str, ...] = (*KNOWN_FIELDS, "region", "industry_raw")
+# The fields normalised to numbers: the only ones gte/lte can compare (the rest are text).
+NUMBER_FIELDS: tuple[str, ...] = ("employees", "budget")
+EVENT_PREFIX = "event:"
+_EVENT_FIELDS = tuple(f"{EVENT_PREFIX}{event}" for event in BEHAVIOR_EVENTS)
 
 
 def run_checks(sheets: Sheets) -> list[Problem]:
@@ -43,19 +55,51 @@ def type_settings(sheets: Sheets) -> Iterable[Problem]:
         except BadValue as bad:
             row.values["value"] = None
             yield sheet.problem(row, "value", str(bad))
+            continue
+        if spec.name == "quality_fields":
+            yield from _check_quality_fields(sheet, row)
+
+
+def _check_quality_fields(sheet: Sheet, row: Row) -> Iterable[Problem]:
+    fields = []
+    for item in row.values["value"]:
+        name = item.casefold()
+        if name in SCORABLE_FIELDS:
+            fields.append(name)
+        else:
+            fields.append(item)
+            yield sheet.problem(row, "value", _not_a_lead_field(f'quality_fields: "{item}"', name, events=False))
+    row.values["value"] = fields
+
+
+def _not_a_lead_field(what: str, name: str, *, events: bool) -> str:
+    """Why a field name is refused: the closest allowed name, else all of them."""
+    allowed = SCORABLE_FIELDS + (_EVENT_FIELDS if events else ())
+    close = get_close_matches(name, allowed, n=1)
+    if close:
+        return f'{what} is not a lead field; did you mean "{close[0]}"?'
+    also = f", or {EVENT_PREFIX}<behaviour> (e.g. {EVENT_PREFIX}demo_request)" if events else ""
+    return f"{what} is not a lead field: use one of {', '.join(SCORABLE_FIELDS)}{also}"
 
 
 _NUMBER = Column("value", "number")
 
 
 def type_scoring(sheets: Sheets) -> Iterable[Problem]:
-    """A Scoring value's type follows its op; event fields must name a behaviour event."""
+    """A Scoring field must be a lead field or event:<behaviour>; the value's type follows the op."""
     sheet = sheets["Scoring"]
     for row in sheet.rows:
-        yield from _check_event_field(sheet, row)
+        yield from _check_field(sheet, row)
         op, raw = row.values["op"], row.values["value"]
         if op is None:
             continue
+        field = row.values["field"]
+        if op in ("gte", "lte") and field in SCORABLE_FIELDS and field not in NUMBER_FIELDS:
+            yield sheet.problem(
+                row,
+                "op",
+                f'{op} needs a number field ({", ".join(NUMBER_FIELDS)}); for "{field}" use eq, in, contains or exists',
+            )
         if op == "exists":
             if raw is not None:
                 yield sheet.problem(row, "value", f'op exists takes no value: clear this cell, got "{raw}"')
@@ -75,15 +119,24 @@ def type_scoring(sheets: Sheets) -> Iterable[Problem]:
             yield sheet.problem(row, "max_times", "max_times must be at least 1 (blank = no limit)")
 
 
-def _check_event_field(sheet: Sheet, row: Row) -> Iterable[Problem]:
+def _check_field(sheet: Sheet, row: Row) -> Iterable[Problem]:
+    """Known fields are stored in their canonical spelling (lower case), as rules match by name."""
     field = row.values["field"]
-    if field is None or not field.casefold().startswith("event:"):
-        return
-    event = field.split(":", 1)[1].strip().casefold()
-    if event not in BEHAVIOR_EVENTS:
-        yield sheet.problem(row, "field", f'unknown behaviour event "{event}": use one of {", ".join(BEHAVIOR_EVENTS)}')
+    if field is None:
+        return  # already reported as required
+    name = field.casefold()
+    if name.startswith(EVENT_PREFIX):
+        event = field.split(":", 1)[1].strip().casefold()
+        if event not in BEHAVIOR_EVENTS:
+            yield sheet.problem(
+                row, "field", f'unknown behaviour event "{event}": use one of {", ".join(BEHAVIOR_EVENTS)}'
+            )
+        else:
+            row.values["field"] = f"{EVENT_PREFIX}{event}"
+    elif name in SCORABLE_FIELDS:
+        row.values["field"] = name
     else:
-        row.values["field"] = f"event:{event}"
+        yield sheet.problem(row, "field", _not_a_lead_field(f'field "{field}"', name, events=True))
 
 
 # (tab, key columns, how to say it) — a second row with the same key is a problem.
@@ -205,6 +258,23 @@ def check_ranges(sheets: Sheets) -> Iterable[Problem]:
     yield from _check_calendar_hours(sheets["Calendars"])
 
 
+def check_minimums(sheets: Sheets) -> Iterable[Problem]:
+    """Number columns declared with a minimum (counts, weights, prices, amounts: not below 0)."""
+    for sheet in sheets.values():
+        for col in sheet.tab.columns:
+            if col.minimum is None:
+                continue
+            for row in sheet.rows:
+                value = row.values[col.name]
+                if isinstance(value, int | float) and not isinstance(value, bool) and value < col.minimum:
+                    least, got = _show_number(col, col.minimum), _show_number(col, value)
+                    yield sheet.problem(row, col.name, f"{col.name} must be {least} or more, got {got}")
+
+
+def _show_number(col: Column, value: float) -> str:
+    return f"{value * 100:g}%" if col.type == "percent" else f"{value:,}"
+
+
 def _check_calendar_hours(sheet: Sheet) -> Iterable[Problem]:
     for row in sheet.rows:
         start, end = row.values["start"], row.values["end"]
@@ -296,6 +366,7 @@ _CHECKS: tuple[Callable[[Sheets], Iterable[Problem]], ...] = (
     check_refs,
     check_people,
     check_ranges,
+    check_minimums,
     check_discount_bands,
     check_health,
     check_timezones,

@@ -13,6 +13,7 @@ from shared.domain.rules import BEHAVIOR_EVENTS, GRADES, ROLES, SCORING_OPS
 
 COLUMN_TYPES = ("str", "int", "number", "percent", "bool", "list", "enum", "enum_list", "date", "time")
 LIST_TYPES = ("list", "enum_list")
+NUMBER_TYPES = ("int", "number", "percent")
 
 SOURCE_KINDS = ("signed", "public")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -28,6 +29,7 @@ class Column:
     ``allow_blank`` (e.g. Discounts.approvers: blank = no approval). ``ref`` names what a
     value refers to: team, owner, role, calendar, tier, source, region. ``help`` and
     ``help_zh`` explain the column (with an example) in the notes ``sheets init`` writes.
+    ``minimum`` is the smallest value a number column takes (the validator reports less).
     """
 
     name: str
@@ -41,10 +43,13 @@ class Column:
     example: str = ""
     allow_blank: bool = False
     help_zh: str = ""  # the help in Chinese, for the zh-CN workbook's notes
+    minimum: float | None = None
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
             raise ValueError(f"column {self.name}: unknown type {self.type!r}")
+        if self.minimum is not None and self.type not in NUMBER_TYPES:
+            raise ValueError(f"column {self.name}: only a number column can have a minimum")
         if self.type in ("enum", "enum_list") and not self.enum:
             raise ValueError(f"column {self.name}: an enum column needs its values")
 
@@ -318,19 +323,21 @@ _OWNERS = Tab(
         C(
             "capacity",
             "int",
+            minimum=0,
             zh="容量",
             example="40",
-            help="Most open leads at once; blank = no limit. Example: 40",
-            help_zh="同时最多跟进的线索数；留空 = 不限。例如：40",
+            help="Most open leads at once, 0 or more; blank = no limit. Example: 40",
+            help_zh="同时最多跟进的线索数，0 或以上；留空 = 不限。例如：40",
         ),
         C(
             "weight",
             "int",
+            minimum=0,
             default=1,
             zh="权重",
             example="2",
-            help="Share of round-robin assignments relative to teammates. Blank = 1. Example: 2",
-            help_zh="轮询分配时相对同组同事的分配比例；留空 = 1。例如：2",
+            help="Share of round-robin assignments relative to teammates, 0 or more. Blank = 1. Example: 2",
+            help_zh="轮询分配时相对同组同事的分配比例，0 或以上；留空 = 1。例如：2",
         ),
         C(
             "active",
@@ -387,6 +394,7 @@ _TIERS = Tab(
         C(
             "min_employees",
             "int",
+            minimum=0,
             zh="最少员工数",
             example="1000",
             help="Minimum employees; blank = any. Example: 1000",
@@ -395,6 +403,7 @@ _TIERS = Tab(
         C(
             "max_employees",
             "int",
+            minimum=0,
             zh="最多员工数",
             example="999",
             help="Maximum employees; blank = any. Example: 999",
@@ -500,6 +509,7 @@ _ROUTING = Tab(
         C(
             "min_employees",
             "int",
+            minimum=0,
             zh="最少员工数",
             example="200",
             help="Minimum employees. Example: 200",
@@ -508,6 +518,7 @@ _ROUTING = Tab(
         C(
             "max_employees",
             "int",
+            minimum=0,
             zh="最多员工数",
             example="999",
             help="Maximum employees. Example: 999",
@@ -720,6 +731,7 @@ _PRODUCTS = Tab(
         C(
             "list_price",
             "number",
+            minimum=0,
             required=True,
             zh="目录价",
             example="120,000",
@@ -756,6 +768,7 @@ _DISCOUNTS = Tab(
         C(
             "min_amount",
             "number",
+            minimum=0,
             zh="最低金额",
             example="0",
             help="Deal amount from; blank = any. Example: 0",
@@ -764,6 +777,7 @@ _DISCOUNTS = Tab(
         C(
             "max_amount",
             "number",
+            minimum=0,
             zh="最高金额",
             example="1,000,000",
             help="Deal amount up to. Example: 1,000,000",

@@ -16,6 +16,7 @@ EVENT_TYPES = (
     "LeadRequalified",
     "LeadNeedsEnrichment",
     "LeadFirstTouched",
+    "ActivityRecorded",
     "ConsentWithdrawn",
     "RulesPublished",
     "RulesRejected",
@@ -30,8 +31,13 @@ def iso(moment: datetime) -> str:
 
 
 def parse_iso(text: str) -> datetime:
+    """An ISO 8601 time as an aware UTC datetime; ValueError for anything else (or out of range)."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time out of range") from None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ from shared.domain.rules import RoutingRule, RuleSet, Source
 from shared.domain.scoring import Quality, Score, grade_for, quality_of, score_lead, tier_for
 
 ROUTABLE_GRADES = ("sql", "mql")
+# A lead is one DynamoDB item (400 KB at most): it keeps its recent history and the totals;
+# the full history is in the event log (LeadMerged, ActivityRecorded ...).
+RECENT_TOUCHES, RECENT_ACTIVITIES, RECENT_BEHAVIOR = 50, 100, 50
 # Fields a merge may fill when the stored lead has them empty.
 PERSON_FIELDS = (
     "email",
@@ -63,7 +66,10 @@ class Lead:
     flags: list[str] = field(default_factory=list)
     touches: list[dict[str, Any]] = field(default_factory=list)
     activities: list[dict[str, Any]] = field(default_factory=list)
-    behavior: dict[str, int] = field(default_factory=dict)  # event name -> count
+    behavior: dict[str, int] = field(default_factory=dict)  # event name -> count, all time
+    behavior_log: list[dict[str, Any]] = field(default_factory=list)  # the most recent events
+    touch_count: int = 0
+    activity_count: int = 0
     score: int = 0
     grade: str = "nurture"
     tier: str = "standard"
@@ -108,6 +114,18 @@ class Lead:
             "quality": self.quality,
         }
 
+    def add_touch(self, touch: dict[str, Any]) -> None:
+        self.touches = [*self.touches, touch][-RECENT_TOUCHES:]
+        self.touch_count = max(self.touch_count, len(self.touches) - 1) + 1
+
+    def add_activity(self, activity: dict[str, Any]) -> None:
+        self.activities = [*self.activities, activity][-RECENT_ACTIVITIES:]
+        self.activity_count = max(self.activity_count, len(self.activities) - 1) + 1
+
+    def add_behavior(self, event: str, at: str) -> None:
+        self.behavior[event] = self.behavior.get(event, 0) + 1
+        self.behavior_log = [*self.behavior_log, {"event": event, "at": at}][-RECENT_BEHAVIOR:]
+
     def absorb(self, incoming: NormalizedLead) -> list[str]:
         """Merge a repeat post: fill empty fields only. Returns the fields that were filled."""
         filled = []
@@ -134,6 +152,7 @@ def touch_of(source: Source, fields: dict[str, Any], at: datetime) -> dict[str, 
         "campaign": fields.get("campaign") or fields.get("utm_campaign") or source.campaign,
         "utm_source": fields.get("utm_source"),
         "utm_medium": fields.get("utm_medium"),
+        "message": fields.get("message"),
         "at": iso(at),
     }
 

@@ -168,18 +168,23 @@ def normalize_country(value: str) -> str:
         raise ValueError(f'"{text[:40]}" is not a country we know; use a code like CN or DE') from None
 
 
+NUMBER_MAX_DIGITS = 15  # a company size or a budget never needs more; "1e5000" must not become a huge int
+
+
 def _number(value: Any, *, integer: bool) -> int | float:
     if isinstance(value, bool):
         raise ValueError("must be a number")
-    if isinstance(value, int | float):
-        number = Decimal(str(value))
-    else:
-        try:
-            number = Decimal(str(value).replace(",", "").strip())
-        except InvalidOperation:
-            raise ValueError("must be a number") from None
+    text = str(value).replace(",", "").strip()
+    if len(text) > 40:
+        raise ValueError("must be a number")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError("must be a number") from None
     if not number.is_finite() or number < 0:
         raise ValueError("must be a positive number")
+    if number.adjusted() >= NUMBER_MAX_DIGITS:
+        raise ValueError(f"is too large (at most {NUMBER_MAX_DIGITS} digits)")
     if integer:
         if number != number.to_integral_value():
             raise ValueError("must be a whole number")

@@ -48,9 +48,9 @@ def record_activity(
         if lead is None:
             raise LeadNotFound(f"no lead with id {lead_id[:60]!r}")
         version, now = lead.version, clock()
-        lead.activities.append(activity)
+        lead.add_activity(activity)
         lead.updated_at = iso(now)
-        events = []
+        events = [Event("ActivityRecorded", lead.subject, now, dict(activity), rules_version=active.version)]
         first_touch = (
             lead.first_touch_at is None and activity["type"] in TOUCH_TYPES and activity["by"] == lead.owner_id
         )

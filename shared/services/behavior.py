@@ -75,8 +75,7 @@ def _wakes(lead: Lead, event: str, score: int, active: ActiveRules) -> bool:
 def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, store: LeadStore, clock: Clock) -> Lead:
     now, event, version = clock(), request["event"], lead.version
     at = request["at"] or iso(now)
-    lead.behavior[event] = lead.behavior.get(event, 0) + 1
-    lead.activities.append({"type": f"behavior:{event}", "at": at})
+    lead.add_behavior(event, at)
     lead.updated_at = iso(now)
     events: list[Event] = []
 

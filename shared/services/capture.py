@@ -92,6 +92,7 @@ def _create(
         extra=incoming.extra,
         flags=list(incoming.flags),
         touches=[touch_of(source, incoming.fields, now)],
+        touch_count=1,
         consent=incoming.fields.get("consent"),
         updated_at=iso(now),
     )
@@ -119,15 +120,13 @@ def _merge(
     version = lead.version
     was_grade = lead.grade
     filled = lead.absorb(incoming)
-    lead.touches.append(touch_of(source, incoming.fields, now))
+    touch = touch_of(source, incoming.fields, now)
+    lead.add_touch(touch)
     lead.updated_at = iso(now)
     assessment = assess(lead, active.rules, active.index)
     apply_assessment(lead, assessment, active.version)
-    events = [
-        _event(
-            "LeadMerged", lead, now, active, {"source": source.source, "filled": filled, **lead.summary(active.version)}
-        )
-    ]
+    merged = {"source": source.source, "filled": filled, "touch": touch, **lead.summary(active.version)}
+    events = [_event("LeadMerged", lead, now, active, merged)]
     assignment = None
     if lead.owner_id is None and lead.grade in ROUTABLE_GRADES:
         if was_grade == "nurture":

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 
@@ -99,14 +100,21 @@ class DynamoLeadStore:
 
     def next_turn(self, team: str, counter_key: str) -> tuple[int, dict[str, int]]:
         """Take the next round-robin turn of a pool; also returns the team's current loads."""
-        response = self.client.update_item(
-            TableName=RoutingStateItem.Meta.table_name,
-            Key={"pk": {"S": f"team#{team}"}},
-            UpdateExpression="ADD #turn :one SET #loads = if_not_exists(#loads, :empty)",
-            ExpressionAttributeNames={"#turn": f"turn:{counter_key}", "#loads": "loads"},
-            ExpressionAttributeValues={":one": {"N": "1"}, ":empty": {"M": {}}},
-            ReturnValues="ALL_NEW",
-        )
+        try:
+            response = self.client.update_item(
+                TableName=RoutingStateItem.Meta.table_name,
+                Key={"pk": {"S": f"team#{team}"}},
+                UpdateExpression="ADD #turn :one SET #loads = if_not_exists(#loads, :empty)",
+                ExpressionAttributeNames={"#turn": f"turn:{counter_key}", "#loads": "loads"},
+                ExpressionAttributeValues={":one": {"N": "1"}, ":empty": {"M": {}}},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            # DynamoDB refuses a plain write to an item an in-flight transaction holds (the team's
+            # loads are updated inside lead transactions); botocore does not retry that: we do.
+            if exc.response.get("Error", {}).get("Code") == "TransactionConflictException":
+                raise StaleLead(f"team#{team}") from None
+            raise
         attributes = response["Attributes"]
         turn = int(attributes[f"turn:{counter_key}"]["N"])
         loads = {owner: int(v["N"]) for owner, v in attributes.get("loads", {}).get("M", {}).items()}

@@ -351,3 +351,21 @@ def test_capacity_holds_under_concurrency(store: MemoryLeadStore) -> None:
     )
     assert Counter(r.lead.owner_id for r in results) == {"u_a": 3, "u_b": 3, None: 4}
     assert Counter(e.type for e in store.events)["LeadUnassigned"] == 4
+
+
+def test_a_lead_keeps_recent_history_and_totals_so_its_item_stays_bounded(example_rules):
+    from shared.adapters.memory import MemoryLeadStore
+    from shared.domain.leads import RECENT_TOUCHES
+    from tests.conftest import NOW
+    from shared.services.capture import capture_lead
+
+    store, source = MemoryLeadStore(), example_rules.rules.sources["hubspot"]
+    for n in range(RECENT_TOUCHES + 10):
+        result = capture_lead(
+            {"email": "busy@example.cn", "message": f"visit {n}"}, source, example_rules, store, lambda: NOW
+        )
+    lead = store.get(result.lead.lead_id)
+    assert lead.touch_count == RECENT_TOUCHES + 10 and len(lead.touches) == RECENT_TOUCHES
+    assert lead.touches[-1]["message"] == f"visit {RECENT_TOUCHES + 9}"  # a repeat post's message is kept
+    merged = [e for e in store.events if e.type == "LeadMerged"]
+    assert len(merged) == RECENT_TOUCHES + 9 and merged[0].data["touch"]["message"] == "visit 1"
