@@ -65,5 +65,5 @@ lambda-code:  ## copy the runtime packages into ARTIFACTS_DIR (the code part of 
 lambda-deps:  ## pip install the runtime dependencies for Lambda (arm64, py3.11) into ARTIFACTS_DIR
 	$(NEED_ARTIFACTS)
 	mkdir -p "$(ARTIFACTS_DIR)"
-	$(RUNTIME_DEPS) | $(PYTHON) -m pip install --quiet --disable-pip-version-check --no-compile --upgrade \
+	$(RUNTIME_DEPS) | $(PYTHON) -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --no-compile --upgrade \
 		--target "$(ARTIFACTS_DIR)" $(LAMBDA_PLATFORM) -r /dev/stdin

@@ -60,6 +60,7 @@ LABELS = {
         "accepted": "accepted",
         "rejected": "rejected: the last good rules version stays live",
         "unchanged": "unchanged",
+        "held": "rolled back: this workbook still has the rules that were rolled back; edit it to publish again",
     },
     "zh-CN": {
         "time": "最近同步",
@@ -70,6 +71,7 @@ LABELS = {
         "accepted": "已发布",
         "rejected": "已拒绝：继续使用上一个有效版本",
         "unchanged": "无变化",
+        "held": "已回滚：工作簿仍是被回滚的规则，修改后才会重新发布",
     },
 }
 

@@ -53,7 +53,7 @@ def _sync_google(source: str, container: Any, *, dry_run: bool, client: Any) -> 
     result = _publish(source, parsed, container, dry_run=dry_run)
     if dry_run:
         return result
-    outcome = {"published": "accepted", "unchanged": "unchanged", "rejected": "rejected"}[result.status]
+    outcome = {"published": "accepted", "unchanged": "unchanged", "rejected": "rejected", "held": "held"}[result.status]
     report = SyncReport(
         iso(container.clock()), outcome, result.version_id, list(parsed.problems), locale=_locale(workbook.raw)
     )

@@ -21,13 +21,17 @@ class RulesStore(Protocol):
     def active(self) -> Any: ...
     def versions(self) -> list[Any]: ...
     def save_content(self, version_id: str, content: Content) -> None: ...
-    def activate(self, record: Any, previous: Any, event: Event, *, new: bool) -> None: ...
+    def activate(
+        self, record: Any, previous: Any, event: Event, *, new: bool, held_hash: str | None = None
+    ) -> None: ...
     def record_event(self, event: Event) -> None: ...
 
 
 @dataclass(frozen=True)
 class PublishResult:
-    status: str  # published | unchanged | rejected | rolled_back | valid (dry run) | failed (source unreadable)
+    # published | unchanged | rejected | rolled_back | valid (dry run) | failed (source unreadable)
+    # | held (the source still has the rules that were rolled back; edit it to publish again)
+    status: str
     version_id: str | None  # the version live after this
     number: int | None = None
     problems: list[str] = field(default_factory=list)
@@ -57,6 +61,9 @@ def publish_rules(
     digest = content_hash(content)
     if active is not None and active.content_hash == digest:
         return PublishResult("unchanged", active.version_id, active.number)
+    if active is not None and getattr(active, "held_hash", None) == digest:
+        # the workbook still holds the rules someone rolled back: keep the rollback until it changes
+        return PublishResult("held", active.version_id, active.number)
     number = max((v.number for v in store.versions()), default=0) + 1
     version_id = version_id_for(number, digest)
     record = make_record(
@@ -104,5 +111,5 @@ def rollback_rules(version_ref: str, store: RulesStore, clock: Clock) -> Publish
         "from": active.version_id if active else None,
     }
     event = Event("RulesRolledBack", f"rules/{target.version_id}", now, data, rules_version=target.version_id)
-    store.activate(target, active, event, new=False)
+    store.activate(target, active, event, new=False, held_hash=active.content_hash if active else None)
     return PublishResult("rolled_back", target.version_id, target.number)

@@ -36,6 +36,7 @@ class VersionRecord:
     source: str
     row_counts: dict[str, int]
     activated_at: str | None = None
+    held_hash: str | None = None  # on the pointer after a rollback: the content rolled back from
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +63,7 @@ def _record(item: RulesItem) -> VersionRecord:
         source=str(meta.get("source", "")),
         row_counts=dict(meta.get("row_counts", {})),
         activated_at=meta.get("activated_at"),
+        held_hash=meta.get("held_hash"),
     )
 
 
@@ -100,9 +102,17 @@ class DynamoRulesStore:
                     RulesItem(pk=f"content#{version_id}", sk=f"chunk#{n:04d}", chunk=blob[start : start + CHUNK_BYTES])
                 )
 
-    def activate(self, record: VersionRecord, previous: VersionRecord | None, event: Event, *, new: bool) -> None:
+    def activate(
+        self,
+        record: VersionRecord,
+        previous: VersionRecord | None,
+        event: Event,
+        *,
+        new: bool,
+        held_hash: str | None = None,
+    ) -> None:
         """Record the version (when new) and move the pointer, only if nobody moved it meanwhile."""
-        meta = {**record.to_dict(), "activated_at": event.envelope()["time"]}
+        meta = {**record.to_dict(), "activated_at": event.envelope()["time"], "held_hash": held_hash}
         pointer = RulesItem(
             pk="active",
             sk="pointer",

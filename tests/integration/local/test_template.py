@@ -44,8 +44,112 @@ def test_every_function_has_least_privilege_policies(spec: cfn.FunctionSpec) -> 
 
 def test_transactions_are_authorised_by_item_actions_not_a_transact_action() -> None:
     assert "transactwriteitems" not in _KNOWN_ACTIONS["dynamodb"]["Actions"]
-    api = next(f for f in cfn.functions(TEMPLATE) if f.logical_id == "ApiFunction")
-    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= set(cfn.policy_actions(api))
+    api = _grants("ApiFunction")
+    # a lead change: put lead, keys and events, update the owner's load, in one transaction
+    assert "dynamodb:PutItem" in api["LeadsTable"] & api["LeadKeysTable"] & api["EventsTable"]
+    assert "dynamodb:UpdateItem" in api["RoutingStateTable"]
+
+
+def _resource_id(resource: object) -> str:
+    """LeadsTable for !GetAtt LeadsTable.Arn / !Ref LeadsTable; LeadsTable/index/x for an index Sub."""
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+        logical_id, attribute = resource["Fn::GetAtt"]
+        return str(logical_id) if attribute == "Arn" else f"{logical_id}.{attribute}"
+    if isinstance(resource, dict) and "Ref" in resource:
+        return str(resource["Ref"])
+    if isinstance(resource, dict) and isinstance(resource.get("Fn::Sub"), str):
+        return resource["Fn::Sub"].replace("${", "").replace(".Arn}", "")
+    return str(resource)
+
+
+def _grants(logical_id: str) -> dict[str, set[str]]:
+    """Resource (logical id) -> every action a function's policies allow on it."""
+    spec = next(f for f in cfn.functions(TEMPLATE) if f.logical_id == logical_id)
+    grants: dict[str, set[str]] = {}
+    for statement in cfn.policy_statements(spec):
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for resource in resources:
+            grants.setdefault(_resource_id(resource), set()).update(actions)
+    return grants
+
+
+def _dynamodb(*names: str) -> set[str]:
+    return {f"dynamodb:{name}" for name in names}
+
+
+# Exactly what each function's code does, table by table: no index, delete or condition-check
+# access the code does not use.
+GRANTS = {
+    "ApiFunction": {
+        "LeadsTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
+        "LeadKeysTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
+        "RoutingStateTable": _dynamodb("UpdateItem"),
+        "EventsTable": _dynamodb("PutItem"),
+        "IdempotencyTable": _dynamodb("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
+        "RulesTable": _dynamodb("GetItem", "Query"),
+        "WebhookSecrets": {"secretsmanager:GetSecretValue"},
+        "ApiKeys": {"secretsmanager:GetSecretValue"},
+    },
+    "OutboxPublisherFunction": {
+        "EventBus": {"events:PutEvents"},
+        "EventsTable": _dynamodb("GetItem", "UpdateItem"),
+        "EventsTable.StreamArn": _dynamodb("DescribeStream", "GetRecords", "GetShardIterator"),
+        "OutboxDeadLetterQueue": {"sqs:SendMessage"},
+    },
+    "RulesSyncFunction": {
+        "RulesTable": _dynamodb("GetItem", "PutItem", "Query", "BatchWriteItem"),
+        "EventsTable": _dynamodb("PutItem"),
+        "GoogleServiceAccount": {"secretsmanager:GetSecretValue"},
+    },
+}
+
+
+@pytest.mark.parametrize("logical_id", sorted(GRANTS))
+def test_each_function_is_granted_exactly_what_its_code_uses_per_resource(logical_id: str) -> None:
+    assert _grants(logical_id) == GRANTS[logical_id]
+
+
+def test_no_function_may_delete_or_condition_check_outside_the_idempotency_table() -> None:
+    for spec in cfn.functions(TEMPLATE):
+        for resource, actions in _grants(spec.logical_id).items():
+            assert "dynamodb:ConditionCheckItem" not in actions, (spec.logical_id, resource)
+            if resource != "IdempotencyTable":
+                assert "dynamodb:DeleteItem" not in actions, (spec.logical_id, resource)
+            assert "/index/" not in resource, (spec.logical_id, resource)
+
+
+def _gateway_responses() -> dict[str, dict[str, object]]:
+    return dict(TEMPLATE["Globals"]["Api"]["GatewayResponses"])
+
+
+@pytest.mark.parametrize(
+    ("response_type", "status", "code"),
+    [
+        ("MISSING_AUTHENTICATION_TOKEN", "404", "not_found"),  # an unknown route
+        ("DEFAULT_4XX", None, "bad_request"),  # keeps API Gateway's own status (413, 429...)
+        ("DEFAULT_5XX", None, "internal_error"),
+    ],
+)
+def test_gateway_responses_use_the_contract_error_shape(response_type: str, status: str | None, code: str) -> None:
+    response = _gateway_responses()[response_type]
+    assert response.get("StatusCode") == status
+    templates = response["ResponseTemplates"]
+    assert isinstance(templates, dict) and set(templates) == {"application/json"}
+    # $context.error.messageString arrives JSON-quoted: substitute it the way API Gateway does
+    message = json.dumps('Too Many Requests "quoted"')
+    body = json.loads(templates["application/json"].replace("$context.error.messageString", message))
+    assert set(body) == {"error"} and body["error"]["code"] == code
+    assert set(body["error"]) == {"code", "message"} and isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
+
+
+def test_every_function_is_built_by_the_makefile_from_the_project_root() -> None:
+    # sam build runs `make build-<LogicalId>` (tests/integration/local/test_build.py runs it)
+    for logical_id, resource in cfn.resources_of_type(TEMPLATE, "AWS::Serverless::Function").items():
+        assert resource.get("Metadata") == {"BuildMethod": "makefile"}, logical_id
+        assert resource["Properties"]["CodeUri"] == ".", logical_id
 
 
 def test_every_reference_names_something_that_exists() -> None:

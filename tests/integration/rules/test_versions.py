@@ -127,3 +127,16 @@ def test_backtest_reads_only_the_period_asked(clean_aws, example_rules):
     capture_lead({"email": "new@example.cn"}, source, example_rules, store, utc_now)
     recent = list(store.captured_between(utc_now() - timedelta(days=7), utc_now()))
     assert [lead.fields["email"] for lead in recent] == ["new@example.cn"]
+
+
+def test_a_rollback_holds_until_the_workbook_changes(clean_aws, example_content):
+    v2_content = changed(example_content)
+    v2 = publish(clean_aws, v2_content)
+    rollback_rules("1", clean_aws.rules_store, clean_aws.clock)
+    held = publish(clean_aws, v2_content)  # the 5-minute sync reads the same sheet again
+    assert held.status == "held" and held.version_id.startswith("v1-")
+    assert clean_aws.rules_store.active().version_id.startswith("v1-")
+    edited = copy.deepcopy(v2_content)
+    edited["Settings"][0]["value"] = 90
+    after_edit = publish(clean_aws, edited)
+    assert after_edit.status == "published" and after_edit.number == 3 and after_edit.version_id != v2.version_id
