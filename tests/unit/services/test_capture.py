@@ -356,8 +356,8 @@ def test_capacity_holds_under_concurrency(store: MemoryLeadStore) -> None:
 def test_a_lead_keeps_recent_history_and_totals_so_its_item_stays_bounded(example_rules):
     from shared.adapters.memory import MemoryLeadStore
     from shared.domain.leads import RECENT_TOUCHES
-    from tests.conftest import NOW
     from shared.services.capture import capture_lead
+    from tests.conftest import NOW
 
     store, source = MemoryLeadStore(), example_rules.rules.sources["hubspot"]
     for n in range(RECENT_TOUCHES + 10):
