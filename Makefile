@@ -60,10 +60,12 @@ lambda-code:  ## copy the runtime packages into ARTIFACTS_DIR (the code part of 
 	$(NEED_ARTIFACTS)
 	mkdir -p "$(ARTIFACTS_DIR)"
 	rm -rf $(addprefix "$(ARTIFACTS_DIR)"/,$(LAMBDA_PACKAGES))
-	tar -cf - --exclude=__pycache__ --exclude='*.py[co]' $(LAMBDA_PACKAGES) | tar -xf - -C "$(ARTIFACTS_DIR)"
+	cp -R $(LAMBDA_PACKAGES) "$(ARTIFACTS_DIR)/"
+	find $(addprefix "$(ARTIFACTS_DIR)"/,$(LAMBDA_PACKAGES)) -name __pycache__ -prune -exec rm -rf {} +
 
 lambda-deps:  ## pip install the runtime dependencies for Lambda (arm64, py3.11) into ARTIFACTS_DIR
 	$(NEED_ARTIFACTS)
 	mkdir -p "$(ARTIFACTS_DIR)"
-	$(RUNTIME_DEPS) | $(PYTHON) -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --no-compile --upgrade \
+	deps="$$($(RUNTIME_DEPS))" && test -n "$$deps" && printf '%s\n' "$$deps" | \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --no-compile --upgrade \
 		--target "$(ARTIFACTS_DIR)" $(LAMBDA_PLATFORM) -r /dev/stdin

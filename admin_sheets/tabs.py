@@ -336,8 +336,9 @@ _OWNERS = Tab(
             default=1,
             zh="权重",
             example="2",
-            help="Share of round-robin assignments relative to teammates, 0 or more. Blank = 1. Example: 2",
-            help_zh="轮询分配时相对同组同事的分配比例，0 或以上；留空 = 1。例如：2",
+            help="Share of round-robin assignments relative to teammates; 0 = paused (no new leads). "
+            "Blank = 1. Example: 2",
+            help_zh="轮询分配时相对同组同事的分配比例；0 = 暂停（不再分配新线索）；留空 = 1。例如：2",
         ),
         C(
             "active",

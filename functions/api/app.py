@@ -90,6 +90,14 @@ def capture(source: str) -> Response:
     return webhooks.capture(source, _raw(), _headers(), _container(), app.lambda_context)
 
 
+@app.route("/webhooks/leads/{source}", methods=["OPTIONS"])
+@api
+def capture_preflight(source: str) -> Response:
+    from functions.api import webhooks
+
+    return webhooks.preflight(source, _headers(), _container())
+
+
 @app.route("/webhooks/behavior/{source}", methods=["POST"], content_types=ANY_TYPE)
 @api
 def behavior(source: str) -> Response:

@@ -10,11 +10,38 @@ from urllib.parse import urlsplit
 from chalice import Response
 
 from functions.api.body import FORM_TYPE, media_type, read_body
-from shared.domain.errors import BadRequest, Unauthorized
+from shared.domain.errors import BadRequest, Forbidden, Unauthorized
 from shared.domain.rules import Source
 from shared.services.behavior import record_behavior
 from shared.services.capture import capture_lead, source_for
 from shared.services.webhook_auth import check_public_origin, origin_allowed, verify_signature
+
+
+PREFLIGHT_MAX_AGE = 600
+
+
+def cors_headers(source: Source, origin: str | None) -> dict[str, str]:
+    """A browser on an allowed origin may read the answer (public sources only)."""
+    if source.kind != "public" or not origin or not origin_allowed(origin, source):
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+def preflight(source_name: str, headers: Any, c: Any) -> Response:
+    """CORS preflight for browser `fetch()` posts to a public source."""
+    source = source_for(source_name, c.rules.current())
+    origin = headers.get("origin")
+    allowed = cors_headers(source, origin)
+    if not allowed:
+        raise Forbidden(f"origin {str(origin)[:100]!r} may not post to source {source.source!r}")
+    allowed.update(
+        {
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+            "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE),
+        }
+    )
+    return Response(body="", status_code=204, headers=allowed)
 
 
 def _respond(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -48,7 +75,9 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: 
     is_form = media_type(headers.get("content-type")) == FORM_TYPE
     payload = read_body(raw, headers.get("content-type"), allow_form=True)
     if str(payload.get("_hp") or "").strip():
-        return _respond(200, {"status": "received"})  # a bot filled the honeypot: store nothing
+        return _respond(
+            200, {"status": "received"}, cors_headers(source, headers.get("origin"))
+        )  # a bot filled the honeypot: store nothing
     key, explicit = _idempotency_key(source.source, raw, headers)
 
     def work() -> dict[str, Any]:
@@ -60,9 +89,10 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: 
     )
     _log("lead captured", source.source, outcome, lambda_context)
     redirect = payload.get("_redirect") if is_form else None
+    cors = cors_headers(source, headers.get("origin"))
     if isinstance(redirect, str) and _redirect_allowed(redirect, source):
-        return Response(body="", status_code=303, headers={"Location": redirect})
-    return _respond(outcome["status"], outcome["body"])
+        return Response(body="", status_code=303, headers={"Location": redirect, **cors})
+    return _respond(outcome["status"], outcome["body"], cors)
 
 
 def _log(what: str, source: str, outcome: dict[str, Any], lambda_context: Any) -> None:

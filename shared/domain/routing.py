@@ -146,7 +146,7 @@ def pool_for(rule: RoutingRule, rules: RuleSet) -> Pool:
 
 def weighted_sequence(owners: Iterable[Owner]) -> list[str]:
     """Smooth weighted round robin (as nginx does): weights 3,1 give a,a,b,a not a,a,a,b."""
-    people = [(o.owner_id, max(1, int(o.weight))) for o in owners]
+    people = [(o.owner_id, int(o.weight)) for o in owners if o.weight > 0]
     total = sum(w for _, w in people)
     current = dict.fromkeys((p for p, _ in people), 0)
     sequence: list[str] = []
@@ -163,7 +163,7 @@ def weighted_sequence(owners: Iterable[Owner]) -> list[str]:
 class Candidate:
     owner_id: str
     available: bool
-    reason: str  # "ok", "inactive", "at_capacity"
+    reason: str  # "ok", "inactive", "paused" (weight 0), "at_capacity"
 
     def to_dict(self) -> dict[str, Any]:
         return {"owner_id": self.owner_id, "available": self.available, "reason": self.reason}
@@ -174,6 +174,8 @@ def candidates_of(pool: Pool, loads: Mapping[str, int]) -> list[Candidate]:
     for owner in pool.owners:
         if not owner.active:
             result.append(Candidate(owner.owner_id, False, "inactive"))
+        elif owner.weight <= 0:
+            result.append(Candidate(owner.owner_id, False, "paused"))  # weight 0: no round-robin turns
         elif owner.capacity is not None and loads.get(owner.owner_id, 0) >= owner.capacity:
             result.append(Candidate(owner.owner_id, False, "at_capacity"))
         else:

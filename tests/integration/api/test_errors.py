@@ -252,3 +252,21 @@ def test_a_nurture_lead_completed_by_a_repeat_post_is_requalified_and_routed(cli
     assert merged["grade"] == "mql" and merged["owner_id"] and merged["team"] == "SMB East"
     types = [e["type"] for e in list_events(subject=f"lead/{first['lead_id']}")]
     assert types == ["LeadCaptured", "LeadNurtureEnrolled", "LeadMerged", "LeadRequalified", "LeadAssigned"]
+
+
+def test_a_browser_on_an_allowed_origin_can_post_with_fetch(client):
+    origin = {"Origin": "https://www.example.com"}
+    preflight = client.http.request(
+        "OPTIONS", "/webhooks/leads/website", headers={**origin, "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://www.example.com"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    response = post_lead(client, "website", {"email": "fetch@example.cn"}, origin)
+    assert response.status_code == 201 and response.headers["Access-Control-Allow-Origin"] == origin["Origin"]
+
+
+def test_a_preflight_from_a_foreign_origin_is_refused(client):
+    response = client.http.request("OPTIONS", "/webhooks/leads/website", headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403 and "Access-Control-Allow-Origin" not in response.headers
+    assert error_of(response)["code"] == "forbidden"

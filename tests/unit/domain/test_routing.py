@@ -271,3 +271,15 @@ def test_index_agrees_with_linear_scan(rows: list[dict[str, Any]], batch: list[d
     index = RoutingIndex(rules.routing)
     for lead in batch:
         assert index.match(lead) == first_match_linear(rules.routing, lead)
+
+
+def test_weight_zero_pauses_an_owner():
+    from shared.domain.routing import Pool, candidates_of, choose_owner
+    from shared.domain.rules import Owner
+
+    paused = Owner(owner_id="u_paused", name="P", team="T", role="ae", weight=0)
+    working = Owner(owner_id="u_work", name="W", team="T", role="ae", weight=1)
+    pool = Pool(team="T", owners=(paused, working), counter_key="T|*")
+    assert {choose_owner(pool, turn, {}) for turn in range(10)} == {"u_work"}
+    assert [c.reason for c in candidates_of(pool, {})] == ["paused", "ok"]
+    assert choose_owner(Pool(team="T", owners=(paused,), counter_key="T|*"), 0, {}) is None
