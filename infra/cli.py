@@ -32,6 +32,7 @@ def _stack_settings(args: argparse.Namespace) -> StackSettings:
         rules=getattr(args, "rules", None),
         port=getattr(args, "port", None),
         aws_port=getattr(args, "aws_port", None),
+        finance_url=getattr(args, "finance_url", None),
     )
 
 
@@ -222,6 +223,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     dev.add_argument("--port", type=int, help="API port (env CLOSELOOP_PORT; default 8000)")
     dev.add_argument("--aws-port", type=int, help="embedded AWS port (env CLOSELOOP_AWS_PORT; default 4566)")
+    dev.add_argument(
+        "--finance-url",
+        metavar="URL",
+        help="where invoice events are delivered (env CLOSELOOP_FINANCE_URL; default none: they wait in the "
+        "queue). Used once quote-to-cash arrives",
+    )
 
     pump = stack_command(commands, "pump", cmd_pump, "wait until every pending event has been published")
     pump.add_argument("--timeout", type=float, default=60, help="give up after this many seconds (default 60)")

@@ -35,7 +35,9 @@ def read_body(raw: bytes, content_type: str | None, *, allow_form: bool) -> dict
         return data
     if kind == FORM_TYPE and allow_form:
         try:
-            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, max_num_fields=200)
+            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, max_num_fields=200, errors="strict")
+        except UnicodeDecodeError:
+            raise BadRequest("the form body has %-escapes that are not UTF-8") from None
         except ValueError:
             raise BadRequest("the form body is not valid (too many fields?)") from None
         return dict(pairs)

@@ -22,6 +22,7 @@ class StackSettings:
     admin_key: str = "dev-admin-key"
     webhook_secret: str = "dev-webhook-secret"
     host: str = "127.0.0.1"
+    finance_url: str | None = None  # invoice deliveries (quote-to-cash); none: they wait in the queue
     serve_api: bool = True
     run_plumbing: bool = True
 
@@ -34,6 +35,7 @@ class StackSettings:
             aws_port=int(env.get("CLOSELOOP_AWS_PORT", "4566")),
             admin_key=env.get("CLOSELOOP_ADMIN_KEY", "dev-admin-key"),
             webhook_secret=env.get("CLOSELOOP_WEBHOOK_SECRET", "dev-webhook-secret"),
+            finance_url=env.get("CLOSELOOP_FINANCE_URL") or None,
         )
         for name, value in overrides.items():
             if value is not None:

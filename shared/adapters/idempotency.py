@@ -6,12 +6,14 @@ A request with an ``Idempotency-Key`` is remembered for 24 hours; without one, t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
 from shared.domain.errors import Conflict
 
+IN_PROGRESS_WAITS, IN_PROGRESS_PAUSE = 30, 0.1  # up to ~3 s
 WITH_KEY_SECONDS = 24 * 3600
 BODY_ONLY_SECONDS = 10 * 60
 
@@ -63,8 +65,11 @@ class Idempotency:
         if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
             self._configs[seconds].register_lambda_context(lambda_context)  # in-progress expiry
         runner = self._runners[seconds]
-        try:
-            result: dict[str, Any] = runner(request={"scope": scope, "key": key}, work=work)
-        except IdempotencyAlreadyInProgressError:
-            raise Conflict("an identical request is still being processed; retry in a moment") from None
-        return result
+        # A double-submitted form: wait briefly for the first to finish and answer what it answered.
+        for _ in range(IN_PROGRESS_WAITS):
+            try:
+                result: dict[str, Any] = runner(request={"scope": scope, "key": key}, work=work)
+                return result
+            except IdempotencyAlreadyInProgressError:
+                time.sleep(IN_PROGRESS_PAUSE)
+        raise Conflict("an identical request is still being processed; retry in a moment")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -36,6 +37,14 @@ PERSON_FIELDS = (
     "budget",
     "credit_code",
 )
+
+
+_LEAD_ID = re.compile(r"^ld_[0-9a-f]{20}$")
+
+
+def is_lead_id(text: str) -> bool:
+    """The shape every lead id has; anything else cannot name a lead (and never reaches the store)."""
+    return bool(_LEAD_ID.match(text))
 
 
 def new_lead_id() -> str:

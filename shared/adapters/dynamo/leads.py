@@ -13,7 +13,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from shared.adapters.dynamo.models import EventItem, LeadItem, LeadKeyItem, RoutingStateItem
 from shared.domain.events import Event, iso
-from shared.domain.leads import Lead
+from shared.domain.leads import Lead, is_lead_id
 from shared.services.ports import KeyTaken, LeadChange, Lookup, OwnerFull, StaleLead
 
 
@@ -84,6 +84,8 @@ class DynamoLeadStore:
         return {item.key: item.lead_id for item in found}
 
     def get(self, lead_id: str) -> Lead | None:
+        if not is_lead_id(lead_id):
+            return None
         try:
             return lead_from_item(LeadItem.get(lead_id, consistent_read=True))
         except LeadItem.DoesNotExist:

@@ -270,3 +270,31 @@ def test_a_preflight_from_a_foreign_origin_is_refused(client):
     response = client.http.request("OPTIONS", "/webhooks/leads/website", headers={"Origin": "https://evil.example"})
     assert response.status_code == 403 and "Access-Control-Allow-Origin" not in response.headers
     assert error_of(response)["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("lead_id", ["x" * 3000, "ld_NOTHEX", "ld_" + "0" * 19])
+def test_a_malformed_lead_id_is_simply_not_found(client, lead_id):
+    response = get_lead(client, lead_id)
+    assert response.status_code == 404 and error_of(response)["code"] == "lead_not_found"
+
+
+def test_a_form_with_broken_percent_escapes_is_a_400(client):
+    response = client.http.post(
+        "/webhooks/leads/website",
+        body=b"email=a%40b.cn&name=%ff%fe",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400 and "UTF-8" in error_of(response)["message"]
+
+
+def test_a_double_submitted_form_gets_the_first_answer_not_an_error(client, clean_aws):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from functions.api.webhooks import capture
+
+    raw = b'{"email": "double@example.cn", "name": "Double Click"}'
+    headers = {"content-type": "application/json"}
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: capture("website", raw, headers, clean_aws), range(4)))
+    bodies = {json.dumps(json.loads(a.body), sort_keys=True) for a in answers}
+    assert [a.status_code for a in answers] == [201] * 4 and len(bodies) == 1
