@@ -49,6 +49,30 @@ def api(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
+_CHALICE_CODES = {
+    "MethodNotAllowedError": "method_not_allowed",
+    "UnsupportedMediaType": "unsupported_media_type",
+    "BadRequestError": "bad_request",
+    "BadRequest": "bad_request",
+    "NotFoundError": "not_found",
+}
+
+
+@app.middleware("http")
+def contract_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Errors Chalice answers itself (wrong method, ...) get the contract's error shape too."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body and "error" not in body:
+        code = _CHALICE_CODES.get(str(body["Code"]), "error")
+        return _json(
+            response.status_code,
+            {"error": {"code": code, "message": str(body.get("Message", ""))}},
+            {k: v for k, v in response.headers.items() if k.lower() != "content-type"},
+        )
+    return response
+
+
 def _container() -> Any:
     from shared.adapters.container import container
 
@@ -73,13 +97,7 @@ def _require_api_key() -> None:
 @app.route("/health", methods=["GET"])
 @api
 def health() -> Response:
-    from shared.domain.errors import RulesUnavailable
-
-    try:
-        version = _container().rules.current().version
-    except RulesUnavailable:
-        return _json(503, {"status": "no_rules", "rules_version": None})
-    return _json(200, {"status": "ok", "rules_version": version})
+    return _json(200, {"status": "ok", "rules_version": _container().rules.current().version})
 
 
 @app.route("/webhooks/leads/{source}", methods=["POST"], content_types=ANY_TYPE)

@@ -298,3 +298,8 @@ def test_a_double_submitted_form_gets_the_first_answer_not_an_error(client, clea
         answers = list(pool.map(lambda _: capture("website", raw, headers, clean_aws), range(4)))
     bodies = {json.dumps(json.loads(a.body), sort_keys=True) for a in answers}
     assert [a.status_code for a in answers] == [201] * 4 and len(bodies) == 1
+
+
+def test_a_wrong_method_gets_the_contract_error_shape(client):
+    response = client.http.put("/leads/ld_x", headers={"X-Api-Key": ADMIN_KEY})
+    assert response.status_code == 405 and error_of(response)["code"] == "method_not_allowed"
