@@ -51,7 +51,7 @@ def _sync_google(source: str, container: Any, *, dry_run: bool, client: Any) -> 
         return _failed(source, str(exc), container, dry_run=dry_run)
     parsed = parse_workbook(workbook.raw)
     result = _publish(source, parsed, container, dry_run=dry_run)
-    if dry_run:
+    if dry_run or result.status == "conflict":  # a conflict: the other publisher reports its own result
         return result
     outcome = {"published": "accepted", "unchanged": "unchanged", "rejected": "rejected", "held": "held"}[result.status]
     report = SyncReport(

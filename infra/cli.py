@@ -174,7 +174,7 @@ def cmd_rules_sync(args: argparse.Namespace) -> int:
     if result.report_error:
         print(f"published, but the result could not be written back into the sheet: {result.report_error}")
     print(f"{result.status}: {result.version_id or '-'} ({source})")
-    return 1 if result.status in ("rejected", "failed") else 0
+    return 1 if result.status in ("rejected", "failed", "conflict") else 0
 
 
 def cmd_rules_versions(args: argparse.Namespace) -> int:

@@ -64,6 +64,8 @@ def cmd_rules_rollback(args: argparse.Namespace) -> int:
         result = rollback_rules(args.version, c.rules_store, c.clock)
     except LookupError as exc:
         raise CommandError(str(exc)) from None
+    if result.status == "conflict":
+        raise CommandError(result.problems[0])
     if result.status == "unchanged":
         print(f"{result.version_id} is already the active version; nothing to do")
     else:

@@ -3,6 +3,7 @@ changes and the last good version stays live."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,6 +18,10 @@ class VersionLike(Protocol):
     content_hash: str
 
 
+class ActivationConflict(Exception):
+    """Another publisher moved the active pointer first."""
+
+
 class RulesStore(Protocol):
     def active(self) -> Any: ...
     def versions(self) -> list[Any]: ...
@@ -25,6 +30,8 @@ class RulesStore(Protocol):
         self, record: Any, previous: Any, event: Event, *, new: bool, held_hash: str | None = None
     ) -> None: ...
     def record_event(self, event: Event) -> None: ...
+    def last_rejection(self, source: str) -> str | None: ...
+    def remember_rejection(self, source: str, digest: str | None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -49,15 +56,9 @@ def publish_rules(
     now = clock()
     active = store.active()
     if content is None or problems:
-        event = Event(
-            "RulesRejected",
-            f"rules/{source}",
-            now,
-            {"source": source, "problems": problems[:500], "problem_count": len(problems)},
-            rules_version=active.version_id if active else None,
-        )
-        store.record_event(event)
-        return PublishResult("rejected", active.version_id if active else None, problems=problems)
+        return _reject(problems, source, store, active, now)
+    if store.last_rejection(source) is not None:
+        store.remember_rejection(source, None)  # fixed: a later rejection is news again
     digest = content_hash(content)
     if active is not None and active.content_hash == digest:
         return PublishResult("unchanged", active.version_id, active.number)
@@ -66,30 +67,45 @@ def publish_rules(
         return PublishResult("held", active.version_id, active.number)
     number = max((v.number for v in store.versions()), default=0) + 1
     version_id = version_id_for(number, digest)
+    row_counts = {tab: len(rows) for tab, rows in content.items()}
     record = make_record(
         version_id=version_id,
         number=number,
         content_hash=digest,
         created_at=iso(now),
         source=source,
-        row_counts={tab: len(rows) for tab, rows in content.items()},
+        row_counts=row_counts,
     )
     store.save_content(version_id, content)
-    event = Event(
-        "RulesPublished",
-        f"rules/{version_id}",
-        now,
-        {
-            "version_id": version_id,
-            "number": number,
-            "content_hash": digest,
-            "source": source,
-            "row_counts": record.row_counts,
-        },
-        rules_version=version_id,
-    )
-    store.activate(record, active, event, new=True)
+    data = {
+        "version_id": version_id,
+        "number": number,
+        "content_hash": digest,
+        "source": source,
+        "row_counts": row_counts,
+    }
+    try:
+        store.activate(record, active, Event("RulesPublished", f"rules/{version_id}", now, data, version_id), new=True)
+    except ActivationConflict:
+        return _conflict(store)
     return PublishResult("published", version_id, number)
+
+
+def _reject(problems: list[str], source: str, store: RulesStore, active: Any, now: Any) -> PublishResult:
+    """Nothing is published; RulesRejected tells it once per distinct set of problems."""
+    live = active.version_id if active else None
+    digest = hashlib.sha256("\n".join(problems).encode("utf-8")).hexdigest()
+    if store.last_rejection(source) != digest:  # not the same bad workbook read again 5 minutes later
+        store.remember_rejection(source, digest)
+        data = {"source": source, "problems": problems[:500], "problem_count": len(problems)}
+        store.record_event(Event("RulesRejected", f"rules/{source}", now, data, rules_version=live))
+    return PublishResult("rejected", live, problems=problems)
+
+
+def _conflict(store: RulesStore) -> PublishResult:
+    active = store.active()
+    message = "another publish changed the active rules version at the same moment; run the sync again"
+    return PublishResult("conflict", active.version_id if active else None, problems=[message])
 
 
 def rollback_rules(version_ref: str, store: RulesStore, clock: Clock) -> PublishResult:
@@ -111,5 +127,8 @@ def rollback_rules(version_ref: str, store: RulesStore, clock: Clock) -> Publish
         "from": active.version_id if active else None,
     }
     event = Event("RulesRolledBack", f"rules/{target.version_id}", now, data, rules_version=target.version_id)
-    store.activate(target, active, event, new=False, held_hash=active.content_hash if active else None)
+    try:
+        store.activate(target, active, event, new=False, held_hash=active.content_hash if active else None)
+    except ActivationConflict:
+        return _conflict(store)
     return PublishResult("rolled_back", target.version_id, target.number)

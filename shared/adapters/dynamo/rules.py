@@ -23,6 +23,7 @@ from shared.adapters.dynamo.leads import event_item
 from shared.adapters.dynamo.models import RulesItem
 from shared.domain.events import Event
 from shared.domain.rules import Content
+from shared.services.rules_publishing import ActivationConflict
 
 CHUNK_BYTES = 350_000
 
@@ -47,10 +48,6 @@ class VersionRecord:
             "source": self.source,
             "row_counts": self.row_counts,
         }
-
-
-class ActivationConflict(Exception):
-    """Another publisher moved the active pointer first."""
 
 
 def _record(item: RulesItem) -> VersionRecord:
@@ -145,3 +142,15 @@ class DynamoRulesStore:
 
     def record_event(self, event: Event) -> None:
         event_item(event).save()
+
+    def last_rejection(self, source: str) -> str | None:
+        try:
+            return RulesItem.get("rejected", source[:1024], consistent_read=True).content_hash
+        except RulesItem.DoesNotExist:
+            return None
+
+    def remember_rejection(self, source: str, digest: str | None) -> None:
+        if digest is None:
+            RulesItem(pk="rejected", sk=source[:1024]).delete()
+        else:
+            RulesItem(pk="rejected", sk=source[:1024], content_hash=digest).save()

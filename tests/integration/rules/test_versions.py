@@ -140,3 +140,28 @@ def test_a_rollback_holds_until_the_workbook_changes(clean_aws, example_content)
     edited["Settings"][0]["value"] = 90
     after_edit = publish(clean_aws, edited)
     assert after_edit.status == "published" and after_edit.number == 3 and after_edit.version_id != v2.version_id
+
+
+def test_the_same_bad_workbook_is_announced_once_not_every_five_minutes(clean_aws, example_content):
+    problems = ['Routing!B5: team "SMB Eest" is not a team on the Owners tab']
+    for _ in range(3):
+        result = publish_rules(
+            None, problems, "sheets:x", clean_aws.rules_store, clean_aws.clock, make_record=VersionRecord
+        )
+        assert result.status == "rejected"
+    assert len(list_events(event_type="RulesRejected")) == 1
+    publish(clean_aws, changed(example_content), source="sheets:x")  # fixed
+    publish_rules(None, problems, "sheets:x", clean_aws.rules_store, clean_aws.clock, make_record=VersionRecord)
+    assert len(list_events(event_type="RulesRejected")) == 2  # broken again: news again
+
+
+def test_a_publish_that_loses_the_race_says_so(clean_aws, example_content, monkeypatch):
+    from shared.services.rules_publishing import ActivationConflict
+
+    def moved_first(*args, **kwargs):
+        raise ActivationConflict("pointer moved")
+
+    monkeypatch.setattr(clean_aws.rules_store, "activate", moved_first)
+    result = publish(clean_aws, changed(example_content))
+    assert result.status == "conflict" and "run the sync again" in result.problems[0]
+    assert result.version_id == clean_aws.rules_store.active().version_id
