@@ -16,7 +16,6 @@ from shared.services.behavior import record_behavior
 from shared.services.capture import capture_lead, source_for
 from shared.services.webhook_auth import check_public_origin, origin_allowed, verify_signature
 
-
 PREFLIGHT_MAX_AGE = 600
 
 

@@ -150,7 +150,5 @@ class DynamoRulesStore:
             return None
 
     def remember_rejection(self, source: str, digest: str | None) -> None:
-        if digest is None:
-            RulesItem(pk="rejected", sk=source[:1024]).delete()
-        else:
-            RulesItem(pk="rejected", sk=source[:1024], content_hash=digest).save()
+        # overwritten, never deleted: rules-sync's role has no DeleteItem
+        RulesItem(pk="rejected", sk=source[:1024], content_hash=digest).save()

@@ -196,6 +196,7 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
     assert cfn.api_routes(TEMPLATE) == {
         ("GET", "/health"),
         ("POST", "/webhooks/leads/{source}"),
+        ("OPTIONS", "/webhooks/leads/{source}"),
         ("POST", "/webhooks/behavior/{source}"),
         ("GET", "/leads/{lead_id}"),
         ("POST", "/leads/{lead_id}/activities"),
