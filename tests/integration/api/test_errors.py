@@ -291,11 +291,16 @@ def test_a_double_submitted_form_gets_the_first_answer_not_an_error(client, clea
     from concurrent.futures import ThreadPoolExecutor
 
     from functions.api.webhooks import capture
+    from infra.local.plumbing import LambdaContext
 
     raw = b'{"email": "double@example.cn", "name": "Double Click"}'
     headers = {"content-type": "application/json"}
     with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda _: capture("website", raw, headers, clean_aws), range(4)))
+        answers = list(
+            pool.map(
+                lambda _: capture("website", raw, headers, clean_aws, LambdaContext("ApiFunction", 512, 30)), range(4)
+            )
+        )
     bodies = {json.dumps(json.loads(a.body), sort_keys=True) for a in answers}
     assert [a.status_code for a in answers] == [201] * 4 and len(bodies) == 1
 
