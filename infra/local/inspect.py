@@ -31,4 +31,4 @@ def pending_events() -> int:
     from shared.adapters.dynamo.models import EventItem, bind_tables
 
     bind_tables()
-    return sum(1 for _ in EventItem.scan(EventItem.published_at.does_not_exist()))
+    return sum(1 for _ in EventItem.pending_index.query("yes"))

@@ -27,6 +27,7 @@ def event_item(event: Event, seq: int = 0) -> EventItem:
         rules_version=event.rules_version,
         data=event.data,
         seq=seq,
+        pending="yes",
     )
 
 

@@ -88,6 +88,17 @@ class SubjectIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untype
     time = UnicodeAttribute(range_key=True)
 
 
+class PendingIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untyped-call]
+    """Sparse: only events not yet on the bus carry ``pending``."""
+
+    class Meta:
+        index_name = "pending"
+        projection = AllProjection()
+
+    pending = UnicodeAttribute(hash_key=True)
+    time = UnicodeAttribute(range_key=True)
+
+
 class EventItem(Model):
     """The outbox: one domain event, written in the same transaction as its change."""
 
@@ -103,7 +114,9 @@ class EventItem(Model):
     data = JSONAttribute()
     seq = NumberAttribute(null=True)  # order within one transaction (events there share a time)
     published_at = UnicodeAttribute(null=True)
+    pending = UnicodeAttribute(null=True)  # "yes" until published; removed then (sparse index)
     by_subject = SubjectIndex()
+    pending_index = PendingIndex()
 
 
 class RulesItem(Model):

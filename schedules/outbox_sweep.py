@@ -1,0 +1,28 @@
+"""outbox-sweep (every 15 minutes): publish events the stream could not deliver.
+
+The stream consumer publishes within seconds; when its retries run out (a long EventBridge
+outage), the event stays pending in the table. The sweep publishes every event still pending
+five minutes after it was recorded — at most once each, like the stream consumer.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+GRACE = timedelta(minutes=5)  # leave recent events to the stream consumer
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from shared.adapters.container import utc_now
+    from shared.adapters.observability import logger
+    from shared.adapters.outbox import EventBusPublisher
+    from shared.domain.events import iso, parse_iso
+
+    now = parse_iso(event["time"]) if event.get("time") else utc_now()
+    publisher = EventBusPublisher()
+    pending = publisher.pending(before=iso(now - GRACE))
+    sent = sum(1 for envelope in pending if publisher.publish(envelope))
+    summary = {"pending": len(pending), "published": sent, "at": iso(now)}
+    logger().info("outbox-sweep finished", extra=summary)
+    return summary
