@@ -63,11 +63,21 @@ def cmd_dev(args: argparse.Namespace) -> int:
     settings = _stack_settings(args)
     stack = LocalStack(settings)
     print(f"starting embedded AWS on {settings.endpoint_url} (resources from template.yaml) ...", flush=True)
+    from admin_sheets.readers import SourceError
+    from infra.local.aws import PortInUseError
+
     try:
         result = stack.start()
-    except OSError as exc:
-        raise CommandError(f"could not start the local stack: {exc}") from None
-    if result.status == "rejected":
+    except PortInUseError as exc:
+        stack.stop()
+        raise CommandError(str(exc)) from None
+    except OSError as exc:  # the API port, most likely
+        stack.stop()
+        raise CommandError(f"could not start the local stack: {exc} (set CLOSELOOP_PORT / --port)") from None
+    except (SourceError, ValueError) as exc:
+        stack.stop()
+        raise CommandError(f"cannot read the rules: {exc}") from None
+    if result.status in ("rejected", "failed"):
         stack.stop()
         for problem in result.problems:
             print(problem, file=sys.stderr)
@@ -269,6 +279,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import os
+
     args = _parser().parse_args(argv)
     try:
         if args.needs_stack:
@@ -276,6 +288,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
     except CommandError as exc:
         print(f"closeloop: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug or an outside failure: still one line, the details on demand
+        if os.environ.get("CLOSELOOP_DEBUG"):
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"closeloop: {type(exc).__name__}: {reason} (CLOSELOOP_DEBUG=1 shows the details)", file=sys.stderr)
         return 1
     return code
 

@@ -230,3 +230,31 @@ def test_backtest_from_the_cli_reports_json(tmp_path, stack):
     report = json.loads(result.stdout)
     assert report["leads"] >= 1 and report["changed"]["team"] >= 1
     assert any(e["after"]["team"] == "SMB East" for e in report["examples"]["team"])
+
+
+def test_dev_on_a_busy_port_says_so_in_one_line():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "CLOSELOOP_AWS_PORT": str(port), "CLOSELOOP_PORT": str(free_port())}
+        result = closeloop("dev", env=env, check=False)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_dev_with_invalid_rules_lists_the_problems_and_exits(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "admin_sheets" / "examples", rules)
+    (rules / "Owners.csv").write_text("owner_id,name\nu_1,Solo\n", encoding="utf-8")
+    env = {
+        **os.environ,
+        "CLOSELOOP_AWS_PORT": str(free_port()),
+        "CLOSELOOP_PORT": str(free_port()),
+        "CLOSELOOP_RULES": f"dir:{rules}",
+    }
+    result = closeloop("dev", env=env, check=False)
+    assert result.returncode == 1 and "Owners!" in result.stderr and "not valid" in result.stderr
