@@ -39,8 +39,12 @@ def _got(text: str) -> str:
     return f'got "{text}"'
 
 
+# A sheet shows amounts as it is formatted: "¥500,000.00", "CNY 500,000", "$1,200" all mean a number.
+_CURRENCY = re.compile(r"^(?:[¥￥$€£]|CNY|RMB|USD|EUR)\s*|\s*(?:元|CNY|RMB|USD|EUR)$", re.IGNORECASE)
+
+
 def _number_or_none(text: str) -> float | int | None:
-    cleaned = text.replace(" ", "")
+    cleaned = _CURRENCY.sub("", text.strip()).replace(" ", "").replace("\u00a0", "")
     if _GROUPED_NUMBER.match(cleaned):
         cleaned = cleaned.replace(",", "")
     if not _PLAIN_NUMBER.match(cleaned):

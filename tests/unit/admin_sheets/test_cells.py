@@ -120,3 +120,21 @@ def test_discount_approvers_may_be_blank() -> None:
 )
 def test_accepted_spellings(tab: str, cell: str, value: str) -> None:
     assert parse_edited((tab, cell, value)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("¥500,000.00", 500000),
+        ("￥1,000,000", 1000000),
+        ("CNY 500,000", 500000),
+        ("$1,200", 1200),
+        ("800000元", 800000),
+    ],
+)
+def test_amounts_formatted_as_currency_in_the_sheet_are_numbers(text, expected):
+    from admin_sheets.tabs import TAB_BY_NAME
+    from admin_sheets.values import convert
+
+    budget = next(c for c in TAB_BY_NAME["Tiers"].columns if c.name == "min_budget")
+    assert convert(budget, text) == expected
