@@ -95,7 +95,7 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: 
 
 
 def _log(what: str, source: str, outcome: dict[str, Any], lambda_context: Any) -> None:
-    from shared.adapters.observability import log_decision
+    from shared.adapters.observability import count, log_decision
 
     summary = outcome["body"]
     log_decision(
@@ -111,6 +111,8 @@ def _log(what: str, source: str, outcome: dict[str, Any], lambda_context: Any) -
         owner_id=summary.get("owner_id"),
         rules_version=summary.get("rules_version"),
     )
+    metric = "LeadsCaptured" if what == "lead captured" else "BehaviourRecorded"
+    count(metric, source=source, outcome=summary.get("status"), grade=summary.get("grade"))
 
 
 def _redirect_allowed(url: str, source: Source) -> bool:

@@ -25,3 +25,14 @@ def log_decision(event: str, *, request_id: str | None, **fields: Any) -> None:
     if request_id:
         log.set_correlation_id(request_id)
     log.info(event, extra={k: v for k, v in fields.items() if v is not None})
+
+
+def count(metric: str, **dimensions: str | None) -> None:
+    """One CloudWatch metric (embedded metric format, printed with the logs): e.g. leads captured
+    per source and outcome. Low-cardinality dimensions only — never ids or people."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    with single_metric(name=metric, unit=MetricUnit.Count, value=1, namespace="Closeloop") as emitted:
+        for name, value in dimensions.items():
+            if value:
+                emitted.add_dimension(name=name, value=str(value))
