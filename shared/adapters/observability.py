@@ -5,19 +5,30 @@ Never log raw emails, phones or names: log ids, sources, grades and rule version
 
 from __future__ import annotations
 
+import logging
+import sys
 from functools import cache
 from typing import Any
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a line is logged, not when the logger was made."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 @cache
 def logger() -> Any:
-    import logging
-    import sys
-
     from aws_lambda_powertools import Logger
 
     # stderr: in Lambda both streams reach CloudWatch; in the CLI, stdout stays the command's output
-    return Logger(service="closeloop", logger_handler=logging.StreamHandler(sys.stderr))
+    return Logger(service="closeloop", logger_handler=_CurrentStderr())
 
 
 def log_decision(event: str, *, request_id: str | None, **fields: Any) -> None:
