@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.domain.events import iso
-from shared.domain.normalize import NormalizedLead
+from shared.domain.normalize import KNOWN_FIELDS, NormalizedLead
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RoutingRule, RuleSet, Source
 from shared.domain.scoring import Quality, Score, grade_for, quality_of, score_lead, tier_for
@@ -19,24 +19,10 @@ ROUTABLE_GRADES = ("sql", "mql")
 # A lead is one DynamoDB item (400 KB at most): it keeps its recent history and the totals;
 # the full history is in the event log (LeadMerged, ActivityRecorded ...).
 RECENT_TOUCHES, RECENT_ACTIVITIES, RECENT_BEHAVIOR = 50, 100, 50
-# Fields a merge may fill when the stored lead has them empty.
-PERSON_FIELDS = (
-    "email",
-    "phone",
-    "name",
-    "first_name",
-    "last_name",
-    "company",
-    "title",
-    "country",
-    "province",
-    "region",
-    "industry",
-    "industry_raw",
-    "employees",
-    "budget",
-    "credit_code",
-)
+# Fields a merge may fill when the stored lead has them empty: who the person is, not what
+# this one post said (campaign, utm, consent and message belong to the touch).
+TOUCH_FIELDS = ("campaign", "utm_source", "utm_medium", "utm_campaign", "consent", "message")
+PERSON_FIELDS = (*(f for f in KNOWN_FIELDS if f not in TOUCH_FIELDS), "region", "industry_raw")
 
 
 _LEAD_ID = re.compile(r"^ld_[0-9a-f]{20}$")
