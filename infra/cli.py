@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -39,7 +40,6 @@ def _stack_settings(args: argparse.Namespace) -> StackSettings:
 def _connect(args: argparse.Namespace) -> StackSettings:
     """Reach the local stack that `closeloop dev` runs (same CLOSELOOP_* variables) — or, with
     CLOSELOOP_STACK=aws, the deployed stack through the usual AWS credentials and region."""
-    import os
     import socket
 
     from infra.local.stack import connect_env
@@ -279,8 +279,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import os
-
     args = _parser().parse_args(argv)
     try:
         if args.needs_stack:

@@ -35,10 +35,12 @@ def _store() -> Any:
 
 
 def _version(store: Any, ref: str) -> Any:
-    record = next((v for v in store.versions() if ref in (v.version_id, str(v.number), f"v{v.number}")), None)
-    if record is None:
-        raise CommandError(f"no rules version {ref!r}; `closeloop rules versions` lists them")
-    return record
+    from shared.services.rules_publishing import find_version
+
+    try:
+        return find_version(store, ref)
+    except LookupError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def cmd_rules_diff(args: argparse.Namespace) -> int:

@@ -6,7 +6,6 @@ Powertools load on the first request that needs them, which keeps cold starts sh
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -14,21 +13,15 @@ from typing import Any
 
 from chalice import Chalice, Response
 
+from functions.api.responses import json_response
+
 app = Chalice(app_name="closeloop-api")
 app.log.setLevel(logging.INFO)
 ANY_TYPE = ["*/*"]  # content types are checked by read_body, so errors keep the contract's shape
 
 
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        body=json.dumps(body, ensure_ascii=False),
-        status_code=status,
-        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
-    )
-
-
 def _error(status: int, code: str, message: str) -> Response:
-    return _json(status, {"error": {"code": code, "message": message}})
+    return json_response(status, {"error": {"code": code, "message": message}})
 
 
 def api(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -41,7 +34,7 @@ def api(view: Callable[..., Response]) -> Callable[..., Response]:
         try:
             return view(**kwargs)
         except CloseloopError as exc:
-            return _json(exc.status, exc.to_body())
+            return json_response(exc.status, exc.to_body())
         except Exception:
             app.log.exception("unhandled error in %s", view.__name__)
             return _error(500, "internal_error", "something went wrong on our side; it has been logged")
@@ -65,7 +58,7 @@ def contract_errors(event: Any, get_response: Callable[[Any], Response]) -> Resp
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body and "error" not in body:
         code = _CHALICE_CODES.get(str(body["Code"]), "error")
-        return _json(
+        return json_response(
             response.status_code,
             {"error": {"code": code, "message": str(body.get("Message", ""))}},
             {k: v for k, v in response.headers.items() if k.lower() != "content-type"},
@@ -97,7 +90,7 @@ def _require_api_key() -> None:
 @app.route("/health", methods=["GET"])
 @api
 def health() -> Response:
-    return _json(200, {"status": "ok", "rules_version": _container().rules.current().version})
+    return json_response(200, {"status": "ok", "rules_version": _container().rules.current().version})
 
 
 @app.route("/webhooks/leads/{source}", methods=["POST"], content_types=ANY_TYPE)
@@ -133,7 +126,7 @@ def get_lead(lead_id: str) -> Response:
     lead = _container().lead_store.get(lead_id)
     if lead is None:
         raise LeadNotFound(f"no lead with id {lead_id[:60]!r}")
-    return _json(200, lead.view())
+    return json_response(200, lead.view())
 
 
 @app.route("/leads/{lead_id}/activities", methods=["POST"], content_types=ANY_TYPE)
@@ -146,4 +139,4 @@ def add_activity(lead_id: str) -> Response:
     c = _container()
     payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
     activity = record_activity(lead_id, payload, c.rules.current(), c.lead_store, c.clock)
-    return _json(201, activity)
+    return json_response(201, activity)

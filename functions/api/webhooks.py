@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from chalice import Response
 
 from functions.api.body import FORM_TYPE, media_type, read_body
+from functions.api.responses import json_response
 from shared.domain.errors import BadRequest, Forbidden, Unauthorized
 from shared.domain.rules import Source
 from shared.services.behavior import record_behavior
@@ -43,14 +43,6 @@ def preflight(source_name: str, headers: Any, c: Any) -> Response:
     return Response(body="", status_code=204, headers=allowed)
 
 
-def _respond(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        body=json.dumps(body, ensure_ascii=False),
-        status_code=status,
-        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
-    )
-
-
 def _authenticate(source: Source, raw: bytes, headers: Any, c: Any) -> None:
     if source.kind == "signed":
         verify_signature(headers.get("x-closeloop-signature"), c.secrets.webhook_secret(source.source), raw, c.clock())
@@ -74,7 +66,7 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: 
     is_form = media_type(headers.get("content-type")) == FORM_TYPE
     payload = read_body(raw, headers.get("content-type"), allow_form=True)
     if str(payload.get("_hp") or "").strip():
-        return _respond(
+        return json_response(
             200, {"status": "received"}, cors_headers(source, headers.get("origin"))
         )  # a bot filled the honeypot: store nothing
     key, explicit = _idempotency_key(source.source, raw, headers)
@@ -91,7 +83,7 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: 
     cors = cors_headers(source, headers.get("origin"))
     if isinstance(redirect, str) and _redirect_allowed(redirect, source):
         return Response(body="", status_code=303, headers={"Location": redirect, **cors})
-    return _respond(outcome["status"], outcome["body"], cors)
+    return json_response(outcome["status"], outcome["body"], cors)
 
 
 def _log(what: str, source: str, outcome: dict[str, Any], lambda_context: Any) -> None:
@@ -136,4 +128,4 @@ def behavior(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context:
         f"behavior:{source.source}", key, explicit=explicit, work=work, lambda_context=lambda_context
     )
     _log("behaviour recorded", source.source, outcome, lambda_context)
-    return _respond(outcome["status"], outcome["body"])
+    return json_response(outcome["status"], outcome["body"])

@@ -6,14 +6,9 @@ from typing import Any
 
 
 def _envelope(item: Any) -> dict[str, Any]:
-    return {
-        "id": item.event_id,
-        "type": item.type,
-        "time": item.time,
-        "subject": item.subject,
-        "rules_version": item.rules_version,
-        "data": item.data,
-    }
+    from shared.adapters.outbox import envelope_of
+
+    return envelope_of(item.attribute_values)
 
 
 def list_events(event_type: str | None = None, subject: str | None = None) -> list[dict[str, Any]]:

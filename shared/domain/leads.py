@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,10 +30,6 @@ _LEAD_ID = re.compile(r"^ld_[0-9a-f]{20}$")
 def is_lead_id(text: str) -> bool:
     """The shape every lead id has; anything else cannot name a lead (and never reaches the store)."""
     return bool(_LEAD_ID.match(text))
-
-
-def new_lead_id() -> str:
-    return f"ld_{uuid.uuid4().hex[:20]}"
 
 
 def lead_id_for(identity_key: str) -> str:

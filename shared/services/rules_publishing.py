@@ -108,14 +108,17 @@ def _conflict(store: RulesStore) -> PublishResult:
     return PublishResult("conflict", active.version_id if active else None, problems=[message])
 
 
+def find_version(store: RulesStore, version_ref: str) -> Any:
+    """A published version by id (``v3-1a2b3c4d``), number (``3``) or ``v3``; LookupError if none."""
+    for version in store.versions():
+        if version_ref in (version.version_id, str(version.number), f"v{version.number}"):
+            return version
+    raise LookupError(f"no rules version {version_ref!r}; `closeloop rules versions` lists them")
+
+
 def rollback_rules(version_ref: str, store: RulesStore, clock: Clock) -> PublishResult:
     """Re-activate an earlier version (by id like ``v3-1a2b3c4d`` or number ``3``)."""
-    target = next(
-        (v for v in store.versions() if version_ref in (v.version_id, str(v.number), f"v{v.number}")),
-        None,
-    )
-    if target is None:
-        raise LookupError(f"no rules version {version_ref!r}; see `closeloop rules versions`")
+    target = find_version(store, version_ref)
     active = store.active()
     if active is not None and active.version_id == target.version_id:
         return PublishResult("unchanged", target.version_id, target.number)

@@ -78,12 +78,6 @@ class DynamoRulesStore:
     def versions(self) -> list[VersionRecord]:
         return [_record(item) for item in RulesItem.query("versions", consistent_read=True)]
 
-    def version(self, version_id: str) -> VersionRecord | None:
-        for record in self.versions():
-            if record.version_id == version_id or str(record.number) == version_id.lstrip("v"):
-                return record
-        return None
-
     def content(self, version_id: str) -> Content:
         chunks = [item.chunk for item in RulesItem.query(f"content#{version_id}", consistent_read=True)]
         if not chunks:

@@ -13,28 +13,10 @@ from hypothesis import strategies as st
 
 from functions.api.app import app
 from shared.adapters.dynamo.models import EventItem, LeadItem, LeadKeyItem
+from shared.domain.normalize import CONTROL_FIELDS, KNOWN_FIELDS
 from tests.integration.api.helpers import signed_headers
 
-FIELDS = [
-    "email",
-    "phone",
-    "name",
-    "first_name",
-    "last_name",
-    "company",
-    "title",
-    "country",
-    "province",
-    "industry",
-    "employees",
-    "budget",
-    "credit_code",
-    "campaign",
-    "consent",
-    "message",
-    "_hp",
-    "_redirect",
-]
+FIELDS = [*KNOWN_FIELDS, *CONTROL_FIELDS]
 
 scalars = st.one_of(
     st.none(),

@@ -26,16 +26,6 @@ SQL_LEAD = {
 
 
 @pytest.fixture
-def store() -> MemoryLeadStore:
-    return MemoryLeadStore()
-
-
-@pytest.fixture
-def clock() -> TickingClock:
-    return TickingClock()
-
-
-@pytest.fixture
 def lead(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock) -> Lead:
     result = capture(SQL_LEAD, example_rules, store, clock)
     assert result.lead.owner_id in {"u_wang", "u_zhang"}

@@ -16,16 +16,6 @@ from tests.unit.services.helpers import TickingClock, capture, event_data, event
 WARM = {"employees": 300, "industry": "制造业", "phone": "13800138000", "country": "CN", "consent": True}
 
 
-@pytest.fixture
-def store() -> MemoryLeadStore:
-    return MemoryLeadStore()
-
-
-@pytest.fixture
-def clock() -> TickingClock:
-    return TickingClock()
-
-
 def new_lead(payload: dict[str, Any], rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock) -> str:
     return capture(payload, rules, store, clock).lead.lead_id
 

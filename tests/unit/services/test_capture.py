@@ -35,16 +35,6 @@ SQL_LEAD = {
 SMB_EAST = {"u_wang", "u_zhang"}  # sdr/ae of SMB East who are active (u_zhou is not)
 
 
-@pytest.fixture
-def store() -> MemoryLeadStore:
-    return MemoryLeadStore()
-
-
-@pytest.fixture
-def clock() -> TickingClock:
-    return TickingClock()
-
-
 def test_new_lead_is_created_scored_tiered_and_routed(
     example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
 ) -> None:

@@ -1,0 +1,18 @@
+"""Fixtures every service test uses: an in-memory store and a clock that ticks."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.adapters.memory import MemoryLeadStore
+from tests.unit.services.helpers import TickingClock
+
+
+@pytest.fixture
+def store() -> MemoryLeadStore:
+    return MemoryLeadStore()
+
+
+@pytest.fixture
+def clock() -> TickingClock:
+    return TickingClock()
