@@ -101,7 +101,7 @@ def cmd_rules_backtest(args: argparse.Namespace) -> int:
     since = parse_duration(args.since)
     candidate = _candidate(args.source)
     now = datetime.now(UTC)
-    leads = container().lead_store.captured_between(now - since, now)
+    leads = container().uow.leads.captured_between(now - since, now)
 
     def progress(n: int) -> None:
         print(f"backtest: {n} leads re-evaluated ...", file=sys.stderr, flush=True)

@@ -14,13 +14,12 @@ GRACE = timedelta(minutes=5)  # leave recent events to the stream consumer
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from shared.adapters.container import utc_now
+    from shared.adapters.container import container, utc_now
     from shared.adapters.observability import logger
-    from shared.adapters.outbox import EventBusPublisher
     from shared.domain.events import iso, parse_iso
 
     now = parse_iso(event["time"]) if event.get("time") else utc_now()
-    publisher = EventBusPublisher()
+    publisher = container().publisher
     pending = publisher.pending(before=iso(now - GRACE))
     sent = sum(1 for envelope in pending if publisher.publish(envelope))
     summary = {"pending": len(pending), "published": sent, "at": iso(now)}

@@ -6,7 +6,6 @@ the last good one live, and writes the outcome back into the sheet in one reques
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 
@@ -23,7 +22,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.observability import logger
 
     c = container()
-    source = rules_source(c.config.spreadsheet_id, os.environ.get("CLOSELOOP_RULES"))
+    source = rules_source(c.settings.spreadsheet_id, c.settings.local_rules_source)
     if source is None:
         logger().warning("rules-sync: no SpreadsheetId configured; nothing to do")
         return {"status": "skipped", "reason": "no spreadsheet configured"}

@@ -123,7 +123,7 @@ def get_lead(lead_id: str) -> Response:
     from shared.domain.errors import LeadNotFound
 
     _require_api_key()
-    lead = _container().lead_store.get(lead_id)
+    lead = _container().uow.leads.get(lead_id)
     if lead is None:
         raise LeadNotFound(f"no lead with id {lead_id[:60]!r}")
     return json_response(200, lead.view())
@@ -138,5 +138,5 @@ def add_activity(lead_id: str) -> Response:
     _require_api_key()
     c = _container()
     payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
-    activity = record_activity(lead_id, payload, c.rules.current(), c.lead_store, c.clock)
+    activity = record_activity(lead_id, payload, c.rules.current(), c.uow, c.clock)
     return json_response(201, activity)

@@ -72,7 +72,7 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: 
     key, explicit = _idempotency_key(source.source, raw, headers)
 
     def work() -> dict[str, Any]:
-        result = capture_lead(payload, source, active, c.lead_store, c.clock)
+        result = capture_lead(payload, source, active, c.uow, c.clock)
         return {"status": result.http_status, "body": result.body()}
 
     outcome = c.idempotency.once(
@@ -121,7 +121,7 @@ def behavior(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context:
     key, explicit = _idempotency_key(source.source, raw, headers)
 
     def work() -> dict[str, Any]:
-        lead = record_behavior(payload, active, c.lead_store, c.clock)
+        lead = record_behavior(payload, active, c.uow, c.clock)
         return {"status": 200, "body": lead.summary(active.version)}
 
     outcome = c.idempotency.once(

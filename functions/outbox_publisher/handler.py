@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from shared.adapters.outbox import EventBusPublisher, envelope_of
+from shared.adapters.outbox import EventBusPublisher, envelope_of, readable
 
 logger = Logger(service="closeloop-outbox")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -23,13 +23,19 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 @cache
 def _publisher() -> EventBusPublisher:
-    return EventBusPublisher()
+    from shared.adapters.container import container
+
+    return container().publisher
 
 
 def publish(record: DynamoDBRecord) -> None:
     if record.event_name is None or record.event_name.name != "INSERT" or record.dynamodb is None:
         return  # only new events are published; MODIFY is our own "published" mark
-    envelope = envelope_of(record.dynamodb.new_image)
+    image = record.dynamodb.new_image
+    if not readable(image):
+        logger.warning("skipped an event item that is not a whole event", extra={"keys": sorted(image)})
+        return
+    envelope = envelope_of(image)
     if _publisher().publish(envelope):
         logger.info("event published", extra={"event_id": envelope["id"], "type": envelope["type"]})
 

@@ -2,51 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING
 
+from shared.adapters.settings import Settings
 from shared.domain.errors import RulesUnavailable
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
-from shared.services.ports import ActiveRules
+from shared.services.ports import ActiveRules, UnitOfWork
 
-
-@dataclass(frozen=True)
-class Config:
-    """The environment, read once."""
-
-    idempotency_table: str
-    event_bus: str
-    webhook_secrets_id: str
-    api_keys_id: str
-    google_account_id: str
-    spreadsheet_id: str
-    rules_check_seconds: float
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Config:
-        e = dict(os.environ if env is None else env)
-        return cls(
-            idempotency_table=e.get("IDEMPOTENCY_TABLE", "closeloop-idempotency"),
-            event_bus=e.get("EVENT_BUS_NAME", "closeloop"),
-            webhook_secrets_id=e.get("WEBHOOK_SECRETS_ARN", "closeloop/webhook-secrets"),
-            api_keys_id=e.get("API_KEYS_ARN", "closeloop/api-keys"),
-            google_account_id=e.get("GOOGLE_SERVICE_ACCOUNT_ARN", "closeloop/google-service-account"),
-            spreadsheet_id=e.get("SPREADSHEET_ID", ""),
-            rules_check_seconds=float(e.get("CLOSELOOP_RULES_CHECK_SECONDS", "30")),
-        )
+if TYPE_CHECKING:  # the adapters' modules load boto3 and pynamodb: only on first use
+    from shared.adapters.dynamo.rules import DynamoRulesStore
+    from shared.adapters.idempotency import Idempotency
+    from shared.adapters.outbox import EventBusPublisher
+    from shared.adapters.secrets import Secrets
 
 
 class RulesCache:
     """Holds the active rules in memory; looks for a newer version at most every N seconds."""
 
-    def __init__(self, store: Any, check_seconds: float, monotonic: Callable[[], float] = time.monotonic):
+    def __init__(self, store: DynamoRulesStore, check_seconds: float, monotonic: Callable[[], float] = time.monotonic):
         self._store = store
         self._check_seconds = check_seconds
         self._monotonic = monotonic
@@ -81,43 +60,53 @@ def utc_now() -> datetime:
 
 
 class Container:
-    """Adapters for one process, each built on first use."""
+    """Adapters for one process, each built on first use (nothing connects at import)."""
 
-    def __init__(self, config: Config | None = None, clock: Callable[[], datetime] = utc_now) -> None:
-        self.config = config or Config.from_env()
+    def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> None:
+        self.settings = settings or Settings.from_env()
         self.clock = clock
 
-    @cached_property
-    def lead_store(self) -> Any:
-        from shared.adapters.dynamo.leads import DynamoLeadStore
+    def _bind(self) -> None:
         from shared.adapters.dynamo.models import bind_tables
 
-        bind_tables()
-        return DynamoLeadStore()
+        bind_tables(self.settings)
 
     @cached_property
-    def rules_store(self) -> Any:
-        from shared.adapters.dynamo.models import bind_tables
+    def uow(self) -> UnitOfWork:
+        from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
+
+        self._bind()
+        return DynamoUnitOfWork()
+
+    @cached_property
+    def rules_store(self) -> DynamoRulesStore:
         from shared.adapters.dynamo.rules import DynamoRulesStore
 
-        bind_tables()
+        self._bind()
         return DynamoRulesStore()
 
     @cached_property
     def rules(self) -> RulesCache:
-        return RulesCache(self.rules_store, self.config.rules_check_seconds)
+        return RulesCache(self.rules_store, self.settings.rules_check_seconds)
 
     @cached_property
-    def secrets(self) -> Any:
+    def secrets(self) -> Secrets:
         from shared.adapters.secrets import Secrets
 
-        return Secrets(self.config.webhook_secrets_id, self.config.api_keys_id, self.config.google_account_id)
+        s = self.settings
+        return Secrets(s.webhook_secrets_id, s.api_keys_id, s.google_account_id)
 
     @cached_property
-    def idempotency(self) -> Any:
+    def idempotency(self) -> Idempotency:
         from shared.adapters.idempotency import Idempotency
 
-        return Idempotency(self.config.idempotency_table)
+        return Idempotency(self.settings.idempotency_table)
+
+    @cached_property
+    def publisher(self) -> EventBusPublisher:
+        from shared.adapters.outbox import EventBusPublisher
+
+        return EventBusPublisher(self.settings.event_bus, self.settings.events_table)
 
 
 _container: Container | None = None

@@ -1,36 +1,64 @@
-"""In-memory adapters with the same semantics as the DynamoDB ones, for unit tests."""
+"""An in-memory unit of work with the DynamoDB one's semantics, for unit tests."""
 
 from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
 
-from shared.domain.events import Event
+from shared.domain.events import Event, iso
 from shared.domain.leads import Lead
-from shared.services.ports import KeyTaken, LeadChange, Lookup, OwnerFull, StaleLead
+from shared.services.ports import (
+    Change,
+    KeyTaken,
+    Lookup,
+    OwnerFull,
+    RetryPolicy,
+    StaleAggregate,
+)
+from shared.services.retry import ConflictRetry, no_wait
 
 
-class MemoryLeadStore:
-    def __init__(self) -> None:
-        self.leads: dict[str, Lead] = {}
-        self.keys: dict[str, str] = {}
+class MemoryUnitOfWork:
+    """Aggregates by subject, unique keys, round-robin turns, owner loads and recorded events."""
+
+    def __init__(self, retry: RetryPolicy | None = None) -> None:
+        self.aggregates: dict[str, Any] = {}
+        self.keys: dict[str, str] = {}  # key -> subject
         self.turns: dict[str, int] = {}
         self.loads: dict[str, dict[str, int]] = {}
         self.events: list[Event] = []
-        self._lock = threading.Lock()
+        self._retry: RetryPolicy = retry or ConflictRetry(sleep=no_wait)
+        self._lock = threading.RLock()
+
+    @property
+    def leads(self) -> MemoryUnitOfWork:
+        return self  # this fake is its own lead repository
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._retry
+
+    @property
+    def stored_leads(self) -> dict[str, Lead]:
+        return {a.lead_id: a for s, a in self.aggregates.items() if s.startswith("lead/")}
+
+    # ------------------------------------------------------------ LeadRepository
 
     def lookup(self, keys: list[str], lead_ids: list[str]) -> Lookup:
         with self._lock:
-            leads = {i: copy.deepcopy(self.leads[i]) for i in lead_ids if i in self.leads}
-            return Lookup({k: self.keys[k] for k in keys if k in self.keys}, leads)
+            owners = {k: self.keys[k].split("/", 1)[1] for k in keys if k in self.keys}
+            leads = {i: lead for i in lead_ids if (lead := self.get(i)) is not None}
+            return Lookup(owners, leads)
 
     def find_by_keys(self, keys: list[str]) -> dict[str, str]:
-        with self._lock:
-            return {k: self.keys[k] for k in keys if k in self.keys}
+        return self.lookup(keys, []).owners
 
     def get(self, lead_id: str) -> Lead | None:
         with self._lock:
-            lead = self.leads.get(lead_id)
+            lead = self.aggregates.get(f"lead/{lead_id}")
             return copy.deepcopy(lead) if lead else None
 
     def next_turn(self, team: str, counter_key: str) -> tuple[int, dict[str, int]]:
@@ -39,26 +67,43 @@ class MemoryLeadStore:
             self.turns[counter_key] = turn + 1
             return turn, dict(self.loads.setdefault(team, {}))
 
-    def commit(self, change: LeadChange) -> None:
+    def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]:
         with self._lock:
-            stored = self.leads.get(change.lead.lead_id)
-            if change.expected_version is None and stored is not None:
-                raise StaleLead(change.lead.lead_id)
-            if change.expected_version is not None and (stored is None or stored.version != change.expected_version):
-                raise StaleLead(change.lead.lead_id)
-            if any(k in self.keys for k in change.claim_keys):
-                raise KeyTaken(change.lead.lead_id)
-            if change.assign is not None:
-                loads = self.loads.setdefault(change.assign.team, {})
-                owner, cap = change.assign.owner_id, change.assign.capacity
-                if cap is not None and loads.get(owner, 0) >= cap:
-                    raise OwnerFull(owner)
-                loads[owner] = loads.get(owner, 0) + 1
-            for key in change.claim_keys:
-                self.keys[key] = change.lead.lead_id
-            change.lead.version = (change.expected_version or 0) + 1
-            self.leads[change.lead.lead_id] = copy.deepcopy(change.lead)
-            self.events.extend(change.events)
+            leads = [copy.deepcopy(lead) for lead in self.stored_leads.values()]
+        yield from (lead for lead in leads if iso(start) <= lead.captured_at < iso(end))
+
+    # ------------------------------------------------------------ UnitOfWork
+
+    def commit(self, change: Change) -> None:
+        """All conditions first, then every write — or nothing, like TransactWriteItems."""
+        with self._lock:
+            for save in change.saves:
+                stored = self.aggregates.get(save.aggregate.subject)
+                if (stored is None) != (save.expected_version is None):
+                    raise StaleAggregate(save.aggregate.subject)
+                if stored is not None and stored.version != save.expected_version:
+                    raise StaleAggregate(save.aggregate.subject)
+            for claim in change.claims:
+                if claim.key in self.keys:
+                    raise KeyTaken(claim.subject)
+            for load in change.loads:
+                current = self.loads.get(load.team, {}).get(load.owner_id, 0)
+                if load.capacity is not None and current >= load.capacity:
+                    raise OwnerFull(load.owner_id)
+            self._apply(change)
+
+    def _apply(self, change: Change) -> None:
+        for save in change.saves:
+            save.aggregate.version = (save.expected_version or 0) + 1
+            self.aggregates[save.aggregate.subject] = copy.deepcopy(save.aggregate)
+        for claim in change.claims:
+            self.keys[claim.key] = claim.subject
+        for load in change.loads:
+            team = self.loads.setdefault(load.team, {})
+            team[load.owner_id] = team.get(load.owner_id, 0) + 1
+        for subject in change.deletes:
+            self.aggregates.pop(subject, None)
+        self.events.extend(change.events)
 
     def event_types(self) -> list[str]:
         return [e.type for e in self.events]

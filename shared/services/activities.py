@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
 from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
 from shared.domain.events import Event, iso, parse_iso
-from shared.services.capture import MAX_ATTEMPTS
-from shared.services.ports import ActiveRules, Clock, LeadChange, LeadStore, StaleLead
+from shared.services.capture import BUSY
+from shared.services.ports import ActiveRules, Change, Clock, UnitOfWork
 
 ACTIVITY_TYPES = ("call", "email", "meeting", "note")
 TOUCH_TYPES = ("call", "email", "meeting")
@@ -40,11 +39,12 @@ def parse_activity(payload: dict[str, Any], now_iso: str) -> dict[str, Any]:
 
 
 def record_activity(
-    lead_id: str, payload: dict[str, Any], active: ActiveRules, store: LeadStore, clock: Clock
+    lead_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
     activity = parse_activity(payload, iso(clock()))
-    for attempt in range(MAX_ATTEMPTS):
-        lead = store.get(lead_id)
+
+    def attempt() -> dict[str, Any]:
+        lead = uow.leads.get(lead_id)
         if lead is None:
             raise LeadNotFound(f"no lead with id {lead_id[:60]!r}")
         version, now = lead.version, clock()
@@ -63,9 +63,7 @@ def record_activity(
                 "assigned_at": lead.assigned_at,
             }
             events.append(Event("LeadFirstTouched", lead.subject, now, data, rules_version=active.version))
-        try:
-            store.commit(LeadChange(lead, version, [], None, events))
-            return {**activity, "lead_id": lead_id, "first_touch": first_touch}
-        except StaleLead:
-            time.sleep(0.002 * min(attempt + 1, 10))
-    raise Conflict("this lead is being changed by many requests at once; please retry")
+        uow.commit(Change.of(lead, version, events=events))
+        return {**activity, "lead_id": lead_id, "first_touch": first_touch}
+
+    return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))

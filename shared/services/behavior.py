@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
@@ -10,8 +9,8 @@ from shared.domain.events import Event, iso, parse_iso
 from shared.domain.leads import Lead, apply_assessment, assess, identity_keys
 from shared.domain.normalize import normalize_email
 from shared.domain.rules import BEHAVIOR_EVENTS
-from shared.services.capture import MAX_ATTEMPTS, route_lead
-from shared.services.ports import ActiveRules, Clock, LeadChange, LeadStore, OwnerFull, StaleLead
+from shared.services.capture import BUSY, route_lead
+from shared.services.ports import ActiveRules, Change, Clock, LeadRepository, UnitOfWork
 
 MIN_SENT_FOR_CLICK_RATE = 5
 
@@ -43,7 +42,7 @@ def parse_behavior(payload: dict[str, Any]) -> dict[str, Any]:
     return {"event": event, "lead_id": lead_id, "email": normalized_email, "at": at}
 
 
-def _find(store: LeadStore, request: dict[str, Any]) -> Lead:
+def _find(store: LeadRepository, request: dict[str, Any]) -> Lead:
     lead_id = request["lead_id"]
     if not lead_id:
         owners = store.find_by_keys(identity_keys({"email": request["email"]}))
@@ -54,15 +53,9 @@ def _find(store: LeadStore, request: dict[str, Any]) -> Lead:
     return lead
 
 
-def record_behavior(payload: dict[str, Any], active: ActiveRules, store: LeadStore, clock: Clock) -> Lead:
+def record_behavior(payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
     request = parse_behavior(payload)
-    for attempt in range(MAX_ATTEMPTS):
-        lead = _find(store, request)
-        try:
-            return _apply(lead, request, active, store, clock)
-        except (StaleLead, OwnerFull):
-            time.sleep(0.002 * min(attempt + 1, 10))
-    raise Conflict("this lead is being changed by many requests at once; please retry")
+    return uow.retry.run(lambda: _apply(_find(uow.leads, request), request, active, uow, clock), lambda: Conflict(BUSY))
 
 
 def _wakes(lead: Lead, event: str, score: int, active: ActiveRules) -> bool:
@@ -72,7 +65,7 @@ def _wakes(lead: Lead, event: str, score: int, active: ActiveRules) -> bool:
     return score >= settings.nurture_below or click_rate > settings.wake_click_rate or event in settings.wake_events
 
 
-def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, store: LeadStore, clock: Clock) -> Lead:
+def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
     now, event, version = clock(), request["event"], lead.version
     at = request["at"] or iso(now)
     lead.add_behavior(event, at)
@@ -95,8 +88,8 @@ def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, store: Lead
             apply_assessment(lead, assessment, active.version)
             lead.nurture = False
             emit("LeadRequalified", {"from": "nurture", "to": lead.grade, "event": event, "score": lead.score})
-            assignment = route_lead(lead, assessment, active, store, now, events) if lead.owner_id is None else None
+            assignment = route_lead(lead, assessment, active, uow, now, events) if lead.owner_id is None else None
         else:
             lead.grade = "nurture"
-    store.commit(LeadChange(lead, version, [], assignment, events))
+    uow.commit(Change.of(lead, version, load=assignment, events=events))
     return lead

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,18 +21,9 @@ from shared.domain.leads import (
 from shared.domain.normalize import NormalizedLead, normalize_lead
 from shared.domain.routing import Candidate, candidates_of, choose_owner, pool_for
 from shared.domain.rules import Source
-from shared.services.ports import (
-    ActiveRules,
-    Assignment,
-    Clock,
-    KeyTaken,
-    LeadChange,
-    LeadStore,
-    OwnerFull,
-    StaleLead,
-)
+from shared.services.ports import ActiveRules, Assignment, Change, Clock, StaleAggregate, UnitOfWork
 
-MAX_ATTEMPTS = 60  # contention on one person or one owner resolves long before this
+BUSY = "this lead is being changed by many requests at once; please retry"
 
 
 @dataclass(frozen=True)
@@ -61,28 +50,28 @@ def source_for(name: str, active: ActiveRules) -> Source:
 
 
 def capture_lead(
-    payload: dict[str, Any], source: Source, active: ActiveRules, store: LeadStore, clock: Clock
+    payload: dict[str, Any], source: Source, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> CaptureResult:
     incoming = normalize_lead(payload, active.rules)
     keys = identity_keys(incoming.fields)
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> CaptureResult:
         now = clock()
-        found = store.lookup(keys, [lead_id_for(k) for k in keys])
-        try:
-            if not found.owners:
-                return _create(incoming, keys, source, active, store, now)
-            # the first key in identity order (email, phone, credit code) names the person
-            lead_id = next(found.owners[k] for k in keys if k in found.owners)
-            unclaimed = [k for k in keys if k not in found.owners]
-            lead = found.leads.get(lead_id) or store.get(lead_id)
-            return _merge(lead, lead_id, incoming, unclaimed, source, active, store, now)
-        except (KeyTaken, StaleLead, OwnerFull):
-            time.sleep(random.uniform(0, 0.005 * min(attempt + 1, 10)))  # jitter so racers spread out
-    raise Conflict("this lead is being changed by many requests at once; please retry")
+        found = uow.leads.lookup(keys, [lead_id_for(k) for k in keys])
+        if not found.owners:
+            return _create(incoming, keys, source, active, uow, now)
+        # the first key in identity order (email, phone, credit code) names the person
+        lead_id = next(found.owners[k] for k in keys if k in found.owners)
+        unclaimed = [k for k in keys if k not in found.owners]
+        lead = found.leads.get(lead_id) or uow.leads.get(lead_id)
+        return _merge(lead, lead_id, incoming, unclaimed, source, active, uow, now)
+
+    # a lost race (the key was taken, the lead moved on, the owner filled up) is read again
+    return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
 
 
 def _create(
-    incoming: NormalizedLead, keys: list[str], source: Source, active: ActiveRules, store: LeadStore, now: datetime
+    incoming: NormalizedLead, keys: list[str], source: Source, active: ActiveRules, uow: UnitOfWork, now: datetime
 ) -> CaptureResult:
     fields = {k: v for k, v in incoming.fields.items() if k != "consent"}
     lead = Lead(
@@ -99,9 +88,9 @@ def _create(
     assessment = assess(lead, active.rules, active.index)
     apply_assessment(lead, assessment, active.version)
     events = [_event("LeadCaptured", lead, now, active, {"source": source.source, **lead.summary(active.version)})]
-    assignment = route_lead(lead, assessment, active, store, now, events)
+    assignment = route_lead(lead, assessment, active, uow, now, events)
     _quality_events(lead, assessment, now, active, events)
-    store.commit(LeadChange(lead, None, keys, assignment, events))
+    uow.commit(Change.of(lead, None, claims=keys, load=assignment, events=events))
     return CaptureResult("created", lead, active.version)
 
 
@@ -112,11 +101,11 @@ def _merge(
     unclaimed: list[str],
     source: Source,
     active: ActiveRules,
-    store: LeadStore,
+    uow: UnitOfWork,
     now: datetime,
 ) -> CaptureResult:
     if lead is None:  # the key points at a lead that is gone: treat as a race and retry
-        raise StaleLead(lead_id)
+        raise StaleAggregate(lead_id)
     version = lead.version
     was_grade = lead.grade
     filled = lead.absorb(incoming)
@@ -132,13 +121,13 @@ def _merge(
         if was_grade == "nurture":
             lead.nurture = False
             events.append(_event("LeadRequalified", lead, now, active, {"from": was_grade, "to": lead.grade}))
-        assignment = route_lead(lead, assessment, active, store, now, events)
-    store.commit(LeadChange(lead, version, unclaimed, assignment, events))
+        assignment = route_lead(lead, assessment, active, uow, now, events)
+    uow.commit(Change.of(lead, version, claims=unclaimed, load=assignment, events=events))
     return CaptureResult("merged", lead, active.version)
 
 
 def route_lead(
-    lead: Lead, assessment: Assessment, active: ActiveRules, store: LeadStore, now: datetime, events: list[Event]
+    lead: Lead, assessment: Assessment, active: ActiveRules, uow: UnitOfWork, now: datetime, events: list[Event]
 ) -> Assignment | None:
     """Pick the owner; record the trace and the event. Returns the load to take, if any."""
     if lead.grade not in ROUTABLE_GRADES:
@@ -152,7 +141,7 @@ def route_lead(
         events.append(_event("LeadUnassigned", lead, now, active, {"team": None, "reason": "no_rule"}))
         return None
     pool = pool_for(rule, active.rules)
-    counter, loads = store.next_turn(pool.team, pool.counter_key) if pool.owners else (0, {})
+    counter, loads = uow.leads.next_turn(pool.team, pool.counter_key) if pool.owners else (0, {})
     chosen = choose_owner(pool, counter, loads)
     candidates: list[Candidate] = candidates_of(pool, loads)
     lead.team = rule.team

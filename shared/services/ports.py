@@ -1,11 +1,18 @@
-"""The ports services need. Adapters (DynamoDB, in-memory fakes for tests) implement them."""
+"""The ports services need. Adapters (DynamoDB, in-memory fakes for tests) implement them.
+
+Every use case commits through one :class:`UnitOfWork`: it loads what it needs through the
+unit of work's repositories, calls the domain, and hands back one :class:`Change` — the
+aggregates to save (each with the version it read), unique keys to claim, owner loads to take,
+items to delete and the events to record. The change is applied atomically or not at all; a
+lost race raises a :class:`ConcurrentChange` that the unit of work's retry policy retries.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from shared.domain.events import Event
 from shared.domain.leads import Lead
@@ -13,17 +20,28 @@ from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
-class KeyTaken(Exception):
-    """Another lead already owns one of the identity keys (a concurrent post won)."""
+# ------------------------------------------------------------------ lost races
 
 
-class StaleLead(Exception):
-    """The lead changed since it was read (optimistic lock lost)."""
+class ConcurrentChange(Exception):
+    """Another request changed what this one read; reading again and retrying will do."""
 
 
-class OwnerFull(Exception):
+class KeyTaken(ConcurrentChange):
+    """Another aggregate already owns one of the unique keys (a concurrent post won)."""
+
+
+class StaleAggregate(ConcurrentChange):
+    """The aggregate changed since it was read (optimistic lock lost), or appeared meanwhile."""
+
+
+StaleLead = StaleAggregate  # the name the lead services grew up with
+
+
+class OwnerFull(ConcurrentChange):
     """The chosen owner reached capacity between choosing and committing."""
 
     def __init__(self, owner_id: str) -> None:
@@ -31,22 +49,75 @@ class OwnerFull(Exception):
         self.owner_id = owner_id
 
 
+# ------------------------------------------------------------------ one atomic change
+
+
+class Aggregate(Protocol):
+    """What the unit of work needs of an aggregate: who it is and the version it was read at."""
+
+    version: int
+
+    @property
+    def subject(self) -> str: ...  # "lead/ld_…", "case/cs_…": also the subject of its events
+
+
+@dataclass(frozen=True)
+class Save:
+    aggregate: Aggregate
+    expected_version: int | None  # None: it must not exist yet
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A unique key (``email#…``, ``phone#…``) taken by an aggregate; fails if already taken."""
+
+    key: str
+    subject: str
+
+
 @dataclass(frozen=True)
 class Assignment:
+    """One more unit of load on an owner, refused at ``capacity``."""
+
     owner_id: str
     team: str
     capacity: int | None
 
 
 @dataclass
-class LeadChange:
-    """One atomic write: the lead, its identity keys, an owner's load, and the events."""
+class Change:
+    """Everything one use case writes, committed in one transaction."""
 
-    lead: Lead
-    expected_version: int | None  # None: the lead must not exist yet
-    claim_keys: list[str] = field(default_factory=list)
-    assign: Assignment | None = None
+    saves: list[Save] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    loads: list[Assignment] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)  # subjects of items to remove
     events: list[Event] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        aggregate: Aggregate,
+        expected_version: int | None,
+        *,
+        claims: list[str] | None = None,
+        load: Assignment | None = None,
+        events: list[Event] | None = None,
+    ) -> Change:
+        """The common case: one aggregate, its keys, at most one load, its events."""
+        return cls(
+            saves=[Save(aggregate, expected_version)],
+            claims=[Claim(k, aggregate.subject) for k in claims or []],
+            loads=[load] if load is not None else [],
+            events=list(events or []),
+        )
+
+
+class RetryPolicy(Protocol):
+    def run(self, attempt: Callable[[], T], give_up: Callable[[], Exception]) -> T: ...
+
+
+# ------------------------------------------------------------------ leads
 
 
 @dataclass
@@ -57,16 +128,27 @@ class Lookup:
     leads: dict[str, Lead]
 
 
-class LeadStore(Protocol):
+class LeadRepository(Protocol):
     def lookup(self, keys: list[str], lead_ids: list[str]) -> Lookup: ...
     def find_by_keys(self, keys: list[str]) -> dict[str, str]: ...  # key -> lead_id, for keys taken
     def get(self, lead_id: str) -> Lead | None: ...
-    def commit(self, change: LeadChange) -> None: ...
     def next_turn(self, team: str, counter_key: str) -> tuple[int, dict[str, int]]: ...
+    def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]: ...
 
 
-class EventLog(Protocol):
-    def record(self, events: list[Event]) -> None: ...
+class UnitOfWork(Protocol):
+    """Repositories to read through, the retry policy, and the one way to write."""
+
+    @property
+    def leads(self) -> LeadRepository: ...
+
+    @property
+    def retry(self) -> RetryPolicy: ...
+
+    def commit(self, change: Change) -> None: ...
+
+
+# ------------------------------------------------------------------ rules
 
 
 @dataclass(frozen=True)

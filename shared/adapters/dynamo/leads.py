@@ -1,5 +1,5 @@
-"""The lead store over DynamoDB: unique keys, optimistic versions, round-robin turns and
-owner loads, and the outbox — each change committed in one TransactWriteItems call."""
+"""Reading leads from DynamoDB: identity keys and leads in one batch, the capture-day index,
+and round-robin turns. Writes go through the unit of work (unit_of_work.py)."""
 
 from __future__ import annotations
 
@@ -9,26 +9,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
 
-from shared.adapters.dynamo.models import EventItem, LeadItem, LeadKeyItem, RoutingStateItem
-from shared.domain.events import Event, iso
+from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
+from shared.domain.events import iso
 from shared.domain.leads import Lead, is_lead_id
-from shared.services.ports import KeyTaken, LeadChange, Lookup, OwnerFull, StaleLead
-
-
-def event_item(event: Event, seq: int = 0) -> EventItem:
-    envelope = event.envelope()
-    return EventItem(
-        event_id=event.id,
-        type=event.type,
-        subject=event.subject,
-        time=envelope["time"],
-        rules_version=event.rules_version,
-        data=event.data,
-        seq=seq,
-        pending="yes",
-    )
+from shared.services.ports import Lookup, StaleAggregate
 
 
 def lead_item(lead: Lead) -> LeadItem:
@@ -49,7 +34,7 @@ def lead_from_item(item: LeadItem) -> Lead:
     return lead
 
 
-class DynamoLeadStore:
+class DynamoLeadRepository:
     def __init__(self, connection: Connection | None = None) -> None:
         self._connection = connection or Connection(region=LeadItem.Meta.region)
 
@@ -116,70 +101,9 @@ class DynamoLeadStore:
             # DynamoDB refuses a plain write to an item an in-flight transaction holds (the team's
             # loads are updated inside lead transactions); botocore does not retry that: we do.
             if exc.response.get("Error", {}).get("Code") == "TransactionConflictException":
-                raise StaleLead(f"team#{team}") from None
+                raise StaleAggregate(f"team#{team}") from None
             raise
         attributes = response["Attributes"]
         turn = int(attributes[f"turn:{counter_key}"]["N"])
         loads = {owner: int(v["N"]) for owner, v in attributes.get("loads", {}).get("M", {}).items()}
         return turn - 1, loads
-
-    def commit(self, change: LeadChange) -> None:
-        puts, updates, purposes = self._operations(change)
-        try:
-            self._connection.transact_write_items(
-                condition_check_items=[], delete_items=[], put_items=puts, update_items=updates
-            )
-        except TransactWriteError as exc:
-            raise self._why(exc, purposes, change) from None
-        change.lead.version = (change.expected_version or 0) + 1
-
-    def _operations(self, change: LeadChange) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-        lead = lead_item(change.lead)
-        if change.expected_version is not None:
-            lead.version = change.expected_version  # the save adds "version = expected" and bumps it
-        puts = [lead.get_save_kwargs_from_instance()]
-        purposes = ["lead"]
-        for key in change.claim_keys:
-            claim = LeadKeyItem(key=key, lead_id=change.lead.lead_id)
-            puts.append(claim.get_save_kwargs_from_instance(condition=LeadKeyItem.key.does_not_exist()))
-            purposes.append("key")
-        for seq, event in enumerate(change.events):
-            puts.append(event_item(event, seq).get_save_kwargs_from_instance())
-            purposes.append("event")
-        updates = []
-        if change.assign is not None:
-            updates.append(self._take_load(change.assign.team, change.assign.owner_id, change.assign.capacity))
-            purposes.append("load")
-        return puts, updates, purposes
-
-    @staticmethod
-    def _take_load(team: str, owner_id: str, capacity: int | None) -> dict[str, Any]:
-        names = {"#loads": "loads", "#owner": owner_id}
-        values: dict[str, Any] = {":one": {"N": "1"}, ":zero": {"N": "0"}}
-        condition = "attribute_exists(#loads)"
-        if capacity is not None:
-            condition += " AND (attribute_not_exists(#loads.#owner) OR #loads.#owner < :cap)"
-            values[":cap"] = {"N": str(capacity)}
-        return {
-            "TableName": RoutingStateItem.Meta.table_name,
-            "Key": {"pk": {"S": f"team#{team}"}},
-            "UpdateExpression": "SET #loads.#owner = if_not_exists(#loads.#owner, :zero) + :one",
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-
-    @staticmethod
-    def _why(exc: TransactWriteError, purposes: list[str], change: LeadChange) -> Exception:
-        """Turn a cancelled transaction into the reason the service can act on."""
-        reasons = exc.cancellation_reasons or []
-        failed = {purposes[i] for i, r in enumerate(reasons) if r is not None and r.code != "None"}
-        if "key" in failed:
-            return KeyTaken(change.lead.lead_id)
-        if "lead" in failed:
-            return StaleLead(change.lead.lead_id)
-        if "load" in failed and change.assign is not None:
-            return OwnerFull(change.assign.owner_id)
-        if any(r is not None and r.code == "TransactionConflict" for r in reasons):
-            return StaleLead(change.lead.lead_id)  # a concurrent transaction touched our items: retry
-        return exc

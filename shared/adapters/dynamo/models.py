@@ -18,12 +18,14 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-TABLE_ENV = {
-    "LeadItem": ("LEADS_TABLE", "closeloop-leads"),
-    "LeadKeyItem": ("LEAD_KEYS_TABLE", "closeloop-lead-keys"),
-    "RoutingStateItem": ("ROUTING_TABLE", "closeloop-routing-state"),
-    "EventItem": ("EVENTS_TABLE", "closeloop-events"),
-    "RulesItem": ("RULES_TABLE", "closeloop-rules"),
+from shared.adapters.settings import Settings
+
+TABLE_SETTING = {  # model -> the Settings field naming its table
+    "LeadItem": "leads_table",
+    "LeadKeyItem": "lead_keys_table",
+    "RoutingStateItem": "routing_table",
+    "EventItem": "events_table",
+    "RulesItem": "rules_table",
 }
 
 
@@ -138,11 +140,10 @@ class RulesItem(Model):
 MODELS: tuple[type[Model], ...] = (LeadItem, LeadKeyItem, RoutingStateItem, EventItem, RulesItem)
 
 
-def bind_tables(environ: dict[str, str] | None = None) -> None:
+def bind_tables(settings: Settings | None = None) -> None:
     """Point the models at the tables this process was configured with."""
-    env = os.environ if environ is None else environ
+    settings = settings or Settings.from_env()
     for model in MODELS:
-        variable, default = TABLE_ENV[model.__name__]
-        model.Meta.table_name = env.get(variable, default)
-        model.Meta.region = _region()
+        model.Meta.table_name = getattr(settings, TABLE_SETTING[model.__name__])
+        model.Meta.region = settings.region
         model._connection = None  # drop a connection made for another table name

@@ -19,8 +19,8 @@ from typing import Any
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 
-from shared.adapters.dynamo.leads import event_item
 from shared.adapters.dynamo.models import RulesItem
+from shared.adapters.outbox import outbox_put
 from shared.domain.events import Event
 from shared.domain.rules import Content
 from shared.services.rules_publishing import ActivationConflict
@@ -126,7 +126,7 @@ class DynamoRulesStore:
                 meta=record.to_dict(),
             )
             puts.append(stored.get_save_kwargs_from_instance(condition=RulesItem.pk.does_not_exist()))
-        puts.append(event_item(event).get_save_kwargs_from_instance())
+        puts.append(outbox_put(event))
         try:
             self._connection.transact_write_items(
                 condition_check_items=[], delete_items=[], put_items=puts, update_items=[]
@@ -135,7 +135,7 @@ class DynamoRulesStore:
             raise ActivationConflict(str(exc)) from None
 
     def record_event(self, event: Event) -> None:
-        event_item(event).save()
+        self._connection.client.put_item(**outbox_put(event))
 
     def last_rejection(self, source: str) -> str | None:
         try:

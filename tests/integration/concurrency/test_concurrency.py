@@ -11,8 +11,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from shared.adapters.container import utc_now
-from shared.adapters.dynamo.leads import DynamoLeadStore
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem
+from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
 from shared.services.capture import capture_lead
@@ -51,7 +51,7 @@ def run_parallel(jobs) -> list:
 
 
 def test_fifty_parallel_posts_of_one_person_make_one_lead(clean_aws, example_rules):
-    store, source = DynamoLeadStore(), example_rules.rules.sources["hubspot"]
+    store, source = DynamoUnitOfWork(), example_rules.rules.sources["hubspot"]
     payloads = [lead(1, campaign=f"c{i}", phone="13800138000" if i % 2 else None) for i in range(50)]
     results = run_parallel([lambda p=p: capture_lead(p, source, example_rules, store, utc_now) for p in payloads])
     assert len({r.lead.lead_id for r in results}) == 1
@@ -59,7 +59,7 @@ def test_fifty_parallel_posts_of_one_person_make_one_lead(clean_aws, example_rul
     assert sum(1 for _ in LeadItem.scan()) == 1
     keys = {k.key: k.lead_id for k in LeadKeyItem.scan()}
     assert set(keys) == {"email#buyer1@factory1.cn", "phone#+8613800138000"}
-    stored = store.get(results[0].lead.lead_id)
+    stored = store.leads.get(results[0].lead.lead_id)
     assert len(stored.touches) == 50  # every post is kept as a touch: nothing lost in the race
 
 
@@ -69,7 +69,7 @@ def test_sixty_leads_over_six_equal_owners_split_evenly(clean_aws, example_conte
         for i in range(6)
     ]
     active = rules_with_team(example_content, owners, version="v-pool")
-    store, source = DynamoLeadStore(), active.rules.sources["hubspot"]
+    store, source = DynamoUnitOfWork(), active.rules.sources["hubspot"]
     results = run_parallel([lambda n=n: capture_lead(lead(n), source, active, store, utc_now) for n in range(60)])
     split = Counter(r.lead.owner_id for r in results)
     assert set(split) == {f"u_pool{i}" for i in range(6)}
@@ -79,7 +79,7 @@ def test_sixty_leads_over_six_equal_owners_split_evenly(clean_aws, example_conte
 def test_an_owner_with_capacity_three_never_holds_a_fourth(clean_aws, example_content):
     owners = [{"owner_id": "u_small", "name": "Small", "role": "ae", "weight": 1, "capacity": 3, "active": True}]
     active = rules_with_team(example_content, owners, version="v-cap")
-    store, source = DynamoLeadStore(), active.rules.sources["hubspot"]
+    store, source = DynamoUnitOfWork(), active.rules.sources["hubspot"]
     results = run_parallel([lambda n=n: capture_lead(lead(100 + n), source, active, store, utc_now) for n in range(12)])
     assigned = [r for r in results if r.lead.owner_id == "u_small"]
     assert len(assigned) == 3

@@ -12,7 +12,7 @@ import pytest
 from infra.local.inspect import pending_events
 from schedules.outbox_sweep import handler as sweep
 from shared.adapters.container import utc_now
-from shared.adapters.dynamo.leads import DynamoLeadStore
+from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
 from shared.domain.events import iso
 from shared.services.capture import capture_lead
 
@@ -41,7 +41,7 @@ def received(sqs, url) -> list[dict]:
 def test_undelivered_events_are_published_by_the_sweep_once(clean_aws, example_rules, downstream):
     sqs, url = downstream
     source = example_rules.rules.sources["hubspot"]
-    capture_lead({"email": "sweep@example.cn", "employees": 300}, source, example_rules, DynamoLeadStore(), utc_now)
+    capture_lead({"email": "sweep@example.cn", "employees": 300}, source, example_rules, DynamoUnitOfWork(), utc_now)
     waiting = pending_events()
     assert waiting >= 2  # no stream consumer runs here: as if its retries had run out
 

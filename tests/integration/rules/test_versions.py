@@ -94,9 +94,9 @@ def test_functions_look_for_a_new_version_at_most_every_interval(clean_aws, exam
 
 
 def test_backtest_counts_what_candidate_rules_would_change(clean_aws, example_rules, example_content):
-    from shared.adapters.dynamo.leads import DynamoLeadStore
+    from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
 
-    store, source = DynamoLeadStore(), example_rules.rules.sources["hubspot"]
+    store, source = DynamoUnitOfWork(), example_rules.rules.sources["hubspot"]
     north = {"province": "北京", "industry": "制造业", "employees": 300, "title": "经理", "budget": 600000}
     for n in range(6):
         capture_lead({"email": f"north{n}@example.cn", **north}, source, example_rules, store, utc_now)
@@ -109,7 +109,7 @@ def test_backtest_counts_what_candidate_rules_would_change(clean_aws, example_ru
     rules = RuleSet.from_content(candidate_content, "candidate")
     candidate = ActiveRules(rules, RoutingIndex(rules.routing))
     progress = []
-    leads = store.captured_between(utc_now() - timedelta(days=1), utc_now() + timedelta(minutes=1))
+    leads = store.leads.captured_between(utc_now() - timedelta(days=1), utc_now() + timedelta(minutes=1))
     report = backtest(leads, candidate, examples=2, progress=progress.append)
     assert report.leads == 7
     assert report.changed["team"] == 6  # the north leads now go to SMB East
@@ -120,12 +120,12 @@ def test_backtest_counts_what_candidate_rules_would_change(clean_aws, example_ru
 
 
 def test_backtest_reads_only_the_period_asked(clean_aws, example_rules):
-    from shared.adapters.dynamo.leads import DynamoLeadStore
+    from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
 
-    store, source = DynamoLeadStore(), example_rules.rules.sources["hubspot"]
+    store, source = DynamoUnitOfWork(), example_rules.rules.sources["hubspot"]
     capture_lead({"email": "old@example.cn"}, source, example_rules, store, lambda: utc_now() - timedelta(days=9))
     capture_lead({"email": "new@example.cn"}, source, example_rules, store, utc_now)
-    recent = list(store.captured_between(utc_now() - timedelta(days=7), utc_now()))
+    recent = list(store.leads.captured_between(utc_now() - timedelta(days=7), utc_now()))
     assert [lead.fields["email"] for lead in recent] == ["new@example.cn"]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.stub import Stubber
 
-from shared.adapters.dynamo.leads import DynamoLeadStore
+from shared.adapters.dynamo.leads import DynamoLeadRepository
 from shared.services.ports import StaleLead
 
 
@@ -19,7 +19,7 @@ def store(monkeypatch):
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    return DynamoLeadStore()
+    return DynamoLeadRepository()
 
 
 def test_a_turn_taken_during_a_transaction_on_the_team_is_a_retryable_race(store):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from shared.adapters.memory import MemoryLeadStore
+from shared.adapters.memory import MemoryUnitOfWork
 from tests.unit.services.helpers import TickingClock
 
 
 @pytest.fixture
-def store() -> MemoryLeadStore:
-    return MemoryLeadStore()
+def store() -> MemoryUnitOfWork:
+    return MemoryUnitOfWork()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.adapters.memory import MemoryLeadStore
+from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.leads import Lead
 from shared.services.capture import CaptureResult, capture_lead, source_for
 from shared.services.ports import ActiveRules
@@ -25,20 +25,20 @@ class TickingClock:
 
 
 def capture(
-    payload: dict[str, Any], active: ActiveRules, store: MemoryLeadStore, clock: TickingClock, source: str = "website"
+    payload: dict[str, Any], active: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, source: str = "website"
 ) -> CaptureResult:
     return capture_lead(payload, source_for(source, active), active, store, clock)
 
 
-def events_of(store: MemoryLeadStore, lead_id: str) -> list[str]:
+def events_of(store: MemoryUnitOfWork, lead_id: str) -> list[str]:
     return [e.type for e in store.events if e.subject == f"lead/{lead_id}"]
 
 
-def event_data(store: MemoryLeadStore, lead_id: str, kind: str) -> list[dict[str, Any]]:
+def event_data(store: MemoryUnitOfWork, lead_id: str, kind: str) -> list[dict[str, Any]]:
     return [e.data for e in store.events if e.subject == f"lead/{lead_id}" and e.type == kind]
 
 
-def stored(store: MemoryLeadStore, lead_id: str) -> Lead:
+def stored(store: MemoryUnitOfWork, lead_id: str) -> Lead:
     lead = store.get(lead_id)
     assert lead is not None
     return lead

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.adapters.memory import MemoryLeadStore
+from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import LeadNotFound, ValidationFailed
 from shared.domain.leads import Lead
 from shared.services.activities import record_activity
@@ -26,7 +26,7 @@ SQL_LEAD = {
 
 
 @pytest.fixture
-def lead(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock) -> Lead:
+def lead(example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> Lead:
     result = capture(SQL_LEAD, example_rules, store, clock)
     assert result.lead.owner_id in {"u_wang", "u_zhang"}
     return result.lead
@@ -36,13 +36,13 @@ def other_than(owner_id: str | None) -> str:
     return "u_wang" if owner_id == "u_zhang" else "u_zhang"
 
 
-def act(lead: Lead, rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, **payload: Any) -> dict[str, Any]:
+def act(lead: Lead, rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, **payload: Any) -> dict[str, Any]:
     return record_activity(lead.lead_id, payload, rules, store, clock)
 
 
 @pytest.mark.parametrize("kind", ["call", "email", "meeting"])
 def test_owners_first_touch_sets_first_touch_at(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, lead: Lead, kind: str
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, lead: Lead, kind: str
 ) -> None:
     activity = act(
         lead, example_rules, store, clock, type=kind, by=lead.owner_id, at="2026-11-22T17:30:00+08:00", note="首次沟通"
@@ -57,7 +57,7 @@ def test_owners_first_touch_sets_first_touch_at(
 
 
 def test_a_note_is_not_a_touch(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, lead: Lead
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, lead: Lead
 ) -> None:
     activity = act(lead, example_rules, store, clock, type="note", by=lead.owner_id, note="客户在出差")
     assert activity["first_touch"] is False
@@ -67,7 +67,7 @@ def test_a_note_is_not_a_touch(
 
 
 def test_someone_elses_call_is_not_the_first_touch(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, lead: Lead
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, lead: Lead
 ) -> None:
     act(lead, example_rules, store, clock, type="call", by=other_than(lead.owner_id))
     act(lead, example_rules, store, clock, type="meeting", by="u_liu")  # the manager
@@ -79,7 +79,7 @@ def test_someone_elses_call_is_not_the_first_touch(
 
 
 def test_only_the_first_touch_counts(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, lead: Lead
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, lead: Lead
 ) -> None:
     act(lead, example_rules, store, clock, type="email", by=lead.owner_id, at="2026-11-22T09:00:00Z")
     second = act(lead, example_rules, store, clock, type="call", by=lead.owner_id, at="2026-11-22T10:00:00Z")
@@ -91,7 +91,7 @@ def test_only_the_first_touch_counts(
 
 
 def test_activity_on_an_unassigned_lead_is_recorded_without_first_touch(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     nurture = capture({"email": "cold@example.com"}, example_rules, store, clock).lead
     activity = record_activity(nurture.lead_id, {"type": "call", "by": "u_wang"}, example_rules, store, clock)
@@ -99,7 +99,7 @@ def test_activity_on_an_unassigned_lead_is_recorded_without_first_touch(
     assert stored(store, nurture.lead_id).first_touch_at is None
 
 
-def test_unknown_lead(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock) -> None:
+def test_unknown_lead(example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     with pytest.raises(LeadNotFound):
         record_activity("ld_missing", {"type": "call", "by": "u_wang"}, example_rules, store, clock)
 
@@ -117,7 +117,7 @@ def test_unknown_lead(example_rules: ActiveRules, store: MemoryLeadStore, clock:
 )
 def test_bad_activity_names_fields_and_changes_nothing(
     example_rules: ActiveRules,
-    store: MemoryLeadStore,
+    store: MemoryUnitOfWork,
     clock: TickingClock,
     lead: Lead,
     payload: dict[str, Any],

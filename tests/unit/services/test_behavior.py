@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.adapters.memory import MemoryLeadStore
+from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import LeadNotFound, ValidationFailed
 from shared.services.behavior import record_behavior
 from shared.services.ports import ActiveRules
@@ -16,12 +16,12 @@ from tests.unit.services.helpers import TickingClock, capture, event_data, event
 WARM = {"employees": 300, "industry": "制造业", "phone": "13800138000", "country": "CN", "consent": True}
 
 
-def new_lead(payload: dict[str, Any], rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock) -> str:
+def new_lead(payload: dict[str, Any], rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> str:
     return capture(payload, rules, store, clock).lead.lead_id
 
 
 def behave(
-    rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, event: str, times: int = 1, **who: str
+    rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, event: str, times: int = 1, **who: str
 ) -> Any:
     lead = None
     for _ in range(times):
@@ -29,7 +29,7 @@ def behave(
     return lead
 
 
-def assert_woken(store: MemoryLeadStore, lead_id: str, cause: str) -> None:
+def assert_woken(store: MemoryUnitOfWork, lead_id: str, cause: str) -> None:
     lead = stored(store, lead_id)
     assert lead.grade in ("mql", "sql")
     assert lead.owner_id is not None and lead.team is not None and lead.assigned_at is not None
@@ -40,7 +40,7 @@ def assert_woken(store: MemoryLeadStore, lead_id: str, cause: str) -> None:
     assert (requalified["from"], requalified["event"]) == ("nurture", cause)
 
 
-def assert_still_nurture(store: MemoryLeadStore, lead_id: str) -> None:
+def assert_still_nurture(store: MemoryUnitOfWork, lead_id: str) -> None:
     lead = stored(store, lead_id)
     assert lead.grade == "nurture" and lead.owner_id is None
     assert "LeadRequalified" not in events_of(store, lead_id)
@@ -48,7 +48,7 @@ def assert_still_nurture(store: MemoryLeadStore, lead_id: str) -> None:
 
 
 def test_score_crossing_nurture_below_wakes(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     lead_id = new_lead({"email": "warm@example.com", **WARM}, example_rules, store, clock)
     assert stored(store, lead_id).score == 45
@@ -61,7 +61,7 @@ def test_score_crossing_nurture_below_wakes(
 
 
 def test_click_rate_above_setting_wakes_after_five_sent(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     lead_id = new_lead({"email": "clicker@example.com"}, example_rules, store, clock)  # score 0
     behave(example_rules, store, clock, "email_sent", 5, email="clicker@example.com")
@@ -73,7 +73,7 @@ def test_click_rate_above_setting_wakes_after_five_sent(
 
 
 def test_clicks_with_fewer_than_five_sent_do_not_wake(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     lead_id = new_lead({"email": "few@example.com"}, example_rules, store, clock)
     behave(example_rules, store, clock, "email_sent", 4, lead_id=lead_id)
@@ -82,7 +82,7 @@ def test_clicks_with_fewer_than_five_sent_do_not_wake(
 
 
 def test_click_rate_exactly_at_setting_does_not_wake(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     lead_id = new_lead({"email": "edge@example.com"}, example_rules, store, clock)
     behave(example_rules, store, clock, "email_sent", 25, lead_id=lead_id)
@@ -95,7 +95,7 @@ def test_click_rate_exactly_at_setting_does_not_wake(
 
 @pytest.mark.parametrize("event", ["whitepaper_download", "demo_request"])
 def test_wake_event_wakes_whatever_the_score(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, event: str
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, event: str
 ) -> None:
     lead_id = new_lead({"email": "reader@example.com"}, example_rules, store, clock)
     lead = behave(example_rules, store, clock, event, email="reader@example.com")
@@ -104,7 +104,7 @@ def test_wake_event_wakes_whatever_the_score(
 
 
 def test_other_events_leave_a_cold_lead_in_nurture(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     lead_id = new_lead({"email": "cold@example.com"}, example_rules, store, clock)
     for event in ("email_sent", "email_open", "page_view", "webinar_attended"):
@@ -116,7 +116,7 @@ def test_other_events_leave_a_cold_lead_in_nurture(
 
 
 def test_unsubscribe_withdraws_consent_and_stays_nurture(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     lead_id = new_lead({"email": "bye@example.com", **WARM}, example_rules, store, clock)
     assert stored(store, lead_id).consent is True
@@ -130,7 +130,7 @@ def test_unsubscribe_withdraws_consent_and_stays_nurture(
 
 
 def test_unsubscribe_of_an_assigned_lead_keeps_owner_and_grade(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     payload = {
         "email": "sql@example.com",
@@ -151,7 +151,7 @@ def test_unsubscribe_of_an_assigned_lead_keeps_owner_and_grade(
 
 
 def test_behaviour_on_an_assigned_lead_rescores_only(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     payload = {
         "email": "mql@example.com",
@@ -169,7 +169,7 @@ def test_behaviour_on_an_assigned_lead_rescores_only(
     assert lead.summary("v1-test")["score"] == 90
 
 
-def test_unknown_lead_is_not_found(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock) -> None:
+def test_unknown_lead_is_not_found(example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     with pytest.raises(LeadNotFound):
         record_behavior({"event": "email_open", "email": "ghost@example.com"}, example_rules, store, clock)
     with pytest.raises(LeadNotFound):
@@ -187,7 +187,7 @@ def test_unknown_lead_is_not_found(example_rules: ActiveRules, store: MemoryLead
     ],
 )
 def test_bad_behaviour_names_fields(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock, payload: dict[str, Any], bad: set[str]
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, payload: dict[str, Any], bad: set[str]
 ) -> None:
     with pytest.raises(ValidationFailed) as caught:
         record_behavior(payload, example_rules, store, clock)

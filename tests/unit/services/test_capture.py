@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.adapters.memory import MemoryLeadStore
+from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import SourceInactive, UnknownSource, ValidationFailed
 from shared.services.capture import source_for
 from shared.services.ports import ActiveRules
@@ -36,7 +36,7 @@ SMB_EAST = {"u_wang", "u_zhang"}  # sdr/ae of SMB East who are active (u_zhou is
 
 
 def test_new_lead_is_created_scored_tiered_and_routed(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     result = capture(SQL_LEAD, example_rules, store, clock)
     body = result.body()
@@ -65,7 +65,7 @@ def test_new_lead_is_created_scored_tiered_and_routed(
 
 
 def test_decision_trace_explains_the_owner(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     lead = stored(store, capture(SQL_LEAD, example_rules, store, clock).lead.lead_id)
     decision = lead.decision
@@ -88,7 +88,7 @@ def test_decision_trace_explains_the_owner(
     }
 
 
-def test_same_email_twice_is_one_lead(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock) -> None:
+def test_same_email_twice_is_one_lead(example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     first_payload = {k: v for k, v in SQL_LEAD.items() if k != "company"}
     first = capture(first_payload, example_rules, store, clock)
     second = capture(
@@ -101,7 +101,7 @@ def test_same_email_twice_is_one_lead(example_rules: ActiveRules, store: MemoryL
 
     assert second.http_status == 200 and second.body()["status"] == "merged"
     assert second.lead.lead_id == first.lead.lead_id
-    assert len(store.leads) == 1
+    assert len(store.stored_leads) == 1
     lead = stored(store, first.lead.lead_id)
     assert len(lead.touches) == 2
     assert (lead.touches[1]["source"], lead.touches[1]["channel"], lead.touches[1]["campaign"]) == (
@@ -120,7 +120,7 @@ def test_same_email_twice_is_one_lead(example_rules: ActiveRules, store: MemoryL
 
 
 def test_phone_only_then_email_with_same_phone_is_merged(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     first = capture({"phone": "138 0013 8000", "name": "李雷"}, example_rules, store, clock)
     second = capture({"email": "li.lei@acme-mfg.cn", "phone": "+86 138-0013-8000"}, example_rules, store, clock)
@@ -132,11 +132,11 @@ def test_phone_only_then_email_with_same_phone_is_merged(
     lead = stored(store, first.lead.lead_id)
     assert lead.fields["email"] == "li.lei@acme-mfg.cn" and lead.fields["phone"] == "+8613800138000"
     assert len(lead.touches) == 3
-    assert len(store.leads) == 1
+    assert len(store.stored_leads) == 1
 
 
 def test_same_credit_code_is_the_same_lead(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     first = capture({"email": "a@acme.cn", "credit_code": CREDIT_CODE}, example_rules, store, clock)
     second = capture({"email": "b@acme.cn", "credit_code": CREDIT_CODE.lower()}, example_rules, store, clock)
@@ -145,7 +145,7 @@ def test_same_credit_code_is_the_same_lead(
 
 
 def test_different_people_are_different_leads(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     a = capture({"email": "a@acme.cn", "phone": "13800138000"}, example_rules, store, clock)
     b = capture({"email": "b@acme.cn", "phone": "13900139000"}, example_rules, store, clock)
@@ -153,7 +153,7 @@ def test_different_people_are_different_leads(
 
 
 def test_nurture_lead_is_enrolled_not_routed(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     result = capture({"email": "someone@example.com", "consent": "on"}, example_rules, store, clock)
     body = result.body()
@@ -167,7 +167,7 @@ def test_nurture_lead_is_enrolled_not_routed(
     assert store.loads == {}
 
 
-def test_mql_lead_is_routed(example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock) -> None:
+def test_mql_lead_is_routed(example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     # 15 + 20 + 15 + 5 + 5 = 60: exactly nurture_below → mql
     payload = {
         "email": "mql@example.com",
@@ -184,7 +184,7 @@ def test_mql_lead_is_routed(example_rules: ActiveRules, store: MemoryLeadStore, 
 
 
 def test_unmapped_industry_is_flagged_and_counts_as_missing(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     payload = {**SQL_LEAD, "industry": "航空航天"}
     body = capture(payload, example_rules, store, clock).body()
@@ -194,7 +194,7 @@ def test_unmapped_industry_is_flagged_and_counts_as_missing(
 
 
 def test_vip_goes_to_enterprise_and_expo_to_named_owner(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     vip = capture({**SQL_LEAD, "employees": "5,000"}, example_rules, store, clock).body()
     assert (vip["tier"], vip["team"], vip["owner_id"]) == ("vip", "Enterprise", "u_wu")
@@ -209,7 +209,7 @@ def test_vip_goes_to_enterprise_and_expo_to_named_owner(
 
 
 def test_nurture_lead_reposted_with_more_detail_is_requalified(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     first = capture({"email": "li.lei@acme-mfg.cn"}, example_rules, store, clock)
     second = capture(SQL_LEAD, example_rules, store, clock)
@@ -222,12 +222,12 @@ def test_nurture_lead_reposted_with_more_detail_is_requalified(
 
 
 def test_invalid_post_names_fields_and_stores_nothing(
-    example_rules: ActiveRules, store: MemoryLeadStore, clock: TickingClock
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     with pytest.raises(ValidationFailed) as caught:
         capture({"email": "nope", "employees": "-1"}, example_rules, store, clock)
     assert set(caught.value.fields) == {"email", "employees"}
-    assert store.leads == {} and store.events == []
+    assert store.stored_leads == {} and store.events == []
 
 
 def test_unknown_and_inactive_sources(example_rules: ActiveRules) -> None:
@@ -252,7 +252,7 @@ def team_rules(*owners: dict[str, Any]) -> Any:
     )
 
 
-def test_sixty_leads_split_evenly_over_six_equal_owners(store: MemoryLeadStore, clock: TickingClock) -> None:
+def test_sixty_leads_split_evenly_over_six_equal_owners(store: MemoryUnitOfWork, clock: TickingClock) -> None:
     rules = team_rules(*(owner(f"u_{i}") for i in range(6)))
     owners = [capture({"email": f"lead{i}@example.com"}, rules, store, clock).body()["owner_id"] for i in range(60)]
     assert Counter(owners) == {f"u_{i}": 10 for i in range(6)}
@@ -260,14 +260,16 @@ def test_sixty_leads_split_evenly_over_six_equal_owners(store: MemoryLeadStore, 
     assert store.loads["Sales"] == {f"u_{i}": 10 for i in range(6)}
 
 
-def test_capacity_is_never_exceeded_and_the_next_person_takes_over(store: MemoryLeadStore, clock: TickingClock) -> None:
+def test_capacity_is_never_exceeded_and_the_next_person_takes_over(
+    store: MemoryUnitOfWork, clock: TickingClock
+) -> None:
     rules = team_rules(owner("u_a", capacity=3), owner("u_b"))
     owners = [capture({"email": f"lead{i}@example.com"}, rules, store, clock).body()["owner_id"] for i in range(10)]
     assert Counter(owners) == {"u_a": 3, "u_b": 7}
     assert "LeadUnassigned" not in [e.type for e in store.events]
 
 
-def test_fourth_lead_for_a_full_owner_is_unassigned(store: MemoryLeadStore, clock: TickingClock) -> None:
+def test_fourth_lead_for_a_full_owner_is_unassigned(store: MemoryUnitOfWork, clock: TickingClock) -> None:
     rules = team_rules(owner("u_a", capacity=3))
     bodies = [capture({"email": f"lead{i}@example.com"}, rules, store, clock).body() for i in range(4)]
     assert [b["owner_id"] for b in bodies] == ["u_a", "u_a", "u_a", None]
@@ -282,13 +284,13 @@ def test_fourth_lead_for_a_full_owner_is_unassigned(store: MemoryLeadStore, cloc
     ]
 
 
-def test_inactive_owner_gets_nothing(store: MemoryLeadStore, clock: TickingClock) -> None:
+def test_inactive_owner_gets_nothing(store: MemoryUnitOfWork, clock: TickingClock) -> None:
     rules = team_rules(owner("u_a"), owner("u_b", active=False))
     owners = {capture({"email": f"lead{i}@example.com"}, rules, store, clock).body()["owner_id"] for i in range(6)}
     assert owners == {"u_a"}
 
 
-def test_no_matching_routing_row_is_unassigned(store: MemoryLeadStore, clock: TickingClock) -> None:
+def test_no_matching_routing_row_is_unassigned(store: MemoryUnitOfWork, clock: TickingClock) -> None:
     rules = active(
         ruleset(
             owners=[owner("u_a")],
@@ -312,19 +314,19 @@ def run_in_threads(jobs: list[Any], workers: int = 8) -> list[Any]:
         return list(pool.map(lambda job: job(), jobs))
 
 
-def test_concurrent_posts_for_one_person_make_one_lead(example_rules: ActiveRules, store: MemoryLeadStore) -> None:
+def test_concurrent_posts_for_one_person_make_one_lead(example_rules: ActiveRules, store: MemoryUnitOfWork) -> None:
     clock = TickingClock()
     payloads = [{**SQL_LEAD, "utm_campaign": f"c{i}"} for i in range(16)]
     results = run_in_threads([lambda p=p: capture(p, example_rules, store, clock) for p in payloads])
-    assert len(store.leads) == 1
+    assert len(store.stored_leads) == 1
     assert Counter(r.status for r in results) == {"created": 1, "merged": 15}
     assert len({r.lead.lead_id for r in results}) == 1
-    lead = next(iter(store.leads.values()))
+    lead = next(iter(store.stored_leads.values()))
     assert len(lead.touches) == 16
     assert Counter(e.type for e in store.events) == {"LeadCaptured": 1, "LeadAssigned": 1, "LeadMerged": 15}
 
 
-def test_round_robin_stays_fair_under_concurrency(store: MemoryLeadStore) -> None:
+def test_round_robin_stays_fair_under_concurrency(store: MemoryUnitOfWork) -> None:
     rules = team_rules(*(owner(f"u_{i}") for i in range(6)))
     clock = TickingClock()
     results = run_in_threads(
@@ -333,7 +335,7 @@ def test_round_robin_stays_fair_under_concurrency(store: MemoryLeadStore) -> Non
     assert Counter(r.lead.owner_id for r in results) == {f"u_{i}": 10 for i in range(6)}
 
 
-def test_capacity_holds_under_concurrency(store: MemoryLeadStore) -> None:
+def test_capacity_holds_under_concurrency(store: MemoryUnitOfWork) -> None:
     rules = team_rules(owner("u_a", capacity=3), owner("u_b", capacity=3))
     clock = TickingClock()
     results = run_in_threads(
@@ -344,12 +346,12 @@ def test_capacity_holds_under_concurrency(store: MemoryLeadStore) -> None:
 
 
 def test_a_lead_keeps_recent_history_and_totals_so_its_item_stays_bounded(example_rules):
-    from shared.adapters.memory import MemoryLeadStore
+    from shared.adapters.memory import MemoryUnitOfWork
     from shared.domain.leads import RECENT_TOUCHES
     from shared.services.capture import capture_lead
     from tests.conftest import NOW
 
-    store, source = MemoryLeadStore(), example_rules.rules.sources["hubspot"]
+    store, source = MemoryUnitOfWork(), example_rules.rules.sources["hubspot"]
     for n in range(RECENT_TOUCHES + 10):
         result = capture_lead(
             {"email": "busy@example.cn", "message": f"visit {n}"}, source, example_rules, store, lambda: NOW

@@ -1,0 +1,173 @@
+"""The DynamoDB unit of work: any service's :class:`Change` in one TransactWriteItems call.
+
+Each aggregate kind (the part of its subject before ``/``) has one :class:`AggregateTable`
+that turns it into a conditioned Put — ``attribute_not_exists`` when new, ``version = read``
+when changed. Claims put a key item that must not exist; loads add one to an owner's count
+below capacity; events go through the outbox. A cancelled transaction is turned into the
+lost race the service can retry (KeyTaken, StaleAggregate, OwnerFull).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+
+from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
+from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
+from shared.adapters.outbox import outbox_put
+from shared.services.ports import (
+    Aggregate,
+    Assignment,
+    Change,
+    Claim,
+    ConcurrentChange,
+    KeyTaken,
+    OwnerFull,
+    RetryPolicy,
+    Save,
+    StaleAggregate,
+)
+from shared.services.retry import ConflictRetry
+
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
+
+
+class AggregateTable(Protocol):
+    """How one kind of aggregate is stored: a conditioned Put, and its key for deletes."""
+
+    def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]: ...
+    def key(self, subject_id: str) -> tuple[str, dict[str, Any]]: ...  # (table name, key)
+
+
+class LeadTable:
+    def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
+        item = lead_item(aggregate)
+        if expected_version is not None:
+            item.version = expected_version  # the save adds "version = expected" and bumps it
+        kwargs: dict[str, Any] = item.get_save_kwargs_from_instance()
+        return kwargs
+
+    def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
+        return LeadItem.Meta.table_name, {"lead_id": {"S": subject_id}}
+
+
+def claim_put(key: str, subject: str) -> dict[str, Any]:
+    """A unique key item; the leads' identity keys live in closeloop-lead-keys."""
+    owner_id = subject.split("/", 1)[1]
+    claim = LeadKeyItem(key=key, lead_id=owner_id)
+    kwargs: dict[str, Any] = claim.get_save_kwargs_from_instance(condition=LeadKeyItem.key.does_not_exist())
+    return kwargs
+
+
+def take_load(load: Assignment) -> dict[str, Any]:
+    """One more open item for the owner, in the team's routing state, refused at capacity."""
+    names = {"#loads": "loads", "#owner": load.owner_id}
+    values: dict[str, Any] = {":one": {"N": "1"}, ":zero": {"N": "0"}}
+    condition = "attribute_exists(#loads)"
+    if load.capacity is not None:
+        condition += " AND (attribute_not_exists(#loads.#owner) OR #loads.#owner < :cap)"
+        values[":cap"] = {"N": str(load.capacity)}
+    return {
+        "TableName": RoutingStateItem.Meta.table_name,
+        "Key": {"pk": {"S": f"team#{load.team}"}},
+        "UpdateExpression": "SET #loads.#owner = if_not_exists(#loads.#owner, :zero) + :one",
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+AGGREGATE_TABLES: dict[str, AggregateTable] = {"lead": LeadTable()}
+
+
+@dataclass
+class _Operations:
+    """Transaction items in the order pynamodb sends them, each with what it is for."""
+
+    deletes: list[tuple[dict[str, Any], object]] = field(default_factory=list)
+    puts: list[tuple[dict[str, Any], object]] = field(default_factory=list)
+    updates: list[tuple[dict[str, Any], object]] = field(default_factory=list)
+
+    def purposes(self) -> list[object]:
+        return [p for _, p in self.deletes + self.puts + self.updates]
+
+    def count(self) -> int:
+        return len(self.deletes) + len(self.puts) + len(self.updates)
+
+
+class DynamoUnitOfWork:
+    def __init__(self, connection: Connection | None = None, retry: RetryPolicy | None = None) -> None:
+        self._connection = connection or Connection(region=LeadItem.Meta.region)
+        self._leads = DynamoLeadRepository(self._connection)
+        self._retry: RetryPolicy = retry or ConflictRetry()
+
+    @property
+    def leads(self) -> DynamoLeadRepository:
+        return self._leads
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._retry
+
+    def commit(self, change: Change) -> None:
+        ops = self._operations(change)
+        if ops.count() > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"a change of {ops.count()} items exceeds DynamoDB's {MAX_TRANSACTION_ITEMS}")
+        try:
+            self._connection.transact_write_items(
+                condition_check_items=[],
+                delete_items=[op for op, _ in ops.deletes],
+                put_items=[op for op, _ in ops.puts],
+                update_items=[op for op, _ in ops.updates],
+            )
+        except TransactWriteError as exc:
+            raise _lost_race(exc, ops.purposes()) from None
+        for save in change.saves:
+            save.aggregate.version = (save.expected_version or 0) + 1
+
+    @staticmethod
+    def _operations(change: Change) -> _Operations:
+        ops = _Operations()
+        for save in change.saves:
+            ops.puts.append((_table_of(save.aggregate.subject).put(save.aggregate, save.expected_version), save))
+        for claim in change.claims:
+            ops.puts.append((claim_put(claim.key, claim.subject), claim))
+        for seq, event in enumerate(change.events):
+            ops.puts.append((outbox_put(event, seq), event))
+        for subject in change.deletes:
+            table, key = _table_of(subject).key(subject.split("/", 1)[1])
+            ops.deletes.append(({"TableName": table, "Key": key}, subject))
+        for load in change.loads:
+            ops.updates.append((take_load(load), load))
+        return ops
+
+
+def _table_of(subject: str) -> AggregateTable:
+    kind = subject.split("/", 1)[0]
+    if kind not in AGGREGATE_TABLES:
+        raise KeyError(f"no table is registered for aggregates of kind {kind!r}")
+    return AGGREGATE_TABLES[kind]
+
+
+def _lost_race(exc: TransactWriteError, purposes: list[object]) -> Exception:
+    """Turn a cancelled transaction into the reason the service can act on."""
+    reasons = exc.cancellation_reasons or []
+    failed = [purposes[i] for i, r in enumerate(reasons) if r is not None and r.code not in (None, "None")]
+    for what in failed:
+        if isinstance(what, Claim):
+            return KeyTaken(what.subject)
+    for what in failed:
+        if isinstance(what, Save):
+            return StaleAggregate(what.aggregate.subject)
+    for what in failed:
+        if isinstance(what, Assignment):
+            return OwnerFull(what.owner_id)
+    if any(r is not None and r.code == "TransactionConflict" for r in reasons):
+        return ConcurrentChange("a concurrent transaction touched the same items")
+    return exc
+
+
+__all__ = ["AGGREGATE_TABLES", "Aggregate", "AggregateTable", "DynamoUnitOfWork"]

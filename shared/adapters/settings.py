@@ -1,0 +1,64 @@
+"""The process's settings, read from the environment once.
+
+Every name of a table, index, bus, queue or secret lives here, with template.yaml's names
+as the defaults; tests/integration/local/test_template.py checks both against the template
+(the environment variable each is read from, and the default), so a rename in one place
+cannot drift from the other.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+# environment variable -> the field it fills (the template's Globals set these in AWS)
+ENVIRONMENT = {
+    "LEADS_TABLE": "leads_table",
+    "LEAD_KEYS_TABLE": "lead_keys_table",
+    "ROUTING_TABLE": "routing_table",
+    "EVENTS_TABLE": "events_table",
+    "RULES_TABLE": "rules_table",
+    "IDEMPOTENCY_TABLE": "idempotency_table",
+    "EVENT_BUS_NAME": "event_bus",
+    "WEBHOOK_SECRETS_ARN": "webhook_secrets_id",
+    "API_KEYS_ARN": "api_keys_id",
+    "GOOGLE_SERVICE_ACCOUNT_ARN": "google_account_id",
+    "SPREADSHEET_ID": "spreadsheet_id",
+    "CLOSELOOP_RULES": "local_rules_source",
+    "CLOSELOOP_RULES_CHECK_SECONDS": "rules_check_seconds",
+}
+
+# index names (declared in the template; the PynamoDB models carry the same names)
+EVENTS_PENDING_INDEX = "pending"
+EVENTS_BY_SUBJECT_INDEX = "by_subject"
+LEADS_BY_CAPTURE_DAY_INDEX = "by_capture_day"
+
+
+@dataclass(frozen=True)
+class Settings:
+    leads_table: str = "closeloop-leads"
+    lead_keys_table: str = "closeloop-lead-keys"
+    routing_table: str = "closeloop-routing-state"
+    events_table: str = "closeloop-events"
+    rules_table: str = "closeloop-rules"
+    idempotency_table: str = "closeloop-idempotency"
+    event_bus: str = "closeloop"
+    webhook_secrets_id: str = "closeloop/webhook-secrets"
+    api_keys_id: str = "closeloop/api-keys"
+    google_account_id: str = "closeloop/google-service-account"
+    spreadsheet_id: str = ""
+    local_rules_source: str = ""
+    rules_check_seconds: float = 30.0
+    region: str = "us-east-1"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict[str, object] = {}
+        for variable, name in ENVIRONMENT.items():
+            if variable in e:
+                values[name] = float(e[variable]) if types[name] in (float, "float") else e[variable]
+        values["region"] = e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or cls.region
+        return cls(**values)  # type: ignore[arg-type]
