@@ -29,8 +29,7 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_before_delay
 from tenacity import wait_exponential_jitter as _wait_jitter
 
-from admin_sheets.model import Problem
-from admin_sheets.readers import RawWorkbook, SourceError
+from admin_sheets.model import Problem, RawWorkbook, SourceError
 from admin_sheets.tabs import normalize_header
 
 ENDPOINT_ENV = "CLOSELOOP_SHEETS_ENDPOINT"

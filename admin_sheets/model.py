@@ -8,6 +8,11 @@ from typing import Any
 from admin_sheets.tabs import Tab
 
 Content = dict[str, list[dict[str, Any]]]
+RawWorkbook = dict[str, list[list[str]]]  # {tab name: rows of cell text}, header row first
+
+
+class SourceError(Exception):
+    """A workbook source that cannot be read; the message is one line for the operator."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,67 +1,87 @@
-"""Reading a rule source and publishing it: the glue between the workbook and versions.
+"""Rule sources for the rules-sync use case (shared/services/rules_publishing.sync_rules).
 
-For a Google source the whole exchange is two requests: one read of every tab, and (unless
-a dry run) one write of the result back into the sheet — the Status tab and a note on
+A folder of CSVs or an xlsx file is read and parsed; a Google spreadsheet is read in one
+request and, after publishing, told the outcome in one more — the Status tab and a note on
 every offending cell. A Sheets failure publishes nothing: the last good version stays live.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from shared.domain.events import Event, iso
-from shared.services.rules_publishing import PublishResult, publish_rules
+from admin_sheets.model import Problem
+from shared.domain.events import iso
+from shared.services.rules_publishing import PublishResult, ReadRules, SourceUnreadable
+from shared.services.rules_publishing import sync_rules as sync_rules_service
 
 SHEETS_PREFIX = "sheets:"
+OUTCOMES = {"published": "accepted", "unchanged": "unchanged", "rejected": "rejected", "held": "held"}
+
+
+class FileSource:
+    """``dir:PATH`` or ``xlsx:PATH``: read and parse; nothing to report back to."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def read(self) -> ReadRules:
+        from admin_sheets.parse import validate_source
+
+        parsed = validate_source(self.name)
+        return ReadRules(parsed.content, [str(p) for p in parsed.problems])
+
+    def report(self, result: PublishResult, at: datetime) -> None:
+        """A file has no Status tab: the command line prints the outcome."""
+
+
+class GoogleSource:
+    """``sheets:ID``: one read of every tab, one write of the outcome (Status tab, cell notes)."""
+
+    def __init__(self, name: str, connect: Callable[[], Any]) -> None:
+        self.name = name
+        self._connect = connect  # made on read: missing credentials are a failed read, not a crash
+        self._client: Any = None
+        self._workbook: Any = None
+        self._problems: list[Problem] = []
+
+    def read(self) -> ReadRules:
+        from admin_sheets.google_sheets import SheetsError
+        from admin_sheets.parse import parse_workbook
+
+        try:
+            self._client = self._connect()
+            self._workbook = self._client.read_workbook(self.name[len(SHEETS_PREFIX) :])
+        except SheetsError as exc:
+            raise SourceUnreadable(str(exc)) from None
+        parsed = parse_workbook(self._workbook.raw)
+        self._problems = list(parsed.problems)
+        return ReadRules(parsed.content, [str(p) for p in parsed.problems])
+
+    def report(self, result: PublishResult, at: datetime) -> None:
+        from admin_sheets.google_sheets import SheetsError, SyncReport
+
+        outcome = OUTCOMES[result.status]
+        report = SyncReport(iso(at), outcome, result.version_id, self._problems, locale=_locale(self._workbook.raw))
+        try:
+            self._client.write_report(self._workbook, report)
+        except SheetsError as exc:
+            raise SourceUnreadable(str(exc)) from None
+
+
+def rule_source(name: str, container: Any, sheets: Any = None) -> FileSource | GoogleSource:
+    """The source a name stands for: ``sheets:ID`` or a file source (``dir:``, ``xlsx:``)."""
+    if name.startswith(SHEETS_PREFIX):
+        return GoogleSource(name, lambda: sheets or default_sheets_client(container))
+    return FileSource(name)
 
 
 def sync_rules(source: str, container: Any, *, dry_run: bool = False, sheets: Any = None) -> PublishResult:
     """Read, validate and (unless dry-run) publish the rules of a source; report back to Google."""
-    if source.startswith(SHEETS_PREFIX):
-        return _sync_google(source, container, dry_run=dry_run, client=sheets)
-    from admin_sheets.parse import validate_source
-
-    parsed = validate_source(source)
-    return _publish(source, parsed, container, dry_run=dry_run)
-
-
-def _publish(source: str, parsed: Any, container: Any, *, dry_run: bool) -> PublishResult:
-    from shared.adapters.dynamo.rules import VersionRecord
-
-    problems = [str(p) for p in parsed.problems]
-    if dry_run:
-        return PublishResult("rejected" if problems else "valid", None, problems=problems)
-    result = publish_rules(
-        parsed.content, problems, source, container.rules_store, container.clock, make_record=VersionRecord
+    return sync_rules_service(
+        rule_source(source, container, sheets), container.rules_store, container.rules, container.clock, dry_run=dry_run
     )
-    container.rules.invalidate()
-    return result
-
-
-def _sync_google(source: str, container: Any, *, dry_run: bool, client: Any) -> PublishResult:
-    from admin_sheets.google_sheets import SheetsError, SyncReport
-    from admin_sheets.parse import parse_workbook
-
-    spreadsheet_id = source[len(SHEETS_PREFIX) :]
-    try:
-        client = client or default_sheets_client(container)
-        workbook = client.read_workbook(spreadsheet_id)
-    except SheetsError as exc:
-        return _failed(source, str(exc), container, dry_run=dry_run)
-    parsed = parse_workbook(workbook.raw)
-    result = _publish(source, parsed, container, dry_run=dry_run)
-    if dry_run or result.status == "conflict":  # a conflict: the other publisher reports its own result
-        return result
-    outcome = {"published": "accepted", "unchanged": "unchanged", "rejected": "rejected", "held": "held"}[result.status]
-    report = SyncReport(
-        iso(container.clock()), outcome, result.version_id, list(parsed.problems), locale=_locale(workbook.raw)
-    )
-    try:
-        client.write_report(workbook, report)
-    except SheetsError as exc:  # the version stands; only the report back to the sheet failed
-        return replace(result, report_error=str(exc))
-    return result
 
 
 def _locale(raw: dict[str, Any]) -> str:
@@ -82,14 +102,3 @@ def default_sheets_client(container: Any) -> Any:
     if os.environ.get("CLOSELOOP_SHEETS_ENDPOINT") or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
         return sheets_client()
     return sheets_client(container.secrets.google_service_account())
-
-
-def _failed(source: str, message: str, container: Any, *, dry_run: bool) -> PublishResult:
-    active = container.rules_store.active()
-    version = active.version_id if active else None
-    if not dry_run:
-        data = {"source": source, "error": message}
-        container.rules_store.record_event(
-            Event("RulesSyncFailed", f"rules/{source}", container.clock(), data, rules_version=version)
-        )
-    return PublishResult("failed", version, problems=[message])

@@ -13,12 +13,10 @@ from pathlib import Path
 from typing import Any
 from zipfile import BadZipFile
 
-RawWorkbook = dict[str, list[list[str]]]
+from admin_sheets.model import RawWorkbook, SourceError
+
 SCHEMES = ("dir", "xlsx", "sheets")
-
-
-class SourceError(Exception):
-    """A workbook source that cannot be read; the message is one line for the operator."""
+__all__ = ["SCHEMES", "RawWorkbook", "SourceError", "read_csv_dir", "read_source", "read_xlsx"]
 
 
 def read_source(source: str) -> RawWorkbook:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from shared.domain.events import Event, iso
@@ -12,10 +13,28 @@ from shared.domain.rules import Content, content_hash
 from shared.services.ports import Clock
 
 
-class VersionLike(Protocol):
+@dataclass(frozen=True)
+class VersionRecord:
+    """One published version: immutable once written; the active pointer carries a copy."""
+
     version_id: str
     number: int
     content_hash: str
+    created_at: str
+    source: str
+    row_counts: dict[str, int]
+    activated_at: str | None = None
+    held_hash: str | None = None  # on the pointer after a rollback: the content rolled back from
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version_id": self.version_id,
+            "number": self.number,
+            "content_hash": self.content_hash,
+            "created_at": self.created_at,
+            "source": self.source,
+            "row_counts": self.row_counts,
+        }
 
 
 class ActivationConflict(Exception):
@@ -23,11 +42,18 @@ class ActivationConflict(Exception):
 
 
 class RulesStore(Protocol):
-    def active(self) -> Any: ...
-    def versions(self) -> list[Any]: ...
+    def active(self) -> VersionRecord | None: ...
+    def versions(self) -> list[VersionRecord]: ...
+    def content(self, version_id: str) -> Content: ...
     def save_content(self, version_id: str, content: Content) -> None: ...
     def activate(
-        self, record: Any, previous: Any, event: Event, *, new: bool, held_hash: str | None = None
+        self,
+        record: VersionRecord,
+        previous: VersionRecord | None,
+        event: Event,
+        *,
+        new: bool,
+        held_hash: str | None = None,
     ) -> None: ...
     def record_event(self, event: Event) -> None: ...
     def last_rejection(self, source: str) -> str | None: ...
@@ -50,7 +76,7 @@ def version_id_for(number: int, digest: str) -> str:
 
 
 def publish_rules(
-    content: Content | None, problems: list[str], source: str, store: RulesStore, clock: Clock, *, make_record: Any
+    content: Content | None, problems: list[str], source: str, store: RulesStore, clock: Clock
 ) -> PublishResult:
     """Publish valid content as a new version; reject invalid content with every problem."""
     now = clock()
@@ -62,13 +88,13 @@ def publish_rules(
     digest = content_hash(content)
     if active is not None and active.content_hash == digest:
         return PublishResult("unchanged", active.version_id, active.number)
-    if active is not None and getattr(active, "held_hash", None) == digest:
+    if active is not None and active.held_hash == digest:
         # the workbook still holds the rules someone rolled back: keep the rollback until it changes
         return PublishResult("held", active.version_id, active.number)
     number = max((v.number for v in store.versions()), default=0) + 1
     version_id = version_id_for(number, digest)
     row_counts = {tab: len(rows) for tab, rows in content.items()}
-    record = make_record(
+    record = VersionRecord(
         version_id=version_id,
         number=number,
         content_hash=digest,
@@ -91,7 +117,9 @@ def publish_rules(
     return PublishResult("published", version_id, number)
 
 
-def _reject(problems: list[str], source: str, store: RulesStore, active: Any, now: Any) -> PublishResult:
+def _reject(
+    problems: list[str], source: str, store: RulesStore, active: VersionRecord | None, now: datetime
+) -> PublishResult:
     """Nothing is published; RulesRejected tells it once per distinct set of problems."""
     live = active.version_id if active else None
     digest = hashlib.sha256("\n".join(problems).encode("utf-8")).hexdigest()
@@ -108,7 +136,7 @@ def _conflict(store: RulesStore) -> PublishResult:
     return PublishResult("conflict", active.version_id if active else None, problems=[message])
 
 
-def find_version(store: RulesStore, version_ref: str) -> Any:
+def find_version(store: RulesStore, version_ref: str) -> VersionRecord:
     """A published version by id (``v3-1a2b3c4d``), number (``3``) or ``v3``; LookupError if none."""
     for version in store.versions():
         if version_ref in (version.version_id, str(version.number), f"v{version.number}"):
@@ -135,3 +163,67 @@ def rollback_rules(version_ref: str, store: RulesStore, clock: Clock) -> Publish
     except ActivationConflict:
         return _conflict(store)
     return PublishResult("rolled_back", target.version_id, target.number)
+
+
+# ------------------------------------------------------------------ rules-sync
+
+
+class SourceUnreadable(Exception):
+    """The rule source could not be read (or written back to); the message is for the operator."""
+
+
+@dataclass
+class ReadRules:
+    """What a source read: content when valid, and every problem as ``Tab!Cell: message``."""
+
+    content: Content | None
+    problems: list[str]
+
+
+class RuleSource(Protocol):
+    """A workbook to publish from: a folder of CSVs, an xlsx file, a Google spreadsheet."""
+
+    name: str
+
+    def read(self) -> ReadRules: ...  # SourceUnreadable when it cannot
+
+    def report(self, result: PublishResult, at: datetime) -> None: ...  # tell the sheet; may be a no-op
+
+
+class RulesCacheControl(Protocol):
+    def invalidate(self) -> None: ...
+
+
+def sync_rules(
+    source: RuleSource, store: RulesStore, cache: RulesCacheControl, clock: Clock, *, dry_run: bool = False
+) -> PublishResult:
+    """rules-sync: read the whole workbook, publish it or keep the last good version, tell the sheet."""
+    try:
+        read = source.read()
+    except SourceUnreadable as exc:
+        return _unreadable(source.name, str(exc), store, clock, dry_run=dry_run)
+    if dry_run:
+        return PublishResult("rejected" if read.problems else "valid", _live(store), problems=read.problems)
+    result = publish_rules(read.content, read.problems, source.name, store, clock)
+    cache.invalidate()
+    if result.status == "conflict":  # the other publisher reports its own result
+        return result
+    try:
+        source.report(result, clock())
+    except SourceUnreadable as exc:  # the version stands; only the report back to the sheet failed
+        return PublishResult(result.status, result.version_id, result.number, result.problems, str(exc))
+    return result
+
+
+def _live(store: RulesStore) -> str | None:
+    active = store.active()
+    return active.version_id if active else None
+
+
+def _unreadable(source: str, message: str, store: RulesStore, clock: Clock, *, dry_run: bool) -> PublishResult:
+    """Nothing is published; the last good version stays live and RulesSyncFailed says why."""
+    version = _live(store)
+    if not dry_run:
+        data = {"source": source, "error": message}
+        store.record_event(Event("RulesSyncFailed", f"rules/{source}", clock(), data, rules_version=version))
+    return PublishResult("failed", version, problems=[message])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -23,31 +22,9 @@ from shared.adapters.dynamo.models import RulesItem
 from shared.adapters.outbox import outbox_put
 from shared.domain.events import Event
 from shared.domain.rules import Content
-from shared.services.rules_publishing import ActivationConflict
+from shared.services.rules_publishing import ActivationConflict, VersionRecord
 
 CHUNK_BYTES = 350_000
-
-
-@dataclass(frozen=True)
-class VersionRecord:
-    version_id: str
-    number: int
-    content_hash: str
-    created_at: str
-    source: str
-    row_counts: dict[str, int]
-    activated_at: str | None = None
-    held_hash: str | None = None  # on the pointer after a rollback: the content rolled back from
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "version_id": self.version_id,
-            "number": self.number,
-            "content_hash": self.content_hash,
-            "created_at": self.created_at,
-            "source": self.source,
-            "row_counts": self.row_counts,
-        }
 
 
 def _record(item: RulesItem) -> VersionRecord:

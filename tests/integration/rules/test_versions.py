@@ -10,7 +10,6 @@ import pytest
 from admin_sheets.versions import describe, diff_content
 from infra.local.inspect import list_events
 from shared.adapters.container import RulesCache, utc_now
-from shared.adapters.dynamo.rules import VersionRecord
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
 from shared.services.backtest import backtest
@@ -20,7 +19,7 @@ from shared.services.rules_publishing import publish_rules, rollback_rules
 
 
 def publish(container, content, source="test"):
-    return publish_rules(content, [], source, container.rules_store, container.clock, make_record=VersionRecord)
+    return publish_rules(content, [], source, container.rules_store, container.clock)
 
 
 def changed(example_content):
@@ -146,12 +145,12 @@ def test_the_same_bad_workbook_is_announced_once_not_every_five_minutes(clean_aw
     problems = ['Routing!B5: team "SMB Eest" is not a team on the Owners tab']
     for _ in range(3):
         result = publish_rules(
-            None, problems, "sheets:x", clean_aws.rules_store, clean_aws.clock, make_record=VersionRecord
+            None, problems, "sheets:x", clean_aws.rules_store, clean_aws.clock
         )
         assert result.status == "rejected"
     assert len(list_events(event_type="RulesRejected")) == 1
     publish(clean_aws, changed(example_content), source="sheets:x")  # fixed
-    publish_rules(None, problems, "sheets:x", clean_aws.rules_store, clean_aws.clock, make_record=VersionRecord)
+    publish_rules(None, problems, "sheets:x", clean_aws.rules_store, clean_aws.clock)
     assert len(list_events(event_type="RulesRejected")) == 2  # broken again: news again
 
 
