@@ -16,6 +16,7 @@ import json
 from functools import cached_property
 from typing import Any
 
+from shared.adapters.settings import EVENTS_PENDING_INDEX
 from shared.domain.events import Event
 
 
@@ -118,7 +119,7 @@ class EventBusPublisher:
         found: list[dict[str, Any]] = []
         request: dict[str, Any] = {
             "TableName": self.table,
-            "IndexName": "pending",
+            "IndexName": EVENTS_PENDING_INDEX,
             "KeyConditionExpression": "pending = :yes AND #time < :before",
             "ExpressionAttributeNames": {"#time": "time"},
             "ExpressionAttributeValues": {":yes": {"S": "yes"}, ":before": {"S": before}},

@@ -18,7 +18,12 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from shared.adapters.settings import Settings
+from shared.adapters.settings import (
+    EVENTS_BY_SUBJECT_INDEX,
+    EVENTS_PENDING_INDEX,
+    LEADS_BY_CAPTURE_DAY_INDEX,
+    Settings,
+)
 
 TABLE_SETTING = {  # model -> the Settings field naming its table
     "LeadItem": "leads_table",
@@ -35,7 +40,7 @@ def _region() -> str:
 
 class CaptureDayIndex(GlobalSecondaryIndex["LeadItem"]):  # type: ignore[no-untyped-call]
     class Meta:
-        index_name = "by_capture_day"
+        index_name = LEADS_BY_CAPTURE_DAY_INDEX
         projection = AllProjection()
 
     capture_day = UnicodeAttribute(hash_key=True)
@@ -83,7 +88,7 @@ class RoutingStateItem(Model):
 
 class SubjectIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untyped-call]
     class Meta:
-        index_name = "by_subject"
+        index_name = EVENTS_BY_SUBJECT_INDEX
         projection = AllProjection()
 
     subject = UnicodeAttribute(hash_key=True)
@@ -94,7 +99,7 @@ class PendingIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untype
     """Sparse: only events not yet on the bus carry ``pending``."""
 
     class Meta:
-        index_name = "pending"
+        index_name = EVENTS_PENDING_INDEX
         projection = AllProjection()
 
     pending = UnicodeAttribute(hash_key=True)
