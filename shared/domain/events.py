@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
-EVENT_TYPES = (
+# CONTRACT §4's names, and the extensions we added (rules sync, activities).
+EventType = Literal[
+    # leads
     "LeadCaptured",
     "LeadMerged",
     "LeadAssigned",
@@ -16,13 +18,55 @@ EVENT_TYPES = (
     "LeadRequalified",
     "LeadNeedsEnrichment",
     "LeadFirstTouched",
+    "LeadReassigned",
+    "LeadConverted",
+    "LeadDisqualified",
     "ActivityRecorded",
     "ConsentWithdrawn",
+    # time
+    "SlaWarning",
+    "SlaBreached",
+    "SlaEscalated",
+    "SlaMet",
+    # service
+    "CaseOpened",
+    "CaseResolved",
+    "CaseReopened",
+    # sales
+    "OpportunityCreated",
+    "OpportunityStageChanged",
+    "OpportunityStalled",
+    "OpportunityWon",
+    "OpportunityLost",
+    "QuoteCreated",
+    "ApprovalRequested",
+    "ApprovalDecided",
+    "ApprovalEscalated",
+    "QuoteApproved",
+    "QuoteRejected",
+    # fulfilment and finance
+    "ContractSigned",
+    "OrderCreated",
+    "ShipmentRecorded",
+    "InvoiceRequested",
+    "InvoiceBlocked",
+    "InvoiceIssued",
+    "InvoicePaid",
+    "InvoiceRejected",
+    "DeliveryFailed",
+    # customers
+    "RenewalReminder",
+    "RenewalHeld",
+    "RenewalReleased",
+    "RenewalOpportunityCreated",
+    "HealthWarning",
+    # rules
     "RulesPublished",
     "RulesRejected",
     "RulesRolledBack",
     "RulesSyncFailed",
-)
+]
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 
 
 def iso(moment: datetime) -> str:
@@ -42,7 +86,7 @@ def parse_iso(text: str) -> datetime:
 
 @dataclass(frozen=True)
 class Event:
-    type: str
+    type: EventType
     subject: str
     time: datetime
     data: dict[str, Any]

@@ -11,10 +11,10 @@ from typing import Any
 from shared.domain.events import iso
 from shared.domain.normalize import KNOWN_FIELDS, NormalizedLead
 from shared.domain.routing import RoutingIndex
-from shared.domain.rules import RoutingRule, RuleSet, Source
+from shared.domain.rules import Grade, RoutingRule, RuleSet, Source
 from shared.domain.scoring import Quality, Score, grade_for, quality_of, score_lead, tier_for
 
-ROUTABLE_GRADES = ("sql", "mql")
+ROUTABLE_GRADES: tuple[Grade, ...] = ("sql", "mql")
 # A lead is one DynamoDB item (400 KB at most): it keeps its recent history and the totals;
 # the full history is in the event log (LeadMerged, ActivityRecorded ...).
 RECENT_TOUCHES, RECENT_ACTIVITIES, RECENT_BEHAVIOR = 50, 100, 50
@@ -61,7 +61,7 @@ class Lead:
     touch_count: int = 0
     activity_count: int = 0
     score: int = 0
-    grade: str = "nurture"
+    grade: Grade = "nurture"
     tier: str = "standard"
     owner_id: str | None = None
     team: str | None = None
@@ -152,7 +152,7 @@ class Assessment:
     """Everything the rules say about a lead at one moment."""
 
     score: Score
-    grade: str
+    grade: Grade
     tier: str
     tier_rule: int | None
     quality: Quality

@@ -13,14 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import MISSING, dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 JSON = Any
 Content = dict[str, list[dict[str, JSON]]]
 
-GRADES = ("sql", "mql", "nurture")
-ROLES = ("sdr", "ae", "senior_ae", "manager", "director", "am", "cs", "support", "finance")
-BEHAVIOR_EVENTS = (
+# The vocabularies, once each: a Literal type for mypy and its values for validation.
+Grade = Literal["sql", "mql", "nurture"]
+Role = Literal["sdr", "ae", "senior_ae", "manager", "director", "am", "cs", "support", "finance"]
+SourceKind = Literal["signed", "public"]
+BehaviorEvent = Literal[
     "email_sent",
     "email_open",
     "email_click",
@@ -29,8 +31,14 @@ BEHAVIOR_EVENTS = (
     "webinar_attended",
     "demo_request",
     "unsubscribe",
-)
-SCORING_OPS = ("eq", "in", "gte", "lte", "contains", "exists")
+]
+ScoringOp = Literal["eq", "in", "gte", "lte", "contains", "exists"]
+
+GRADES: tuple[Grade, ...] = get_args(Grade)
+ROLES: tuple[Role, ...] = get_args(Role)
+SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
+BEHAVIOR_EVENTS: tuple[BehaviorEvent, ...] = get_args(BehaviorEvent)
+SCORING_OPS: tuple[ScoringOp, ...] = get_args(ScoringOp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +66,7 @@ class Settings:
 @dataclass(frozen=True, slots=True)
 class Source:
     source: str
-    kind: str  # signed | public
+    kind: SourceKind
     allowed_origins: tuple[str, ...] = ()
     channel: str | None = None
     campaign: str | None = None

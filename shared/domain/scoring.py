@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.domain.rules import RuleSet, ScoringRule, Settings, TierRule
+from shared.domain.rules import Grade, RuleSet, ScoringRule, Settings, TierRule
 
 SCORE_MIN, SCORE_MAX = 0, 100
 
@@ -96,7 +96,7 @@ def score_lead(fields: Mapping[str, Any], behavior: Mapping[str, int], rules: Ru
     return Score(value=math.floor(clamped + 0.5), lines=tuple(lines))  # halves round up, as people expect
 
 
-def grade_for(score: int, settings: Settings) -> str:
+def grade_for(score: int, settings: Settings) -> Grade:
     if score >= settings.sql_threshold:
         return "sql"
     if score < settings.nurture_below:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
-from shared.domain.events import Event, iso, parse_iso
+from shared.domain.events import Event, EventType, iso, parse_iso
 from shared.domain.leads import Lead, apply_assessment, assess, identity_keys
 from shared.domain.normalize import normalize_email
 from shared.domain.rules import BEHAVIOR_EVENTS
@@ -72,7 +72,7 @@ def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOf
     lead.updated_at = iso(now)
     events: list[Event] = []
 
-    def emit(kind: str, data: dict[str, Any]) -> None:
+    def emit(kind: EventType, data: dict[str, Any]) -> None:
         events.append(Event(kind, lead.subject, now, data, rules_version=active.version))
 
     if event == "unsubscribe":

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from shared.domain.errors import Conflict, SourceInactive, UnknownSource
-from shared.domain.events import Event, iso
+from shared.domain.events import Event, EventType, iso
 from shared.domain.leads import (
     ROUTABLE_GRADES,
     Assessment,
@@ -28,7 +28,7 @@ BUSY = "this lead is being changed by many requests at once; please retry"
 
 @dataclass(frozen=True)
 class CaptureResult:
-    status: str  # created | merged
+    status: Literal["created", "merged"]
     lead: Lead
     rules_version: str
 
@@ -175,5 +175,5 @@ def _quality_events(
         events.append(_event("LeadNeedsEnrichment", lead, now, active, assessment.quality.to_dict()))
 
 
-def _event(kind: str, lead: Lead, now: datetime, active: ActiveRules, data: dict[str, Any]) -> Event:
+def _event(kind: EventType, lead: Lead, now: datetime, active: ActiveRules, data: dict[str, Any]) -> Event:
     return Event(type=kind, subject=lead.subject, time=now, data=data, rules_version=active.version)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from shared.domain.events import Event, iso
 from shared.domain.rules import Content, content_hash
@@ -60,11 +60,15 @@ class RulesStore(Protocol):
     def remember_rejection(self, source: str, digest: str | None) -> None: ...
 
 
+# published | unchanged | rejected | rolled_back | conflict (another publisher won)
+# | valid (dry run) | failed (source unreadable)
+# | held (the source still has the rules that were rolled back; edit it to publish again)
+PublishStatus = Literal["published", "unchanged", "rejected", "rolled_back", "conflict", "valid", "failed", "held"]
+
+
 @dataclass(frozen=True)
 class PublishResult:
-    # published | unchanged | rejected | rolled_back | valid (dry run) | failed (source unreadable)
-    # | held (the source still has the rules that were rolled back; edit it to publish again)
-    status: str
+    status: PublishStatus
     version_id: str | None  # the version live after this
     number: int | None = None
     problems: list[str] = field(default_factory=list)
