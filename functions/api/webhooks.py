@@ -11,6 +11,7 @@ from chalice import Response
 from functions.api.body import FORM_TYPE, media_type, read_body
 from functions.api.responses import json_response
 from shared.domain.errors import BadRequest, Forbidden, Unauthorized
+from shared.domain.forms import is_bot
 from shared.domain.rules import Source
 from shared.services.behavior import record_behavior
 from shared.services.capture import capture_lead, source_for
@@ -65,7 +66,7 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: 
     _authenticate(source, raw, headers, c)
     is_form = media_type(headers.get("content-type")) == FORM_TYPE
     payload = read_body(raw, headers.get("content-type"), allow_form=True)
-    if str(payload.get("_hp") or "").strip():
+    if is_bot(payload):
         return json_response(
             200, {"status": "received"}, cors_headers(source, headers.get("origin"))
         )  # a bot filled the honeypot: store nothing

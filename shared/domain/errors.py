@@ -29,6 +29,12 @@ class BadRequest(CloseloopError):
     code, status = "bad_request", 400
 
 
+class InvalidRedirect(CloseloopError):
+    """A form's `_redirect` that a browser could follow somewhere other than an allowed origin."""
+
+    code, status = "invalid_redirect", 400
+
+
 class Unauthorized(CloseloopError):
     code, status = "unauthorized", 401
 
@@ -65,6 +71,12 @@ class Conflict(CloseloopError):
     """A concurrent change won; the caller may retry."""
 
     code, status = "conflict", 409
+
+
+class IdempotencyKeyReused(CloseloopError):
+    """The same Idempotency-Key came back with another body."""
+
+    code, status = "idempotency_key_reused", 409
 
 
 class RulesUnavailable(CloseloopError):

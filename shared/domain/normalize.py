@@ -6,11 +6,13 @@ Every check collects *all* bad fields so the sender hears about every problem at
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from shared.domain.errors import ValidationFailed
+from shared.domain.forms import printable_name, text_problem
 from shared.domain.rules import RuleSet
 
 TEXT_LIMIT = 200
@@ -78,10 +80,14 @@ def parse_bool(value: Any) -> bool | None:
 
 
 def normalize_email(value: str) -> str:
+    """NFKC first (a fullwidth `ｃ` is a `c`), then validation, then lower case: one person, one key."""
     from email_validator import EmailNotValidError, validate_email
 
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
     try:
-        return validate_email(value, check_deliverability=False).normalized.lower()
+        return validate_email(unicodedata.normalize("NFKC", value), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
 
@@ -90,7 +96,7 @@ def normalize_phone(value: str, region: str) -> str:
     import phonenumbers
 
     try:
-        number = phonenumbers.parse(value, region)
+        number = phonenumbers.parse(unicodedata.normalize("NFKC", value), region)
     except phonenumbers.NumberParseException:
         raise ValueError("is not a phone number") from None
     if not phonenumbers.is_valid_number(number):
@@ -156,7 +162,7 @@ _COUNTRY_ALIASES = {
 def normalize_country(value: str) -> str:
     import pycountry
 
-    text = value.strip()
+    text = unicodedata.normalize("NFKC", value).strip()
     alias = _COUNTRY_ALIASES.get(text.lower())
     if alias:
         return alias
@@ -172,9 +178,11 @@ NUMBER_MAX_DIGITS = 15  # a company size or a budget never needs more; "1e5000" 
 
 
 def _number(value: Any, *, integer: bool) -> int | float:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError("must be a number")
-    text = str(value).replace(",", "").strip()
+    if isinstance(value, int) and abs(value) >= 10**NUMBER_MAX_DIGITS:
+        raise ValueError(f"is too large (at most {NUMBER_MAX_DIGITS} digits)")  # str() of a huge int fails
+    text = unicodedata.normalize("NFKC", str(value)).replace(",", "").strip()
     if len(text) > 40:
         raise ValueError("must be a number")
     try:
@@ -192,12 +200,17 @@ def _number(value: Any, *, integer: bool) -> int | float:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
-def _text(value: Any, limit: int) -> str:
+def _text(value: Any, limit: int, *, multiline: bool = False) -> str:
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise ValueError("must be text")
+    if isinstance(value, int) and abs(value) >= 10**limit:
+        raise ValueError(f"must be at most {limit} characters")  # str() of a huge int fails
     text = str(value).strip()
     if len(text) > limit:
         raise ValueError(f"must be at most {limit} characters")
+    problem = text_problem(text, multiline=multiline)
+    if problem:
+        raise ValueError(problem)
     return text
 
 
@@ -229,7 +242,7 @@ def normalize_lead(raw: dict[str, Any], rules: RuleSet) -> NormalizedLead:
         "utm_campaign",
     ):
         take(name, lambda v: _text(v, TEXT_LIMIT))
-    take("message", lambda v: _text(v, MESSAGE_LIMIT))
+    take("message", lambda v: _text(v, MESSAGE_LIMIT, multiline=True))
     take("country", lambda v: normalize_country(_text(v, TEXT_LIMIT)))
     take("email", lambda v: normalize_email(_text(v, 254)))
     region = out.get("country") or rules.settings.default_country
@@ -253,7 +266,7 @@ def normalize_lead(raw: dict[str, Any], rules: RuleSet) -> NormalizedLead:
 
 
 def _credit_code(value: Any) -> str:
-    code = _text(value, 40).upper().replace(" ", "")
+    code = unicodedata.normalize("NFKC", _text(value, 40)).upper().replace(" ", "")
     if not credit_code_valid(code):
         raise ValueError("is not a valid unified social credit code (18 characters, checksum)")
     return code
@@ -266,18 +279,25 @@ def _extra(raw: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
         return {}
     extra: dict[str, str] = {}
     for key in others:
-        if len(key) > TEXT_LIMIT or not key.strip():
-            errors[key[:50] or "extra"] = f"field names must be 1 to {TEXT_LIMIT} characters"
+        if not isinstance(key, str) or len(key) > TEXT_LIMIT or not key.strip():
+            errors[printable_name(str(key)) or "extra"] = f"field names must be 1 to {TEXT_LIMIT} characters"
+            continue
+        problem = text_problem(key)
+        if problem:
+            errors[printable_name(key)] = f"the field name {problem}"
             continue
         value = raw[key]
         if isinstance(value, dict | list):
             errors[key] = "must be a plain value, not an object or list"
             continue
-        text = "" if value is None else str(value).strip()
-        if len(text) > TEXT_LIMIT:
-            errors[key] = f"must be at most {TEXT_LIMIT} characters"
-            continue
-        extra[key] = text
+        try:
+            # free-form values may come from a textarea: tab and line breaks are kept
+            if value is None or isinstance(value, bool):
+                extra[key] = "" if value is None else str(value)
+            else:
+                extra[key] = _text(value, TEXT_LIMIT, multiline=True)
+        except ValueError as exc:
+            errors[key] = str(exc)
     return extra
 
 

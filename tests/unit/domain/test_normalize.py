@@ -605,3 +605,130 @@ def test_full_realistic_lead(rules: RuleSet) -> None:
     assert (f["employees"], f["budget"], f["consent"], f["name"]) == (1200, 500000, True, "雷 李")
     assert f["industry_raw"] == "制造业"
     assert lead.flags == [] and lead.extra == {}
+
+
+# --- hostile input (issue 7): refused, naming the field, never stored -------------------------
+
+SINGLE_LINE_FIELDS = [
+    "name",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "province",
+    "industry",
+    "campaign",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "country",
+    "email",
+    "phone",
+    "credit_code",
+]
+NOT_STORABLE = {
+    "lone high surrogate": "张\ud800伟",
+    "lone low surrogate": "\udc00",
+    "NUL": "Li\x00Lei",
+    "escape": "Li\x1b[31mLei",
+    "DEL": "Li\x7fLei",
+    "C1 (NEL)": "Li\x85Lei",
+    "C1 (CSI)": "Li\x9bLei",
+}
+SINGLE_LINE_ONLY = {
+    "tab": "Li\tLei",
+    "newline": "Li\nLei",
+    "carriage return": "Li\rLei",
+    "line separator": "Li\u2028Lei",
+    "right-to-left override": "\u202emoc.elpmaxe@a",
+    "left-to-right isolate": "Li\u2066Lei",
+}
+
+
+@pytest.mark.parametrize("field", SINGLE_LINE_FIELDS)
+@pytest.mark.parametrize(
+    "bad", [*NOT_STORABLE.values(), *SINGLE_LINE_ONLY.values()], ids=[*NOT_STORABLE, *SINGLE_LINE_ONLY]
+)
+def test_single_line_text_with_controls_or_lone_surrogates_is_named(rules: RuleSet, field: str, bad: str) -> None:
+    email = {} if field == "email" else {"email": "a@example.com"}
+    assert field in failure(rules, **email, **{field: bad})
+
+
+@pytest.mark.parametrize("bad", NOT_STORABLE.values(), ids=list(NOT_STORABLE))
+def test_a_message_with_controls_or_lone_surrogates_is_named(rules: RuleSet, bad: str) -> None:
+    assert set(failure(rules, email="a@example.com", message=bad)) == {"message"}
+
+
+def test_a_message_keeps_tabs_line_breaks_and_right_to_left_text(rules: RuleSet) -> None:
+    text = "第一行\r\n\tsecond line\nمرحبا \u202bquoted\u202c"
+    assert norm(rules, email="a@example.com", message=text)["message"] == text
+
+
+def test_direction_marks_and_joiners_in_names_are_fine(rules: RuleSet) -> None:
+    assert norm(rules, email="a@example.com", name="\u200fשלום\u200e")["name"] == "\u200fשלום\u200e"
+    assert norm(rules, email="a@example.com", company="👩\u200d💻 Labs")["company"] == "👩\u200d💻 Labs"
+
+
+@pytest.mark.parametrize("bad", NOT_STORABLE.values(), ids=list(NOT_STORABLE))
+def test_extra_values_with_controls_or_lone_surrogates_are_named(rules: RuleSet, bad: str) -> None:
+    assert set(failure(rules, email="a@example.com", wechat_id=bad)) == {"wechat_id"}
+
+
+def test_extra_values_keep_line_breaks(rules: RuleSet) -> None:
+    lead = normalize_lead({"email": "a@example.com", "address": "1 Road\nShanghai", "flag": True}, rules)
+    assert lead.extra == {"address": "1 Road\nShanghai", "flag": "True"}
+
+
+@pytest.mark.parametrize("key", ["\ud800", "we\x00chat", "we\nchat", "\u202eid"])
+def test_extra_keys_with_controls_or_lone_surrogates_are_named_printably(rules: RuleSet, key: str) -> None:
+    fields = failure(rules, email="a@example.com", **{key: "x"})
+    assert len(fields) == 1
+    (name,) = fields
+    assert name.isprintable() and name.encode("utf-8")  # the error itself can be sent back
+
+
+HUGE = 10**5000  # str() of it raises ValueError (Python's int-string conversion limit)
+
+
+@pytest.mark.parametrize("field", ["employees", "budget"])
+@pytest.mark.parametrize(
+    "value", [HUGE, -HUGE, 10**15, "9" * 5000, 1e308], ids=["5001 digits", "-5001 digits", "10^15", "text", "1e308"]
+)
+def test_huge_numbers_are_named_too_large(rules: RuleSet, field: str, value: Any) -> None:
+    fields = failure(rules, email="a@example.com", **{field: value})
+    assert set(fields) == {field}
+    assert "large" in fields[field] or "number" in fields[field]
+
+
+def test_the_largest_sane_number_is_fine(rules: RuleSet) -> None:
+    assert norm(rules, email="a@example.com", employees=10**15 - 1)["employees"] == 10**15 - 1
+
+
+@pytest.mark.parametrize("field", ["name", "company", "message", "phone", "credit_code", "wechat_id"])
+def test_a_huge_integer_where_text_is_expected_is_named(rules: RuleSet, field: str) -> None:
+    assert set(failure(rules, email="a@example.com", **{field: HUGE})) == {field}
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "ｃonf.user@example.com",
+        "ＣＯＮＦ.ＵＳＥＲ@example.com",
+        "conf.user＠example.com",
+        "conf.user@ｅｘａｍｐｌｅ.ｃｏｍ",
+        "ｃｏｎｆ．ｕｓｅｒ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+    ],
+)
+def test_fullwidth_look_alike_emails_are_the_same_email(rules: RuleSet, lookalike: str) -> None:
+    assert norm(rules, email=lookalike)["email"] == "conf.user@example.com"
+
+
+@pytest.mark.parametrize("phone", ["１３８００１３８０００", "＋８６ １３８-００１３-８０００", "(１３８) 0013 8000"])
+def test_fullwidth_phone_digits_are_read(rules: RuleSet, phone: str) -> None:
+    assert norm(rules, phone=phone)["phone"] == "+8613800138000"
+
+
+def test_fullwidth_country_and_credit_code_are_read(rules: RuleSet) -> None:
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in WELL_KNOWN_CODE)
+    fields = norm(rules, email="a@example.com", country="ＣＮ", credit_code=fullwidth, employees="１,２００")
+    assert (fields["country"], fields["credit_code"], fields["employees"]) == ("CN", WELL_KNOWN_CODE, 1200)
