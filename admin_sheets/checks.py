@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from admin_sheets.model import Problem, Row, Sheet
 from admin_sheets.tabs import SETTING_BY_KEY, SETTINGS_KEYS, Column
 from admin_sheets.values import BadValue, convert, split_list
+from shared.domain.calendars import normalize_calendar_row
 from shared.domain.normalize import KNOWN_FIELDS
 from shared.domain.rules import BEHAVIOR_EVENTS
 
@@ -255,7 +256,6 @@ def check_ranges(sheets: Sheets) -> Iterable[Problem]:
             lo, hi = row.values[low], row.values[high]
             if lo is not None and hi is not None and lo > hi:
                 yield sheet.problem(row, low, f"{low} {_show(lo, low)} is more than {high} {_show(hi, high)}")
-    yield from _check_calendar_hours(sheets["Calendars"])
 
 
 def check_minimums(sheets: Sheets) -> Iterable[Problem]:
@@ -275,11 +275,16 @@ def _show_number(col: Column, value: float) -> str:
     return f"{value * 100:g}%" if col.type == "percent" else f"{value:,}"
 
 
-def _check_calendar_hours(sheet: Sheet) -> Iterable[Problem]:
+def type_calendars(sheets: Sheets) -> Iterable[Problem]:
+    """Workdays (mon-fri, 周一至周五), end (24:00 allowed), breaks and holiday_country are read by
+    the calendar module's own parsers, so the sheet accepts exactly what the arithmetic
+    understands; each cell is stored in its canonical form."""
+    sheet = sheets["Calendars"]
     for row in sheet.rows:
-        start, end = row.values["start"], row.values["end"]
-        if start is not None and end is not None and start >= end:
-            yield sheet.problem(row, "end", f"end {end} must be after start {start}")
+        values, errors = normalize_calendar_row(row.values)
+        row.values.update(values)
+        for error in errors:
+            yield sheet.problem(row, error.column or "end", str(error))
 
 
 def _show(value: Any, column: str) -> str:
@@ -362,6 +367,7 @@ def check_thresholds(sheets: Sheets) -> Iterable[Problem]:
 _CHECKS: tuple[Callable[[Sheets], Iterable[Problem]], ...] = (
     type_settings,
     type_scoring,
+    type_calendars,
     check_unique,
     check_refs,
     check_people,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from shared.domain.calendars import HOLIDAY_KINDS
 from shared.domain.rules import BEHAVIOR_EVENTS, GRADES, ROLES, SCORING_OPS
 
 COLUMN_TYPES = ("str", "int", "number", "percent", "bool", "list", "enum", "enum_list", "date", "time")
@@ -875,14 +876,16 @@ _CALENDARS = Tab(
             help_zh="IANA 时区名。例如：Asia/Shanghai",
         ),
         C(
+            # A list, not an enum_list: a range (mon-fri, 周一至周五) is one item; the calendar
+            # module's parser checks and normalizes it (checks.type_calendars).
             "workdays",
-            "enum_list",
+            "list",
             required=True,
             enum=WEEKDAYS,
             zh="工作日",
-            example="mon,tue,wed,thu,fri",
-            help="Working days. Example: mon,tue,wed,thu,fri",
-            help_zh="工作日，多个用逗号分隔，可选：" + ", ".join(WEEKDAYS) + "。例如：mon,tue,wed,thu,fri",
+            example="mon-fri",
+            help="Working days: days (mon,tue,wed) or a range (mon-fri, 周一至周五). Example: mon-fri",
+            help_zh="工作日：逐个列出（mon,tue,wed 或 周一,周三）或写范围（mon-fri、周一至周五）。例如：周一至周五",
         ),
         C(
             "start",
@@ -895,20 +898,28 @@ _CALENDARS = Tab(
         ),
         C(
             "end",
-            "time",
+            "str",  # a time, but 24:00 (end of the day, for 24x7) is allowed: checks.type_calendars
             required=True,
             zh="下班时间",
             example="18:00",
-            help="End of day, HH:MM. Example: 18:00",
-            help_zh="下班时间，格式 时:分。例如：18:00",
+            help="End of day, HH:MM; 24:00 = midnight (mon-sun 00:00-24:00 is 24x7). Example: 18:00",
+            help_zh="下班时间，格式 时:分；24:00 表示午夜（周一至周日 00:00-24:00 即全天候）。例如：18:00",
+        ),
+        C(
+            "breaks",
+            "list",
+            zh="休息时间",
+            example="12:00-13:30",
+            help="Breaks within working hours, not counted, comma-separated. Example: 12:00-13:30",
+            help_zh="工作时间内不计时的休息时段，多个用逗号分隔。例如：12:00-13:30",
         ),
         C(
             "holiday_country",
             "str",
             zh="节假日国家",
             example="CN",
-            help="Country whose public holidays are days off. Example: CN",
-            help_zh="按哪个国家的法定节假日放假（国家代码）。例如：CN",
+            help="Country whose public holidays (and official make-up workdays) apply. Example: CN",
+            help_zh="按哪个国家的法定节假日（及官方调休上班日）安排（国家代码）。例如：CN",
         ),
     ),
 )
@@ -916,8 +927,8 @@ _CALENDARS = Tab(
 _HOLIDAYS = Tab(
     "Holidays",
     "节假日",
-    help="Extra days off (and company holidays) per calendar.",
-    help_zh="各工作日历额外的休息日（含公司假期）。",
+    help="Extra days off (company holidays) and make-up working days (kind workday) per calendar.",
+    help_zh="各工作日历额外的休息日（含公司假期）和调休上班日（类型填 workday）。",
     columns=(
         C(
             "calendar",
@@ -935,8 +946,8 @@ _HOLIDAYS = Tab(
             required=True,
             zh="日期",
             example="2026-10-01",
-            help="Day off, YYYY-MM-DD. Example: 2026-10-01",
-            help_zh="休息日，格式 年-月-日。例如：2026-10-01",
+            help="Day off (or make-up working day), YYYY-MM-DD. Example: 2026-10-01",
+            help_zh="休息日（或调休上班日），格式 年-月-日。例如：2026-10-01",
         ),
         C(
             "name",
@@ -945,6 +956,17 @@ _HOLIDAYS = Tab(
             example="国庆节",
             help="Holiday name. Example: 国庆节",
             help_zh="节假日名称。例如：国庆节",
+        ),
+        C(
+            "kind",
+            "enum",
+            enum=HOLIDAY_KINDS,
+            default="holiday",
+            zh="类型",
+            example="holiday",
+            help="holiday = day off; workday = worked although a weekend or public holiday (调休). "
+            "Blank = holiday. Example: workday",
+            help_zh="holiday 休息；workday 上班（周末或法定假日调休上班）。留空 = holiday。例如：workday",
         ),
     ),
 )
