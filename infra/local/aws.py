@@ -19,6 +19,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
 from infra import template as cfn
+from infra.local import moto_fixes
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -45,10 +46,10 @@ class _MotoServer(ThreadedMotoServer):
             self._server_ready_event.set()
 
     def _serve(self) -> None:
-        # One request at a time, as DynamoDB applies each request atomically. moto's
-        # TransactWriteItems backs up the tables and restores them when a condition fails;
-        # run concurrently, that restore can erase another request's commit. Clients stay
-        # concurrent: only moto's handling of each request is serialised.
+        # One request at a time, as DynamoDB applies each request atomically: moto's backends
+        # are plain dicts with no locks, and a transaction's check-then-apply (moto_fixes)
+        # must see no other write in between. Clients stay concurrent: only moto's handling
+        # of each request is serialised.
         app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
@@ -71,6 +72,7 @@ def start_moto(port: int, host: str = "127.0.0.1") -> ThreadedMotoServer:
     """Start moto on host:port in a daemon thread; PortInUseError if it cannot bind."""
     # werkzeug logs every request at INFO on stderr; the stream poller makes ~10 a second.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    moto_fixes.install()  # atomic transactions, one record per upsert, 24-hour streams
     # Probe first: werkzeug reports a taken port with two lines on stderr and an exit.
     _probe_port(host, port)
     server = _MotoServer(host, port)

@@ -2,23 +2,48 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
+_EVENT_FIELDS = ("event_id", "type", "time", "subject")
 
-def _envelope(item: Any) -> dict[str, Any]:
-    from shared.adapters.outbox import envelope_of
 
-    return envelope_of(item.attribute_values)
+def is_event(values: dict[str, Any]) -> bool:
+    """A whole event item: every envelope field present as text (not a stub or a stray item)."""
+    return all(isinstance(values.get(name), str) and values[name] for name in _EVENT_FIELDS)
+
+
+def _seq(values: dict[str, Any]) -> float:
+    seq = values.get("seq")
+    return float(seq) if isinstance(seq, (int, float)) else 0.0
 
 
 def list_events(event_type: str | None = None, subject: str | None = None) -> list[dict[str, Any]]:
-    """Every recorded event, oldest first (ties keep their order within the transaction)."""
+    """Every recorded event, oldest first (ties keep their order within the transaction).
+
+    An item that is not a whole event (e.g. a stub holding only ``event_id`` and
+    ``published_at``, left by an older publisher that marked an event that never committed)
+    is not listed: it is no event, was never on the bus, and a pseudo-envelope would break
+    ``--json`` readers and ``--type`` filters. It is named on stderr instead, so it is seen.
+    """
     from shared.adapters.dynamo.models import EventItem, bind_tables
+    from shared.adapters.outbox import envelope_of
 
     bind_tables()
-    items = list(EventItem.by_subject.query(subject)) if subject else list(EventItem.scan())
-    items.sort(key=lambda i: (i.time, i.seq or 0))
-    return [_envelope(i) for i in items if event_type is None or i.type == event_type]
+    items = EventItem.by_subject.query(subject) if subject else EventItem.scan()
+    events: list[dict[str, Any]] = []
+    odd: list[dict[str, Any]] = []
+    for item in items:
+        values = dict(item.attribute_values)
+        (events if is_event(values) else odd).append(values)
+    if odd:
+        ids = ", ".join(str(v.get("event_id")) for v in odd[:5]) + (", …" if len(odd) > 5 else "")
+        sys.stderr.write(
+            f"closeloop: {len(odd)} item(s) of {EventItem.Meta.table_name} are not whole events "
+            f"(no type, time or subject), not listed: {ids}\n"
+        )
+    events.sort(key=lambda v: (v["time"], _seq(v)))
+    return [envelope_of(v) for v in events if event_type is None or v["type"] == event_type]
 
 
 def pending_events() -> int:

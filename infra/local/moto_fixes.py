@@ -1,0 +1,230 @@
+"""Where moto 5's DynamoDB departs from DynamoDB in ways the local stack notices, put right.
+
+Installed by ``start_moto`` (``install()`` is idempotent). Each fix says why it exists.
+
+- **TransactWriteItems is all or nothing.** moto deep-copies every table a transaction
+  touches, applies the items one by one and, when a condition fails, swaps the copies in.
+  Records of the cancelled writes stay on the stream (the copy's shard is a new object, so
+  stream readers holding an iterator keep reading the old one: phantom events, and nothing
+  after them), and every transaction costs O(table size) in time and memory. Here, as in
+  DynamoDB, every condition is checked before anything is written; a cancelled transaction
+  writes and streams nothing. Only the items a transaction touches are saved, to undo an
+  update that fails while it is applied.
+- **An upsert streams one record.** moto's UpdateItem on a missing item first puts a
+  key-only item (an INSERT record) and then updates it (a second INSERT). DynamoDB streams
+  one INSERT with the new image.
+- **Streams keep 24 hours.** moto keeps every stream record for ever; DynamoDB trims records
+  older than 24 hours, which bounds the memory of a long-running ``closeloop dev``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from moto.core.utils import utcnow
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    MockValidationException,
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import StreamShard, Table
+
+STREAM_RETENTION = dt.timedelta(hours=24)
+_OPS = ("ConditionCheck", "Put", "Delete", "Update")
+_moto_update_item = DynamoDBBackend.update_item
+
+
+def install() -> None:
+    """Patch moto's DynamoDB backend and stream shard in this process (idempotent)."""
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
+    StreamShard.add = _stream_add  # type: ignore[method-assign]
+    StreamShard.get = _stream_get  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------------ transactions
+
+
+@dataclass
+class _Op:
+    kind: str
+    spec: dict[str, Any]
+    table: Table
+    hash_key: DynamoType
+    range_key: DynamoType | None
+
+    @property
+    def key(self) -> dict[str, Any]:
+        spec = self.spec
+        if self.kind != "Put":
+            return dict(spec["Key"])
+        key = {self.table.hash_key_attr: spec["Item"][self.table.hash_key_attr]}
+        if self.table.range_key_attr is not None:
+            key[self.table.range_key_attr] = spec["Item"][self.table.range_key_attr]
+        return key
+
+    def current(self) -> Item | None:
+        return self.table.get_item(self.hash_key, self.range_key)
+
+
+def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """DynamoDB's TransactWriteItems: validate, check every condition, then apply all."""
+    ops = _parse(self, transact_items)  # a malformed request fails whole, before any check
+    reasons = [_check(op) for op in ops]
+    if any(code is not None for code, _, _ in reasons):
+        raise TransactionCanceledException(reasons)
+    _apply(self, ops)
+
+
+def _parse(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[_Op]:
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    ops, seen = [], set()
+    for entry in transact_items:
+        if len(entry) != 1:
+            raise TransactWriteSingleOpException()
+        kind, spec = next(iter(entry.items()))
+        if kind not in _OPS:
+            raise MockValidationException(f"Unsupported transaction operation: {kind}")
+        table = backend.get_table(spec["TableName"])
+        if kind == "Put":
+            for name in (table.hash_key_attr, table.range_key_attr):
+                if name is not None and name not in spec["Item"]:
+                    raise MockValidationException(f"Missing the key {name} in the item")
+            keys = spec["Item"]
+        else:
+            keys = spec["Key"]
+        hash_key, range_key = backend.get_keys_value(table, keys)
+        identity = (table.name, hash_key, range_key)
+        if identity in seen:
+            raise MultipleTransactionsException()
+        seen.add(identity)
+        ops.append(_Op(kind, spec, table, hash_key, range_key))
+    return ops
+
+
+def _check(op: _Op) -> tuple[Any, Any, Any]:
+    """(code, message, item) as TransactionCanceledException lists them; (None, ...) = passes."""
+    expression = op.spec.get("ConditionExpression")
+    if expression is None:
+        return (None, None, None)
+    current = op.current()
+    condition = get_filter_expression(
+        expression, op.spec.get("ExpressionAttributeNames"), op.spec.get("ExpressionAttributeValues")
+    )
+    if condition.expr(current):
+        return (None, None, None)
+    old = None
+    if op.spec.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current is not None:
+        old = current.to_json()["Attributes"]
+    return ("ConditionalCheckFailed", ConditionalCheckFailed().message, old)
+
+
+def _apply(backend: DynamoDBBackend, ops: list[_Op]) -> None:
+    """Apply every write; if one fails (an update invalid for the stored item), undo them all."""
+    writes = [op for op in ops if op.kind != "ConditionCheck"]
+    # Put and Delete replace the stored Item object; Update changes it in place, so keep a copy.
+    saved = [(op, copy.deepcopy(op.current()) if op.kind == "Update" else op.current()) for op in writes]
+    shards = {id(s): (s, len(s.items)) for op in writes if (s := op.table.stream_shard) is not None}
+    for index, op in enumerate(ops):
+        try:
+            _write(backend, op)
+        except Exception as error:
+            for written, item in reversed(saved):
+                _restore(written, item)
+            for shard, length in shards.values():
+                del shard.items[length:]
+            if isinstance(error, MockValidationException):
+                raise  # DynamoDB: a ValidationException for the whole call
+            reasons: list[tuple[Any, Any, Any]] = [(None, None, None)] * len(ops)
+            reasons[index] = (type(error).__name__, str(getattr(error, "message", error)), None)
+            raise TransactionCanceledException(reasons) from error
+
+
+def _write(backend: DynamoDBBackend, op: _Op) -> None:
+    spec = op.spec
+    if op.kind == "Put":
+        op.table.put_item(spec["Item"])
+    elif op.kind == "Delete":
+        op.table.delete_item(op.hash_key, op.range_key)
+    elif op.kind == "Update":
+        backend.update_item(
+            op.table.name,
+            op.key,
+            update_expression=spec["UpdateExpression"],
+            expression_attribute_names=spec.get("ExpressionAttributeNames"),  # type: ignore[arg-type]
+            expression_attribute_values=spec.get("ExpressionAttributeValues"),  # type: ignore[arg-type]
+        )
+
+
+def _restore(op: _Op, item: Item | None) -> None:
+    items: Any = op.table.items
+    if op.range_key is not None:
+        items = items[op.hash_key]
+        key: DynamoType = op.range_key
+    else:
+        key = op.hash_key
+    if item is None:
+        items.pop(key, None)
+    else:
+        items[key] = item
+
+
+# ------------------------------------------------------------------ upsert stream record
+
+
+def _update_item(self: DynamoDBBackend, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Item:
+    """moto's UpdateItem, streaming one INSERT (not two) when it creates the item."""
+    table = self.get_table(table_name)
+    shard = table.stream_shard
+    length = len(shard.items) if shard is not None else 0
+    item = _moto_update_item(self, table_name, key, *args, **kwargs)
+    if shard is not None and len(shard.items) == length + 2 and shard.items[length].record["eventName"] == "INSERT":
+        # The first record is moto's key-only placeholder: the second takes its sequence number.
+        kept = shard.items.pop()
+        kept.record["dynamodb"]["SequenceNumber"] = shard.items[length].record["dynamodb"]["SequenceNumber"]
+        shard.items[length] = kept
+    return item
+
+
+# ------------------------------------------------------------------ stream retention
+
+_moto_stream_add = StreamShard.add
+
+
+def _stream_add(self: StreamShard, old: Item | None, new: Item | None) -> None:
+    """Record a change, dropping records older than the retention period first."""
+    horizon = _utcnow() - STREAM_RETENTION
+    expired = 0
+    for record in self.items:
+        if record.record["dynamodb"]["ApproximateCreationDateTime"] >= horizon:
+            break
+        expired += 1
+    if expired:
+        # Sequence numbers are positions counted from starting_sequence_number: move it along.
+        del self.items[:expired]
+        self.starting_sequence_number += expired
+    _moto_stream_add(self, old, new)
+
+
+def _stream_get(self: StreamShard, start: int, quantity: int) -> list[dict[str, Any]]:
+    """Records from sequence number ``start``; an iterator behind the trim horizon reads from it.
+
+    DynamoDB answers TrimmedDataAccessException there; Lambda's mappings then carry on from the
+    oldest record kept, which is what a reader here gets.
+    """
+    offset = max(0, start - self.starting_sequence_number)
+    return [record.to_json() for record in self.items[offset : offset + quantity]]
+
+
+def _utcnow() -> dt.datetime:
+    return utcnow()  # naive UTC, as moto stamps records
