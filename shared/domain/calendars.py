@@ -45,6 +45,35 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+__all__ = [
+    "DAY",
+    "HOLIDAY_KINDS",
+    "WEEKDAY_NAMES",
+    "Break",
+    "Calendar",
+    "CalendarError",
+    "Hours",
+    "Pause",
+    "TimeBasis",
+    "add_business_time",
+    "add_wall_time",
+    "business_time_between",
+    "calendars_from_content",
+    "check_working_hours",
+    "format_breaks",
+    "format_time_of_day",
+    "is_working",
+    "next_working_instant",
+    "normalize_calendar_row",
+    "parse_breaks",
+    "parse_holiday_country",
+    "parse_time_of_day",
+    "parse_workdays",
+    "wall_time_between",
+    "workday_names",
+    "working_intervals",
+]
+
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOLIDAY_KINDS = ("holiday", "workday")
 DAY = timedelta(days=1)
