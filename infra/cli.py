@@ -19,7 +19,7 @@ examples:
   closeloop dev                                   start the local stack on the example rules
   closeloop rules validate dir:admin_sheets/examples
   closeloop events list --type LeadAssigned       (in a second terminal, same environment)
-  closeloop pump                                  wait until every pending event is published
+  closeloop pump                                  wait until the local plumbing is idle
   closeloop rules backtest dir:/tmp/rules --since 7d
                                                   what a rules change would do to last week's leads
   closeloop rules rollback 3                      make version 3 active again
@@ -34,6 +34,7 @@ def _stack_settings(args: argparse.Namespace) -> StackSettings:
         port=getattr(args, "port", None),
         aws_port=getattr(args, "aws_port", None),
         finance_url=getattr(args, "finance_url", None),
+        schedules=False if getattr(args, "no_schedules", False) else None,
     )
 
 
@@ -102,6 +103,7 @@ Closeloop is running.
   admin key:     {settings.admin_key}   (header X-Api-Key)
   rules:         {settings.rules}  → active version {version}
   embedded AWS:  {settings.endpoint_url}
+  schedules:     {_schedules_line(settings)}
 
 Post a lead from the public web form source:
   curl -s -X POST {url}/webhooks/leads/website -H 'Content-Type: application/json' \\
@@ -115,11 +117,24 @@ In another terminal: `closeloop events list`, `closeloop pump`.  Ctrl-C stops.""
     )
 
 
-def wait_idle(timeout: float) -> None:
-    """Wait until the running stack's plumbing has published every recorded event."""
+def _schedules_line(settings: StackSettings) -> str:
+    if settings.schedules:
+        return "on: every schedule of template.yaml fires at its rate (--no-schedules turns them off)"
+    return "off (closeloop schedule run NAME runs one)"
+
+
+def wait_idle(settings: StackSettings, timeout: float) -> None:
+    """Wait until the running stack is idle: its plumbing has handled every stream record, due
+    queue message, bus event and due schedule, and every recorded event is on the bus."""
+    from infra.local.control import request_drain
     from infra.local.inspect import pending_events
 
     deadline = time.monotonic() + timeout
+    # Only the plumbing knows its stream positions: ask it (None: the stack runs no plumbing).
+    if os.environ.get("CLOSELOOP_STACK", "local") != "aws" and request_drain(settings.endpoint_url, timeout) is False:
+        raise CommandError(
+            f"the local plumbing is still busy after {timeout:g} s (the closeloop dev terminal says why)"
+        )
     while (pending := pending_events()) > 0:
         if time.monotonic() > deadline:
             raise CommandError(f"{pending} event(s) still unpublished after {timeout:g} s")
@@ -127,13 +142,13 @@ def wait_idle(timeout: float) -> None:
 
 
 def cmd_pump(args: argparse.Namespace) -> int:
-    wait_idle(args.timeout)
-    print("idle: every recorded event has been published")
+    wait_idle(args.settings, args.timeout)
+    print("idle: every stream record, due queue message and bus event handled; every recorded event published")
     return 0
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    return cmd_schedule_run(args, lambda: wait_idle(60))
+    return cmd_schedule_run(args, lambda: wait_idle(args.settings, 60))
 
 
 def cmd_events_list(args: argparse.Namespace) -> int:
@@ -239,8 +254,19 @@ def _parser() -> argparse.ArgumentParser:
         help="where invoice events are delivered (env CLOSELOOP_FINANCE_URL; default none: they wait in the "
         "queue). Used once quote-to-cash arrives",
     )
+    dev.add_argument(
+        "--no-schedules",
+        action="store_true",
+        help="schedules do not fire by themselves (env CLOSELOOP_SCHEDULES=off; default on: every schedule of "
+        "template.yaml fires at its rate); `closeloop schedule run NAME` still runs one",
+    )
 
-    pump = stack_command(commands, "pump", cmd_pump, "wait until every pending event has been published")
+    pump = stack_command(
+        commands,
+        "pump",
+        cmd_pump,
+        "wait until every pending stream record, queue message and bus event that is due has been processed",
+    )
     pump.add_argument("--timeout", type=float, default=60, help="give up after this many seconds (default 60)")
 
     events = commands.add_parser("events", help="inspect recorded domain events").add_subparsers(
@@ -273,7 +299,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd_schedule,
         "run one scheduled job as if its schedule fired at that instant, then wait until idle",
     )
-    run.add_argument("name", help="the schedule's name in template.yaml, e.g. rules-sync")
+    run.add_argument("name", help="the schedule's Name in template.yaml, e.g. rules-sync or outbox-sweep")
     run.add_argument("--at", metavar="ISO8601", help="the instant it fires (default: now)")
     return parser
 

@@ -8,7 +8,6 @@ import os
 import re
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -156,37 +155,38 @@ def cmd_sheets_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_schedule_run(args: argparse.Namespace, drain: Any) -> int:
-    from infra.local.plumbing import load_handler
-    from infra.template import functions, load_template
+def parse_instant(text: str | None) -> datetime:
+    """--at: an ISO 8601 instant (no zone means UTC); default now."""
+    if not text:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--at {text!r} is not an ISO 8601 instant (e.g. 2026-11-22T08:00:00Z)") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
-    at = args.at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    found = {
-        props.get("Name"): spec
-        for spec in functions(load_template())
-        for kind, props in spec.events
-        if kind == "Schedule"
-    }
-    spec = found.get(args.name)
-    if spec is None:
-        raise CommandError(f"no schedule named {args.name!r}; known: {', '.join(sorted(n for n in found if n))}")
-    event = {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "123456789012",
-        "time": at,
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {},
-    }
+
+def cmd_schedule_run(args: argparse.Namespace, drain: Any, template: dict[str, Any] | None = None) -> int:
+    """Invoke the schedule's function here, with the event its schedule sends, then wait idle.
+    Any schedule of the template (default template.yaml), by its Name."""
+    from infra.local.runtime import LambdaContext, load_handler
+    from infra.local.scheduler import event_time, find_schedule, scheduled_event
+    from infra.template import load_template
+
+    at = parse_instant(args.at)
+    try:
+        spec = find_schedule(template if template is not None else load_template(), args.name)
+    except KeyError as exc:
+        raise CommandError(str(exc.args[0])) from None
+    function = spec.function
     os.environ.setdefault("CLOSELOOP_RULES", args.settings.rules)  # what the local stack serves
     started = time.monotonic()
-    result = load_handler(spec.handler)(event, None)
+    context = LambdaContext(function.logical_id, function.memory_size, function.timeout)
+    result = load_handler(function.handler)(scheduled_event(spec, at), context)
     drain()
     print(json.dumps(result, ensure_ascii=False, default=str))
-    print(f"{args.name} ran as of {at} in {time.monotonic() - started:.1f} s; plumbing idle", file=sys.stderr)
+    elapsed = time.monotonic() - started
+    print(f"{args.name} ran as of {event_time(at)} in {elapsed:.1f} s; plumbing idle", file=sys.stderr)
     return 0
 
 

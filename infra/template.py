@@ -7,6 +7,7 @@ is declared twice.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,11 @@ class FunctionSpec:
     timeout: int = 3
     memory_size: int = 128
     policies: list[Any] = field(default_factory=list)
+    # Asynchronous invocation (schedules, bus rules): retries after an error, then where the
+    # event goes (logical ids of SQS queues; other destination types are not played locally).
+    async_max_retries: int = 2
+    async_on_failure_queue: str | None = None  # EventInvokeConfig.DestinationConfig.OnFailure
+    dead_letter_queue: str | None = None  # DeadLetterQueue (Type: SQS)
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,9 @@ class QueueSpec:
     logical_id: str
     name: str  # QueueName, or the logical id where CloudFormation would generate one
     attributes: dict[str, str] = field(default_factory=dict)
+    # RedrivePolicy, kept apart from attributes: its target is an ARN only known once created.
+    dead_letter_queue: str | None = None  # logical id of the deadLetterTargetArn queue
+    max_receive_count: int | None = None
 
 
 def resources_of_type(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
@@ -172,6 +181,7 @@ def functions(template: Template) -> list[FunctionSpec]:
             (str(event.get("Type")), dict(event.get("Properties") or {})) for event in (p.get("Events") or {}).values()
         ]
         policies = p.get("Policies", [])
+        invoke_config = dict(p.get("EventInvokeConfig", glob.get("EventInvokeConfig")) or {})
         specs.append(
             FunctionSpec(
                 logical_id=logical_id,
@@ -181,9 +191,24 @@ def functions(template: Template) -> list[FunctionSpec]:
                 timeout=int(p.get("Timeout", glob.get("Timeout", 3))),
                 memory_size=int(p.get("MemorySize", glob.get("MemorySize", 128))),
                 policies=policies if isinstance(policies, list) else [policies],
+                async_max_retries=int(invoke_config.get("MaximumRetryAttempts", 2)),
+                async_on_failure_queue=_on_failure_queue(invoke_config),
+                dead_letter_queue=_sqs_target(p.get("DeadLetterQueue", glob.get("DeadLetterQueue")), "TargetArn"),
             )
         )
     return specs
+
+
+def _on_failure_queue(config: dict[str, Any]) -> str | None:
+    on_failure = ((config.get("DestinationConfig") or {}).get("OnFailure")) or {}
+    return _sqs_target(on_failure, "Destination")
+
+
+def _sqs_target(config: Any, key: str) -> str | None:
+    """The queue in {Type: SQS, <key>: !GetAtt Queue.Arn}; None when absent or not an SQS queue."""
+    if not isinstance(config, dict) or config.get("Type", "SQS") != "SQS":
+        return None
+    return getatt_target(config.get(key), "Arn")
 
 
 def api_routes(template: Template) -> set[tuple[str, str]]:
@@ -254,8 +279,30 @@ def queues(template: Template) -> list[QueueSpec]:
     for logical_id, r in resources_of_type(template, "AWS::SQS::Queue").items():
         p = _props(r)
         attributes = {k: _attribute_text(p[k]) for k in _QUEUE_ATTRIBUTES if k in p}
-        specs.append(QueueSpec(logical_id, _literal_name(p.get("QueueName"), logical_id, "QueueName"), attributes))
+        redrive = json_object(p.get("RedrivePolicy"), f"{logical_id}: RedrivePolicy")
+        dead_letter_queue = getatt_target(redrive.get("deadLetterTargetArn"), "Arn") if redrive else None
+        if redrive and dead_letter_queue is None:
+            raise ValueError(f"{logical_id}: RedrivePolicy deadLetterTargetArn must be !GetAtt <Queue>.Arn")
+        specs.append(
+            QueueSpec(
+                logical_id,
+                _literal_name(p.get("QueueName"), logical_id, "QueueName"),
+                attributes,
+                dead_letter_queue=dead_letter_queue,
+                max_receive_count=int(redrive["maxReceiveCount"]) if redrive else None,
+            )
+        )
     return specs
+
+
+def json_object(value: Any, what: str) -> dict[str, Any]:
+    """A property CloudFormation takes as an object or as its JSON text."""
+    if value is None:
+        return {}
+    loaded = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{what} must be a JSON object, got {value!r}")
+    return loaded
 
 
 def _attribute_text(value: Any) -> str:

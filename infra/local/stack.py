@@ -25,6 +25,9 @@ class StackSettings:
     finance_url: str | None = None  # invoice deliveries (quote-to-cash); none: they wait in the queue
     serve_api: bool = True
     run_plumbing: bool = True
+    # Schedules firing by themselves. Off unless asked: tests and benchmarks must not see jobs
+    # run on their own. `closeloop dev` reads CLOSELOOP_SCHEDULES (from_env: on by default).
+    schedules: bool = False
 
     @classmethod
     def from_env(cls, **overrides: Any) -> StackSettings:
@@ -36,6 +39,7 @@ class StackSettings:
             admin_key=env.get("CLOSELOOP_ADMIN_KEY", "dev-admin-key"),
             webhook_secret=env.get("CLOSELOOP_WEBHOOK_SECRET", "dev-webhook-secret"),
             finance_url=env.get("CLOSELOOP_FINANCE_URL") or None,
+            schedules=schedules_enabled(env.get("CLOSELOOP_SCHEDULES", "on")),
         )
         for name, value in overrides.items():
             if value is not None:
@@ -49,6 +53,11 @@ class StackSettings:
     @property
     def api_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+
+def schedules_enabled(value: str) -> bool:
+    """CLOSELOOP_SCHEDULES: "off" (also 0, false, no) turns schedules off; anything else is on."""
+    return value.strip().lower() not in ("off", "0", "false", "no")
 
 
 def local_secrets(settings: StackSettings) -> dict[str, str]:
@@ -103,7 +112,7 @@ class LocalStack:
     def start_plumbing(self, template: Any) -> None:
         from infra.local.plumbing import Plumbing
 
-        self._plumbing = Plumbing(template, self.settings.endpoint_url)
+        self._plumbing = Plumbing(template, self.settings.endpoint_url, schedules=self.settings.schedules)
         self._plumbing.start()
 
     def _start_api(self) -> None:
