@@ -130,8 +130,11 @@ def _multipart(raw: bytes, content_type: str) -> dict[str, Any]:
         raise BadRequest("the Content-Type header is not valid")
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("utf-8", "surrogateescape")
     message = BytesParser(policy=HTTP).parsebytes(head + raw)
-    if not message.get_boundary():
+    boundary = message.get_boundary()
+    if not boundary:
         raise BadRequest("a multipart/form-data body needs a boundary parameter in its Content-Type")
+    if raw.strip() == f"--{boundary}--".encode("utf-8", "surrogateescape"):
+        return {}  # a FormData with no fields: only the closing boundary
     if message.defects or not message.is_multipart():
         raise BadRequest("the multipart/form-data body is not valid")
     parts = message.get_payload()

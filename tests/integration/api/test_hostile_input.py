@@ -235,3 +235,9 @@ def test_a_urlencoded_form_with_a_percent_encoded_surrogate_is_a_400(client):
     form = "email=a%40b.cn&name=" + quote("\ud800".encode("utf-8", "surrogatepass"))
     response = client.http.post("/webhooks/leads/website", body=form.encode(), headers=FORM)
     assert response.status_code == 400
+
+
+def test_an_empty_multipart_form_is_an_empty_form(client):
+    raw, content_type = multipart([])
+    response = client.http.post("/webhooks/leads/website", body=raw, headers={"Content-Type": content_type})
+    assert fields_of(response) == {"email": "email or phone is required"}

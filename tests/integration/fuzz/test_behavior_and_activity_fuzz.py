@@ -13,6 +13,7 @@ from functions.api.app import app
 from shared.adapters.dynamo.models import EventItem, LeadItem, LeadKeyItem, RoutingStateItem
 from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import signed_headers
+from tests.integration.fuzz.strategies import dumps, hostile_text, huge_numbers
 
 odd = st.one_of(
     st.none(),
@@ -20,6 +21,8 @@ odd = st.one_of(
     st.integers(),
     st.floats(allow_nan=True),
     st.text(max_size=50),
+    hostile_text,
+    huge_numbers,
     st.sampled_from(
         [
             "0001-01-01T00:00:00+05:00",
@@ -33,6 +36,9 @@ odd = st.one_of(
             "meeting",
             "u_wang",
             "x" * 3000,
+            "\ud800",
+            "\x00",
+            "ｆｕｚｚ.ｔａｒｇｅｔ@example.cn",
         ]
     ),
     st.lists(st.integers(), max_size=2),
@@ -60,13 +66,13 @@ def test_behaviour_and_activities_never_5xx_nor_change_state_when_rejected(clean
         if use_real_lead:
             payload = {**payload, "lead_id": clean_aws._fuzz_lead}
         before = _state()
-        raw = json.dumps(payload, allow_nan=True).encode()
+        raw = dumps(payload)
         answer = client.http.post("/webhooks/behavior/hubspot", body=raw, headers=signed_headers(raw))
         assert answer.status_code < 500, answer.body
         if answer.status_code >= 400:
             assert _state() == before
         before = _state()
-        raw = json.dumps(activity, allow_nan=True).encode()
+        raw = dumps(activity)
         lead_id = clean_aws._fuzz_lead if use_real_lead else "ld_00000000000000000000"
         answer = client.http.post(
             f"/leads/{lead_id}/activities",
@@ -76,3 +82,6 @@ def test_behaviour_and_activities_never_5xx_nor_change_state_when_rejected(clean
         assert answer.status_code < 500, answer.body
         if answer.status_code >= 400:
             assert _state() == before
+        if use_real_lead:  # whatever was accepted, the lead can still be read back
+            read = client.http.get(f"/leads/{lead_id}", headers={"X-Api-Key": ADMIN_KEY})
+            assert read.status_code == 200 and json.loads(read.body.decode("utf-8"))["lead_id"] == lead_id
