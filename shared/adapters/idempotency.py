@@ -2,6 +2,9 @@
 
 A request with an ``Idempotency-Key`` is remembered for 24 hours; without one, the raw body
 (hashed) is the key for 10 minutes. A repeat gets the first response back, status and body.
+A key is bound to its body: the same key with another body is refused (``IdempotencyKeyReused``)
+instead of silently answering for a request that was never processed — Powertools' payload
+validation compares the stored digest of the body.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from shared.domain.errors import Conflict
+from shared.domain.errors import Conflict, IdempotencyKeyReused
 
 IN_PROGRESS_WAITS, IN_PROGRESS_PAUSE = 30, 0.1  # up to ~3 s
 WITH_KEY_SECONDS = 24 * 3600
@@ -33,7 +36,12 @@ class Idempotency:
         from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
         return {
-            seconds: IdempotencyConfig(expires_after_seconds=seconds, raise_on_no_idempotency_key=True)
+            seconds: IdempotencyConfig(
+                event_key_jmespath="[scope, key]",
+                payload_validation_jmespath="digest",
+                expires_after_seconds=seconds,
+                raise_on_no_idempotency_key=True,
+            )
             for seconds in (WITH_KEY_SECONDS, BODY_ONLY_SECONDS)
         }
 
@@ -54,11 +62,20 @@ class Idempotency:
         }
 
     def once(
-        self, scope: str, key: str, *, explicit: bool, work: Callable[[], dict[str, Any]], lambda_context: Any = None
+        self,
+        scope: str,
+        key: str,
+        *,
+        explicit: bool,
+        work: Callable[[], dict[str, Any]],
+        digest: str = "",
+        lambda_context: Any = None,
     ) -> dict[str, Any]:
-        """Run ``work`` once per (scope, key); a repeat returns the stored result."""
+        """Run ``work`` once per (scope, key); a repeat with the same ``digest`` (of the body)
+        returns the stored result, one with another digest is refused."""
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
+            IdempotencyValidationError,
         )
 
         seconds = WITH_KEY_SECONDS if explicit else BODY_ONLY_SECONDS
@@ -68,8 +85,12 @@ class Idempotency:
         # A double-submitted form: wait briefly for the first to finish and answer what it answered.
         for _ in range(IN_PROGRESS_WAITS):
             try:
-                result: dict[str, Any] = runner(request={"scope": scope, "key": key}, work=work)
+                result: dict[str, Any] = runner(request={"scope": scope, "key": key, "digest": digest}, work=work)
                 return result
             except IdempotencyAlreadyInProgressError:
                 time.sleep(IN_PROGRESS_PAUSE)
+            except IdempotencyValidationError:
+                raise IdempotencyKeyReused(
+                    "this Idempotency-Key was already used with a different body; use a new key for a new request"
+                ) from None
         raise Conflict("an identical request is still being processed; retry in a moment")

@@ -32,10 +32,6 @@ class CaptureResult:
     lead: Lead
     rules_version: str
 
-    @property
-    def http_status(self) -> int:
-        return 201 if self.status == "created" else 200
-
     def body(self) -> dict[str, Any]:
         return {"status": self.status, **self.lead.summary(self.rules_version)}
 

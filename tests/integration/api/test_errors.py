@@ -124,12 +124,33 @@ def test_form_redirect_to_an_allowed_origin_is_303(client):
     assert response.headers["Location"] == "https://www.example.com/thanks"
 
 
-def test_form_redirect_elsewhere_is_ignored(client):
+def test_form_redirect_elsewhere_is_a_400_and_stores_nothing(client, clean_aws):
     form = "email=redirect2%40example.cn&_redirect=https%3A%2F%2Fphish.example.net%2F"
     response = client.http.post(
         "/webhooks/leads/website", body=form.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
-    assert response.status_code == 201 and "Location" not in response.headers
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert body(response)["error"]["code"] == "invalid_redirect"
+    assert lead_count(clean_aws) == 0
+
+
+def test_form_with_redirect_sends_a_refusal_back_to_the_page(client, clean_aws):
+    form = "email=not-an-email&_redirect=https%3A%2F%2Fwww.example.com%2Fthanks"
+    response = client.http.post(
+        "/webhooks/leads/website", body=form.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "https://www.example.com/thanks?error=validation_failed"
+    assert lead_count(clean_aws) == 0
+
+
+def test_form_honeypot_with_redirect_lands_on_the_page_and_stores_nothing(client, clean_aws):
+    form = "email=bot%40example.cn&_hp=x&_redirect=https%3A%2F%2Fwww.example.com%2Fthanks"
+    response = client.http.post(
+        "/webhooks/leads/website", body=form.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert (response.status_code, response.headers["Location"]) == (303, "https://www.example.com/thanks")
+    assert lead_count(clean_aws) == 0
 
 
 def test_honeypot_answers_received_and_stores_nothing(client, clean_aws):
@@ -211,9 +232,18 @@ def test_behaviour_from_a_public_source_is_refused(client):
 def test_idempotency_key_replays_the_first_response(client, clean_aws):
     headers = {"Idempotency-Key": "form-42"}
     first = post_lead(client, "website", GOOD, headers)
-    again = post_lead(client, "website", {**GOOD, "company": "changed"}, headers)
+    again = post_lead(client, "website", GOOD, headers)
     assert first.status_code == again.status_code == 201
     assert body(first) == body(again)
+    assert lead_count(clean_aws) == 1
+
+
+def test_idempotency_key_with_another_body_is_a_409_not_a_silent_replay(client, clean_aws):
+    headers = {"Idempotency-Key": "form-43"}
+    first = post_lead(client, "website", GOOD, headers)
+    other = post_lead(client, "website", {**GOOD, "company": "changed"}, headers)
+    assert first.status_code == 201
+    assert other.status_code == 409 and body(other)["error"]["code"] == "idempotency_key_reused"
     assert lead_count(clean_aws) == 1
 
 

@@ -144,9 +144,7 @@ def test_a_rollback_holds_until_the_workbook_changes(clean_aws, example_content)
 def test_the_same_bad_workbook_is_announced_once_not_every_five_minutes(clean_aws, example_content):
     problems = ['Routing!B5: team "SMB Eest" is not a team on the Owners tab']
     for _ in range(3):
-        result = publish_rules(
-            None, problems, "sheets:x", clean_aws.rules_store, clean_aws.clock
-        )
+        result = publish_rules(None, problems, "sheets:x", clean_aws.rules_store, clean_aws.clock)
         assert result.status == "rejected"
     assert len(list_events(event_type="RulesRejected")) == 1
     publish(clean_aws, changed(example_content), source="sheets:x")  # fixed

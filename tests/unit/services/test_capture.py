@@ -41,7 +41,7 @@ def test_new_lead_is_created_scored_tiered_and_routed(
     result = capture(SQL_LEAD, example_rules, store, clock)
     body = result.body()
 
-    assert result.http_status == 201
+    assert result.status == "created"
     assert set(body) == {"lead_id", "status", "score", "grade", "tier", "owner_id", "team", "rules_version", "quality"}
     assert body["status"] == "created"
     assert body["lead_id"].startswith("ld_")
@@ -99,7 +99,7 @@ def test_same_email_twice_is_one_lead(example_rules: ActiveRules, store: MemoryU
         source="expo-2026",
     )
 
-    assert second.http_status == 200 and second.body()["status"] == "merged"
+    assert second.status == "merged" and second.body()["status"] == "merged"
     assert second.lead.lead_id == first.lead.lead_id
     assert len(store.stored_leads) == 1
     lead = stored(store, first.lead.lead_id)

@@ -1,0 +1,184 @@
+"""The one inbound-webhook policy: every webhook route (leads, behaviour, and the cases,
+e-sign, shipment and usage hooks to come) goes through :func:`receive`.
+
+In order: the source by name (404 unknown, 403 switched off); who may post (signed sources:
+HMAC over ``<t>.<body>``; public browser sources: an allowed ``Origin``; routes that take only
+signed sources refuse public ones); the body (JSON, or a browser form where the route takes
+forms); for forms, a ``_redirect`` checked as browsers read URLs (400 before anything is
+stored) and the honeypot; then the route's work, once per idempotency key bound to the body.
+A form with ``_redirect`` gets a 303 there — with ``?error=<code>`` when the work refused it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from chalice import Response
+
+from functions.api.body import FORM_TYPE, MULTIPART_TYPE, media_type, read_body
+from functions.api.responses import json_response
+from shared.domain.errors import BadRequest, CloseloopError, Forbidden, Unauthorized
+from shared.domain.forms import is_bot
+from shared.domain.redirects import redirect_target
+from shared.domain.rules import Source
+from shared.services.capture import source_for
+from shared.services.ports import ActiveRules
+from shared.services.webhook_auth import check_public_origin, origin_allowed, verify_signature
+
+PREFLIGHT_MAX_AGE = 600
+REDIRECT_FIELD = "_redirect"
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a webhook route accepts."""
+
+    scope: str  # the idempotency scope: "lead", "behavior", "case", ...
+    logged_as: str  # the log line of a handled request: "lead captured"
+    metric: str  # the CloudWatch count of what it records: "LeadsCaptured"
+    browser_forms: bool = False  # public sources: forms, CORS, honeypot and _redirect
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What the route's work answered: stored for idempotent repeats."""
+
+    status: int
+    body: dict[str, Any]
+
+
+Work = Callable[[dict[str, Any], Source, ActiveRules], Handled]
+
+
+def receive(
+    route: Route, source_name: str, raw: bytes, headers: Any, c: Any, work: Work, context: Any = None
+) -> Response:
+    active = c.rules.current()
+    source = source_for(source_name, active)
+    if source.kind != "signed" and not route.browser_forms:
+        raise Unauthorized(f"{route.scope} webhooks must be signed; source {source.source!r} is public")
+    _authenticate(source, raw, headers, c)
+    cors = cors_headers(source, headers.get("origin"))
+    is_form = route.browser_forms and media_type(headers.get("content-type")) in (FORM_TYPE, MULTIPART_TYPE)
+    payload = read_body(raw, headers.get("content-type"), allow_form=route.browser_forms)
+    redirect = _redirect_of(payload, source) if is_form else None
+    try:
+        if route.browser_forms and is_bot(payload):
+            return _answer(Handled(200, {"status": "received"}), redirect, cors)  # store nothing
+        key, explicit = _idempotency_key(raw, headers)
+
+        def once() -> dict[str, Any]:
+            handled = work(payload, source, active)
+            return {"status": handled.status, "body": handled.body}
+
+        stored = c.idempotency.once(
+            f"{route.scope}:{source.source}",
+            key,
+            explicit=explicit,
+            digest=hashlib.sha256(raw).hexdigest(),
+            work=once,
+            lambda_context=context,
+        )
+    except CloseloopError as error:
+        if redirect is None:
+            raise
+        return see_other(_with_query(redirect, error=error.code), cors)
+    outcome = Handled(stored["status"], stored["body"])
+    _log(route, source.source, outcome, context)
+    return _answer(outcome, redirect, cors)
+
+
+def _answer(outcome: Handled, redirect: str | None, cors: dict[str, str]) -> Response:
+    if redirect is not None:
+        return see_other(redirect, cors)
+    return json_response(outcome.status, outcome.body, cors)
+
+
+def see_other(location: str, headers: dict[str, str]) -> Response:
+    """A 303 that a browser follows; its small body says where, for clients that don't."""
+    return json_response(303, {"status": "see_other", "location": location}, {"Location": location, **headers})
+
+
+def _with_query(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = "&".join(q for q in (parts.query, urlencode(params)) if q)
+    return urlunsplit(parts._replace(query=query))
+
+
+def _redirect_of(payload: dict[str, Any], source: Source) -> str | None:
+    value = payload.get(REDIRECT_FIELD)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadRequest("_redirect must be a URL", fields={REDIRECT_FIELD: "must be a URL"})
+    return redirect_target(value, source.allowed_origins)
+
+
+def _authenticate(source: Source, raw: bytes, headers: Any, c: Any) -> None:
+    if source.kind == "signed":
+        verify_signature(headers.get("x-closeloop-signature"), c.secrets.webhook_secret(source.source), raw, c.clock())
+    else:
+        check_public_origin(headers.get("origin"), source)
+
+
+def _idempotency_key(raw: bytes, headers: Any) -> tuple[str, bool]:
+    """The sender's Idempotency-Key (24 h), else the body itself (10 min)."""
+    key = headers.get("idempotency-key")
+    if key is not None:
+        if not key.strip() or len(key) > 255:
+            raise BadRequest("Idempotency-Key must be 1 to 255 characters")
+        return f"k:{key.strip()}", True
+    return f"b:{hashlib.sha256(raw).hexdigest()}", False
+
+
+def cors_headers(source: Source, origin: str | None) -> dict[str, str]:
+    """A browser on an allowed origin may read the answer (public sources only)."""
+    if source.kind != "public" or not origin or not origin_allowed(origin, source):
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+def preflight(source_name: str, headers: Any, c: Any) -> Response:
+    """CORS preflight for browser `fetch()` posts to a public source."""
+    source = source_for(source_name, c.rules.current())
+    origin = headers.get("origin")
+    if not origin:
+        raise Forbidden("a CORS preflight needs an Origin header")
+    allowed = cors_headers(source, origin)
+    if not allowed:
+        raise Forbidden(f"origin {origin[:100]!r} may not post to source {source.source!r}")
+    allowed.update(
+        {
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+            "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE),
+        }
+    )
+    return Response(body="", status_code=204, headers=allowed)
+
+
+def _log(route: Route, source: str, outcome: Handled, context: Any) -> None:
+    from shared.adapters.observability import count, log_decision
+
+    summary = outcome.body
+    log_decision(
+        route.logged_as,
+        request_id=getattr(context, "aws_request_id", None),
+        source=source,
+        http_status=outcome.status,
+        lead_id=summary.get("lead_id"),
+        status=summary.get("status"),
+        grade=summary.get("grade"),
+        tier=summary.get("tier"),
+        team=summary.get("team"),
+        owner_id=summary.get("owner_id"),
+        rules_version=summary.get("rules_version"),
+    )
+    count(route.metric, source=source, outcome=summary.get("status"), grade=summary.get("grade"))
+
+
+__all__ = ["Handled", "Route", "cors_headers", "preflight", "receive", "see_other"]
