@@ -29,12 +29,13 @@ def api(view: Callable[..., Response]) -> Callable[..., Response]:
 
     @wraps(view)
     def wrapper(**kwargs: Any) -> Response:
+        from functions.api.errors import error_body, status_of
         from shared.domain.errors import CloseloopError
 
         try:
             return view(**kwargs)
         except CloseloopError as exc:
-            return json_response(exc.status, exc.to_body())
+            return json_response(status_of(exc), error_body(exc))
         except Exception:
             app.log.exception("unhandled error in %s", view.__name__)
             return _error(500, "internal_error", "something went wrong on our side; it has been logged")

@@ -1,4 +1,6 @@
-"""The one error hierarchy. Entry points map these to HTTP statuses in one place."""
+"""The one error hierarchy. Each error has a stable snake_case ``code`` and a message for a
+person; entry points decide what it means on their side (functions/api/errors.py maps each to
+an HTTP status; batch consumers to "retry this record" or not). No HTTP here."""
 
 from __future__ import annotations
 
@@ -7,77 +9,71 @@ class CloseloopError(Exception):
     """Base of every error the domain and services raise on purpose."""
 
     code = "error"
-    status = 500
 
     def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
 
-    def to_body(self) -> dict[str, object]:
-        error: dict[str, object] = {"code": self.code, "message": self.message}
-        if self.fields:
-            error["fields"] = self.fields
-        return {"error": error}
 
 
 class ValidationFailed(CloseloopError):
-    code, status = "validation_failed", 400
+    code = "validation_failed"
 
 
 class BadRequest(CloseloopError):
-    code, status = "bad_request", 400
+    code = "bad_request"
 
 
 class InvalidRedirect(CloseloopError):
     """A form's `_redirect` that a browser could follow somewhere other than an allowed origin."""
 
-    code, status = "invalid_redirect", 400
+    code = "invalid_redirect"
 
 
 class Unauthorized(CloseloopError):
-    code, status = "unauthorized", 401
+    code = "unauthorized"
 
 
 class Forbidden(CloseloopError):
-    code, status = "forbidden", 403
+    code = "forbidden"
 
 
 class SourceInactive(CloseloopError):
-    code, status = "source_inactive", 403
+    code = "source_inactive"
 
 
 class UnknownSource(CloseloopError):
-    code, status = "unknown_source", 404
+    code = "unknown_source"
 
 
 class LeadNotFound(CloseloopError):
-    code, status = "lead_not_found", 404
+    code = "lead_not_found"
 
 
 class NotFound(CloseloopError):
-    code, status = "not_found", 404
+    code = "not_found"
 
 
 class PayloadTooLarge(CloseloopError):
-    code, status = "payload_too_large", 413
+    code = "payload_too_large"
 
 
 class UnsupportedMediaType(CloseloopError):
-    code, status = "unsupported_media_type", 415
+    code = "unsupported_media_type"
 
 
 class Conflict(CloseloopError):
     """A concurrent change won; the caller may retry."""
 
-    code, status = "conflict", 409
+    code = "conflict"
 
 
 class IdempotencyKeyReused(CloseloopError):
     """The same Idempotency-Key came back with another body."""
 
-    code, status = "idempotency_key_reused", 409
+    code = "idempotency_key_reused"
 
 
 class RulesUnavailable(CloseloopError):
-    code, status = "rules_unavailable", 503
+    code = "rules_unavailable"

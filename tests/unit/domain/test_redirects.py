@@ -120,7 +120,7 @@ def test_a_hostile_redirect_is_refused(url: str) -> None:
     with pytest.raises(InvalidRedirect) as caught:
         redirect_target(url, ALLOWED)
     error = caught.value
-    assert (error.code, error.status) == ("invalid_redirect", 400)
+    assert error.code == "invalid_redirect"
     assert set(error.fields) == {"_redirect"}
     assert error.message.isprintable()  # the refusal never echoes a control character back
 
