@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from infra.cli_rules import CommandError, cmd_schedule_run, register
+from infra.cli_timers import register as register_timers
 from infra.local.stack import DEFAULT_RULES, StackSettings
 
 EPILOG = """\
@@ -289,6 +290,7 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--dry-run", action="store_true", help="validate only; publish nothing")
     stack_command(rules, "versions", cmd_rules_versions, "list published rules versions (* = active)")
     register(commands, rules, stack_command, command)
+    register_timers(commands, stack_command)
 
     schedule = commands.add_parser("schedule", help="run scheduled jobs by hand").add_subparsers(
         dest="schedule_command", metavar="SUBCOMMAND", required=True

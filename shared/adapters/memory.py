@@ -10,6 +10,7 @@ from typing import Any
 
 from shared.domain.events import Event, iso
 from shared.domain.leads import Lead
+from shared.domain.timers import Timer
 from shared.services.ports import (
     Change,
     KeyTaken,
@@ -36,6 +37,10 @@ class MemoryUnitOfWork:
     @property
     def leads(self) -> MemoryUnitOfWork:
         return self  # this fake is its own lead repository
+
+    @property
+    def timers(self) -> _MemoryTimers:
+        return _MemoryTimers(self)
 
     @property
     def retry(self) -> RetryPolicy:
@@ -86,6 +91,9 @@ class MemoryUnitOfWork:
             for claim in change.claims:
                 if claim.key in self.keys:
                     raise KeyTaken(claim.subject)
+            for subject in change.fired:
+                if subject not in self.aggregates:
+                    raise StaleAggregate(subject)  # another sweep fired it
             for load in change.loads:
                 current = self.loads.get(load.team, {}).get(load.owner_id, 0)
                 if load.capacity is not None and current >= load.capacity:
@@ -101,9 +109,28 @@ class MemoryUnitOfWork:
         for load in change.loads:
             team = self.loads.setdefault(load.team, {})
             team[load.owner_id] = team.get(load.owner_id, 0) + 1
-        for subject in change.deletes:
+        for subject in [*change.deletes, *change.fired]:
             self.aggregates.pop(subject, None)
         self.events.extend(change.events)
 
     def event_types(self) -> list[str]:
         return [e.type for e in self.events]
+
+
+class _MemoryTimers:
+    def __init__(self, db: MemoryUnitOfWork) -> None:
+        self._db = db
+
+    def _all(self) -> list[Timer]:
+        with self._db._lock:
+            timers = [copy.deepcopy(a) for s, a in self._db.aggregates.items() if s.startswith("timer/")]
+        return sorted(timers, key=lambda t: t.due_at)
+
+    def due(self, now: datetime, limit: int) -> list[Timer]:
+        return [t for t in self._all() if t.due_at <= now][:limit]
+
+    def pending(self, about: str | None = None) -> list[Timer]:
+        return [t for t in self._all() if about is None or t.about == about]
+
+    def get(self, timer_id: str) -> Timer | None:
+        return next((t for t in self._all() if t.timer_id == timer_id), None)

@@ -20,6 +20,7 @@ ENVIRONMENT = {
     "EVENTS_TABLE": "events_table",
     "RULES_TABLE": "rules_table",
     "IDEMPOTENCY_TABLE": "idempotency_table",
+    "TIMERS_TABLE": "timers_table",
     "EVENT_BUS_NAME": "event_bus",
     "WEBHOOK_SECRETS_ARN": "webhook_secrets_id",
     "API_KEYS_ARN": "api_keys_id",
@@ -33,6 +34,8 @@ ENVIRONMENT = {
 EVENTS_PENDING_INDEX = "pending"
 EVENTS_BY_SUBJECT_INDEX = "by_subject"
 LEADS_BY_CAPTURE_DAY_INDEX = "by_capture_day"
+TIMERS_DUE_INDEX = "by_due"  # (due_shard, due_at): a sweep reads only what is due
+TIMERS_BY_ABOUT_INDEX = "by_about"  # (about, due_at): the timers of one lead or case
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Settings:
     events_table: str = "closeloop-events"
     rules_table: str = "closeloop-rules"
     idempotency_table: str = "closeloop-idempotency"
+    timers_table: str = "closeloop-timers"
     event_bus: str = "closeloop"
     webhook_secrets_id: str = "closeloop/webhook-secrets"
     api_keys_id: str = "closeloop/api-keys"

@@ -18,6 +18,7 @@ from shared.domain.events import Event
 from shared.domain.leads import Lead
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
+from shared.domain.timers import Timer
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -91,7 +92,8 @@ class Change:
     saves: list[Save] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     loads: list[Assignment] = field(default_factory=list)
-    deletes: list[str] = field(default_factory=list)  # subjects of items to remove
+    deletes: list[str] = field(default_factory=list)  # subjects of items to remove (cancel a timer)
+    fired: list[str] = field(default_factory=list)  # timers this change fires: must still exist
     events: list[Event] = field(default_factory=list)
 
     @classmethod
@@ -136,11 +138,20 @@ class LeadRepository(Protocol):
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]: ...
 
 
+class TimerRepository(Protocol):
+    def due(self, now: datetime, limit: int) -> list[Timer]: ...  # due at or before now, soonest first
+    def pending(self, about: str | None = None) -> list[Timer]: ...  # soonest first
+    def get(self, timer_id: str) -> Timer | None: ...
+
+
 class UnitOfWork(Protocol):
     """Repositories to read through, the retry policy, and the one way to write."""
 
     @property
     def leads(self) -> LeadRepository: ...
+
+    @property
+    def timers(self) -> TimerRepository: ...
 
     @property
     def retry(self) -> RetryPolicy: ...

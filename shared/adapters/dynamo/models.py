@@ -22,6 +22,8 @@ from shared.adapters.settings import (
     EVENTS_BY_SUBJECT_INDEX,
     EVENTS_PENDING_INDEX,
     LEADS_BY_CAPTURE_DAY_INDEX,
+    TIMERS_BY_ABOUT_INDEX,
+    TIMERS_DUE_INDEX,
     Settings,
 )
 
@@ -31,6 +33,7 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "RoutingStateItem": "routing_table",
     "EventItem": "events_table",
     "RulesItem": "rules_table",
+    "TimerItem": "timers_table",
 }
 
 
@@ -142,7 +145,46 @@ class RulesItem(Model):
     chunk = BinaryAttribute(null=True, legacy_encoding=False)
 
 
-MODELS: tuple[type[Model], ...] = (LeadItem, LeadKeyItem, RoutingStateItem, EventItem, RulesItem)
+class DueIndex(GlobalSecondaryIndex["TimerItem"]):  # type: ignore[no-untyped-call]
+    """Timers by due time within a shard: a sweep's query returns only timers already due."""
+
+    class Meta:
+        index_name = TIMERS_DUE_INDEX
+        projection = AllProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class AboutIndex(GlobalSecondaryIndex["TimerItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = TIMERS_BY_ABOUT_INDEX
+        projection = AllProjection()
+
+    about = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class TimerItem(Model):
+    """A pending timer. Firing deletes it in the same transaction as what firing does."""
+
+    class Meta:
+        table_name = "closeloop-timers"
+        region = _region()
+
+    timer_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    about = UnicodeAttribute()
+    due_at = UnicodeAttribute()
+    due_shard = UnicodeAttribute()
+    data = JSONAttribute()
+    set_by = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    by_due = DueIndex()
+    by_about = AboutIndex()
+
+
+MODELS: tuple[type[Model], ...] = (LeadItem, LeadKeyItem, RoutingStateItem, EventItem, RulesItem, TimerItem)
 
 
 def bind_tables(settings: Settings | None = None) -> None:

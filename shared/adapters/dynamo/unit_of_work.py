@@ -17,6 +17,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
+from shared.adapters.dynamo.timers import DynamoTimerRepository, TimerTable
 from shared.adapters.outbox import outbox_put
 from shared.services.ports import (
     Aggregate,
@@ -80,7 +81,15 @@ def take_load(load: Assignment) -> dict[str, Any]:
     }
 
 
-AGGREGATE_TABLES: dict[str, AggregateTable] = {"lead": LeadTable()}
+# kind of subject -> its table; a new aggregate registers its table here
+AGGREGATE_TABLES: dict[str, AggregateTable] = {"lead": LeadTable(), "timer": TimerTable()}
+
+
+@dataclass(frozen=True)
+class _Fired:
+    """A timer this change fires: deleted only if still there (else another sweep fired it)."""
+
+    subject: str
 
 
 @dataclass
@@ -102,11 +111,16 @@ class DynamoUnitOfWork:
     def __init__(self, connection: Connection | None = None, retry: RetryPolicy | None = None) -> None:
         self._connection = connection or Connection(region=LeadItem.Meta.region)
         self._leads = DynamoLeadRepository(self._connection)
+        self._timers = DynamoTimerRepository()
         self._retry: RetryPolicy = retry or ConflictRetry()
 
     @property
     def leads(self) -> DynamoLeadRepository:
         return self._leads
+
+    @property
+    def timers(self) -> DynamoTimerRepository:
+        return self._timers
 
     @property
     def retry(self) -> RetryPolicy:
@@ -140,6 +154,16 @@ class DynamoUnitOfWork:
         for subject in change.deletes:
             table, key = _table_of(subject).key(subject.split("/", 1)[1])
             ops.deletes.append(({"TableName": table, "Key": key}, subject))
+        for subject in change.fired:
+            table, key = _table_of(subject).key(subject.split("/", 1)[1])
+            name = next(iter(key))
+            fire = {
+                "TableName": table,
+                "Key": key,
+                "ConditionExpression": "attribute_exists(#k)",
+                "ExpressionAttributeNames": {"#k": name},
+            }
+            ops.deletes.append((fire, _Fired(subject)))
         for load in change.loads:
             ops.updates.append((take_load(load), load))
         return ops
@@ -162,6 +186,8 @@ def _lost_race(exc: TransactWriteError, purposes: list[object]) -> Exception:
     for what in failed:
         if isinstance(what, Save):
             return StaleAggregate(what.aggregate.subject)
+        if isinstance(what, _Fired):
+            return StaleAggregate(what.subject)
     for what in failed:
         if isinstance(what, Assignment):
             return OwnerFull(what.owner_id)

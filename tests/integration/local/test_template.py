@@ -116,15 +116,22 @@ def test_each_function_is_granted_exactly_what_its_code_uses_per_resource(logica
     assert _grants(logical_id) == GRANTS[logical_id]
 
 
+DELETES_ALLOWED = {("TimerSweepFunction", "TimersTable")}
+INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded slice
+    ("OutboxSweepFunction", "EventsTable/index/pending"),  # unpublished events only
+    ("TimerSweepFunction", "TimersTable/index/by_due"),  # due timers only
+}
+
+
 def test_no_function_may_delete_or_condition_check_outside_the_idempotency_table() -> None:
     for spec in cfn.functions(TEMPLATE):
         for resource, actions in _grants(spec.logical_id).items():
             assert "dynamodb:ConditionCheckItem" not in actions, (spec.logical_id, resource)
-            if resource != "IdempotencyTable":
+            # deletes: idempotency records, and timers (firing a timer deletes it)
+            if (spec.logical_id, resource) not in DELETES_ALLOWED and resource != "IdempotencyTable":
                 assert "dynamodb:DeleteItem" not in actions, (spec.logical_id, resource)
-            # the only index a function reads: outbox-sweep's sparse list of unpublished events
-            if resource != "EventsTable/index/pending" or spec.logical_id != "OutboxSweepFunction":
-                assert "/index/" not in resource, (spec.logical_id, resource)
+            if "/index/" in resource:
+                assert (spec.logical_id, resource) in INDEX_READERS, (spec.logical_id, resource)
 
 
 def _gateway_responses() -> dict[str, dict[str, object]]:
@@ -174,6 +181,7 @@ TABLES = {
     "EventsTable": ("closeloop-events", [("event_id", "HASH")], "NEW_IMAGE"),
     "RulesTable": ("closeloop-rules", [("pk", "HASH"), ("sk", "RANGE")], None),
     "IdempotencyTable": ("closeloop-idempotency", [("id", "HASH")], None),
+    "TimersTable": ("closeloop-timers", [("timer_id", "HASH")], None),
 }
 
 
@@ -187,9 +195,10 @@ def test_tables_have_fixed_names_keys_and_settings() -> None:
         assert spec.stream_view_type == stream
         assert spec.billing_mode == "PAY_PER_REQUEST" and spec.point_in_time_recovery and spec.sse_enabled
     assert specs["IdempotencyTable"].ttl_attribute == "expiration"
-    leads_gsi, events_gsi = (
+    leads_gsi, events_gsi, timers_gsi = (
         specs["LeadsTable"].global_secondary_indexes,
         specs["EventsTable"].global_secondary_indexes,
+        specs["TimersTable"].global_secondary_indexes,
     )
     assert [(g["IndexName"], [k["AttributeName"] for k in g["KeySchema"]]) for g in leads_gsi] == [
         ("by_capture_day", ["capture_day", "captured_at"])
@@ -197,6 +206,10 @@ def test_tables_have_fixed_names_keys_and_settings() -> None:
     assert [(g["IndexName"], [k["AttributeName"] for k in g["KeySchema"]]) for g in events_gsi] == [
         ("by_subject", ["subject", "time"]),
         ("pending", ["pending", "time"]),
+    ]
+    assert [(g["IndexName"], [k["AttributeName"] for k in g["KeySchema"]]) for g in timers_gsi] == [
+        ("by_due", ["due_shard", "due_at"]),
+        ("by_about", ["about", "due_at"]),
     ]
 
 

@@ -1,0 +1,11 @@
+"""What each kind of timer does when it fires: one handler per kind, all in one registry."""
+
+from __future__ import annotations
+
+from shared.services.ports import RulesProvider
+from shared.services.timers import Handler
+
+
+def handlers(rules: RulesProvider) -> dict[str, Handler]:
+    """The handlers, given the active rules (SLA rows, calendars) they decide with."""
+    return {}

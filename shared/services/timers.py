@@ -1,0 +1,66 @@
+"""sweep_timers: fire every timer due at or before ``now``, exactly once each.
+
+What a timer does is its kind's handler: it reads what it needs and returns the Change to
+commit. The sweep adds "this timer fired" (a Delete conditioned on the timer still being there)
+to that change, so the effect and the firing commit together: two sweeps racing, a retried
+sweep or a crash half-way never fire a timer twice, and never lose one. A late timer fires once,
+late, with its lateness given to the handler (and so recorded in what it emits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from shared.domain.errors import Conflict
+from shared.domain.timers import Timer
+from shared.services.ports import Change, UnitOfWork
+
+SWEEP_LIMIT = 1000  # timers per run; the rest stay due and go in the next minute's run
+
+Handler = Callable[[Timer, datetime, UnitOfWork], Change]
+
+
+@dataclass
+class SweepResult:
+    fired: list[str] = field(default_factory=list)  # timer ids
+    skipped: list[str] = field(default_factory=list)  # fired by someone else meanwhile
+    unknown: list[str] = field(default_factory=list)  # no handler: left pending, reported
+    late_seconds: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, int]:
+        return {"fired": len(self.fired), "skipped": len(self.skipped), "unknown": len(self.unknown)}
+
+
+def sweep_timers(
+    now: datetime, uow: UnitOfWork, handlers: Mapping[str, Handler], limit: int = SWEEP_LIMIT
+) -> SweepResult:
+    result = SweepResult()
+    for timer in uow.timers.due(now, limit):
+        handler = handlers.get(timer.kind)
+        if handler is None:
+            result.unknown.append(timer.timer_id)
+            continue
+        if _fire(timer, now, uow, handler):
+            result.fired.append(timer.timer_id)
+            result.late_seconds[timer.timer_id] = timer.late_by_seconds(now)
+        else:
+            result.skipped.append(timer.timer_id)
+    return result
+
+
+def _fire(timer: Timer, now: datetime, uow: UnitOfWork, handler: Handler) -> bool:
+    """True when this sweep fired it; False when another got there first."""
+
+    def attempt() -> bool:
+        if uow.timers.get(timer.timer_id) is None:
+            return False  # fired (or cancelled) since the due query read it
+        change = handler(timer, now, uow)
+        change.fired.append(timer.subject)
+        uow.commit(change)
+        return True
+
+    # a lost race (the timer fired elsewhere, the lead moved on) is read again: the next
+    # attempt sees the timer gone and stops, or recomputes the effect on fresh state
+    return uow.retry.run(attempt, give_up=lambda: Conflict(f"timer {timer.timer_id} kept losing races"))

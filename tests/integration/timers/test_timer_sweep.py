@@ -1,0 +1,72 @@
+"""The timer engine over the embedded DynamoDB: due timers fire once under racing sweeps, the
+sweep reads only what is due, and `schedule run timer-sweep --at` drives it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.adapters.dynamo.models import EventItem, TimerItem
+from shared.domain.events import Event
+from shared.domain.timers import Timer
+from shared.services.ports import Change, Save, UnitOfWork
+from shared.services.timers import sweep_timers
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def remind(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
+    return Change(events=[Event("RenewalReminder", timer.about, now, {"late_seconds": timer.late_by_seconds(now)})])
+
+
+def set_timers(uow: UnitOfWork, dues: list[datetime]) -> list[Timer]:
+    timers = [Timer("remind", f"lead/ld_{n:05d}", due, set_by="test") for n, due in enumerate(dues)]
+    for start in range(0, len(timers), 50):
+        uow.commit(Change(saves=[Save(t, None) for t in timers[start : start + 50]]))
+    return timers
+
+
+def count_items_read(client: Any) -> list[int]:
+    read: list[int] = []
+    client.meta.events.register("after-call.dynamodb.Query", lambda parsed, **_: read.append(parsed.get("Count", 0)))
+    return read
+
+
+def test_racing_sweeps_fire_every_due_timer_exactly_once(clean_aws: Any) -> None:
+    uow = clean_aws.uow
+    due = set_timers(uow, [T0 - timedelta(minutes=n) for n in range(30)])
+    later = set_timers(uow, [T0 + timedelta(hours=1)])
+    results: list[Any] = []
+    sweeps = [
+        threading.Thread(target=lambda: results.append(sweep_timers(T0, uow, {"remind": remind}))) for _ in range(4)
+    ]
+    for sweep in sweeps:
+        sweep.start()
+    for sweep in sweeps:
+        sweep.join()
+    fired = sorted(timer_id for r in results for timer_id in r.fired)
+    assert fired == sorted(t.timer_id for t in due)
+    reminders = [e for e in EventItem.scan() if e.type == "RenewalReminder"]
+    assert sorted(e.subject for e in reminders) == sorted(t.about for t in due)  # one event per timer
+    assert [t.timer_id for t in uow.timers.pending()] == [later[0].timer_id]
+
+
+def test_the_sweep_reads_only_what_is_due(clean_aws: Any) -> None:
+    uow = clean_aws.uow
+    set_timers(uow, [T0 + timedelta(minutes=1 + n) for n in range(300)])  # pending, not due
+    set_timers(uow, [T0 - timedelta(seconds=n) for n in range(20)])
+    read = count_items_read(TimerItem._get_connection().connection.client)
+    result = sweep_timers(T0, uow, {"remind": remind})
+    assert len(result.fired) == 20
+    assert sum(read) == 20  # the due index returned the due timers and nothing else
+
+
+def test_a_late_timer_fires_once_with_its_lateness(clean_aws: Any) -> None:
+    uow = clean_aws.uow
+    set_timers(uow, [T0])
+    sweep_timers(T0 + timedelta(hours=5), uow, {"remind": remind})
+    sweep_timers(T0 + timedelta(hours=6), uow, {"remind": remind})
+    [event] = [e for e in EventItem.scan() if e.type == "RenewalReminder"]
+    assert event.data["late_seconds"] == 5 * 3600
+    assert TimerItem.count() == 0
