@@ -86,6 +86,8 @@ class LocalStack:
     _plumbing: Any = None
     _api: Any = None
     _threads: list[threading.Thread] = field(default_factory=list)
+    # one call per API request (method, path, status, ms): the `closeloop dev` console line
+    on_request: Any = None
 
     def start(self) -> Any:
         """Start everything; returns the result of publishing the rule source."""
@@ -100,7 +102,7 @@ class LocalStack:
         if self.settings.run_plumbing:
             self.start_plumbing(template)
         if self.settings.serve_api:
-            self._start_api()
+            self._start_api(template)
         return result
 
     def publish_rules(self) -> Any:
@@ -115,24 +117,21 @@ class LocalStack:
         self._plumbing = Plumbing(template, self.settings.endpoint_url, schedules=self.settings.schedules)
         self._plumbing.start()
 
-    def _start_api(self) -> None:
-        from chalice.config import Config
-        from chalice.local import create_local_server
-
+    def _start_api(self, template: Any) -> None:
         from functions.api.app import app
+        from infra.local.api_server import LocalApiServer
 
-        self._api = create_local_server(app, Config(), self.settings.host, self.settings.port)
-        thread = threading.Thread(target=self._api.serve_forever, name="closeloop-api", daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        server = LocalApiServer(
+            app, self.settings.host, self.settings.port, template=template, on_request=self.on_request
+        )
+        self._api = server.start()
 
     def drain(self, timeout: float = 30.0) -> bool:
         return bool(self._plumbing.drain(timeout)) if self._plumbing else True
 
     def stop(self) -> None:
         if self._api is not None:
-            self._api.shutdown()
-            self._api.server.server_close()
+            self._api.stop()
         if self._plumbing is not None:
             self._plumbing.stop()
         if self._moto is not None:

@@ -5,7 +5,6 @@ happen, even when many captures race over the same people."""
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 import uuid
 from collections import Counter
@@ -176,19 +175,13 @@ def _person_post(n: int) -> dict[str, Any]:
 
 @pytest.fixture
 def api(clean_aws: Any) -> Iterator[str]:
-    """The API over HTTP in this process (Chalice's threaded local server), as `closeloop dev` runs it."""
-    from chalice.config import Config
-    from chalice.local import create_local_server
-
+    """The API over HTTP in this process (the threaded local server), as `closeloop dev` runs it."""
     from functions.api.app import app
-    from tests.conftest import free_port
+    from infra.local.api_server import LocalApiServer
 
-    port = free_port()
-    server = create_local_server(app, Config(), "127.0.0.1", port)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
+    server = LocalApiServer(app, "127.0.0.1", 0).start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()
 
 
 @pytest.fixture
