@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
 from shared.domain.events import Event, iso, parse_iso
+from shared.domain.forms import text_problem
 from shared.services.capture import BUSY
 from shared.services.ports import ActiveRules, Change, Clock, UnitOfWork
 
@@ -14,7 +17,13 @@ ACTIVITY_TYPES = ("call", "email", "meeting", "note")
 TOUCH_TYPES = ("call", "email", "meeting")
 
 
-def parse_activity(payload: dict[str, Any], now_iso: str) -> dict[str, Any]:
+# a person's clock may run a little ahead of ours; an activity further ahead has not happened yet
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def parse_activity(payload: dict[str, Any], now: datetime, owners: Collection[str]) -> dict[str, Any]:
+    """The activity, or one 400 naming every bad field. ``by`` is someone on the Owners tab
+    (an inactive owner still did what they did); ``at`` is not in the future."""
     errors: dict[str, str] = {}
     kind = payload.get("type")
     if kind not in ACTIVITY_TYPES:
@@ -22,17 +31,29 @@ def parse_activity(payload: dict[str, Any], now_iso: str) -> dict[str, Any]:
     by = payload.get("by")
     if not isinstance(by, str) or not by.strip() or len(by) > 200:
         errors["by"] = "the owner_id of who did it is required"
+    elif problem := text_problem(by):
+        errors["by"] = problem
+    elif by.strip() not in owners:
+        errors["by"] = f"{by.strip()[:60]!r} is not an owner_id on the Owners tab"
     at = payload.get("at")
     if at is None:
-        at = now_iso
+        at = iso(now)
+    elif not isinstance(at, str):
+        errors["at"] = "must be an ISO 8601 time"
     else:
         try:
-            at = iso(parse_iso(str(at)))
+            moment = parse_iso(at)
         except ValueError:
             errors["at"] = "must be an ISO 8601 time"
+        else:
+            if moment > now + FUTURE_TOLERANCE:
+                errors["at"] = f"is in the future (now is {iso(now)}); an activity is recorded once it happened"
+            at = iso(moment)
     note = payload.get("note")
     if note is not None and (not isinstance(note, str) or len(note) > 2000):
         errors["note"] = "must be text of at most 2000 characters"
+    elif isinstance(note, str) and (problem := text_problem(note, multiline=True)):
+        errors["note"] = problem
     if errors:
         raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
     return {"activity_id": f"act_{uuid.uuid4().hex[:16]}", "type": kind, "by": str(by).strip(), "at": at, "note": note}
@@ -41,7 +62,7 @@ def parse_activity(payload: dict[str, Any], now_iso: str) -> dict[str, Any]:
 def record_activity(
     lead_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
-    activity = parse_activity(payload, iso(clock()))
+    activity = parse_activity(payload, clock(), active.rules.owners)
 
     def attempt() -> dict[str, Any]:
         lead = uow.leads.get(lead_id)

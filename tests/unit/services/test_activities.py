@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ from shared.domain.errors import LeadNotFound, ValidationFailed
 from shared.domain.leads import Lead
 from shared.services.activities import record_activity
 from shared.services.ports import ActiveRules
-from tests.unit.services.helpers import TickingClock, capture, event_data, events_of, stored
+from tests.unit.services.helpers import NOW, TickingClock, capture, event_data, events_of, stored
+
+LATER = NOW + timedelta(hours=2)  # 10:00Z: after the activities these tests record
 
 SQL_LEAD = {
     "email": "buyer@acme.cn",
@@ -44,6 +47,7 @@ def act(lead: Lead, rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingC
 def test_owners_first_touch_sets_first_touch_at(
     example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, lead: Lead, kind: str
 ) -> None:
+    clock.now = LATER  # the call at 09:30Z is recorded afterwards
     activity = act(
         lead, example_rules, store, clock, type=kind, by=lead.owner_id, at="2026-11-22T17:30:00+08:00", note="首次沟通"
     )
@@ -81,6 +85,7 @@ def test_someone_elses_call_is_not_the_first_touch(
 def test_only_the_first_touch_counts(
     example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, lead: Lead
 ) -> None:
+    clock.now = LATER
     act(lead, example_rules, store, clock, type="email", by=lead.owner_id, at="2026-11-22T09:00:00Z")
     second = act(lead, example_rules, store, clock, type="call", by=lead.owner_id, at="2026-11-22T10:00:00Z")
     assert second["first_touch"] is False
@@ -111,6 +116,14 @@ def test_unknown_lead(example_rules: ActiveRules, store: MemoryUnitOfWork, clock
         ({"type": "call"}, {"by"}),
         ({"type": "call", "by": "  "}, {"by"}),
         ({"type": "call", "by": "u_wang", "at": "soon"}, {"at"}),
+        ({"type": "call", "by": "u_wang", "at": 1795435200}, {"at"}),
+        ({"type": "call", "by": "u_wang", "at": "2026-11-22T08:10:00Z"}, {"at"}),  # ten minutes ahead
+        ({"type": "call", "by": "u_nobody"}, {"by"}),  # not on the Owners tab
+        ({"type": "call", "by": "U_WANG"}, {"by"}),
+        ({"type": "call", "by": "u_wang\n"}, {"by"}),
+        ({"type": "call", "by": "u_\x1bwang"}, {"by"}),
+        ({"type": "call", "by": "u_wang\u202e"}, {"by"}),
+        ({"type": "note", "by": "u_wang", "note": "bell \x07"}, {"note"}),
         ({"type": "note", "by": "u_wang", "note": "x" * 2001}, {"note"}),
         ({}, {"type", "by"}),
     ],
@@ -127,3 +140,23 @@ def test_bad_activity_names_fields_and_changes_nothing(
         record_activity(lead.lead_id, payload, example_rules, store, clock)
     assert set(caught.value.fields) == bad
     assert stored(store, lead.lead_id).activities == []
+
+
+def test_an_unknown_owner_and_a_future_time_are_named_in_the_answer(
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, lead: Lead
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        act(lead, example_rules, store, clock, type="call", by="u_ghost", at="2027-01-01T00:00:00Z")
+    assert "u_ghost" in caught.value.fields["by"] and "Owners tab" in caught.value.fields["by"]
+    assert "future" in caught.value.fields["at"]
+
+
+def test_a_clock_a_little_ahead_and_an_inactive_owner_are_fine(
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, lead: Lead
+) -> None:
+    assert not example_rules.rules.owners["u_zhou"].active
+    ahead = act(lead, example_rules, store, clock, type="note", by="u_zhou", at="2026-11-22T08:04:00Z")
+    assert ahead["at"] == "2026-11-22T08:04:00.000Z"
+    multiline = act(lead, example_rules, store, clock, type="note", by=" u_wang ", note="第一行\n\t第二行")
+    assert multiline["by"] == "u_wang"
+    assert len(stored(store, lead.lead_id).activities) == 2
