@@ -72,6 +72,7 @@ class Lead:
     nurture: bool = False
     quality: dict[str, Any] = field(default_factory=dict)
     decision: dict[str, Any] = field(default_factory=dict)
+    sla: dict[str, Any] = field(default_factory=dict)  # clock name -> clock (shared/domain/sla.py)
     updated_at: str | None = None
     version: int = 0
 

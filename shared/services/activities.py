@@ -12,6 +12,7 @@ from shared.domain.events import Event, iso, parse_iso
 from shared.domain.forms import text_problem
 from shared.services.capture import BUSY
 from shared.services.ports import ActiveRules, Change, Clock, UnitOfWork
+from shared.services.sla_clocks import stop_first_touch
 
 ACTIVITY_TYPES = ("call", "email", "meeting", "note")
 TOUCH_TYPES = ("call", "email", "meeting")
@@ -84,7 +85,8 @@ def record_activity(
                 "assigned_at": lead.assigned_at,
             }
             events.append(Event("LeadFirstTouched", lead.subject, now, data, rules_version=active.version))
-        uow.commit(Change.of(lead, version, events=events))
+        stopped, cancel = stop_first_touch(lead, activity["at"], now, active) if first_touch else ([], [])
+        uow.commit(Change.of(lead, version, events=[*events, *stopped], cancel=cancel))
         return {**activity, "lead_id": lead_id, "first_touch": first_touch}
 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))

@@ -11,6 +11,7 @@ from shared.domain.normalize import normalize_email
 from shared.domain.rules import BEHAVIOR_EVENTS
 from shared.services.capture import BUSY, route_lead
 from shared.services.ports import ActiveRules, Change, Clock, LeadRepository, UnitOfWork
+from shared.services.sla_clocks import start_first_touch
 
 MIN_SENT_FOR_CLICK_RATE = 5
 
@@ -91,5 +92,6 @@ def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOf
             assignment = route_lead(lead, assessment, active, uow, now, events) if lead.owner_id is None else None
         else:
             lead.grade = "nurture"
-    uow.commit(Change.of(lead, version, load=assignment, events=events))
+    timers = start_first_touch(lead, active, now) if assignment else []
+    uow.commit(Change.of(lead, version, load=assignment, events=events, timers=timers))
     return lead

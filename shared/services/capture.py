@@ -22,6 +22,7 @@ from shared.domain.normalize import NormalizedLead, normalize_lead
 from shared.domain.routing import Candidate, candidates_of, choose_owner, pool_for
 from shared.domain.rules import Source
 from shared.services.ports import ActiveRules, Assignment, Change, Clock, StaleAggregate, UnitOfWork
+from shared.services.sla_clocks import start_first_touch
 
 BUSY = "this lead is being changed by many requests at once; please retry"
 
@@ -86,7 +87,8 @@ def _create(
     events = [_event("LeadCaptured", lead, now, active, {"source": source.source, **lead.summary(active.version)})]
     assignment = route_lead(lead, assessment, active, uow, now, events)
     _quality_events(lead, assessment, now, active, events)
-    uow.commit(Change.of(lead, None, claims=keys, load=assignment, events=events))
+    timers = start_first_touch(lead, active, now) if assignment else []
+    uow.commit(Change.of(lead, None, claims=keys, load=assignment, events=events, timers=timers))
     return CaptureResult("created", lead, active.version)
 
 
@@ -118,7 +120,8 @@ def _merge(
             lead.nurture = False
             events.append(_event("LeadRequalified", lead, now, active, {"from": was_grade, "to": lead.grade}))
         assignment = route_lead(lead, assessment, active, uow, now, events)
-    uow.commit(Change.of(lead, version, claims=unclaimed, load=assignment, events=events))
+    timers = start_first_touch(lead, active, now) if assignment else []
+    uow.commit(Change.of(lead, version, claims=unclaimed, load=assignment, events=events, timers=timers))
     return CaptureResult("merged", lead, active.version)
 
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Protocol, TypeVar
 
+from shared.domain.calendars import Calendar, calendars_from_content
 from shared.domain.events import Event
 from shared.domain.leads import Lead
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
+from shared.domain.sla import SlaRule
 from shared.domain.timers import Timer
 
 Clock = Callable[[], datetime]
@@ -105,10 +108,14 @@ class Change:
         claims: list[str] | None = None,
         load: Assignment | None = None,
         events: list[Event] | None = None,
+        timers: list[Timer] | None = None,
+        cancel: list[str] | None = None,
     ) -> Change:
-        """The common case: one aggregate, its keys, at most one load, its events."""
+        """The common case: one aggregate, its keys, at most one load, timers set and
+        cancelled (by id), its events."""
         return cls(
-            saves=[Save(aggregate, expected_version)],
+            saves=[Save(aggregate, expected_version), *(Save(t, None) for t in timers or [])],
+            deletes=[f"timer/{timer_id}" for timer_id in cancel or []],
             claims=[Claim(k, aggregate.subject) for k in claims or []],
             loads=[load] if load is not None else [],
             events=list(events or []),
@@ -164,12 +171,23 @@ class UnitOfWork(Protocol):
 
 @dataclass(frozen=True)
 class ActiveRules:
+    """One rules version with what is derived from it once: the routing index, SLA rows, calendars."""
+
     rules: RuleSet
     index: RoutingIndex
 
     @property
     def version(self) -> str:
         return self.rules.version
+
+    @cached_property
+    def sla(self) -> tuple[SlaRule, ...]:
+        rows = self.rules.content.get("SLA", [])
+        return tuple(SlaRule.from_row(row, number) for number, row in enumerate(rows, 1))
+
+    @cached_property
+    def calendars(self) -> dict[str, Calendar]:
+        return calendars_from_content(self.rules.content)
 
 
 class RulesProvider(Protocol):

@@ -55,7 +55,7 @@ def test_owners_first_touch_sets_first_touch_at(
     after = stored(store, lead.lead_id)
     assert after.first_touch_at == "2026-11-22T09:30:00.000Z"
     assert [a["type"] for a in after.activities] == [kind]
-    assert events_of(store, lead.lead_id)[-1] == "LeadFirstTouched"
+    assert events_of(store, lead.lead_id)[-2:] == ["LeadFirstTouched", "SlaMet"]  # touched in time
     data = event_data(store, lead.lead_id, "LeadFirstTouched")[0]
     assert (data["owner_id"], data["type"], data["assigned_at"]) == (lead.owner_id, kind, lead.assigned_at)
 
