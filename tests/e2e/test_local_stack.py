@@ -64,6 +64,7 @@ def stack():
         "CLOSELOOP_PORT": str(free_port()),
         "CLOSELOOP_AWS_PORT": str(free_port()),
         "CLOSELOOP_RULES_CHECK_SECONDS": "0",
+        "CLOSELOOP_SCHEDULES": "off",  # time is driven by `schedule run --at`: nothing fires by itself
         "PYTHONUNBUFFERED": "1",
     }
     for name in [k for k in env if k.startswith("AWS_") or k.endswith("_TABLE")]:
@@ -258,3 +259,37 @@ def test_dev_with_invalid_rules_lists_the_problems_and_exits(tmp_path):
     }
     result = closeloop("dev", env=env, check=False)
     assert result.returncode == 1 and "Owners!" in result.stderr and "not valid" in result.stderr
+
+
+def test_an_untouched_sql_lead_breaches_when_timer_sweep_runs_at_its_due_time(stack):
+    lead = {
+        "email": "sla.e2e@example.cn",
+        "company": "苏州精工",
+        "province": "江苏省",
+        "industry": "制造业",
+        "employees": 800,
+        "title": "采购总监",
+        "phone": "13900139000",
+        "budget": "600,000",
+    }
+    status, created = http("POST", f"{stack['api']}/webhooks/leads/website", lead)
+    assert status == 201 and created["grade"] == "sql" and created["owner_id"]
+    subject = f"lead/{created['lead_id']}"
+    _, stored = http("GET", f"{stack['api']}/leads/{created['lead_id']}", headers={"X-Api-Key": "dev-admin-key"})
+    clock = stored["sla"]["first_touch"]
+    timers = [
+        json.loads(line)
+        for line in closeloop("timers", "list", "--subject", subject, "--json", env=stack["env"]).stdout.splitlines()
+    ]
+    assert sorted(t["kind"] for t in timers) == ["sla_breach", "sla_warn"]
+
+    closeloop("schedule", "run", "timer-sweep", "--at", clock["due_at"], env=stack["env"])
+    breached = [
+        json.loads(line)
+        for line in closeloop(
+            "events", "list", "--type", "SlaBreached", "--subject", subject, "--json", env=stack["env"]
+        ).stdout.splitlines()
+    ]
+    assert [e["data"]["role"] for e in breached] == ["manager"]
+    _, after = http("GET", f"{stack['api']}/leads/{created['lead_id']}", headers={"X-Api-Key": "dev-admin-key"})
+    assert after["sla"]["first_touch"]["state"] == "breached"
