@@ -53,9 +53,15 @@ def sweep_timers(
 def _fire(timer: Timer, now: datetime, uow: UnitOfWork, handler: Handler) -> bool:
     """True when this sweep fired it; False when another got there first."""
 
+    attempts = 0
+
     def attempt() -> bool:
-        if uow.timers.get(timer.timer_id) is None:
-            return False  # fired (or cancelled) since the due query read it
+        nonlocal attempts
+        attempts += 1
+        # the due query just read it: look again only after a lost race (fired elsewhere?),
+        # so a sweep reads each due timer once
+        if attempts > 1 and uow.timers.get(timer.timer_id) is None:
+            return False
         change = handler(timer, now, uow)
         change.fired.append(timer.subject)
         uow.commit(change)
