@@ -94,6 +94,15 @@ def health() -> Response:
     return json_response(200, {"status": "ok", "rules_version": _container().rules.current().version})
 
 
+@app.route("/openapi.json", methods=["GET"])
+@api
+def openapi() -> Response:
+    """The API's OpenAPI 3.1 description; built on the first request, not at cold start."""
+    from functions.api.openapi import document_json
+
+    return Response(body=document_json(), status_code=200, headers={"Content-Type": "application/json; charset=utf-8"})
+
+
 @app.route("/webhooks/leads/{source}", methods=["POST"], content_types=ANY_TYPE)
 @api
 def capture(source: str) -> Response:
