@@ -197,9 +197,11 @@ def _lead_field_schemas(form: bool) -> dict[str, JSONType]:
 
 
 def _lead_body(form: bool) -> JSONType:
+    from functions.api.body import MAX_FORM_FIELDS
     from functions.api.inbound import REDIRECT_FIELD
     from shared.domain.forms import HONEYPOT_FIELD
     from shared.domain.normalize import EXTRA_KEYS_LIMIT, TEXT_LIMIT
+    from shared.domain.redirects import MAX_REDIRECT_LENGTH
 
     properties = _lead_field_schemas(form)
     properties[HONEYPOT_FIELD] = {
@@ -211,7 +213,7 @@ def _lead_body(form: bool) -> JSONType:
         properties[REDIRECT_FIELD] = {
             "type": "string",
             "format": "uri",
-            "maxLength": 2048,
+            "maxLength": MAX_REDIRECT_LENGTH,
             "description": "after the post, send the browser here with `303` (refusals add `?error=<code>`); "
             "must be a plain http(s) URL on one of the source's `allowed_origins`, else `400 invalid_redirect`",
         }
@@ -220,11 +222,14 @@ def _lead_body(form: bool) -> JSONType:
         if form
         else {"type": ["string", "number", "boolean", "null"], "maxLength": TEXT_LIMIT}
     )
+    form_note = (
+        f" A form has at most {MAX_FORM_FIELDS} fields; multipart parts are text fields (a file → 400)." if form else ""
+    )
     return {
         "type": "object",
         "description": "Text fields are trimmed; a missing, null or empty field is not given. "
         f"Other fields are kept under `extra`: at most {EXTRA_KEYS_LIMIT} keys, plain values of at most "
-        f"{TEXT_LIMIT} characters. Single-line text may not hold control or bidi-override characters.",
+        f"{TEXT_LIMIT} characters. Single-line text may not hold control or bidi-override characters.{form_note}",
         "properties": properties,
         "anyOf": [{"required": ["email"]}, {"required": ["phone"]}],
         "additionalProperties": extra_value | {"description": "kept under `extra`"},
@@ -371,6 +376,7 @@ def _schemas() -> dict[str, JSONType]:
                 "grade": {"type": "string", "enum": list(GRADES)},
                 "scoring": {
                     "type": "array",
+                    "description": "the Scoring rows that gave points",
                     "items": {
                         "type": "object",
                         "required": ["rule_id", "points"],
@@ -378,12 +384,13 @@ def _schemas() -> dict[str, JSONType]:
                     },
                 },
                 "tier": {"type": "string"},
-                "tier_rule": _nullable("string"),
-                "routing_rule": _nullable("string"),
+                "tier_rule": _nullable("string", description="the Tiers row (`tiers:<priority>`)"),
+                "routing_rule": _nullable("string", description="the Routing row (`routing:<n>`)"),
                 "routing_note": _nullable("string"),
                 "team": _nullable("string"),
                 "candidates": {
                     "type": "array",
+                    "description": "the routing pool, each owner with whether they could take it",
                     "items": {
                         "type": "object",
                         "required": ["owner_id", "available", "reason"],
@@ -394,9 +401,9 @@ def _schemas() -> dict[str, JSONType]:
                         },
                     },
                 },
-                "chosen": _nullable("string"),
+                "chosen": _nullable("string", description="the owner chosen"),
                 "turn": {"type": "integer", "description": "the round-robin turn this lead took"},
-                "reason": {"type": "string"},
+                "reason": {"type": "string", "description": "the decision in a sentence"},
             },
         },
         "Lead": {

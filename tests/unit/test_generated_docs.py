@@ -1,0 +1,208 @@
+"""docs/api.md and docs/events.md are what `python -m tools.docs` makes of the code, and the event
+catalog says what the code emits: every type it names, and every `data` key it puts in."""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.adapters.memory import MemoryUnitOfWork
+from shared.domain.events import EVENT_TYPES, Event
+from shared.domain.routing import RoutingIndex
+from shared.domain.rules import Content, RuleSet
+from shared.services.activities import record_activity
+from shared.services.behavior import record_behavior
+from shared.services.ports import ActiveRules
+from shared.services.rules_publishing import (
+    PublishResult,
+    ReadRules,
+    SourceUnreadable,
+    VersionRecord,
+    publish_rules,
+    rollback_rules,
+    sync_rules,
+)
+from shared.services.timer_handlers import handlers
+from shared.services.timers import sweep_timers
+from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
+from tests.unit.services.helpers import TickingClock, capture
+from tools import docs
+from tools.event_catalog import CATALOG
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNTIME = ("shared", "functions", "schedules", "admin_sheets")
+
+
+@pytest.mark.parametrize("path", list(docs.DOCS), ids=lambda p: p.name)
+def test_the_committed_doc_is_what_the_generator_makes(path: Path) -> None:
+    assert path.read_text(encoding="utf-8") == docs.DOCS[path](), "stale: run `python -m tools.docs`"
+
+
+def test_every_event_type_is_in_the_catalog() -> None:
+    assert list(CATALOG) == list(EVENT_TYPES)
+    assert all(doc.subject for doc in CATALOG.values() if doc.data is not None)
+
+
+def _named_in_code() -> dict[str, set[str]]:
+    """Event type -> files of the runtime code that name it as a string (an emitter)."""
+    names = set(EVENT_TYPES)
+    found: dict[str, set[str]] = defaultdict(set)
+    for package in RUNTIME:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path == ROOT / "shared" / "domain" / "events.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and node.value in names:
+                    found[str(node.value)].add(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_the_types_the_code_emits_are_exactly_those_documented_as_emitted() -> None:
+    """A reserved type that code starts emitting must get its `data` in tools/event_catalog.py."""
+    emitted = {kind for kind, doc in CATALOG.items() if doc.data is not None}
+    named = _named_in_code()
+    assert {k: sorted(v) for k, v in named.items() if k not in emitted} == {}, "document these as emitted"
+    assert sorted(emitted - set(named)) == [], "documented as emitted, but no code names them"
+
+
+# ------------------------------------------------------------------ the services, driven
+
+
+class _RulesStore:
+    """Just enough of the RulesStore port to publish, reject, roll back and fail a sync."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.records: dict[str, VersionRecord] = {}
+        self.pointer: VersionRecord | None = None
+        self.rejections: dict[str, str | None] = {}
+
+    def active(self) -> VersionRecord | None:
+        return self.pointer
+
+    def versions(self) -> list[VersionRecord]:
+        return list(self.records.values())
+
+    def content(self, version_id: str) -> Content:
+        return {}
+
+    def save_content(self, version_id: str, content: Content) -> None:
+        pass
+
+    def activate(self, record: VersionRecord, previous: Any, event: Event, *, new: bool, held_hash: Any = None) -> None:
+        self.records.setdefault(record.version_id, record)
+        self.pointer = record
+        self.events.append(event)
+
+    def record_event(self, event: Event) -> None:
+        self.events.append(event)
+
+    def last_rejection(self, source: str) -> str | None:
+        return self.rejections.get(source)
+
+    def remember_rejection(self, source: str, digest: str | None) -> None:
+        self.rejections[source] = digest
+
+
+class _Unreadable:
+    name = "sheets:gone"
+
+    def read(self) -> ReadRules:
+        raise SourceUnreadable("the spreadsheet is not shared with the service account")
+
+    def report(self, result: PublishResult, at: datetime) -> None:
+        pass
+
+
+class _Cache:
+    def invalidate(self) -> None:
+        pass
+
+
+class _Fixed:
+    def __init__(self, rules: ActiveRules) -> None:
+        self.rules = rules
+
+    def current(self) -> ActiveRules:
+        return self.rules
+
+
+SQL_LEAD = {
+    "email": "buyer@acme.cn",
+    "phone": "13800138000",
+    "employees": 500,
+    "industry": "制造业",
+    "title": "采购总监",
+    "budget": "500,000",
+    "country": "CN",
+    "province": "江苏省",
+}
+FRIDAY_1730_SHANGHAI = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+def _escalating(content: Content) -> ActiveRules:
+    """The example rules with a two-step escalation, so a breach is followed by SlaEscalated."""
+    changed = copy.deepcopy(content)
+    for row in changed["SLA"]:
+        if row["kind"] == "lead_first_touch":
+            row["escalate_to"] = "manager,director"
+    rules = RuleSet.from_content(changed, "v2-escalate")
+    return ActiveRules(rules, RoutingIndex(rules.routing))
+
+
+def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
+    """Every event the lead and rules services emit today, from one pass through their paths."""
+    store, clock = MemoryUnitOfWork(), TickingClock(FRIDAY_1730_SHANGHAI)
+    rules = _escalating(example_content)
+    # an sql lead: captured, assigned, its SLA clock warned, breached, escalated; then merged
+    capture(SQL_LEAD, rules, store, clock)
+    for days in (7, 14):  # the breach sets the escalation's timer: the next sweep fires it
+        sweep_timers(FRIDAY_1730_SHANGHAI + timedelta(days=days), store, handlers(_Fixed(rules)))
+    capture({**SQL_LEAD, "name": "王芳"}, rules, store, clock)
+    # another, touched in time by its owner: activity, first touch, SLA met
+    prompt = capture({**SQL_LEAD, "email": "ops@acme.cn", "phone": "13900139000"}, rules, store, clock).lead
+    record_activity(prompt.lead_id, {"type": "call", "by": prompt.owner_id}, rules, store, clock)
+    # nurture leads: enrolled and short of data; one woken by behaviour, one by a richer post, one unsubscribes
+    for email in ("quiet@example.com", "richer@example.com", "gone@example.com"):
+        capture({"email": email}, example_rules, store, clock)
+    record_behavior({"email": "quiet@example.com", "event": "demo_request"}, example_rules, store, clock)
+    capture({**SQL_LEAD, "email": "richer@example.com", "phone": "13700137000"}, example_rules, store, clock)
+    record_behavior({"email": "gone@example.com", "event": "unsubscribe"}, example_rules, store, clock)
+    # no Routing row matches: unassigned
+    nobody = active(
+        ruleset(
+            owners=[owner("u_a")],
+            routing_rows=[routing(10, "Sales", region=["east"])],
+            settings_rows=settings(quality_fields=("email",)),
+            scoring_rows=[scoring("known", "email", "exists", None, 90)],
+        )
+    )
+    capture({"email": "far@away.com", "country": "US"}, nobody, store, clock)
+    # rules: published twice, rolled back, rejected, a sync that cannot read its source
+    rules_store = _RulesStore()
+    publish_rules(example_content, [], "dir:admin_sheets/examples", rules_store, clock)
+    publish_rules({**example_content, "Products": []}, [], "dir:/tmp/rules", rules_store, clock)
+    rollback_rules("1", rules_store, clock)
+    publish_rules(None, ["Routing!B3: no such team"], "dir:/tmp/rules", rules_store, clock)
+    sync_rules(_Unreadable(), rules_store, _Cache(), clock)
+    return [*store.events, *rules_store.events]
+
+
+def test_the_catalog_lists_exactly_the_data_keys_the_services_emit(
+    example_rules: ActiveRules, example_content: Content
+) -> None:
+    observed: dict[str, set[str]] = defaultdict(set)
+    for event in _drive(example_rules, example_content):
+        observed[event.type] |= set(event.data)
+    emitted = {kind for kind, doc in CATALOG.items() if doc.data is not None}
+    assert sorted(emitted - set(observed)) == [], "the driver above no longer reaches these"
+    for kind, keys in observed.items():
+        documented = CATALOG[kind].data
+        assert documented is not None, f"{kind} is emitted: give its data in tools/event_catalog.py"
+        assert keys == set(documented), f"{kind}: emitted {sorted(keys)}, documented {sorted(documented)}"

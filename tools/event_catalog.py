@@ -1,0 +1,225 @@
+"""What each event type means and what its `data` holds: the small table docs/events.md is
+generated from, next to shared/domain/events.py's EventType (the names).
+
+A type with ``data`` is emitted today and lists every key its emitters put in ``data``
+(tests/unit/test_generated_docs.py drives the services and compares); a type without is reserved:
+named in CONTRACT §4, not emitted yet. Emitting one means filling in its ``data`` here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.domain.events import EventType
+
+LEAD = "lead/<lead_id>"
+_SUMMARY = {
+    "lead_id": "the lead",
+    "score": "0–100, from the Scoring tab",
+    "grade": "`sql`, `mql` or `nurture`",
+    "tier": "from the Tiers tab",
+    "rules_version": "the rules version that decided",
+    "quality": '`{"score", "missing", "flags"}`: completeness over Settings `quality_fields`',
+}
+_BEFORE_ROUTING = {
+    "owner_id": "as before routing: `null` for a new lead (`LeadAssigned` follows when it is routed)",
+    "team": "as before routing, like `owner_id`",
+}
+_SLA = {
+    "clock": "the clock's name on the lead (`first_touch`)",
+    "kind": "the SLA kind (`lead_first_touch`)",
+    "owner_id": "the lead's owner the clock runs for",
+    "due_at": "when the target is reached (business hours of the SLA row's calendar)",
+    "sla_row": "the SLA row (1-based, from the top) that set the clock",
+    "late_seconds": "how late the timer fired (0 when on time)",
+}
+
+
+@dataclass(frozen=True)
+class EventDoc:
+    meaning: str  # one line: when it happens
+    subject: str | None = None  # emitted types: the envelope's `subject`
+    data: dict[str, str] | None = None  # key -> meaning; None: reserved, not emitted yet
+
+
+CATALOG: dict[EventType, EventDoc] = {
+    # leads
+    "LeadCaptured": EventDoc(
+        "a new lead was created by `POST /webhooks/leads/{source}`",
+        subject=LEAD,
+        data={"source": "the source it was posted to", **_SUMMARY, **_BEFORE_ROUTING},
+    ),
+    "LeadMerged": EventDoc(
+        "a post matched an existing lead (same email, phone or credit code) and was merged into it",
+        subject=LEAD,
+        data={
+            "source": "the source of this post",
+            "filled": "the fields this post filled (empty ones only)",
+            "touch": '`{"source", "channel", "campaign", "utm_source", "utm_medium", "message", "at"}`',
+            **_SUMMARY,
+            "owner_id": "the owner before any routing this merge causes",
+            "team": "the team, like `owner_id`",
+        },
+    ),
+    "LeadAssigned": EventDoc(
+        "routing gave the lead an owner (weighted round robin within the Routing row's team)",
+        subject=LEAD,
+        data={"owner_id": "the owner", "team": "the owner's team", "routing_rule": "the Routing row (`routing:<n>`)"},
+    ),
+    "LeadUnassigned": EventDoc(
+        "an sql or mql lead nobody can take: it waits in the team's queue",
+        subject=LEAD,
+        data={
+            "team": "the Routing row's team whose queue holds it; `null` when no row matched",
+            "reason": "`no_rule` (no Routing row matched) or `no_capacity` (everyone inactive or full)",
+        },
+    ),
+    "LeadNurtureEnrolled": EventDoc(
+        "a lead graded `nurture`: not routed, nurtured",
+        subject=LEAD,
+        data={"score": "its score (below `nurture_below`)"},
+    ),
+    "LeadRequalified": EventDoc(
+        "a nurture lead woke (a merge raised its grade, or behaviour: score, click rate or a wake event)",
+        subject=LEAD,
+        data={
+            "from": "`nurture`",
+            "to": "the new grade (`mql` or `sql`)",
+            "event": "behaviour only: the behaviour event that woke it",
+            "score": "behaviour only: its score after the event",
+        },
+    ),
+    "LeadNeedsEnrichment": EventDoc(
+        "a new lead's data quality is below Settings `quality_threshold`",
+        subject=LEAD,
+        data={
+            "score": "completeness 0–100 over Settings `quality_fields`",
+            "missing": "the quality fields it lacks",
+            "flags": "e.g. `industry_unmapped`",
+        },
+    ),
+    "LeadFirstTouched": EventDoc(
+        "the owner's first call, email or meeting on the lead (`POST /leads/{lead_id}/activities`)",
+        subject=LEAD,
+        data={
+            "owner_id": "the owner who touched it",
+            "type": "`call`, `email` or `meeting`",
+            "at": "when the touch happened",
+            "assigned_at": "when the lead was assigned (first touch minus this is the response time)",
+        },
+    ),
+    "LeadReassigned": EventDoc("the lead moved to another owner (SLA `reassign_after_hours`, CONTRACT §9)"),
+    "LeadConverted": EventDoc("the lead became an opportunity (CONTRACT §2.6); its owner's lead load is released"),
+    "LeadDisqualified": EventDoc("the lead was closed as not a fit; its owner's load is released"),
+    "ActivityRecorded": EventDoc(
+        "a sales activity was recorded on the lead (the full history; the lead keeps the latest 100)",
+        subject=LEAD,
+        data={
+            "activity_id": "`act_…`",
+            "type": "`call`, `email`, `meeting` or `note`",
+            "by": "who did it (an owner_id)",
+            "at": "when it happened",
+            "note": "free text, or `null`",
+        },
+    ),
+    "ConsentWithdrawn": EventDoc(
+        "an `unsubscribe` behaviour: marketing consent withdrawn, nurture stopped",
+        subject=LEAD,
+        data={"at": "when the person unsubscribed"},
+    ),
+    # time
+    "SlaWarning": EventDoc(
+        "an SLA clock reached its `warn_at` share of the target; the owner is told",
+        subject=LEAD,
+        data={**_SLA, "notify": "who is told: the owner"},
+    ),
+    "SlaBreached": EventDoc(
+        "an SLA clock passed its target; the first `escalate_to` role up the owner's manager chain is told",
+        subject=LEAD,
+        data={**_SLA, "role": "the `escalate_to` role told", "notify": "the owner_id(s) told (empty if none found)"},
+    ),
+    "SlaEscalated": EventDoc(
+        "a breached clock stayed open one more full target; the next `escalate_to` role is told",
+        subject=LEAD,
+        data={**_SLA, "role": "the `escalate_to` role told", "notify": "the owner_id(s) told (empty if none found)"},
+    ),
+    "SlaMet": EventDoc(
+        "an SLA clock stopped in time (the owner's first touch)",
+        subject=LEAD,
+        data={
+            "clock": _SLA["clock"],
+            "kind": _SLA["kind"],
+            "owner_id": _SLA["owner_id"],
+            "due_at": _SLA["due_at"],
+            "stopped_at": "when the clock stopped (the touch's time)",
+        },
+    ),
+    # service
+    "CaseOpened": EventDoc("a support case arrived from the contact center (CONTRACT §2.5)"),
+    "CaseResolved": EventDoc("a case was resolved"),
+    "CaseReopened": EventDoc("a resolved case was reopened"),
+    # sales
+    "OpportunityCreated": EventDoc("an opportunity was opened, by hand or from a lead (CONTRACT §2.6)"),
+    "OpportunityStageChanged": EventDoc("an opportunity moved to another stage"),
+    "OpportunityStalled": EventDoc("an opportunity stayed in a stage longer than its `max_days`"),
+    "OpportunityWon": EventDoc("an opportunity reached the last stage"),
+    "OpportunityLost": EventDoc("an opportunity was lost (with its reason)"),
+    "QuoteCreated": EventDoc("a quote was priced and checked against the discount matrix (CONTRACT §2.7)"),
+    "ApprovalRequested": EventDoc("a step of a quote's approval chain waits for its approver"),
+    "ApprovalDecided": EventDoc("an approver approved or rejected a step"),
+    "ApprovalEscalated": EventDoc("an open approval step past its SLA went to the approver's manager"),
+    "QuoteApproved": EventDoc("the last approval step approved the quote"),
+    "QuoteRejected": EventDoc("a step rejected the quote; the chain ends"),
+    # fulfilment and finance
+    "ContractSigned": EventDoc("a completed e-sign envelope for an approved quote (CONTRACT §2.8)"),
+    "OrderCreated": EventDoc("the order with the quote's lines: what the ERP consumes"),
+    "ShipmentRecorded": EventDoc("a shipment status from the warehouse or logistics (CONTRACT §2.9)"),
+    "InvoiceRequested": EventDoc("the order was shipped and signed for: invoice it, exactly once"),
+    "InvoiceBlocked": EventDoc("an invoice waits: the Chinese account lacks a valid credit code"),
+    "InvoiceIssued": EventDoc("finance issued the invoice"),
+    "InvoicePaid": EventDoc("finance recorded the payment"),
+    "InvoiceRejected": EventDoc("finance rejected the invoice"),
+    "DeliveryFailed": EventDoc("an outbound delivery (ERP, finance) kept failing (CONTRACT §10)"),
+    # customers
+    "RenewalReminder": EventDoc("a contract ends in `days_before` days (CONTRACT §2.11)"),
+    "RenewalHeld": EventDoc("an unresolved P1 case holds the account's renewal"),
+    "RenewalReleased": EventDoc("the last open P1 case resolved: the renewal proceeds"),
+    "RenewalOpportunityCreated": EventDoc("a renewal reminder opened the renewal opportunity"),
+    "HealthWarning": EventDoc("an account's health (or one dimension) fell below its threshold"),
+    # rules
+    "RulesPublished": EventDoc(
+        "a valid workbook became the active rules version",
+        subject="rules/<version_id>",
+        data={
+            "version_id": "`v<number>-<hash8>`",
+            "number": "the version's number",
+            "content_hash": "SHA-256 of the canonical content",
+            "source": "where it was read (`dir:…`, `xlsx:…`, `sheets:…`)",
+            "row_counts": "rows per tab",
+        },
+    ),
+    "RulesRejected": EventDoc(
+        "a workbook was invalid: nothing published, the last good version stays (told once per set of problems)",
+        subject="rules/<source>",
+        data={
+            "source": "where it was read",
+            "problems": "`Tab!Cell: message`, the first 500",
+            "problem_count": "how many problems in all",
+        },
+    ),
+    "RulesRolledBack": EventDoc(
+        "an earlier version was made active again (`closeloop rules rollback`)",
+        subject="rules/<version_id>",
+        data={
+            "version_id": "the version now active",
+            "number": "its number",
+            "content_hash": "its content hash",
+            "from": "the version that was active before",
+        },
+    ),
+    "RulesSyncFailed": EventDoc(
+        "rules-sync could not read the source: nothing published, the last good version stays",
+        subject="rules/<source>",
+        data={"source": "the source", "error": "why it could not be read"},
+    ),
+}
