@@ -17,7 +17,9 @@ from functions.api.responses import json_response
 
 app = Chalice(app_name="closeloop-api")
 app.log.setLevel(logging.INFO)
-ANY_TYPE = ["*/*"]  # content types are checked by read_body, so errors keep the contract's shape
+# content types are checked by read_body, so errors keep the contract's shape; routes without a body
+# ignore the header (Chalice would answer a GET that carries Content-Type: text/plain with 415)
+ANY_TYPE = ["*/*"]
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -88,13 +90,13 @@ def _require_api_key() -> None:
         raise Unauthorized("missing or wrong X-Api-Key header")
 
 
-@app.route("/health", methods=["GET"])
+@app.route("/health", methods=["GET"], content_types=ANY_TYPE)
 @api
 def health() -> Response:
     return json_response(200, {"status": "ok", "rules_version": _container().rules.current().version})
 
 
-@app.route("/openapi.json", methods=["GET"])
+@app.route("/openapi.json", methods=["GET"], content_types=ANY_TYPE)
 @api
 def openapi() -> Response:
     """The API's OpenAPI 3.1 description; built on the first request, not at cold start."""
@@ -111,7 +113,7 @@ def capture(source: str) -> Response:
     return webhooks.capture(source, _raw(), _headers(), _container(), app.lambda_context)
 
 
-@app.route("/webhooks/leads/{source}", methods=["OPTIONS"])
+@app.route("/webhooks/leads/{source}", methods=["OPTIONS"], content_types=ANY_TYPE)
 @api
 def capture_preflight(source: str) -> Response:
     from functions.api import webhooks
@@ -127,7 +129,7 @@ def behavior(source: str) -> Response:
     return webhooks.behavior(source, _raw(), _headers(), _container(), app.lambda_context)
 
 
-@app.route("/leads/{lead_id}", methods=["GET"])
+@app.route("/leads/{lead_id}", methods=["GET"], content_types=ANY_TYPE)
 @api
 def get_lead(lead_id: str) -> Response:
     from shared.domain.errors import LeadNotFound

@@ -1,0 +1,37 @@
+"""GET /openapi.json: the description, to anyone, as JSON; and no route without a body minds a
+Content-Type header (Chalice alone would answer 415, a status these routes do not document)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from chalice.test import Client
+
+from functions.api.app import app
+from functions.api.openapi import document
+from tests.conftest import ADMIN_KEY
+
+
+def test_the_description_is_served_without_auth() -> None:
+    with Client(app) as client:
+        response = client.http.get("/openapi.json")
+    assert response.status_code == 200
+    assert {k.lower(): v for k, v in response.headers.items()}["content-type"].startswith("application/json")
+    assert json.loads(response.body) == document()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/openapi.json"),
+        ("GET", "/health"),
+        ("GET", "/leads/ld_00000000000000000000"),
+        ("OPTIONS", "/webhooks/leads/website"),
+    ],
+)
+def test_a_route_without_a_body_ignores_the_content_type(clean_aws: object, method: str, path: str) -> None:
+    headers = {"Content-Type": "text/plain", "X-Api-Key": ADMIN_KEY, "Origin": "https://www.example.com"}
+    with Client(app) as client:
+        response = client.http.request(method, path, headers=headers)
+    assert response.status_code in (200, 204, 404), response.body
