@@ -129,6 +129,19 @@ def behavior(source: str) -> Response:
     return webhooks.behavior(source, _raw(), _headers(), _container(), app.lambda_context)
 
 
+@app.route("/leads", methods=["GET"])
+@api
+def list_leads() -> Response:
+    """Recent leads, newest first: ?owner_id, team, grade, since (7d or ISO time; 30d), limit (50, at
+    most 200), cursor (the previous page's next_cursor)."""
+    from shared.services.leads_query import list_leads as listing
+
+    _require_api_key()
+    params = app.current_request.query_params or {}
+    c = _container()
+    return json_response(200, listing({name: params[name] for name in params}, c.uow, c.clock))
+
+
 @app.route("/leads/{lead_id}", methods=["GET"], content_types=ANY_TYPE)
 @api
 def get_lead(lead_id: str) -> Response:

@@ -270,9 +270,13 @@ def _activity_body() -> JSONType:
                 "minLength": 1,
                 "maxLength": 200,
                 "pattern": "\\S",
-                "description": "the owner_id of who did it",
+                "description": "the owner_id of who did it: someone on the Owners tab",
             },
-            "at": {"type": "string", "format": "date-time", "description": "when (ISO 8601); default now"},
+            "at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "when (ISO 8601), not in the future (5 minutes of clock skew allowed); default now",
+            },
             "note": _nullable("string", maxLength=2000, description="free text"),
         },
     }
@@ -456,6 +460,54 @@ def _schemas() -> dict[str, JSONType]:
                     "the SLA row and rules version that set it",
                     "additionalProperties": {"type": "object"},
                 },
+            },
+        },
+        "LeadListItem": {
+            "type": "object",
+            "description": "a lead in a list: who, what it is worth, who has it (GET /leads/{lead_id} has the rest)",
+            "required": [
+                "lead_id",
+                "captured_at",
+                "name",
+                "company",
+                "email",
+                "score",
+                "grade",
+                "tier",
+                "owner_id",
+                "team",
+                "queue",
+                "assigned_at",
+                "first_touch_at",
+                "rules_version",
+                "quality",
+            ],
+            "properties": {
+                "lead_id": {"type": "string", "pattern": LEAD_ID_PATTERN},
+                "captured_at": time,
+                "name": _nullable("string"),
+                "company": _nullable("string"),
+                "email": _nullable("string"),
+                "score": {"type": "integer", "minimum": 0, "maximum": 100},
+                "grade": {"type": "string", "enum": list(GRADES)},
+                "tier": {"type": "string"},
+                "owner_id": owner,
+                "team": _nullable("string"),
+                "queue": _nullable("string", description="the team whose queue holds it when nobody could take it"),
+                "assigned_at": _nullable("string", format="date-time"),
+                "first_touch_at": _nullable("string", format="date-time"),
+                "rules_version": _nullable("string", description="the rules version that last decided"),
+                "quality": _ref("Quality"),
+            },
+        },
+        "LeadList": {
+            "type": "object",
+            "required": ["leads", "next_cursor"],
+            "properties": {
+                "leads": {"type": "array", "items": _ref("LeadListItem"), "description": "newest first"},
+                "next_cursor": _nullable(
+                    "string", description="pass as `cursor` for the next page; null when there is none"
+                ),
             },
         },
         "Health": {
@@ -694,6 +746,66 @@ def _get_lead_operation() -> JSONType:
     }
 
 
+def _list_leads_operation() -> JSONType:
+    from shared.domain import errors as e
+    from shared.domain.rules import GRADES
+    from shared.services.leads_query import DEFAULT_LIMIT, DEFAULT_SINCE, MAX_LIMIT, MAX_SINCE
+
+    def query(name: str, description: str, schema: JSONType) -> JSONType:
+        return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+    return {
+        "operationId": "listLeads",
+        "tags": ["leads"],
+        "summary": "Recent leads, newest first, a page at a time",
+        "description": "Read day by day through the capture-day index from now back to `since` (never a table "
+        "scan). Filters combine; an unknown query parameter is a `400` naming it. With `cursor`, the window of "
+        "the first page is kept; pass the same filters.",
+        "security": [{"apiKey": []}],
+        "parameters": [
+            query("owner_id", "only leads this owner has", {"type": "string", "minLength": 1, "maxLength": 200}),
+            query("team", "only leads of this team", {"type": "string", "minLength": 1, "maxLength": 200}),
+            query("grade", "only leads of this grade", {"type": "string", "enum": list(GRADES)}),
+            query(
+                "since",
+                f"how far back: a duration (`30m`, `12h`, `7d`, `2w`) or an ISO 8601 time; default "
+                f"`{DEFAULT_SINCE}`, at most {MAX_SINCE.days} days",
+                {"type": "string"},
+            ),
+            query(
+                "limit",
+                f"leads per page (default {DEFAULT_LIMIT})",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+            ),
+            query("cursor", "the previous page's `next_cursor`", {"type": "string"}),
+        ],
+        "responses": {
+            "200": {
+                "description": "a page of leads",
+                "content": _json(
+                    _ref("LeadList"),
+                    {
+                        "leads": [
+                            {
+                                **EXAMPLE_SUMMARY,
+                                "captured_at": EXAMPLE_TIME,
+                                "name": EXAMPLE_LEAD["name"],
+                                "company": EXAMPLE_LEAD["company"],
+                                "email": EXAMPLE_LEAD["email"],
+                                "queue": None,
+                                "assigned_at": EXAMPLE_TIME,
+                                "first_touch_at": None,
+                            }
+                        ],
+                        "next_cursor": None,
+                    },
+                ),
+            },
+            **_error_responses((e.ValidationFailed, e.Unauthorized)),
+        },
+    }
+
+
 def _activity_operation() -> JSONType:
     from functions.api.body import MAX_BODY_BYTES
     from shared.domain import errors as e
@@ -806,6 +918,7 @@ def document() -> JSONType:
             "/openapi.json": {"get": _openapi_operation()},
             "/webhooks/leads/{source}": {"post": _capture_operation(), "options": _preflight_operation()},
             "/webhooks/behavior/{source}": {"post": _behavior_operation()},
+            "/leads": {"get": _list_leads_operation()},
             "/leads/{lead_id}": {"get": _get_lead_operation()},
             "/leads/{lead_id}/activities": {"post": _activity_operation()},
         },

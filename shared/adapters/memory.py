@@ -14,6 +14,9 @@ from shared.domain.timers import Timer
 from shared.services.ports import (
     Change,
     KeyTaken,
+    LeadFilter,
+    LeadPage,
+    LeadPosition,
     Lookup,
     OwnerFull,
     RetryPolicy,
@@ -76,6 +79,21 @@ class MemoryUnitOfWork:
         with self._lock:
             leads = [copy.deepcopy(lead) for lead in self.stored_leads.values()]
         yield from (lead for lead in leads if iso(start) <= lead.captured_at < iso(end))
+
+    def recent(
+        self, since: datetime, until: datetime, filters: LeadFilter, limit: int, after: LeadPosition | None = None
+    ) -> LeadPage:
+        """The DynamoDB order: newest first by (captured_at, lead_id), resuming after ``after``."""
+        with self._lock:
+            leads = [copy.deepcopy(lead) for lead in self.stored_leads.values()]
+        window = [lead for lead in leads if iso(since) <= lead.captured_at <= iso(until) and filters.matches(lead)]
+        window.sort(key=lambda lead: (lead.captured_at, lead.lead_id), reverse=True)
+        if after is not None:
+            window = [lead for lead in window if (lead.captured_at, lead.lead_id) < (after.captured_at, after.lead_id)]
+        page = window[:limit]
+        if len(page) < limit:
+            return LeadPage(page, None)
+        return LeadPage(page, LeadPosition(page[-1].captured_at, page[-1].lead_id))
 
     # ------------------------------------------------------------ UnitOfWork
 

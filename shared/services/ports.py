@@ -137,12 +137,53 @@ class Lookup:
     leads: dict[str, Lead]
 
 
+@dataclass(frozen=True)
+class LeadFilter:
+    """Which recent leads a listing wants; None matches any."""
+
+    owner_id: str | None = None
+    team: str | None = None
+    grade: str | None = None
+
+    def matches(self, lead: Lead) -> bool:
+        return all(
+            wanted is None or wanted == actual
+            for wanted, actual in ((self.owner_id, lead.owner_id), (self.team, lead.team), (self.grade, lead.grade))
+        )
+
+
+@dataclass(frozen=True)
+class LeadPosition:
+    """Where a page of recent leads stopped: the last lead listed (newest first), by its place in
+    the capture-day index; the next page starts just after it."""
+
+    captured_at: str
+    lead_id: str
+
+    @property
+    def day(self) -> str:
+        return self.captured_at[:10]
+
+
+@dataclass
+class LeadPage:
+    leads: list[Lead]
+    after: LeadPosition | None  # None: nothing more in the window
+
+
 class LeadRepository(Protocol):
     def lookup(self, keys: list[str], lead_ids: list[str]) -> Lookup: ...
     def find_by_keys(self, keys: list[str]) -> dict[str, str]: ...  # key -> lead_id, for keys taken
     def get(self, lead_id: str) -> Lead | None: ...
     def next_turn(self, team: str, counter_key: str) -> tuple[int, dict[str, int]]: ...
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]: ...
+
+    def recent(
+        self, since: datetime, until: datetime, filters: LeadFilter, limit: int, after: LeadPosition | None = None
+    ) -> LeadPage:
+        """Leads captured in [since, until] that match, newest first, at most ``limit``, starting
+        after ``after``; read day by day through the capture-day index, never a table scan."""
+        ...
 
 
 class TimerRepository(Protocol):

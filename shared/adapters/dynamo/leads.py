@@ -4,7 +4,7 @@ and round-robin turns. Writes go through the unit of work (unit_of_work.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -13,7 +13,7 @@ from pynamodb.connection import Connection
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
 from shared.domain.events import iso
 from shared.domain.leads import Lead, is_lead_id
-from shared.services.ports import Lookup, StaleAggregate
+from shared.services.ports import LeadFilter, LeadPage, LeadPosition, Lookup, StaleAggregate
 
 
 def lead_item(lead: Lead) -> LeadItem:
@@ -86,6 +86,38 @@ class DynamoLeadRepository:
                 yield lead_from_item(item)
             day += timedelta(days=1)
 
+    def recent(
+        self, since: datetime, until: datetime, filters: LeadFilter, limit: int, after: LeadPosition | None = None
+    ) -> LeadPage:
+        """Newest first, one capture day at a time from ``until`` (or the day ``after`` is on) back
+        to ``since``: each day is one Query of the by_capture_day index, descending, with the filters
+        as a FilterExpression on the projected owner_id, team and grade. A page that ends mid-day
+        resumes from its last lead's index key."""
+        leads: list[Lead] = []
+        window = LeadItem.captured_at.between(iso(since), iso(until))
+        condition = _filter_condition(filters)
+        first_day = until.astimezone(UTC).date()
+        if after is not None:
+            first_day = min(first_day, date.fromisoformat(after.day))
+        day, last_day = first_day, since.astimezone(UTC).date()
+        while day >= last_day:
+            start = _index_key(after) if after and day.isoformat() == after.day else None
+            results = LeadItem.by_capture_day.query(
+                day.isoformat(),
+                window,
+                filter_condition=condition,
+                scan_index_forward=False,
+                limit=limit - len(leads),
+                page_size=max(limit - len(leads), _MIN_PAGE),
+                last_evaluated_key=start,
+            )
+            leads.extend(lead_from_item(item) for item in results)
+            if len(leads) >= limit:
+                last = leads[-1]
+                return LeadPage(leads, LeadPosition(last.captured_at, last.lead_id))
+            day -= timedelta(days=1)
+        return LeadPage(leads, None)
+
     def next_turn(self, team: str, counter_key: str) -> tuple[int, dict[str, int]]:
         """Take the next round-robin turn of a pool; also returns the team's current loads."""
         try:
@@ -107,3 +139,29 @@ class DynamoLeadRepository:
         turn = int(attributes[f"turn:{counter_key}"]["N"])
         loads = {owner: int(v["N"]) for owner, v in attributes.get("loads", {}).get("M", {}).items()}
         return turn - 1, loads
+
+
+# Items read per Query at least: with a selective filter, reading a handful at a time would take
+# one round trip per few leads; reading a page of them costs little more than one.
+_MIN_PAGE = 100
+
+
+def _filter_condition(filters: LeadFilter) -> Any:
+    condition: Any = None
+    for attribute, wanted in (
+        (LeadItem.owner_id, filters.owner_id),
+        (LeadItem.team, filters.team),
+        (LeadItem.grade, filters.grade),
+    ):
+        if wanted is not None:
+            condition = attribute == wanted if condition is None else condition & (attribute == wanted)
+    return condition
+
+
+def _index_key(position: LeadPosition) -> dict[str, dict[str, str]]:
+    """The ExclusiveStartKey of a by_capture_day Query: the index keys and the table key."""
+    return {
+        "capture_day": {"S": position.day},
+        "captured_at": {"S": position.captured_at},
+        "lead_id": {"S": position.lead_id},
+    }

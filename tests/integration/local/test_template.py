@@ -84,6 +84,7 @@ def _dynamodb(*names: str) -> set[str]:
 GRANTS = {
     "ApiFunction": {
         "LeadsTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
+        "LeadsTable/index/by_capture_day": _dynamodb("Query"),  # GET /leads
         "LeadKeysTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
         "RoutingStateTable": _dynamodb("UpdateItem"),
         "EventsTable": _dynamodb("PutItem"),
@@ -120,6 +121,7 @@ DELETES_ALLOWED = {("TimerSweepFunction", "TimersTable")}
 INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded slice
     ("OutboxSweepFunction", "EventsTable/index/pending"),  # unpublished events only
     ("TimerSweepFunction", "TimersTable/index/by_due"),  # due timers only
+    ("ApiFunction", "LeadsTable/index/by_capture_day"),  # GET /leads: one capture day per Query, bounded window
 }
 
 
@@ -216,9 +218,11 @@ def test_tables_have_fixed_names_keys_and_settings() -> None:
 def test_api_routes_are_exactly_the_contracted_ones() -> None:
     assert cfn.api_routes(TEMPLATE) == {
         ("GET", "/health"),
+        ("GET", "/openapi.json"),
         ("POST", "/webhooks/leads/{source}"),
         ("OPTIONS", "/webhooks/leads/{source}"),
         ("POST", "/webhooks/behavior/{source}"),
+        ("GET", "/leads"),
         ("GET", "/leads/{lead_id}"),
         ("POST", "/leads/{lead_id}/activities"),
     }
