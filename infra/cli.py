@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from infra.cli_rules import CommandError, cmd_schedule_run, register
+from infra.cli_leads import register as register_leads
+from infra.cli_rules import CommandError, cmd_rules_sync, cmd_rules_versions, cmd_schedule_run, register
 from infra.cli_timers import register as register_timers
 from infra.local.stack import DEFAULT_RULES, StackSettings
 
@@ -48,6 +49,7 @@ def _connect(args: argparse.Namespace) -> StackSettings:
 
     settings = _stack_settings(args)
     if os.environ.get("CLOSELOOP_STACK", "local") == "aws":
+        _require_aws_credentials()
         return settings
     with socket.socket() as probe:
         if probe.connect_ex((settings.host, settings.aws_port)) != 0:
@@ -57,6 +59,30 @@ def _connect(args: argparse.Namespace) -> StackSettings:
             )
     connect_env(settings)
     return settings
+
+
+NO_AWS_CREDENTIALS = (
+    "no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and AWS_REGION "
+    "(CLOSELOOP_STACK=aws reaches the deployed stack; unset it for the local one)"
+)
+
+
+def _require_aws_credentials() -> None:
+    """Say so in one line before the first call fails deep inside PynamoDB."""
+    import boto3
+
+    if boto3.Session().get_credentials() is None:
+        raise CommandError(NO_AWS_CREDENTIALS)
+
+
+def _no_credentials(exc: BaseException) -> bool:
+    """botocore's NoCredentialsError anywhere in the chain (PynamoDB wraps it in GetError, ...)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if type(seen).__name__ in ("NoCredentialsError", "PartialCredentialsError"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
@@ -153,18 +179,41 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_events_list(args: argparse.Namespace) -> int:
-    from infra.local.inspect import list_events
+    from infra.local.inspect import follow_events, list_events
 
-    events = list_events(event_type=args.type, subject=args.subject)
-    for envelope in events:
-        if args.json:
-            print(json.dumps(envelope, ensure_ascii=False))
-        else:
-            summary = json.dumps(envelope["data"], ensure_ascii=False)
-            print(f"{envelope['time']}  {envelope['type']:<22} {envelope['subject']:<28} {summary[:90]}")
+    events: Any = (
+        follow_events(args.type, args.subject, interval=args.interval)
+        if args.follow
+        else list_events(event_type=args.type, subject=args.subject)
+    )
+    count = 0
+    try:
+        for envelope in events:
+            count += 1
+            if args.json:
+                print(json.dumps(envelope, ensure_ascii=False), flush=args.follow)
+            else:
+                summary = json.dumps(envelope["data"], ensure_ascii=False)
+                line = f"{envelope['time']}  {envelope['type']:<22} {envelope['subject']:<28} {summary[:90]}"
+                print(line, flush=args.follow)
+    except KeyboardInterrupt:  # the way out of --follow
+        pass
     if not args.json:
-        print(f"({len(events)} event{'s' if len(events) != 1 else ''})", file=sys.stderr)
+        print(f"({count} event{'s' if count != 1 else ''})", file=sys.stderr)
     return 0
+
+
+def event_type(text: str) -> str:
+    """--type: one of the event types (CONTRACT §4 and ours), else a usage error listing them."""
+    import difflib
+
+    from shared.domain.events import EVENT_TYPES
+
+    if text in EVENT_TYPES:
+        return text
+    close = difflib.get_close_matches(text, EVENT_TYPES, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise argparse.ArgumentTypeError(f"unknown event type {text!r}; {hint}known types: {', '.join(EVENT_TYPES)}")
 
 
 def cmd_rules_validate(args: argparse.Namespace) -> int:
@@ -182,36 +231,6 @@ def cmd_rules_validate(args: argparse.Namespace) -> int:
         return 1
     counts = ", ".join(f"{tab} {len(rows)}" for tab, rows in (result.content or {}).items() if rows)
     print(f"valid: {counts}", file=sys.stderr)
-    return 0
-
-
-def cmd_rules_sync(args: argparse.Namespace) -> int:
-    from admin_sheets.publishing import sync_rules
-    from admin_sheets.readers import SourceError
-    from shared.adapters.container import container
-
-    source = args.source or args.settings.rules
-    try:
-        result = sync_rules(source, container(), dry_run=args.dry_run)
-    except (SourceError, ValueError, NotImplementedError) as exc:
-        raise CommandError(str(exc)) from None
-    for problem in result.problems:
-        print(problem)
-    if result.report_error:
-        print(f"published, but the result could not be written back into the sheet: {result.report_error}")
-    print(f"{result.status}: {result.version_id or '-'} ({source})")
-    return 1 if result.status in ("rejected", "failed", "conflict") else 0
-
-
-def cmd_rules_versions(args: argparse.Namespace) -> int:
-    from shared.adapters.container import container
-
-    store = container().rules_store
-    active = store.active()
-    for record in store.versions():
-        mark = "*" if active and record.version_id == active.version_id else " "
-        rows = sum(record.row_counts.values())
-        print(f"{mark} {record.version_id:<16} {record.created_at}  {rows:>6} rows  {record.source}")
     return 0
 
 
@@ -274,9 +293,13 @@ def _parser() -> argparse.ArgumentParser:
         dest="events_command", metavar="SUBCOMMAND", required=True
     )
     listing = stack_command(events, "list", cmd_events_list, "every domain event recorded, oldest first")
-    listing.add_argument("--type", help="only events of this type, e.g. LeadAssigned")
+    listing.add_argument("--type", type=event_type, help="only events of this type, e.g. LeadAssigned")
     listing.add_argument("--subject", help="only events about this subject, e.g. lead/ld_...")
     listing.add_argument("--json", action="store_true", help="one event envelope (JSON) per line")
+    listing.add_argument(
+        "--follow", action="store_true", help="then keep printing new events as they are recorded, until Ctrl-C"
+    )
+    listing.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)  # --follow's poll, seconds
 
     rules = commands.add_parser("rules", help="validate and publish the rules workbook").add_subparsers(
         dest="rules_command", metavar="SUBCOMMAND", required=True
@@ -287,10 +310,11 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("source", help="dir:PATH (a CSV per tab), xlsx:PATH or sheets:SPREADSHEET_ID")
     sync = stack_command(rules, "sync", cmd_rules_sync, "read, validate and publish a new rules version")
     sync.add_argument("--source", help="dir:PATH, xlsx:PATH or sheets:ID (default: CLOSELOOP_RULES or the examples)")
-    sync.add_argument("--dry-run", action="store_true", help="validate only; publish nothing")
-    stack_command(rules, "versions", cmd_rules_versions, "list published rules versions (* = active)")
+    sync.add_argument("--dry-run", action="store_true", help="say what a sync would do; publish nothing")
+    stack_command(rules, "versions", cmd_rules_versions, "every published rules version and what it is (* = live)")
     register(commands, rules, stack_command, command)
     register_timers(commands, stack_command)
+    register_leads(commands, stack_command)
 
     schedule = commands.add_parser("schedule", help="run scheduled jobs by hand").add_subparsers(
         dest="schedule_command", metavar="SUBCOMMAND", required=True
@@ -318,6 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug or an outside failure: still one line, the details on demand
         if os.environ.get("CLOSELOOP_DEBUG"):
             raise
+        if _no_credentials(exc):
+            print(f"closeloop: {NO_AWS_CREDENTIALS}", file=sys.stderr)
+            return 1
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"closeloop: {type(exc).__name__}: {reason} (CLOSELOOP_DEBUG=1 shows the details)", file=sys.stderr)
         return 1

@@ -42,6 +42,127 @@ def _version(store: Any, ref: str) -> Any:
         raise CommandError(str(exc)) from None
 
 
+def _live_words(live: str | None) -> str:
+    return f"{live} stays live" if live else "no version is live yet"
+
+
+def sync_outcome(result: Any, source: str) -> str:
+    """What a sync did, as a sentence a person can act on (the problems are printed above it)."""
+    live, count = result.version_id, len(result.problems)
+    lines = {
+        "published": f"published: {live} ({source}); new leads are judged by it",
+        "unchanged": f"unchanged: {live} is live and {source} holds the same rules; nothing to publish",
+        "rejected": f"rejected: {count} problem(s) above; nothing published, {_live_words(live)}",
+        "held": f"held: {source} still holds the rules rolled back from; edit it to publish again; {_live_words(live)}",
+        "failed": f"failed: {source} could not be read (above); nothing published, {_live_words(live)}",
+        "conflict": f"conflict: another publish moved the live version at the same moment; run the sync again "
+        f"({live} is live)",
+    }
+    return lines.get(result.status, f"{result.status}: {live or '-'} ({source})")
+
+
+def cmd_rules_sync(args: argparse.Namespace) -> int:
+    from admin_sheets.publishing import sync_rules
+    from admin_sheets.readers import SourceError
+    from shared.adapters.container import container
+
+    source = args.source or args.settings.rules
+    if args.dry_run:
+        return _dry_run(source, container())
+    try:
+        result = sync_rules(source, container())
+    except (SourceError, ValueError, NotImplementedError) as exc:
+        raise CommandError(str(exc)) from None
+    for problem in result.problems:
+        print(problem)
+    print(sync_outcome(result, source))
+    if result.report_error:
+        print(f"(the outcome could not be written back into the sheet: {result.report_error})")
+    return 1 if result.status in ("rejected", "failed", "conflict") else 0
+
+
+def _dry_run(source: str, c: Any) -> int:
+    """Read and judge the source as a sync would, and say what the sync would do; publish nothing.
+    (The sync service's own dry run says only valid or not: whether a sync would publish, change
+    nothing or hold takes the content's hash against the live version's, as publish_rules does.)"""
+    from admin_sheets.publishing import rule_source
+    from admin_sheets.readers import SourceError
+    from shared.domain.rules import content_hash
+    from shared.services.rules_publishing import SourceUnreadable, version_id_for
+
+    store = c.rules_store
+    active = store.active()
+    live = active.version_id if active else None
+    try:
+        read = rule_source(source, c).read()
+    except SourceUnreadable as exc:
+        print(exc)
+        print(f"failed: {source} could not be read (above); dry run: nothing published, {_live_words(live)}")
+        return 1
+    except (SourceError, ValueError, NotImplementedError) as exc:
+        raise CommandError(str(exc)) from None
+    if read.problems or read.content is None:
+        for problem in read.problems:
+            print(problem)
+        print(f"rejected: {len(read.problems)} problem(s) above; dry run: nothing published, {_live_words(live)}")
+        return 1
+    digest = content_hash(read.content)
+    if active is not None and digest == active.content_hash:
+        print(f"valid: the same rules as the live {live}; a sync would publish nothing (dry run)")
+    elif active is not None and digest == active.held_hash:
+        print(
+            f"valid, but held: {source} still holds the rules rolled back from; a sync would keep {live} live "
+            "until it is edited (dry run)"
+        )
+    else:
+        number = max((v.number for v in store.versions()), default=0) + 1
+        print(
+            f"valid: a sync would publish it as {version_id_for(number, digest)}; "
+            f"dry run: nothing published, {_live_words(live)}"
+        )
+    return 0
+
+
+def cmd_rules_versions(args: argparse.Namespace) -> int:
+    """Every version, oldest first, with what it is: live, earlier, rolled back from, held."""
+    from shared.adapters.container import container
+
+    store = container().rules_store
+    active = store.active()
+    versions = store.versions()
+    if not versions:
+        print("no rules version published yet: `closeloop rules sync` publishes one", file=sys.stderr)
+        return 0
+    latest = max(v.number for v in versions)
+    print(f"  {'version':<16} {'what':<44} {'created (UTC)':<24}  {'rows':>6}  source")
+    for record in versions:
+        is_live = active is not None and record.version_id == active.version_id
+        rows = sum(record.row_counts.values())
+        what = _what(record, active, latest)
+        print(
+            f"{'*' if is_live else ' '} {record.version_id:<16} {what:<44} {record.created_at:<24}  {rows:>6}  "
+            f"{record.source}"
+        )
+    print(
+        "* = live: new leads are judged by it. `closeloop rules rollback N` makes another version live; "
+        "`closeloop rules diff A B` shows what changed",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _what(record: Any, active: Any, latest: int) -> str:
+    if active is None:
+        return "not live"
+    if record.version_id == active.version_id:
+        return "live" if record.number == latest else "live (rolled back to)"
+    if record.number < active.number:
+        return "earlier"
+    if active.held_hash == record.content_hash:
+        return "rolled back from; held while the source has it"
+    return "newer, not live (rolled back past)"
+
+
 def cmd_rules_diff(args: argparse.Namespace) -> int:
     from admin_sheets.versions import describe, diff_content
 
@@ -140,11 +261,8 @@ def cmd_sheets_init(args: argparse.Namespace) -> int:
     from admin_sheets.google_sheets import SheetsError, sheets_client
     from admin_sheets.workbook_init import create_workbook
 
+    credentials = _key_file(args.credentials) if args.credentials else None
     try:
-        credentials = None
-        if args.credentials:
-            with open(args.credentials, encoding="utf-8") as key_file:
-                credentials = json.load(key_file)
         client = sheets_client(credentials)
         spreadsheet_id = create_workbook(client, args.title, share=args.share, locale=args.locale)
     except (SheetsError, OSError, ValueError) as exc:
@@ -153,6 +271,23 @@ def cmd_sheets_init(args: argparse.Namespace) -> int:
     print(f"created https://docs.google.com/spreadsheets/d/{spreadsheet_id}/edit", file=sys.stderr)
     print(f"next: closeloop rules validate sheets:{spreadsheet_id}", file=sys.stderr)
     return 0
+
+
+def _key_file(path: str) -> Any:
+    """--credentials: the service-account key (JSON) downloaded from the Google Cloud console."""
+    try:
+        with open(path, encoding="utf-8") as key_file:
+            return json.load(key_file)
+    except FileNotFoundError:
+        raise CommandError(
+            f"--credentials {path}: no such file (the service account's JSON key, from the Google Cloud console)"
+        ) from None
+    except IsADirectoryError:
+        raise CommandError(f"--credentials {path}: is a folder, not a JSON key file") from None
+    except OSError as exc:
+        raise CommandError(f"--credentials {path}: cannot read it ({exc.strerror or exc})") from None
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+        raise CommandError(f"--credentials {path}: not a JSON key file") from None
 
 
 def parse_instant(text: str | None) -> datetime:

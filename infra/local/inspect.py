@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 _EVENT_FIELDS = ("event_id", "type", "time", "subject")
@@ -52,3 +55,56 @@ def pending_events() -> int:
 
     bind_tables()
     return sum(1 for _ in EventItem.pending_index.query("yes"))
+
+
+# Events of one transaction share a time and a slow writer may commit an event stamped a moment
+# before one already seen: each poll re-reads this far behind the newest time it has seen.
+FOLLOW_OVERLAP_SECONDS = 10.0
+
+
+def follow_events(
+    event_type: str | None = None,
+    subject: str | None = None,
+    *,
+    interval: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[dict[str, Any]]:
+    """Every recorded event, oldest first, then each new one as it is recorded — until the caller
+    stops iterating (Ctrl-C). Polls: a Scan (or, with a subject, a Query of by_subject) for events
+    at or after the newest time seen less :data:`FOLLOW_OVERLAP_SECONDS`; ids already told are
+    skipped. Made for the local stack; on a deployed stack each poll reads the events table."""
+    seen: dict[str, str] = {}  # event id -> time, within the overlap window
+    newest = ""
+    while True:
+        fresh = [e for e in _events_from(_back(newest), subject) if e["id"] not in seen]
+        for envelope in fresh:
+            seen[envelope["id"]] = envelope["time"]
+            newest = max(newest, envelope["time"])
+            if event_type is None or envelope["type"] == event_type:
+                yield envelope
+        horizon = _back(newest)
+        seen = {i: t for i, t in seen.items() if t >= horizon}
+        sleep(interval)
+
+
+def _back(moment: str) -> str:
+    if not moment:
+        return ""
+    from shared.domain.events import iso, parse_iso
+
+    return iso(parse_iso(moment) - timedelta(seconds=FOLLOW_OVERLAP_SECONDS))
+
+
+def _events_from(start: str, subject: str | None) -> list[dict[str, Any]]:
+    """Whole events recorded at or after ``start`` (ISO time; "" = all), oldest first."""
+    from shared.adapters.dynamo.models import EventItem, bind_tables
+    from shared.adapters.outbox import envelope_of
+
+    bind_tables()
+    if subject:
+        items = EventItem.by_subject.query(subject, EventItem.time >= start if start else None)
+    else:
+        items = EventItem.scan(EventItem.time >= start if start else None)
+    values = [v for item in items if is_event(v := dict(item.attribute_values))]
+    values.sort(key=lambda v: (v["time"], _seq(v)))
+    return [envelope_of(v) for v in values]
