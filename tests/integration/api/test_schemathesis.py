@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import time
 import urllib.request
 import zlib
@@ -32,7 +31,7 @@ from hypothesis import HealthCheck, settings
 from functions.api.openapi import EXAMPLE_LEAD, document
 from shared.domain.leads import lead_id_for
 from shared.services.webhook_auth import sign
-from tests.conftest import ADMIN_KEY, WEBHOOK_SECRET, free_port
+from tests.conftest import ADMIN_KEY, WEBHOOK_SECRET
 
 # website: public (allowed origin below); hubspot: signed; legacy-form: switched off
 SOURCES = ["website", "hubspot", "website", "hubspot", "legacy-form"]
@@ -89,19 +88,14 @@ class Credentials(requests.auth.AuthBase):
 
 @pytest.fixture(scope="module")
 def server(aws: str) -> Iterator[str]:
-    """The API over HTTP, as `closeloop dev` serves it (infra/local/stack.py)."""
-    from chalice.config import Config
-    from chalice.local import create_local_server
-
+    """The API over HTTP, as `closeloop dev` serves it (with template.yaml's gateway responses)."""
     from functions.api.app import app
+    from infra.local.api_server import LocalApiServer
+    from infra.template import load_template
 
-    port = free_port()
-    local = create_local_server(app, Config(), "127.0.0.1", port)
-    thread = threading.Thread(target=local.serve_forever, name="schemathesis-api", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    local.shutdown()
-    local.server.server_close()
+    local = LocalApiServer(app, "127.0.0.1", 0, template=load_template()).start()
+    yield f"http://127.0.0.1:{local.port}"
+    local.stop()
 
 
 @pytest.fixture
