@@ -129,7 +129,7 @@ def behavior(source: str) -> Response:
     return webhooks.behavior(source, _raw(), _headers(), _container(), app.lambda_context)
 
 
-@app.route("/leads", methods=["GET"])
+@app.route("/leads", methods=["GET"], content_types=ANY_TYPE)
 @api
 def list_leads() -> Response:
     """Recent leads, newest first: ?owner_id, team, grade, since (7d or ISO time; 30d), limit (50, at

@@ -26,6 +26,7 @@ def test_the_description_is_served_without_auth() -> None:
     [
         ("GET", "/openapi.json"),
         ("GET", "/health"),
+        ("GET", "/leads"),
         ("GET", "/leads/ld_00000000000000000000"),
         ("OPTIONS", "/webhooks/leads/website"),
     ],
