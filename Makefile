@@ -11,9 +11,11 @@ help:  ## show the targets
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing dependencies into $(VENV) (about a minute the first time; pip names each package) ..."
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -e '.[dev]'
 	@rm -f $(VENV)/.installed-*; touch $@
+	@echo "dependencies installed"
 
 run: $(STAMP)  ## start the local stack on the example rules (API :8000, embedded AWS :4566)
 	$(BIN)/closeloop dev

@@ -89,7 +89,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
     from infra.local.stack import LocalStack
 
     settings = _stack_settings(args)
-    stack = LocalStack(settings)
+    console = _console()
+    stack = LocalStack(settings, on_request=console.request if console else None)
     print(f"starting embedded AWS on {settings.endpoint_url} (resources from template.yaml) ...", flush=True)
     from admin_sheets.readers import SourceError
     from infra.local.aws import PortInUseError
@@ -110,6 +111,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         for problem in result.problems:
             print(problem, file=sys.stderr)
         raise CommandError(f"the rules in {settings.rules} are not valid ({len(result.problems)} problems above)")
+    watcher = _watch_bus(settings, console)
     _print_banner(settings, result.version_id)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -117,8 +119,28 @@ def cmd_dev(args: argparse.Namespace) -> int:
             time.sleep(3600)
     except (KeyboardInterrupt, SystemExit):
         print("\nstopping ...", flush=True)
+        if watcher is not None:
+            watcher.stop()
         stack.stop()
     return 0
+
+
+def _console() -> Any:
+    """The readable console (one line per request, event and log record) unless
+    CLOSELOOP_CONSOLE says json: then the functions' JSON logs, as CloudWatch would have them."""
+    from infra.local.console import Console
+    from shared.adapters.observability import CONSOLE_ENV, use_console
+
+    if os.environ.setdefault(CONSOLE_ENV, "pretty").strip().lower() != "pretty":
+        return None
+    use_console()
+    return Console()
+
+
+def _watch_bus(settings: StackSettings, console: Any) -> Any:
+    from infra.local.console import BusWatcher
+
+    return BusWatcher(settings.endpoint_url, console).start() if console is not None else None
 
 
 def _print_banner(settings: StackSettings, version: str | None) -> None:

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -78,11 +79,20 @@ def stack():
         text=True,
     )
     banner = _wait_for_banner(process)
+    console: list[str] = []  # what the terminal shows from here on (also keeps the pipe from filling)
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            console.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
     yield {
         "env": env,
         "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}",
         "banner": banner,
         "aws": f"http://127.0.0.1:{env['CLOSELOOP_AWS_PORT']}",
+        "console": console,
     }
     process.send_signal(signal.SIGINT)
     try:
@@ -124,6 +134,23 @@ def bus_queue(stack):
 
 def test_the_banner_teaches_the_next_step(stack):
     assert stack["api"] in stack["banner"] and "dev-admin-key" in stack["banner"] and "curl" in stack["banner"]
+
+
+def test_the_console_shows_one_line_per_request_and_per_event_and_no_json(stack):
+    status, lead = http("POST", f"{stack['api']}/webhooks/leads/website", {"email": "console@example.cn"})
+    assert status == 201
+    http("GET", f"{stack['api']}/no/such/route")
+    subject = f"lead/{lead['lead_id']}"
+    deadline = time.monotonic() + 30
+    while not any("LeadCaptured" in line and subject in line for line in stack["console"]):
+        assert time.monotonic() < deadline, "".join(stack["console"])
+        time.sleep(0.2)
+    lines = list(stack["console"])
+    assert any("POST    /webhooks/leads/website  → 201" in line for line in lines), lines
+    assert any("GET     /no/such/route  → 404" in line for line in lines), lines
+    assert any("lead captured" in line and lead["lead_id"] in line for line in lines), lines
+    assert not [line for line in lines if line.lstrip().startswith("{")], "JSON logs or metric blobs in the console"
+    assert "console@example.cn" not in "".join(lines)
 
 
 def test_readme_curl_posts_a_lead_and_reads_back_its_decision(stack, bus_queue):
