@@ -14,6 +14,7 @@ from admin_sheets.values import BadValue, convert, split_list
 from shared.domain.calendars import normalize_calendar_row
 from shared.domain.normalize import KNOWN_FIELDS
 from shared.domain.rules import BEHAVIOR_EVENTS
+from shared.domain.scoring import TOUCH_SCORING_FIELDS
 
 Sheets = dict[str, Sheet]
 STANDARD_TIER = "standard"  # what a lead is when no Tiers row matches
@@ -27,6 +28,9 @@ SCORABLE_FIELDS: tuple[str, ...] = (*KNOWN_FIELDS, "region", "industry_raw")
 NUMBER_FIELDS: tuple[str, ...] = ("employees", "budget")
 EVENT_PREFIX = "event:"
 _EVENT_FIELDS = tuple(f"{EVENT_PREFIX}{event}" for event in BEHAVIOR_EVENTS)
+# What a Scoring row may also name: where the lead came from, matched against every touch
+# (source, channel, campaign of each post). campaign is a lead field too; Scoring reads the touches.
+TOUCH_FIELDS: tuple[str, ...] = TOUCH_SCORING_FIELDS
 
 
 def run_checks(sheets: Sheets) -> list[Problem]:
@@ -75,19 +79,26 @@ def _check_quality_fields(sheet: Sheet, row: Row) -> Iterable[Problem]:
 
 def _not_a_lead_field(what: str, name: str, *, events: bool) -> str:
     """Why a field name is refused: the closest allowed name, else all of them."""
-    allowed = SCORABLE_FIELDS + (_EVENT_FIELDS if events else ())
+    touch = tuple(f for f in TOUCH_FIELDS if f not in SCORABLE_FIELDS) if events else ()
+    allowed = SCORABLE_FIELDS + touch + (_EVENT_FIELDS if events else ())
     close = get_close_matches(name, allowed, n=1)
     if close:
         return f'{what} is not a lead field; did you mean "{close[0]}"?'
-    also = f", or {EVENT_PREFIX}<behaviour> (e.g. {EVENT_PREFIX}demo_request)" if events else ""
-    return f"{what} is not a lead field: use one of {', '.join(SCORABLE_FIELDS)}{also}"
+    if not events:
+        return f"{what} is not a lead field: use one of {', '.join(SCORABLE_FIELDS)}"
+    return (
+        f"{what} is not a lead field: use one of {', '.join(SCORABLE_FIELDS)}; "
+        f"{', '.join(TOUCH_FIELDS)} (matched against every touch of the lead); "
+        f"or {EVENT_PREFIX}<behaviour> (e.g. {EVENT_PREFIX}demo_request)"
+    )
 
 
 _NUMBER = Column("value", "number")
 
 
 def type_scoring(sheets: Sheets) -> Iterable[Problem]:
-    """A Scoring field must be a lead field or event:<behaviour>; the value's type follows the op."""
+    """A Scoring field must be a lead field, a touch's source/channel/campaign or event:<behaviour>;
+    the value's type follows the op."""
     sheet = sheets["Scoring"]
     for row in sheet.rows:
         yield from _check_field(sheet, row)
@@ -95,7 +106,7 @@ def type_scoring(sheets: Sheets) -> Iterable[Problem]:
         if op is None:
             continue
         field = row.values["field"]
-        if op in ("gte", "lte") and field in SCORABLE_FIELDS and field not in NUMBER_FIELDS:
+        if op in ("gte", "lte") and field in (*SCORABLE_FIELDS, *TOUCH_FIELDS) and field not in NUMBER_FIELDS:
             yield sheet.problem(
                 row,
                 "op",
@@ -117,7 +128,8 @@ def type_scoring(sheets: Sheets) -> Iterable[Problem]:
         elif op in ("in", "contains"):
             row.values["value"] = split_list(raw)  # contains = the field contains any of these
         if row.values["max_times"] is not None and row.values["max_times"] < 1:
-            yield sheet.problem(row, "max_times", "max_times must be at least 1 (blank = no limit)")
+            blank = "no limit" if str(field or "").startswith(EVENT_PREFIX) else "once"
+            yield sheet.problem(row, "max_times", f"max_times must be at least 1 (blank = {blank})")
 
 
 def _check_field(sheet: Sheet, row: Row) -> Iterable[Problem]:
@@ -134,7 +146,7 @@ def _check_field(sheet: Sheet, row: Row) -> Iterable[Problem]:
             )
         else:
             row.values["field"] = f"{EVENT_PREFIX}{event}"
-    elif name in SCORABLE_FIELDS:
+    elif name in SCORABLE_FIELDS or name in TOUCH_FIELDS:
         row.values["field"] = name
     else:
         yield sheet.problem(row, "field", _not_a_lead_field(f'field "{field}"', name, events=True))

@@ -594,8 +594,10 @@ _SCORING = Tab(
             required=True,
             zh="字段",
             example="employees",
-            help="A lead field, or event:<name> for behaviour. Example: employees or event:demo_request",
-            help_zh="线索字段，或 event:行为名 表示行为事件。例如：employees 或 event:demo_request",
+            help="A lead field; source, channel or campaign (matched against every touch of the lead); "
+            "or event:<name> for behaviour. Example: employees, channel or event:demo_request",
+            help_zh="线索字段；source、channel 或 campaign（与线索的每次来源接触比对）；"
+            "或 event:行为名 表示行为事件。例如：employees、channel 或 event:demo_request",
         ),
         C(
             "op",
@@ -630,8 +632,10 @@ _SCORING = Tab(
             "int",
             zh="最多次数",
             example="5",
-            help="For events: most times the points count; blank = no limit. Example: 5",
-            help_zh="行为事件最多计分几次；留空 = 不限。例如：5",
+            help="For events: most times the points count (blank = no limit); for source, channel or "
+            "campaign: most matching touches that count (blank = once). Example: 5",
+            help_zh="行为事件最多计分几次（留空 = 不限）；source、channel、campaign："
+            "最多计分的匹配接触次数（留空 = 一次）。例如：5",
         ),
         C(
             "note",

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from shared.domain.events import iso
 from shared.domain.normalize import KNOWN_FIELDS, NormalizedLead
 from shared.domain.routing import RoutingIndex
-from shared.domain.rules import Grade, RoutingRule, RuleSet, Source
+from shared.domain.rules import Grade, RoutingRule, RuleSet, Settings, Source
 from shared.domain.scoring import Quality, Score, grade_for, quality_of, score_lead, tier_for
 
 ROUTABLE_GRADES: tuple[Grade, ...] = ("sql", "mql")
+# A click rate over fewer e-mails says nothing: 1 click of 2 sent is not a 50% reader.
+MIN_SENT_FOR_CLICK_RATE = 5
+# The fields Tiers and Routing read. The trace keeps them as they were when the lead was routed
+# (``routed_on``): a later post may fill them, but nobody re-routes a lead that has an owner.
+ROUTED_ON_FIELDS = ("country", "region", "industry", "employees", "budget")
 # A lead is one DynamoDB item (400 KB at most): it keeps its recent history and the totals;
 # the full history is in the event log (LeadMerged, ActivityRecorded ...).
 RECENT_TOUCHES, RECENT_ACTIVITIES, RECENT_BEHAVIOR = 50, 100, 50
@@ -174,7 +180,7 @@ def routing_context(lead: Lead, grade: str, tier: str) -> dict[str, Any]:
 
 def assess(lead: Lead, rules: RuleSet, index: RoutingIndex, *, at_least_mql: bool = False) -> Assessment:
     """Score, grade, tier, quality and the matching Routing row. ``at_least_mql``: a woken lead."""
-    score = score_lead(lead.fields, lead.behavior, rules)
+    score = score_lead(lead.fields, lead.behavior, rules, lead.touches)
     grade = grade_for(score.value, rules.settings)
     if at_least_mql and grade == "nurture":
         grade = "mql"
@@ -195,6 +201,61 @@ def assess(lead: Lead, rules: RuleSet, index: RoutingIndex, *, at_least_mql: boo
     )
 
 
+def click_rate(behavior: Mapping[str, int]) -> float:
+    """E-mail clicks per e-mail sent, all time; 0 until MIN_SENT_FOR_CLICK_RATE have been sent."""
+    sent = behavior.get("email_sent", 0)
+    return behavior.get("email_click", 0) / sent if sent >= MIN_SENT_FOR_CLICK_RATE else 0.0
+
+
+def wakes(behavior: Mapping[str, int], score: int, settings: Settings, event: str | None = None) -> bool:
+    """Settings' wake rule for a nurture lead: its score reaches ``nurture_below``, its click rate is
+    above ``wake_click_rate``, or it does one of the ``wake_events``. ``event`` is the behaviour that
+    just happened (the live path); without one (a re-judgement such as a backtest) any wake event
+    the lead ever did counts, since it would have woken the lead when it happened."""
+    if score >= settings.nurture_below or click_rate(behavior) > settings.wake_click_rate:
+        return True
+    if event is not None:
+        return event in settings.wake_events
+    return any(behavior.get(name, 0) > 0 for name in settings.wake_events)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the rules make of a lead as it stands: its assessment, and whether its behaviour
+    wakes it (a nurture lead requalified: at least mql, routed if it has no owner)."""
+
+    assessment: Assessment
+    woken: bool
+
+
+def decide(lead: Lead, rules: RuleSet, index: RoutingIndex, *, event: str | None = None) -> Decision:
+    """The one decision the live path and the backtest share, so they cannot drift apart.
+
+    Score, grade, tier and routing row (``assess``: an assigned lead is never demoted to
+    nurture), then the wake rule for a lead whose consent stands. Live, ``event`` is the
+    behaviour just recorded and only a lead that was nurture before it can wake (``unsubscribe``
+    never wakes). Without an event — the lead re-judged as it is, e.g. under candidate rules —
+    a lead the score alone would leave in nurture is woken by what its recorded behaviour shows,
+    unless the live path already demoted it (nurture again, no longer enrolled: a woken lead
+    nobody could take is demoted by its next post or behaviour, and only behaviour wakes again).
+    """
+    assessment = assess(lead, rules, index)
+    if lead.consent is False or event == "unsubscribe":
+        return Decision(assessment, woken=False)
+    if event is not None:
+        was_nurture = lead.grade == "nurture"
+    else:  # a lead the live path put back into nurture after routing it waits for its next behaviour
+        demoted = lead.grade == "nurture" and not lead.nurture
+        was_nurture = assessment.grade == "nurture" and not demoted
+    if not was_nurture:
+        return Decision(assessment, woken=False)
+    if wakes(lead.behavior, assessment.score.value, rules.settings, event):
+        return Decision(assess(lead, rules, index, at_least_mql=True), woken=True)
+    if assessment.grade != "nurture":  # only when nurture_below > sql_threshold, which the Settings check refuses
+        assessment = replace(assessment, grade="nurture", routing_rule=None)
+    return Decision(assessment, woken=False)
+
+
 def apply_assessment(lead: Lead, assessment: Assessment, rules_version: str) -> None:
     lead.score = assessment.score.value
     lead.grade = assessment.grade
@@ -209,3 +270,18 @@ def apply_assessment(lead: Lead, assessment: Assessment, rules_version: str) -> 
         "tier": assessment.tier,
         "tier_rule": f"tiers:{assessment.tier_rule}" if assessment.tier_rule is not None else None,
     }
+    if lead.owner_id is None:  # what routing is (about to be) matched on; frozen once someone owns the lead
+        lead.decision["routed_on"] = {"grade": assessment.grade, **{f: lead.fields.get(f) for f in ROUTED_ON_FIELDS}}
+
+
+def routed_context(lead: Lead, rules: RuleSet) -> dict[str, Any]:
+    """The routing context a routed lead was matched on (its fields and grade then, from the
+    trace), tiered by ``rules``; a lead from before the trace kept it is taken as it is now."""
+    routed_on = lead.decision.get("routed_on")
+    fields = dict(lead.fields)
+    grade = lead.grade
+    if isinstance(routed_on, dict):
+        fields.update({f: routed_on.get(f) for f in ROUTED_ON_FIELDS})
+        grade = routed_on.get("grade") or grade
+    tier, _ = tier_for(fields, rules)
+    return routing_context(Lead(lead.lead_id, lead.captured_at, fields=fields, touches=lead.touches), grade, tier)

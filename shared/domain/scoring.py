@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.rules import Grade, RuleSet, ScoringRule, Settings, TierRule
 
 SCORE_MIN, SCORE_MAX = 0, 100
+# Scoring fields read from the lead's touches (each post: its source, channel and campaign), not
+# from its fields: where people came from is a property of every visit, not of the person.
+TOUCH_SCORING_FIELDS: tuple[str, ...] = ("source", "channel", "campaign")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +84,30 @@ def _event_points(rule: ScoringRule, count: int) -> float:
     return rule.points * times
 
 
-def score_lead(fields: Mapping[str, Any], behavior: Mapping[str, int], rules: RuleSet) -> Score:
+def _touch_points(rule: ScoringRule, touches: Sequence[Mapping[str, Any]]) -> float:
+    """Touch rows: points once if any touch matches (a referral is worth the same however often
+    the person comes back); with max_times, once per matching touch up to max_times."""
+    matching = sum(1 for touch in touches if field_matches(rule, touch.get(rule.field)))
+    if not matching:
+        return 0
+    return rule.points * (1 if rule.max_times is None else min(matching, rule.max_times))
+
+
+def score_lead(
+    fields: Mapping[str, Any],
+    behavior: Mapping[str, int],
+    rules: RuleSet,
+    touches: Sequence[Mapping[str, Any]] = (),
+) -> Score:
+    """Every Scoring row that holds, with its points: field rows on the lead's fields, ``event:``
+    rows on its behaviour counts, source/channel/campaign rows on its touches."""
     lines: list[ScoreLine] = []
     for rule in rules.scoring:
         event = rule.event
         if event is not None:
             points = _event_points(rule, int(behavior.get(event, 0)))
+        elif rule.field in TOUCH_SCORING_FIELDS:
+            points = _touch_points(rule, touches)
         else:
             points = rule.points if field_matches(rule, fields.get(rule.field)) else 0
         if points:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.domain.leads import ROUTABLE_GRADES, Lead, assess
-from shared.domain.routing import pool_for
+from shared.domain.leads import ROUTABLE_GRADES, Lead, decide, routed_context
+from shared.domain.routing import candidates_of, pool_for
 from shared.services.ports import ActiveRules
 
 CATEGORIES = ("grade", "tier", "team", "unassignable")
@@ -41,21 +40,38 @@ class BacktestReport:
         }
 
 
+def _routed(lead: Lead) -> bool:
+    """Whether the live path would route this lead when it is routable: always, except a lead whose
+    consent is withdrawn and that was never routed — behaviour does not wake it, so it waits for
+    its next post (a merge) before anyone is given it."""
+    return lead.consent is not False or lead.owner_id is not None or lead.queue is not None
+
+
 def stored_outcome(lead: Lead) -> Outcome:
-    unassignable = lead.grade in ROUTABLE_GRADES and lead.owner_id is None
-    return Outcome(lead.grade, lead.tier, lead.team or lead.queue, unassignable)
+    """The lead as it is: a queue counts as its team; a lead back in nurture has none."""
+    routable = lead.grade in ROUTABLE_GRADES
+    team = lead.team or (lead.queue if routable else None)
+    unassignable = routable and lead.owner_id is None and _routed(lead)
+    return Outcome(lead.grade, lead.tier, team, unassignable)
 
 
 def candidate_outcome(lead: Lead, candidate: ActiveRules) -> Outcome:
-    """The lead judged afresh, as if it arrived now under the candidate rules."""
-    fresh = copy.deepcopy(lead)
-    fresh.grade, fresh.owner_id, fresh.nurture = "nurture", None, False
-    assessment = assess(fresh, candidate.rules, candidate.index)
-    rule = assessment.routing_rule
-    team = rule.team if rule else None
-    nobody = rule is None or not any(o.active for o in pool_for(rule, candidate.rules).owners)
-    unassignable = assessment.grade in ROUTABLE_GRADES and nobody
-    return Outcome(assessment.grade, assessment.tier, team, unassignable)
+    """The lead under the candidate rules, decided as the live path decides (leads.decide): its
+    fields, touches and recorded behaviour (wake events, click rate, score), its consent and its
+    assignment — an assigned lead is not demoted to nurture. A lead routed before is matched on
+    what it was routed on (a later post does not re-route it); a lead not yet routed, as it is now."""
+    assessment = decide(lead, candidate.rules, candidate.index).assessment
+    grade, tier = assessment.grade, assessment.tier
+    routable = grade in ROUTABLE_GRADES
+    if lead.owner_id is None and (not routable or not _routed(lead)):
+        return Outcome(grade, tier, None, False)
+    if lead.owner_id is None and lead.queue is None:
+        rule = assessment.routing_rule
+    else:
+        rule = candidate.index.match(routed_context(lead, candidate.rules))
+    # loads are not known here: nobody = no one active, unpaused and with any capacity at all
+    nobody = rule is None or not any(c.available for c in candidates_of(pool_for(rule, candidate.rules), {}))
+    return Outcome(grade, tier, rule.team if rule else None, routable and nobody)
 
 
 def backtest(

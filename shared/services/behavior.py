@@ -6,14 +6,12 @@ from typing import Any
 
 from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
 from shared.domain.events import Event, EventType, iso, parse_iso
-from shared.domain.leads import Lead, apply_assessment, assess, identity_keys
+from shared.domain.leads import Lead, apply_assessment, decide, identity_keys
 from shared.domain.normalize import normalize_email
 from shared.domain.rules import BEHAVIOR_EVENTS
 from shared.services.capture import BUSY, route_lead
 from shared.services.ports import ActiveRules, Change, Clock, LeadRepository, UnitOfWork
 from shared.services.sla_clocks import start_first_touch
-
-MIN_SENT_FOR_CLICK_RATE = 5
 
 
 def parse_behavior(payload: dict[str, Any]) -> dict[str, Any]:
@@ -59,13 +57,6 @@ def record_behavior(payload: dict[str, Any], active: ActiveRules, uow: UnitOfWor
     return uow.retry.run(lambda: _apply(_find(uow.leads, request), request, active, uow, clock), lambda: Conflict(BUSY))
 
 
-def _wakes(lead: Lead, event: str, score: int, active: ActiveRules) -> bool:
-    settings = active.rules.settings
-    sent = lead.behavior.get("email_sent", 0)
-    click_rate = lead.behavior.get("email_click", 0) / sent if sent >= MIN_SENT_FOR_CLICK_RATE else 0.0
-    return score >= settings.nurture_below or click_rate > settings.wake_click_rate or event in settings.wake_events
-
-
 def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
     now, event, version = clock(), request["event"], lead.version
     at = request["at"] or iso(now)
@@ -79,19 +70,14 @@ def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOf
     if event == "unsubscribe":
         lead.consent, lead.nurture = False, False
         emit("ConsentWithdrawn", {"at": at})
-    assessment = assess(lead, active.rules, active.index)
-    was_nurture = lead.grade == "nurture"
-    apply_assessment(lead, assessment, active.version)
+    # the wake rule lives in the domain (leads.decide), shared with the backtest
+    decision = decide(lead, active.rules, active.index, event=event)
+    apply_assessment(lead, decision.assessment, active.version)
     assignment = None
-    if was_nurture and event != "unsubscribe" and lead.consent is not False:
-        if _wakes(lead, event, assessment.score.value, active):
-            assessment = assess(lead, active.rules, active.index, at_least_mql=True)
-            apply_assessment(lead, assessment, active.version)
-            lead.nurture = False
-            emit("LeadRequalified", {"from": "nurture", "to": lead.grade, "event": event, "score": lead.score})
-            assignment = route_lead(lead, assessment, active, uow, now, events) if lead.owner_id is None else None
-        else:
-            lead.grade = "nurture"
+    if decision.woken:
+        lead.nurture = False
+        emit("LeadRequalified", {"from": "nurture", "to": lead.grade, "event": event, "score": lead.score})
+        assignment = route_lead(lead, decision.assessment, active, uow, now, events) if lead.owner_id is None else None
     timers = start_first_touch(lead, active, now) if assignment else []
     uow.commit(Change.of(lead, version, load=assignment, events=events, timers=timers))
     return lead

@@ -8,7 +8,7 @@ import pytest
 from admin_sheets.checks import NUMBER_FIELDS, SCORABLE_FIELDS
 from admin_sheets.parse import parse_workbook
 from admin_sheets.tabs import Column
-from tests.unit.admin_sheets.helpers import example_raw, parse_edited, set_cell
+from tests.unit.admin_sheets.helpers import add_row, example_raw, messages, parse_edited, set_cell
 
 ALL_FIELDS = (
     "email, phone, name, first_name, last_name, company, title, country, province, industry, employees, "
@@ -70,7 +70,8 @@ def test_every_lead_field_can_be_scored(field: str) -> None:
         pytest.param(
             [("Scoring", "B7", "wechat_id")],
             [
-                f'Scoring!B7: field "wechat_id" is not a lead field: use one of {ALL_FIELDS}, '
+                f'Scoring!B7: field "wechat_id" is not a lead field: use one of {ALL_FIELDS}; '
+                "source, channel, campaign (matched against every touch of the lead); "
                 "or event:<behaviour> (e.g. event:demo_request)"
             ],
             id="no-close-name",
@@ -204,3 +205,41 @@ def test_weight_zero_is_published() -> None:
 def test_only_a_number_column_can_have_a_minimum() -> None:
     with pytest.raises(ValueError, match="minimum"):
         Column("x", "str", minimum=0)
+
+
+# --- source, channel, campaign: where the lead came from, matched against every touch ---------------
+
+
+@pytest.mark.parametrize(("field", "value"), [("channel", "referral"), ("Source", "expo-2026"), ("CAMPAIGN", "spring")])
+def test_touch_fields_can_be_scored(field: str, value: str) -> None:
+    """`channel eq referral +25` was refused: channel and source are no lead fields."""
+    raw = example_raw()
+    add_row(raw, "Scoring", {"rule_id": "chn_x", "field": field, "op": "eq", "value": value, "points": "25"})
+    result = parse_workbook(raw)
+    assert result.ok, messages(result)
+    assert result.content is not None
+    row = result.content["Scoring"][-1]
+    assert (row["field"], row["value"], row["points"], row["max_times"]) == (field.lower(), value, 25, None)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            {"field": "chanel", "op": "eq", "value": "referral"},
+            'Scoring!B{n}: field "chanel" is not a lead field; did you mean "channel"?',
+        ),
+        (
+            {"field": "channel", "op": "gte", "value": "3"},
+            'Scoring!C{n}: gte needs a number field (employees, budget); for "channel" use eq, in, contains or exists',
+        ),
+        (
+            {"field": "source", "op": "eq", "value": "website", "max_times": "0"},
+            "Scoring!F{n}: max_times must be at least 1 (blank = once)",
+        ),
+    ],
+)
+def test_touch_field_mistakes(values: dict[str, str], expected: str) -> None:
+    raw = example_raw()
+    number = add_row(raw, "Scoring", {"rule_id": "chn_x", "points": "5", **values})
+    assert messages(parse_workbook(raw)) == [expected.format(n=number)]

@@ -282,3 +282,51 @@ def test_quality_fields_come_from_settings() -> None:
 def test_fractional_points_round_half_up(points: float, score: int) -> None:
     """A half point rounds up everywhere, not up at 79.5 and down at 80.5 (banker's rounding)."""
     assert score_lead({"email": "a@example.com"}, {}, one_rule("email", "exists", None, points=points)).value == score
+
+
+# --- source, channel, campaign: matched against every touch ------------------------------------------
+
+WEB = {"source": "website", "channel": "web", "campaign": None}
+REFERRAL = {"source": "partner-form", "channel": "referral", "campaign": "spring-2027"}
+
+
+@pytest.mark.parametrize(
+    ("field", "op", "value", "max_times", "touches", "points"),
+    [
+        ("channel", "eq", "referral", None, [WEB, REFERRAL], 25),  # any touch, not only the first
+        ("channel", "eq", "Referral", None, [REFERRAL, REFERRAL, REFERRAL], 25),  # once per row, not per touch
+        ("channel", "eq", "referral", 2, [REFERRAL, WEB, REFERRAL, REFERRAL], 50),  # max_times: per touch, capped
+        ("channel", "eq", "referral", None, [WEB], 0),
+        ("channel", "eq", "referral", None, [], 0),
+        ("source", "in", ["partner-form", "expo-2026"], None, [WEB, REFERRAL], 25),
+        ("campaign", "contains", ["spring"], None, [WEB, REFERRAL], 25),
+        ("campaign", "exists", None, None, [WEB], 0),
+        ("campaign", "exists", None, None, [WEB, REFERRAL], 25),
+    ],
+)
+def test_touch_fields_score_against_every_touch(
+    field: str, op: str, value: Any, max_times: int | None, touches: list[dict[str, Any]], points: int
+) -> None:
+    rules = one_rule(field, op, value, points=25, max_times=max_times)
+    score = score_lead({}, {}, rules, touches)
+    assert score.value == points
+    assert [line.to_dict() for line in score.lines] == ([{"rule_id": "r1", "points": points}] if points else [])
+
+
+def test_campaign_is_read_from_the_touches_not_the_first_posts_field() -> None:
+    rules = one_rule("campaign", "eq", "winter", points=10)
+    assert score_lead({"campaign": "winter"}, {}, rules, [WEB]).value == 0
+    assert score_lead({}, {}, rules, [WEB, {**WEB, "campaign": "winter"}]).value == 10
+
+
+def test_a_touch_row_is_in_the_decision_trace(example_rules: ActiveRules) -> None:
+    """The example workbook's chn_referral row: channel eq referral, 25 points."""
+    from shared.domain.leads import Lead, apply_assessment, assess
+
+    rules = example_rules.rules
+    lead = Lead(
+        "ld_" + "0" * 20, "2026-11-22T08:00:00.000Z", fields={"country": "CN"}, touches=[WEB, REFERRAL, REFERRAL]
+    )
+    apply_assessment(lead, assess(lead, rules, example_rules.index), rules.version)
+    assert {"rule_id": "chn_referral", "points": 25} in lead.decision["scoring"]
+    assert lead.score == 5 + 25  # fit_country + the referral channel, once for two referral posts
