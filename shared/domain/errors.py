@@ -16,7 +16,6 @@ class CloseloopError(Exception):
         self.fields = fields or {}
 
 
-
 class ValidationFailed(CloseloopError):
     code = "validation_failed"
 
