@@ -17,6 +17,7 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
+from werkzeug.wsgi import LimitedStream
 
 from infra import template as cfn
 from infra.local import moto_fixes
@@ -51,9 +52,74 @@ class _MotoServer(ThreadedMotoServer):
         # must see no other write in between. Clients stay concurrent: only moto's handling
         # of each request is serialised.
         app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=_KeepAliveHandler)
         self._server_ready_event.set()
         self._server.serve_forever()
+
+
+class _KeepAliveHandler(MotoRequestHandler):
+    """moto's request handler, keeping HTTP/1.1 connections open between requests.
+
+    Werkzeug's dev server answers every request with "Connection: close" and then reads the
+    socket dry (http.server cannot skip an unread body before the next request line), so each
+    AWS call cost a TCP connection and a server thread. Here the body is read exactly to its
+    Content-Length before the answer goes out, and the read-dry step finds nothing to read; a
+    chunked request still closes its connection.
+    """
+
+    _body: LimitedStream | None = None
+    _socket_file: Any = None
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: on a kept connection, Nagle's algorithm
+        # would hold the body until the client's delayed ACK (40 ms a request).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def run_wsgi(self) -> None:
+        self._body = None
+        self._socket_file, self.rfile = self.rfile, _UntilAnswered(self.rfile)  # type: ignore[assignment]
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = self._socket_file
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        length = environ.get("CONTENT_LENGTH")
+        if length and not environ.get("wsgi.input_terminated"):
+            self._body = environ["wsgi.input"] = LimitedStream(self._socket_file, int(length))
+        return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        keep = self.request_version == "HTTP/1.1" and not chunked
+        if keyword.lower() == "connection" and value.lower() == "close" and keep:
+            return
+        super().send_header(keyword, value)
+
+    def end_headers(self) -> None:
+        # The answer starts: whatever of the body the application left unread goes now, and
+        # werkzeug's read-dry step after the answer must not eat the next request.
+        if self._body is not None:
+            self._body.exhaust()
+        if isinstance(self.rfile, _UntilAnswered):
+            self.rfile.answered = True
+        super().end_headers()
+
+
+class _UntilAnswered:
+    """The request's socket file, reading nothing once the answer has started."""
+
+    def __init__(self, socket_file: Any) -> None:
+        self._socket_file = socket_file
+        self.answered = False
+
+    def read(self, size: int = -1) -> bytes:
+        return b"" if self.answered else bytes(self._socket_file.read(size))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._socket_file, name)
 
 
 class _OneAtATime:
@@ -72,7 +138,7 @@ def start_moto(port: int, host: str = "127.0.0.1") -> ThreadedMotoServer:
     """Start moto on host:port in a daemon thread; PortInUseError if it cannot bind."""
     # werkzeug logs every request at INFO on stderr; the stream poller makes ~10 a second.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    moto_fixes.install()  # atomic transactions, one record per upsert, 24-hour streams
+    moto_fixes.install()  # atomic transactions, one record per upsert, 24-hour streams, no leak
     # Probe first: werkzeug reports a taken port with two lines on stderr and an exit.
     _probe_port(host, port)
     server = _MotoServer(host, port)

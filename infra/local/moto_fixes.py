@@ -13,17 +13,30 @@ Installed by ``start_moto`` (``install()`` is idempotent). Each fix says why it 
 - **An upsert streams one record.** moto's UpdateItem on a missing item first puts a
   key-only item (an INSERT record) and then updates it (a second INSERT). DynamoDB streams
   one INSERT with the new image.
+- **Nothing is kept for ever by accident.** moto's BaseModel appends every model instance it
+  ever creates to a class-level list (for its reset and its /moto-api/data.json dump): every
+  Item, including the copies UpdateItem makes, every stream record, every shard iterator (the
+  stream poller mints ten a second). The embedded server never resets, so that list is a leak
+  of hundreds of MiB over a day of ``closeloop dev``; instances are no longer tracked there
+  (S3 still is: moto's S3 reads its list on reset).
 - **Streams keep 24 hours.** moto keeps every stream record for ever; DynamoDB trims records
   older than 24 hours, which bounds the memory of a long-running ``closeloop dev``.
+- **Static facts are computed once.** For every request moto lists its own package directory
+  (to route by host) and inspects its handler class for method names; both never change
+  while the server runs, and cost a tenth of the server's time per request.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
+from moto import backends as moto_backends
+from moto.core import responses as moto_responses
+from moto.core.common_models import BaseModel
 from moto.core.utils import utcnow
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -41,14 +54,20 @@ from moto.dynamodb.models.table import StreamShard, Table
 STREAM_RETENTION = dt.timedelta(hours=24)
 _OPS = ("ConditionCheck", "Put", "Delete", "Update")
 _moto_update_item = DynamoDBBackend.update_item
+_list_of_moto_modules = moto_backends.list_of_moto_modules
+_method_names_from_class = moto_responses.method_names_from_class  # type: ignore[attr-defined]
 
 
 def install() -> None:
-    """Patch moto's DynamoDB backend and stream shard in this process (idempotent)."""
+    """Patch moto's DynamoDB, its stream shards, its model base and its routing, in this process (idempotent)."""
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
     StreamShard.add = _stream_add  # type: ignore[method-assign]
     StreamShard.get = _stream_get  # type: ignore[method-assign]
+    BaseModel.__new__ = _new_model  # type: ignore[method-assign]
+    if not hasattr(moto_backends.list_of_moto_modules, "cache_info"):
+        moto_backends.list_of_moto_modules = functools.cache(lambda: tuple(_list_of_moto_modules()))
+        moto_responses.method_names_from_class = functools.cache(_method_names_from_class)  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------ transactions
@@ -194,6 +213,17 @@ def _update_item(self: DynamoDBBackend, table_name: str, key: dict[str, Any], *a
         kept.record["dynamodb"]["SequenceNumber"] = shard.items[length].record["dynamodb"]["SequenceNumber"]
         shard.items[length] = kept
     return item
+
+
+# ------------------------------------------------------------------ instance tracking
+
+
+def _new_model(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
+    """moto's BaseModel.__new__, minus the list that keeps every instance alive (but S3's)."""
+    instance = super(BaseModel, cls).__new__(cls)
+    if cls.__module__.startswith("moto.s3."):
+        cls.instances_tracked.append(instance)  # type: ignore[attr-defined]
+    return instance
 
 
 # ------------------------------------------------------------------ stream retention

@@ -1,15 +1,31 @@
-"""The embedded AWS holds exactly what template.yaml declares."""
+"""The embedded AWS holds exactly what template.yaml declares, and stays fast and small."""
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import time
+import uuid
+from datetime import timedelta
+from typing import Any
 
 import pytest
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodbstreams.models import ShardIterator
 
 from infra import template as cfn
-from infra.local.aws import PortInUseError, aws_env, client, create_resources, start_moto
+from infra.local.aws import (
+    ACCOUNT_ID,
+    REGION,
+    PortInUseError,
+    aws_env,
+    client,
+    create_resources,
+    forget_stream_iterator,
+    start_moto,
+)
 
 TEMPLATE = cfn.load_template()
 SECRETS = {"closeloop/webhook-secrets": json.dumps({"web-form": "s3cret"})}
@@ -104,3 +120,76 @@ def test_a_taken_port_fails_fast_with_one_line(endpoint_url: str) -> None:
         start_moto(port)
     assert time.monotonic() - started < 5
     assert str(port) in str(error.value) and "\n" not in str(error.value)
+
+
+# ------------------------------------------------------------------ the server itself (infra.local.moto_fixes)
+
+
+def _streamed_table(endpoint_url: str) -> tuple[Any, str]:
+    dynamodb = client("dynamodb", endpoint_url)
+    name = f"kept-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    return dynamodb, name
+
+
+def _iterator(endpoint_url: str, table: str, kind: str = "TRIM_HORIZON") -> tuple[Any, str]:
+    dynamodb, streams = client("dynamodb", endpoint_url), client("dynamodbstreams", endpoint_url)
+    arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    found = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=kind)
+    return streams, found["ShardIterator"]
+
+
+def test_stream_records_older_than_a_day_are_trimmed_and_a_reader_behind_resumes_at_the_oldest(
+    endpoint_url: str,
+) -> None:
+    dynamodb, table = _streamed_table(endpoint_url)
+    for item_id in ("old1", "old2"):
+        dynamodb.put_item(TableName=table, Item={"id": {"S": item_id}})
+    streams, behind = _iterator(endpoint_url, table)  # a reader parked before the old records
+    shard = dynamodb_backends[ACCOUNT_ID][REGION].get_table(table).stream_shard
+    for record in shard.items:  # as if written 25 hours ago
+        record.record["dynamodb"]["ApproximateCreationDateTime"] -= timedelta(hours=25)
+
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "new"}})
+
+    def ids(records: list[dict[str, Any]]) -> list[str]:
+        return [r["dynamodb"]["Keys"]["id"]["S"] for r in records]
+
+    assert ids(streams.get_records(ShardIterator=behind)["Records"]) == ["new"]
+    _, fresh = _iterator(endpoint_url, table)
+    assert ids(streams.get_records(ShardIterator=fresh)["Records"]) == ["new"]
+
+
+def test_polling_a_stream_keeps_no_model_instances_alive(endpoint_url: str) -> None:
+    dynamodb, table = _streamed_table(endpoint_url)
+    streams, iterator = _iterator(endpoint_url, table, "LATEST")
+    for n in range(50):  # what the stream poller does, writes in between
+        dynamodb.put_item(TableName=table, Item={"id": {"S": f"i{n % 5}"}})
+        used, iterator = iterator, streams.get_records(ShardIterator=iterator)["NextShardIterator"]
+        forget_stream_iterator(used)
+    assert ShardIterator.instances_tracked == [] and Item.instances_tracked == []  # type: ignore[attr-defined]
+    assert len(dynamodb_backends[ACCOUNT_ID][REGION].get_table(table).stream_shard.items) == 50
+
+
+def test_one_connection_carries_many_requests(endpoint_url: str) -> None:
+    host, port = endpoint_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    signed = (
+        "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x"
+    )
+    headers = {"X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0"}
+    local_ports = set()
+    for body in (b"{}", b'{"Limit": 5}', b"{}"):
+        connection.request("POST", "/", body, {**headers, "Authorization": signed})
+        response = connection.getresponse()
+        assert response.status == 200 and "TableNames" in json.loads(response.read())
+        assert response.getheader("Connection") != "close"
+        local_ports.add(connection.sock.getsockname()[1])
+    assert len(local_ports) == 1
