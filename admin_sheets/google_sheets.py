@@ -49,6 +49,8 @@ SUMMARY_ROWS = 4  # time, version, result, problem count
 TABLE_HEADER_ROW = SUMMARY_ROWS + 1  # 0-based: one blank row, then the problems' header
 FIRST_STATUS_SHEET_ID = 7_700_000
 
+# The Result row says what is live and why. {version}: the version live after the sync;
+# {count}: how many problems the workbook has (listed below the summary).
 LABELS = {
     "en": {
         "time": "Last sync",
@@ -56,10 +58,14 @@ LABELS = {
         "result": "Result",
         "problems": "Problems",
         "header": ("Tab", "Cell", "Problem", "Go to cell"),
-        "accepted": "accepted",
-        "rejected": "rejected: the last good rules version stays live",
-        "unchanged": "unchanged",
-        "held": "rolled back: this workbook still has the rules that were rolled back; edit it to publish again",
+        "accepted": "published: this workbook is live now, as version {version}",
+        "unchanged": "unchanged: this workbook is already live, as version {version}; nothing new to publish",
+        "rejected": "rejected: this workbook has {count} problem(s), listed below, so nothing was published; "
+        "version {version} stays live",
+        "rejected_first": "rejected: this workbook has {count} problem(s), listed below, so nothing was published; "
+        "no rules are live yet",
+        "held": "held: version {version} stays live because it was rolled back to; the workbook still holds "
+        "the rules that were rolled back; edit it to publish again",
     },
     "zh-CN": {
         "time": "最近同步",
@@ -67,12 +73,25 @@ LABELS = {
         "result": "结果",
         "problems": "问题数",
         "header": ("工作表", "单元格", "问题", "跳转"),
-        "accepted": "已发布",
-        "rejected": "已拒绝：继续使用上一个有效版本",
-        "unchanged": "无变化",
-        "held": "已回滚：工作簿仍是被回滚的规则，修改后才会重新发布",
+        "accepted": "已发布：本工作簿现已生效，版本 {version}",
+        "unchanged": "无变化：本工作簿已是生效的版本 {version}，无需发布",
+        "rejected": "已拒绝：本工作簿有 {count} 个问题（见下方），未发布任何内容；继续使用版本 {version}",
+        "rejected_first": "已拒绝：本工作簿有 {count} 个问题（见下方），未发布任何内容；目前还没有生效的规则",
+        "held": "保持回滚：继续使用回滚到的版本 {version}；工作簿仍是被回滚的规则，修改后才会重新发布",
     },
 }
+
+
+def result_text(result: str, version_id: str | None, problems: int, locale: str = "en") -> str:
+    """The Status tab's Result: the outcome, what is live now and, for a rejection, how much is wrong."""
+    labels = LABELS.get(locale, LABELS["en"])
+    if result == "rejected" and version_id is None:
+        result = "rejected_first"
+    template = labels.get(result)
+    if not isinstance(template, str):
+        return result
+    return template.format(version=version_id or "—", count=problems)
+
 
 T = TypeVar("T")
 
@@ -95,7 +114,7 @@ class GoogleWorkbook:
 @dataclass
 class SyncReport:
     time: str
-    result: str  # accepted | rejected | unchanged
+    result: str  # accepted | rejected | unchanged | held
     version_id: str | None
     problems: list[Problem]
     locale: str = "en"
@@ -467,7 +486,7 @@ def report_requests(workbook: GoogleWorkbook, report: SyncReport) -> list[dict[s
 
 
 def _status_rows(workbook: GoogleWorkbook, report: SyncReport, labels: dict[str, Any]) -> list[dict[str, Any]]:
-    result = str(labels.get(report.result, report.result))
+    result = result_text(report.result, report.version_id, len(report.problems), report.locale)
     summary = [
         [_string(labels["time"]), _string(report.time)],
         [_string(labels["version"]), _string(report.version_id or "—")],

@@ -86,18 +86,28 @@ def diff_content(old: Content, new: Content) -> list[TabDiff]:
 
 
 def describe(diffs: list[TabDiff]) -> list[str]:
-    """The diff as lines of text, e.g. ``Routing: changed 40 — team: SMB East → SMB North``."""
+    """The diff as lines of text, e.g. ``Routing: 1 row changed`` then
+    ``  ~ priority 40: team: SMB East → SMB North``."""
     if not diffs:
-        return ["no differences"]
+        return ["no differences: both versions hold the same rules"]
     lines = []
     for d in diffs:
-        lines.append(f"{d.tab}: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed")
-        lines += [f"  + {_name(d.tab, row)}: {_summary(row)}" for row in d.added]
-        lines += [f"  - {_name(d.tab, row)}" for row in d.removed]
+        counts = ((len(d.added), "added"), (len(d.removed), "removed"), (len(d.changed), "changed"))
+        lines.append(f"{d.tab}: " + ", ".join(f"{n} row{'s' if n != 1 else ''} {what}" for n, what in counts if n))
+        lines += [f"  + {_label(d.tab, _name(d.tab, row))}: {_summary(row)}" for row in d.added]
+        lines += [f"  - {_label(d.tab, _name(d.tab, row))}" for row in d.removed]
         for change in d.changed:
             cells = "; ".join(f"{col}: {_show(old)} → {_show(new)}" for col, (old, new) in change["cells"].items())
-            lines.append(f"  ~ {change['row']}: {cells}")
+            lines.append(f"  ~ {_label(d.tab, change['row'])}: {cells}")
     return lines
+
+
+def _label(tab: str, name: str) -> str:
+    """A row named by a number says which number it is: ``priority 40``, not ``40``."""
+    keys = ROW_KEYS.get(tab, ())
+    if len(keys) == 1 and keys[0] in ("priority", "days_before", "order"):
+        return f"{keys[0]} {name}"
+    return name
 
 
 def _summary(row: dict[str, Any]) -> str:

@@ -43,6 +43,10 @@ def test_diff_names_rows_added_removed_and_cells_changed(clean_aws, example_cont
     assert routing_change["cells"]["team"] == ["SMB North", "SMB East"]
     text = "\n".join(describe(list(diffs.values())))
     assert "team: SMB North → SMB East" in text and "+ u_new" in text and "- fit_phone" in text
+    north = next(r["priority"] for r in example_content["Routing"] if r["team"] == "SMB North")
+    assert "Routing: 1 row changed" in text and f"  ~ priority {north}: note: " in text
+    assert "Owners: 1 row added" in text and "Scoring: 1 row removed" in text
+    assert describe([]) == ["no differences: both versions hold the same rules"]
 
 
 def test_rollback_reactivates_an_earlier_version_with_an_event(clean_aws, example_content):

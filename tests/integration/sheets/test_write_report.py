@@ -41,7 +41,10 @@ def test_first_report_creates_status_tab_and_notes_in_one_request(fake: FakeShee
     assert status[:4] == [
         ["Last sync", "2026-11-22T08:00:00Z"],
         ["Rules version", "—"],
-        ["Result", "rejected: the last good rules version stays live"],
+        [
+            "Result",
+            "rejected: this workbook has 1 problem(s), listed below, so nothing was published; no rules are live yet",
+        ],
         ["Problems", "1"],
     ]
     owners_id = book.sheet_ids["Owners"]
@@ -91,7 +94,7 @@ def test_next_report_rewrites_status_and_clears_only_stale_closeloop_notes(
     assert fake.values(sid, "Status") == [
         ["Last sync", "t3"],
         ["Rules version", "v42"],
-        ["Result", "accepted"],
+        ["Result", "published: this workbook is live now, as version v42"],
         ["Problems", "0"],
         [],
         ["Tab", "Cell", "Problem", "Go to cell"],
@@ -102,7 +105,12 @@ def test_chinese_status_tab_and_labels(fake: FakeSheetsApi, client: SheetsClient
     sid = _workbook(fake)
     book = client.read_workbook(sid)
     client.write_report(book, SyncReport("t", "unchanged", "v1", [], locale="zh-CN"))
-    assert fake.values(sid, "状态")[:4] == [["最近同步", "t"], ["规则版本", "v1"], ["结果", "无变化"], ["问题数", "0"]]
+    assert fake.values(sid, "状态")[:4] == [
+        ["最近同步", "t"],
+        ["规则版本", "v1"],
+        ["结果", "无变化：本工作簿已是生效的版本 v1，无需发布"],
+        ["问题数", "0"],
+    ]
     client.write_report(client.read_workbook(sid), SyncReport("t2", "unchanged", "v1", [], locale="en"))
     assert "Status" not in fake.tab_titles(sid)  # the existing 状态 tab is reused
 

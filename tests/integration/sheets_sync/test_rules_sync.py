@@ -121,3 +121,111 @@ def test_a_chinese_workbook_gets_its_status_in_chinese(fake, clean_aws, monkeypa
     assert "状态" in fake.tab_titles(spreadsheet_id)
     labels = [row[0] for row in fake.values(spreadsheet_id, "状态") if row]
     assert labels[:4] == ["最近同步", "规则版本", "结果", "问题数"]
+
+
+# -- the sheet describes the workbook as it is now, whatever the outcome (issue 7) ---------------------
+
+TEAM_TYPO = 'team "SMB Eest" is not the team of any owner'
+
+
+def requests_made(fake):
+    """One read and at most one write per sync."""
+    methods = [method for method, _ in fake.requests]
+    fake.reset_requests()
+    return methods
+
+
+def move_column(fake, spreadsheet_id, tab, source, target):
+    """What dragging a column does in Google Sheets: its cells move, notes included."""
+    sheet = fake.books[spreadsheet_id].sheet(title=tab)
+    width = max(c for _, c in sheet.cells) + 1
+    order = list(range(width))
+    order.insert(target, order.pop(source))
+    sheet.cells = {(r, order.index(c)): cell for (r, c), cell in sheet.cells.items()}
+
+
+def result_of(fake, spreadsheet_id):
+    return status(fake, spreadsheet_id)["Result"][0]
+
+
+def problem_rows(fake, spreadsheet_id):
+    rows = fake.values(spreadsheet_id, "Status")
+    return [row[:2] for row in rows[6:] if row]
+
+
+def test_restoring_the_live_rules_clears_notes_and_status(fake, workbook, clean_aws):
+    live = clean_aws.rules_store.active().version_id
+    fake.set_note(workbook, "Routing", "B5", "Liu: East takes Anhui from January")
+    edit(fake, workbook, "Routing", 4, 1, "SMB Eest")
+    edit(fake, workbook, "Owners", 2, 6, "lots")  # capacity of u_liu: Owners!G3
+    assert handler(SCHEDULE_EVENT, None)["status"] == "rejected"
+    assert problem_rows(fake, workbook) == [["Owners", "G3"], ["Routing", "B5"]]
+    requests_made(fake)
+
+    edit(fake, workbook, "Routing", 4, 1, "SMB East")  # both put back as they were: the live content again
+    edit(fake, workbook, "Owners", 2, 6, "20")
+    assert handler(SCHEDULE_EVENT, None)["status"] == "unchanged"
+
+    assert requests_made(fake) == ["GET", "POST"]
+    assert fake.notes(workbook, "Routing") == {"B5": "Liu: East takes Anhui from January"}
+    assert "G3" not in fake.notes(workbook, "Owners")
+    assert problem_rows(fake, workbook) == []
+    assert status(fake, workbook)["Problems"] == ["0"]
+    assert result_of(fake, workbook) == (
+        f"unchanged: this workbook is already live, as version {live}; nothing new to publish"
+    )
+
+
+def test_a_held_rollback_clears_notes_and_says_what_held_means(fake, workbook, clean_aws):
+    from shared.services.rules_publishing import rollback_rules
+
+    edit(fake, workbook, "Settings", 1, 1, "85")
+    assert handler(SCHEDULE_EVENT, None)["status"] == "published"
+    v1 = rollback_rules("1", clean_aws.rules_store, clean_aws.clock).version_id
+    edit(fake, workbook, "Routing", 4, 1, "SMB Eest")
+    assert handler(SCHEDULE_EVENT, None)["status"] == "rejected"
+    assert TEAM_TYPO in fake.notes(workbook, "Routing")["B5"]
+    requests_made(fake)
+
+    edit(fake, workbook, "Routing", 4, 1, "SMB East")  # back to the rules that were rolled back
+    assert handler(SCHEDULE_EVENT, None)["status"] == "held"
+
+    assert requests_made(fake) == ["GET", "POST"]
+    assert fake.notes(workbook, "Routing") == {}
+    assert problem_rows(fake, workbook) == []
+    assert result_of(fake, workbook) == (
+        f"held: version {v1} stays live because it was rolled back to; the workbook still holds the rules "
+        "that were rolled back; edit it to publish again"
+    )
+
+
+def test_a_moved_column_takes_its_note_along_and_leaves_none_behind(fake, workbook):
+    edit(fake, workbook, "Routing", 4, 1, "SMB Eest")
+    handler(SCHEDULE_EVENT, None)
+    requests_made(fake)
+
+    move_column(fake, workbook, "Routing", 1, 5)  # team: B → F
+    assert handler(SCHEDULE_EVENT, None)["status"] == "rejected"
+    assert requests_made(fake) == ["GET", "POST"]
+    notes = fake.notes(workbook, "Routing")
+    assert list(notes) == ["F5"] and TEAM_TYPO in notes["F5"]
+    assert problem_rows(fake, workbook) == [["Routing", "F5"]]
+
+    edit(fake, workbook, "Routing", 4, 5, "SMB East")  # fixed where it is now
+    move_column(fake, workbook, "Routing", 5, 2)  # and moved again: F → C
+    assert handler(SCHEDULE_EVENT, None)["status"] == "unchanged"  # reordering columns changes no rule
+    assert requests_made(fake) == ["GET", "POST"]
+    assert fake.notes(workbook, "Routing") == {}
+    assert problem_rows(fake, workbook) == []
+
+
+def test_the_result_says_what_was_rejected_and_what_stays_live(fake, workbook, clean_aws):
+    live = clean_aws.rules_store.active().version_id
+    edit(fake, workbook, "Routing", 4, 1, "SMB Eest")
+    handler(SCHEDULE_EVENT, None)
+    assert result_of(fake, workbook) == (
+        f"rejected: this workbook has 1 problem(s), listed below, so nothing was published; version {live} stays live"
+    )
+    edit(fake, workbook, "Routing", 4, 1, "SMB North")  # a real change: published
+    summary = handler(SCHEDULE_EVENT, None)
+    assert result_of(fake, workbook) == f"published: this workbook is live now, as version {summary['version_id']}"
