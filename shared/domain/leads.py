@@ -18,7 +18,7 @@ from shared.domain.scoring import Quality, Score, grade_for, quality_of, score_l
 ROUTABLE_GRADES: tuple[Grade, ...] = ("sql", "mql")
 # A click rate over fewer e-mails says nothing: 1 click of 2 sent is not a 50% reader.
 MIN_SENT_FOR_CLICK_RATE = 5
-# The fields Tiers and Routing read. The trace keeps them as they were when the lead was routed
+# The fields Tiers and Routing read. The lead keeps them as they were when it was routed
 # (``routed_on``): a later post may fill them, but nobody re-routes a lead that has an owner.
 ROUTED_ON_FIELDS = ("country", "region", "industry", "employees", "budget")
 # A lead is one DynamoDB item (400 KB at most): it keeps its recent history and the totals;
@@ -78,6 +78,9 @@ class Lead:
     nurture: bool = False
     quality: dict[str, Any] = field(default_factory=dict)
     decision: dict[str, Any] = field(default_factory=dict)
+    # what routing matched on (grade and ROUTED_ON_FIELDS when it was routed): stored for replays
+    # such as the backtest, not part of the API view
+    routed_on: dict[str, Any] = field(default_factory=dict)
     sla: dict[str, Any] = field(default_factory=dict)  # clock name -> clock (shared/domain/sla.py)
     updated_at: str | None = None
     version: int = 0
@@ -96,7 +99,8 @@ class Lead:
 
     def view(self) -> dict[str, Any]:
         """The lead as GET /leads/{id} shows it: normalised fields at the top level."""
-        body = {k: v for k, v in self.to_dict().items() if k not in ("fields", "behavior", "version")}
+        hidden = ("fields", "behavior", "version", "routed_on")
+        body = {k: v for k, v in self.to_dict().items() if k not in hidden}
         return {**self.fields, **body, "behavior": dict(self.behavior)}
 
     def summary(self, rules_version: str) -> dict[str, Any]:
@@ -271,16 +275,16 @@ def apply_assessment(lead: Lead, assessment: Assessment, rules_version: str) -> 
         "tier_rule": f"tiers:{assessment.tier_rule}" if assessment.tier_rule is not None else None,
     }
     if lead.owner_id is None:  # what routing is (about to be) matched on; frozen once someone owns the lead
-        lead.decision["routed_on"] = {"grade": assessment.grade, **{f: lead.fields.get(f) for f in ROUTED_ON_FIELDS}}
+        lead.routed_on = {"grade": assessment.grade, **{f: lead.fields.get(f) for f in ROUTED_ON_FIELDS}}
 
 
 def routed_context(lead: Lead, rules: RuleSet) -> dict[str, Any]:
-    """The routing context a routed lead was matched on (its fields and grade then, from the
-    trace), tiered by ``rules``; a lead from before the trace kept it is taken as it is now."""
-    routed_on = lead.decision.get("routed_on")
+    """The routing context a routed lead was matched on (its fields and grade then), tiered by
+    ``rules``; a lead stored before ``routed_on`` existed is taken as it is now."""
+    routed_on = lead.routed_on
     fields = dict(lead.fields)
     grade = lead.grade
-    if isinstance(routed_on, dict):
+    if routed_on:
         fields.update({f: routed_on.get(f) for f in ROUTED_ON_FIELDS})
         grade = routed_on.get("grade") or grade
     tier, _ = tier_for(fields, rules)

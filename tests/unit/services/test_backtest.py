@@ -92,6 +92,17 @@ def test_consent_withdrawn_keeps_a_lead_unrouted_until_it_posts_again(
     assert run(store, example_rules).changed == NOTHING
 
 
+def test_a_later_post_that_fills_in_the_province_does_not_re_route(
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
+) -> None:
+    first = capture({"email": "mover@example.com", **WARM, "title": "总监"}, example_rules, store, clock)
+    assert first.lead.team == "SMB East"  # CN without a province: the fallback row
+    again = capture({"email": "mover@example.com", "province": "北京"}, example_rules, store, clock)
+    assert again.lead.fields["region"] == "north" and again.lead.team == "SMB East"  # owner kept
+    assert run(store, example_rules).changed == NOTHING
+    assert stored(store, first.lead.lead_id).view().keys().isdisjoint({"routed_on"})  # not in GET /leads/{id}
+
+
 def test_candidate_wake_settings_and_thresholds_are_what_changes(
     example_rules: ActiveRules, example_content: Content, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
