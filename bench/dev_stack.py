@@ -1,0 +1,152 @@
+"""`closeloop dev` as a developer runs it: its resident memory after 10,000 leads over HTTP.
+
+Runs as its own process (``python -m bench.dev_stack COUNT``, one JSON metric on stdout) so
+`make bench` can measure other things meanwhile: the stack and this poster are separate
+processes from the benchmark itself.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOSELOOP = str(Path(sys.executable).parent / "closeloop")
+CLIENTS = 4  # posting threads, as a few web forms would
+LEAD = {
+    "company": "苏州精工",
+    "province": "江苏",
+    "industry": "制造业",
+    "employees": 800,
+    "budget": 600000,
+    "title": "采购经理",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a process (VmHWM: its peak), from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
+class _Poster:
+    """Posts leads over keep-alive connections, one per thread."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._local = threading.local()
+
+    def post(self, n: int) -> int:
+        body = json.dumps({**LEAD, "email": f"dev{n}@factory.cn"}, ensure_ascii=False).encode()
+        for attempt in (1, 2):  # a connection the server dropped is reopened once
+            connection = getattr(self._local, "connection", None)
+            if connection is None:
+                connection = self._local.connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=120)
+            try:
+                connection.request("POST", "/webhooks/leads/website", body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                return response.status
+            except (ConnectionError, http.client.HTTPException):
+                connection.close()
+                self._local.connection = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _wait_healthy(port: int, process: subprocess.Popen[bytes], log: IO[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"closeloop dev exited: {log.read().decode(errors='replace')[-2000:]}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("closeloop dev did not answer /health")
+
+
+def measure(count: int) -> dict[str, Any]:
+    port, aws_port = _free_port(), _free_port()
+    env = {**os.environ, "CLOSELOOP_PORT": str(port), "CLOSELOOP_AWS_PORT": str(aws_port), "CLOSELOOP_SCHEDULES": "off"}
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen([CLOSELOOP, "dev", "--no-schedules"], cwd=ROOT, env=env, stdout=log, stderr=log)
+        try:
+            _wait_healthy(port, process, log)
+            started_rss = rss_mib(process.pid)
+            poster, statuses, marks = _Poster(port), Counter[int](), [time.perf_counter()]
+            with ThreadPoolExecutor(CLIENTS) as pool:
+                for n, status in enumerate(pool.map(poster.post, range(count)), start=1):
+                    statuses[status] += 1
+                    if n % 1000 == 0:
+                        marks.append(time.perf_counter())
+            pump = subprocess.run([CLOSELOOP, "pump", "--timeout", "300"], cwd=ROOT, env=env, capture_output=True)
+            rss, peak = rss_mib(process.pid), rss_mib(process.pid, "VmHWM")
+        finally:
+            process.terminate()
+            process.wait(30)
+    if statuses != {201: count} or pump.returncode != 0:
+        raise RuntimeError(f"posting failed: {dict(statuses)}; pump: {pump.stderr.decode(errors='replace')[-500:]}")
+    first, last = 1000 / (marks[1] - marks[0]), 1000 / (marks[-1] - marks[-2])
+    return {
+        "value": round(rss, 1),
+        "unit": "MiB",
+        "note": f"VmRSS of `closeloop dev` (API, embedded AWS, stream plumbing in one process) after {count:,} "
+        f"new leads over HTTP from {CLIENTS} clients and `closeloop pump` (every event published): "
+        f"{started_rss:.0f} MiB at start, peak {peak:.0f} MiB. Over HTTP: {first:.0f} leads/s for the first "
+        f"1,000, {last:.0f} for the last",
+    }
+
+
+class DevStackRun:
+    """``measure`` in a child process, started now and collected later."""
+
+    def __init__(self, count: int) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "bench.dev_stack", str(count)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group: stop() ends the dev stack with it
+        )
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            self._process.wait(30)
+
+    def result(self) -> dict[str, Any]:
+        out, err = self._process.communicate()
+        if self._process.returncode != 0:
+            raise RuntimeError(f"bench.dev_stack failed: {err.decode(errors='replace')[-2000:]}")
+        return dict(json.loads(out))
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(int(sys.argv[1])), ensure_ascii=False))
