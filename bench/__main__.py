@@ -31,6 +31,7 @@ GOALS = {
     "ddb_requests_per_merged_lead": ("<=", 4),
     "routing_speedup_vs_linear": (">=", 20),
     "sheets_requests_per_sync": ("<=", 2),
+    "timer_sweep_items_read_per_due": ("<=", 1.5),
 }
 
 
@@ -66,6 +67,7 @@ def main() -> int:
     from bench.dev_stack import DevStackRun
     from bench.routing import routing_speedup
     from bench.service import service_metrics
+    from bench.timers import timer_metrics
 
     results: dict[str, Any] = {}
     results["lead_handler_cold_import_ratio"] = cold_import_ratio()
@@ -85,6 +87,7 @@ def main() -> int:
         progress("waiting for the closeloop dev memory run")
         results["dev_rss_mib_after_10k_leads"] = dev_runs[0].result()
     results["routing_speedup_vs_linear"] = routing_speedup(progress)
+    results.update(timer_metrics(progress))
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     misses = 0
