@@ -3,9 +3,9 @@
 Timings are only ever reported as ratios against a baseline measured in the same run (or as
 trend figures); no test asserts them.
 
-The longest two measurements run side by side on the machine's two cores: 10,000 leads over
-HTTP into a `closeloop dev` process (its memory), while this process captures 10,000 leads
-in-process (its throughput). Cold starts are measured before either begins.
+Most of the run is 10,000 leads captured in-process (throughput) and then 10,000 more over
+HTTP into a `closeloop dev` process (its memory); one after the other, so neither's timing
+carries the other's load.
 """
 
 from __future__ import annotations
@@ -64,28 +64,16 @@ def cold_import_ratio(runs: int = 9) -> dict[str, Any]:
 
 
 def main() -> int:
-    from bench.dev_stack import DevStackRun
+    from bench.dev_stack import dev_rss_metric
     from bench.routing import routing_speedup
     from bench.service import service_metrics
     from bench.timers import timer_metrics
 
     results: dict[str, Any] = {}
     results["lead_handler_cold_import_ratio"] = cold_import_ratio()
-    dev_runs: list[DevStackRun] = []
-
-    def start_dev_run() -> None:
-        progress(f"closeloop dev in a child process: {DEV_LEADS:,} leads over HTTP, then its memory")
-        dev_runs.append(DevStackRun(DEV_LEADS))
-
-    try:
-        results.update(service_metrics(progress, before_throughput=start_dev_run))
-    except BaseException:
-        for run in dev_runs:
-            run.stop()
-        raise
-    if dev_runs:
-        progress("waiting for the closeloop dev memory run")
-        results["dev_rss_mib_after_10k_leads"] = dev_runs[0].result()
+    results.update(service_metrics(progress))
+    progress(f"closeloop dev in a child process: {DEV_LEADS:,} leads over HTTP, then its memory")
+    results["dev_rss_mib_after_10k_leads"] = dev_rss_metric(DEV_LEADS)
     results["routing_speedup_vs_linear"] = routing_speedup(progress)
     results.update(timer_metrics(progress))
     RESULTS.parent.mkdir(exist_ok=True)

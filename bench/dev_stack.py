@@ -1,8 +1,7 @@
 """`closeloop dev` as a developer runs it: its resident memory after 10,000 leads over HTTP.
 
-Runs as its own process (``python -m bench.dev_stack COUNT``, one JSON metric on stdout) so
-`make bench` can measure other things meanwhile: the stack and this poster are separate
-processes from the benchmark itself.
+Runs as its own process (``python -m bench.dev_stack COUNT``, one JSON metric on stdout): the
+stack and its poster share nothing with the benchmark process.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -124,28 +122,12 @@ def measure(count: int) -> dict[str, Any]:
     }
 
 
-class DevStackRun:
-    """``measure`` in a child process, started now and collected later."""
-
-    def __init__(self, count: int) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "bench.dev_stack", str(count)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group: stop() ends the dev stack with it
-        )
-
-    def stop(self) -> None:
-        if self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            self._process.wait(30)
-
-    def result(self) -> dict[str, Any]:
-        out, err = self._process.communicate()
-        if self._process.returncode != 0:
-            raise RuntimeError(f"bench.dev_stack failed: {err.decode(errors='replace')[-2000:]}")
-        return dict(json.loads(out))
+def dev_rss_metric(count: int) -> dict[str, Any]:
+    """``measure`` in a fresh process, so the stack shares nothing with the benchmark's own."""
+    out = subprocess.run([sys.executable, "-m", "bench.dev_stack", str(count)], cwd=ROOT, capture_output=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"bench.dev_stack failed: {out.stderr.decode(errors='replace')[-2000:]}")
+    return dict(json.loads(out.stdout))
 
 
 if __name__ == "__main__":

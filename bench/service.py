@@ -60,10 +60,7 @@ def _post(client: Any, payload: dict[str, Any]) -> Any:
 THROUGHPUT_LEADS = 10_000
 
 
-def service_metrics(
-    progress: Callable[[str], None], before_throughput: Callable[[], None] = lambda: None
-) -> dict[str, Any]:
-    """The metrics of one in-process stack; ``before_throughput`` runs just before the long capture run."""
+def service_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
     from chalice.test import Client
 
     from bench.cold_start import lead_cold_start_ratio
@@ -92,7 +89,6 @@ def service_metrics(
                     response = _post(client, {**LEAD, "email": f"new{n}@factory.cn", "campaign": "again"})
                     assert response.status_code == 200
                 merged_calls += calls
-            before_throughput()
             with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
                 rates = _throughput(client, progress)  # each capture prints its EMF metric line: 10,000 lines
         from bench.sheets import sync_metrics
@@ -139,8 +135,7 @@ def _throughput(client: Any, progress: Callable[[str], None], count: int = THROU
             "unit": "leads/s",
             "note": f"{count:,} distinct new leads through the API handler (chalice.test.Client) in one process "
             f"over the embedded moto server, 5 DynamoDB requests each; {cpu_ms:.1f} ms of CPU per lead, about "
-            f"half in moto answering and half in botocore asking (see the issue-6 report). Runs alongside "
-            f"the `closeloop dev` memory run, on another core",
+            f"half in moto answering and half in botocore asking (see the issue-6 report)",
         },
         "capture_rate_ratio_10k": {
             "value": round(cpu_ratio, 3),
