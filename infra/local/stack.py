@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_RULES = "dir:admin_sheets/examples"
@@ -85,7 +84,6 @@ class LocalStack:
     _moto: Any = None
     _plumbing: Any = None
     _api: Any = None
-    _threads: list[threading.Thread] = field(default_factory=list)
     # one call per API request (method, path, status, ms): the `closeloop dev` console line
     on_request: Any = None
 

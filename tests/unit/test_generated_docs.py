@@ -31,7 +31,7 @@ from shared.services.rules_publishing import (
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
-from tests.unit.services.helpers import TickingClock, capture
+from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture
 from tools import docs
 from tools.event_catalog import CATALOG
 
@@ -125,24 +125,6 @@ class _Cache:
         pass
 
 
-class _Fixed:
-    def __init__(self, rules: ActiveRules) -> None:
-        self.rules = rules
-
-    def current(self) -> ActiveRules:
-        return self.rules
-
-
-SQL_LEAD = {
-    "email": "buyer@acme.cn",
-    "phone": "13800138000",
-    "employees": 500,
-    "industry": "制造业",
-    "title": "采购总监",
-    "budget": "500,000",
-    "country": "CN",
-    "province": "江苏省",
-}
 FRIDAY_1730_SHANGHAI = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
@@ -163,7 +145,7 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     # an sql lead: captured, assigned, its SLA clock warned, breached, escalated; then merged
     capture(SQL_LEAD, rules, store, clock)
     for days in (7, 14):  # the breach sets the escalation's timer: the next sweep fires it
-        sweep_timers(FRIDAY_1730_SHANGHAI + timedelta(days=days), store, handlers(_Fixed(rules)))
+        sweep_timers(FRIDAY_1730_SHANGHAI + timedelta(days=days), store, handlers(FixedRules(rules)))
     capture({**SQL_LEAD, "name": "王芳"}, rules, store, clock)
     # another, touched in time by its owner: activity, first touch, SLA met
     prompt = capture({**SQL_LEAD, "email": "ops@acme.cn", "phone": "13900139000"}, rules, store, clock).lead

@@ -11,6 +11,27 @@ from shared.services.capture import CaptureResult, capture_lead, source_for
 from shared.services.ports import ActiveRules
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+# a person the example rules grade sql and route to SMB East (Jiangsu)
+SQL_LEAD = {
+    "email": "buyer@acme.cn",
+    "phone": "13800138000",
+    "employees": 500,
+    "industry": "制造业",
+    "title": "采购总监",
+    "budget": "500,000",
+    "country": "CN",
+    "province": "江苏省",
+}
+
+
+class FixedRules:
+    """A rules provider that always answers the same active rules (timer handlers take one)."""
+
+    def __init__(self, active: ActiveRules) -> None:
+        self.active = active
+
+    def current(self) -> ActiveRules:
+        return self.active
 
 
 class TickingClock:

@@ -12,20 +12,9 @@ from shared.domain.errors import LeadNotFound, ValidationFailed
 from shared.domain.leads import Lead
 from shared.services.activities import record_activity
 from shared.services.ports import ActiveRules
-from tests.unit.services.helpers import NOW, TickingClock, capture, event_data, events_of, stored
+from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, event_data, events_of, stored
 
 LATER = NOW + timedelta(hours=2)  # 10:00Z: after the activities these tests record
-
-SQL_LEAD = {
-    "email": "buyer@acme.cn",
-    "phone": "13800138000",
-    "employees": 500,
-    "industry": "制造业",
-    "title": "采购总监",
-    "budget": "500,000",
-    "country": "CN",
-    "province": "江苏省",
-}
 
 
 @pytest.fixture

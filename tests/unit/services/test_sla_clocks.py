@@ -16,31 +16,13 @@ from shared.services.activities import record_activity
 from shared.services.ports import ActiveRules
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import TickingClock, capture, event_data, events_of, stored
+from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, event_data, events_of, stored
 
-SQL_LEAD = {
-    "email": "buyer@acme.cn",
-    "phone": "13800138000",
-    "employees": 500,
-    "industry": "制造业",
-    "title": "采购总监",
-    "budget": "500,000",
-    "country": "CN",
-    "province": "江苏省",
-}
 FRIDAY_1730 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # 17:30 in Shanghai
 
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
-
-
-class Fixed:
-    def __init__(self, active: ActiveRules) -> None:
-        self.active = active
-
-    def current(self) -> ActiveRules:
-        return self.active
 
 
 def with_escalation(content: Content, roles: str) -> ActiveRules:
@@ -73,7 +55,7 @@ def test_warned_then_breached_to_the_manager_then_escalated_to_the_director(exam
     store = MemoryUnitOfWork()
     lead_id = assigned_on_friday(active, store)
     owner = stored(store, lead_id).owner_id
-    fire = handlers(Fixed(active))
+    fire = handlers(FixedRules(active))
 
     sweep_timers(utc("2026-11-23T09:59:00+08:00"), store, fire)  # Monday, a minute before the warning
     assert "SlaWarning" not in events_of(store, lead_id)
@@ -100,14 +82,14 @@ def test_a_first_touch_in_time_is_met_and_cancels_the_timers(example_rules: Acti
     assert event_data(store, lead_id, "SlaMet")[0]["due_at"] == "2026-11-23T02:30:00.000Z"
     assert stored(store, lead_id).sla["first_touch"]["state"] == "met"
     assert store.timers.pending(f"lead/{lead_id}") == []
-    sweep_timers(utc("2026-11-24T12:00:00+08:00"), store, handlers(Fixed(example_rules)))
+    sweep_timers(utc("2026-11-24T12:00:00+08:00"), store, handlers(FixedRules(example_rules)))
     assert not {"SlaWarning", "SlaBreached"} & set(events_of(store, lead_id))
 
 
 def test_a_touch_after_the_breach_stops_the_clock_breached(example_rules: ActiveRules) -> None:
     store = MemoryUnitOfWork()
     lead_id = assigned_on_friday(example_rules, store)
-    sweep_timers(utc("2026-11-23T11:00:00+08:00"), store, handlers(Fixed(example_rules)))
+    sweep_timers(utc("2026-11-23T11:00:00+08:00"), store, handlers(FixedRules(example_rules)))
     owner = stored(store, lead_id).owner_id
     record_activity(
         lead_id, {"type": "email", "by": owner}, example_rules, store, TickingClock(utc("2026-11-23T11:05:00+08:00"))
@@ -120,7 +102,7 @@ def test_a_touch_after_the_breach_stops_the_clock_breached(example_rules: Active
 def test_a_sweep_days_late_fires_warning_and_breach_once_each(example_rules: ActiveRules) -> None:
     store = MemoryUnitOfWork()
     lead_id = assigned_on_friday(example_rules, store)
-    fire = handlers(Fixed(example_rules))
+    fire = handlers(FixedRules(example_rules))
     sweep_timers(utc("2026-11-26T09:00:00+08:00"), store, fire)
     sweep_timers(utc("2026-11-26T09:01:00+08:00"), store, fire)
     kinds = events_of(store, lead_id)
