@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 DEFAULT_RULES = "dir:admin_sheets/examples"
@@ -27,6 +29,9 @@ class StackSettings:
     # Schedules firing by themselves. Off unless asked: tests and benchmarks must not see jobs
     # run on their own. `closeloop dev` reads CLOSELOOP_SCHEDULES (from_env: on by default).
     schedules: bool = False
+    # CLOSELOOP_CLOCK_START: the local API's clock starts at this instant and runs on from there
+    # (a demo or test of business hours on a Friday at 17:30, whatever today is). Never in AWS.
+    clock_start: datetime | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> StackSettings:
@@ -39,6 +44,7 @@ class StackSettings:
             webhook_secret=env.get("CLOSELOOP_WEBHOOK_SECRET", "dev-webhook-secret"),
             finance_url=env.get("CLOSELOOP_FINANCE_URL") or None,
             schedules=schedules_enabled(env.get("CLOSELOOP_SCHEDULES", "on")),
+            clock_start=clock_start(env.get("CLOSELOOP_CLOCK_START", "")),
         )
         for name, value in overrides.items():
             if value is not None:
@@ -57,6 +63,25 @@ class StackSettings:
 def schedules_enabled(value: str) -> bool:
     """CLOSELOOP_SCHEDULES: "off" (also 0, false, no) turns schedules off; anything else is on."""
     return value.strip().lower() not in ("off", "0", "false", "no")
+
+
+def clock_start(value: str) -> datetime | None:
+    """CLOSELOOP_CLOCK_START as an aware instant (ISO 8601 with an offset), or None when unset."""
+    if not value.strip():
+        return None
+    try:
+        start = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"CLOSELOOP_CLOCK_START must be an ISO 8601 time, got {value!r}") from None
+    if start.tzinfo is None:
+        raise ValueError(f"CLOSELOOP_CLOCK_START needs a UTC offset (e.g. +08:00 or Z), got {value!r}")
+    return start.astimezone(UTC)
+
+
+def shifted_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that reads ``start`` now and runs on in real time."""
+    offset = start - datetime.now(UTC)
+    return lambda: datetime.now(UTC) + offset
 
 
 def local_secrets(settings: StackSettings) -> dict[str, str]:
@@ -96,6 +121,10 @@ class LocalStack:
         self._moto = start_moto(self.settings.aws_port, host=self.settings.host)
         create_resources(template, self.settings.endpoint_url, secrets=local_secrets(self.settings))
         connect_env(self.settings)
+        if self.settings.clock_start is not None:
+            from shared.adapters.container import Container, reset_container
+
+            reset_container(Container(clock=shifted_clock(self.settings.clock_start)))
         result = self.publish_rules()
         if self.settings.run_plumbing:
             self.start_plumbing(template)
