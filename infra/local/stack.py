@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from shared.domain.origins import DevOrigins
 
 DEFAULT_RULES = "dir:admin_sheets/examples"
 
@@ -27,6 +29,9 @@ class StackSettings:
     # Schedules firing by themselves. Off unless asked: tests and benchmarks must not see jobs
     # run on their own. `closeloop dev` reads CLOSELOOP_SCHEDULES (from_env: on by default).
     schedules: bool = False
+    # Pages on localhost / 127.0.0.1 (any port) or opened from disk may post to public sources
+    # (`closeloop dev --allow-dev-origins`, CLOSELOOP_DEV_ORIGINS=on). Off unless asked.
+    dev_origins: bool = False
 
     @classmethod
     def from_env(cls, **overrides: Any) -> StackSettings:
@@ -39,6 +44,7 @@ class StackSettings:
             webhook_secret=env.get("CLOSELOOP_WEBHOOK_SECRET", "dev-webhook-secret"),
             finance_url=env.get("CLOSELOOP_FINANCE_URL") or None,
             schedules=schedules_enabled(env.get("CLOSELOOP_SCHEDULES", "on")),
+            dev_origins=dev_origins_enabled(env.get("CLOSELOOP_DEV_ORIGINS", "off")),
         )
         for name, value in overrides.items():
             if value is not None:
@@ -59,6 +65,17 @@ def schedules_enabled(value: str) -> bool:
     return value.strip().lower() not in ("off", "0", "false", "no")
 
 
+def dev_origins_enabled(value: str) -> bool:
+    """CLOSELOOP_DEV_ORIGINS: "on" (also 1, true, yes) allows development origins; "off" (0, false,
+    no, empty) does not; anything else is a mistake worth a clear error, not a silent default."""
+    word = value.strip().lower()
+    if word in ("on", "1", "true", "yes"):
+        return True
+    if word in ("off", "0", "false", "no", ""):
+        return False
+    raise ValueError(f"CLOSELOOP_DEV_ORIGINS must be on or off, not {value[:40]!r}")
+
+
 def local_secrets(settings: StackSettings) -> dict[str, str]:
     """Local stand-ins for the Secrets Manager values (``*`` = every signed source)."""
     return {
@@ -69,13 +86,22 @@ def local_secrets(settings: StackSettings) -> dict[str, str]:
 
 
 def connect_env(settings: StackSettings) -> None:
-    """Point this process at a running local stack (for the CLI's second-terminal commands)."""
+    """Point this process at a running local stack (for the CLI's second-terminal commands, and
+    the stack's own process): the AWS variables, and a container whose settings say this is the
+    local stack — the one place development origins can be allowed (a deployed function builds
+    its settings from the environment alone, where they are never allowed)."""
     from infra.local.aws import aws_env
     from infra.template import load_template
-    from shared.adapters.container import reset_container
+    from shared.adapters.container import Container, reset_container
+    from shared.adapters.settings import Settings
 
     os.environ.update(aws_env(settings.endpoint_url, load_template()))
-    reset_container()
+    reset_container(Container(replace(Settings.from_env(), dev_origins=local_dev_origins(settings))))
+
+
+def local_dev_origins(settings: StackSettings) -> DevOrigins:
+    """Allowed with the flag; otherwise refused with a hint at the flag (this is the local stack)."""
+    return DevOrigins.ALLOWED if settings.dev_origins else DevOrigins.REFUSED
 
 
 @dataclass
