@@ -66,6 +66,7 @@ def stack():
         "CLOSELOOP_AWS_PORT": str(free_port()),
         "CLOSELOOP_RULES_CHECK_SECONDS": "0",
         "CLOSELOOP_SCHEDULES": "off",  # time is driven by `schedule run --at`: nothing fires by itself
+        "CLOSELOOP_DEV_ORIGINS": "off",  # pages on localhost are refused (tests/e2e/test_web_form.py allows them)
         "PYTHONUNBUFFERED": "1",
     }
     for name in [k for k in env if k.startswith("AWS_") or k.endswith("_TABLE")]:
@@ -134,6 +135,16 @@ def bus_queue(stack):
 
 def test_the_banner_teaches_the_next_step(stack):
     assert stack["api"] in stack["banner"] and "dev-admin-key" in stack["banner"] and "curl" in stack["banner"]
+
+
+def test_without_allow_dev_origins_a_page_on_localhost_is_refused_and_told_how(stack):
+    assert "dev origins:   off (--allow-dev-origins" in stack["banner"]
+    for origin in ("http://localhost:5500", "null"):
+        status, answer = http(
+            "POST", f"{stack['api']}/webhooks/leads/website", {"email": "dev.page@example.cn"}, {"Origin": origin}
+        )
+        assert status == 403 and answer["error"]["code"] == "forbidden", answer
+        assert "closeloop dev --allow-dev-origins" in answer["error"]["message"]
 
 
 def test_the_console_shows_one_line_per_request_and_per_event_and_no_json(stack):
