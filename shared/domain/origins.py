@@ -20,7 +20,7 @@ _LOOPBACK_ORIGIN = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1\])(?::[
 
 DEV_ORIGINS_HINT = (
     "pages on localhost, 127.0.0.1 or opened from disk may post to the local stack "
-    "when it runs as `closeloop dev --allow-dev-origins` (or CLOSELOOP_DEV_ORIGINS=on)"
+    "when it runs as closeloop dev --allow-dev-origins (or CLOSELOOP_DEV_ORIGINS=on)"
 )
 
 
