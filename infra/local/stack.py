@@ -86,16 +86,22 @@ def local_secrets(settings: StackSettings) -> dict[str, str]:
 
 
 def connect_env(settings: StackSettings) -> None:
-    """Point this process at a running local stack (for the CLI's second-terminal commands, and
-    the stack's own process): the AWS variables, and a container whose settings say this is the
-    local stack — the one place development origins can be allowed (a deployed function builds
-    its settings from the environment alone, where they are never allowed)."""
+    """Point this process at a running local stack (for the CLI's second-terminal commands)."""
     from infra.local.aws import aws_env
     from infra.template import load_template
+    from shared.adapters.container import reset_container
+
+    os.environ.update(aws_env(settings.endpoint_url, load_template()))
+    reset_container()  # built on first use: a command may still set CLOSELOOP_RULES for its handler
+
+
+def serve_container(settings: StackSettings) -> None:
+    """The container of the process that serves the local stack's API and plumbing: its settings
+    say this is the local stack, the one place development origins can be allowed (a deployed
+    function builds its settings from the environment alone, where they never are)."""
     from shared.adapters.container import Container, reset_container
     from shared.adapters.settings import Settings
 
-    os.environ.update(aws_env(settings.endpoint_url, load_template()))
     reset_container(Container(replace(Settings.from_env(), dev_origins=local_dev_origins(settings))))
 
 
@@ -122,6 +128,7 @@ class LocalStack:
         self._moto = start_moto(self.settings.aws_port, host=self.settings.host)
         create_resources(template, self.settings.endpoint_url, secrets=local_secrets(self.settings))
         connect_env(self.settings)
+        serve_container(self.settings)
         result = self.publish_rules()
         if self.settings.run_plumbing:
             self.start_plumbing(template)
