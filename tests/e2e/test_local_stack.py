@@ -20,6 +20,7 @@ import pytest
 
 from shared.services.webhook_auth import sign
 from tests.conftest import free_port
+from tests.e2e.terminal import fresh_terminal_env
 
 ROOT = Path(__file__).resolve().parents[2]
 README_LEAD = {
@@ -60,17 +61,12 @@ def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None
 
 @pytest.fixture(scope="module")
 def stack():
-    env = {
-        **os.environ,
-        "CLOSELOOP_PORT": str(free_port()),
-        "CLOSELOOP_AWS_PORT": str(free_port()),
-        "CLOSELOOP_RULES_CHECK_SECONDS": "0",
-        "CLOSELOOP_SCHEDULES": "off",  # time is driven by `schedule run --at`: nothing fires by itself
-        "CLOSELOOP_DEV_ORIGINS": "off",  # pages on localhost are refused (tests/e2e/test_web_form.py allows them)
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in [k for k in env if k.startswith("AWS_") or k.endswith("_TABLE")]:
-        env.pop(name)  # a fresh terminal: nothing but the CLOSELOOP_* settings
+    env = fresh_terminal_env(  # nothing but the CLOSELOOP_* settings
+        CLOSELOOP_PORT=str(free_port()),
+        CLOSELOOP_AWS_PORT=str(free_port()),
+        CLOSELOOP_RULES_CHECK_SECONDS="0",
+        CLOSELOOP_SCHEDULES="off",  # time is driven by `schedule run --at`: nothing fires by itself
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "dev"],
         cwd=ROOT,

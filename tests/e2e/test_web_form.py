@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import free_port
+from tests.e2e.terminal import fresh_terminal_env
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "examples" / "web-form"
@@ -74,17 +75,13 @@ def browser_available() -> None:
 @pytest.fixture(scope="module")
 def stack(browser_available: None) -> Iterator[dict[str, Any]]:
     """`closeloop dev --allow-dev-origins` as a developer runs it, on free ports."""
-    env = {
-        **os.environ,
-        "CLOSELOOP_PORT": str(free_port()),
-        "CLOSELOOP_AWS_PORT": str(free_port()),
-        "CLOSELOOP_ADMIN_KEY": ADMIN_KEY,
-        "CLOSELOOP_SCHEDULES": "off",
-        "CLOSELOOP_DEV_ORIGINS": "off",  # the flag wins over the variable
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in [k for k in env if k.startswith("AWS_") or k.endswith("_TABLE")]:
-        env.pop(name)
+    env = fresh_terminal_env(
+        CLOSELOOP_PORT=str(free_port()),
+        CLOSELOOP_AWS_PORT=str(free_port()),
+        CLOSELOOP_ADMIN_KEY=ADMIN_KEY,
+        CLOSELOOP_SCHEDULES="off",
+        CLOSELOOP_DEV_ORIGINS="off",  # the flag wins over the variable
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "dev", "--allow-dev-origins"],
         cwd=ROOT,
