@@ -10,7 +10,6 @@ and someone else in the pool after 48 business hours untouched."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import free_port
+from tests.e2e.terminal import fresh_terminal_env
 from tests.e2e.test_local_stack import ROOT, _wait_for_banner, closeloop, http
 
 pytestmark = pytest.mark.e2e
@@ -42,16 +42,12 @@ LEAD = {
 
 @pytest.fixture(scope="module")
 def friday() -> Iterator[dict[str, Any]]:
-    env = {
-        **os.environ,
-        "CLOSELOOP_PORT": str(free_port()),
-        "CLOSELOOP_AWS_PORT": str(free_port()),
-        "CLOSELOOP_SCHEDULES": "off",
-        "CLOSELOOP_CLOCK_START": FRIDAY_1730,
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in [k for k in env if k.startswith("AWS_") or k.endswith("_TABLE")]:
-        env.pop(name)
+    env = fresh_terminal_env(
+        CLOSELOOP_PORT=str(free_port()),
+        CLOSELOOP_AWS_PORT=str(free_port()),
+        CLOSELOOP_SCHEDULES="off",
+        CLOSELOOP_CLOCK_START=FRIDAY_1730,
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "dev"],
         cwd=ROOT,
