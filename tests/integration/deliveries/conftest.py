@@ -5,64 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from tests.conftest import free_port
-
-
-@dataclass
-class Post:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Receiver:
-    url: str
-    answers: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)  # then 200
-    posts: list[Post] = field(default_factory=list)
-
-    def answer(self, status: int, body: bytes = b"", **headers: str) -> None:
-        self.answers.append((status, headers, body))
+from tests.fakes.receiver import Receiver, running_receiver
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    port = free_port()
-    state = Receiver(f"http://127.0.0.1:{port}")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server name
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            state.posts.append(Post(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-            status, headers, answer = state.answers.pop(0) if state.answers else (200, {}, b'{"errcode":0}')
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name.replace("_", "-"), value)
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with running_receiver() as state:
+        yield state
 
 
 @pytest.fixture
