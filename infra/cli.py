@@ -327,8 +327,8 @@ def _parser() -> argparse.ArgumentParser:
         "--erp-url",
         metavar="URL",
         help="where order and contract events are POSTed, signed (env CLOSELOOP_ERP_URL; default none: they wait "
-        "as pending). Chat channels for alerts: env CLOSELOOP_CHAT_WEBHOOKS='{\"ops\": {\"kind\": \"wecom\", "
-        "\"url\": \"…\"}}'; signing key: env CLOSELOOP_DELIVERY_SECRET (default dev-delivery-secret)",
+        'as pending). Chat channels for alerts: env CLOSELOOP_CHAT_WEBHOOKS=\'{"ops": {"kind": "wecom", '
+        '"url": "…"}}\'; signing key: env CLOSELOOP_DELIVERY_SECRET (default dev-delivery-secret)',
     )
     dev.add_argument(
         "--no-schedules",

@@ -95,7 +95,9 @@ class Container:
         from shared.adapters.secrets import Secrets
 
         s = self.settings
-        return Secrets(s.webhook_secrets_id, s.api_keys_id, s.google_account_id, s.chat_webhooks_id, s.delivery_secret_id)
+        return Secrets(
+            s.webhook_secrets_id, s.api_keys_id, s.google_account_id, s.chat_webhooks_id, s.delivery_secret_id
+        )
 
     @cached_property
     def courier(self) -> DeliveryCourier:

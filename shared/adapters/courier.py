@@ -107,7 +107,9 @@ class DeliveryCourier:
     def _post(self, url: str, body: bytes, headers: dict[str, str], now: datetime) -> Answer | tuple[int, bytes, Any]:
         """(status, body, Retry-After seconds) — or the Answer for no answer at all."""
         try:
-            response = self._session.post(url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False)
+            response = self._session.post(
+                url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+            )
         except requests.Timeout:
             return Answer(error="timeout")
         except requests.ConnectionError:
@@ -138,7 +140,7 @@ class DeliveryCourier:
         except (EndpointConnectionError, ConnectTimeoutError):
             return Answer(error="refused")
         except BotoCoreError as error:
-            return Answer(error=f"timeout" if "timeout" in str(error).lower() else "connection")
+            return Answer(error="timeout" if "timeout" in str(error).lower() else "connection")
         return Answer(status=200)
 
     # ------------------------------------------------------------ giving up

@@ -354,3 +354,11 @@ def test_an_untouched_sql_lead_breaches_when_timer_sweep_runs_at_its_due_time(st
     assert "alert" in listed and "last answer: 200" in listed
     refused = closeloop("deliveries", "retry", mine[0]["delivery_id"], env=stack["env"], check=False)
     assert refused.returncode == 1 and "never sent again" in refused.stderr
+
+
+def test_dev_with_a_malformed_chat_channel_says_which_in_one_line():
+    env = {**os.environ, "CLOSELOOP_CHAT_WEBHOOKS": '{"ops": {"kind": "teams", "url": "https://x"}}'}
+    result = closeloop("dev", "--port", str(free_port()), "--aws-port", str(free_port()), env=env, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "CLOSELOOP_CHAT_WEBHOOKS: chat channel 'ops' needs kind" in result.stderr

@@ -40,7 +40,7 @@ def running_receiver() -> Iterator[Receiver]:
     state = Receiver(f"http://127.0.0.1:{server.server_address[1]}")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             state.posts.append(Post(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             status, headers, answer = state.answers.pop(0) if state.answers else (200, {}, b'{"errcode":0}')

@@ -98,7 +98,10 @@ def test_dingtalk_and_feishu_robots_get_their_own_signed_formats(configure, rece
     expected = hmac.new(b"SECding", f"{stamp}\nSECding".encode(), hashlib.sha256).digest()
     assert query["access_token"] == ["abc"] and query["sign"] == [base64.b64encode(expected).decode()]
     assert abs(int(stamp) / 1000 - now.timestamp()) < 60
-    assert ding.json == {"msgtype": "markdown", "markdown": {"title": "⏰ First touch due soon", "text": "#### ⏰ First touch due soon\nLead 张伟"}}
+    assert ding.json == {
+        "msgtype": "markdown",
+        "markdown": {"title": "⏰ First touch due soon", "text": "#### ⏰ First touch due soon\nLead 张伟"},
+    }
     lark = next(p for p in receiver.posts if p.path.startswith("/open-apis"))
     body = lark.json
     key = f"{body['timestamp']}\nSEClark".encode()

@@ -33,7 +33,9 @@ def test_wecom_posts_markdown_content_unsigned() -> None:
 
 
 def test_dingtalk_signs_with_timestamp_and_sign_query_parameters() -> None:
-    post = robot_post(channel("dingtalk", "SECdemo", "https://oapi.dingtalk.com/robot/send?access_token=t"), "T", "x", NOW)
+    post = robot_post(
+        channel("dingtalk", "SECdemo", "https://oapi.dingtalk.com/robot/send?access_token=t"), "T", "x", NOW
+    )
     query = parse_qs(urlsplit(post.url).query)
     assert query["access_token"] == ["t"] and query["timestamp"] == ["1700000000000"]
     assert query["sign"] == [DINGTALK_VECTOR]  # parse_qs decodes the URL-encoding
