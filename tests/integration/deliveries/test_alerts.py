@@ -119,3 +119,24 @@ def test_an_unconfigured_chat_channel_waits_without_an_attempt(configure, plumbi
     assert waiting.attempts == [] and waiting.next_attempt_at is not None
     later = datetime.fromisoformat(waiting.next_attempt_at.replace("Z", "+00:00")) + timedelta(seconds=1)
     assert timer_sweep({"time": iso(later)}, None)["fired"] == 1  # it looks again by itself
+
+
+def test_ses_refusing_an_unverified_sender_fails_the_email_for_good(configure, plumbing) -> None:
+    container = configure(ses_sender="someone@not-verified.example")
+    email = Delivery(
+        delivery_id="dl_email",
+        kind="alert",
+        channel="email",
+        about="lead/ld_1",
+        created_at=iso(utc_now()),
+        payload={"title": "⏰ First touch due soon", "text": "Lead 张伟"},
+        to="u_liu",
+        address="liu.yang@example.com",
+        cause="tm_1",
+    )
+    before = len(sent_emails())
+    container.uow.commit(Change(saves=[Save(email, None)]))
+    assert plumbing.drain(30)
+    [failed] = container.uow.deliveries.listing(kind="alert")
+    assert failed.status == "failed" and failed.last_answer == "400 MessageRejected" and failed.dead_lettered
+    assert len(sent_emails()) == before
