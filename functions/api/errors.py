@@ -16,6 +16,7 @@ STATUS: dict[type[e.CloseloopError], int] = {
     e.NotFound: 404,
     e.Conflict: 409,
     e.IdempotencyKeyReused: 409,
+    e.InvalidTransition: 409,
     e.PayloadTooLarge: 413,
     e.UnsupportedMediaType: 415,
     e.RulesUnavailable: 503,

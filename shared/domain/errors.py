@@ -68,6 +68,12 @@ class Conflict(CloseloopError):
     code = "conflict"
 
 
+class InvalidTransition(CloseloopError):
+    """What was asked makes no sense in the state the lead or case is in now."""
+
+    code = "invalid_transition"
+
+
 class IdempotencyKeyReused(CloseloopError):
     """The same Idempotency-Key came back with another body."""
 

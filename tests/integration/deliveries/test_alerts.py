@@ -19,7 +19,7 @@ from shared.domain.events import iso
 from shared.services.capture import capture_lead, source_for
 from shared.services.ports import Change, Save
 
-FRIDAY_1730 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # Shanghai; due Monday 10:30 (2 business hours)
+FRIDAY_1730 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # Shanghai; due Monday 15:00 (5 business hours)
 LEAD = {
     "email": "alerts@acme.cn",
     "name": "张伟",
@@ -60,7 +60,7 @@ def test_a_breach_alerts_the_manager_by_email_and_wecom(configure, receiver, plu
     assert email.destinations == {"ToAddresses": ["liu.yang@example.com"]}
     assert email.source == "alerts@closeloop.local"
     assert email.subject == "⚠️ First touch overdue"
-    assert "Lead 张伟 (上海精密制造)" in email.body and "Mon 23 Nov 2026 10:30 (Asia/Shanghai" in email.body
+    assert "Lead 张伟 (上海精密制造)" in email.body and "Mon 23 Nov 2026 15:00 (Asia/Shanghai" in email.body
     posts = [p.json for p in receiver.posts]
     assert len(posts) == 2 and all(p["msgtype"] == "markdown" for p in posts)
     assert any(p["markdown"]["content"].startswith("**⚠️ First touch overdue**\nLead 张伟") for p in posts)

@@ -90,8 +90,9 @@ GRANTS = {
         "LeadsTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
         "LeadsTable/index/by_capture_day": _dynamodb("Query"),  # GET /leads
         "LeadKeysTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
-        "RoutingStateTable": _dynamodb("UpdateItem"),
+        "RoutingStateTable": _dynamodb("UpdateItem", "BatchGetItem"),  # turns; owner loads
         "EventsTable": _dynamodb("PutItem"),
+        "TimersTable": _dynamodb("PutItem", "DeleteItem"),  # SLA timers set and cancelled
         "IdempotencyTable": _dynamodb("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
         "RulesTable": _dynamodb("GetItem", "Query"),
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
@@ -130,8 +131,9 @@ GRANTS = {
         "TimersTable/index/by_due": _dynamodb("Query"),
         "TimersTable": _dynamodb("GetItem", "DeleteItem", "PutItem"),
         "EventsTable": _dynamodb("PutItem"),
-        "LeadsTable": _dynamodb("GetItem", "PutItem", "UpdateItem"),
-        "RoutingStateTable": _dynamodb("GetItem", "PutItem", "UpdateItem"),
+        # reassignment reads the pool's owner loads in one BatchGetItem
+        "LeadsTable": _dynamodb("GetItem", "BatchGetItem", "PutItem", "UpdateItem"),
+        "RoutingStateTable": _dynamodb("GetItem", "BatchGetItem", "PutItem", "UpdateItem"),
         "RulesTable": _dynamodb("GetItem", "Query"),
         # alerts are created in the SLA change; a retry timer makes a delivery due again
         "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
@@ -144,7 +146,8 @@ def test_each_function_is_granted_exactly_what_its_code_uses_per_resource(logica
     assert _grants(logical_id) == GRANTS[logical_id]
 
 
-DELETES_ALLOWED = {("TimerSweepFunction", "TimersTable")}
+# deleting a timer is firing or cancelling it
+DELETES_ALLOWED = {("TimerSweepFunction", "TimersTable"), ("ApiFunction", "TimersTable")}
 INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded slice
     ("OutboxSweepFunction", "EventsTable/index/pending"),  # unpublished events only
     ("TimerSweepFunction", "TimersTable/index/by_due"),  # due timers only
@@ -254,6 +257,7 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/leads"),
         ("GET", "/leads/{lead_id}"),
         ("POST", "/leads/{lead_id}/activities"),
+        ("POST", "/leads/{lead_id}/disqualify"),
     }
 
 

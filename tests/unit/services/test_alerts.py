@@ -16,7 +16,7 @@ from shared.services.timers import sweep_timers
 from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, stored
 
 FRIDAY_1730 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # 17:30 in Shanghai
-MONDAY_1030 = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)  # the example sql lead's first-touch due time
+MONDAY_1500 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # the example sql lead's first touch is due (5 h)
 
 
 def rules(content: Content, locale: str = "en") -> ActiveRules:
@@ -36,7 +36,7 @@ def breached(active: ActiveRules) -> tuple[MemoryUnitOfWork, str]:
     store = MemoryUnitOfWork()
     lead = {**SQL_LEAD, "name": "张伟", "company": "上海精密制造"}
     result = capture(lead, active, store, TickingClock(FRIDAY_1730 - timedelta(seconds=1)))
-    sweep_timers(MONDAY_1030, store, handlers(FixedRules(active)))
+    sweep_timers(MONDAY_1500, store, handlers(FixedRules(active)))
     return store, result.lead.lead_id
 
 
@@ -53,7 +53,7 @@ def test_warning_to_the_owner_and_breach_to_the_manager_on_each_of_their_channel
     email = next(d for d in deliveries(store) if d.channel == "email")
     assert email.address == "liu.yang@example.com" and email.about == f"lead/{lead_id}" and email.status == "pending"
     assert email.payload["title"] == "⚠️ First touch overdue"
-    assert email.text.startswith("Lead 张伟 (上海精密制造)\nFirst touch due Mon 23 Nov 2026 10:30 (Asia/Shanghai")
+    assert email.text.startswith("Lead 张伟 (上海精密制造)\nFirst touch due Mon 23 Nov 2026 15:00 (Asia/Shanghai")
 
 
 def test_the_workbook_locale_and_the_recipients_time_zone(example_content: Content) -> None:
@@ -64,7 +64,7 @@ def test_the_workbook_locale_and_the_recipients_time_zone(example_content: Conte
     store, _ = breached(rules(content, "zh-CN"))
     email = next(d for d in deliveries(store) if d.channel == "email")
     assert email.payload["title"] == "⚠️ 首次跟进已超时"
-    assert "首次跟进截止：2026-11-23 周一 02:30（Europe/London，UTC）" in email.text
+    assert "首次跟进截止：2026-11-23 周一 07:00（Europe/London，UTC）" in email.text
 
 
 def test_alerts_are_idempotent_per_timer(example_content: Content) -> None:
