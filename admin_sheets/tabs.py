@@ -175,6 +175,16 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         help="IANA time zone of the business. Example: Asia/Shanghai",
         help_zh="公司业务所在时区（IANA 时区名）。例如：Asia/Shanghai",
     ),
+    C(
+        "locale",
+        "enum",
+        enum=("en", "zh-CN"),
+        default="en",
+        zh="语言",
+        example="zh-CN",
+        help="Language of the alerts people receive (email and chat): en or zh-CN. Blank = en. Example: zh-CN",
+        help_zh="提醒消息（邮件和群机器人）使用的语言：en 或 zh-CN；留空 = en。例如：zh-CN",
+    ),
 )
 
 _SETTINGS = Tab(

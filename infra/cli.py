@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from infra.cli_deliveries import register as register_deliveries
 from infra.cli_leads import register as register_leads
 from infra.cli_rules import CommandError, cmd_rules_sync, cmd_rules_versions, cmd_schedule_run, register
 from infra.cli_timers import register as register_timers
@@ -26,6 +27,8 @@ examples:
                                                   what a rules change would do to last week's leads
   closeloop rules rollback 3                      make version 3 active again
   closeloop schedule run rules-sync               run a scheduled job now
+  closeloop notifications list --to u_liu         the alerts one person got, with their text
+  closeloop deliveries list --status failed       what did not go out, and the receiver's last answer
   closeloop sheets init --title "Sales rules" --locale zh-CN --share ops@example.com
 """
 
@@ -37,6 +40,7 @@ def _stack_settings(args: argparse.Namespace) -> StackSettings:
             port=getattr(args, "port", None),
             aws_port=getattr(args, "aws_port", None),
             finance_url=getattr(args, "finance_url", None),
+            erp_url=getattr(args, "erp_url", None),
             schedules=False if getattr(args, "no_schedules", False) else None,
             dev_origins=True if getattr(args, "allow_dev_origins", False) else None,
         )
@@ -93,6 +97,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     from infra.local.stack import LocalStack
 
     settings = _stack_settings(args)
+    _check_chat_webhooks(settings.chat_webhooks)
     console = _console()
     stack = LocalStack(settings, on_request=console.request if console else None)
     print(f"starting embedded AWS on {settings.endpoint_url} (resources from template.yaml) ...", flush=True)
@@ -129,6 +134,21 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_chat_webhooks(text: str) -> None:
+    """CLOSELOOP_CHAT_WEBHOOKS must be {name: {"kind", "url", "secret"?}}: say what is wrong now,
+    not when the first alert cannot go."""
+    from shared.domain.chat import ChatChannel
+
+    try:
+        channels = json.loads(text)
+        if not isinstance(channels, dict):
+            raise ValueError("it must be a JSON object {name: {kind, url, secret?}}")
+        for name, value in channels.items():
+            ChatChannel.parse(name, value)
+    except ValueError as problem:
+        raise CommandError(f"CLOSELOOP_CHAT_WEBHOOKS: {problem}") from None
+
+
 def _console() -> Any:
     """The readable console (one line per request, event and log record) unless
     CLOSELOOP_CONSOLE says json: then the functions' JSON logs, as CloudWatch would have them."""
@@ -158,6 +178,7 @@ Closeloop is running.
   embedded AWS:  {settings.endpoint_url}
   schedules:     {_schedules_line(settings)}
   dev origins:   {_dev_origins_line(settings)}
+  deliveries:    {_deliveries_line(settings)}
 
 Post a lead from the public web form source:
   curl -s -X POST {url}/webhooks/leads/website -H 'Content-Type: application/json' \\
@@ -166,9 +187,15 @@ Post a lead from the public web form source:
 Read it back with its decision (use the lead_id printed above):
   curl -s {url}/leads/LEAD_ID -H 'X-Api-Key: {settings.admin_key}'
 
-In another terminal: `closeloop events list`, `closeloop pump`.  Ctrl-C stops.""",
+In another terminal: `closeloop events list`, `closeloop notifications list`, `closeloop pump`.  Ctrl-C stops.""",
         flush=True,
     )
+
+
+def _deliveries_line(settings: StackSettings) -> str:
+    channels = ", ".join(sorted(json.loads(settings.chat_webhooks))) or "none (CLOSELOOP_CHAT_WEBHOOKS)"
+    erp, finance = settings.erp_url or "none", settings.finance_url or "none"
+    return f"ERP {erp}, finance {finance} (none: they wait as pending); chat channels: {channels}; email via SES"
 
 
 def _schedules_line(settings: StackSettings) -> str:
@@ -305,8 +332,15 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "--finance-url",
         metavar="URL",
-        help="where invoice events are delivered (env CLOSELOOP_FINANCE_URL; default none: they wait in the "
-        "queue). Used once quote-to-cash arrives",
+        help="where invoice events are POSTed, signed (env CLOSELOOP_FINANCE_URL; default none: they wait as "
+        "pending until one is set, then `closeloop deliveries retry --pending`)",
+    )
+    dev.add_argument(
+        "--erp-url",
+        metavar="URL",
+        help="where order and contract events are POSTed, signed (env CLOSELOOP_ERP_URL; default none: they wait "
+        'as pending). Chat channels for alerts: env CLOSELOOP_CHAT_WEBHOOKS=\'{"ops": {"kind": "wecom", '
+        '"url": "…"}}\'; signing key: env CLOSELOOP_DELIVERY_SECRET (default dev-delivery-secret)',
     )
     dev.add_argument(
         "--no-schedules",
@@ -357,6 +391,7 @@ def _parser() -> argparse.ArgumentParser:
     register(commands, rules, stack_command, command)
     register_timers(commands, stack_command)
     register_leads(commands, stack_command)
+    register_deliveries(commands, stack_command, lambda args: wait_idle(args.settings, 60))
 
     schedule = commands.add_parser("schedule", help="run scheduled jobs by hand").add_subparsers(
         dest="schedule_command", metavar="SUBCOMMAND", required=True

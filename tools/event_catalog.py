@@ -201,7 +201,20 @@ CATALOG: dict[EventType, EventDoc] = {
     "InvoiceIssued": EventDoc("finance issued the invoice"),
     "InvoicePaid": EventDoc("finance recorded the payment"),
     "InvoiceRejected": EventDoc("finance rejected the invoice"),
-    "DeliveryFailed": EventDoc("an outbound delivery (ERP, finance) kept failing (CONTRACT §10)"),
+    "DeliveryFailed": EventDoc(
+        "an outbound delivery (an alert, the ERP, finance) failed for good: a 4xx, or 3 days of retries "
+        "(CONTRACT §10); it is also on the dead-letter queue",
+        subject="what it was about: lead/<lead_id>, order/<order_id>, invoice/<invoice_id>, …",
+        data={
+            "delivery_id": "the delivery (`closeloop deliveries retry ID` sends it again)",
+            "kind": "`alert`, `erp` or `finance`",
+            "channel": "`email`, a chat channel's name, `erp` or `finance`",
+            "to": "alerts: the owner_id it was for; null otherwise",
+            "cause": "what caused it: the timer id (alerts) or the event id (ERP, finance)",
+            "attempts": "attempts in this round of retries",
+            "last_answer": "the receiver's last answer: status and reason, `timeout` or `refused`",
+        },
+    ),
     # customers
     "RenewalReminder": EventDoc("a contract ends in `days_before` days (CONTRACT §2.11)"),
     "RenewalHeld": EventDoc("an unresolved P1 case holds the account's renewal"),

@@ -207,6 +207,9 @@ def create_resources(template: cfn.Template, endpoint_url: str, *, secrets: dict
     secretsmanager = client("secretsmanager", endpoint_url)
     for secret in cfn.secrets(template):
         _create_secret(secretsmanager, secret, secrets.get(secret.name))
+    sender = cfn.parameter_defaults(template).get("SesSender")
+    if sender:  # in AWS an operator verifies the sender once; SES refuses to send from anyone else
+        client("ses", endpoint_url).verify_email_identity(EmailAddress=str(sender))
 
 
 def _ignore_codes(call: Any, *codes: str, **kwargs: Any) -> None:

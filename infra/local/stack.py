@@ -25,7 +25,10 @@ class StackSettings:
     admin_key: str = "dev-admin-key"
     webhook_secret: str = "dev-webhook-secret"
     host: str = "127.0.0.1"
-    finance_url: str | None = None  # invoice deliveries (quote-to-cash); none: they wait in the queue
+    finance_url: str | None = None  # invoice deliveries; none: they wait as pending
+    erp_url: str | None = None  # order and contract deliveries; none: they wait as pending
+    chat_webhooks: str = "{}"  # CLOSELOOP_CHAT_WEBHOOKS: the chat channels alerts can name
+    delivery_secret: str = "dev-delivery-secret"
     serve_api: bool = True
     run_plumbing: bool = True
     # Schedules firing by themselves. Off unless asked: tests and benchmarks must not see jobs
@@ -48,6 +51,9 @@ class StackSettings:
             admin_key=env.get("CLOSELOOP_ADMIN_KEY", "dev-admin-key"),
             webhook_secret=env.get("CLOSELOOP_WEBHOOK_SECRET", "dev-webhook-secret"),
             finance_url=env.get("CLOSELOOP_FINANCE_URL") or None,
+            erp_url=env.get("CLOSELOOP_ERP_URL") or None,
+            chat_webhooks=env.get("CLOSELOOP_CHAT_WEBHOOKS") or "{}",
+            delivery_secret=env.get("CLOSELOOP_DELIVERY_SECRET") or "dev-delivery-secret",
             schedules=schedules_enabled(env.get("CLOSELOOP_SCHEDULES", "on")),
             clock_start=clock_start(env.get("CLOSELOOP_CLOCK_START", "")),
             dev_origins=dev_origins_enabled(env.get("CLOSELOOP_DEV_ORIGINS", "off")),
@@ -107,7 +113,14 @@ def local_secrets(settings: StackSettings) -> dict[str, str]:
         "closeloop/webhook-secrets": json.dumps({"*": settings.webhook_secret}),
         "closeloop/api-keys": json.dumps({"local-admin": settings.admin_key}),
         "closeloop/google-service-account": "{}",
+        "closeloop/chat-webhooks": settings.chat_webhooks,
+        "closeloop/delivery-secret": json.dumps({"secret": settings.delivery_secret}),
     }
+
+
+def delivery_env(settings: StackSettings) -> dict[str, str]:
+    """What the delivery function reads that the template gives it from parameters in AWS."""
+    return {"CLOSELOOP_ERP_URL": settings.erp_url or "", "CLOSELOOP_FINANCE_URL": settings.finance_url or ""}
 
 
 def connect_env(settings: StackSettings) -> None:
@@ -157,6 +170,7 @@ class LocalStack:
         self._moto = start_moto(self.settings.aws_port, host=self.settings.host)
         create_resources(template, self.settings.endpoint_url, secrets=local_secrets(self.settings))
         connect_env(self.settings)
+        os.environ.update(delivery_env(self.settings))
         serve_container(self.settings)
         result = self.publish_rules()
         if self.settings.run_plumbing:

@@ -16,6 +16,7 @@ from shared.domain.rules import RuleSet
 from shared.services.ports import ActiveRules, UnitOfWork
 
 if TYPE_CHECKING:  # the adapters' modules load boto3 and pynamodb: only on first use
+    from shared.adapters.courier import DeliveryCourier
     from shared.adapters.dynamo.rules import DynamoRulesStore
     from shared.adapters.idempotency import Idempotency
     from shared.adapters.outbox import EventBusPublisher
@@ -94,7 +95,15 @@ class Container:
         from shared.adapters.secrets import Secrets
 
         s = self.settings
-        return Secrets(s.webhook_secrets_id, s.api_keys_id, s.google_account_id)
+        return Secrets(
+            s.webhook_secrets_id, s.api_keys_id, s.google_account_id, s.chat_webhooks_id, s.delivery_secret_id
+        )
+
+    @cached_property
+    def courier(self) -> DeliveryCourier:
+        from shared.adapters.courier import DeliveryCourier
+
+        return DeliveryCourier(self.settings, self.secrets)
 
     @cached_property
     def idempotency(self) -> Idempotency:

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from shared.domain.deliveries import Delivery
 from shared.domain.events import Event, iso
 from shared.domain.leads import Lead
 from shared.domain.timers import Timer
@@ -44,6 +45,10 @@ class MemoryUnitOfWork:
     @property
     def timers(self) -> _MemoryTimers:
         return _MemoryTimers(self)
+
+    @property
+    def deliveries(self) -> _MemoryDeliveries:
+        return _MemoryDeliveries(self)
 
     @property
     def retry(self) -> RetryPolicy:
@@ -153,3 +158,19 @@ class _MemoryTimers:
 
     def get(self, timer_id: str) -> Timer | None:
         return next((t for t in self._all() if t.timer_id == timer_id), None)
+
+
+class _MemoryDeliveries:
+    def __init__(self, db: MemoryUnitOfWork) -> None:
+        self._db = db
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        with self._db._lock:
+            found = self._db.aggregates.get(f"delivery/{delivery_id}")
+            return copy.deepcopy(found) if found else None
+
+    def listing(self, status: str | None = None, kind: str | None = None) -> list[Delivery]:
+        with self._db._lock:
+            found = [copy.deepcopy(a) for s, a in self._db.aggregates.items() if s.startswith("delivery/")]
+        wanted = [d for d in found if status in (None, d.status) and kind in (None, d.kind)]
+        return sorted(wanted, key=lambda d: (d.created_at, d.delivery_id))

@@ -10,11 +10,27 @@ CACHE_SECONDS = 300
 
 class Secrets:
     def __init__(
-        self, webhook_secrets_id: str, api_keys_id: str, google_account_id: str = "closeloop/google-service-account"
+        self,
+        webhook_secrets_id: str,
+        api_keys_id: str,
+        google_account_id: str = "closeloop/google-service-account",
+        chat_webhooks_id: str = "closeloop/chat-webhooks",
+        delivery_secret_id: str = "closeloop/delivery-secret",
     ) -> None:
         self._webhook_id = webhook_secrets_id
         self._api_keys_id = api_keys_id
         self._google_id = google_account_id
+        self._chat_id = chat_webhooks_id
+        self._delivery_id = delivery_secret_id
+
+    def chat_webhooks(self) -> dict[str, Any]:
+        """``{name: {"kind", "url", "secret"?}}``: the chat channels alerts can name."""
+        return self._json(self._chat_id)
+
+    def delivery_secret(self) -> str | None:
+        """The key outbound deliveries are signed with (JSON ``{"secret": …}``)."""
+        value = self._json(self._delivery_id).get("secret")
+        return str(value) if value else None
 
     def google_service_account(self) -> dict[str, Any] | None:
         """The Google service-account key (JSON) for reading and annotating the rules workbook."""

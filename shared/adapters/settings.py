@@ -23,6 +23,13 @@ ENVIRONMENT = {
     "RULES_TABLE": "rules_table",
     "IDEMPOTENCY_TABLE": "idempotency_table",
     "TIMERS_TABLE": "timers_table",
+    "DELIVERIES_TABLE": "deliveries_table",
+    "DELIVERIES_DLQ": "deliveries_dlq",
+    "CHAT_WEBHOOKS_ARN": "chat_webhooks_id",
+    "DELIVERY_SECRET_ARN": "delivery_secret_id",
+    "CLOSELOOP_ERP_URL": "erp_url",
+    "CLOSELOOP_FINANCE_URL": "finance_url",
+    "SES_SENDER": "ses_sender",
     "EVENT_BUS_NAME": "event_bus",
     "WEBHOOK_SECRETS_ARN": "webhook_secrets_id",
     "API_KEYS_ARN": "api_keys_id",
@@ -49,10 +56,17 @@ class Settings:
     rules_table: str = "closeloop-rules"
     idempotency_table: str = "closeloop-idempotency"
     timers_table: str = "closeloop-timers"
+    deliveries_table: str = "closeloop-deliveries"
+    deliveries_dlq: str = "closeloop-deliveries-dlq"  # a queue name, or its URL (the template's Ref)
     event_bus: str = "closeloop"
     webhook_secrets_id: str = "closeloop/webhook-secrets"
     api_keys_id: str = "closeloop/api-keys"
     google_account_id: str = "closeloop/google-service-account"
+    chat_webhooks_id: str = "closeloop/chat-webhooks"
+    delivery_secret_id: str = "closeloop/delivery-secret"
+    erp_url: str = ""  # none: ERP deliveries wait as pending
+    finance_url: str = ""  # none: finance deliveries wait as pending
+    ses_sender: str = "alerts@closeloop.local"  # the template's SesSender default
     spreadsheet_id: str = ""
     local_rules_source: str = ""
     rules_check_seconds: float = 30.0

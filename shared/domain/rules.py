@@ -52,6 +52,7 @@ class Settings:
     wake_click_rate: float = 0.08
     wake_events: tuple[str, ...] = ("whitepaper_download", "demo_request")
     timezone: str = "Asia/Shanghai"
+    locale: str = "en"  # the language of alerts: en | zh-CN
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, JSON]]) -> Settings:

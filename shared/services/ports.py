@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Protocol, TypeVar
 
 from shared.domain.calendars import Calendar, calendars_from_content
+from shared.domain.deliveries import Answer, Delivery
 from shared.domain.events import Event
 from shared.domain.leads import Lead
 from shared.domain.routing import RoutingIndex
@@ -206,6 +207,19 @@ class TimerRepository(Protocol):
     def get(self, timer_id: str) -> Timer | None: ...
 
 
+class DeliveryRepository(Protocol):
+    def get(self, delivery_id: str) -> Delivery | None: ...  # consistent: what is stored now
+    def listing(self, status: str | None = None, kind: str | None = None) -> list[Delivery]: ...  # oldest first
+
+
+class Courier(Protocol):
+    """Sends deliveries: email through SES, chat robots, the ERP and finance by HTTP."""
+
+    def blocked(self, delivery: Delivery) -> str | None: ...  # why it cannot go yet (no URL), else None
+    def send(self, delivery: Delivery, now: datetime) -> Answer: ...
+    def dead_letter(self, delivery: Delivery) -> None: ...  # onto the dead-letter queue (an alarm)
+
+
 class UnitOfWork(Protocol):
     """Repositories to read through, the retry policy, and the one way to write."""
 
@@ -214,6 +228,9 @@ class UnitOfWork(Protocol):
 
     @property
     def timers(self) -> TimerRepository: ...
+
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
 
     @property
     def retry(self) -> RetryPolicy: ...

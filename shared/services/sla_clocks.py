@@ -11,6 +11,7 @@ from shared.domain.events import Event, EventType, iso
 from shared.domain.leads import Lead
 from shared.domain.sla import escalation_target, first_matching, next_escalation, start_clock
 from shared.domain.timers import Timer, timer_id_for
+from shared.services.alerts import alert_deliveries
 from shared.services.ports import ActiveRules, Change, RulesProvider, Save, UnitOfWork
 from shared.services.timers import Handler
 
@@ -80,7 +81,18 @@ def _move(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules, ste
     events: list[Event] = []
     timers: list[Timer] = []
     step(lead, dict(clock), timer, now, active, events, timers)
-    return Change(saves=[Save(lead, version), *(Save(t, None) for t in timers)], events=events)
+    # the people in each event's `notify` hear it in this same change (one delivery per channel)
+    alerts = alert_deliveries(events, lead_name(lead), active, timer.timer_id, now, clock.get("calendar"))
+    saves = [Save(lead, version), *(Save(t, None) for t in timers), *(Save(a, None) for a in alerts)]
+    return Change(saves=saves, events=events)
+
+
+def lead_name(lead: Lead) -> str | None:
+    """What an alert calls the lead: its person and company, as far as known."""
+    name, company = lead.fields.get("name"), lead.fields.get("company")
+    if name and company:
+        return f"{name} ({company})"
+    return str(name or company) if name or company else None
 
 
 def _emit(kind: EventType, lead: Lead, now: datetime, active: ActiveRules, data: dict[str, Any]) -> Event:

@@ -21,6 +21,7 @@ import pytest
 from shared.services.webhook_auth import sign
 from tests.conftest import free_port
 from tests.e2e.terminal import fresh_terminal_env
+from tests.fakes.receiver import running_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 README_LEAD = {
@@ -60,12 +61,20 @@ def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None
 
 
 @pytest.fixture(scope="module")
-def stack():
+def robot():
+    """The WeCom group robot the example Owners' `notify` cells name, as a real HTTP receiver."""
+    with running_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def stack(robot):
     env = fresh_terminal_env(  # nothing but the CLOSELOOP_* settings
         CLOSELOOP_PORT=str(free_port()),
         CLOSELOOP_AWS_PORT=str(free_port()),
         CLOSELOOP_RULES_CHECK_SECONDS="0",
         CLOSELOOP_SCHEDULES="off",  # time is driven by `schedule run --at`: nothing fires by itself
+        CLOSELOOP_CHAT_WEBHOOKS=json.dumps({"wecom": {"kind": "wecom", "url": f"{robot.url}/cgi-bin/webhook/send"}}),
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "dev"],
@@ -230,7 +239,15 @@ def test_rules_sync_publishes_a_change_that_health_then_reports(tmp_path, stack)
 
 def test_every_command_teaches_with_help():
     env = dict(os.environ)
-    for args in (["--help"], ["dev", "--help"], ["events", "list", "--help"], ["rules", "sync", "--help"]):
+    for args in (
+        ["--help"],
+        ["dev", "--help"],
+        ["events", "list", "--help"],
+        ["rules", "sync", "--help"],
+        ["notifications", "list", "--help"],
+        ["deliveries", "list", "--help"],
+        ["deliveries", "retry", "--help"],
+    ):
         result = closeloop(*args, env=env)
         assert "usage: closeloop" in result.stdout
 
@@ -295,7 +312,7 @@ def test_dev_with_invalid_rules_lists_the_problems_and_exits(tmp_path):
     assert result.returncode == 1 and "Owners!" in result.stderr and "not valid" in result.stderr
 
 
-def test_an_untouched_sql_lead_breaches_when_timer_sweep_runs_at_its_due_time(stack):
+def test_an_untouched_sql_lead_breaches_when_timer_sweep_runs_at_its_due_time(stack, robot):
     lead = {
         "email": "sla.e2e@example.cn",
         "company": "苏州精工",
@@ -327,3 +344,28 @@ def test_an_untouched_sql_lead_breaches_when_timer_sweep_runs_at_its_due_time(st
     assert [e["data"]["role"] for e in breached] == ["manager"]
     _, after = http("GET", f"{stack['api']}/leads/{created['lead_id']}", headers={"X-Api-Key": "dev-admin-key"})
     assert after["sla"]["first_touch"]["state"] == "breached"
+
+    # the manager hears it on every channel of their `notify` cell: SES email and the WeCom robot
+    notified = [
+        json.loads(line)
+        for line in closeloop("notifications", "list", "--to", "u_liu", "--json", env=stack["env"]).stdout.splitlines()
+    ]
+    mine = [n for n in notified if n["about"] == subject]
+    assert {(n["channel"], n["status"]) for n in mine} == {("email", "delivered"), ("wecom", "delivered")}
+    assert all(n["title"] == "⚠️ First touch overdue" and "苏州精工" in n["text"] for n in mine)
+    posts = [p.json["markdown"]["content"] for p in robot.posts if p.path == "/cgi-bin/webhook/send"]
+    assert any(content.startswith("**⚠️ First touch overdue**") and "苏州精工" in content for content in posts)
+    readable = closeloop("notifications", "list", "--to", "u_liu", env=stack["env"]).stdout
+    assert "via email  [delivered]" in readable and "    ⚠️ First touch overdue" in readable
+    listed = closeloop("deliveries", "list", "--status", "delivered", env=stack["env"]).stdout
+    assert "alert" in listed and "last answer: 200" in listed
+    refused = closeloop("deliveries", "retry", mine[0]["delivery_id"], env=stack["env"], check=False)
+    assert refused.returncode == 1 and "never sent again" in refused.stderr
+
+
+def test_dev_with_a_malformed_chat_channel_says_which_in_one_line():
+    env = {**os.environ, "CLOSELOOP_CHAT_WEBHOOKS": '{"ops": {"kind": "teams", "url": "https://x"}}'}
+    result = closeloop("dev", "--port", str(free_port()), "--aws-port", str(free_port()), env=env, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "CLOSELOOP_CHAT_WEBHOOKS: chat channel 'ops' needs kind" in result.stderr

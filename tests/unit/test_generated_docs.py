@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
+from shared.domain.deliveries import Answer, Delivery
 from shared.domain.events import EVENT_TYPES, Event
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
 from shared.services.activities import record_activity
 from shared.services.behavior import record_behavior
+from shared.services.deliveries import deliver
 from shared.services.lead_closing import disqualify
 from shared.services.ports import ActiveRules
 from shared.services.rules_publishing import (
@@ -126,6 +128,19 @@ class _Cache:
         pass
 
 
+class _Refusing:
+    """A courier whose receiver answers 400: the delivery fails for good."""
+
+    def blocked(self, delivery: Delivery) -> str | None:
+        return None
+
+    def send(self, delivery: Delivery, now: datetime) -> Answer:
+        return Answer(400, error="bad request")
+
+    def dead_letter(self, delivery: Delivery) -> None:
+        pass
+
+
 FRIDAY_1730_SHANGHAI = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
@@ -147,6 +162,9 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     capture(SQL_LEAD, rules, store, clock)
     for days in (7, 14):  # the breach sets the escalation's timer: the next sweep fires it
         sweep_timers(FRIDAY_1730_SHANGHAI + timedelta(days=days), store, handlers(FixedRules(rules)))
+    # the alerts those sweeps created: one refused for good by its receiver (DeliveryFailed)
+    first_alert = store.deliveries.listing()[0]
+    deliver(first_alert.delivery_id, store, _Refusing(), FRIDAY_1730_SHANGHAI + timedelta(days=7), lambda: 0.5)
     capture({**SQL_LEAD, "name": "王芳"}, rules, store, clock)
     # another, touched in time by its owner: activity, first touch, SLA met
     prompt = capture({**SQL_LEAD, "email": "ops@acme.cn", "phone": "13900139000"}, rules, store, clock).lead

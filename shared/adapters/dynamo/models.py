@@ -34,6 +34,7 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "EventItem": "events_table",
     "RulesItem": "rules_table",
     "TimerItem": "timers_table",
+    "DeliveryItem": "deliveries_table",
 }
 
 
@@ -184,7 +185,31 @@ class TimerItem(Model):
     by_about = AboutIndex()
 
 
-MODELS: tuple[type[Model], ...] = (LeadItem, LeadKeyItem, RoutingStateItem, EventItem, RulesItem, TimerItem)
+class DeliveryItem(Model):
+    """An outbound delivery (alert, ERP, finance): the whole aggregate in ``doc``; the stream of
+    this table drives sending."""
+
+    class Meta:
+        table_name = "closeloop-deliveries"
+        region = _region()
+
+    delivery_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    doc = JSONAttribute()
+    version = VersionAttribute()
+
+
+MODELS: tuple[type[Model], ...] = (
+    LeadItem,
+    LeadKeyItem,
+    RoutingStateItem,
+    EventItem,
+    RulesItem,
+    TimerItem,
+    DeliveryItem,
+)
 
 
 def bind_tables(settings: Settings | None = None) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 
+from shared.adapters.dynamo.deliveries import DeliveryTable, DynamoDeliveryRepository
 from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
 from shared.adapters.dynamo.timers import DynamoTimerRepository, TimerTable
@@ -102,7 +103,11 @@ def release_load(release: Release) -> dict[str, Any]:
 
 
 # kind of subject -> its table; a new aggregate registers its table here
-AGGREGATE_TABLES: dict[str, AggregateTable] = {"lead": LeadTable(), "timer": TimerTable()}
+AGGREGATE_TABLES: dict[str, AggregateTable] = {
+    "lead": LeadTable(),
+    "timer": TimerTable(),
+    "delivery": DeliveryTable(),
+}
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,7 @@ class DynamoUnitOfWork:
         self._connection = connection or Connection(region=LeadItem.Meta.region)
         self._leads = DynamoLeadRepository(self._connection)
         self._timers = DynamoTimerRepository()
+        self._deliveries = DynamoDeliveryRepository()
         self._retry: RetryPolicy = retry or ConflictRetry()
 
     @property
@@ -141,6 +147,10 @@ class DynamoUnitOfWork:
     @property
     def timers(self) -> DynamoTimerRepository:
         return self._timers
+
+    @property
+    def deliveries(self) -> DynamoDeliveryRepository:
+        return self._deliveries
 
     @property
     def retry(self) -> RetryPolicy:

@@ -79,6 +79,10 @@ def _dynamodb(*names: str) -> set[str]:
     return {f"dynamodb:{name}" for name in names}
 
 
+SES_SENDER_IDENTITY = _resource_id(
+    {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesSender}"}
+)
+
 # Exactly what each function's code does, table by table: no index, delete or condition-check
 # access the code does not use.
 GRANTS = {
@@ -109,6 +113,30 @@ GRANTS = {
         "EventsTable/index/pending": _dynamodb("Query"),
         "EventsTable": _dynamodb("GetItem", "UpdateItem"),
         "EventBus": {"events:PutEvents"},
+    },
+    "DeliveryFunction": {
+        # read the delivery as stored; record the answer in a transaction with its retry timer
+        # or its DeliveryFailed event
+        "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
+        "DeliveriesTable.StreamArn": _dynamodb("DescribeStream", "GetRecords", "GetShardIterator"),
+        "TimersTable": _dynamodb("PutItem"),
+        "EventsTable": _dynamodb("PutItem"),
+        # only from the configured sender's identity, never any other
+        SES_SENDER_IDENTITY: {"ses:SendEmail"},
+        "ChatWebhooks": {"secretsmanager:GetSecretValue"},
+        "DeliverySecret": {"secretsmanager:GetSecretValue"},
+        "DeliveriesDeadLetterQueue": {"sqs:SendMessage"},
+    },
+    "TimerSweepFunction": {
+        "TimersTable/index/by_due": _dynamodb("Query"),
+        "TimersTable": _dynamodb("GetItem", "DeleteItem", "PutItem"),
+        "EventsTable": _dynamodb("PutItem"),
+        # reassignment reads the pool's owner loads in one BatchGetItem
+        "LeadsTable": _dynamodb("GetItem", "BatchGetItem", "PutItem", "UpdateItem"),
+        "RoutingStateTable": _dynamodb("GetItem", "BatchGetItem", "PutItem", "UpdateItem"),
+        "RulesTable": _dynamodb("GetItem", "Query"),
+        # alerts are created in the SLA change; a retry timer makes a delivery due again
+        "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
     },
 }
 
@@ -186,6 +214,8 @@ TABLES = {
     "RulesTable": ("closeloop-rules", [("pk", "HASH"), ("sk", "RANGE")], None),
     "IdempotencyTable": ("closeloop-idempotency", [("id", "HASH")], None),
     "TimersTable": ("closeloop-timers", [("timer_id", "HASH")], None),
+    # keys only: the sender reads the delivery as stored, so no text or address is in the stream
+    "DeliveriesTable": ("closeloop-deliveries", [("delivery_id", "HASH")], "KEYS_ONLY"),
 }
 
 
@@ -242,13 +272,12 @@ def test_every_function_gets_the_shared_environment() -> None:
 
 
 def test_the_outbox_publisher_consumes_the_events_stream_with_a_dead_letter_queue() -> None:
-    [(function, table_id)] = cfn.stream_consumers(TEMPLATE)
-    assert (function.logical_id, function.handler, table_id) == (
-        "OutboxPublisherFunction",
-        "functions.outbox_publisher.handler.handler",
-        "EventsTable",
-    )
-    [mapping] = stream_mappings(TEMPLATE)
+    consumers = {(f.logical_id, f.handler, table_id) for f, table_id in cfn.stream_consumers(TEMPLATE)}
+    assert consumers == {
+        ("OutboxPublisherFunction", "functions.outbox_publisher.handler.handler", "EventsTable"),
+        ("DeliveryFunction", "functions.deliveries.handler.handler", "DeliveriesTable"),
+    }
+    [mapping] = [m for m in stream_mappings(TEMPLATE) if m.function.logical_id == "OutboxPublisherFunction"]
     assert (mapping.table_name, mapping.batch_size, mapping.starting_position) == (
         "closeloop-events",
         100,
@@ -260,7 +289,13 @@ def test_the_outbox_publisher_consumes_the_events_stream_with_a_dead_letter_queu
 
 def test_secrets_are_declared_without_values() -> None:
     names = {s.name for s in cfn.secrets(TEMPLATE)}
-    assert names == {"closeloop/webhook-secrets", "closeloop/api-keys", "closeloop/google-service-account"}
+    assert names == {
+        "closeloop/webhook-secrets",
+        "closeloop/api-keys",
+        "closeloop/google-service-account",
+        "closeloop/chat-webhooks",
+        "closeloop/delivery-secret",
+    }
     for resource in cfn.resources_of_type(TEMPLATE, "AWS::SecretsManager::Secret").values():
         assert "SecretString" not in resource["Properties"]
 
@@ -277,3 +312,27 @@ def test_short_tags_load_in_long_form(tmp_path: Path) -> None:
     assert props["B"] == {"Fn::GetAtt": ["T", "StreamArn"]}
     assert props["C"] == {"Fn::Sub": "${T.Arn}/index/x"}
     assert props["D"] == {"Fn::Join": [",", [{"Ref": "P"}]]}
+
+
+def test_the_delivery_function_consumes_the_deliveries_stream_one_at_a_time_with_a_dead_letter_queue() -> None:
+    [mapping] = [m for m in stream_mappings(TEMPLATE) if m.function.logical_id == "DeliveryFunction"]
+    assert (mapping.table_name, mapping.batch_size, mapping.starting_position) == (
+        "closeloop-deliveries",
+        1,
+        "TRIM_HORIZON",
+    )
+    assert mapping.max_retries == 10 and mapping.report_item_failures
+    assert mapping.on_failure_queue == "closeloop-deliveries-dlq"
+    env = next(f for f in cfn.functions(TEMPLATE) if f.logical_id == "DeliveryFunction").environment
+    assert env["CLOSELOOP_ERP_URL"] == {"Ref": "ErpUrl"} and env["CLOSELOOP_FINANCE_URL"] == {"Ref": "FinanceUrl"}
+    assert env["SES_SENDER"] == {"Ref": "SesSender"}
+
+
+def test_failed_deliveries_raise_an_alarm() -> None:
+    [alarm] = cfn.resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm").values()
+    props = alarm["Properties"]
+    assert props["Namespace"] == "AWS/SQS" and props["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert props["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeliveriesDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (props["Threshold"], props["ComparisonOperator"]) == (0, "GreaterThanThreshold")

@@ -1,0 +1,60 @@
+"""Deliveries in DynamoDB: one item each, the aggregate in ``doc``, versioned like a lead."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from shared.adapters.dynamo.models import DeliveryItem
+from shared.domain.deliveries import Delivery
+
+_STORED = [f.name for f in dataclasses.fields(Delivery) if f.name != "version"]
+
+
+def delivery_item(delivery: Delivery) -> DeliveryItem:
+    return DeliveryItem(
+        delivery_id=delivery.delivery_id,
+        kind=delivery.kind,
+        status=delivery.status,
+        created_at=delivery.created_at,
+        doc={name: getattr(delivery, name) for name in _STORED},
+    )
+
+
+def delivery_from_item(item: DeliveryItem) -> Delivery:
+    doc = dict(item.doc or {})
+    return Delivery(**{k: v for k, v in doc.items() if k in _STORED}, version=int(item.version or 0))
+
+
+class DeliveryTable:
+    """How the unit of work stores a delivery: new → must not exist (a retried cause creates no
+    second one); changed → the version it was read at."""
+
+    def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
+        item = delivery_item(aggregate)
+        if expected_version is not None:
+            item.version = expected_version  # the save adds "version = expected" and bumps it
+        kwargs: dict[str, Any] = item.get_save_kwargs_from_instance()
+        return kwargs
+
+    def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
+        return DeliveryItem.Meta.table_name, {"delivery_id": {"S": subject_id}}
+
+
+class DynamoDeliveryRepository:
+    def get(self, delivery_id: str) -> Delivery | None:
+        try:
+            return delivery_from_item(DeliveryItem.get(delivery_id, consistent_read=True))
+        except DeliveryItem.DoesNotExist:
+            return None
+
+    def listing(self, status: str | None = None, kind: str | None = None) -> list[Delivery]:
+        """For the CLI (an operator's look, not a request path): a filtered scan, oldest first."""
+        condition = None
+        if status is not None:
+            condition = DeliveryItem.status == status
+        if kind is not None:
+            by_kind = DeliveryItem.kind == kind
+            condition = by_kind if condition is None else condition & by_kind
+        found = [delivery_from_item(item) for item in DeliveryItem.scan(filter_condition=condition)]
+        return sorted(found, key=lambda d: (d.created_at, d.delivery_id))

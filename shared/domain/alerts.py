@@ -1,0 +1,108 @@
+"""Alert text (CONTRACT §9): names the lead, case, quote or contract, says what is due and when,
+in the recipient's time zone, in the workbook's language (Settings ``locale``: en | zh-CN).
+
+Pure: one function from an event's data to a title and a text. Every clock (leads now; cases,
+approvals, renewals later) emits events whose data carries ``clock`` or ``kind`` (what is due),
+``due_at`` and ``notify``; this module is the one place they become words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shared.domain.events import parse_iso
+
+LOCALES = ("en", "zh-CN")
+
+# what is due, by the clock's kind (CONTRACT §3 names and §9's short ones)
+DUE = {
+    "lead_first_touch": ("first touch", "首次跟进"),
+    "first_touch": ("first touch", "首次跟进"),
+    "case_first_response": ("first response", "首次响应"),
+    "first_response": ("first response", "首次响应"),
+    "case_resolution": ("resolution", "问题解决"),
+    "resolution": ("resolution", "问题解决"),
+    "approval": ("approval", "审批"),
+}
+SUBJECT = {  # subject kind -> (en, zh)
+    "lead": ("Lead", "线索"),
+    "case": ("Case", "工单"),
+    "quote": ("Quote", "报价"),
+    "contract": ("Contract", "合同"),
+    "opportunity": ("Opportunity", "商机"),
+    "account": ("Account", "客户"),
+}
+HEADLINE = {  # event type -> (en, zh), each with {due}
+    "SlaWarning": ("⏰ {Due} due soon", "⏰ {due}即将到期"),
+    "SlaBreached": ("⚠️ {Due} overdue", "⚠️ {due}已超时"),
+    "SlaEscalated": ("🚨 Escalated: {due} still overdue", "🚨 升级：{due}仍未完成"),
+}
+
+
+@dataclass(frozen=True)
+class AlertText:
+    title: str
+    text: str
+
+
+def zone(*names: str | None) -> ZoneInfo:
+    """The first valid IANA zone of ``names`` (recipient, calendar, company); UTC if none is."""
+    for name in names:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def local_time(moment: datetime, tz: ZoneInfo, locale: str) -> str:
+    here = moment.astimezone(tz)
+    offset = here.strftime("%z")
+    utc = f"UTC{offset[:3]}:{offset[3:]}" if offset not in ("+0000", "") else "UTC"
+    if locale == "zh-CN":
+        weekday = "一二三四五六日"[here.weekday()]
+        return f"{here:%Y-%m-%d} 周{weekday} {here:%H:%M}（{tz.key}，{utc}）"
+    return f"{here:%a %d %b %Y %H:%M} ({tz.key}, {utc})"
+
+
+def subject_label(subject: str, name: str | None, locale: str) -> str:
+    """ "Lead 张伟 (上海精密制造)": the kind of subject and whatever name the aggregate has."""
+    kind, _, ident = subject.partition("/")
+    words = SUBJECT.get(kind, (kind.capitalize(), kind))
+    noun = words[1] if locale == "zh-CN" else words[0]
+    return f"{noun} {name or ident}"
+
+
+def render_alert(
+    event_type: str,
+    data: dict[str, Any],
+    subject: str,
+    name: str | None,
+    tz: ZoneInfo,
+    locale: str,
+    people: dict[str, str] | None = None,
+) -> AlertText:
+    """The alert for one event, for one recipient's time zone. ``people``: owner id → name."""
+    zh = locale == "zh-CN"
+    kind = str(data.get("kind") or data.get("clock") or "")
+    due_words = DUE.get(kind, (kind.replace("_", " ") or "deadline", kind or "截止"))
+    due = due_words[1] if zh else due_words[0]
+    template = HEADLINE.get(event_type, ("🔔 {Due}", "🔔 {due}"))[1 if zh else 0]
+    title = template.format(due=due, Due=due[:1].upper() + due[1:])
+    label = subject_label(subject, name, locale)
+    due_at = data.get("due_at")
+    when = local_time(parse_iso(due_at), tz, locale) if due_at else ""
+    owner = (people or {}).get(str(data.get("owner_id") or ""), data.get("owner_id"))
+    if zh:
+        lines = [f"{label}", f"{due}截止：{when}" if when else ""]
+        if event_type != "SlaWarning" and owner:
+            lines.append(f"负责人：{owner}")
+    else:
+        lines = [f"{label}", f"{due.capitalize()} due {when}" if when else ""]
+        if event_type != "SlaWarning" and owner:
+            lines.append(f"Owner: {owner}")
+    return AlertText(title, "\n".join(line for line in lines if line))

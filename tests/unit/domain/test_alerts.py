@@ -1,0 +1,34 @@
+"""Alert text: the subject, what is due and when, in the recipient's zone and the workbook's language."""
+
+from __future__ import annotations
+
+from shared.domain.alerts import render_alert, zone
+
+DATA = {"clock": "first_touch", "kind": "lead_first_touch", "owner_id": "u_wang", "due_at": "2026-11-23T02:30:00.000Z"}
+PEOPLE = {"u_wang": "王磊 Wang Lei"}
+
+
+def test_english_in_the_recipients_zone() -> None:
+    alert = render_alert("SlaBreached", DATA, "lead/ld_1", "Li Wei (Acme)", zone("Europe/London"), "en", PEOPLE)
+    assert alert.title == "⚠️ First touch overdue"
+    assert alert.text == (
+        "Lead Li Wei (Acme)\nFirst touch due Mon 23 Nov 2026 02:30 (Europe/London, UTC)\nOwner: 王磊 Wang Lei"
+    )
+
+
+def test_chinese_in_shanghai_time() -> None:
+    alert = render_alert("SlaWarning", DATA, "lead/ld_1", "张伟 (上海精密制造)", zone("Asia/Shanghai"), "zh-CN", PEOPLE)
+    assert alert.title == "⏰ 首次跟进即将到期"
+    assert alert.text == "线索 张伟 (上海精密制造)\n首次跟进截止：2026-11-23 周一 10:30（Asia/Shanghai，UTC+08:00）"
+
+
+def test_cases_and_unknown_names() -> None:
+    data = {**DATA, "kind": "case_first_response", "clock": "first_response"}
+    alert = render_alert("SlaEscalated", data, "case/cs_9", None, zone("Asia/Shanghai"), "en")
+    assert alert.title == "🚨 Escalated: first response still overdue"
+    assert alert.text.startswith("Case cs_9\nFirst response due Mon 23 Nov 2026 10:30 (Asia/Shanghai, UTC+08:00)")
+
+
+def test_zone_falls_back_in_order() -> None:
+    assert zone(None, "Not/AZone", "Asia/Tokyo").key == "Asia/Tokyo"
+    assert zone(None, None).key == "UTC"
