@@ -20,6 +20,9 @@ SOURCE_KINDS = ("signed", "public")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SLA_KINDS = ("lead_first_touch", "case_first_response", "case_resolution")
 CASE_PRIORITIES = ("p1", "p2", "p3", "p4")
+ROUTED_OBJECTS = ("lead", "case", "account")
+# Routing conditions that only a lead has: a case row may not use them (tab check)
+LEAD_ONLY_ROUTING = ("region", "industry", "min_employees", "max_employees", "tier", "source", "grade")
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,6 +572,26 @@ _ROUTING = Tab(
             help="Free text for people. Example: VIP to Enterprise",
             help_zh="备注，仅供人看。例如：展会线索由王磊跟进",
         ),
+        C(
+            "object",
+            "enum",
+            enum=ROUTED_OBJECTS,
+            zh="对象",
+            example="case",
+            help="What the row routes: lead, case or account; blank = lead. Case rows may use "
+            "case_priority, channel and country only. Example: case",
+            help_zh="此行分配的对象：lead 线索、case 工单、account 客户；留空 = 线索。"
+            "工单行只能使用工单优先级、渠道和国家条件。例如：case",
+        ),
+        C(
+            "case_priority",
+            "enum_list",
+            enum=CASE_PRIORITIES,
+            zh="工单优先级",
+            example="p1",
+            help="Cases only: the priorities this row takes (p1-p4); blank = any. Example: p1,p2",
+            help_zh="仅用于工单：此行接收的工单优先级（p1–p4），多个用逗号分隔；留空 = 不限。例如：p1,p2",
+        ),
     ),
 )
 
@@ -1047,13 +1070,15 @@ _SLA = Tab(
         ),
         C(
             "escalate_to",
-            "enum",
+            "enum_list",
             enum=ROLES,
             ref="role",
             zh="升级给",
-            example="manager",
-            help="Role told on breach. Example: manager",
-            help_zh="超时后通知的角色。例如：manager",
+            example="manager,director",
+            help="Roles told on breach, in order up the owner's manager chain: the first at the target, "
+            "the next after each further full target. Example: manager,director",
+            help_zh="超时后依次通知的角色（沿负责人的上级链向上）：到期时通知第一个，之后每再过一个完整时限通知下一个。"
+            "例如：manager,director",
         ),
         C(
             "reassign_after_hours",
