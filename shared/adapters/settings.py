@@ -21,6 +21,7 @@ ENVIRONMENT = {
     "RULES_TABLE": "rules_table",
     "IDEMPOTENCY_TABLE": "idempotency_table",
     "TIMERS_TABLE": "timers_table",
+    "CASES_TABLE": "cases_table",
     "EVENT_BUS_NAME": "event_bus",
     "WEBHOOK_SECRETS_ARN": "webhook_secrets_id",
     "API_KEYS_ARN": "api_keys_id",
@@ -47,6 +48,7 @@ class Settings:
     rules_table: str = "closeloop-rules"
     idempotency_table: str = "closeloop-idempotency"
     timers_table: str = "closeloop-timers"
+    cases_table: str = "closeloop-cases"
     event_bus: str = "closeloop"
     webhook_secrets_id: str = "closeloop/webhook-secrets"
     api_keys_id: str = "closeloop/api-keys"

@@ -171,6 +171,13 @@ class ClockView:
         }
 
 
+def _add(basis: TimeBasis, start: datetime, hours: Decimal, pauses: list[Pause]) -> datetime:
+    """Adding over closed pauses always reaches the target (only an open pause can stop it)."""
+    due = basis.add(start, hours, pauses)
+    assert due is not None, "closed pauses cannot stop a clock"
+    return due
+
+
 def _hours(amount: timedelta) -> float:
     return round(amount.total_seconds() / 3600, 4)
 
@@ -180,7 +187,7 @@ def compute_clock(spec: ClockSpec, timeline: Timeline, calendars: Mapping[str, C
     basis: business or wall hours) but did not, because it was paused."""
     basis = spec.basis(calendars)
     pauses: list[Pause] = list(timeline.pauses)
-    due = basis.add(timeline.started, spec.target_hours, pauses)
+    due = _add(basis, timeline.started, spec.target_hours, pauses)
     end = timeline.stopped or timeline.paused_since or max(now, timeline.started)
     used = basis.between(timeline.started, end, pauses)
     paused = basis.between(timeline.started, end) - used
@@ -224,11 +231,11 @@ def plan_alerts(view: ClockView, calendars: Mapping[str, Calendar]) -> list[Plan
     pauses: list[Pause] = list(line.pauses)
     alerts = []
     if spec.warn_at is not None:
-        warn_due = basis.add(line.started, spec.target_hours * spec.warn_at, pauses)
+        warn_due = _add(basis, line.started, spec.target_hours * spec.warn_at, pauses)
         alerts.append(PlannedAlert(WARN, spec.name, 0, warn_due))
     alerts.append(PlannedAlert(BREACH, spec.name, 0, view.due))
     for step in range(1, len(spec.escalate_to)):
-        alerts.append(PlannedAlert(BREACH, spec.name, step, basis.add(view.due, spec.target_hours * step, pauses)))
+        alerts.append(PlannedAlert(BREACH, spec.name, step, _add(basis, view.due, spec.target_hours * step, pauses)))
     return alerts
 
 

@@ -38,7 +38,9 @@ class CaseIntake:
     country: str | None = None  # the account's, for Routing rows on country
 
 
-def _text(value: Any, errors: dict[str, str], name: str, *, required: bool = False, limit: int = TEXT_LIMIT) -> str | None:
+def _text(
+    value: Any, errors: dict[str, str], name: str, *, required: bool = False, limit: int = TEXT_LIMIT
+) -> str | None:
     if value is None or value == "":
         if required:
             errors[name] = "is required"

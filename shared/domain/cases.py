@@ -31,7 +31,7 @@ from shared.domain.case_clocks import (
     first_response_timeline,
     resolution_timeline,
 )
-from shared.domain.errors import CloseloopError
+from shared.domain.errors import InvalidTransition
 from shared.domain.events import parse_iso
 
 CASE_EVENT_TYPES = (
@@ -65,16 +65,6 @@ MOVES_TO = {
 }
 
 _CASE_ID = re.compile(r"^cs_[0-9a-f]{20}$")
-
-
-class InvalidTransition(CloseloopError):
-    """An event that makes no sense in the case's state (CONTRACT §2.5: 409)."""
-
-    code = "invalid_transition"
-
-
-class CaseNotFound(CloseloopError):
-    code = "case_not_found"
 
 
 def case_id_for(source: str, external_id: str) -> str:

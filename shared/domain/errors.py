@@ -50,6 +50,16 @@ class LeadNotFound(CloseloopError):
     code = "lead_not_found"
 
 
+class CaseNotFound(CloseloopError):
+    code = "case_not_found"
+
+
+class InvalidTransition(CloseloopError):
+    """An event that makes no sense in the case's state at its time (resolving a resolved case)."""
+
+    code = "invalid_transition"
+
+
 class NotFound(CloseloopError):
     code = "not_found"
 

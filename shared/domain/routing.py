@@ -128,7 +128,9 @@ def first_match_linear(rules: Iterable[RoutingRule], lead: Mapping[str, Any]) ->
     return None
 
 
-def case_rule(rules: Iterable[RoutingRule], priority: str, channel: str | None, country: str | None) -> RoutingRule | None:
+def case_rule(
+    rules: Iterable[RoutingRule], priority: str, channel: str | None, country: str | None
+) -> RoutingRule | None:
     """The first Routing row for cases (by priority) whose case_priority, channel and country
     hold. A handful of rows: a plain scan. Lead-only columns are refused on case rows by the
     tab check, so they never decide here."""

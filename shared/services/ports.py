@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Protocol, TypeVar
 
 from shared.domain.calendars import Calendar, calendars_from_content
+from shared.domain.cases import Case
 from shared.domain.events import Event
 from shared.domain.leads import Lead
 from shared.domain.routing import RoutingIndex
@@ -192,11 +193,18 @@ class TimerRepository(Protocol):
     def get(self, timer_id: str) -> Timer | None: ...
 
 
+class CaseRepository(Protocol):
+    def get(self, case_id: str) -> Case | None: ...  # a consistent read
+
+
 class UnitOfWork(Protocol):
     """Repositories to read through, the retry policy, and the one way to write."""
 
     @property
     def leads(self) -> LeadRepository: ...
+
+    @property
+    def cases(self) -> CaseRepository: ...
 
     @property
     def timers(self) -> TimerRepository: ...

@@ -34,6 +34,7 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "EventItem": "events_table",
     "RulesItem": "rules_table",
     "TimerItem": "timers_table",
+    "CaseItem": "cases_table",
 }
 
 
@@ -184,7 +185,25 @@ class TimerItem(Model):
     by_about = AboutIndex()
 
 
-MODELS: tuple[type[Model], ...] = (LeadItem, LeadKeyItem, RoutingStateItem, EventItem, RulesItem, TimerItem)
+class CaseItem(Model):
+    """A support case. The whole case (history included) lives in ``doc``; the top-level
+    attributes are there for people reading the table."""
+
+    class Meta:
+        table_name = "closeloop-cases"
+        region = _region()
+
+    case_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute(null=True)
+    priority = UnicodeAttribute()
+    status = UnicodeAttribute()
+    owner_id = UnicodeAttribute(null=True)
+    opened_at = UnicodeAttribute()
+    doc = JSONAttribute()
+    version = VersionAttribute()
+
+
+MODELS: tuple[type[Model], ...] = (LeadItem, LeadKeyItem, RoutingStateItem, EventItem, RulesItem, TimerItem, CaseItem)
 
 
 def bind_tables(settings: Settings | None = None) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 
+from shared.adapters.dynamo.cases import CaseTable, DynamoCaseRepository
 from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
 from shared.adapters.dynamo.timers import DynamoTimerRepository, TimerTable
@@ -82,7 +83,7 @@ def take_load(load: Assignment) -> dict[str, Any]:
 
 
 # kind of subject -> its table; a new aggregate registers its table here
-AGGREGATE_TABLES: dict[str, AggregateTable] = {"lead": LeadTable(), "timer": TimerTable()}
+AGGREGATE_TABLES: dict[str, AggregateTable] = {"lead": LeadTable(), "timer": TimerTable(), "case": CaseTable()}
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class DynamoUnitOfWork:
         self._connection = connection or Connection(region=LeadItem.Meta.region)
         self._leads = DynamoLeadRepository(self._connection)
         self._timers = DynamoTimerRepository()
+        self._cases = DynamoCaseRepository()
         self._retry: RetryPolicy = retry or ConflictRetry()
 
     @property
@@ -121,6 +123,10 @@ class DynamoUnitOfWork:
     @property
     def timers(self) -> DynamoTimerRepository:
         return self._timers
+
+    @property
+    def cases(self) -> DynamoCaseRepository:
+        return self._cases
 
     @property
     def retry(self) -> RetryPolicy:

@@ -117,7 +117,7 @@ def test_each_function_is_granted_exactly_what_its_code_uses_per_resource(logica
     assert _grants(logical_id) == GRANTS[logical_id]
 
 
-DELETES_ALLOWED = {("TimerSweepFunction", "TimersTable")}
+DELETES_ALLOWED = {("TimerSweepFunction", "TimersTable"), ("ApiFunction", "TimersTable")}  # fire; cancel
 INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded slice
     ("OutboxSweepFunction", "EventsTable/index/pending"),  # unpublished events only
     ("TimerSweepFunction", "TimersTable/index/by_due"),  # due timers only
@@ -184,6 +184,7 @@ TABLES = {
     "RulesTable": ("closeloop-rules", [("pk", "HASH"), ("sk", "RANGE")], None),
     "IdempotencyTable": ("closeloop-idempotency", [("id", "HASH")], None),
     "TimersTable": ("closeloop-timers", [("timer_id", "HASH")], None),
+    "CasesTable": ("closeloop-cases", [("case_id", "HASH")], None),
 }
 
 
