@@ -90,6 +90,8 @@ GRANTS = {
         "EventsTable": _dynamodb("PutItem"),
         "IdempotencyTable": _dynamodb("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
         "RulesTable": _dynamodb("GetItem", "Query"),
+        "CasesTable": _dynamodb("GetItem", "PutItem"),  # a case change: a versioned put
+        "TimersTable": _dynamodb("PutItem", "DeleteItem"),  # SLA timers set and cancelled with a change
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
         "ApiKeys": {"secretsmanager:GetSecretValue"},
     },
@@ -226,6 +228,9 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/leads"),
         ("GET", "/leads/{lead_id}"),
         ("POST", "/leads/{lead_id}/activities"),
+        ("POST", "/webhooks/cases/{source}"),
+        ("POST", "/cases/{case_id}/events"),
+        ("GET", "/cases/{case_id}"),
     }
 
 
