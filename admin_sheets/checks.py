@@ -259,7 +259,7 @@ def check_routing_objects(sheets: Sheets) -> Iterable[Problem]:
     for row in routing.rows:
         routes = row.values.get("object") or "lead"
         if routes != "case" and row.values.get("case_priority"):
-            yield routing.problem(row, "case_priority", f'case_priority is for case rows; this row routes a {routes}')
+            yield routing.problem(row, "case_priority", f"case_priority is for case rows; this row routes a {routes}")
         if routes != "case":
             continue
         for column in LEAD_ONLY_ROUTING:
