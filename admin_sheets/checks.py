@@ -168,7 +168,7 @@ _UNIQUE: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Stages", ("order",), "order"),
     ("Calendars", ("calendar",), "calendar"),
     ("Holidays", ("calendar", "date"), "calendar/date"),
-    ("SLA", ("kind", "priority", "grade"), "SLA kind/priority/grade"),
+    ("SLA", ("kind", "priority", "grade", "tier"), "SLA kind/priority/grade/tier"),
     ("Renewals", ("days_before",), "days_before"),
     ("Health", ("dimension",), "dimension"),
 )

@@ -18,7 +18,16 @@ NUMBER_TYPES = ("int", "number", "percent")
 
 SOURCE_KINDS = ("signed", "public")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SLA_KINDS = ("lead_first_touch", "case_first_response", "case_resolution")
+# the kinds of CONTRACT §3, then the short names of §9 (first_touch = lead_first_touch, ...)
+SLA_KINDS = (
+    "lead_first_touch",
+    "case_first_response",
+    "case_resolution",
+    "approval",
+    "first_touch",
+    "first_response",
+    "resolution",
+)
 CASE_PRIORITIES = ("p1", "p2", "p3", "p4")
 ROUTED_OBJECTS = ("lead", "case", "account")
 # Routing conditions that only a lead has: a case row may not use them (tab check)
@@ -1011,9 +1020,10 @@ _SLA = Tab(
             enum=SLA_KINDS,
             zh="类型",
             example="lead_first_touch",
-            help="lead_first_touch, case_first_response or case_resolution. Example: lead_first_touch",
+            help="lead_first_touch, case_first_response, case_resolution or approval (first_touch, "
+            "first_response and resolution also do). Example: lead_first_touch",
             help_zh="lead_first_touch 线索首次跟进，case_first_response 工单首次响应，"
-            "case_resolution 工单解决。例如：lead_first_touch",
+            "case_resolution 工单解决，approval 审批。例如：lead_first_touch",
         ),
         C(
             "priority",
@@ -1032,6 +1042,15 @@ _SLA = Tab(
             example="sql",
             help="Lead grade (for leads). Example: sql",
             help_zh="线索等级（用于线索时限）：" + ", ".join(GRADES) + "。例如：sql",
+        ),
+        C(
+            "tier",
+            "str",
+            ref="tier",
+            zh="级别",
+            example="vip",
+            help="Lead tier (from the Tiers tab, or standard); blank = any. Example: vip",
+            help_zh="线索的客户级别（取自客户分级表，或 standard）；留空 = 不限。例如：vip",
         ),
         C(
             "target_hours",
@@ -1075,18 +1094,20 @@ _SLA = Tab(
             ref="role",
             zh="升级给",
             example="manager,director",
-            help="Roles told on breach, in order up the owner's manager chain: the first at the target, "
-            "the next after each further full target. Example: manager,director",
-            help_zh="超时后依次通知的角色（沿负责人的上级链向上）：到期时通知第一个，之后每再过一个完整时限通知下一个。"
+            help="Roles up the owner's manager chain: the first hears on breach, each next one after one more "
+            "full target. Example: manager,director",
+            help_zh="超时后沿负责人的上级链依次通知的角色：第一个在超时时通知，之后每再过一个完整时限通知下一个。"
             "例如：manager,director",
         ),
         C(
             "reassign_after_hours",
             "number",
             zh="重新分配小时",
-            example="4",
-            help="Reassign when untouched this long; blank = never. Example: 4",
-            help_zh="超过这么多小时仍未跟进就重新分配；留空 = 不重新分配。例如：4",
+            example="48",
+            help="Leads: reassign within the same routing pool when still untouched this many hours after "
+            "assignment (counted like target_hours); blank = never. Example: 48",
+            help_zh="线索：分配后超过这么多小时（与目标时限同样计算）仍未跟进，就在同一分配池内重新分配；"
+            "留空 = 不重新分配。例如：48",
         ),
     ),
 )

@@ -27,7 +27,7 @@ ROW_KEYS: dict[str, tuple[str, ...]] = {
     "Stages": ("stage",),
     "Calendars": ("calendar",),
     "Holidays": ("calendar", "date"),
-    "SLA": ("kind", "priority", "grade"),
+    "SLA": ("kind", "priority", "grade", "tier"),
     "Renewals": ("days_before",),
     "Health": ("dimension",),
 }

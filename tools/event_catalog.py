@@ -84,7 +84,9 @@ CATALOG: dict[EventType, EventDoc] = {
         subject=LEAD,
         data={
             "team": "the Routing row's team whose queue holds it; `null` when no row matched",
-            "reason": "`no_rule` (no Routing row matched) or `no_capacity` (everyone inactive or full)",
+            "reason": "`no_rule` (no Routing row matched), `no_capacity` (everyone inactive or full) or "
+            "`reassign_no_capacity` (its SLA reassignment found nobody else free)",
+            "from_owner_id": "the owner it was taken from (reassignment), else `null`",
         },
     ),
     "LeadNurtureEnrolled": EventDoc(
@@ -121,9 +123,29 @@ CATALOG: dict[EventType, EventDoc] = {
             "assigned_at": "when the lead was assigned (first touch minus this is the response time)",
         },
     ),
-    "LeadReassigned": EventDoc("the lead moved to another owner (SLA `reassign_after_hours`, CONTRACT §9)"),
+    "LeadReassigned": EventDoc(
+        "the lead, still untouched after its SLA row's `reassign_after_hours`, moved to someone else in the "
+        "same routing pool: the old owner's load released, the new owner's taken, a new clock started (CONTRACT §9)",
+        subject=LEAD,
+        data={
+            "from_owner_id": "who had it",
+            "owner_id": "who has it now",
+            "team": "the routing pool's team",
+            "reason": "`sla_reassign`",
+        },
+    ),
     "LeadConverted": EventDoc("the lead became an opportunity (CONTRACT §2.6); its owner's lead load is released"),
-    "LeadDisqualified": EventDoc("the lead was closed as not a fit; its owner's load is released"),
+    "LeadDisqualified": EventDoc(
+        "the lead was closed as not a fit (`POST /leads/{lead_id}/disqualify`): its owner's load released, its "
+        "SLA clock stopped without a verdict, its timers cancelled",
+        subject=LEAD,
+        data={
+            "reason": "why, as given",
+            "by": "who decided (an owner_id)",
+            "owner_id": "who had it, or `null`",
+            "team": "its team, or `null`",
+        },
+    ),
     "ActivityRecorded": EventDoc(
         "a sales activity was recorded on the lead (the full history; the lead keeps the latest 100)",
         subject=LEAD,

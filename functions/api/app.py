@@ -167,6 +167,19 @@ def add_activity(lead_id: str) -> Response:
     return json_response(201, activity)
 
 
+@app.route("/leads/{lead_id}/disqualify", methods=["POST"], content_types=ANY_TYPE)
+@api
+def disqualify_lead(lead_id: str) -> Response:
+    from functions.api.body import read_body
+    from shared.services.lead_closing import disqualify
+
+    _require_api_key()
+    c = _container()
+    payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
+    lead = disqualify(lead_id, payload, c.rules.current(), c.uow, c.clock)
+    return json_response(200, lead.view())
+
+
 @app.route("/webhooks/cases/{source}", methods=["POST"], content_types=ANY_TYPE)
 @api
 def open_case(source: str) -> Response:

@@ -458,9 +458,17 @@ def _schemas() -> dict[str, JSONType]:
                 "sla": {
                     "type": "object",
                     "description": "SLA clocks by name (CONTRACT §9), e.g. `first_touch`: due times, state, "
-                    "the SLA row and rules version that set it",
-                    "additionalProperties": {"type": "object"},
+                    "the SLA row and rules version that set it; `history`: clocks that ended without a verdict "
+                    "(the lead was reassigned or closed)",
+                    "additionalProperties": {"type": ["object", "array"]},
                 },
+                "status": {
+                    "type": "string",
+                    "enum": ["open", "disqualified", "converted"],
+                    "description": "open until converted or disqualified; a closed lead is never routed again",
+                },
+                "closed_at": _nullable("string", format="date-time"),
+                "close_reason": _nullable("string", description="why it was disqualified"),
             },
         },
         "LeadListItem": {
@@ -854,6 +862,57 @@ def _activity_operation() -> JSONType:
     }
 
 
+def _disqualify_operation() -> JSONType:
+    from functions.api.body import MAX_BODY_BYTES
+    from shared.domain import errors as e
+    from shared.services.lead_closing import MAX_REASON
+
+    errors = (
+        e.ValidationFailed,
+        e.BadRequest,
+        e.Unauthorized,
+        e.LeadNotFound,
+        e.InvalidTransition,
+        e.Conflict,
+        e.PayloadTooLarge,
+        e.UnsupportedMediaType,
+        e.RulesUnavailable,
+    )
+    body = {
+        "type": "object",
+        "required": ["reason", "by"],
+        "properties": {
+            "reason": {"type": "string", "minLength": 1, "maxLength": MAX_REASON, "pattern": "\\S"},
+            "by": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "pattern": "\\S",
+                "description": "the owner_id of who decided: someone on the Owners tab",
+            },
+        },
+    }
+    return {
+        "operationId": "disqualifyLead",
+        "tags": ["leads"],
+        "summary": "Close a lead as not a fit (CONTRACT §9 capacity)",
+        "description": "The lead's status becomes `disqualified`; its owner's load is released (they can take "
+        "another lead), its SLA clock stops without a verdict and its pending timers are cancelled "
+        "(`LeadDisqualified`). A closed lead is never routed again; disqualifying it again is a 409 "
+        f"`invalid_transition`. JSON only, at most {MAX_BODY_BYTES} bytes.",
+        "security": [{"apiKey": []}],
+        "parameters": [_param("LeadId")],
+        "requestBody": {
+            "required": True,
+            "content": _json(body, {"reason": "student project, no budget", "by": "u_wu"}),
+        },
+        "responses": {
+            "200": {"description": "the lead, now disqualified", "content": _json(_ref("Lead"))},
+            **_error_responses(errors),
+        },
+    }
+
+
 def _health_operation() -> JSONType:
     from shared.domain import errors as e
 
@@ -924,6 +983,7 @@ def document() -> JSONType:
             "/leads": {"get": _list_leads_operation()},
             "/leads/{lead_id}": {"get": _get_lead_operation()},
             "/leads/{lead_id}/activities": {"post": _activity_operation()},
+            "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
             **openapi_cases.paths(_json, _error_responses, _param),
         },
         "components": {

@@ -21,7 +21,7 @@ EXAMPLE_CLOCK = {
     "started_at": "2026-11-22T08:00:00.000Z",
     "stopped_at": None,
     "paused_since": None,
-    "sla_row": 3,
+    "sla_row": 4,
     "rules_version": "v1-3f9a2c7e",
     "escalate_to": ["manager", "director"],
 }

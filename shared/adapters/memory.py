@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,7 @@ class MemoryUnitOfWork:
         self.aggregates: dict[str, Any] = {}
         self.keys: dict[str, str] = {}  # key -> subject
         self.turns: dict[str, int] = {}
-        self.loads: dict[str, dict[str, int]] = {}
+        self.loads: dict[str, int] = {}  # owner -> open items, across teams
         self.events: list[Event] = []
         self._retry: RetryPolicy = retry or ConflictRetry(sleep=no_wait)
         self._lock = threading.RLock()
@@ -74,11 +74,11 @@ class MemoryUnitOfWork:
             lead = self.aggregates.get(f"lead/{lead_id}")
             return copy.deepcopy(lead) if lead else None
 
-    def next_turn(self, team: str, counter_key: str) -> tuple[int, dict[str, int]]:
+    def next_turn(self, team: str, counter_key: str, owner_ids: Sequence[str]) -> tuple[int, dict[str, int]]:
         with self._lock:
             turn = self.turns.get(counter_key, 0)
             self.turns[counter_key] = turn + 1
-            return turn, dict(self.loads.setdefault(team, {}))
+            return turn, {o: max(0, self.loads[o]) for o in owner_ids if o in self.loads}
 
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]:
         with self._lock:
@@ -118,7 +118,7 @@ class MemoryUnitOfWork:
                 if subject not in self.aggregates:
                     raise StaleAggregate(subject)  # another sweep fired it
             for load in change.loads:
-                current = self.loads.get(load.team, {}).get(load.owner_id, 0)
+                current = self.loads.get(load.owner_id, 0)
                 if load.capacity is not None and current >= load.capacity:
                     raise OwnerFull(load.owner_id)
             self._apply(change)
@@ -130,8 +130,9 @@ class MemoryUnitOfWork:
         for claim in change.claims:
             self.keys[claim.key] = claim.subject
         for load in change.loads:
-            team = self.loads.setdefault(load.team, {})
-            team[load.owner_id] = team.get(load.owner_id, 0) + 1
+            self.loads[load.owner_id] = self.loads.get(load.owner_id, 0) + 1
+        for release in change.releases:
+            self.loads[release.owner_id] = self.loads.get(release.owner_id, 0) - 1
         for subject in [*change.deletes, *change.fired]:
             self.aggregates.pop(subject, None)
         self.events.extend(change.events)

@@ -152,8 +152,6 @@ class Case:
     history: list[dict[str, Any]] = field(default_factory=list)
     alerted: list[str] = field(default_factory=list)  # SLA alerts already told (PlannedAlert.key)
     timers: list[str] = field(default_factory=list)  # pending timer ids
-    met: list[str] = field(default_factory=list)  # clocks whose SlaMet was recorded
-    load_released: bool = False
     rules_version: str | None = None
     created_at: str | None = None
     updated_at: str | None = None

@@ -54,12 +54,6 @@ class CaseNotFound(CloseloopError):
     code = "case_not_found"
 
 
-class InvalidTransition(CloseloopError):
-    """An event that makes no sense in the case's state at its time (resolving a resolved case)."""
-
-    code = "invalid_transition"
-
-
 class NotFound(CloseloopError):
     code = "not_found"
 
@@ -76,6 +70,12 @@ class Conflict(CloseloopError):
     """A concurrent change won; the caller may retry."""
 
     code = "conflict"
+
+
+class InvalidTransition(CloseloopError):
+    """What was asked makes no sense in the state the lead or case is in now."""
+
+    code = "invalid_transition"
 
 
 class IdempotencyKeyReused(CloseloopError):

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from shared.domain.events import iso
 from shared.domain.normalize import KNOWN_FIELDS, NormalizedLead
@@ -16,6 +16,7 @@ from shared.domain.rules import Grade, RoutingRule, RuleSet, Settings, Source
 from shared.domain.scoring import Quality, Score, grade_for, quality_of, score_lead, tier_for
 
 ROUTABLE_GRADES: tuple[Grade, ...] = ("sql", "mql")
+LeadStatus = Literal["open", "disqualified", "converted"]
 # A click rate over fewer e-mails says nothing: 1 click of 2 sent is not a 50% reader.
 MIN_SENT_FOR_CLICK_RATE = 5
 # The fields Tiers and Routing read. The lead keeps them as they were when it was routed
@@ -82,12 +83,20 @@ class Lead:
     # such as the backtest, not part of the API view
     routed_on: dict[str, Any] = field(default_factory=dict)
     sla: dict[str, Any] = field(default_factory=dict)  # clock name -> clock (shared/domain/sla.py)
+    # open until converted or disqualified; a closed lead keeps its history and is never routed
+    status: LeadStatus = "open"
+    closed_at: str | None = None
+    close_reason: str | None = None
     updated_at: str | None = None
     version: int = 0
 
     @property
     def subject(self) -> str:
         return f"lead/{self.lead_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

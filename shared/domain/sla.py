@@ -123,9 +123,11 @@ def start_clock(
     if rule.warn_at is not None and 0 < rule.warn_at < 1:
         warn_due = time.add(started, rule.target_hours * rule.warn_at)
         timers.append(Timer("sla_warn", about, warn_due, data, set_by, timer_id_for("sla_warn", clock_id)))
-    # reassign_after_hours is recorded on the clock; the reassignment timer comes with load
-    # release (CONTRACT §9 capacity), not yet built
-    reassign_due = time.add(started, rule.reassign_after_hours) if rule.reassign_after_hours is not None else None
+    reassign_due = None
+    if rule.reassign_after_hours is not None:  # still untouched then: someone else in the pool takes it
+        reassign_due = time.add(started, rule.reassign_after_hours)
+        reassign_id = timer_id_for("sla_reassign", clock_id)
+        timers.append(Timer("sla_reassign", about, reassign_due, data, set_by, reassign_id))
     clock = {
         "clock_id": clock_id,
         "kind": rule.kind,

@@ -77,7 +77,8 @@ def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOf
     if decision.woken:
         lead.nurture = False
         emit("LeadRequalified", {"from": "nurture", "to": lead.grade, "event": event, "score": lead.score})
-        assignment = route_lead(lead, decision.assessment, active, uow, now, events) if lead.owner_id is None else None
+        unowned = lead.owner_id is None and lead.is_open  # a closed lead is never routed again
+        assignment = route_lead(lead, decision.assessment, active, uow, now, events) if unowned else None
     timers = start_first_touch(lead, active, now) if assignment else []
     uow.commit(Change.of(lead, version, load=assignment, events=events, timers=timers))
     return lead

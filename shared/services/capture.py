@@ -115,7 +115,7 @@ def _merge(
     merged = {"source": source.source, "filled": filled, "touch": touch, **lead.summary(active.version)}
     events = [_event("LeadMerged", lead, now, active, merged)]
     assignment = None
-    if lead.owner_id is None and lead.grade in ROUTABLE_GRADES:
+    if lead.owner_id is None and lead.is_open and lead.grade in ROUTABLE_GRADES:
         if was_grade == "nurture":
             lead.nurture = False
             events.append(_event("LeadRequalified", lead, now, active, {"from": was_grade, "to": lead.grade}))
@@ -137,10 +137,13 @@ def route_lead(
     rule = assessment.routing_rule
     if rule is None:
         lead.decision.update(routing_rule=None, candidates=[], chosen=None, reason="no Routing row matched")
-        events.append(_event("LeadUnassigned", lead, now, active, {"team": None, "reason": "no_rule"}))
+        events.append(
+            _event("LeadUnassigned", lead, now, active, {"team": None, "reason": "no_rule", "from_owner_id": None})
+        )
         return None
     pool = pool_for(rule, active.rules)
-    counter, loads = uow.leads.next_turn(pool.team, pool.counter_key) if pool.owners else (0, {})
+    owner_ids = [o.owner_id for o in pool.owners]
+    counter, loads = uow.leads.next_turn(pool.team, pool.counter_key, owner_ids) if pool.owners else (0, {})
     chosen = choose_owner(pool, counter, loads)
     candidates: list[Candidate] = candidates_of(pool, loads)
     lead.team = rule.team
@@ -156,7 +159,11 @@ def route_lead(
         # nobody can take it: it waits in the team's queue; team and owner stay empty (CONTRACT §2.1)
         lead.team, lead.queue = None, rule.team
         lead.decision["reason"] = "everyone in the pool is inactive or at capacity"
-        events.append(_event("LeadUnassigned", lead, now, active, {"team": rule.team, "reason": "no_capacity"}))
+        events.append(
+            _event(
+                "LeadUnassigned", lead, now, active, {"team": rule.team, "reason": "no_capacity", "from_owner_id": None}
+            )
+        )
         return None
     owner = active.rules.owners[chosen]
     lead.owner_id, lead.assigned_at, lead.queue = chosen, iso(now), None

@@ -16,7 +16,7 @@ from shared.domain.routing import case_rule, choose_owner, pool_for
 from shared.domain.rules import Source
 from shared.domain.sla import first_matching
 from shared.services.case_clocks import met_events, sync_timers
-from shared.services.ports import ActiveRules, Assignment, Change, Clock, Save, UnitOfWork
+from shared.services.ports import ActiveRules, Assignment, Change, Clock, Release, Save, UnitOfWork
 
 BUSY = "this case is being changed by many requests at once; please retry"
 
@@ -108,7 +108,8 @@ def route_case(
         return None
     pool = pool_for(rule, active.rules)
     # the round-robin turn and the loads live in the team's routing state, shared with leads
-    counter, loads = uow.leads.next_turn(pool.team, pool.counter_key) if pool.owners else (0, {})
+    owner_ids = [o.owner_id for o in pool.owners]
+    counter, loads = uow.leads.next_turn(pool.team, pool.counter_key, owner_ids) if pool.owners else (0, {})
     chosen = choose_owner(pool, counter, loads)
     case.decision = {
         "routing_rule": rule.rule_id,
@@ -139,20 +140,31 @@ def record_case_event(
                 "1 field(s) are not valid", fields={"at": f"is before the case opened ({case.opened_at})"}
             )
         version, now = case.version, clock()
-        clocks_before = case.clocks(active.calendars, now)
+        status_before, clocks_before = case.replay().status, case.clocks(active.calendars, now)
         stored = case.record({**entry, "recorded_at": iso(now)})
         case.updated_at = iso(now)
         played = case.replay()
         events = [*_status_events(case, stored, played.first_contact_resolution, now, active)]
         events += met_events(case, clocks_before, case.clocks(active.calendars, now), now, active)
         timers, cancel = sync_timers(case, active, now)
-        # TODO(release-load): when main's Change can release an owner's load (CONTRACT §9:
-        # "released ... when a case is resolved"), release case.owner_id's load here on resolved
-        # and take it again on reopened. Until then a resolved case keeps counting against capacity.
-        uow.commit(Change.of(case, version, events=events, timers=timers, cancel=cancel))
+        change = Change.of(case, version, events=events, timers=timers, cancel=cancel)
+        _move_load(case, status_before, played.status, change)
+        uow.commit(change)
         return {"event": {k: v for k, v in stored.items() if k != "seq"}, **case.summary(active.calendars, now)}
 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
+
+
+def _move_load(case: Case, before: str, after: str, change: Change) -> None:
+    """A resolved case is no longer open work: its owner's load is released; reopened, the owner
+    takes it back (whatever their capacity: it is theirs already). Decided on the status before
+    and after the replay, so a late event moves the load only when the status really changed."""
+    if case.owner_id is None or (before == "resolved") == (after == "resolved"):
+        return
+    if after == "resolved":
+        change.releases.append(Release(case.owner_id))
+    else:
+        change.loads.append(Assignment(case.owner_id, case.team or "", None))
 
 
 def _status_events(case: Case, entry: dict[str, Any], fcr: bool, now: datetime, active: ActiveRules) -> list[Event]:

@@ -2,14 +2,14 @@
 
 Every use case commits through one :class:`UnitOfWork`: it loads what it needs through the
 unit of work's repositories, calls the domain, and hands back one :class:`Change` — the
-aggregates to save (each with the version it read), unique keys to claim, owner loads to take,
-items to delete and the events to record. The change is applied atomically or not at all; a
+aggregates to save (each with the version it read), unique keys to claim, owner loads to take
+or release, items to delete and the events to record. The change is applied atomically or not at all; a
 lost race raises a :class:`ConcurrentChange` that the unit of work's retry policy retries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -82,11 +82,19 @@ class Claim:
 
 @dataclass(frozen=True)
 class Assignment:
-    """One more unit of load on an owner, refused at ``capacity``."""
+    """One more open item (lead or case) on an owner, refused at ``capacity``. Load counts
+    across teams: an owner in two teams has one capacity (CONTRACT §9)."""
 
     owner_id: str
-    team: str
+    team: str  # the team the item was routed in (for the trace; the load is the owner's)
     capacity: int | None
+
+
+@dataclass(frozen=True)
+class Release:
+    """One open item fewer on an owner: converted, disqualified, reassigned, resolved."""
+
+    owner_id: str
 
 
 @dataclass
@@ -96,6 +104,7 @@ class Change:
     saves: list[Save] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     loads: list[Assignment] = field(default_factory=list)
+    releases: list[Release] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)  # subjects of items to remove (cancel a timer)
     fired: list[str] = field(default_factory=list)  # timers this change fires: must still exist
     events: list[Event] = field(default_factory=list)
@@ -108,17 +117,19 @@ class Change:
         *,
         claims: list[str] | None = None,
         load: Assignment | None = None,
+        release: Release | None = None,
         events: list[Event] | None = None,
         timers: list[Timer] | None = None,
         cancel: list[str] | None = None,
     ) -> Change:
-        """The common case: one aggregate, its keys, at most one load, timers set and
-        cancelled (by id), its events."""
+        """The common case: one aggregate, its keys, at most one load taken and one released,
+        timers set and cancelled (by id), its events."""
         return cls(
             saves=[Save(aggregate, expected_version), *(Save(t, None) for t in timers or [])],
             deletes=[f"timer/{timer_id}" for timer_id in cancel or []],
             claims=[Claim(k, aggregate.subject) for k in claims or []],
             loads=[load] if load is not None else [],
+            releases=[release] if release is not None else [],
             events=list(events or []),
         )
 
@@ -176,7 +187,10 @@ class LeadRepository(Protocol):
     def lookup(self, keys: list[str], lead_ids: list[str]) -> Lookup: ...
     def find_by_keys(self, keys: list[str]) -> dict[str, str]: ...  # key -> lead_id, for keys taken
     def get(self, lead_id: str) -> Lead | None: ...
-    def next_turn(self, team: str, counter_key: str) -> tuple[int, dict[str, int]]: ...
+    def next_turn(self, team: str, counter_key: str, owner_ids: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """Take the next round-robin turn of a pool; also the open load of each of ``owner_ids``."""
+        ...
+
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]: ...
 
     def recent(

@@ -42,6 +42,19 @@ def stop_first_touch(lead: Lead, at: str, now: datetime, active: ActiveRules) ->
     return events, list(clock["timers"])
 
 
+def close_clocks(lead: Lead, at: str, reason: str, *, keep: str | None = None) -> list[str]:
+    """The lead left its owner (disqualified, converted, reassigned): its open clock stops with
+    no verdict — neither met nor breached — and is kept in ``sla["history"]``. Returns the
+    pending timers to cancel (all but ``keep``, the timer firing now)."""
+    clock = lead.sla.get(FIRST_TOUCH)
+    if clock is None or clock["state"] not in OPEN_STATES:
+        return []
+    ended = {**clock, "state": "stopped", "stopped_at": at, "stop_reason": reason}
+    history = [*lead.sla.get("history", []), ended][-10:]
+    lead.sla = {**{k: v for k, v in lead.sla.items() if k != FIRST_TOUCH}, "history": history}
+    return [t for t in clock["timers"] if t != keep]
+
+
 def handlers(rules: RulesProvider) -> dict[str, Handler]:
     def warn(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
         return _move(timer, now, uow, rules.current(), _warn)

@@ -308,7 +308,7 @@ def test_an_untouched_sql_lead_breaches_when_timer_sweep_runs_at_its_due_time(st
         json.loads(line)
         for line in closeloop("timers", "list", "--subject", subject, "--json", env=stack["env"]).stdout.splitlines()
     ]
-    assert sorted(t["kind"] for t in timers) == ["sla_breach", "sla_warn"]
+    assert sorted(t["kind"] for t in timers) == ["sla_breach", "sla_reassign", "sla_warn"]
 
     closeloop("schedule", "run", "timer-sweep", "--at", clock["due_at"], env=stack["env"])
     breached = [

@@ -20,6 +20,7 @@ from shared.services.activities import record_activity
 from shared.services.behavior import record_behavior
 from shared.services.capture import source_for
 from shared.services.cases import open_case, record_case_event
+from shared.services.lead_closing import disqualify
 from shared.services.ports import ActiveRules
 from shared.services.rules_publishing import (
     PublishResult,
@@ -144,7 +145,7 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     """Every event the lead and rules services emit today, from one pass through their paths."""
     store, clock = MemoryUnitOfWork(), TickingClock(FRIDAY_1730_SHANGHAI)
     rules = _escalating(example_content)
-    # an sql lead: captured, assigned, its SLA clock warned, breached, escalated; then merged
+    # an sql lead: captured, assigned, its SLA clock warned, breached, escalated, reassigned; then merged
     capture(SQL_LEAD, rules, store, clock)
     for days in (7, 14):  # the breach sets the escalation's timer: the next sweep fires it
         sweep_timers(FRIDAY_1730_SHANGHAI + timedelta(days=days), store, handlers(FixedRules(rules)))
@@ -152,6 +153,9 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     # another, touched in time by its owner: activity, first touch, SLA met
     prompt = capture({**SQL_LEAD, "email": "ops@acme.cn", "phone": "13900139000"}, rules, store, clock).lead
     record_activity(prompt.lead_id, {"type": "call", "by": prompt.owner_id}, rules, store, clock)
+    # another, disqualified by its owner
+    unfit = capture({**SQL_LEAD, "email": "unfit@acme.cn", "phone": "13600136000"}, rules, store, clock).lead
+    disqualify(unfit.lead_id, {"reason": "no budget", "by": unfit.owner_id}, rules, store, clock)
     # nurture leads: enrolled and short of data; one woken by behaviour, one by a richer post, one unsubscribes
     for email in ("quiet@example.com", "richer@example.com", "gone@example.com"):
         capture({"email": email}, example_rules, store, clock)

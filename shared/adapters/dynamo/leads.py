@@ -1,9 +1,9 @@
 """Reading leads from DynamoDB: identity keys and leads in one batch, the capture-day index,
-and round-robin turns. Writes go through the unit of work (unit_of_work.py)."""
+round-robin turns and owner loads. Writes go through the unit of work (unit_of_work.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -118,27 +118,41 @@ class DynamoLeadRepository:
             day -= timedelta(days=1)
         return LeadPage(leads, None)
 
-    def next_turn(self, team: str, counter_key: str) -> tuple[int, dict[str, int]]:
-        """Take the next round-robin turn of a pool; also returns the team's current loads."""
+    def next_turn(self, team: str, counter_key: str, owner_ids: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """Take the next round-robin turn of a pool (one UpdateItem on the team's state), then
+        read the open load of each owner in it (one BatchGetItem of their load items)."""
         try:
             response = self.client.update_item(
                 TableName=RoutingStateItem.Meta.table_name,
                 Key={"pk": {"S": f"team#{team}"}},
-                UpdateExpression="ADD #turn :one SET #loads = if_not_exists(#loads, :empty)",
-                ExpressionAttributeNames={"#turn": f"turn:{counter_key}", "#loads": "loads"},
-                ExpressionAttributeValues={":one": {"N": "1"}, ":empty": {"M": {}}},
-                ReturnValues="ALL_NEW",
+                UpdateExpression="ADD #turn :one",
+                ExpressionAttributeNames={"#turn": f"turn:{counter_key}"},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
             )
         except ClientError as exc:
-            # DynamoDB refuses a plain write to an item an in-flight transaction holds (the team's
-            # loads are updated inside lead transactions); botocore does not retry that: we do.
+            # DynamoDB refuses a plain write to an item an in-flight transaction holds;
+            # botocore does not retry that: we do.
             if exc.response.get("Error", {}).get("Code") == "TransactionConflictException":
                 raise StaleAggregate(f"team#{team}") from None
             raise
-        attributes = response["Attributes"]
-        turn = int(attributes[f"turn:{counter_key}"]["N"])
-        loads = {owner: int(v["N"]) for owner, v in attributes.get("loads", {}).get("M", {}).items()}
-        return turn - 1, loads
+        turn = int(response["Attributes"][f"turn:{counter_key}"]["N"])
+        return turn - 1, self.loads(owner_ids)
+
+    def loads(self, owner_ids: Sequence[str]) -> dict[str, int]:
+        """Open items per owner, across teams; an owner with no load item has none."""
+        wanted = list(dict.fromkeys(owner_ids))
+        loads: dict[str, int] = {}
+        for start in range(0, len(wanted), 100):  # BatchGetItem takes 100 keys at most
+            keys = [{"pk": {"S": f"load#{owner}"}} for owner in wanted[start : start + 100]]
+            request: dict[str, Any] = {RoutingStateItem.Meta.table_name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(RoutingStateItem.Meta.table_name, []):
+                    owner = item["pk"]["S"].removeprefix("load#")
+                    loads[owner] = max(0, int(item.get("open", {}).get("N", "0")))
+                request = response.get("UnprocessedKeys") or {}
+        return loads
 
 
 # Items read per Query at least: with a selective filter, reading a handful at a time would take

@@ -3,8 +3,9 @@
 Each aggregate kind (the part of its subject before ``/``) has one :class:`AggregateTable`
 that turns it into a conditioned Put — ``attribute_not_exists`` when new, ``version = read``
 when changed. Claims put a key item that must not exist; loads add one to an owner's count
-below capacity; events go through the outbox. A cancelled transaction is turned into the
-lost race the service can retry (KeyTaken, StaleAggregate, OwnerFull).
+below capacity and releases take one off; events go through the outbox. A cancelled
+transaction is turned into the lost race the service can retry (KeyTaken, StaleAggregate,
+OwnerFull).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from shared.services.ports import (
     ConcurrentChange,
     KeyTaken,
     OwnerFull,
+    Release,
     RetryPolicy,
     Save,
     StaleAggregate,
@@ -64,21 +66,39 @@ def claim_put(key: str, subject: str) -> dict[str, Any]:
     return kwargs
 
 
+def load_key(owner_id: str) -> dict[str, Any]:
+    """An owner's open load is one item of its own, so it counts across every team they are in."""
+    return {"pk": {"S": f"load#{owner_id}"}}
+
+
 def take_load(load: Assignment) -> dict[str, Any]:
-    """One more open item for the owner, in the team's routing state, refused at capacity."""
-    names = {"#loads": "loads", "#owner": load.owner_id}
+    """One more open item for the owner, refused at capacity."""
     values: dict[str, Any] = {":one": {"N": "1"}, ":zero": {"N": "0"}}
-    condition = "attribute_exists(#loads)"
+    condition = None
     if load.capacity is not None:
-        condition += " AND (attribute_not_exists(#loads.#owner) OR #loads.#owner < :cap)"
+        condition = "attribute_not_exists(#open) OR #open < :cap"
         values[":cap"] = {"N": str(load.capacity)}
+    update = {
+        "TableName": RoutingStateItem.Meta.table_name,
+        "Key": load_key(load.owner_id),
+        "UpdateExpression": "SET #open = if_not_exists(#open, :zero) + :one",
+        "ExpressionAttributeNames": {"#open": "open"},
+        "ExpressionAttributeValues": values,
+    }
+    if condition:
+        update["ConditionExpression"] = condition
+    return update
+
+
+def release_load(release: Release) -> dict[str, Any]:
+    """One open item fewer. Unconditioned, so a release never blocks closing a lead; readers
+    count a load below zero (items taken before loads were counted per owner) as zero."""
     return {
         "TableName": RoutingStateItem.Meta.table_name,
-        "Key": {"pk": {"S": f"team#{load.team}"}},
-        "UpdateExpression": "SET #loads.#owner = if_not_exists(#loads.#owner, :zero) + :one",
-        "ConditionExpression": condition,
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
+        "Key": load_key(release.owner_id),
+        "UpdateExpression": "SET #open = if_not_exists(#open, :zero) - :one",
+        "ExpressionAttributeNames": {"#open": "open"},
+        "ExpressionAttributeValues": {":one": {"N": "1"}, ":zero": {"N": "0"}},
     }
 
 
@@ -172,6 +192,8 @@ class DynamoUnitOfWork:
             ops.deletes.append((fire, _Fired(subject)))
         for load in change.loads:
             ops.updates.append((take_load(load), load))
+        for release in change.releases:
+            ops.updates.append((release_load(release), release))
         return ops
 
 

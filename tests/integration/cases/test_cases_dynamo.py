@@ -39,7 +39,7 @@ def test_sixteen_concurrent_posts_of_one_case_make_one_case(clean_aws: Any, exam
     assert item.priority == "P1" and item.status == "open" and item.version == 1
     assert [k.key for k in LeadKeyItem.scan()] == ["case#contact-center#CC-7"]
     assert len(events_of(item.case_id, "CaseOpened")) == 1
-    _, loads = store.leads.next_turn("Support L2", "Support L2|support")
+    _, loads = store.leads.next_turn("Support L2", "Support L2|support", ["u_xie", "u_yang"])
     assert loads == {results[0].body["owner_id"]: 1}  # the owner's load was taken once
 
 

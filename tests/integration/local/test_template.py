@@ -86,12 +86,12 @@ GRANTS = {
         "LeadsTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
         "LeadsTable/index/by_capture_day": _dynamodb("Query"),  # GET /leads
         "LeadKeysTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
-        "RoutingStateTable": _dynamodb("UpdateItem"),
+        "RoutingStateTable": _dynamodb("UpdateItem", "BatchGetItem"),  # turns; owner loads
         "EventsTable": _dynamodb("PutItem"),
+        "TimersTable": _dynamodb("PutItem", "DeleteItem"),  # SLA timers set and cancelled
         "IdempotencyTable": _dynamodb("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
         "RulesTable": _dynamodb("GetItem", "Query"),
         "CasesTable": _dynamodb("GetItem", "PutItem"),  # a case change: a versioned put
-        "TimersTable": _dynamodb("PutItem", "DeleteItem"),  # SLA timers set and cancelled with a change
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
         "ApiKeys": {"secretsmanager:GetSecretValue"},
     },
@@ -119,7 +119,8 @@ def test_each_function_is_granted_exactly_what_its_code_uses_per_resource(logica
     assert _grants(logical_id) == GRANTS[logical_id]
 
 
-DELETES_ALLOWED = {("TimerSweepFunction", "TimersTable"), ("ApiFunction", "TimersTable")}  # fire; cancel
+# deleting a timer is firing or cancelling it
+DELETES_ALLOWED = {("TimerSweepFunction", "TimersTable"), ("ApiFunction", "TimersTable")}
 INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded slice
     ("OutboxSweepFunction", "EventsTable/index/pending"),  # unpublished events only
     ("TimerSweepFunction", "TimersTable/index/by_due"),  # due timers only
@@ -228,6 +229,7 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/leads"),
         ("GET", "/leads/{lead_id}"),
         ("POST", "/leads/{lead_id}/activities"),
+        ("POST", "/leads/{lead_id}/disqualify"),
         ("POST", "/webhooks/cases/{source}"),
         ("POST", "/cases/{case_id}/events"),
         ("GET", "/cases/{case_id}"),

@@ -26,7 +26,7 @@ def test_a_turn_taken_during_a_transaction_on_the_team_is_a_retryable_race(store
     with Stubber(store.client) as stub:
         stub.add_client_error("update_item", service_error_code="TransactionConflictException", http_status_code=400)
         with pytest.raises(StaleLead):
-            store.next_turn("SMB East", "SMB East|*")
+            store.next_turn("SMB East", "SMB East|*", ["u_wang"])
 
 
 def test_other_errors_are_not_hidden(store):
@@ -35,4 +35,4 @@ def test_other_errors_are_not_hidden(store):
     with Stubber(store.client) as stub:
         stub.add_client_error("update_item", service_error_code="ResourceNotFoundException", http_status_code=400)
         with pytest.raises(ClientError):
-            store.next_turn("SMB East", "SMB East|*")
+            store.next_turn("SMB East", "SMB East|*", ["u_wang"])

@@ -79,9 +79,9 @@ from tests.unit.admin_sheets.helpers import parse_edited, set_cell
         ("SLA", "B4", "urgent", 'SLA!B4: priority must be one of p1, p2, p3, p4; got "urgent"'),
         (
             "SLA",
-            "E2",
+            "F2",
             "sometimes",
-            'SLA!E2: business_hours must be TRUE or FALSE (yes/no, 是/否), got "sometimes"',
+            'SLA!F2: business_hours must be TRUE or FALSE (yes/no, 是/否), got "sometimes"',
         ),
         ("Renewals", "A3", "two months", 'Renewals!A3: days_before must be a whole number, got "two months"'),
         ("Stages", "B2", "", "Stages!B2: order is required"),

@@ -75,14 +75,19 @@ TIERS = "(tiers: key, standard, vip)"
             id="unknown-calendar",
         ),
         pytest.param(
-            [("SLA", "H2", "ceo")],
+            [("SLA", "I2", "manager,ceo")],
             [
                 (
-                    "SLA!H2: escalate_to must be one of sdr, ae, senior_ae, manager, director, am, cs, "
+                    "SLA!I2: escalate_to must be one of sdr, ae, senior_ae, manager, director, am, cs, "
                     'support, finance; got "ceo"'
                 )
             ],
             id="unknown-escalation-role",
+        ),
+        pytest.param(
+            [("SLA", "D2", "gold")],
+            ['SLA!D2: tier "gold" is not a tier the Tiers tab can give (tiers: key, standard, vip)'],
+            id="unknown-sla-tier",
         ),
     ],
 )
@@ -169,8 +174,8 @@ def test_scoring_rules(edits: list[tuple[str, str, str]], expected: list[str]) -
             [("Tiers", "A3", "10")], ['Tiers!A3: priority "10" is already used in row 2'], id="tiers-priority"
         ),
         pytest.param(
-            [("SLA", "C3", "sql")],
-            ['SLA!A3: SLA kind/priority/grade "lead_first_touch//sql" is already used in row 2'],
+            [("SLA", "C2", "sql"), ("SLA", "D3", "vip")],
+            ['SLA!A3: SLA kind/priority/grade/tier "lead_first_touch//sql/vip" is already used in row 2'],
             id="sla-duplicate",
         ),
         pytest.param([("Stages", "B3", "1")], ['Stages!B3: order "1" is already used in row 2'], id="stage-order"),

@@ -73,7 +73,7 @@ def test_a_p1_case_goes_to_senior_support_with_both_clocks_running(cc: Setup) ->
     first, resolution = body["sla"]["first_response"], body["sla"]["resolution"]
     assert (first["state"], first["business_hours"], first["target_hours"]) == ("running", False, 1.0)
     assert first["due_at"] == "2026-11-21T15:00:01.000Z" and resolution["due_at"] == "2026-11-21T22:00:01.000Z"
-    assert first["rules_version"] == "v1-test" and first["sla_row"] == 3
+    assert first["rules_version"] == "v1-test" and first["sla_row"] == 4
     assert case.contact == {"name": "张伟", "email": "zhang.wei@example.cn"}
     [opened] = cc.events(case.case_id, "CaseOpened")
     assert opened.data["routing_rule"] == "routing:100" and opened.data["sla"]["first_response"] == first["due_at"]
@@ -85,7 +85,7 @@ def test_a_p1_case_goes_to_senior_support_with_both_clocks_running(cc: Setup) ->
         ("case_sla_warn", "first_response", 0),
         ("case_sla_warn", "resolution", 0),
     ]
-    assert cc.store.loads["Support L2"] == {body["owner_id"]: 1}
+    assert cc.store.loads == {body["owner_id"]: 1}
 
 
 def test_other_priorities_go_round_robin_by_weight_to_the_support_pool(cc: Setup) -> None:
@@ -98,7 +98,7 @@ def test_the_same_external_id_from_the_same_source_is_the_same_case(cc: Setup) -
     again = cc.open(subject="changed")
     assert again.status == "existing" and again.case.case_id == first.case.case_id
     assert again.body["owner_id"] == first.body["owner_id"] and again.case.title == "Production line stopped"
-    assert len(cc.events(first.case.case_id, "CaseOpened")) == 1 and sum(cc.store.loads["Support L2"].values()) == 1
+    assert len(cc.events(first.case.case_id, "CaseOpened")) == 1 and sum(cc.store.loads.values()) == 1
     other = open_case(CASE, source_for("hubspot", cc.active), cc.active, cc.store, cc.clock)
     assert other.status == "created" and other.case.case_id != first.case.case_id
 
@@ -203,6 +203,25 @@ def test_an_unknown_case_is_not_found(cc: Setup) -> None:
             get_case(case_id, cc.active, cc.store, cc.clock)
         with pytest.raises(CaseNotFound):
             cc.record(case_id, "note", "u_he")
+
+
+def test_resolving_releases_the_owners_load_and_reopening_takes_it_back(example_content: Content) -> None:
+    content = copy.deepcopy(example_content)
+    for row in content["Owners"]:
+        if row["team"] == "Support L2":
+            row["capacity"] = 1
+    rules = RuleSet.from_content(content, "v2-small")
+    cc = Setup(ActiveRules(rules, RoutingIndex(rules.routing)))
+    first, second = (cc.open(external_id=f"CC-{i}").case for i in range(2))
+    assert cc.open(external_id="CC-full").body["owner_id"] is None  # both seniors hold one
+    assert first.owner_id is not None
+    cc.record(first.case_id, "resolved", first.owner_id)
+    assert cc.store.loads[first.owner_id] == 0
+    assert cc.open(external_id="CC-next").body["owner_id"] == first.owner_id  # a place is free again
+    cc.record(first.case_id, "reopened", first.owner_id)  # back to its owner, even at capacity
+    assert cc.store.loads[first.owner_id] == 2
+    cc.record(first.case_id, "note", first.owner_id)  # no status change: the load stays
+    assert cc.store.loads[first.owner_id] == 2 and second.owner_id != first.owner_id
 
 
 def test_timers_follow_the_clocks_pause_cancels_resume_replans_stop_cancels(cc: Setup) -> None:
