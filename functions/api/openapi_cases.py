@@ -79,7 +79,8 @@ def _case_body() -> JSONType:
             "opened_at": {
                 "type": "string",
                 "format": "date-time",
-                "description": "when it opened (ISO 8601); default now; at most 5 minutes in the future",
+                "description": "when it opened (ISO 8601); default now; at most 5 minutes in the future and "
+                "at most a year ago",
             },
         },
     }

@@ -21,6 +21,9 @@ PRIORITIES = ("P1", "P2", "P3", "P4")
 CHANNELS = ("phone", "chat", "email", "web")
 # a sender's clock may run a little ahead of ours; further ahead has not happened yet
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# a case reported more than a year after it opened is a data error (and its business-hours
+# clocks would count years of calendar days)
+OLDEST = timedelta(days=366)
 TEXT_LIMIT = 200
 NOTE_LIMIT = 2000
 
@@ -72,6 +75,8 @@ def _time(value: Any, now: datetime, errors: dict[str, str], name: str) -> datet
         return now
     if moment > now + FUTURE_TOLERANCE:
         errors[name] = f"is more than 5 minutes in the future (now is {iso(now)})"
+    elif moment < now - OLDEST:
+        errors[name] = f"is more than a year ago (now is {iso(now)})"
     return moment
 
 

@@ -15,6 +15,7 @@ replay passes over it (it changes nothing) rather than rewriting what people rep
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -65,6 +66,8 @@ MOVES_TO = {
 }
 
 _CASE_ID = re.compile(r"^cs_[0-9a-f]{20}$")
+# a case is one DynamoDB item (400 KB at most) and its whole history is needed to replay it
+MAX_HISTORY_BYTES = 300_000
 
 
 def case_id_for(source: str, external_id: str) -> str:
@@ -182,6 +185,11 @@ class Case:
                 fields={"type": f"not allowed while the case is {before.status}{why}"},
             )
         stored = {**entry, "seq": len(self.history) + 1}
+        if len(json.dumps([*self.history, stored], ensure_ascii=False).encode()) > MAX_HISTORY_BYTES:
+            raise InvalidTransition(
+                f"the case's history is full ({len(self.history)} events); open a follow-up case",
+                fields={"type": "the case cannot take more events"},
+            )
         self.history.append(stored)
         return stored
 

@@ -16,7 +16,7 @@ from shared.domain.routing import case_rule, choose_owner, pool_for
 from shared.domain.rules import Source
 from shared.domain.sla import first_matching
 from shared.services.case_clocks import met_events, sync_timers
-from shared.services.ports import ActiveRules, Assignment, Change, Clock, Release, Save, UnitOfWork
+from shared.services.ports import ActiveRules, Assignment, Change, Clock, Release, UnitOfWork
 
 BUSY = "this case is being changed by many requests at once; please retry"
 
@@ -56,9 +56,8 @@ def open_case(
             "sla": {name: clock["due_at"] for name, clock in body["sla"].items()},
         }
         events.insert(0, _event("CaseOpened", case, now, active, opened))
-        change = Change.of(case, None, claims=[dedupe_key(source.source, case.external_id)], load=load, events=events)
-        change.saves += [Save(t, None) for t in timers]
-        uow.commit(change)
+        key = dedupe_key(source.source, case.external_id)
+        uow.commit(Change.of(case, None, claims=[key], load=load, events=events, timers=timers))
         return OpenResult("created", case, body)
 
     # a lost race (the same case posted twice at once, the owner filled up) is read again

@@ -121,6 +121,7 @@ def test_nobody_free_leaves_the_case_in_the_teams_queue(example_content: Content
     [
         ({"opened_at": "2026-11-21T14:06:00Z"}, "opened_at"),  # more than 5 minutes ahead
         ({"opened_at": "yesterday"}, "opened_at"),
+        ({"opened_at": "1999-11-21T14:00:00Z"}, "opened_at"),  # more than a year ago
         ({"priority": "urgent"}, "priority"),
         ({"external_id": ""}, "external_id"),
         ({"account": {"company": "Acme"}}, "account"),  # a company needs its country
