@@ -31,13 +31,17 @@ examples:
 
 
 def _stack_settings(args: argparse.Namespace) -> StackSettings:
-    return StackSettings.from_env(
-        rules=getattr(args, "rules", None),
-        port=getattr(args, "port", None),
-        aws_port=getattr(args, "aws_port", None),
-        finance_url=getattr(args, "finance_url", None),
-        schedules=False if getattr(args, "no_schedules", False) else None,
-    )
+    try:
+        return StackSettings.from_env(
+            rules=getattr(args, "rules", None),
+            port=getattr(args, "port", None),
+            aws_port=getattr(args, "aws_port", None),
+            finance_url=getattr(args, "finance_url", None),
+            schedules=False if getattr(args, "no_schedules", False) else None,
+            dev_origins=True if getattr(args, "allow_dev_origins", False) else None,
+        )
+    except ValueError as exc:  # a CLOSELOOP_* variable that is not a port, not on/off, ...
+        raise CommandError(str(exc)) from None
 
 
 def _connect(args: argparse.Namespace) -> StackSettings:
@@ -153,6 +157,7 @@ Closeloop is running.
   rules:         {settings.rules}  → active version {version}
   embedded AWS:  {settings.endpoint_url}
   schedules:     {_schedules_line(settings)}
+  dev origins:   {_dev_origins_line(settings)}
 
 Post a lead from the public web form source:
   curl -s -X POST {url}/webhooks/leads/website -H 'Content-Type: application/json' \\
@@ -170,6 +175,12 @@ def _schedules_line(settings: StackSettings) -> str:
     if settings.schedules:
         return "on: every schedule of template.yaml fires at its rate (--no-schedules turns them off)"
     return "off (closeloop schedule run NAME runs one)"
+
+
+def _dev_origins_line(settings: StackSettings) -> str:
+    if settings.dev_origins:
+        return "on: pages on localhost, 127.0.0.1 (any port) or opened from disk may post to public sources"
+    return "off (--allow-dev-origins lets pages on localhost or opened from disk post to public sources)"
 
 
 def wait_idle(settings: StackSettings, timeout: float) -> None:
@@ -286,7 +297,8 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "--rules",
         metavar="SOURCE",
-        help=f"rule source: dir:PATH, xlsx:PATH (env CLOSELOOP_RULES; default {DEFAULT_RULES})",
+        help=f"rule source: dir:PATH, xlsx:PATH or sheets:SPREADSHEET_ID (env CLOSELOOP_RULES; "
+        f"default {DEFAULT_RULES})",
     )
     dev.add_argument("--port", type=int, help="API port (env CLOSELOOP_PORT; default 8000)")
     dev.add_argument("--aws-port", type=int, help="embedded AWS port (env CLOSELOOP_AWS_PORT; default 4566)")
@@ -301,6 +313,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="schedules do not fire by themselves (env CLOSELOOP_SCHEDULES=off; default on: every schedule of "
         "template.yaml fires at its rate); `closeloop schedule run NAME` still runs one",
+    )
+    dev.add_argument(
+        "--allow-dev-origins",
+        action="store_true",
+        help="let pages served from localhost or 127.0.0.1 (http or https, any port), or opened from "
+        "disk (Origin: null), post to public sources and be sent back with _redirect, as if they were in the "
+        "source's allowed_origins (env CLOSELOOP_DEV_ORIGINS=on; default off). Local stack only: a deployed "
+        "stack never allows them. Try it with examples/web-form/",
     )
 
     pump = stack_command(

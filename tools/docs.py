@@ -246,7 +246,10 @@ def render_api() -> str:
         "```",
         "",
         "**Public sources** (Sources tab `kind` = `public`, browser forms) need no credentials; if an `Origin` "
-        "header is present it must be one of the source's `allowed_origins` (else `403 forbidden`).",
+        "header is present it must be one of the source's `allowed_origins` (else `403 forbidden`). On the local "
+        "stack only, `closeloop dev --allow-dev-origins` also admits pages on `localhost` or `127.0.0.1` (any port) "
+        "and pages opened from disk (`Origin: null`); a deployed stack never does. "
+        "[`examples/web-form/`](../examples/web-form/) is a form page to try it with.",
         "",
         "## Errors",
         "",

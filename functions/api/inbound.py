@@ -7,6 +7,10 @@ signed sources refuse public ones); the body (JSON, or a browser form where the 
 forms); for forms, a ``_redirect`` checked as browsers read URLs (400 before anything is
 stored) and the honeypot; then the route's work, once per idempotency key bound to the body.
 A form with ``_redirect`` gets a 303 there — with ``?error=<code>`` when the work refused it.
+A page on an allowed origin can read every answer, refusals too (CORS headers on errors).
+
+Development origins (a page on localhost or opened from disk) count as allowed only where the
+container's settings say so: ``closeloop dev --allow-dev-origins``, never a deployed stack.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from chalice import Response
 
 from functions.api.body import FORM_TYPE, MULTIPART_TYPE, media_type, read_body
+from functions.api.errors import error_body, status_of
 from functions.api.responses import json_response
 from shared.domain.errors import BadRequest, CloseloopError, Forbidden, Unauthorized
 from shared.domain.forms import is_bot
+from shared.domain.origins import DevOrigins, refusal_hint
 from shared.domain.redirects import redirect_target
 from shared.domain.rules import Source
 from shared.services.capture import source_for
@@ -61,11 +67,15 @@ def receive(
     source = source_for(source_name, active)
     if source.kind != "signed" and not route.browser_forms:
         raise Unauthorized(f"{route.scope} webhooks must be signed; source {source.source!r} is public")
-    _authenticate(source, raw, headers, c)
-    cors = cors_headers(source, headers.get("origin"))
-    is_form = route.browser_forms and media_type(headers.get("content-type")) in (FORM_TYPE, MULTIPART_TYPE)
-    payload = read_body(raw, headers.get("content-type"), allow_form=route.browser_forms)
-    redirect = _redirect_of(payload, source) if is_form else None
+    dev_origins = _dev_origins(c)
+    _authenticate(source, raw, headers, c, dev_origins)
+    cors = cors_headers(source, headers.get("origin"), dev_origins)
+    try:
+        is_form = route.browser_forms and media_type(headers.get("content-type")) in (FORM_TYPE, MULTIPART_TYPE)
+        payload = read_body(raw, headers.get("content-type"), allow_form=route.browser_forms)
+        redirect = _redirect_of(payload, source, dev_origins) if is_form else None
+    except CloseloopError as error:
+        return refusal(error, cors)
     try:
         if route.browser_forms and is_bot(payload):
             return _answer(Handled(200, {"status": "received"}), redirect, cors)  # store nothing
@@ -85,7 +95,7 @@ def receive(
         )
     except CloseloopError as error:
         if redirect is None:
-            raise
+            return refusal(error, cors)
         return see_other(_with_query(redirect, error=error.code), cors)
     outcome = Handled(stored["status"], stored["body"])
     _log(route, source.source, outcome, context)
@@ -96,6 +106,12 @@ def _answer(outcome: Handled, redirect: str | None, cors: dict[str, str]) -> Res
     if redirect is not None:
         return see_other(redirect, cors)
     return json_response(outcome.status, outcome.body, cors)
+
+
+def refusal(error: CloseloopError, cors: dict[str, str]) -> Response:
+    """The contract's error answer; with the CORS headers of an allowed origin, so a page that
+    posted with fetch() can show why (without them the browser hides the answer from it)."""
+    return json_response(status_of(error), error_body(error), cors)
 
 
 def see_other(location: str, headers: dict[str, str]) -> Response:
@@ -109,20 +125,25 @@ def _with_query(url: str, **params: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def _redirect_of(payload: dict[str, Any], source: Source) -> str | None:
+def _redirect_of(payload: dict[str, Any], source: Source, dev_origins: DevOrigins) -> str | None:
     value = payload.get(REDIRECT_FIELD)
     if value is None or value == "":
         return None
     if not isinstance(value, str):
         raise BadRequest("_redirect must be a URL", fields={REDIRECT_FIELD: "must be a URL"})
-    return redirect_target(value, source.allowed_origins)
+    return redirect_target(value, source.allowed_origins, dev_origins)
 
 
-def _authenticate(source: Source, raw: bytes, headers: Any, c: Any) -> None:
+def _dev_origins(c: Any) -> DevOrigins:
+    """The container's setting: only the local stack's container allows (or mentions) dev origins."""
+    return c.settings.dev_origins
+
+
+def _authenticate(source: Source, raw: bytes, headers: Any, c: Any, dev_origins: DevOrigins) -> None:
     if source.kind == "signed":
         verify_signature(headers.get("x-closeloop-signature"), c.secrets.webhook_secret(source.source), raw, c.clock())
     else:
-        check_public_origin(headers.get("origin"), source)
+        check_public_origin(headers.get("origin"), source, dev_origins)
 
 
 def _idempotency_key(raw: bytes, headers: Any) -> tuple[str, bool]:
@@ -135,9 +156,9 @@ def _idempotency_key(raw: bytes, headers: Any) -> tuple[str, bool]:
     return f"b:{hashlib.sha256(raw).hexdigest()}", False
 
 
-def cors_headers(source: Source, origin: str | None) -> dict[str, str]:
+def cors_headers(source: Source, origin: str | None, dev_origins: DevOrigins = DevOrigins.NEVER) -> dict[str, str]:
     """A browser on an allowed origin may read the answer (public sources only)."""
-    if source.kind != "public" or not origin or not origin_allowed(origin, source):
+    if source.kind != "public" or not origin or not origin_allowed(origin, source, dev_origins):
         return {}
     return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
@@ -148,9 +169,12 @@ def preflight(source_name: str, headers: Any, c: Any) -> Response:
     origin = headers.get("origin")
     if not origin:
         raise Forbidden("a CORS preflight needs an Origin header")
-    allowed = cors_headers(source, origin)
+    dev_origins = _dev_origins(c)
+    allowed = cors_headers(source, origin, dev_origins)
     if not allowed:
-        raise Forbidden(f"origin {origin[:100]!r} may not post to source {source.source!r}")
+        raise Forbidden(
+            f"origin {origin[:100]!r} may not post to source {source.source!r}" + refusal_hint(origin, dev_origins)
+        )
     allowed.update(
         {
             "Access-Control-Allow-Methods": "POST, OPTIONS",

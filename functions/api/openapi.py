@@ -571,7 +571,8 @@ def _parameters() -> dict[str, JSONType]:
             "in": "header",
             "required": False,
             "description": "sent by browsers; for a public source it must be one of the source's `allowed_origins` "
-            "(else `403`), and an allowed one is echoed in `Access-Control-Allow-Origin`",
+            "(else `403`; locally `closeloop dev --allow-dev-origins` also admits localhost pages and `null`), and "
+            "an allowed one is echoed in `Access-Control-Allow-Origin`, on refusals too",
             "schema": {"type": "string"},
         },
     }

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
+
+from shared.domain.origins import DevOrigins
 
 DEFAULT_RULES = "dir:admin_sheets/examples"
 
@@ -27,6 +31,12 @@ class StackSettings:
     # Schedules firing by themselves. Off unless asked: tests and benchmarks must not see jobs
     # run on their own. `closeloop dev` reads CLOSELOOP_SCHEDULES (from_env: on by default).
     schedules: bool = False
+    # CLOSELOOP_CLOCK_START: the local API's clock starts at this instant and runs on from there
+    # (a demo or test of business hours on a Friday at 17:30, whatever today is). Never in AWS.
+    clock_start: datetime | None = None
+    # Pages on localhost / 127.0.0.1 (any port) or opened from disk may post to public sources
+    # (`closeloop dev --allow-dev-origins`, CLOSELOOP_DEV_ORIGINS=on). Off unless asked.
+    dev_origins: bool = False
 
     @classmethod
     def from_env(cls, **overrides: Any) -> StackSettings:
@@ -39,6 +49,8 @@ class StackSettings:
             webhook_secret=env.get("CLOSELOOP_WEBHOOK_SECRET", "dev-webhook-secret"),
             finance_url=env.get("CLOSELOOP_FINANCE_URL") or None,
             schedules=schedules_enabled(env.get("CLOSELOOP_SCHEDULES", "on")),
+            clock_start=clock_start(env.get("CLOSELOOP_CLOCK_START", "")),
+            dev_origins=dev_origins_enabled(env.get("CLOSELOOP_DEV_ORIGINS", "off")),
         )
         for name, value in overrides.items():
             if value is not None:
@@ -59,6 +71,36 @@ def schedules_enabled(value: str) -> bool:
     return value.strip().lower() not in ("off", "0", "false", "no")
 
 
+def clock_start(value: str) -> datetime | None:
+    """CLOSELOOP_CLOCK_START as an aware instant (ISO 8601 with an offset), or None when unset."""
+    if not value.strip():
+        return None
+    try:
+        start = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"CLOSELOOP_CLOCK_START must be an ISO 8601 time, got {value!r}") from None
+    if start.tzinfo is None:
+        raise ValueError(f"CLOSELOOP_CLOCK_START needs a UTC offset (e.g. +08:00 or Z), got {value!r}")
+    return start.astimezone(UTC)
+
+
+def shifted_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that reads ``start`` now and runs on in real time."""
+    offset = start - datetime.now(UTC)
+    return lambda: datetime.now(UTC) + offset
+
+
+def dev_origins_enabled(value: str) -> bool:
+    """CLOSELOOP_DEV_ORIGINS: "on" (also 1, true, yes) allows development origins; "off" (0, false,
+    no, empty) does not; anything else is a mistake worth a clear error, not a silent default."""
+    word = value.strip().lower()
+    if word in ("on", "1", "true", "yes"):
+        return True
+    if word in ("off", "0", "false", "no", ""):
+        return False
+    raise ValueError(f"CLOSELOOP_DEV_ORIGINS must be on or off, not {value[:40]!r}")
+
+
 def local_secrets(settings: StackSettings) -> dict[str, str]:
     """Local stand-ins for the Secrets Manager values (``*`` = every signed source)."""
     return {
@@ -75,7 +117,26 @@ def connect_env(settings: StackSettings) -> None:
     from shared.adapters.container import reset_container
 
     os.environ.update(aws_env(settings.endpoint_url, load_template()))
-    reset_container()
+    reset_container()  # built on first use: a command may still set CLOSELOOP_RULES for its handler
+
+
+def serve_container(settings: StackSettings) -> None:
+    """The container of the process that serves the local stack's API and plumbing: its settings
+    say this is the local stack, the one place development origins can be allowed (a deployed
+    function builds its settings from the environment alone, where they never are)."""
+    from shared.adapters.container import Container, reset_container
+    from shared.adapters.settings import Settings
+
+    settings_here = replace(Settings.from_env(), dev_origins=local_dev_origins(settings))
+    if settings.clock_start is None:
+        reset_container(Container(settings_here))
+    else:
+        reset_container(Container(settings_here, clock=shifted_clock(settings.clock_start)))
+
+
+def local_dev_origins(settings: StackSettings) -> DevOrigins:
+    """Allowed with the flag; otherwise refused with a hint at the flag (this is the local stack)."""
+    return DevOrigins.ALLOWED if settings.dev_origins else DevOrigins.REFUSED
 
 
 @dataclass
@@ -96,6 +157,7 @@ class LocalStack:
         self._moto = start_moto(self.settings.aws_port, host=self.settings.host)
         create_resources(template, self.settings.endpoint_url, secrets=local_secrets(self.settings))
         connect_env(self.settings)
+        serve_container(self.settings)
         result = self.publish_rules()
         if self.settings.run_plumbing:
             self.start_plumbing(template)

@@ -12,6 +12,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from shared.domain.origins import DevOrigins
+
 # environment variable -> the field it fills (the template's Globals set these in AWS)
 ENVIRONMENT = {
     "LEADS_TABLE": "leads_table",
@@ -57,6 +59,10 @@ class Settings:
     local_rules_source: str = ""
     rules_check_seconds: float = 30.0
     region: str = "us-east-1"
+    # Pages on localhost or opened from disk posting to public sources. Never read from the
+    # environment: only the local stack sets it (infra/local/stack.py, from `closeloop dev
+    # --allow-dev-origins`), so no variable of a deployed function can turn it on.
+    dev_origins: DevOrigins = DevOrigins.NEVER
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

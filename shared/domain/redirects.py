@@ -18,6 +18,7 @@ from urllib.parse import quote
 import idna
 
 from shared.domain.errors import InvalidRedirect
+from shared.domain.origins import DevOrigins, dev_origin_allowed, refusal_hint
 
 MAX_REDIRECT_LENGTH = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -94,8 +95,9 @@ def _origin(url: str) -> str | None:
     return f"{scheme}://{host}{suffix}"
 
 
-def redirect_target(url: str, allowed_origins: Iterable[str]) -> str:
-    """The URL to send the browser to, in plain ASCII form, if its origin is allowed.
+def redirect_target(url: str, allowed_origins: Iterable[str], dev_origins: DevOrigins = DevOrigins.NEVER) -> str:
+    """The URL to send the browser to, in plain ASCII form, if its origin is allowed (one of
+    `allowed_origins`, or a page on localhost or 127.0.0.1 when `dev_origins` allows them).
 
     Raises InvalidRedirect (400 `invalid_redirect`) for anything that is not plainly an
     http(s) URL on one of `allowed_origins`: backslashes, controls or whitespace anywhere,
@@ -109,6 +111,7 @@ def redirect_target(url: str, allowed_origins: Iterable[str]) -> str:
     scheme, host, suffix, rest = _parse(url)
     origin = f"{scheme}://{host}{suffix}"
     allowed = {o for o in (_origin(a) for a in allowed_origins if isinstance(a, str)) if o}
-    if origin not in allowed:
-        raise _refuse("must be on one of this source's allowed origins")
+    if origin not in allowed and not dev_origin_allowed(origin, dev_origins):
+        reason = "must be on one of this source's allowed origins"
+        raise InvalidRedirect(f"_redirect {reason}{refusal_hint(origin, dev_origins)}", fields={"_redirect": reason})
     return origin + quote(rest, safe=_URL_SAFE)

@@ -9,6 +9,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from shared.domain.errors import Forbidden, Unauthorized
+from shared.domain.origins import DevOrigins, dev_origin_allowed, refusal_hint
 from shared.domain.rules import Source
 
 TOLERANCE_SECONDS = 300
@@ -50,11 +51,17 @@ def origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{parts.hostname.lower()}{suffix}"
 
 
-def origin_allowed(origin: str, source: Source) -> bool:
+def origin_allowed(origin: str, source: Source, dev_origins: DevOrigins = DevOrigins.NEVER) -> bool:
+    """One of the source's allowed origins, or a development origin where the local stack allows them."""
+    if dev_origin_allowed(origin, dev_origins):
+        return True
     wanted = origin_of(origin)
     return wanted is not None and wanted in {origin_of(o) for o in source.allowed_origins}
 
 
-def check_public_origin(origin: str | None, source: Source) -> None:
-    if origin is not None and not origin_allowed(origin, source):
-        raise Forbidden(f"origin {origin[:100]!r} is not allowed to post to source {source.source!r}")
+def check_public_origin(origin: str | None, source: Source, dev_origins: DevOrigins = DevOrigins.NEVER) -> None:
+    if origin is not None and not origin_allowed(origin, source, dev_origins):
+        raise Forbidden(
+            f"origin {origin[:100]!r} is not allowed to post to source {source.source!r}"
+            + refusal_hint(origin, dev_origins)
+        )

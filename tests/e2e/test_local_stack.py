@@ -20,6 +20,7 @@ import pytest
 
 from shared.services.webhook_auth import sign
 from tests.conftest import free_port
+from tests.e2e.terminal import fresh_terminal_env
 
 ROOT = Path(__file__).resolve().parents[2]
 README_LEAD = {
@@ -60,16 +61,12 @@ def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None
 
 @pytest.fixture(scope="module")
 def stack():
-    env = {
-        **os.environ,
-        "CLOSELOOP_PORT": str(free_port()),
-        "CLOSELOOP_AWS_PORT": str(free_port()),
-        "CLOSELOOP_RULES_CHECK_SECONDS": "0",
-        "CLOSELOOP_SCHEDULES": "off",  # time is driven by `schedule run --at`: nothing fires by itself
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in [k for k in env if k.startswith("AWS_") or k.endswith("_TABLE")]:
-        env.pop(name)  # a fresh terminal: nothing but the CLOSELOOP_* settings
+    env = fresh_terminal_env(  # nothing but the CLOSELOOP_* settings
+        CLOSELOOP_PORT=str(free_port()),
+        CLOSELOOP_AWS_PORT=str(free_port()),
+        CLOSELOOP_RULES_CHECK_SECONDS="0",
+        CLOSELOOP_SCHEDULES="off",  # time is driven by `schedule run --at`: nothing fires by itself
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "dev"],
         cwd=ROOT,
@@ -134,6 +131,16 @@ def bus_queue(stack):
 
 def test_the_banner_teaches_the_next_step(stack):
     assert stack["api"] in stack["banner"] and "dev-admin-key" in stack["banner"] and "curl" in stack["banner"]
+
+
+def test_without_allow_dev_origins_a_page_on_localhost_is_refused_and_told_how(stack):
+    assert "dev origins:   off (--allow-dev-origins" in stack["banner"]
+    for origin in ("http://localhost:5500", "null"):
+        status, answer = http(
+            "POST", f"{stack['api']}/webhooks/leads/website", {"email": "dev.page@example.cn"}, {"Origin": origin}
+        )
+        assert status == 403 and answer["error"]["code"] == "forbidden", answer
+        assert "closeloop dev --allow-dev-origins" in answer["error"]["message"]
 
 
 def test_the_console_shows_one_line_per_request_and_per_event_and_no_json(stack):

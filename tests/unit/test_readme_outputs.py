@@ -10,6 +10,10 @@ import pytest
 
 from infra.cli_rules import sync_outcome
 from infra.local.console import Console
+from shared.domain.errors import Forbidden
+from shared.domain.origins import DevOrigins
+from shared.domain.rules import Source
+from shared.services.webhook_auth import check_public_origin
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -35,3 +39,10 @@ def test_the_console_lines_readme_quotes() -> None:
     console.event({"type": "LeadCaptured", "subject": "lead/ld_…"})
     for line in stream.getvalue().splitlines():
         assert f"`{line.split('  ', 1)[1]}`" in README  # less the time of day
+
+
+def test_the_refusal_of_a_dev_page_readme_quotes() -> None:
+    website = Source("website", "public", allowed_origins=("https://www.example.com",))
+    with pytest.raises(Forbidden) as refused:
+        check_public_origin("http://localhost:5500", website, DevOrigins.REFUSED)
+    assert f"\n{refused.value.message}\n" in README

@@ -292,7 +292,8 @@ def test_a_failing_event_is_retried_then_sent_to_the_on_failure_destination(make
 # ------------------------------------------------------------------ schedules
 
 
-def test_schedule_run_gives_the_handler_the_instant_it_fires_at(make: Any, capsys: Any) -> None:
+def test_schedule_run_gives_the_handler_the_instant_it_fires_at(make: Any, capsys: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("CLOSELOOP_RULES", "")  # schedule run sets it for the handler: undone after the test
     setup = make()
     plumbing = setup.start()
     args = argparse.Namespace(name=f"tick-{setup.s}", at="2026-11-22T08:00:00Z", settings=argparse.Namespace(rules=""))
@@ -309,8 +310,10 @@ def test_schedule_run_gives_the_handler_the_instant_it_fires_at(make: Any, capsy
     assert handlers.invocations["schedule"][-1] == {"job": "nightly"}
 
 
-def test_schedule_run_names_the_known_schedules_when_the_name_is_unknown(make: Any) -> None:
+def test_schedule_run_names_the_known_schedules_when_the_name_is_unknown(make: Any, monkeypatch: Any) -> None:
     from infra.cli_rules import CommandError
+
+    monkeypatch.setenv("CLOSELOOP_RULES", "")  # as above
 
     setup = make()
     args = argparse.Namespace(name="no-such-job", at=None, settings=argparse.Namespace(rules=""))

@@ -551,9 +551,11 @@ instants = st.one_of(anywhere, near_a_change)
 amounts = st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=150))
 positive = st.timedeltas(min_value=US, max_value=timedelta(hours=150))
 pauses = st.lists(
-    # the end in absolute time: an aware datetime plus a timedelta is wall-clock arithmetic, so
-    # across a DST fall-back it could end before it starts
-    st.tuples(instants, st.timedeltas(timedelta(0), timedelta(days=3))).map(lambda p: (p[0], as_utc(p[0]) + p[1])),
+    # the end is `length` after the start in real time: aware arithmetic is wall-clock, so start + length
+    # from the second 01:00 of a DST fall-back (fold=1) would end an hour before it started
+    st.tuples(instants, st.timedeltas(timedelta(0), timedelta(days=3))).map(
+        lambda p: (p[0], (as_utc(p[0]) + p[1]).astimezone(p[0].tzinfo))
+    ),
     max_size=4,
 )
 PROPERTIES = settings(deadline=None, max_examples=60)
