@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from admin_sheets.model import Problem, Row, Sheet
-from admin_sheets.tabs import SETTING_BY_KEY, SETTINGS_KEYS, Column
+from admin_sheets.tabs import LEAD_ONLY_ROUTING, SETTING_BY_KEY, SETTINGS_KEYS, Column
 from admin_sheets.values import BadValue, convert, split_list
 from shared.domain.calendars import normalize_calendar_row
 from shared.domain.normalize import KNOWN_FIELDS
@@ -253,6 +253,20 @@ def check_people(sheets: Sheets) -> Iterable[Problem]:
             )
 
 
+def check_routing_objects(sheets: Sheets) -> Iterable[Problem]:
+    """A case row routes on case_priority, channel and country; a lead row has no case_priority."""
+    routing = sheets["Routing"]
+    for row in routing.rows:
+        routes = row.values.get("object") or "lead"
+        if routes != "case" and row.values.get("case_priority"):
+            yield routing.problem(row, "case_priority", f"case_priority is for case rows; this row routes a {routes}")
+        if routes != "case":
+            continue
+        for column in LEAD_ONLY_ROUTING:
+            if row.values.get(column) not in (None, []):
+                yield routing.problem(row, column, f"{column} is a lead condition; a case row cannot use it")
+
+
 _RANGES = (
     ("Tiers", "min_employees", "max_employees"),
     ("Routing", "min_employees", "max_employees"),
@@ -383,6 +397,7 @@ _CHECKS: tuple[Callable[[Sheets], Iterable[Problem]], ...] = (
     check_unique,
     check_refs,
     check_people,
+    check_routing_objects,
     check_ranges,
     check_minimums,
     check_discount_bands,

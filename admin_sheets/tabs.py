@@ -29,6 +29,9 @@ SLA_KINDS = (
     "resolution",
 )
 CASE_PRIORITIES = ("p1", "p2", "p3", "p4")
+ROUTED_OBJECTS = ("lead", "case", "account")
+# Routing conditions that only a lead has: a case row may not use them (tab check)
+LEAD_ONLY_ROUTING = ("region", "industry", "min_employees", "max_employees", "tier", "source", "grade")
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,6 +590,26 @@ _ROUTING = Tab(
             example="Expo booth leads",
             help="Free text for people. Example: VIP to Enterprise",
             help_zh="备注，仅供人看。例如：展会线索由王磊跟进",
+        ),
+        C(
+            "object",
+            "enum",
+            enum=ROUTED_OBJECTS,
+            zh="对象",
+            example="case",
+            help="What the row routes: lead, case or account; blank = lead. Case rows may use "
+            "case_priority, channel and country only. Example: case",
+            help_zh="此行分配的对象：lead 线索、case 工单、account 客户；留空 = 线索。"
+            "工单行只能使用工单优先级、渠道和国家条件。例如：case",
+        ),
+        C(
+            "case_priority",
+            "enum_list",
+            enum=CASE_PRIORITIES,
+            zh="工单优先级",
+            example="p1",
+            help="Cases only: the priorities this row takes (p1-p4); blank = any. Example: p1,p2",
+            help_zh="仅用于工单：此行接收的工单优先级（p1–p4），多个用逗号分隔；留空 = 不限。例如：p1,p2",
         ),
     ),
 )

@@ -42,6 +42,8 @@ def with_routing_rows(tabs: dict[str, list[list[str]]], count: int) -> dict[str,
             "industry": rng.choice(industries),
             "min_employees": str(rng.choice([10, 50, 200])),
             "note": f"row {n}",
+            "object": "",  # lead rows (the example's last rows route cases)
+            "case_priority": "",
         }
         rows.append([row.get(column, "") for column in header])
     return {**tabs, "Routing": rows}

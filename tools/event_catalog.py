@@ -25,13 +25,26 @@ _BEFORE_ROUTING = {
     "owner_id": "as before routing: `null` for a new lead (`LeadAssigned` follows when it is routed)",
     "team": "as before routing, like `owner_id`",
 }
+CASE = "case/<case_id>"
+LEAD_OR_CASE = "lead/<lead_id> or case/<case_id>"
 _SLA = {
-    "clock": "the clock's name on the lead (`first_touch`)",
-    "kind": "the SLA kind (`lead_first_touch`)",
-    "owner_id": "the lead's owner the clock runs for",
-    "due_at": "when the target is reached (business hours of the SLA row's calendar)",
+    "clock": "the clock's name: `first_touch` on a lead; `first_response` or `resolution` on a case",
+    "kind": "the SLA kind (`lead_first_touch`, `case_first_response`, `case_resolution`)",
+    "owner_id": "the lead's or case's owner the clock runs for",
+    "due_at": "when the target is reached (business hours of the SLA row's calendar, or the wall clock; "
+    "a case's due time moves with its pauses)",
     "sla_row": "the SLA row (1-based, from the top) that set the clock",
     "late_seconds": "how late the timer fired (0 when on time)",
+}
+
+_CASE_CHANGE = {
+    "case_id": "the case",
+    "at": "when it happened",
+    "by": "who recorded it",
+    "owner_id": "the case's owner",
+    "priority": "`P1`–`P4`",
+    "account_id": "the account",
+    "first_contact_resolution": "resolved with exactly one agent contact and never reopened",
 }
 
 
@@ -152,34 +165,57 @@ CATALOG: dict[EventType, EventDoc] = {
     # time
     "SlaWarning": EventDoc(
         "an SLA clock reached its `warn_at` share of the target; the owner is told",
-        subject=LEAD,
+        subject=LEAD_OR_CASE,
         data={**_SLA, "notify": "who is told: the owner"},
     ),
     "SlaBreached": EventDoc(
         "an SLA clock passed its target; the first `escalate_to` role up the owner's manager chain is told",
-        subject=LEAD,
+        subject=LEAD_OR_CASE,
         data={**_SLA, "role": "the `escalate_to` role told", "notify": "the owner_id(s) told (empty if none found)"},
     ),
     "SlaEscalated": EventDoc(
         "a breached clock stayed open one more full target; the next `escalate_to` role is told",
-        subject=LEAD,
+        subject=LEAD_OR_CASE,
         data={**_SLA, "role": "the `escalate_to` role told", "notify": "the owner_id(s) told (empty if none found)"},
     ),
     "SlaMet": EventDoc(
-        "an SLA clock stopped in time (the owner's first touch)",
-        subject=LEAD,
+        "an SLA clock stopped in time (a lead's first touch; a case's first response or resolution)",
+        subject=LEAD_OR_CASE,
         data={
             "clock": _SLA["clock"],
             "kind": _SLA["kind"],
             "owner_id": _SLA["owner_id"],
             "due_at": _SLA["due_at"],
-            "stopped_at": "when the clock stopped (the touch's time)",
+            "stopped_at": "when the clock stopped (the touch's, first response's or resolution's time)",
         },
     ),
     # service
-    "CaseOpened": EventDoc("a support case arrived from the contact center (CONTRACT §2.5)"),
-    "CaseResolved": EventDoc("a case was resolved"),
-    "CaseReopened": EventDoc("a resolved case was reopened"),
+    "CaseOpened": EventDoc(
+        "a support case arrived from the contact center (CONTRACT §2.5), was routed and its clocks started",
+        subject=CASE,
+        data={
+            "case_id": "the case",
+            "source": "the signed source it came from",
+            "external_id": "its id in the contact center",
+            "status": "`open`",
+            "priority": "`P1`–`P4`",
+            "channel": "phone, chat, email, web (or null)",
+            "account_id": "the stable account id (given, or from the credit code, or company + country)",
+            "opened_at": "when it opened (sent, or the time it arrived)",
+            "owner_id": "who takes it (null when nobody in the team could)",
+            "team": "the team (null when nobody could take it)",
+            "routing_rule": "the Routing row (`routing:<priority>`) that chose the team, or null",
+            "sla": "clock name → due time (`first_response`, `resolution`, as SLA rows apply)",
+        },
+    ),
+    "CaseResolved": EventDoc(
+        "a case was resolved",
+        subject=CASE,
+        data=_CASE_CHANGE,
+    ),
+    "CaseReopened": EventDoc(
+        "a resolved case was reopened; its resolution clock resumes", subject=CASE, data=_CASE_CHANGE
+    ),
     # sales
     "OpportunityCreated": EventDoc("an opportunity was opened, by hand or from a lead (CONTRACT §2.6)"),
     "OpportunityStageChanged": EventDoc("an opportunity moved to another stage"),

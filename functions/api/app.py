@@ -178,3 +178,33 @@ def disqualify_lead(lead_id: str) -> Response:
     payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
     lead = disqualify(lead_id, payload, c.rules.current(), c.uow, c.clock)
     return json_response(200, lead.view())
+
+
+@app.route("/webhooks/cases/{source}", methods=["POST"], content_types=ANY_TYPE)
+@api
+def open_case(source: str) -> Response:
+    from functions.api import webhooks
+
+    return webhooks.case(source, _raw(), _headers(), _container(), app.lambda_context)
+
+
+@app.route("/cases/{case_id}/events", methods=["POST"], content_types=ANY_TYPE)
+@api
+def record_case_event(case_id: str) -> Response:
+    from functions.api.body import read_body
+    from shared.services.cases import record_case_event as record
+
+    _require_api_key()
+    c = _container()
+    payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
+    return json_response(201, record(case_id, payload, c.rules.current(), c.uow, c.clock))
+
+
+@app.route("/cases/{case_id}", methods=["GET"], content_types=ANY_TYPE)
+@api
+def get_case(case_id: str) -> Response:
+    from shared.services.cases import get_case as read
+
+    _require_api_key()
+    c = _container()
+    return json_response(200, read(case_id, c.rules.current(), c.uow, c.clock))

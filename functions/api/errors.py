@@ -13,6 +13,7 @@ STATUS: dict[type[e.CloseloopError], int] = {
     e.SourceInactive: 403,
     e.UnknownSource: 404,
     e.LeadNotFound: 404,
+    e.CaseNotFound: 404,
     e.NotFound: 404,
     e.Conflict: 409,
     e.IdempotencyKeyReused: 409,

@@ -195,6 +195,8 @@ def _log(route: Route, source: str, outcome: Handled, context: Any) -> None:
         source=source,
         http_status=outcome.status,
         lead_id=summary.get("lead_id"),
+        case_id=summary.get("case_id"),
+        priority=summary.get("priority"),
         status=summary.get("status"),
         grade=summary.get("grade"),
         tier=summary.get("tier"),

@@ -90,8 +90,9 @@ _STATUS_TEXT = {
     400: "The request is not valid: the body cannot be read, or fields are wrong (each named in `fields`).",
     401: "Missing or wrong credentials for this route.",
     403: "Not allowed: the origin may not post to this source, or the source is switched off.",
-    404: "The source or the lead does not exist.",
-    409: "A concurrent change won (retry), or an `Idempotency-Key` came back with another body.",
+    404: "The source, the lead or the case does not exist.",
+    409: "A concurrent change won (retry), an `Idempotency-Key` came back with another body, or a case event "
+    "makes no sense in the case's state.",
     413: "The body is larger than the limit.",
     415: "The Content-Type is not one this route reads.",
     500: "A bug on our side (logged); never an answer to bad input.",
@@ -948,7 +949,7 @@ def _openapi_operation() -> JSONType:
 
 
 _DESCRIPTION = """\
-Closeloop's HTTP API: lead capture, behaviour and activities (CONTRACT §2).
+Closeloop's HTTP API: lead capture, behaviour and activities, support cases (CONTRACT §2).
 
 JSON in and out (UTF-8). Every error is `{"error": {"code", "message", "fields"?}}` — `fields` only \
 where a field is at fault — with the status of its code. A 5xx is a bug, never an answer to bad \
@@ -963,6 +964,7 @@ The events that follow each change are in docs/events.md."""
 @cache
 def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
+    from functions.api import openapi_cases
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
     return {
@@ -971,6 +973,7 @@ def document() -> JSONType:
         "servers": [{"url": "http://127.0.0.1:8000", "description": "`closeloop dev` (the local stack)"}],
         "tags": [
             {"name": "leads", "description": "lead capture, behaviour, activities"},
+            {"name": "cases", "description": "support cases: intake, events, clocks"},
             {"name": "system", "description": "health and this description"},
         ],
         "paths": {
@@ -982,6 +985,7 @@ def document() -> JSONType:
             "/leads/{lead_id}": {"get": _get_lead_operation()},
             "/leads/{lead_id}/activities": {"post": _activity_operation()},
             "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
+            **openapi_cases.paths(_json, _error_responses, _param),
         },
         "components": {
             "securitySchemes": {
@@ -1004,8 +1008,8 @@ def document() -> JSONType:
                     "`dev-webhook-secret`, for every signed source).",
                 },
             },
-            "parameters": _parameters(),
-            "schemas": _schemas(),
+            "parameters": {**_parameters(), **openapi_cases.parameters()},
+            "schemas": {**_schemas(), **openapi_cases.schemas()},
         },
     }
 

@@ -11,12 +11,14 @@ from functions.api.inbound import Handled, Route, preflight, receive
 from shared.domain.rules import Source
 from shared.services.behavior import record_behavior
 from shared.services.capture import capture_lead
+from shared.services.cases import open_case
 from shared.services.ports import ActiveRules
 
 LEADS = Route("lead", "lead captured", "LeadsCaptured", browser_forms=True)
 BEHAVIOUR = Route("behavior", "behaviour recorded", "BehaviourRecorded")
+CASES = Route("case", "case opened", "CasesOpened")
 
-__all__ = ["behavior", "capture", "preflight"]
+__all__ = ["behavior", "capture", "case", "preflight"]
 
 
 def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
@@ -33,3 +35,11 @@ def behavior(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context:
         return Handled(200, lead.summary(active.version))
 
     return receive(BEHAVIOUR, source_name, raw, headers, c, work, lambda_context)
+
+
+def case(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
+    def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        result = open_case(payload, source, active, c.uow, c.clock)
+        return Handled(201 if result.status == "created" else 200, result.body)
+
+    return receive(CASES, source_name, raw, headers, c, work, lambda_context)

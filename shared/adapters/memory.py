@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from shared.domain.cases import Case
 from shared.domain.deliveries import Delivery
 from shared.domain.events import Event, iso
 from shared.domain.leads import Lead
@@ -49,6 +50,10 @@ class MemoryUnitOfWork:
     @property
     def deliveries(self) -> _MemoryDeliveries:
         return _MemoryDeliveries(self)
+
+    @property
+    def cases(self) -> _MemoryCases:
+        return _MemoryCases(self)
 
     @property
     def retry(self) -> RetryPolicy:
@@ -139,6 +144,16 @@ class MemoryUnitOfWork:
 
     def event_types(self) -> list[str]:
         return [e.type for e in self.events]
+
+
+class _MemoryCases:
+    def __init__(self, db: MemoryUnitOfWork) -> None:
+        self._db = db
+
+    def get(self, case_id: str) -> Case | None:
+        with self._db._lock:
+            case = self._db.aggregates.get(f"case/{case_id}")
+            return copy.deepcopy(case) if case else None
 
 
 class _MemoryTimers:

@@ -50,6 +50,10 @@ class LeadNotFound(CloseloopError):
     code = "lead_not_found"
 
 
+class CaseNotFound(CloseloopError):
+    code = "case_not_found"
+
+
 class NotFound(CloseloopError):
     code = "not_found"
 

@@ -31,10 +31,14 @@ def _key(value: Any) -> str:
 
 
 class RoutingIndex:
-    """First-match lookup over Routing rows in roughly constant time per lead."""
+    """First-match lookup over the lead Routing rows in roughly constant time per lead.
+
+    Rows for other objects (``object`` = case, account) are left out: a lead never matches
+    them, and lead rows (``object`` empty) route exactly as before the column existed."""
 
     def __init__(self, rules: Iterable[RoutingRule]) -> None:
-        self.rules: tuple[RoutingRule, ...] = tuple(sorted(rules, key=lambda r: r.priority))
+        leads_only = (r for r in rules if r.routes == "lead")
+        self.rules: tuple[RoutingRule, ...] = tuple(sorted(leads_only, key=lambda r: r.priority))
         everything = (1 << len(self.rules)) - 1
         self._any: dict[str, int] = {}
         self._by_value: dict[str, dict[str, int]] = {}
@@ -119,7 +123,27 @@ def rule_matches(rule: RoutingRule, lead: Mapping[str, Any]) -> bool:
 
 def first_match_linear(rules: Iterable[RoutingRule], lead: Mapping[str, Any]) -> RoutingRule | None:
     for rule in sorted(rules, key=lambda r: r.priority):
-        if rule_matches(rule, lead):
+        if rule.routes == "lead" and rule_matches(rule, lead):
+            return rule
+    return None
+
+
+def case_rule(
+    rules: Iterable[RoutingRule], priority: str, channel: str | None, country: str | None
+) -> RoutingRule | None:
+    """The first Routing row for cases (by priority) whose case_priority, channel and country
+    hold. A handful of rows: a plain scan. Lead-only columns are refused on case rows by the
+    tab check, so they never decide here."""
+    context = {"channel": channel, "country": country}
+    for rule in sorted(rules, key=lambda r: r.priority):
+        if rule.routes != "case":
+            continue
+        if rule.case_priority and priority.lower() not in {p.lower() for p in rule.case_priority}:
+            continue
+        if all(
+            not getattr(rule, column) or (context[column] or "").lower() in {_key(v) for v in getattr(rule, column)}
+            for column in ("channel", "country")
+        ):
             return rule
     return None
 

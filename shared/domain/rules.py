@@ -118,10 +118,16 @@ class RoutingRule:
     channel: tuple[str, ...] = ()
     grade: tuple[str, ...] = ()
     note: str | None = None
+    object: str | None = None  # what the row routes: lead (None), case, account
+    case_priority: tuple[str, ...] = ()  # cases: P1..P4
 
     @property
     def rule_id(self) -> str:
         return f"routing:{self.priority}"
+
+    @property
+    def routes(self) -> str:
+        return self.object or "lead"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Protocol, TypeVar
 
 from shared.domain.calendars import Calendar, calendars_from_content
+from shared.domain.cases import Case
 from shared.domain.deliveries import Answer, Delivery
 from shared.domain.events import Event
 from shared.domain.leads import Lead
@@ -220,11 +221,18 @@ class Courier(Protocol):
     def dead_letter(self, delivery: Delivery) -> None: ...  # onto the dead-letter queue (an alarm)
 
 
+class CaseRepository(Protocol):
+    def get(self, case_id: str) -> Case | None: ...  # a consistent read
+
+
 class UnitOfWork(Protocol):
     """Repositories to read through, the retry policy, and the one way to write."""
 
     @property
     def leads(self) -> LeadRepository: ...
+
+    @property
+    def cases(self) -> CaseRepository: ...
 
     @property
     def timers(self) -> TimerRepository: ...

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from shared.services import deliveries, reassignment, sla_clocks
+from shared.services import case_clocks, deliveries, reassignment, sla_clocks
 from shared.services.ports import RulesProvider
 from shared.services.timers import Handler
 
 
 def handlers(rules: RulesProvider) -> dict[str, Handler]:
     """The handlers, given the active rules (SLA rows, calendars) they decide with."""
-    return {**sla_clocks.handlers(rules), **reassignment.handlers(rules), **deliveries.handlers()}
+    return {
+        **sla_clocks.handlers(rules),
+        **reassignment.handlers(rules),
+        **case_clocks.handlers(rules),
+        **deliveries.handlers(),
+    }

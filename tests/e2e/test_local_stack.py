@@ -369,3 +369,42 @@ def test_dev_with_a_malformed_chat_channel_says_which_in_one_line():
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert "CLOSELOOP_CHAT_WEBHOOKS: chat channel 'ops' needs kind" in result.stderr
+
+
+def test_a_p1_case_paused_on_the_customer_breaches_at_the_right_instant_then_escalates(stack):
+    """Reported late: opened three hours ago, answered in time, waited on the customer for an hour.
+    The 8-hour (24x7) resolution target moves by that hour; the sweep at that instant tells the
+    support manager, one full target later the director."""
+    from datetime import UTC, datetime, timedelta
+
+    from shared.domain.events import iso
+
+    opened = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    case = {"external_id": "e2e-p1", "priority": "P1", "account": {"company": "苏州精工", "country": "CN"},
+            "opened_at": iso(opened)}  # fmt: skip
+    body = json.dumps(case).encode()
+    headers = {"X-Closeloop-Signature": sign("dev-webhook-secret", int(time.time()), body)}
+    status, created = http("POST", f"{stack['api']}/webhooks/cases/contact-center", body, headers)
+    assert status == 201 and created["team"] == "Support L2", created
+    key, owner = {"X-Api-Key": "dev-admin-key"}, created["owner_id"]
+    events_url = f"{stack['api']}/cases/{created['case_id']}/events"
+    for kind, minutes in (("first_response", 20), ("waiting_on_customer", 30), ("customer_replied", 90)):
+        event = {"type": kind, "by": owner, "at": iso(opened + timedelta(minutes=minutes))}
+        assert http("POST", events_url, event, key)[0] == 201
+    _, shown = http("GET", f"{stack['api']}/cases/{created['case_id']}", headers=key)
+    due = opened + timedelta(hours=9)
+    assert shown["sla"]["resolution"]["due_at"] == iso(due) and shown["sla"]["resolution"]["paused_hours"] == 1.0
+    assert shown["sla"]["first_response"]["state"] == "met"
+
+    subject = f"case/{created['case_id']}"
+
+    def told(kind: str) -> list[Any]:
+        found = closeloop("events", "list", "--type", kind, "--subject", subject, "--json", env=stack["env"])
+        return [json.loads(line)["data"]["notify"] for line in found.stdout.splitlines()]
+
+    closeloop("schedule", "run", "timer-sweep", "--at", iso(due - timedelta(seconds=1)), env=stack["env"])
+    assert told("SlaBreached") == []
+    closeloop("schedule", "run", "timer-sweep", "--at", iso(due), env=stack["env"])
+    assert told("SlaBreached") == [["u_ma"]]
+    closeloop("schedule", "run", "timer-sweep", "--at", iso(due + timedelta(hours=8)), env=stack["env"])
+    assert told("SlaEscalated") == [["u_chen"]]

@@ -19,6 +19,8 @@ from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
 from shared.services.activities import record_activity
 from shared.services.behavior import record_behavior
+from shared.services.capture import source_for
+from shared.services.cases import open_case, record_case_event
 from shared.services.deliveries import deliver
 from shared.services.lead_closing import disqualify
 from shared.services.ports import ActiveRules
@@ -188,6 +190,8 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
         )
     )
     capture({"email": "far@away.com", "country": "US"}, nobody, store, clock)
+    # a P1 case: opened, warned, breached, escalated; another answered in time, resolved, reopened
+    _drive_cases(example_rules, store, clock)
     # rules: published twice, rolled back, rejected, a sync that cannot read its source
     rules_store = _RulesStore()
     publish_rules(example_content, [], "dir:admin_sheets/examples", rules_store, clock)
@@ -196,6 +200,16 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     publish_rules(None, ["Routing!B3: no such team"], "dir:/tmp/rules", rules_store, clock)
     sync_rules(_Unreadable(), rules_store, _Cache(), clock)
     return [*store.events, *rules_store.events]
+
+
+def _drive_cases(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
+    source = source_for("contact-center", rules)
+    late = {"external_id": "late", "priority": "P1", "account": {"company": "Acme", "country": "CN"}}
+    open_case(late, source, rules, store, clock)
+    sweep_timers(clock.now + timedelta(hours=3), store, handlers(FixedRules(rules)))
+    prompt = open_case({**late, "external_id": "prompt"}, source, rules, store, clock).case
+    for kind in ("first_response", "resolved", "reopened"):
+        record_case_event(prompt.case_id, {"type": kind, "by": prompt.owner_id}, rules, store, clock)
 
 
 def test_the_catalog_lists_exactly_the_data_keys_the_services_emit(

@@ -35,6 +35,7 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "RulesItem": "rules_table",
     "TimerItem": "timers_table",
     "DeliveryItem": "deliveries_table",
+    "CaseItem": "cases_table",
 }
 
 
@@ -201,6 +202,24 @@ class DeliveryItem(Model):
     version = VersionAttribute()
 
 
+class CaseItem(Model):
+    """A support case. The whole case (history included) lives in ``doc``; the top-level
+    attributes are there for people reading the table."""
+
+    class Meta:
+        table_name = "closeloop-cases"
+        region = _region()
+
+    case_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute(null=True)
+    priority = UnicodeAttribute()
+    status = UnicodeAttribute()
+    owner_id = UnicodeAttribute(null=True)
+    opened_at = UnicodeAttribute()
+    doc = JSONAttribute()
+    version = VersionAttribute()
+
+
 MODELS: tuple[type[Model], ...] = (
     LeadItem,
     LeadKeyItem,
@@ -209,6 +228,7 @@ MODELS: tuple[type[Model], ...] = (
     RulesItem,
     TimerItem,
     DeliveryItem,
+    CaseItem,
 )
 
 

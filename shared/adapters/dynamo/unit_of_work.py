@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 
+from shared.adapters.dynamo.cases import CaseTable, DynamoCaseRepository
 from shared.adapters.dynamo.deliveries import DeliveryTable, DynamoDeliveryRepository
 from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
@@ -107,6 +108,7 @@ AGGREGATE_TABLES: dict[str, AggregateTable] = {
     "lead": LeadTable(),
     "timer": TimerTable(),
     "delivery": DeliveryTable(),
+    "case": CaseTable(),
 }
 
 
@@ -138,6 +140,7 @@ class DynamoUnitOfWork:
         self._leads = DynamoLeadRepository(self._connection)
         self._timers = DynamoTimerRepository()
         self._deliveries = DynamoDeliveryRepository()
+        self._cases = DynamoCaseRepository()
         self._retry: RetryPolicy = retry or ConflictRetry()
 
     @property
@@ -151,6 +154,10 @@ class DynamoUnitOfWork:
     @property
     def deliveries(self) -> DynamoDeliveryRepository:
         return self._deliveries
+
+    @property
+    def cases(self) -> DynamoCaseRepository:
+        return self._cases
 
     @property
     def retry(self) -> RetryPolicy:

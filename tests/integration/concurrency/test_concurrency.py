@@ -27,6 +27,7 @@ def rules_with_team(example_content, owners: list[dict], *, version: str) -> Act
     template = content["Owners"][1]
     content["Owners"] = content["Owners"] + [{**template, **o, "team": "Pool", "manager_id": None} for o in owners]
     fallback = {**content["Routing"][-1], "priority": 1, "team": "Pool", "role": [], "owner_id": None}
+    fallback.update(object=None, case_priority=[])  # a lead row (the example's last rows route cases)
     content["Routing"] = [fallback] + content["Routing"]
     rules = RuleSet.from_content(content, version)
     return ActiveRules(rules, RoutingIndex(rules.routing))

@@ -95,6 +95,7 @@ GRANTS = {
         "TimersTable": _dynamodb("PutItem", "DeleteItem"),  # SLA timers set and cancelled
         "IdempotencyTable": _dynamodb("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
         "RulesTable": _dynamodb("GetItem", "Query"),
+        "CasesTable": _dynamodb("GetItem", "PutItem"),  # a case change: a versioned put
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
         "ApiKeys": {"secretsmanager:GetSecretValue"},
     },
@@ -216,6 +217,7 @@ TABLES = {
     "TimersTable": ("closeloop-timers", [("timer_id", "HASH")], None),
     # keys only: the sender reads the delivery as stored, so no text or address is in the stream
     "DeliveriesTable": ("closeloop-deliveries", [("delivery_id", "HASH")], "KEYS_ONLY"),
+    "CasesTable": ("closeloop-cases", [("case_id", "HASH")], None),
 }
 
 
@@ -258,6 +260,9 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/leads/{lead_id}"),
         ("POST", "/leads/{lead_id}/activities"),
         ("POST", "/leads/{lead_id}/disqualify"),
+        ("POST", "/webhooks/cases/{source}"),
+        ("POST", "/cases/{case_id}/events"),
+        ("GET", "/cases/{case_id}"),
     }
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.unit.admin_sheets.helpers import parse_edited
 
-TEAMS = "(teams: Customer Success, Enterprise, Finance, International, SMB East, SMB North)"
+TEAMS = "(teams: Customer Success, Enterprise, Finance, International, SMB East, SMB North, Support, Support L2)"
 TIERS = "(tiers: key, standard, vip)"
 
 
