@@ -138,6 +138,7 @@ GRANTS = {
         "RulesTable": _dynamodb("GetItem", "Query"),
         # alerts are created in the SLA change; a retry timer makes a delivery due again
         "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
+        "CasesTable": _dynamodb("GetItem", "PutItem"),  # a case clock's alert: the case records it was told
     },
 }
 
