@@ -964,7 +964,7 @@ The events that follow each change are in docs/events.md."""
 @cache
 def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
-    from functions.api import openapi_cases
+    from functions.api import openapi_cases, openapi_kpis
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
     return {
@@ -974,6 +974,7 @@ def document() -> JSONType:
         "tags": [
             {"name": "leads", "description": "lead capture, behaviour, activities"},
             {"name": "cases", "description": "support cases: intake, events, clocks"},
+            {"name": "kpis", "description": "one set of KPI definitions, from rollups"},
             {"name": "system", "description": "health and this description"},
         ],
         "paths": {
@@ -986,6 +987,7 @@ def document() -> JSONType:
             "/leads/{lead_id}/activities": {"post": _activity_operation()},
             "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
             **openapi_cases.paths(_json, _error_responses, _param),
+            **openapi_kpis.paths(_json, _error_responses),
         },
         "components": {
             "securitySchemes": {
@@ -1009,7 +1011,7 @@ def document() -> JSONType:
                 },
             },
             "parameters": {**_parameters(), **openapi_cases.parameters()},
-            "schemas": {**_schemas(), **openapi_cases.schemas()},
+            "schemas": {**_schemas(), **openapi_cases.schemas(), **openapi_kpis.schemas()},
         },
     }
 

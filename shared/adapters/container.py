@@ -103,7 +103,6 @@ class Container:
     @cached_property
     def courier(self) -> DeliveryCourier:
         from shared.adapters.courier import DeliveryCourier
-    from shared.adapters.dynamo.kpis import DynamoKpiStore
 
         return DeliveryCourier(self.settings, self.secrets)
 
