@@ -166,3 +166,25 @@ def _nrr(window: Window, items: Mapping[str, Mapping[str, float]]) -> dict[str, 
 
 def filters(team: str | None, owner: str | None) -> tuple[str, str]:
     return team or ALL, owner or ALL
+
+
+def shown(kpi: Mapping[str, Any], percent: bool) -> str:
+    """A KPI's value as people read it: ``50.0%``, ``1.93 h``, ``7.0 d``; ``—`` when there is none."""
+    value = kpi.get("value")
+    if value is None:
+        return "—"
+    if percent:
+        return f"{value * 100:.1f}%"
+    return f"{value:.2f} h" if kpi.get("unit") == "hours" else f"{value:.1f} d"
+
+
+def rows(kpis: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any], str]]:
+    """(label, KPI, shown value) in the contract's order; SLA attainment one row per kind."""
+    out: list[tuple[str, Mapping[str, Any], str]] = []
+    for key in KPI_KEYS:
+        if key == "sla_attainment":
+            kinds = kpis[key] or {"(no clocks)": {"value": None, "numerator": 0, "denominator": 0}}
+            out += [(f"sla_attainment {kind}", kpi, shown(kpi, True)) for kind, kpi in sorted(kinds.items())]
+        else:
+            out.append((key, kpis[key], shown(kpis[key], key not in MEDIANS)))
+    return out

@@ -105,3 +105,8 @@ def weekly_trend(store: KpiStore, rules: RuleSet, now: datetime, weeks: int = 12
     windows = [Window(end - timedelta(days=7 * (weeks - i)), end - timedelta(days=7 * (weeks - i - 1))) for i in range(weeks)]
     items = read_items(store, scope_key(None, None), windows)
     return [{"from": w.start.isoformat(), "to": w.end.isoformat(), **compute(w, items)} for w in windows]
+
+
+def kpi_snapshot(store: KpiStore, rules: RuleSet, now: datetime) -> dict[str, Any]:
+    """What kpi-snapshot publishes: the KPI set of the last 28 days and of each of the last 12 weeks."""
+    return {"current": kpi_report({}, store, rules, now), "weeks": weekly_trend(store, rules, now)}
