@@ -120,7 +120,11 @@ def _chart(sheet_id: int, header: int, weeks: int, column: int, index: int) -> d
                 },
                 "position": {
                     "overlayPosition": {
-                        "anchorCell": {"sheetId": sheet_id, "rowIndex": index * CHART_ROWS, "columnIndex": CHART_COLUMN},
+                        "anchorCell": {
+                            "sheetId": sheet_id,
+                            "rowIndex": index * CHART_ROWS,
+                            "columnIndex": CHART_COLUMN,
+                        },
                         "widthPixels": 480,
                         "heightPixels": 300,
                     }
@@ -135,9 +139,16 @@ def dashboard_requests(sheet_ids: dict[str, int], snapshot: dict[str, Any], upda
     values, header, width = dashboard_rows(snapshot, updated_at)
     existing = next((sid for title, sid in sheet_ids.items() if title.casefold() == TITLE.casefold()), None)
     taken = set(sheet_ids.values())
-    sheet_id = existing if existing is not None else next(i for i in range(FIRST_SHEET_ID, FIRST_SHEET_ID + len(taken) + 1) if i not in taken)
+    sheet_id = (
+        existing
+        if existing is not None
+        else next(i for i in range(FIRST_SHEET_ID, FIRST_SHEET_ID + len(taken) + 1) if i not in taken)
+    )
     charts = width - 1
-    grid = {"rowCount": max(len(values) + 5, charts * CHART_ROWS + 2, 60), "columnCount": max(COLUMNS, CHART_COLUMN + 8)}
+    grid = {
+        "rowCount": max(len(values) + 5, charts * CHART_ROWS + 2, 60),
+        "columnCount": max(COLUMNS, CHART_COLUMN + 8),
+    }
     requests: list[dict[str, Any]] = []
     if existing is not None:
         requests.append({"deleteSheet": {"sheetId": existing}})
@@ -156,8 +167,13 @@ def dashboard_requests(sheet_ids: dict[str, int], snapshot: dict[str, Any], upda
         requests.append(
             {
                 "repeatCell": {
-                    "range": {"sheetId": sheet_id, "startRowIndex": row, "endRowIndex": row + 1, "startColumnIndex": 0,
-                              "endColumnIndex": width if row == header else 5},  # fmt: skip
+                    "range": {
+                        "sheetId": sheet_id,
+                        "startRowIndex": row,
+                        "endRowIndex": row + 1,
+                        "startColumnIndex": 0,
+                        "endColumnIndex": width if row == header else 5,
+                    },
                     "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
                     "fields": "userEnteredFormat.textFormat.bold",
                 }

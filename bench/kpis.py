@@ -26,8 +26,16 @@ LEADS = 100_000
 DAYS = 365
 START = datetime(2025, 11, 24, 1, 0, tzinfo=UTC)
 NOW = START + timedelta(days=DAYS)
-OWNERS = {"u_wang": "SMB East", "u_zhang": "SMB East", "u_li": "SMB North", "u_zhao": "SMB North", "u_huang": "Enterprise",
-          "u_qian": "Support", "u_song": "Support", "u_yang": "Support L2"}  # fmt: skip
+OWNERS = {
+    "u_wang": "SMB East",
+    "u_zhang": "SMB East",
+    "u_li": "SMB North",
+    "u_zhao": "SMB North",
+    "u_huang": "Enterprise",
+    "u_qian": "Support",
+    "u_song": "Support",
+    "u_yang": "Support L2",
+}
 SALES, SUPPORT = list(OWNERS)[:5], list(OWNERS)[5:]
 
 
@@ -59,7 +67,15 @@ def history(leads: int, seed: int = 7) -> Iterator[dict[str, Any]]:
             touched = at + timedelta(hours=rnd.lognormvariate(0.5, 1.0))
             yield env("LeadFirstTouched", lead, touched, owner_id=owner, at=iso(touched), assigned_at=iso(at))
             kind = "SlaMet" if touched - at < timedelta(hours=4) else "SlaBreached"
-            yield env(kind, lead, touched, kind="lead_first_touch", owner_id=owner, stopped_at=iso(touched), due_at=iso(touched))
+            yield env(
+                kind,
+                lead,
+                touched,
+                kind="lead_first_touch",
+                owner_id=owner,
+                stopped_at=iso(touched),
+                due_at=iso(touched),
+            )
         if n % 5 == 0:
             case, agent = f"case/cs_{n}", SUPPORT[n % len(SUPPORT)]
             resolved = at + timedelta(hours=rnd.uniform(1, 48))

@@ -39,7 +39,10 @@ def table(report: dict[str, Any]) -> str:
     for label, kpi, value in found:
         lines.append(f"{label:<{width}}  {value:>9}  {_n(kpi['numerator']):>12}  {_n(kpi['denominator']):>12}")
     if report["skipped"]:
-        lines += ["", "not counted (a data key missing): " + ", ".join(f"{k} ×{n}" for k, n in report["skipped"].items())]
+        lines += [
+            "",
+            "not counted (a data key missing): " + ", ".join(f"{k} ×{n}" for k, n in report["skipped"].items()),
+        ]
     return "\n".join(lines)
 
 

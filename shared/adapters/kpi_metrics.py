@@ -16,7 +16,11 @@ NAMESPACE = "Closeloop/KPIs"
 
 def metric_values(report: dict[str, Any]) -> dict[str, float]:
     """Metric name -> value: ``mql_to_sql_rate``, ``sla_attainment.lead_first_touch`` ..."""
-    return {label.replace(" ", "."): float(kpi["value"]) for label, kpi, _ in rows(report["kpis"]) if kpi["value"] is not None}
+    return {
+        label.replace(" ", "."): float(kpi["value"])
+        for label, kpi, _ in rows(report["kpis"])
+        if kpi["value"] is not None
+    }
 
 
 def emit_kpi_metrics(report: dict[str, Any]) -> dict[str, float]:

@@ -139,7 +139,9 @@ def _mql(window: Window, inside: list[tuple[str, Mapping[str, float]]], totals: 
     reached = 0.0
     for key, attrs in inside:
         allowed = (window.end - date.fromisoformat(key[2:])).days  # sql on cohort day + lag < end
-        reached += sum(n for a, n in attrs.items() if a.startswith("mql_lag_") and a[8:] != LATE and int(a[8:]) < allowed)
+        reached += sum(
+            n for a, n in attrs.items() if a.startswith("mql_lag_") and a[8:] != LATE and int(a[8:]) < allowed
+        )
     return ratio(reached, totals["mql_n"])
 
 

@@ -264,7 +264,9 @@ def _lost(data: dict[str, Any], now: datetime, stamp: list[str], subject: str, o
 
 def _approved(data: dict[str, Any], now: datetime, stamp: list[str], subject: str, owner: Any, team: Any) -> Any:
     at = _time_or(data, "approved_at", now)
-    return Observation(at, team, owner, durations={"appr": _hours(_time(data, "quote_created_at"), at, "quote_created_at")})
+    return Observation(
+        at, team, owner, durations={"appr": _hours(_time(data, "quote_created_at"), at, "quote_created_at")}
+    )
 
 
 def _invoice(data: dict[str, Any], now: datetime, stamp: list[str], subject: str, owner: Any, team: Any) -> Any:

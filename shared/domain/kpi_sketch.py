@@ -38,7 +38,7 @@ def midpoint(bucket: str) -> float:
     """The value a bucket stands for: its geometric midpoint (0 for the zero bucket)."""
     if bucket == ZERO:
         return 0.0
-    return FLOOR * RATIO ** (int(bucket) + 0.5)
+    return float(FLOOR * RATIO ** (int(bucket) + 0.5))
 
 
 def _order(bucket: str) -> int:

@@ -102,7 +102,9 @@ def kpi_report(params: Mapping[str, str], store: KpiStore, rules: RuleSet, now: 
 def weekly_trend(store: KpiStore, rules: RuleSet, now: datetime, weeks: int = 12) -> list[dict[str, Any]]:
     """The KPI set of each of the last ``weeks`` weeks (7 days each, the last one ending today)."""
     end = today_in(rules, now) + timedelta(days=1)
-    windows = [Window(end - timedelta(days=7 * (weeks - i)), end - timedelta(days=7 * (weeks - i - 1))) for i in range(weeks)]
+    windows = [
+        Window(end - timedelta(days=7 * (weeks - i)), end - timedelta(days=7 * (weeks - i - 1))) for i in range(weeks)
+    ]
     items = read_items(store, scope_key(None, None), windows)
     return [{"from": w.start.isoformat(), "to": w.end.isoformat(), **compute(w, items)} for w in windows]
 

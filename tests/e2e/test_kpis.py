@@ -57,12 +57,16 @@ def stack() -> Iterator[dict[str, Any]]:
 
 
 def open_case(stack: dict[str, Any], n: int, contacts: list[str]) -> None:
-    body = json.dumps({"external_id": f"kpi-{n}", "priority": "P3", "account": {"company": f"无锡{n}", "country": "CN"}})
+    body = json.dumps(
+        {"external_id": f"kpi-{n}", "priority": "P3", "account": {"company": f"无锡{n}", "country": "CN"}}
+    )
     headers = {"X-Closeloop-Signature": sign("dev-webhook-secret", int(time.time()), body.encode())}
     status, case = http("POST", f"{stack['api']}/webhooks/cases/contact-center", body.encode(), headers)
     assert status == 201, case
     for kind in [*contacts, "resolved"]:
-        status, answer = http("POST", f"{stack['api']}/cases/{case['case_id']}/events", {"type": kind, "by": case["owner_id"]}, KEY)
+        status, answer = http(
+            "POST", f"{stack['api']}/cases/{case['case_id']}/events", {"type": kind, "by": case["owner_id"]}, KEY
+        )
         assert status == 201, answer
 
 
@@ -85,7 +89,11 @@ def test_closeloop_kpis_shows_conversion_first_touch_fcr_and_sla_attainment(stac
     kpis = report["kpis"]
     cohort = [g for g in grades if g in ("mql", "sql")]
     sql = grades.count("sql")
-    assert kpis["mql_to_sql_rate"] == {"value": round(sql / len(cohort), 4), "numerator": sql, "denominator": len(cohort)}
+    assert kpis["mql_to_sql_rate"] == {
+        "value": round(sql / len(cohort), 4),
+        "numerator": sql,
+        "denominator": len(cohort),
+    }
     touched = kpis["first_touch_median_hours"]
     assert touched["denominator"] == 2 and touched["value"] is not None and touched["value"] < 0.1  # called at once
     assert kpis["first_contact_resolution"] == {"value": 0.5, "numerator": 1, "denominator": 2}

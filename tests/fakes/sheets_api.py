@@ -160,7 +160,9 @@ class FakeSheetsApi:
         with self._lock:
             book = self.books[spreadsheet_id]
             sheet_id = book.sheet(title=tab).props["sheetId"]
-            return copy.deepcopy([c for c in book.charts if c["position"]["overlayPosition"]["anchorCell"]["sheetId"] == sheet_id])
+            return copy.deepcopy(
+                [c for c in book.charts if c["position"]["overlayPosition"]["anchorCell"]["sheetId"] == sheet_id]
+            )
 
     def tab_titles(self, spreadsheet_id: str) -> list[str]:
         with self._lock:

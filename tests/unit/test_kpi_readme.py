@@ -22,13 +22,29 @@ def sample_report(rules: Any) -> dict[str, Any]:
         ("LeadCaptured", "lead/b", {"grade": "mql"}),
         ("LeadCaptured", "lead/c", {"grade": "mql"}),
         ("LeadMerged", "lead/b", {"grade": "sql"}),
-        ("LeadFirstTouched", "lead/a", {"owner_id": "u_wang", "at": "2026-11-20T03:30:00Z", "assigned_at": "2026-11-20T02:00:00Z"}),
-        ("LeadFirstTouched", "lead/b", {"owner_id": "u_li", "at": "2026-11-20T05:00:00Z", "assigned_at": "2026-11-20T02:00:00Z"}),
+        (
+            "LeadFirstTouched",
+            "lead/a",
+            {"owner_id": "u_wang", "at": "2026-11-20T03:30:00Z", "assigned_at": "2026-11-20T02:00:00Z"},
+        ),
+        (
+            "LeadFirstTouched",
+            "lead/b",
+            {"owner_id": "u_li", "at": "2026-11-20T05:00:00Z", "assigned_at": "2026-11-20T02:00:00Z"},
+        ),
         ("SlaMet", "lead/a", {"kind": "lead_first_touch", "owner_id": "u_wang"}),
         ("SlaMet", "lead/b", {"kind": "lead_first_touch", "owner_id": "u_li"}),
         ("SlaBreached", "lead/c", {"kind": "lead_first_touch", "owner_id": "u_li"}),
-        ("CaseResolved", "case/x", {"at": "2026-11-20T06:00:00Z", "owner_id": "u_qian", "first_contact_resolution": True}),
-        ("CaseResolved", "case/y", {"at": "2026-11-20T07:00:00Z", "owner_id": "u_song", "first_contact_resolution": False}),
+        (
+            "CaseResolved",
+            "case/x",
+            {"at": "2026-11-20T06:00:00Z", "owner_id": "u_qian", "first_contact_resolution": True},
+        ),
+        (
+            "CaseResolved",
+            "case/y",
+            {"at": "2026-11-20T07:00:00Z", "owner_id": "u_song", "first_contact_resolution": False},
+        ),
     ]
     for n, (kind, subject, data) in enumerate(events):
         envelope = {"id": f"evt_{n}", "type": kind, "time": "2026-11-20T02:00:00Z", "subject": subject, "data": data}

@@ -47,13 +47,19 @@ class DynamoKpiStore:
 
     def apply(self, write: RollupWrite) -> None:
         if write.item_count() > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"one event touches {write.item_count()} KPI items; DynamoDB takes {MAX_TRANSACTION_ITEMS}")
+            raise ValueError(
+                f"one event touches {write.item_count()} KPI items; DynamoDB takes {MAX_TRANSACTION_ITEMS}"
+            )
         expires = int(time.time()) + MARKER_DAYS * 86400
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": {"pk": {"S": f"seen#{write.event_id}"}, "sk": {"S": "seen"}, "expires_at": {"N": str(expires)}},
+                    "Item": {
+                        "pk": {"S": f"seen#{write.event_id}"},
+                        "sk": {"S": "seen"},
+                        "expires_at": {"N": str(expires)},
+                    },
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }

@@ -91,17 +91,21 @@ def test_every_request_names_only_the_dashboard_and_every_text_is_formula_safe()
     week = {"from": "2026-11-16", "to": "2026-11-23", "skipped": {}, "kpis": _kpis({"=HYPERLINK(1)": None})}
     current = {"from": "2026-10-27", "to": "2026-11-24", "timezone": "=cmd|' /C calc'!A0", "team": None,
                "owner_id": None, "skipped": {"+Oops.amount": 1}, "kpis": _kpis({"-1+1": 0.5})}  # fmt: skip
-    requests = dashboard_requests({"Settings": 0, "Owners": 1, "Dashboard": 9}, {"current": current, "weeks": [week]}, "t")
+    requests = dashboard_requests(
+        {"Settings": 0, "Owners": 1, "Dashboard": 9}, {"current": current, "weeks": [week]}, "t"
+    )
     blob = json.dumps(requests)
     assert "formulaValue" not in blob
     ids: set[int] = set()
     for request in requests:
         ids |= {int(x) for x in _sheet_ids(request)}
     assert ids == {9}  # only the Dashboard's own sheet id
-    texts = [c["userEnteredValue"]["stringValue"] for r in requests if "updateCells" in r
-             for row in r["updateCells"]["rows"] for c in row.get("values", []) if "stringValue" in c.get("userEnteredValue", {})]  # fmt: skip
+    cells = [
+        c for r in requests if "updateCells" in r for row in r["updateCells"]["rows"] for c in row.get("values", [])
+    ]
+    texts = [c["userEnteredValue"]["stringValue"] for c in cells if "stringValue" in c.get("userEnteredValue", {})]
     for text in texts:
-        assert not text[:1] in "=+-@" or text == "", text
+        assert text[:1] not in "=+-@" or text == "", text
     assert any(t.startswith("'+Oops.amount") for t in texts)  # a leading + defused with an apostrophe
 
 

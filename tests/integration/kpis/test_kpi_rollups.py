@@ -75,7 +75,9 @@ def test_rollups_from_recorded_events_answer_get_kpis_from_a_few_items(clean_aws
 
         owner = touched[0]
         mine = json.loads(
-            client.http.get(f"/kpis?from=2026-11-16&to=2026-11-17&owner_id={owner}", headers={"X-Api-Key": ADMIN_KEY}).body
+            client.http.get(
+                f"/kpis?from=2026-11-16&to=2026-11-17&owner_id={owner}", headers={"X-Api-Key": ADMIN_KEY}
+            ).body
         )
         assert mine["kpis"]["first_touch_median_hours"]["denominator"] == touched.count(owner)
 
@@ -87,7 +89,12 @@ def test_a_redelivered_event_is_counted_once_in_dynamodb(clean_aws: Any) -> None
         "time": "2026-11-16T03:00:00.000Z",
         "subject": "lead/ld_x",
         "rules_version": "v1",
-        "data": {"owner_id": "u_wang", "type": "call", "at": "2026-11-16T03:00:00.000Z", "assigned_at": "2026-11-16T01:00:00.000Z"},
+        "data": {
+            "owner_id": "u_wang",
+            "type": "call",
+            "at": "2026-11-16T03:00:00.000Z",
+            "assigned_at": "2026-11-16T01:00:00.000Z",
+        },
     }
     bus_event = {"source": "closeloop", "detail-type": "LeadFirstTouched", "detail": envelope}
     assert rollup(bus_event, None)["outcome"] == "counted"
@@ -96,7 +103,9 @@ def test_a_redelivered_event_is_counted_once_in_dynamodb(clean_aws: Any) -> None
     assert rollup({"detail": captured}, None)["outcome"] == "counted"
     assert rollup({"detail": captured}, None)["outcome"] == "duplicate"
     with Client(app) as client:
-        report = json.loads(client.http.get("/kpis?from=2026-11-16&to=2026-11-17", headers={"X-Api-Key": ADMIN_KEY}).body)
+        report = json.loads(
+            client.http.get("/kpis?from=2026-11-16&to=2026-11-17", headers={"X-Api-Key": ADMIN_KEY}).body
+        )
     assert report["kpis"]["first_touch_median_hours"]["denominator"] == 1
     assert report["kpis"]["mql_to_sql_rate"]["denominator"] == 1
     assert report["kpis"]["mql_to_sql_rate"]["numerator"] == 0

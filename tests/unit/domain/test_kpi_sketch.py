@@ -27,7 +27,10 @@ def test_the_median_is_within_half_a_bucket_of_the_true_median(values: list[floa
         assert abs(estimate - statistics.median(values)) <= statistics.median(values) * sketch.HALF_WIDTH * 1.001
 
 
-@given(st.lists(st.floats(min_value=0, max_value=1e5), max_size=40), st.lists(st.floats(min_value=0, max_value=1e5), max_size=40))
+@given(
+    st.lists(st.floats(min_value=0, max_value=1e5), max_size=40),
+    st.lists(st.floats(min_value=0, max_value=1e5), max_size=40),
+)
 def test_sketches_merge_by_adding_counts(a: list[float], b: list[float]) -> None:
     assert sketch.median(counts(a) + counts(b)) == sketch.median(counts(a + b))
 

@@ -18,7 +18,14 @@ _ids = itertools.count(1)
 
 
 def env(event_type: str, subject: str, time: str, **data: Any) -> dict[str, Any]:
-    return {"id": f"evt_{next(_ids):06d}", "type": event_type, "time": time, "subject": subject, "rules_version": "v1", "data": data}
+    return {
+        "id": f"evt_{next(_ids):06d}",
+        "type": event_type,
+        "time": time,
+        "subject": subject,
+        "rules_version": "v1",
+        "data": data,
+    }
 
 
 class Kpis:
@@ -128,7 +135,11 @@ def test_first_contact_resolution_and_a_reopened_case(kpis: Kpis) -> None:
     window = {"from": "2026-11-01", "to": "2026-11-30"}
     assert kpis.kpi("first_contact_resolution", **window) == {"value": 0.5, "numerator": 1, "denominator": 2}
     assert kpis.kpi("first_contact_resolution", team="Support L2", **window)["denominator"] == 1
-    assert kpis.kpi("first_contact_resolution", team="Support", **window) == {"value": 0.0, "numerator": 0, "denominator": 1}
+    assert kpis.kpi("first_contact_resolution", team="Support", **window) == {
+        "value": 0.0,
+        "numerator": 0,
+        "denominator": 1,
+    }
     kpis.record(resolved("z", "2026-11-12T02:00:00Z", False))  # resolved again: not at first contact
     assert kpis.kpi("first_contact_resolution", **window) == {"value": 0.3333, "numerator": 1, "denominator": 3}
 
@@ -190,7 +201,9 @@ def test_events_missing_keys_are_skipped_and_said_so(kpis: Kpis) -> None:
     }
 
 
-def contract(cid: str, account: str, amount: float, start: str, end: str, signed: str = "2025-12-20T02:00:00Z") -> dict[str, Any]:
+def contract(
+    cid: str, account: str, amount: float, start: str, end: str, signed: str = "2025-12-20T02:00:00Z"
+) -> dict[str, Any]:
     return env("ContractSigned", f"contract/{cid}", signed, contract_id=cid, account_id=account, amount=amount,
                start_date=start, end_date=end, owner_id="u_huang")  # fmt: skip
 
@@ -232,7 +245,9 @@ def test_a_query_reads_rollup_items_per_day_not_per_lead(kpis: Kpis) -> None:
         ({"team": "x" * 101}, "team"),
     ],
 )
-def test_bad_windows_and_parameters_are_refused_naming_the_field(kpis: Kpis, params: dict[str, str], field: str) -> None:
+def test_bad_windows_and_parameters_are_refused_naming_the_field(
+    kpis: Kpis, params: dict[str, str], field: str
+) -> None:
     with pytest.raises(ValidationFailed) as refused:
         kpis.report(**params)
     assert field in refused.value.fields
