@@ -62,7 +62,7 @@ KPI_KEYS: dict[str, tuple[tuple[str, bool, str], ...]] = {
     "ContractSigned": (
         ("contract_id", True, "the contract"),
         ("account_id", True, "the customer account"),
-        ("amount", True, "annualised contract value"),
+        ("annual_value", True, "annualised contract value (without it, `amount` is read as annual)"),
         ("start_date", True, "first day it runs (YYYY-MM-DD)"),
         ("end_date", True, "last day it runs, inclusive (YYYY-MM-DD)"),
         ("owner_id", False, "the account manager"),
@@ -276,7 +276,11 @@ def _invoice(data: dict[str, Any], now: datetime, stamp: list[str], subject: str
 
 def _contract(data: dict[str, Any], now: datetime, stamp: list[str], subject: str, owner: Any, team: Any) -> Any:
     contract_id, account_id = _text(data, "contract_id"), _text(data, "account_id")
-    amount, start, end = _amount(data, "amount"), _date(data, "start_date"), _date(data, "end_date")
+    annual = _amount(data, "annual_value") if data.get("annual_value") is not None else None
+    amount = annual if annual is not None else _amount(data, "amount") if "amount" in data else None
+    if amount is None:
+        raise Missing("annual_value")
+    start, end = _date(data, "start_date"), _date(data, "end_date")
     if end < start:
         raise Missing("end_date")
     value = [*stamp, contract_id, amount, start.isoformat(), end.isoformat(), owner, team]

@@ -203,7 +203,7 @@ def test_events_missing_keys_are_skipped_and_said_so(kpis: Kpis) -> None:
 
 def contract(
     cid: str, account: str, amount: float, start: str, end: str, signed: str = "2025-12-20T02:00:00Z"
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # `amount` read as the annual value: `annual_value` absent
     return env("ContractSigned", f"contract/{cid}", signed, contract_id=cid, account_id=account, amount=amount,
                start_date=start, end_date=end, owner_id="u_huang")  # fmt: skip
 
@@ -224,6 +224,11 @@ def test_net_revenue_retention_of_accounts_live_at_from(kpis: Kpis) -> None:
     assert kpis.kpi("net_revenue_retention", team="Enterprise", **window)["denominator"] == 300
     kpis.record(contract("c1", "acme", 100, "2026-01-01", "2026-12-31"))  # the same contract again: no change
     assert kpis.kpi("net_revenue_retention", **window)["numerator"] == 150
+    # a two-year contract's annual value, as the contracts domain states it, wins over its total
+    two_years = contract("c6", "epsilon", 2000, "2026-01-01", "2027-12-31")
+    two_years["data"]["annual_value"] = "1000.00"
+    kpis.record(two_years)
+    assert kpis.kpi("net_revenue_retention", **window) == {"value": 0.8846, "numerator": 1150, "denominator": 1300}
 
 
 def test_a_query_reads_rollup_items_per_day_not_per_lead(kpis: Kpis) -> None:
