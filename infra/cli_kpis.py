@@ -73,7 +73,12 @@ def register(commands: Any, stack_command: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     kpis.add_argument("--from", dest="start", metavar="DATE", help="first day, YYYY-MM-DD (default: 27 days ago)")
-    kpis.add_argument("--to", dest="end", metavar="DATE", help="the day after the last, YYYY-MM-DD (default: tomorrow)")
+    kpis.add_argument(
+        "--to",
+        dest="end",
+        metavar="DATE",
+        help="the day after the last, YYYY-MM-DD (default: tomorrow, or 28 days after --from)",
+    )
     kpis.add_argument("--team", metavar="T", help="only this team, e.g. 'SMB East'")
     kpis.add_argument("--owner", metavar="OWNER_ID", help="only this owner, e.g. u_wang")
     kpis.add_argument("--json", action="store_true", help="the whole answer as JSON (what GET /kpis returns)")

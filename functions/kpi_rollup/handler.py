@@ -21,5 +21,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     envelope = event.get("detail") if isinstance(event.get("detail"), dict) else event
     outcome = record_event(envelope, c.kpis, c.rules.current().rules, ConflictRetry())
     summary = {"event_id": envelope.get("id"), "type": envelope.get("type"), "outcome": outcome}
-    logger().info("kpi rollup", extra=summary)
+    # one line per event would drown the dev console and CloudWatch; a redelivery is worth seeing
+    (logger().info if outcome == "duplicate" else logger().debug)("kpi rollup", extra=summary)
     return summary

@@ -226,7 +226,8 @@ def updates_of(counts: Iterable[tuple[Cell, float]]) -> dict[tuple[str, str], di
     for (period, team, owner, attr), amount in counts:
         for scope in scopes(team, owner):
             items[(scope, period)][attr] += amount
-    return {key: {a: v for a, v in attrs.items() if abs(v) > 1e-9} for key, attrs in items.items() if attrs}
+    kept = {key: {a: v for a, v in attrs.items() if abs(v) > 1e-9} for key, attrs in items.items()}
+    return {key: attrs for key, attrs in kept.items() if attrs}  # a move within one item adds nothing
 
 
 def encode_counts(counts: Mapping[Cell, float]) -> list[list[Any]]:

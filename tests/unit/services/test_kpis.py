@@ -262,3 +262,14 @@ def test_the_default_window_is_the_last_28_days_today_included(kpis: Kpis) -> No
     report = kpis.report()
     assert (report["from"], report["to"], report["timezone"]) == ("2026-11-03", "2026-12-01", "Asia/Shanghai")
     assert all(report["kpis"][k]["value"] is None for k in ("mql_to_sql_rate", "first_touch_median_hours"))
+
+
+def test_a_move_that_cancels_out_on_an_item_writes_nothing_to_it() -> None:
+    from shared.domain.kpi_rollups import scope_key, updates_of
+
+    moved = updates_of(
+        [(("d#2026-11-10", "SMB East", "u_wang", "mql_n"), -1), (("d#2026-11-10", "SMB East", "u_zhang", "mql_n"), 1)]
+    )
+    assert (scope_key(None, None), "d#2026-11-10") not in moved  # all teams: -1 + 1
+    assert (scope_key("SMB East", None), "d#2026-11-10") not in moved
+    assert moved[(scope_key(None, "u_zhang"), "d#2026-11-10")] == {"mql_n": 1}
