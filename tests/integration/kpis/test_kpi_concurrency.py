@@ -33,8 +33,15 @@ def run_all(jobs: list[Any]) -> list[Any]:
 def test_racing_events_of_one_lead_leave_the_rollups_their_facts_imply(clean_aws: Any) -> None:
     rules = clean_aws.rules.current().rules
     owners = ["u_wang", "u_zhang", "u_li", "u_zhao"]
-    events = [{"id": "evt_cap", "type": "LeadCaptured", "time": "2026-11-10T02:00:00.000Z", "subject": "lead/ld_r",
-               "data": {"grade": "mql"}}]  # fmt: skip
+    events = [
+        {
+            "id": "evt_cap",
+            "type": "LeadCaptured",
+            "time": "2026-11-10T02:00:00.000Z",
+            "subject": "lead/ld_r",
+            "data": {"grade": "mql"},
+        }
+    ]
     for n, owner in enumerate(owners * 2):
         events.append(
             {
@@ -43,7 +50,7 @@ def test_racing_events_of_one_lead_leave_the_rollups_their_facts_imply(clean_aws
                 "time": f"2026-11-10T{3 + n:02d}:00:00.000Z",
                 "subject": "lead/ld_r",
                 "data": {"owner_id": owner},
-            }  # fmt: skip
+            }
         )
     store = clean_aws.kpis
     outcomes = run_all([lambda e=e: record_event(e, store, rules, ConflictRetry()) for e in events])
@@ -57,8 +64,13 @@ def test_racing_events_of_one_lead_leave_the_rollups_their_facts_imply(clean_aws
 
 def test_one_event_delivered_to_six_consumers_at_once_is_counted_once(clean_aws: Any) -> None:
     rules = clean_aws.rules.current().rules
-    touch = {"id": "evt_same", "type": "LeadFirstTouched", "time": "2026-11-10T03:00:00.000Z", "subject": "lead/ld_s",
-             "data": {"owner_id": "u_wang", "at": "2026-11-10T03:00:00.000Z", "assigned_at": "2026-11-10T02:00:00.000Z"}}  # fmt: skip
+    touch = {
+        "id": "evt_same",
+        "type": "LeadFirstTouched",
+        "time": "2026-11-10T03:00:00.000Z",
+        "subject": "lead/ld_s",
+        "data": {"owner_id": "u_wang", "at": "2026-11-10T03:00:00.000Z", "assigned_at": "2026-11-10T02:00:00.000Z"},
+    }
     outcomes = run_all([lambda: record_event(touch, clean_aws.kpis, rules, ConflictRetry()) for _ in range(6)])
     assert sorted(outcomes) == ["counted"] + ["duplicate"] * 5
     ft = kpi_report(WINDOW, clean_aws.kpis, rules, NOW)["kpis"]["first_touch_median_hours"]
