@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -117,7 +118,7 @@ def test_five_hundred_three_times_then_two_hundred(world: World) -> None:
         assert len(world.finance_posts()) == attempt
     attempts = world.finance_delivery(order).attempts
     assert [a["status"] for a in attempts] == [500, 500, 500, 200]
-    waits = [parse_iso(b["at"]) - parse_iso(a["at"]) for a, b in zip(attempts, attempts[1:], strict=False)]
+    waits = [parse_iso(b["at"]) - parse_iso(a["at"]) for a, b in pairwise(attempts)]
     # about 1 min, 5 min, 30 min (±20 % jitter)
     for wait, base in zip(waits, (60, 300, 1800), strict=True):
         assert base * 0.8 <= wait.total_seconds() <= base * 1.2
