@@ -22,6 +22,7 @@ STATUS: dict[type[e.CloseloopError], int] = {
     e.IdempotencyKeyReused: 409,
     e.InvalidTransition: 409,
     e.OverDelivery: 409,
+    e.ShipmentLinesChanged: 409,
     e.PayloadTooLarge: 413,
     e.UnsupportedMediaType: 415,
     e.RulesUnavailable: 503,

@@ -104,3 +104,9 @@ class OverDelivery(CloseloopError):
     """A shipment would deliver more of a line than the order holds."""
 
     code = "over_delivery"
+
+
+class ShipmentLinesChanged(CloseloopError):
+    """A shipment reported again with other lines than it was first reported with."""
+
+    code = "shipment_lines_changed"

@@ -23,7 +23,7 @@ from typing import Any
 
 from shared.domain.accounts import Account
 from shared.domain.deliveries import Delivery, event_delivery
-from shared.domain.errors import Conflict, InvalidTransition, OverDelivery, ValidationFailed
+from shared.domain.errors import InvalidTransition, OverDelivery, ShipmentLinesChanged, ValidationFailed
 from shared.domain.events import Event, EventType, iso, parse_iso
 from shared.domain.orders import FINANCE, MAX_LINES, MAX_QUANTITY, Order, cents, invoice_id_for
 
@@ -33,12 +33,6 @@ WRITE_BACK = {"issued": "InvoiceIssued", "paid": "InvoicePaid", "rejected": "Inv
 INVOICE_RANK = {"requested": 0, "issued": 1, "paid": 2}
 MISSING_TAX_ID = "missing_tax_id"
 FUTURE_SKEW = timedelta(minutes=5)
-
-
-class ShipmentLinesChanged(Conflict):
-    """A shipment reported again with other lines than it was first reported with."""
-
-    code = "shipment_lines_changed"
 
 
 @dataclass(frozen=True)
@@ -113,7 +107,7 @@ def parse_shipment(payload: Mapping[str, Any], now: datetime, source: str | None
     shipment_id = _text(payload, "shipment_id", errors)
     order_id = _text(payload, "order_id", errors)
     status = payload.get("status")
-    if status not in SHIPMENT_STATUSES:
+    if not isinstance(status, str) or status not in SHIPMENT_STATUSES:
         errors["status"] = f"must be one of {', '.join(SHIPMENT_STATUSES)}"
     at = _when(payload.get("at"), now, errors)
     lines = _shipment_lines(payload.get("lines"), errors)
@@ -317,7 +311,7 @@ def parse_write_back(payload: Mapping[str, Any], now: datetime) -> dict[str, Any
     """``{status: issued|paid|rejected, invoice_number?, due_date?, at?, reason?}`` (400 naming fields)."""
     errors: dict[str, str] = {}
     status = payload.get("status")
-    if status not in WRITE_BACK:
+    if not isinstance(status, str) or status not in WRITE_BACK:
         errors["status"] = f"must be one of {', '.join(WRITE_BACK)}"
     out: dict[str, Any] = {"status": status, "at": _when(payload.get("at"), now, errors)}
     for name, limit in (("invoice_number", 100), ("reason", 500)):

@@ -263,3 +263,15 @@ def test_racing_reports_make_one_invoice(example_rules: ActiveRules, monkeypatch
     record_shipment_report({**signed, "at": iso(NOW + timedelta(seconds=1))}, "wh", example_rules, store, clock)
     assert next(reads) == 2  # read stale, lost the commit, read again
     assert len(_events(store, "InvoiceRequested")) == 1 and len(store.deliveries.listing(kind="finance")) == 1
+
+
+@pytest.mark.parametrize("status", [{}, [], None, 3])
+def test_a_status_that_is_not_text_is_400_not_500(example_rules: ActiveRules, status: object) -> None:
+    from shared.domain.invoices import parse_shipment, parse_write_back
+
+    with pytest.raises(ValidationFailed) as refused:
+        parse_write_back({"status": status}, NOW)
+    assert "status" in refused.value.fields
+    with pytest.raises(ValidationFailed) as refused:
+        parse_shipment({"shipment_id": "s", "order_id": "o", "status": status}, NOW)
+    assert "status" in refused.value.fields
