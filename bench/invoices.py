@@ -26,6 +26,7 @@ from typing import Any
 TRIALS = 1000
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 SHIPMENT_SAMPLES = 10
+TAX_ID = {"credit_code": "91350100M000100Y43"}
 
 
 class Injected(Exception):
@@ -110,9 +111,14 @@ class Finance:
 def _plan(rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]], set[str]]:
     """Order lines, the shipments that carry them, and which shipments end signed for."""
     lines = [
-        {"sku": f"SKU-{n}", "name": f"Item {n}", "quantity": rng.randint(1, 9), "unit_price": f"{rng.randint(1, 9999)}.{rng.randint(0, 99):02d}"}
+        {
+            "sku": f"SKU-{n}",
+            "name": f"Item {n}",
+            "quantity": rng.randint(1, 9),
+            "unit_price": f"{rng.randint(1, 9999)}.{rng.randint(0, 99):02d}",
+        }
         for n in range(rng.randint(1, 3))
-    ]  # fmt: skip
+    ]
     count = rng.randint(1, 3)
     shipments: dict[str, dict[str, int]] = {f"SH-{n}": {} for n in range(count)}
     for line in lines:
@@ -224,8 +230,7 @@ class Trial:
         for n, report in enumerate([*reports, None]):
             if n == patch_at:
                 self.faults["tax_id_supplied"] += 1
-                code = {"credit_code": "91350100M000100Y43"}
-                _until_done(lambda: patch_account(order.account_id, code, self.rules, self.store.db, self.clock))
+                _until_done(lambda: patch_account(order.account_id, TAX_ID, self.rules, self.store.db, self.clock))
                 self.stream()
             if report is not None:
                 self.post(report)
@@ -281,7 +286,8 @@ def exactly_once_trials(progress: Callable[[str], None], trials: int = TRIALS) -
     return {
         "invoice_exactly_once_trials": {"value": trials, "unit": "trials", "note": note},
         "invoice_duplicates": {"value": duplicates, "unit": "invoices",
-                               "note": "invoices requested twice, posted under two event ids, or posted after a recorded 2xx"},
+                               "note": "invoices requested twice, posted under two event ids, or posted after a "
+                                       "recorded 2xx"},
         "invoice_losses": {"value": losses, "unit": "invoices",
                            "note": "owed invoices never requested, or never answered 2xx by finance"},
     }  # fmt: skip
