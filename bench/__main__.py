@@ -36,6 +36,8 @@ GOALS = {
     "invoice_exactly_once_trials": (">=", 200),
     "invoice_duplicates": ("<=", 0),
     "invoice_losses": ("<=", 0),
+    "kpi_query_items_read": ("<=", 200),
+    "kpi_query_items_ratio_10x": ("<=", 1.2),
 }
 
 
@@ -70,6 +72,7 @@ def cold_import_ratio(runs: int = 9) -> dict[str, Any]:
 def main() -> int:
     from bench.dev_stack import dev_rss_metric
     from bench.invoices import exactly_once_trials, shipment_requests
+    from bench.kpis import kpi_metrics
     from bench.routing import routing_speedup
     from bench.service import service_metrics
     from bench.timers import timer_metrics
@@ -83,6 +86,7 @@ def main() -> int:
     results.update(timer_metrics(progress))
     results.update(shipment_requests(progress))
     results.update(exactly_once_trials(progress))
+    results.update(kpi_metrics(progress))
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     misses = 0

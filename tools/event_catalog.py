@@ -290,6 +290,9 @@ CATALOG: dict[EventType, EventDoc] = {
             "amount": "the invoice's total, a decimal string; a line's invoices add up to its amount exactly",
             "currency": "the order's currency",
             "shipments": '`[{"shipment_id", "signed_at"}]` it covers',
+            "last_signed_at": "when its last shipment was signed for (the KPI `invoice_lead_days_median` counts "
+            "from here)",
+            "owner_id": "the account manager (the KPIs' owner and team filters), or `null`",
         },
     ),
     "InvoiceBlocked": EventDoc(

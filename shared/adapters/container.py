@@ -17,6 +17,7 @@ from shared.services.ports import ActiveRules, UnitOfWork
 
 if TYPE_CHECKING:  # the adapters' modules load boto3 and pynamodb: only on first use
     from shared.adapters.courier import DeliveryCourier
+    from shared.adapters.dynamo.kpis import DynamoKpiStore
     from shared.adapters.dynamo.rules import DynamoRulesStore
     from shared.adapters.idempotency import Idempotency
     from shared.adapters.outbox import EventBusPublisher
@@ -68,8 +69,10 @@ class Container:
         self.clock = clock
 
     def _bind(self) -> None:
+        from shared.adapters.aws_sessions import share_service_models
         from shared.adapters.dynamo.models import bind_tables
 
+        share_service_models()
         bind_tables(self.settings)
 
     @cached_property
@@ -110,6 +113,14 @@ class Container:
         from shared.adapters.idempotency import Idempotency
 
         return Idempotency(self.settings.idempotency_table)
+
+    @cached_property
+    def kpis(self) -> DynamoKpiStore:
+        import boto3
+
+        from shared.adapters.dynamo.kpis import DynamoKpiStore
+
+        return DynamoKpiStore(self.settings.kpis_table, boto3.client("dynamodb", region_name=self.settings.region))
 
     @cached_property
     def publisher(self) -> EventBusPublisher:

@@ -33,6 +33,7 @@ ENVIRONMENT = {
     "CASES_TABLE": "cases_table",
     "ORDERS_TABLE": "orders_table",
     "ACCOUNTS_TABLE": "accounts_table",
+    "KPIS_TABLE": "kpis_table",
     "EVENT_BUS_NAME": "event_bus",
     "WEBHOOK_SECRETS_ARN": "webhook_secrets_id",
     "API_KEYS_ARN": "api_keys_id",
@@ -64,6 +65,7 @@ class Settings:
     cases_table: str = "closeloop-cases"
     orders_table: str = "closeloop-orders"
     accounts_table: str = "closeloop-accounts"
+    kpis_table: str = "closeloop-kpis"
     event_bus: str = "closeloop"
     webhook_secrets_id: str = "closeloop/webhook-secrets"
     api_keys_id: str = "closeloop/api-keys"

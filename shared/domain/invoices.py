@@ -278,6 +278,9 @@ def request_invoice(order: Order, invoice: dict[str, Any], account: Account, now
         "amount": invoice["amount"],
         "currency": invoice["currency"],
         "shipments": invoice["shipments"],
+        # for the KPIs (invoice_lead_days_median, filters by owner and team)
+        "last_signed_at": max((str(s["signed_at"]) for s in invoice["shipments"] if s.get("signed_at")), default=None),
+        "owner_id": account.account_manager_id,
     }
     event = order.event("InvoiceRequested", f"invoice/{invoice['invoice_id']}", now, data, once=True)
     delivery = event_delivery(event.envelope(), FINANCE, now)

@@ -38,6 +38,7 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "CaseItem": "cases_table",
     "OrderItem": "orders_table",
     "AccountItem": "accounts_table",
+    "KpiItem": "kpis_table",
 }
 
 
@@ -255,6 +256,19 @@ class AccountItem(Model):
     version = VersionAttribute()
 
 
+class KpiItem(Model):
+    """KPI rollups (shared/adapters/dynamo/kpis.py writes them with low-level expressions: their
+    counters are attributes named by what they count): ``kpi|<team>|<owner>`` × period, one
+    lead's / case's / account's KPI state, and one marker per event counted (TTL ``expires_at``)."""
+
+    class Meta:
+        table_name = "closeloop-kpis"
+        region = _region()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
 MODELS: tuple[type[Model], ...] = (
     LeadItem,
     LeadKeyItem,
@@ -266,6 +280,7 @@ MODELS: tuple[type[Model], ...] = (
     CaseItem,
     OrderItem,
     AccountItem,
+    KpiItem,
 )
 
 
