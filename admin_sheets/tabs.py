@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.calendars import HOLIDAY_KINDS
+from shared.domain.orders import INVOICE_ON
 from shared.domain.rules import BEHAVIOR_EVENTS, GRADES, ROLES, SCORING_OPS
 
 COLUMN_TYPES = ("str", "int", "number", "percent", "bool", "list", "enum", "enum_list", "date", "time")
@@ -187,6 +188,19 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         example="zh-CN",
         help="Language of the alerts people receive (email and chat): en or zh-CN. Blank = en. Example: zh-CN",
         help_zh="提醒消息（邮件和群机器人）使用的语言：en 或 zh-CN；留空 = en。例如：zh-CN",
+    ),
+    C(
+        "invoice_on",
+        "enum",
+        enum=INVOICE_ON,
+        default="order_signed",
+        zh="开票时机",
+        example="order_signed",
+        help="When finance is asked for an invoice: order_signed = one invoice once every line of the order is "
+        "signed for; shipment_signed = one invoice per signed shipment. An order keeps the setting it was "
+        "created under. Blank = order_signed. Example: order_signed",
+        help_zh="何时请财务开票：order_signed = 订单所有明细签收后开一张发票；"
+        "shipment_signed = 每个签收的发货单开一张。订单按创建时的设置开票。留空 = order_signed。例如：order_signed",
     ),
 )
 

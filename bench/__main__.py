@@ -32,6 +32,10 @@ GOALS = {
     "routing_speedup_vs_linear": (">=", 20),
     "sheets_requests_per_sync": ("<=", 2),
     "timer_sweep_items_read_per_due": ("<=", 1.5),
+    "ddb_requests_per_shipment_webhook": ("<=", 6),
+    "invoice_exactly_once_trials": (">=", 200),
+    "invoice_duplicates": ("<=", 0),
+    "invoice_losses": ("<=", 0),
     "kpi_query_items_read": ("<=", 200),
     "kpi_query_items_ratio_10x": ("<=", 1.2),
 }
@@ -67,6 +71,7 @@ def cold_import_ratio(runs: int = 9) -> dict[str, Any]:
 
 def main() -> int:
     from bench.dev_stack import dev_rss_metric
+    from bench.invoices import exactly_once_trials, shipment_requests
     from bench.kpis import kpi_metrics
     from bench.routing import routing_speedup
     from bench.service import service_metrics
@@ -79,6 +84,8 @@ def main() -> int:
     results["dev_rss_mib_after_10k_leads"] = dev_rss_metric(DEV_LEADS)
     results["routing_speedup_vs_linear"] = routing_speedup(progress)
     results.update(timer_metrics(progress))
+    results.update(shipment_requests(progress))
+    results.update(exactly_once_trials(progress))
     results.update(kpi_metrics(progress))
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

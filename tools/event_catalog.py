@@ -46,6 +46,23 @@ _CASE_CHANGE = {
     "account_id": "the account",
     "first_contact_resolution": "resolved with exactly one agent contact and never reopened",
 }
+ORDER = "order/<order_id>"
+INVOICE = "invoice/<invoice_id>"
+_INVOICE = {
+    "invoice_id": "the invoice",
+    "order_id": "its order",
+    "amount": "its total, a decimal string",
+    "currency": "its currency",
+    "account_id": "the buyer's account",
+}
+_WRITE_BACK = {
+    "status": "`issued`, `paid` or `rejected`",
+    "at": "when, as finance reported it",
+    "invoice_number": "finance's number for it (once given), or `null`",
+    "due_date": "when payment is due (once given), or `null`",
+    "reason": "why, when rejected; else `null`",
+    "notify": "the account manager told (empty if none)",
+}
 
 
 @dataclass(frozen=True)
@@ -231,13 +248,71 @@ CATALOG: dict[EventType, EventDoc] = {
     "QuoteRejected": EventDoc("a step rejected the quote; the chain ends"),
     # fulfilment and finance
     "ContractSigned": EventDoc("a completed e-sign envelope for an approved quote (CONTRACT §2.8)"),
-    "OrderCreated": EventDoc("the order with the quote's lines: what the ERP consumes"),
-    "ShipmentRecorded": EventDoc("a shipment status from the warehouse or logistics (CONTRACT §2.9)"),
-    "InvoiceRequested": EventDoc("the order was shipped and signed for: invoice it, exactly once"),
-    "InvoiceBlocked": EventDoc("an invoice waits: the Chinese account lacks a valid credit code"),
-    "InvoiceIssued": EventDoc("finance issued the invoice"),
-    "InvoicePaid": EventDoc("finance recorded the payment"),
-    "InvoiceRejected": EventDoc("finance rejected the invoice"),
+    "OrderCreated": EventDoc(
+        "the order of a signed contract, with the quote's lines: what the ERP consumes (delivered to the ERP URL)",
+        subject=ORDER,
+        data={
+            "order_id": "`or_…`, derived from the contract: one order per contract",
+            "contract_id": "the signed contract",
+            "quote_id": "the quote it sells",
+            "opportunity_id": "the opportunity won",
+            "account": '`{"account_id", "name", "credit_code", "country", "address"?}`: the buyer',
+            "lines": '`[{"sku", "name", "quantity", "unit_price", "amount"}]`, money as decimal strings',
+            "amount": 'the order\'s total, a decimal string (`"20199.99"`)',
+            "currency": "ISO 4217 (Settings `currency`)",
+        },
+    ),
+    "ShipmentRecorded": EventDoc(
+        "a shipment status from the warehouse or logistics (`POST /webhooks/shipments/{source}`); a repeat of "
+        "the same status and time records nothing",
+        subject=ORDER,
+        data={
+            "order_id": "the order",
+            "shipment_id": "the shipment (the warehouse's id)",
+            "status": "the status reported: `shipped`, `delivered` or `signed`",
+            "shipment_status": "the shipment's status now: the furthest reported (a late `shipped` never undoes "
+            "`signed`)",
+            "previous_status": "its status before this report; `null` for a new shipment",
+            "at": "when it happened, as reported",
+            "lines": '`[{"sku", "quantity"}]` the shipment holds',
+            "source": "the signed source that reported it",
+        },
+    ),
+    "InvoiceRequested": EventDoc(
+        "the order (or, with `invoice_on` = `shipment_signed`, one shipment) is shipped and signed for: finance "
+        "is asked to invoice it, exactly once (delivered to the finance URL)",
+        subject=INVOICE,
+        data={
+            "invoice_id": "`inv_…`, derived from the order and the shipment (or the whole order)",
+            "order_id": "the order",
+            "contract_id": "its contract",
+            "account": '`{"name", "credit_code", "country", "address"?}`: the buyer, as it is when invoiced',
+            "lines": '`[{"sku", "name", "quantity", "unit_price", "amount"}]` signed for',
+            "amount": "the invoice's total, a decimal string; a line's invoices add up to its amount exactly",
+            "currency": "the order's currency",
+            "shipments": '`[{"shipment_id", "signed_at"}]` it covers',
+            "last_signed_at": "when its last shipment was signed for (the KPI `invoice_lead_days_median` counts "
+            "from here)",
+            "owner_id": "the account manager (the KPIs' owner and team filters), or `null`",
+        },
+    ),
+    "InvoiceBlocked": EventDoc(
+        "an owed invoice waits: the buyer is in China and has no valid unified social credit code (a 发票 names "
+        "the buyer by it); its account manager is told; `PATCH /accounts/{id}` with the code releases it",
+        subject=INVOICE,
+        data={**_INVOICE, "reason": "`missing_tax_id`", "notify": "the account manager told (empty if none)"},
+    ),
+    "InvoiceIssued": EventDoc(
+        "finance wrote back that it issued the invoice", subject=INVOICE, data={**_INVOICE, **_WRITE_BACK}
+    ),
+    "InvoicePaid": EventDoc(
+        "finance wrote back that the invoice is paid", subject=INVOICE, data={**_INVOICE, **_WRITE_BACK}
+    ),
+    "InvoiceRejected": EventDoc(
+        "finance wrote back that it rejected the invoice (with its reason)",
+        subject=INVOICE,
+        data={**_INVOICE, **_WRITE_BACK},
+    ),
     "DeliveryFailed": EventDoc(
         "an outbound delivery (an alert, the ERP, finance) failed for good: a 4xx, or 3 days of retries "
         "(CONTRACT §10); it is also on the dead-letter queue",

@@ -210,6 +210,56 @@ def get_case(case_id: str) -> Response:
     return json_response(200, read(case_id, c.rules.current(), c.uow, c.clock))
 
 
+@app.route("/webhooks/shipments/{source}", methods=["POST"], content_types=ANY_TYPE)
+@api
+def record_shipment(source: str) -> Response:
+    from functions.api import webhooks
+
+    return webhooks.shipment(source, _raw(), _headers(), _container(), app.lambda_context)
+
+
+@app.route("/orders/{order_id}", methods=["GET"], content_types=ANY_TYPE)
+@api
+def get_order(order_id: str) -> Response:
+    from shared.services.orders import get_order as read
+
+    _require_api_key()
+    return json_response(200, read(order_id, _container().uow))
+
+
+@app.route("/invoices/{invoice_id}/status", methods=["POST"], content_types=ANY_TYPE)
+@api
+def record_invoice_status(invoice_id: str) -> Response:
+    from functions.api.body import read_body
+    from shared.services.orders import record_invoice_status as record
+
+    _require_api_key()
+    c = _container()
+    payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
+    return json_response(200, record(invoice_id, payload, c.rules.current(), c.uow, c.clock))
+
+
+@app.route("/accounts/{account_id}", methods=["GET"], content_types=ANY_TYPE)
+@api
+def get_account(account_id: str) -> Response:
+    from shared.services.accounts import get_account as read
+
+    _require_api_key()
+    return json_response(200, read(account_id, _container().uow))
+
+
+@app.route("/accounts/{account_id}", methods=["PATCH"], content_types=ANY_TYPE)
+@api
+def patch_account(account_id: str) -> Response:
+    from functions.api.body import read_body
+    from shared.services.accounts import patch_account as patch
+
+    _require_api_key()
+    c = _container()
+    payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
+    return json_response(200, patch(account_id, payload, c.rules.current(), c.uow, c.clock))
+
+
 @app.route("/kpis", methods=["GET"], content_types=ANY_TYPE)
 @api
 def kpis() -> Response:

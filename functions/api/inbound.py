@@ -196,6 +196,8 @@ def _log(route: Route, source: str, outcome: Handled, context: Any) -> None:
         http_status=outcome.status,
         lead_id=summary.get("lead_id"),
         case_id=summary.get("case_id"),
+        order_id=summary.get("order_id"),
+        shipment_id=summary.get("shipment_id"),
         priority=summary.get("priority"),
         status=summary.get("status"),
         grade=summary.get("grade"),

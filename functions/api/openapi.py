@@ -90,9 +90,9 @@ _STATUS_TEXT = {
     400: "The request is not valid: the body cannot be read, or fields are wrong (each named in `fields`).",
     401: "Missing or wrong credentials for this route.",
     403: "Not allowed: the origin may not post to this source, or the source is switched off.",
-    404: "The source, the lead or the case does not exist.",
-    409: "A concurrent change won (retry), an `Idempotency-Key` came back with another body, or a case event "
-    "makes no sense in the case's state.",
+    404: "The source, or the lead, case, order, invoice or account, does not exist.",
+    409: "A concurrent change won (retry), an `Idempotency-Key` came back with another body, a case or invoice "
+    "event makes no sense in its state, or a shipment holds more than the order has left (`over_delivery`).",
     413: "The body is larger than the limit.",
     415: "The Content-Type is not one this route reads.",
     500: "A bug on our side (logged); never an answer to bad input.",
@@ -949,7 +949,8 @@ def _openapi_operation() -> JSONType:
 
 
 _DESCRIPTION = """\
-Closeloop's HTTP API: lead capture, behaviour and activities, support cases (CONTRACT §2).
+Closeloop's HTTP API: lead capture, behaviour and activities, support cases, orders, shipments, invoices \
+and accounts (CONTRACT §2).
 
 JSON in and out (UTF-8). Every error is `{"error": {"code", "message", "fields"?}}` — `fields` only \
 where a field is at fault — with the status of its code. A 5xx is a bug, never an answer to bad \
@@ -964,7 +965,7 @@ The events that follow each change are in docs/events.md."""
 @cache
 def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
-    from functions.api import openapi_cases, openapi_kpis
+    from functions.api import openapi_cases, openapi_kpis, openapi_orders
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
     return {
@@ -974,6 +975,7 @@ def document() -> JSONType:
         "tags": [
             {"name": "leads", "description": "lead capture, behaviour, activities"},
             {"name": "cases", "description": "support cases: intake, events, clocks"},
+            {"name": "orders", "description": "orders, shipments, invoices exactly once, accounts"},
             {"name": "kpis", "description": "one set of KPI definitions, from rollups"},
             {"name": "system", "description": "health and this description"},
         ],
@@ -987,6 +989,7 @@ def document() -> JSONType:
             "/leads/{lead_id}/activities": {"post": _activity_operation()},
             "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
             **openapi_cases.paths(_json, _error_responses, _param),
+            **openapi_orders.paths(_json, _error_responses, _param),
             **openapi_kpis.paths(_json, _error_responses),
         },
         "components": {
@@ -1010,8 +1013,13 @@ def document() -> JSONType:
                     "`dev-webhook-secret`, for every signed source).",
                 },
             },
-            "parameters": {**_parameters(), **openapi_cases.parameters()},
-            "schemas": {**_schemas(), **openapi_cases.schemas(), **openapi_kpis.schemas()},
+            "parameters": {**_parameters(), **openapi_cases.parameters(), **openapi_orders.parameters()},
+            "schemas": {
+                **_schemas(),
+                **openapi_cases.schemas(),
+                **openapi_orders.schemas(),
+                **openapi_kpis.schemas(),
+            },
         },
     }
 

@@ -12,13 +12,15 @@ from shared.domain.rules import Source
 from shared.services.behavior import record_behavior
 from shared.services.capture import capture_lead
 from shared.services.cases import open_case
+from shared.services.orders import record_shipment_report
 from shared.services.ports import ActiveRules
 
 LEADS = Route("lead", "lead captured", "LeadsCaptured", browser_forms=True)
 BEHAVIOUR = Route("behavior", "behaviour recorded", "BehaviourRecorded")
 CASES = Route("case", "case opened", "CasesOpened")
+SHIPMENTS = Route("shipment", "shipment recorded", "ShipmentsRecorded")
 
-__all__ = ["behavior", "capture", "case", "preflight"]
+__all__ = ["behavior", "capture", "case", "preflight", "shipment"]
 
 
 def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
@@ -43,3 +45,10 @@ def case(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any
         return Handled(201 if result.status == "created" else 200, result.body)
 
     return receive(CASES, source_name, raw, headers, c, work, lambda_context)
+
+
+def shipment(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
+    def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        return Handled(200, record_shipment_report(payload, source.source, active, c.uow, c.clock))
+
+    return receive(SHIPMENTS, source_name, raw, headers, c, work, lambda_context)

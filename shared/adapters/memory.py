@@ -8,10 +8,12 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from shared.domain.accounts import Account
 from shared.domain.cases import Case
 from shared.domain.deliveries import Delivery
 from shared.domain.events import Event, iso
 from shared.domain.leads import Lead
+from shared.domain.orders import Order
 from shared.domain.timers import Timer
 from shared.services.ports import (
     Change,
@@ -36,6 +38,7 @@ class MemoryUnitOfWork:
         self.turns: dict[str, int] = {}
         self.loads: dict[str, int] = {}  # owner -> open items, across teams
         self.events: list[Event] = []
+        self._event_ids: set[str] = set()
         self._retry: RetryPolicy = retry or ConflictRetry(sleep=no_wait)
         self._lock = threading.RLock()
 
@@ -54,6 +57,14 @@ class MemoryUnitOfWork:
     @property
     def cases(self) -> _MemoryCases:
         return _MemoryCases(self)
+
+    @property
+    def orders(self) -> _MemoryOrders:
+        return _MemoryOrders(self)
+
+    @property
+    def accounts(self) -> _MemoryAccounts:
+        return _MemoryAccounts(self)
 
     @property
     def retry(self) -> RetryPolicy:
@@ -122,6 +133,9 @@ class MemoryUnitOfWork:
             for subject in change.fired:
                 if subject not in self.aggregates:
                     raise StaleAggregate(subject)  # another sweep fired it
+            for event in change.events:
+                if event.id in self._event_ids:
+                    raise StaleAggregate(event.subject)  # an event id is new, or the event happened already
             for load in change.loads:
                 current = self.loads.get(load.owner_id, 0)
                 if load.capacity is not None and current >= load.capacity:
@@ -141,6 +155,7 @@ class MemoryUnitOfWork:
         for subject in [*change.deletes, *change.fired]:
             self.aggregates.pop(subject, None)
         self.events.extend(change.events)
+        self._event_ids.update(e.id for e in change.events)
 
     def event_types(self) -> list[str]:
         return [e.type for e in self.events]
@@ -154,6 +169,31 @@ class _MemoryCases:
         with self._db._lock:
             case = self._db.aggregates.get(f"case/{case_id}")
             return copy.deepcopy(case) if case else None
+
+
+class _MemoryOrders:
+    def __init__(self, db: MemoryUnitOfWork) -> None:
+        self._db = db
+
+    def get(self, order_id: str) -> Order | None:
+        with self._db._lock:
+            order = self._db.aggregates.get(f"order/{order_id}")
+            return copy.deepcopy(order) if order else None
+
+    def order_of_invoice(self, invoice_id: str) -> str | None:
+        with self._db._lock:
+            owner = self._db.keys.get(f"invoice#{invoice_id}")
+        return owner.split("/", 1)[1] if owner else None
+
+
+class _MemoryAccounts:
+    def __init__(self, db: MemoryUnitOfWork) -> None:
+        self._db = db
+
+    def get(self, account_id: str) -> Account | None:
+        with self._db._lock:
+            account = self._db.aggregates.get(f"account/{account_id}")
+            return copy.deepcopy(account) if account else None
 
 
 class _MemoryTimers:

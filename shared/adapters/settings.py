@@ -31,6 +31,8 @@ ENVIRONMENT = {
     "CLOSELOOP_FINANCE_URL": "finance_url",
     "SES_SENDER": "ses_sender",
     "CASES_TABLE": "cases_table",
+    "ORDERS_TABLE": "orders_table",
+    "ACCOUNTS_TABLE": "accounts_table",
     "KPIS_TABLE": "kpis_table",
     "EVENT_BUS_NAME": "event_bus",
     "WEBHOOK_SECRETS_ARN": "webhook_secrets_id",
@@ -61,6 +63,8 @@ class Settings:
     deliveries_table: str = "closeloop-deliveries"
     deliveries_dlq: str = "closeloop-deliveries-dlq"  # a queue name, or its URL (the template's Ref)
     cases_table: str = "closeloop-cases"
+    orders_table: str = "closeloop-orders"
+    accounts_table: str = "closeloop-accounts"
     kpis_table: str = "closeloop-kpis"
     event_bus: str = "closeloop"
     webhook_secrets_id: str = "closeloop/webhook-secrets"

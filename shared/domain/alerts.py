@@ -34,11 +34,22 @@ SUBJECT = {  # subject kind -> (en, zh)
     "contract": ("Contract", "合同"),
     "opportunity": ("Opportunity", "商机"),
     "account": ("Account", "客户"),
+    "order": ("Order", "订单"),
+    "invoice": ("Invoice", "发票"),
 }
 HEADLINE = {  # event type -> (en, zh), each with {due}
     "SlaWarning": ("⏰ {Due} due soon", "⏰ {due}即将到期"),
     "SlaBreached": ("⚠️ {Due} overdue", "⚠️ {due}已超时"),
     "SlaEscalated": ("🚨 Escalated: {due} still overdue", "🚨 升级：{due}仍未完成"),
+}
+
+
+# invoice events (CONTRACT §2.9) -> (en, zh) title; the text names the order, buyer and amount
+FINANCE = {
+    "InvoiceBlocked": ("🧾 Invoice blocked: the customer's tax id is missing", "🧾 发票受阻：客户缺少统一社会信用代码"),
+    "InvoiceIssued": ("🧾 Invoice issued", "🧾 发票已开具"),
+    "InvoicePaid": ("💰 Invoice paid", "💰 发票已回款"),
+    "InvoiceRejected": ("⚠️ Invoice rejected by finance", "⚠️ 财务退回发票"),
 }
 
 
@@ -88,6 +99,8 @@ def render_alert(
 ) -> AlertText:
     """The alert for one event, for one recipient's time zone. ``people``: owner id → name."""
     zh = locale == "zh-CN"
+    if event_type in FINANCE:
+        return _finance_alert(event_type, data, name, zh)
     kind = str(data.get("kind") or data.get("clock") or "")
     due_words = DUE.get(kind, (kind.replace("_", " ") or "deadline", kind or "截止"))
     due = due_words[1] if zh else due_words[0]
@@ -106,3 +119,31 @@ def render_alert(
         if event_type != "SlaWarning" and owner:
             lines.append(f"Owner: {owner}")
     return AlertText(title, "\n".join(line for line in lines if line))
+
+
+def _finance_alert(event_type: str, data: dict[str, Any], name: str | None, zh: bool) -> AlertText:
+    """An invoice's news for the account manager: which order, which customer, how much, what now."""
+    title = FINANCE[event_type][1 if zh else 0]
+    amount = f"{data.get('amount')} {data.get('currency') or ''}".strip()
+    customer = name or data.get("account_id") or ""
+    number = data.get("invoice_number")
+    if zh:
+        lines = [f"客户 {customer}，订单 {data.get('order_id')}", f"发票 {data.get('invoice_id')}：{amount}"]
+        if number:
+            lines.append(f"发票号：{number}")
+        if event_type == "InvoiceBlocked":
+            lines.append("请在客户资料中补充统一社会信用代码（PATCH /accounts/{id}），补充后自动提交财务开票")
+        if data.get("reason") and event_type == "InvoiceRejected":
+            lines.append(f"原因：{data['reason']}")
+    else:
+        lines = [f"Customer {customer}, order {data.get('order_id')}", f"Invoice {data.get('invoice_id')}: {amount}"]
+        if number:
+            lines.append(f"Invoice number: {number}")
+        if event_type == "InvoiceBlocked":
+            lines.append(
+                "Add the customer's unified social credit code (PATCH /accounts/{id}); the invoice then "
+                "goes to finance by itself"
+            )
+        if data.get("reason") and event_type == "InvoiceRejected":
+            lines.append(f"Reason: {data['reason']}")
+    return AlertText(title, "\n".join(lines))

@@ -86,3 +86,27 @@ class IdempotencyKeyReused(CloseloopError):
 
 class RulesUnavailable(CloseloopError):
     code = "rules_unavailable"
+
+
+class OrderNotFound(CloseloopError):
+    code = "order_not_found"
+
+
+class InvoiceNotFound(CloseloopError):
+    code = "invoice_not_found"
+
+
+class AccountNotFound(CloseloopError):
+    code = "account_not_found"
+
+
+class OverDelivery(CloseloopError):
+    """A shipment would deliver more of a line than the order holds."""
+
+    code = "over_delivery"
+
+
+class ShipmentLinesChanged(CloseloopError):
+    """A shipment reported again with other lines than it was first reported with."""
+
+    code = "shipment_lines_changed"

@@ -265,11 +265,16 @@ def normalize_lead(raw: dict[str, Any], rules: RuleSet) -> NormalizedLead:
     return _map_with_rules(out, extra, rules)
 
 
-def _credit_code(value: Any) -> str:
+def normalize_credit_code(value: Any) -> str:
+    """A unified social credit code as stored (NFKC, upper case, no spaces); ValueError naming
+    what is wrong when it is not one (GB 32100-2015: 18 characters, mod-31 check character)."""
     code = unicodedata.normalize("NFKC", _text(value, 40)).upper().replace(" ", "")
     if not credit_code_valid(code):
         raise ValueError("is not a valid unified social credit code (18 characters, checksum)")
     return code
+
+
+_credit_code = normalize_credit_code
 
 
 def _extra(raw: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:

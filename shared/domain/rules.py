@@ -53,6 +53,7 @@ class Settings:
     wake_events: tuple[str, ...] = ("whitepaper_download", "demo_request")
     timezone: str = "Asia/Shanghai"
     locale: str = "en"  # the language of alerts: en | zh-CN
+    invoice_on: str = "order_signed"  # order_signed | shipment_signed (CONTRACT §2.9)
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, JSON]]) -> Settings:

@@ -15,11 +15,13 @@ from datetime import datetime
 from functools import cached_property
 from typing import Protocol, TypeVar
 
+from shared.domain.accounts import Account
 from shared.domain.calendars import Calendar, calendars_from_content
 from shared.domain.cases import Case
 from shared.domain.deliveries import Answer, Delivery
 from shared.domain.events import Event
 from shared.domain.leads import Lead
+from shared.domain.orders import Order
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
 from shared.domain.sla import SlaRule
@@ -134,6 +136,18 @@ class Change:
             events=list(events or []),
         )
 
+    def merge(self, other: Change) -> Change:
+        """Add another change's writes to this one (one transaction for both): the e-sign
+        webhook adds the order and account of :func:`shared.services.orders.order_change`."""
+        self.saves.extend(other.saves)
+        self.claims.extend(other.claims)
+        self.loads.extend(other.loads)
+        self.releases.extend(other.releases)
+        self.deletes.extend(other.deletes)
+        self.fired.extend(other.fired)
+        self.events.extend(other.events)
+        return self
+
 
 class RetryPolicy(Protocol):
     def run(self, attempt: Callable[[], T], give_up: Callable[[], Exception]) -> T: ...
@@ -225,6 +239,15 @@ class CaseRepository(Protocol):
     def get(self, case_id: str) -> Case | None: ...  # a consistent read
 
 
+class OrderRepository(Protocol):
+    def get(self, order_id: str) -> Order | None: ...  # a consistent read
+    def order_of_invoice(self, invoice_id: str) -> str | None: ...  # the order id that holds an invoice
+
+
+class AccountRepository(Protocol):
+    def get(self, account_id: str) -> Account | None: ...  # a consistent read
+
+
 class UnitOfWork(Protocol):
     """Repositories to read through, the retry policy, and the one way to write."""
 
@@ -233,6 +256,12 @@ class UnitOfWork(Protocol):
 
     @property
     def cases(self) -> CaseRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def accounts(self) -> AccountRepository: ...
 
     @property
     def timers(self) -> TimerRepository: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,10 +29,15 @@ class Receiver:
     url: str
     answers: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
     posts: list[Post] = field(default_factory=list)
+    stalls: list[float] = field(default_factory=list)  # seconds the next posts wait before answering
 
     def answer(self, status: int, body: bytes = b"", **headers: str) -> None:
         """The next post gets this answer (``Retry_After="120"`` → a Retry-After header)."""
         self.answers.append((status, headers, body))
+
+    def stall(self, seconds: float) -> None:
+        """The next post waits this long before it answers (a sender's time-out gives up first)."""
+        self.stalls.append(seconds)
 
 
 @contextmanager
@@ -43,6 +49,8 @@ def running_receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             state.posts.append(Post(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            if state.stalls:
+                time.sleep(state.stalls.pop(0))
             status, headers, answer = state.answers.pop(0) if state.answers else (200, {}, b'{"errcode":0}')
             self.send_response(status)
             for name, value in headers.items():

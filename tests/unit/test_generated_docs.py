@@ -194,6 +194,8 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     capture({"email": "far@away.com", "country": "US"}, nobody, store, clock)
     # a P1 case: opened, warned, breached, escalated; another answered in time, resolved, reopened
     _drive_cases(example_rules, store, clock)
+    # orders: shipped and signed for, invoiced, written back; one blocked on a missing tax id, released
+    _drive_orders(example_rules, store, clock)
     # rules: published twice, rolled back, rejected, a sync that cannot read its source
     rules_store = _RulesStore()
     publish_rules(example_content, [], "dir:admin_sheets/examples", rules_store, clock)
@@ -212,6 +214,27 @@ def _drive_cases(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingCloc
     prompt = open_case({**late, "external_id": "prompt"}, source, rules, store, clock).case
     for kind in ("first_response", "resolved", "reopened"):
         record_case_event(prompt.case_id, {"type": kind, "by": prompt.owner_id}, rules, store, clock)
+
+
+def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
+    from shared.domain.orders import invoice_id_for
+    from shared.services.accounts import patch_account
+    from shared.services.orders import record_invoice_status, record_shipment_report
+    from tests.unit.services.orders_helpers import NO_TAX_ID, make_order, shipment
+
+    at = "2026-11-20T09:00:00Z"
+    for contract, account in (("ct_paid", None), ("ct_rejected", None), ("ct_blocked", NO_TAX_ID)):
+        order = make_order(store, rules, clock(), contract_id=contract, account=account)
+        report = shipment(order.order_id, "s1", "signed", at, CL_PRO=10, CL_ONB=3)
+        record_shipment_report(report, "warehouse", rules, store, clock)
+        invoice = invoice_id_for(order.order_id, "order")
+        if contract == "ct_paid":
+            record_invoice_status(invoice, {"status": "issued", "invoice_number": "No 1"}, rules, store, clock)
+            record_invoice_status(invoice, {"status": "paid"}, rules, store, clock)
+        elif contract == "ct_rejected":
+            record_invoice_status(invoice, {"status": "rejected", "reason": "wrong address"}, rules, store, clock)
+        else:
+            patch_account(order.account_id, {"credit_code": "91350100M000100Y43"}, rules, store, clock)
 
 
 def test_the_catalog_lists_exactly_the_data_keys_the_services_emit(

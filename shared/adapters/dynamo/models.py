@@ -36,6 +36,8 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "TimerItem": "timers_table",
     "DeliveryItem": "deliveries_table",
     "CaseItem": "cases_table",
+    "OrderItem": "orders_table",
+    "AccountItem": "accounts_table",
     "KpiItem": "kpis_table",
 }
 
@@ -221,6 +223,39 @@ class CaseItem(Model):
     version = VersionAttribute()
 
 
+class OrderItem(Model):
+    """An order: lines, shipments, invoices and history in ``doc``; the top-level attributes are
+    there for people reading the table."""
+
+    class Meta:
+        table_name = "closeloop-orders"
+        region = _region()
+
+    order_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    contract_id = UnicodeAttribute()
+    amount = UnicodeAttribute()  # a decimal string: money is never a float
+    currency = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    doc = JSONAttribute()
+    version = VersionAttribute()
+
+
+class AccountItem(Model):
+    """An account (the customer company): the whole aggregate in ``doc``."""
+
+    class Meta:
+        table_name = "closeloop-accounts"
+        region = _region()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    company = UnicodeAttribute()
+    country = UnicodeAttribute(null=True)
+    account_manager_id = UnicodeAttribute(null=True)
+    doc = JSONAttribute()
+    version = VersionAttribute()
+
+
 class KpiItem(Model):
     """KPI rollups (shared/adapters/dynamo/kpis.py writes them with low-level expressions: their
     counters are attributes named by what they count): ``kpi|<team>|<owner>`` × period, one
@@ -243,6 +278,8 @@ MODELS: tuple[type[Model], ...] = (
     TimerItem,
     DeliveryItem,
     CaseItem,
+    OrderItem,
+    AccountItem,
     KpiItem,
 )
 

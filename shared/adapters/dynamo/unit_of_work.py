@@ -20,8 +20,10 @@ from shared.adapters.dynamo.cases import CaseTable, DynamoCaseRepository
 from shared.adapters.dynamo.deliveries import DeliveryTable, DynamoDeliveryRepository
 from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
+from shared.adapters.dynamo.orders import AccountTable, DynamoAccountRepository, DynamoOrderRepository, OrderTable
 from shared.adapters.dynamo.timers import DynamoTimerRepository, TimerTable
 from shared.adapters.outbox import outbox_put
+from shared.domain.events import Event
 from shared.services.ports import (
     Aggregate,
     Assignment,
@@ -109,6 +111,8 @@ AGGREGATE_TABLES: dict[str, AggregateTable] = {
     "timer": TimerTable(),
     "delivery": DeliveryTable(),
     "case": CaseTable(),
+    "order": OrderTable(),
+    "account": AccountTable(),
 }
 
 
@@ -141,6 +145,8 @@ class DynamoUnitOfWork:
         self._timers = DynamoTimerRepository()
         self._deliveries = DynamoDeliveryRepository()
         self._cases = DynamoCaseRepository()
+        self._orders = DynamoOrderRepository()
+        self._accounts = DynamoAccountRepository()
         self._retry: RetryPolicy = retry or ConflictRetry()
 
     @property
@@ -158,6 +164,14 @@ class DynamoUnitOfWork:
     @property
     def cases(self) -> DynamoCaseRepository:
         return self._cases
+
+    @property
+    def orders(self) -> DynamoOrderRepository:
+        return self._orders
+
+    @property
+    def accounts(self) -> DynamoAccountRepository:
+        return self._accounts
 
     @property
     def retry(self) -> RetryPolicy:
@@ -226,6 +240,8 @@ def _lost_race(exc: TransactWriteError, purposes: list[object]) -> Exception:
         if isinstance(what, Save):
             return StaleAggregate(what.aggregate.subject)
         if isinstance(what, _Fired):
+            return StaleAggregate(what.subject)
+        if isinstance(what, Event):  # an event that happens once (its id derived) is already recorded
             return StaleAggregate(what.subject)
     for what in failed:
         if isinstance(what, Assignment):

@@ -29,14 +29,20 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from functions.api.openapi import EXAMPLE_LEAD, document
+from shared.domain.accounts import account_id_for
 from shared.domain.leads import lead_id_for
+from shared.domain.orders import invoice_id_for, order_id_for
 from shared.services.webhook_auth import sign
 from tests.conftest import ADMIN_KEY, WEBHOOK_SECRET
+from tests.unit.services.orders_helpers import CREDIT_CODE, with_invoice_on
 
 # website: public (allowed origin below); hubspot: signed; legacy-form: switched off
 SOURCES = ["website", "hubspot", "website", "hubspot", "legacy-form"]
 ALLOWED_ORIGIN = "https://www.example.com"
 SEEDED_LEAD_ID = lead_id_for(f"email#{EXAMPLE_LEAD['email']}")
+SEEDED_ORDER_ID = order_id_for("ct_1")  # tests/unit/services/orders_helpers.make_order's
+SEEDED_ACCOUNT_ID = account_id_for(credit_code=CREDIT_CODE)
+SEEDED_INVOICE_ID = invoice_id_for(SEEDED_ORDER_ID, "SH-seed")  # invoiced per signed shipment
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -64,9 +70,18 @@ def steer(case: schemathesis.Case) -> None:
     the generated name is kept as one of the choices (an unknown source or lead, another origin)."""
     seed = zlib.crc32(repr((case.path_parameters, case.headers, case.body, case.media_type)).encode())
     parameters = case.path_parameters or {}
-    for name, known in (("source", SOURCES), ("lead_id", [SEEDED_LEAD_ID])):
+    known_ids = {
+        "source": SOURCES,
+        "lead_id": [SEEDED_LEAD_ID],
+        "order_id": [SEEDED_ORDER_ID],
+        "account_id": [SEEDED_ACCOUNT_ID],
+        "invoice_id": [SEEDED_INVOICE_ID],
+    }
+    for name, known in known_ids.items():
         if name in parameters:
             parameters[name] = [*known, parameters[name]][seed % (len(known) + 1)]
+    if isinstance(case.body, dict) and "order_id" in case.body and seed % 2:
+        case.body["order_id"] = SEEDED_ORDER_ID  # a shipment of the seeded order
     headers = case.headers or {}
     if "Origin" in headers and seed % 3:
         headers["Origin"] = ALLOWED_ORIGIN
@@ -100,7 +115,16 @@ def server(aws: str) -> Iterator[str]:
 
 @pytest.fixture
 def api(server: str, clean_aws: Any) -> str:
-    """Fresh tables, the example rules, and the README's lead (SEEDED_LEAD_ID) captured."""
+    """Fresh tables, the example rules, the README's lead (SEEDED_LEAD_ID) captured, and an order
+    (SEEDED_ORDER_ID) shipped and signed for, so its invoice (SEEDED_INVOICE_ID) exists."""
+    from shared.adapters.container import utc_now
+    from shared.services.orders import record_shipment_report
+    from tests.unit.services.orders_helpers import make_order, shipment
+
+    rules = with_invoice_on(clean_aws.rules.current(), "shipment_signed")
+    make_order(clean_aws.uow, rules, utc_now())  # half of CL-PRO is left for the fuzz to ship
+    signed = shipment(SEEDED_ORDER_ID, "SH-seed", "signed", utc_now().isoformat(), CL_PRO=5, CL_ONB=3)
+    record_shipment_report(signed, "warehouse", rules, clean_aws.uow, utc_now)
     request = urllib.request.Request(
         f"{server}/webhooks/leads/website",
         data=json.dumps(EXAMPLE_LEAD).encode(),

@@ -96,6 +96,11 @@ GRANTS = {
         "IdempotencyTable": _dynamodb("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
         "RulesTable": _dynamodb("GetItem", "Query"),
         "CasesTable": _dynamodb("GetItem", "PutItem"),  # a case change: a versioned put
+        # orders and accounts: versioned puts in the change transaction
+        "OrdersTable": _dynamodb("GetItem", "PutItem"),
+        "AccountsTable": _dynamodb("GetItem", "PutItem"),
+        # finance deliveries and alerts made with the order's change; GET /orders/{id} reads them
+        "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
         "KpisTable": _dynamodb("Query"),  # GET /kpis: one Query per period range of one scope
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
         "ApiKeys": {"secretsmanager:GetSecretValue"},
@@ -231,6 +236,8 @@ TABLES = {
     # keys only: the sender reads the delivery as stored, so no text or address is in the stream
     "DeliveriesTable": ("closeloop-deliveries", [("delivery_id", "HASH")], "KEYS_ONLY"),
     "CasesTable": ("closeloop-cases", [("case_id", "HASH")], None),
+    "OrdersTable": ("closeloop-orders", [("order_id", "HASH")], None),
+    "AccountsTable": ("closeloop-accounts", [("account_id", "HASH")], None),
     "KpisTable": ("closeloop-kpis", [("pk", "HASH"), ("sk", "RANGE")], None),
 }
 
@@ -278,6 +285,11 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("POST", "/webhooks/cases/{source}"),
         ("POST", "/cases/{case_id}/events"),
         ("GET", "/cases/{case_id}"),
+        ("POST", "/webhooks/shipments/{source}"),
+        ("GET", "/orders/{order_id}"),
+        ("POST", "/invoices/{invoice_id}/status"),
+        ("GET", "/accounts/{account_id}"),
+        ("PATCH", "/accounts/{account_id}"),
         ("GET", "/kpis"),
     }
 

@@ -1,0 +1,92 @@
+"""Orders and accounts in DynamoDB: one item each, the aggregate in ``doc``, written by the unit
+of work (a versioned Put: ``attribute_not_exists`` when new, ``version = read`` when changed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.models import Model
+
+from shared.adapters.dynamo.models import AccountItem, LeadKeyItem, OrderItem
+from shared.domain.accounts import Account, is_account_id
+from shared.domain.orders import Order, is_invoice_id, is_order_id
+
+
+def order_item(order: Order) -> OrderItem:
+    return OrderItem(
+        order_id=order.order_id,
+        account_id=order.account_id,
+        contract_id=order.contract_id,
+        amount=order.amount,
+        currency=order.currency,
+        created_at=order.created_at,
+        doc={k: v for k, v in order.to_dict().items() if k != "version"},
+    )
+
+
+def account_item(account: Account) -> AccountItem:
+    return AccountItem(
+        account_id=account.account_id,
+        company=account.company,
+        country=account.country,
+        account_manager_id=account.account_manager_id,
+        doc={k: v for k, v in account.to_dict().items() if k != "version"},
+    )
+
+
+def _put(item: Model, expected_version: int | None) -> dict[str, Any]:
+    if expected_version is not None:
+        item.version = expected_version  # type: ignore[attr-defined]  # the save adds "version = expected"
+    kwargs: dict[str, Any] = item.get_save_kwargs_from_instance()
+    return kwargs
+
+
+class OrderTable:
+    def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
+        return _put(order_item(aggregate), expected_version)
+
+    def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
+        return OrderItem.Meta.table_name, {"order_id": {"S": subject_id}}
+
+
+class AccountTable:
+    def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
+        return _put(account_item(aggregate), expected_version)
+
+    def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
+        return AccountItem.Meta.table_name, {"account_id": {"S": subject_id}}
+
+
+class DynamoOrderRepository:
+    def get(self, order_id: str) -> Order | None:
+        if not is_order_id(order_id):
+            return None
+        try:
+            item = OrderItem.get(order_id, consistent_read=True)
+        except OrderItem.DoesNotExist:
+            return None
+        order = Order.from_dict(dict(item.doc))
+        order.version = int(item.version or 0)
+        return order
+
+    def order_of_invoice(self, invoice_id: str) -> str | None:
+        """An invoice's key (``invoice#<id>``, claimed when the invoice was made) names its order."""
+        if not is_invoice_id(invoice_id):
+            return None
+        try:
+            return str(LeadKeyItem.get(f"invoice#{invoice_id}", consistent_read=True).lead_id)
+        except LeadKeyItem.DoesNotExist:
+            return None
+
+
+class DynamoAccountRepository:
+    def get(self, account_id: str) -> Account | None:
+        if not is_account_id(account_id):
+            return None
+        try:
+            item = AccountItem.get(account_id, consistent_read=True)
+        except AccountItem.DoesNotExist:
+            return None
+        account = Account.from_dict(dict(item.doc))
+        account.version = int(item.version or 0)
+        return account

@@ -1,0 +1,59 @@
+"""Orders for tests, made through the API the e-sign webhook will call (order_change)."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import Any
+
+from shared.domain.orders import Order
+from shared.domain.routing import RoutingIndex
+from shared.domain.rules import RuleSet
+from shared.services.orders import order_change
+from shared.services.ports import ActiveRules, UnitOfWork
+
+CREDIT_CODE = "91350100M000100Y43"
+ACME = {"company": "上海精密制造", "country": "CN", "credit_code": CREDIT_CODE, "account_manager_id": "u_xu"}
+NO_TAX_ID = {"company": "无税号公司", "country": "CN", "account_manager_id": "u_xu"}
+LINES = [
+    {"sku": "CL-PRO", "name": "Closeloop Pro", "quantity": 10, "unit_price": Decimal("1200.00"), "amount": "10200.00"},
+    {"sku": "CL-ONB", "name": "Onboarding", "quantity": 3, "unit_price": "3333.33"},
+]
+
+
+def with_invoice_on(active: ActiveRules, invoice_on: str) -> ActiveRules:
+    content = copy.deepcopy(active.rules.content)
+    content["Settings"] = [r for r in content["Settings"] if r["key"] != "invoice_on"]
+    content["Settings"].append({"key": "invoice_on", "value": invoice_on})
+    rules = RuleSet.from_content(content, f"{active.version}-{invoice_on}")
+    return ActiveRules(rules, RoutingIndex(rules.routing))
+
+
+def make_order(
+    uow: UnitOfWork,
+    active: ActiveRules,
+    now: Any,
+    *,
+    contract_id: str = "ct_1",
+    account: dict[str, Any] | None = None,
+    lines: list[dict[str, Any]] | None = None,
+) -> Order:
+    made = order_change(
+        uow,
+        active,
+        now,
+        contract_id=contract_id,
+        quote_id="qt_1",
+        opportunity_id="op_1",
+        account=account or ACME,
+        lines=lines or LINES,
+    )
+    uow.commit(made.change)
+    return made.order
+
+
+def shipment(order_id: str, shipment_id: str, status: str, at: str, **lines: int) -> dict[str, Any]:
+    body: dict[str, Any] = {"shipment_id": shipment_id, "order_id": order_id, "status": status, "at": at}
+    if lines:
+        body["lines"] = [{"sku": sku.replace("_", "-"), "quantity": q} for sku, q in lines.items()]
+    return body
