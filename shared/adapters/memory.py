@@ -10,6 +10,7 @@ from typing import Any
 
 from shared.domain.accounts import Account
 from shared.domain.cases import Case
+from shared.domain.contracts import Contract
 from shared.domain.deliveries import Delivery
 from shared.domain.events import Event, iso
 from shared.domain.leads import Lead
@@ -65,6 +66,10 @@ class MemoryUnitOfWork:
     @property
     def accounts(self) -> _MemoryAccounts:
         return _MemoryAccounts(self)
+
+    @property
+    def contracts(self) -> _MemoryContracts:
+        return _MemoryContracts(self)
 
     @property
     def retry(self) -> RetryPolicy:
@@ -169,6 +174,21 @@ class _MemoryCases:
         with self._db._lock:
             case = self._db.aggregates.get(f"case/{case_id}")
             return copy.deepcopy(case) if case else None
+
+
+class _MemoryContracts:
+    def __init__(self, db: MemoryUnitOfWork) -> None:
+        self._db = db
+
+    def get(self, contract_id: str) -> Contract | None:
+        with self._db._lock:
+            contract = self._db.aggregates.get(f"contract/{contract_id}")
+            return copy.deepcopy(contract) if contract else None
+
+    def of_account(self, account_id: str) -> list[Contract]:
+        with self._db._lock:
+            mine = [copy.deepcopy(a) for s, a in self._db.aggregates.items() if s.startswith("contract/")]
+        return sorted((c for c in mine if c.account_id == account_id), key=lambda c: (c.end_date, c.contract_id))
 
 
 class _MemoryOrders:

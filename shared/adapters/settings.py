@@ -31,6 +31,7 @@ ENVIRONMENT = {
     "CLOSELOOP_FINANCE_URL": "finance_url",
     "SES_SENDER": "ses_sender",
     "CASES_TABLE": "cases_table",
+    "CONTRACTS_TABLE": "contracts_table",
     "ORDERS_TABLE": "orders_table",
     "ACCOUNTS_TABLE": "accounts_table",
     "KPIS_TABLE": "kpis_table",
@@ -49,6 +50,7 @@ EVENTS_BY_SUBJECT_INDEX = "by_subject"
 LEADS_BY_CAPTURE_DAY_INDEX = "by_capture_day"
 TIMERS_DUE_INDEX = "by_due"  # (due_shard, due_at): a sweep reads only what is due
 TIMERS_BY_ABOUT_INDEX = "by_about"  # (about, due_at): the timers of one lead or case
+CONTRACTS_BY_ACCOUNT_INDEX = "by_account"  # (account_id, end_date): the contracts of one account
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Settings:
     deliveries_table: str = "closeloop-deliveries"
     deliveries_dlq: str = "closeloop-deliveries-dlq"  # a queue name, or its URL (the template's Ref)
     cases_table: str = "closeloop-cases"
+    contracts_table: str = "closeloop-contracts"
     orders_table: str = "closeloop-orders"
     accounts_table: str = "closeloop-accounts"
     kpis_table: str = "closeloop-kpis"

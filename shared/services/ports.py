@@ -18,6 +18,7 @@ from typing import Protocol, TypeVar
 from shared.domain.accounts import Account
 from shared.domain.calendars import Calendar, calendars_from_content
 from shared.domain.cases import Case
+from shared.domain.contracts import Contract
 from shared.domain.deliveries import Answer, Delivery
 from shared.domain.events import Event
 from shared.domain.leads import Lead
@@ -244,6 +245,11 @@ class OrderRepository(Protocol):
     def order_of_invoice(self, invoice_id: str) -> str | None: ...  # the order id that holds an invoice
 
 
+class ContractRepository(Protocol):
+    def get(self, contract_id: str) -> Contract | None: ...  # a consistent read
+    def of_account(self, account_id: str) -> list[Contract]: ...  # soonest end first
+
+
 class AccountRepository(Protocol):
     def get(self, account_id: str) -> Account | None: ...  # a consistent read
 
@@ -262,6 +268,9 @@ class UnitOfWork(Protocol):
 
     @property
     def accounts(self) -> AccountRepository: ...
+
+    @property
+    def contracts(self) -> ContractRepository: ...
 
     @property
     def timers(self) -> TimerRepository: ...

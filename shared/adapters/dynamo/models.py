@@ -15,10 +15,11 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from shared.adapters.settings import (
+    CONTRACTS_BY_ACCOUNT_INDEX,
     EVENTS_BY_SUBJECT_INDEX,
     EVENTS_PENDING_INDEX,
     LEADS_BY_CAPTURE_DAY_INDEX,
@@ -36,6 +37,7 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "TimerItem": "timers_table",
     "DeliveryItem": "deliveries_table",
     "CaseItem": "cases_table",
+    "ContractItem": "contracts_table",
     "OrderItem": "orders_table",
     "AccountItem": "accounts_table",
     "KpiItem": "kpis_table",
@@ -223,6 +225,32 @@ class CaseItem(Model):
     version = VersionAttribute()
 
 
+class ContractAccountIndex(GlobalSecondaryIndex["ContractItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = CONTRACTS_BY_ACCOUNT_INDEX
+        projection = KeysOnlyProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    end_date = UnicodeAttribute(range_key=True)
+
+
+class ContractItem(Model):
+    """A signed contract (CONTRACT §2.8): the whole contract in ``doc``; ``by_account`` lists an
+    account's contracts (renewal holds, the account view) without a scan."""
+
+    class Meta:
+        table_name = "closeloop-contracts"
+        region = _region()
+
+    contract_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    end_date = UnicodeAttribute()
+    status = UnicodeAttribute()
+    doc = JSONAttribute()
+    version = VersionAttribute()
+    by_account = ContractAccountIndex()
+
+
 class OrderItem(Model):
     """An order: lines, shipments, invoices and history in ``doc``; the top-level attributes are
     there for people reading the table."""
@@ -281,6 +309,7 @@ MODELS: tuple[type[Model], ...] = (
     OrderItem,
     AccountItem,
     KpiItem,
+    ContractItem,
 )
 
 

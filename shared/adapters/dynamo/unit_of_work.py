@@ -17,6 +17,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 
 from shared.adapters.dynamo.cases import CaseTable, DynamoCaseRepository
+from shared.adapters.dynamo.contracts import ContractTable, DynamoContractRepository
 from shared.adapters.dynamo.deliveries import DeliveryTable, DynamoDeliveryRepository
 from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
@@ -111,6 +112,7 @@ AGGREGATE_TABLES: dict[str, AggregateTable] = {
     "timer": TimerTable(),
     "delivery": DeliveryTable(),
     "case": CaseTable(),
+    "contract": ContractTable(),
     "order": OrderTable(),
     "account": AccountTable(),
 }
@@ -147,6 +149,7 @@ class DynamoUnitOfWork:
         self._cases = DynamoCaseRepository()
         self._orders = DynamoOrderRepository()
         self._accounts = DynamoAccountRepository()
+        self._contracts = DynamoContractRepository()
         self._retry: RetryPolicy = retry or ConflictRetry()
 
     @property
@@ -172,6 +175,10 @@ class DynamoUnitOfWork:
     @property
     def accounts(self) -> DynamoAccountRepository:
         return self._accounts
+
+    @property
+    def contracts(self) -> DynamoContractRepository:
+        return self._contracts
 
     @property
     def retry(self) -> RetryPolicy:

@@ -239,6 +239,7 @@ TABLES = {
     "OrdersTable": ("closeloop-orders", [("order_id", "HASH")], None),
     "AccountsTable": ("closeloop-accounts", [("account_id", "HASH")], None),
     "KpisTable": ("closeloop-kpis", [("pk", "HASH"), ("sk", "RANGE")], None),
+    "ContractsTable": ("closeloop-contracts", [("contract_id", "HASH")], None),
 }
 
 
@@ -253,6 +254,11 @@ def test_tables_have_fixed_names_keys_and_settings() -> None:
         assert spec.billing_mode == "PAY_PER_REQUEST" and spec.point_in_time_recovery and spec.sse_enabled
     assert specs["IdempotencyTable"].ttl_attribute == "expiration"
     assert specs["KpisTable"].ttl_attribute == "expires_at"  # the markers of events counted expire
+    [by_account] = specs["ContractsTable"].global_secondary_indexes
+    assert (by_account["IndexName"], [k["AttributeName"] for k in by_account["KeySchema"]]) == (
+        "by_account",
+        ["account_id", "end_date"],
+    )
     leads_gsi, events_gsi, timers_gsi = (
         specs["LeadsTable"].global_secondary_indexes,
         specs["EventsTable"].global_secondary_indexes,
