@@ -175,6 +175,15 @@ class _MemoryCases:
             case = self._db.aggregates.get(f"case/{case_id}")
             return copy.deepcopy(case) if case else None
 
+    def open_of_account(self, account_id: str, priority: str) -> list[str]:
+        with self._db._lock:
+            cases = [a for s, a in self._db.aggregates.items() if s.startswith("case/")]
+            return sorted(
+                c.case_id
+                for c in cases
+                if c.account_id == account_id and c.priority == priority and c.replay().status != "resolved"
+            )
+
 
 class _MemoryContracts:
     def __init__(self, db: MemoryUnitOfWork) -> None:

@@ -53,6 +53,14 @@ FINANCE = {
 }
 
 
+# renewal events (CONTRACT §2.11) -> (en, zh) title; the text names the contract, customer, end, amount
+RENEWAL = {
+    "RenewalReminder": ("🔔 Renewal due: the contract ends in {days} days", "🔔 续约提醒：合同将在 {days} 天后到期"),
+    "RenewalHeld": ("⏸️ Renewal on hold: an open P1 case", "⏸️ 续约暂停：客户有未解决的 P1 工单"),
+    "RenewalReleased": ("▶️ Renewal released: the last P1 case is resolved", "▶️ 续约恢复：P1 工单已全部解决"),
+}
+
+
 @dataclass(frozen=True)
 class AlertText:
     title: str
@@ -101,6 +109,8 @@ def render_alert(
     zh = locale == "zh-CN"
     if event_type in FINANCE:
         return _finance_alert(event_type, data, name, zh)
+    if event_type in RENEWAL:
+        return _renewal_alert(event_type, data, name, zh, people or {})
     kind = str(data.get("kind") or data.get("clock") or "")
     due_words = DUE.get(kind, (kind.replace("_", " ") or "deadline", kind or "截止"))
     due = due_words[1] if zh else due_words[0]
@@ -146,4 +156,34 @@ def _finance_alert(event_type: str, data: dict[str, Any], name: str | None, zh: 
             )
         if data.get("reason") and event_type == "InvoiceRejected":
             lines.append(f"Reason: {data['reason']}")
+    return AlertText(title, "\n".join(lines))
+
+
+def _renewal_alert(event_type: str, data: dict[str, Any], name: str | None, zh: bool, people: dict[str, str]) -> AlertText:
+    """A renewal's news: which contract of which customer, when it ends, and what holds it."""
+    title = RENEWAL[event_type][1 if zh else 0].format(days=data.get("days_before", ""))
+    customer = name or data.get("account_id") or ""
+    contract, end = data.get("contract_id"), data.get("end_date")
+    cases = ", ".join(str(c) for c in data.get("case_ids") or [])
+    manager = people.get(str(data.get("account_manager_id") or ""), data.get("account_manager_id"))
+    if zh:
+        lines = [f"客户 {customer}，合同 {contract}", f"到期日：{end}"]
+        if data.get("amount"):
+            lines.append(f"金额：{data['amount']} {data.get('currency') or ''}".rstrip())
+        if cases:
+            lines.append(f"未解决的 P1 工单：{cases}；工单解决前续约审批暂停")
+        if event_type == "RenewalReleased":
+            lines.append(f"工单 {data.get('case_id')} 已解决，续约审批继续")
+        if manager and event_type != "RenewalReminder":
+            lines.append(f"客户经理：{manager}")
+    else:
+        lines = [f"Customer {customer}, contract {contract}", f"Ends on {end}"]
+        if data.get("amount"):
+            lines.append(f"Amount: {data['amount']} {data.get('currency') or ''}".rstrip())
+        if cases:
+            lines.append(f"Open P1 case(s): {cases}; the renewal's approvals wait until they are resolved")
+        if event_type == "RenewalReleased":
+            lines.append(f"Case {data.get('case_id')} resolved: the renewal's approvals proceed")
+        if manager and event_type != "RenewalReminder":
+            lines.append(f"Account manager: {manager}")
     return AlertText(title, "\n".join(lines))

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from shared.domain.errors import InvalidTransition
 from shared.domain.events import iso
 from shared.domain.timers import Timer, timer_id_for
 
@@ -71,11 +72,55 @@ class Contract:
     reminders: list[str] = field(default_factory=list)  # pending renewal reminder timer ids
     rules_version: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    # the renewal (CONTRACT §2.11): reminders fired, the P1 hold, the renewal opportunity
+    reminded: list[dict[str, Any]] = field(default_factory=list)  # one entry per reminder fired
+    hold: dict[str, Any] | None = None  # {"case_ids", "since"} while an open P1 case holds it
+    renewal_opportunity: dict[str, Any] | None = None  # what RenewalOpportunityCreated told
+    ended_at: str | None = None  # when it was renewed or cancelled
     version: int = 0
 
     @property
     def subject(self) -> str:
         return f"contract/{self.contract_id}"
+
+    # ------------------------------------------------------------ the renewal's state
+
+    @property
+    def on_hold(self) -> bool:
+        """The renewal waits: an open P1 case on the account. The renewal quote's approvals read
+        this (and ``hold``) before they proceed."""
+        return self.hold is not None
+
+    @property
+    def renewal_underway(self) -> bool:
+        """A reminder has fired and the contract is still running: a P1 case opened now holds it."""
+        return self.status == "active" and bool(self.reminded)
+
+    def place_hold(self, case_ids: list[str], at: str) -> bool:
+        """Held by these open P1 cases (added to any already holding it); True when the hold is new."""
+        if self.hold is None:
+            self.hold = {"case_ids": sorted(set(case_ids)), "since": at}
+            self.history.append({"type": "held", "at": at, "case_ids": self.hold["case_ids"]})
+            return True
+        self.hold = {**self.hold, "case_ids": sorted(set(self.hold["case_ids"]) | set(case_ids))}
+        return False
+
+    def release_hold(self, at: str, case_id: str) -> dict[str, Any]:
+        """The last open P1 case resolved (``case_id``): the hold ends; returns the hold it was."""
+        if self.hold is None:
+            raise InvalidTransition(f"contract {self.contract_id} is not on hold")
+        held, self.hold = self.hold, None
+        self.history.append({"type": "released", "at": at, "case_id": case_id, "held_since": held["since"]})
+        return held
+
+    def end(self, status: Literal["renewed", "cancelled"], at: str, reason: str | None = None) -> list[str]:
+        """Renewed or cancelled: the pending reminders (their timer ids) are to be cancelled."""
+        if self.status != "active":
+            raise InvalidTransition(f"contract {self.contract_id} is {self.status} already")
+        cancelled, self.reminders = list(self.reminders), []
+        self.status, self.ended_at, self.hold = status, at, None
+        self.history.append({"type": status, "at": at, "reason": reason, "reminders_cancelled": cancelled})
+        return cancelled
 
     def annual_value(self) -> Decimal:
         """The amount per year of the term (a one-year contract: its amount), for retention."""

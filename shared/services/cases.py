@@ -15,6 +15,7 @@ from shared.domain.events import Event, EventType, iso, parse_iso
 from shared.domain.routing import case_rule, choose_owner, pool_for
 from shared.domain.rules import Source
 from shared.domain.sla import first_matching
+from shared.services import renewal_holds
 from shared.services.case_clocks import met_events, sync_timers
 from shared.services.ports import ActiveRules, Assignment, Change, Clock, Release, UnitOfWork
 
@@ -57,7 +58,9 @@ def open_case(
         }
         events.insert(0, _event("CaseOpened", case, now, active, opened))
         key = dedupe_key(source.source, case.external_id)
-        uow.commit(Change.of(case, None, claims=[key], load=load, events=events, timers=timers))
+        change = Change.of(case, None, claims=[key], load=load, events=events, timers=timers)
+        # a P1 case on an account whose renewal is under way holds it (RenewalHeld), in this change
+        uow.commit(change.merge(renewal_holds.case_change(case, None, case.replay().status, uow, active, now)))
         return OpenResult("created", case, body)
 
     # a lost race (the same case posted twice at once, the owner filled up) is read again
@@ -148,6 +151,9 @@ def record_case_event(
         timers, cancel = sync_timers(case, active, now)
         change = Change.of(case, version, events=events, timers=timers, cancel=cancel)
         _move_load(case, status_before, played.status, change)
+        # the last open P1 case of the account resolved: its held renewals are released (a
+        # reopened one holds them again), in this same transaction
+        change.merge(renewal_holds.case_change(case, status_before, played.status, uow, active, now))
         uow.commit(change)
         return {"event": {k: v for k, v in stored.items() if k != "seq"}, **case.summary(active.calendars, now)}
 

@@ -239,6 +239,11 @@ class Courier(Protocol):
 class CaseRepository(Protocol):
     def get(self, case_id: str) -> Case | None: ...  # a consistent read
 
+    def open_of_account(self, account_id: str, priority: str) -> list[str]:
+        """Ids of the account's cases of ``priority`` not resolved, as the cases' ``by_account``
+        index says (one Query of that account's slice; eventually consistent: confirm with get)."""
+        ...
+
 
 class OrderRepository(Protocol):
     def get(self, order_id: str) -> Order | None: ...  # a consistent read

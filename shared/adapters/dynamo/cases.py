@@ -46,3 +46,10 @@ class DynamoCaseRepository:
         case = Case.from_dict(dict(item.doc))
         case.version = int(item.version or 0)
         return case
+
+    def open_of_account(self, account_id: str, priority: str) -> list[str]:
+        """One Query of the account's slice of ``by_account`` (the projected priority and status
+        filter it); the account's resolved cases are read and dropped, other accounts' never."""
+        condition = (CaseItem.priority == priority) & (CaseItem.status != "resolved")
+        items = CaseItem.by_account.query(account_id, filter_condition=condition)
+        return sorted(item.case_id for item in items)

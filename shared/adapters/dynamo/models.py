@@ -15,10 +15,11 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from shared.adapters.settings import (
+    CASES_BY_ACCOUNT_INDEX,
     CONTRACTS_BY_ACCOUNT_INDEX,
     EVENTS_BY_SUBJECT_INDEX,
     EVENTS_PENDING_INDEX,
@@ -207,9 +208,22 @@ class DeliveryItem(Model):
     version = VersionAttribute()
 
 
+class CaseAccountIndex(GlobalSecondaryIndex["CaseItem"]):  # type: ignore[no-untyped-call]
+    """An account's cases by opening time, with their priority and status: the open P1 cases that
+    hold a renewal are read from the account's slice, never by a scan. Cases without an account
+    are not in it (sparse)."""
+
+    class Meta:
+        index_name = CASES_BY_ACCOUNT_INDEX
+        projection = IncludeProjection(["priority", "status"])
+
+    account_id = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
 class CaseItem(Model):
-    """A support case. The whole case (history included) lives in ``doc``; the top-level
-    attributes are there for people reading the table."""
+    """A support case. The whole case (history included) lives in ``doc``; ``account_id``,
+    ``priority`` and ``status`` (the replayed one) also feed the ``by_account`` index."""
 
     class Meta:
         table_name = "closeloop-cases"
@@ -223,6 +237,7 @@ class CaseItem(Model):
     opened_at = UnicodeAttribute()
     doc = JSONAttribute()
     version = VersionAttribute()
+    by_account = CaseAccountIndex()
 
 
 class ContractAccountIndex(GlobalSecondaryIndex["ContractItem"]):  # type: ignore[no-untyped-call]

@@ -1,0 +1,145 @@
+"""The P1 hold (CONTRACT §2.11): while the account has an unresolved P1 case, its renewal is on
+hold; when the last one resolves, ``RenewalReleased``.
+
+A hold starts when a renewal reminder fires with an open P1 case on the account (the reminder's
+handler, shared/services/renewals.py), or when a P1 case opens or reopens on an account whose
+renewal is under way (a reminder has fired, the contract is active). It ends when a P1 case
+resolves and no other P1 case of the account is still open. Both case paths call
+:func:`case_change` from the case service, in the case's own Change (one transaction).
+
+**Finding the open P1 cases** never scans: the cases table's ``by_account`` index (account_id,
+opened_at; priority and status projected) gives the account's slice, filtered to unresolved P1
+cases. An index is eventually consistent, so every id it gives is confirmed by a consistent
+read of the case. **Two P1 cases resolving at once**: each change saves every held contract of
+the account at the version it read (even when only the list of holding cases changes), so the
+two transactions conflict on the contract; the loser reads again, now sees the other case
+resolved, and releases. Neither can leave the renewal held with no open P1 case.
+
+The approvals of the renewal quote (sales branch) read ``contract.on_hold`` / ``contract.hold``
+(``{"case_ids", "since"}``) and the ``held`` / ``released`` entries of ``contract.history``; that
+is the seam between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from shared.domain.accounts import Account
+from shared.domain.cases import Case
+from shared.domain.contracts import Contract
+from shared.domain.events import Event, EventType, iso
+from shared.domain.renewals import HOLDING_PRIORITY, hold_escalation
+from shared.services.alerts import alert_deliveries
+from shared.services.ports import ActiveRules, Change, Save, UnitOfWork
+
+RESOLVED = "resolved"
+
+
+def account_manager_of(contract: Contract, uow: UnitOfWork) -> tuple[Account | None, str | None]:
+    """The contract's account and its account manager (else whoever sold the contract)."""
+    account = uow.accounts.get(contract.account_id)
+    manager = account.account_manager_id if account and account.account_manager_id else contract.owner_id
+    return account, manager
+
+
+def confirmed_open_p1(
+    account_id: str, uow: UnitOfWork, *, also: Iterable[str] = (), exclude: str | None = None
+) -> list[str]:
+    """The account's unresolved P1 cases: what the index lists (plus ``also``, the cases a hold
+    names), each confirmed by a consistent read; ``exclude``: the case being changed now."""
+    found = []
+    for case_id in sorted({*uow.cases.open_of_account(account_id, HOLDING_PRIORITY), *also}):
+        if case_id == exclude:
+            continue
+        case = uow.cases.get(case_id)
+        if case and case.account_id == account_id and case.priority == HOLDING_PRIORITY:
+            if case.replay().status != RESOLVED:
+                found.append(case_id)
+    return found
+
+
+def held_data(contract: Contract, manager_id: str | None, notify: list[str]) -> dict[str, Any]:
+    """``RenewalHeld``'s data: which cases hold the renewal since when; ``notify``: the escalation."""
+    hold = contract.hold or {"case_ids": [], "since": None}
+    return {
+        "contract_id": contract.contract_id,
+        "account_id": contract.account_id,
+        "end_date": contract.end_date,
+        "case_ids": list(hold["case_ids"]),
+        "since": hold["since"],
+        "account_manager_id": manager_id,
+        "notify": notify,
+    }
+
+
+def case_change(
+    case: Case, status_before: str | None, status_after: str, uow: UnitOfWork, active: ActiveRules, now: datetime
+) -> Change:
+    """What a case's change does to its account's renewals (nothing unless a P1 case opened,
+    reopened or resolved). ``status_before``: None for a case just opened."""
+    was_open = status_before is not None and status_before != RESOLVED
+    is_open = status_after != RESOLVED
+    if case.priority != HOLDING_PRIORITY or not case.account_id or was_open == is_open:
+        return Change()
+    change = Change()
+    for contract in uow.contracts.of_account(case.account_id):
+        if is_open and contract.renewal_underway:
+            _hold(contract, case, uow, active, now, change)
+        elif not is_open and contract.on_hold:
+            _release_or_narrow(contract, case, uow, active, now, change)
+    return change
+
+
+def _hold(contract: Contract, case: Case, uow: UnitOfWork, active: ActiveRules, now: datetime, change: Change) -> None:
+    version = contract.version
+    new = contract.place_hold([case.case_id], iso(now))
+    change.saves.append(Save(contract, version))
+    if new:  # already held by another P1 case: the manager heard; the case joins the hold
+        account, manager_id = account_manager_of(contract, uow)
+        data = held_data(contract, manager_id, hold_escalation(manager_id, active.rules.owners))
+        _tell(change, "RenewalHeld", contract, account, data, active, now)
+
+
+def _release_or_narrow(
+    contract: Contract, case: Case, uow: UnitOfWork, active: ActiveRules, now: datetime, change: Change
+) -> None:
+    assert contract.hold is not None
+    version = contract.version
+    remaining = confirmed_open_p1(contract.account_id, uow, also=contract.hold["case_ids"], exclude=case.case_id)
+    change.saves.append(Save(contract, version))  # saved either way: concurrent resolves conflict here
+    if remaining:
+        contract.hold = {**contract.hold, "case_ids": remaining}
+        return
+    held = contract.release_hold(iso(now), case.case_id)
+    account, manager_id = account_manager_of(contract, uow)
+    told = [p for p in [manager_id, *hold_escalation(manager_id, active.rules.owners)] if p]
+    data = {
+        "contract_id": contract.contract_id,
+        "account_id": contract.account_id,
+        "end_date": contract.end_date,
+        "case_id": case.case_id,
+        "held_since": held["since"],
+        "account_manager_id": manager_id,
+        "notify": told,
+    }
+    _tell(change, "RenewalReleased", contract, account, data, active, now)
+
+
+def _tell(
+    change: Change,
+    kind: EventType,
+    contract: Contract,
+    account: Account | None,
+    data: dict[str, Any],
+    active: ActiveRules,
+    now: datetime,
+) -> None:
+    """The event and its alerts. The alerts' cause is the contract's history position, so a
+    hold, release and hold again each alert once, and a retried change the same ones."""
+    event = Event(type=kind, subject=contract.subject, time=now, data=data, rules_version=active.version)
+    cause = f"{contract.subject}#{len(contract.history)}"
+    alerts = alert_deliveries([event], account.company if account else None, active, cause, now)
+    change.events.append(event)
+    change.saves.extend(Save(a, None) for a in alerts)
