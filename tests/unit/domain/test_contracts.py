@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from shared.domain.contracts import Contract, RenewalRow, contract_id_for, renewal_reminders
+from shared.domain.errors import InvalidTransition
 
 ROWS = [RenewalRow.from_row({"days_before": d, "notify": "am,manager", "create_opportunity": d == 90}, n)
         for n, d in enumerate((90, 60, 30), 1)]  # fmt: skip
@@ -56,3 +59,49 @@ def test_the_annual_value_scales_the_amount_to_a_year() -> None:
     assert contract().annual_value() == Decimal("365000.00")
     two_years = contract(start="2027-01-01", end="2028-12-31", amount="731000.00")
     assert two_years.annual_value() == Decimal("365000.00")
+
+
+def test_reminders_stay_at_nine_local_across_a_daylight_saving_change() -> None:
+    # Settings timezone America/New_York: EST (UTC−5) before 14 March 2027, EDT (UTC−4) after
+    ends_in_april = contract(end="2027-04-20")
+    timers = renewal_reminders(ends_in_april, ROWS, "America/New_York", datetime(2026, 12, 1, tzinfo=UTC), "v1")
+    assert [(t.data["days_before"], t.due_at.astimezone(UTC).isoformat()) for t in timers] == [
+        (90, "2027-01-20T14:00:00+00:00"),
+        (60, "2027-02-19T14:00:00+00:00"),
+        (30, "2027-03-21T13:00:00+00:00"),  # after the change: 09:00 EDT
+    ]
+    # Asia/Shanghai has no daylight saving: always 01:00 UTC
+    shanghai = renewal_reminders(ends_in_april, ROWS, "Asia/Shanghai", datetime(2026, 12, 1, tzinfo=UTC), "v1")
+    assert {t.due_at.astimezone(UTC).hour for t in shanghai} == {1}
+
+
+def test_a_reminder_due_later_on_the_day_of_signing_is_kept_and_one_at_the_instant_is_skipped() -> None:
+    due_90 = datetime(2027, 10, 2, 1, 0, tzinfo=UTC)  # 09:00 Shanghai
+    assert [t.data["days_before"] for t in renewal_reminders(contract(), ROWS, "Asia/Shanghai", due_90, "v1")] == [
+        60,
+        30,
+    ]
+    before = due_90 - timedelta(minutes=1)
+    assert len(renewal_reminders(contract(), ROWS, "Asia/Shanghai", before, "v1")) == 3
+
+
+def test_ending_a_contract_gives_back_its_pending_reminders_once() -> None:
+    signed = contract()
+    signed.reminders = ["tm_a", "tm_b"]
+    signed.hold = {"case_ids": ["cs_1"], "since": "2027-10-02T01:00:00.000Z"}
+    assert signed.end("cancelled", "2027-10-03T00:00:00.000Z", "customer left") == ["tm_a", "tm_b"]
+    assert signed.status == "cancelled" and signed.reminders == [] and not signed.on_hold
+    with pytest.raises(InvalidTransition):
+        signed.end("renewed", "2027-10-04T00:00:00.000Z")
+
+
+def test_a_hold_gathers_cases_and_its_release_says_since_when() -> None:
+    signed = contract()
+    assert signed.place_hold(["cs_2"], "2027-10-02T01:00:00.000Z") is True
+    assert signed.place_hold(["cs_1", "cs_2"], "2027-10-05T01:00:00.000Z") is False
+    assert signed.hold == {"case_ids": ["cs_1", "cs_2"], "since": "2027-10-02T01:00:00.000Z"}
+    held = signed.release_hold("2027-10-09T01:00:00.000Z", "cs_1")
+    assert held["since"] == "2027-10-02T01:00:00.000Z" and signed.hold is None
+    assert [h["type"] for h in signed.history] == ["held", "released"]
+    with pytest.raises(InvalidTransition):
+        signed.release_hold("2027-10-10T01:00:00.000Z", "cs_1")

@@ -8,7 +8,7 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from shared.domain.contracts import Contract, contract_id_for
+from shared.domain.contracts import Contract, contract_id_for, signed_entry
 from shared.domain.events import iso
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
@@ -48,6 +48,7 @@ def sign_contract(
         currency="CNY",
         rules_version=active.version,
     )
+    contract.history.append(signed_entry(contract, signed_at))
     timers = schedule_reminders(contract, active, signed_at)
     uow.commit(Change(saves=[account_save, Save(contract, None), *(Save(t, None) for t in timers)]))
     return contract

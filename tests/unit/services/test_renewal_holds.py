@@ -1,0 +1,168 @@
+"""The P1 hold (CONTRACT §2.11): an open P1 case on the account holds its renewal; the last one
+resolving releases it; P2 cases never hold; concurrent resolutions cannot leave it held."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from shared.adapters.memory import MemoryUnitOfWork
+from shared.domain.contracts import Contract
+from shared.domain.events import Event
+from shared.services.cases import open_case, record_case_event
+from shared.services.capture import source_for
+from shared.services.ports import ActiveRules, Change
+from shared.services.timer_handlers import handlers
+from shared.services.timers import sweep_timers
+from tests.unit.services.helpers import FixedRules, TickingClock
+from tests.unit.services.renewals_helpers import P1_CASE, sign_contract
+
+SIGNED = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)
+DUE_90 = datetime(2027, 10, 2, 1, 0, tzinfo=UTC)
+DUE_60 = datetime(2027, 11, 1, 1, 0, tzinfo=UTC)
+
+
+def open_p(store: MemoryUnitOfWork, rules: ActiveRules, clock: TickingClock, external_id: str, priority: str) -> str:
+    payload = {**P1_CASE, "external_id": external_id, "priority": priority}
+    return open_case(payload, source_for("contact-center", rules), rules, store, clock).case.case_id
+
+
+def act(store: MemoryUnitOfWork, rules: ActiveRules, clock: TickingClock, case_id: str, kind: str) -> None:
+    case = store.cases.get(case_id)
+    assert case is not None
+    record_case_event(case_id, {"type": kind, "by": case.owner_id}, rules, store, clock)
+
+
+def of_type(store: MemoryUnitOfWork, kind: str) -> list[Event]:
+    return [e for e in store.events if e.type == kind]
+
+
+def contract_of(store: MemoryUnitOfWork, contract: Contract) -> Contract:
+    found = store.contracts.get(contract.contract_id)
+    assert found is not None
+    return found
+
+
+def fire(store: MemoryUnitOfWork, at: datetime, rules: ActiveRules) -> None:
+    sweep_timers(at, store, handlers(FixedRules(rules)))
+
+
+def test_an_open_p1_case_holds_the_renewal_the_reminder_still_fires_and_the_managers_manager_hears(
+    store: MemoryUnitOfWork, example_rules: ActiveRules
+) -> None:
+    contract = sign_contract(store, example_rules, SIGNED)
+    clock = TickingClock(DUE_90 - timedelta(days=2))
+    case_id = open_p(store, example_rules, clock, "c-1", "P1")
+    fire(store, DUE_90, example_rules)
+    [reminder] = of_type(store, "RenewalReminder")
+    assert reminder.data["on_hold"] is True and reminder.data["case_ids"] == [case_id]
+    [held] = of_type(store, "RenewalHeld")
+    assert held.data["case_ids"] == [case_id] and held.data["notify"] == ["u_huang"]  # u_xu's manager
+    assert held.data["account_manager_id"] == "u_xu"
+    stored = contract_of(store, contract)
+    assert stored.on_hold and stored.hold == {"case_ids": [case_id], "since": held.data["since"]}
+    held_alerts = [a for a in store.deliveries.listing(kind="alert") if a.payload["event"] == "RenewalHeld"]
+    assert {a.to for a in held_alerts} == {"u_huang"}
+    assert "P1" in held_alerts[0].payload["title"] and case_id in held_alerts[0].payload["text"]
+
+
+def test_the_last_open_p1_case_resolving_releases_the_renewal_and_not_before(
+    store: MemoryUnitOfWork, example_rules: ActiveRules
+) -> None:
+    contract = sign_contract(store, example_rules, SIGNED)
+    clock = TickingClock(DUE_90 - timedelta(days=2))
+    first, second = (open_p(store, example_rules, clock, n, "P1") for n in ("c-1", "c-2"))
+    fire(store, DUE_90, example_rules)
+    assert contract_of(store, contract).hold["case_ids"] == sorted([first, second])  # type: ignore[index]
+    clock.now = DUE_90 + timedelta(hours=1)
+    act(store, example_rules, clock, first, "resolved")
+    assert of_type(store, "RenewalReleased") == []
+    assert contract_of(store, contract).hold["case_ids"] == [second]  # type: ignore[index]
+    act(store, example_rules, clock, second, "resolved")
+    [released] = of_type(store, "RenewalReleased")
+    assert released.data["case_id"] == second and released.data["notify"] == ["u_xu", "u_huang"]
+    stored = contract_of(store, contract)
+    assert not stored.on_hold and [h["type"] for h in stored.history if h["type"] in ("held", "released")] == [
+        "held",
+        "released",
+    ]
+    # the released event is in the same change as the case's resolution
+    resolved = [e for e in store.events if e.type == "CaseResolved" and e.data["case_id"] == second]
+    assert resolved[0].time == released.time
+
+
+def test_a_p2_case_never_holds_nor_releases(store: MemoryUnitOfWork, example_rules: ActiveRules) -> None:
+    contract = sign_contract(store, example_rules, SIGNED)
+    clock = TickingClock(DUE_90 - timedelta(days=2))
+    p2 = open_p(store, example_rules, clock, "c-2", "P2")
+    fire(store, DUE_90, example_rules)
+    [reminder] = of_type(store, "RenewalReminder")
+    assert reminder.data["on_hold"] is False and reminder.data["case_ids"] == []
+    act(store, example_rules, clock, p2, "resolved")
+    assert of_type(store, "RenewalHeld") == of_type(store, "RenewalReleased") == []
+    assert not contract_of(store, contract).on_hold
+
+
+def test_a_p1_case_opened_or_reopened_while_the_renewal_is_under_way_holds_it(
+    store: MemoryUnitOfWork, example_rules: ActiveRules
+) -> None:
+    contract = sign_contract(store, example_rules, SIGNED)
+    clock = TickingClock(DUE_90 - timedelta(days=2))
+    early = open_p(store, example_rules, clock, "early", "P1")
+    act(store, example_rules, clock, early, "resolved")  # before any reminder: no renewal to hold
+    assert of_type(store, "RenewalHeld") == [] and contract_of(store, contract).history[-1]["type"] == "signed"
+    fire(store, DUE_90, example_rules)
+    clock.now = DUE_90 + timedelta(days=1)
+    late = open_p(store, example_rules, clock, "late", "P1")
+    [held] = of_type(store, "RenewalHeld")
+    assert held.data["case_ids"] == [late]
+    act(store, example_rules, clock, late, "resolved")
+    act(store, example_rules, clock, early, "reopened")  # an old P1 case back open: held again
+    assert len(of_type(store, "RenewalHeld")) == 2 and len(of_type(store, "RenewalReleased")) == 1
+    assert contract_of(store, contract).hold["case_ids"] == [early]  # type: ignore[index]
+    # each hold and release alerted once: the alerts' cause is the contract's history position
+    holds = ("RenewalHeld", "RenewalReleased")
+    causes = {a.cause for a in store.deliveries.listing(kind="alert") if a.payload["event"] in holds}
+    assert len(causes) == 3
+
+
+def test_a_later_reminder_while_held_is_marked_on_hold_again(
+    store: MemoryUnitOfWork, example_rules: ActiveRules
+) -> None:
+    contract = sign_contract(store, example_rules, SIGNED)
+    clock = TickingClock(DUE_90 - timedelta(days=2))
+    case_id = open_p(store, example_rules, clock, "c-1", "P1")
+    fire(store, DUE_60, example_rules)  # both the 90- and the 60-day reminders, late
+    assert [e.data["on_hold"] for e in of_type(store, "RenewalReminder")] == [True, True]
+    assert contract_of(store, contract).hold["case_ids"] == [case_id]  # type: ignore[index]
+
+
+class Interleaving(MemoryUnitOfWork):
+    """Just before the first resolution commits, another request resolves the other P1 case:
+    the first change was computed seeing that case open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before_commit: Callable[[], None] | None = None
+        self.commits = 0
+
+    def commit(self, change: Change) -> None:
+        hook, self.before_commit = self.before_commit, None
+        if hook is not None and any(e.type == "CaseResolved" for e in change.events):
+            hook()
+        self.commits += 1
+        super().commit(change)
+
+
+def test_two_p1_cases_resolving_at_once_release_the_renewal(example_rules: ActiveRules) -> None:
+    store = Interleaving()
+    contract = sign_contract(store, example_rules, SIGNED)
+    clock = TickingClock(DUE_90 - timedelta(days=2))
+    first, second = (open_p(store, example_rules, clock, n, "P1") for n in ("c-1", "c-2"))
+    fire(store, DUE_90, example_rules)
+    store.before_commit = lambda: act(store, example_rules, clock, second, "resolved")
+    act(store, example_rules, clock, first, "resolved")
+    # the first change lost its race on the held contract, read again, saw none left, released
+    [released] = of_type(store, "RenewalReleased")
+    assert released.data["case_id"] == first
+    assert not contract_of(store, contract).on_hold
