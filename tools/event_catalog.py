@@ -46,6 +46,13 @@ _CASE_CHANGE = {
     "account_id": "the account",
     "first_contact_resolution": "resolved with exactly one agent contact and never reopened",
 }
+CONTRACT = "contract/<contract_id>"
+_RENEWAL = {
+    "contract_id": "the contract",
+    "account_id": "the customer's account",
+    "end_date": "its end date, `YYYY-MM-DD`",
+    "account_manager_id": "the account manager (else whoever sold the contract)",
+}
 ORDER = "order/<order_id>"
 INVOICE = "invoice/<invoice_id>"
 _INVOICE = {
@@ -328,10 +335,62 @@ CATALOG: dict[EventType, EventDoc] = {
         },
     ),
     # customers
-    "RenewalReminder": EventDoc("a contract ends in `days_before` days (CONTRACT §2.11)"),
-    "RenewalHeld": EventDoc("an unresolved P1 case holds the account's renewal"),
-    "RenewalReleased": EventDoc("the last open P1 case resolved: the renewal proceeds"),
-    "RenewalOpportunityCreated": EventDoc("a renewal reminder opened the renewal opportunity"),
+    "RenewalReminder": EventDoc(
+        "a contract ends in `days_before` days (CONTRACT §2.11): one per Renewals row, at 09:00 Settings "
+        "`timezone`, set at signing; fired once, late after an outage; the `notify` roles are told",
+        subject=CONTRACT,
+        data={
+            "days_before": "the Renewals row's days before the end",
+            "contract_id": "the contract",
+            "end_date": "its end date, `YYYY-MM-DD`",
+            "amount": "its total, a decimal string",
+            "currency": "its currency",
+            "account_id": "the customer's account",
+            "renewal_row": "the Renewals row (1-based) of the rules version the contract was signed under",
+            "due_at": "when it was due (09:00 local on `end_date − days_before`)",
+            "late_seconds": "how late it fired (0 when on time; an outage makes it fire late, once)",
+            "on_hold": "an unresolved P1 case holds the renewal (`RenewalHeld` follows)",
+            "case_ids": "the unresolved P1 cases holding it (empty when not on hold)",
+            "notify": "the row's `notify` roles up the account manager's chain (`am`: the account manager)",
+        },
+    ),
+    "RenewalHeld": EventDoc(
+        "an unresolved P1 case holds the account's renewal: a reminder fired while one is open, or a P1 case "
+        "opened or reopened once a reminder had fired; the renewal quote's approvals wait",
+        subject=CONTRACT,
+        data={
+            **_RENEWAL,
+            "case_ids": "the unresolved P1 cases holding it",
+            "since": "when the hold began",
+            "notify": "the account manager's manager (the escalation; empty at the top)",
+        },
+    ),
+    "RenewalReleased": EventDoc(
+        "the last open P1 case of the account resolved: the hold ends and the renewal's approvals proceed",
+        subject=CONTRACT,
+        data={
+            **_RENEWAL,
+            "case_id": "the case whose resolution released it",
+            "held_since": "when the hold began",
+            "notify": "the account manager and their manager",
+        },
+    ),
+    "RenewalOpportunityCreated": EventDoc(
+        "the reminder of the Renewals row with `create_opportunity` opened the renewal opportunity (once per "
+        "contract); what an opportunity needs (CONTRACT §2.6)",
+        subject=CONTRACT,
+        data={
+            "opportunity_id": "`op_…`, derived from the contract (one renewal opportunity per contract)",
+            "contract_id": "the contract being renewed",
+            "account_id": "the customer's account",
+            "owner_id": "the account manager (else whoever sold the contract)",
+            "amount": "the contract's total, a decimal string",
+            "currency": "its currency",
+            "name": "`Renewal: <company> (ends <end_date>)`",
+            "close_date": "the contract's end date",
+            "days_before": "the Renewals row that opened it",
+        },
+    ),
     "HealthWarning": EventDoc("an account's health (or one dimension) fell below its threshold"),
     # rules
     "RulesPublished": EventDoc(

@@ -196,6 +196,8 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     _drive_cases(example_rules, store, clock)
     # orders: shipped and signed for, invoiced, written back; one blocked on a missing tax id, released
     _drive_orders(example_rules, store, clock)
+    # renewals: a contract's reminders fire (the opportunity at 90 days) while a P1 case holds it; released
+    _drive_renewals(example_rules, store)
     # rules: published twice, rolled back, rejected, a sync that cannot read its source
     rules_store = _RulesStore()
     publish_rules(example_content, [], "dir:admin_sheets/examples", rules_store, clock)
@@ -235,6 +237,17 @@ def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClo
             record_invoice_status(invoice, {"status": "rejected", "reason": "wrong address"}, rules, store, clock)
         else:
             patch_account(order.account_id, {"credit_code": "91350100M000100Y43"}, rules, store, clock)
+
+
+def _drive_renewals(rules: ActiveRules, store: MemoryUnitOfWork) -> None:
+    from tests.unit.services.renewals_helpers import P1_CASE, sign_contract
+
+    signed = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)
+    sign_contract(store, rules, signed, envelope="renewal-docs", end_date="2027-12-31")
+    clock = TickingClock(datetime(2027, 9, 30, tzinfo=UTC))
+    case = open_case({**P1_CASE, "external_id": "renewal-docs"}, source_for("contact-center", rules), rules, store, clock)
+    sweep_timers(datetime(2027, 10, 2, 1, 0, tzinfo=UTC), store, handlers(FixedRules(rules)))
+    record_case_event(case.case.case_id, {"type": "resolved", "by": case.case.owner_id}, rules, store, clock)
 
 
 def test_the_catalog_lists_exactly_the_data_keys_the_services_emit(

@@ -102,6 +102,10 @@ GRANTS = {
         # finance deliveries and alerts made with the order's change; GET /orders/{id} reads them
         "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
         "KpisTable": _dynamodb("Query"),  # GET /kpis: one Query per period range of one scope
+        # the P1 hold: a P1 case's account's contracts and open P1 cases; held contracts put
+        "ContractsTable": _dynamodb("BatchGetItem", "PutItem"),
+        "ContractsTable/index/by_account": _dynamodb("Query"),
+        "CasesTable/index/by_account": _dynamodb("Query"),
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
         "ApiKeys": {"secretsmanager:GetSecretValue"},
     },
@@ -145,6 +149,10 @@ GRANTS = {
         # alerts are created in the SLA change; a retry timer makes a delivery due again
         "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
         "CasesTable": _dynamodb("GetItem", "PutItem"),  # a case clock's alert: the case records it was told
+        # a renewal reminder: the contract records it; the account's manager and open P1 cases
+        "ContractsTable": _dynamodb("GetItem", "PutItem"),
+        "AccountsTable": _dynamodb("GetItem"),
+        "CasesTable/index/by_account": _dynamodb("Query"),
     },
     "KpiRollupFunction": {
         # one transaction per event: marker and facts put (conditioned), counters added
@@ -171,6 +179,10 @@ INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded sl
     ("OutboxSweepFunction", "EventsTable/index/pending"),  # unpublished events only
     ("TimerSweepFunction", "TimersTable/index/by_due"),  # due timers only
     ("ApiFunction", "LeadsTable/index/by_capture_day"),  # GET /leads: one capture day per Query, bounded window
+    # one account's slice: its contracts; its cases, filtered to unresolved P1 (the renewal hold)
+    ("ApiFunction", "ContractsTable/index/by_account"),
+    ("ApiFunction", "CasesTable/index/by_account"),
+    ("TimerSweepFunction", "CasesTable/index/by_account"),
 }
 
 
