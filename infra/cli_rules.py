@@ -227,15 +227,44 @@ def cmd_rules_backtest(args: argparse.Namespace) -> int:
         print(f"backtest: {n} leads re-evaluated ...", file=sys.stderr, flush=True)
 
     report = backtest(leads, candidate, examples=args.examples, progress=progress)
+    reminders = _reminder_backtest(candidate, now, args.examples)
     if args.json:
-        print(
-            json.dumps(
-                {"source": args.source, "since": (now - since).isoformat(), **report.to_dict()}, ensure_ascii=False
-            )
-        )
+        body = {"source": args.source, "since": (now - since).isoformat(), **report.to_dict()}
+        print(json.dumps({**body, "renewal_reminders": reminders.to_dict()}, ensure_ascii=False))
         return 0
     _print_backtest(args.source, args.since, report)
+    _print_reminder_backtest(reminders)
     return 0
+
+
+def _reminder_backtest(candidate: Any, now: datetime, examples: int) -> Any:
+    """The pending renewal reminders the candidate's Renewals tab (and timezone) would move if it
+    applied to contracts already signed. It does not: nothing is moved (a scan of the timers
+    table, as `timers list`: an operator's look, not a request path)."""
+    from shared.adapters.container import container
+    from shared.services.renewals import backtest_reminders
+
+    return backtest_reminders(candidate, container().uow, now, examples)
+
+
+def _print_reminder_backtest(report: Any) -> None:
+    print(
+        f"Renewal reminders: {report.pending} pending on {report.contracts} contract(s); if the candidate applied "
+        f"to them, {report.affected} would change. It applies to contracts signed after it is published: "
+        f"none of these move."
+    )
+    for label, count in (
+        ("would move (another day or hour)", report.moved),
+        ("would be dropped (no such row)", report.dropped),
+        ("would tell other roles / opportunity", report.changed),
+        ("would be added (a new row)", report.added),
+    ):
+        print(f"  {label:<38} {count:>6}")
+    for example in report.examples:
+        print(
+            f"  e.g. {example['verdict']:<8} {example['contract_id']} {example['days_before']} days: "
+            f"{example['due_at']} → {example['candidate_due_at'] or '—'}"
+        )
 
 
 def _print_backtest(source: str, since: str, report: Any) -> None:
@@ -334,7 +363,11 @@ def register(commands: Any, rules: Any, stack_command: Any, command: Any) -> Non
     rollback = stack_command(rules, "rollback", cmd_rules_rollback, "make an earlier version active again")
     rollback.add_argument("version", help="version id or number, from `closeloop rules versions`")
     backtest = stack_command(
-        rules, "backtest", cmd_rules_backtest, "replay recent leads under candidate rules and show what would change"
+        rules,
+        "backtest",
+        cmd_rules_backtest,
+        "replay recent leads under candidate rules and show what would change; count the pending renewal "
+        "reminders a Renewals change would move (it moves none)",
     )
     backtest.add_argument("source", help="candidate rules: dir:PATH, xlsx:PATH or sheets:ID")
     backtest.add_argument("--since", default="7d", help="how far back: 30m, 12h, 7d, 2w (default 7d)")

@@ -1,0 +1,112 @@
+"""Renewals on the local stack as a tester drives them: a contract signed (through the unit of work,
+as the e-sign webhook will), a P1 case posted over real HTTP, `closeloop schedule run timer-sweep
+--at T` standing for the days that pass (nothing sleeps): the 90-day reminder fires at 09:00
+Shanghai held by the case, the case resolves, the renewal is released; a backtest moves nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared.services.webhook_auth import sign
+from tests.conftest import free_port
+from tests.e2e.terminal import fresh_terminal_env
+from tests.e2e.test_local_stack import ROOT, _wait_for_banner, closeloop, http
+from tests.unit.services.orders_helpers import CREDIT_CODE
+
+pytestmark = pytest.mark.e2e
+KEY = {"X-Api-Key": "dev-admin-key"}
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[dict[str, Any]]:
+    env = fresh_terminal_env(
+        CLOSELOOP_PORT=str(free_port()), CLOSELOOP_AWS_PORT=str(free_port()), CLOSELOOP_SCHEDULES="off"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "dev"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    _wait_for_banner(process)
+
+    def read() -> None:  # keep the console pipe from filling
+        assert process.stdout is not None
+        for _ in process.stdout:
+            pass
+
+    threading.Thread(target=read, daemon=True).start()
+    yield {"env": env, "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}"}
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    finally:
+        process.kill()
+
+
+def events(stack: dict[str, Any], subject: str, kind: str) -> list[dict[str, Any]]:
+    out = closeloop("events", "list", "--subject", subject, "--json", env=stack["env"]).stdout
+    return [e for e in map(json.loads, out.splitlines()) if e["type"] == kind]
+
+
+def sweep_at(stack: dict[str, Any], at: datetime) -> None:
+    closeloop("schedule", "run", "timer-sweep", "--at", at.isoformat(), env=stack["env"])
+
+
+def test_the_90_day_reminder_is_held_by_a_p1_case_and_released_when_it_resolves(
+    stack: dict[str, Any], tmp_path: Any
+) -> None:
+    now = datetime.now(UTC)
+    end = (now + timedelta(days=120)).date()
+    seeded = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.renewals_seed", "env-e2e", now.isoformat(), end.isoformat()],
+        cwd=ROOT, env=stack["env"], capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    contract = json.loads(seeded.stdout)
+    subject = f"contract/{contract['contract_id']}"
+    # 09:00 Asia/Shanghai (01:00 UTC) on end − 90 days
+    due_90 = datetime.combine(end - timedelta(days=90), datetime.min.time(), UTC) + timedelta(hours=1)
+
+    body = json.dumps({"external_id": "p1-e2e", "priority": "P1", "account": {"credit_code": CREDIT_CODE}})
+    headers = {"X-Closeloop-Signature": sign("dev-webhook-secret", int(time.time()), body.encode())}
+    status, case = http("POST", f"{stack['api']}/webhooks/cases/contact-center", body.encode(), headers)
+    assert status == 201 and case["account_id"] == contract["account_id"], case
+
+    sweep_at(stack, due_90 - timedelta(minutes=1))
+    assert events(stack, subject, "RenewalReminder") == []
+    sweep_at(stack, due_90)
+    [reminder] = events(stack, subject, "RenewalReminder")
+    assert reminder["data"]["days_before"] == 90 and reminder["data"]["late_seconds"] == 0
+    assert reminder["data"]["on_hold"] is True and reminder["data"]["case_ids"] == [case["case_id"]]
+    assert reminder["data"]["notify"] == ["u_xu", "u_huang"]
+    [held] = events(stack, subject, "RenewalHeld")
+    assert held["data"]["notify"] == ["u_huang"]
+    assert len(events(stack, subject, "RenewalOpportunityCreated")) == 1
+    sweep_at(stack, due_90 + timedelta(minutes=5))  # the next minutes: nothing fires twice
+    assert len(events(stack, subject, "RenewalReminder")) == 1
+
+    resolved = {"type": "resolved", "by": case["owner_id"]}
+    assert http("POST", f"{stack['api']}/cases/{case['case_id']}/events", resolved, KEY)[0] == 201
+    [released] = events(stack, subject, "RenewalReleased")
+    assert released["data"]["case_id"] == case["case_id"]
+    notes = closeloop("notifications", "list", env=stack["env"]).stdout
+    assert "Renewal on hold" in notes and "Renewal released" in notes
+
+    # a Renewals change: counted against the two pending reminders, none moved
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "admin_sheets" / "examples", rules)
+    (rules / "Renewals.csv").write_text('days_before,notify,create_opportunity\n45,"am,manager",TRUE\n', "utf-8")
+    result = closeloop("rules", "backtest", f"dir:{rules}", "--since", "1d", "--json", env=stack["env"])
+    moves = json.loads(result.stdout)["renewal_reminders"]
+    assert (moves["pending"], moves["dropped"], moves["added"]) == (2, 2, 1)
+    timers = closeloop("timers", "list", "--subject", subject, "--json", env=stack["env"]).stdout
+    assert sorted(json.loads(t)["data"]["days_before"] for t in timers.splitlines()) == [30, 60]
