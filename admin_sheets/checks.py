@@ -254,17 +254,22 @@ def check_people(sheets: Sheets) -> Iterable[Problem]:
 
 
 def check_routing_objects(sheets: Sheets) -> Iterable[Problem]:
-    """A case row routes on case_priority, channel and country; a lead row has no case_priority."""
+    """A case row routes on case_priority, channel and country; an account row on country only;
+    a lead row has no case_priority."""
     routing = sheets["Routing"]
     for row in routing.rows:
         routes = row.values.get("object") or "lead"
+        article = "an" if routes == "account" else "a"
         if routes != "case" and row.values.get("case_priority"):
-            yield routing.problem(row, "case_priority", f"case_priority is for case rows; this row routes a {routes}")
-        if routes != "case":
+            message = f"case_priority is for case rows; this row routes {article} {routes}"
+            yield routing.problem(row, "case_priority", message)
+        if routes == "lead":
             continue
-        for column in LEAD_ONLY_ROUTING:
+        refused = (*LEAD_ONLY_ROUTING, "channel") if routes == "account" else LEAD_ONLY_ROUTING
+        for column in refused:
             if row.values.get(column) not in (None, []):
-                yield routing.problem(row, column, f"{column} is a lead condition; a case row cannot use it")
+                kind = "a lead condition" if column in LEAD_ONLY_ROUTING else "a case condition"
+                yield routing.problem(row, column, f"{column} is {kind}; {article} {routes} row cannot use it")
 
 
 _RANGES = (

@@ -252,3 +252,28 @@ def test_duplicate_keys(edits: list[tuple[str, str, str]], expected: list[str]) 
 )
 def test_contradictions_and_ranges(edits: list[tuple[str, str, str]], expected: list[str]) -> None:
     assert parse_edited(*edits) == expected
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        pytest.param(
+            [("Routing", "L10", "web")],  # the account row (priority 200) with a channel
+            ["Routing!L10: channel is a case condition; an account row cannot use it"],
+            id="account-row-channel",
+        ),
+        pytest.param(
+            [("Routing", "J10", "vip")],
+            ["Routing!J10: tier is a lead condition; an account row cannot use it"],
+            id="account-row-tier",
+        ),
+        pytest.param(
+            [("Routing", "P10", "p1")],
+            ["Routing!P10: case_priority is for case rows; this row routes an account"],
+            id="account-row-case-priority",
+        ),
+        pytest.param([("Routing", "E10", "CN")], [], id="account-row-country"),
+    ],
+)
+def test_account_rows_route_on_country_only(edits: list[tuple[str, str, str]], expected: list[str]) -> None:
+    assert parse_edited(*edits) == expected
