@@ -38,6 +38,8 @@ GOALS = {
     "invoice_losses": ("<=", 0),
     "kpi_query_items_read": ("<=", 200),
     "kpi_query_items_ratio_10x": ("<=", 1.2),
+    "renewal_reminders_fired_exactly_once": ("==", 1.0),
+    "renewal_reminders_missed_or_duplicated": ("<=", 0),
 }
 
 
@@ -73,6 +75,7 @@ def main() -> int:
     from bench.dev_stack import dev_rss_metric
     from bench.invoices import exactly_once_trials, shipment_requests
     from bench.kpis import kpi_metrics
+    from bench.renewals import renewal_metrics
     from bench.routing import routing_speedup
     from bench.service import service_metrics
     from bench.timers import timer_metrics
@@ -87,6 +90,7 @@ def main() -> int:
     results.update(shipment_requests(progress))
     results.update(exactly_once_trials(progress))
     results.update(kpi_metrics(progress))
+    results.update(renewal_metrics(progress))
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     misses = 0
@@ -94,7 +98,9 @@ def main() -> int:
         goal = GOALS.get(name)
         verdict = ""
         if goal:
-            met = metric["value"] <= goal[1] if goal[0] == "<=" else metric["value"] >= goal[1]
+            met = {"<=": metric["value"] <= goal[1], ">=": metric["value"] >= goal[1], "==": metric["value"] == goal[1]}[
+                goal[0]
+            ]
             verdict = f"goal {goal[0]} {goal[1]}: {'met' if met else 'MISSED'}"
             misses += not met
         print(f"{name:<36} {metric['value']:>10} {metric['unit']:<14} {verdict}")
