@@ -98,9 +98,11 @@ def main() -> int:
         goal = GOALS.get(name)
         verdict = ""
         if goal:
-            met = {"<=": metric["value"] <= goal[1], ">=": metric["value"] >= goal[1], "==": metric["value"] == goal[1]}[
-                goal[0]
-            ]
+            met = {
+                "<=": metric["value"] <= goal[1],
+                ">=": metric["value"] >= goal[1],
+                "==": metric["value"] == goal[1],
+            }[goal[0]]
             verdict = f"goal {goal[0]} {goal[1]}: {'met' if met else 'MISSED'}"
             misses += not met
         print(f"{name:<36} {metric['value']:>10} {metric['unit']:<14} {verdict}")

@@ -109,7 +109,9 @@ class Trial:
         self.store = FaultyStore(self.rng, faults)
         self.before, self.after = before, after
         self.switch = START + timedelta(days=SIGNING_DAYS // 2)
-        self.signings = sorted(START + timedelta(minutes=self.rng.randrange(SIGNING_DAYS * 1440)) for _ in range(CONTRACTS))
+        self.signings = sorted(
+            START + timedelta(minutes=self.rng.randrange(SIGNING_DAYS * 1440)) for _ in range(CONTRACTS)
+        )
         self.contracts: dict[str, tuple[datetime, date, list[tuple[int, bool]]]] = {}
         self.renewed: dict[str, datetime] = {}
 

@@ -159,7 +159,9 @@ def _finance_alert(event_type: str, data: dict[str, Any], name: str | None, zh: 
     return AlertText(title, "\n".join(lines))
 
 
-def _renewal_alert(event_type: str, data: dict[str, Any], name: str | None, zh: bool, people: dict[str, str]) -> AlertText:
+def _renewal_alert(
+    event_type: str, data: dict[str, Any], name: str | None, zh: bool, people: dict[str, str]
+) -> AlertText:
     """A renewal's news: which contract of which customer, when it ends, and what holds it."""
     title = RENEWAL[event_type][1 if zh else 0].format(days=data.get("days_before", ""))
     customer = name or data.get("account_id") or ""

@@ -54,9 +54,9 @@ def confirmed_open_p1(
         if case_id == exclude:
             continue
         case = uow.cases.get(case_id)
-        if case and case.account_id == account_id and case.priority == HOLDING_PRIORITY:
-            if case.replay().status != RESOLVED:
-                found.append(case_id)
+        unresolved = case is not None and case.replay().status != RESOLVED
+        if unresolved and case and case.account_id == account_id and case.priority == HOLDING_PRIORITY:
+            found.append(case_id)
     return found
 
 

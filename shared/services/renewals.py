@@ -116,7 +116,9 @@ def fire_reminder(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRu
     change = Change(saves=[Save(contract, version)], events=events)
     if timer.data.get("create_opportunity") and contract.renewal_opportunity is None:
         company = account.company if account else None
-        change.merge(open_renewal_opportunity(contract, company, manager_id, int(timer.data["days_before"]), now, active))
+        change.merge(
+            open_renewal_opportunity(contract, company, manager_id, int(timer.data["days_before"]), now, active)
+        )
     name = account.company if account else None
     alerts = alert_deliveries(change.events, name, active, timer.timer_id, now)
     change.saves.extend(Save(a, None) for a in alerts)

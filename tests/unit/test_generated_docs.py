@@ -245,9 +245,10 @@ def _drive_renewals(rules: ActiveRules, store: MemoryUnitOfWork) -> None:
     signed = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)
     sign_contract(store, rules, signed, envelope="renewal-docs", end_date="2027-12-31")
     clock = TickingClock(datetime(2027, 9, 30, tzinfo=UTC))
-    case = open_case({**P1_CASE, "external_id": "renewal-docs"}, source_for("contact-center", rules), rules, store, clock)
+    source = source_for("contact-center", rules)
+    case = open_case({**P1_CASE, "external_id": "renewal-docs"}, source, rules, store, clock).case
     sweep_timers(datetime(2027, 10, 2, 1, 0, tzinfo=UTC), store, handlers(FixedRules(rules)))
-    record_case_event(case.case.case_id, {"type": "resolved", "by": case.case.owner_id}, rules, store, clock)
+    record_case_event(case.case_id, {"type": "resolved", "by": case.owner_id}, rules, store, clock)
 
 
 def test_the_catalog_lists_exactly_the_data_keys_the_services_emit(

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.contracts import Contract
 from shared.domain.events import Event
-from shared.services.cases import open_case, record_case_event
 from shared.services.capture import source_for
+from shared.services.cases import open_case, record_case_event
 from shared.services.ports import ActiveRules, Change
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers

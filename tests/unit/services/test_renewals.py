@@ -70,9 +70,7 @@ def test_each_reminder_fires_at_nine_local_on_its_day_and_tells_the_roles_up_the
     assert store.contracts.get(contract.contract_id).reminders == []  # type: ignore[union-attr]
 
 
-def test_the_90_day_row_opens_the_renewal_opportunity_once(
-    store: MemoryUnitOfWork, example_rules: ActiveRules
-) -> None:
+def test_the_90_day_row_opens_the_renewal_opportunity_once(store: MemoryUnitOfWork, example_rules: ActiveRules) -> None:
     contract = sign_contract(store, example_rules, SIGNED)
     for due in (DUE_90, DUE_60, DUE_30):
         sweep(store, due, example_rules)
