@@ -46,17 +46,16 @@ def account_manager_of(contract: Contract, uow: UnitOfWork) -> tuple[Account | N
 
 def confirmed_open_p1(
     account_id: str, uow: UnitOfWork, *, also: Iterable[str] = (), exclude: str | None = None
-) -> list[str]:
+) -> list[Case]:
     """The account's unresolved P1 cases: what the index lists (plus ``also``, the cases a hold
     names), each confirmed by a consistent read; ``exclude``: the case being changed now."""
     found = []
     for case_id in sorted({*uow.cases.open_of_account(account_id, HOLDING_PRIORITY), *also}):
-        if case_id == exclude:
+        case = uow.cases.get(case_id) if case_id != exclude else None
+        if case is None or case.account_id != account_id or case.priority != HOLDING_PRIORITY:
             continue
-        case = uow.cases.get(case_id)
-        unresolved = case is not None and case.replay().status != RESOLVED
-        if unresolved and case and case.account_id == account_id and case.priority == HOLDING_PRIORITY:
-            found.append(case_id)
+        if case.replay().status != RESOLVED:
+            found.append(case)
     return found
 
 
@@ -107,7 +106,8 @@ def _release_or_narrow(
 ) -> None:
     assert contract.hold is not None
     version = contract.version
-    remaining = confirmed_open_p1(contract.account_id, uow, also=contract.hold["case_ids"], exclude=case.case_id)
+    open_cases = confirmed_open_p1(contract.account_id, uow, also=contract.hold["case_ids"], exclude=case.case_id)
+    remaining = [c.case_id for c in open_cases]
     change.saves.append(Save(contract, version))  # saved either way: concurrent resolves conflict here
     if remaining:
         contract.hold = {**contract.hold, "case_ids": remaining}

@@ -102,7 +102,8 @@ def fire_reminder(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRu
     version = contract.version
     account, manager_id = account_manager_of(contract, uow)
     owners = active.rules.owners
-    case_ids = confirmed_open_p1(contract.account_id, uow)
+    holding = confirmed_open_p1(contract.account_id, uow)
+    case_ids = [case.case_id for case in holding]
     contract.reminders = [t for t in contract.reminders if t != timer.timer_id]
     contract.reminded.append(reminded_entry(timer, now, case_ids))
     notify = notify_people(manager_id, timer.data.get("notify_roles") or [], owners)
@@ -113,7 +114,9 @@ def fire_reminder(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRu
         contract.place_hold(case_ids, iso(now))
         held = held_data(contract, manager_id, hold_escalation(manager_id, owners))
         events.append(_event("RenewalHeld", contract, now, active, held))
-    change = Change(saves=[Save(contract, version)], events=events)
+    # the holding cases are saved unchanged at the version read: a case resolving meanwhile makes
+    # one of the two transactions fail and read again, so a hold never outlives its last P1 case
+    change = Change(saves=[Save(contract, version), *(Save(case, case.version) for case in holding)], events=events)
     if timer.data.get("create_opportunity") and contract.renewal_opportunity is None:
         company = account.company if account else None
         change.merge(

@@ -50,7 +50,9 @@ class DynamoContractRepository:
             return None
 
     def of_account(self, account_id: str) -> list[Contract]:
-        """The account's contracts, soonest end first (one Query, one BatchGet per 100)."""
+        """The account's contracts, soonest end first (one Query, one BatchGet per 100). The batch
+        read is consistent: a hold placed a moment ago must be seen by the case that releases it."""
         ids = [item.contract_id for item in ContractItem.by_account.query(account_id)]
-        found = {item.contract_id: _contract(item) for item in ContractItem.batch_get(ids)} if ids else {}
+        items = ContractItem.batch_get(ids, consistent_read=True) if ids else []
+        found = {item.contract_id: _contract(item) for item in items}
         return [found[i] for i in ids if i in found]

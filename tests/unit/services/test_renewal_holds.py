@@ -166,3 +166,31 @@ def test_two_p1_cases_resolving_at_once_release_the_renewal(example_rules: Activ
     [released] = of_type(store, "RenewalReleased")
     assert released.data["case_id"] == first
     assert not contract_of(store, contract).on_hold
+
+
+class ResolvingDuringReminder(MemoryUnitOfWork):
+    """The P1 case resolves between the reminder reading it open and the reminder committing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meanwhile: Callable[[], None] | None = None
+
+    def commit(self, change: Change) -> None:
+        if self.meanwhile is not None and any(e.type == "RenewalReminder" for e in change.events):
+            hook, self.meanwhile = self.meanwhile, None
+            hook()
+        super().commit(change)
+
+
+def test_a_case_resolving_while_the_reminder_fires_never_leaves_the_renewal_held(example_rules: ActiveRules) -> None:
+    store = ResolvingDuringReminder()
+    contract = sign_contract(store, example_rules, SIGNED)
+    clock = TickingClock(DUE_90 - timedelta(days=2))
+    case_id = open_p(store, example_rules, clock, "c-1", "P1")
+    store.meanwhile = lambda: act(store, example_rules, clock, case_id, "resolved")
+    fire(store, DUE_90, example_rules)
+    # the reminder's transaction saved the case at the version it read: it lost, read again, and
+    # found nothing holding the renewal
+    [reminder] = [e for e in store.events if e.type == "RenewalReminder"]
+    assert reminder.data["on_hold"] is False and of_type(store, "RenewalHeld") == []
+    assert not contract_of(store, contract).on_hold
