@@ -31,6 +31,8 @@ ENVIRONMENT = {
     "CLOSELOOP_FINANCE_URL": "finance_url",
     "SES_SENDER": "ses_sender",
     "CASES_TABLE": "cases_table",
+    "OPPORTUNITIES_TABLE": "opportunities_table",
+    "QUOTES_TABLE": "quotes_table",
     "EVENT_BUS_NAME": "event_bus",
     "WEBHOOK_SECRETS_ARN": "webhook_secrets_id",
     "API_KEYS_ARN": "api_keys_id",
@@ -60,6 +62,8 @@ class Settings:
     deliveries_table: str = "closeloop-deliveries"
     deliveries_dlq: str = "closeloop-deliveries-dlq"  # a queue name, or its URL (the template's Ref)
     cases_table: str = "closeloop-cases"
+    opportunities_table: str = "closeloop-opportunities"
+    quotes_table: str = "closeloop-quotes"
     event_bus: str = "closeloop"
     webhook_secrets_id: str = "closeloop/webhook-secrets"
     api_keys_id: str = "closeloop/api-keys"

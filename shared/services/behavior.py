@@ -10,6 +10,7 @@ from shared.domain.leads import Lead, apply_assessment, decide, identity_keys
 from shared.domain.normalize import normalize_email
 from shared.domain.rules import BEHAVIOR_EVENTS
 from shared.services.capture import BUSY, route_lead
+from shared.services.opportunities import auto_convert
 from shared.services.ports import ActiveRules, Change, Clock, LeadRepository, UnitOfWork
 from shared.services.sla_clocks import start_first_touch
 
@@ -80,5 +81,8 @@ def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOf
         unowned = lead.owner_id is None and lead.is_open  # a closed lead is never routed again
         assignment = route_lead(lead, decision.assessment, active, uow, now, events) if unowned else None
     timers = start_first_touch(lead, active, now) if assignment else []
-    uow.commit(Change.of(lead, version, load=assignment, events=events, timers=timers))
+    change = Change.of(lead, version, load=assignment, events=events, timers=timers)
+    if decision.woken:  # a woken lead may reach sql now: Settings create_opportunity_on = sql
+        auto_convert(lead, "sql", active, now, change)
+    uow.commit(change)
     return lead

@@ -18,11 +18,16 @@ from typing import Protocol, TypeVar
 from shared.domain.calendars import Calendar, calendars_from_content
 from shared.domain.cases import Case
 from shared.domain.deliveries import Answer, Delivery
+from shared.domain.discounts import DiscountRule, rules_from_content
 from shared.domain.events import Event
 from shared.domain.leads import Lead
+from shared.domain.opportunities import Opportunity
+from shared.domain.pricing import Product, products_from_content
+from shared.domain.quotes import Quote
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
 from shared.domain.sla import SlaRule
+from shared.domain.stages import Funnel
 from shared.domain.timers import Timer
 
 Clock = Callable[[], datetime]
@@ -135,6 +140,18 @@ class Change:
         )
 
 
+    def merge(self, other: Change) -> Change:
+        """Add everything ``other`` writes to this change (one transaction for both)."""
+        self.saves += other.saves
+        self.claims += other.claims
+        self.loads += other.loads
+        self.releases += other.releases
+        self.deletes += other.deletes
+        self.fired += other.fired
+        self.events += other.events
+        return self
+
+
 class RetryPolicy(Protocol):
     def run(self, attempt: Callable[[], T], give_up: Callable[[], Exception]) -> T: ...
 
@@ -225,6 +242,14 @@ class CaseRepository(Protocol):
     def get(self, case_id: str) -> Case | None: ...  # a consistent read
 
 
+class OpportunityRepository(Protocol):
+    def get(self, opportunity_id: str) -> Opportunity | None: ...  # a consistent read
+
+
+class QuoteRepository(Protocol):
+    def get(self, quote_id: str) -> Quote | None: ...  # a consistent read
+
+
 class UnitOfWork(Protocol):
     """Repositories to read through, the retry policy, and the one way to write."""
 
@@ -233,6 +258,12 @@ class UnitOfWork(Protocol):
 
     @property
     def cases(self) -> CaseRepository: ...
+
+    @property
+    def opportunities(self) -> OpportunityRepository: ...
+
+    @property
+    def quotes(self) -> QuoteRepository: ...
 
     @property
     def timers(self) -> TimerRepository: ...
@@ -268,6 +299,18 @@ class ActiveRules:
     @cached_property
     def calendars(self) -> dict[str, Calendar]:
         return calendars_from_content(self.rules.content)
+
+    @cached_property
+    def funnel(self) -> Funnel:
+        return Funnel.from_content(self.rules.content)
+
+    @cached_property
+    def products(self) -> dict[str, Product]:
+        return products_from_content(self.rules.content)
+
+    @cached_property
+    def discounts(self) -> tuple[DiscountRule, ...]:
+        return rules_from_content(self.rules.content)
 
 
 class RulesProvider(Protocol):

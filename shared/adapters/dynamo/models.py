@@ -36,6 +36,8 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "TimerItem": "timers_table",
     "DeliveryItem": "deliveries_table",
     "CaseItem": "cases_table",
+    "OpportunityItem": "opportunities_table",
+    "QuoteItem": "quotes_table",
 }
 
 
@@ -220,6 +222,36 @@ class CaseItem(Model):
     version = VersionAttribute()
 
 
+class OpportunityItem(Model):
+    """An opportunity (CONTRACT §2.6). The whole opportunity lives in ``doc``; the top-level
+    attributes are there for people reading the table."""
+
+    class Meta:
+        table_name = "closeloop-opportunities"
+        region = _region()
+
+    opportunity_id = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+    stage = UnicodeAttribute()
+    status = UnicodeAttribute()
+    doc = JSONAttribute()
+    version = VersionAttribute()
+
+
+class QuoteItem(Model):
+    """A quote with its approval steps and history (CONTRACT §2.7), all in ``doc``."""
+
+    class Meta:
+        table_name = "closeloop-quotes"
+        region = _region()
+
+    quote_id = UnicodeAttribute(hash_key=True)
+    opportunity_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    doc = JSONAttribute()
+    version = VersionAttribute()
+
+
 MODELS: tuple[type[Model], ...] = (
     LeadItem,
     LeadKeyItem,
@@ -229,6 +261,8 @@ MODELS: tuple[type[Model], ...] = (
     TimerItem,
     DeliveryItem,
     CaseItem,
+    OpportunityItem,
+    QuoteItem,
 )
 
 

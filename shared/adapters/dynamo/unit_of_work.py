@@ -20,6 +20,12 @@ from shared.adapters.dynamo.cases import CaseTable, DynamoCaseRepository
 from shared.adapters.dynamo.deliveries import DeliveryTable, DynamoDeliveryRepository
 from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
+from shared.adapters.dynamo.sales import (
+    DynamoOpportunityRepository,
+    DynamoQuoteRepository,
+    OpportunityTable,
+    QuoteTable,
+)
 from shared.adapters.dynamo.timers import DynamoTimerRepository, TimerTable
 from shared.adapters.outbox import outbox_put
 from shared.services.ports import (
@@ -109,6 +115,8 @@ AGGREGATE_TABLES: dict[str, AggregateTable] = {
     "timer": TimerTable(),
     "delivery": DeliveryTable(),
     "case": CaseTable(),
+    "opportunity": OpportunityTable(),
+    "quote": QuoteTable(),
 }
 
 
@@ -141,6 +149,8 @@ class DynamoUnitOfWork:
         self._timers = DynamoTimerRepository()
         self._deliveries = DynamoDeliveryRepository()
         self._cases = DynamoCaseRepository()
+        self._opportunities = DynamoOpportunityRepository()
+        self._quotes = DynamoQuoteRepository()
         self._retry: RetryPolicy = retry or ConflictRetry()
 
     @property
@@ -158,6 +168,14 @@ class DynamoUnitOfWork:
     @property
     def cases(self) -> DynamoCaseRepository:
         return self._cases
+
+    @property
+    def opportunities(self) -> DynamoOpportunityRepository:
+        return self._opportunities
+
+    @property
+    def quotes(self) -> DynamoQuoteRepository:
+        return self._quotes
 
     @property
     def retry(self) -> RetryPolicy:
