@@ -90,7 +90,7 @@ def record_activity(
         change = Change.of(lead, version, events=[*events, *stopped], cancel=cancel)
         converted = auto_convert(lead, "first_touch", active, now, change) if first_touch else None
         uow.commit(change)
-        opportunity = {"opportunity_id": converted.opportunity_id} if converted else {}
-        return {**activity, "lead_id": lead_id, "first_touch": first_touch, **opportunity}
+        opportunity_id = converted.opportunity_id if converted else None
+        return {**activity, "lead_id": lead_id, "first_touch": first_touch, "opportunity_id": opportunity_id}
 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))

@@ -96,6 +96,9 @@ GRANTS = {
         "IdempotencyTable": _dynamodb("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
         "RulesTable": _dynamodb("GetItem", "Query"),
         "CasesTable": _dynamodb("GetItem", "PutItem"),  # a case change: a versioned put
+        "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),  # opportunities: versioned puts
+        "QuotesTable": _dynamodb("GetItem", "PutItem"),  # quotes and their approval steps
+        "DeliveriesTable": _dynamodb("PutItem"),  # an approval step asked alerts its approver
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
         "ApiKeys": {"secretsmanager:GetSecretValue"},
     },
@@ -139,6 +142,9 @@ GRANTS = {
         # alerts are created in the SLA change; a retry timer makes a delivery due again
         "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
         "CasesTable": _dynamodb("GetItem", "PutItem"),  # a case clock's alert: the case records it was told
+        # a stalled opportunity's alert, an approval time-out's escalation
+        "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),
+        "QuotesTable": _dynamodb("GetItem", "PutItem"),
     },
 }
 
@@ -219,6 +225,8 @@ TABLES = {
     # keys only: the sender reads the delivery as stored, so no text or address is in the stream
     "DeliveriesTable": ("closeloop-deliveries", [("delivery_id", "HASH")], "KEYS_ONLY"),
     "CasesTable": ("closeloop-cases", [("case_id", "HASH")], None),
+    "OpportunitiesTable": ("closeloop-opportunities", [("opportunity_id", "HASH")], None),
+    "QuotesTable": ("closeloop-quotes", [("quote_id", "HASH")], None),
 }
 
 

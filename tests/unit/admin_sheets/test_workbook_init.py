@@ -308,11 +308,12 @@ def test_settings_keys_and_typed_values_have_dropdowns() -> None:
         if v["range"]["sheetId"] == settings_id and v["range"]["endRowIndex"] - v["range"]["startRowIndex"] == 1
     ]
     names = [k.name for k in SETTINGS_KEYS]
-    rows = [names.index("wake_events") + 1, names.index("locale") + 1]
+    rows = [names.index("wake_events") + 1, names.index("locale") + 1, names.index("create_opportunity_on") + 1]
     assert [(c["range"]["startRowIndex"], c["range"]["startColumnIndex"]) for c in cells] == [(r, 1) for r in rows]
     assert cells[0]["rule"]["strict"] is False
     assert [v["userEnteredValue"] for v in cells[0]["rule"]["condition"]["values"]] == list(BEHAVIOR_EVENTS)
     assert [v["userEnteredValue"] for v in cells[1]["rule"]["condition"]["values"]] == ["en", "zh-CN"]
+    assert [v["userEnteredValue"] for v in cells[2]["rule"]["condition"]["values"]] == ["manual", "sql", "first_touch"]
 
 
 # -- example rows --------------------------------------------------------------------------------
