@@ -79,8 +79,9 @@ def check_discount_matrix(sheets: Sheets) -> Iterable[Problem]:
 def check_approvers(sheets: Sheets) -> Iterable[Problem]:
     """Each role of each row: the nearest owner with it up every seller's manager chain."""
     owners = _owners(sheets)
-    if any(o.manager_id is not None and (o.manager_id not in owners or o.manager_id == o.owner_id)
-           for o in owners.values()):  # fmt: skip
+    if any(
+        o.manager_id is not None and (o.manager_id not in owners or o.manager_id == o.owner_id) for o in owners.values()
+    ):
         return  # a broken manager_id is reported on the Owners tab; chains through it mean nothing yet
     sellers = sorted(o.owner_id for o in owners.values() if o.role in SELLER_ROLES)
     sheet = sheets["Discounts"]
@@ -88,11 +89,13 @@ def check_approvers(sheets: Sheets) -> Iterable[Problem]:
         for role in row.values.get("approvers") or []:
             missing = [s for s in sellers if escalation_target(s, role, owners) is None]
             if missing:
-                named = ", ".join(missing[:MAX_NAMED]) + (f" and {len(missing) - MAX_NAMED} more" if len(missing) > MAX_NAMED else "")
+                named = ", ".join(missing[:MAX_NAMED]) + (
+                    f" and {len(missing) - MAX_NAMED} more" if len(missing) > MAX_NAMED else ""
+                )
                 yield sheet.problem(
                     row,
                     "approvers",
-                    f'nobody with role {role} is above {named} in the manager chain: their quotes in this band '
+                    f"nobody with role {role} is above {named} in the manager chain: their quotes in this band "
                     "would have no approver (fix manager_id on the Owners tab)",
                 )
 

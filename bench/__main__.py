@@ -66,6 +66,7 @@ def cold_import_ratio(runs: int = 9) -> dict[str, Any]:
 def main() -> int:
     from bench.dev_stack import dev_rss_metric
     from bench.routing import routing_speedup
+    from bench.sales import quote_metrics
     from bench.service import service_metrics
     from bench.timers import timer_metrics
 
@@ -76,6 +77,7 @@ def main() -> int:
     results["dev_rss_mib_after_10k_leads"] = dev_rss_metric(DEV_LEADS)
     results["routing_speedup_vs_linear"] = routing_speedup(progress)
     results.update(timer_metrics(progress))
+    results.update(quote_metrics(progress))  # no goal yet (issue 9)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     misses = 0

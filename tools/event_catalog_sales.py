@@ -13,7 +13,7 @@ _OPPORTUNITY = {
     "owner_id": "its owner (approvers are found up their manager chain)",
     "stage": "the stage it is in (the first by `order` when created)",
     "status": "`open`, `won` or `lost`",
-    "amount": "the expected amount as decimal text (`\"800000.00\"`), or null",
+    "amount": 'the expected amount as decimal text (`"800000.00"`), or null',
     "close_date": "expected close date `YYYY-MM-DD`, or null",
     "lead_id": "the lead it was converted from, or null",
     "account": "`{company, credit_code?, country?}`",
@@ -27,7 +27,7 @@ _QUOTE = {
     "currency": "Settings `currency`",
     "list_total": "Σ list price × quantity, decimal text with two places",
     "amount": "Σ net line amounts, decimal text with two places",
-    "discount": "1 − amount / list_total, decimal text (`\"0.25\"`)",
+    "discount": '1 − amount / list_total, decimal text (`"0.25"`)',
     "created_at": "when it was created",
 }
 _STEP = {
@@ -54,8 +54,7 @@ SALES: dict[EventType, tuple[str, str | None, dict[str, str] | None]] = {
         _OPPORTUNITY,
     ),
     "OpportunityStageChanged": (
-        "an opportunity moved to another stage (forward through its gates, back, to `lost`, or to won by a "
-        "signature)",
+        "an opportunity moved to another stage (forward through its gates, back, to `lost`, or to won by a signature)",
         OPPORTUNITY,
         {
             "from": "the stage it left",
@@ -111,15 +110,25 @@ SALES: dict[EventType, tuple[str, str | None, dict[str, str] | None]] = {
     "ApprovalDecided": (
         "an approver (or someone above them) approved or rejected a step",
         QUOTE,
-        {**_STEP, "by": "who decided", "decision": "`approve` or `reject`", "note": "as given, or null",
-         "decided_at": "when"},  # fmt: skip
+        {
+            **_STEP,
+            "by": "who decided",
+            "decision": "`approve` or `reject`",
+            "note": "as given, or null",
+            "decided_at": "when",
+        },
     ),
     "ApprovalEscalated": (
         "an open step passed its `approval` SLA target: the approver's manager (then theirs, each further "
         "target) is told and may decide it",
         QUOTE,
-        {**_STEP, "escalated_to": "who is told now", "level": "1 for the approver's manager, 2 above, …",
-         "late_seconds": "how late the timer fired", "notify": "who is told"},  # fmt: skip
+        {
+            **_STEP,
+            "escalated_to": "who is told now",
+            "level": "1 for the approver's manager, 2 above, …",
+            "late_seconds": "how late the timer fired",
+            "notify": "who is told",
+        },
     ),
     "QuoteApproved": (
         "the quote is approved: its last step approved, or no approval needed",
@@ -129,7 +138,11 @@ SALES: dict[EventType, tuple[str, str | None, dict[str, str] | None]] = {
     "QuoteRejected": (
         "a step rejected the quote; the chain ends (its other steps cancelled)",
         QUOTE,
-        {**_QUOTE, "owner_id": "the quote's owner", "rules_version": "the rules version of the decision",
-         "by": "who rejected it"},  # fmt: skip
+        {
+            **_QUOTE,
+            "owner_id": "the quote's owner",
+            "rules_version": "the rules version of the decision",
+            "by": "who rejected it",
+        },
     ),
 }

@@ -52,7 +52,7 @@ def _bodies() -> dict[str, JSONType]:
                         "country": _text("ISO 3166-1 alpha-2 or a common name", 60),
                     },
                 },
-                "amount": {"type": ["number", "string"], "description": "expected amount, e.g. 800000 or \"800,000\""},
+                "amount": {"type": ["number", "string"], "description": 'expected amount, e.g. 800000 or "800,000"'},
                 "close_date": {"type": "string", "format": "date"},
                 "fields": _fields(),
             },
@@ -71,8 +71,12 @@ def _bodies() -> dict[str, JSONType]:
         "OpportunityActivity": {
             "type": "object",
             "required": ["type", "by"],
-            "properties": {"type": {"type": "string", "enum": list(ACTIVITY_TYPES)}, "by": owner, "at": at,
-                           "note": _nullable("string", maxLength=2000)},  # fmt: skip
+            "properties": {
+                "type": {"type": "string", "enum": list(ACTIVITY_TYPES)},
+                "by": owner,
+                "at": at,
+                "note": _nullable("string", maxLength=2000),
+            },
         },
         "QuoteNew": {
             "type": "object",
@@ -118,8 +122,14 @@ def schemas() -> dict[str, JSONType]:
 
 def parameters() -> dict[str, JSONType]:
     def path(name: str, description: str, example: str) -> JSONType:
-        return {"name": name, "in": "path", "required": True, "description": description,
-                "schema": {"type": "string"}, "example": example}  # fmt: skip
+        return {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": description,
+            "schema": {"type": "string"},
+            "example": example,
+        }
 
     return {
         "OpportunityId": path("opportunity_id", "the opportunity's id", EXAMPLE_OPPORTUNITY_ID),
@@ -134,8 +144,17 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
     read = (e.ValidationFailed, e.BadRequest, e.PayloadTooLarge, e.UnsupportedMediaType, e.RulesUnavailable)
     change = (*read, e.Unauthorized, e.Conflict)
 
-    def operation(op_id: str, summary: str, description: str, params: list[str], body: str | None,
-                  status: int, response: str, errors: tuple[Any, ...], example: Any = None) -> JSONType:  # fmt: skip
+    def operation(
+        op_id: str,
+        summary: str,
+        description: str,
+        params: list[str],
+        body: str | None,
+        status: int,
+        response: str,
+        errors: tuple[Any, ...],
+        example: Any = None,
+    ) -> JSONType:
         spec: JSONType = {
             "operationId": op_id,
             "tags": ["sales"],
@@ -153,52 +172,110 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         return spec
 
     return {
-        "/opportunities": {"post": operation(
-            "createOpportunity", "Open an opportunity, from a lead or from scratch (CONTRACT §2.6)",
-            "From a lead: the lead is converted (`LeadConverted`), its owner's load released, its SLA clock "
-            "closed, its account, contact, budget and activities carried over. It starts in the first stage.",
-            [], "OpportunityNew", 201, "OpportunityOpened",
-            (*change, e.LeadNotFound, e.InvalidTransition),
-            {"name": "IoT rollout", "owner_id": "u_wang", "account": {"company": "Acme", "country": "CN"}},
-        )},
-        "/opportunities/{opportunity_id}": {"get": operation(
-            "getOpportunity", "The opportunity: fields, stage history with times, quotes, contract", "",
-            ["OpportunityId"], None, 200, "Opportunity", (e.Unauthorized, e.OpportunityNotFound, e.RulesUnavailable),
-        )},
-        "/opportunities/{opportunity_id}/stage": {"post": operation(
-            "moveOpportunityStage", "Move an opportunity to another stage (CONTRACT §2.6)",
-            "Forward needs every exit criterion of the current stage and of each stage skipped (`fields` sent "
-            "along count), else `409 stage_gate_failed` with `fields` naming each criterion and why; back is "
-            "free; `lost` needs `reason`; the last stage wins it. A refusal stores nothing.",
-            ["OpportunityId"], "StageMove", 200, "OpportunityMoved",
-            (*change, e.OpportunityNotFound, e.StageGateFailed, e.InvalidTransition),
-            {"stage": "discovery", "by": "u_wang", "fields": {"budget": "800,000", "decision_maker": "CTO"}},
-        )},
-        "/opportunities/{opportunity_id}/activities": {"post": operation(
-            "recordOpportunityActivity", "A sales activity on the opportunity (the body of CONTRACT §2.4)",
-            "Counts for `activity:<type>` exit criteria.", ["OpportunityId"], "OpportunityActivity", 201,
-            "OpportunityActivityRecorded", (*change, e.OpportunityNotFound), {"type": "meeting", "by": "u_wang"},
-        )},
-        "/quotes": {"post": operation(
-            "createQuote", "Price a quote and check it against the discount matrix (CONTRACT §2.7)",
-            "Prices from the Products tab in decimal; the first Discounts row whose bands hold (`amount > "
-            "min_amount` and `<= max_amount`, the same for the discount) names the approvers, each found up the "
-            "opportunity owner's manager chain. A newer quote supersedes the opportunity's current one.",
-            [], "QuoteNew", 201, "Quote",
-            (*change, e.DiscountOverCap, e.OpportunityNotFound, e.InvalidTransition, e.NoApprover, e.NoDiscountRule),
-            {"opportunity_id": EXAMPLE_OPPORTUNITY_ID, "by": "u_wang",
-             "lines": [{"sku": "IOT-PLAT-ENT", "quantity": 2, "discount": "25%"}]},  # fmt: skip
-        )},
-        "/quotes/{quote_id}": {"get": operation(
-            "getQuote", "The quote, its approval steps and its history", "", ["QuoteId"], None, 200, "Quote",
-            (e.Unauthorized, e.QuoteNotFound),
-        )},
-        "/approvals/{approval_id}/decision": {"post": operation(
-            "decideApproval", "Approve or reject one step of a quote's approval chain (CONTRACT §2.7)",
-            "`by` must be the step's approver or above them (`403 not_approver`); a step whose earlier steps are "
-            "open → `409 not_your_turn`; a decided or cancelled step → `409 already_decided`.",
-            ["ApprovalId"], "ApprovalDecision", 200, "ApprovalDecided",
-            (*change, e.NotApprover, e.ApprovalNotFound, e.NotYourTurn, e.AlreadyDecided),
-            {"decision": "approve", "by": "u_liu", "note": "ok for a 3-year deal"},
-        )},
+        "/opportunities": {
+            "post": operation(
+                "createOpportunity",
+                "Open an opportunity, from a lead or from scratch (CONTRACT §2.6)",
+                "From a lead: the lead is converted (`LeadConverted`), its owner's load released, its SLA clock "
+                "closed, its account, contact, budget and activities carried over. It starts in the first stage.",
+                [],
+                "OpportunityNew",
+                201,
+                "OpportunityOpened",
+                (*change, e.LeadNotFound, e.InvalidTransition),
+                {"name": "IoT rollout", "owner_id": "u_wang", "account": {"company": "Acme", "country": "CN"}},
+            )
+        },
+        "/opportunities/{opportunity_id}": {
+            "get": operation(
+                "getOpportunity",
+                "The opportunity: fields, stage history with times, quotes, contract",
+                "",
+                ["OpportunityId"],
+                None,
+                200,
+                "Opportunity",
+                (e.Unauthorized, e.OpportunityNotFound, e.RulesUnavailable),
+            )
+        },
+        "/opportunities/{opportunity_id}/stage": {
+            "post": operation(
+                "moveOpportunityStage",
+                "Move an opportunity to another stage (CONTRACT §2.6)",
+                "Forward needs every exit criterion of the current stage and of each stage skipped (`fields` sent "
+                "along count), else `409 stage_gate_failed` with `fields` naming each criterion and why; back is "
+                "free; `lost` needs `reason`; the last stage wins it. A refusal stores nothing.",
+                ["OpportunityId"],
+                "StageMove",
+                200,
+                "OpportunityMoved",
+                (*change, e.OpportunityNotFound, e.StageGateFailed, e.InvalidTransition),
+                {"stage": "discovery", "by": "u_wang", "fields": {"budget": "800,000", "decision_maker": "CTO"}},
+            )
+        },
+        "/opportunities/{opportunity_id}/activities": {
+            "post": operation(
+                "recordOpportunityActivity",
+                "A sales activity on the opportunity (the body of CONTRACT §2.4)",
+                "Counts for `activity:<type>` exit criteria.",
+                ["OpportunityId"],
+                "OpportunityActivity",
+                201,
+                "OpportunityActivityRecorded",
+                (*change, e.OpportunityNotFound),
+                {"type": "meeting", "by": "u_wang"},
+            )
+        },
+        "/quotes": {
+            "post": operation(
+                "createQuote",
+                "Price a quote and check it against the discount matrix (CONTRACT §2.7)",
+                "Prices from the Products tab in decimal; the first Discounts row whose bands hold (`amount > "
+                "min_amount` and `<= max_amount`, the same for the discount) names the approvers, each found up the "
+                "opportunity owner's manager chain. A newer quote supersedes the opportunity's current one.",
+                [],
+                "QuoteNew",
+                201,
+                "Quote",
+                (
+                    *change,
+                    e.DiscountOverCap,
+                    e.OpportunityNotFound,
+                    e.InvalidTransition,
+                    e.NoApprover,
+                    e.NoDiscountRule,
+                ),
+                {
+                    "opportunity_id": EXAMPLE_OPPORTUNITY_ID,
+                    "by": "u_wang",
+                    "lines": [{"sku": "IOT-PLAT-ENT", "quantity": 2, "discount": "25%"}],
+                },
+            )
+        },
+        "/quotes/{quote_id}": {
+            "get": operation(
+                "getQuote",
+                "The quote, its approval steps and its history",
+                "",
+                ["QuoteId"],
+                None,
+                200,
+                "Quote",
+                (e.Unauthorized, e.QuoteNotFound),
+            )
+        },
+        "/approvals/{approval_id}/decision": {
+            "post": operation(
+                "decideApproval",
+                "Approve or reject one step of a quote's approval chain (CONTRACT §2.7)",
+                "`by` must be the step's approver or above them (`403 not_approver`); a step whose earlier steps are "
+                "open → `409 not_your_turn`; a decided or cancelled step → `409 already_decided`.",
+                ["ApprovalId"],
+                "ApprovalDecision",
+                200,
+                "ApprovalDecided",
+                (*change, e.NotApprover, e.ApprovalNotFound, e.NotYourTurn, e.AlreadyDecided),
+                {"decision": "approve", "by": "u_liu", "note": "ok for a 3-year deal"},
+            )
+        },
     }

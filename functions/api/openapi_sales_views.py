@@ -24,8 +24,18 @@ NULLABLE_TIME = _nullable("string", format="date-time")
 def _opportunity_summary() -> JSONType:
     return {
         "type": "object",
-        "required": ["opportunity_id", "name", "owner_id", "stage", "status", "amount", "close_date", "lead_id",
-                     "account", "rules_version"],  # fmt: skip
+        "required": [
+            "opportunity_id",
+            "name",
+            "owner_id",
+            "stage",
+            "status",
+            "amount",
+            "close_date",
+            "lead_id",
+            "account",
+            "rules_version",
+        ],
         "properties": {
             "opportunity_id": {"type": "string", "pattern": "^op_[0-9a-f]{20}$"},
             "name": {"type": "string"},
@@ -134,8 +144,14 @@ def _quote() -> JSONType:
     line = {
         "type": "object",
         "required": ["sku", "name", "quantity", "list_price", "discount", "amount"],
-        "properties": {"sku": {"type": "string"}, "name": {"type": "string"}, "quantity": {"type": "integer"},
-                       "list_price": MONEY, "discount": SHARE, "amount": MONEY},  # fmt: skip
+        "properties": {
+            "sku": {"type": "string"},
+            "name": {"type": "string"},
+            "quantity": {"type": "integer"},
+            "list_price": MONEY,
+            "discount": SHARE,
+            "amount": MONEY,
+        },
     }
     return {
         "allOf": [_ref("QuoteSummary")],
@@ -156,8 +172,12 @@ def _quote() -> JSONType:
             },
             "valid_until": _nullable("string", format="date"),
             "superseded_by": _nullable("string"),
-            "history": {"type": "array", "items": {"type": "object"}, "description": "every request, decision, "
-                        "escalation and cancellation with its time, people and rules version"},  # fmt: skip
+            "history": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "every request, decision, "
+                "escalation and cancellation with its time, people and rules version",
+            },
             "rules_version": {"type": "string"},
             "updated_at": NULLABLE_TIME,
         },

@@ -56,7 +56,7 @@ def products_from_content(content: Mapping[str, list[dict[str, Any]]]) -> dict[s
 def parse_discount(value: Any) -> Decimal:
     """``0.15``, ``"0.15"`` or ``"15%"`` → Decimal('0.15'); ValueError when not a share 0..1."""
     if isinstance(value, bool):
-        raise ValueError("must be a share like 0.15 or a percentage like \"15%\"")
+        raise ValueError('must be a share like 0.15 or a percentage like "15%"')
     if value is None:
         return Decimal(0)
     try:
@@ -147,11 +147,11 @@ def _line(
     except ValueError as bad:
         errors[f"{where}.discount"] = str(bad)
         return None
-    if product is None or f"{where}.quantity" in errors:
+    if product is None or not isinstance(quantity, int) or f"{where}.quantity" in errors:
         return None
     if discount > product.max_discount:
         cap = format((product.max_discount * 100).normalize(), "f")
         over_cap[f"{where}.discount"] = (
             f"{format((discount * 100).normalize(), 'f')}% is above the {cap}% cap of {product.sku}"
         )
-    return product, int(quantity), discount
+    return product, quantity, discount

@@ -47,7 +47,9 @@ def parse_approval_id(approval_id: str) -> tuple[str, int] | None:
     return (f"qt_{found.group(1)}", int(found.group(2))) if found else None
 
 
-def resolve_steps(quote_id: str, owner_id: str, rule: DiscountRule, owners: Mapping[str, Owner]) -> list[dict[str, Any]]:
+def resolve_steps(
+    quote_id: str, owner_id: str, rule: DiscountRule, owners: Mapping[str, Owner]
+) -> list[dict[str, Any]]:
     """One step per role of the row, in order: the nearest owner with that role up the quote
     owner's manager chain (NoApprover when there is none)."""
     steps = []
@@ -136,7 +138,9 @@ class Quote:
             earlier = [s["approval_id"] for s in self.steps if s["step"] < step["step"] and s["status"] in OPEN_STEPS]
             raise NotYourTurn(f"earlier steps are still open: {', '.join(earlier)}")
 
-    def decide(self, step: dict[str, Any], decision: str, by: str, note: str | None, at: str, version: str) -> list[str]:
+    def decide(
+        self, step: dict[str, Any], decision: str, by: str, note: str | None, at: str, version: str
+    ) -> list[str]:
         """Record the decision; a rejection ends the chain, an approval opens the next step
         (or approves the quote when it was the last). Returns the timers of cancelled steps."""
         step.update(
@@ -179,15 +183,35 @@ class Quote:
                 if step.get("timer"):
                     timers.append(step["timer"])
                 step.update(status="cancelled", timer=None)
-                self.note({"at": at, "what": "cancelled", "approval_id": step["approval_id"], "why": why,
-                           "rules_version": version})  # fmt: skip
+                self.note(
+                    {
+                        "at": at,
+                        "what": "cancelled",
+                        "approval_id": step["approval_id"],
+                        "why": why,
+                        "rules_version": version,
+                    }
+                )
         return timers
 
     # ------------------------------------------------------------ views
 
     def approval(self) -> dict[str, Any]:
-        shown = ("approval_id", "step", "role", "approver_id", "status", "requested_at", "due_at", "decided_at",
-                 "decided_by", "decision", "note", "rules_version", "escalated_to")  # fmt: skip
+        shown = (
+            "approval_id",
+            "step",
+            "role",
+            "approver_id",
+            "status",
+            "requested_at",
+            "due_at",
+            "decided_at",
+            "decided_by",
+            "decision",
+            "note",
+            "rules_version",
+            "escalated_to",
+        )
         return {"rule": self.rule, "steps": [{k: s.get(k) for k in shown} for s in self.steps]}
 
     def summary(self) -> dict[str, Any]:

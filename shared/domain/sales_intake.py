@@ -3,7 +3,7 @@ naming it, before anything is read or written. Pure: ``now`` is passed in."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -127,8 +127,12 @@ def _account(value: Any, required: bool, problems: Problems) -> dict[str, Any]:
         problems["account"] = "must be an object: company, credit_code, country"
         return {}
     account: dict[str, Any] = {}
-    for name, read in (("company", lambda v: _text(v, TEXT)), ("credit_code", _credit_code),
-                       ("country", lambda v: normalize_country(_text(v, 60)))):  # fmt: skip
+    readers: tuple[tuple[str, Callable[[Any], str]], ...] = (
+        ("company", lambda v: _text(v, TEXT)),
+        ("credit_code", _credit_code),
+        ("country", lambda v: normalize_country(_text(v, 60))),
+    )
+    for name, read in readers:
         if value.get(name) is None:
             continue
         try:
@@ -161,7 +165,9 @@ def parse_new_opportunity(payload: dict[str, Any], owners: Collection[str]) -> d
     return request
 
 
-def parse_stage_move(payload: dict[str, Any], stages: Collection[str], owners: Collection[str], now: datetime) -> dict[str, Any]:
+def parse_stage_move(
+    payload: dict[str, Any], stages: Collection[str], owners: Collection[str], now: datetime
+) -> dict[str, Any]:
     problems = Problems()
     stage = payload.get("stage")
     if not isinstance(stage, str) or (stage not in stages and stage != LOST):

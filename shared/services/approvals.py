@@ -43,8 +43,17 @@ def request_step(quote: Quote, step: dict[str, Any], active: ActiveRules, now: d
         timer = _timeout_timer(quote, step, rule, active, now, level=0)
         step["due_at"], step["timer"] = iso(timer.due_at), timer.timer_id
         timers.append(timer)
-    quote.note({"at": iso(now), "what": "requested", "approval_id": step["approval_id"], "role": step["role"],
-                "approver_id": step["approver_id"], "due_at": step["due_at"], "rules_version": active.version})  # fmt: skip
+    quote.note(
+        {
+            "at": iso(now),
+            "what": "requested",
+            "approval_id": step["approval_id"],
+            "role": step["role"],
+            "approver_id": step["approver_id"],
+            "due_at": step["due_at"],
+            "rules_version": active.version,
+        }
+    )
     data = {**_step_data(quote, step), "notify": [step["approver_id"]]}
     event = _event("ApprovalRequested", quote, now, active, data)
     calendar = rule.calendar if rule else None
@@ -52,8 +61,9 @@ def request_step(quote: Quote, step: dict[str, Any], active: ActiveRules, now: d
     return Change(saves=[*(Save(t, None) for t in timers), *(Save(a, None) for a in alerts)], events=[event])
 
 
-def _timeout_timer(quote: Quote, step: dict[str, Any], rule: SlaRule, active: ActiveRules, since: datetime,
-                   level: int) -> Timer:  # fmt: skip
+def _timeout_timer(
+    quote: Quote, step: dict[str, Any], rule: SlaRule, active: ActiveRules, since: datetime, level: int
+) -> Timer:
     due = basis(rule, active.calendars).add(since, rule.target_hours)
     data = {"quote_id": quote.quote_id, "approval_id": step["approval_id"], "level": level, "sla_row": rule.row}
     set_by = f"SLA row {rule.row} (approval), {active.version}"
@@ -77,7 +87,9 @@ def _step_data(quote: Quote, step: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def decide(approval_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+def decide(
+    approval_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
+) -> dict[str, Any]:
     """``POST /approvals/{approval_id}/decision``: 403 not_approver, 409 not_your_turn or
     already_decided; a rejection ends the chain (QuoteRejected), the last approval approves the
     quote (QuoteApproved), any other opens the next step."""
@@ -96,8 +108,13 @@ def decide(approval_id: str, payload: dict[str, Any], active: ActiveRules, uow: 
         cancel = [step["timer"]] if step.get("timer") else []
         cancel += quote.decide(step, request["decision"], request["by"], request["note"], iso(now), active.version)
         quote.updated_at = iso(now)
-        decided = {**_step_data(quote, step), "by": request["by"], "decision": request["decision"],
-                   "note": request["note"], "decided_at": step["decided_at"]}  # fmt: skip
+        decided = {
+            **_step_data(quote, step),
+            "by": request["by"],
+            "decision": request["decision"],
+            "note": request["note"],
+            "decided_at": step["decided_at"],
+        }
         change = Change(events=[_event("ApprovalDecided", quote, now, active, decided)])
         change.merge(settled(quote, active, now))
         change.saves.insert(0, Save(quote, version))
@@ -151,10 +168,23 @@ def _timeout(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) 
         following = _timeout_timer(quote, step, rule, active, timer.due_at, level)
         step["timer"] = following.timer_id
         timers.append(following)
-    quote.note({"at": iso(now), "what": "escalated", "approval_id": step["approval_id"], "to": manager,
-                "level": level, "rules_version": active.version})  # fmt: skip
-    data = {**_step_data(quote, step), "escalated_to": manager, "level": level,
-            "late_seconds": timer.late_by_seconds(now), "notify": [manager] if manager else []}  # fmt: skip
+    quote.note(
+        {
+            "at": iso(now),
+            "what": "escalated",
+            "approval_id": step["approval_id"],
+            "to": manager,
+            "level": level,
+            "rules_version": active.version,
+        }
+    )
+    data = {
+        **_step_data(quote, step),
+        "escalated_to": manager,
+        "level": level,
+        "late_seconds": timer.late_by_seconds(now),
+        "notify": [manager] if manager else [],
+    }
     data["due_at"] = iso(timer.due_at)
     event = _event("ApprovalEscalated", quote, now, active, data)
     alerts = alert_deliveries([event], quote_name(quote), active, timer.timer_id, now, rule.calendar if rule else None)

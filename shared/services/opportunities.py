@@ -99,8 +99,9 @@ def from_lead(lead: Lead, owner_id: str, name: str | None, active: ActiveRules, 
     return opportunity
 
 
-def convert_into(lead: Lead, opportunity: Opportunity, trigger: str, active: ActiveRules, now: datetime,
-                 change: Change) -> None:  # fmt: skip
+def convert_into(
+    lead: Lead, opportunity: Opportunity, trigger: str, active: ActiveRules, now: datetime, change: Change
+) -> None:
     """Convert ``lead`` into ``opportunity`` within ``change``: the lead closes as converted, its
     owner's load is released, its SLA clock closes (no verdict) and its timers are cancelled.
     What ``change`` already does to the same items is netted out, since one transaction may touch
@@ -118,8 +119,12 @@ def convert_into(lead: Lead, opportunity: Opportunity, trigger: str, active: Act
             change.loads.remove(taken)
         else:
             change.releases.append(Release(owner))
-    data = {"opportunity_id": opportunity.opportunity_id, "owner_id": owner,
-            "opportunity_owner_id": opportunity.owner_id, "trigger": trigger}  # fmt: skip
+    data = {
+        "opportunity_id": opportunity.opportunity_id,
+        "owner_id": owner,
+        "opportunity_owner_id": opportunity.owner_id,
+        "trigger": trigger,
+    }
     change.events.append(Event("LeadConverted", lead.subject, now, data, rules_version=active.version))
 
 
@@ -166,5 +171,7 @@ def auto_convert(lead: Lead, trigger: str, active: ActiveRules, now: datetime, c
     return opportunity
 
 
-def _event(kind: EventType, opportunity: Opportunity, now: datetime, active: ActiveRules, data: dict[str, Any]) -> Event:
+def _event(
+    kind: EventType, opportunity: Opportunity, now: datetime, active: ActiveRules, data: dict[str, Any]
+) -> Event:
     return Event(kind, opportunity.subject, now, data, rules_version=active.version)

@@ -139,7 +139,6 @@ class Change:
             events=list(events or []),
         )
 
-
     def merge(self, other: Change) -> Change:
         """Add everything ``other`` writes to this change (one transaction for both)."""
         self.saves += other.saves

@@ -47,8 +47,14 @@ def create_quote(payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, 
         opportunity.add_quote(quote.quote_id)
         opportunity.updated_at = iso(now)
         follow = settled(quote, active, now)  # the first step asked, or approved at once
-        created = {**quote.summary(), "owner_id": quote.owner_id, "created_by": quote.created_by,
-                   "lines": quote.lines, "approval": quote.approval(), "supersedes": _previous(change)}  # fmt: skip
+        created = {
+            **quote.summary(),
+            "owner_id": quote.owner_id,
+            "created_by": quote.created_by,
+            "lines": quote.lines,
+            "approval": quote.approval(),
+            "supersedes": _previous(change),
+        }
         change.events.insert(0, Event("QuoteCreated", quote.subject, now, created, rules_version=active.version))
         change.merge(follow)
         uow.commit(change)
@@ -69,8 +75,9 @@ def _opportunity(opportunity_id: str, uow: UnitOfWork) -> Opportunity:
     return opportunity
 
 
-def _new_quote(opportunity: Opportunity, priced: Priced, request: dict[str, Any], active: ActiveRules,
-               now: datetime) -> Quote:  # fmt: skip
+def _new_quote(
+    opportunity: Opportunity, priced: Priced, request: dict[str, Any], active: ActiveRules, now: datetime
+) -> Quote:
     return Quote(
         quote_id=new_quote_id(),
         opportunity_id=opportunity.opportunity_id,
@@ -104,8 +111,9 @@ def _supersede(opportunity: Opportunity, quote: Quote, uow: UnitOfWork, active: 
 
 
 def _previous(change: Change) -> str | None:
-    return next((s.aggregate.quote_id for s in change.saves if isinstance(s.aggregate, Quote) and s.expected_version),
-                None)  # fmt: skip
+    return next(
+        (s.aggregate.quote_id for s in change.saves if isinstance(s.aggregate, Quote) and s.expected_version), None
+    )
 
 
 def get_quote(quote_id: str, uow: UnitOfWork) -> dict[str, Any]:

@@ -46,8 +46,9 @@ def _probability(opportunity: Opportunity, active: ActiveRules) -> str | None:
     return share(stage.probability) if stage is not None and stage.probability is not None else None
 
 
-def move_stage(opportunity_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork,
-               clock: Clock) -> dict[str, Any]:  # fmt: skip
+def move_stage(
+    opportunity_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
+) -> dict[str, Any]:
     """Forward through the gates (409 stage_gate_failed naming each unmet criterion), back
     freely, to ``lost`` with a reason; the last stage wins it. Nothing is stored on a refusal,
     not even the ``fields`` sent along."""
@@ -81,8 +82,9 @@ def moved_view(opportunity: Opportunity, active: ActiveRules) -> dict[str, Any]:
     }
 
 
-def _enter(opportunity: Opportunity, target: str, by: str, at: str, reason: str | None, active: ActiveRules,
-           now: datetime) -> list[Event]:  # fmt: skip
+def _enter(
+    opportunity: Opportunity, target: str, by: str, at: str, reason: str | None, active: ActiveRules, now: datetime
+) -> list[Event]:
     """Enter ``target``: OpportunityStageChanged, then OpportunityWon or OpportunityLost."""
     funnel = active.funnel
     before = opportunity.stage
@@ -122,8 +124,9 @@ def win_on_signature(
     return _enter(opportunity, won, ESIGN, at, None, active, now or parse_iso(at))
 
 
-def record_opportunity_activity(opportunity_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork,
-                                clock: Clock) -> dict[str, Any]:  # fmt: skip
+def record_opportunity_activity(
+    opportunity_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
+) -> dict[str, Any]:
     """``POST /opportunities/{id}/activities`` (the body of §2.4): counts for ``activity:<type>``."""
     activity = parse_activity(payload, clock(), active.rules.owners)
 
@@ -180,5 +183,7 @@ def _stalled(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) 
     return Change(saves=[Save(opportunity, version), *(Save(a, None) for a in alerts)], events=[event])
 
 
-def _event(kind: EventType, opportunity: Opportunity, now: datetime, active: ActiveRules, data: dict[str, Any]) -> Event:
+def _event(
+    kind: EventType, opportunity: Opportunity, now: datetime, active: ActiveRules, data: dict[str, Any]
+) -> Event:
     return Event(kind, opportunity.subject, now, data, rules_version=active.version)

@@ -18,16 +18,15 @@ from shared.domain.events import EVENT_TYPES, Event
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
 from shared.services.activities import record_activity
+from shared.services.approvals import decide
 from shared.services.behavior import record_behavior
 from shared.services.capture import source_for
 from shared.services.cases import open_case, record_case_event
 from shared.services.deliveries import deliver
 from shared.services.lead_closing import disqualify
-from shared.services.approvals import decide
 from shared.services.opportunities import create_opportunity
 from shared.services.ports import ActiveRules, Change
 from shared.services.quotes import create_quote
-from shared.services.stage_moves import move_stage, record_opportunity_activity, win_on_signature
 from shared.services.rules_publishing import (
     PublishResult,
     ReadRules,
@@ -37,6 +36,7 @@ from shared.services.rules_publishing import (
     rollback_rules,
     sync_rules,
 )
+from shared.services.stage_moves import move_stage, record_opportunity_activity, win_on_signature
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
@@ -241,8 +241,9 @@ def _drive_sales(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingCloc
     version = opportunity.version
     won = win_on_signature(opportunity, "ct_0000000000000000000a", "2026-12-20T08:00:00Z", rules)
     store.commit(Change.of(opportunity, version, events=won))
-    other = create_opportunity({"name": "Lost deal", "owner_id": "u_wang", "account": {"company": "B"}},
-                               rules, store, clock)  # fmt: skip
+    other = create_opportunity(
+        {"name": "Lost deal", "owner_id": "u_wang", "account": {"company": "B"}}, rules, store, clock
+    )
     lost = {"stage": "lost", "by": "u_wang", "reason": "price"}
     move_stage(other["opportunity_id"], lost, rules, store, clock)
 

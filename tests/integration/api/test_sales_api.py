@@ -40,8 +40,9 @@ def assert_error(response: Any, status: int, code: str, fields: set[str] | None 
 def test_lead_to_approved_quote(clean_aws: Any) -> None:
     with Client(app) as client:
         lead = body(post_lead(client, "website", SQL_LEAD))
-        opened = post(client, "/opportunities", {"lead_id": lead["lead_id"], "name": "Acme IoT",
-                                                 "owner_id": lead["owner_id"]})  # fmt: skip
+        opened = post(
+            client, "/opportunities", {"lead_id": lead["lead_id"], "name": "Acme IoT", "owner_id": lead["owner_id"]}
+        )
         assert opened.status_code == 201, opened.body
         opportunity_id = body(opened)["opportunity_id"]
         shown_lead = body(client.http.get(f"/leads/{lead['lead_id']}", headers=KEY))
@@ -52,8 +53,11 @@ def test_lead_to_approved_quote(clean_aws: Any) -> None:
         assert error["fields"]["decision_maker"].startswith("qualification:")
         call = post(client, f"/opportunities/{opportunity_id}/activities", {"type": "call", "by": "u_wang"})
         assert call.status_code == 201 and body(call)["opportunity_id"] == opportunity_id
-        moved = post(client, f"/opportunities/{opportunity_id}/stage",
-                     {"stage": "discovery", "by": "u_wang", "fields": {"decision_maker": "王总"}})  # fmt: skip
+        moved = post(
+            client,
+            f"/opportunities/{opportunity_id}/stage",
+            {"stage": "discovery", "by": "u_wang", "fields": {"decision_maker": "王总"}},
+        )
         assert moved.status_code == 200 and body(moved)["stage"] == "discovery"
 
         lines = [{"sku": "IOT-PLAT-ENT", "quantity": 2, "discount": "25%"}]
@@ -62,13 +66,19 @@ def test_lead_to_approved_quote(clean_aws: Any) -> None:
         quote = body(quoted)
         assert (quote["status"], quote["amount"], quote["discount"]) == ("pending_approval", "720000.00", "0.25")
         first, second = (s["approval_id"] for s in quote["approval"]["steps"])
-        assert_error(post(client, f"/approvals/{second}/decision", {"decision": "approve", "by": "u_chen"}), 409,
-                     "not_your_turn")  # fmt: skip
-        assert_error(post(client, f"/approvals/{first}/decision", {"decision": "approve", "by": "u_li"}), 403,
-                     "not_approver", {"by"})  # fmt: skip
+        assert_error(
+            post(client, f"/approvals/{second}/decision", {"decision": "approve", "by": "u_chen"}), 409, "not_your_turn"
+        )
+        assert_error(
+            post(client, f"/approvals/{first}/decision", {"decision": "approve", "by": "u_li"}),
+            403,
+            "not_approver",
+            {"by"},
+        )
         assert post(client, f"/approvals/{first}/decision", {"decision": "approve", "by": "u_liu"}).status_code == 200
-        assert_error(post(client, f"/approvals/{first}/decision", {"decision": "approve", "by": "u_liu"}), 409,
-                     "already_decided")  # fmt: skip
+        assert_error(
+            post(client, f"/approvals/{first}/decision", {"decision": "approve", "by": "u_liu"}), 409, "already_decided"
+        )
         done = post(client, f"/approvals/{second}/decision", {"decision": "approve", "by": "u_chen"})
         assert done.status_code == 200 and body(done)["status"] == "approved"
         assert body(done)["decided"]["decided_by"] == "u_chen"
@@ -84,27 +94,74 @@ def test_lead_to_approved_quote(clean_aws: Any) -> None:
     ("path", "payload", "status", "code", "fields"),
     [
         ("/opportunities", {"name": "", "owner_id": "u_x"}, 400, "validation_failed", {"name", "owner_id", "account"}),
-        ("/opportunities", {"lead_id": "ld_00000000000000000000", "name": "n", "owner_id": "u_wang"}, 404,
-         "lead_not_found", None),
+        (
+            "/opportunities",
+            {"lead_id": "ld_00000000000000000000", "name": "n", "owner_id": "u_wang"},
+            404,
+            "lead_not_found",
+            None,
+        ),
         ("/opportunities", b"not json", 400, "bad_request", None),
-        ("/opportunities/op_00000000000000000000/stage", {"stage": "won", "by": "u_wang"}, 404,
-         "opportunity_not_found", None),
-        ("/opportunities/OPP/stage", {"stage": "nowhere", "by": "u_wang", "at": "soon"}, 400, "validation_failed",
-         {"stage", "at"}),
-        ("/opportunities/op_00000000000000000000/activities", {"type": "call", "by": "u_wang"}, 404,
-         "opportunity_not_found", None),
-        ("/quotes", {"opportunity_id": "op_00000000000000000000", "by": "u_wang",
-                     "lines": [{"sku": "IOT-PLAT-STD", "quantity": 1}]}, 404, "opportunity_not_found", None),
-        ("/quotes", {"opportunity_id": "op_x", "by": "u_wang", "lines": [{"sku": "X", "quantity": 1}]}, 400,
-         "validation_failed", {"lines[0].sku"}),
-        ("/quotes", {"opportunity_id": "op_x", "by": "u_wang",
-                     "lines": [{"sku": "IOT-EDGE-GW", "quantity": 1, "discount": "21%"}]}, 400, "discount_over_cap",
-         {"lines[0].discount"}),
+        (
+            "/opportunities/op_00000000000000000000/stage",
+            {"stage": "won", "by": "u_wang"},
+            404,
+            "opportunity_not_found",
+            None,
+        ),
+        (
+            "/opportunities/OPP/stage",
+            {"stage": "nowhere", "by": "u_wang", "at": "soon"},
+            400,
+            "validation_failed",
+            {"stage", "at"},
+        ),
+        (
+            "/opportunities/op_00000000000000000000/activities",
+            {"type": "call", "by": "u_wang"},
+            404,
+            "opportunity_not_found",
+            None,
+        ),
+        (
+            "/quotes",
+            {
+                "opportunity_id": "op_00000000000000000000",
+                "by": "u_wang",
+                "lines": [{"sku": "IOT-PLAT-STD", "quantity": 1}],
+            },
+            404,
+            "opportunity_not_found",
+            None,
+        ),
+        (
+            "/quotes",
+            {"opportunity_id": "op_x", "by": "u_wang", "lines": [{"sku": "X", "quantity": 1}]},
+            400,
+            "validation_failed",
+            {"lines[0].sku"},
+        ),
+        (
+            "/quotes",
+            {
+                "opportunity_id": "op_x",
+                "by": "u_wang",
+                "lines": [{"sku": "IOT-EDGE-GW", "quantity": 1, "discount": "21%"}],
+            },
+            400,
+            "discount_over_cap",
+            {"lines[0].discount"},
+        ),
         ("/approvals/ap_nope/decision", {"decision": "approve", "by": "u_liu"}, 404, "approval_not_found", None),
-        ("/approvals/ap_00000000000000000000_1/decision", {"decision": "maybe", "by": "u_liu"}, 400,
-         "validation_failed", {"decision"}),
+        (
+            "/approvals/ap_00000000000000000000_1/decision",
+            {"decision": "maybe", "by": "u_liu"},
+            400,
+            "validation_failed",
+            {"decision"},
+        ),
     ],
-)  # fmt: skip
+)
 def test_refusals_answer_in_the_contracts_shape_and_store_nothing(
     clean_aws: Any, path: str, payload: Any, status: int, code: str, fields: set[str] | None
 ) -> None:

@@ -37,6 +37,7 @@ from tests.conftest import ADMIN_KEY, WEBHOOK_SECRET
 SOURCES = ["website", "hubspot", "website", "hubspot", "legacy-form"]
 ALLOWED_ORIGIN = "https://www.example.com"
 SEEDED_LEAD_ID = lead_id_for(f"email#{EXAMPLE_LEAD['email']}")
+SEEDED: dict[str, list[str]] = {}  # an opportunity, its quote and its approval steps, made before each test
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -64,7 +65,7 @@ def steer(case: schemathesis.Case) -> None:
     the generated name is kept as one of the choices (an unknown source or lead, another origin)."""
     seed = zlib.crc32(repr((case.path_parameters, case.headers, case.body, case.media_type)).encode())
     parameters = case.path_parameters or {}
-    for name, known in (("source", SOURCES), ("lead_id", [SEEDED_LEAD_ID])):
+    for name, known in (("source", SOURCES), ("lead_id", [SEEDED_LEAD_ID]), *SEEDED.items()):
         if name in parameters:
             parameters[name] = [*known, parameters[name]][seed % (len(known) + 1)]
     headers = case.headers or {}
@@ -109,7 +110,31 @@ def api(server: str, clean_aws: Any) -> str:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert json.loads(response.read())["lead_id"] == SEEDED_LEAD_ID
+    _seed_sales(server)
     return server
+
+
+def _post(server: str, path: str, payload: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        f"{server}{path}",
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "X-Api-Key": ADMIN_KEY},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _seed_sales(server: str) -> None:
+    """An opportunity with a quote waiting for two approvals, so the sales routes are fuzzed past 404."""
+    opened = _post(server, "/opportunities", {"name": "Seeded", "owner_id": "u_wang", "account": {"company": "Acme"}})
+    lines = [{"sku": "IOT-PLAT-ENT", "quantity": 2, "discount": "25%"}]
+    quote = _post(server, "/quotes", {"opportunity_id": opened["opportunity_id"], "by": "u_wang", "lines": lines})
+    SEEDED.update(
+        opportunity_id=[opened["opportunity_id"]],
+        quote_id=[quote["quote_id"]],
+        approval_id=[s["approval_id"] for s in quote["approval"]["steps"]],
+    )
 
 
 @schema.parametrize()

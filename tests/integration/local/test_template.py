@@ -272,6 +272,13 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("POST", "/webhooks/cases/{source}"),
         ("POST", "/cases/{case_id}/events"),
         ("GET", "/cases/{case_id}"),
+        ("POST", "/opportunities"),
+        ("GET", "/opportunities/{opportunity_id}"),
+        ("POST", "/opportunities/{opportunity_id}/stage"),
+        ("POST", "/opportunities/{opportunity_id}/activities"),
+        ("POST", "/quotes"),
+        ("GET", "/quotes/{quote_id}"),
+        ("POST", "/approvals/{approval_id}/decision"),
     }
 
 

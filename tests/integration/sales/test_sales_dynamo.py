@@ -42,8 +42,9 @@ def test_a_lead_converts_in_one_transaction(clean_aws: Any, example_rules: Activ
     owner = str(lead.owner_id)
     _, before = store.leads.next_turn("SMB East", "x", [owner])
     assert before == {owner: 1} and len([t for t in TimerItem.scan() if t.about == lead.subject]) == 3
-    created = create_opportunity({"lead_id": lead.lead_id, "name": "Acme", "owner_id": owner}, example_rules,
-                                 store, utc_now)  # fmt: skip
+    created = create_opportunity(
+        {"lead_id": lead.lead_id, "name": "Acme", "owner_id": owner}, example_rules, store, utc_now
+    )
     _, after = store.leads.next_turn("SMB East", "x", [owner])
     assert after == {owner: 0}
     [item] = list(LeadItem.scan())
@@ -59,8 +60,12 @@ def test_a_lead_converts_in_one_transaction(clean_aws: Any, example_rules: Activ
 
 def test_concurrent_decisions_on_one_step_one_wins_the_others_409(clean_aws: Any, example_rules: ActiveRules) -> None:
     store = DynamoUnitOfWork()
-    created = create_quote({"opportunity_id": opportunity(store, example_rules), "by": "u_wang", "lines": BIG},
-                           example_rules, store, utc_now)  # fmt: skip
+    created = create_quote(
+        {"opportunity_id": opportunity(store, example_rules), "by": "u_wang", "lines": BIG},
+        example_rules,
+        store,
+        utc_now,
+    )
     first = created["approval"]["steps"][0]["approval_id"]
     deciders = ["u_liu", "u_chen"] * (THREADS // 2)  # the manager and the director above them, at once
 
@@ -87,8 +92,9 @@ def test_concurrent_quotes_for_one_opportunity_leave_one_current(clean_aws: Any,
     opportunity_id = opportunity(store, example_rules)
     body = {"opportunity_id": opportunity_id, "by": "u_wang", "lines": BIG}
     with ThreadPoolExecutor(4) as pool:
-        quotes = [job.result() for job in [pool.submit(create_quote, body, example_rules, store, utc_now)
-                                           for _ in range(4)]]  # fmt: skip
+        quotes = [
+            job.result() for job in [pool.submit(create_quote, body, example_rules, store, utc_now) for _ in range(4)]
+        ]
     view = get_opportunity(opportunity_id, example_rules, store)
     statuses = Counter(q["status"] for q in view["quotes"])
     assert len(quotes) == 4 and statuses == {"superseded": 3, "pending_approval": 1}
@@ -102,8 +108,12 @@ def test_concurrent_quotes_for_one_opportunity_leave_one_current(clean_aws: Any,
 def test_an_approval_time_out_escalates_once_by_the_sweep(clean_aws: Any, example_rules: ActiveRules) -> None:
     store = DynamoUnitOfWork()
     medium = [{"sku": "IOT-PLAT-STD", "quantity": 1, "discount": "10%"}]
-    created = create_quote({"opportunity_id": opportunity(store, example_rules), "by": "u_wang", "lines": medium},
-                           example_rules, store, utc_now)  # fmt: skip
+    created = create_quote(
+        {"opportunity_id": opportunity(store, example_rules), "by": "u_wang", "lines": medium},
+        example_rules,
+        store,
+        utc_now,
+    )
     [timer] = store.timers.pending(f"quote/{created['quote_id']}")
     fire = handlers(FixedRules(example_rules))
     for _ in range(2):  # a second sweep at the same instant finds nothing to fire

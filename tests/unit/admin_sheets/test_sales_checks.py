@@ -24,8 +24,10 @@ from tests.unit.admin_sheets.helpers import parse_edited
         ),
         pytest.param(
             [("Stages", "C3", "activity:lunch")],
-            ['Stages!C3: unknown activity type "lunch": use activity:call, activity:email, activity:meeting, '
-             "activity:note"],  # fmt: skip
+            [
+                'Stages!C3: unknown activity type "lunch": use activity:call, activity:email, activity:meeting, '
+                "activity:note"
+            ],
             id="unknown-activity",
         ),
         pytest.param(

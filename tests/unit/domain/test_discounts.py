@@ -70,9 +70,9 @@ def test_gaps_and_dead_rows_are_found_at_the_boundaries() -> None:
 
 bounds = st.one_of(st.none(), st.integers(0, 8).map(lambda n: Fraction(n * 125000)))
 shares = st.one_of(st.none(), st.integers(0, 10).map(lambda n: Fraction(n, 10)))
-rows = st.lists(
-    st.builds(lambda a, b, c, d: (a, b, c, d), bounds, bounds, shares, shares), min_size=1, max_size=6
-).map(lambda found: tuple(DiscountRule(i, *r) for i, r in enumerate(found, 1)))
+rows = st.lists(st.builds(lambda a, b, c, d: (a, b, c, d), bounds, bounds, shares, shares), min_size=1, max_size=6).map(
+    lambda found: tuple(DiscountRule(i, *r) for i, r in enumerate(found, 1))
+)
 amounts = st.one_of(st.integers(0, 8).map(lambda n: Fraction(n * 125000)), st.fractions(0, 1_200_000))
 discounts = st.one_of(st.integers(0, 10).map(lambda n: Fraction(n, 10)), st.fractions(0, 1))
 

@@ -36,8 +36,14 @@ def open_opportunity(active: ActiveRules, store: MemoryUnitOfWork, clock: Tickin
     return str(create_opportunity(body, active, store, clock)["opportunity_id"])
 
 
-def quote(active: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, opportunity_id: str,
-          lines: list[dict[str, Any]], by: str = "u_wang") -> dict[str, Any]:  # fmt: skip
+def quote(
+    active: ActiveRules,
+    store: MemoryUnitOfWork,
+    clock: TickingClock,
+    opportunity_id: str,
+    lines: list[dict[str, Any]],
+    by: str = "u_wang",
+) -> dict[str, Any]:
     return create_quote({"opportunity_id": opportunity_id, "by": by, "lines": lines}, active, store, clock)
 
 

@@ -60,7 +60,9 @@ def test_from_scratch_needs_a_company_and_stores_nothing_on_a_bad_body(
     example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     with pytest.raises(errors.ValidationFailed) as bad:
-        create_opportunity({"name": "x", "owner_id": "u_nobody", "fields": {"colour": "red"}}, example_rules, store, clock)
+        create_opportunity(
+            {"name": "x", "owner_id": "u_nobody", "fields": {"colour": "red"}}, example_rules, store, clock
+        )
     assert set(bad.value.fields) == {"owner_id", "account", "fields.colour"}
     assert store.aggregates == {} and store.events == []
     opportunity_id = open_opportunity(example_rules, store, clock)
@@ -118,11 +120,22 @@ def test_the_stage_gate_names_each_unmet_criterion_and_stores_nothing(
     # skipping stages needs every skipped stage's criteria too
     with pytest.raises(errors.StageGateFailed) as skipped:
         move_stage(opportunity_id, {"stage": "proposal", "by": "u_wang"}, example_rules, store, clock)
-    assert set(skipped.value.fields) == {"budget", "decision_maker", "activity:call", "pain", "timeline",
-                                         "activity:meeting"}  # fmt: skip
+    assert set(skipped.value.fields) == {
+        "budget",
+        "decision_maker",
+        "activity:call",
+        "pain",
+        "timeline",
+        "activity:meeting",
+    }
     record_opportunity_activity(opportunity_id, {"type": "call", "by": "u_wang"}, example_rules, store, clock)
-    moved = move_stage(opportunity_id, {**move, "fields": {"budget": 800000, "decision_maker": "王总 CTO"}},
-                       example_rules, store, clock)  # fmt: skip
+    moved = move_stage(
+        opportunity_id,
+        {**move, "fields": {"budget": 800000, "decision_maker": "王总 CTO"}},
+        example_rules,
+        store,
+        clock,
+    )
     assert moved["stage"] == "discovery" and moved["probability"] == "0.3"
     assert [h["stage"] for h in moved["stage_history"]] == ["qualification", "discovery"]
     assert moved["stage_history"][0]["left_at"] == moved["stage_history"][1]["entered_at"]
@@ -136,8 +149,9 @@ def test_the_stage_gate_names_each_unmet_criterion_and_stores_nothing(
 def test_quote_approved_gates_the_proposal_and_lost_needs_a_reason(
     example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
-    opportunity_id = open_opportunity(example_rules, store, clock, fields={"budget": 1, "decision_maker": "x",
-                                      "pain": "downtime", "timeline": "Q1"})  # fmt: skip
+    opportunity_id = open_opportunity(
+        example_rules, store, clock, fields={"budget": 1, "decision_maker": "x", "pain": "downtime", "timeline": "Q1"}
+    )
     for kind in ("call", "meeting"):
         record_opportunity_activity(opportunity_id, {"type": kind, "by": "u_wang"}, example_rules, store, clock)
     move_stage(opportunity_id, {"stage": "proposal", "by": "u_wang"}, example_rules, store, clock)

@@ -108,8 +108,13 @@ def test_a_new_quote_supersedes_the_previous_and_cancels_its_open_steps(
     assert [s["status"] for s in previous["approval"]["steps"]] == ["cancelled", "cancelled"]
     assert store.timers.pending(f"quote/{old['quote_id']}") == []
     with pytest.raises(errors.AlreadyDecided):
-        decide(old["approval"]["steps"][0]["approval_id"], {"decision": "approve", "by": "u_liu"},
-               example_rules, store, clock)  # fmt: skip
+        decide(
+            old["approval"]["steps"][0]["approval_id"],
+            {"decision": "approve", "by": "u_liu"},
+            example_rules,
+            store,
+            clock,
+        )
     created = next(e for e in store.events if e.type == "QuoteCreated" and e.subject == f"quote/{new['quote_id']}")
     assert created.data["supersedes"] == old["quote_id"]
 
