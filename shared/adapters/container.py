@@ -68,8 +68,10 @@ class Container:
         self.clock = clock
 
     def _bind(self) -> None:
+        from shared.adapters.aws_sessions import share_service_models
         from shared.adapters.dynamo.models import bind_tables
 
+        share_service_models()
         bind_tables(self.settings)
 
     @cached_property

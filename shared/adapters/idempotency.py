@@ -27,9 +27,13 @@ class Idempotency:
 
     @cached_property
     def _persistence(self) -> Any:
+        import boto3
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-        return DynamoDBPersistenceLayer(table_name=self._table)
+        from shared.adapters.aws_sessions import session
+
+        # a session on the shared service models: no second parse of DynamoDB's (aws_sessions.py)
+        return DynamoDBPersistenceLayer(table_name=self._table, boto3_session=boto3.Session(botocore_session=session()))
 
     @cached_property
     def _configs(self) -> dict[int, Any]:

@@ -113,7 +113,7 @@ class MemoryUnitOfWork:
         if after is not None:
             window = [lead for lead in window if (lead.captured_at, lead.lead_id) < (after.captured_at, after.lead_id)]
         page = window[:limit]
-        if len(page) < limit:
+        if len(window) <= limit:
             return LeadPage(page, None)
         return LeadPage(page, LeadPosition(page[-1].captured_at, page[-1].lead_id))
 

@@ -92,8 +92,10 @@ class DynamoLeadRepository:
         """Newest first, one capture day at a time from ``until`` (or the day ``after`` is on) back
         to ``since``: each day is one Query of the by_capture_day index, descending, with the filters
         as a FilterExpression on the projected owner_id, team and grade. A page that ends mid-day
-        resumes from its last lead's index key."""
+        resumes from its last lead's index key. One lead more than the page is read, so the last
+        page says there is nothing more (no cursor) instead of sending the caller to an empty one."""
         leads: list[Lead] = []
+        wanted = limit + 1
         window = LeadItem.captured_at.between(iso(since), iso(until))
         condition = _filter_condition(filters)
         first_day = until.astimezone(UTC).date()
@@ -107,14 +109,14 @@ class DynamoLeadRepository:
                 window,
                 filter_condition=condition,
                 scan_index_forward=False,
-                limit=limit - len(leads),
-                page_size=max(limit - len(leads), _MIN_PAGE),
+                limit=wanted - len(leads),
+                page_size=max(wanted - len(leads), _MIN_PAGE),
                 last_evaluated_key=start,
             )
             leads.extend(lead_from_item(item) for item in results)
-            if len(leads) >= limit:
-                last = leads[-1]
-                return LeadPage(leads, LeadPosition(last.captured_at, last.lead_id))
+            if len(leads) >= wanted:
+                last = leads[limit - 1]
+                return LeadPage(leads[:limit], LeadPosition(last.captured_at, last.lead_id))
             day -= timedelta(days=1)
         return LeadPage(leads, None)
 

@@ -85,6 +85,14 @@ def test_pages_resume_mid_day_and_across_days(client, spread, reads) -> None:
     assert seen == spread
 
 
+def test_a_page_that_ends_exactly_with_the_last_lead_has_no_cursor(client, spread) -> None:
+    """Six leads, pages of three: the second page is the last, and says so."""
+    first = body(get(client, "?limit=3"))
+    second = body(get(client, f"?limit=3&cursor={first['next_cursor']}"))
+    assert [lead["lead_id"] for lead in first["leads"] + second["leads"]] == spread
+    assert second["next_cursor"] is None
+
+
 def test_filters_are_applied_in_the_query(client, spread) -> None:
     sql = body(get(client, "?grade=sql&since=30d"))["leads"]
     nurture = body(get(client, "?grade=nurture"))["leads"]

@@ -1,0 +1,121 @@
+"""Contracts (CONTRACT §2.8, §2.11): a completed e-signature envelope for an approved quote, and the
+renewal reminders its end date sets. Pure: time is passed in.
+
+A contract's id follows from the envelope id, so the same envelope posted twice (or by two
+racing deliveries of the e-sign provider) is one contract: the second save finds it taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from shared.domain.events import iso
+from shared.domain.timers import Timer, timer_id_for
+
+ContractStatus = Literal["active", "renewed", "cancelled"]
+REMINDER_HOUR = time(9, 0)  # reminders go out at 09:00 in Settings `timezone` (CONTRACT §2.11)
+RENEWAL_REMINDER = "renewal_reminder"
+
+
+def contract_id_for(source: str, envelope_id: str) -> str:
+    return "ct_" + hashlib.sha256(f"{source}|{envelope_id}".encode()).hexdigest()[:20]
+
+
+def order_id_for(contract_id: str) -> str:
+    return "or_" + hashlib.sha256(f"order|{contract_id}".encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class RenewalRow:
+    """One Renewals row: remind ``days_before`` the end, tell ``notify`` (roles up the account
+    manager's chain), and at this row open the renewal opportunity."""
+
+    row: int
+    days_before: int
+    notify: tuple[str, ...]
+    create_opportunity: bool
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], number: int) -> RenewalRow:
+        notify = row.get("notify") or ()
+        roles = notify.split(",") if isinstance(notify, str) else notify
+        return cls(
+            row=number,
+            days_before=int(row["days_before"]),
+            notify=tuple(str(r).strip() for r in roles if str(r).strip()),
+            create_opportunity=row.get("create_opportunity") is True,
+        )
+
+
+@dataclass
+class Contract:
+    contract_id: str
+    source: str
+    envelope_id: str
+    quote_id: str
+    opportunity_id: str | None
+    account_id: str
+    order_id: str
+    owner_id: str | None  # who sold it (the quote's owner)
+    signed_at: str
+    start_date: str
+    end_date: str
+    amount: str  # the contract's total, a decimal string (never float money)
+    currency: str
+    status: ContractStatus = "active"
+    reminders: list[str] = field(default_factory=list)  # pending renewal reminder timer ids
+    rules_version: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    version: int = 0
+
+    @property
+    def subject(self) -> str:
+        return f"contract/{self.contract_id}"
+
+    def annual_value(self) -> Decimal:
+        """The amount per year of the term (a one-year contract: its amount), for retention."""
+        days = (date.fromisoformat(self.end_date) - date.fromisoformat(self.start_date)).days + 1
+        return (Decimal(self.amount) * Decimal(365) / Decimal(max(days, 1))).quantize(Decimal("0.01"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def view(self) -> dict[str, Any]:
+        return {k: v for k, v in self.to_dict().items() if k != "version"}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Contract:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def renewal_reminders(
+    contract: Contract, rows: list[RenewalRow], timezone: str, now: datetime, set_by: str
+) -> list[Timer]:
+    """One timer per Renewals row at 09:00 local on ``end_date − days_before``; a day already
+    past at signing is skipped, not fired late (CONTRACT §2.11)."""
+    zone = ZoneInfo(timezone)
+    end = date.fromisoformat(contract.end_date)
+    timers = []
+    for row in rows:
+        due = datetime.combine(end - timedelta(days=row.days_before), REMINDER_HOUR, tzinfo=zone)
+        if due <= now:
+            continue
+        data = {
+            "contract_id": contract.contract_id,
+            "days_before": row.days_before,
+            "renewal_row": row.row,
+            "notify_roles": list(row.notify),
+            "create_opportunity": row.create_opportunity,
+        }
+        timer_id = timer_id_for(RENEWAL_REMINDER, contract.subject, str(row.days_before))
+        timers.append(Timer(RENEWAL_REMINDER, contract.subject, due, data, set_by, timer_id))
+    return timers
+
+
+def signed_entry(contract: Contract, now: datetime) -> dict[str, Any]:
+    return {"type": "signed", "at": contract.signed_at, "recorded_at": iso(now), "envelope_id": contract.envelope_id}
