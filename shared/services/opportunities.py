@@ -156,6 +156,25 @@ def stall_timers(opportunity: Opportunity, active: ActiveRules) -> list[Timer]:
     return [timer]
 
 
+def open_in_change(
+    name: str,
+    owner_id: str,
+    account: dict[str, Any],
+    active: ActiveRules,
+    now: datetime,
+    change: Change,
+    *,
+    amount: str | None = None,
+) -> Opportunity:
+    """An opportunity opened by another use case inside its own Change (a renewal reminder's
+    ``create_opportunity``): first stage, OpportunityCreated, its stall timer."""
+    _require_funnel(active.funnel)
+    opportunity = _open(new_opportunity_id(), name[:200], owner_id, active, now)
+    opportunity.account, opportunity.amount = dict(account), amount
+    _opened(opportunity, active, now, change)
+    return opportunity
+
+
 def auto_convert(lead: Lead, trigger: str, active: ActiveRules, now: datetime, change: Change) -> Opportunity | None:
     """Settings ``create_opportunity_on`` = ``trigger`` (``sql``: the lead just reached sql with
     an owner; ``first_touch``: its owner first touched an sql lead): the lead becomes an

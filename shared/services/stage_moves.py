@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shared.domain.errors import Conflict, OpportunityNotFound
+from shared.domain.errors import Conflict, OpportunityNotFound, ValidationFailed
 from shared.domain.events import Event, EventType, iso, parse_iso
 from shared.domain.opportunities import Opportunity, is_opportunity_id
 from shared.domain.pricing import share
@@ -58,6 +58,9 @@ def move_stage(
     def attempt() -> dict[str, Any]:
         opportunity = _get(opportunity_id, uow)
         version, now = opportunity.version, clock()
+        if opportunity.stage_entered_at and request["at"] < opportunity.stage_entered_at:
+            why = f"is before the opportunity entered {opportunity.stage} ({opportunity.stage_entered_at})"
+            raise ValidationFailed("1 field(s) are not valid", fields={"at": why})
         apply_fields(opportunity, request["fields"])  # what is sent along counts for the gates
         quote = uow.quotes.get(opportunity.current_quote_id) if opportunity.current_quote_id else None
         opportunity.check_move(request["stage"], funnel, quote.status if quote else None)

@@ -13,8 +13,8 @@ from shared.domain.events import parse_iso
 from shared.services.activities import record_activity
 from shared.services.approvals import decide
 from shared.services.lead_closing import disqualify
-from shared.services.opportunities import create_opportunity
-from shared.services.ports import ActiveRules
+from shared.services.opportunities import create_opportunity, open_in_change
+from shared.services.ports import ActiveRules, Change
 from shared.services.stage_moves import get_opportunity, move_stage, record_opportunity_activity, win_on_signature
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
@@ -172,6 +172,27 @@ def test_quote_approved_gates_the_proposal_and_lost_needs_a_reason(
     assert types_of(store, f"opportunity/{opportunity_id}")[-2:] == ["OpportunityStageChanged", "OpportunityLost"]
     with pytest.raises(errors.InvalidTransition):
         move_stage(opportunity_id, {"stage": "proposal", "by": "u_wang"}, example_rules, store, clock)
+
+
+def test_a_move_dated_before_the_stage_was_entered_is_refused(
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
+) -> None:
+    opportunity_id = open_opportunity(example_rules, store, clock)
+    with pytest.raises(errors.ValidationFailed) as early:
+        move = {"stage": "lost", "by": "u_wang", "reason": "x", "at": "2026-01-01T00:00:00Z"}
+        move_stage(opportunity_id, move, example_rules, store, clock)
+    assert set(early.value.fields) == {"at"}
+
+
+def test_another_use_case_opens_an_opportunity_in_its_own_change(
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
+) -> None:
+    change = Change()
+    opened = open_in_change("Renewal 2027", "u_xu", {"company": "Acme"}, example_rules, clock(), change)
+    store.commit(change)
+    assert stored_opportunity(store, opened.opportunity_id).stage == "qualification"
+    assert [e.type for e in change.events] == ["OpportunityCreated"]
+    assert len(store.timers.pending(opened.subject)) == 1
 
 
 def test_win_on_signature_moves_to_won_whatever_the_gates(

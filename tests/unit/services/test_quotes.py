@@ -38,6 +38,8 @@ def test_a_big_deep_discount_needs_the_manager_then_the_director(
     assert requested.data["notify"] == ["u_liu"] and requested.data["due_at"] == steps[0]["due_at"]
     alerts = store.deliveries.listing(kind="alert")
     assert {(d.to, d.channel) for d in alerts} == {("u_liu", "email"), ("u_liu", "wecom")}
+    assert alerts[0].payload["title"] == "✍️ Approval requested"
+    assert alerts[0].payload["text"].startswith("Quote 上海精密制造 Shanghai Precision · CNY 720000.00")
 
 
 def test_a_small_discount_is_approved_at_once(
