@@ -59,7 +59,7 @@ def record_behavior(payload: dict[str, Any], active: ActiveRules, uow: UnitOfWor
 
 
 def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
-    now, event, version = clock(), request["event"], lead.version
+    now, event, version, was_grade = clock(), request["event"], lead.version, lead.grade
     at = request["at"] or iso(now)
     lead.add_behavior(event, at)
     lead.updated_at = iso(now)
@@ -82,7 +82,7 @@ def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOf
         assignment = route_lead(lead, decision.assessment, active, uow, now, events) if unowned else None
     timers = start_first_touch(lead, active, now) if assignment else []
     change = Change.of(lead, version, load=assignment, events=events, timers=timers)
-    if decision.woken:  # a woken lead may reach sql now: Settings create_opportunity_on = sql
+    if was_grade != "sql" or assignment is not None:  # first reached sql: Settings create_opportunity_on
         auto_convert(lead, "sql", active, now, change)
     uow.commit(change)
     return lead

@@ -12,6 +12,7 @@ from shared.domain import errors
 from shared.domain.events import parse_iso
 from shared.services.activities import record_activity
 from shared.services.approvals import decide
+from shared.services.behavior import record_behavior
 from shared.services.lead_closing import disqualify
 from shared.services.opportunities import create_opportunity, open_in_change
 from shared.services.ports import ActiveRules, Change
@@ -250,3 +251,18 @@ def test_get_shows_fields_history_quotes_and_contract(
     assert view["stage_history"][0]["stage"] == "qualification" and view["probability"] == "0.1"
     with pytest.raises(errors.OpportunityNotFound):
         get_opportunity("op_nope", example_rules, store)
+
+
+def test_create_opportunity_on_sql_converts_a_lead_that_behaviour_lifts_to_sql(
+    example_content: dict, store: MemoryUnitOfWork, clock: TickingClock
+) -> None:
+    active = rules_with(example_content, create_opportunity_on="sql")
+    person = {k: v for k, v in SQL_LEAD.items() if k not in ("title", "budget")}
+    assert capture(person, active, store, clock).lead.grade == "nurture"
+    woken = record_behavior({"email": person["email"], "event": "demo_request"}, active, store, clock)
+    assert (woken.grade, woken.status) == ("mql", "open") and woken.owner_id is not None
+    assert store.loads[woken.owner_id] == 1
+    lifted = record_behavior({"email": person["email"], "event": "webinar_attended"}, active, store, clock)
+    assert (lifted.grade, lifted.status) == ("sql", "converted") and lifted.opportunity_id is not None
+    assert store.loads[woken.owner_id] == 0 and store.timers.pending(lifted.subject) == []
+    assert stored_opportunity(store, lifted.opportunity_id).owner_id == woken.owner_id
