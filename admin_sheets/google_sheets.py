@@ -223,6 +223,14 @@ class SheetsClient:
         data = self._call("read", spreadsheet_id, lambda: self._http.spreadsheets_get(spreadsheet_id, params=params))
         return _workbook(spreadsheet_id, data)
 
+    def metadata(self, spreadsheet_id: str, fields: str) -> dict[str, Any]:
+        """The spreadsheet's properties named by ``fields`` (no cells), in one request."""
+        params = {"fields": fields}
+        data: dict[str, Any] = self._call(
+            "read", spreadsheet_id, lambda: self._http.spreadsheets_get(spreadsheet_id, params=params)
+        )
+        return data
+
     # -- writing ----------------------------------------------------------------------------------
     def write_report(self, workbook: GoogleWorkbook, report: SyncReport) -> None:
         """The Status tab, notes on offending cells and stale notes cleared, in one batchUpdate."""

@@ -32,6 +32,8 @@ GOALS = {
     "routing_speedup_vs_linear": (">=", 20),
     "sheets_requests_per_sync": ("<=", 2),
     "timer_sweep_items_read_per_due": ("<=", 1.5),
+    "kpi_query_items_read": ("<=", 200),
+    "kpi_query_items_ratio_10x": ("<=", 1.2),
 }
 
 
@@ -65,6 +67,7 @@ def cold_import_ratio(runs: int = 9) -> dict[str, Any]:
 
 def main() -> int:
     from bench.dev_stack import dev_rss_metric
+    from bench.kpis import kpi_metrics
     from bench.routing import routing_speedup
     from bench.sales import quote_metrics
     from bench.service import service_metrics
@@ -78,6 +81,7 @@ def main() -> int:
     results["routing_speedup_vs_linear"] = routing_speedup(progress)
     results.update(timer_metrics(progress))
     results.update(quote_metrics(progress))  # no goal yet (issue 9)
+    results.update(kpi_metrics(progress))
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     misses = 0

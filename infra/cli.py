@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from infra.cli_deliveries import register as register_deliveries
+from infra.cli_kpis import register as register_kpis
 from infra.cli_leads import register as register_leads
 from infra.cli_rules import CommandError, cmd_rules_sync, cmd_rules_versions, cmd_schedule_run, register
 from infra.cli_timers import register as register_timers
@@ -29,6 +30,7 @@ examples:
   closeloop schedule run rules-sync               run a scheduled job now
   closeloop notifications list --to u_liu         the alerts one person got, with their text
   closeloop deliveries list --status failed       what did not go out, and the receiver's last answer
+  closeloop kpis --team 'SMB East'                the KPI set of the last 28 days for one team
   closeloop sheets init --title "Sales rules" --locale zh-CN --share ops@example.com
 """
 
@@ -391,6 +393,7 @@ def _parser() -> argparse.ArgumentParser:
     register(commands, rules, stack_command, command)
     register_timers(commands, stack_command)
     register_leads(commands, stack_command)
+    register_kpis(commands, stack_command)
     register_deliveries(commands, stack_command, lambda args: wait_idle(args.settings, 60))
 
     schedule = commands.add_parser("schedule", help="run scheduled jobs by hand").add_subparsers(

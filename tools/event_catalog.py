@@ -96,10 +96,11 @@ CATALOG: dict[EventType, EventDoc] = {
         data={"score": "its score (below `nurture_below`)"},
     ),
     "LeadRequalified": EventDoc(
-        "a nurture lead woke (a merge raised its grade, or behaviour: score, click rate or a wake event)",
+        "a nurture lead woke (a merge raised its grade, or behaviour: score, click rate or a wake event), "
+        "or behaviour raised an mql lead to sql",
         subject=LEAD,
         data={
-            "from": "`nurture`",
+            "from": "`nurture` or `mql`",
             "to": "the new grade (`mql` or `sql`)",
             "event": "behaviour only: the behaviour event that woke it",
             "score": "behaviour only: its score after the event",

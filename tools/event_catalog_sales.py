@@ -44,7 +44,11 @@ _STEP = {
     "kind": "`approval` (the SLA kind)",
     "due_at": "when the step times out (its `approval` SLA row), or null",
 }
-_CLOSED = {"owner_id": "the opportunity's owner", "amount": _OPPORTUNITY["amount"]}
+_CLOSED = {
+    "owner_id": "the opportunity's owner",
+    "team": "the owner's team (Owners tab), or null",
+    "amount": _OPPORTUNITY["amount"],
+}
 
 SALES: dict[EventType, tuple[str, str | None, dict[str, str] | None]] = {
     "OpportunityCreated": (
@@ -83,12 +87,26 @@ SALES: dict[EventType, tuple[str, str | None, dict[str, str] | None]] = {
     "OpportunityWon": (
         "an opportunity reached the last stage by `order` (through its gates, or by a signed contract)",
         OPPORTUNITY,
-        {"by": "who moved it", "at": "when", "contract_id": "the signed contract, or null", **_CLOSED},
+        {
+            "by": "who moved it",
+            "at": "when",
+            "won_at": "when (the KPIs read this)",
+            "created_at": "when the opportunity was created (sales cycle)",
+            "contract_id": "the signed contract, or null",
+            **_CLOSED,
+        },
     ),
     "OpportunityLost": (
         "an opportunity was lost, with its reason",
         OPPORTUNITY,
-        {"stage": "the stage it was lost from", "reason": "why, as given", "by": "who", "at": "when", **_CLOSED},
+        {
+            "stage": "the stage it was lost from",
+            "reason": "why, as given",
+            "by": "who",
+            "at": "when",
+            "lost_at": "when (the KPIs read this)",
+            **_CLOSED,
+        },
     ),
     "QuoteCreated": (
         "a quote was priced from the Products tab and checked against the discount matrix (CONTRACT §2.7)",
@@ -133,7 +151,14 @@ SALES: dict[EventType, tuple[str, str | None, dict[str, str] | None]] = {
     "QuoteApproved": (
         "the quote is approved: its last step approved, or no approval needed",
         QUOTE,
-        {**_QUOTE, "owner_id": "the quote's owner", "rules_version": "the rules version of the last decision"},
+        {
+            **_QUOTE,
+            "owner_id": "the quote's owner",
+            "team": "the owner's team (Owners tab), or null",
+            "quote_created_at": "when the quote was created (approval time, for the KPIs)",
+            "approved_at": "when it was approved",
+            "rules_version": "the rules version of the last decision",
+        },
     ),
     "QuoteRejected": (
         "a step rejected the quote; the chain ends (its other steps cancelled)",
@@ -141,6 +166,7 @@ SALES: dict[EventType, tuple[str, str | None, dict[str, str] | None]] = {
         {
             **_QUOTE,
             "owner_id": "the quote's owner",
+            "team": "the owner's team (Owners tab), or null",
             "rules_version": "the rules version of the decision",
             "by": "who rejected it",
         },

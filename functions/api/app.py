@@ -287,3 +287,15 @@ def decide_approval(approval_id: str) -> Response:
     _require_api_key()
     c = _container()
     return json_response(200, decide(approval_id, _payload(), c.rules.current(), c.uow, c.clock))
+
+
+@app.route("/kpis", methods=["GET"], content_types=ANY_TYPE)
+@api
+def kpis() -> Response:
+    """The KPI set (CONTRACT §7) for ?from=YYYY-MM-DD&to=YYYY-MM-DD[&team=T][&owner_id=U]."""
+    from shared.services.kpis import kpi_report
+
+    _require_api_key()
+    params = app.current_request.query_params or {}
+    c = _container()
+    return json_response(200, kpi_report(dict(params), c.kpis, c.rules.current().rules, c.clock()))

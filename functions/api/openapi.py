@@ -972,7 +972,7 @@ The events that follow each change are in docs/events.md."""
 @cache
 def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
-    from functions.api import openapi_cases, openapi_sales
+    from functions.api import openapi_cases, openapi_kpis, openapi_sales
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
     return {
@@ -983,6 +983,7 @@ def document() -> JSONType:
             {"name": "leads", "description": "lead capture, behaviour, activities"},
             {"name": "cases", "description": "support cases: intake, events, clocks"},
             {"name": "sales", "description": "opportunities, stage gates, quotes, the discount matrix, approvals"},
+            {"name": "kpis", "description": "one set of KPI definitions, from rollups"},
             {"name": "system", "description": "health and this description"},
         ],
         "paths": {
@@ -996,6 +997,7 @@ def document() -> JSONType:
             "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
             **openapi_cases.paths(_json, _error_responses, _param),
             **openapi_sales.paths(_json, _error_responses, _param),
+            **openapi_kpis.paths(_json, _error_responses),
         },
         "components": {
             "securitySchemes": {
@@ -1019,7 +1021,12 @@ def document() -> JSONType:
                 },
             },
             "parameters": {**_parameters(), **openapi_cases.parameters(), **openapi_sales.parameters()},
-            "schemas": {**_schemas(), **openapi_cases.schemas(), **openapi_sales.schemas()},
+            "schemas": {
+                **_schemas(),
+                **openapi_cases.schemas(),
+                **openapi_sales.schemas(),
+                **openapi_kpis.schemas(),
+            },
         },
     }
 

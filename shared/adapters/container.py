@@ -17,6 +17,7 @@ from shared.services.ports import ActiveRules, UnitOfWork
 
 if TYPE_CHECKING:  # the adapters' modules load boto3 and pynamodb: only on first use
     from shared.adapters.courier import DeliveryCourier
+    from shared.adapters.dynamo.kpis import DynamoKpiStore
     from shared.adapters.dynamo.rules import DynamoRulesStore
     from shared.adapters.idempotency import Idempotency
     from shared.adapters.outbox import EventBusPublisher
@@ -112,6 +113,14 @@ class Container:
         from shared.adapters.idempotency import Idempotency
 
         return Idempotency(self.settings.idempotency_table)
+
+    @cached_property
+    def kpis(self) -> DynamoKpiStore:
+        import boto3
+
+        from shared.adapters.dynamo.kpis import DynamoKpiStore
+
+        return DynamoKpiStore(self.settings.kpis_table, boto3.client("dynamodb", region_name=self.settings.region))
 
     @cached_property
     def publisher(self) -> EventBusPublisher:

@@ -33,6 +33,7 @@ ENVIRONMENT = {
     "CASES_TABLE": "cases_table",
     "OPPORTUNITIES_TABLE": "opportunities_table",
     "QUOTES_TABLE": "quotes_table",
+    "KPIS_TABLE": "kpis_table",
     "EVENT_BUS_NAME": "event_bus",
     "WEBHOOK_SECRETS_ARN": "webhook_secrets_id",
     "API_KEYS_ARN": "api_keys_id",
@@ -64,6 +65,7 @@ class Settings:
     cases_table: str = "closeloop-cases"
     opportunities_table: str = "closeloop-opportunities"
     quotes_table: str = "closeloop-quotes"
+    kpis_table: str = "closeloop-kpis"
     event_bus: str = "closeloop"
     webhook_secrets_id: str = "closeloop/webhook-secrets"
     api_keys_id: str = "closeloop/api-keys"

@@ -127,9 +127,16 @@ def decide(
 
 def settled(quote: Quote, active: ActiveRules, now: datetime) -> Change:
     """What follows a quote's state: approved or rejected (their events), else the next step asked."""
-    summary = {**quote.summary(), "owner_id": quote.owner_id, "rules_version": active.version}
+    owner = active.rules.owners.get(quote.owner_id)
+    summary = {
+        **quote.summary(),
+        "owner_id": quote.owner_id,
+        "team": owner.team if owner else None,
+        "rules_version": active.version,
+    }
     if quote.status == "approved":
-        return Change(events=[_event("QuoteApproved", quote, now, active, summary)])
+        approved = {**summary, "quote_created_at": quote.created_at, "approved_at": iso(now)}
+        return Change(events=[_event("QuoteApproved", quote, now, active, approved)])
     if quote.status == "rejected":
         by = next((s["decided_by"] for s in quote.steps if s["status"] == "rejected"), None)
         return Change(events=[_event("QuoteRejected", quote, now, active, {**summary, "by": by})])

@@ -72,6 +72,7 @@ def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOf
         lead.consent, lead.nurture = False, False
         emit("ConsentWithdrawn", {"at": at})
     # the wake rule lives in the domain (leads.decide), shared with the backtest
+    was_grade = lead.grade
     decision = decide(lead, active.rules, active.index, event=event)
     apply_assessment(lead, decision.assessment, active.version)
     assignment = None
@@ -80,6 +81,8 @@ def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOf
         emit("LeadRequalified", {"from": "nurture", "to": lead.grade, "event": event, "score": lead.score})
         unowned = lead.owner_id is None and lead.is_open  # a closed lead is never routed again
         assignment = route_lead(lead, decision.assessment, active, uow, now, events) if unowned else None
+    elif (was_grade, lead.grade) == ("mql", "sql"):  # behaviour alone made it sales-ready: say so
+        emit("LeadRequalified", {"from": "mql", "to": "sql", "event": event, "score": lead.score})
     timers = start_first_touch(lead, active, now) if assignment else []
     change = Change.of(lead, version, load=assignment, events=events, timers=timers)
     if was_grade != "sql" or assignment is not None:  # first reached sql: Settings create_opportunity_on

@@ -97,14 +97,18 @@ def _enter(
     direction = "lost" if target == LOST else "forward" if forward else "back"
     data = {"from": before, "to": target, "by": by, "at": at, "direction": direction, "owner_id": opportunity.owner_id}
     events = [_event("OpportunityStageChanged", opportunity, now, active, data)]
+    owner = active.rules.owners.get(opportunity.owner_id)
+    who = {"owner_id": opportunity.owner_id, "team": owner.team if owner else None, "amount": opportunity.amount}
     if target == LOST:
         opportunity.status, opportunity.lost_at, opportunity.lost_reason = "lost", at, reason
-        lost = {"stage": before, "reason": reason, "by": by, "at": at, "amount": opportunity.amount}
-        events.append(_event("OpportunityLost", opportunity, now, active, {**lost, "owner_id": opportunity.owner_id}))
+        lost = {"stage": before, "reason": reason, "by": by, "at": at, "lost_at": at}
+        events.append(_event("OpportunityLost", opportunity, now, active, {**lost, **who}))
     elif target == funnel.won:
         opportunity.status, opportunity.won_at = "won", at
-        won = {"by": by, "at": at, "amount": opportunity.amount, "contract_id": opportunity.contract_id}
-        events.append(_event("OpportunityWon", opportunity, now, active, {**won, "owner_id": opportunity.owner_id}))
+        won = {"by": by, "at": at, "won_at": at, "created_at": opportunity.created_at}
+        events.append(
+            _event("OpportunityWon", opportunity, now, active, {**won, **who, "contract_id": opportunity.contract_id})
+        )
     return events
 
 

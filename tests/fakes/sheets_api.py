@@ -156,6 +156,14 @@ class FakeSheetsApi:
         with self._lock:
             return copy.deepcopy(self.books[spreadsheet_id].sheet(title=tab).props)
 
+    def charts(self, spreadsheet_id: str, tab: str) -> list[dict[str, Any]]:
+        with self._lock:
+            book = self.books[spreadsheet_id]
+            sheet_id = book.sheet(title=tab).props["sheetId"]
+            return copy.deepcopy(
+                [c for c in book.charts if c["position"]["overlayPosition"]["anchorCell"]["sheetId"] == sheet_id]
+            )
+
     def tab_titles(self, spreadsheet_id: str) -> list[str]:
         with self._lock:
             return [s.props["title"] for s in self.books[spreadsheet_id].sheets]

@@ -195,6 +195,7 @@ class Book:
     protected: list[dict[str, Any]] = field(default_factory=list)
     permissions: list[dict[str, Any]] = field(default_factory=list)
     locale: str = "en_US"
+    charts: list[dict[str, Any]] = field(default_factory=list)  # embedded charts, as added
 
     def sheet(self, *, title: str | None = None, sheet_id: int | None = None) -> Sheet:
         for sheet in self.sheets:
@@ -234,6 +235,9 @@ class Book:
             item: dict[str, Any] = {"properties": copy.deepcopy(sheet.props)}
             if grid:
                 item["data"] = sheet.grid_data()
+            charts = [c for c in self.charts if _chart_sheet(c) == sheet.props["sheetId"]]
+            if charts:
+                item["charts"] = copy.deepcopy(charts)
             mine = [p for p in self.protected if p["range"].get("sheetId") == sheet.props["sheetId"]]
             if mine:
                 item["protectedRanges"] = copy.deepcopy(mine)
@@ -255,7 +259,15 @@ class Book:
             return {"addSheet": {"properties": copy.deepcopy(self.add_sheet(body.get("properties", {})).props)}}
         if kind == "deleteSheet":
             self.sheets.remove(self.sheet(sheet_id=body["sheetId"]))
+            self.charts = [c for c in self.charts if _chart_sheet(c) != body["sheetId"]]  # charts go with it
             self.reindex()
+        elif kind == "addChart":
+            chart = dict(copy.deepcopy(body["chart"]), chartId=next(_ids))
+            self.sheet(sheet_id=_chart_sheet(chart))
+            for source in _chart_sources(chart):  # every range must name a sheet that exists
+                self.sheet(sheet_id=source.get("sheetId", 0))
+            self.charts.append(chart)
+            return {"addChart": {"chart": copy.deepcopy(chart)}}
         elif kind == "updateSheetProperties":
             props = body["properties"]
             merge(self.sheet(sheet_id=props["sheetId"]).props, masked(props, parse_mask(body.get("fields", "*"))))
@@ -357,3 +369,13 @@ class Book:
             and (c1 is None or c <= c1)
             and "userEnteredValue" in cell
         ]
+
+
+def _chart_sheet(chart: dict[str, Any]) -> int:
+    return int(chart["position"]["overlayPosition"]["anchorCell"].get("sheetId", 0))
+
+
+def _chart_sources(chart: dict[str, Any]) -> list[dict[str, Any]]:
+    basic = chart["spec"]["basicChart"]
+    parts = [d["domain"] for d in basic.get("domains", [])] + [s["series"] for s in basic.get("series", [])]
+    return [source for part in parts for source in part["sourceRange"]["sources"]]

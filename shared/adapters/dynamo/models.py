@@ -38,6 +38,7 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "CaseItem": "cases_table",
     "OpportunityItem": "opportunities_table",
     "QuoteItem": "quotes_table",
+    "KpiItem": "kpis_table",
 }
 
 
@@ -252,6 +253,19 @@ class QuoteItem(Model):
     version = VersionAttribute()
 
 
+class KpiItem(Model):
+    """KPI rollups (shared/adapters/dynamo/kpis.py writes them with low-level expressions: their
+    counters are attributes named by what they count): ``kpi|<team>|<owner>`` × period, one
+    lead's / case's / account's KPI state, and one marker per event counted (TTL ``expires_at``)."""
+
+    class Meta:
+        table_name = "closeloop-kpis"
+        region = _region()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
 MODELS: tuple[type[Model], ...] = (
     LeadItem,
     LeadKeyItem,
@@ -263,6 +277,7 @@ MODELS: tuple[type[Model], ...] = (
     CaseItem,
     OpportunityItem,
     QuoteItem,
+    KpiItem,
 )
 
 

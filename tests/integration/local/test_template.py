@@ -99,6 +99,7 @@ GRANTS = {
         "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),  # opportunities: versioned puts
         "QuotesTable": _dynamodb("GetItem", "PutItem"),  # quotes and their approval steps
         "DeliveriesTable": _dynamodb("PutItem"),  # an approval step asked alerts its approver
+        "KpisTable": _dynamodb("Query"),  # GET /kpis: one Query per period range of one scope
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
         "ApiKeys": {"secretsmanager:GetSecretValue"},
     },
@@ -145,6 +146,17 @@ GRANTS = {
         # a stalled opportunity's alert, an approval time-out's escalation
         "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),
         "QuotesTable": _dynamodb("GetItem", "PutItem"),
+    },
+    "KpiRollupFunction": {
+        # one transaction per event: marker and facts put (conditioned), counters added
+        "KpisTable": _dynamodb("GetItem", "PutItem", "UpdateItem"),
+        "RulesTable": _dynamodb("GetItem", "Query"),
+        "KpiRollupDeadLetterQueue": {"sqs:SendMessage"},
+    },
+    "KpiSnapshotFunction": {
+        "KpisTable": _dynamodb("Query"),
+        "RulesTable": _dynamodb("GetItem", "Query"),
+        "GoogleServiceAccount": {"secretsmanager:GetSecretValue"},
     },
 }
 
@@ -227,6 +239,7 @@ TABLES = {
     "CasesTable": ("closeloop-cases", [("case_id", "HASH")], None),
     "OpportunitiesTable": ("closeloop-opportunities", [("opportunity_id", "HASH")], None),
     "QuotesTable": ("closeloop-quotes", [("quote_id", "HASH")], None),
+    "KpisTable": ("closeloop-kpis", [("pk", "HASH"), ("sk", "RANGE")], None),
 }
 
 
@@ -240,6 +253,7 @@ def test_tables_have_fixed_names_keys_and_settings() -> None:
         assert spec.stream_view_type == stream
         assert spec.billing_mode == "PAY_PER_REQUEST" and spec.point_in_time_recovery and spec.sse_enabled
     assert specs["IdempotencyTable"].ttl_attribute == "expiration"
+    assert specs["KpisTable"].ttl_attribute == "expires_at"  # the markers of events counted expire
     leads_gsi, events_gsi, timers_gsi = (
         specs["LeadsTable"].global_secondary_indexes,
         specs["EventsTable"].global_secondary_indexes,
@@ -279,6 +293,7 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("POST", "/quotes"),
         ("GET", "/quotes/{quote_id}"),
         ("POST", "/approvals/{approval_id}/decision"),
+        ("GET", "/kpis"),
     }
 
 
@@ -288,7 +303,8 @@ def test_every_function_gets_the_shared_environment() -> None:
     for spec in cfn.functions(TEMPLATE):
         assert spec.environment.keys() >= GLOBAL_ENV.keys()
         # rules-sync gets longer: it talks to Google with bounded retries inside its own time
-        expected_timeout = 60 if spec.logical_id == "RulesSyncFunction" else 30
+        # (so does kpi-snapshot, which writes the Dashboard tab)
+        expected_timeout = 60 if spec.logical_id in ("RulesSyncFunction", "KpiSnapshotFunction") else 30
         assert (spec.timeout, spec.memory_size) == (expected_timeout, 512)
 
 
@@ -357,3 +373,22 @@ def test_failed_deliveries_raise_an_alarm() -> None:
         {"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeliveriesDeadLetterQueue", "QueueName"]}}
     ]
     assert (props["Threshold"], props["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+def test_the_kpi_rollups_hear_exactly_the_events_the_kpis_read() -> None:
+    from infra.event_sources import bus_rules
+    from shared.domain.kpi_events import KPI_KEYS
+
+    [rule] = [r for r in bus_rules(TEMPLATE) if r.function.logical_id == "KpiRollupFunction"]
+    assert rule.bus_name == "closeloop" and rule.pattern["source"] == ["closeloop"]
+    assert rule.pattern["detail-type"] == list(KPI_KEYS)
+    spec = next(f for f in cfn.functions(TEMPLATE) if f.logical_id == "KpiRollupFunction")
+    assert spec.dead_letter_queue == "KpiRollupDeadLetterQueue"
+    [schedule] = [s for s in schedules_of(TEMPLATE) if s.name == "kpi-snapshot"]
+    assert schedule.expression == "rate(1 hour)" and schedule.function.logical_id == "KpiSnapshotFunction"
+
+
+def schedules_of(template: dict[str, object]) -> list[object]:
+    from infra.event_sources import schedules
+
+    return list(schedules(template))  # type: ignore[arg-type]

@@ -150,7 +150,7 @@ def test_unsubscribe_of_an_assigned_lead_keeps_owner_and_grade(
     assert events_of(store, lead.lead_id).count("LeadAssigned") == 1
 
 
-def test_behaviour_on_an_assigned_lead_rescores_only(
+def test_behaviour_on_an_assigned_lead_rescores_and_says_when_it_reaches_sql(
     example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     payload = {
@@ -165,7 +165,13 @@ def test_behaviour_on_an_assigned_lead_rescores_only(
     lead = behave(example_rules, store, clock, "demo_request", lead_id=result.lead.lead_id)
     assert lead.score == 90 and lead.grade == "sql"
     assert lead.owner_id == result.lead.owner_id
-    assert "LeadRequalified" not in events_of(store, lead.lead_id)
+    # mql to sql is said (the funnel counts it), and the lead keeps its owner
+    assert event_data(store, lead.lead_id, "LeadRequalified") == [
+        {"from": "mql", "to": "sql", "event": "demo_request", "score": 90}
+    ]
+    assert events_of(store, lead.lead_id).count("LeadAssigned") == 1
+    behave(example_rules, store, clock, "page_view", lead_id=lead.lead_id)  # sql stays sql: nothing more to say
+    assert events_of(store, lead.lead_id).count("LeadRequalified") == 1
     assert lead.summary("v1-test")["score"] == 90
 
 

@@ -266,3 +266,28 @@ def test_create_opportunity_on_sql_converts_a_lead_that_behaviour_lifts_to_sql(
     assert (lifted.grade, lifted.status) == ("sql", "converted") and lifted.opportunity_id is not None
     assert store.loads[woken.owner_id] == 0 and store.timers.pending(lifted.subject) == []
     assert stored_opportunity(store, lifted.opportunity_id).owner_id == woken.owner_id
+
+
+def test_the_kpis_read_won_lost_and_approved_as_emitted_with_nothing_skipped(
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
+) -> None:
+    from shared.domain.kpi_events import Observation, read_event
+
+    won_id = open_opportunity(example_rules, store, clock, amount="800,000")
+    quote(example_rules, store, clock, won_id, SMALL)  # approved at once
+    opportunity = stored_opportunity(store, won_id)
+    version = opportunity.version
+    store.commit(
+        Change.of(
+            opportunity, version, events=win_on_signature(opportunity, "ct_1", "2026-12-01T08:00:00Z", example_rules)
+        )
+    )
+    lost_id = open_opportunity(example_rules, store, clock, amount=1000)
+    move_stage(lost_id, {"stage": "lost", "by": "u_wang", "reason": "price"}, example_rules, store, clock)
+    wanted = ("OpportunityWon", "OpportunityLost", "QuoteApproved")
+    readings = [read_event(e.envelope(), lambda _: None) for e in store.events if e.type in wanted]
+    assert len(readings) == 3
+    for reading in readings:
+        assert isinstance(reading, Observation) and reading.skipped == () and reading.team == "SMB East"
+    won = next(r for r in readings if "won_n" in r.counts)
+    assert won.counts["won_amt"] == 800000 and won.durations["cyc"] > 0

@@ -1,0 +1,39 @@
+"""kpi-snapshot (hourly): the KPI set of the last 28 days and its 12-week trend, as CloudWatch
+metrics (EMF) and, when the rules live in a Google workbook, its ``Dashboard`` tab.
+
+"Now" is the schedule event's ``time`` (`closeloop schedule run kpi-snapshot --at T`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from admin_sheets.google_sheets import SheetsError
+    from admin_sheets.publishing import default_sheets_client
+    from schedules.rules_sync import rules_source
+    from shared.adapters.container import container, utc_now
+    from shared.adapters.kpi_metrics import emit_kpi_metrics
+    from shared.adapters.observability import logger
+    from shared.domain.events import iso, parse_iso
+    from shared.services.kpis import kpi_snapshot
+
+    c = container()
+    now = parse_iso(event["time"]) if event.get("time") else utc_now()
+    snapshot = kpi_snapshot(c.kpis, c.rules.current().rules, now)
+    metrics = emit_kpi_metrics(snapshot["current"])
+    summary: dict[str, Any] = {"at": iso(now), "metrics": len(metrics), "dashboard": "no Google workbook configured"}
+    source = rules_source(c.settings.spreadsheet_id, c.settings.local_rules_source) or ""
+    if source.startswith("sheets:"):
+        from admin_sheets.dashboard import write_dashboard
+
+        try:
+            write_dashboard(default_sheets_client(c), source.removeprefix("sheets:"), snapshot, iso(now))
+            summary["dashboard"] = "written"
+        except SheetsError as exc:  # the metrics went out; the next hour tries the tab again
+            summary["dashboard"] = f"failed: {exc}"
+            logger().error("kpi-snapshot could not write the Dashboard tab", extra=summary)
+            raise
+    logger().info("kpi-snapshot finished", extra=summary)
+    return summary

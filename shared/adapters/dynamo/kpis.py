@@ -1,0 +1,128 @@
+"""The KPI rollup store on DynamoDB (closeloop-kpis).
+
+One event's effect is one TransactWriteItems: the event's marker (``seen#<id>``, put only if
+absent: a redelivered event fails here and writes nothing), the subject's state (put at the
+version read), and one ADD-only UpdateItem per rollup item. Queries read one scope's items for
+a range of period keys: one Query per range, never per lead.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+from shared.domain.kpi_rollups import RollupWrite, SubjectState, decode_counts, encode_counts
+from shared.services.kpi_ports import AlreadyCounted
+from shared.services.ports import ConcurrentChange, StaleAggregate
+
+MAX_TRANSACTION_ITEMS = 100
+MARKER_DAYS = 35  # longer than EventBridge's 24 h of retries and a DLQ redrive a month on
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(round(value, 6))
+
+
+class DynamoKpiStore:
+    def __init__(self, table: str, client: Any) -> None:
+        self.table = table
+        self._client = client
+        self.items_read = 0
+
+    def state(self, key: str) -> SubjectState | None:
+        answer = self._client.get_item(
+            TableName=self.table, Key={"pk": {"S": f"state#{key}"}, "sk": {"S": "state"}}, ConsistentRead=True
+        )
+        item = answer.get("Item")
+        if not item:
+            return None
+        return SubjectState(
+            key,
+            json.loads(item["facts"]["S"]),
+            decode_counts(json.loads(item["contributed"]["S"])),
+            int(item["version"]["N"]),
+        )
+
+    def apply(self, write: RollupWrite) -> None:
+        if write.item_count() > MAX_TRANSACTION_ITEMS:
+            raise ValueError(
+                f"one event touches {write.item_count()} KPI items; DynamoDB takes {MAX_TRANSACTION_ITEMS}"
+            )
+        expires = int(time.time()) + MARKER_DAYS * 86400
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {
+                        "pk": {"S": f"seen#{write.event_id}"},
+                        "sk": {"S": "seen"},
+                        "expires_at": {"N": str(expires)},
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        if write.state is not None:
+            items.append({"Put": self._state_put(write.state, write.expected_version)})
+        for (scope, period), attrs in sorted(write.updates.items()):
+            names = {f"#a{i}": attr for i, attr in enumerate(sorted(attrs))}
+            values = {f":v{i}": {"N": _number(attrs[attr])} for i, attr in enumerate(sorted(attrs))}
+            update = "ADD " + ", ".join(f"#a{i} :v{i}" for i in range(len(names)))
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": {"pk": {"S": scope}, "sk": {"S": period}},
+                        "UpdateExpression": update,
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except self._client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise AlreadyCounted(write.event_id) from None
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed" and write.state is not None:
+                raise StaleAggregate(write.state.key) from None
+            raise ConcurrentChange("a concurrent KPI rollup touched the same items") from None
+
+    def _state_put(self, state: SubjectState, expected: int) -> dict[str, Any]:
+        put: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": {
+                "pk": {"S": f"state#{state.key}"},
+                "sk": {"S": "state"},
+                "facts": {"S": json.dumps(state.facts, separators=(",", ":"), sort_keys=True)},
+                "contributed": {"S": json.dumps(encode_counts(state.contributed), separators=(",", ":"))},
+                "version": {"N": str(state.version)},
+            },
+        }
+        if expected == 0:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :read"
+            put["ExpressionAttributeValues"] = {":read": {"N": str(expected)}}
+        return put
+
+    def items(self, scope: str, first: str, last: str) -> dict[str, dict[str, float]]:
+        found: dict[str, dict[str, float]] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": {":pk": {"S": scope}, ":first": {"S": first}, ":last": {"S": last}},
+        }
+        while True:
+            page = self._client.query(**kwargs)
+            for item in page.get("Items", []):
+                self.items_read += 1
+                found[item["sk"]["S"]] = {
+                    k: float(Decimal(v["N"])) for k, v in item.items() if k not in ("pk", "sk") and "N" in v
+                }
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
