@@ -248,7 +248,27 @@ CATALOG: dict[EventType, EventDoc] = {
     # sales
     **{kind: EventDoc(*doc) for kind, doc in SALES.items()},  # tools/event_catalog_sales.py
     # fulfilment and finance
-    "ContractSigned": EventDoc("a completed e-sign envelope for an approved quote (CONTRACT §2.8)"),
+    "ContractSigned": EventDoc(
+        "a completed e-sign envelope for an approved quote (CONTRACT §2.8): the contract, its order and account "
+        "are created in the same transaction; delivered to the ERP",
+        subject="contract/<contract_id>",
+        data={
+            "contract_id": "`ct_…`, derived from the source and envelope id",
+            "quote_id": "the signed quote",
+            "opportunity_id": "its opportunity (now won), or `null`",
+            "order_id": "the order created with it (`OrderCreated` carries its lines)",
+            "account_id": "the customer account",
+            "account": "`{name, credit_code, country}`",
+            "amount": "the contract's total, a decimal string",
+            "annual_value": "the amount per year of the term (for net revenue retention)",
+            "currency": "Settings `currency` when quoted",
+            "signed_at": "when it was signed",
+            "start_date": "first day of the term",
+            "end_date": "last day of the term",
+            "owner_id": "the account manager",
+            "sold_by": "the quote's owner",
+        },
+    ),
     "OrderCreated": EventDoc(
         "the order of a signed contract, with the quote's lines: what the ERP consumes (delivered to the ERP URL)",
         subject=ORDER,

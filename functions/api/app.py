@@ -218,6 +218,23 @@ def record_shipment(source: str) -> Response:
     return webhooks.shipment(source, _raw(), _headers(), _container(), app.lambda_context)
 
 
+@app.route("/webhooks/esign/{source}", methods=["POST"], content_types=ANY_TYPE)
+@api
+def record_signature(source: str) -> Response:
+    from functions.api import webhooks
+
+    return webhooks.esign(source, _raw(), _headers(), _container(), app.lambda_context)
+
+
+@app.route("/contracts/{contract_id}", methods=["GET"], content_types=ANY_TYPE)
+@api
+def get_contract(contract_id: str) -> Response:
+    from shared.services.esign import get_contract as read
+
+    _require_api_key()
+    return json_response(200, read(contract_id, _container().uow))
+
+
 @app.route("/orders/{order_id}", methods=["GET"], content_types=ANY_TYPE)
 @api
 def get_order(order_id: str) -> Response:

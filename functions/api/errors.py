@@ -34,6 +34,8 @@ STATUS: dict[type[e.CloseloopError], int] = {
     e.ApprovalNotFound: 404,
     e.StageGateFailed: 409,
     e.NotYourTurn: 409,
+    e.QuoteNotApproved: 409,
+    e.ContractNotFound: 404,
     e.AlreadyDecided: 409,
     e.NoApprover: 409,
     e.NoDiscountRule: 409,

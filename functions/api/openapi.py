@@ -974,7 +974,7 @@ The events that follow each change are in docs/events.md."""
 @cache
 def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
-    from functions.api import openapi_cases, openapi_kpis, openapi_orders, openapi_sales
+    from functions.api import openapi_cases, openapi_contracts, openapi_kpis, openapi_orders, openapi_sales
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
     return {
@@ -1000,6 +1000,7 @@ def document() -> JSONType:
             "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
             **openapi_cases.paths(_json, _error_responses, _param),
             **openapi_orders.paths(_json, _error_responses, _param),
+            **openapi_contracts.paths(_json, _error_responses, _param),
             **openapi_sales.paths(_json, _error_responses, _param),
             **openapi_kpis.paths(_json, _error_responses),
         },
@@ -1028,12 +1029,14 @@ def document() -> JSONType:
                 **_parameters(),
                 **openapi_cases.parameters(),
                 **openapi_orders.parameters(),
+                **openapi_contracts.parameters(),
                 **openapi_sales.parameters(),
             },
             "schemas": {
                 **_schemas(),
                 **openapi_cases.schemas(),
                 **openapi_orders.schemas(),
+                **openapi_contracts.schemas(),
                 **openapi_sales.schemas(),
                 **openapi_kpis.schemas(),
             },

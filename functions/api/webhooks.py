@@ -19,8 +19,9 @@ LEADS = Route("lead", "lead captured", "LeadsCaptured", browser_forms=True)
 BEHAVIOUR = Route("behavior", "behaviour recorded", "BehaviourRecorded")
 CASES = Route("case", "case opened", "CasesOpened")
 SHIPMENTS = Route("shipment", "shipment recorded", "ShipmentsRecorded")
+SIGNATURES = Route("esign", "e-signature recorded", "SignaturesRecorded")
 
-__all__ = ["behavior", "capture", "case", "preflight", "shipment"]
+__all__ = ["behavior", "capture", "case", "esign", "preflight", "shipment"]
 
 
 def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
@@ -52,3 +53,13 @@ def shipment(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context:
         return Handled(200, record_shipment_report(payload, source.source, active, c.uow, c.clock))
 
     return receive(SHIPMENTS, source_name, raw, headers, c, work, lambda_context)
+
+
+def esign(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
+    from shared.services.esign import record_signature
+
+    def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        status, body = record_signature(payload, source.source, active, c.uow, c.clock)
+        return Handled(status, body)
+
+    return receive(SIGNATURES, source_name, raw, headers, c, work, lambda_context)

@@ -123,6 +123,16 @@ class QuoteNotFound(CloseloopError):
     code = "quote_not_found"
 
 
+class ContractNotFound(CloseloopError):
+    code = "contract_not_found"
+
+
+class QuoteNotApproved(InvalidTransition):
+    """An e-signed envelope for a quote that is not approved: nothing is created (CONTRACT §2.8)."""
+
+    code = "quote_not_approved"
+
+
 class ApprovalNotFound(CloseloopError):
     code = "approval_not_found"
 

@@ -202,6 +202,8 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     _drive_orders(example_rules, store, clock)
     # a lead converted; its opportunity moved, quoted, approved, escalated, rejected, stalled, lost, won
     _drive_sales(example_rules, store, clock)
+    # an approved quote signed: contract, order and account made, the deal won
+    _drive_contract(example_rules, store, clock)
     # rules: published twice, rolled back, rejected, a sync that cannot read its source
     rules_store = _RulesStore()
     publish_rules(example_content, [], "dir:admin_sheets/examples", rules_store, clock)
@@ -241,6 +243,14 @@ def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClo
             record_invoice_status(invoice, {"status": "rejected", "reason": "wrong address"}, rules, store, clock)
         else:
             patch_account(order.account_id, {"credit_code": "91350100M000100Y43"}, rules, store, clock)
+
+
+def _drive_contract(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
+    from shared.services.esign import record_signature
+    from tests.unit.services.esign_helpers import approved_quote, envelope
+
+    quote = approved_quote(rules, store, clock, company="Signed Co")
+    record_signature(envelope(quote["quote_id"], "env-docs"), "esign", rules, store, clock)
 
 
 def _drive_sales(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:

@@ -99,6 +99,7 @@ GRANTS = {
         # orders and accounts: versioned puts in the change transaction
         "OrdersTable": _dynamodb("GetItem", "PutItem"),
         "AccountsTable": _dynamodb("GetItem", "PutItem"),
+        "ContractsTable": _dynamodb("GetItem", "PutItem"),  # e-sign: one contract per envelope
         "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),  # opportunities: versioned puts
         "QuotesTable": _dynamodb("GetItem", "PutItem"),  # quotes and their approval steps
         # finance deliveries and alerts (account manager, approver) made with their change; GET /orders/{id}
@@ -301,6 +302,8 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/cases/{case_id}"),
         ("POST", "/webhooks/shipments/{source}"),
         ("GET", "/orders/{order_id}"),
+        ("POST", "/webhooks/esign/{source}"),
+        ("GET", "/contracts/{contract_id}"),
         ("POST", "/invoices/{invoice_id}/status"),
         ("GET", "/accounts/{account_id}"),
         ("PATCH", "/accounts/{account_id}"),
