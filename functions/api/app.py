@@ -218,6 +218,14 @@ def record_shipment(source: str) -> Response:
     return webhooks.shipment(source, _raw(), _headers(), _container(), app.lambda_context)
 
 
+@app.route("/webhooks/usage/{source}", methods=["POST"], content_types=ANY_TYPE)
+@api
+def report_usage(source: str) -> Response:
+    from functions.api import webhooks
+
+    return webhooks.usage(source, _raw(), _headers(), _container(), app.lambda_context)
+
+
 @app.route("/orders/{order_id}", methods=["GET"], content_types=ANY_TYPE)
 @api
 def get_order(order_id: str) -> Response:

@@ -965,7 +965,7 @@ The events that follow each change are in docs/events.md."""
 @cache
 def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
-    from functions.api import openapi_cases, openapi_kpis, openapi_orders
+    from functions.api import openapi_cases, openapi_health, openapi_kpis, openapi_orders
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
     return {
@@ -976,6 +976,7 @@ def document() -> JSONType:
             {"name": "leads", "description": "lead capture, behaviour, activities"},
             {"name": "cases", "description": "support cases: intake, events, clocks"},
             {"name": "orders", "description": "orders, shipments, invoices exactly once, accounts"},
+            {"name": "accounts", "description": "product usage and account health"},
             {"name": "kpis", "description": "one set of KPI definitions, from rollups"},
             {"name": "system", "description": "health and this description"},
         ],
@@ -990,6 +991,7 @@ def document() -> JSONType:
             "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
             **openapi_cases.paths(_json, _error_responses, _param),
             **openapi_orders.paths(_json, _error_responses, _param),
+            **openapi_health.paths(_json, _error_responses, _param),
             **openapi_kpis.paths(_json, _error_responses),
         },
         "components": {
@@ -1018,6 +1020,7 @@ def document() -> JSONType:
                 **_schemas(),
                 **openapi_cases.schemas(),
                 **openapi_orders.schemas(),
+                **openapi_health.schemas(),
                 **openapi_kpis.schemas(),
             },
         },

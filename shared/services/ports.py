@@ -253,6 +253,11 @@ class ContractRepository(Protocol):
 class AccountRepository(Protocol):
     def get(self, account_id: str) -> Account | None: ...  # a consistent read
 
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Account], str | None]:
+        """Up to ``limit`` accounts after the account id ``after`` (None: from the start), and where
+        the next page starts (None: that was the last). For sweeps that visit every account."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """Repositories to read through, the retry policy, and the one way to write."""

@@ -196,6 +196,8 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     _drive_cases(example_rules, store, clock)
     # orders: shipped and signed for, invoiced, written back; one blocked on a missing tax id, released
     _drive_orders(example_rules, store, clock)
+    # health: an account reports low usage (HealthWarning), then the daily sweep finds nothing new
+    _drive_health(example_rules, store, clock)
     # rules: published twice, rolled back, rejected, a sync that cannot read its source
     rules_store = _RulesStore()
     publish_rules(example_content, [], "dir:admin_sheets/examples", rules_store, clock)
@@ -235,6 +237,16 @@ def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClo
             record_invoice_status(invoice, {"status": "rejected", "reason": "wrong address"}, rules, store, clock)
         else:
             patch_account(order.account_id, {"credit_code": "91350100M000100Y43"}, rules, store, clock)
+
+
+def _drive_health(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
+    from shared.services.health import report_usage, sweep_health
+    from tests.unit.services.orders_helpers import make_order
+
+    order = make_order(store, rules, clock() - timedelta(days=60), contract_id="ct_health")
+    usage = {"account_id": order.account_id, "active_users": 3, "licensed_users": 50}
+    report_usage(usage, source_for("product-analytics", rules), rules, store, clock)
+    sweep_health(rules, store, clock.now + timedelta(days=1))
 
 
 def test_the_catalog_lists_exactly_the_data_keys_the_services_emit(
