@@ -202,7 +202,8 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         "created under. Blank = order_signed. Example: order_signed",
         help_zh="何时请财务开票：order_signed = 订单所有明细签收后开一张发票；"
         "shipment_signed = 每个签收的发货单开一张。订单按创建时的设置开票。留空 = order_signed。例如：order_signed",
-    ),    C(
+    ),
+    C(
         "health_threshold",
         "number",
         default=60,

@@ -265,7 +265,7 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
             "get": {
                 "operationId": "getAccount",
                 "tags": ["orders"],
-                "summary": "The account: company, credit code, account manager, contracts, open cases, invoices, health",
+                "summary": "The account: company, credit code, manager, contracts, open cases, invoices, health",
                 "security": [{"apiKey": []}],
                 "parameters": [param("AccountId")],
                 "responses": {

@@ -65,9 +65,9 @@ def get_account(account_id: str, uow: UnitOfWork) -> dict[str, Any]:
         for invoice in order.invoices if order else []:
             invoices.append({k: invoice.get(k) for k in ("invoice_id", "status", "amount", "currency", "created_at")})
             invoices[-1]["order_id"] = order_id
-    contracts = [
-        {k: getattr(c, k) for k in CONTRACT_FIELDS} for c in uow.contracts.of_account(account.account_id)
-    ][:MAX_LISTED_CONTRACTS]
+    contracts = [{k: getattr(c, k) for k in CONTRACT_FIELDS} for c in uow.contracts.of_account(account.account_id)][
+        :MAX_LISTED_CONTRACTS
+    ]
     return {**account.view(), "contracts": contracts, "invoices": invoices}
 
 

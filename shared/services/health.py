@@ -47,7 +47,9 @@ def health_change(account: Account, expected_version: int | None, active: Active
     return _change_of(account, expected_version, refresh(account, policy_of(active), now, active.version), active, now)
 
 
-def _change_of(account: Account, expected_version: int | None, result: Refresh, active: ActiveRules, now: datetime) -> Change:
+def _change_of(
+    account: Account, expected_version: int | None, result: Refresh, active: ActiveRules, now: datetime
+) -> Change:
     change = Change(saves=[Save(account, expected_version)])
     event = warning(account, result, now, active.version)
     if event is not None:
@@ -57,7 +59,11 @@ def _change_of(account: Account, expected_version: int | None, result: Refresh, 
 
 
 def signal_change(
-    uow: UnitOfWork, account_id: str | None, update: Callable[[dict[str, Any]], None], active: ActiveRules, now: datetime
+    uow: UnitOfWork,
+    account_id: str | None,
+    update: Callable[[dict[str, Any]], object],
+    active: ActiveRules,
+    now: datetime,
 ) -> Change:
     """For another aggregate's transaction: ``update`` the account's signals; if they changed, the
     account (at the version read: a racing change makes the whole transaction retry) with its

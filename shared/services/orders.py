@@ -19,9 +19,9 @@ from typing import Any
 
 from shared.domain.accounts import Account
 from shared.domain.errors import Conflict, InvoiceNotFound, OrderNotFound
+from shared.domain.health_signals import record_invoice
 from shared.domain.invoices import Outcome, parse_shipment, parse_write_back, record_shipment, write_back
 from shared.domain.orders import Order, is_invoice_id, is_order_id, new_order, order_id_for
-from shared.domain.health_signals import record_invoice
 from shared.services.accounts import finance_alerts, upsert_account
 from shared.services.health import signal_change
 from shared.services.ports import ActiveRules, Change, Claim, Clock, Save, UnitOfWork

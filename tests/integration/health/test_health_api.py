@@ -100,7 +100,9 @@ def test_the_account_lists_its_contracts_and_open_cases(world: World) -> None:
     world.container.uow.commit(Change(saves=[Save(contract, None)]))
     case = {"external_id": "T-1", "priority": "P1", "account": {"credit_code": CREDIT_CODE}}
     raw = json.dumps(case).encode()
-    opened = world.call("POST", "/webhooks/cases/contact-center", raw, signed_headers(raw, at=int(world.clock().timestamp())))
+    opened = world.call(
+        "POST", "/webhooks/cases/contact-center", raw, signed_headers(raw, at=int(world.clock().timestamp()))
+    )
     assert opened.status_code == 201, opened.json
     view = world.get(f"/accounts/{account_id}").json
     assert [(c["contract_id"], c["end_date"]) for c in view["contracts"]] == [(contract.contract_id, "2026-12-31")]

@@ -81,9 +81,7 @@ def test_usage_without_a_report_has_no_data() -> None:
         ([], {"c1": "P3", "c2": "P4"}, 100),  # only P1 and P2 count
     ],
 )
-def test_support_is_the_csat_part_less_open_p1_and_p2_cases(
-    csat: list[int], cases: dict[str, str], score: int
-) -> None:
+def test_support_is_the_csat_part_less_open_p1_and_p2_cases(csat: list[int], cases: dict[str, str], score: int) -> None:
     signals = {
         "csat": [{"case_id": f"r{n}", "score": s, "at": _ago(days=10)} for n, s in enumerate(csat)],
         "cases": {case_id: {"priority": p, "opened_at": _ago(days=1)} for case_id, p in cases.items()},
@@ -92,7 +90,9 @@ def test_support_is_the_csat_part_less_open_p1_and_p2_cases(
 
 
 def test_support_counts_csat_of_the_last_90_days_only() -> None:
-    signals = {"csat": [{"case_id": "a", "score": 1, "at": _ago(days=91)}, {"case_id": "b", "score": 5, "at": _ago(days=89)}]}
+    signals = {
+        "csat": [{"case_id": "a", "score": 1, "at": _ago(days=91)}, {"case_id": "b", "score": 5, "at": _ago(days=89)}]
+    }
     assert support_score(signals, NOW) | {} == {
         "score": 100, "csat": 5, "csat_count": 1, "open_p1": 0, "open_p2": 0
     }  # fmt: skip
@@ -265,9 +265,7 @@ def test_activity_is_counted_per_day_within_the_window() -> None:
 
 def test_a_usage_report_names_every_bad_field() -> None:
     with pytest.raises(ValidationFailed) as bad:
-        parse_usage_report(
-            {"account_id": "acme", "active_users": -1, "licensed_users": 0, "at": "yesterday"}, NOW
-        )
+        parse_usage_report({"account_id": "acme", "active_users": -1, "licensed_users": 0, "at": "yesterday"}, NOW)
     assert set(bad.value.fields or {}) == {"account_id", "active_users", "licensed_users", "at"}
     with pytest.raises(ValidationFailed) as bad:
         parse_usage_report({"active_users": True, "licensed_users": 2.5}, NOW)
