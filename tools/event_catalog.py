@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.domain.events import EventType
+from tools.event_catalog_sales import SALES
 
 LEAD = "lead/<lead_id>"
 _SUMMARY = {
@@ -152,7 +153,17 @@ CATALOG: dict[EventType, EventDoc] = {
             "reason": "`sla_reassign`",
         },
     ),
-    "LeadConverted": EventDoc("the lead became an opportunity (CONTRACT §2.6); its owner's lead load is released"),
+    "LeadConverted": EventDoc(
+        "the lead became an opportunity (CONTRACT §2.6): closed as `converted`, its owner's load released, its "
+        "SLA clock stopped without a verdict, its timers cancelled",
+        subject=LEAD,
+        data={
+            "opportunity_id": "the opportunity it became",
+            "owner_id": "the lead's owner (whose load is released), or null",
+            "opportunity_owner_id": "the opportunity's owner",
+            "trigger": "`manual` (`POST /opportunities`), `sql` or `first_touch` (Settings `create_opportunity_on`)",
+        },
+    ),
     "LeadDisqualified": EventDoc(
         "the lead was closed as not a fit (`POST /leads/{lead_id}/disqualify`): its owner's load released, its "
         "SLA clock stopped without a verdict, its timers cancelled",
@@ -165,8 +176,8 @@ CATALOG: dict[EventType, EventDoc] = {
         },
     ),
     "ActivityRecorded": EventDoc(
-        "a sales activity was recorded on the lead (the full history; the lead keeps the latest 100)",
-        subject=LEAD,
+        "a sales activity was recorded on a lead or an opportunity (the full history; each keeps the latest 100)",
+        subject="lead/<lead_id> or opportunity/<opportunity_id>",
         data={
             "activity_id": "`act_…`",
             "type": "`call`, `email`, `meeting` or `note`",
@@ -235,17 +246,7 @@ CATALOG: dict[EventType, EventDoc] = {
         "a resolved case was reopened; its resolution clock resumes", subject=CASE, data=_CASE_CHANGE
     ),
     # sales
-    "OpportunityCreated": EventDoc("an opportunity was opened, by hand or from a lead (CONTRACT §2.6)"),
-    "OpportunityStageChanged": EventDoc("an opportunity moved to another stage"),
-    "OpportunityStalled": EventDoc("an opportunity stayed in a stage longer than its `max_days`"),
-    "OpportunityWon": EventDoc("an opportunity reached the last stage"),
-    "OpportunityLost": EventDoc("an opportunity was lost (with its reason)"),
-    "QuoteCreated": EventDoc("a quote was priced and checked against the discount matrix (CONTRACT §2.7)"),
-    "ApprovalRequested": EventDoc("a step of a quote's approval chain waits for its approver"),
-    "ApprovalDecided": EventDoc("an approver approved or rejected a step"),
-    "ApprovalEscalated": EventDoc("an open approval step past its SLA went to the approver's manager"),
-    "QuoteApproved": EventDoc("the last approval step approved the quote"),
-    "QuoteRejected": EventDoc("a step rejected the quote; the chain ends"),
+    **{kind: EventDoc(*doc) for kind, doc in SALES.items()},  # tools/event_catalog_sales.py
     # fulfilment and finance
     "ContractSigned": EventDoc("a completed e-sign envelope for an approved quote (CONTRACT §2.8)"),
     "OrderCreated": EventDoc(

@@ -26,6 +26,7 @@ DUE = {
     "case_resolution": ("resolution", "问题解决"),
     "resolution": ("resolution", "问题解决"),
     "approval": ("approval", "审批"),
+    "opportunity_stalled": ("next stage", "阶段推进"),
 }
 SUBJECT = {  # subject kind -> (en, zh)
     "lead": ("Lead", "线索"),
@@ -41,6 +42,9 @@ HEADLINE = {  # event type -> (en, zh), each with {due}
     "SlaWarning": ("⏰ {Due} due soon", "⏰ {due}即将到期"),
     "SlaBreached": ("⚠️ {Due} overdue", "⚠️ {due}已超时"),
     "SlaEscalated": ("🚨 Escalated: {due} still overdue", "🚨 升级：{due}仍未完成"),
+    "ApprovalRequested": ("✍️ {Due} requested", "✍️ 请{due}"),
+    "ApprovalEscalated": ("🚨 Escalated: {due} overdue", "🚨 升级：{due}已超时"),
+    "OpportunityStalled": ("🐢 Stalled: {due} overdue", "🐢 商机停滞：{due}已超时"),
 }
 
 

@@ -148,6 +148,17 @@ def case_rule(
     return None
 
 
+def account_rule(rules: Iterable[RoutingRule], country: str | None) -> RoutingRule | None:
+    """The first Routing row for accounts (by priority) whose country holds: who becomes a new
+    customer's account manager (CONTRACT §2.8). Account rows route on country only."""
+    for rule in sorted(rules, key=lambda r: r.priority):
+        if rule.routes == "account" and (
+            not rule.country or (country or "").lower() in {_key(v) for v in rule.country}
+        ):
+            return rule
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Pool:
     """The people a routing rule hands a lead to, and the counter that rotates among them."""

@@ -12,6 +12,7 @@ from shared.domain.events import Event, iso, parse_iso
 from shared.domain.forms import text_problem
 from shared.services.capture import BUSY
 from shared.services.health import lead_engagement
+from shared.services.opportunities import auto_convert
 from shared.services.ports import ActiveRules, Change, Clock, UnitOfWork
 from shared.services.sla_clocks import stop_first_touch
 
@@ -90,7 +91,9 @@ def record_activity(
         change = Change.of(lead, version, events=[*events, *stopped], cancel=cancel)
         if activity["type"] in TOUCH_TYPES:  # a call, email or meeting engages the lead's account, if it is one
             change.merge(lead_engagement(uow, lead, activity["at"], active, now))
+        converted = auto_convert(lead, "first_touch", active, now, change) if first_touch else None
         uow.commit(change)
-        return {**activity, "lead_id": lead_id, "first_touch": first_touch}
+        opportunity_id = converted.opportunity_id if converted else None
+        return {**activity, "lead_id": lead_id, "first_touch": first_touch, "opportunity_id": opportunity_id}
 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))

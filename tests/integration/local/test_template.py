@@ -99,7 +99,10 @@ GRANTS = {
         # orders and accounts: versioned puts in the change transaction
         "OrdersTable": _dynamodb("GetItem", "PutItem"),
         "AccountsTable": _dynamodb("GetItem", "PutItem"),
-        # finance deliveries and alerts made with the order's change; GET /orders/{id} reads them
+        "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),  # opportunities: versioned puts
+        "QuotesTable": _dynamodb("GetItem", "PutItem"),  # quotes and their approval steps
+        # finance deliveries and alerts (account manager, approver) made with their change; GET /orders/{id}
+        # reads them
         "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
         # GET /accounts/{id}: the account's contracts (keys from the index, then one batch read)
         "ContractsTable/index/by_account": _dynamodb("Query"),
@@ -148,6 +151,9 @@ GRANTS = {
         # alerts are created in the SLA change; a retry timer makes a delivery due again
         "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
         "CasesTable": _dynamodb("GetItem", "PutItem"),  # a case clock's alert: the case records it was told
+        # a stalled opportunity's alert, an approval time-out's escalation
+        "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),
+        "QuotesTable": _dynamodb("GetItem", "PutItem"),
     },
     "KpiRollupFunction": {
         # one transaction per event: marker and facts put (conditioned), counters added
@@ -249,6 +255,8 @@ TABLES = {
     "CasesTable": ("closeloop-cases", [("case_id", "HASH")], None),
     "OrdersTable": ("closeloop-orders", [("order_id", "HASH")], None),
     "AccountsTable": ("closeloop-accounts", [("account_id", "HASH")], None),
+    "OpportunitiesTable": ("closeloop-opportunities", [("opportunity_id", "HASH")], None),
+    "QuotesTable": ("closeloop-quotes", [("quote_id", "HASH")], None),
     "KpisTable": ("closeloop-kpis", [("pk", "HASH"), ("sk", "RANGE")], None),
     "ContractsTable": ("closeloop-contracts", [("contract_id", "HASH")], None),
 }
@@ -308,6 +316,13 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("POST", "/webhooks/usage/{source}"),
         ("GET", "/accounts/{account_id}"),
         ("PATCH", "/accounts/{account_id}"),
+        ("POST", "/opportunities"),
+        ("GET", "/opportunities/{opportunity_id}"),
+        ("POST", "/opportunities/{opportunity_id}/stage"),
+        ("POST", "/opportunities/{opportunity_id}/activities"),
+        ("POST", "/quotes"),
+        ("GET", "/quotes/{quote_id}"),
+        ("POST", "/approvals/{approval_id}/decision"),
         ("GET", "/kpis"),
     }
 

@@ -60,7 +60,8 @@ def test_ruleset_loads_the_example_content() -> None:
     assert rules.settings.wake_events == ("whitepaper_download", "demo_request")
     assert rules.owners["u_zhou"].active is False
     assert rules.owners["u_chen"].capacity is None and rules.owners["u_chen"].weight == 1
-    assert [r.priority for r in rules.routing] == [10, 20, 30, 40, 50, 90, 100, 110]
+    assert [r.priority for r in rules.routing] == [10, 20, 30, 40, 50, 90, 100, 110, 200]
+    assert [r.routes for r in rules.routing][-3:] == ["case", "case", "account"]
     assert rules.routing[0].role == ("senior_ae",)
     assert rules.industries["manufacturer"] == "manufacturing"
     assert {o.team for o in rules.owners_of("SMB East")} == {"SMB East"}
