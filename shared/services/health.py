@@ -138,13 +138,12 @@ def case_signals(uow: UnitOfWork, case: Case, engaged_at: str | None, active: Ac
     return signal_change(uow, case.account_id, update, active, now)
 
 
-def lead_account_id(lead: Lead) -> str | None:
-    """The account a lead's company is (leads carry no account id: the id is derived from the credit
-    code, else company and country, as accounts and cases derive it); None if it cannot be told."""
-    fields = lead.fields
+def company_account_id(company: Mapping[str, Any]) -> str | None:
+    """The account a company is, by the id every part derives (the credit code, else the folded
+    company name and country: leads and opportunities carry no account id); None if it cannot be told."""
     try:
         return account_id_for(
-            credit_code=fields.get("credit_code"), company=fields.get("company"), country=fields.get("country")
+            credit_code=company.get("credit_code"), company=company.get("company"), country=company.get("country")
         )
     except ValueError:
         return None
@@ -152,7 +151,14 @@ def lead_account_id(lead: Lead) -> str | None:
 
 def lead_engagement(uow: UnitOfWork, lead: Lead, at: str, active: ActiveRules, now: datetime) -> Change:
     """A sales activity on a lead whose company is an account counts as engagement of the account."""
-    return signal_change(uow, lead_account_id(lead), lambda s: record_activity(s, at, now), active, now)
+    return signal_change(uow, company_account_id(lead.fields), lambda s: record_activity(s, at, now), active, now)
+
+
+def company_engagement(
+    uow: UnitOfWork, company: Mapping[str, Any], at: str, active: ActiveRules, now: datetime
+) -> Change:
+    """A sales activity on an opportunity of a company that is an account: engagement of the account."""
+    return signal_change(uow, company_account_id(company), lambda s: record_activity(s, at, now), active, now)
 
 
 # ------------------------------------------------------------------ health-sweep
@@ -222,6 +228,8 @@ def _sweep_one(listed: Account, active: ActiveRules, uow: UnitOfWork, now: datet
 __all__ = [
     "SweepReport",
     "case_signals",
+    "company_account_id",
+    "company_engagement",
     "health_change",
     "lead_engagement",
     "policy_of",

@@ -207,3 +207,15 @@ def test_young_accounts_are_not_warned_for_engagement(
     make_order(store, example_rules, NOW - timedelta(days=3))
     report = sweep_health(example_rules, store, NOW)
     assert (report.updated, report.warnings) == (1, 0)
+
+
+def test_a_meeting_on_an_opportunity_of_the_accounts_company_engages_the_account(
+    example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, account_id: str
+) -> None:
+    from shared.services.opportunities import create_opportunity
+    from shared.services.stage_moves import record_opportunity_activity
+
+    company = {"company": ACME["company"], "country": "CN", "credit_code": CREDIT_CODE}
+    deal = create_opportunity({"name": "Renewal", "owner_id": "u_wang", "account": company}, example_rules, store, clock)
+    record_opportunity_activity(deal["opportunity_id"], {"type": "meeting", "by": "u_wang"}, example_rules, store, clock)
+    assert sum(_account(store, account_id).signals["activity"].values()) == 1
