@@ -253,6 +253,8 @@ def _drive_health(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClo
     usage = {"account_id": order.account_id, "active_users": 3, "licensed_users": 50}
     report_usage(usage, source_for("product-analytics", rules), rules, store, clock)
     sweep_health(rules, store, clock.now + timedelta(days=1))
+
+
 def _drive_sales(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     lead = capture({**SQL_LEAD, "email": "deal@acme.cn", "phone": "13500135000"}, rules, store, clock).lead
     deal = create_opportunity({"lead_id": lead.lead_id, "name": "Acme", "owner_id": "u_wang"}, rules, store, clock)

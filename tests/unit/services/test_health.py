@@ -216,6 +216,8 @@ def test_a_meeting_on_an_opportunity_of_the_accounts_company_engages_the_account
     from shared.services.stage_moves import record_opportunity_activity
 
     company = {"company": ACME["company"], "country": "CN", "credit_code": CREDIT_CODE}
-    deal = create_opportunity({"name": "Renewal", "owner_id": "u_wang", "account": company}, example_rules, store, clock)
-    record_opportunity_activity(deal["opportunity_id"], {"type": "meeting", "by": "u_wang"}, example_rules, store, clock)
+    body = {"name": "Renewal", "owner_id": "u_wang", "account": company}
+    deal = create_opportunity(body, example_rules, store, clock)
+    meeting = {"type": "meeting", "by": "u_wang"}
+    record_opportunity_activity(deal["opportunity_id"], meeting, example_rules, store, clock)
     assert sum(_account(store, account_id).signals["activity"].values()) == 1
