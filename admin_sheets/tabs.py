@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.calendars import HOLIDAY_KINDS
+from shared.domain.health import DIMENSIONS as HEALTH_DIMENSIONS
 from shared.domain.orders import INVOICE_ON
 from shared.domain.rules import BEHAVIOR_EVENTS, CREATE_OPPORTUNITY_ON, GRADES, ROLES, SCORING_OPS
 
@@ -214,6 +215,16 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         "Blank = manual. Example: manual",
         help_zh="线索何时自动转为商机：manual（仅手动创建）、sql（线索首次达到 SQL 且已分配负责人时）、"
         "first_touch（负责人首次跟进 SQL 线索时）；留空 = manual。例如：manual",
+    ),
+    C(
+        "health_threshold",
+        "number",
+        default=60,
+        zh="健康度阈值",
+        example="60",
+        help="An account's health score (0-100, the Health tab's weighted mean) below which its account "
+        "manager is warned. Example: 60",
+        help_zh="客户健康度总分（0-100，按“客户健康度”表加权）低于此值时提醒客户经理。例如：60",
     ),
 )
 
@@ -1225,12 +1236,15 @@ _HEALTH = Tab(
     columns=(
         C(
             "dimension",
-            "str",
+            "enum",
+            enum=HEALTH_DIMENSIONS,
             required=True,
             zh="维度",
             example="usage",
-            help="Dimension name. Example: usage",
-            help_zh="维度名称。例如：usage",
+            help="Dimension: usage (active ÷ licensed users), support (CSAT, open P1/P2 cases), payment "
+            "(overdue or rejected invoices) or engagement (activity in the last 30 days). Example: usage",
+            help_zh="维度：usage（活跃用户 ÷ 授权用户）、support（满意度、未解决的 P1/P2 工单）、"
+            "payment（逾期或被退回的发票）、engagement（近 30 天的销售与服务活动）。例如：usage",
         ),
         C(
             "weight",

@@ -353,7 +353,24 @@ CATALOG: dict[EventType, EventDoc] = {
     "RenewalHeld": EventDoc("an unresolved P1 case holds the account's renewal"),
     "RenewalReleased": EventDoc("the last open P1 case resolved: the renewal proceeds"),
     "RenewalOpportunityCreated": EventDoc("a renewal reminder opened the renewal opportunity"),
-    "HealthWarning": EventDoc("an account's health (or one dimension) fell below its threshold"),
+    "HealthWarning": EventDoc(
+        "an account's health score, or one of its dimensions, newly fell below its threshold (Health tab, "
+        "Settings `health_threshold`): once when it falls, not again while it stays below; recomputed on "
+        "every change to the account's signals and daily by `health-sweep` (CONTRACT §2.10)",
+        subject="account/<account_id>",
+        data={
+            "account_id": "the account",
+            "company": "its company name",
+            "score": "the health score now, 0–100 (the Health tab's weighted mean), or `null` without data",
+            "threshold": "Settings `health_threshold`",
+            "fell": "what newly fell below: dimension names (`usage`, `support`, `payment`, `engagement`) "
+            "and `score` for the weighted mean",
+            "below": "everything below its threshold now (what fell, and what was already below)",
+            "dimensions": '`{name: {"score", "threshold"}}` for each of the four dimensions (score `null`: no data)',
+            "owner_id": "the account manager, or `null`",
+            "notify": "the account manager told (empty if none)",
+        },
+    ),
     # rules
     "RulesPublished": EventDoc(
         "a valid workbook became the active rules version",

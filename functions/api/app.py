@@ -235,6 +235,14 @@ def get_contract(contract_id: str) -> Response:
     return json_response(200, read(contract_id, _container().uow))
 
 
+@app.route("/webhooks/usage/{source}", methods=["POST"], content_types=ANY_TYPE)
+@api
+def report_usage(source: str) -> Response:
+    from functions.api import webhooks
+
+    return webhooks.usage(source, _raw(), _headers(), _container(), app.lambda_context)
+
+
 @app.route("/orders/{order_id}", methods=["GET"], content_types=ANY_TYPE)
 @api
 def get_order(order_id: str) -> Response:

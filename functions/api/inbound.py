@@ -198,6 +198,7 @@ def _log(route: Route, source: str, outcome: Handled, context: Any) -> None:
         case_id=summary.get("case_id"),
         order_id=summary.get("order_id"),
         contract_id=summary.get("contract_id"),
+        account_id=summary.get("account_id"),
         shipment_id=summary.get("shipment_id"),
         priority=summary.get("priority"),
         status=summary.get("status"),

@@ -974,7 +974,14 @@ The events that follow each change are in docs/events.md."""
 @cache
 def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
-    from functions.api import openapi_cases, openapi_contracts, openapi_kpis, openapi_orders, openapi_sales
+    from functions.api import (
+        openapi_cases,
+        openapi_contracts,
+        openapi_health,
+        openapi_kpis,
+        openapi_orders,
+        openapi_sales,
+    )
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
     return {
@@ -985,6 +992,7 @@ def document() -> JSONType:
             {"name": "leads", "description": "lead capture, behaviour, activities"},
             {"name": "cases", "description": "support cases: intake, events, clocks"},
             {"name": "orders", "description": "orders, shipments, invoices exactly once, accounts"},
+            {"name": "accounts", "description": "product usage and account health"},
             {"name": "sales", "description": "opportunities, stage gates, quotes, the discount matrix, approvals"},
             {"name": "kpis", "description": "one set of KPI definitions, from rollups"},
             {"name": "system", "description": "health and this description"},
@@ -1001,6 +1009,7 @@ def document() -> JSONType:
             **openapi_cases.paths(_json, _error_responses, _param),
             **openapi_orders.paths(_json, _error_responses, _param),
             **openapi_contracts.paths(_json, _error_responses, _param),
+            **openapi_health.paths(_json, _error_responses, _param),
             **openapi_sales.paths(_json, _error_responses, _param),
             **openapi_kpis.paths(_json, _error_responses),
         },
@@ -1037,6 +1046,7 @@ def document() -> JSONType:
                 **openapi_cases.schemas(),
                 **openapi_orders.schemas(),
                 **openapi_contracts.schemas(),
+                **openapi_health.schemas(),
                 **openapi_sales.schemas(),
                 **openapi_kpis.schemas(),
             },

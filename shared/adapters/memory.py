@@ -227,6 +227,13 @@ class _MemoryAccounts:
             account = self._db.aggregates.get(f"account/{account_id}")
             return copy.deepcopy(account) if account else None
 
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Account], str | None]:
+        with self._db._lock:
+            ids = sorted(a.account_id for s, a in self._db.aggregates.items() if s.startswith("account/"))
+        ids = [i for i in ids if after is None or i > after]
+        page = [account for i in ids[:limit] if (account := self.get(i)) is not None]
+        return page, (page[-1].account_id if len(ids) > limit and page else None)
+
 
 class _MemoryAggregates(Generic[A]):
     """Aggregates of one subject kind, read as stored (a copy, as a consistent read gives)."""

@@ -11,6 +11,7 @@ from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
 from shared.domain.events import Event, iso, parse_iso
 from shared.domain.forms import text_problem
 from shared.services.capture import BUSY
+from shared.services.health import lead_engagement
 from shared.services.opportunities import auto_convert
 from shared.services.ports import ActiveRules, Change, Clock, UnitOfWork
 from shared.services.sla_clocks import stop_first_touch
@@ -88,6 +89,8 @@ def record_activity(
             events.append(Event("LeadFirstTouched", lead.subject, now, data, rules_version=active.version))
         stopped, cancel = stop_first_touch(lead, activity["at"], now, active) if first_touch else ([], [])
         change = Change.of(lead, version, events=[*events, *stopped], cancel=cancel)
+        if activity["type"] in TOUCH_TYPES:  # a call, email or meeting engages the lead's account, if it is one
+            change.merge(lead_engagement(uow, lead, activity["at"], active, now))
         converted = auto_convert(lead, "first_touch", active, now, change) if first_touch else None
         uow.commit(change)
         opportunity_id = converted.opportunity_id if converted else None

@@ -16,6 +16,7 @@ from shared.domain.routing import case_rule, choose_owner, pool_for
 from shared.domain.rules import Source
 from shared.domain.sla import first_matching
 from shared.services.case_clocks import met_events, sync_timers
+from shared.services.health import ENGAGING_CASE_EVENTS, case_signals
 from shared.services.ports import ActiveRules, Assignment, Change, Clock, Release, UnitOfWork
 
 BUSY = "this case is being changed by many requests at once; please retry"
@@ -57,7 +58,9 @@ def open_case(
         }
         events.insert(0, _event("CaseOpened", case, now, active, opened))
         key = dedupe_key(source.source, case.external_id)
-        uow.commit(Change.of(case, None, claims=[key], load=load, events=events, timers=timers))
+        change = Change.of(case, None, claims=[key], load=load, events=events, timers=timers)
+        # the account's open cases and engagement (its health), in the same transaction
+        uow.commit(change.merge(case_signals(uow, case, case.opened_at, active, now)))
         return OpenResult("created", case, body)
 
     # a lost race (the same case posted twice at once, the owner filled up) is read again
@@ -148,7 +151,8 @@ def record_case_event(
         timers, cancel = sync_timers(case, active, now)
         change = Change.of(case, version, events=events, timers=timers, cancel=cancel)
         _move_load(case, status_before, played.status, change)
-        uow.commit(change)
+        engaged = stored["at"] if stored["type"] in ENGAGING_CASE_EVENTS else None
+        uow.commit(change.merge(case_signals(uow, case, engaged, active, now)))
         return {"event": {k: v for k, v in stored.items() if k != "seq"}, **case.summary(active.calendars, now)}
 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))

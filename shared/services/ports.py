@@ -258,6 +258,11 @@ class ContractRepository(Protocol):
 class AccountRepository(Protocol):
     def get(self, account_id: str) -> Account | None: ...  # a consistent read
 
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Account], str | None]:
+        """Up to ``limit`` accounts after the account id ``after`` (None: from the start), and where
+        the next page starts (None: that was the last). For sweeps that visit every account."""
+        ...
+
 
 class OpportunityRepository(Protocol):
     def get(self, opportunity_id: str) -> Opportunity | None: ...  # a consistent read

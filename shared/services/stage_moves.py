@@ -15,8 +15,9 @@ from shared.domain.sales_intake import apply_fields, parse_stage_move
 from shared.domain.sla import manager_chain
 from shared.domain.stages import LOST
 from shared.domain.timers import Timer
-from shared.services.activities import parse_activity
+from shared.services.activities import TOUCH_TYPES, parse_activity
 from shared.services.alerts import alert_deliveries
+from shared.services.health import company_engagement
 from shared.services.opportunities import BUSY, STALLED, stall_timers
 from shared.services.ports import ActiveRules, Change, Clock, RulesProvider, Save, UnitOfWork
 from shared.services.timers import Handler
@@ -143,7 +144,10 @@ def record_opportunity_activity(
         opportunity.add_activity(activity)
         opportunity.updated_at = iso(now)
         event = _event("ActivityRecorded", opportunity, now, active, dict(activity))
-        uow.commit(Change.of(opportunity, version, events=[event]))
+        change = Change.of(opportunity, version, events=[event])
+        if activity["type"] in TOUCH_TYPES:  # a call, email or meeting engages the account, if it is one
+            change.merge(company_engagement(uow, opportunity.account, activity["at"], active, now))
+        uow.commit(change)
         return {**activity, "opportunity_id": opportunity.opportunity_id}
 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))

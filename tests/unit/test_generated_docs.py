@@ -200,6 +200,8 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     _drive_cases(example_rules, store, clock)
     # orders: shipped and signed for, invoiced, written back; one blocked on a missing tax id, released
     _drive_orders(example_rules, store, clock)
+    # health: an account reports low usage (HealthWarning), then the daily sweep finds nothing new
+    _drive_health(example_rules, store, clock)
     # a lead converted; its opportunity moved, quoted, approved, escalated, rejected, stalled, lost, won
     _drive_sales(example_rules, store, clock)
     # an approved quote signed: contract, order and account made, the deal won
@@ -251,6 +253,16 @@ def _drive_contract(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingC
 
     quote = approved_quote(rules, store, clock, company="Signed Co")
     record_signature(envelope(quote["quote_id"], "env-docs"), "esign", rules, store, clock)
+
+
+def _drive_health(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
+    from shared.services.health import report_usage, sweep_health
+    from tests.unit.services.orders_helpers import make_order
+
+    order = make_order(store, rules, clock() - timedelta(days=60), contract_id="ct_health")
+    usage = {"account_id": order.account_id, "active_users": 3, "licensed_users": 50}
+    report_usage(usage, source_for("product-analytics", rules), rules, store, clock)
+    sweep_health(rules, store, clock.now + timedelta(days=1))
 
 
 def _drive_sales(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:

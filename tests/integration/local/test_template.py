@@ -99,12 +99,15 @@ GRANTS = {
         # orders and accounts: versioned puts in the change transaction
         "OrdersTable": _dynamodb("GetItem", "PutItem"),
         "AccountsTable": _dynamodb("GetItem", "PutItem"),
-        "ContractsTable": _dynamodb("GetItem", "PutItem"),  # e-sign: one contract per envelope
+        # e-sign: one contract per envelope (a conditional put); GET /accounts/{id} batch-reads an account's
+        "ContractsTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),
         "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),  # opportunities: versioned puts
         "QuotesTable": _dynamodb("GetItem", "PutItem"),  # quotes and their approval steps
         # finance deliveries and alerts (account manager, approver) made with their change; GET /orders/{id}
         # reads them
         "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
+        # GET /accounts/{id}: the account's contracts (keys from the index, then one batch read)
+        "ContractsTable/index/by_account": _dynamodb("Query"),
         "KpisTable": _dynamodb("Query"),  # GET /kpis: one Query per period range of one scope
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
         "ApiKeys": {"secretsmanager:GetSecretValue"},
@@ -159,6 +162,13 @@ GRANTS = {
         "RulesTable": _dynamodb("GetItem", "Query"),
         "KpiRollupDeadLetterQueue": {"sqs:SendMessage"},
     },
+    "HealthSweepFunction": {
+        # every account once a day, a Scan page at a time; re-read after a lost race; versioned put
+        "AccountsTable": _dynamodb("Scan", "GetItem", "PutItem"),
+        "EventsTable": _dynamodb("PutItem"),  # HealthWarning
+        "DeliveriesTable": _dynamodb("PutItem"),  # the account manager's alerts
+        "RulesTable": _dynamodb("GetItem", "Query"),
+    },
     "KpiSnapshotFunction": {
         "KpisTable": _dynamodb("Query"),
         "RulesTable": _dynamodb("GetItem", "Query"),
@@ -178,6 +188,7 @@ INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded sl
     ("OutboxSweepFunction", "EventsTable/index/pending"),  # unpublished events only
     ("TimerSweepFunction", "TimersTable/index/by_due"),  # due timers only
     ("ApiFunction", "LeadsTable/index/by_capture_day"),  # GET /leads: one capture day per Query, bounded window
+    ("ApiFunction", "ContractsTable/index/by_account"),  # GET /accounts/{id}: one account's contracts
 }
 
 
@@ -305,6 +316,7 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("POST", "/webhooks/esign/{source}"),
         ("GET", "/contracts/{contract_id}"),
         ("POST", "/invoices/{invoice_id}/status"),
+        ("POST", "/webhooks/usage/{source}"),
         ("GET", "/accounts/{account_id}"),
         ("PATCH", "/accounts/{account_id}"),
         ("POST", "/opportunities"),
@@ -326,6 +338,8 @@ def test_every_function_gets_the_shared_environment() -> None:
         # rules-sync gets longer: it talks to Google with bounded retries inside its own time
         # (so does kpi-snapshot, which writes the Dashboard tab)
         expected_timeout = 60 if spec.logical_id in ("RulesSyncFunction", "KpiSnapshotFunction") else 30
+        if spec.logical_id == "HealthSweepFunction":
+            expected_timeout = 900  # one pass over every account, once a day
         assert (spec.timeout, spec.memory_size) == (expected_timeout, 512)
 
 
@@ -413,3 +427,9 @@ def schedules_of(template: dict[str, object]) -> list[object]:
     from infra.event_sources import schedules
 
     return list(schedules(template))  # type: ignore[arg-type]
+
+
+def test_the_health_sweep_runs_daily_on_its_own_function() -> None:
+    [schedule] = [s for s in schedules_of(TEMPLATE) if s.name == "health-sweep"]
+    assert schedule.expression == "rate(1 day)" and schedule.function.logical_id == "HealthSweepFunction"
+    assert schedule.function.handler == "schedules.health_sweep.handler"
