@@ -46,7 +46,7 @@ clean:  ## remove the virtualenv and caches
 # read from pyproject.toml's [project] dependencies (the one list), as wheels for Lambda's
 # arm64 / Python 3.11.
 LAMBDA_FUNCTIONS := ApiFunction OutboxPublisherFunction RulesSyncFunction OutboxSweepFunction TimerSweepFunction DeliveryFunction \
-                    KpiRollupFunction KpiSnapshotFunction
+                    KpiRollupFunction KpiSnapshotFunction HealthSweepFunction
 LAMBDA_PACKAGES  := shared functions schedules admin_sheets
 LAMBDA_PLATFORM  := --platform manylinux2014_aarch64 --implementation cp --python-version 3.11 --only-binary=:all:
 RUNTIME_DEPS      = $(PYTHON) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))'

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from admin_sheets.model import Problem, Row, Sheet
+from admin_sheets.sales_checks import SALES_CHECKS
 from admin_sheets.tabs import LEAD_ONLY_ROUTING, SETTING_BY_KEY, SETTINGS_KEYS, Column
 from admin_sheets.values import BadValue, convert, split_list
 from shared.domain.calendars import normalize_calendar_row
@@ -328,36 +329,6 @@ def _show(value: Any, column: str) -> str:
     )
 
 
-def check_discount_bands(sheets: Sheets) -> Iterable[Problem]:
-    """Bands for the same amounts must not overlap: which approvers would apply?"""
-    sheet = sheets["Discounts"]
-    seen: dict[tuple[Any, Any], list[Row]] = {}
-    for row in sheet.rows:
-        amounts = (row.values["min_amount"], row.values["max_amount"])
-        for other in seen.get(amounts, []):
-            if _overlap(_band(row), _band(other)):
-                lo, hi = _band(other)
-                yield sheet.problem(
-                    row,
-                    "min_discount",
-                    f"this discount band overlaps row {other.number} ({_pct(lo)}–{_pct(hi)}) for the same amounts",
-                )
-        seen.setdefault(amounts, []).append(row)
-
-
-def _band(row: Row) -> tuple[float, float]:
-    lo, hi = row.values["min_discount"], row.values["max_discount"]
-    return (0.0 if lo is None else lo, float("inf") if hi is None else hi)
-
-
-def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]  # [min, max): 10%–20% and 20%–30% only touch
-
-
-def _pct(value: float) -> str:
-    return "any" if value == float("inf") else f"{value * 100:g}%"
-
-
 def check_health(sheets: Sheets) -> Iterable[Problem]:
     sheet = sheets["Health"]
     weights = [r.values["weight"] for r in sheet.rows]
@@ -405,7 +376,7 @@ _CHECKS: tuple[Callable[[Sheets], Iterable[Problem]], ...] = (
     check_routing_objects,
     check_ranges,
     check_minimums,
-    check_discount_bands,
+    *SALES_CHECKS,  # Stages criteria, the discount matrix, approvers (admin_sheets/sales_checks.py)
     check_health,
     check_timezones,
     check_thresholds,

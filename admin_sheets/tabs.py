@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.calendars import HOLIDAY_KINDS
+from shared.domain.health import DIMENSIONS as HEALTH_DIMENSIONS
 from shared.domain.orders import INVOICE_ON
-from shared.domain.rules import BEHAVIOR_EVENTS, GRADES, ROLES, SCORING_OPS
+from shared.domain.rules import BEHAVIOR_EVENTS, CREATE_OPPORTUNITY_ON, GRADES, ROLES, SCORING_OPS
 
 COLUMN_TYPES = ("str", "int", "number", "percent", "bool", "list", "enum", "enum_list", "date", "time")
 LIST_TYPES = ("list", "enum_list")
@@ -201,6 +202,29 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         "created under. Blank = order_signed. Example: order_signed",
         help_zh="何时请财务开票：order_signed = 订单所有明细签收后开一张发票；"
         "shipment_signed = 每个签收的发货单开一张。订单按创建时的设置开票。留空 = order_signed。例如：order_signed",
+    ),
+    C(
+        "create_opportunity_on",
+        "enum",
+        enum=CREATE_OPPORTUNITY_ON,
+        default="manual",
+        zh="自动创建商机",
+        example="manual",
+        help="When a lead becomes an opportunity by itself: manual (only POST /opportunities), sql (when a "
+        "lead first reaches sql with an owner) or first_touch (when its owner first touches an sql lead). "
+        "Blank = manual. Example: manual",
+        help_zh="线索何时自动转为商机：manual（仅手动创建）、sql（线索首次达到 SQL 且已分配负责人时）、"
+        "first_touch（负责人首次跟进 SQL 线索时）；留空 = manual。例如：manual",
+    ),
+    C(
+        "health_threshold",
+        "number",
+        default=60,
+        zh="健康度阈值",
+        example="60",
+        help="An account's health score (0-100, the Health tab's weighted mean) below which its account "
+        "manager is warned. Example: 60",
+        help_zh="客户健康度总分（0-100，按“客户健康度”表加权）低于此值时提醒客户经理。例如：60",
     ),
 )
 
@@ -833,8 +857,8 @@ _DISCOUNTS = Tab(
             minimum=0,
             zh="最低金额",
             example="0",
-            help="Deal amount from; blank = any. Example: 0",
-            help_zh="商机金额下限；留空 = 不限。例如：0",
+            help="The quote's amount is more than this (exclusive); blank = no lower bound. Example: 500,000",
+            help_zh="报价金额大于此值（不含）；留空 = 不限。例如：500,000",
         ),
         C(
             "max_amount",
@@ -842,24 +866,24 @@ _DISCOUNTS = Tab(
             minimum=0,
             zh="最高金额",
             example="1,000,000",
-            help="Deal amount up to. Example: 1,000,000",
-            help_zh="商机金额上限；留空 = 不限。例如：1,000,000",
+            help="The quote's amount is at most this (inclusive); blank = no upper bound. Example: 1,000,000",
+            help_zh="报价金额不超过此值（含）；留空 = 不限。例如：1,000,000",
         ),
         C(
             "min_discount",
             "percent",
             zh="最低折扣",
             example="10%",
-            help="Discount from (inclusive). Example: 10%",
-            help_zh="折扣下限（含）。例如：10%",
+            help="The quote's overall discount is more than this (exclusive); blank = no lower bound. Example: 20%",
+            help_zh="报价整体折扣大于此值（不含）；留空 = 不限。例如：20%",
         ),
         C(
             "max_discount",
             "percent",
             zh="最高折扣",
             example="20%",
-            help="Discount up to (exclusive). Example: 20%",
-            help_zh="折扣上限（不含）。例如：20%",
+            help="The quote's overall discount is at most this (inclusive); blank = no upper bound. Example: 20%",
+            help_zh="报价整体折扣不超过此值（含）；留空 = 不限。例如：20%",
         ),
         C(
             "approvers",
@@ -902,11 +926,41 @@ _STAGES = Tab(
         ),
         C(
             "exit_criteria",
-            "str",
+            "list",
             zh="退出条件",
-            example="Budget confirmed",
-            help="What must be true to move on. Example: Budget and decision maker confirmed",
-            help_zh="进入下一阶段前必须满足的条件。例如：预算和决策人已确认",
+            example="budget,decision_maker,activity:call",
+            help="Machine checks to leave this stage, comma-separated: an opportunity field that must be filled "
+            "(budget, decision_maker, timeline, pain, ...), quote_approved, contract_signed, or activity:<type> "
+            "(call, email, meeting, note). Put the human description in note. Example: budget,activity:call",
+            help_zh="离开此阶段前必须满足的机器检查，多个用逗号分隔：必须填写的商机字段（budget、decision_maker、"
+            "timeline、pain 等）、quote_approved（报价已审批）、contract_signed（合同已签）或 activity:<类型>"
+            "（call、email、meeting、note）。文字说明写在 note 列。例如：budget,activity:call",
+        ),
+        C(
+            "max_days",
+            "number",
+            minimum=0,
+            zh="最长天数",
+            example="14",
+            help="Days an opportunity may stay in this stage before its owner and their manager are alerted "
+            "(OpportunityStalled); blank = no limit. Example: 14",
+            help_zh="商机在此阶段停留超过该天数即提醒负责人及其经理（商机停滞）；留空 = 不限。例如：14",
+        ),
+        C(
+            "probability",
+            "percent",
+            zh="赢单概率",
+            example="20%",
+            help="Chance of winning from this stage, for forecasts. Example: 20%",
+            help_zh="处于此阶段时的赢单概率，用于预测。例如：20%",
+        ),
+        C(
+            "note",
+            "str",
+            zh="说明",
+            example="Budget and decision maker confirmed; first call held",
+            help="What the stage's exit means, for people. Example: Budget and decision maker confirmed",
+            help_zh="阶段退出条件的文字说明。例如：预算和决策人已确认，已完成首次通话",
         ),
     ),
 )
@@ -1182,12 +1236,15 @@ _HEALTH = Tab(
     columns=(
         C(
             "dimension",
-            "str",
+            "enum",
+            enum=HEALTH_DIMENSIONS,
             required=True,
             zh="维度",
             example="usage",
-            help="Dimension name. Example: usage",
-            help_zh="维度名称。例如：usage",
+            help="Dimension: usage (active ÷ licensed users), support (CSAT, open P1/P2 cases), payment "
+            "(overdue or rejected invoices) or engagement (activity in the last 30 days). Example: usage",
+            help_zh="维度：usage（活跃用户 ÷ 授权用户）、support（满意度、未解决的 P1/P2 工单）、"
+            "payment（逾期或被退回的发票）、engagement（近 30 天的销售与服务活动）。例如：usage",
         ),
         C(
             "weight",

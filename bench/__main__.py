@@ -77,6 +77,7 @@ def main() -> int:
     from bench.kpis import kpi_metrics
     from bench.renewals import renewal_metrics
     from bench.routing import routing_speedup
+    from bench.sales import quote_metrics
     from bench.service import service_metrics
     from bench.timers import timer_metrics
 
@@ -89,6 +90,7 @@ def main() -> int:
     results.update(timer_metrics(progress))
     results.update(shipment_requests(progress))
     results.update(exactly_once_trials(progress))
+    results.update(quote_metrics(progress))  # no goal yet (issue 9)
     results.update(kpi_metrics(progress))
     results.update(renewal_metrics(progress))
     RESULTS.parent.mkdir(exist_ok=True)

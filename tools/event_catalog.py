@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.domain.events import EventType
+from tools.event_catalog_sales import SALES
 
 LEAD = "lead/<lead_id>"
 _SUMMARY = {
@@ -159,7 +160,17 @@ CATALOG: dict[EventType, EventDoc] = {
             "reason": "`sla_reassign`",
         },
     ),
-    "LeadConverted": EventDoc("the lead became an opportunity (CONTRACT §2.6); its owner's lead load is released"),
+    "LeadConverted": EventDoc(
+        "the lead became an opportunity (CONTRACT §2.6): closed as `converted`, its owner's load released, its "
+        "SLA clock stopped without a verdict, its timers cancelled",
+        subject=LEAD,
+        data={
+            "opportunity_id": "the opportunity it became",
+            "owner_id": "the lead's owner (whose load is released), or null",
+            "opportunity_owner_id": "the opportunity's owner",
+            "trigger": "`manual` (`POST /opportunities`), `sql` or `first_touch` (Settings `create_opportunity_on`)",
+        },
+    ),
     "LeadDisqualified": EventDoc(
         "the lead was closed as not a fit (`POST /leads/{lead_id}/disqualify`): its owner's load released, its "
         "SLA clock stopped without a verdict, its timers cancelled",
@@ -172,8 +183,8 @@ CATALOG: dict[EventType, EventDoc] = {
         },
     ),
     "ActivityRecorded": EventDoc(
-        "a sales activity was recorded on the lead (the full history; the lead keeps the latest 100)",
-        subject=LEAD,
+        "a sales activity was recorded on a lead or an opportunity (the full history; each keeps the latest 100)",
+        subject="lead/<lead_id> or opportunity/<opportunity_id>",
         data={
             "activity_id": "`act_…`",
             "type": "`call`, `email`, `meeting` or `note`",
@@ -242,19 +253,29 @@ CATALOG: dict[EventType, EventDoc] = {
         "a resolved case was reopened; its resolution clock resumes", subject=CASE, data=_CASE_CHANGE
     ),
     # sales
-    "OpportunityCreated": EventDoc("an opportunity was opened, by hand or from a lead (CONTRACT §2.6)"),
-    "OpportunityStageChanged": EventDoc("an opportunity moved to another stage"),
-    "OpportunityStalled": EventDoc("an opportunity stayed in a stage longer than its `max_days`"),
-    "OpportunityWon": EventDoc("an opportunity reached the last stage"),
-    "OpportunityLost": EventDoc("an opportunity was lost (with its reason)"),
-    "QuoteCreated": EventDoc("a quote was priced and checked against the discount matrix (CONTRACT §2.7)"),
-    "ApprovalRequested": EventDoc("a step of a quote's approval chain waits for its approver"),
-    "ApprovalDecided": EventDoc("an approver approved or rejected a step"),
-    "ApprovalEscalated": EventDoc("an open approval step past its SLA went to the approver's manager"),
-    "QuoteApproved": EventDoc("the last approval step approved the quote"),
-    "QuoteRejected": EventDoc("a step rejected the quote; the chain ends"),
+    **{kind: EventDoc(*doc) for kind, doc in SALES.items()},  # tools/event_catalog_sales.py
     # fulfilment and finance
-    "ContractSigned": EventDoc("a completed e-sign envelope for an approved quote (CONTRACT §2.8)"),
+    "ContractSigned": EventDoc(
+        "a completed e-sign envelope for an approved quote (CONTRACT §2.8): the contract, its order and account "
+        "are created in the same transaction; delivered to the ERP",
+        subject="contract/<contract_id>",
+        data={
+            "contract_id": "`ct_…`, derived from the source and envelope id",
+            "quote_id": "the signed quote",
+            "opportunity_id": "its opportunity (now won), or `null`",
+            "order_id": "the order created with it (`OrderCreated` carries its lines)",
+            "account_id": "the customer account",
+            "account": "`{name, credit_code, country}`",
+            "amount": "the contract's total, a decimal string",
+            "annual_value": "the amount per year of the term (for net revenue retention)",
+            "currency": "Settings `currency` when quoted",
+            "signed_at": "when it was signed",
+            "start_date": "first day of the term",
+            "end_date": "last day of the term",
+            "owner_id": "the account manager",
+            "sold_by": "the quote's owner",
+        },
+    ),
     "OrderCreated": EventDoc(
         "the order of a signed contract, with the quote's lines: what the ERP consumes (delivered to the ERP URL)",
         subject=ORDER,
@@ -391,7 +412,24 @@ CATALOG: dict[EventType, EventDoc] = {
             "days_before": "the Renewals row that opened it",
         },
     ),
-    "HealthWarning": EventDoc("an account's health (or one dimension) fell below its threshold"),
+    "HealthWarning": EventDoc(
+        "an account's health score, or one of its dimensions, newly fell below its threshold (Health tab, "
+        "Settings `health_threshold`): once when it falls, not again while it stays below; recomputed on "
+        "every change to the account's signals and daily by `health-sweep` (CONTRACT §2.10)",
+        subject="account/<account_id>",
+        data={
+            "account_id": "the account",
+            "company": "its company name",
+            "score": "the health score now, 0–100 (the Health tab's weighted mean), or `null` without data",
+            "threshold": "Settings `health_threshold`",
+            "fell": "what newly fell below: dimension names (`usage`, `support`, `payment`, `engagement`) "
+            "and `score` for the weighted mean",
+            "below": "everything below its threshold now (what fell, and what was already below)",
+            "dimensions": '`{name: {"score", "threshold"}}` for each of the four dimensions (score `null`: no data)',
+            "owner_id": "the account manager, or `null`",
+            "notify": "the account manager told (empty if none)",
+        },
+    ),
     # rules
     "RulesPublished": EventDoc(
         "a valid workbook became the active rules version",

@@ -218,6 +218,31 @@ def record_shipment(source: str) -> Response:
     return webhooks.shipment(source, _raw(), _headers(), _container(), app.lambda_context)
 
 
+@app.route("/webhooks/esign/{source}", methods=["POST"], content_types=ANY_TYPE)
+@api
+def record_signature(source: str) -> Response:
+    from functions.api import webhooks
+
+    return webhooks.esign(source, _raw(), _headers(), _container(), app.lambda_context)
+
+
+@app.route("/contracts/{contract_id}", methods=["GET"], content_types=ANY_TYPE)
+@api
+def get_contract(contract_id: str) -> Response:
+    from shared.services.esign import get_contract as read
+
+    _require_api_key()
+    return json_response(200, read(contract_id, _container().uow))
+
+
+@app.route("/webhooks/usage/{source}", methods=["POST"], content_types=ANY_TYPE)
+@api
+def report_usage(source: str) -> Response:
+    from functions.api import webhooks
+
+    return webhooks.usage(source, _raw(), _headers(), _container(), app.lambda_context)
+
+
 @app.route("/orders/{order_id}", methods=["GET"], content_types=ANY_TYPE)
 @api
 def get_order(order_id: str) -> Response:
@@ -258,6 +283,85 @@ def patch_account(account_id: str) -> Response:
     c = _container()
     payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
     return json_response(200, patch(account_id, payload, c.rules.current(), c.uow, c.clock))
+
+
+# ------------------------------------------------------------------ sales (CONTRACT §2.6, §2.7)
+
+
+def _payload() -> Any:
+    from functions.api.body import read_body
+
+    return read_body(_raw(), _headers().get("content-type"), allow_form=False)
+
+
+@app.route("/opportunities", methods=["POST"], content_types=ANY_TYPE)
+@api
+def create_opportunity() -> Response:
+    from shared.services.opportunities import create_opportunity as create
+
+    _require_api_key()
+    c = _container()
+    return json_response(201, create(_payload(), c.rules.current(), c.uow, c.clock))
+
+
+@app.route("/opportunities/{opportunity_id}", methods=["GET"], content_types=ANY_TYPE)
+@api
+def get_opportunity(opportunity_id: str) -> Response:
+    from shared.services.stage_moves import get_opportunity as read
+
+    _require_api_key()
+    c = _container()
+    return json_response(200, read(opportunity_id, c.rules.current(), c.uow))
+
+
+@app.route("/opportunities/{opportunity_id}/stage", methods=["POST"], content_types=ANY_TYPE)
+@api
+def move_opportunity_stage(opportunity_id: str) -> Response:
+    from shared.services.stage_moves import move_stage
+
+    _require_api_key()
+    c = _container()
+    return json_response(200, move_stage(opportunity_id, _payload(), c.rules.current(), c.uow, c.clock))
+
+
+@app.route("/opportunities/{opportunity_id}/activities", methods=["POST"], content_types=ANY_TYPE)
+@api
+def add_opportunity_activity(opportunity_id: str) -> Response:
+    from shared.services.stage_moves import record_opportunity_activity
+
+    _require_api_key()
+    c = _container()
+    activity = record_opportunity_activity(opportunity_id, _payload(), c.rules.current(), c.uow, c.clock)
+    return json_response(201, activity)
+
+
+@app.route("/quotes", methods=["POST"], content_types=ANY_TYPE)
+@api
+def create_quote() -> Response:
+    from shared.services.quotes import create_quote as create
+
+    _require_api_key()
+    c = _container()
+    return json_response(201, create(_payload(), c.rules.current(), c.uow, c.clock))
+
+
+@app.route("/quotes/{quote_id}", methods=["GET"], content_types=ANY_TYPE)
+@api
+def get_quote(quote_id: str) -> Response:
+    from shared.services.quotes import get_quote as read
+
+    _require_api_key()
+    return json_response(200, read(quote_id, _container().uow))
+
+
+@app.route("/approvals/{approval_id}/decision", methods=["POST"], content_types=ANY_TYPE)
+@api
+def decide_approval(approval_id: str) -> Response:
+    from shared.services.approvals import decide
+
+    _require_api_key()
+    c = _container()
+    return json_response(200, decide(approval_id, _payload(), c.rules.current(), c.uow, c.clock))
 
 
 @app.route("/kpis", methods=["GET"], content_types=ANY_TYPE)

@@ -26,6 +26,19 @@ STATUS: dict[type[e.CloseloopError], int] = {
     e.PayloadTooLarge: 413,
     e.UnsupportedMediaType: 415,
     e.RulesUnavailable: 503,
+    # sales (CONTRACT §2.6, §2.7)
+    e.DiscountOverCap: 400,
+    e.NotApprover: 403,
+    e.OpportunityNotFound: 404,
+    e.QuoteNotFound: 404,
+    e.ApprovalNotFound: 404,
+    e.StageGateFailed: 409,
+    e.NotYourTurn: 409,
+    e.QuoteNotApproved: 409,
+    e.ContractNotFound: 404,
+    e.AlreadyDecided: 409,
+    e.NoApprover: 409,
+    e.NoDiscountRule: 409,
 }
 
 

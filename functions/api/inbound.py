@@ -197,6 +197,8 @@ def _log(route: Route, source: str, outcome: Handled, context: Any) -> None:
         lead_id=summary.get("lead_id"),
         case_id=summary.get("case_id"),
         order_id=summary.get("order_id"),
+        contract_id=summary.get("contract_id"),
+        account_id=summary.get("account_id"),
         shipment_id=summary.get("shipment_id"),
         priority=summary.get("priority"),
         status=summary.get("status"),

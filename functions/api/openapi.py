@@ -89,10 +89,12 @@ def _error_schema(codes: list[str]) -> JSONType:
 _STATUS_TEXT = {
     400: "The request is not valid: the body cannot be read, or fields are wrong (each named in `fields`).",
     401: "Missing or wrong credentials for this route.",
-    403: "Not allowed: the origin may not post to this source, or the source is switched off.",
-    404: "The source, or the lead, case, order, invoice or account, does not exist.",
+    403: "Not allowed: the origin may not post to this source, the source is switched off, or `by` may not "
+    "decide this approval step.",
+    404: "The source, or the lead, case, opportunity, quote, approval step, order, invoice or account, does not exist.",
     409: "A concurrent change won (retry), an `Idempotency-Key` came back with another body, a case or invoice "
-    "event makes no sense in its state, or a shipment holds more than the order has left (`over_delivery`).",
+    "event makes no sense in its state, a shipment holds more than the order has left (`over_delivery`), or a "
+    "sales move is refused (a stage gate, an approval's turn).",
     413: "The body is larger than the limit.",
     415: "The Content-Type is not one this route reads.",
     500: "A bug on our side (logged); never an answer to bad input.",
@@ -366,10 +368,15 @@ def _schemas() -> dict[str, JSONType]:
         "ActivityRecorded": {
             "allOf": [_ref("Activity")],
             "type": "object",
-            "required": ["lead_id", "first_touch"],
+            "required": ["lead_id", "first_touch", "opportunity_id"],
             "properties": {
                 "lead_id": {"type": "string"},
                 "first_touch": {"type": "boolean", "description": "this activity was the owner's first touch"},
+                "opportunity_id": _nullable(
+                    "string",
+                    description="the opportunity this touch converted the lead into (Settings "
+                    "`create_opportunity_on` = `first_touch`), else null",
+                ),
             },
         },
         "Decision": {
@@ -468,7 +475,8 @@ def _schemas() -> dict[str, JSONType]:
                     "description": "open until converted or disqualified; a closed lead is never routed again",
                 },
                 "closed_at": _nullable("string", format="date-time"),
-                "close_reason": _nullable("string", description="why it was disqualified"),
+                "close_reason": _nullable("string", description="why it was disqualified (`converted` when converted)"),
+                "opportunity_id": _nullable("string", description="the opportunity it was converted into"),
             },
         },
         "LeadListItem": {
@@ -855,6 +863,7 @@ def _activity_operation() -> JSONType:
                         "note": "wants a demo next week",
                         "lead_id": EXAMPLE_LEAD_ID,
                         "first_touch": True,
+                        "opportunity_id": None,
                     },
                 ),
             },
@@ -965,7 +974,14 @@ The events that follow each change are in docs/events.md."""
 @cache
 def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
-    from functions.api import openapi_cases, openapi_kpis, openapi_orders
+    from functions.api import (
+        openapi_cases,
+        openapi_contracts,
+        openapi_health,
+        openapi_kpis,
+        openapi_orders,
+        openapi_sales,
+    )
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
     return {
@@ -976,6 +992,8 @@ def document() -> JSONType:
             {"name": "leads", "description": "lead capture, behaviour, activities"},
             {"name": "cases", "description": "support cases: intake, events, clocks"},
             {"name": "orders", "description": "orders, shipments, invoices exactly once, accounts"},
+            {"name": "accounts", "description": "product usage and account health"},
+            {"name": "sales", "description": "opportunities, stage gates, quotes, the discount matrix, approvals"},
             {"name": "kpis", "description": "one set of KPI definitions, from rollups"},
             {"name": "system", "description": "health and this description"},
         ],
@@ -990,6 +1008,9 @@ def document() -> JSONType:
             "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
             **openapi_cases.paths(_json, _error_responses, _param),
             **openapi_orders.paths(_json, _error_responses, _param),
+            **openapi_contracts.paths(_json, _error_responses, _param),
+            **openapi_health.paths(_json, _error_responses, _param),
+            **openapi_sales.paths(_json, _error_responses, _param),
             **openapi_kpis.paths(_json, _error_responses),
         },
         "components": {
@@ -1013,11 +1034,20 @@ def document() -> JSONType:
                     "`dev-webhook-secret`, for every signed source).",
                 },
             },
-            "parameters": {**_parameters(), **openapi_cases.parameters(), **openapi_orders.parameters()},
+            "parameters": {
+                **_parameters(),
+                **openapi_cases.parameters(),
+                **openapi_orders.parameters(),
+                **openapi_contracts.parameters(),
+                **openapi_sales.parameters(),
+            },
             "schemas": {
                 **_schemas(),
                 **openapi_cases.schemas(),
                 **openapi_orders.schemas(),
+                **openapi_contracts.schemas(),
+                **openapi_health.schemas(),
+                **openapi_sales.schemas(),
                 **openapi_kpis.schemas(),
             },
         },

@@ -94,6 +94,8 @@ def _account_patch() -> JSONType:
 
 
 def schemas() -> dict[str, JSONType]:
+    from functions.api.openapi_health import account_properties
+
     invoice_ref = {
         "type": "object",
         "required": ["invoice_id", "status", "amount"],
@@ -168,6 +170,7 @@ def schemas() -> dict[str, JSONType]:
             "blocked_invoices": {"type": "array", "items": {"type": "object"}},
             "invoices": {"type": "array", "items": {"type": "object"}},
             "history": {"type": "array", "items": {"type": "object"}},
+            **account_properties(),
         },
     }
     return {
@@ -262,7 +265,7 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
             "get": {
                 "operationId": "getAccount",
                 "tags": ["orders"],
-                "summary": "The account: company, credit code, country, account manager, its invoices",
+                "summary": "The account: company, credit code, manager, contracts, open cases, invoices, health",
                 "security": [{"apiKey": []}],
                 "parameters": [param("AccountId")],
                 "responses": {

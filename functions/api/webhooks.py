@@ -12,6 +12,7 @@ from shared.domain.rules import Source
 from shared.services.behavior import record_behavior
 from shared.services.capture import capture_lead
 from shared.services.cases import open_case
+from shared.services.health import report_usage
 from shared.services.orders import record_shipment_report
 from shared.services.ports import ActiveRules
 
@@ -19,8 +20,10 @@ LEADS = Route("lead", "lead captured", "LeadsCaptured", browser_forms=True)
 BEHAVIOUR = Route("behavior", "behaviour recorded", "BehaviourRecorded")
 CASES = Route("case", "case opened", "CasesOpened")
 SHIPMENTS = Route("shipment", "shipment recorded", "ShipmentsRecorded")
+SIGNATURES = Route("esign", "e-signature recorded", "SignaturesRecorded")
+USAGE = Route("usage", "usage recorded", "UsageRecorded")
 
-__all__ = ["behavior", "capture", "case", "preflight", "shipment"]
+__all__ = ["behavior", "capture", "case", "esign", "preflight", "shipment", "usage"]
 
 
 def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
@@ -52,3 +55,20 @@ def shipment(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context:
         return Handled(200, record_shipment_report(payload, source.source, active, c.uow, c.clock))
 
     return receive(SHIPMENTS, source_name, raw, headers, c, work, lambda_context)
+
+
+def esign(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
+    from shared.services.esign import record_signature
+
+    def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        status, body = record_signature(payload, source.source, active, c.uow, c.clock)
+        return Handled(status, body)
+
+    return receive(SIGNATURES, source_name, raw, headers, c, work, lambda_context)
+
+
+def usage(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
+    def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        return Handled(200, report_usage(payload, source, active, c.uow, c.clock))
+
+    return receive(USAGE, source_name, raw, headers, c, work, lambda_context)

@@ -6,7 +6,7 @@ import copy
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from shared.domain.accounts import Account
 from shared.domain.cases import Case
@@ -14,7 +14,9 @@ from shared.domain.contracts import Contract
 from shared.domain.deliveries import Delivery
 from shared.domain.events import Event, iso
 from shared.domain.leads import Lead
+from shared.domain.opportunities import Opportunity
 from shared.domain.orders import Order
+from shared.domain.quotes import Quote
 from shared.domain.timers import Timer
 from shared.services.ports import (
     Change,
@@ -28,6 +30,8 @@ from shared.services.ports import (
     StaleAggregate,
 )
 from shared.services.retry import ConflictRetry, no_wait
+
+A = TypeVar("A")
 
 
 class MemoryUnitOfWork:
@@ -70,6 +74,14 @@ class MemoryUnitOfWork:
     @property
     def contracts(self) -> _MemoryContracts:
         return _MemoryContracts(self)
+
+    @property
+    def opportunities(self) -> _MemoryAggregates[Opportunity]:
+        return _MemoryAggregates(self, "opportunity")
+
+    @property
+    def quotes(self) -> _MemoryAggregates[Quote]:
+        return _MemoryAggregates(self, "quote")
 
     @property
     def retry(self) -> RetryPolicy:
@@ -223,6 +235,25 @@ class _MemoryAccounts:
         with self._db._lock:
             account = self._db.aggregates.get(f"account/{account_id}")
             return copy.deepcopy(account) if account else None
+
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Account], str | None]:
+        with self._db._lock:
+            ids = sorted(a.account_id for s, a in self._db.aggregates.items() if s.startswith("account/"))
+        ids = [i for i in ids if after is None or i > after]
+        page = [account for i in ids[:limit] if (account := self.get(i)) is not None]
+        return page, (page[-1].account_id if len(ids) > limit and page else None)
+
+
+class _MemoryAggregates(Generic[A]):
+    """Aggregates of one subject kind, read as stored (a copy, as a consistent read gives)."""
+
+    def __init__(self, db: MemoryUnitOfWork, kind: str) -> None:
+        self._db, self._kind = db, kind
+
+    def get(self, aggregate_id: str) -> A | None:
+        with self._db._lock:
+            found = self._db.aggregates.get(f"{self._kind}/{aggregate_id}")
+            return copy.deepcopy(found) if found is not None else None  # type: ignore[no-any-return]
 
 
 class _MemoryTimers:

@@ -34,6 +34,8 @@ ENVIRONMENT = {
     "CONTRACTS_TABLE": "contracts_table",
     "ORDERS_TABLE": "orders_table",
     "ACCOUNTS_TABLE": "accounts_table",
+    "OPPORTUNITIES_TABLE": "opportunities_table",
+    "QUOTES_TABLE": "quotes_table",
     "KPIS_TABLE": "kpis_table",
     "EVENT_BUS_NAME": "event_bus",
     "WEBHOOK_SECRETS_ARN": "webhook_secrets_id",
@@ -69,6 +71,8 @@ class Settings:
     contracts_table: str = "closeloop-contracts"
     orders_table: str = "closeloop-orders"
     accounts_table: str = "closeloop-accounts"
+    opportunities_table: str = "closeloop-opportunities"
+    quotes_table: str = "closeloop-quotes"
     kpis_table: str = "closeloop-kpis"
     event_bus: str = "closeloop"
     webhook_secrets_id: str = "closeloop/webhook-secrets"

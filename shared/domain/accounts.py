@@ -55,6 +55,11 @@ class Account:
     orders: list[str] = field(default_factory=list)  # order ids, oldest first
     blocked: list[dict[str, str]] = field(default_factory=list)  # [{"order_id", "invoice_id"}] waiting for a tax id
     history: list[dict[str, Any]] = field(default_factory=list)  # [{"at", "by", "changes": {field: [old, new]}}]
+    # health (CONTRACT §2.10): the signals it is computed from (shared/domain/health_signals.py),
+    # the latest computation and one point a day for the trend (shared/domain/health.py)
+    signals: dict[str, Any] = field(default_factory=dict)
+    health: dict[str, Any] = field(default_factory=dict)
+    health_history: list[dict[str, Any]] = field(default_factory=list)
     created_at: str | None = None
     updated_at: str | None = None
     version: int = 0
@@ -110,6 +115,11 @@ class Account:
             "orders": list(self.orders),
             "blocked_invoices": [dict(b) for b in self.blocked],
             "history": list(self.history),
+            "open_cases": [
+                {"case_id": case_id, "priority": c.get("priority"), "opened_at": c.get("opened_at")}
+                for case_id, c in sorted(self.signals.get("cases", {}).items(), key=lambda kv: str(kv[1].get("at")))
+            ],
+            "health": {**self.health, "history": list(self.health_history)} if self.health else None,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }

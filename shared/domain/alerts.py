@@ -26,6 +26,7 @@ DUE = {
     "case_resolution": ("resolution", "问题解决"),
     "resolution": ("resolution", "问题解决"),
     "approval": ("approval", "审批"),
+    "opportunity_stalled": ("next stage", "阶段推进"),
 }
 SUBJECT = {  # subject kind -> (en, zh)
     "lead": ("Lead", "线索"),
@@ -41,6 +42,9 @@ HEADLINE = {  # event type -> (en, zh), each with {due}
     "SlaWarning": ("⏰ {Due} due soon", "⏰ {due}即将到期"),
     "SlaBreached": ("⚠️ {Due} overdue", "⚠️ {due}已超时"),
     "SlaEscalated": ("🚨 Escalated: {due} still overdue", "🚨 升级：{due}仍未完成"),
+    "ApprovalRequested": ("✍️ {Due} requested", "✍️ 请{due}"),
+    "ApprovalEscalated": ("🚨 Escalated: {due} overdue", "🚨 升级：{due}已超时"),
+    "OpportunityStalled": ("🐢 Stalled: {due} overdue", "🐢 商机停滞：{due}已超时"),
 }
 
 
@@ -111,6 +115,8 @@ def render_alert(
         return _finance_alert(event_type, data, name, zh)
     if event_type in RENEWAL:
         return _renewal_alert(event_type, data, name, zh, people or {})
+    if event_type == "HealthWarning":
+        return _health_alert(data, name, zh)
     kind = str(data.get("kind") or data.get("clock") or "")
     due_words = DUE.get(kind, (kind.replace("_", " ") or "deadline", kind or "截止"))
     due = due_words[1] if zh else due_words[0]
@@ -189,3 +195,44 @@ def _renewal_alert(
         if manager and event_type != "RenewalReminder":
             lines.append(f"Account manager: {manager}")
     return AlertText(title, "\n".join(lines))
+
+
+# account health (CONTRACT §2.10): the dimensions' names, and the overall score ("score")
+HEALTH_TITLE = ("🩺 Account health warning", "🩺 客户健康度预警")
+HEALTH_WORDS = {
+    "usage": ("usage", "产品使用"),
+    "support": ("support", "服务支持"),
+    "payment": ("payment", "回款"),
+    "engagement": ("engagement", "客户互动"),
+    "score": ("health score", "健康度总分"),
+}
+
+
+def _health_alert(data: dict[str, Any], name: str | None, zh: bool) -> AlertText:
+    """What fell, by how much, and every dimension's score, for the account manager."""
+    dimensions = data.get("dimensions") or {}
+
+    def word(key: str) -> str:
+        words = HEALTH_WORDS.get(key, (key, key))
+        return words[1] if zh else words[0]
+
+    def value(score: Any) -> str:
+        return "—" if score is None else f"{score:g}" if isinstance(score, float) else str(score)
+
+    def fell(key: str) -> str:
+        if key == "score":
+            score, threshold = data.get("score"), data.get("threshold")
+        else:
+            score, threshold = (dimensions.get(key) or {}).get("score"), (dimensions.get(key) or {}).get("threshold")
+        return f"{word(key)} {value(score)} < {value(threshold)}"
+
+    customer = name or data.get("account_id") or ""
+    fallen = ", ".join(fell(key) for key in data.get("fell") or [])
+    scores = " · ".join(f"{word(key)} {value((d or {}).get('score'))}" for key, d in dimensions.items())
+    if zh:
+        lines = [f"客户 {customer}：健康度 {value(data.get('score'))}", f"跌破阈值：{fallen}", f"各维度：{scores}"]
+        lines.append("请尽快联系客户（必要时安排上门拜访）")
+    else:
+        lines = [f"Customer {customer}: health {value(data.get('score'))}", f"Fell below: {fallen}"]
+        lines += [f"Dimensions: {scores}", "Reach out to the customer (an on-site visit if need be)"]
+    return AlertText(HEALTH_TITLE[1 if zh else 0], "\n".join(lines))

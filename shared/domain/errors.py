@@ -110,3 +110,70 @@ class ShipmentLinesChanged(CloseloopError):
     """A shipment reported again with other lines than it was first reported with."""
 
     code = "shipment_lines_changed"
+
+
+# ------------------------------------------------------------------ sales (CONTRACT §2.6, §2.7)
+
+
+class OpportunityNotFound(CloseloopError):
+    code = "opportunity_not_found"
+
+
+class QuoteNotFound(CloseloopError):
+    code = "quote_not_found"
+
+
+class ContractNotFound(CloseloopError):
+    code = "contract_not_found"
+
+
+class QuoteNotApproved(InvalidTransition):
+    """An e-signed envelope for a quote that is not approved: nothing is created (CONTRACT §2.8)."""
+
+    code = "quote_not_approved"
+
+
+class ApprovalNotFound(CloseloopError):
+    code = "approval_not_found"
+
+
+class DiscountOverCap(ValidationFailed):
+    """A quote line discounted above its product's ``max_discount`` (``lines[i].discount``)."""
+
+    code = "discount_over_cap"
+
+
+class StageGateFailed(InvalidTransition):
+    """A forward stage move with exit criteria unmet; ``fields`` names each and why."""
+
+    code = "stage_gate_failed"
+
+
+class NotApprover(Forbidden):
+    """``by`` is neither the step's approver nor above them in the manager chain."""
+
+    code = "not_approver"
+
+
+class NotYourTurn(InvalidTransition):
+    """An approval step whose earlier steps are still open."""
+
+    code = "not_your_turn"
+
+
+class AlreadyDecided(InvalidTransition):
+    """An approval step already approved, rejected or cancelled."""
+
+    code = "already_decided"
+
+
+class NoApprover(InvalidTransition):
+    """Nobody with a role the Discounts row names is up the quote owner's manager chain."""
+
+    code = "no_approver"
+
+
+class NoDiscountRule(InvalidTransition):
+    """No Discounts row matches the quote (publishing refuses such a workbook; none published?)."""
+
+    code = "no_discount_rule"

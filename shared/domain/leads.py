@@ -87,6 +87,7 @@ class Lead:
     status: LeadStatus = "open"
     closed_at: str | None = None
     close_reason: str | None = None
+    opportunity_id: str | None = None  # set when converted (CONTRACT §2.6)
     updated_at: str | None = None
     version: int = 0
 

@@ -33,12 +33,14 @@ BehaviorEvent = Literal[
     "unsubscribe",
 ]
 ScoringOp = Literal["eq", "in", "gte", "lte", "contains", "exists"]
+CreateOpportunityOn = Literal["manual", "sql", "first_touch"]
 
 GRADES: tuple[Grade, ...] = get_args(Grade)
 ROLES: tuple[Role, ...] = get_args(Role)
 SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
 BEHAVIOR_EVENTS: tuple[BehaviorEvent, ...] = get_args(BehaviorEvent)
 SCORING_OPS: tuple[ScoringOp, ...] = get_args(ScoringOp)
+CREATE_OPPORTUNITY_ON: tuple[CreateOpportunityOn, ...] = get_args(CreateOpportunityOn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,8 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     locale: str = "en"  # the language of alerts: en | zh-CN
     invoice_on: str = "order_signed"  # order_signed | shipment_signed (CONTRACT §2.9)
+    create_opportunity_on: str = "manual"  # manual | sql | first_touch (CONTRACT §2.6)
+    health_threshold: float = 60  # an account's health score below this warns (CONTRACT §2.10)
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, JSON]]) -> Settings:

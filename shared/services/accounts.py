@@ -19,6 +19,8 @@ from shared.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
 BUSY = "this account is being changed by many requests at once; please retry"
 MAX_RELEASE_ORDERS = 20  # one transaction: the account, these orders, their events and deliveries
 MAX_LISTED_ORDERS = 50
+MAX_LISTED_CONTRACTS = 50
+CONTRACT_FIELDS = ("contract_id", "status", "start_date", "end_date", "amount", "currency", "signed_at", "order_id")
 
 
 def upsert_account(
@@ -63,7 +65,10 @@ def get_account(account_id: str, uow: UnitOfWork) -> dict[str, Any]:
         for invoice in order.invoices if order else []:
             invoices.append({k: invoice.get(k) for k in ("invoice_id", "status", "amount", "currency", "created_at")})
             invoices[-1]["order_id"] = order_id
-    return {**account.view(), "invoices": invoices}
+    contracts = [{k: getattr(c, k) for k in CONTRACT_FIELDS} for c in uow.contracts.of_account(account.account_id)][
+        :MAX_LISTED_CONTRACTS
+    ]
+    return {**account.view(), "contracts": contracts, "invoices": invoices}
 
 
 def patch_account(

@@ -11,6 +11,8 @@ from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
 from shared.domain.events import Event, iso, parse_iso
 from shared.domain.forms import text_problem
 from shared.services.capture import BUSY
+from shared.services.health import lead_engagement
+from shared.services.opportunities import auto_convert
 from shared.services.ports import ActiveRules, Change, Clock, UnitOfWork
 from shared.services.sla_clocks import stop_first_touch
 
@@ -86,7 +88,12 @@ def record_activity(
             }
             events.append(Event("LeadFirstTouched", lead.subject, now, data, rules_version=active.version))
         stopped, cancel = stop_first_touch(lead, activity["at"], now, active) if first_touch else ([], [])
-        uow.commit(Change.of(lead, version, events=[*events, *stopped], cancel=cancel))
-        return {**activity, "lead_id": lead_id, "first_touch": first_touch}
+        change = Change.of(lead, version, events=[*events, *stopped], cancel=cancel)
+        if activity["type"] in TOUCH_TYPES:  # a call, email or meeting engages the lead's account, if it is one
+            change.merge(lead_engagement(uow, lead, activity["at"], active, now))
+        converted = auto_convert(lead, "first_touch", active, now, change) if first_touch else None
+        uow.commit(change)
+        opportunity_id = converted.opportunity_id if converted else None
+        return {**activity, "lead_id": lead_id, "first_touch": first_touch, "opportunity_id": opportunity_id}
 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))

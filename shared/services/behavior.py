@@ -10,6 +10,7 @@ from shared.domain.leads import Lead, apply_assessment, decide, identity_keys
 from shared.domain.normalize import normalize_email
 from shared.domain.rules import BEHAVIOR_EVENTS
 from shared.services.capture import BUSY, route_lead
+from shared.services.opportunities import auto_convert
 from shared.services.ports import ActiveRules, Change, Clock, LeadRepository, UnitOfWork
 from shared.services.sla_clocks import start_first_touch
 
@@ -58,7 +59,7 @@ def record_behavior(payload: dict[str, Any], active: ActiveRules, uow: UnitOfWor
 
 
 def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
-    now, event, version = clock(), request["event"], lead.version
+    now, event, version, was_grade = clock(), request["event"], lead.version, lead.grade
     at = request["at"] or iso(now)
     lead.add_behavior(event, at)
     lead.updated_at = iso(now)
@@ -83,5 +84,8 @@ def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOf
     elif (was_grade, lead.grade) == ("mql", "sql"):  # behaviour alone made it sales-ready: say so
         emit("LeadRequalified", {"from": "mql", "to": "sql", "event": event, "score": lead.score})
     timers = start_first_touch(lead, active, now) if assignment else []
-    uow.commit(Change.of(lead, version, load=assignment, events=events, timers=timers))
+    change = Change.of(lead, version, load=assignment, events=events, timers=timers)
+    if was_grade != "sql" or assignment is not None:  # first reached sql: Settings create_opportunity_on
+        auto_convert(lead, "sql", active, now, change)
+    uow.commit(change)
     return lead

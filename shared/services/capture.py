@@ -21,6 +21,7 @@ from shared.domain.leads import (
 from shared.domain.normalize import NormalizedLead, normalize_lead
 from shared.domain.routing import Candidate, candidates_of, choose_owner, pool_for
 from shared.domain.rules import Source
+from shared.services.opportunities import auto_convert
 from shared.services.ports import ActiveRules, Assignment, Change, Clock, StaleAggregate, UnitOfWork
 from shared.services.sla_clocks import start_first_touch
 
@@ -88,7 +89,9 @@ def _create(
     assignment = route_lead(lead, assessment, active, uow, now, events)
     _quality_events(lead, assessment, now, active, events)
     timers = start_first_touch(lead, active, now) if assignment else []
-    uow.commit(Change.of(lead, None, claims=keys, load=assignment, events=events, timers=timers))
+    change = Change.of(lead, None, claims=keys, load=assignment, events=events, timers=timers)
+    auto_convert(lead, "sql", active, now, change)  # Settings create_opportunity_on = sql
+    uow.commit(change)
     return CaptureResult("created", lead, active.version)
 
 
@@ -121,7 +124,10 @@ def _merge(
             events.append(_event("LeadRequalified", lead, now, active, {"from": was_grade, "to": lead.grade}))
         assignment = route_lead(lead, assessment, active, uow, now, events)
     timers = start_first_touch(lead, active, now) if assignment else []
-    uow.commit(Change.of(lead, version, claims=unclaimed, load=assignment, events=events, timers=timers))
+    change = Change.of(lead, version, claims=unclaimed, load=assignment, events=events, timers=timers)
+    if was_grade != "sql" or assignment is not None:  # first reached sql (or first got an owner)
+        auto_convert(lead, "sql", active, now, change)
+    uow.commit(change)
     return CaptureResult("merged", lead, active.version)
 
 

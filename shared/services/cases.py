@@ -17,6 +17,7 @@ from shared.domain.rules import Source
 from shared.domain.sla import first_matching
 from shared.services import renewal_holds
 from shared.services.case_clocks import met_events, sync_timers
+from shared.services.health import ENGAGING_CASE_EVENTS, case_signals
 from shared.services.ports import ActiveRules, Assignment, Change, Clock, Release, UnitOfWork
 
 BUSY = "this case is being changed by many requests at once; please retry"
@@ -59,7 +60,9 @@ def open_case(
         events.insert(0, _event("CaseOpened", case, now, active, opened))
         key = dedupe_key(source.source, case.external_id)
         change = Change.of(case, None, claims=[key], load=load, events=events, timers=timers)
-        # a P1 case on an account whose renewal is under way holds it (RenewalHeld), in this change
+        # the account's open cases and engagement (its health), in the same transaction; a P1 case
+        # on an account whose renewal is under way holds it (RenewalHeld)
+        change.merge(case_signals(uow, case, case.opened_at, active, now))
         uow.commit(change.merge(renewal_holds.case_change(case, None, case.replay().status, uow, active, now)))
         return OpenResult("created", case, body)
 
@@ -151,10 +154,11 @@ def record_case_event(
         timers, cancel = sync_timers(case, active, now)
         change = Change.of(case, version, events=events, timers=timers, cancel=cancel)
         _move_load(case, status_before, played.status, change)
+        engaged = stored["at"] if stored["type"] in ENGAGING_CASE_EVENTS else None
+        change.merge(case_signals(uow, case, engaged, active, now))
         # the last open P1 case of the account resolved: its held renewals are released (a
         # reopened one holds them again), in this same transaction
-        change.merge(renewal_holds.case_change(case, status_before, played.status, uow, active, now))
-        uow.commit(change)
+        uow.commit(change.merge(renewal_holds.case_change(case, status_before, played.status, uow, active, now)))
         return {"event": {k: v for k, v in stored.items() if k != "seq"}, **case.summary(active.calendars, now)}
 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))

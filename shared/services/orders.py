@@ -19,9 +19,11 @@ from typing import Any
 
 from shared.domain.accounts import Account
 from shared.domain.errors import Conflict, InvoiceNotFound, OrderNotFound
+from shared.domain.health_signals import record_invoice
 from shared.domain.invoices import Outcome, parse_shipment, parse_write_back, record_shipment, write_back
 from shared.domain.orders import Order, is_invoice_id, is_order_id, new_order, order_id_for
 from shared.services.accounts import finance_alerts, upsert_account
+from shared.services.health import signal_change
 from shared.services.ports import ActiveRules, Change, Claim, Clock, Save, UnitOfWork
 
 BUSY = "this order is being changed by many requests at once; please retry"
@@ -115,10 +117,14 @@ def record_invoice_status(
         order = _get(order_id, uow)
         version = order.version
         outcome = write_back(order, invoice_id, report, uow.accounts.get(order.account_id), now)
-        if outcome.changed:
-            uow.commit(_change(order, version, outcome, active, now))
         invoice = order.invoice(invoice_id)
         assert invoice is not None
+        if outcome.changed:
+            # the account's payment signals (its health), in the same transaction
+            payment = signal_change(
+                uow, order.account_id, lambda s: record_invoice(s, invoice, order.order_id, now), active, now
+            )
+            uow.commit(_change(order, version, outcome, active, now).merge(payment))
         return {"order_id": order.order_id, **{k: v for k, v in invoice.items() if k != "event_id"}}
 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))

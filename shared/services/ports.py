@@ -20,12 +20,17 @@ from shared.domain.calendars import Calendar, calendars_from_content
 from shared.domain.cases import Case
 from shared.domain.contracts import Contract
 from shared.domain.deliveries import Answer, Delivery
+from shared.domain.discounts import DiscountRule, rules_from_content
 from shared.domain.events import Event
 from shared.domain.leads import Lead
+from shared.domain.opportunities import Opportunity
 from shared.domain.orders import Order
+from shared.domain.pricing import Product, products_from_content
+from shared.domain.quotes import Quote
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
 from shared.domain.sla import SlaRule
+from shared.domain.stages import Funnel
 from shared.domain.timers import Timer
 
 Clock = Callable[[], datetime]
@@ -258,6 +263,19 @@ class ContractRepository(Protocol):
 class AccountRepository(Protocol):
     def get(self, account_id: str) -> Account | None: ...  # a consistent read
 
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Account], str | None]:
+        """Up to ``limit`` accounts after the account id ``after`` (None: from the start), and where
+        the next page starts (None: that was the last). For sweeps that visit every account."""
+        ...
+
+
+class OpportunityRepository(Protocol):
+    def get(self, opportunity_id: str) -> Opportunity | None: ...  # a consistent read
+
+
+class QuoteRepository(Protocol):
+    def get(self, quote_id: str) -> Quote | None: ...  # a consistent read
+
 
 class UnitOfWork(Protocol):
     """Repositories to read through, the retry policy, and the one way to write."""
@@ -276,6 +294,12 @@ class UnitOfWork(Protocol):
 
     @property
     def contracts(self) -> ContractRepository: ...
+
+    @property
+    def opportunities(self) -> OpportunityRepository: ...
+
+    @property
+    def quotes(self) -> QuoteRepository: ...
 
     @property
     def timers(self) -> TimerRepository: ...
@@ -311,6 +335,18 @@ class ActiveRules:
     @cached_property
     def calendars(self) -> dict[str, Calendar]:
         return calendars_from_content(self.rules.content)
+
+    @cached_property
+    def funnel(self) -> Funnel:
+        return Funnel.from_content(self.rules.content)
+
+    @cached_property
+    def products(self) -> dict[str, Product]:
+        return products_from_content(self.rules.content)
+
+    @cached_property
+    def discounts(self) -> tuple[DiscountRule, ...]:
+        return rules_from_content(self.rules.content)
 
 
 class RulesProvider(Protocol):

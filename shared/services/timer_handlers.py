@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.services import case_clocks, deliveries, reassignment, renewals, sla_clocks
+from shared.services import approvals, case_clocks, deliveries, reassignment, renewals, sla_clocks, stage_moves
 from shared.services.ports import RulesProvider
 from shared.services.timers import Handler
 
@@ -14,5 +14,7 @@ def handlers(rules: RulesProvider) -> dict[str, Handler]:
         **reassignment.handlers(rules),
         **case_clocks.handlers(rules),
         **deliveries.handlers(),
-        **renewals.handlers(rules),
+        **stage_moves.handlers(rules),  # opportunity_stalled
+        **approvals.handlers(rules),  # approval_timeout
+        **renewals.handlers(rules),  # renewal_reminder
     }

@@ -18,12 +18,15 @@ from shared.domain.events import EVENT_TYPES, Event
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
 from shared.services.activities import record_activity
+from shared.services.approvals import decide
 from shared.services.behavior import record_behavior
 from shared.services.capture import source_for
 from shared.services.cases import open_case, record_case_event
 from shared.services.deliveries import deliver
 from shared.services.lead_closing import disqualify
-from shared.services.ports import ActiveRules
+from shared.services.opportunities import create_opportunity
+from shared.services.ports import ActiveRules, Change
+from shared.services.quotes import create_quote
 from shared.services.rules_publishing import (
     PublishResult,
     ReadRules,
@@ -33,6 +36,7 @@ from shared.services.rules_publishing import (
     rollback_rules,
     sync_rules,
 )
+from shared.services.stage_moves import move_stage, record_opportunity_activity, win_on_signature
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
@@ -196,6 +200,12 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     _drive_cases(example_rules, store, clock)
     # orders: shipped and signed for, invoiced, written back; one blocked on a missing tax id, released
     _drive_orders(example_rules, store, clock)
+    # health: an account reports low usage (HealthWarning), then the daily sweep finds nothing new
+    _drive_health(example_rules, store, clock)
+    # a lead converted; its opportunity moved, quoted, approved, escalated, rejected, stalled, lost, won
+    _drive_sales(example_rules, store, clock)
+    # an approved quote signed: contract, order and account made, the deal won
+    _drive_contract(example_rules, store, clock)
     # renewals: a contract's reminders fire (the opportunity at 90 days) while a P1 case holds it; released
     _drive_renewals(example_rules, store)
     # rules: published twice, rolled back, rejected, a sync that cannot read its source
@@ -237,6 +247,54 @@ def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClo
             record_invoice_status(invoice, {"status": "rejected", "reason": "wrong address"}, rules, store, clock)
         else:
             patch_account(order.account_id, {"credit_code": "91350100M000100Y43"}, rules, store, clock)
+
+
+def _drive_contract(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
+    from shared.services.esign import record_signature
+    from tests.unit.services.esign_helpers import approved_quote, envelope
+
+    quote = approved_quote(rules, store, clock, company="Signed Co")
+    record_signature(envelope(quote["quote_id"], "env-docs"), "esign", rules, store, clock)
+
+
+def _drive_health(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
+    from shared.services.health import report_usage, sweep_health
+    from tests.unit.services.orders_helpers import make_order
+
+    order = make_order(store, rules, clock() - timedelta(days=60), contract_id="ct_health")
+    usage = {"account_id": order.account_id, "active_users": 3, "licensed_users": 50}
+    report_usage(usage, source_for("product-analytics", rules), rules, store, clock)
+    sweep_health(rules, store, clock.now + timedelta(days=1))
+
+
+def _drive_sales(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
+    lead = capture({**SQL_LEAD, "email": "deal@acme.cn", "phone": "13500135000"}, rules, store, clock).lead
+    deal = create_opportunity({"lead_id": lead.lead_id, "name": "Acme", "owner_id": "u_wang"}, rules, store, clock)
+    opportunity_id = deal["opportunity_id"]
+    record_opportunity_activity(opportunity_id, {"type": "call", "by": "u_wang"}, rules, store, clock)
+    move = {"stage": "discovery", "by": "u_wang", "fields": {"decision_maker": "CTO"}}
+    move_stage(opportunity_id, move, rules, store, clock)
+    move_stage(opportunity_id, {"stage": "qualification", "by": "u_wang"}, rules, store, clock)
+    lines = [{"sku": "IOT-PLAT-ENT", "quantity": 2, "discount": "25%"}]
+    big = create_quote({"opportunity_id": opportunity_id, "by": "u_wang", "lines": lines}, rules, store, clock)
+    sweep_timers(clock.now + timedelta(days=5), store, handlers(FixedRules(rules)))  # the manager's step escalated
+    first = big["approval"]["steps"][0]["approval_id"]
+    decide(first, {"decision": "approve", "by": "u_chen"}, rules, store, clock)
+    second = big["approval"]["steps"][1]["approval_id"]
+    decide(second, {"decision": "reject", "by": "u_chen", "note": "too deep"}, rules, store, clock)
+    small = [{"sku": "IOT-PLAT-STD", "quantity": 1}]
+    create_quote({"opportunity_id": opportunity_id, "by": "u_wang", "lines": small}, rules, store, clock)
+    sweep_timers(clock.now + timedelta(days=20), store, handlers(FixedRules(rules)))  # stalled in qualification
+    opportunity = store.opportunities.get(opportunity_id)
+    assert opportunity is not None
+    version = opportunity.version
+    won = win_on_signature(opportunity, "ct_0000000000000000000a", "2026-12-20T08:00:00Z", rules)
+    store.commit(Change.of(opportunity, version, events=won))
+    other = create_opportunity(
+        {"name": "Lost deal", "owner_id": "u_wang", "account": {"company": "B"}}, rules, store, clock
+    )
+    lost = {"stage": "lost", "by": "u_wang", "reason": "price"}
+    move_stage(other["opportunity_id"], lost, rules, store, clock)
 
 
 def _drive_renewals(rules: ActiveRules, store: MemoryUnitOfWork) -> None:

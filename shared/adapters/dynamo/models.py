@@ -41,6 +41,8 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "ContractItem": "contracts_table",
     "OrderItem": "orders_table",
     "AccountItem": "accounts_table",
+    "OpportunityItem": "opportunities_table",
+    "QuoteItem": "quotes_table",
     "KpiItem": "kpis_table",
 }
 
@@ -299,6 +301,36 @@ class AccountItem(Model):
     version = VersionAttribute()
 
 
+class OpportunityItem(Model):
+    """An opportunity (CONTRACT §2.6). The whole opportunity lives in ``doc``; the top-level
+    attributes are there for people reading the table."""
+
+    class Meta:
+        table_name = "closeloop-opportunities"
+        region = _region()
+
+    opportunity_id = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+    stage = UnicodeAttribute()
+    status = UnicodeAttribute()
+    doc = JSONAttribute()
+    version = VersionAttribute()
+
+
+class QuoteItem(Model):
+    """A quote with its approval steps and history (CONTRACT §2.7), all in ``doc``."""
+
+    class Meta:
+        table_name = "closeloop-quotes"
+        region = _region()
+
+    quote_id = UnicodeAttribute(hash_key=True)
+    opportunity_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    doc = JSONAttribute()
+    version = VersionAttribute()
+
+
 class KpiItem(Model):
     """KPI rollups (shared/adapters/dynamo/kpis.py writes them with low-level expressions: their
     counters are attributes named by what they count): ``kpi|<team>|<owner>`` × period, one
@@ -323,6 +355,8 @@ MODELS: tuple[type[Model], ...] = (
     CaseItem,
     OrderItem,
     AccountItem,
+    OpportunityItem,
+    QuoteItem,
     KpiItem,
     ContractItem,
 )

@@ -90,3 +90,15 @@ class DynamoAccountRepository:
         account = Account.from_dict(dict(item.doc))
         account.version = int(item.version or 0)
         return account
+
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Account], str | None]:
+        """One Scan page (the sweep visits every account anyway: a Scan reads each once)."""
+        start = {"account_id": {"S": after}} if after else None
+        results = AccountItem.scan(limit=limit, page_size=limit, last_evaluated_key=start)
+        accounts = []
+        for item in results:
+            account = Account.from_dict(dict(item.doc))
+            account.version = int(item.version or 0)
+            accounts.append(account)
+        last = results.last_evaluated_key
+        return accounts, (str(last["account_id"]["S"]) if last else None)

@@ -22,6 +22,12 @@ from shared.adapters.dynamo.deliveries import DeliveryTable, DynamoDeliveryRepos
 from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
 from shared.adapters.dynamo.orders import AccountTable, DynamoAccountRepository, DynamoOrderRepository, OrderTable
+from shared.adapters.dynamo.sales import (
+    DynamoOpportunityRepository,
+    DynamoQuoteRepository,
+    OpportunityTable,
+    QuoteTable,
+)
 from shared.adapters.dynamo.timers import DynamoTimerRepository, TimerTable
 from shared.adapters.outbox import outbox_put
 from shared.domain.events import Event
@@ -115,6 +121,8 @@ AGGREGATE_TABLES: dict[str, AggregateTable] = {
     "contract": ContractTable(),
     "order": OrderTable(),
     "account": AccountTable(),
+    "opportunity": OpportunityTable(),
+    "quote": QuoteTable(),
 }
 
 
@@ -150,6 +158,8 @@ class DynamoUnitOfWork:
         self._orders = DynamoOrderRepository()
         self._accounts = DynamoAccountRepository()
         self._contracts = DynamoContractRepository()
+        self._opportunities = DynamoOpportunityRepository()
+        self._quotes = DynamoQuoteRepository()
         self._retry: RetryPolicy = retry or ConflictRetry()
 
     @property
@@ -179,6 +189,14 @@ class DynamoUnitOfWork:
     @property
     def contracts(self) -> DynamoContractRepository:
         return self._contracts
+
+    @property
+    def opportunities(self) -> DynamoOpportunityRepository:
+        return self._opportunities
+
+    @property
+    def quotes(self) -> DynamoQuoteRepository:
+        return self._quotes
 
     @property
     def retry(self) -> RetryPolicy:

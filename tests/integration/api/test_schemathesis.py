@@ -43,6 +43,7 @@ SEEDED_LEAD_ID = lead_id_for(f"email#{EXAMPLE_LEAD['email']}")
 SEEDED_ORDER_ID = order_id_for("ct_1")  # tests/unit/services/orders_helpers.make_order's
 SEEDED_ACCOUNT_ID = account_id_for(credit_code=CREDIT_CODE)
 SEEDED_INVOICE_ID = invoice_id_for(SEEDED_ORDER_ID, "SH-seed")  # invoiced per signed shipment
+SEEDED: dict[str, list[str]] = {}  # an opportunity, its quote and its approval steps, made before each test
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -76,6 +77,7 @@ def steer(case: schemathesis.Case) -> None:
         "order_id": [SEEDED_ORDER_ID],
         "account_id": [SEEDED_ACCOUNT_ID],
         "invoice_id": [SEEDED_INVOICE_ID],
+        **SEEDED,
     }
     for name, known in known_ids.items():
         if name in parameters:
@@ -133,7 +135,31 @@ def api(server: str, clean_aws: Any) -> str:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert json.loads(response.read())["lead_id"] == SEEDED_LEAD_ID
+    _seed_sales(server)
     return server
+
+
+def _post(server: str, path: str, payload: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        f"{server}{path}",
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "X-Api-Key": ADMIN_KEY},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _seed_sales(server: str) -> None:
+    """An opportunity with a quote waiting for two approvals, so the sales routes are fuzzed past 404."""
+    opened = _post(server, "/opportunities", {"name": "Seeded", "owner_id": "u_wang", "account": {"company": "Acme"}})
+    lines = [{"sku": "IOT-PLAT-ENT", "quantity": 2, "discount": "25%"}]
+    quote = _post(server, "/quotes", {"opportunity_id": opened["opportunity_id"], "by": "u_wang", "lines": lines})
+    SEEDED.update(
+        opportunity_id=[opened["opportunity_id"]],
+        quote_id=[quote["quote_id"]],
+        approval_id=[s["approval_id"] for s in quote["approval"]["steps"]],
+    )
 
 
 @schema.parametrize()

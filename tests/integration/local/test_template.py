@@ -99,12 +99,17 @@ GRANTS = {
         # orders and accounts: versioned puts in the change transaction
         "OrdersTable": _dynamodb("GetItem", "PutItem"),
         "AccountsTable": _dynamodb("GetItem", "PutItem"),
-        # finance deliveries and alerts made with the order's change; GET /orders/{id} reads them
+        # e-sign: one contract per envelope (a conditional put); GET /accounts/{id} batch-reads an account's
+        "ContractsTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),
+        "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),  # opportunities: versioned puts
+        "QuotesTable": _dynamodb("GetItem", "PutItem"),  # quotes and their approval steps
+        # finance deliveries and alerts (account manager, approver) made with their change; GET /orders/{id}
+        # reads them
         "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
-        "KpisTable": _dynamodb("Query"),  # GET /kpis: one Query per period range of one scope
-        # the P1 hold: a P1 case's account's contracts and open P1 cases; held contracts put
-        "ContractsTable": _dynamodb("BatchGetItem", "PutItem"),
+        # GET /accounts/{id}: the account's contracts (keys from the index, then one batch read)
         "ContractsTable/index/by_account": _dynamodb("Query"),
+        "KpisTable": _dynamodb("Query"),  # GET /kpis: one Query per period range of one scope
+        # the P1 hold: a P1 case's account's open P1 cases (its contracts: by_account and the batch read above)
         "CasesTable/index/by_account": _dynamodb("Query"),
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
         "ApiKeys": {"secretsmanager:GetSecretValue"},
@@ -149,6 +154,9 @@ GRANTS = {
         # alerts are created in the SLA change; a retry timer makes a delivery due again
         "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
         "CasesTable": _dynamodb("GetItem", "PutItem"),  # a case clock's alert: the case records it was told
+        # a stalled opportunity's alert, an approval time-out's escalation
+        "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),
+        "QuotesTable": _dynamodb("GetItem", "PutItem"),
         # a renewal reminder: the contract records it; the account's manager and open P1 cases
         "ContractsTable": _dynamodb("GetItem", "PutItem"),
         "AccountsTable": _dynamodb("GetItem"),
@@ -159,6 +167,13 @@ GRANTS = {
         "KpisTable": _dynamodb("GetItem", "PutItem", "UpdateItem"),
         "RulesTable": _dynamodb("GetItem", "Query"),
         "KpiRollupDeadLetterQueue": {"sqs:SendMessage"},
+    },
+    "HealthSweepFunction": {
+        # every account once a day, a Scan page at a time; re-read after a lost race; versioned put
+        "AccountsTable": _dynamodb("Scan", "GetItem", "PutItem"),
+        "EventsTable": _dynamodb("PutItem"),  # HealthWarning
+        "DeliveriesTable": _dynamodb("PutItem"),  # the account manager's alerts
+        "RulesTable": _dynamodb("GetItem", "Query"),
     },
     "KpiSnapshotFunction": {
         "KpisTable": _dynamodb("Query"),
@@ -179,8 +194,8 @@ INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded sl
     ("OutboxSweepFunction", "EventsTable/index/pending"),  # unpublished events only
     ("TimerSweepFunction", "TimersTable/index/by_due"),  # due timers only
     ("ApiFunction", "LeadsTable/index/by_capture_day"),  # GET /leads: one capture day per Query, bounded window
-    # one account's slice: its contracts; its cases, filtered to unresolved P1 (the renewal hold)
-    ("ApiFunction", "ContractsTable/index/by_account"),
+    ("ApiFunction", "ContractsTable/index/by_account"),  # GET /accounts/{id}, the P1 hold: one account's contracts
+    # one account's cases, filtered to unresolved P1 (the renewal hold)
     ("ApiFunction", "CasesTable/index/by_account"),
     ("TimerSweepFunction", "CasesTable/index/by_account"),
 }
@@ -250,6 +265,8 @@ TABLES = {
     "CasesTable": ("closeloop-cases", [("case_id", "HASH")], None),
     "OrdersTable": ("closeloop-orders", [("order_id", "HASH")], None),
     "AccountsTable": ("closeloop-accounts", [("account_id", "HASH")], None),
+    "OpportunitiesTable": ("closeloop-opportunities", [("opportunity_id", "HASH")], None),
+    "QuotesTable": ("closeloop-quotes", [("quote_id", "HASH")], None),
     "KpisTable": ("closeloop-kpis", [("pk", "HASH"), ("sk", "RANGE")], None),
     "ContractsTable": ("closeloop-contracts", [("contract_id", "HASH")], None),
 }
@@ -271,6 +288,9 @@ def test_tables_have_fixed_names_keys_and_settings() -> None:
         "by_account",
         ["account_id", "end_date"],
     )
+    [cases_by_account] = specs["CasesTable"].global_secondary_indexes  # the P1 hold: one account's cases
+    assert [k["AttributeName"] for k in cases_by_account["KeySchema"]] == ["account_id", "opened_at"]
+    assert cases_by_account["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["priority", "status"]}
     leads_gsi, events_gsi, timers_gsi = (
         specs["LeadsTable"].global_secondary_indexes,
         specs["EventsTable"].global_secondary_indexes,
@@ -305,9 +325,19 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/cases/{case_id}"),
         ("POST", "/webhooks/shipments/{source}"),
         ("GET", "/orders/{order_id}"),
+        ("POST", "/webhooks/esign/{source}"),
+        ("GET", "/contracts/{contract_id}"),
         ("POST", "/invoices/{invoice_id}/status"),
+        ("POST", "/webhooks/usage/{source}"),
         ("GET", "/accounts/{account_id}"),
         ("PATCH", "/accounts/{account_id}"),
+        ("POST", "/opportunities"),
+        ("GET", "/opportunities/{opportunity_id}"),
+        ("POST", "/opportunities/{opportunity_id}/stage"),
+        ("POST", "/opportunities/{opportunity_id}/activities"),
+        ("POST", "/quotes"),
+        ("GET", "/quotes/{quote_id}"),
+        ("POST", "/approvals/{approval_id}/decision"),
         ("GET", "/kpis"),
     }
 
@@ -320,6 +350,8 @@ def test_every_function_gets_the_shared_environment() -> None:
         # rules-sync gets longer: it talks to Google with bounded retries inside its own time
         # (so does kpi-snapshot, which writes the Dashboard tab)
         expected_timeout = 60 if spec.logical_id in ("RulesSyncFunction", "KpiSnapshotFunction") else 30
+        if spec.logical_id == "HealthSweepFunction":
+            expected_timeout = 900  # one pass over every account, once a day
         assert (spec.timeout, spec.memory_size) == (expected_timeout, 512)
 
 
@@ -407,3 +439,9 @@ def schedules_of(template: dict[str, object]) -> list[object]:
     from infra.event_sources import schedules
 
     return list(schedules(template))  # type: ignore[arg-type]
+
+
+def test_the_health_sweep_runs_daily_on_its_own_function() -> None:
+    [schedule] = [s for s in schedules_of(TEMPLATE) if s.name == "health-sweep"]
+    assert schedule.expression == "rate(1 day)" and schedule.function.logical_id == "HealthSweepFunction"
+    assert schedule.function.handler == "schedules.health_sweep.handler"

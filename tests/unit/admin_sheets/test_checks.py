@@ -160,7 +160,7 @@ def test_scoring_rules(edits: list[tuple[str, str, str]], expected: list[str]) -
                 (
                     'Settings!A3: unknown setting "sql_treshold": use one of sql_threshold, nurture_below, '
                     "default_country, currency, quality_fields, quality_threshold, wake_click_rate, "
-                    "wake_events, timezone, locale, invoice_on"
+                    "wake_events, timezone, locale, invoice_on, create_opportunity_on, health_threshold"
                 )
             ],
             id="unknown-setting",
@@ -209,18 +209,31 @@ def test_duplicate_keys(edits: list[tuple[str, str, str]], expected: list[str]) 
             id="amounts",
         ),
         pytest.param(
-            [("Discounts", "D3", "5%")],
-            ["Discounts!D3: this discount band overlaps row 2 (0%–10%) for the same amounts"],
-            id="overlapping-bands",
+            [("Discounts", "D4", "0%")],
+            [
+                "Discounts!A1: 3 kind(s) of quote match no row, e.g. an amount of 0 with a discount of 0%; an amount "
+                "of 500,000 with a discount of 0%; an amount of 500,001 with a discount of 0%: add a last row with "
+                "empty bounds (it catches everything else)"
+            ],
+            id="a-quote-without-a-discount-matches-no-row",  # more than 0% is not 0%
         ),
+        pytest.param(
+            [("Discounts", "B2", ""), ("Discounts", "D2", "")],
+            [
+                "Discounts!A3: rows with a lower priority cover row 3 entirely: it can never apply",
+                "Discounts!A4: rows with a lower priority cover row 4 entirely: it can never apply",
+            ],
+            id="a-row-that-catches-everything-hides-the-rows-below",
+        ),
+        pytest.param([("Discounts", "D3", "20%"), ("Discounts", "E2", "30%")], [], id="overlapping-rows-are-fine"),
         pytest.param(
             [("Discounts", "B3", "1,000,000"), ("Discounts", "D3", "5%")],
             [],
             id="different-amounts-do-not-clash",
         ),
         pytest.param(
-            [("Discounts", "D5", "40%"), ("Discounts", "E5", "35%")],
-            ["Discounts!D5: min_discount 40% is more than max_discount 35%"],
+            [("Discounts", "D3", "40%"), ("Discounts", "E3", "35%")],
+            ["Discounts!D3: min_discount 40% is more than max_discount 35%"],
             id="discount-range",
         ),
         pytest.param(

@@ -188,7 +188,7 @@ def test_quality_fields_are_published_in_their_canonical_spelling() -> None:
             [("Discounts", "B2", "-1")], ["Discounts!B2: min_amount must be 0 or more, got -1"], id="min-amount"
         ),
         pytest.param(
-            [("Discounts", "C2", "-0.5")], ["Discounts!C2: max_amount must be 0 or more, got -0.5"], id="max-amount"
+            [("Discounts", "C3", "-0.5")], ["Discounts!C3: max_amount must be 0 or more, got -0.5"], id="max-amount"
         ),
     ],
 )

@@ -308,7 +308,7 @@ def test_settings_keys_and_typed_values_have_dropdowns() -> None:
         if v["range"]["sheetId"] == settings_id and v["range"]["endRowIndex"] - v["range"]["startRowIndex"] == 1
     ]
     names = [k.name for k in SETTINGS_KEYS]
-    rows = [names.index("wake_events") + 1, names.index("locale") + 1, names.index("invoice_on") + 1]
+    rows = [names.index(k) + 1 for k in ("wake_events", "locale", "invoice_on", "create_opportunity_on")]
     assert [(c["range"]["startRowIndex"], c["range"]["startColumnIndex"]) for c in cells] == [(r, 1) for r in rows]
     assert cells[0]["rule"]["strict"] is False
     assert [v["userEnteredValue"] for v in cells[0]["rule"]["condition"]["values"]] == list(BEHAVIOR_EVENTS)
@@ -317,6 +317,7 @@ def test_settings_keys_and_typed_values_have_dropdowns() -> None:
         "order_signed",
         "shipment_signed",
     ]
+    assert [v["userEnteredValue"] for v in cells[3]["rule"]["condition"]["values"]] == ["manual", "sql", "first_touch"]
 
 
 # -- example rows --------------------------------------------------------------------------------

@@ -1,0 +1,221 @@
+"""E-signature (CONTRACT §2.8): a completed envelope for an approved quote becomes, in one
+transaction and once per envelope, the contract (``ContractSigned``, also delivered to the ERP),
+the order with the quote's lines (``OrderCreated``, to the ERP), the account with its account
+manager, the opportunity won, and the contract's renewal reminders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from shared.domain.contracts import Contract, contract_id_for
+from shared.domain.deliveries import event_delivery
+from shared.domain.errors import Conflict, ContractNotFound, QuoteNotApproved, QuoteNotFound, ValidationFailed
+from shared.domain.events import Event, iso, parse_iso
+from shared.domain.forms import text_problem
+from shared.services.account_managers import account_manager_for
+from shared.services.orders import order_change
+from shared.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
+from shared.services.renewals import schedule_reminders
+from shared.services.stage_moves import win_on_signature
+
+COMPLETED = "completed"
+FUTURE_TOLERANCE = timedelta(minutes=5)
+BUSY = "the contract is being recorded by another request; send it again"
+
+
+@dataclass(frozen=True)
+class Signature:
+    envelope_id: str
+    status: str
+    quote_id: str
+    signed_at: str
+    start_date: str
+    end_date: str
+
+
+def parse_signature(payload: dict[str, Any], now: datetime) -> Signature:
+    """The envelope, or one 400 naming every bad field. Dates are ``YYYY-MM-DD``; the term ends
+    on or after it starts; ``signed_at`` is not in the future."""
+    errors: dict[str, str] = {}
+    text: dict[str, str] = {}
+    for name in ("envelope_id", "status", "quote_id"):
+        value = payload.get(name)
+        if not isinstance(value, str) or not value.strip() or len(value) > 200:
+            errors[name] = "required text (at most 200 characters)"
+        elif problem := text_problem(value):
+            errors[name] = problem
+        else:
+            text[name] = value.strip()
+    if text.get("status", COMPLETED) != COMPLETED:
+        return Signature(text.get("envelope_id", ""), text["status"], text.get("quote_id", ""), "", "", "")
+    signed_at = _instant(payload.get("signed_at"), now, errors)
+    start, end = (
+        _day(payload.get("start_date"), "start_date", errors),
+        _day(payload.get("end_date"), "end_date", errors),
+    )
+    if start and end and end < start:
+        errors["end_date"] = f"the term ends ({end}) before it starts ({start})"
+    if errors:
+        raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
+    return Signature(text["envelope_id"], COMPLETED, text["quote_id"], signed_at, start or "", end or "")
+
+
+def _instant(value: Any, now: datetime, errors: dict[str, str]) -> str:
+    if value is None:
+        return iso(now)
+    try:
+        moment = parse_iso(str(value)) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        errors["signed_at"] = "must be an ISO 8601 time"
+        return ""
+    if moment > now + FUTURE_TOLERANCE:
+        errors["signed_at"] = f"is in the future (now is {iso(now)})"
+    return iso(moment)
+
+
+def _day(value: Any, name: str, errors: dict[str, str]) -> str | None:
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    errors[name] = "must be a date like 2027-01-01"
+    return None
+
+
+def record_signature(
+    payload: dict[str, Any], source: str, active: ActiveRules, uow: UnitOfWork, clock: Clock
+) -> tuple[int, dict[str, Any]]:
+    """201 with the ids when the contract is created; 200 when this envelope was recorded before
+    or its status is not ``completed`` (nothing is created then)."""
+    signature = parse_signature(payload, clock())
+    if signature.status != COMPLETED:
+        return 200, {"status": "ignored", "envelope_status": signature.status}
+    contract_id = contract_id_for(source, signature.envelope_id)
+
+    def attempt() -> tuple[int, dict[str, Any]]:
+        existing = uow.contracts.get(contract_id)
+        if existing is not None:
+            return 200, _ids(existing, "recorded")
+        contract, change = _signing(signature, source, contract_id, active, uow, clock())
+        uow.commit(change)
+        return 201, _ids(contract, "created")
+
+    return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
+
+
+def _ids(contract: Contract, status: str) -> dict[str, Any]:
+    return {
+        "status": status,
+        "contract_id": contract.contract_id,
+        "order_id": contract.order_id,
+        "account_id": contract.account_id,
+    }
+
+
+def _signing(
+    signature: Signature, source: str, contract_id: str, active: ActiveRules, uow: UnitOfWork, now: datetime
+) -> tuple[Contract, Change]:
+    quote = uow.quotes.get(signature.quote_id)
+    if quote is None:
+        raise QuoteNotFound(f"no quote with id {signature.quote_id[:60]!r}", fields={"quote_id": "unknown quote"})
+    if quote.status != "approved":
+        raise QuoteNotApproved(
+            f"quote {quote.quote_id} is {quote.status.replace('_', ' ')}; only an approved quote can be signed",
+            fields={"quote_id": f"status is {quote.status}"},
+        )
+    opportunity = uow.opportunities.get(quote.opportunity_id) if quote.opportunity_id else None
+    manager = account_manager_for(quote.account, opportunity, active, uow)
+    made = order_change(
+        uow,
+        active,
+        now,
+        contract_id=contract_id,
+        quote_id=quote.quote_id,
+        opportunity_id=quote.opportunity_id,
+        account={**quote.account, **({"account_manager_id": manager} if manager else {})},
+        lines=[_order_line(line) for line in quote.lines],
+        currency=quote.currency,
+    )
+    contract = Contract(
+        contract_id=contract_id,
+        source=source,
+        envelope_id=signature.envelope_id,
+        quote_id=quote.quote_id,
+        opportunity_id=quote.opportunity_id,
+        account_id=made.account.account_id,
+        order_id=made.order.order_id,
+        owner_id=quote.owner_id,
+        signed_at=signature.signed_at,
+        start_date=signature.start_date,
+        end_date=signature.end_date,
+        amount=quote.amount,
+        currency=quote.currency,
+        rules_version=active.version,
+        history=[{"type": "signed", "at": signature.signed_at, "envelope_id": signature.envelope_id}],
+    )
+    timers = schedule_reminders(contract, active, now)
+    signed = Event("ContractSigned", contract.subject, now, _signed_data(contract, made.account), active.version)
+    change = Change(
+        saves=[
+            Save(contract, None),
+            *(Save(t, None) for t in timers),
+            Save(event_delivery(signed.envelope(), "erp", now), None),
+        ],
+        events=[signed],
+    )
+    change.merge(made.change)
+    if opportunity is not None:  # won by the signature, whatever its stage gates say
+        version = opportunity.version
+        won = win_on_signature(opportunity, contract_id, signature.signed_at, active, now)
+        change.merge(Change(saves=[Save(opportunity, version)], events=won))
+    return contract, change
+
+
+def _order_line(line: dict[str, Any]) -> dict[str, Any]:
+    quantity = int(line["quantity"])
+    amount = Decimal(str(line["amount"]))
+    unit = (amount / quantity).quantize(Decimal("0.01")) if quantity else amount
+    return {
+        "sku": line["sku"],
+        "name": line.get("name") or line["sku"],
+        "quantity": quantity,
+        "unit_price": unit,
+        "amount": amount,
+    }
+
+
+def _signed_data(contract: Contract, account: Any) -> dict[str, Any]:
+    return {
+        "contract_id": contract.contract_id,
+        "quote_id": contract.quote_id,
+        "opportunity_id": contract.opportunity_id,
+        "order_id": contract.order_id,
+        "account_id": contract.account_id,
+        "account": {"name": account.company, "credit_code": account.credit_code, "country": account.country},
+        "amount": contract.amount,
+        "annual_value": str(contract.annual_value()),
+        "currency": contract.currency,
+        "signed_at": contract.signed_at,
+        "start_date": contract.start_date,
+        "end_date": contract.end_date,
+        "owner_id": getattr(account, "account_manager_id", None),
+        "sold_by": contract.owner_id,
+    }
+
+
+def get_contract(contract_id: str, uow: UnitOfWork) -> dict[str, Any]:
+    """``GET /contracts/{id}``: the contract with its history and pending renewal reminders."""
+    contract = uow.contracts.get(contract_id)
+    if contract is None:
+        raise ContractNotFound(f"no contract with id {contract_id[:60]!r}")
+    return contract.view()
+
+
+__all__ = ["get_contract", "parse_signature", "record_signature"]

@@ -1,0 +1,38 @@
+"""An approved quote to sign, made through the sales services on the example rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.adapters.memory import MemoryUnitOfWork
+from shared.services.opportunities import create_opportunity
+from shared.services.ports import ActiveRules
+from shared.services.quotes import create_quote
+from tests.unit.services.helpers import TickingClock
+from tests.unit.services.orders_helpers import CREDIT_CODE
+
+ACCOUNT = {"company": "苏州精工机械", "country": "CN", "credit_code": CREDIT_CODE}
+
+
+def approved_quote(
+    rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, owner: str = "u_wang", **account: Any
+) -> dict[str, Any]:
+    """An opportunity from scratch and a quote with no discount: approved at once (Discounts row 30)."""
+    deal = create_opportunity(
+        {"name": "Line monitoring", "owner_id": owner, "account": {**ACCOUNT, **account}}, rules, store, clock
+    )
+    lines = [{"sku": "IOT-PLAT-STD", "quantity": 2}]
+    quote = create_quote({"opportunity_id": deal["opportunity_id"], "by": owner, "lines": lines}, rules, store, clock)
+    assert quote["status"] == "approved", quote
+    return quote
+
+
+def envelope(quote_id: str, envelope_id: str = "env-1", **changes: Any) -> dict[str, Any]:
+    return {
+        "envelope_id": envelope_id,
+        "status": "completed",
+        "quote_id": quote_id,
+        "start_date": "2027-01-01",
+        "end_date": "2027-12-31",
+        **changes,
+    }
