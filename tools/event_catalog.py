@@ -397,8 +397,8 @@ CATALOG: dict[EventType, EventDoc] = {
         },
     ),
     "RenewalOpportunityCreated": EventDoc(
-        "the reminder of the Renewals row with `create_opportunity` opened the renewal opportunity (once per "
-        "contract); what an opportunity needs (CONTRACT §2.6)",
+        "the reminder of the Renewals row with `create_opportunity` opened the renewal opportunity in the "
+        "funnel's first stage (`OpportunityCreated` in the same transaction; once per contract)",
         subject=CONTRACT,
         data={
             "opportunity_id": "`op_…`, derived from the contract (one renewal opportunity per contract)",

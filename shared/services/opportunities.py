@@ -165,12 +165,15 @@ def open_in_change(
     change: Change,
     *,
     amount: str | None = None,
+    opportunity_id: str | None = None,
+    close_date: str | None = None,
 ) -> Opportunity:
     """An opportunity opened by another use case inside its own Change (a renewal reminder's
-    ``create_opportunity``): first stage, OpportunityCreated, its stall timer."""
+    ``create_opportunity``): first stage, OpportunityCreated, its stall timer. ``opportunity_id``:
+    one derived from the cause (a renewal: from its contract), so it can only be made once."""
     _require_funnel(active.funnel)
-    opportunity = _open(new_opportunity_id(), name[:200], owner_id, active, now)
-    opportunity.account, opportunity.amount = dict(account), amount
+    opportunity = _open(opportunity_id or new_opportunity_id(), name[:200], owner_id, active, now)
+    opportunity.account, opportunity.amount, opportunity.close_date = dict(account), amount, close_date
     _opened(opportunity, active, now, change)
     return opportunity
 

@@ -5,7 +5,7 @@ timer engine, cancelled when the contract is renewed or cancelled.
 - The ``renewal_reminder`` handler (``handlers``): ``RenewalReminder`` to the row's ``notify``
   roles up the account manager's chain; with an open P1 case on the account the reminder is
   marked ``on_hold`` and ``RenewalHeld`` escalates to the account manager's manager; at the row
-  with ``create_opportunity``, the renewal opportunity (``open_renewal_opportunity``, the seam).
+  with ``create_opportunity``, the renewal opportunity (``open_renewal_opportunity``).
   Exactly once: the sweep commits the effect with the timer's conditioned delete, and the
   contract lists its pending reminders, so a cancelled reminder that still fires does nothing.
 - ``end_contract`` renews or cancels a contract and cancels its pending reminders in one Change.
@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
+from shared.domain.accounts import Account
 from shared.domain.contracts import RENEWAL_REMINDER, Contract, RenewalRow, renewal_reminders
 from shared.domain.errors import Conflict, NotFound
 from shared.domain.events import Event, EventType, iso
@@ -34,6 +35,7 @@ from shared.domain.renewals import (
 )
 from shared.domain.timers import Timer
 from shared.services.alerts import alert_deliveries
+from shared.services.opportunities import open_in_change
 from shared.services.ports import ActiveRules, Change, Clock, RulesProvider, Save, UnitOfWork
 from shared.services.renewal_holds import account_manager_of, confirmed_open_p1, held_data
 from shared.services.timers import Handler
@@ -118,10 +120,8 @@ def fire_reminder(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRu
     # one of the two transactions fail and read again, so a hold never outlives its last P1 case
     change = Change(saves=[Save(contract, version), *(Save(case, case.version) for case in holding)], events=events)
     if timer.data.get("create_opportunity") and contract.renewal_opportunity is None:
-        company = account.company if account else None
-        change.merge(
-            open_renewal_opportunity(contract, company, manager_id, int(timer.data["days_before"]), now, active)
-        )
+        days = int(timer.data["days_before"])
+        change.merge(open_renewal_opportunity(contract, account, manager_id, days, now, active))
     name = account.company if account else None
     alerts = alert_deliveries(change.events, name, active, timer.timer_id, now)
     change.saves.extend(Save(a, None) for a in alerts)
@@ -129,18 +129,42 @@ def fire_reminder(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRu
 
 
 def open_renewal_opportunity(
-    contract: Contract, company: str | None, owner_id: str | None, days_before: int, now: datetime, active: ActiveRules
+    contract: Contract,
+    account: Account | None,
+    owner_id: str | None,
+    days_before: int,
+    now: datetime,
+    active: ActiveRules,
 ) -> Change:
-    """SEAM — the renewal opportunity. Opportunities (CONTRACT §2.6) live on the sales branch and
-    are not on main yet: today this records ``RenewalOpportunityCreated`` with every field an
-    opportunity needs and keeps them on the contract (``contract.renewal_opportunity``). When the
-    Opportunity aggregate lands, build it here from the same fields (its id is
-    ``renewal_opportunity_id(contract_id)``, so it is made once) and add its ``Save(opportunity,
-    None)`` to the returned Change; the caller already commits it with the reminder."""
-    fields = renewal_opportunity(contract, company, owner_id, days_before)
+    """The renewal opportunity (CONTRACT §2.6 fields): the account, the account manager as owner,
+    the contract's amount, its end date as the close date; opened in the first stage in the
+    reminder's own transaction (``OpportunityCreated``, its stall timer), with
+    ``RenewalOpportunityCreated`` and the fields kept on ``contract.renewal_opportunity``. Its id
+    derives from the contract (``renewal_opportunity_id``): one renewal opportunity per contract.
+    No Stages tab, or no owner on the Owners tab: nothing can be opened; the contract says why."""
+    fields = renewal_opportunity(contract, account.company if account else None, owner_id, days_before)
+    change = Change()
+    if active.funnel.first is None or owner_id is None or owner_id not in active.rules.owners:
+        reason = "no Stages" if active.funnel.first is None else "no account manager on the Owners tab"
+        contract.history.append({"type": "renewal_opportunity_skipped", "at": iso(now), "reason": reason})
+        return change
+    company = {k: v for k, v in (("company", account.company), ("credit_code", account.credit_code),
+               ("country", account.country)) if v} if account else {}  # fmt: skip
+    open_in_change(
+        fields["name"],
+        owner_id,
+        company,
+        active,
+        now,
+        change,
+        amount=contract.amount,
+        opportunity_id=fields["opportunity_id"],
+        close_date=contract.end_date,
+    )
     contract.renewal_opportunity = {**fields, "created_at": iso(now)}
     contract.history.append({"type": "renewal_opportunity", "at": iso(now), "opportunity_id": fields["opportunity_id"]})
-    return Change(events=[_event("RenewalOpportunityCreated", contract, now, active, fields)])
+    change.events.append(_event("RenewalOpportunityCreated", contract, now, active, fields))
+    return change
 
 
 def _event(

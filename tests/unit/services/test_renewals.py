@@ -12,6 +12,8 @@ from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import InvalidTransition
 from shared.domain.events import Event
 from shared.domain.renewals import renewal_opportunity_id
+from shared.domain.routing import RoutingIndex
+from shared.domain.rules import RuleSet
 from shared.domain.timers import Timer
 from shared.services.ports import ActiveRules, Change
 from shared.services.renewals import backtest_reminders, cancel_reminders, end_contract
@@ -28,7 +30,9 @@ DUE_30 = datetime(2027, 12, 1, 1, 0, tzinfo=UTC)
 
 
 def sweep(store: MemoryUnitOfWork, at: datetime, active: ActiveRules) -> list[str]:
-    return sweep_timers(at, store, handlers(FixedRules(active))).fired
+    """The renewal reminders a sweep at ``at`` fired (the renewal opportunity's stall timer aside)."""
+    renewal = {t.timer_id for t in store.timers.pending() if t.kind == "renewal_reminder"}
+    return [t for t in sweep_timers(at, store, handlers(FixedRules(active))).fired if t in renewal]
 
 
 def reminders(store: MemoryUnitOfWork) -> list[dict[str, Any]]:
@@ -89,6 +93,27 @@ def test_the_90_day_row_opens_the_renewal_opportunity_once(store: MemoryUnitOfWo
     stored = store.contracts.get(contract.contract_id)
     assert stored is not None and stored.renewal_opportunity is not None
     assert stored.renewal_opportunity["opportunity_id"] == created.data["opportunity_id"]
+    # the opportunity itself, in the first stage of the funnel, opened in the reminder's transaction
+    opportunity = store.opportunities.get(created.data["opportunity_id"])
+    assert opportunity is not None and opportunity.is_open
+    assert (opportunity.owner_id, opportunity.amount, opportunity.close_date) == ("u_xu", "120000.00", "2027-12-31")
+    assert opportunity.account["credit_code"] == "91350100M000100Y43"
+    assert opportunity.stage == example_rules.funnel.first.stage  # type: ignore[union-attr]
+    [opened] = [e for e in store.events if e.type == "OpportunityCreated"]
+    assert opened.subject == opportunity.subject and opened.time == created.time
+
+
+def test_without_a_funnel_the_reminder_still_fires_and_the_contract_says_why_no_opportunity(
+    store: MemoryUnitOfWork, example_rules: ActiveRules
+) -> None:
+    rules = RuleSet.from_content({**example_rules.rules.content, "Stages": []}, "v-no-stages")
+    bare = ActiveRules(rules, RoutingIndex(rules.routing))
+    contract = sign_contract(store, example_rules, SIGNED)
+    assert len(sweep(store, DUE_90, bare)) == 1
+    assert [r["days_before"] for r in reminders(store)] == [90]
+    assert of_type(store, "RenewalOpportunityCreated") == []
+    stored = store.contracts.get(contract.contract_id)
+    assert stored is not None and stored.history[-1]["reason"] == "no Stages"
 
 
 class CrashingOnce(MemoryUnitOfWork):
@@ -121,7 +146,8 @@ def test_after_an_outage_each_missed_reminder_fires_late_exactly_once_even_throu
     assert [r["days_before"] for r in told] == [90, 60, 30]  # in their order, each once
     assert [r["late_seconds"] for r in told] == [int((back - due).total_seconds()) for due in (DUE_90, DUE_60, DUE_30)]
     assert len(of_type(store, "RenewalOpportunityCreated")) == 1
-    assert len({a.delivery_id for a in store.deliveries.listing()}) == 12  # 3 reminders × 2 people × 2 channels
+    told_alerts = {a.delivery_id for a in store.deliveries.listing() if a.payload["event"] == "RenewalReminder"}
+    assert len(told_alerts) == 12  # 3 reminders × 2 people × 2 channels
 
 
 def test_a_reminder_already_fired_elsewhere_is_not_told_again(
