@@ -19,7 +19,7 @@ from shared.domain.forms import text_problem
 from shared.services.account_managers import account_manager_for
 from shared.services.orders import order_change
 from shared.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
-from shared.services.renewals import schedule_reminders
+from shared.services.renewals import renewed_by, schedule_reminders
 from shared.services.stage_moves import win_on_signature
 
 COMPLETED = "completed"
@@ -175,6 +175,8 @@ def _signing(
         version = opportunity.version
         won = win_on_signature(opportunity, contract_id, signature.signed_at, active, now)
         change.merge(Change(saves=[Save(opportunity, version)], events=won))
+    # a renewal opportunity's contract renews the one it was opened for: its reminders are cancelled
+    change.merge(renewed_by(opportunity, contract_id, uow, signature.signed_at))
     return contract, change
 
 

@@ -23,6 +23,7 @@ from shared.domain.accounts import Account
 from shared.domain.contracts import RENEWAL_REMINDER, Contract, RenewalRow, renewal_reminders
 from shared.domain.errors import Conflict, NotFound
 from shared.domain.events import Event, EventType, iso
+from shared.domain.opportunities import Opportunity
 from shared.domain.orders import event_id_for
 from shared.domain.renewals import (
     ReminderMoves,
@@ -83,6 +84,18 @@ def end_contract(
         return contract
 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
+
+
+def renewed_by(opportunity: Opportunity | None, contract_id: str, uow: UnitOfWork, at: str) -> Change:
+    """For the e-sign webhook's Change: a contract signed on a renewal opportunity renews the
+    contract it was opened for (``fields["renewal_of"]``), whose pending reminders are cancelled."""
+    renewing = opportunity.fields.get("renewal_of") if opportunity is not None else None
+    old = uow.contracts.get(str(renewing)) if renewing else None
+    if old is None or old.status != "active":
+        return Change()
+    version = old.version
+    cancelled = old.end("renewed", at, f"renewed by contract {contract_id}")
+    return Change.of(old, version, cancel=cancelled)
 
 
 # ------------------------------------------------------------------ the reminder fires
@@ -150,7 +163,7 @@ def open_renewal_opportunity(
         return change
     company = {k: v for k, v in (("company", account.company), ("credit_code", account.credit_code),
                ("country", account.country)) if v} if account else {}  # fmt: skip
-    open_in_change(
+    opportunity = open_in_change(
         fields["name"],
         owner_id,
         company,
@@ -161,6 +174,8 @@ def open_renewal_opportunity(
         opportunity_id=fields["opportunity_id"],
         close_date=contract.end_date,
     )
+    # the seam for approvals: a quote on this opportunity finds the contract whose hold it waits on
+    opportunity.fields["renewal_of"] = contract.contract_id
     contract.renewal_opportunity = {**fields, "created_at": iso(now)}
     contract.history.append({"type": "renewal_opportunity", "at": iso(now), "opportunity_id": fields["opportunity_id"]})
     change.events.append(_event("RenewalOpportunityCreated", contract, now, active, fields))

@@ -98,6 +98,7 @@ def test_the_90_day_row_opens_the_renewal_opportunity_once(store: MemoryUnitOfWo
     assert opportunity is not None and opportunity.is_open
     assert (opportunity.owner_id, opportunity.amount, opportunity.close_date) == ("u_xu", "120000.00", "2027-12-31")
     assert opportunity.account["credit_code"] == "91350100M000100Y43"
+    assert opportunity.fields["renewal_of"] == contract.contract_id  # the approvals find the hold through it
     assert opportunity.stage == example_rules.funnel.first.stage  # type: ignore[union-attr]
     [opened] = [e for e in store.events if e.type == "OpportunityCreated"]
     assert opened.subject == opportunity.subject and opened.time == created.time
@@ -243,3 +244,27 @@ def test_the_backtest_counts_the_pending_reminders_a_change_would_move_and_moves
     # a timezone change moves every pending reminder
     zoned = with_renewals(example_rules, example_rules.rules.content["Renewals"], "tz", timezone="Europe/Berlin")
     assert backtest_reminders(zoned, store, DUE_90 + timedelta(hours=1)).moved == 5
+
+
+def test_signing_the_renewal_opportunitys_quote_renews_the_contract_and_cancels_its_reminders(
+    store: MemoryUnitOfWork, example_rules: ActiveRules
+) -> None:
+    from shared.services.esign import record_signature
+    from shared.services.quotes import create_quote
+    from tests.unit.services.esign_helpers import envelope
+
+    old = sign_contract(store, example_rules, SIGNED)
+    sweep(store, DUE_90, example_rules)  # the 90-day reminder opens the renewal opportunity
+    [created] = of_type(store, "RenewalOpportunityCreated")
+    clock = TickingClock(DUE_90 + timedelta(days=3))
+    lines = [{"sku": "IOT-PLAT-STD", "quantity": 1}]
+    request = {"opportunity_id": created.data["opportunity_id"], "by": "u_xu", "lines": lines}
+    quote = create_quote(request, example_rules, store, clock)
+    assert quote["status"] == "approved", quote
+    renewal = envelope(quote["quote_id"], "env-renewal", start_date="2028-01-01", end_date="2028-12-31")
+    record_signature(renewal, "esign", example_rules, store, clock)
+    renewed = store.contracts.get(old.contract_id)
+    assert renewed is not None and renewed.status == "renewed" and renewed.reminders == []
+    assert store.timers.pending(old.subject) == []  # its 60- and 30-day reminders are gone
+    assert sweep(store, DUE_30 + timedelta(days=1), example_rules) == []
+    assert [(r["contract_id"], r["days_before"]) for r in reminders(store)] == [(old.contract_id, 90)]
