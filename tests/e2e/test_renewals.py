@@ -1,7 +1,9 @@
-"""Renewals on the local stack as a tester drives them: a contract signed (through the unit of work,
-as the e-sign webhook will), a P1 case posted over real HTTP, `closeloop schedule run timer-sweep
---at T` standing for the days that pass (nothing sleeps): the 90-day reminder fires at 09:00
-Shanghai held by the case, the case resolves, the renewal is released; a backtest moves nothing."""
+"""Renewals on the local stack as a tester drives them, over real HTTP: an opportunity, an approved
+quote and a completed e-sign envelope make the contract and its reminders; a P1 case is posted;
+`closeloop schedule run timer-sweep --at T` stands for the days that pass (nothing sleeps): the
+90-day reminder fires at 09:00 Shanghai held by the case and opens the renewal opportunity, the
+case resolves, the renewal is released; a backtest moves nothing; signing the renewal
+opportunity's quote renews the contract and cancels its last reminders."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from shared.services.webhook_auth import sign
+from shared.services.webhook_auth import sign as sign_body
 from tests.conftest import free_port
 from tests.e2e.terminal import fresh_terminal_env
 from tests.e2e.test_local_stack import ROOT, _wait_for_banner, closeloop, http
@@ -26,6 +28,7 @@ from tests.unit.services.orders_helpers import CREDIT_CODE
 
 pytestmark = pytest.mark.e2e
 KEY = {"X-Api-Key": "dev-admin-key"}
+ACCOUNT = {"company": "上海精密制造", "country": "CN", "credit_code": CREDIT_CODE}
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +56,31 @@ def stack() -> Iterator[dict[str, Any]]:
         process.kill()
 
 
+def signed_post(stack: dict[str, Any], path: str, payload: dict[str, Any]) -> tuple[int, Any]:
+    body = json.dumps(payload)
+    headers = {"X-Closeloop-Signature": sign_body("dev-webhook-secret", int(time.time()), body.encode())}
+    return http("POST", f"{stack['api']}{path}", body.encode(), headers)
+
+
+def sign(stack: dict[str, Any], *, envelope_id: str, end_date: str, opportunity_id: str | None = None) -> Any:
+    """An approved quote (no discount: approved at once) signed through the e-sign webhook."""
+    if opportunity_id is None:
+        deal = {"name": "Line monitoring", "owner_id": "u_wang", "account": ACCOUNT}
+        status, opportunity = http("POST", f"{stack['api']}/opportunities", deal, KEY)
+        assert status == 201, opportunity
+        opportunity_id = opportunity["opportunity_id"]
+    lines = [{"sku": "IOT-PLAT-STD", "quantity": 2}]
+    status, quote = http("POST", f"{stack['api']}/quotes", {"opportunity_id": opportunity_id, "by": "u_wang",
+                                                            "lines": lines}, KEY)  # fmt: skip
+    assert status == 201 and quote["status"] == "approved", quote
+    today = datetime.now(UTC).date().isoformat()
+    envelope = {"envelope_id": envelope_id, "status": "completed", "quote_id": quote["quote_id"],
+                "start_date": today, "end_date": end_date}  # fmt: skip
+    status, made = signed_post(stack, "/webhooks/esign/esign", envelope)
+    assert status == 201, made
+    return made
+
+
 def events(stack: dict[str, Any], subject: str, kind: str) -> list[dict[str, Any]]:
     out = closeloop("events", "list", "--subject", subject, "--json", env=stack["env"]).stdout
     return [e for e in map(json.loads, out.splitlines()) if e["type"] == kind]
@@ -67,18 +95,13 @@ def test_the_90_day_reminder_is_held_by_a_p1_case_and_released_when_it_resolves(
 ) -> None:
     now = datetime.now(UTC)
     end = (now + timedelta(days=120)).date()
-    seeded = subprocess.run(
-        [sys.executable, "-m", "tests.e2e.renewals_seed", "env-e2e", now.isoformat(), end.isoformat()],
-        cwd=ROOT, env=stack["env"], capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    contract = json.loads(seeded.stdout)
+    contract = sign(stack, envelope_id="env-e2e", end_date=end.isoformat())
     subject = f"contract/{contract['contract_id']}"
     # 09:00 Asia/Shanghai (01:00 UTC) on end − 90 days
     due_90 = datetime.combine(end - timedelta(days=90), datetime.min.time(), UTC) + timedelta(hours=1)
 
-    body = json.dumps({"external_id": "p1-e2e", "priority": "P1", "account": {"credit_code": CREDIT_CODE}})
-    headers = {"X-Closeloop-Signature": sign("dev-webhook-secret", int(time.time()), body.encode())}
-    status, case = http("POST", f"{stack['api']}/webhooks/cases/contact-center", body.encode(), headers)
+    p1 = {"external_id": "p1-e2e", "priority": "P1", "account": {"credit_code": CREDIT_CODE}}
+    status, case = signed_post(stack, "/webhooks/cases/contact-center", p1)
     assert status == 201 and case["account_id"] == contract["account_id"], case
 
     sweep_at(stack, due_90 - timedelta(minutes=1))
@@ -110,3 +133,12 @@ def test_the_90_day_reminder_is_held_by_a_p1_case_and_released_when_it_resolves(
     assert (moves["pending"], moves["dropped"], moves["added"]) == (2, 2, 1)
     timers = closeloop("timers", "list", "--subject", subject, "--json", env=stack["env"]).stdout
     assert sorted(json.loads(t)["data"]["days_before"] for t in timers.splitlines()) == [30, 60]
+
+    # the renewal: a quote on the renewal opportunity, signed → the old contract is renewed
+    opportunity_id = events(stack, subject, "RenewalOpportunityCreated")[0]["data"]["opportunity_id"]
+    renewal_end = (end + timedelta(days=365)).isoformat()
+    sign(stack, envelope_id="env-e2e-renewal", end_date=renewal_end, opportunity_id=opportunity_id)
+    _, old = http("GET", f"{stack['api']}/contracts/{contract['contract_id']}", headers=KEY)
+    assert old["status"] == "renewed"
+    timers = closeloop("timers", "list", "--subject", subject, "--json", env=stack["env"]).stdout
+    assert timers.strip() == ""
