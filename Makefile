@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test unit integration e2e lint bench clean help
+.PHONY: run test unit integration e2e lint bench demo clean help
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,6 +22,9 @@ run: $(STAMP)  ## start the local stack on the example rules (API :8000, embedde
 
 test: $(STAMP)  ## every test: unit, integration (moto), e2e (local stack)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+demo: $(STAMP)  ## the whole loop in a minute, narrated (closeloop demo)
+	$(BIN)/closeloop demo
 
 unit: $(STAMP)  ## fast tests only
 	$(BIN)/python -m pytest -q tests/unit
