@@ -66,6 +66,22 @@ def schemas() -> dict[str, JSONType]:
                 "reminders": {"type": "array", "items": ids, "description": "pending renewal reminder timers"},
                 "rules_version": {"type": ["string", "null"]},
                 "history": {"type": "array", "items": {"type": "object"}},
+                "on_hold": {"type": "boolean", "description": "an unresolved P1 case on the account holds the renewal"},
+                "hold": {
+                    "type": ["object", "null"],
+                    "description": '`{"case_ids", "since"}` while held (the renewal\'s approvals wait), else null',
+                },
+                "reminded": {
+                    "type": "array",
+                    "items": {"type": "object"},
+                    "description": 'renewal reminders fired: `{"timer_id", "days_before", "due_at", "fired_at", '
+                    '"late_seconds", "on_hold", "case_ids"}`',
+                },
+                "renewal_opportunity": {
+                    "type": ["object", "null"],
+                    "description": "the renewal opportunity opened at the Renewals row with `create_opportunity`",
+                },
+                "ended_at": {"type": ["string", "null"], "description": "when it was renewed or cancelled"},
             },
         },
     }

@@ -131,7 +131,7 @@ class Contract:
         return asdict(self)
 
     def view(self) -> dict[str, Any]:
-        return {k: v for k, v in self.to_dict().items() if k != "version"}
+        return {**{k: v for k, v in self.to_dict().items() if k != "version"}, "on_hold": self.on_hold}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Contract:
