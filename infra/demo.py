@@ -183,14 +183,19 @@ class Demo:
         self.say(f"Time passes to the 90-day renewal reminder ({reminder.isoformat()}): the P1 case is still open.")
         self.sweep(reminder)
         held = self.call("GET", f"/contracts/{contract['contract_id']}")
-        self.show(f"renewal on hold: {json.dumps(held.get('hold') or held.get('on_hold'), ensure_ascii=False)}")
+        hold = held.get("hold") or {}
+        self.show(f"reminder fired on hold: held by {', '.join(hold.get('case_ids', []))} (RenewalHeld to the "
+                  "account manager's manager)")  # fmt: skip
+        opportunity = held.get("renewal_opportunity") or {}
+        if opportunity:
+            self.show(f"renewal opportunity {opportunity.get('opportunity_id')} opened for the account manager")
         self.say("Support resolves the case: the renewal is released.")
         owner = case["owner_id"]
         events = f"/cases/{case['case_id']}/events"
         self.call("POST", events, {"type": "first_response", "by": owner})
         self.call("POST", events, {"type": "resolved", "by": owner})
         released = self.call("GET", f"/contracts/{contract['contract_id']}")
-        self.show(f"renewal on hold: {json.dumps(released.get('hold') or released.get('on_hold'), ensure_ascii=False)}")
+        self.show(f"on hold: {str(released.get('on_hold')).lower()} (RenewalReleased)")
 
     def kpis(self) -> None:
         self.say("The KPIs, from the events just recorded:")

@@ -29,6 +29,8 @@ def test_the_demo_tells_the_whole_loop() -> None:
     assert "account manager u_xu; renewal reminders: 3" in story
     assert "finance received: INVOICE inv_" in story and "IOT-PLAT-ENT × 2 @ 360000.00 = 720000.00" in story
     assert "Support L2" in story
+    assert "reminder fired on hold: held by cs_" in story and "renewal opportunity op_" in story
+    assert "on hold: false (RenewalReleased)" in story
     assert "mql_to_sql_rate              1.0  (1 / 1)" in story
     assert "win_rate_amount              1.0  (720000 / 720000)" in story  # what was signed was won
     assert '{"level"' not in story  # a narration, not the functions' logs
