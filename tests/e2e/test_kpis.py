@@ -5,10 +5,6 @@ HTTP; the events reach the KPI rollups through the plumbing (outbox → bus → 
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,9 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.services.webhook_auth import sign
-from tests.conftest import free_port
-from tests.e2e.terminal import fresh_terminal_env
-from tests.e2e.test_local_stack import ROOT, _wait_for_banner, closeloop, http
+from tests.e2e.stacks import running_dev
+from tests.e2e.test_local_stack import closeloop, http
 
 KEY = {"X-Api-Key": "dev-admin-key"}
 
@@ -33,27 +28,8 @@ def lead(n: int, employees: int, budget: str | None) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[dict[str, Any]]:
-    env = fresh_terminal_env(
-        CLOSELOOP_PORT=str(free_port()), CLOSELOOP_AWS_PORT=str(free_port()), CLOSELOOP_SCHEDULES="off"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "dev"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    _wait_for_banner(process)
-
-    def read() -> None:  # keep the console pipe from filling
-        assert process.stdout is not None
-        for _ in process.stdout:
-            pass
-
-    threading.Thread(target=read, daemon=True).start()
-    yield {"env": env, "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}"}
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    finally:
-        process.kill()
+    with running_dev() as running:
+        yield running
 
 
 def open_case(stack: dict[str, Any], n: int, contacts: list[str]) -> None:

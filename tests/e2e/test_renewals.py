@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,9 +17,8 @@ from typing import Any
 import pytest
 
 from shared.services.webhook_auth import sign as sign_body
-from tests.conftest import free_port
-from tests.e2e.terminal import fresh_terminal_env
-from tests.e2e.test_local_stack import ROOT, _wait_for_banner, closeloop, http
+from tests.e2e.stacks import running_dev
+from tests.e2e.test_local_stack import ROOT, closeloop, http
 from tests.unit.services.orders_helpers import CREDIT_CODE
 
 pytestmark = pytest.mark.e2e
@@ -33,27 +28,8 @@ ACCOUNT = {"company": "上海精密制造", "country": "CN", "credit_code": CRED
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[dict[str, Any]]:
-    env = fresh_terminal_env(
-        CLOSELOOP_PORT=str(free_port()), CLOSELOOP_AWS_PORT=str(free_port()), CLOSELOOP_SCHEDULES="off"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "dev"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    _wait_for_banner(process)
-
-    def read() -> None:  # keep the console pipe from filling
-        assert process.stdout is not None
-        for _ in process.stdout:
-            pass
-
-    threading.Thread(target=read, daemon=True).start()
-    yield {"env": env, "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}"}
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    finally:
-        process.kill()
+    with running_dev() as running:
+        yield running
 
 
 def signed_post(stack: dict[str, Any], path: str, payload: dict[str, Any]) -> tuple[int, Any]:

@@ -10,19 +10,14 @@ and someone else in the pool after 48 business hours untouched."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.conftest import free_port
-from tests.e2e.terminal import fresh_terminal_env
-from tests.e2e.test_local_stack import ROOT, _wait_for_banner, closeloop, http
+from tests.e2e.stacks import running_dev
+from tests.e2e.test_local_stack import closeloop, http
 
 pytestmark = pytest.mark.e2e
 
@@ -42,34 +37,8 @@ LEAD = {
 
 @pytest.fixture(scope="module")
 def friday() -> Iterator[dict[str, Any]]:
-    env = fresh_terminal_env(
-        CLOSELOOP_PORT=str(free_port()),
-        CLOSELOOP_AWS_PORT=str(free_port()),
-        CLOSELOOP_SCHEDULES="off",
-        CLOSELOOP_CLOCK_START=FRIDAY_1730,
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "dev"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    _wait_for_banner(process)
-
-    def read() -> None:  # keep the console pipe from filling
-        assert process.stdout is not None
-        for _ in process.stdout:
-            pass
-
-    threading.Thread(target=read, daemon=True).start()
-    yield {"env": env, "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}"}
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    finally:
-        process.kill()
+    with running_dev(CLOSELOOP_CLOCK_START=FRIDAY_1730) as running:
+        yield running
 
 
 def sweep_at(stack: dict[str, Any], at: str) -> None:

@@ -1,0 +1,48 @@
+"""`closeloop dev` in its own process, as a user starts it in a terminal, for module fixtures."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tests.conftest import free_port
+from tests.e2e.terminal import fresh_terminal_env
+from tests.e2e.test_local_stack import ROOT, _wait_for_banner
+
+
+@contextmanager
+def running_dev(**closeloop: str) -> Iterator[dict[str, Any]]:
+    """A stack on free ports with schedules off (time is driven by `schedule run --at`), plus any
+    CLOSELOOP_* settings given; yields its terminal environment and API URL; Ctrl-C at the end."""
+    env = fresh_terminal_env(
+        CLOSELOOP_PORT=str(free_port()), CLOSELOOP_AWS_PORT=str(free_port()), CLOSELOOP_SCHEDULES="off", **closeloop
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "dev"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    _wait_for_banner(process)
+
+    def read() -> None:  # keep the console pipe from filling
+        assert process.stdout is not None
+        for _ in process.stdout:
+            pass
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        yield {"env": env, "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}"}
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        finally:
+            process.kill()
