@@ -274,7 +274,7 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
                 "ApprovalDecision",
                 200,
                 "ApprovalDecided",
-                (*change, e.NotApprover, e.ApprovalNotFound, e.NotYourTurn, e.AlreadyDecided),
+                (*change, e.NotApprover, e.ApprovalNotFound, e.NotYourTurn, e.AlreadyDecided, e.RenewalOnHold),
                 {"decision": "approve", "by": "u_liu", "note": "ok for a 3-year deal"},
             )
         },

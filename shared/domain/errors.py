@@ -127,6 +127,12 @@ class ContractNotFound(CloseloopError):
     code = "contract_not_found"
 
 
+class RenewalOnHold(InvalidTransition):
+    """An approval of a renewal quote while the renewal is held by an open P1 case (CONTRACT §2.11)."""
+
+    code = "renewal_on_hold"
+
+
 class QuoteNotApproved(InvalidTransition):
     """An e-signed envelope for a quote that is not approved: nothing is created (CONTRACT §2.8)."""
 

@@ -8,11 +8,12 @@ one step at once: one commits, the other reads again and answers 409 already_dec
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from shared.domain.errors import ApprovalNotFound, Conflict
-from shared.domain.events import Event, EventType, iso
+from shared.domain.contracts import Contract
+from shared.domain.errors import ApprovalNotFound, Conflict, RenewalOnHold
+from shared.domain.events import Event, EventType, iso, parse_iso
 from shared.domain.quotes import Quote, parse_approval_id
 from shared.domain.sales_intake import parse_decision
 from shared.domain.sla import SlaRule, basis, first_matching, manager_chain
@@ -105,6 +106,10 @@ def decide(
             raise ApprovalNotFound(f"no approval step with id {approval_id[:60]!r}")
         version, now = quote.version, clock()
         quote.check_decider(step, request["by"], active.rules.owners)
+        held = held_renewal(quote, uow)
+        if held is not None and held.hold is not None:
+            cases = ", ".join(held.hold["case_ids"])
+            raise RenewalOnHold(f"the renewal of {held.contract_id} is on hold while P1 case(s) {cases} are open")
         cancel = [step["timer"]] if step.get("timer") else []
         cancel += quote.decide(step, request["decision"], request["by"], request["note"], iso(now), active.version)
         quote.updated_at = iso(now)
@@ -162,6 +167,8 @@ def _timeout(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) 
     step = quote.step(timer.data["approval_id"]) if quote else None
     if quote is None or step is None or step["status"] != "pending" or step.get("timer") != timer.timer_id:
         return Change()  # decided, cancelled or superseded meanwhile: the timer just goes
+    if held_renewal(quote, uow) is not None:
+        return Change()  # a held step's clock does not run: the release plans its time-out again
     version = quote.version
     holder = step["escalated_to"][-1]["owner_id"] if step["escalated_to"] else step["approver_id"]
     chain = manager_chain(holder, active.rules.owners)
@@ -197,6 +204,45 @@ def _timeout(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) 
     alerts = alert_deliveries([event], quote_name(quote), active, timer.timer_id, now, rule.calendar if rule else None)
     saves = [Save(quote, version), *(Save(t, None) for t in timers), *(Save(a, None) for a in alerts)]
     return Change(saves=saves, events=[event])
+
+
+def held_renewal(quote: Quote, uow: UnitOfWork) -> Contract | None:
+    """The contract whose renewal this quote is, when that renewal is on hold (CONTRACT §2.11)."""
+    opportunity = uow.opportunities.get(quote.opportunity_id) if quote.opportunity_id else None
+    renewal_of = opportunity.fields.get("renewal_of") if opportunity else None
+    contract = uow.contracts.get(str(renewal_of)) if renewal_of else None
+    return contract if contract is not None and contract.on_hold else None
+
+
+def resume_after_hold(
+    contract: Contract, held_since: str, now: datetime, uow: UnitOfWork, active: ActiveRules
+) -> Change:
+    """The hold ended: each open step of the renewal quote gets its time-out back, later by as long
+    as the step waited on hold (its clock did not run meanwhile)."""
+    opportunity_id = (contract.renewal_opportunity or {}).get("opportunity_id")
+    opportunity = uow.opportunities.get(opportunity_id) if opportunity_id else None
+    quote = uow.quotes.get(opportunity.current_quote_id) if opportunity and opportunity.current_quote_id else None
+    rule = first_matching(active.sla, APPROVAL)
+    if quote is None or rule is None:
+        return Change()
+    version, change = quote.version, Change()
+    for step in quote.steps:
+        if step["status"] != "pending" or not step.get("due_at"):
+            continue
+        paused_from = max(parse_iso(held_since), parse_iso(step["requested_at"]))
+        due = parse_iso(step["due_at"]) + max(now - paused_from, timedelta(0))
+        level = len(step["escalated_to"])
+        data = {"quote_id": quote.quote_id, "approval_id": step["approval_id"], "level": level, "sla_row": rule.row}
+        timer_id = timer_id_for(TIMEOUT, step["approval_id"], f"{level}|{iso(due)}")
+        timer = Timer(TIMEOUT, quote.subject, due, data, f"SLA row {rule.row} (approval), {active.version}", timer_id)
+        if step.get("timer"):
+            change.deletes.append(f"timer/{step['timer']}")
+        step["due_at"], step["timer"] = iso(due), timer.timer_id
+        change.saves.append(Save(timer, None))
+    if change.saves:
+        quote.note({"at": iso(now), "what": "resumed", "held_since": held_since, "rules_version": active.version})
+        change.saves.insert(0, Save(quote, version))
+    return change
 
 
 def _event(kind: EventType, quote: Quote, now: datetime, active: ActiveRules, data: dict[str, Any]) -> Event:

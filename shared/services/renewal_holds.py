@@ -15,9 +15,8 @@ the account at the version it read (even when only the list of holding cases cha
 two transactions conflict on the contract; the loser reads again, now sees the other case
 resolved, and releases. Neither can leave the renewal held with no open P1 case.
 
-The approvals of the renewal quote (sales branch) read ``contract.on_hold`` / ``contract.hold``
-(``{"case_ids", "since"}``) and the ``held`` / ``released`` entries of ``contract.history``; that
-is the seam between them.
+The approvals of the renewal quote wait meanwhile (``approvals.held_renewal``: decisions refused,
+time-outs not running) and resume on the release (``approvals.resume_after_hold``, in this change).
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from shared.domain.contracts import Contract
 from shared.domain.events import Event, EventType, iso
 from shared.domain.renewals import HOLDING_PRIORITY, hold_escalation
 from shared.services.alerts import alert_deliveries
+from shared.services.approvals import resume_after_hold
 from shared.services.ports import ActiveRules, Change, Save, UnitOfWork
 
 RESOLVED = "resolved"
@@ -125,6 +125,7 @@ def _release_or_narrow(
         "notify": told,
     }
     _tell(change, "RenewalReleased", contract, account, data, active, now)
+    change.merge(resume_after_hold(contract, held["since"], now, uow, active))  # the approvals proceed
 
 
 def _tell(

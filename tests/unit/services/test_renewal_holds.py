@@ -194,3 +194,42 @@ def test_a_case_resolving_while_the_reminder_fires_never_leaves_the_renewal_held
     [reminder] = [e for e in store.events if e.type == "RenewalReminder"]
     assert reminder.data["on_hold"] is False and of_type(store, "RenewalHeld") == []
     assert not contract_of(store, contract).on_hold
+
+
+def test_the_renewal_quotes_approvals_wait_while_held_and_their_clock_resumes_on_release(
+    store: MemoryUnitOfWork, example_rules: ActiveRules
+) -> None:
+    """A renewal quote that needs the manager (over 5% off): held, the decision is refused and the
+    step's time-out does not escalate; released, the time-out comes back later by the time held."""
+    import pytest
+
+    from shared.domain.errors import RenewalOnHold
+    from shared.services.approvals import decide
+    from shared.services.quotes import create_quote
+
+    contract = sign_contract(store, example_rules, SIGNED)
+    clock = TickingClock(DUE_90 - timedelta(days=2))
+    case_id = open_p(store, example_rules, clock, "c-hold", "P1")
+    fire(store, DUE_90, example_rules)  # the 90-day reminder: on hold, the renewal opportunity opened
+    opportunity_id = contract_of(store, contract).renewal_opportunity["opportunity_id"]  # type: ignore[index]
+    clock.now = DUE_90 + timedelta(hours=1)
+    lines = [{"sku": "IOT-PLAT-STD", "quantity": 1, "discount": "10%"}]
+    quote = create_quote({"opportunity_id": opportunity_id, "by": "u_xu", "lines": lines}, example_rules, store, clock)
+    [step] = quote["approval"]["steps"]
+    due_before = step["due_at"]
+    with pytest.raises(RenewalOnHold, match=case_id):
+        decide(step["approval_id"], {"decision": "approve", "by": step["approver_id"]}, example_rules, store, clock)
+    fire(store, DUE_90 + timedelta(days=5), example_rules)  # past its target while held: no escalation
+    assert of_type(store, "ApprovalEscalated") == []
+
+    clock.now = DUE_90 + timedelta(days=6)
+    act(store, example_rules, clock, case_id, "first_response")
+    act(store, example_rules, clock, case_id, "resolved")
+    assert of_type(store, "RenewalReleased")
+    resumed = store.quotes.get(quote["quote_id"])
+    assert resumed is not None
+    [open_step] = [s for s in resumed.steps if s["status"] == "pending"]
+    assert open_step["due_at"] > due_before and open_step["timer"] is not None
+    assert [t.timer_id for t in store.timers.pending(resumed.subject)] == [open_step["timer"]]
+    approve = {"decision": "approve", "by": step["approver_id"]}
+    assert decide(step["approval_id"], approve, example_rules, store, clock)["status"] == "approved"
