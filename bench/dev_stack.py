@@ -104,7 +104,7 @@ def measure(count: int) -> dict[str, Any]:
                     statuses[status] += 1
                     if n % 1000 == 0:
                         marks.append(time.perf_counter())
-            pump = subprocess.run([CLOSELOOP, "pump", "--timeout", "300"], cwd=ROOT, env=env, capture_output=True)
+            pump = subprocess.run([CLOSELOOP, "pump", "--timeout", "1800"], cwd=ROOT, env=env, capture_output=True)
             rss, peak = rss_mib(process.pid), rss_mib(process.pid, "VmHWM")
         finally:
             process.terminate()
