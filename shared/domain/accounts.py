@@ -12,9 +12,10 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
+from shared.domain.documents import Document
 from shared.domain.errors import ValidationFailed
 from shared.domain.forms import text_problem
 from shared.domain.normalize import credit_code_valid, normalize_country, normalize_credit_code
@@ -45,7 +46,7 @@ def is_account_id(text: str) -> bool:
 
 
 @dataclass
-class Account:
+class Account(Document):
     account_id: str
     company: str
     country: str | None = None
@@ -123,13 +124,6 @@ class Account:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Account:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 def _text(value: Any, limit: int) -> str:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from shared.domain.case_clocks import (
     first_response_timeline,
     resolution_timeline,
 )
+from shared.domain.documents import Document
 from shared.domain.errors import InvalidTransition
 from shared.domain.events import parse_iso
 
@@ -136,7 +137,7 @@ def replay(history: list[dict[str, Any]]) -> Replay:
 
 
 @dataclass
-class Case:
+class Case(Document):
     case_id: str
     source: str
     external_id: str
@@ -248,11 +249,3 @@ class Case:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Case:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)

@@ -8,12 +8,13 @@ racing deliveries of the e-sign provider) is one contract: the second save finds
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from shared.domain.documents import Document
 from shared.domain.errors import InvalidTransition
 from shared.domain.events import iso
 from shared.domain.timers import Timer, timer_id_for
@@ -54,7 +55,7 @@ class RenewalRow:
 
 
 @dataclass
-class Contract:
+class Contract(Document):
     contract_id: str
     source: str
     envelope_id: str
@@ -127,15 +128,8 @@ class Contract:
         days = (date.fromisoformat(self.end_date) - date.fromisoformat(self.start_date)).days + 1
         return (Decimal(self.amount) * Decimal(365) / Decimal(max(days, 1))).quantize(Decimal("0.01"))
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
     def view(self) -> dict[str, Any]:
         return {**{k: v for k, v in self.to_dict().items() if k != "version"}, "on_hold": self.on_hold}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Contract:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 def renewal_reminders(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from shared.domain.documents import Document
 from shared.domain.events import iso
 from shared.domain.normalize import KNOWN_FIELDS, NormalizedLead
 from shared.domain.routing import RoutingIndex
@@ -55,7 +56,7 @@ def identity_keys(fields: dict[str, Any]) -> list[str]:
 
 
 @dataclass
-class Lead:
+class Lead(Document):
     lead_id: str
     captured_at: str
     fields: dict[str, Any] = field(default_factory=dict)
@@ -98,14 +99,6 @@ class Lead:
     @property
     def is_open(self) -> bool:
         return self.status == "open"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Lead:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
 
     def view(self) -> dict[str, Any]:
         """The lead as GET /leads/{id} shows it: normalised fields at the top level."""

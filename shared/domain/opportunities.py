@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from shared.domain.documents import Document
 from shared.domain.errors import InvalidTransition, StageGateFailed
 from shared.domain.stages import LOST, TOP_LEVEL_FIELDS, Evidence, Funnel, unmet
 
@@ -38,7 +38,7 @@ def is_opportunity_id(text: str) -> bool:
 
 
 @dataclass
-class Opportunity:
+class Opportunity(Document):
     opportunity_id: str
     name: str
     owner_id: str
@@ -157,10 +157,3 @@ class Opportunity:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Opportunity:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})

@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal, get_args
 
 from shared.domain.accounts import Account
 from shared.domain.deliveries import Delivery, event_delivery
+from shared.domain.documents import Document
 from shared.domain.errors import InvalidTransition, ValidationFailed
 from shared.domain.events import Event, EventType, iso
 
@@ -140,7 +141,7 @@ def parse_lines(raw: Any) -> list[dict[str, Any]]:
 
 
 @dataclass
-class Order:
+class Order(Document):
     order_id: str
     contract_id: str
     quote_id: str | None
@@ -220,13 +221,6 @@ class Order:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Order:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 def new_order(

@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from shared.domain.discounts import DiscountRule
+from shared.domain.documents import Document
 from shared.domain.errors import AlreadyDecided, NoApprover, NotApprover, NotYourTurn
 from shared.domain.rules import Owner
 from shared.domain.sla import escalation_target, manager_chain
@@ -82,7 +83,7 @@ def resolve_steps(
 
 
 @dataclass
-class Quote:
+class Quote(Document):
     quote_id: str
     opportunity_id: str
     owner_id: str  # the opportunity's owner: approvers are found up their manager chain
@@ -240,10 +241,3 @@ class Quote:
             "rules_version": self.rules_version,
             "updated_at": self.updated_at,
         }
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Quote:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
