@@ -28,10 +28,6 @@ def contract_id_for(source: str, envelope_id: str) -> str:
     return "ct_" + hashlib.sha256(f"{source}|{envelope_id}".encode()).hexdigest()[:20]
 
 
-def order_id_for(contract_id: str) -> str:
-    return "or_" + hashlib.sha256(f"order|{contract_id}".encode()).hexdigest()[:20]
-
-
 @dataclass(frozen=True)
 class RenewalRow:
     """One Renewals row: remind ``days_before`` the end, tell ``notify`` (roles up the account

@@ -7,15 +7,16 @@ manager, the opportunity won, and the contract's renewal reminders.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.domain.contracts import Contract, contract_id_for
+from shared.domain.contracts import Contract, contract_id_for, signed_entry
 from shared.domain.deliveries import event_delivery
-from shared.domain.errors import Conflict, ContractNotFound, QuoteNotApproved, QuoteNotFound, ValidationFailed
-from shared.domain.events import Event, iso, parse_iso
+from shared.domain.errors import Conflict, ContractNotFound, QuoteNotApproved, QuoteNotFound
+from shared.domain.events import Event
 from shared.domain.forms import text_problem
+from shared.domain.sales_intake import Problems, parse_at
 from shared.services.account_managers import account_manager_for
 from shared.services.orders import order_change
 from shared.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
@@ -23,7 +24,6 @@ from shared.services.renewals import renewed_by, schedule_reminders
 from shared.services.stage_moves import win_on_signature
 
 COMPLETED = "completed"
-FUTURE_TOLERANCE = timedelta(minutes=5)
 BUSY = "the contract is being recorded by another request; send it again"
 
 
@@ -40,7 +40,7 @@ class Signature:
 def parse_signature(payload: dict[str, Any], now: datetime) -> Signature:
     """The envelope, or one 400 naming every bad field. Dates are ``YYYY-MM-DD``; the term ends
     on or after it starts; ``signed_at`` is not in the future."""
-    errors: dict[str, str] = {}
+    errors = Problems()
     text: dict[str, str] = {}
     for name in ("envelope_id", "status", "quote_id"):
         value = payload.get(name)
@@ -52,34 +52,18 @@ def parse_signature(payload: dict[str, Any], now: datetime) -> Signature:
             text[name] = value.strip()
     if text.get("status", COMPLETED) != COMPLETED:
         return Signature(text.get("envelope_id", ""), text["status"], text.get("quote_id", ""), "", "", "")
-    signed_at = _instant(payload.get("signed_at"), now, errors)
+    signed_at = parse_at(payload.get("signed_at"), now, errors, "signed_at")
     start, end = (
         _day(payload.get("start_date"), "start_date", errors),
         _day(payload.get("end_date"), "end_date", errors),
     )
     if start and end and end < start:
         errors["end_date"] = f"the term ends ({end}) before it starts ({start})"
-    if errors:
-        raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
+    errors.check()
     return Signature(text["envelope_id"], COMPLETED, text["quote_id"], signed_at, start or "", end or "")
 
 
-def _instant(value: Any, now: datetime, errors: dict[str, str]) -> str:
-    if value is None:
-        return iso(now)
-    try:
-        moment = parse_iso(str(value)) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        errors["signed_at"] = "must be an ISO 8601 time"
-        return ""
-    if moment > now + FUTURE_TOLERANCE:
-        errors["signed_at"] = f"is in the future (now is {iso(now)})"
-    return iso(moment)
-
-
-def _day(value: Any, name: str, errors: dict[str, str]) -> str | None:
+def _day(value: Any, name: str, errors: Problems) -> str | None:
     if isinstance(value, str) and len(value) == 10:
         try:
             return date.fromisoformat(value).isoformat()
@@ -158,8 +142,8 @@ def _signing(
         amount=quote.amount,
         currency=quote.currency,
         rules_version=active.version,
-        history=[{"type": "signed", "at": signature.signed_at, "envelope_id": signature.envelope_id}],
     )
+    contract.history.append(signed_entry(contract, now))
     timers = schedule_reminders(contract, active, now)
     signed = Event("ContractSigned", contract.subject, now, _signed_data(contract, made.account), active.version)
     change = Change(
