@@ -268,13 +268,7 @@ def _activity_body() -> JSONType:
                 "description": f"{', '.join(TOUCH_TYPES)} by the lead's owner is a touch (the first sets "
                 "`first_touch_at`)",
             },
-            "by": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 200,
-                "pattern": "\\S",
-                "description": "the owner_id of who did it: someone on the Owners tab",
-            },
+            "by": _owner_id("the owner_id of who did it: someone on the Owners tab"),
             "at": {
                 "type": "string",
                 "format": "date-time",
@@ -824,20 +818,23 @@ def _list_leads_operation() -> JSONType:
     }
 
 
-def _activity_operation() -> JSONType:
-    from functions.api.body import MAX_BODY_BYTES
+def _owner_id(description: str) -> JSONType:
+    """``by`` in a command body: someone on the Owners tab."""
+    return {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S", "description": description}
+
+
+def _lead_command_errors(*extra: type[Exception]) -> tuple[type[Exception], ...]:
+    """What a JSON command on one lead may answer besides its own refusals (``extra``)."""
     from shared.domain import errors as e
 
-    errors = (
-        e.ValidationFailed,
-        e.BadRequest,
-        e.Unauthorized,
-        e.LeadNotFound,
-        e.Conflict,
-        e.PayloadTooLarge,
-        e.UnsupportedMediaType,
-        e.RulesUnavailable,
-    )
+    return (e.ValidationFailed, e.BadRequest, e.Unauthorized, e.LeadNotFound, *extra, e.Conflict,
+            e.PayloadTooLarge, e.UnsupportedMediaType, e.RulesUnavailable)  # fmt: skip
+
+
+def _activity_operation() -> JSONType:
+    from functions.api.body import MAX_BODY_BYTES
+
+    errors = _lead_command_errors()
     return {
         "operationId": "recordActivity",
         "tags": ["leads"],
@@ -877,29 +874,13 @@ def _disqualify_operation() -> JSONType:
     from shared.domain import errors as e
     from shared.services.lead_closing import MAX_REASON
 
-    errors = (
-        e.ValidationFailed,
-        e.BadRequest,
-        e.Unauthorized,
-        e.LeadNotFound,
-        e.InvalidTransition,
-        e.Conflict,
-        e.PayloadTooLarge,
-        e.UnsupportedMediaType,
-        e.RulesUnavailable,
-    )
+    errors = _lead_command_errors(e.InvalidTransition)
     body = {
         "type": "object",
         "required": ["reason", "by"],
         "properties": {
             "reason": {"type": "string", "minLength": 1, "maxLength": MAX_REASON, "pattern": "\\S"},
-            "by": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 200,
-                "pattern": "\\S",
-                "description": "the owner_id of who decided: someone on the Owners tab",
-            },
+            "by": _owner_id("the owner_id of who decided: someone on the Owners tab"),
         },
     }
     return {
