@@ -16,21 +16,22 @@ from tests.e2e.test_local_stack import ROOT, _wait_for_banner
 
 
 @contextmanager
-def running_dev(**closeloop: str) -> Iterator[dict[str, Any]]:
+def running_dev(*flags: str, **closeloop: str) -> Iterator[dict[str, Any]]:
     """A stack on free ports with schedules off (time is driven by `schedule run --at`), plus any
-    CLOSELOOP_* settings given; yields its terminal environment and API URL; Ctrl-C at the end."""
+    `closeloop dev` flags and CLOSELOOP_* settings given; yields its terminal environment, API URL
+    and banner; Ctrl-C at the end."""
     env = fresh_terminal_env(
         CLOSELOOP_PORT=str(free_port()), CLOSELOOP_AWS_PORT=str(free_port()), CLOSELOOP_SCHEDULES="off", **closeloop
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "dev"],
+        [sys.executable, "-m", "infra.cli", "dev", *flags],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    _wait_for_banner(process)
+    banner = _wait_for_banner(process)
 
     def read() -> None:  # keep the console pipe from filling
         assert process.stdout is not None
@@ -39,7 +40,7 @@ def running_dev(**closeloop: str) -> Iterator[dict[str, Any]]:
 
     threading.Thread(target=read, daemon=True).start()
     try:
-        yield {"env": env, "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}"}
+        yield {"env": env, "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}", "banner": banner}
     finally:
         process.send_signal(signal.SIGINT)
         try:

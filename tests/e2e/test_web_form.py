@@ -15,12 +15,8 @@ import functools
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -31,8 +27,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import free_port
-from tests.e2e.terminal import fresh_terminal_env
+from tests.e2e.stacks import running_dev
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "examples" / "web-form"
@@ -75,51 +70,9 @@ def browser_available() -> None:
 @pytest.fixture(scope="module")
 def stack(browser_available: None) -> Iterator[dict[str, Any]]:
     """`closeloop dev --allow-dev-origins` as a developer runs it, on free ports."""
-    env = fresh_terminal_env(
-        CLOSELOOP_PORT=str(free_port()),
-        CLOSELOOP_AWS_PORT=str(free_port()),
-        CLOSELOOP_ADMIN_KEY=ADMIN_KEY,
-        CLOSELOOP_SCHEDULES="off",
-        CLOSELOOP_DEV_ORIGINS="off",  # the flag wins over the variable
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "dev", "--allow-dev-origins"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        banner = _wait_for_banner(process)
-        threading.Thread(target=_drain, args=(process,), daemon=True).start()  # keeps the pipe from filling
-        yield {"api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}", "banner": banner}
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _wait_for_banner(process: subprocess.Popen[str]) -> str:
-    lines: list[str] = []
-    deadline = time.monotonic() + 90
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            raise AssertionError("closeloop dev exited early:\n" + "".join(lines))
-        lines.append(line)
-        if "Ctrl-C stops" in line:
-            return "".join(lines)
-    raise AssertionError("closeloop dev did not become ready:\n" + "".join(lines))
-
-
-def _drain(process: subprocess.Popen[str]) -> None:
-    assert process.stdout is not None
-    for _ in process.stdout:
-        pass
+    settings = {"CLOSELOOP_ADMIN_KEY": ADMIN_KEY, "CLOSELOOP_DEV_ORIGINS": "off"}  # the flag wins over the variable
+    with running_dev("--allow-dev-origins", **settings) as running:
+        yield running
 
 
 class _QuietPages(SimpleHTTPRequestHandler):
