@@ -123,9 +123,12 @@ def test_health_sweep_pages_through_dynamodb_and_warns_once(world: World) -> Non
     paged = sweep_health(world.container.rules.current(), world.container.uow, now, page_size=2)
     assert (paged.accounts, paged.updated, paged.warnings, paged.failed) == (5, 5, 5, [])
     assert {e.subject for e in EventItem.scan() if e.type == "HealthWarning"} == {f"account/{a}" for a in accounts}
-    summary = health_sweep({"time": iso(now + timedelta(days=1))}, None)
+    # the next day's sweep, and one two hours later on the same UTC day (health days are UTC
+    # days): fixed hours, so the test means the same whatever hour it runs at
+    tomorrow = (now + timedelta(days=1)).replace(hour=6, minute=0, second=0, microsecond=0)
+    summary = health_sweep({"time": iso(tomorrow)}, None)
     assert {k: summary[k] for k in ("accounts", "updated", "unchanged", "warnings", "failed")} == {
         "accounts": 5, "updated": 5, "unchanged": 0, "warnings": 0, "failed": 0
     }  # fmt: skip
-    again = health_sweep({"time": iso(now + timedelta(days=1, hours=2))}, None)
+    again = health_sweep({"time": iso(tomorrow + timedelta(hours=2))}, None)
     assert (again["updated"], again["unchanged"]) == (0, 5)
