@@ -26,6 +26,7 @@ STATUS: dict[type[e.CloseloopError], int] = {
     e.PayloadTooLarge: 413,
     e.UnsupportedMediaType: 415,
     e.RulesUnavailable: 503,
+    e.Busy: 503,
     # sales (CONTRACT §2.6, §2.7)
     e.DiscountOverCap: 400,
     e.NotApprover: 403,

@@ -266,10 +266,13 @@ class _MemoryTimers:
         return sorted(timers, key=lambda t: t.due_at)
 
     def due(self, now: datetime, limit: int) -> list[Timer]:
-        return [t for t in self._all() if t.due_at <= now][:limit]
+        return [t for t in self._all() if t.due_at <= now and t.failed_at is None][:limit]
 
     def pending(self, about: str | None = None) -> list[Timer]:
-        return [t for t in self._all() if about is None or t.about == about]
+        return [t for t in self._all() if (about is None or t.about == about) and t.failed_at is None]
+
+    def failed(self) -> list[Timer]:
+        return [t for t in self._all() if t.failed_at is not None]
 
     def get(self, timer_id: str) -> Timer | None:
         return next((t for t in self._all() if t.timer_id == timer_id), None)

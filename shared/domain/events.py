@@ -28,6 +28,7 @@ EventType = Literal[
     "SlaBreached",
     "SlaEscalated",
     "SlaMet",
+    "TimerFailed",
     # service
     "CaseOpened",
     "CaseResolved",

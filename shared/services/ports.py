@@ -63,6 +63,16 @@ class OwnerFull(ConcurrentChange):
         self.owner_id = owner_id
 
 
+class Throttled(Exception):
+    """The store is shedding load (DynamoDB throttling): wait a little, with jitter, and try again.
+    Not a lost race — re-reading fast would only add to the load."""
+
+
+class StorageRefused(Exception):
+    """The store refused a write as malformed (an item over 400 KB, a bad expression): a bug, so
+    it is logged and never retried."""
+
+
 # ------------------------------------------------------------------ one atomic change
 
 
@@ -224,7 +234,8 @@ class LeadRepository(Protocol):
 
 class TimerRepository(Protocol):
     def due(self, now: datetime, limit: int) -> list[Timer]: ...  # due at or before now, soonest first
-    def pending(self, about: str | None = None) -> list[Timer]: ...  # soonest first
+    def pending(self, about: str | None = None) -> list[Timer]: ...  # soonest first, not set aside
+    def failed(self) -> list[Timer]: ...  # set aside after failing, oldest due first
     def get(self, timer_id: str) -> Timer | None: ...
 
 

@@ -190,6 +190,10 @@ class TimerItem(Model):
     data = JSONAttribute()
     set_by = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)  # absent on timers set before failures were noted: 1
+    failures = NumberAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    failed_at = UnicodeAttribute(null=True)  # set aside (due_shard "failed") until retried
     by_due = DueIndex()
     by_about = AboutIndex()
 
