@@ -52,9 +52,10 @@ def list_events(event_type: str | None = None, subject: str | None = None) -> li
 def pending_events() -> int:
     """Events recorded but not yet published to the bus."""
     from shared.adapters.dynamo.models import EventItem, bind_tables
+    from shared.adapters.outbox import pending_partitions
 
     bind_tables()
-    return sum(1 for _ in EventItem.pending_index.query("yes"))
+    return sum(1 for partition in pending_partitions() for _ in EventItem.pending_index.query(partition))
 
 
 # Events of one transaction share a time and a slow writer may commit an event stamped a moment

@@ -134,7 +134,9 @@ class EventItem(Model):
     data = JSONAttribute()
     seq = NumberAttribute(null=True)  # order within one transaction (events there share a time)
     published_at = UnicodeAttribute(null=True)
-    pending = UnicodeAttribute(null=True)  # "yes" until published; removed then (sparse index)
+    pending = UnicodeAttribute(null=True)  # "p#0".."p#3" until published, removed then (sparse index); "failed"
+    publish_failures = NumberAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
     by_subject = SubjectIndex()
     pending_index = PendingIndex()
 
