@@ -165,6 +165,19 @@ class Change:
         return self
 
 
+@dataclass(frozen=True)
+class SweepCursor:
+    """A sweep's progress: the instant it runs as of, and the key to carry on after (None: done)."""
+
+    at: datetime
+    after: str | None
+
+
+class SweepProgress(Protocol):
+    def get(self, name: str) -> SweepCursor | None: ...
+    def save(self, name: str, cursor: SweepCursor) -> None: ...
+
+
 class RetryPolicy(Protocol):
     def run(self, attempt: Callable[[], T], give_up: Callable[[], Exception]) -> T: ...
 

@@ -174,6 +174,7 @@ GRANTS = {
         "EventsTable": _dynamodb("PutItem"),  # HealthWarning
         "DeliveriesTable": _dynamodb("PutItem"),  # the account manager's alerts
         "RulesTable": _dynamodb("GetItem", "Query"),
+        "RoutingStateTable": _dynamodb("GetItem", "PutItem"),  # where a run that ran out of time stopped
     },
     "KpiSnapshotFunction": {
         "KpisTable": _dynamodb("Query"),
