@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from functions.api.app import app
 from shared.adapters.dynamo.models import AccountItem, DeliveryItem, EventItem
+from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import signed_headers
-from tests.integration.fuzz.strategies import dumps, hostile_text, huge_numbers
+from tests.integration.fuzz.strategies import calendar_ends, decimal_exponents, dumps, hostile_text, huge_numbers
 from tests.unit.services.orders_helpers import CREDIT_CODE, make_order
 
 odd = st.one_of(
@@ -25,6 +26,8 @@ odd = st.one_of(
     st.text(max_size=30),
     hostile_text,
     huge_numbers,
+    calendar_ends,
+    decimal_exponents,
     st.sampled_from(
         [
             "ac_00000000000000000000",
@@ -74,3 +77,16 @@ def test_the_usage_webhook_never_5xx_nor_changes_state_when_refused(
         assert _state() == before
         error = json.loads(answer.body)["error"]
         assert error["code"] in ("validation_failed", "bad_request", "account_not_found")
+    if real_account:  # whatever was stored or refused, the account reads and takes a normal report
+        account_id = clean_aws._fuzz_account
+        shown = client_get(f"/accounts/{account_id}")
+        assert shown.status_code == 200, shown.body
+        normal = dumps({"account_id": account_id, "active_users": 3, "licensed_users": 5})
+        with Client(app) as client:
+            again = client.http.post("/webhooks/usage/product-analytics", body=normal, headers=signed_headers(normal))
+        assert again.status_code == 200, again.body
+
+
+def client_get(path: str) -> Any:
+    with Client(app) as client:
+        return client.http.get(path, headers={"X-Api-Key": ADMIN_KEY})
