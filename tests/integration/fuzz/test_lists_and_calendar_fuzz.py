@@ -26,7 +26,7 @@ FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 odd = st.one_of(st.none(), st.integers(-2, 12), st.text(max_size=12), hostile_text, decimal_exponents, calendar_ends)
 quote_lines = st.fixed_dictionaries(
     {"sku": st.sampled_from(["IOT-PLAT-STD", "NOPE"]) | odd},
-    optional={"quantity": st.integers(1, 3) | odd, "discount": st.sampled_from(["5%", 0.1]) | odd},
+    optional={"quantity": st.integers(1, 3) | odd, "discount": st.sampled_from(["5%", 0.1]) | decimal_exponents | odd},
 )
 shipment_lines = st.fixed_dictionaries(
     {"sku": st.sampled_from(["CL-PRO", "CL-ONB"]) | odd}, optional={"quantity": st.integers(1, 3) | odd}
