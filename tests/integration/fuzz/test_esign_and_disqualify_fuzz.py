@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from chalice.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from functions.api.app import app
@@ -71,6 +71,10 @@ def _seeded(clean_aws: Any) -> dict[str, str]:
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=envelopes, real_quote=st.booleans())
+@example(  # the probe's
+    payload={"envelope_id": "env-y1", "status": "completed", "start_date": "0001-01-01", "end_date": "2027-12-31"},
+    real_quote=True,
+)
 def test_the_esign_webhook_never_5xx_nor_changes_state_when_refused(
     clean_aws: Any, payload: dict[str, Any], real_quote: bool
 ) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalice.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from functions.api.app import app
@@ -52,6 +52,8 @@ def _opportunity(client: Any, clean_aws: Any) -> str:
 
 @FUZZ
 @given(lines=wrong_shapes(quote_lines), valid_until=st.none() | days)
+@example(lines=[{"sku": "IOT-PLAT-STD", "quantity": 1, "discount": "1e999999999%"}], valid_until=None)  # the probe's
+@example(lines=["IOT-PLAT-STD", [{"sku": "IOT-PLAT-STD"}], None], valid_until="0001-01-01")
 def test_quote_lines_and_dates_never_5xx_and_what_is_accepted_is_used_again(
     clean_aws: Any, lines: Any, valid_until: Any
 ) -> None:
@@ -118,6 +120,8 @@ def test_shipment_lines_and_times_never_5xx_and_what_is_accepted_is_used_again(
     params=st.fixed_dictionaries({}, optional={"from": query_days, "to": query_days}),
     since=st.none() | calendar_ends | st.sampled_from(["999999w", "999999d", "7d"]),
 )
+@example(params={"from": "9999-12-31"}, since=None)  # the probe's
+@example(params={"to": "0001-01-01"}, since="0001-01-01T00:00:00-14:00")
 def test_kpi_windows_and_lead_lists_at_the_ends_of_the_calendar_never_5xx(
     clean_aws: Any, params: dict[str, Any], since: Any
 ) -> None:

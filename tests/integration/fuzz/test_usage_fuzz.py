@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalice.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from functions.api.app import app
@@ -59,6 +59,8 @@ def _state() -> tuple[Any, ...]:
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=reports, real_account=st.booleans())
+@example(payload={"at": "0001-01-01", "active_users": 1, "licensed_users": 2}, real_account=True)  # the probe's
+@example(payload={"at": "0999-06-15T12:00:00Z", "active_users": 1, "licensed_users": 2}, real_account=True)
 def test_the_usage_webhook_never_5xx_nor_changes_state_when_refused(
     clean_aws: Any, payload: dict[str, Any], real_account: bool
 ) -> None:
