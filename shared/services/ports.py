@@ -282,6 +282,7 @@ class OrderRepository(Protocol):
 class ContractRepository(Protocol):
     def get(self, contract_id: str) -> Contract | None: ...  # a consistent read
     def of_account(self, account_id: str) -> list[Contract]: ...  # soonest end first
+    def of_quote(self, quote_id: str) -> str | None: ...  # the contract id that signed the quote
 
 
 class AccountRepository(Protocol):
