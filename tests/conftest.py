@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -61,6 +62,18 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 _TRAVELLER = pytest.StashKey[Any]()
+_BOOT = (
+    "import runpy, sys, time_machine; time_machine.travel(float(sys.argv[1]), tick=True).start(); "
+    "sys.argv = sys.argv[2:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def python_script(script: str, *args: str) -> list[str]:
+    """The command that runs a Python script in a subprocess on this process's clock: a test that
+    signs a request now must be read by a receiver whose now is the same, travelled or not."""
+    if not os.environ.get(TEST_NOW):
+        return [sys.executable, script, *args]
+    return [sys.executable, "-c", _BOOT, str(datetime.now(UTC).timestamp()), script, *args]
 
 
 def free_port() -> int:
