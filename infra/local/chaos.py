@@ -130,7 +130,7 @@ class Chaos:
     AWS's one-request-at-a-time lock, which also keeps the seeded choices in call order."""
 
     def __init__(self, app: Any, settings: ChaosSettings, clock: Callable[[], float] = time.monotonic) -> None:
-        self._app = app
+        self._app: Callable[..., Iterable[bytes]] = app
         self.settings = settings
         self._random = random.Random(settings.seed)
         self._clock = clock

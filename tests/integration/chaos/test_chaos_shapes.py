@@ -206,7 +206,7 @@ def test_closeloop_chaos_is_read(text: str, expected: ChaosSettings | None) -> N
         ("seed=0.5", "seed"),
         ("hang=0.1", "hang"),
         ("throttle=0.6,conflict=0.6", "at most 1"),
-    ],  # fmt: skip
+    ],
 )
 def test_a_wrong_closeloop_chaos_says_what_is_wrong(text: str, named: str) -> None:
     with pytest.raises(ValueError, match="CLOSELOOP_CHAOS") as raised:
