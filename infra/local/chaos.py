@@ -155,8 +155,13 @@ class Chaos:
             return self._app(environ, start_response)
         request = _read_json(environ) if op == "TransactWriteItems" else {}
         fault = self._choose(op)
+        # A token DynamoDB already applied is answered from its record, before any item is looked
+        # at: it can be throttled or lose its answer, never be cancelled.
+        replay = self._known(request)
         if fault == "throttle":
-            return self._throttle(op, request, start_response)
+            return self._throttle(op, request, start_response, cancel=not replay)
+        if fault == "conflict" and replay:
+            fault = None
         if fault == "conflict":
             self._count("conflict TransactWriteItems")
             return _cancelled(start_response, _one_of(self._random, request, "TransactionConflict"))
@@ -177,8 +182,12 @@ class Chaos:
             return "timeout"
         return None
 
-    def _throttle(self, op: str, request: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        if op == "TransactWriteItems" and self._random.random() < 0.5:
+    def _known(self, request: dict[str, Any]) -> bool:
+        kept = self._tokens.get(str(request.get("ClientRequestToken") or ""))
+        return kept is not None and kept.expires > self._clock()
+
+    def _throttle(self, op: str, request: dict[str, Any], start_response: Any, *, cancel: bool) -> Iterable[bytes]:
+        if op == "TransactWriteItems" and self._random.random() < 0.5 and cancel:
             self._count("throttle TransactWriteItems (cancelled: ThrottlingError)")
             return _cancelled(start_response, _one_of(self._random, request, "ThrottlingError"))
         self._count(f"throttle {op}")

@@ -34,7 +34,7 @@ from tests.unit.services.orders_helpers import CREDIT_CODE
 pytestmark = pytest.mark.e2e
 CHAOS = os.environ.get("CLOSELOOP_TEST_CHAOS", "throttle=0.2,conflict=0.1,timeout=0.02,seed=7")
 KEY = {"X-Api-Key": "dev-admin-key"}
-DISTINCT, REPEATS, ENVELOPES = 30, 10, 3
+DISTINCT, REPEATS, ENVELOPES = 20, 5, 2
 SENDERS = 16  # posts in flight at once, as several web forms and tools post together
 # our own reads of the tables ride out the faults the way boto3 clients do by default
 PATIENT = Config(retries={"max_attempts": 30, "mode": "legacy"})
@@ -131,7 +131,7 @@ def test_leads_are_captured_once_each_and_every_sender_hears_what_it_would_witho
     distinct, repeats = sent[:DISTINCT], sent[DISTINCT:]
 
     statuses = no_5xx_but_busy(stack, sent)
-    assert [s.status for s in distinct] == [201] * DISTINCT
+    assert not [(i, s.answers) for i, s in enumerate(distinct) if s.status != 201], "".join(stack["console"][-150:])
     assert {s.body["status"] for s in distinct} == {"created"}
     assert len({s.body["lead_id"] for s in distinct}) == DISTINCT
     assert sorted(s.status for s in repeats) == [200] * (REPEATS - 1) + [201]
@@ -209,6 +209,7 @@ def test_each_envelope_makes_one_order_and_each_shipment_one_invoice_request_del
 
 
 def test_the_timer_sweep_fires_every_due_timer_once_and_sets_none_aside(stack: dict[str, Any]) -> None:
+    cli(stack, "pump", "--timeout", "240")
     before = Counter((e["type"]["S"], e["subject"]["S"]) for e in scan(stack, "closeloop-events"))
     at = datetime.now(UTC) + timedelta(days=3)
     due = [t for t in scan(stack, "closeloop-timers") if t["due_at"]["S"] <= iso(at)]
