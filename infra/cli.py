@@ -263,7 +263,7 @@ def cmd_pump(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    return cmd_schedule_run(args, lambda: wait_idle(args.settings, 60))
+    return cmd_schedule_run(args, lambda: wait_idle(args.settings, args.timeout))
 
 
 def cmd_events_list(args: argparse.Namespace) -> int:
@@ -460,6 +460,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("name", help="the schedule's Name in template.yaml, e.g. rules-sync or outbox-sweep")
     run.add_argument("--at", metavar="ISO8601", help="the instant it fires (default: now)")
+    run.add_argument(
+        "--timeout", type=float, default=60, help="wait this many seconds for the plumbing to go idle (default 60)"
+    )
     return parser
 
 
