@@ -263,6 +263,10 @@ def cmd_pump(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
+    from shared.adapters.observability import CONSOLE_ENV, use_console
+
+    if os.environ.setdefault(CONSOLE_ENV, "pretty").strip().lower() == "pretty":
+        use_console()  # the job's log lines read as lines, not JSON (CLOSELOOP_CONSOLE=json for JSON)
     return cmd_schedule_run(args, lambda: wait_idle(args.settings, args.timeout))
 
 

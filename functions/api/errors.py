@@ -36,6 +36,7 @@ STATUS: dict[type[e.CloseloopError], int] = {
     e.StageGateFailed: 409,
     e.NotYourTurn: 409,
     e.QuoteNotApproved: 409,
+    e.QuoteAlreadySigned: 409,
     e.RenewalOnHold: 409,
     e.ContractNotFound: 404,
     e.AlreadyDecided: 409,

@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from shared.domain.accounts import Account
 from shared.domain.cases import Case
-from shared.domain.contracts import Contract
+from shared.domain.contracts import Contract, quote_signed_key
 from shared.domain.deliveries import Delivery
 from shared.domain.events import Event, iso
 from shared.domain.leads import Lead
@@ -210,6 +210,11 @@ class _MemoryContracts:
         with self._db._lock:
             mine = [copy.deepcopy(a) for s, a in self._db.aggregates.items() if s.startswith("contract/")]
         return sorted((c for c in mine if c.account_id == account_id), key=lambda c: (c.end_date, c.contract_id))
+
+    def of_quote(self, quote_id: str) -> str | None:
+        with self._db._lock:
+            owner = self._db.keys.get(quote_signed_key(quote_id))
+        return owner.split("/", 1)[1] if owner else None
 
 
 class _MemoryOrders:

@@ -22,7 +22,7 @@ import json
 from functools import cached_property
 from typing import Any
 
-from shared.adapters.dynamo.faults import THROTTLE_CODES, is_throttling
+from shared.adapters.dynamo.faults import THROTTLE_CODES, batch_get, is_throttling
 from shared.adapters.settings import EVENTS_PENDING_INDEX
 from shared.domain.events import Event
 from shared.services.ports import Throttled
@@ -30,6 +30,7 @@ from shared.services.ports import Throttled
 PENDING_SHARDS = 4
 FAILED = "failed"  # the pending index's partition of events set aside
 MAX_FAILURES = 3
+KEEP_PUBLISHED_DAYS = 90  # a published event is kept this long (TTL), then removed
 ERROR_CHARS = 500
 
 
@@ -132,9 +133,9 @@ class EventBusPublisher:
             dynamodb.update_item(
                 TableName=self.table,
                 Key=key,
-                UpdateExpression="SET published_at = :now REMOVE pending",
+                UpdateExpression="SET published_at = :now, expires_at = :expires REMOVE pending",
                 ConditionExpression="attribute_exists(event_id)",
-                ExpressionAttributeValues={":now": {"S": recorded["time"]}},
+                ExpressionAttributeValues={":now": {"S": recorded["time"]}, ":expires": {"N": _expires(recorded)}},
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -194,11 +195,13 @@ class EventBusPublisher:
         return chosen
 
     def _query(self, partition: str, before: str | None, limit: int, whole: bool = False) -> list[dict[str, Any]]:
+        """The events in one pending partition: the index holds keys only, so the items are
+        read in BatchGetItem calls of 100 (this runs only for events that are stuck)."""
         from boto3.dynamodb.types import TypeDeserializer
 
         _, dynamodb = self._clients
         plain = TypeDeserializer()
-        found: list[dict[str, Any]] = []
+        ids: list[str] = []
         request: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": EVENTS_PENDING_INDEX,
@@ -209,16 +212,29 @@ class EventBusPublisher:
             request["KeyConditionExpression"] += " AND #time < :before"
             request["ExpressionAttributeNames"] = {"#time": "time"}
             request["ExpressionAttributeValues"][":before"] = {"S": before}
-        while len(found) < limit:
+        while len(ids) < limit:
             page = dynamodb.query(**request)
-            images = [{k: plain.deserialize(v) for k, v in item.items()} for item in page["Items"]]
-            for image in images:
-                if readable(image):
-                    found.append({**envelope_of(image), **_failure_of(image)} if whole else envelope_of(image))
+            ids += [item["event_id"]["S"] for item in page["Items"]]
             if "LastEvaluatedKey" not in page:
                 break
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return found[:limit]
+        found: list[dict[str, Any]] = []
+        for start in range(0, min(len(ids), limit), 100):
+            keys = [{"event_id": {"S": i}} for i in ids[start : min(start + 100, limit)]]
+            items = batch_get(dynamodb, {self.table: {"Keys": keys, "ConsistentRead": True}}).get(self.table, [])
+            for image in ({k: plain.deserialize(v) for k, v in item.items()} for item in items):
+                if readable(image) and image.get("pending") == partition:  # still waiting there
+                    found.append({**envelope_of(image), **_failure_of(image)} if whole else envelope_of(image))
+        return sorted(found, key=lambda e: e["time"])
+
+
+def _expires(envelope: dict[str, Any]) -> str:
+    """When DynamoDB's TTL removes a published event: its facts live on the aggregates."""
+    from datetime import timedelta
+
+    from shared.domain.events import parse_iso
+
+    return str(int((parse_iso(envelope["time"]) + timedelta(days=KEEP_PUBLISHED_DAYS)).timestamp()))
 
 
 def _failure_of(image: dict[str, Any]) -> dict[str, Any]:

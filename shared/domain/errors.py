@@ -152,6 +152,13 @@ class QuoteNotApproved(InvalidTransition):
     code = "quote_not_approved"
 
 
+class QuoteAlreadySigned(InvalidTransition):
+    """A completed envelope for a quote another envelope already made a contract of: a quote is
+    signed once, so one sale is one order and one invoice (CONTRACT §14). ``fields`` names it."""
+
+    code = "quote_already_signed"
+
+
 class ApprovalNotFound(CloseloopError):
     code = "approval_not_found"
 

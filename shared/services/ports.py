@@ -165,6 +165,19 @@ class Change:
         return self
 
 
+@dataclass(frozen=True)
+class SweepCursor:
+    """A sweep's progress: the instant it runs as of, and the key to carry on after (None: done)."""
+
+    at: datetime
+    after: str | None
+
+
+class SweepProgress(Protocol):
+    def get(self, name: str) -> SweepCursor | None: ...
+    def save(self, name: str, cursor: SweepCursor) -> None: ...
+
+
 class RetryPolicy(Protocol):
     def run(self, attempt: Callable[[], T], give_up: Callable[[], Exception]) -> T: ...
 
@@ -269,6 +282,7 @@ class OrderRepository(Protocol):
 class ContractRepository(Protocol):
     def get(self, contract_id: str) -> Contract | None: ...  # a consistent read
     def of_account(self, account_id: str) -> list[Contract]: ...  # soonest end first
+    def of_quote(self, quote_id: str) -> str | None: ...  # the contract id that signed the quote
 
 
 class AccountRepository(Protocol):

@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from typing import Any
 
 # error codes of a whole call, and cancellation reasons of one transaction item
@@ -48,3 +51,29 @@ def reason_codes(exc: Any) -> list[str | None]:
     """A cancelled transaction's reason per item, in item order (None where the item was fine)."""
     reasons = getattr(exc, "cancellation_reasons", None) or []
     return [r.code if r is not None and r.code not in (None, "None") else None for r in reasons]
+
+
+UNPROCESSED_ATTEMPTS = 8  # BatchGetItem rounds for the keys DynamoDB left unprocessed (throttled)
+
+
+def batch_get(
+    client: Any,
+    request: dict[str, Any],
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[float, float], float] = random.uniform,
+) -> dict[str, list[dict[str, Any]]]:
+    """Every item of a BatchGetItem request (at most 100 keys), table -> raw items. The keys
+    DynamoDB leaves unprocessed (it was throttled) are asked for again after an exponential
+    back-off with full jitter, as AWS advises; still unprocessed after that is throttling."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for attempt in range(UNPROCESSED_ATTEMPTS):
+        response = client.batch_get_item(RequestItems=request)
+        for table, items in response.get("Responses", {}).items():
+            found.setdefault(table, []).extend(items)
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            return found
+        sleep(jitter(0, min(1.0, 0.05 * 2**attempt)))
+    from shared.services.ports import Throttled
+
+    raise Throttled("DynamoDB left keys of a BatchGetItem unprocessed (throttled)")

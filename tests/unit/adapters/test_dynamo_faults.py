@@ -122,3 +122,27 @@ def test_throttling_that_passes_is_absorbed_and_a_refusal_is_not_retried() -> No
     with pytest.raises(StorageRefused):
         retry.run(refused, give_up=lambda: Conflict("lost"))
     assert len(calls) == 1
+
+
+class Unprocessing:
+    """A client that leaves keys unprocessed ``times`` times (DynamoDB throttled), then answers."""
+
+    def __init__(self, times: int) -> None:
+        self.times, self.calls = times, 0
+
+    def batch_get_item(self, RequestItems: dict) -> dict:
+        self.calls += 1
+        if self.calls <= self.times:
+            return {"Responses": {"t": [{"k": {"S": str(self.calls)}}]}, "UnprocessedKeys": RequestItems}
+        return {"Responses": {"t": [{"k": {"S": "last"}}]}}
+
+
+def test_unprocessed_keys_are_asked_again_after_a_growing_back_off() -> None:
+    from shared.adapters.dynamo.faults import batch_get
+
+    sleeps = Sleeps()
+    found = batch_get(Unprocessing(3), {"t": {"Keys": []}}, sleep=sleeps, jitter=lambda low, high: high)
+    assert [i["k"]["S"] for i in found["t"]] == ["1", "2", "3", "last"]
+    assert sleeps.slept == [0.05, 0.1, 0.2]
+    with pytest.raises(Throttled):
+        batch_get(Unprocessing(100), {"t": {"Keys": []}}, sleep=sleeps)
