@@ -71,7 +71,8 @@ def measure(count: int) -> dict[str, Any]:
             _wait_healthy(port, process, log)
             with ThreadPoolExecutor(CLIENTS) as pool:
                 answers = list(pool.map(lambda n: _post(api, n), range(count)))
-            pump = subprocess.run([CLOSELOOP, "pump", "--timeout", "1800"], cwd=ROOT, env=env, capture_output=True)
+            # the stream plumbing works through botocore's back-offs one record at a time: ~1 lead/s
+            pump = subprocess.run([CLOSELOOP, "pump", "--timeout", "3600"], cwd=ROOT, env=env, capture_output=True)
             stored = {item["lead_id"]["S"] for item in _scan(endpoint, "closeloop-leads")}
             events = Counter((e["type"]["S"], e["subject"]["S"]) for e in _scan(endpoint, "closeloop-events"))
             injected = requests.get(f"{endpoint}/_closeloop/chaos", timeout=30).json()["injected"]
