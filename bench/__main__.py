@@ -40,6 +40,8 @@ GOALS = {
     "kpi_query_items_ratio_10x": ("<=", 1.2),
     "renewal_reminders_fired_exactly_once": ("==", 1.0),
     "renewal_reminders_missed_or_duplicated": ("<=", 0),
+    "chaos_leads_lost": ("<=", 0),
+    "chaos_events_duplicated": ("<=", 0),
 }
 
 
@@ -72,6 +74,7 @@ def cold_import_ratio(runs: int = 9) -> dict[str, Any]:
 
 
 def main() -> int:
+    from bench.chaos import chaos_metrics
     from bench.dev_stack import dev_rss_metric
     from bench.invoices import exactly_once_trials, shipment_requests
     from bench.kpis import kpi_metrics
@@ -93,6 +96,7 @@ def main() -> int:
     results.update(quote_metrics(progress))  # no goal yet (issue 9)
     results.update(kpi_metrics(progress))
     results.update(renewal_metrics(progress))
+    results.update(chaos_metrics(progress))
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     misses = 0

@@ -35,6 +35,17 @@ examples:
   closeloop sheets init --title "Sales rules" --locale zh-CN --share ops@example.com
 """
 
+DEV_EPILOG = """\
+fault injection (local stack only):
+  CLOSELOOP_CHAOS=throttle=0.2,conflict=0.1,timeout=0.02,seed=7 closeloop dev
+      the embedded AWS fails a share of DynamoDB reads, writes and transactions and of EventBridge
+      PutEvents as AWS does: throttle (ProvisionedThroughputExceededException, a transaction
+      cancelled with ThrottlingError, EventBridge ThrottlingException), conflict (a transaction
+      cancelled with TransactionConflict), timeout (applied, then the answer is lost: only reads and
+      transactions, whose ClientRequestToken makes botocore's repeat safe), seed (the same choices
+      again). Faults begin once the stack is up; GET <embedded AWS>/_closeloop/chaos counts them.
+"""
+
 
 def _stack_settings(args: argparse.Namespace) -> StackSettings:
     try:
@@ -187,7 +198,7 @@ Closeloop is running.
   embedded AWS:  {settings.endpoint_url}
   schedules:     {_schedules_line(settings)}
   dev origins:   {_dev_origins_line(settings)}
-  deliveries:    {_deliveries_line(settings)}
+  deliveries:    {_deliveries_line(settings)}{_chaos_line(settings)}
 
 Post a lead from the public web form source:
   curl -s -X POST {url}/webhooks/leads/website -H 'Content-Type: application/json' \\
@@ -198,6 +209,14 @@ Read it back with its decision (use the lead_id printed above):
 
 In another terminal: `closeloop events list`, `closeloop notifications list`, `closeloop pump`.  Ctrl-C stops.""",
         flush=True,
+    )
+
+
+def _chaos_line(settings: StackSettings) -> str:
+    if settings.chaos is None:
+        return ""
+    return (
+        f"\n  fault injection: {settings.chaos.describe()} (CLOSELOOP_CHAOS; {settings.endpoint_url}/_closeloop/chaos)"
     )
 
 
@@ -248,7 +267,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
     if os.environ.setdefault(CONSOLE_ENV, "pretty").strip().lower() == "pretty":
         use_console()  # the job's log lines read as lines, not JSON (CLOSELOOP_CONSOLE=json for JSON)
-    return cmd_schedule_run(args, lambda: wait_idle(args.settings, 60))
+    return cmd_schedule_run(args, lambda: wait_idle(args.settings, args.timeout))
 
 
 def cmd_events_list(args: argparse.Namespace) -> int:
@@ -338,7 +357,14 @@ def _parser() -> argparse.ArgumentParser:
         """A command that works on the running local stack (reached through CLOSELOOP_* settings)."""
         return command(*args, needs_stack=True, **kwargs)
 
-    dev = command(commands, "dev", cmd_dev, "run the local stack in the foreground (what `make run` does)")
+    dev = command(
+        commands,
+        "dev",
+        cmd_dev,
+        "run the local stack in the foreground (what `make run` does)",
+        epilog=DEV_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     dev.add_argument(
         "--rules",
         metavar="SOURCE",
@@ -438,6 +464,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("name", help="the schedule's Name in template.yaml, e.g. rules-sync or outbox-sweep")
     run.add_argument("--at", metavar="ISO8601", help="the instant it fires (default: now)")
+    run.add_argument(
+        "--timeout", type=float, default=60, help="wait this many seconds for the plumbing to go idle (default 60)"
+    )
     return parser
 
 

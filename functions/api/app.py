@@ -39,7 +39,7 @@ def api(view: Callable[..., Response]) -> Callable[..., Response]:
         except CloseloopError as exc:
             return json_response(status_of(exc), error_body(exc), _retry_after(exc))
         except Exception as exc:
-            if _throttled(exc):  # AWS shed load past what the request could wait: nothing was done
+            if _throttled(exc):  # AWS shed load, or failed itself, past what the request could wait
                 busy = Busy()
                 return json_response(503, error_body(busy), _retry_after(busy))
             app.log.exception("unhandled error in %s", view.__name__)
@@ -54,11 +54,12 @@ def _retry_after(error: Any) -> dict[str, str]:
 
 
 def _throttled(exc: Exception) -> bool:
-    """Throttling the retry policy did not absorb (a read, or a write outside a retried commit)."""
-    from shared.adapters.dynamo.faults import is_throttling
+    """Throttling the retry policy did not absorb (a read, or a write outside a retried commit),
+    or an AWS server fault (500) that outlasted botocore's retries: busy, come back later."""
+    from shared.adapters.dynamo.faults import is_transient
     from shared.services.ports import Throttled
 
-    return isinstance(exc, Throttled) or is_throttling(exc)
+    return isinstance(exc, Throttled) or is_transient(exc)
 
 
 _CHALICE_CODES = {

@@ -21,6 +21,7 @@ from werkzeug.wsgi import LimitedStream
 
 from infra import template as cfn
 from infra.local import moto_fixes
+from infra.local.chaos import Chaos, ChaosSettings, wrap
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -35,9 +36,11 @@ class _MotoServer(ThreadedMotoServer):
     # ThreadedMotoServer.start() waits forever when the bind fails: werkzeug answers a
     # taken port with sys.exit(1) inside the server thread, so the ready event is never
     # set. Record the failure and release start() instead.
-    def __init__(self, ip_address: str, port: int) -> None:
+    def __init__(self, ip_address: str, port: int, chaos: ChaosSettings | None = None) -> None:
         super().__init__(ip_address=ip_address, port=port, verbose=False)
         self.bind_error: str | None = None
+        self._chaos_settings = chaos
+        self.chaos: Chaos | None = None  # the fault injector, when CLOSELOOP_CHAOS asked for one
 
     def _server_entry(self) -> None:
         try:
@@ -50,8 +53,11 @@ class _MotoServer(ThreadedMotoServer):
         # One request at a time, as DynamoDB applies each request atomically: moto's backends
         # are plain dicts with no locks, and a transaction's check-then-apply (moto_fixes)
         # must see no other write in between. Clients stay concurrent: only moto's handling
-        # of each request is serialised.
-        app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        # of each request is serialised. Faults are injected inside the lock: the seeded choices
+        # follow the order in which calls are applied.
+        inner = wrap(DomainDispatcherApplication(create_backend_app), self._chaos_settings)
+        self.chaos = inner if isinstance(inner, Chaos) else None
+        app = _OneAtATime(inner)
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=_KeepAliveHandler)
         self._server_ready_event.set()
         self._server.serve_forever()
@@ -134,14 +140,15 @@ class _OneAtATime:
             return list(self._app(environ, start_response))
 
 
-def start_moto(port: int, host: str = "127.0.0.1") -> ThreadedMotoServer:
-    """Start moto on host:port in a daemon thread; PortInUseError if it cannot bind."""
+def start_moto(port: int, host: str = "127.0.0.1", chaos: ChaosSettings | None = None) -> _MotoServer:
+    """Start moto on host:port in a daemon thread; PortInUseError if it cannot bind. With chaos, a
+    share of DynamoDB and EventBridge calls fail as AWS fails them (infra.local.chaos)."""
     # werkzeug logs every request at INFO on stderr; the stream poller makes ~10 a second.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto_fixes.install()  # atomic transactions, one record per upsert, 24-hour streams, no leak
     # Probe first: werkzeug reports a taken port with two lines on stderr and an exit.
     _probe_port(host, port)
-    server = _MotoServer(host, port)
+    server = _MotoServer(host, port, chaos)
     server.start()
     if server.bind_error is not None:
         raise _port_error(host, port, server.bind_error)

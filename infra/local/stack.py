@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from infra.local.chaos import ChaosSettings
 from shared.domain.origins import DevOrigins
 
 DEFAULT_RULES = "dir:admin_sheets/examples"
@@ -40,6 +41,9 @@ class StackSettings:
     # Pages on localhost / 127.0.0.1 (any port) or opened from disk may post to public sources
     # (`closeloop dev --allow-dev-origins`, CLOSELOOP_DEV_ORIGINS=on). Off unless asked.
     dev_origins: bool = False
+    # CLOSELOOP_CHAOS: the embedded AWS fails a share of DynamoDB and EventBridge calls as AWS
+    # does (infra.local.chaos). Off unless asked; never in AWS.
+    chaos: ChaosSettings | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> StackSettings:
@@ -57,6 +61,7 @@ class StackSettings:
             schedules=schedules_enabled(env.get("CLOSELOOP_SCHEDULES", "on")),
             clock_start=clock_start(env.get("CLOSELOOP_CLOCK_START", "")),
             dev_origins=dev_origins_enabled(env.get("CLOSELOOP_DEV_ORIGINS", "off")),
+            chaos=ChaosSettings.parse(env.get("CLOSELOOP_CHAOS", "")),
         )
         for name, value in overrides.items():
             if value is not None:
@@ -167,7 +172,9 @@ class LocalStack:
         from infra.template import load_template
 
         template = load_template()
-        self._moto = start_moto(self.settings.aws_port, host=self.settings.host)
+        self._moto = start_moto(self.settings.aws_port, host=self.settings.host, chaos=self.settings.chaos)
+        if self._moto.chaos is not None:  # faults begin once the stack is set up and its rules published
+            self._moto.chaos.active = False
         create_resources(template, self.settings.endpoint_url, secrets=local_secrets(self.settings))
         connect_env(self.settings)
         os.environ.update(delivery_env(self.settings))
@@ -177,6 +184,8 @@ class LocalStack:
             self.start_plumbing(template)
         if self.settings.serve_api:
             self._start_api(template)
+        if self._moto.chaos is not None:
+            self._moto.chaos.active = True
         return result
 
     def publish_rules(self) -> Any:

@@ -18,8 +18,8 @@ from tests.e2e.test_local_stack import ROOT, _wait_for_banner
 @contextmanager
 def running_dev(*flags: str, **closeloop: str) -> Iterator[dict[str, Any]]:
     """A stack on free ports with schedules off (time is driven by `schedule run --at`), plus any
-    `closeloop dev` flags and CLOSELOOP_* settings given; yields its terminal environment, API URL
-    and banner; Ctrl-C at the end."""
+    `closeloop dev` flags and CLOSELOOP_* settings given; yields its terminal environment, API URL,
+    banner and console lines; Ctrl-C at the end."""
     env = fresh_terminal_env(
         CLOSELOOP_PORT=str(free_port()), CLOSELOOP_AWS_PORT=str(free_port()), CLOSELOOP_SCHEDULES="off", **closeloop
     )
@@ -32,15 +32,16 @@ def running_dev(*flags: str, **closeloop: str) -> Iterator[dict[str, Any]]:
         text=True,
     )
     banner = _wait_for_banner(process)
+    console: list[str] = []  # what the terminal shows from here on (also keeps the pipe from filling)
 
-    def read() -> None:  # keep the console pipe from filling
+    def read() -> None:
         assert process.stdout is not None
-        for _ in process.stdout:
-            pass
+        for line in process.stdout:
+            console.append(line)
 
     threading.Thread(target=read, daemon=True).start()
     try:
-        yield {"env": env, "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}", "banner": banner}
+        yield {"env": env, "api": f"http://127.0.0.1:{env['CLOSELOOP_PORT']}", "banner": banner, "console": console}
     finally:
         process.send_signal(signal.SIGINT)
         try:

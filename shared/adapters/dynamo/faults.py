@@ -18,6 +18,10 @@ THROTTLE_CODES = frozenset(
 )
 THROTTLE_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
 REFUSED_REASONS = frozenset({"ValidationError", "ItemCollectionSizeLimitExceeded"})
+# AWS's own faults ("the request may or may not have succeeded"), still there after botocore's retries
+SERVER_FAULT_CODES = frozenset(
+    {"InternalServerError", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException"}
+)
 
 
 def error_code(exc: BaseException) -> str | None:
@@ -35,6 +39,12 @@ def error_code(exc: BaseException) -> str | None:
 
 def is_throttling(exc: BaseException) -> bool:
     return error_code(exc) in THROTTLE_CODES
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Load or a fault of AWS's own that outlasted the retries: the caller may try again later.
+    Not for a retry loop: a transaction that failed this way may have been applied."""
+    return is_throttling(exc) or error_code(exc) in SERVER_FAULT_CODES
 
 
 def reason_codes(exc: Any) -> list[str | None]:
