@@ -19,12 +19,14 @@ GRACE = timedelta(minutes=1)  # leave the newest events to the stream consumer
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from schedules.timer_sweep import time_left
     from shared.adapters.container import container, utc_now
+    from shared.adapters.dynamo.faults import is_transient
     from shared.adapters.observability import count, logger
     from shared.domain.events import iso, parse_iso
     from shared.services.outbox import sweep_outbox
 
     now = parse_iso(event["time"]) if event.get("time") else utc_now()
-    result = sweep_outbox(container().publisher, before=iso(now - GRACE), time_left=time_left(context))
+    publisher = container().publisher
+    result = sweep_outbox(publisher, before=iso(now - GRACE), time_left=time_left(context), is_load=is_transient)
     summary = {**result.summary(), "at": iso(now)}
     if result.set_aside:
         count("EventsSetAside", len(result.set_aside))

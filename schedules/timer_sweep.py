@@ -13,6 +13,7 @@ from typing import Any
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.container import container, utc_now
+    from shared.adapters.dynamo.faults import is_transient
     from shared.adapters.observability import count, logger
     from shared.domain.events import iso, parse_iso
     from shared.services.timer_handlers import handlers
@@ -20,7 +21,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     c = container()
     now = parse_iso(event["time"]) if event.get("time") else utc_now()
-    result = sweep_timers(now, c.uow, handlers(c.rules), time_left=time_left(context))
+    result = sweep_timers(now, c.uow, handlers(c.rules), time_left=time_left(context), is_load=is_transient)
     summary = {**result.summary(), "at": iso(now), "latest_seconds": max(result.late_seconds.values(), default=0)}
     if result.set_aside:
         count("TimersFailed", len(result.set_aside))

@@ -39,7 +39,12 @@ class OutboxSweep:
         }
 
 
-def sweep_outbox(outbox: Outbox, before: str, time_left: Callable[[], float] | None = None) -> OutboxSweep:
+def sweep_outbox(
+    outbox: Outbox,
+    before: str,
+    time_left: Callable[[], float] | None = None,
+    is_load: Callable[[Exception], bool] = lambda _exc: False,
+) -> OutboxSweep:
     envelopes = outbox.pending(before=before)
     result = OutboxSweep(pending=len(envelopes))
     for envelope in envelopes:
@@ -51,6 +56,9 @@ def sweep_outbox(outbox: Outbox, before: str, time_left: Callable[[], float] | N
         except Throttled:
             result.busy += 1
         except Exception as exc:  # this event's own failure: noted on it, never the sweep's
+            if is_load(exc):  # AWS's own fault outlasted its retries: the next run tries again
+                result.busy += 1
+                continue
             result.failed[envelope["id"]] = type(exc).__name__
             _note(outbox, envelope["id"], f"{type(exc).__name__}: {exc}", result)
     return result

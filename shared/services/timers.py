@@ -9,7 +9,8 @@ late, with its lateness given to the handler (and so recorded in what it emits).
 A sweep is only as strong as its worst timer, so each timer is on its own (CONTRACT §13): an
 effect that fails (a handler error, a kind nobody handles, a change the store refuses) is noted
 on that timer and the sweep goes on; the third failure sets it aside with ``TimerFailed``.
-Throttling is load, not the timer's fault: the timer stays due and nothing is counted. The
+Throttling (and an AWS server fault that outlasted the client's retries) is load, not the
+timer's fault: the timer stays due and nothing is counted. The
 sweep stops when its time budget runs low and the next run carries on where it stopped.
 """
 
@@ -30,6 +31,11 @@ SAFETY_SECONDS = 5.0  # stop this long before the time budget ends: one more eff
 
 Handler = Callable[[Timer, datetime, UnitOfWork], Change]
 TimeLeft = Callable[[], float]  # seconds left of the run's budget (Lambda's remaining time)
+IsLoad = Callable[[Exception], bool]  # the store's own transient fault (an adapter knows which)
+
+
+def never(_exc: Exception) -> bool:
+    return False
 
 
 @dataclass
@@ -63,6 +69,7 @@ def sweep_timers(
     handlers: Mapping[str, Handler],
     limit: int = SWEEP_LIMIT,
     time_left: TimeLeft | None = None,
+    is_load: IsLoad = never,
 ) -> SweepResult:
     """Fire what is due, soonest first. A timer a handler sets that is already due (the next
     escalation step of a breach found days late) joins this run in its place by due time, so a
@@ -83,7 +90,7 @@ def sweep_timers(
         if timer.about in failed_subjects:
             result.held.append(timer.timer_id)
             continue
-        change = _fire_isolated(timer, now, uow, handlers, result)
+        change = _fire_isolated(timer, now, uow, handlers, result, is_load)
         if timer.timer_id in result.failed and timer.timer_id not in result.set_aside:
             failed_subjects.add(timer.about)
         if change is None:
@@ -97,7 +104,12 @@ def sweep_timers(
 
 
 def _fire_isolated(
-    timer: Timer, now: datetime, uow: UnitOfWork, handlers: Mapping[str, Handler], result: SweepResult
+    timer: Timer,
+    now: datetime,
+    uow: UnitOfWork,
+    handlers: Mapping[str, Handler],
+    result: SweepResult,
+    is_load: IsLoad = never,
 ) -> Change | None:
     """Fire one timer; whatever goes wrong stays with this timer. The change, or None."""
     handler = handlers.get(timer.kind)
@@ -111,6 +123,9 @@ def _fire_isolated(
         result.busy.append(timer.timer_id)
         return None
     except Exception as exc:  # the timer's own failure: noted on it, never the sweep's
+        if is_load(exc):  # AWS's own fault outlasted its retries: not the timer's, try next run
+            result.busy.append(timer.timer_id)
+            return None
         note_failure(timer, f"{type(exc).__name__}: {exc}", now, uow, result)
         return None
     if change is None:

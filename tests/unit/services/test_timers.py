@@ -156,3 +156,18 @@ def test_cancelling_is_deleting() -> None:
     (timer,) = set_timers(uow, T0)
     uow.commit(Change(deletes=[timer.subject]))
     assert sweep_timers(T0, uow, HANDLERS).fired == [] and uow.events == []
+
+
+def test_an_aws_fault_the_adapter_calls_load_counts_no_failure() -> None:
+    uow = MemoryUnitOfWork()
+    (timer,) = set_timers(uow, T0)
+
+    class ServerFault(Exception):
+        pass
+
+    def faulty(t: Timer, now: datetime, u: UnitOfWork) -> Change:
+        raise ServerFault("InternalServerError after retries")
+
+    result = sweep_timers(T0, uow, {"remind": faulty}, is_load=lambda exc: isinstance(exc, ServerFault))
+    assert result.busy == [timer.timer_id] and result.failed == {}
+    assert uow.timers.pending()[0].failures == 0
