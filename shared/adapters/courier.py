@@ -126,10 +126,13 @@ class DeliveryCourier:
             "Body": {"Text": {"Data": delivery.text, "Charset": "UTF-8"}},
         }
         try:
+            # the stage's configuration set (in AWS): sends, bounces and complaints become metrics
+            extra = {"ConfigurationSetName": self._settings.ses_configuration_set}
             self._ses.send_email(
                 Source=self._settings.ses_sender,
                 Destination={"ToAddresses": [delivery.address]},
                 Message=message,
+                **(extra if self._settings.ses_configuration_set else {}),
             )
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
