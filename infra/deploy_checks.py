@@ -75,7 +75,10 @@ def names_without_stage(template: cfn.Template) -> list[str]:
         except ValueError as error:
             problems.append(str(error))
             continue
-        if any(f"closeloop-{s}" not in name and f"closeloop/{s}/" not in name for s, name in zip(_STAGES, resolved)):
+        if any(
+            f"closeloop-{s}" not in name and f"closeloop/{s}/" not in name
+            for s, name in zip(_STAGES, resolved, strict=True)
+        ):
             problems.append(f"{where}: {value!r} does not carry the stage (closeloop-${{Stage}}-...)")
     return problems
 

@@ -307,7 +307,9 @@ class _LocalResolver:
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             logical_id, attribute = value["Fn::GetAtt"]
             return self._get_att(str(logical_id), str(attribute))
-        raise ValueError(f"cannot resolve {value!r} locally (only literals, Ref, GetAtt and a Sub of parameters are supported)")
+        raise ValueError(
+            f"cannot resolve {value!r} locally (only literals, Ref, GetAtt and a Sub of parameters are supported)"
+        )
 
     def _ref(self, name: str) -> str:
         if name in (self._template.get("Parameters") or {}):

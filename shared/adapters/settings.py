@@ -125,7 +125,7 @@ class Settings:
             for f in fields(cls)
             if isinstance(getattr(defaults, f.name), str) and getattr(defaults, f.name).startswith("closeloop-")
         }
-        return replace(defaults, **renamed)
+        return replace(defaults, **renamed)  # type: ignore[arg-type]
 
 
 _STAGE = re.compile(r"[a-z][a-z0-9]{0,11}")  # the template's Stage AllowedPattern
