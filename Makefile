@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test unit integration e2e lint bench demo clean help
+.PHONY: run test unit integration e2e lint bench demo clean help deploy deploy-dry-run sam-cli
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,7 +40,26 @@ bench: $(STAMP)  ## benchmarks → bench/results.json
 	$(BIN)/python -m bench
 
 clean:  ## remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam .sam-venv
+
+# ------------------------------------------------------------------ deploy (docs/deploy.md)
+# Parameters: samconfig.toml's [default] and [$(STAGE)] tables, then PARAMS="Key=Value ...".
+STAGE  ?=
+PARAMS ?=
+BUILD  ?= full
+
+deploy: $(STAMP) $(if $(shell command -v sam),,.sam-venv/bin/sam)  ## build and deploy a stage: make deploy STAGE=prod [PARAMS="Key=Value ..."] [CONFIRM=1]
+	$(BIN)/python -m infra.deploy deploy --stage "$(STAGE)" --params "$(PARAMS)" $(if $(CONFIRM),--confirm)
+
+# aws-sam-cli pins older boto3/pydantic than the functions' own: it gets a virtualenv of its own.
+SAM_CLI_VERSION := 1.170.0
+sam-cli: .sam-venv/bin/sam  ## install the sam CLI (aws-sam-cli $(SAM_CLI_VERSION)) into .sam-venv for make deploy
+.sam-venv/bin/sam:
+	$(PYTHON) -m venv .sam-venv
+	.sam-venv/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
+
+deploy-dry-run: $(STAMP)  ## make deploy without AWS or sam: checks, builds (BUILD=full|code|none), prints the parameters
+	$(BIN)/python -m infra.deploy dry-run --stage "$(STAGE)" --params "$(PARAMS)" --build "$(BUILD)"
 
 # ------------------------------------------------------------------ sam build
 # template.yaml gives every function `BuildMethod: makefile`: `sam build` runs
@@ -71,7 +90,11 @@ lambda-code:  ## copy the runtime packages into ARTIFACTS_DIR (the code part of 
 
 lambda-deps:  ## pip install the runtime dependencies for Lambda (arm64, py3.11) into ARTIFACTS_DIR
 	$(NEED_ARTIFACTS)
+ifneq ($(SKIP_DEPENDENCIES),)
+	@echo "SKIP_DEPENDENCIES: no pip install into $(ARTIFACTS_DIR)"
+else
 	mkdir -p "$(ARTIFACTS_DIR)"
 	deps="$$($(RUNTIME_DEPS))" && test -n "$$deps" && printf '%s\n' "$$deps" | \
 		$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --no-compile --upgrade \
 		--target "$(ARTIFACTS_DIR)" $(LAMBDA_PLATFORM) -r /dev/stdin
+endif
