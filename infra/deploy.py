@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
 import shlex
 import shutil
@@ -200,6 +201,85 @@ def build_without_sam(out: Path, mode: str) -> list[str]:
     return built
 
 
+# Imports a handler the way Lambda would: the function's code, then its layers, no site-packages;
+# then every module of the packages it may import later (handlers import lazily, off INIT).
+# A native extension built for Lambda (arm64) does not load on another machine: such a module
+# is reported as not checked here, never as a failure.
+_IMPORT = """
+import ast, importlib, importlib.util, pkgutil, sys
+module, packages, paths = sys.argv[1], sys.argv[2].split(","), sys.argv[3:]
+sys.path[:0] = paths
+OURS = ("shared", "functions", "schedules", "admin_sheets")
+FOREIGN = ("cannot open shared object file", "wrong ELF class", "Exec format error", "cannot open shared object")
+def load(name):
+    try:
+        importlib.import_module(name)
+    except ImportError as error:
+        if ".so" not in str(error) or not any(f in str(error) for f in FOREIGN):
+            raise
+        print("foreign", name)
+def imported(path):
+    # every absolute import in the file, those inside functions too (not under TYPE_CHECKING)
+    tree, found = ast.parse(open(path, encoding="utf-8").read()), set()
+    def visit(node):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.dump(node.test):
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+    visit(tree)
+    return found
+load(module)
+for package in packages:
+    for info in pkgutil.walk_packages(importlib.import_module(package).__path__, package + "."):
+        load(info.name)
+        spec = importlib.util.find_spec(info.name)
+        if spec and spec.origin and spec.origin.endswith(".py"):
+            for name in sorted(imported(spec.origin)):
+                top = name.split(".")[0]
+                if top in packages or top not in OURS:  # ours: only the packages this function ships
+                    load(name)
+"""
+
+
+def import_handlers(out: Path) -> list[str]:
+    """Import every handler from the built artifacts alone (python3.11 -I -S), as Lambda would."""
+    python = shutil.which("python3.11") or sys.executable
+    env = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "PATH": os.environ.get("PATH", "")}
+    failed: list[str] = []
+    foreign: set[str] = set()
+    for spec in cfn.functions(cfn.load_template()):
+        layer_ids = [_ref_id(layer) for layer in _layers(spec.logical_id)]
+        packages = ["shared", "functions", "schedules"] + (["admin_sheets"] if "SheetsLayer" in layer_ids else [])
+        module = spec.handler.rpartition(".")[0]
+        paths = [str(out / spec.logical_id), *(str(out / layer / "python") for layer in layer_ids)]
+        command = [python, "-I", "-S", "-c", _IMPORT, module, ",".join(packages), *paths]
+        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if result.returncode != 0:
+            failed.append(f"{spec.logical_id}: {module}: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
+        foreign |= {line.split()[1] for line in result.stdout.splitlines() if line.startswith("foreign ")}
+    if failed:
+        raise PlanError("a handler does not import from its artifact and layers:\n  " + "\n  ".join(failed))
+    report = [f"every handler and module imports from its artifact and layers alone ({python} -I -S)"]
+    if foreign:
+        report.append(f"  not checked on {platform.machine()} (arm64 native code inside): {', '.join(sorted(foreign))}")
+    return report
+
+
+def _layers(logical_id: str) -> list[Any]:
+    template = cfn.load_template()
+    glob = cfn.function_globals(template).get("Layers") or []
+    own = (template["Resources"][logical_id].get("Properties") or {}).get("Layers") or []
+    return [*glob, *own]
+
+
+def _ref_id(value: Any) -> str:
+    return str(value["Ref"]) if isinstance(value, dict) else str(value)
+
+
 def _size(path: Path) -> str:
     total = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return f"{total / 2**20:7.1f} MiB unzipped"
@@ -211,6 +291,8 @@ def dry_run(stage: str, extra: str, build: str, out: Path) -> str:
     report = [describe(plan), "", "template.yaml: deploy checks and cfn-lint clean"]
     if build != "none":
         report += [f"built without sam into {out} ({build}):", *build_without_sam(out, build)]
+        if build == "full":
+            report += import_handlers(out)
     report.append("dry run: nothing was sent to AWS. `make deploy STAGE=" + stage + "` does it for real.")
     return "\n".join(report)
 

@@ -24,6 +24,7 @@ NAME_PROPERTIES = {
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::Serverless::Function": "FunctionName",
     "AWS::Serverless::Api": "Name",
+    "AWS::Serverless::LayerVersion": "LayerName",
     "AWS::SES::ConfigurationSet": "Name",
 }
 EVENT_NAME_PROPERTIES = {"Schedule": "Name", "ScheduleV2": "Name", "EventBridgeRule": "RuleName"}
