@@ -14,6 +14,7 @@ from typing import Any
 from infra.cli_deliveries import register as register_deliveries
 from infra.cli_kpis import register as register_kpis
 from infra.cli_leads import register as register_leads
+from infra.cli_outbox import register as register_outbox
 from infra.cli_rules import CommandError, cmd_rules_sync, cmd_rules_versions, cmd_schedule_run, register
 from infra.cli_timers import register as register_timers
 from infra.local.stack import DEFAULT_RULES, StackSettings
@@ -262,11 +263,20 @@ def cmd_pump(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
+    from shared.adapters.observability import CONSOLE_ENV, use_console
+
+    if os.environ.setdefault(CONSOLE_ENV, "pretty").strip().lower() == "pretty":
+        use_console()  # the job's log lines read as lines, not JSON (CLOSELOOP_CONSOLE=json for JSON)
     return cmd_schedule_run(args, lambda: wait_idle(args.settings, 60))
 
 
 def cmd_events_list(args: argparse.Namespace) -> int:
     from infra.local.inspect import follow_events, list_events
+
+    if args.unpublished:
+        from infra.cli_outbox import cmd_events_unpublished
+
+        return cmd_events_unpublished(args)
 
     events: Any = (
         follow_events(args.type, args.subject, interval=args.interval)
@@ -403,6 +413,12 @@ def _parser() -> argparse.ArgumentParser:
         "--follow", action="store_true", help="then keep printing new events as they are recorded, until Ctrl-C"
     )
     listing.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)  # --follow's poll, seconds
+    listing.add_argument(
+        "--unpublished",
+        action="store_true",
+        help="only events not yet on the bus: waiting, or set aside after the bus refused them 3 times (with why)",
+    )
+    register_outbox(events, stack_command)
 
     rules = commands.add_parser("rules", help="validate and publish the rules workbook").add_subparsers(
         dest="rules_command", metavar="SUBCOMMAND", required=True

@@ -320,14 +320,23 @@ def _key_file(path: str) -> Any:
 
 
 def parse_instant(text: str | None) -> datetime:
-    """--at: an ISO 8601 instant (no zone means UTC); default now."""
+    """--at: an ISO 8601 instant with its offset, to the millisecond (a timer's ``due_at`` as
+    `timers list` prints it fires that timer); default now. Without an offset it is refused:
+    silently reading it as UTC put sweeps hours away from what a person in Shanghai meant."""
     if not text:
         return datetime.now(UTC).replace(microsecond=0)
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
         raise CommandError(f"--at {text!r} is not an ISO 8601 instant (e.g. 2026-11-22T08:00:00Z)") from None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    if at.tzinfo is None:
+        raise CommandError(f"--at {text!r} has no offset: add Z for UTC or the zone's offset, e.g. {text}+08:00")
+    return at
+
+
+def _unfinished(result: Any) -> bool:
+    """A sweep that stopped before its time budget ended (timers, events left for its next run)."""
+    return isinstance(result, dict) and bool(result.get("stopped_early"))
 
 
 def cmd_schedule_run(args: argparse.Namespace, drain: Any, template: dict[str, Any] | None = None) -> int:
@@ -345,8 +354,14 @@ def cmd_schedule_run(args: argparse.Namespace, drain: Any, template: dict[str, A
     function = spec.function
     os.environ.setdefault("CLOSELOOP_RULES", args.settings.rules)  # what the local stack serves
     started = time.monotonic()
-    context = LambdaContext(function.logical_id, function.memory_size, function.timeout)
-    result = load_handler(function.handler)(scheduled_event(spec, at), context)
+    handler = load_handler(function.handler)
+    result = handler(
+        scheduled_event(spec, at), LambdaContext(function.logical_id, function.memory_size, function.timeout)
+    )
+    while _unfinished(result):  # its time budget ran out: the runs that would follow, at once
+        result = handler(
+            scheduled_event(spec, at), LambdaContext(function.logical_id, function.memory_size, function.timeout)
+        )
     drain()
     print(json.dumps(result, ensure_ascii=False, default=str))
     elapsed = time.monotonic() - started

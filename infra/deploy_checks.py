@@ -18,6 +18,7 @@ NAME_PROPERTIES = {
     "AWS::DynamoDB::Table": "TableName",
     "AWS::SQS::Queue": "QueueName",
     "AWS::Events::EventBus": "Name",
+    "AWS::Events::Rule": "Name",
     "AWS::SecretsManager::Secret": "Name",
     "AWS::CloudWatch::Alarm": "AlarmName",
     "AWS::SNS::Topic": "TopicName",

@@ -50,6 +50,18 @@ class RuleSpec:
 
 
 @dataclass(frozen=True)
+class QueueRuleSpec:
+    """An EventBridge rule whose target is a queue of the template (the queue's consumer, an SQS
+    event source, takes it from there in batches)."""
+
+    name: str
+    bus_name: str
+    pattern: dict[str, Any]
+    queue: str  # the queue's logical id
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class ScheduleSpec:
     """A schedule that invokes a function: rate(...), cron(...) or, for ScheduleV2, at(...)."""
 
@@ -117,6 +129,29 @@ def bus_rules(template: Template) -> list[RuleSpec]:
                 )
             )
     return rules
+
+
+def queue_rules(template: Template) -> list[QueueRuleSpec]:
+    """Every AWS::Events::Rule with an EventPattern whose target is a queue of the template."""
+    queues = set(resources_of_type(template, "AWS::SQS::Queue"))
+    found = []
+    for logical_id, resource in resources_of_type(template, "AWS::Events::Rule").items():
+        p = _props(resource)
+        if "EventPattern" not in p:
+            continue
+        for target in p.get("Targets") or []:
+            queue = getatt_target(target.get("Arn"), "Arn")
+            if queue in queues:
+                found.append(
+                    QueueRuleSpec(
+                        name=_named(template, p.get("Name"), logical_id, logical_id),
+                        bus_name=_bus_name(template, p.get("EventBusName"), logical_id),
+                        pattern=json_object(p["EventPattern"], f"{logical_id}: EventPattern"),
+                        queue=queue,
+                        enabled=_enabled(p),
+                    )
+                )
+    return found
 
 
 def schedules(template: Template) -> list[ScheduleSpec]:

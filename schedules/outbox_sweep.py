@@ -3,7 +3,9 @@
 The stream consumer publishes within seconds; when it fails or its retries run out (an
 EventBridge outage), the event stays pending in the table. The sweep publishes every event
 still pending a minute after it was recorded — at most once each, like the stream consumer.
-The index it reads holds only pending events, so a quiet minute costs one empty query.
+The index it reads holds only pending events, so a quiet minute costs one empty query per
+partition. An event the bus keeps refusing is set aside (``EventsSetAside`` metric, an alarm in
+AWS; `closeloop events list --unpublished`, `events retry`), never blocking the others.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ GRACE = timedelta(minutes=1)  # leave the newest events to the stream consumer
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from schedules.timer_sweep import time_left
     from shared.adapters.container import container, utc_now
-    from shared.adapters.observability import logger
+    from shared.adapters.observability import count, logger
     from shared.domain.events import iso, parse_iso
+    from shared.services.outbox import sweep_outbox
 
     now = parse_iso(event["time"]) if event.get("time") else utc_now()
-    publisher = container().publisher
-    pending = publisher.pending(before=iso(now - GRACE))
-    sent = sum(1 for envelope in pending if publisher.publish(envelope))
-    summary = {"pending": len(pending), "published": sent, "at": iso(now)}
-    logger().info("outbox-sweep finished", extra=summary)
+    result = sweep_outbox(container().publisher, before=iso(now - GRACE), time_left=time_left(context))
+    summary = {**result.summary(), "at": iso(now)}
+    if result.set_aside:
+        count("EventsSetAside", len(result.set_aside))
+    if result.failed:
+        logger().error("outbox-sweep: events the bus refused", extra={**summary, "failed_events": result.failed})
+    else:
+        logger().info("outbox-sweep finished", extra=summary)
     return summary

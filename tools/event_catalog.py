@@ -225,6 +225,19 @@ CATALOG: dict[EventType, EventDoc] = {
             "stopped_at": "when the clock stopped (the touch's, first response's or resolution's time)",
         },
     ),
+    "TimerFailed": EventDoc(
+        "a timer's effect failed for the third time: it is set aside (out of every sweep, an alarm in AWS) "
+        "until `closeloop timers retry` puts it back (CONTRACT §13)",
+        subject="the lead, case, contract, quote or delivery the timer acts on",
+        data={
+            "timer_id": "the timer (`closeloop timers list --failed` shows it)",
+            "kind": "what it does: `sla_warn`, `sla_breach`, `renewal_reminder`, ...",
+            "due_at": "when it was due",
+            "failures": "how many times its effect failed (3)",
+            "error": "the last error (its class and message)",
+            "set_by": "the rule that set it, or null",
+        },
+    ),
     # service
     "CaseOpened": EventDoc(
         "a support case arrived from the contact center (CONTRACT §2.5), was routed and its clocks started",

@@ -31,6 +31,7 @@ import os
 import re
 import sqlite3
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -129,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Sample finance receiver for Closeloop invoice deliveries")
     parser.add_argument("--port", type=int, default=9100)
     parser.add_argument("--secret", default=os.environ.get("CLOSELOOP_DELIVERY_SECRET", "dev-delivery-secret"))
-    parser.add_argument("--db", default="finance-receiver.sqlite3", help="where seen event ids are kept")
+    default_db = os.path.join(tempfile.gettempdir(), "closeloop-finance-receiver.sqlite3")
+    parser.add_argument("--db", default=default_db, help=f"where seen event ids are kept (default {default_db})")
     args = parser.parse_args(argv)
     server = make_server(args.port, args.secret, args.db, lambda text: print(text, flush=True))
     print(f"finance receiver on http://127.0.0.1:{server.server_address[1]}/invoices", file=sys.stderr, flush=True)

@@ -32,17 +32,33 @@ def api(view: Callable[..., Response]) -> Callable[..., Response]:
     @wraps(view)
     def wrapper(**kwargs: Any) -> Response:
         from functions.api.errors import error_body, status_of
-        from shared.domain.errors import CloseloopError
+        from shared.domain.errors import Busy, CloseloopError
 
         try:
             return view(**kwargs)
         except CloseloopError as exc:
-            return json_response(status_of(exc), error_body(exc))
-        except Exception:
+            return json_response(status_of(exc), error_body(exc), _retry_after(exc))
+        except Exception as exc:
+            if _throttled(exc):  # AWS shed load past what the request could wait: nothing was done
+                busy = Busy()
+                return json_response(503, error_body(busy), _retry_after(busy))
             app.log.exception("unhandled error in %s", view.__name__)
             return _error(500, "internal_error", "something went wrong on our side; it has been logged")
 
     return wrapper
+
+
+def _retry_after(error: Any) -> dict[str, str]:
+    seconds = getattr(error, "retry_after", None)
+    return {"Retry-After": str(seconds)} if seconds else {}
+
+
+def _throttled(exc: Exception) -> bool:
+    """Throttling the retry policy did not absorb (a read, or a write outside a retried commit)."""
+    from shared.adapters.dynamo.faults import is_throttling
+    from shared.services.ports import Throttled
+
+    return isinstance(exc, Throttled) or is_throttling(exc)
 
 
 _CHALICE_CODES = {

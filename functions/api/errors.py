@@ -26,6 +26,7 @@ STATUS: dict[type[e.CloseloopError], int] = {
     e.PayloadTooLarge: 413,
     e.UnsupportedMediaType: 415,
     e.RulesUnavailable: 503,
+    e.Busy: 503,
     # sales (CONTRACT §2.6, §2.7)
     e.DiscountOverCap: 400,
     e.NotApprover: 403,
@@ -35,6 +36,7 @@ STATUS: dict[type[e.CloseloopError], int] = {
     e.StageGateFailed: 409,
     e.NotYourTurn: 409,
     e.QuoteNotApproved: 409,
+    e.QuoteAlreadySigned: 409,
     e.RenewalOnHold: 409,
     e.ContractNotFound: 404,
     e.AlreadyDecided: 409,

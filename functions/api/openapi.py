@@ -944,7 +944,9 @@ and accounts (CONTRACT §2).
 
 JSON in and out (UTF-8). Every error is `{"error": {"code", "message", "fields"?}}` — `fields` only \
 where a field is at fault — with the status of its code. A 5xx is a bug, never an answer to bad \
-input. Times are ISO 8601; responses use UTC with `Z`.
+input. Times are ISO 8601 (no offset means UTC); responses use UTC with `Z`, always written \
+`YYYY-MM-DDTHH:MM:SS.mmmZ`. A time or date before 1900 or after 2200, in any field or query \
+parameter, is a 400 naming it.
 
 Deployed, API Gateway answers an unknown path or method itself with \
 `404 {"error": {"code": "not_found", ...}}`, and its own refusals (throttling, ...) with the same shape.

@@ -121,7 +121,9 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
                 "(Routing rows with `object` = `account`, else the opportunity owner), the opportunity won, and "
                 'the renewal reminders. Another status → `200 {"status": "ignored"}`. A quote that is not '
                 "approved → `409 quote_not_approved`, nothing created. The same envelope again → 200 with the "
-                "same ids.",
+                "same ids. A quote is signed once: another envelope for a quote that already has a contract → "
+                "`409 quote_already_signed` naming the contract (`fields.contract_id`), nothing created, also "
+                "when envelopes race. Dates (`start_date`, `end_date`) and `signed_at` outside 1900–2200 → 400.",
                 "security": [{"webhookSignature": []}],
                 "parameters": [param("Source"), param("IdempotencyKey")],
                 "requestBody": {"required": True, "content": json_content(_signature_body(), example)},
@@ -131,7 +133,7 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
                         "description": "recorded before (same ids), or ignored (not completed)",
                         "content": json_content(_ref("SignatureRecorded")),
                     },
-                    **error_responses((*intake, e.QuoteNotFound, e.QuoteNotApproved)),
+                    **error_responses((*intake, e.QuoteNotFound, e.QuoteNotApproved, e.QuoteAlreadySigned)),
                 },
             }
         },

@@ -61,6 +61,8 @@ class BusPoller:
 
     def __init__(self, template: cfn.Template, clients: dict[str, Any], run_async: AsyncInvoker) -> None:
         self.rules = triggers.bus_rules(template)
+        self.queue_rules = triggers.queue_rules(template)
+        self._queue_names = {q.logical_id: q.name for q in cfn.queues(template)}
         self._events, self._sqs = clients["events"], clients["sqs"]
         self._run_async = run_async
         self._urls: dict[str, str] = {}
@@ -84,6 +86,8 @@ class BusPoller:
             for rule in self.rules:
                 if rule_queue_name(rule) not in self._urls:
                     self._urls[rule_queue_name(rule)] = self._create(rule)
+            for queue_rule in self.queue_rules:
+                self._create_queue_rule(queue_rule)
         except (ClientError, BotoCoreError) as error:
             self._log_once(f"cannot create the template's EventBridge rules: {error}")
             return False
@@ -103,6 +107,20 @@ class BusPoller:
             target = {"Id": TARGET_ID, "Arn": aws.queue_arn(queue), "InputTransformer": WHOLE_EVENT}
             self._events.put_targets(Rule=rule.name, EventBusName=rule.bus_name, Targets=[target])
         return str(created["QueueUrl"])
+
+    def _create_queue_rule(self, rule: triggers.QueueRuleSpec) -> None:
+        """A rule targeting a template queue: moto delivers to it as EventBridge does (the whole
+        event as the message body); the queue's SQS event source is played by the queue poller."""
+        queue = self._queue_names[rule.queue]
+        self._events.put_rule(
+            Name=rule.name,
+            EventBusName=rule.bus_name,
+            EventPattern=json.dumps(rule.pattern),
+            State="ENABLED" if rule.enabled else "DISABLED",
+        )
+        if rule.enabled:
+            target = {"Id": f"{rule.queue}-target", "Arn": aws.queue_arn(queue), "InputTransformer": WHOLE_EVENT}
+            self._events.put_targets(Rule=rule.name, EventBusName=rule.bus_name, Targets=[target])
 
     def _deliver(self, rule: triggers.RuleSpec) -> bool:
         url = self._urls[rule_queue_name(rule)]

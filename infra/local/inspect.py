@@ -33,7 +33,7 @@ def list_events(event_type: str | None = None, subject: str | None = None) -> li
     from shared.adapters.outbox import envelope_of
 
     bind_tables()
-    items = EventItem.by_subject.query(subject) if subject else EventItem.scan()
+    items = _subject_events(subject) if subject else EventItem.scan()
     events: list[dict[str, Any]] = []
     odd: list[dict[str, Any]] = []
     for item in items:
@@ -49,12 +49,21 @@ def list_events(event_type: str | None = None, subject: str | None = None) -> li
     return [envelope_of(v) for v in events if event_type is None or v["type"] == event_type]
 
 
+def _subject_events(subject: str, start: str = "") -> list[Any]:
+    """The events of one subject: by_subject holds keys only, so the items are BatchGot."""
+    from shared.adapters.dynamo.models import EventItem
+
+    keys = [item.event_id for item in EventItem.by_subject.query(subject, EventItem.time >= start if start else None)]
+    return list(EventItem.batch_get(keys, consistent_read=True)) if keys else []
+
+
 def pending_events() -> int:
     """Events recorded but not yet published to the bus."""
     from shared.adapters.dynamo.models import EventItem, bind_tables
+    from shared.adapters.outbox import pending_partitions
 
     bind_tables()
-    return sum(1 for _ in EventItem.pending_index.query("yes"))
+    return sum(1 for partition in pending_partitions() for _ in EventItem.pending_index.query(partition))
 
 
 # Events of one transaction share a time and a slow writer may commit an event stamped a moment
@@ -101,10 +110,8 @@ def _events_from(start: str, subject: str | None) -> list[dict[str, Any]]:
     from shared.adapters.outbox import envelope_of
 
     bind_tables()
-    if subject:
-        items = EventItem.by_subject.query(subject, EventItem.time >= start if start else None)
-    else:
-        items = EventItem.scan(EventItem.time >= start if start else None)
+    since = EventItem.time >= start if start else None
+    items: Any = _subject_events(subject, start) if subject else EventItem.scan(since)
     values = [v for item in items if is_event(v := dict(item.attribute_values))]
     values.sort(key=lambda v: (v["time"], _seq(v)))
     return [envelope_of(v) for v in values]

@@ -161,8 +161,12 @@ def schedule_arn(spec: triggers.ScheduleSpec) -> str:
 
 
 def event_time(instant: dt.datetime) -> str:
-    """EventBridge's "time": UTC, whole seconds, Z."""
-    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """EventBridge's "time": UTC, whole seconds, Z — with the milliseconds of an instant that has
+    them (`schedule run --at` a timer's due time, which has milliseconds, fires that timer)."""
+    utc = instant.astimezone(dt.UTC)
+    if utc.microsecond:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def scheduled_event(spec: triggers.ScheduleSpec, at: dt.datetime) -> Any:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the adapters' modules load boto3 and pynamodb: only on firs
     from shared.adapters.courier import DeliveryCourier
     from shared.adapters.dynamo.kpis import DynamoKpiStore
     from shared.adapters.dynamo.rules import DynamoRulesStore
+    from shared.adapters.dynamo.sweeps import DynamoSweepProgress
     from shared.adapters.idempotency import Idempotency
     from shared.adapters.outbox import EventBusPublisher
     from shared.adapters.secrets import Secrets
@@ -121,6 +122,16 @@ class Container:
         from shared.adapters.dynamo.kpis import DynamoKpiStore
 
         return DynamoKpiStore(self.settings.kpis_table, boto3.client("dynamodb", region_name=self.settings.region))
+
+    @cached_property
+    def sweeps(self) -> DynamoSweepProgress:
+        import boto3
+
+        from shared.adapters.dynamo.sweeps import DynamoSweepProgress
+
+        return DynamoSweepProgress(
+            self.settings.routing_table, boto3.client("dynamodb", region_name=self.settings.region)
+        )
 
     @cached_property
     def publisher(self) -> EventBusPublisher:

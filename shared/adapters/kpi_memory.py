@@ -25,14 +25,16 @@ class MemoryKpiStore:
 
     def apply(self, write: RollupWrite) -> None:
         with self._lock:  # every condition first, then every write: all or nothing
-            if write.event_id in self.seen:
-                raise AlreadyCounted(write.event_id)
-            if write.state is not None:
-                stored = self.states.get(write.state.key)
-                if (stored.version if stored else 0) != write.expected_version:
-                    raise StaleAggregate(write.state.key)
-                self.states[write.state.key] = copy.deepcopy(write.state)
-            self.seen.add(write.event_id)
+            for event_id in write.event_ids:
+                if event_id in self.seen:
+                    raise AlreadyCounted(event_id)
+            for state, expected in write.states:
+                stored = self.states.get(state.key)
+                if (stored.version if stored else 0) != expected:
+                    raise StaleAggregate(state.key)
+            for state, _ in write.states:
+                self.states[state.key] = copy.deepcopy(state)
+            self.seen.update(write.event_ids)
             for (scope, period), attrs in write.updates.items():
                 item = self.rollups[scope].setdefault(period, {})
                 for attr, amount in attrs.items():

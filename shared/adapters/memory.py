@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from shared.domain.accounts import Account
 from shared.domain.cases import Case
-from shared.domain.contracts import Contract
+from shared.domain.contracts import Contract, quote_signed_key
 from shared.domain.deliveries import Delivery
 from shared.domain.events import Event, iso
 from shared.domain.leads import Lead
@@ -211,6 +211,11 @@ class _MemoryContracts:
             mine = [copy.deepcopy(a) for s, a in self._db.aggregates.items() if s.startswith("contract/")]
         return sorted((c for c in mine if c.account_id == account_id), key=lambda c: (c.end_date, c.contract_id))
 
+    def of_quote(self, quote_id: str) -> str | None:
+        with self._db._lock:
+            owner = self._db.keys.get(quote_signed_key(quote_id))
+        return owner.split("/", 1)[1] if owner else None
+
 
 class _MemoryOrders:
     def __init__(self, db: MemoryUnitOfWork) -> None:
@@ -266,10 +271,13 @@ class _MemoryTimers:
         return sorted(timers, key=lambda t: t.due_at)
 
     def due(self, now: datetime, limit: int) -> list[Timer]:
-        return [t for t in self._all() if t.due_at <= now][:limit]
+        return [t for t in self._all() if t.due_at <= now and t.failed_at is None][:limit]
 
     def pending(self, about: str | None = None) -> list[Timer]:
-        return [t for t in self._all() if about is None or t.about == about]
+        return [t for t in self._all() if (about is None or t.about == about) and t.failed_at is None]
+
+    def failed(self) -> list[Timer]:
+        return [t for t in self._all() if t.failed_at is not None]
 
     def get(self, timer_id: str) -> Timer | None:
         return next((t for t in self._all() if t.timer_id == timer_id), None)

@@ -123,7 +123,7 @@ def log_decision(event: str, *, request_id: str | None, **fields: Any) -> None:
     log.info(event, extra={k: v for k, v in fields.items() if v is not None})
 
 
-def count(metric: str, **dimensions: str | None) -> None:
+def count(metric: str, value: int = 1, /, **dimensions: str | None) -> None:
     """One CloudWatch metric (embedded metric format, printed with the logs): e.g. leads captured
     per source and outcome. Low-cardinality dimensions only — never ids or people. Not in the
     dev console: a metric blob means nothing to a person there (the log line says the same)."""
@@ -131,7 +131,7 @@ def count(metric: str, **dimensions: str | None) -> None:
         return
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    with single_metric(name=metric, unit=MetricUnit.Count, value=1, namespace="Closeloop") as emitted:
-        for name, value in dimensions.items():
-            if value:
-                emitted.add_dimension(name=name, value=str(value))
+    with single_metric(name=metric, unit=MetricUnit.Count, value=value, namespace="Closeloop") as emitted:
+        for name, dimension in dimensions.items():
+            if dimension:
+                emitted.add_dimension(name=name, value=str(dimension))

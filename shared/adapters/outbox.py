@@ -6,18 +6,41 @@ transaction).
 
 Used by the stream consumer (the normal path, seconds after the commit) and by the
 outbox-sweep schedule (the safety net for events whose stream delivery gave up). An event is
-pending while its item carries ``pending`` (a sparse index lists exactly those); publishing
-puts it on the bus, then sets ``published_at`` and removes ``pending``.
+pending while its item carries ``pending`` (a sparse index lists exactly those, spread over
+:data:`PENDING_SHARDS` partitions so no one index key is hot); publishing puts it on the bus,
+then sets ``published_at`` and removes ``pending``.
+
+An event the bus refuses (over 256 KB, say) is noted (``publish_failures``, ``last_error``) and
+the sweep goes on to the next; the third failure sets it aside (``pending`` = ``failed``: out of
+every sweep, an alarm in AWS) until `closeloop events retry` puts it back (CONTRACT §13).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cached_property
 from typing import Any
 
+from shared.adapters.dynamo.faults import THROTTLE_CODES, batch_get, is_throttling
 from shared.adapters.settings import EVENTS_PENDING_INDEX
 from shared.domain.events import Event
+from shared.services.ports import Throttled
+
+PENDING_SHARDS = 4
+FAILED = "failed"  # the pending index's partition of events set aside
+MAX_FAILURES = 3
+KEEP_PUBLISHED_DAYS = 90  # a published event is kept this long (TTL), then removed
+ERROR_CHARS = 500
+
+
+def pending_shard(event_id: str) -> str:
+    """The pending index partition an event waits in (a hash of its id: spread, and stable)."""
+    return f"p#{hashlib.sha256(event_id.encode()).digest()[0] % PENDING_SHARDS}"
+
+
+def pending_partitions() -> list[str]:
+    return [f"p#{n}" for n in range(PENDING_SHARDS)]
 
 
 def outbox_put(event: Event, seq: int = 0) -> dict[str, Any]:
@@ -33,7 +56,7 @@ def outbox_put(event: Event, seq: int = 0) -> dict[str, Any]:
         rules_version=event.rules_version,
         data=event.data,
         seq=seq,
-        pending="yes",
+        pending=pending_shard(event.id),
     )
     # An event id is new by construction; the condition makes a replayed Put fail loudly.
     kwargs: dict[str, Any] = item.get_save_kwargs_from_instance(condition=EventItem.event_id.does_not_exist())
@@ -94,16 +117,25 @@ class EventBusPublisher:
             "EventBusName": self.bus,
             "Detail": json.dumps(recorded, ensure_ascii=False),
         }
-        result = events.put_events(Entries=[entry])
+        try:
+            result = events.put_events(Entries=[entry])
+        except ClientError as error:
+            if is_throttling(error):  # load, not this event's fault: the next run tries again
+                raise Throttled(f"EventBridge throttled event {recorded['id']}") from error
+            raise
         if result.get("FailedEntryCount"):
-            raise RuntimeError(f"EventBridge refused event {recorded['id']}: {result['Entries'][0]}")
+            refused = result["Entries"][0]
+            if refused.get("ErrorCode") in THROTTLE_CODES:
+                raise Throttled(f"EventBridge throttled event {recorded['id']}")
+            why = f"{refused.get('ErrorCode')} {refused.get('ErrorMessage')}"
+            raise RuntimeError(f"EventBridge refused event {recorded['id']}: {why}")
         try:
             dynamodb.update_item(
                 TableName=self.table,
                 Key=key,
-                UpdateExpression="SET published_at = :now REMOVE pending",
+                UpdateExpression="SET published_at = :now, expires_at = :expires REMOVE pending",
                 ConditionExpression="attribute_exists(event_id)",
-                ExpressionAttributeValues={":now": {"S": recorded["time"]}},
+                ExpressionAttributeValues={":now": {"S": recorded["time"]}, ":expires": {"N": _expires(recorded)}},
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -111,24 +143,99 @@ class EventBusPublisher:
         return True
 
     def pending(self, before: str, limit: int = 500) -> list[dict[str, Any]]:
-        """Envelopes of events recorded before ``before`` (ISO time) and still not published."""
+        """Envelopes of events recorded before ``before`` (ISO time) and still not published,
+        oldest first (of each partition: the sweep's order within a minute does not matter)."""
+        found: list[dict[str, Any]] = []
+        for partition in pending_partitions():
+            found += self._query(partition, before, limit - len(found))
+            if len(found) >= limit:
+                break
+        return sorted(found, key=lambda e: e["time"])[:limit]
+
+    def set_aside(self) -> list[dict[str, Any]]:
+        """Events set aside after failing to publish, with ``publish_failures`` and ``last_error``."""
+        return self._query(FAILED, None, 10_000, whole=True)
+
+    def note_failure(self, event_id: str, error: str) -> bool:
+        """One more failure to publish; True when this one set the event aside."""
+        _, dynamodb = self._clients
+        key = {"event_id": {"S": event_id}}
+        answer = dynamodb.update_item(
+            TableName=self.table,
+            Key=key,
+            UpdateExpression="ADD publish_failures :one SET last_error = :error",
+            ConditionExpression="attribute_exists(pending)",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":error": {"S": error[:ERROR_CHARS]}},
+            ReturnValues="UPDATED_NEW",
+        )
+        if int(answer["Attributes"]["publish_failures"]["N"]) < MAX_FAILURES:
+            return False
+        dynamodb.update_item(
+            TableName=self.table,
+            Key=key,
+            UpdateExpression="SET pending = :failed",
+            ConditionExpression="attribute_exists(pending)",
+            ExpressionAttributeValues={":failed": {"S": FAILED}},
+        )
+        return True
+
+    def retry(self, event_ids: list[str] | None = None) -> list[str]:
+        """Put events set aside back in their pending partition (all when ``event_ids`` is None);
+        the next outbox-sweep publishes them. Returns the ids put back."""
+        _, dynamodb = self._clients
+        chosen = [e["id"] for e in self.set_aside() if event_ids is None or e["id"] in event_ids]
+        for event_id in chosen:
+            dynamodb.update_item(
+                TableName=self.table,
+                Key={"event_id": {"S": event_id}},
+                UpdateExpression="SET pending = :back REMOVE publish_failures, last_error",
+                ConditionExpression="pending = :failed",
+                ExpressionAttributeValues={":back": {"S": pending_shard(event_id)}, ":failed": {"S": FAILED}},
+            )
+        return chosen
+
+    def _query(self, partition: str, before: str | None, limit: int, whole: bool = False) -> list[dict[str, Any]]:
+        """The events in one pending partition: the index holds keys only, so the items are
+        read in BatchGetItem calls of 100 (this runs only for events that are stuck)."""
         from boto3.dynamodb.types import TypeDeserializer
 
         _, dynamodb = self._clients
         plain = TypeDeserializer()
-        found: list[dict[str, Any]] = []
+        ids: list[str] = []
         request: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": EVENTS_PENDING_INDEX,
-            "KeyConditionExpression": "pending = :yes AND #time < :before",
-            "ExpressionAttributeNames": {"#time": "time"},
-            "ExpressionAttributeValues": {":yes": {"S": "yes"}, ":before": {"S": before}},
+            "KeyConditionExpression": "pending = :p",
+            "ExpressionAttributeValues": {":p": {"S": partition}},
         }
-        while len(found) < limit:
+        if before is not None:
+            request["KeyConditionExpression"] += " AND #time < :before"
+            request["ExpressionAttributeNames"] = {"#time": "time"}
+            request["ExpressionAttributeValues"][":before"] = {"S": before}
+        while len(ids) < limit:
             page = dynamodb.query(**request)
-            images = [{k: plain.deserialize(v) for k, v in item.items()} for item in page["Items"]]
-            found += [envelope_of(image) for image in images if readable(image)]
+            ids += [item["event_id"]["S"] for item in page["Items"]]
             if "LastEvaluatedKey" not in page:
                 break
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return found[:limit]
+        found: list[dict[str, Any]] = []
+        for start in range(0, min(len(ids), limit), 100):
+            keys = [{"event_id": {"S": i}} for i in ids[start : min(start + 100, limit)]]
+            items = batch_get(dynamodb, {self.table: {"Keys": keys, "ConsistentRead": True}}).get(self.table, [])
+            for image in ({k: plain.deserialize(v) for k, v in item.items()} for item in items):
+                if readable(image) and image.get("pending") == partition:  # still waiting there
+                    found.append({**envelope_of(image), **_failure_of(image)} if whole else envelope_of(image))
+        return sorted(found, key=lambda e: e["time"])
+
+
+def _expires(envelope: dict[str, Any]) -> str:
+    """When DynamoDB's TTL removes a published event: its facts live on the aggregates."""
+    from datetime import timedelta
+
+    from shared.domain.events import parse_iso
+
+    return str(int((parse_iso(envelope["time"]) + timedelta(days=KEEP_PUBLISHED_DAYS)).timestamp()))
+
+
+def _failure_of(image: dict[str, Any]) -> dict[str, Any]:
+    return {"publish_failures": int(image.get("publish_failures") or 0), "last_error": image.get("last_error")}

@@ -13,7 +13,7 @@ from typing import Any
 
 from shared.domain.cases import CASE_EVENT_TYPES
 from shared.domain.errors import ValidationFailed
-from shared.domain.events import iso, parse_iso
+from shared.domain.events import TIME_EXPECTED, iso, parse_iso
 from shared.domain.forms import text_problem
 from shared.domain.normalize import credit_code_valid, normalize_country, normalize_email
 
@@ -71,7 +71,7 @@ def _time(value: Any, now: datetime, errors: dict[str, str], name: str) -> datet
             raise ValueError
         moment = parse_iso(value)
     except ValueError:
-        errors[name] = "must be an ISO 8601 time"
+        errors[name] = TIME_EXPECTED
         return now
     if moment > now + FUTURE_TOLERANCE:
         errors[name] = f"is more than 5 minutes in the future (now is {iso(now)})"

@@ -28,6 +28,11 @@ def contract_id_for(source: str, envelope_id: str) -> str:
     return "ct_" + hashlib.sha256(f"{source}|{envelope_id}".encode()).hexdigest()[:20]
 
 
+def quote_signed_key(quote_id: str) -> str:
+    """The unique key a contract claims on its quote: a quote is signed once (CONTRACT §14)."""
+    return f"quote-signed#{quote_id}"
+
+
 @dataclass(frozen=True)
 class RenewalRow:
     """One Renewals row: remind ``days_before`` the end, tell ``notify`` (roles up the account

@@ -88,6 +88,19 @@ class RulesUnavailable(CloseloopError):
     code = "rules_unavailable"
 
 
+class Busy(CloseloopError):
+    """The store is throttling and waiting longer would outlast the request: 503 with
+    Retry-After; the same request sent again later gives the same result."""
+
+    code = "busy"
+
+    def __init__(
+        self, message: str = "busy: too many requests at once; try again shortly", retry_after: int = 2
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class OrderNotFound(CloseloopError):
     code = "order_not_found"
 
@@ -137,6 +150,13 @@ class QuoteNotApproved(InvalidTransition):
     """An e-signed envelope for a quote that is not approved: nothing is created (CONTRACT §2.8)."""
 
     code = "quote_not_approved"
+
+
+class QuoteAlreadySigned(InvalidTransition):
+    """A completed envelope for a quote another envelope already made a contract of: a quote is
+    signed once, so one sale is one order and one invoice (CONTRACT §14). ``fields`` names it."""
+
+    code = "quote_already_signed"
 
 
 class ApprovalNotFound(CloseloopError):

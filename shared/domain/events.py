@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 
 # CONTRACT §4's names, and the extensions we added (rules sync, activities).
@@ -28,6 +29,7 @@ EventType = Literal[
     "SlaBreached",
     "SlaEscalated",
     "SlaMet",
+    "TimerFailed",
     # service
     "CaseOpened",
     "CaseResolved",
@@ -69,19 +71,41 @@ EventType = Literal[
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 
 
+# Instants and dates a request may carry (CONTRACT §14): outside these years they are typing
+# mistakes or probes, and near the ends of the calendar date arithmetic overflows later.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+TIME_EXPECTED = f"must be an ISO 8601 time between {FIRST_YEAR} and {LAST_YEAR}"
+DATE_EXPECTED = f"must be a date YYYY-MM-DD between {FIRST_YEAR} and {LAST_YEAR}"
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def iso(moment: datetime) -> str:
-    """UTC, second precision... plus milliseconds so events of one request keep their order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """UTC, second precision... plus milliseconds so events of one request keep their order.
+    Always ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (zero-padded, so stored instants sort as text)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_iso(text: str) -> datetime:
-    """An ISO 8601 time as an aware UTC datetime; ValueError for anything else (or out of range)."""
+    """An ISO 8601 time as an aware UTC datetime (no offset means UTC); ValueError for anything
+    else, or for an instant outside FIRST_YEAR..LAST_YEAR. Every request's instants come through
+    here, so every route refuses the ends of the calendar alike."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("time out of range") from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:  # checked before the offset can overflow
+        raise ValueError(f"year {moment.year} is outside {FIRST_YEAR}..{LAST_YEAR}")
+    moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"year {moment.year} (UTC) is outside {FIRST_YEAR}..{LAST_YEAR}")
+    return moment
+
+
+def parse_date(text: str) -> date:
+    """A calendar date written ``YYYY-MM-DD`` (exactly), in FIRST_YEAR..LAST_YEAR; ValueError else."""
+    if not isinstance(text, str) or not _DATE.fullmatch(text):  # not 2026-W01-1 nor 20261231
+        raise ValueError("must be written YYYY-MM-DD")
+    day = date.fromisoformat(text)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"year {day.year} is outside {FIRST_YEAR}..{LAST_YEAR}")
+    return day
 
 
 @dataclass(frozen=True)

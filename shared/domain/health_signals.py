@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.errors import ValidationFailed
-from shared.domain.events import iso, parse_iso
+from shared.domain.events import TIME_EXPECTED, iso, parse_iso
 
 SUPPORT_WINDOW = timedelta(days=90)  # CSAT, and how long a rejected invoice counts
 ENGAGEMENT_WINDOW = timedelta(days=30)
@@ -91,12 +91,12 @@ def _moment(value: Any, now: datetime, errors: dict[str, str]) -> str:
     if value is None:
         return iso(now)
     if not isinstance(value, str):
-        errors["at"] = "must be an ISO 8601 time"
+        errors["at"] = TIME_EXPECTED
         return ""
     try:
         moment = parse_iso(value)
     except ValueError:
-        errors["at"] = "must be an ISO 8601 time"
+        errors["at"] = TIME_EXPECTED
         return ""
     if moment > now + FUTURE_TOLERANCE:
         errors["at"] = f"is in the future (now is {iso(now)})"

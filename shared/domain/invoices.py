@@ -24,7 +24,7 @@ from typing import Any
 from shared.domain.accounts import Account
 from shared.domain.deliveries import Delivery, event_delivery
 from shared.domain.errors import InvalidTransition, OverDelivery, ShipmentLinesChanged, ValidationFailed
-from shared.domain.events import Event, EventType, iso, parse_iso
+from shared.domain.events import DATE_EXPECTED, TIME_EXPECTED, Event, EventType, iso, parse_date, parse_iso
 from shared.domain.orders import FINANCE, MAX_LINES, MAX_QUANTITY, Order, cents, invoice_id_for
 
 SHIPMENT_STATUSES = ("shipped", "delivered", "signed")
@@ -73,7 +73,7 @@ def _when(value: Any, now: datetime, errors: dict[str, str], name: str = "at") -
     except ValueError:
         moment = None
     if moment is None:
-        errors[name] = "must be an ISO 8601 time"
+        errors[name] = TIME_EXPECTED
         return iso(now)
     if moment > now + FUTURE_SKEW:
         errors[name] = "is in the future (5 minutes of clock skew allowed)"
@@ -323,11 +323,9 @@ def parse_write_back(payload: Mapping[str, Any], now: datetime) -> dict[str, Any
     due = payload.get("due_date")
     if due is not None:
         try:
-            out["due_date"] = datetime.strptime(str(due)[:10], "%Y-%m-%d").date().isoformat()
-            if len(str(due)) != 10:
-                raise ValueError
+            out["due_date"] = parse_date(str(due)).isoformat()
         except ValueError:
-            errors["due_date"] = "must be a date YYYY-MM-DD"
+            errors["due_date"] = DATE_EXPECTED
     if status == "rejected" and not out.get("reason"):
         errors.setdefault("reason", "is required when finance rejects an invoice")
     if errors:

@@ -16,6 +16,7 @@ from typing import Any
 
 from shared.domain import kpi_sketch
 from shared.domain.errors import ValidationFailed
+from shared.domain.events import DATE_EXPECTED, parse_date
 from shared.domain.kpi_rollups import ALL, LATE, MAX_WINDOW_DAYS, day_key, month_key, year_key
 
 DEFAULT_DAYS = 28
@@ -68,11 +69,9 @@ def _day(text: str | None, name: str, problems: dict[str, str]) -> date | None:
     if text is None or text == "":
         return None
     try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
+        return parse_date(text)
     except ValueError:
-        problems[name] = f"must be a date YYYY-MM-DD, got {text[:40]!r}"
+        problems[name] = f"{DATE_EXPECTED}, got {text[:40]!r}"
         return None
 
 

@@ -208,16 +208,34 @@ class SubjectState:
 
 @dataclass(frozen=True)
 class RollupWrite:
-    """One event's effect, applied atomically: counted once (the marker), state, counters."""
+    """Events' effect, applied atomically: each counted once (its marker), subjects' states,
+    counters. One event's write, or a batch's (:func:`combine`): a batch folds its counters into
+    one addition per rollup item, so a busy day item takes one write per batch, not per event."""
 
-    event_id: str
+    event_ids: tuple[str, ...]
     updates: dict[tuple[str, str], dict[str, float]]  # (scope key, period key) -> attribute -> delta
-    state: SubjectState | None = None  # the new state, conditioned on the version read
-    expected_version: int = 0
+    states: tuple[tuple[SubjectState, int], ...] = ()  # new state, the version it was read at
     notes: list[str] = field(default_factory=list)
 
     def item_count(self) -> int:
-        return 1 + len(self.updates) + (1 if self.state else 0)
+        return len(self.event_ids) + len(self.updates) + len(self.states)
+
+
+def combine(writes: Iterable[RollupWrite]) -> RollupWrite:
+    """Several events' writes as one: counters summed per item, each subject's last state kept
+    with the version its first write read (the later ones were planned on the earlier ones)."""
+    event_ids: list[str] = []
+    updates: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    states: dict[str, tuple[SubjectState, int]] = {}
+    for write in writes:
+        event_ids.extend(write.event_ids)
+        for key, attrs in write.updates.items():
+            for attr, amount in attrs.items():
+                updates[key][attr] += amount
+        for state, expected in write.states:
+            states[state.key] = (state, states[state.key][1] if state.key in states else expected)
+    kept = {key: {a: v for a, v in attrs.items() if abs(v) > 1e-9} for key, attrs in updates.items()}
+    return RollupWrite(tuple(event_ids), {k: v for k, v in kept.items() if v}, tuple(states.values()))
 
 
 def updates_of(counts: Iterable[tuple[Cell, float]]) -> dict[tuple[str, str], dict[str, float]]:
@@ -246,11 +264,11 @@ def plan(
 ) -> RollupWrite:
     """What recording one event's reading writes (a Fact reads its subject's state first)."""
     if isinstance(reading, Observation):
-        return RollupWrite(event_id, updates_of(observation_counts(reading, timezone).items()))
+        return RollupWrite((event_id,), updates_of(observation_counts(reading, timezone).items()))
     stored = load_state(reading.subject)
     facts = fold(stored.facts if stored else {}, reading)
     new = contribution(facts, timezone)
     old = stored.contributed if stored else {}
     version = stored.version if stored else 0
     state = SubjectState(reading.subject, facts, new, version + 1)
-    return RollupWrite(event_id, updates_of(diff(old, new).items()), state, version)
+    return RollupWrite((event_id,), updates_of(diff(old, new).items()), ((state, version),))

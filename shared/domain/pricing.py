@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
 from shared.domain.errors import DiscountOverCap, ValidationFailed
 
 CENT = Decimal("0.01")
+FINEST_SHARE = Decimal("1E-10")
 MAX_LINES = 100
 MAX_QUANTITY = 1_000_000
 
@@ -61,16 +62,20 @@ def parse_discount(value: Any) -> Decimal:
         return Decimal(0)
     try:
         if isinstance(value, str) and value.strip().endswith(("%", "％")):
-            result = Decimal(value.strip()[:-1].strip()) / 100
+            result = Decimal(value.strip()[:-1].strip())
+            if result.is_finite() and result.adjusted() < 5:  # 1e999999999 % would overflow
+                result /= 100
         elif isinstance(value, int | float | str | Decimal):
             result = Decimal(str(value).strip())
         else:
             raise ValueError
-    except (InvalidOperation, ValueError):
+    except (ArithmeticError, ValueError):  # decimal's Overflow, InvalidOperation… are ArithmeticErrors
         raise ValueError('must be a share like 0.15 or a percentage like "15%"') from None
     if not result.is_finite() or result < 0 or result > 1:
         raise ValueError("must be between 0 and 1 (0% and 100%)")
-    return result
+    # 1E-999999 is a share too, but one no price can show: rounded so no later step carries a
+    # million-digit number (a cap message, a stored line)
+    return result.quantize(FINEST_SHARE, rounding=ROUND_HALF_UP).normalize()
 
 
 @dataclass(frozen=True)

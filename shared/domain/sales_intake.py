@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.domain.errors import ValidationFailed
-from shared.domain.events import iso, parse_iso
+from shared.domain.events import DATE_EXPECTED, TIME_EXPECTED, iso, parse_date, parse_iso
 from shared.domain.forms import printable_name, text_problem
 from shared.domain.normalize import _credit_code, _number, _text, normalize_country
 from shared.domain.pricing import money
@@ -66,12 +66,10 @@ def _date(value: Any, where: str, problems: Problems) -> str | None:
     if value is None:
         return None
     try:
-        if isinstance(value, str) and len(value) == 10:
-            return date.fromisoformat(value).isoformat()
+        return parse_date(value).isoformat()
     except ValueError:
-        pass
-    problems[where] = "must be a date like 2026-12-31"
-    return None
+        problems[where] = DATE_EXPECTED
+        return None
 
 
 def parse_at(value: Any, now: datetime, problems: Problems, name: str = "at") -> str:
@@ -83,7 +81,7 @@ def parse_at(value: Any, now: datetime, problems: Problems, name: str = "at") ->
     except ValueError:
         moment = None
     if moment is None:
-        problems[name] = "must be an ISO 8601 time"
+        problems[name] = TIME_EXPECTED
         return iso(now)
     if moment > now + FUTURE_TOLERANCE:
         problems[name] = f"is in the future (now is {iso(now)})"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
-from shared.domain.events import Event, iso, parse_iso
+from shared.domain.events import TIME_EXPECTED, Event, iso, parse_iso
 from shared.domain.forms import text_problem
 from shared.services.capture import BUSY
 from shared.services.health import lead_engagement
@@ -42,12 +42,12 @@ def parse_activity(payload: dict[str, Any], now: datetime, owners: Collection[st
     if at is None:
         at = iso(now)
     elif not isinstance(at, str):
-        errors["at"] = "must be an ISO 8601 time"
+        errors["at"] = TIME_EXPECTED
     else:
         try:
             moment = parse_iso(at)
         except ValueError:
-            errors["at"] = "must be an ISO 8601 time"
+            errors["at"] = TIME_EXPECTED
         else:
             if moment > now + FUTURE_TOLERANCE:
                 errors["at"] = f"is in the future (now is {iso(now)}); an activity is recorded once it happened"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
-from shared.domain.events import Event, EventType, iso, parse_iso
+from shared.domain.events import TIME_EXPECTED, Event, EventType, iso, parse_iso
 from shared.domain.leads import Lead, apply_assessment, decide, identity_keys
 from shared.domain.normalize import normalize_email
 from shared.domain.rules import BEHAVIOR_EVENTS
@@ -36,7 +36,7 @@ def parse_behavior(payload: dict[str, Any]) -> dict[str, Any]:
         try:
             at = iso(parse_iso(str(at)))
         except ValueError:
-            errors["at"] = "must be an ISO 8601 time"
+            errors["at"] = TIME_EXPECTED
     if errors:
         raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
     return {"event": event, "lead_id": lead_id, "email": normalized_email, "at": at}

@@ -7,19 +7,19 @@ manager, the opportunity won, and the contract's renewal reminders.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.domain.contracts import Contract, contract_id_for, signed_entry
+from shared.domain.contracts import Contract, contract_id_for, quote_signed_key, signed_entry
 from shared.domain.deliveries import event_delivery
-from shared.domain.errors import Conflict, ContractNotFound, QuoteNotApproved, QuoteNotFound
-from shared.domain.events import Event
+from shared.domain.errors import Conflict, ContractNotFound, QuoteAlreadySigned, QuoteNotApproved, QuoteNotFound
+from shared.domain.events import DATE_EXPECTED, Event, parse_date
 from shared.domain.forms import text_problem
 from shared.domain.sales_intake import Problems, parse_at
 from shared.services.account_managers import account_manager_for
 from shared.services.orders import order_change
-from shared.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
+from shared.services.ports import ActiveRules, Change, Claim, Clock, Save, UnitOfWork
 from shared.services.renewals import renewed_by, schedule_reminders
 from shared.services.stage_moves import win_on_signature
 
@@ -64,20 +64,20 @@ def parse_signature(payload: dict[str, Any], now: datetime) -> Signature:
 
 
 def _day(value: Any, name: str, errors: Problems) -> str | None:
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return date.fromisoformat(value).isoformat()
-        except ValueError:
-            pass
-    errors[name] = "must be a date like 2027-01-01"
-    return None
+    try:
+        return parse_date(value).isoformat()
+    except ValueError:
+        errors[name] = DATE_EXPECTED
+        return None
 
 
 def record_signature(
     payload: dict[str, Any], source: str, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> tuple[int, dict[str, Any]]:
     """201 with the ids when the contract is created; 200 when this envelope was recorded before
-    or its status is not ``completed`` (nothing is created then)."""
+    or its status is not ``completed`` (nothing is created then); 409 ``quote_already_signed``
+    when another envelope made the quote's contract. The contract claims its quote in the same
+    transaction, so of parallel envelopes for one quote exactly one commits."""
     signature = parse_signature(payload, clock())
     if signature.status != COMPLETED:
         return 200, {"status": "ignored", "envelope_status": signature.status}
@@ -87,11 +87,21 @@ def record_signature(
         existing = uow.contracts.get(contract_id)
         if existing is not None:
             return 200, _ids(existing, "recorded")
+        _not_signed_yet(signature.quote_id, uow)
         contract, change = _signing(signature, source, contract_id, active, uow, clock())
         uow.commit(change)
         return 201, _ids(contract, "created")
 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
+
+
+def _not_signed_yet(quote_id: str, uow: UnitOfWork) -> None:
+    signed_by = uow.contracts.of_quote(quote_id)
+    if signed_by is not None:
+        raise QuoteAlreadySigned(
+            f"quote {quote_id} is already signed: contract {signed_by}; a quote is signed once",
+            fields={"quote_id": f"signed by contract {signed_by}", "contract_id": signed_by},
+        )
 
 
 def _ids(contract: Contract, status: str) -> dict[str, Any]:
@@ -152,6 +162,7 @@ def _signing(
             *(Save(t, None) for t in timers),
             Save(event_delivery(signed.envelope(), "erp", now), None),
         ],
+        claims=[Claim(quote_signed_key(quote.quote_id), contract.subject)],
         events=[signed],
     )
     change.merge(made.change)

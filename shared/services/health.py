@@ -33,6 +33,7 @@ from shared.services.ports import ActiveRules, Change, Clock, ConcurrentChange, 
 
 BUSY = "this account is being changed by many requests at once; please retry"
 PAGE_SIZE = 100
+SAFETY_SECONDS = 60.0  # stop between pages this long before the budget ends (a page takes seconds)
 ENGAGING_CASE_EVENTS = ("first_response", "agent_reply", "customer_replied", "resolved", "reopened")
 MAX_LISTED_FAILURES = 20
 
@@ -171,9 +172,11 @@ class SweepReport:
     unchanged: int = 0  # already computed today with the same result
     warnings: int = 0
     failed: list[str] = field(default_factory=list)  # account ids that could not be written
+    next_after: str | None = None  # where the next run carries on (the time budget ran out), else None
 
     def summary(self) -> dict[str, Any]:
         return {
+            "finished": self.next_after is None,
             "accounts": self.accounts,
             "updated": self.updated,
             "unchanged": self.unchanged,
@@ -183,12 +186,23 @@ class SweepReport:
         }
 
 
-def sweep_health(active: ActiveRules, uow: UnitOfWork, now: datetime, page_size: int = PAGE_SIZE) -> SweepReport:
-    """Recompute every account's health as of ``now``, a page of accounts at a time. One account
-    that cannot be written (a race lost every retry, a bad item) is counted and skipped."""
+def sweep_health(
+    active: ActiveRules,
+    uow: UnitOfWork,
+    now: datetime,
+    page_size: int = PAGE_SIZE,
+    after: str | None = None,
+    time_left: Callable[[], float] | None = None,
+) -> SweepReport:
+    """Recompute every account's health as of ``now``, a page of accounts at a time, from the
+    account after ``after`` (a run that stopped: its ``next_after``). One account that cannot be
+    written (a race lost every retry, a bad item) is counted and skipped. When ``time_left``
+    runs low between pages the run stops and says where to carry on."""
     report = SweepReport()
-    after: str | None = None
     while True:
+        if time_left is not None and time_left() < SAFETY_SECONDS and report.accounts:
+            report.next_after = after
+            return report
         accounts, after = uow.accounts.page(page_size, after)
         for account in accounts:
             report.accounts += 1

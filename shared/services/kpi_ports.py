@@ -8,7 +8,11 @@ from shared.domain.kpi_rollups import RollupWrite, SubjectState
 
 
 class AlreadyCounted(Exception):
-    """The event's marker exists: it was counted before (a redelivery). Nothing was written."""
+    """An event's marker exists: it was counted before (a redelivery). Nothing was written."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(event_id)
+        self.event_id = event_id
 
 
 class KpiStore(Protocol):
@@ -19,8 +23,8 @@ class KpiStore(Protocol):
         ...
 
     def apply(self, write: RollupWrite) -> None:
-        """Marker (must not exist: else AlreadyCounted), state (at the version read: else
-        StaleAggregate) and counter additions, all or nothing."""
+        """Markers (none may exist: else AlreadyCounted naming the event), states (each at the
+        version read: else StaleAggregate) and counter additions, all or nothing."""
         ...
 
     def items(self, scope: str, first: str, last: str) -> dict[str, dict[str, float]]:

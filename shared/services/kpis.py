@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from shared.domain.errors import Conflict, ValidationFailed
 from shared.domain.kpi_definitions import Window, compute, parse_window
-from shared.domain.kpi_events import read_event
-from shared.domain.kpi_rollups import local_day, plan, scope_key
+from shared.domain.kpi_events import Fact, Observation, read_event
+from shared.domain.kpi_rollups import RollupWrite, SubjectState, combine, local_day, plan, scope_key
 from shared.domain.rules import RuleSet
 from shared.services.kpi_ports import AlreadyCounted, KpiStore
 from shared.services.ports import RetryPolicy
 
 QUERY_PARAMS = ("from", "to", "team", "owner_id")
+MAX_ROLLUP_ITEMS = 100  # one transaction: markers, states and rollup items together
 NAME_LIMIT = 100
 
 
@@ -29,19 +31,85 @@ def team_lookup(rules: RuleSet) -> Callable[[str | None], str | None]:
 def record_event(envelope: Mapping[str, Any], store: KpiStore, rules: RuleSet, retry: RetryPolicy) -> str:
     """Count one event into the rollups, exactly once: ``counted``, ``duplicate`` (its marker
     exists: a redelivery) or ``ignored`` (an event no KPI reads)."""
-    reading = read_event(envelope, team_lookup(rules))
-    if reading is None:
-        return "ignored"
-    event_id, timezone = str(envelope["id"]), rules.settings.timezone
+    outcome = record_events([envelope], store, rules, retry)[str(envelope.get("id"))]
+    if outcome.startswith("failed"):
+        raise ValueError(f"cannot count event {envelope.get('id')}: {outcome}")
+    return outcome
 
-    def attempt() -> str:
-        store.apply(plan(event_id, reading, timezone, store.state))
-        return "counted"
 
-    try:
-        return retry.run(attempt, lambda: Conflict("the KPI rollups are busy; the event will be retried"))
-    except AlreadyCounted:
-        return "duplicate"
+class _Unfoldable(Exception):
+    def __init__(self, event_id: str, error: Exception) -> None:
+        super().__init__(event_id)
+        self.event_id, self.error = event_id, error
+
+
+def record_events(
+    envelopes: Iterable[Mapping[str, Any]], store: KpiStore, rules: RuleSet, retry: RetryPolicy
+) -> dict[str, str]:
+    """Count a batch of events, each exactly once, folded into as few transactions as fit (one
+    addition per rollup item per transaction: a busy day item is written once per batch, not
+    once per event). The outcome per event id: ``counted``, ``duplicate``, ``ignored``, or
+    ``failed: <error>`` for an event that cannot be read or folded — set aside on its own (the
+    queue retries it, then its dead-letter queue keeps it), never blocking the others."""
+    outcomes: dict[str, str] = {}
+    readings: list[tuple[str, Observation | Fact]] = []
+    team_of = team_lookup(rules)
+    for envelope in envelopes:
+        event_id = str(envelope.get("id"))
+        if event_id in outcomes or any(event_id == seen for seen, _ in readings):
+            outcomes.setdefault(event_id, "duplicate")  # delivered twice in one batch
+            continue
+        try:
+            reading = read_event(envelope, team_of)
+        except Exception as exc:  # a malformed event: its own failure
+            outcomes[event_id] = f"failed: {type(exc).__name__}: {exc}"
+            continue
+        if reading is None:
+            outcomes[event_id] = "ignored"
+        else:
+            readings.append((event_id, reading))
+    timezone = rules.settings.timezone
+    while readings:
+        try:
+            counted = retry.run(
+                partial(_record_some, list(readings), store, timezone),
+                lambda: Conflict("the KPI rollups are busy; the events will be retried"),
+            )
+        except AlreadyCounted as repeat:
+            outcomes[repeat.event_id] = "duplicate"
+            readings = [r for r in readings if r[0] != repeat.event_id]
+            continue
+        except _Unfoldable as bad:
+            outcomes[bad.event_id] = f"failed: {type(bad.error).__name__}: {bad.error}"
+            readings = [r for r in readings if r[0] != bad.event_id]
+            continue
+        outcomes.update((event_id, "counted") for event_id, _ in readings[:counted])
+        readings = readings[counted:]
+    return outcomes
+
+
+def _record_some(readings: list[tuple[str, Observation | Fact]], store: KpiStore, timezone: str) -> int:
+    """Plan the first readings that fit one transaction (each on the states the earlier ones
+    leave), commit them as one write; how many were counted."""
+    planned: dict[str, SubjectState | None] = {}
+
+    def state_of(key: str) -> SubjectState | None:
+        if key not in planned:
+            planned[key] = store.state(key)
+        return planned[key]
+
+    writes: list[RollupWrite] = []
+    for event_id, reading in readings:
+        try:
+            write = plan(event_id, reading, timezone, state_of)
+        except Exception as exc:
+            raise _Unfoldable(event_id, exc) from None
+        if writes and combine([*writes, write]).item_count() > MAX_ROLLUP_ITEMS:
+            break
+        writes.append(write)
+        planned.update((state.key, state) for state, _ in write.states)
+    store.apply(combine(writes))
+    return len(writes)
 
 
 def today_in(rules: RuleSet, now: datetime) -> date:

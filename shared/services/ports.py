@@ -63,6 +63,16 @@ class OwnerFull(ConcurrentChange):
         self.owner_id = owner_id
 
 
+class Throttled(Exception):
+    """The store is shedding load (DynamoDB throttling): wait a little, with jitter, and try again.
+    Not a lost race — re-reading fast would only add to the load."""
+
+
+class StorageRefused(Exception):
+    """The store refused a write as malformed (an item over 400 KB, a bad expression): a bug, so
+    it is logged and never retried."""
+
+
 # ------------------------------------------------------------------ one atomic change
 
 
@@ -155,6 +165,19 @@ class Change:
         return self
 
 
+@dataclass(frozen=True)
+class SweepCursor:
+    """A sweep's progress: the instant it runs as of, and the key to carry on after (None: done)."""
+
+    at: datetime
+    after: str | None
+
+
+class SweepProgress(Protocol):
+    def get(self, name: str) -> SweepCursor | None: ...
+    def save(self, name: str, cursor: SweepCursor) -> None: ...
+
+
 class RetryPolicy(Protocol):
     def run(self, attempt: Callable[[], T], give_up: Callable[[], Exception]) -> T: ...
 
@@ -224,7 +247,8 @@ class LeadRepository(Protocol):
 
 class TimerRepository(Protocol):
     def due(self, now: datetime, limit: int) -> list[Timer]: ...  # due at or before now, soonest first
-    def pending(self, about: str | None = None) -> list[Timer]: ...  # soonest first
+    def pending(self, about: str | None = None) -> list[Timer]: ...  # soonest first, not set aside
+    def failed(self) -> list[Timer]: ...  # set aside after failing, oldest due first
     def get(self, timer_id: str) -> Timer | None: ...
 
 
@@ -258,6 +282,7 @@ class OrderRepository(Protocol):
 class ContractRepository(Protocol):
     def get(self, contract_id: str) -> Contract | None: ...  # a consistent read
     def of_account(self, account_id: str) -> list[Contract]: ...  # soonest end first
+    def of_quote(self, quote_id: str) -> str | None: ...  # the contract id that signed the quote
 
 
 class AccountRepository(Protocol):

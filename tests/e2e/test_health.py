@@ -69,6 +69,7 @@ def test_low_usage_then_the_sweep_warns_the_account_manager(stack: dict[str, Any
     ran = closeloop("schedule", "run", "health-sweep", "--at", (now + timedelta(days=1)).isoformat(), env=env)
     summary = json.loads(ran.stdout.strip().splitlines()[-1])
     assert (summary["accounts"], summary["updated"], summary["warnings"], summary["failed"]) == (1, 1, 0, 0)
+    assert "health-sweep finished" in ran.stderr and not any(line.startswith("{") for line in ran.stderr.splitlines())
     assert len(_warnings(env)) == 1
 
     # 11 days on the account is over 30 days old, and nobody has talked to it: the sweep finds it

@@ -17,6 +17,7 @@ from shared.domain.deliveries import Answer, Delivery
 from shared.domain.events import EVENT_TYPES, Event
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
+from shared.domain.timers import Timer
 from shared.services.activities import record_activity
 from shared.services.approvals import decide
 from shared.services.behavior import record_behavior
@@ -25,7 +26,7 @@ from shared.services.cases import open_case, record_case_event
 from shared.services.deliveries import deliver
 from shared.services.lead_closing import disqualify
 from shared.services.opportunities import create_opportunity
-from shared.services.ports import ActiveRules, Change
+from shared.services.ports import ActiveRules, Change, Save
 from shared.services.quotes import create_quote
 from shared.services.rules_publishing import (
     PublishResult,
@@ -208,6 +209,10 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     _drive_contract(example_rules, store, clock)
     # renewals: a contract's reminders fire (the opportunity at 90 days) while a P1 case holds it; released
     _drive_renewals(example_rules, store)
+    # a timer nobody can handle (a kind of older rules) fails three sweeps and is set aside
+    store.commit(Change(saves=[Save(Timer("retired_kind", "lead/ld_gone", FRIDAY_1730_SHANGHAI), None)]))
+    for minute in range(3):
+        sweep_timers(FRIDAY_1730_SHANGHAI + timedelta(days=400, minutes=minute), store, {})
     # rules: published twice, rolled back, rejected, a sync that cannot read its source
     rules_store = _RulesStore()
     publish_rules(example_content, [], "dir:admin_sheets/examples", rules_store, clock)

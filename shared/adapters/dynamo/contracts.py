@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.adapters.dynamo.models import ContractItem
-from shared.domain.contracts import Contract
+from shared.adapters.dynamo.models import ContractItem, LeadKeyItem
+from shared.domain.contracts import Contract, quote_signed_key
 
 
 def contract_item(contract: Contract) -> ContractItem:
@@ -56,3 +56,12 @@ class DynamoContractRepository:
         items = ContractItem.batch_get(ids, consistent_read=True) if ids else []
         found = {item.contract_id: _contract(item) for item in items}
         return [found[i] for i in ids if i in found]
+
+    def of_quote(self, quote_id: str) -> str | None:
+        """The quote's key (``quote-signed#<id>``, claimed with its contract) names the contract."""
+        if not quote_id.startswith("qt_") or len(quote_id) > 40:
+            return None
+        try:
+            return str(LeadKeyItem.get(quote_signed_key(quote_id), consistent_read=True).lead_id)
+        except LeadKeyItem.DoesNotExist:
+            return None

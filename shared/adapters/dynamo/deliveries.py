@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import Any
 
 from shared.adapters.dynamo.models import DeliveryItem
 from shared.domain.deliveries import Delivery
+from shared.domain.events import parse_iso
 
 _STORED = [f.name for f in dataclasses.fields(Delivery) if f.name != "version"]
+KEEP_DELIVERED_DAYS = 30  # then DynamoDB's TTL removes it (`deliveries list` shows what is recent)
 
 
 def delivery_item(delivery: Delivery) -> DeliveryItem:
@@ -18,7 +21,14 @@ def delivery_item(delivery: Delivery) -> DeliveryItem:
         status=delivery.status,
         created_at=delivery.created_at,
         doc={name: getattr(delivery, name) for name in _STORED},
+        expires_at=_expires(delivery),
     )
+
+
+def _expires(delivery: Delivery) -> int | None:
+    if delivery.status != "delivered" or not delivery.delivered_at:
+        return None
+    return int((parse_iso(delivery.delivered_at) + timedelta(days=KEEP_DELIVERED_DAYS)).timestamp())
 
 
 def delivery_from_item(item: DeliveryItem) -> Delivery:

@@ -13,12 +13,30 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from shared.adapters.dynamo.faults import REFUSED_REASONS, THROTTLE_REASONS, is_throttling
 from shared.domain.kpi_rollups import RollupWrite, SubjectState, decode_counts, encode_counts
 from shared.services.kpi_ports import AlreadyCounted
-from shared.services.ports import ConcurrentChange, StaleAggregate
+from shared.services.ports import ConcurrentChange, StaleAggregate, StorageRefused, Throttled
 
 MAX_TRANSACTION_ITEMS = 100
 MARKER_DAYS = 35  # longer than EventBridge's 24 h of retries and a DLQ redrive a month on
+
+
+def _cancelled(write: RollupWrite, reasons: list[str | None]) -> Exception:
+    """Markers come first, then states, then counters: which item failed says what happened."""
+    markers, states = len(write.event_ids), len(write.states)
+    for index, code in enumerate(reasons):
+        if code == "ConditionalCheckFailed" and index < markers:
+            return AlreadyCounted(write.event_ids[index])
+        if code == "ConditionalCheckFailed" and index < markers + states:
+            return StaleAggregate(write.states[index - markers][0].key)
+    if any(code in THROTTLE_REASONS for code in reasons):
+        return Throttled("DynamoDB throttled a KPI rollup")
+    if any(code in REFUSED_REASONS for code in reasons):
+        return StorageRefused(f"DynamoDB refused a KPI rollup write: {reasons}")
+    return ConcurrentChange("a concurrent KPI rollup touched the same items")
 
 
 def _number(value: float) -> str:
@@ -55,17 +73,13 @@ class DynamoKpiStore:
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": {
-                        "pk": {"S": f"seen#{write.event_id}"},
-                        "sk": {"S": "seen"},
-                        "expires_at": {"N": str(expires)},
-                    },
+                    "Item": {"pk": {"S": f"seen#{event_id}"}, "sk": {"S": "seen"}, "expires_at": {"N": str(expires)}},
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }
+            for event_id in write.event_ids
         ]
-        if write.state is not None:
-            items.append({"Put": self._state_put(write.state, write.expected_version)})
+        items += [{"Put": self._state_put(state, expected)} for state, expected in write.states]
         for (scope, period), attrs in sorted(write.updates.items()):
             names = {f"#a{i}": attr for i, attr in enumerate(sorted(attrs))}
             values = {f":v{i}": {"N": _number(attrs[attr])} for i, attr in enumerate(sorted(attrs))}
@@ -84,12 +98,11 @@ class DynamoKpiStore:
         try:
             self._client.transact_write_items(TransactItems=items)
         except self._client.exceptions.TransactionCanceledException as exc:
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise AlreadyCounted(write.event_id) from None
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed" and write.state is not None:
-                raise StaleAggregate(write.state.key) from None
-            raise ConcurrentChange("a concurrent KPI rollup touched the same items") from None
+            raise _cancelled(write, [r.get("Code") for r in exc.response.get("CancellationReasons", [])]) from None
+        except ClientError as exc:
+            if is_throttling(exc):
+                raise Throttled("DynamoDB throttled a KPI rollup") from None
+            raise
 
     def _state_put(self, state: SubjectState, expected: int) -> dict[str, Any]:
         put: dict[str, Any] = {

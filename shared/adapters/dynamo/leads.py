@@ -10,6 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.connection import Connection
 
+from shared.adapters.dynamo.faults import batch_get
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
 from shared.domain.events import iso
 from shared.domain.leads import Lead, is_lead_id
@@ -53,14 +54,12 @@ class DynamoLeadRepository:
             request[leads_table] = {"Keys": [{"lead_id": {"S": i}} for i in ids], "ConsistentRead": True}
         owners: dict[str, str] = {}
         leads: dict[str, Lead] = {}
-        while request:
-            response = self.client.batch_get_item(RequestItems=request)
-            for raw in response["Responses"].get(keys_table, []):
-                owners[raw["key"]["S"]] = raw["lead_id"]["S"]
-            for raw in response["Responses"].get(leads_table, []):
-                lead = lead_from_item(LeadItem.from_raw_data(raw))
-                leads[lead.lead_id] = lead
-            request = response.get("UnprocessedKeys") or {}  # throttled part: ask again
+        found = batch_get(self.client, request) if request else {}
+        for raw in found.get(keys_table, []):
+            owners[raw["key"]["S"]] = raw["lead_id"]["S"]
+        for raw in found.get(leads_table, []):
+            lead = lead_from_item(LeadItem.from_raw_data(raw))
+            leads[lead.lead_id] = lead
         return Lookup(owners, leads)
 
     def find_by_keys(self, keys: list[str]) -> dict[str, str]:
@@ -148,12 +147,9 @@ class DynamoLeadRepository:
         for start in range(0, len(wanted), 100):  # BatchGetItem takes 100 keys at most
             keys = [{"pk": {"S": f"load#{owner}"}} for owner in wanted[start : start + 100]]
             request: dict[str, Any] = {RoutingStateItem.Meta.table_name: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                response = self.client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(RoutingStateItem.Meta.table_name, []):
-                    owner = item["pk"]["S"].removeprefix("load#")
-                    loads[owner] = max(0, int(item.get("open", {}).get("N", "0")))
-                request = response.get("UnprocessedKeys") or {}
+            for item in batch_get(self.client, request).get(RoutingStateItem.Meta.table_name, []):
+                owner = item["pk"]["S"].removeprefix("load#")
+                loads[owner] = max(0, int(item.get("open", {}).get("N", "0")))
         return loads
 
 

@@ -100,20 +100,22 @@ class RoutingStateItem(Model):
 
 
 class SubjectIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untyped-call]
+    """Keys only: a reader BatchGets the events (an index copy would double their write units)."""
+
     class Meta:
         index_name = EVENTS_BY_SUBJECT_INDEX
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     subject = UnicodeAttribute(hash_key=True)
     time = UnicodeAttribute(range_key=True)
 
 
 class PendingIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untyped-call]
-    """Sparse: only events not yet on the bus carry ``pending``."""
+    """Sparse: only events not yet on the bus carry ``pending``. Keys only, like by_subject."""
 
     class Meta:
         index_name = EVENTS_PENDING_INDEX
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     pending = UnicodeAttribute(hash_key=True)
     time = UnicodeAttribute(range_key=True)
@@ -134,7 +136,10 @@ class EventItem(Model):
     data = JSONAttribute()
     seq = NumberAttribute(null=True)  # order within one transaction (events there share a time)
     published_at = UnicodeAttribute(null=True)
-    pending = UnicodeAttribute(null=True)  # "yes" until published; removed then (sparse index)
+    pending = UnicodeAttribute(null=True)  # "p#0".."p#3" until published, removed then (sparse index); "failed"
+    publish_failures = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL, set when published
+    last_error = UnicodeAttribute(null=True)
     by_subject = SubjectIndex()
     pending_index = PendingIndex()
 
@@ -190,6 +195,10 @@ class TimerItem(Model):
     data = JSONAttribute()
     set_by = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)  # absent on timers set before failures were noted: 1
+    failures = NumberAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    failed_at = UnicodeAttribute(null=True)  # set aside (due_shard "failed") until retried
     by_due = DueIndex()
     by_about = AboutIndex()
 
@@ -206,6 +215,7 @@ class DeliveryItem(Model):
     kind = UnicodeAttribute()
     status = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    expires_at = NumberAttribute(null=True)  # TTL: 30 days after it was delivered
     doc = JSONAttribute()
     version = VersionAttribute()
 

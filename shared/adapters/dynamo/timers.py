@@ -1,4 +1,5 @@
-"""Timers in DynamoDB: a Put when set, a conditional Delete when fired, queries by due time."""
+"""Timers in DynamoDB: a Put when set, a conditional Delete when fired, queries by due time; a
+failure noted (or a timer set aside, or retried) is a Put conditioned on the version read."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from shared.adapters.dynamo.models import TimerItem
 from shared.domain.events import iso, parse_iso
-from shared.domain.timers import DUE_SHARDS, Timer
+from shared.domain.timers import DUE_SHARDS, FAILED_SHARD, Timer
 
 
 def timer_item(timer: Timer) -> TimerItem:
@@ -19,6 +20,10 @@ def timer_item(timer: Timer) -> TimerItem:
         due_shard=timer.due_shard,
         data=timer.data,
         set_by=timer.set_by,
+        version=timer.version + 1,
+        failures=timer.failures or None,
+        last_error=timer.last_error,
+        failed_at=iso(timer.failed_at) if timer.failed_at else None,
     )
 
 
@@ -30,17 +35,29 @@ def timer_from_item(item: TimerItem) -> Timer:
         data=dict(item.data or {}),
         set_by=item.set_by,
         timer_id=str(item.timer_id),
-        version=1,
+        version=int(item.version or 1),
+        failures=int(item.failures or 0),
+        last_error=item.last_error,
+        failed_at=parse_iso(str(item.failed_at)) if item.failed_at else None,
     )
 
 
 class TimerTable:
-    """How the unit of work stores a timer: set once; a timer is never changed, only fired or
-    cancelled, so setting one that exists (a retried request) is a lost race like any other."""
+    """How the unit of work stores a timer: set once (setting one that exists, a retried request,
+    is a lost race like any other); changed only to note a failure, set it aside or retry it, each
+    conditioned on the version read."""
 
     def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
-        condition = TimerItem.timer_id.does_not_exist()
-        kwargs: dict[str, Any] = timer_item(aggregate).get_save_kwargs_from_instance(condition=condition)
+        item = timer_item(aggregate)
+        item.version = (expected_version or 0) + 1
+        condition: Any
+        if expected_version is None:
+            condition = TimerItem.timer_id.does_not_exist()
+        elif expected_version == 1:  # timers set before versions were stored count as version 1
+            condition = TimerItem.timer_id.exists() & (TimerItem.version.does_not_exist() | (TimerItem.version == 1))
+        else:
+            condition = TimerItem.version == expected_version
+        kwargs: dict[str, Any] = item.get_save_kwargs_from_instance(condition=condition)
         return kwargs
 
     def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
@@ -58,7 +75,12 @@ class DynamoTimerRepository:
 
     def pending(self, about: str | None = None) -> list[Timer]:
         items = TimerItem.by_about.query(about) if about else TimerItem.scan()
-        return sorted((timer_from_item(i) for i in items), key=lambda t: t.due_at)
+        timers = (timer_from_item(i) for i in items)
+        return sorted((t for t in timers if t.failed_at is None), key=lambda t: t.due_at)
+
+    def failed(self) -> list[Timer]:
+        """Timers set aside, oldest due first: one query of the due index's "failed" partition."""
+        return [timer_from_item(item) for item in TimerItem.by_due.query(FAILED_SHARD)]
 
     def get(self, timer_id: str) -> Timer | None:
         try:

@@ -10,6 +10,7 @@ OwnerFull).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,6 +20,7 @@ from pynamodb.exceptions import TransactWriteError
 from shared.adapters.dynamo.cases import CaseTable, DynamoCaseRepository
 from shared.adapters.dynamo.contracts import ContractTable, DynamoContractRepository
 from shared.adapters.dynamo.deliveries import DeliveryTable, DynamoDeliveryRepository
+from shared.adapters.dynamo.faults import REFUSED_REASONS, THROTTLE_REASONS, error_code, is_throttling, reason_codes
 from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
 from shared.adapters.dynamo.orders import AccountTable, DynamoAccountRepository, DynamoOrderRepository, OrderTable
@@ -43,10 +45,13 @@ from shared.services.ports import (
     RetryPolicy,
     Save,
     StaleAggregate,
+    StorageRefused,
+    Throttled,
 )
 from shared.services.retry import ConflictRetry
 
-MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limits per TransactWriteItems
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 
 
 class AggregateTable(Protocol):
@@ -205,7 +210,10 @@ class DynamoUnitOfWork:
     def commit(self, change: Change) -> None:
         ops = self._operations(change)
         if ops.count() > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"a change of {ops.count()} items exceeds DynamoDB's {MAX_TRANSACTION_ITEMS}")
+            raise StorageRefused(f"a change of {ops.count()} items exceeds DynamoDB's {MAX_TRANSACTION_ITEMS}")
+        size = _request_bytes(ops)
+        if size > MAX_TRANSACTION_BYTES:  # DynamoDB would refuse it whole; say why before sending
+            raise StorageRefused(f"a change of {size} bytes exceeds DynamoDB's {MAX_TRANSACTION_BYTES} per transaction")
         try:
             self._connection.transact_write_items(
                 condition_check_items=[],
@@ -247,6 +255,12 @@ class DynamoUnitOfWork:
         return ops
 
 
+def _request_bytes(ops: _Operations) -> int:
+    """The request's size as sent (UTF-8 JSON of every item): an upper bound of what DynamoDB counts."""
+    every = ops.deletes + ops.puts + ops.updates
+    return sum(len(json.dumps(op, ensure_ascii=False, default=str).encode()) for op, _ in every)
+
+
 def _table_of(subject: str) -> AggregateTable:
     kind = subject.split("/", 1)[0]
     if kind not in AGGREGATE_TABLES:
@@ -255,9 +269,20 @@ def _table_of(subject: str) -> AggregateTable:
 
 
 def _lost_race(exc: TransactWriteError, purposes: list[object]) -> Exception:
-    """Turn a cancelled transaction into the reason the service can act on."""
-    reasons = exc.cancellation_reasons or []
-    failed = [purposes[i] for i, r in enumerate(reasons) if r is not None and r.code not in (None, "None")]
+    """Turn a cancelled transaction into the reason the service can act on: a lost race (which
+    item's condition failed), throttling, or a refused write (a bug, not retried)."""
+    codes = reason_codes(exc)
+    if not codes:  # the call itself failed, no item did
+        if is_throttling(exc):
+            return Throttled(f"DynamoDB throttled the transaction ({error_code(exc)})")
+        if error_code(exc) == "ValidationException":
+            return StorageRefused(f"DynamoDB refused the transaction: {exc.cause_response_message}")
+        return exc
+    refused = [(purposes[i], code) for i, code in enumerate(codes) if code in REFUSED_REASONS]
+    if refused:
+        what, code = refused[0]
+        return StorageRefused(f"DynamoDB refused a write ({code}) for {_name(what)}")
+    failed = [purposes[i] for i, code in enumerate(codes) if code == "ConditionalCheckFailed"]
     for what in failed:
         if isinstance(what, Claim):
             return KeyTaken(what.subject)
@@ -271,9 +296,19 @@ def _lost_race(exc: TransactWriteError, purposes: list[object]) -> Exception:
     for what in failed:
         if isinstance(what, Assignment):
             return OwnerFull(what.owner_id)
-    if any(r is not None and r.code == "TransactionConflict" for r in reasons):
+    if any(code in THROTTLE_REASONS for code in codes):
+        return Throttled("DynamoDB throttled an item of the transaction")
+    if "TransactionConflict" in codes or failed:
         return ConcurrentChange("a concurrent transaction touched the same items")
     return exc
+
+
+def _name(what: object) -> str:
+    if isinstance(what, Save):
+        return what.aggregate.subject
+    if isinstance(what, Event):
+        return f"event {what.type} of {what.subject}"
+    return type(what).__name__
 
 
 __all__ = ["AGGREGATE_TABLES", "Aggregate", "AggregateTable", "DynamoUnitOfWork"]

@@ -1,6 +1,7 @@
 """Hypothesis strategies for what a hostile or careless sender posts, shared by the fuzz tests.
 
-Beyond arbitrary JSON: number literals too long for `int()`, text that is not valid Unicode
+Beyond arbitrary JSON: number literals too long for `int()`, dates at the ends of the calendar
+at every UTC offset, Decimal exponents (`1e999999999`), lists of the wrong shape, text that is not valid Unicode
 (lone surrogates, which `st.text()` never draws), control and bidi characters, fullwidth
 look-alikes, honeypot values that are "falsy" but present, `_redirect` URLs that parsers read
 differently, and multipart/form-data bodies. Each of these once got past the API (issue 7).
@@ -64,6 +65,60 @@ def fullwidth(text: str, mask: list[bool] | None = None) -> str:
     )
 
 
+# the ends of the calendar (issue 15): year 1 and 9999 overflow date arithmetic, year 999 was
+# written unpadded; 1899/2201 are just outside what CONTRACT §14 accepts, 1900/2200 just inside
+EDGE_DAYS = [
+    "0001-01-01",
+    "0001-12-31",
+    "0999-06-15",
+    "1899-12-31",
+    "1900-01-01",
+    "2200-12-31",
+    "2201-01-01",
+    "9999-12-31",
+]
+OFFSETS = ["", "Z"] + [
+    f"{sign}{minutes // 60:02d}:{minutes % 60:02d}" for sign in "+-" for minutes in range(0, 14 * 60 + 1, 15)
+]
+calendar_ends = st.sampled_from(EDGE_DAYS) | st.builds(
+    lambda day, clock, offset: f"{day}T{clock}{offset}",
+    st.sampled_from(EDGE_DAYS),
+    st.sampled_from(["00:00:00", "12:00:00", "23:59:59.999999", "00:00"]),
+    st.sampled_from(OFFSETS),
+)
+# exponents Decimal reads but cannot compute with (1e999999999 / 100 overflows), as text and as
+# JSON number literals (which json reads as inf, -0.0, 1e-320…); nan/inf spellings too
+DECIMAL_EXPONENTS = ["1e999999999", "-1E-999999", "1E+999999", "1e-999999999", "9.99e999999", "1e308", "-1e308"]
+decimal_exponents = st.one_of(
+    st.sampled_from(DECIMAL_EXPONENTS),
+    st.sampled_from(DECIMAL_EXPONENTS).map(lambda x: x + "%"),
+    st.sampled_from([*DECIMAL_EXPONENTS, "1e-320", "NaN", "Infinity", "-Infinity"]).map(RawNumber),
+    st.sampled_from(["nan", "NaN%", "inf", "-Infinity", "sNaN", "1e-320", "-0"]),
+)
+
+
+def wrong_shapes(item: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """What a list field of ``item`` objects may be sent as: a string, number or null instead
+    of the list; inside it, strings, numbers, nulls and nested lists instead of objects."""
+    stray = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=True),
+        st.text(max_size=10),
+        decimal_exponents,
+        calendar_ends,
+        st.lists(st.integers() | st.text(max_size=5), max_size=2),
+    )
+    return st.one_of(
+        stray,
+        st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+        st.lists(item | stray, min_size=1, max_size=3),
+        st.lists(st.lists(item, max_size=2), min_size=1, max_size=2),  # nested lists
+        st.lists(item, max_size=3),
+    )
+
+
 # text that mixes the ordinary with what may not be stored
 hostile_text = st.lists(
     st.text(max_size=8) | lone_surrogates | controls | st.text(max_size=8).map(fullwidth), min_size=1, max_size=6
@@ -107,6 +162,8 @@ scalars = st.one_of(
     st.text(max_size=300),
     hostile_text,
     huge_numbers,
+    calendar_ends,
+    decimal_exponents,
     st.sampled_from(
         [
             "a@b.cn",

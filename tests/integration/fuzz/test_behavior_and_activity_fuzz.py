@@ -13,7 +13,7 @@ from functions.api.app import app
 from shared.adapters.dynamo.models import EventItem, LeadItem, LeadKeyItem, RoutingStateItem
 from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import signed_headers
-from tests.integration.fuzz.strategies import dumps, hostile_text, huge_numbers
+from tests.integration.fuzz.strategies import calendar_ends, decimal_exponents, dumps, hostile_text, huge_numbers
 
 odd = st.one_of(
     st.none(),
@@ -23,6 +23,8 @@ odd = st.one_of(
     st.text(max_size=50),
     hostile_text,
     huge_numbers,
+    calendar_ends,
+    decimal_exponents,
     st.sampled_from(
         [
             "0001-01-01T00:00:00+05:00",
@@ -85,3 +87,11 @@ def test_behaviour_and_activities_never_5xx_nor_change_state_when_rejected(clean
         if use_real_lead:  # whatever was accepted, the lead can still be read back
             read = client.http.get(f"/leads/{lead_id}", headers={"X-Api-Key": ADMIN_KEY})
             assert read.status_code == 200 and json.loads(read.body.decode("utf-8"))["lead_id"] == lead_id
+            # and it takes a normal activity and a normal behaviour after it
+            call = json.dumps({"type": "call", "by": "u_wang"}).encode()
+            headers = {"X-Api-Key": ADMIN_KEY, "Content-Type": "application/json"}
+            assert client.http.post(f"/leads/{lead_id}/activities", body=call, headers=headers).status_code < 300
+            opened = json.dumps({"lead_id": lead_id, "event": "email_open"}).encode()
+            seen = client.http.post("/webhooks/behavior/hubspot", body=opened, headers=signed_headers(opened))
+            assert seen.status_code < 300, seen.body
+            assert client.http.get(f"/leads/{lead_id}", headers={"X-Api-Key": ADMIN_KEY}).status_code == 200

@@ -14,7 +14,7 @@ from functions.api.app import app
 from shared.adapters.dynamo.models import CaseItem, EventItem, LeadKeyItem, RoutingStateItem, TimerItem
 from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import signed_headers
-from tests.integration.fuzz.strategies import dumps, hostile_text, huge_numbers
+from tests.integration.fuzz.strategies import calendar_ends, decimal_exponents, dumps, hostile_text, huge_numbers
 
 odd = st.one_of(
     st.none(),
@@ -24,6 +24,8 @@ odd = st.one_of(
     st.text(max_size=30),
     hostile_text,
     huge_numbers,
+    calendar_ends,
+    decimal_exponents,
     st.sampled_from(
         [
             "P1",
@@ -80,6 +82,8 @@ def test_case_routes_never_5xx_nor_change_state_when_rejected(
         assert answer.status_code < 500, answer.body
         if answer.status_code >= 400:
             assert _state() == before
+        else:  # what was accepted reads back, and the case takes a normal event after it
+            _read_back_and_use(client, json.loads(answer.body)["case_id"])
         before = _state()
         case_id = clean_aws._fuzz_case if use_real_case else "cs_00000000000000000000"
         raw = dumps(event)
@@ -91,3 +95,15 @@ def test_case_routes_never_5xx_nor_change_state_when_rejected(
             assert _state() == before
         shown = client.http.get(f"/cases/{case_id}", headers={"X-Api-Key": ADMIN_KEY})
         assert shown.status_code in (200, 404)
+        if answer.status_code < 300:
+            _read_back_and_use(client, case_id)
+
+
+def _read_back_and_use(client: Any, case_id: str) -> None:
+    shown = client.http.get(f"/cases/{case_id}", headers={"X-Api-Key": ADMIN_KEY})
+    assert shown.status_code == 200, shown.body
+    note = json.dumps({"type": "note", "by": "u_he", "note": "checked after the fuzz"}).encode()
+    headers = {"X-Api-Key": ADMIN_KEY, "Content-Type": "application/json"}
+    again = client.http.post(f"/cases/{case_id}/events", body=note, headers=headers)
+    assert again.status_code < 300, again.body
+    assert client.http.get(f"/cases/{case_id}", headers={"X-Api-Key": ADMIN_KEY}).status_code == 200

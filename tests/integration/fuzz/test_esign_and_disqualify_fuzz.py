@@ -7,14 +7,14 @@ import json
 from typing import Any
 
 from chalice.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from functions.api.app import app
 from shared.adapters.dynamo.models import AccountItem, ContractItem, EventItem, LeadItem, OrderItem, TimerItem
 from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import signed_headers
-from tests.integration.fuzz.strategies import dumps, hostile_text, huge_numbers
+from tests.integration.fuzz.strategies import calendar_ends, decimal_exponents, dumps, hostile_text, huge_numbers
 from tests.unit.services.esign_helpers import approved_quote
 from tests.unit.services.helpers import SQL_LEAD, TickingClock, capture
 
@@ -26,6 +26,8 @@ odd = st.one_of(
     st.text(max_size=30),
     hostile_text,
     huge_numbers,
+    calendar_ends,
+    decimal_exponents,
     st.sampled_from(
         [
             "completed",
@@ -69,6 +71,10 @@ def _seeded(clean_aws: Any) -> dict[str, str]:
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=envelopes, real_quote=st.booleans())
+@example(  # the probe's
+    payload={"envelope_id": "env-y1", "status": "completed", "start_date": "0001-01-01", "end_date": "2027-12-31"},
+    real_quote=True,
+)
 def test_the_esign_webhook_never_5xx_nor_changes_state_when_refused(
     clean_aws: Any, payload: dict[str, Any], real_quote: bool
 ) -> None:
@@ -82,6 +88,15 @@ def test_the_esign_webhook_never_5xx_nor_changes_state_when_refused(
     assert answer.status_code < 500, answer.body
     if answer.status_code >= 400 or json.loads(answer.body).get("status") == "ignored":
         assert _state() == before
+    elif answer.status_code == 201:  # a contract made of fuzzed dates reads back and is recorded once
+        made = json.loads(answer.body)
+        key = {"X-Api-Key": ADMIN_KEY}
+        with Client(app) as client:
+            assert client.http.get(f"/contracts/{made['contract_id']}", headers=key).status_code == 200
+            assert client.http.get(f"/orders/{made['order_id']}", headers=key).status_code == 200
+            assert client.http.get(f"/accounts/{made['account_id']}", headers=key).status_code == 200
+            again = client.http.post("/webhooks/esign/esign", body=raw, headers=signed_headers(raw))
+        assert again.status_code in (200, 201) and json.loads(again.body)["contract_id"] == made["contract_id"]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalice.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from functions.api.app import app
 from shared.adapters.dynamo.models import AccountItem, DeliveryItem, EventItem
+from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import signed_headers
-from tests.integration.fuzz.strategies import dumps, hostile_text, huge_numbers
+from tests.integration.fuzz.strategies import calendar_ends, decimal_exponents, dumps, hostile_text, huge_numbers
 from tests.unit.services.orders_helpers import CREDIT_CODE, make_order
 
 odd = st.one_of(
@@ -25,6 +26,8 @@ odd = st.one_of(
     st.text(max_size=30),
     hostile_text,
     huge_numbers,
+    calendar_ends,
+    decimal_exponents,
     st.sampled_from(
         [
             "ac_00000000000000000000",
@@ -56,6 +59,8 @@ def _state() -> tuple[Any, ...]:
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=reports, real_account=st.booleans())
+@example(payload={"at": "0001-01-01", "active_users": 1, "licensed_users": 2}, real_account=True)  # the probe's
+@example(payload={"at": "0999-06-15T12:00:00Z", "active_users": 1, "licensed_users": 2}, real_account=True)
 def test_the_usage_webhook_never_5xx_nor_changes_state_when_refused(
     clean_aws: Any, payload: dict[str, Any], real_account: bool
 ) -> None:
@@ -74,3 +79,16 @@ def test_the_usage_webhook_never_5xx_nor_changes_state_when_refused(
         assert _state() == before
         error = json.loads(answer.body)["error"]
         assert error["code"] in ("validation_failed", "bad_request", "account_not_found")
+    if real_account:  # whatever was stored or refused, the account reads and takes a normal report
+        account_id = clean_aws._fuzz_account
+        shown = client_get(f"/accounts/{account_id}")
+        assert shown.status_code == 200, shown.body
+        normal = dumps({"account_id": account_id, "active_users": 3, "licensed_users": 5})
+        with Client(app) as client:
+            again = client.http.post("/webhooks/usage/product-analytics", body=normal, headers=signed_headers(normal))
+        assert again.status_code == 200, again.body
+
+
+def client_get(path: str) -> Any:
+    with Client(app) as client:
+        return client.http.get(path, headers={"X-Api-Key": ADMIN_KEY})

@@ -132,3 +132,36 @@ def test_health_sweep_pages_through_dynamodb_and_warns_once(world: World) -> Non
     }  # fmt: skip
     again = health_sweep({"time": iso(tomorrow + timedelta(hours=2))}, None)
     assert (again["updated"], again["unchanged"]) == (0, 5)
+
+
+class Budget:
+    """A Lambda context whose remaining time runs out after ``pages`` pages of the sweep."""
+
+    def __init__(self, pages: int) -> None:
+        self.calls = 0
+        self.pages = pages
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.calls += 1
+        return 900_000 if self.calls <= self.pages else 30_000
+
+
+def test_a_health_sweep_that_runs_out_of_time_is_carried_on_by_the_continuation(world: World, monkeypatch: Any) -> None:
+    from shared.services import health
+
+    now = world.clock.now
+    world.clock.now = now - timedelta(days=60)
+    accounts = {world.order(contract_id=f"ct_{n}", account={"company": f"客户 {n}", "country": "CN",
+                                                             "account_manager_id": "u_xu"}).account_id
+                for n in range(5)}  # fmt: skip
+    world.clock.now = now
+    at = (now + timedelta(days=1)).replace(hour=6, minute=0, second=0, microsecond=0)
+    nothing = health_sweep({"continue": True}, None)
+    assert nothing == {"continued": False}  # no run stopped: one read, nothing done
+    monkeypatch.setattr(health, "PAGE_SIZE", 2)
+    first = health_sweep({"time": iso(at)}, Budget(pages=1))
+    assert (first["finished"], first["accounts"]) == (False, 2)
+    rest = health_sweep({"continue": True}, None)
+    assert (rest["finished"], rest["continued"], rest["accounts"], rest["at"]) == (True, True, 3, iso(at))
+    assert {e.subject for e in EventItem.scan() if e.type == "HealthWarning"} == {f"account/{a}" for a in accounts}
+    assert health_sweep({"continue": True}, None) == {"continued": False}

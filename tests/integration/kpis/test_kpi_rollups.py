@@ -133,3 +133,35 @@ def test_get_kpis_needs_the_api_key(clean_aws: Any) -> None:
     with Client(app) as client:
         assert client.http.get("/kpis").status_code == 401
         assert client.http.get("/kpis", headers={"X-Api-Key": "wrong"}).status_code == 401
+
+
+def test_a_batch_from_the_queue_is_folded_counted_once_and_a_bad_event_fails_alone(clean_aws: Any) -> None:
+    """The KPI events queue hands the function batches: 40 first touches on one day are one write
+    to that day's items (not 40), a redelivered batch counts nothing twice, and one malformed
+    event is reported back alone while the rest are counted."""
+    from shared.adapters.dynamo.kpis import DynamoKpiStore
+
+    def touch(n: int) -> dict[str, Any]:
+        data = {"owner_id": "u_wang", "type": "call", "at": "2026-11-16T03:00:00.000Z",
+                "assigned_at": "2026-11-16T01:00:00.000Z"}  # fmt: skip
+        envelope = {"id": f"evt_batch_{n}", "type": "LeadFirstTouched", "time": "2026-11-16T03:00:00.000Z",
+                    "subject": f"lead/ld_b{n}", "rules_version": "v1", "data": data}  # fmt: skip
+        return {"source": "closeloop", "detail-type": "LeadFirstTouched", "detail": envelope}
+
+    records = [{"messageId": f"m{n}", "body": json.dumps(touch(n))} for n in range(40)]
+    records.append({"messageId": "m-bad", "body": json.dumps({"detail": {"id": "evt_bad", "type": "SlaMet"}})})
+    store = clean_aws.kpis
+    writes: list[int] = []
+    client = store._client if isinstance(store, DynamoKpiStore) else None
+    assert client is not None
+    client.meta.events.register(
+        "before-call.dynamodb.TransactWriteItems", lambda params, **_: writes.append(len(params["body"]))
+    )
+    answer = rollup({"Records": records}, None)
+    assert answer["batchItemFailures"] == [{"itemIdentifier": "m-bad"}]
+    assert (answer["counted"], len(writes)) == (40, 1)  # 40 markers and one write per rollup item
+    again = rollup({"Records": records[:40]}, None)
+    assert (again["batchItemFailures"], again["counted"], again["duplicate"]) == ([], 0, 40)
+    with Client(app) as http:
+        report = json.loads(http.http.get("/kpis?from=2026-11-16&to=2026-11-17", headers={"X-Api-Key": ADMIN_KEY}).body)
+    assert report["kpis"]["first_touch_median_hours"]["denominator"] == 40

@@ -172,10 +172,10 @@ GRANTS = {
         "CasesTable/index/by_account": _dynamodb("Query"),
     },
     "KpiRollupFunction": {
-        # one transaction per event: marker and facts put (conditioned), counters added
+        # one transaction per batch: markers and facts put (conditioned), counters added; the
+        # queue's poller permissions are SAM's (the SQS event source), its DLQ the queue's redrive
         "KpisTable": _dynamodb("GetItem", "PutItem", "UpdateItem"),
         "RulesTable": _dynamodb("GetItem", "Query"),
-        "KpiRollupDeadLetterQueue": {"sqs:SendMessage"},
     },
     "HealthSweepFunction": {
         # every account once a day, a Scan page at a time; re-read after a lost race; versioned put
@@ -183,6 +183,7 @@ GRANTS = {
         "EventsTable": _dynamodb("PutItem"),  # HealthWarning
         "DeliveriesTable": _dynamodb("PutItem"),  # the account manager's alerts
         "RulesTable": _dynamodb("GetItem", "Query"),
+        "RoutingStateTable": _dynamodb("GetItem", "PutItem"),  # where a run that ran out of time stopped
     },
     "KpiSnapshotFunction": {
         "KpisTable": _dynamodb("Query"),
@@ -431,13 +432,15 @@ def test_failed_deliveries_raise_an_alarm() -> None:
 
 
 def test_the_kpi_rollups_hear_exactly_the_events_the_kpis_read() -> None:
-    from infra.event_sources import bus_rules
+    from infra.event_sources import queue_consumers, queue_rules
     from shared.domain.kpi_events import KPI_KEYS
 
-    [rule] = [r for r in bus_rules(TEMPLATE) if r.function.logical_id == "KpiRollupFunction"]
+    [rule] = [r for r in queue_rules(TEMPLATE) if r.queue == "KpiEventsQueue"]
     assert rule.bus_name == "closeloop-dev" and rule.pattern["source"] == ["closeloop"]
     assert rule.pattern["detail-type"] == list(KPI_KEYS)
-    spec = next(f for f in cfn.functions(TEMPLATE) if f.logical_id == "KpiRollupFunction")
+    [(source, queue)] = [(s, q) for s, q in queue_consumers(TEMPLATE) if s.function.logical_id == "KpiRollupFunction"]
+    assert queue == "KpiEventsQueue" and source.properties["BatchSize"] == 100  # folded a batch at a time
+    [spec] = [q for q in cfn.queues(TEMPLATE) if q.logical_id == "KpiEventsQueue"]
     assert spec.dead_letter_queue == "KpiRollupDeadLetterQueue"
     [schedule] = [s for s in schedules_of(TEMPLATE) if s.name == "closeloop-dev-kpi-snapshot"]
     assert schedule.expression == "rate(1 hour)" and schedule.function.logical_id == "KpiSnapshotFunction"

@@ -71,3 +71,44 @@ def test_a_late_timer_fires_once_with_its_lateness(clean_aws: Any) -> None:
     [event] = [e for e in EventItem.scan() if e.type == "RenewalReminder"]
     assert event.data["late_seconds"] == 5 * 3600
     assert TimerItem.count() == 0
+
+
+def test_poison_timers_are_set_aside_in_dynamodb_listed_and_retried_by_the_cli(clean_aws: Any, capsys: Any) -> None:
+    """The issue's reproduction over the real store: 10 poison timers due before 100 healthy ones."""
+    import argparse
+
+    from infra.cli_timers import cmd_timers_list, cmd_timers_retry
+
+    uow = clean_aws.uow
+    poison = [Timer("remind", f"lead/poison_{n}", T0 - timedelta(hours=1, minutes=n)) for n in range(10)]
+    uow.commit(Change(saves=[Save(t, None) for t in poison]))
+    set_timers(uow, [T0 - timedelta(minutes=n) for n in range(100)])
+
+    def poisoned(timer: Timer, now: datetime, u: UnitOfWork) -> Change:
+        if timer.about.startswith("lead/poison"):
+            raise LookupError("the lead is gone")
+        return remind(timer, now, u)
+
+    first = sweep_timers(T0, uow, {"remind": poisoned})
+    assert len(first.fired) == 100 and len(first.failed) == 10
+    assert {item.failures for item in TimerItem.scan()} == {1}  # noted on each poison timer, still due
+    for minute in (1, 2):
+        sweep_timers(T0 + timedelta(minutes=minute), uow, {"remind": poisoned})
+    assert uow.timers.pending() == [] and TimerItem.count() == 10
+    assert {item.due_shard for item in TimerItem.scan()} == {"failed"}  # out of every due shard
+    assert sum(1 for e in EventItem.scan() if e.type == "TimerFailed") == 10
+    assert sweep_timers(T0 + timedelta(minutes=3), uow, {"remind": poisoned}).summary()["failed"] == 0
+
+    capsys.readouterr()
+    assert cmd_timers_list(argparse.Namespace(failed=True, subject=None, json=False)) == 0
+    listed = capsys.readouterr()
+    assert listed.out.count("LookupError: the lead is gone") == 10 and "(10 timers set aside)" in listed.err
+    one = poison[0].timer_id
+    assert cmd_timers_retry(argparse.Namespace(ids=[one], failed=False)) == 0
+    assert cmd_timers_retry(argparse.Namespace(ids=["tm_nope"], failed=False)) == 1
+    assert "tm_nope" in capsys.readouterr().err
+    again = sweep_timers(T0 + timedelta(minutes=4), uow, {"remind": remind})  # the cause was mended
+    assert again.fired == [one] and len(uow.timers.failed()) == 9
+    assert cmd_timers_retry(argparse.Namespace(ids=[], failed=True)) == 0
+    assert len(sweep_timers(T0 + timedelta(minutes=5), uow, {"remind": remind}).fired) == 9
+    assert TimerItem.count() == 0

@@ -110,3 +110,17 @@ def test_a_discount_above_the_products_cap_is_its_own_400() -> None:
         )
     assert over.value.fields == {"lines[1].discount": "30.01% is above the 30% cap of B"}
     assert over.value.code == "discount_over_cap"
+
+
+@pytest.mark.parametrize(
+    "given", ["1e999999999%", "1E+999999999", "-1E-999999", "-1e-999999%", "1e308", -1e308, "sNaN", "nan%", "-inf%"]
+)
+def test_a_decimal_exponent_at_the_ends_is_refused_not_an_overflow(given: object) -> None:
+    with pytest.raises(ValueError):
+        parse_discount(given)
+
+
+@pytest.mark.parametrize("given", ["1E-999999", "1E-999999%", 1e-320, "4e-11"])
+def test_a_share_finer_than_any_price_is_read_as_zero(given: object) -> None:
+    assert parse_discount(given) == 0
+    assert len(str(parse_discount(given))) < 20  # no million-digit number is carried further

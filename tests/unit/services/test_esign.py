@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.errors import QuoteNotApproved, QuoteNotFound, ValidationFailed
+from shared.domain.errors import QuoteAlreadySigned, QuoteNotApproved, QuoteNotFound, ValidationFailed
 from shared.services.esign import get_contract, record_signature
 from shared.services.ports import ActiveRules
 from shared.services.quotes import create_quote
@@ -65,6 +65,20 @@ def test_the_same_envelope_twice_is_one_contract(example_rules: ActiveRules, clo
         k: first[1][k] for k in ("contract_id", "order_id", "account_id")
     }
     assert [e.type for e in store.events].count("ContractSigned") == 1
+
+
+def test_a_second_envelope_for_one_quote_is_refused_naming_the_contract(
+    example_rules: ActiveRules, clock: TickingClock
+) -> None:
+    store = MemoryUnitOfWork()
+    quote = approved_quote(example_rules, store, clock)
+    status, first = sign(example_rules, store, clock, envelope(quote["quote_id"], "env-1"))
+    assert status == 201
+    with pytest.raises(QuoteAlreadySigned) as refused:
+        sign(example_rules, store, clock, envelope(quote["quote_id"], "env-2"))
+    assert refused.value.fields["contract_id"] == first["contract_id"] and first["contract_id"] in refused.value.message
+    assert [e.type for e in store.events].count("OrderCreated") == 1
+    assert store.contracts.of_quote(quote["quote_id"]) == first["contract_id"]
 
 
 def test_other_statuses_are_ignored_and_create_nothing(example_rules: ActiveRules, clock: TickingClock) -> None:

@@ -137,9 +137,8 @@ def test_after_an_outage_each_missed_reminder_fires_late_exactly_once_even_throu
     store = CrashingOnce()
     sign_contract(store, example_rules, SIGNED)
     back = DUE_30 + timedelta(days=3)  # nothing ran for months
-    with pytest.raises(ConnectionError):
-        sweep(store, back, example_rules)
-    assert reminders(store) == []
+    assert sweep(store, back, example_rules) == []  # the crash is noted on the 90-day timer ...
+    assert reminders(store) == []  # ... and its later reminders wait, to keep their order
     assert len(sweep(store, back, example_rules)) == 3
     assert sweep(store, back + timedelta(minutes=1), example_rules) == []
     assert sweep(store, back + timedelta(days=400), example_rules) == []

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.events import Event
 from shared.domain.timers import Timer
-from shared.services.ports import Change, Save, UnitOfWork
-from shared.services.timers import sweep_timers
+from shared.services.ports import Change, Save, Throttled, UnitOfWork
+from shared.services.timers import retry_failed, sweep_timers
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -76,11 +76,79 @@ def test_a_timer_whose_effect_loses_a_race_is_retried_not_lost() -> None:
     assert result.fired == [timer.timer_id] and len(calls) == 2 and len(uow.events) == 1
 
 
-def test_a_timer_of_unknown_kind_stays_pending_and_is_reported() -> None:
+def test_a_timer_of_unknown_kind_is_reported_and_set_aside_at_its_third_failure() -> None:
     uow = MemoryUnitOfWork()
     (timer,) = set_timers(uow, T0)
     result = sweep_timers(T0, uow, {})
-    assert result.unknown == [timer.timer_id] and uow.timers.pending() == [timer]
+    assert result.unknown == [timer.timer_id] and result.set_aside == []
+    [pending] = uow.timers.pending()
+    assert (pending.timer_id, pending.failures) == (timer.timer_id, 1)
+    assert "no handler" in (pending.last_error or "")
+    sweep_timers(T0 + timedelta(minutes=1), uow, {})
+    third = sweep_timers(T0 + timedelta(minutes=2), uow, {})
+    assert third.set_aside == [timer.timer_id] and uow.timers.pending() == []
+    assert [t.timer_id for t in uow.timers.failed()] == [timer.timer_id]
+    [failed] = [e for e in uow.events if e.type == "TimerFailed"]
+    assert failed.subject == timer.about and failed.data["failures"] == 3 and failed.data["kind"] == "remind"
+
+
+def poisoned(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
+    if timer.about.startswith("lead/poison"):
+        raise KeyError("the lead this timer acts on is gone")
+    return remind(timer, now, uow)
+
+
+def test_a_poison_timer_never_stops_the_healthy_ones_and_is_set_aside_after_three_runs() -> None:
+    uow = MemoryUnitOfWork()
+    poison = [Timer("remind", f"lead/poison_{n}", T0 - timedelta(hours=1, minutes=n)) for n in range(10)]
+    uow.commit(Change(saves=[Save(t, None) for t in poison]))
+    healthy = set_timers(uow, *[T0 - timedelta(minutes=n) for n in range(100)])
+    first = sweep_timers(T0, uow, {"remind": poisoned})
+    assert sorted(first.fired) == sorted(t.timer_id for t in healthy)  # all in the first run
+    assert set(first.failed) == {t.timer_id for t in poison} and first.set_aside == []
+    assert all("KeyError" in error for error in first.failed.values())
+    for minute in (1, 2):
+        last = sweep_timers(T0 + timedelta(minutes=minute), uow, {"remind": poisoned})
+    assert set(last.set_aside) == {t.timer_id for t in poison}
+    assert uow.timers.pending() == [] and len(uow.timers.failed()) == 10
+    assert uow.event_types().count("TimerFailed") == 10
+    assert sweep_timers(T0 + timedelta(minutes=3), uow, {"remind": poisoned}).summary()["failed"] == 0
+
+
+def test_a_timer_set_aside_fires_once_retried() -> None:
+    uow = MemoryUnitOfWork()
+    (timer,) = set_timers(uow, T0)
+    for minute in range(3):
+        sweep_timers(T0 + timedelta(minutes=minute), uow, {})
+    assert retry_failed(uow, ["tm_nope"]) == []
+    [back] = retry_failed(uow)
+    assert back.timer_id == timer.timer_id and uow.timers.failed() == []
+    result = sweep_timers(T0 + timedelta(minutes=5), uow, HANDLERS)
+    assert result.fired == [timer.timer_id] and uow.event_types().count("RenewalReminder") == 1
+    assert uow.timers.pending() == []
+
+
+def test_throttling_leaves_the_timer_due_and_counts_no_failure() -> None:
+    uow = MemoryUnitOfWork()
+    (timer,) = set_timers(uow, T0)
+
+    def throttled(t: Timer, now: datetime, u: UnitOfWork) -> Change:
+        raise Throttled("DynamoDB throttled")
+
+    result = sweep_timers(T0, uow, {"remind": throttled})
+    assert result.busy == [timer.timer_id] and result.failed == {}
+    assert uow.timers.pending()[0].failures == 0
+
+
+def test_a_sweep_stops_before_its_time_budget_ends_and_the_next_carries_on() -> None:
+    uow = MemoryUnitOfWork()
+    timers = set_timers(uow, *[T0 - timedelta(minutes=n) for n in range(10)])
+    budget = iter([30.0] * 4 + [4.0] * 100)  # seconds left when each timer is about to fire
+    first = sweep_timers(T0, uow, HANDLERS, time_left=lambda: next(budget))
+    assert len(first.fired) == 4 and first.stopped_early
+    second = sweep_timers(T0 + timedelta(minutes=1), uow, HANDLERS, time_left=lambda: 60.0)
+    assert len(second.fired) == 6 and not second.stopped_early
+    assert sorted(first.fired + second.fired) == sorted(t.timer_id for t in timers)
 
 
 def test_cancelling_is_deleting() -> None:

@@ -1,0 +1,69 @@
+"""What DynamoDB's refusals mean (CONTRACT §13, "faults told apart").
+
+- a condition that failed is a lost race: read again and retry;
+- throttling (on the call, or as a transaction's cancellation reason) is load: back off;
+- a validation refusal (an item over 400 KB, a bad expression) is a bug: log it, never retry.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+# error codes of a whole call, and cancellation reasons of one transaction item
+THROTTLE_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "Throttling"}
+)
+THROTTLE_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
+REFUSED_REASONS = frozenset({"ValidationError", "ItemCollectionSizeLimitExceeded"})
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a PynamoDB or botocore error (None for anything else)."""
+    code = getattr(exc, "cause_response_code", None)
+    if code:
+        return str(code)
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        found = response.get("Error", {}).get("Code")
+        return str(found) if found else None
+    cause = exc.__cause__
+    return error_code(cause) if cause is not None and cause is not exc else None
+
+
+def is_throttling(exc: BaseException) -> bool:
+    return error_code(exc) in THROTTLE_CODES
+
+
+def reason_codes(exc: Any) -> list[str | None]:
+    """A cancelled transaction's reason per item, in item order (None where the item was fine)."""
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return [r.code if r is not None and r.code not in (None, "None") else None for r in reasons]
+
+
+UNPROCESSED_ATTEMPTS = 8  # BatchGetItem rounds for the keys DynamoDB left unprocessed (throttled)
+
+
+def batch_get(
+    client: Any,
+    request: dict[str, Any],
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[float, float], float] = random.uniform,
+) -> dict[str, list[dict[str, Any]]]:
+    """Every item of a BatchGetItem request (at most 100 keys), table -> raw items. The keys
+    DynamoDB leaves unprocessed (it was throttled) are asked for again after an exponential
+    back-off with full jitter, as AWS advises; still unprocessed after that is throttling."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for attempt in range(UNPROCESSED_ATTEMPTS):
+        response = client.batch_get_item(RequestItems=request)
+        for table, items in response.get("Responses", {}).items():
+            found.setdefault(table, []).extend(items)
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            return found
+        sleep(jitter(0, min(1.0, 0.05 * 2**attempt)))
+    from shared.services.ports import Throttled
+
+    raise Throttled("DynamoDB left keys of a BatchGetItem unprocessed (throttled)")
