@@ -1,11 +1,17 @@
 """Shared fixtures. The embedded AWS (a moto server) is created from template.yaml once per
-test process; each test that needs clean state gets fresh tables via `clean_aws`."""
+test process; each test that needs clean state gets fresh tables via `clean_aws`.
+
+``CLOSELOOP_TEST_NOW=2028-02-29T23:30:00Z`` (or ``--now``) runs the test process at that instant:
+time-machine moves its clock there for the whole session and lets it tick on, so the suite can
+be proved at any hour (tests/unit/test_any_hour.py). Subprocesses it starts (``closeloop dev``
+in tests/e2e) keep the real clock."""
 
 from __future__ import annotations
 
 import json
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +27,53 @@ EXAMPLES = "dir:admin_sheets/examples"
 ADMIN_KEY = "test-admin-key"
 WEBHOOK_SECRET = "test-webhook-secret"
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+TEST_NOW = "CLOSELOOP_TEST_NOW"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--now", default=None, help=f"run the tests at this UTC instant (or set {TEST_NOW})")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    instant = config.getoption("--now", None) or os.environ.get(TEST_NOW)
+    if not instant:
+        return
+    import time_machine
+
+    at = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    if at.tzinfo is None:
+        raise pytest.UsageError(f"{TEST_NOW}={instant}: give an instant with its offset, e.g. 2027-02-28T23:30:00Z")
+    traveller = time_machine.travel(at, tick=True)
+    traveller.start()
+    config.stash[_TRAVELLER] = traveller
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    traveller = config.stash.get(_TRAVELLER, None)
+    return None if traveller is None else f"clock travelled to {datetime.now(UTC).isoformat()} ({TEST_NOW})"
+
+
+_TRAVELLER = pytest.StashKey[Any]()
+_BOOT = (
+    "import runpy, sys, time_machine; time_machine.travel(float(sys.argv[1]), tick=True).start(); "
+    "sys.argv = sys.argv[2:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def python_script(script: str, *args: str) -> list[str]:
+    """The command that runs a Python script in a subprocess on this process's clock: a test that
+    signs a request now must be read by a receiver whose now is the same, travelled or not."""
+    if not os.environ.get(TEST_NOW):
+        return [sys.executable, script, *args]
+    return [sys.executable, "-c", _BOOT, str(datetime.now(UTC).timestamp()), script, *args]
 
 
 def free_port() -> int:

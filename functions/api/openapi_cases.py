@@ -148,7 +148,15 @@ def schemas() -> dict[str, JSONType]:
         "type": "object",
         "required": ["history", "first_contact_resolution", "csat"],
         "properties": {
-            "history": {"type": "array", "items": {"type": "object"}, "description": "every event, in `at` order"},
+            "history": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "the newest events (100, or 64 KB), in `at` order",
+            },
+            "earlier_history": {
+                "type": ["object", "null"],
+                "description": "older entries, counted: `entries`, `by_type`, `first_at`, `last_at`",
+            },
             "first_contact_resolution": {"type": "boolean"},
             "csat": _nullable("integer"),
             "agent_contacts": {"type": "integer"},

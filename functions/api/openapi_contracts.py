@@ -65,7 +65,11 @@ def schemas() -> dict[str, JSONType]:
                 "status": {"type": "string", "enum": ["active", "renewed", "cancelled"]},
                 "reminders": {"type": "array", "items": ids, "description": "pending renewal reminder timers"},
                 "rules_version": {"type": ["string", "null"]},
-                "history": {"type": "array", "items": {"type": "object"}},
+                "history": {"type": "array", "items": {"type": "object"}, "description": "the newest 100 entries"},
+                "earlier_history": {
+                    "type": ["object", "null"],
+                    "description": "older entries, counted: `entries`, `by_type`, `first_at`, `last_at`",
+                },
                 "on_hold": {"type": "boolean", "description": "an unresolved P1 case on the account holds the renewal"},
                 "hold": {
                     "type": ["object", "null"],

@@ -153,7 +153,11 @@ def schemas() -> dict[str, JSONType]:
                 "items": {"type": "object", "required": ["delivery_id", "kind", "status", "attempts"]},
                 "description": "to the ERP and finance, each with its attempts and last answer",
             },
-            "history": {"type": "array", "items": {"type": "object"}},
+            "history": {"type": "array", "items": {"type": "object"}, "description": "the newest 100 entries"},
+            "earlier_history": {
+                "type": ["object", "null"],
+                "description": "older entries, counted: `entries`, `by_type`, `first_at`, `last_at`",
+            },
         },
     }
     account = {

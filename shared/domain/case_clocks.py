@@ -1,4 +1,4 @@
-"""A support case's SLA clocks (CONTRACT §2.5, §9), recomputed from its whole history.
+"""A support case's SLA clocks (CONTRACT §2.5, §9), recomputed from its history.
 
 A case keeps the *specification* of each clock (the SLA row, rules version, target, calendar)
 and its history; the clock itself — due time, state, hours used and paused — is always
@@ -14,6 +14,11 @@ A clock's timers (warn, breach, each escalation step) are a *plan*: a pure funct
 clock. The service compares the plan with the timers the case has pending, sets what is new
 and cancels what is gone (a pause cancels everything; a resume plans anew).
 
+A long case's oldest events are summarised (shared/domain/cases.py), and with them what the
+clocks had counted by then: a :class:`Carry` (hours used and paused, the instants targets were
+reached). The clock goes on from the carry exactly as it would from the events: counting is
+additive over time. The carry was counted with the calendar of its day.
+
 Pure: time is passed in; calendars do the business-hours arithmetic.
 """
 
@@ -22,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from shared.domain.calendars import Calendar, Pause, TimeBasis
@@ -99,25 +104,77 @@ class ClockSpec:
 
 
 @dataclass(frozen=True)
+class Carry:
+    """What a clock had counted by the end of a case's summarised events: from ``at`` (where it
+    stopped counting then: its stop, its pause or the last summarised event) it goes on."""
+
+    at: datetime
+    used: timedelta
+    paused: timedelta
+    reached: tuple[tuple[Decimal, datetime], ...] = ()  # (hours, instant) of targets reached by ``at``
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": iso(self.at),
+            "used_us": self.used // _US,
+            "paused_us": self.paused // _US,
+            "reached": [[str(hours), iso(at)] for hours, at in self.reached],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Carry:
+        return cls(
+            at=parse_iso(str(data["at"])),
+            used=timedelta(microseconds=int(data["used_us"])),
+            paused=timedelta(microseconds=int(data["paused_us"])),
+            reached=tuple((Decimal(str(h)), parse_iso(str(at))) for h, at in data.get("reached") or ()),
+        )
+
+
+_US = timedelta(microseconds=1)
+
+
+def _span(hours: Decimal) -> timedelta:
+    """Hours as the calendars count them (to the microsecond, half to even)."""
+    return timedelta(microseconds=int((hours * 3_600_000_000).to_integral_value(ROUND_HALF_EVEN)))
+
+
+@dataclass(frozen=True)
 class Timeline:
-    """What one clock saw: when it started, its closed pauses, an open pause, its stop."""
+    """What one clock saw: when it started, its closed pauses, an open pause, its stop; with a
+    ``carry``, the pauses are those after ``carry.at`` only."""
 
     started: datetime
     pauses: tuple[tuple[datetime, datetime], ...] = ()
     paused_since: datetime | None = None
     stopped: datetime | None = None
+    carry: Carry | None = None
+
+    @property
+    def origin(self) -> datetime:
+        return self.carry.at if self.carry else self.started
 
 
-def first_response_timeline(opened: datetime, applied: Sequence[tuple[str, datetime]]) -> Timeline:
-    stop = next((at for kind, at in applied if kind == "first_response"), None)
-    return Timeline(opened, stopped=stop)
+def first_response_timeline(
+    opened: datetime,
+    applied: Sequence[tuple[str, datetime]],
+    stopped: datetime | None = None,
+    carry: Carry | None = None,
+) -> Timeline:
+    stop = stopped or next((at for kind, at in applied if kind == "first_response"), None)
+    return Timeline(opened, stopped=stop, carry=carry)
 
 
-def resolution_timeline(opened: datetime, applied: Sequence[tuple[str, datetime]]) -> Timeline:
-    """Pauses: waiting on the customer, and resolved → reopened; a last resolved stops it."""
+def resolution_timeline(
+    opened: datetime,
+    applied: Sequence[tuple[str, datetime]],
+    paused_since: datetime | None = None,
+    stopped: datetime | None = None,
+    carry: Carry | None = None,
+) -> Timeline:
+    """Pauses: waiting on the customer, and resolved → reopened; a last resolved stops it.
+    ``paused_since``/``stopped``/``carry``: where the summarised events left it."""
     pauses: list[tuple[datetime, datetime]] = []
-    paused_since: datetime | None = None
-    stopped: datetime | None = None
     for kind, at in applied:
         if kind == "waiting_on_customer":
             paused_since = at
@@ -132,7 +189,7 @@ def resolution_timeline(opened: datetime, applied: Sequence[tuple[str, datetime]
         elif kind == "reopened" and stopped is not None:
             pauses.append((stopped, at))
             stopped = None
-    return Timeline(opened, tuple(pauses), paused_since, stopped)
+    return Timeline(opened, tuple(pauses), paused_since, stopped, carry)
 
 
 @dataclass(frozen=True)
@@ -171,7 +228,7 @@ class ClockView:
         }
 
 
-def _add(basis: TimeBasis, start: datetime, hours: Decimal, pauses: list[Pause]) -> datetime:
+def _add(basis: TimeBasis, start: datetime, hours: Decimal | timedelta, pauses: list[Pause]) -> datetime:
     """Adding over closed pauses always reaches the target (only an open pause can stop it)."""
     due = basis.add(start, hours, pauses)
     assert due is not None, "closed pauses cannot stop a clock"
@@ -182,15 +239,29 @@ def _hours(amount: timedelta) -> float:
     return round(amount.total_seconds() / 3600, 4)
 
 
+def reach(basis: TimeBasis, timeline: Timeline, hours: Decimal) -> datetime:
+    """When the clock has counted ``hours`` (closed pauses skipped; an open one ignored)."""
+    pauses: list[Pause] = list(timeline.pauses)
+    carry = timeline.carry
+    if carry is None:
+        return _add(basis, timeline.started, hours, pauses)
+    for reached_hours, at in carry.reached:
+        if reached_hours == hours:
+            return at
+    left = _span(hours) - carry.used
+    return _add(basis, carry.at, max(left, timedelta(0)), pauses)
+
+
 def compute_clock(spec: ClockSpec, timeline: Timeline, calendars: Mapping[str, Calendar], now: datetime) -> ClockView:
     """The clock at ``now``. ``paused_hours`` is time the clock would have counted (in its own
     basis: business or wall hours) but did not, because it was paused."""
     basis = spec.basis(calendars)
     pauses: list[Pause] = list(timeline.pauses)
-    due = _add(basis, timeline.started, spec.target_hours, pauses)
-    end = timeline.stopped or timeline.paused_since or max(now, timeline.started)
-    used = basis.between(timeline.started, end, pauses)
-    paused = basis.between(timeline.started, end) - used
+    due = reach(basis, timeline, spec.target_hours)
+    origin, carry = timeline.origin, timeline.carry
+    end = max(timeline.stopped or timeline.paused_since or max(now, timeline.started), origin)
+    used = basis.between(origin, end, pauses) + (carry.used if carry else timedelta(0))
+    paused = basis.between(origin, end) - basis.between(origin, end, pauses) + (carry.paused if carry else timedelta(0))
     if timeline.stopped is not None:
         state = "met" if timeline.stopped <= due else "breached"
     elif timeline.paused_since is not None:
@@ -231,12 +302,30 @@ def plan_alerts(view: ClockView, calendars: Mapping[str, Calendar]) -> list[Plan
     pauses: list[Pause] = list(line.pauses)
     alerts = []
     if spec.warn_at is not None:
-        warn_due = _add(basis, line.started, spec.target_hours * spec.warn_at, pauses)
-        alerts.append(PlannedAlert(WARN, spec.name, 0, warn_due))
+        alerts.append(PlannedAlert(WARN, spec.name, 0, reach(basis, line, spec.target_hours * spec.warn_at)))
     alerts.append(PlannedAlert(BREACH, spec.name, 0, view.due))
     for step in range(1, len(spec.escalate_to)):
-        alerts.append(PlannedAlert(BREACH, spec.name, step, _add(basis, view.due, spec.target_hours * step, pauses)))
+        if line.carry is None:
+            step_due = _add(basis, view.due, spec.target_hours * step, pauses)
+        else:  # counted from the start: the same instant (counting is additive)
+            step_due = reach(basis, line, spec.target_hours * (step + 1))
+        alerts.append(PlannedAlert(BREACH, spec.name, step, step_due))
     return alerts
+
+
+def thresholds(spec: ClockSpec) -> list[Decimal]:
+    """The hours at which a clock's alerts fall: warn, breach, each escalation."""
+    warn = [spec.target_hours * spec.warn_at] if spec.warn_at is not None else []
+    return [*warn, *(spec.target_hours * (step + 1) for step in range(max(len(spec.escalate_to), 1)))]
+
+
+def carry_at(spec: ClockSpec, timeline: Timeline, calendars: Mapping[str, Calendar], horizon: datetime) -> Carry:
+    """What the clock has counted by ``horizon`` (the last summarised event), to go on from."""
+    view = compute_clock(spec, timeline, calendars, horizon)
+    basis = spec.basis(calendars)
+    at = max(timeline.stopped or timeline.paused_since or max(horizon, timeline.started), timeline.origin)
+    reached = tuple((hours, when) for hours in thresholds(spec) if (when := reach(basis, timeline, hours)) <= at)
+    return Carry(at, view.used, view.paused, reached)
 
 
 def alert_timer(alert: PlannedAlert, subject: str, owner_id: str | None, spec: ClockSpec) -> Timer:

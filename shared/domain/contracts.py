@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 from shared.domain.documents import Document
 from shared.domain.errors import InvalidTransition
 from shared.domain.events import iso
+from shared.domain.history import Summary, keep_newest, recorded
 from shared.domain.timers import Timer, timer_id_for
 
 ContractStatus = Literal["active", "renewed", "cancelled"]
 REMINDER_HOUR = time(9, 0)  # reminders go out at 09:00 in Settings `timezone` (CONTRACT §2.11)
 RENEWAL_REMINDER = "renewal_reminder"
+HISTORY_KEEP = 100  # history entries kept whole; older ones are summarised
 
 
 def contract_id_for(source: str, envelope_id: str) -> str:
@@ -73,7 +75,8 @@ class Contract(Document):
     status: ContractStatus = "active"
     reminders: list[str] = field(default_factory=list)  # pending renewal reminder timer ids
     rules_version: str | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)  # the newest HISTORY_KEEP entries
+    earlier_history: Summary | None = None  # the older ones, counted (shared/domain/history.py)
     # the renewal (CONTRACT §2.11): reminders fired, the P1 hold, the renewal opportunity
     reminded: list[dict[str, Any]] = field(default_factory=list)  # one entry per reminder fired
     hold: dict[str, Any] | None = None  # {"case_ids", "since"} while an open P1 case holds it
@@ -84,6 +87,16 @@ class Contract(Document):
     @property
     def subject(self) -> str:
         return f"contract/{self.contract_id}"
+
+    def note(self, entry: dict[str, Any]) -> None:
+        """One entry in the history; the oldest beyond HISTORY_KEEP are summarised, so the
+        contract's item never outgrows DynamoDB's 400 KB however long it runs."""
+        self.history, self.earlier_history = keep_newest([*self.history, entry], self.earlier_history, HISTORY_KEEP)
+
+    @property
+    def entries_recorded(self) -> int:
+        """How many history entries were ever recorded: a position that only moves on."""
+        return recorded(self.history, self.earlier_history)
 
     # ------------------------------------------------------------ the renewal's state
 
@@ -102,7 +115,7 @@ class Contract(Document):
         """Held by these open P1 cases (added to any already holding it); True when the hold is new."""
         if self.hold is None:
             self.hold = {"case_ids": sorted(set(case_ids)), "since": at}
-            self.history.append({"type": "held", "at": at, "case_ids": self.hold["case_ids"]})
+            self.note({"type": "held", "at": at, "case_ids": self.hold["case_ids"]})
             return True
         self.hold = {**self.hold, "case_ids": sorted(set(self.hold["case_ids"]) | set(case_ids))}
         return False
@@ -112,7 +125,7 @@ class Contract(Document):
         if self.hold is None:
             raise InvalidTransition(f"contract {self.contract_id} is not on hold")
         held, self.hold = self.hold, None
-        self.history.append({"type": "released", "at": at, "case_id": case_id, "held_since": held["since"]})
+        self.note({"type": "released", "at": at, "case_id": case_id, "held_since": held["since"]})
         return held
 
     def end(self, status: Literal["renewed", "cancelled"], at: str, reason: str | None = None) -> list[str]:
@@ -121,7 +134,7 @@ class Contract(Document):
             raise InvalidTransition(f"contract {self.contract_id} is {self.status} already")
         cancelled, self.reminders = list(self.reminders), []
         self.status, self.ended_at, self.hold = status, at, None
-        self.history.append({"type": status, "at": at, "reason": reason, "reminders_cancelled": cancelled})
+        self.note({"type": status, "at": at, "reason": reason, "reminders_cancelled": cancelled})
         return cancelled
 
     def annual_value(self) -> Decimal:

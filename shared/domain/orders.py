@@ -16,7 +16,6 @@ caller puts in the same Change).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +27,8 @@ from shared.domain.deliveries import Delivery, event_delivery
 from shared.domain.documents import Document
 from shared.domain.errors import InvalidTransition, ValidationFailed
 from shared.domain.events import Event, EventType, iso
+from shared.domain.history import Summary, keep_newest
+from shared.domain.stored_json import stored_size
 
 InvoiceOn = Literal["order_signed", "shipment_signed"]
 INVOICE_ON: tuple[InvoiceOn, ...] = get_args(InvoiceOn)
@@ -36,6 +37,7 @@ MAX_LINES = 200
 MAX_QUANTITY = 10**9
 MAX_MONEY = Decimal(10) ** 15
 MAX_ORDER_BYTES = 300_000  # one DynamoDB item (400 KB) holds the order, its shipments and invoices
+HISTORY_KEEP = 100  # history entries kept whole; older ones are summarised
 ERP = "erp"
 FINANCE = "finance"
 
@@ -156,7 +158,8 @@ class Order(Document):
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)  # shipment id -> shipment
     invoices: list[dict[str, Any]] = field(default_factory=list)
     deliveries: list[str] = field(default_factory=list)  # ERP and finance delivery ids
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)  # the newest HISTORY_KEEP entries
+    earlier_history: Summary | None = None  # the older ones, counted (shared/domain/history.py)
     rules_version: str | None = None
     updated_at: str | None = None
     version: int = 0
@@ -184,9 +187,10 @@ class Order(Document):
 
     def note(self, entry: dict[str, Any]) -> None:
         """One entry in the order's history; refused (409) when the order's item is full."""
-        self.history.append(entry)
-        if len(json.dumps(self.to_dict(), ensure_ascii=False, default=str).encode()) > MAX_ORDER_BYTES:
-            self.history.pop()
+        history, summary = self.history, self.earlier_history
+        self.history, self.earlier_history = keep_newest([*history, entry], summary, HISTORY_KEEP)
+        if stored_size(self.to_dict()) > MAX_ORDER_BYTES:
+            self.history, self.earlier_history = history, summary
             raise InvalidTransition(
                 "this order's history is full; record further changes in the ERP",
                 fields={"order_id": "the order cannot take more entries"},
@@ -217,6 +221,7 @@ class Order(Document):
             "shipments": sorted(self.shipments.values(), key=lambda s: (s["first_at"], s["shipment_id"])),
             "invoices": [{k: v for k, v in inv.items() if k != "event_id"} for inv in self.invoices],
             "history": self.history,
+            "earlier_history": self.earlier_history,
             "rules_version": self.rules_version,
             "created_at": self.created_at,
             "updated_at": self.updated_at,

@@ -146,7 +146,7 @@ def record_case_event(
             )
         version, now = case.version, clock()
         status_before, clocks_before = case.replay().status, case.clocks(active.calendars, now)
-        stored = case.record({**entry, "recorded_at": iso(now)})
+        stored = case.record({**entry, "recorded_at": iso(now)}, active.calendars)
         case.updated_at = iso(now)
         played = case.replay()
         events = [*_status_events(case, stored, played.first_contact_resolution, now, active)]

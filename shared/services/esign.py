@@ -153,7 +153,7 @@ def _signing(
         currency=quote.currency,
         rules_version=active.version,
     )
-    contract.history.append(signed_entry(contract, now))
+    contract.note(signed_entry(contract, now))
     timers = schedule_reminders(contract, active, now)
     signed = Event("ContractSigned", contract.subject, now, _signed_data(contract, made.account), active.version)
     change = Change(

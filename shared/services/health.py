@@ -23,7 +23,6 @@ from typing import Any
 from shared.domain.accounts import Account, account_id_for, is_account_id
 from shared.domain.cases import Case
 from shared.domain.errors import AccountNotFound, CloseloopError, Conflict
-from shared.domain.events import iso
 from shared.domain.health import HealthPolicy, Refresh, refresh, warning
 from shared.domain.health_signals import parse_usage_report, record_activity, record_case, record_usage
 from shared.domain.leads import Lead
@@ -127,8 +126,7 @@ def case_signals(uow: UnitOfWork, case: Case, engaged_at: str | None, active: Ac
     """A case opened, or an event recorded on it: its account's open cases, the case's latest CSAT,
     and (``engaged_at``) one service activity."""
     played = case.replay()
-    rated = [at for kind, at in played.applied if kind == "csat"]
-    csat = (played.csat, iso(rated[-1])) if played.csat is not None and rated else None
+    csat = (played.csat, played.csat_at) if played.csat is not None and played.csat_at else None
 
     def update(signals: dict[str, Any]) -> None:
         is_open = played.status != "resolved"

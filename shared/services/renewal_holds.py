@@ -140,7 +140,7 @@ def _tell(
     """The event and its alerts. The alerts' cause is the contract's history position, so a
     hold, release and hold again each alert once, and a retried change the same ones."""
     event = Event(type=kind, subject=contract.subject, time=now, data=data, rules_version=active.version)
-    cause = f"{contract.subject}#{len(contract.history)}"
+    cause = f"{contract.subject}#{contract.entries_recorded}"
     alerts = alert_deliveries([event], account.company if account else None, active, cause, now)
     change.events.append(event)
     change.saves.extend(Save(a, None) for a in alerts)

@@ -159,7 +159,7 @@ def open_renewal_opportunity(
     change = Change()
     if active.funnel.first is None or owner_id is None or owner_id not in active.rules.owners:
         reason = "no Stages" if active.funnel.first is None else "no account manager on the Owners tab"
-        contract.history.append({"type": "renewal_opportunity_skipped", "at": iso(now), "reason": reason})
+        contract.note({"type": "renewal_opportunity_skipped", "at": iso(now), "reason": reason})
         return change
     company = {k: v for k, v in (("company", account.company), ("credit_code", account.credit_code),
                ("country", account.country)) if v} if account else {}  # fmt: skip
@@ -177,7 +177,7 @@ def open_renewal_opportunity(
     # the seam for approvals: a quote on this opportunity finds the contract whose hold it waits on
     opportunity.fields["renewal_of"] = contract.contract_id
     contract.renewal_opportunity = {**fields, "created_at": iso(now)}
-    contract.history.append({"type": "renewal_opportunity", "at": iso(now), "opportunity_id": fields["opportunity_id"]})
+    contract.note({"type": "renewal_opportunity", "at": iso(now), "opportunity_id": fields["opportunity_id"]})
     change.events.append(_event("RenewalOpportunityCreated", contract, now, active, fields))
     return change
 

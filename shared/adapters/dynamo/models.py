@@ -7,6 +7,7 @@ the models are first bound, with Settings' defaults (the template's names for th
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from pynamodb.attributes import (
     BinaryAttribute,
@@ -28,6 +29,7 @@ from shared.adapters.settings import (
     TIMERS_DUE_INDEX,
     Settings,
 )
+from shared.domain.stored_json import dumps
 
 TABLE_SETTING = {  # model -> the Settings field naming its table
     "LeadItem": "leads_table",
@@ -45,6 +47,15 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "QuoteItem": "quotes_table",
     "KpiItem": "kpis_table",
 }
+
+
+class StoredJSONAttribute(JSONAttribute):
+    """JSON as the size guards measure it (shared/domain/stored_json.py): unescaped UTF-8 and
+    compact, so Chinese text takes 3 bytes a character, not 6. Reads both that and the escaped
+    form older items were written in (both are JSON)."""
+
+    def serialize(self, value: Any) -> str | None:
+        return None if value is None else dumps(value)
 
 
 def _region() -> str:
@@ -73,7 +84,7 @@ class LeadItem(Model):
     grade = UnicodeAttribute()
     owner_id = UnicodeAttribute(null=True)
     team = UnicodeAttribute(null=True)
-    doc = JSONAttribute()
+    doc = StoredJSONAttribute()
     version = VersionAttribute()
     by_capture_day = CaptureDayIndex()
 
@@ -133,7 +144,7 @@ class EventItem(Model):
     subject = UnicodeAttribute()
     time = UnicodeAttribute()
     rules_version = UnicodeAttribute(null=True)
-    data = JSONAttribute()
+    data = StoredJSONAttribute()
     seq = NumberAttribute(null=True)  # order within one transaction (events there share a time)
     published_at = UnicodeAttribute(null=True)
     pending = UnicodeAttribute(null=True)  # "p#0".."p#3" until published, removed then (sparse index); "failed"
@@ -156,7 +167,7 @@ class RulesItem(Model):
     version_id = UnicodeAttribute(null=True)
     number = NumberAttribute(null=True)
     content_hash = UnicodeAttribute(null=True)
-    meta = JSONAttribute(null=True)
+    meta = StoredJSONAttribute(null=True)
     chunk = BinaryAttribute(null=True, legacy_encoding=False)
 
 
@@ -192,7 +203,7 @@ class TimerItem(Model):
     about = UnicodeAttribute()
     due_at = UnicodeAttribute()
     due_shard = UnicodeAttribute()
-    data = JSONAttribute()
+    data = StoredJSONAttribute()
     set_by = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
     version = NumberAttribute(null=True)  # absent on timers set before failures were noted: 1
@@ -216,7 +227,7 @@ class DeliveryItem(Model):
     status = UnicodeAttribute()
     created_at = UnicodeAttribute()
     expires_at = NumberAttribute(null=True)  # TTL: 30 days after it was delivered
-    doc = JSONAttribute()
+    doc = StoredJSONAttribute()
     version = VersionAttribute()
 
 
@@ -247,7 +258,7 @@ class CaseItem(Model):
     status = UnicodeAttribute()
     owner_id = UnicodeAttribute(null=True)
     opened_at = UnicodeAttribute()
-    doc = JSONAttribute()
+    doc = StoredJSONAttribute()
     version = VersionAttribute()
     by_account = CaseAccountIndex()
 
@@ -273,7 +284,7 @@ class ContractItem(Model):
     account_id = UnicodeAttribute()
     end_date = UnicodeAttribute()
     status = UnicodeAttribute()
-    doc = JSONAttribute()
+    doc = StoredJSONAttribute()
     version = VersionAttribute()
     by_account = ContractAccountIndex()
 
@@ -292,7 +303,7 @@ class OrderItem(Model):
     amount = UnicodeAttribute()  # a decimal string: money is never a float
     currency = UnicodeAttribute()
     created_at = UnicodeAttribute()
-    doc = JSONAttribute()
+    doc = StoredJSONAttribute()
     version = VersionAttribute()
 
 
@@ -307,7 +318,7 @@ class AccountItem(Model):
     company = UnicodeAttribute()
     country = UnicodeAttribute(null=True)
     account_manager_id = UnicodeAttribute(null=True)
-    doc = JSONAttribute()
+    doc = StoredJSONAttribute()
     version = VersionAttribute()
 
 
@@ -323,7 +334,7 @@ class OpportunityItem(Model):
     owner_id = UnicodeAttribute()
     stage = UnicodeAttribute()
     status = UnicodeAttribute()
-    doc = JSONAttribute()
+    doc = StoredJSONAttribute()
     version = VersionAttribute()
 
 
@@ -337,7 +348,7 @@ class QuoteItem(Model):
     quote_id = UnicodeAttribute(hash_key=True)
     opportunity_id = UnicodeAttribute()
     status = UnicodeAttribute()
-    doc = JSONAttribute()
+    doc = StoredJSONAttribute()
     version = VersionAttribute()
 
 

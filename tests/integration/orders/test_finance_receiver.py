@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ import requests
 
 from shared.domain.events import Event
 from shared.services.webhook_auth import sign
-from tests.conftest import free_port
+from tests.conftest import free_port, python_script
 from tests.integration.orders.conftest import World
 from tests.unit.services.orders_helpers import shipment
 
@@ -30,8 +29,8 @@ SECRET = "test-delivery-secret"
 def finance(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "examples" / "finance-receiver" / "receiver.py"), "--port", str(port),
-         "--secret", SECRET, "--db", str(tmp_path / "seen.sqlite3")],
+        python_script(str(ROOT / "examples" / "finance-receiver" / "receiver.py"), "--port", str(port),
+                      "--secret", SECRET, "--db", str(tmp_path / "seen.sqlite3")),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/invoices"

@@ -1,4 +1,5 @@
-"""The Case aggregate: its state machine, clocks recomputed from the whole history, FCR and CSAT.
+"""The Case aggregate: its state machine, clocks recomputed from the history, FCR and CSAT (a long
+history summarised: test_case_history_bounds.py).
 
 The calendar is the example workbook's cn-office: Mon–Fri 09:00–18:00 Asia/Shanghai, lunch
 12:00–13:30, Chinese public holidays off.
@@ -231,12 +232,3 @@ def test_any_arrival_order_gives_the_clocks_of_the_in_order_history(
     assert {n: c.to_dict() for n, c in shuffled.clocks(calendars, now).items()} == expected
     assert shuffled.replay().first_contact_resolution == in_order.replay().first_contact_resolution
     assert shuffled.replay().csat == in_order.replay().csat
-
-
-def test_a_full_history_is_refused_rather_than_outgrowing_its_item() -> None:
-    case = new_case(T0)
-    note = "x" * 2000
-    with pytest.raises(InvalidTransition, match="history is full"):
-        for minute in range(1000):
-            case.record(event("note", at(minute), note=note))
-    assert 100 < len(case.history) < 160

@@ -192,7 +192,8 @@ def test_the_sweep_pages_through_every_account_and_counts(
     report = sweep_health(example_rules, store, NOW, page_size=2)
     # no activity for 30 days on accounts 60 days old: engagement 0 is below 50 on each, once
     assert report.summary() == {
-        "accounts": 5, "updated": 5, "unchanged": 0, "warnings": 5, "failed": 0, "failed_accounts": []
+        "finished": True, "accounts": 5, "updated": 5, "unchanged": 0, "warnings": 5, "failed": 0,
+        "failed_accounts": [],
     }  # fmt: skip
     assert all(w["fell"] == ["engagement"] for w in _warnings(store))
     tomorrow = sweep_health(example_rules, store, NOW + timedelta(days=1), page_size=2)
