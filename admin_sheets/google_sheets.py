@@ -369,7 +369,7 @@ def _credentials_file() -> dict[str, Any]:
     if not path:
         raise SheetsError(
             "no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service-account JSON key file "
-            f"(in AWS: the closeloop/google-service-account secret), or {ENDPOINT_ENV} to use an emulator"
+            f"(in AWS: the closeloop-<stage>-google-service-account secret), or {ENDPOINT_ENV} to use an emulator"
         )
     try:
         with open(path, encoding="utf-8") as handle:

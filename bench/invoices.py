@@ -319,7 +319,7 @@ def shipment_requests(progress: Callable[[str], None], samples: int = SHIPMENT_S
     try:
         endpoint = f"http://127.0.0.1:{port}"
         template = load_template()
-        create_resources(template, endpoint, secrets={"closeloop/webhook-secrets": json.dumps({"*": "bench"})})
+        create_resources(template, endpoint, secrets={"closeloop-dev-webhook-secrets": json.dumps({"*": "bench"})})
         os.environ.update(aws_env(endpoint, template))
         os.environ["CLOSELOOP_RULES_CHECK_SECONDS"] = "30"
         bind_tables()

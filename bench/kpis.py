@@ -139,12 +139,12 @@ def kpi_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
         create_resources(template, endpoint, secrets={})
         os.environ.update(aws_env(endpoint, template))
         client = boto3.client("dynamodb")
-        store = DynamoKpiStore("closeloop-kpis", client)
+        store = DynamoKpiStore("closeloop-dev-kpis", client)
         window = {"from": (NOW - timedelta(days=90)).date().isoformat(), "to": NOW.date().isoformat()}
-        written = _write(client, "closeloop-kpis", memory.rollups, 1)
+        written = _write(client, "closeloop-dev-kpis", memory.rollups, 1)
         progress(f"kpis: {written:,} rollup items written; a 90-day query")
         at_1x = kpi_report(window, store, rules, NOW)
-        _write(client, "closeloop-kpis", memory.rollups, 10)
+        _write(client, "closeloop-dev-kpis", memory.rollups, 10)
         at_10x = kpi_report(window, store, rules, NOW)
         team = kpi_report({**window, "team": "SMB East"}, store, rules, NOW)
     finally:

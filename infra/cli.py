@@ -72,6 +72,7 @@ def _connect(args: argparse.Namespace) -> StackSettings:
     settings = _stack_settings(args)
     if os.environ.get("CLOSELOOP_STACK", "local") == "aws":
         _require_aws_credentials()
+        _require_stage()
         return settings
     with socket.socket() as probe:
         if probe.connect_ex((settings.host, settings.aws_port)) != 0:
@@ -87,6 +88,24 @@ NO_AWS_CREDENTIALS = (
     "no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and AWS_REGION "
     "(CLOSELOOP_STACK=aws reaches the deployed stack; unset it for the local one)"
 )
+
+
+NO_STAGE = (
+    "CLOSELOOP_STAGE is not set: name the deployed stage to reach (the STAGE of `make deploy`, e.g. "
+    "CLOSELOOP_STAGE=prod); every table, bus and secret is closeloop-<stage>-..."
+)
+
+
+def _require_stage() -> None:
+    from shared.adapters.settings import Settings
+
+    stage = os.environ.get("CLOSELOOP_STAGE", "").strip()
+    if not stage:
+        raise CommandError(NO_STAGE)
+    try:
+        Settings.for_stage(stage)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _require_aws_credentials() -> None:

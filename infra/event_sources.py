@@ -17,6 +17,7 @@ from infra.template import (
     functions,
     getatt_target,
     json_object,
+    resolve_parameters,
     resources_of_type,
 )
 
@@ -105,7 +106,7 @@ def bus_rules(template: Template) -> list[RuleSpec]:
         p, where = source.properties, f"{source.function.logical_id}.{source.name}"
         rules.append(
             RuleSpec(
-                name=str(p.get("RuleName") or f"{source.function.logical_id}-{source.name}"),
+                name=_named(template, p.get("RuleName"), f"{source.function.logical_id}-{source.name}", where),
                 bus_name=_bus_name(template, p.get("EventBusName"), where),
                 pattern=json_object(p.get("Pattern"), f"{where}: Pattern"),
                 function=source.function,
@@ -118,7 +119,7 @@ def bus_rules(template: Template) -> list[RuleSpec]:
         if "EventPattern" in p:
             rules.append(
                 RuleSpec(
-                    name=str(p.get("Name") or logical_id),
+                    name=_named(template, p.get("Name"), logical_id, logical_id),
                     bus_name=_bus_name(template, p.get("EventBusName"), logical_id),
                     pattern=json_object(p["EventPattern"], f"{logical_id}: EventPattern"),
                     function=function,
@@ -143,7 +144,7 @@ def queue_rules(template: Template) -> list[QueueRuleSpec]:
             if queue in queues:
                 found.append(
                     QueueRuleSpec(
-                        name=str(p.get("Name") or logical_id),
+                        name=_named(template, p.get("Name"), logical_id, logical_id),
                         bus_name=_bus_name(template, p.get("EventBusName"), logical_id),
                         pattern=json_object(p["EventPattern"], f"{logical_id}: EventPattern"),
                         queue=queue,
@@ -164,7 +165,7 @@ def schedules(template: Template) -> list[ScheduleSpec]:
             raise ValueError(f"{source.function.logical_id}.{source.name}: the schedule expression must be literal")
         found.append(
             ScheduleSpec(
-                name=str(p.get("Name") or f"{source.function.logical_id}-{source.name}"),
+                name=_named(template, p.get("Name"), f"{source.function.logical_id}-{source.name}", source.name),
                 expression=expression,
                 function=source.function,
                 input=_input_text(p.get("Input")),
@@ -177,7 +178,7 @@ def schedules(template: Template) -> list[ScheduleSpec]:
         if "ScheduleExpression" in p:
             found.append(
                 ScheduleSpec(
-                    name=str(p.get("Name") or logical_id),
+                    name=_named(template, p.get("Name"), logical_id, logical_id),
                     expression=str(p["ScheduleExpression"]),
                     function=function,
                     input=_input_text(target.get("Input")),
@@ -198,6 +199,11 @@ def _rule_targets(template: Template) -> list[tuple[str, dict[str, Any], Functio
             if function_id in specs:
                 found.append((logical_id, p, specs[function_id], dict(target)))
     return found
+
+
+def _named(template: Template, value: Any, default: str, where: str) -> str:
+    """A rule's or schedule's name: the template's (closeloop-<stage>-..., resolved), else default."""
+    return default if not value else resolve_parameters(value, template, f"{where}: Name")
 
 
 def _bus_name(template: Template, value: Any, where: str) -> str:

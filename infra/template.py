@@ -130,13 +130,36 @@ def _props(resource: dict[str, Any]) -> dict[str, Any]:
     return dict(resource.get("Properties") or {})
 
 
-def _literal_name(value: Any, logical_id: str, what: str) -> str:
-    # Physical names must be literal: the local stack cannot evaluate intrinsics here.
-    if value is None:
-        return logical_id
-    if not isinstance(value, str):
-        raise ValueError(f"{logical_id}: {what} must be a literal string, got {value!r}")
-    return value
+def stage(template: Template) -> str:
+    """The Stage every physical name carries; locally its default (dev)."""
+    return str(parameter_defaults(template).get("Stage") or "")
+
+
+def stage_prefix(template: Template) -> str:
+    """closeloop-<stage>-: how every physical name of the stack begins."""
+    return f"closeloop-{stage(template)}-"
+
+
+def resolve_parameters(value: Any, template: Template, where: str) -> str:
+    """A literal, or a !Sub of parameters only ("closeloop-${Stage}-leads"), with every parameter
+    at its default: how the local stack names what AWS names from the deployed parameters."""
+    if isinstance(value, str):
+        return value
+    text = value.get("Fn::Sub") if isinstance(value, dict) and len(value) == 1 else None
+    if not isinstance(text, str):
+        raise ValueError(f"{where} must be a literal or a !Sub of parameters, got {value!r}")
+    defaults = parameter_defaults(template)
+
+    def parameter(match: re.Match[str]) -> str:
+        if match.group(1) not in defaults:
+            raise ValueError(f"{where}: ${{{match.group(1)}}} is not a parameter (only parameters resolve locally)")
+        return str(defaults[match.group(1)] or "")
+
+    return _SUB_VARIABLE.sub(parameter, text)
+
+
+def _name(value: Any, logical_id: str, what: str, template: Template) -> str:
+    return logical_id if value is None else resolve_parameters(value, template, f"{logical_id}: {what}")
 
 
 def tables(template: Template) -> list[TableSpec]:
@@ -148,7 +171,7 @@ def tables(template: Template) -> list[TableSpec]:
         specs.append(
             TableSpec(
                 logical_id=logical_id,
-                name=_literal_name(p.get("TableName"), logical_id, "TableName"),
+                name=_name(p.get("TableName"), logical_id, "TableName", template),
                 key_schema=list(p.get("KeySchema", [])),
                 attribute_definitions=list(p.get("AttributeDefinitions", [])),
                 global_secondary_indexes=list(p.get("GlobalSecondaryIndexes", [])),
@@ -246,7 +269,7 @@ def stream_consumers(template: Template) -> list[tuple[FunctionSpec, str]]:
 
 def event_buses(template: Template) -> list[EventBusSpec]:
     return [
-        EventBusSpec(logical_id, _literal_name(_props(r).get("Name"), logical_id, "Name"))
+        EventBusSpec(logical_id, _name(_props(r).get("Name"), logical_id, "Name", template))
         for logical_id, r in resources_of_type(template, "AWS::Events::EventBus").items()
     ]
 
@@ -255,7 +278,7 @@ def secrets(template: Template) -> list[SecretSpec]:
     return [
         SecretSpec(
             logical_id,
-            _literal_name(_props(r).get("Name"), logical_id, "Name"),
+            _name(_props(r).get("Name"), logical_id, "Name", template),
             str(_props(r).get("Description", "")),
         )
         for logical_id, r in resources_of_type(template, "AWS::SecretsManager::Secret").items()
@@ -286,7 +309,7 @@ def queues(template: Template) -> list[QueueSpec]:
         specs.append(
             QueueSpec(
                 logical_id,
-                _literal_name(p.get("QueueName"), logical_id, "QueueName"),
+                _name(p.get("QueueName"), logical_id, "QueueName", template),
                 attributes,
                 dead_letter_queue=dead_letter_queue,
                 max_receive_count=int(redrive["maxReceiveCount"]) if redrive else None,

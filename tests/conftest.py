@@ -107,8 +107,8 @@ def aws() -> Iterator[str]:
     endpoint = f"http://127.0.0.1:{port}"
     template = load_template()
     secrets = {
-        "closeloop/webhook-secrets": json.dumps({"*": WEBHOOK_SECRET}),
-        "closeloop/api-keys": json.dumps({"test": ADMIN_KEY}),
+        "closeloop-dev-webhook-secrets": json.dumps({"*": WEBHOOK_SECRET}),
+        "closeloop-dev-api-keys": json.dumps({"test": ADMIN_KEY}),
     }
     create_resources(template, endpoint, secrets=secrets)
     saved = dict(os.environ)

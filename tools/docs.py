@@ -300,7 +300,7 @@ def render_events() -> str:
         NOTICE.format(source="shared/domain/events.py (EventType, the envelope) and tools/event_catalog.py"),
         "",
         "Every state change worth telling another system is an event, written in the same transaction as the "
-        'change (the outbox), then put on the EventBridge bus `closeloop` with `Source = "closeloop"` and '
+        'change (the outbox), then put on the EventBridge bus `closeloop-<stage>` with `Source = "closeloop"` and '
         "`DetailType` = the event's type. The envelope (the `Detail`, and one line of "
         "`closeloop events list --json`):",
         "",

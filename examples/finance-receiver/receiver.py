@@ -8,7 +8,7 @@ asks for is printed once.
 What a real finance system must do with these posts, shown in ~100 lines:
 
 1. **Verify the signature.** ``X-Closeloop-Signature: t=<unix seconds>,v1=<hex>`` where ``v1`` is
-   HMAC-SHA256, keyed with the delivery secret (``closeloop/delivery-secret`` in AWS,
+   HMAC-SHA256, keyed with the delivery secret (``closeloop-<stage>-delivery-secret`` in AWS,
    ``CLOSELOOP_DELIVERY_SECRET`` locally, default ``dev-delivery-secret``), over ``<t>.`` + the raw
    body; ``t`` within 5 minutes. Anything else → 401 (Closeloop then fails the delivery for good:
    a wrong secret is not fixed by retrying).

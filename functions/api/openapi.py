@@ -1003,7 +1003,8 @@ def document() -> JSONType:
                     "in": "header",
                     "name": API_KEY_HEADER,
                     "description": "admin and integration calls; missing or wrong → `401 unauthorized`. Keys live in "
-                    "the `closeloop/api-keys` secret (locally: `CLOSELOOP_ADMIN_KEY`, default `dev-admin-key`).",
+                    "the `closeloop-<stage>-api-keys` secret "
+                    "(locally: `CLOSELOOP_ADMIN_KEY`, default `dev-admin-key`).",
                 },
                 "webhookSignature": {
                     "type": "apiKey",
@@ -1013,7 +1014,7 @@ def document() -> JSONType:
                     'is the lowercase hex HMAC-SHA256, keyed with the source\'s secret, of the bytes `"<t>."` '
                     "followed by the raw body. Missing, malformed, wrong, or `t` more than "
                     f"{TOLERANCE_SECONDS} s from the server clock → `401 unauthorized`. Secrets live in the "
-                    "`closeloop/webhook-secrets` secret (locally: `CLOSELOOP_WEBHOOK_SECRET`, default "
+                    "`closeloop-<stage>-webhook-secrets` secret (locally: `CLOSELOOP_WEBHOOK_SECRET`, default "
                     "`dev-webhook-secret`, for every signed source).",
                 },
             },

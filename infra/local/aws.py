@@ -309,10 +309,14 @@ class _LocalResolver:
             return str(value)
         if isinstance(value, dict) and "Ref" in value:
             return self._ref(str(value["Ref"]))
+        if isinstance(value, dict) and "Fn::Sub" in value:  # names: closeloop-${Stage}-...
+            return cfn.resolve_parameters(value, self._template, "environment")
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             logical_id, attribute = value["Fn::GetAtt"]
             return self._get_att(str(logical_id), str(attribute))
-        raise ValueError(f"cannot resolve {value!r} locally (only literals, Ref and GetAtt are supported)")
+        raise ValueError(
+            f"cannot resolve {value!r} locally (only literals, Ref, GetAtt and a Sub of parameters are supported)"
+        )
 
     def _ref(self, name: str) -> str:
         if name in (self._template.get("Parameters") or {}):

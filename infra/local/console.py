@@ -2,7 +2,7 @@
 
 Logs of the functions themselves come as one line each too (shared/adapters/observability.py in
 ``CLOSELOOP_CONSOLE=pretty`` mode); Lambda's JSON logs and CloudWatch metric blobs are for AWS.
-Events are watched the way any downstream system sees them: a rule on the ``closeloop`` bus
+Events are watched the way any downstream system sees them: a rule on the stack's bus (``closeloop-dev``)
 sending everything to a queue of the console's own, so a line means the event is on the bus.
 """
 
@@ -41,8 +41,10 @@ class Console:
 class BusWatcher:
     """Tells the console each event that reaches the bus (rule → queue → poll, in the embedded AWS)."""
 
-    def __init__(self, endpoint_url: str, console: Console, bus: str = "closeloop") -> None:
+    def __init__(self, endpoint_url: str, console: Console, bus: str | None = None) -> None:
         import boto3
+
+        from shared.adapters.settings import Settings
 
         kwargs = {
             "endpoint_url": endpoint_url,
@@ -52,7 +54,7 @@ class BusWatcher:
         }
         self._sqs = boto3.client("sqs", **kwargs)
         self._events = boto3.client("events", **kwargs)
-        self._bus = bus
+        self._bus = bus or Settings().event_bus  # the local stack's (its Stage default)
         self._console = console
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -188,8 +188,11 @@ def scheduled_event(spec: triggers.ScheduleSpec, at: dt.datetime) -> Any:
 
 
 def find_schedule(template: cfn.Template, name: str) -> triggers.ScheduleSpec:
-    """The template's schedule called `name`; KeyError naming the known ones."""
-    found = {spec.name: spec for spec in triggers.schedules(template)}
+    """The template's schedule called `name`, with or without the stack's closeloop-<stage>-
+    (`timer-sweep` is closeloop-dev-timer-sweep locally); KeyError naming the known ones."""
+    prefix = cfn.stage_prefix(template)
+    found = {spec.name.removeprefix(prefix): spec for spec in triggers.schedules(template)}
+    name = name.removeprefix(prefix)
     if name not in found:
         raise KeyError(f"no schedule named {name!r}; known: {', '.join(sorted(found)) or 'none'}")
     return found[name]

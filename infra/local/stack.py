@@ -114,12 +114,15 @@ def dev_origins_enabled(value: str) -> bool:
 
 def local_secrets(settings: StackSettings) -> dict[str, str]:
     """Local stand-ins for the Secrets Manager values (``*`` = every signed source)."""
+    from shared.adapters.settings import Settings
+
+    names = Settings()  # the template's names for its default stage, as the local stack makes them
     return {
-        "closeloop/webhook-secrets": json.dumps({"*": settings.webhook_secret}),
-        "closeloop/api-keys": json.dumps({"local-admin": settings.admin_key}),
-        "closeloop/google-service-account": "{}",
-        "closeloop/chat-webhooks": settings.chat_webhooks,
-        "closeloop/delivery-secret": json.dumps({"secret": settings.delivery_secret}),
+        names.webhook_secrets_id: json.dumps({"*": settings.webhook_secret}),
+        names.api_keys_id: json.dumps({"local-admin": settings.admin_key}),
+        names.google_account_id: "{}",
+        names.chat_webhooks_id: settings.chat_webhooks,
+        names.delivery_secret_id: json.dumps({"secret": settings.delivery_secret}),
     }
 
 

@@ -1,7 +1,7 @@
 """The courier: sends one delivery and says what came back (CONTRACT §9–10).
 
 - ``email``: Amazon SES SendEmail from the SesSender parameter to the person's address;
-- a chat channel: the robot of ``closeloop/chat-webhooks`` named by the channel, real HTTP in
+- a chat channel: the robot of ``closeloop-<stage>-chat-webhooks`` named by the channel, real HTTP in
   its own format and signing (``shared/domain/chat.py``);
 - ``erp`` / ``finance``: POST the event envelope to ``CLOSELOOP_ERP_URL`` / ``CLOSELOOP_FINANCE_URL``,
   signed with the delivery secret (``t=<unix>,v1=<hex HMAC-SHA256 over "<t>." + body>``).
@@ -126,10 +126,13 @@ class DeliveryCourier:
             "Body": {"Text": {"Data": delivery.text, "Charset": "UTF-8"}},
         }
         try:
+            # the stage's configuration set (in AWS): sends, bounces and complaints become metrics
+            extra = {"ConfigurationSetName": self._settings.ses_configuration_set}
             self._ses.send_email(
                 Source=self._settings.ses_sender,
                 Destination={"ToAddresses": [delivery.address]},
                 Message=message,
+                **(extra if self._settings.ses_configuration_set else {}),
             )
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))

@@ -5,7 +5,14 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+from shared.adapters.settings import Settings
+
 CACHE_SECONDS = 300
+
+# The key template.yaml's GenerateSecretString puts a random value under until an operator
+# fills the secret: the value exists in the account, never given to anyone, so it is never a
+# valid API key or a source's signing secret (a source named "placeholder" has none).
+PLACEHOLDER_KEY = "placeholder"
 
 
 class Secrets:
@@ -13,9 +20,9 @@ class Secrets:
         self,
         webhook_secrets_id: str,
         api_keys_id: str,
-        google_account_id: str = "closeloop/google-service-account",
-        chat_webhooks_id: str = "closeloop/chat-webhooks",
-        delivery_secret_id: str = "closeloop/delivery-secret",
+        google_account_id: str = Settings.google_account_id,
+        chat_webhooks_id: str = Settings.chat_webhooks_id,
+        delivery_secret_id: str = Settings.delivery_secret_id,
     ) -> None:
         self._webhook_id = webhook_secrets_id
         self._api_keys_id = api_keys_id
@@ -46,12 +53,12 @@ class Secrets:
 
     def webhook_secret(self, source: str) -> str | None:
         """The signing secret of a source; the key ``*`` is the default for every source."""
-        secrets = self._json(self._webhook_id)
+        secrets = {k: v for k, v in self._json(self._webhook_id).items() if k != PLACEHOLDER_KEY}
         value = secrets.get(source, secrets.get("*"))
         return str(value) if value else None
 
     def api_key_valid(self, presented: str | None) -> bool:
         if not presented:
             return False
-        keys = self._json(self._api_keys_id)
-        return any(hmac.compare_digest(presented.encode(), str(k).encode()) for k in keys.values() if k)
+        keys = [str(v) for k, v in self._json(self._api_keys_id).items() if k != PLACEHOLDER_KEY and v]
+        return any(hmac.compare_digest(presented.encode(), key.encode()) for key in keys)

@@ -1,16 +1,19 @@
 """The process's settings, read from the environment once.
 
 Every name of a table, index, bus, queue or secret lives here, with template.yaml's names
-as the defaults; tests/integration/local/test_template.py checks both against the template
-(the environment variable each is read from, and the default), so a rename in one place
-cannot drift from the other.
+for the Stage's default (dev, the local stack's) as the defaults;
+tests/integration/local/test_settings.py checks both against the template (the environment
+variable each is read from, and the default), so a rename in one place cannot drift from the
+other. In AWS the template's Globals set every name; CLOSELOOP_STAGE names another stage's
+resources for a process without them (the CLI pointed at a deployed stage).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from shared.domain.origins import DevOrigins
 
@@ -44,7 +47,12 @@ ENVIRONMENT = {
     "SPREADSHEET_ID": "spreadsheet_id",
     "CLOSELOOP_RULES": "local_rules_source",
     "CLOSELOOP_RULES_CHECK_SECONDS": "rules_check_seconds",
+    "SES_CONFIGURATION_SET": "ses_configuration_set",
 }
+
+# template.yaml's Stage default: the local stack's stage. Every physical name is closeloop-<stage>-...
+DEFAULT_STAGE = "dev"
+_PREFIX = f"closeloop-{DEFAULT_STAGE}-"
 
 # index names (declared in the template; the PynamoDB models carry the same names)
 EVENTS_PENDING_INDEX = "pending"
@@ -58,31 +66,32 @@ CASES_BY_ACCOUNT_INDEX = "by_account"  # (account_id, opened_at) + priority, sta
 
 @dataclass(frozen=True)
 class Settings:
-    leads_table: str = "closeloop-leads"
-    lead_keys_table: str = "closeloop-lead-keys"
-    routing_table: str = "closeloop-routing-state"
-    events_table: str = "closeloop-events"
-    rules_table: str = "closeloop-rules"
-    idempotency_table: str = "closeloop-idempotency"
-    timers_table: str = "closeloop-timers"
-    deliveries_table: str = "closeloop-deliveries"
-    deliveries_dlq: str = "closeloop-deliveries-dlq"  # a queue name, or its URL (the template's Ref)
-    cases_table: str = "closeloop-cases"
-    contracts_table: str = "closeloop-contracts"
-    orders_table: str = "closeloop-orders"
-    accounts_table: str = "closeloop-accounts"
-    opportunities_table: str = "closeloop-opportunities"
-    quotes_table: str = "closeloop-quotes"
-    kpis_table: str = "closeloop-kpis"
-    event_bus: str = "closeloop"
-    webhook_secrets_id: str = "closeloop/webhook-secrets"
-    api_keys_id: str = "closeloop/api-keys"
-    google_account_id: str = "closeloop/google-service-account"
-    chat_webhooks_id: str = "closeloop/chat-webhooks"
-    delivery_secret_id: str = "closeloop/delivery-secret"
+    leads_table: str = f"{_PREFIX}leads"
+    lead_keys_table: str = f"{_PREFIX}lead-keys"
+    routing_table: str = f"{_PREFIX}routing-state"
+    events_table: str = f"{_PREFIX}events"
+    rules_table: str = f"{_PREFIX}rules"
+    idempotency_table: str = f"{_PREFIX}idempotency"
+    timers_table: str = f"{_PREFIX}timers"
+    deliveries_table: str = f"{_PREFIX}deliveries"
+    deliveries_dlq: str = f"{_PREFIX}deliveries-dlq"  # a queue name, or its URL (the template's Ref)
+    cases_table: str = f"{_PREFIX}cases"
+    contracts_table: str = f"{_PREFIX}contracts"
+    orders_table: str = f"{_PREFIX}orders"
+    accounts_table: str = f"{_PREFIX}accounts"
+    opportunities_table: str = f"{_PREFIX}opportunities"
+    quotes_table: str = f"{_PREFIX}quotes"
+    kpis_table: str = f"{_PREFIX}kpis"
+    event_bus: str = f"closeloop-{DEFAULT_STAGE}"
+    webhook_secrets_id: str = f"{_PREFIX}webhook-secrets"
+    api_keys_id: str = f"{_PREFIX}api-keys"
+    google_account_id: str = f"{_PREFIX}google-service-account"
+    chat_webhooks_id: str = f"{_PREFIX}chat-webhooks"
+    delivery_secret_id: str = f"{_PREFIX}delivery-secret"
     erp_url: str = ""  # none: ERP deliveries wait as pending
     finance_url: str = ""  # none: finance deliveries wait as pending
     ses_sender: str = "alerts@closeloop.local"  # the template's SesSender default
+    ses_configuration_set: str = ""  # AWS: the stage's (sends, bounces, complaints as metrics)
     spreadsheet_id: str = ""
     local_rules_source: str = ""
     rules_check_seconds: float = 30.0
@@ -101,4 +110,28 @@ class Settings:
             if variable in e:
                 values[name] = float(e[variable]) if types[name] in (float, "float") else e[variable]
         values["region"] = e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or cls.region
-        return cls(**values)  # type: ignore[arg-type]
+        stage = e.get("CLOSELOOP_STAGE", "").strip()
+        base = cls.for_stage(stage) if stage else cls()
+        return replace(base, **values)  # type: ignore[arg-type]
+
+    @classmethod
+    def for_stage(cls, stage: str) -> Settings:
+        """The names of a deployed stage's tables, queue, bus and secrets (closeloop-<stage>-...)."""
+        if not _STAGE.fullmatch(stage):
+            raise ValueError(f"CLOSELOOP_STAGE must be 1 to 12 lower-case letters or digits, not {stage[:40]!r}")
+        defaults = cls()
+        renamed = {
+            f.name: _restage(getattr(defaults, f.name), stage)
+            for f in fields(cls)
+            if isinstance(getattr(defaults, f.name), str) and getattr(defaults, f.name).startswith("closeloop-")
+        }
+        return replace(defaults, **renamed)  # type: ignore[arg-type]
+
+
+_STAGE = re.compile(r"[a-z][a-z0-9]{0,11}")  # the template's Stage AllowedPattern
+
+
+def _restage(name: str, stage: str) -> str:
+    if name == f"closeloop-{DEFAULT_STAGE}":  # the bus
+        return f"closeloop-{stage}"
+    return f"closeloop-{stage}-" + name.removeprefix(_PREFIX)

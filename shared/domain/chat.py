@@ -35,7 +35,7 @@ THROTTLED = {"wecom": {45009}, "dingtalk": {130101, 410100}, "feishu": {9499, 11
 
 @dataclass(frozen=True)
 class ChatChannel:
-    """One entry of ``closeloop/chat-webhooks``: ``{name: {"kind", "url", "secret"?}}``."""
+    """One entry of ``closeloop-<stage>-chat-webhooks``: ``{name: {"kind", "url", "secret"?}}``."""
 
     name: str
     kind: RobotKind

@@ -133,8 +133,8 @@ def bus_queue(stack):
     sqs, events = boto3.client("sqs", **kwargs), boto3.client("events", **kwargs)
     url = sqs.create_queue(QueueName="e2e-downstream")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="e2e-all", EventBusName="closeloop", EventPattern=json.dumps({"source": ["closeloop"]}))
-    events.put_targets(Rule="e2e-all", EventBusName="closeloop", Targets=[{"Id": "q", "Arn": arn}])
+    events.put_rule(Name="e2e-all", EventBusName="closeloop-dev", EventPattern=json.dumps({"source": ["closeloop"]}))
+    events.put_targets(Rule="e2e-all", EventBusName="closeloop-dev", Targets=[{"Id": "q", "Arn": arn}])
     return sqs, url
 
 

@@ -54,4 +54,4 @@ def test_models_match_the_template_tables_and_indexes():
 def test_every_table_in_the_template_has_a_model_or_a_known_owner():
     modelled = {model.Meta.table_name for model in MODELS}
     # the idempotency table belongs to Powertools Idempotency, which manages its own items
-    assert {spec.name for spec in tables(TEMPLATE)} - modelled == {"closeloop-idempotency"}
+    assert {spec.name for spec in tables(TEMPLATE)} - modelled == {"closeloop-dev-idempotency"}

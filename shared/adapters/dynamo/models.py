@@ -1,7 +1,7 @@
 """PynamoDB models: one per table of template.yaml (a test keeps them in step).
 
 Table names come from the environment the template sets (``LEADS_TABLE`` ...), read when
-the models are first bound, with the template's names as defaults.
+the models are first bound, with Settings' defaults (the template's names for the dev stage).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class LeadItem(Model):
     """A lead. The whole entity lives in ``doc``; the top-level attributes serve indexes."""
 
     class Meta:
-        table_name = "closeloop-leads"
+        table_name = Settings.leads_table
         region = _region()
 
     lead_id = UnicodeAttribute(hash_key=True)
@@ -93,7 +93,7 @@ class LeadKeyItem(Model):
     """A unique identity key (``email#...``, ``phone#...``, ``credit#...``) owned by one lead."""
 
     class Meta:
-        table_name = "closeloop-lead-keys"
+        table_name = Settings.lead_keys_table
         region = _region()
 
     key = UnicodeAttribute(hash_key=True)
@@ -104,7 +104,7 @@ class RoutingStateItem(Model):
     """Per team: round-robin turn counters (``turn:<pool>``) and a ``loads`` map of owner → leads."""
 
     class Meta:
-        table_name = "closeloop-routing-state"
+        table_name = Settings.routing_table
         region = _region()
 
     pk = UnicodeAttribute(hash_key=True)
@@ -136,7 +136,7 @@ class EventItem(Model):
     """The outbox: one domain event, written in the same transaction as its change."""
 
     class Meta:
-        table_name = "closeloop-events"
+        table_name = Settings.events_table
         region = _region()
 
     event_id = UnicodeAttribute(hash_key=True)
@@ -159,7 +159,7 @@ class RulesItem(Model):
     """Rules versions: the ``active`` pointer, version records and gzip'd content chunks."""
 
     class Meta:
-        table_name = "closeloop-rules"
+        table_name = Settings.rules_table
         region = _region()
 
     pk = UnicodeAttribute(hash_key=True)
@@ -195,7 +195,7 @@ class TimerItem(Model):
     """A pending timer. Firing deletes it in the same transaction as what firing does."""
 
     class Meta:
-        table_name = "closeloop-timers"
+        table_name = Settings.timers_table
         region = _region()
 
     timer_id = UnicodeAttribute(hash_key=True)
@@ -219,7 +219,7 @@ class DeliveryItem(Model):
     this table drives sending."""
 
     class Meta:
-        table_name = "closeloop-deliveries"
+        table_name = Settings.deliveries_table
         region = _region()
 
     delivery_id = UnicodeAttribute(hash_key=True)
@@ -249,7 +249,7 @@ class CaseItem(Model):
     ``priority`` and ``status`` (the replayed one) also feed the ``by_account`` index."""
 
     class Meta:
-        table_name = "closeloop-cases"
+        table_name = Settings.cases_table
         region = _region()
 
     case_id = UnicodeAttribute(hash_key=True)
@@ -277,7 +277,7 @@ class ContractItem(Model):
     account's contracts (renewal holds, the account view) without a scan."""
 
     class Meta:
-        table_name = "closeloop-contracts"
+        table_name = Settings.contracts_table
         region = _region()
 
     contract_id = UnicodeAttribute(hash_key=True)
@@ -294,7 +294,7 @@ class OrderItem(Model):
     there for people reading the table."""
 
     class Meta:
-        table_name = "closeloop-orders"
+        table_name = Settings.orders_table
         region = _region()
 
     order_id = UnicodeAttribute(hash_key=True)
@@ -311,7 +311,7 @@ class AccountItem(Model):
     """An account (the customer company): the whole aggregate in ``doc``."""
 
     class Meta:
-        table_name = "closeloop-accounts"
+        table_name = Settings.accounts_table
         region = _region()
 
     account_id = UnicodeAttribute(hash_key=True)
@@ -327,7 +327,7 @@ class OpportunityItem(Model):
     attributes are there for people reading the table."""
 
     class Meta:
-        table_name = "closeloop-opportunities"
+        table_name = Settings.opportunities_table
         region = _region()
 
     opportunity_id = UnicodeAttribute(hash_key=True)
@@ -342,7 +342,7 @@ class QuoteItem(Model):
     """A quote with its approval steps and history (CONTRACT §2.7), all in ``doc``."""
 
     class Meta:
-        table_name = "closeloop-quotes"
+        table_name = Settings.quotes_table
         region = _region()
 
     quote_id = UnicodeAttribute(hash_key=True)
@@ -358,7 +358,7 @@ class KpiItem(Model):
     lead's / case's / account's KPI state, and one marker per event counted (TTL ``expires_at``)."""
 
     class Meta:
-        table_name = "closeloop-kpis"
+        table_name = Settings.kpis_table
         region = _region()
 
     pk = UnicodeAttribute(hash_key=True)

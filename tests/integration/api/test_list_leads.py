@@ -68,7 +68,7 @@ def test_lists_newest_first_through_the_index_one_query_per_day(client, spread, 
     page = body(answer)
     assert [lead["lead_id"] for lead in page["leads"]] == spread and page["next_cursor"] is None
     assert {lead["name"] for lead in page["leads"]} == {f"Spread {n}" for n in range(6)}
-    assert {table for table, _ in reads} == {"closeloop-leads"}
+    assert {table for table, _ in reads} == {"closeloop-dev-leads"}
     assert {index for _, index in reads} == {"by_capture_day"}
     assert len(reads) == 8  # today and the 7 days before it: one Query each
 

@@ -191,8 +191,8 @@ def bus(aws: str) -> Iterator[Any]:
     url = sqs.create_queue(QueueName="atomic-downstream")["QueueUrl"]
     sqs.purge_queue(QueueUrl=url)
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="atomic-all", EventBusName="closeloop", EventPattern=json.dumps({"source": ["closeloop"]}))
-    events.put_targets(Rule="atomic-all", EventBusName="closeloop", Targets=[{"Id": "q", "Arn": arn}])
+    events.put_rule(Name="atomic-all", EventBusName="closeloop-dev", EventPattern=json.dumps({"source": ["closeloop"]}))
+    events.put_targets(Rule="atomic-all", EventBusName="closeloop-dev", Targets=[{"Id": "q", "Arn": arn}])
 
     def received() -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -203,8 +203,8 @@ def bus(aws: str) -> Iterator[Any]:
         return messages
 
     yield received
-    events.remove_targets(Rule="atomic-all", EventBusName="closeloop", Ids=["q"])
-    events.delete_rule(Name="atomic-all", EventBusName="closeloop")
+    events.remove_targets(Rule="atomic-all", EventBusName="closeloop-dev", Ids=["q"])
+    events.delete_rule(Name="atomic-all", EventBusName="closeloop-dev")
 
 
 def test_racing_captures_publish_only_events_of_committed_changes(aws: str, api: str, bus: Any) -> None:
@@ -226,10 +226,10 @@ def test_racing_captures_publish_only_events_of_committed_changes(aws: str, api:
     assert len(leads) == PEOPLE
 
     dynamodb = boto3.resource("dynamodb", endpoint_url=aws)
-    stored = dynamodb.Table("closeloop-events").scan(ConsistentRead=True)["Items"]
+    stored = dynamodb.Table("closeloop-dev-events").scan(ConsistentRead=True)["Items"]
     whole = [e for e in stored if {"type", "time", "subject"} <= set(e)]
     assert whole == stored, "an event item without type/time/subject: the mark of a change that never committed"
-    existing = {i["lead_id"] for i in dynamodb.Table("closeloop-leads").scan(ConsistentRead=True)["Items"]}
+    existing = {i["lead_id"] for i in dynamodb.Table("closeloop-dev-leads").scan(ConsistentRead=True)["Items"]}
     assert existing == leads
     lead_events = [e for e in stored if e["type"].startswith("Lead")]
     assert {e["subject"].removeprefix("lead/") for e in lead_events} == leads  # every subject is a stored lead
@@ -251,7 +251,7 @@ def test_events_list_names_a_stub_left_by_an_older_publisher_and_lists_the_real_
 
     events = boto3.client("dynamodb", endpoint_url=aws)
     stub = {"event_id": {"S": "evt_phantom"}, "published_at": {"S": "2026-11-22T08:00:00Z"}}
-    events.put_item(TableName="closeloop-events", Item=stub)
+    events.put_item(TableName="closeloop-dev-events", Item=stub)
 
     listed = list_events()
     assert [e["type"] for e in listed] == ["RulesPublished"]  # the one real event (clean_aws publishes rules)

@@ -42,9 +42,9 @@ def configure(clean_aws: Any) -> Any:
         import os
 
         secrets = client("secretsmanager", os.environ["AWS_ENDPOINT_URL"])
-        secrets.put_secret_value(SecretId="closeloop/chat-webhooks", SecretString=json.dumps(chat or {}))
+        secrets.put_secret_value(SecretId="closeloop-dev-chat-webhooks", SecretString=json.dumps(chat or {}))
         secrets.put_secret_value(
-            SecretId="closeloop/delivery-secret", SecretString='{"secret": "test-delivery-secret"}'
+            SecretId="closeloop-dev-delivery-secret", SecretString='{"secret": "test-delivery-secret"}'
         )
         parameters.clear_caches()
         container = Container(dataclasses.replace(clean_aws.settings, **settings))

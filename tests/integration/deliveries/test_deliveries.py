@@ -49,7 +49,7 @@ def dead_letters() -> list[dict[str, Any]]:
     import os
 
     sqs = client("sqs", os.environ["AWS_ENDPOINT_URL"])
-    url = sqs.get_queue_url(QueueName="closeloop-deliveries-dlq")["QueueUrl"]
+    url = sqs.get_queue_url(QueueName="closeloop-dev-deliveries-dlq")["QueueUrl"]
     found = []
     while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         found += [json.loads(m["Body"]) for m in batch]

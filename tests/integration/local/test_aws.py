@@ -28,7 +28,7 @@ from infra.local.aws import (
 )
 
 TEMPLATE = cfn.load_template()
-SECRETS = {"closeloop/webhook-secrets": json.dumps({"web-form": "s3cret"})}
+SECRETS = {"closeloop-dev-webhook-secrets": json.dumps({"web-form": "s3cret"})}
 
 
 @pytest.fixture(scope="module")
@@ -76,22 +76,22 @@ def test_every_table_exists_with_its_keys_indexes_and_stream(stack: str, spec: c
 
 
 def test_bus_queue_and_secrets_exist(stack: str) -> None:
-    assert client("events", stack).describe_event_bus(Name="closeloop")["Name"] == "closeloop"
-    assert client("sqs", stack).get_queue_url(QueueName="closeloop-outbox-dlq")["QueueUrl"]
+    assert client("events", stack).describe_event_bus(Name="closeloop-dev")["Name"] == "closeloop-dev"
+    assert client("sqs", stack).get_queue_url(QueueName="closeloop-dev-outbox-dlq")["QueueUrl"]
     secrets = client("secretsmanager", stack)
-    assert json.loads(secrets.get_secret_value(SecretId="closeloop/webhook-secrets")["SecretString"]) == {
+    assert json.loads(secrets.get_secret_value(SecretId="closeloop-dev-webhook-secrets")["SecretString"]) == {
         "web-form": "s3cret"
     }
     # a secret the caller gave no value for is still readable, as a JSON object
-    for name in ("closeloop/api-keys", "closeloop/google-service-account"):
+    for name in ("closeloop-dev-api-keys", "closeloop-dev-google-service-account"):
         assert isinstance(json.loads(secrets.get_secret_value(SecretId=name)["SecretString"]), dict)
 
 
 def test_creating_again_is_harmless_and_updates_given_secrets(stack: str) -> None:
-    create_resources(TEMPLATE, stack, secrets={"closeloop/api-keys": '{"admin": "k"}'})
+    create_resources(TEMPLATE, stack, secrets={"closeloop-dev-api-keys": '{"admin": "k"}'})
     create_resources(TEMPLATE, stack, secrets={})
     secrets = client("secretsmanager", stack)
-    assert secrets.get_secret_value(SecretId="closeloop/api-keys")["SecretString"] == '{"admin": "k"}'
+    assert secrets.get_secret_value(SecretId="closeloop-dev-api-keys")["SecretString"] == '{"admin": "k"}'
     names = set(client("dynamodb", stack).list_tables()["TableNames"])
     assert {t.name for t in cfn.tables(TEMPLATE)} <= names
 
@@ -106,11 +106,11 @@ def test_aws_env_resolves_every_global_variable_locally(stack: str) -> None:
     )
     assert set(cfn.function_globals(TEMPLATE)["Environment"]["Variables"]) <= set(env)
     assert all(isinstance(v, str) for v in env.values())
-    assert env["LEADS_TABLE"] == "closeloop-leads" and env["EVENTS_TABLE"] == "closeloop-events"
-    assert env["EVENT_BUS_NAME"] == "closeloop" and env["LOG_LEVEL"] == "INFO"
+    assert env["LEADS_TABLE"] == "closeloop-dev-leads" and env["EVENTS_TABLE"] == "closeloop-dev-events"
+    assert env["EVENT_BUS_NAME"] == "closeloop-dev" and env["LOG_LEVEL"] == "INFO"
     secrets = client("secretsmanager", stack)
-    assert env["WEBHOOK_SECRETS_ARN"] == secrets.describe_secret(SecretId="closeloop/webhook-secrets")["ARN"]
-    assert env["API_KEYS_ARN"] == secrets.describe_secret(SecretId="closeloop/api-keys")["ARN"]
+    assert env["WEBHOOK_SECRETS_ARN"] == secrets.describe_secret(SecretId="closeloop-dev-webhook-secrets")["ARN"]
+    assert env["API_KEYS_ARN"] == secrets.describe_secret(SecretId="closeloop-dev-api-keys")["ARN"]
 
 
 def test_a_taken_port_fails_fast_with_one_line(endpoint_url: str) -> None:

@@ -80,6 +80,31 @@ def test_the_deployed_stack_without_aws_credentials_is_one_clear_line(tmp_path: 
         assert result.stderr.splitlines() == [f"closeloop: {cli.NO_AWS_CREDENTIALS}"], result.stderr
 
 
+def test_the_deployed_stack_needs_its_stage_named(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLOSELOOP_STAGE"))}
+    env.update(
+        CLOSELOOP_STACK="aws", AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="x", AWS_REGION="eu-west-1"
+    )
+    unnamed = closeloop("events", "list", env=env)
+    assert unnamed.returncode == 1 and unnamed.stderr.splitlines() == [f"closeloop: {cli.NO_STAGE}"]
+    wrong = closeloop("events", "list", env={**env, "CLOSELOOP_STAGE": "Prod!"})
+    assert wrong.returncode == 1 and "CLOSELOOP_STAGE must be 1 to 12 lower-case letters" in wrong.stderr
+
+
+def test_a_stage_names_its_own_tables_bus_and_secrets() -> None:
+    from shared.adapters.settings import Settings
+
+    prod = Settings.from_env({"CLOSELOOP_STAGE": "prod"})
+    assert (prod.leads_table, prod.event_bus, prod.api_keys_id, prod.deliveries_dlq) == (
+        "closeloop-prod-leads",
+        "closeloop-prod",
+        "closeloop-prod-api-keys",
+        "closeloop-prod-deliveries-dlq",
+    )
+    # what the template sets in AWS still wins
+    assert Settings.from_env({"CLOSELOOP_STAGE": "prod", "LEADS_TABLE": "x"}).leads_table == "x"
+
+
 def test_no_credentials_deep_in_a_pynamodb_error_is_recognised() -> None:
     from botocore.exceptions import NoCredentialsError
     from pynamodb.exceptions import GetError

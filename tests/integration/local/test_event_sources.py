@@ -93,7 +93,7 @@ def test_every_trigger_of_template_yaml_can_be_played_locally() -> None:
     assert {rule.bus_name for rule in triggers.bus_rules(TEMPLATE)} <= buses
     names = [spec.name for spec in triggers.schedules(TEMPLATE)]
     assert len(names) == len(set(names)), "two schedules share a Name: `closeloop schedule run` needs it unique"
-    assert {"rules-sync", "outbox-sweep"} <= set(names)
+    assert {"closeloop-dev-rules-sync", "closeloop-dev-outbox-sweep"} <= set(names)
 
 
 def test_sqs_sources_with_their_filters_and_the_queue_redrive(template: cfn.Template) -> None:

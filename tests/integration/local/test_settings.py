@@ -54,4 +54,4 @@ def test_settings_read_the_environment_once_into_typed_values() -> None:
     env = {"EVENTS_TABLE": "t-events", "CLOSELOOP_RULES_CHECK_SECONDS": "0", "AWS_REGION": "eu-west-1"}
     read = Settings.from_env(env)
     assert (read.events_table, read.rules_check_seconds, read.region) == ("t-events", 0.0, "eu-west-1")
-    assert read.leads_table == "closeloop-leads"
+    assert read.leads_table == "closeloop-dev-leads"

@@ -59,6 +59,9 @@ def _resource_id(resource: object) -> str:
         return str(resource["Ref"])
     if isinstance(resource, dict) and isinstance(resource.get("Fn::Sub"), str):
         return resource["Fn::Sub"].replace("${", "").replace(".Arn}", "")
+    if isinstance(resource, dict) and "Fn::If" in resource:
+        condition, *choices = resource["Fn::If"]
+        return str((condition, *(c["Fn::Sub"] for c in choices)))
     return str(resource)
 
 
@@ -79,8 +82,13 @@ def _dynamodb(*names: str) -> set[str]:
     return {f"dynamodb:{name}" for name in names}
 
 
-SES_SENDER_IDENTITY = _resource_id(
-    {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesSender}"}
+SES_IDENTITY = (  # a domain (SesIdentity) or the sender's own address: the one identity it is verified as
+    "HasSesIdentity",
+    "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesIdentity}",
+    "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesSender}",
+)
+SES_CONFIGURATION_SET = _resource_id(
+    {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${AlertEmails}"}
 )
 
 # Exactly what each function's code does, table by table: no index, delete or condition-check
@@ -137,8 +145,9 @@ GRANTS = {
         "DeliveriesTable.StreamArn": _dynamodb("DescribeStream", "GetRecords", "GetShardIterator"),
         "TimersTable": _dynamodb("PutItem"),
         "EventsTable": _dynamodb("PutItem"),
-        # only from the configured sender's identity, never any other
-        SES_SENDER_IDENTITY: {"ses:SendEmail"},
+        # only from the configured sender's identity and through the stage's configuration set
+        str(SES_IDENTITY): {"ses:SendEmail"},
+        SES_CONFIGURATION_SET: {"ses:SendEmail"},
         "ChatWebhooks": {"secretsmanager:GetSecretValue"},
         "DeliverySecret": {"secretsmanager:GetSecretValue"},
         "DeliveriesDeadLetterQueue": {"sqs:SendMessage"},
@@ -248,32 +257,32 @@ def test_every_function_is_built_by_the_makefile_from_the_project_root() -> None
 def test_every_reference_names_something_that_exists() -> None:
     # cfn-lint does not check ${...} in Sub on SAM templates either.
     known = set(TEMPLATE["Resources"]) | set(TEMPLATE["Parameters"])
-    sam_implicit = {"ServerlessRestApi"}
-    pseudo = {"AWS::Region", "AWS::URLSuffix", "AWS::AccountId", "AWS::Partition", "AWS::StackName"}
+    sam_implicit = {"Api.Stage"}  # the stage SAM makes for the Api resource
+    pseudo = {"AWS::Region", "AWS::URLSuffix", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::NoValue"}
     assert cfn.referenced_names(TEMPLATE) - known - sam_implicit - pseudo == set()
 
 
 TABLES = {
-    "LeadsTable": ("closeloop-leads", [("lead_id", "HASH")], None),
-    "LeadKeysTable": ("closeloop-lead-keys", [("key", "HASH")], None),
-    "RoutingStateTable": ("closeloop-routing-state", [("pk", "HASH")], None),
-    "EventsTable": ("closeloop-events", [("event_id", "HASH")], "NEW_IMAGE"),
-    "RulesTable": ("closeloop-rules", [("pk", "HASH"), ("sk", "RANGE")], None),
-    "IdempotencyTable": ("closeloop-idempotency", [("id", "HASH")], None),
-    "TimersTable": ("closeloop-timers", [("timer_id", "HASH")], None),
+    "LeadsTable": ("closeloop-dev-leads", [("lead_id", "HASH")], None),
+    "LeadKeysTable": ("closeloop-dev-lead-keys", [("key", "HASH")], None),
+    "RoutingStateTable": ("closeloop-dev-routing-state", [("pk", "HASH")], None),
+    "EventsTable": ("closeloop-dev-events", [("event_id", "HASH")], "NEW_IMAGE"),
+    "RulesTable": ("closeloop-dev-rules", [("pk", "HASH"), ("sk", "RANGE")], None),
+    "IdempotencyTable": ("closeloop-dev-idempotency", [("id", "HASH")], None),
+    "TimersTable": ("closeloop-dev-timers", [("timer_id", "HASH")], None),
     # keys only: the sender reads the delivery as stored, so no text or address is in the stream
-    "DeliveriesTable": ("closeloop-deliveries", [("delivery_id", "HASH")], "KEYS_ONLY"),
-    "CasesTable": ("closeloop-cases", [("case_id", "HASH")], None),
-    "OrdersTable": ("closeloop-orders", [("order_id", "HASH")], None),
-    "AccountsTable": ("closeloop-accounts", [("account_id", "HASH")], None),
-    "OpportunitiesTable": ("closeloop-opportunities", [("opportunity_id", "HASH")], None),
-    "QuotesTable": ("closeloop-quotes", [("quote_id", "HASH")], None),
-    "KpisTable": ("closeloop-kpis", [("pk", "HASH"), ("sk", "RANGE")], None),
-    "ContractsTable": ("closeloop-contracts", [("contract_id", "HASH")], None),
+    "DeliveriesTable": ("closeloop-dev-deliveries", [("delivery_id", "HASH")], "KEYS_ONLY"),
+    "CasesTable": ("closeloop-dev-cases", [("case_id", "HASH")], None),
+    "OrdersTable": ("closeloop-dev-orders", [("order_id", "HASH")], None),
+    "AccountsTable": ("closeloop-dev-accounts", [("account_id", "HASH")], None),
+    "OpportunitiesTable": ("closeloop-dev-opportunities", [("opportunity_id", "HASH")], None),
+    "QuotesTable": ("closeloop-dev-quotes", [("quote_id", "HASH")], None),
+    "KpisTable": ("closeloop-dev-kpis", [("pk", "HASH"), ("sk", "RANGE")], None),
+    "ContractsTable": ("closeloop-dev-contracts", [("contract_id", "HASH")], None),
 }
 
 
-def test_tables_have_fixed_names_keys_and_settings() -> None:
+def test_tables_have_stage_names_keys_and_settings() -> None:
     specs = {t.logical_id: t for t in cfn.tables(TEMPLATE)}
     assert set(specs) == set(TABLES)
     for logical_id, (name, keys, stream) in TABLES.items():
@@ -364,22 +373,22 @@ def test_the_outbox_publisher_consumes_the_events_stream_with_a_dead_letter_queu
     }
     [mapping] = [m for m in stream_mappings(TEMPLATE) if m.function.logical_id == "OutboxPublisherFunction"]
     assert (mapping.table_name, mapping.batch_size, mapping.starting_position) == (
-        "closeloop-events",
+        "closeloop-dev-events",
         100,
         "TRIM_HORIZON",
     )
     assert mapping.max_retries == 10 and mapping.report_item_failures
-    assert mapping.on_failure_queue == "closeloop-outbox-dlq"
+    assert mapping.on_failure_queue == "closeloop-dev-outbox-dlq"
 
 
 def test_secrets_are_declared_without_values() -> None:
     names = {s.name for s in cfn.secrets(TEMPLATE)}
     assert names == {
-        "closeloop/webhook-secrets",
-        "closeloop/api-keys",
-        "closeloop/google-service-account",
-        "closeloop/chat-webhooks",
-        "closeloop/delivery-secret",
+        "closeloop-dev-webhook-secrets",
+        "closeloop-dev-api-keys",
+        "closeloop-dev-google-service-account",
+        "closeloop-dev-chat-webhooks",
+        "closeloop-dev-delivery-secret",
     }
     for resource in cfn.resources_of_type(TEMPLATE, "AWS::SecretsManager::Secret").values():
         assert "SecretString" not in resource["Properties"]
@@ -402,20 +411,19 @@ def test_short_tags_load_in_long_form(tmp_path: Path) -> None:
 def test_the_delivery_function_consumes_the_deliveries_stream_one_at_a_time_with_a_dead_letter_queue() -> None:
     [mapping] = [m for m in stream_mappings(TEMPLATE) if m.function.logical_id == "DeliveryFunction"]
     assert (mapping.table_name, mapping.batch_size, mapping.starting_position) == (
-        "closeloop-deliveries",
+        "closeloop-dev-deliveries",
         1,
         "TRIM_HORIZON",
     )
     assert mapping.max_retries == 10 and mapping.report_item_failures
-    assert mapping.on_failure_queue == "closeloop-deliveries-dlq"
+    assert mapping.on_failure_queue == "closeloop-dev-deliveries-dlq"
     env = next(f for f in cfn.functions(TEMPLATE) if f.logical_id == "DeliveryFunction").environment
     assert env["CLOSELOOP_ERP_URL"] == {"Ref": "ErpUrl"} and env["CLOSELOOP_FINANCE_URL"] == {"Ref": "FinanceUrl"}
     assert env["SES_SENDER"] == {"Ref": "SesSender"}
 
 
 def test_failed_deliveries_raise_an_alarm() -> None:
-    [alarm] = cfn.resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm").values()
-    props = alarm["Properties"]
+    props = cfn.resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm")["DeliveriesDeadLetterQueueAlarm"]["Properties"]
     assert props["Namespace"] == "AWS/SQS" and props["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert props["Dimensions"] == [
         {"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeliveriesDeadLetterQueue", "QueueName"]}}
@@ -428,13 +436,13 @@ def test_the_kpi_rollups_hear_exactly_the_events_the_kpis_read() -> None:
     from shared.domain.kpi_events import KPI_KEYS
 
     [rule] = [r for r in queue_rules(TEMPLATE) if r.queue == "KpiEventsQueue"]
-    assert rule.bus_name == "closeloop" and rule.pattern["source"] == ["closeloop"]
+    assert rule.bus_name == "closeloop-dev" and rule.pattern["source"] == ["closeloop"]
     assert rule.pattern["detail-type"] == list(KPI_KEYS)
     [(source, queue)] = [(s, q) for s, q in queue_consumers(TEMPLATE) if s.function.logical_id == "KpiRollupFunction"]
     assert queue == "KpiEventsQueue" and source.properties["BatchSize"] == 100  # folded a batch at a time
     [spec] = [q for q in cfn.queues(TEMPLATE) if q.logical_id == "KpiEventsQueue"]
     assert spec.dead_letter_queue == "KpiRollupDeadLetterQueue"
-    [schedule] = [s for s in schedules_of(TEMPLATE) if s.name == "kpi-snapshot"]
+    [schedule] = [s for s in schedules_of(TEMPLATE) if s.name == "closeloop-dev-kpi-snapshot"]
     assert schedule.expression == "rate(1 hour)" and schedule.function.logical_id == "KpiSnapshotFunction"
 
 
@@ -445,6 +453,6 @@ def schedules_of(template: dict[str, object]) -> list[object]:
 
 
 def test_the_health_sweep_runs_daily_on_its_own_function() -> None:
-    [schedule] = [s for s in schedules_of(TEMPLATE) if s.name == "health-sweep"]
+    [schedule] = [s for s in schedules_of(TEMPLATE) if s.name == "closeloop-dev-health-sweep"]
     assert schedule.expression == "rate(1 day)" and schedule.function.logical_id == "HealthSweepFunction"
     assert schedule.function.handler == "schedules.health_sweep.handler"

@@ -122,7 +122,9 @@ def world(clean_aws: Any) -> Iterator[World]:
     from infra.template import load_template
 
     secrets = client("secretsmanager", os.environ["AWS_ENDPOINT_URL"])
-    secrets.put_secret_value(SecretId="closeloop/delivery-secret", SecretString='{"secret": "test-delivery-secret"}')
+    secrets.put_secret_value(
+        SecretId="closeloop-dev-delivery-secret", SecretString='{"secret": "test-delivery-secret"}'
+    )
     parameters.clear_caches()
     clock = SimClock(utc_now().replace(microsecond=0))
     with running_receiver() as receiver:

@@ -25,8 +25,8 @@ def downstream(aws, clean_aws):
     url = sqs.create_queue(QueueName="sweep-downstream")["QueueUrl"]
     received(sqs, url)  # what an earlier test left (PurgeQueue is allowed once a minute)
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="sweep-all", EventBusName="closeloop", EventPattern=json.dumps({"source": ["closeloop"]}))
-    events.put_targets(Rule="sweep-all", EventBusName="closeloop", Targets=[{"Id": "q", "Arn": arn}])
+    events.put_rule(Name="sweep-all", EventBusName="closeloop-dev", EventPattern=json.dumps({"source": ["closeloop"]}))
+    events.put_targets(Rule="sweep-all", EventBusName="closeloop-dev", Targets=[{"Id": "q", "Arn": arn}])
     return sqs, url
 
 
