@@ -134,12 +134,33 @@ def test_every_alarm_notifies_the_alarm_email_or_the_given_topic() -> None:
     assert RESOURCES["AlarmTopic"]["Condition"] == "CreateAlarmTopic"
 
 
+RESOURCES_GLOBALS_SERVICE = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"][
+    "Fn::Sub"
+]
+
+
 @pytest.mark.parametrize(
     ("logical_id", "metric"), [("TimersFailedAlarm", "TimersFailed"), ("EventsSetAsideAlarm", "EventsSetAside")]
 )
-def test_set_aside_timers_and_events_raise_an_alarm(logical_id: str, metric: str) -> None:
+def test_set_aside_timers_and_events_raise_an_alarm(
+    logical_id: str, metric: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The alarm watches exactly the metric the sweep emits: same name, same dimensions (an
+    alarm on a metric without the `service` dimension Powertools adds would never fire)."""
+    import json
+
+    from shared.adapters.observability import count
+
     props = RESOURCES[logical_id]["Properties"]
-    assert (props["Namespace"], props["MetricName"], props.get("Dimensions")) == ("Closeloop", metric, None)
+    assert (props["Namespace"], props["MetricName"]) == ("Closeloop", metric)
+    service = RESOURCES_GLOBALS_SERVICE.replace("${Stage}", "prod")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", service)
+    capsys.readouterr()
+    count(metric, 2)
+    emitted = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    [names] = emitted["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+    alarm = {d["Name"]: d["Value"]["Fn::Sub"].replace("${Stage}", "prod") for d in props["Dimensions"]}
+    assert alarm == {name: emitted[name] for name in names} == {"service": "closeloop-prod"}
     assert (props["Statistic"], props["Period"], props["Threshold"], props["ComparisonOperator"]) == (
         "Sum",
         300,
