@@ -284,6 +284,9 @@ def _print_backtest(source: str, since: str, report: Any) -> None:
                 f"  e.g. {category:<12} {example['lead_id']}: grade {before['grade']}→{after['grade']}, "
                 f"tier {before['tier']}→{after['tier']}, team {before['team']}→{after['team']}"
             )
+    # a "0 would change" here says nothing about quotes: Products and Discounts are checked when
+    # published (a discount outside 0–100 % is refused) and apply to quotes made after that
+    print("  (leads only: Products and Discounts changes apply to quotes made after publishing)")
 
 
 def cmd_sheets_init(args: argparse.Namespace) -> int:
