@@ -127,7 +127,9 @@ def fit(kind: RobotKind, title: str, text: str, frame: Callable[[str], str] = la
         low, high = 0, len(lines[0])
         while low < high:
             middle = (low + high + 1) // 2
-            low, high = (middle, high) if fits(lines[0][:middle] + "…\n" + _more(title, len(lines))) else (low, middle - 1)
+            low, high = (
+                (middle, high) if fits(lines[0][:middle] + "…\n" + _more(title, len(lines))) else (low, middle - 1)
+            )
         kept = [lines[0][:low] + "…"]
         left_out = len(lines) - 1
     else:

@@ -47,7 +47,7 @@ def test_a_lead_named_channel_does_not_ping_a_slack_channel() -> None:
 @pytest.mark.parametrize(
     ("kind", "hostile"),
     [
-        ("wecom", "<@zhangsan> <font color=\"warning\">急</font>"),
+        ("wecom", '<@zhangsan> <font color="warning">急</font>'),
         ("feishu", '<at user_id="all">所有人</at>'),
         ("dingtalk", "[点我领奖](https://evil.example/win)"),
         ("wecom", "[点我领奖](https://evil.example/win)"),
@@ -83,7 +83,11 @@ def test_no_name_can_carry_markup_into_any_robot(name: str, kind: str) -> None:
         # Slack shows exactly what was typed
         assert shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") == text
     else:
-        shown = body["content"]["text"] if kind == "feishu" else body["markdown"].get("content", body["markdown"].get("text"))
+        shown = (
+            body["content"]["text"]
+            if kind == "feishu"
+            else body["markdown"].get("content", body["markdown"].get("text"))
+        )
         content = shown.split("\n", 1)[1]  # after the title line
         assert not any(ch in content for ch in MARKUP)
         assert not re.search(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])", content)
@@ -98,7 +102,9 @@ def _held(cases: int, zh: bool = False) -> tuple[str, str]:
         "account_manager_id": "o_li",
         "case_ids": [f"cs_01JZZZZZZZZZZZZZZZZZZZZZ{i:03d}" for i in range(cases)],
     }
-    alert = render_alert("RenewalHeld", data, "contract/ct_01JXYZ", "上海精密制造", zone("UTC"), "zh-CN" if zh else "en")
+    alert = render_alert(
+        "RenewalHeld", data, "contract/ct_01JXYZ", "上海精密制造", zone("UTC"), "zh-CN" if zh else "en"
+    )
     return alert.title, alert.text
 
 
