@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-
-import holidays
+from importlib.metadata import version
 
 from admin_sheets.model import Problem, Sheet
 from shared.domain.calendars import estimated_holiday_years
@@ -28,7 +27,7 @@ def holiday_warnings(sheets: dict[str, Sheet], today: date) -> Iterable[Problem]
             yield calendars.problem(
                 row,
                 "holiday_country",
-                f"warning: holidays {holidays.__version__} has no official {country} schedule for {year} — its "
+                f"warning: holidays {version('holidays')} has no official {country} schedule for {year} — its "
                 f"{year} public holidays are estimates and it knows no make-up workdays. Add the official {year} "
                 f"holidays and make-up workdays of calendar {name} as Holidays rows (kind holiday / workday) "
                 f"once announced; {len(listed)} row(s) of {year} are there now ({workdays} workday). "

@@ -209,7 +209,7 @@ def sync_rules(
     except SourceUnreadable as exc:
         return _unreadable(source.name, str(exc), store, clock, dry_run=dry_run)
     if dry_run:
-        status = "rejected" if read.problems else "valid"
+        status: PublishStatus = "rejected" if read.problems else "valid"
         return PublishResult(status, _live(store), problems=read.problems, warnings=read.warnings)
     result = replace(publish_rules(read.content, read.problems, source.name, store, clock), warnings=read.warnings)
     cache.invalidate()
