@@ -291,16 +291,22 @@ def check_ranges(sheets: Sheets) -> Iterable[Problem]:
 
 
 def check_minimums(sheets: Sheets) -> Iterable[Problem]:
-    """Number columns declared with a minimum (counts, weights, prices, amounts: not below 0)."""
+    """Number columns declared with a minimum (counts, weights, prices, amounts: not below 0) or a
+    maximum (discounts: at most 100 %, CONTRACT §14)."""
     for sheet in sheets.values():
         for col in sheet.tab.columns:
-            if col.minimum is None:
+            if col.minimum is None and col.maximum is None:
                 continue
             for row in sheet.rows:
                 value = row.values[col.name]
-                if isinstance(value, int | float) and not isinstance(value, bool) and value < col.minimum:
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    continue
+                if col.minimum is not None and value < col.minimum:
                     least, got = _show_number(col, col.minimum), _show_number(col, value)
                     yield sheet.problem(row, col.name, f"{col.name} must be {least} or more, got {got}")
+                elif col.maximum is not None and value > col.maximum:
+                    most, got = _show_number(col, col.maximum), _show_number(col, value)
+                    yield sheet.problem(row, col.name, f"{col.name} must be {most} or less, got {got}")
 
 
 def _show_number(col: Column, value: float) -> str:

@@ -118,6 +118,7 @@ class SyncReport:
     version_id: str | None
     problems: list[Problem]
     locale: str = "en"
+    warnings: list[Problem] = field(default_factory=list)  # listed under the problems; nothing held back
 
 
 # -- escaping -------------------------------------------------------------------------------------
@@ -504,7 +505,7 @@ def _status_rows(workbook: GoogleWorkbook, report: SyncReport, labels: dict[str,
     rows = [{"values": values} for values in summary]
     rows.append({})
     rows.append({"values": [_string(h) for h in labels["header"]]})
-    for problem in report.problems:
+    for problem in [*report.problems, *report.warnings]:
         label = f"{problem.tab}!{problem.cell}"
         sheet_id = workbook.sheet_ids.get(problem.tab)
         link = (

@@ -29,6 +29,7 @@ class Problem:
 class ParseResult:
     content: Content | None
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # told, but they do not stop publishing
 
     @property
     def ok(self) -> bool:

@@ -8,11 +8,13 @@ when there is any problem: a workbook is published whole or not at all.
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 from openpyxl.utils import get_column_letter
 
 from admin_sheets.checks import run_checks
+from admin_sheets.holiday_warnings import holiday_warnings
 from admin_sheets.model import Content, ParseResult, Problem, Row, Sheet
 from admin_sheets.readers import RawWorkbook, read_source
 from admin_sheets.tabs import (
@@ -31,7 +33,8 @@ def validate_source(source: str) -> ParseResult:
     return parse_workbook(read_source(source))
 
 
-def parse_workbook(raw: RawWorkbook) -> ParseResult:
+def parse_workbook(raw: RawWorkbook, today: date | None = None) -> ParseResult:
+    """``today`` (UTC by default) only dates the warnings about holidays the package estimates."""
     problems: list[Problem] = []
     found = _resolve_tabs(raw, problems)
     sheets: dict[str, Sheet] = {}
@@ -47,7 +50,8 @@ def parse_workbook(raw: RawWorkbook) -> ParseResult:
     problems.sort(key=_problem_order)
     if problems:
         return ParseResult(None, problems)
-    return ParseResult({name: [row.values for row in sheet.rows] for name, sheet in sheets.items()}, [])
+    warnings = list(holiday_warnings(sheets, today or datetime.now(UTC).date()))
+    return ParseResult({name: [row.values for row in sheet.rows] for name, sheet in sheets.items()}, [], warnings)
 
 
 def _resolve_tabs(raw: RawWorkbook, problems: list[Problem]) -> dict[str, str]:

@@ -30,7 +30,7 @@ class FileSource:
         from admin_sheets.parse import validate_source
 
         parsed = validate_source(self.name)
-        return ReadRules(parsed.content, [str(p) for p in parsed.problems])
+        return ReadRules(parsed.content, [str(p) for p in parsed.problems], [str(w) for w in parsed.warnings])
 
     def report(self, result: PublishResult, at: datetime) -> None:
         """A file has no Status tab: the command line prints the outcome."""
@@ -45,6 +45,7 @@ class GoogleSource:
         self._client: Any = None
         self._workbook: Any = None
         self._problems: list[Problem] = []
+        self._warnings: list[Problem] = []
 
     def read(self) -> ReadRules:
         from admin_sheets.google_sheets import SheetsError
@@ -56,14 +57,15 @@ class GoogleSource:
         except SheetsError as exc:
             raise SourceUnreadable(str(exc)) from None
         parsed = parse_workbook(self._workbook.raw)
-        self._problems = list(parsed.problems)
-        return ReadRules(parsed.content, [str(p) for p in parsed.problems])
+        self._problems, self._warnings = list(parsed.problems), list(parsed.warnings)
+        return ReadRules(parsed.content, [str(p) for p in parsed.problems], [str(w) for w in parsed.warnings])
 
     def report(self, result: PublishResult, at: datetime) -> None:
         from admin_sheets.google_sheets import SheetsError, SyncReport
 
         outcome = OUTCOMES[result.status]
-        report = SyncReport(iso(at), outcome, result.version_id, self._problems, locale=_locale(self._workbook.raw))
+        locale = _locale(self._workbook.raw)
+        report = SyncReport(iso(at), outcome, result.version_id, self._problems, locale, self._warnings)
         try:
             self._client.write_report(self._workbook, report)
         except SheetsError as exc:

@@ -44,7 +44,8 @@ class Column:
     ``allow_blank`` (e.g. Discounts.approvers: blank = no approval). ``ref`` names what a
     value refers to: team, owner, role, calendar, tier, source, region. ``help`` and
     ``help_zh`` explain the column (with an example) in the notes ``sheets init`` writes.
-    ``minimum`` is the smallest value a number column takes (the validator reports less).
+    ``minimum`` is the smallest value a number column takes (the validator reports less),
+    ``maximum`` the largest (discounts: 100 %).
     """
 
     name: str
@@ -59,12 +60,13 @@ class Column:
     allow_blank: bool = False
     help_zh: str = ""  # the help in Chinese, for the zh-CN workbook's notes
     minimum: float | None = None
+    maximum: float | None = None
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
             raise ValueError(f"column {self.name}: unknown type {self.type!r}")
-        if self.minimum is not None and self.type not in NUMBER_TYPES:
-            raise ValueError(f"column {self.name}: only a number column can have a minimum")
+        if (self.minimum is not None or self.maximum is not None) and self.type not in NUMBER_TYPES:
+            raise ValueError(f"column {self.name}: only a number column can have a minimum or maximum")
         if self.type in ("enum", "enum_list") and not self.enum:
             raise ValueError(f"column {self.name}: an enum column needs its values")
 
@@ -827,6 +829,8 @@ _PRODUCTS = Tab(
         C(
             "max_discount",
             "percent",
+            minimum=0,
+            maximum=1,
             required=True,
             zh="最大折扣",
             example="30%",
@@ -872,6 +876,8 @@ _DISCOUNTS = Tab(
         C(
             "min_discount",
             "percent",
+            minimum=0,
+            maximum=1,
             zh="最低折扣",
             example="10%",
             help="The quote's overall discount is more than this (exclusive); blank = no lower bound. Example: 20%",
@@ -880,6 +886,8 @@ _DISCOUNTS = Tab(
         C(
             "max_discount",
             "percent",
+            minimum=0,
+            maximum=1,
             zh="最高折扣",
             example="20%",
             help="The quote's overall discount is at most this (inclusive); blank = no upper bound. Example: 20%",

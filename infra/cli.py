@@ -342,6 +342,8 @@ def cmd_rules_validate(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     for problem in result.problems:
         print(problem)
+    for warning in result.warnings:  # e.g. holidays the package only estimates: told, not blocking
+        print(warning)
     if result.problems:
         print(f"{len(result.problems)} problem(s); nothing would be published", file=sys.stderr)
         return 1

@@ -73,7 +73,7 @@ def cmd_rules_sync(args: argparse.Namespace) -> int:
         result = sync_rules(source, container())
     except (SourceError, ValueError, NotImplementedError) as exc:
         raise CommandError(str(exc)) from None
-    for problem in result.problems:
+    for problem in [*result.problems, *result.warnings]:
         print(problem)
     print(sync_outcome(result, source))
     if result.report_error:
@@ -106,6 +106,8 @@ def _dry_run(source: str, c: Any) -> int:
             print(problem)
         print(f"rejected: {len(read.problems)} problem(s) above; dry run: nothing published, {_live_words(live)}")
         return 1
+    for warning in read.warnings:
+        print(warning)
     digest = content_hash(read.content)
     if active is not None and digest == active.content_hash:
         print(f"valid: the same rules as the live {live}; a sync would publish nothing (dry run)")
@@ -284,6 +286,9 @@ def _print_backtest(source: str, since: str, report: Any) -> None:
                 f"  e.g. {category:<12} {example['lead_id']}: grade {before['grade']}→{after['grade']}, "
                 f"tier {before['tier']}→{after['tier']}, team {before['team']}→{after['team']}"
             )
+    # a "0 would change" here says nothing about quotes: Products and Discounts are checked when
+    # published (a discount outside 0–100 % is refused) and apply to quotes made after that
+    print("  (leads only: Products and Discounts changes apply to quotes made after publishing)")
 
 
 def cmd_sheets_init(args: argparse.Namespace) -> int:

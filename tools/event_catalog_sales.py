@@ -27,7 +27,7 @@ _QUOTE = {
     "currency": "Settings `currency`",
     "list_total": "Σ list price × quantity, decimal text with two places",
     "amount": "Σ net line amounts, decimal text with two places",
-    "discount": '1 − amount / list_total, decimal text (`"0.25"`)',
+    "discount": '1 − amount / list_total rounded half-up to 0.01 %, decimal text (`"0.25"`)',
     "created_at": "when it was created",
 }
 _STEP = {

@@ -173,7 +173,8 @@ def _lead_field_schemas(form: bool) -> dict[str, JSONType]:
         | {"format": "email"},
         "phone": text(
             "required unless `email` is given; any common format, stored as E.164 (default region from "
-            "`country`, else Settings `default_country`)",
+            "`country`, else Settings `default_country`); an extension after the number (`转 123`, "
+            "`分机 123`, `ext. 123`, `x123`, `#123`) is stored apart as `phone_ext`",
             40,
         ),
         "name": text("full name; else `first_name` + `last_name` are joined"),
@@ -187,7 +188,10 @@ def _lead_field_schemas(form: bool) -> dict[str, JSONType]:
         "employees": number("integer", "company size, a whole number ≥ 0"),
         "budget": number("number", "budget ≥ 0 in Settings `currency`"),
         "credit_code": text(
-            "China unified social credit code: 18 characters, checksum verified (spaces and lower case tolerated)", 40
+            "China unified social credit code (GB 32100-2015): 18 characters, the registration authority and "
+            "organisation type codes, a six-digit region code, the organisation code with its own check "
+            "character and the final check character verified (spaces and lower case tolerated)",
+            40,
         ),
         "campaign": text("campaign of this touch"),
         "utm_source": text("UTM source"),

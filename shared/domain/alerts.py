@@ -165,6 +165,17 @@ def _finance_alert(event_type: str, data: dict[str, Any], name: str | None, zh: 
     return AlertText(title, "\n".join(lines))
 
 
+MAX_LISTED = 20  # ids named in one alert; a renewal held by 120 P1 cases names 20 and "… and 100 more"
+
+
+def _listed(ids: list[str], zh: bool) -> str:
+    shown = ", ".join(ids[:MAX_LISTED])
+    left_out = len(ids) - MAX_LISTED
+    if left_out <= 0:
+        return shown
+    return f"{shown} 等共 {len(ids)} 个" if zh else f"{shown} … and {left_out} more"
+
+
 def _renewal_alert(
     event_type: str, data: dict[str, Any], name: str | None, zh: bool, people: dict[str, str]
 ) -> AlertText:
@@ -172,7 +183,7 @@ def _renewal_alert(
     title = RENEWAL[event_type][1 if zh else 0].format(days=data.get("days_before", ""))
     customer = name or data.get("account_id") or ""
     contract, end = data.get("contract_id"), data.get("end_date")
-    cases = ", ".join(str(c) for c in data.get("case_ids") or [])
+    cases = _listed([str(c) for c in data.get("case_ids") or []], zh)
     manager = people.get(str(data.get("account_manager_id") or ""), data.get("account_manager_id"))
     if zh:
         lines = [f"客户 {customer}，合同 {contract}", f"到期日：{end}"]

@@ -60,6 +60,7 @@ __all__ = [
     "business_time_between",
     "calendars_from_content",
     "check_working_hours",
+    "estimated_holiday_years",
     "format_breaks",
     "format_time_of_day",
     "is_working",
@@ -250,6 +251,32 @@ def parse_holiday_country(text: str, column: str = "holiday_country") -> str:
     if subdivision and subdivision not in holidays.country_holidays(country).subdivisions:
         raise CalendarError(f'{column} "{text}": {country} has no subdivision "{subdivision}"', column)
     return code
+
+
+# Countries whose public holidays and make-up workdays are announced year by year (China: the State
+# Council's notice each autumn). The ``holidays`` package has the announced years as its special
+# holidays; for a later year it guesses the dates from the rules and knows no make-up workday.
+ANNOUNCED_YEARLY = frozenset({"CN"})
+HORIZON = timedelta(days=400)  # how far ahead publishing looks (CONTRACT §14)
+
+
+@lru_cache(maxsize=64)
+def last_official_year(country: str) -> int | None:
+    """The last year ``holidays`` has ``country``'s announced schedule for; None when its holidays
+    are fixed by law (nothing to announce, nothing estimated)."""
+    code = country.partition("-")[0]
+    if code not in ANNOUNCED_YEARLY:
+        return None
+    announced = getattr(holidays.country_holidays(code), "special_public_holidays", None) or {}
+    return max(announced) if announced else 0
+
+
+def estimated_holiday_years(country: str, today: date) -> list[int]:
+    """The years between ``today`` and 400 days on whose public holidays ``holidays`` only guesses."""
+    last = last_official_year(country)
+    if last is None:
+        return []
+    return [year for year in range(today.year, (today + HORIZON).year + 1) if year > last]
 
 
 def normalize_calendar_row(row: Mapping[str, Any]) -> tuple[dict[str, Any], list[CalendarError]]:

@@ -15,7 +15,7 @@ from shared.domain.cases import CASE_EVENT_TYPES
 from shared.domain.errors import ValidationFailed
 from shared.domain.events import TIME_EXPECTED, iso, parse_iso
 from shared.domain.forms import text_problem
-from shared.domain.normalize import credit_code_valid, normalize_country, normalize_email
+from shared.domain.normalize import credit_code_problem, normalize_country, normalize_email
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 CHANNELS = ("phone", "chat", "email", "web")
@@ -116,8 +116,9 @@ def _account(value: Any, errors: dict[str, str]) -> tuple[str | None, dict[str, 
     code = _text(value.get("credit_code"), errors, "account.credit_code", limit=40)
     if code is not None:
         code = unicodedata.normalize("NFKC", code).upper().replace(" ", "")
-        if not credit_code_valid(code):
-            errors["account.credit_code"] = "is not a valid unified social credit code (18 characters, checksum)"
+        problem = credit_code_problem(code)
+        if problem is not None:
+            errors["account.credit_code"] = f"is not a valid unified social credit code: {problem}"
             code = None
     if given:
         return given, sent, country

@@ -19,6 +19,8 @@ import base64
 import hashlib
 import hmac
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -65,28 +67,107 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
     return base64.b64encode(digest).decode()
 
 
+# Escaping (CONTRACT §14): alert text is plain text with outside words in it (a lead's name, a case
+# subject, a finance reason), so each robot gets it with its markup made inert.
+# - Slack documents exactly three control characters for text in mrkdwn and the top-level
+#   ``text``: "&", "<", ">" must be sent as &amp; &lt; &gt; (api.slack.com/reference/surfaces/
+#   formatting#escaping); with them escaped "<!channel>", "<@U…>" and "<url|label>" are just text.
+# - WeCom (developer.work.weixin.qq.com/document/path/91770, 群机器人 markdown), DingTalk
+#   (open.dingtalk.com/document/orgapp/custom-robot-access, markdown) and Feishu
+#   (open.feishu.cn/document/client-docs/bot-v3/add-custom-bot, text with ``<at user_id="all">``)
+#   document their syntax (links ``[t](url)``, ``**bold**``, ``*i*``, `` `code` ``, ``# title``,
+#   ``> quote``, ``<font>``, ``<@userid>``, ``<at …>``) but no escape character, so the syntax
+#   characters are replaced by their full-width look-alikes, which no robot reads as markup.
+_LOOKALIKES = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞", "*": "＊", "`": "｀", "~": "～", "#": "＃"})
+# "_" emphasises only at a word's edge: ids such as cs_01J… keep theirs, "_x_" loses its markup
+_EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+
+# The most each robot takes (CONTRACT §14): WeCom markdown content 4,096 bytes (document 91770);
+# Slack 3,000 characters in a section block's text (api.slack.com/reference/block-kit/blocks#section);
+# DingTalk 20,000 bytes; Feishu 20 KB for the whole request body (add-custom-bot, 请求体大小).
+LIMITS: dict[RobotKind, int] = {"wecom": 4096, "slack": 3000, "dingtalk": 20_000, "feishu": 19_000}
+
+
+def escape(kind: RobotKind, text: str) -> str:
+    """``text`` as inert characters in ``kind``'s message format."""
+    if kind == "slack":
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _EDGE_UNDERSCORE.sub("＿", text.translate(_LOOKALIKES))
+
+
+def _size(kind: RobotKind, message: str) -> int:
+    """Slack counts characters; the others count UTF-8 bytes (as JSON, so quotes count twice)."""
+    return len(message) if kind == "slack" else len(json.dumps(message, ensure_ascii=False).encode()) - 2
+
+
+def _more(title: str, left_out: int) -> str:
+    # titles come from the alert templates: a Chinese title means a Chinese alert
+    chinese = any("\u4e00" <= ch <= "\u9fff" for ch in title)
+    return f"…（另有 {left_out} 行）" if chinese else f"… and {left_out} more line(s)"
+
+
+def fit(kind: RobotKind, title: str, text: str, frame: Callable[[str], str] = lambda body: body) -> str:
+    """``text`` escaped for ``kind`` and shortened, when ``frame(text)`` would pass the robot's limit,
+    to its first whole lines and "… and N more" (a first line too long alone is cut): a long
+    alert arrives shortened instead of being refused for good."""
+    limit = LIMITS[kind]
+
+    def fits(candidate: str) -> bool:
+        return _size(kind, frame(escape(kind, candidate))) <= limit
+
+    if fits(text):
+        return escape(kind, text)
+    lines = text.split("\n")
+    kept: list[str] = []
+    for line in lines:
+        if not fits("\n".join([*kept, line, _more(title, len(lines))])):
+            break
+        kept.append(line)
+    if not kept:  # the first line alone is too long: as much of it as fits
+        low, high = 0, len(lines[0])
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (
+                (middle, high) if fits(lines[0][:middle] + "…\n" + _more(title, len(lines))) else (low, middle - 1)
+            )
+        kept = [lines[0][:low] + "…"]
+        left_out = len(lines) - 1
+    else:
+        left_out = len(lines) - len(kept)
+    return escape(kind, "\n".join([*kept, _more(title, left_out)]))
+
+
 def robot_post(channel: ChatChannel, title: str, text: str, now: datetime) -> RobotPost:
-    """The request that posts one alert through one robot, signed when the channel has a secret."""
-    if channel.kind == "wecom":
-        return RobotPost(channel.url, {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n{text}"}})
-    if channel.kind == "dingtalk":
+    """The request that posts one alert through one robot, signed when the channel has a secret.
+    ``title`` and ``text`` are plain text: they are escaped and shortened here for the robot."""
+    kind = channel.kind
+    if kind == "wecom":
+        head = f"**{escape(kind, title)}**\n"
+        content = head + fit(kind, title, text, lambda body: head + body)
+        return RobotPost(channel.url, {"msgtype": "markdown", "markdown": {"content": content}})
+    if kind == "dingtalk":
         url = channel.url
         if channel.secret:
             ms = int(now.timestamp() * 1000)
             sign = quote_plus(dingtalk_sign(channel.secret, ms))
             url += ("&" if "?" in url else "?") + f"timestamp={ms}&sign={sign}"
-        return RobotPost(url, {"msgtype": "markdown", "markdown": {"title": title, "text": f"#### {title}\n{text}"}})
-    if channel.kind == "feishu":
-        body: dict[str, Any] = {"msg_type": "text", "content": {"text": f"{title}\n{text}"}}
+        head = f"#### {escape(kind, title)}\n"
+        markdown = {"title": title, "text": head + fit(kind, title, text, lambda body: head + body)}
+        return RobotPost(url, {"msgtype": "markdown", "markdown": markdown})
+    if kind == "feishu":
+        head = f"{escape(kind, title)}\n"
+        body: dict[str, Any] = {"msg_type": "text", "content": {"text": head + fit(kind, title, text)}}
         if channel.secret:
             seconds = int(now.timestamp())
             body = {"timestamp": str(seconds), "sign": feishu_sign(channel.secret, seconds), **body}
         return RobotPost(channel.url, body)
+    section = fit(kind, title, text)
     blocks = [
+        # a header is plain_text (never parsed for mentions), at most 150 characters
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": section}},
     ]
-    return RobotPost(channel.url, {"text": f"{title}\n{text}", "blocks": blocks})
+    return RobotPost(channel.url, {"text": f"{escape(kind, title)}\n{section}", "blocks": blocks})
 
 
 def robot_answer(kind: RobotKind, status: int, body: bytes, retry_after: float | None = None) -> Answer:

@@ -5,8 +5,9 @@ A band holds when ``amount > min_amount`` and ``amount <= max_amount``, and the 
 discount; an empty bound is no bound. "More than 500,000 and more than 20%" is
 ``min_amount`` 500000, ``min_discount`` 20%. Rows may overlap: the lowest ``priority`` wins.
 
-Comparisons are exact: amounts are Decimals, the discount is the Fraction
-``(list_total - amount) / list_total`` (no rounding can move a quote across a boundary).
+Comparisons are exact: amounts are Decimals, and the discount is the one the quote shows,
+``1 − amount / list_total`` rounded half-up to 0.01 % (CONTRACT §14): cent rounding can never
+move a quote typed at exactly 20 % into a "more than 20 %" band.
 """
 
 from __future__ import annotations

@@ -152,8 +152,36 @@ def _case(facts: Mapping[str, Any], timezone: str) -> Counts:
     return {(period, team, owner, "res_n"): 1, (period, team, owner, "fcr_n"): 1 if resolved[4] else 0}
 
 
-def _account(contracts: Mapping[str, list[Any]]) -> Counts:
-    """Contract value deltas: +amount on a contract's first day, −amount the day after its last.
+# A contract of the same account starting at most this many days after the last one ended continues
+# the customer's run (CONTRACT §14, net revenue retention): a renewal signed a little late is a
+# renewal, not churn plus a new customer. Fixed here rather than a Settings key: rollups are folded
+# as facts arrive, and a setting changed later could not re-fold the stored ones.
+RENEWAL_GRACE_DAYS = 30
+
+
+def _bridged(deltas: Mapping[date, float], grace_days: int) -> list[tuple[date, float]]:
+    """The deltas by day, with a lapse to no live contract that a new contract ends within
+    ``grace_days`` moved to that contract's first day: in between, the account still counts
+    with what it had (a renewal that came in late), so no day of the gap reads as churn."""
+    days = [day for day in sorted(deltas) if abs(deltas[day]) >= 1e-9]
+    out: list[tuple[date, float]] = []
+    level, carried = 0.0, 0.0
+    for i, day in enumerate(days):
+        delta = deltas[day] + carried
+        carried = 0.0
+        after = days[i + 1] if i + 1 < len(days) else None
+        if level > 1e-9 and level + delta <= 1e-9 and after is not None and (after - day).days <= grace_days:
+            carried = delta  # lapsed, but renewed in time: the lapse happens on the renewal's day
+            continue
+        level += delta
+        if abs(delta) >= 1e-9:
+            out.append((day, delta))
+    return out
+
+
+def _account(contracts: Mapping[str, list[Any]], grace_days: int = RENEWAL_GRACE_DAYS) -> Counts:
+    """Contract value deltas: +amount on a contract's first day, −amount the day after its last
+    (that −amount moved to the next contract's first day when it starts within ``grace_days``).
 
     Each delta is kept with the age of the customer's run it belongs to (days since the account
     last went from no live contract to one), so a query can tell the deltas of accounts that
@@ -170,10 +198,7 @@ def _account(contracts: Mapping[str, list[Any]]) -> Counts:
         deltas[end + timedelta(days=1)] -= amount
     counts: Counts = defaultdict(float)
     level, run_start = 0.0, None
-    for day in sorted(deltas):
-        delta = deltas[day]
-        if abs(delta) < 1e-9:
-            continue
+    for day, delta in _bridged(deltas, grace_days):
         if run_start is None or level <= 1e-9:
             run_start = day
         age = (day - run_start).days

@@ -44,9 +44,29 @@ CONTROL_FIELDS = ("_hp", "_redirect")
 TRUE_WORDS = {"true", "1", "yes", "on", "y", "是"}
 FALSE_WORDS = {"false", "0", "no", "off", "n", "否", ""}
 
-# China unified social credit code (GB 32100-2015): 18 chars from this alphabet, weighted mod 31.
+# China unified social credit code (GB 32100-2015): 18 chars from this alphabet (no I, O, S, V, Z),
+# weighted mod 31 for the last one.
 _CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# character 1, the registration authority, → the organisation types (character 2) it registers
+# (GB 32100-2015 and its registration-authority code list: 1 机构编制, 2 外交, 3 司法行政, 4 文化,
+# 5 民政, 6 旅游, 7 宗教, 8 工会, 9 工商/市场监管, A 中央军委改革和编制办公室, N 农业, Y 其他)
+_CREDIT_TYPES = {
+    "1": "1239",
+    "2": "19",
+    "3": "123459",
+    "4": "19",
+    "5": "1239",
+    "6": "129",
+    "7": "129",
+    "8": "19",
+    "9": "123",
+    "A": "19",
+    "N": "1239",
+    "Y": "1",
+}
+# characters 9–17: the organisation code (GB 11714), eight characters and its own check character
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
 @dataclass
@@ -58,11 +78,33 @@ class NormalizedLead:
     flags: list[str] = field(default_factory=list)
 
 
-def credit_code_valid(code: str) -> bool:
-    if len(code) != 18 or any(c not in _CREDIT_ALPHABET for c in code):
-        return False
+def credit_code_problem(code: str) -> str | None:
+    """What is wrong with ``code`` as a unified social credit code (GB 32100-2015), or None."""
+    if len(code) != 18:
+        return f"must be 18 characters, got {len(code)}"
+    if any(c not in _CREDIT_ALPHABET for c in code):
+        return "may use only digits and the capital letters other than I, O, S, V and Z"
+    types = _CREDIT_TYPES.get(code[0])
+    if types is None:
+        return f"{code[0]} is not a registration authority code (character 1)"
+    if code[1] not in types:
+        return f"{code[1]} is not an organisation type of registration authority {code[0]} (character 2)"
+    if not code[2:8].isdigit():
+        return "characters 3 to 8 must be the six digits of an administrative division"
+    organisation = code[8:17]
+    # GB 11714 reads letters over the whole Latin alphabet: A = 10 … Z = 35, i.e. base 36
+    total = sum(int(c, 36) * w for c, w in zip(organisation[:8], _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    if organisation[8] != {10: "X", 11: "0"}.get(check, str(check)):
+        return "characters 9 to 17 are not an organisation code (its check character is wrong)"
     total = sum(_CREDIT_ALPHABET.index(c) * w for c, w in zip(code[:17], _CREDIT_WEIGHTS, strict=True))
-    return _CREDIT_ALPHABET[(31 - total % 31) % 31] == code[17]
+    if _CREDIT_ALPHABET[(31 - total % 31) % 31] != code[17]:
+        return "the check character (the last one) is wrong"
+    return None
+
+
+def credit_code_valid(code: str) -> bool:
+    return credit_code_problem(code) is None
 
 
 def parse_bool(value: Any) -> bool | None:
@@ -92,16 +134,27 @@ def normalize_email(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
-def normalize_phone(value: str, region: str) -> str:
+# Chinese extension words (转 / 分机 / 分机号, traditional forms too) as phonenumbers' own "ext.",
+# which with "ext", "x" and "#" it reads as an extension (CONTRACT §14)
+_EXTENSION_WORD = re.compile(r"\s*(?:分机号?|分機號?|转|轉)\s*[:：]?\s*(?=\d)")
+
+
+def parse_phone(value: str, region: str) -> tuple[str, str | None]:
+    """``(E.164 number, extension or None)``: ``010-65123456 转 123`` → ``("+861065123456", "123")``."""
     import phonenumbers
 
+    text = _EXTENSION_WORD.sub(" ext. ", unicodedata.normalize("NFKC", value))
     try:
-        number = phonenumbers.parse(unicodedata.normalize("NFKC", value), region)
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         raise ValueError("is not a phone number") from None
     if not phonenumbers.is_valid_number(number):
         raise ValueError(f"is not a valid phone number for region {region}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), number.extension or None
+
+
+def normalize_phone(value: str, region: str) -> str:
+    return parse_phone(value, region)[0]
 
 
 # Common names that ISO's official names don't cover. No fuzzy matching: a guess that turns
@@ -246,7 +299,7 @@ def normalize_lead(raw: dict[str, Any], rules: RuleSet) -> NormalizedLead:
     take("country", lambda v: normalize_country(_text(v, TEXT_LIMIT)))
     take("email", lambda v: normalize_email(_text(v, 254)))
     region = out.get("country") or rules.settings.default_country
-    take("phone", lambda v: normalize_phone(_text(v, 40), region))
+    take("phone", lambda v: _phone(_text(v, 40), region, out))
     take("employees", lambda v: _number(v, integer=True))
     take("budget", lambda v: _number(v, integer=False))
     take("credit_code", _credit_code)
@@ -265,12 +318,21 @@ def normalize_lead(raw: dict[str, Any], rules: RuleSet) -> NormalizedLead:
     return _map_with_rules(out, extra, rules)
 
 
+def _phone(value: str, region: str, out: dict[str, Any]) -> str:
+    """The number for ``phone``; its extension, if any, into ``out["phone_ext"]``."""
+    number, extension = parse_phone(value, region)
+    if extension:
+        out["phone_ext"] = extension
+    return number
+
+
 def normalize_credit_code(value: Any) -> str:
     """A unified social credit code as stored (NFKC, upper case, no spaces); ValueError naming
     what is wrong when it is not one (GB 32100-2015: 18 characters, mod-31 check character)."""
     code = unicodedata.normalize("NFKC", _text(value, 40)).upper().replace(" ", "")
-    if not credit_code_valid(code):
-        raise ValueError("is not a valid unified social credit code (18 characters, checksum)")
+    problem = credit_code_problem(code)
+    if problem is not None:
+        raise ValueError(f"is not a valid unified social credit code: {problem}")
     return code
 
 

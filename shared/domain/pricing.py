@@ -2,7 +2,8 @@
 
 Each line: ``list_price × quantity`` is its list amount; ``list amount × (1 − discount)``,
 rounded half-up to the cent, its net amount. The quote: ``list_total`` = Σ list amounts,
-``amount`` = Σ net, ``discount`` = 1 − amount / list_total (0 when the list total is 0).
+``amount`` = Σ net, ``discount`` = 1 − amount / list_total rounded half-up to 0.01 % (0 when
+the list total is 0).
 Money is serialised as strings with two decimals (``"540000.00"``), shares as decimal
 strings (``"0.2"``): JSON numbers would come back as floats in most clients.
 """
@@ -21,6 +22,9 @@ CENT = Decimal("0.01")
 FINEST_SHARE = Decimal("1E-10")
 MAX_LINES = 100
 MAX_QUANTITY = 1_000_000
+
+
+SHOWN_DISCOUNT = Decimal("0.0001")  # a quote's overall discount: 0.01 % steps
 
 
 def money(value: Decimal) -> str:
@@ -93,8 +97,11 @@ class Priced:
 
     @property
     def discount(self) -> Decimal:
+        """The overall discount as shown and as the Discounts bands compare it (CONTRACT §14):
+        rounded half-up to 0.01 %, so a quote typed at 20 % whose cents round to 20.0000032 %
+        is 20 % on screen and in the "at most 20 %" band alike."""
         exact = self.discount_exact
-        return Decimal(exact.numerator) / Decimal(exact.denominator)
+        return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(SHOWN_DISCOUNT, rounding=ROUND_HALF_UP)
 
 
 def price_lines(raw_lines: Any, products: Mapping[str, Product]) -> Priced:

@@ -27,7 +27,7 @@ def create_quote(payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, 
     Discounts row names no approvers, else ``pending_approval`` with its first step asked."""
     request = parse_quote_request(payload, active.rules.owners, clock().date())
     priced = price_lines(request["lines"], active.products)
-    rule = first_match(active.discounts, priced.amount, priced.discount_exact)
+    rule = first_match(active.discounts, priced.amount, priced.discount)  # the discount shown
     if rule is None:
         raise NoDiscountRule(
             f"no Discounts row matches an amount of {money(priced.amount)} with a discount of "

@@ -4,7 +4,7 @@ changes and the last good version stays live."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -73,6 +73,7 @@ class PublishResult:
     number: int | None = None
     problems: list[str] = field(default_factory=list)
     report_error: str | None = None  # the result could not be written back into the sheet
+    warnings: list[str] = field(default_factory=list)  # told, but they did not stop publishing
 
 
 def version_id_for(number: int, digest: str) -> str:
@@ -182,6 +183,7 @@ class ReadRules:
 
     content: Content | None
     problems: list[str]
+    warnings: list[str] = field(default_factory=list)  # e.g. holidays the package only estimates
 
 
 class RuleSource(Protocol):
@@ -207,15 +209,16 @@ def sync_rules(
     except SourceUnreadable as exc:
         return _unreadable(source.name, str(exc), store, clock, dry_run=dry_run)
     if dry_run:
-        return PublishResult("rejected" if read.problems else "valid", _live(store), problems=read.problems)
-    result = publish_rules(read.content, read.problems, source.name, store, clock)
+        status: PublishStatus = "rejected" if read.problems else "valid"
+        return PublishResult(status, _live(store), problems=read.problems, warnings=read.warnings)
+    result = replace(publish_rules(read.content, read.problems, source.name, store, clock), warnings=read.warnings)
     cache.invalidate()
     if result.status == "conflict":  # the other publisher reports its own result
         return result
     try:
         source.report(result, clock())
     except SourceUnreadable as exc:  # the version stands; only the report back to the sheet failed
-        return PublishResult(result.status, result.version_id, result.number, result.problems, str(exc))
+        return replace(result, report_error=str(exc))
     return result
 
 

@@ -176,3 +176,21 @@ def test_escaped_text_never_starts_a_formula(text: str) -> None:
     assert not re.match(r"^\s*[=+\-@]", escaped) or escaped.startswith("'")
     if text and text.lstrip()[:1] in ("=", "+", "-", "@"):
         assert escaped == "'" + text
+
+
+def test_an_accepted_sync_lists_the_holiday_warning_in_the_status_tab(
+    fake: FakeSheetsApi, client: SheetsClient
+) -> None:
+    """CONTRACT §14: holidays the package only estimates are told where ops staff look; the
+    workbook still publishes and no cell gets a problem note."""
+    from datetime import date
+
+    sid = fake.add_spreadsheet("Closeloop rules", example_raw())
+    book = client.read_workbook(sid)
+    parsed = parse_workbook(book.raw, today=date(2026, 12, 7))
+    assert parsed.ok and parsed.warnings
+    client.write_report(book, SyncReport("t", "accepted", "v7", [], warnings=parsed.warnings))
+    status = fake.values(sid, "Status")
+    assert status[3] == ["Problems", "0"]
+    rows = [row for row in status if len(row) > 2 and "CN schedule for 2027" in row[2]]
+    assert rows and rows[0][:2] == ["Calendars", "G2"] and rows[0][2].startswith("warning:")

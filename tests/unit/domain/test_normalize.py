@@ -25,10 +25,11 @@ def with_check_char(first17: str) -> str:
 WELL_KNOWN_CODE = "91350100M000100Y43"
 GENERATED_CODES = [
     with_check_char("91110000600037341"),
-    with_check_char("91440300MA5FUTR0X"),
     with_check_char("12100000400000624"),
-    with_check_char("52310000MJ4940981"),
-    with_check_char("92320585MA1N7FPB2"),
+    # real codes (python-stdnum's test data): their organisation codes carry GB 11714 check characters
+    with_check_char("91310115MA1K3BTP2"),
+    with_check_char("92340602MA2PBMEM2"),
+    with_check_char("12120000401359081"),
 ]
 
 
