@@ -32,6 +32,7 @@ GOALS = {
     "routing_speedup_vs_linear": (">=", 20),
     "sheets_requests_per_sync": ("<=", 2),
     "timer_sweep_items_read_per_due": ("<=", 1.5),
+    "poisoned_sweep_healthy_fired_ratio": ("==", 1.0),
     "ddb_requests_per_shipment_webhook": ("<=", 6),
     "invoice_exactly_once_trials": (">=", 200),
     "invoice_duplicates": ("<=", 0),
