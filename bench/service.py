@@ -133,7 +133,9 @@ def _throughput(client: Any, progress: Callable[[str], None], count: int = THROU
         "leads_per_second_inprocess": {
             "value": round(rate, 1),
             "unit": "leads/s",
-            "note": f"{count:,} distinct new leads through the API handler (chalice.test.Client) in one process "
+            "note": f"trend figure, no goal (issue 15: it measures moto's speed, not the product's; what a lead "
+            f"costs is ddb_write_units_per_new_lead and aws_cost_per_million_leads_usd). {count:,} distinct new "
+            f"leads through the API handler (chalice.test.Client) in one process "
             f"over the embedded moto server, 5 DynamoDB requests each; {cpu_ms:.1f} ms of CPU per lead, about "
             f"half in moto answering and half in botocore asking (see the issue-6 report)",
         },
