@@ -60,7 +60,8 @@ def _cpu_seconds() -> float:
 
 def progress(message: str) -> None:
     elapsed = time.perf_counter() - _STARTED
-    print(f"[bench {elapsed:6.0f} s, cpu {_cpu_seconds():6.0f} s] {message}", file=sys.stderr, flush=True)
+    # sys.__stderr__: phases that silence the handlers' log lines (redirect_stderr) still show progress
+    print(f"[bench {elapsed:6.0f} s, cpu {_cpu_seconds():6.0f} s] {message}", file=sys.__stderr__, flush=True)
 
 
 def _import_seconds(statement: str) -> float:

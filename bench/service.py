@@ -89,8 +89,8 @@ def service_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
                     response = _post(client, {**LEAD, "email": f"new{n}@factory.cn", "campaign": "again"})
                     assert response.status_code == 200
                 merged_calls += calls
-            with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-                rates = _throughput(client, progress)  # each capture prints its EMF metric line: 10,000 lines
+            with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+                rates = _throughput(client, progress)  # each capture prints its EMF metric and log lines
         from bench.sheets import sync_metrics
         from shared.adapters.container import container
 
