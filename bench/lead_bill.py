@@ -125,7 +125,8 @@ def run_leads(count: int, progress: Callable[[str], None]) -> tuple[Bill, Calls]
     progress(f"lead bill: local stack in this process, {count} new leads, every function's requests counted")
     bill, calls = Bill(), Calls()
     with billing_moto(bill, template), counting_calls(calls):
-        assert stack.start().status == "published"
+        started = stack.start()  # unchanged: the same rules were published earlier in this process
+        assert started.status in ("published", "unchanged"), started.problems
         from functions.api.app import app
 
         try:
