@@ -200,10 +200,7 @@ def costs(bill: Bill, calls: Calls, leads: int, prices: dict[str, float] = PRICE
     sqs_app = sum(n for (who, service, _), n in calls.requests.items() if service == "sqs" and _billed(who))
     # what EventBridge sends to a queue target, and each batch's receive and delete-batch
     sqs_machinery = sum(calls.sqs_messages.values()) + 2 * sum(calls.invocations[f] for f in sqs_functions)
-    gb_seconds = sum(
-        calls.seconds[f] / max(calls.invocations[f], 1) * calls.invocations[f] * calls.memory_mb.get(f, 512) / 1024
-        for f in calls.invocations
-    )
+    gb_seconds = sum(seconds * calls.memory_mb.get(f, 512) / 1024 for f, seconds in calls.seconds.items())
     return {
         "dynamodb": (bill.write_units * prices["ddb_wru"] + bill.read_units * prices["ddb_rru"]) / leads,
         "lambda": (sum(calls.invocations.values()) * prices["lambda_request"] + gb_seconds * prices["lambda_gb_second"])

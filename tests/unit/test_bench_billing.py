@@ -143,3 +143,25 @@ def test_the_template_gives_every_table_its_indexes_and_projections() -> None:
     assert events.keys == ("event_id",)
     assert {i.name for i in events.indexes} >= {"pending"}
     assert all(i.projection in ("ALL", "KEYS_ONLY", "INCLUDE") for s in specs.values() for i in s.indexes)
+
+
+def test_the_cost_of_a_lead_is_each_counted_unit_at_its_list_price() -> None:
+    from collections import Counter
+
+    from bench.billing import Bill
+    from bench.lead_bill import Calls, costs
+
+    bill = Bill(write=Counter({"leads": 40}), read=Counter({"leads": 8}))
+    calls = Calls()
+    calls.invocations.update({"ApiFunction": 2, "KpiRollupFunction": 1})
+    calls.seconds.update({"ApiFunction": 0.4, "KpiRollupFunction": 1.0})  # 0.2 s each, 1 s
+    calls.memory_mb.update({"ApiFunction": 512, "KpiRollupFunction": 1024})
+    calls.sqs_messages["KpiRollupFunction"] = 4  # one batch of 4 events from EventBridge
+    calls.bus_events["ApiFunction"] = 4
+    usd = costs(bill, calls, leads=2)
+    assert usd["dynamodb"] == pytest.approx((40 * 0.625 + 8 * 0.125) / 1e6 / 2)
+    gb_seconds = 2 * 0.2 * 0.5 + 1 * 1.0 * 1.0  # 1.2 GB-s for 2 leads
+    assert usd["lambda"] == pytest.approx((3 * 0.20 / 1e6 + gb_seconds * 0.0000166667) / 2)
+    assert usd["eventbridge"] == pytest.approx(4 / 1e6 / 2)
+    assert usd["sqs"] == pytest.approx((4 + 2) * 0.40 / 1e6 / 2)  # 4 sends + a receive and a delete
+    assert usd["api_gateway"] == pytest.approx(3.50 / 1e6)
