@@ -3,7 +3,7 @@
 Timings are only ever reported as ratios against a baseline measured in the same run (or as
 trend figures); no test asserts them.
 
-Most of the run is 10,000 leads captured in-process (throughput) and then 2,000 more over
+Most of the run is 10,000 leads captured in-process (throughput) and then 1,000 more over
 HTTP into a `closeloop dev` process (its memory, projected to 10,000); one after the other, so
 neither's timing carries the other's load. Each phase's wall and CPU seconds are printed: the
 whole must finish within 20 minutes on 2 cores (issue 15).
@@ -23,7 +23,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
-DEV_LEADS = int(os.environ.get("BENCH_DEV_LEADS", "2000"))  # measured, then projected to 10,000 (bench/dev_stack.py)
+DEV_LEADS = int(os.environ.get("BENCH_DEV_LEADS", "1000"))  # measured, then projected to 10,000 (bench/dev_stack.py)
 GOALS = {
     "lead_handler_cold_import_ratio": ("<=", 1.3),
     "lead_cold_start_ratio": ("<=", 1.5),

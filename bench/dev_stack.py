@@ -1,5 +1,5 @@
 """`closeloop dev` as a developer runs it: its resident memory after 10,000 leads over HTTP,
-projected from fewer (BENCH_DEV_LEADS, 2,000 by default) so that `make bench` finishes.
+projected from fewer (BENCH_DEV_LEADS, 1,000 by default) so that `make bench` finishes.
 
 Runs as its own process (``python -m bench.dev_stack COUNT``, one JSON metric on stdout): the
 stack and its poster share nothing with the benchmark process.
