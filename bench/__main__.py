@@ -92,7 +92,7 @@ def main() -> int:
     from bench.dev_stack import dev_rss_metric
     from bench.invoices import exactly_once_trials, shipment_requests
     from bench.kpis import kpi_metrics
-    from bench.lead_bill import lead_bill_metrics
+    from bench.lead_bill import lead_bill_in_fresh_process
     from bench.renewals import renewal_metrics
     from bench.routing import routing_speedup
     from bench.sales import quote_metrics
@@ -102,7 +102,7 @@ def main() -> int:
     results: dict[str, Any] = {}
     results["lead_handler_cold_import_ratio"] = cold_import_ratio()
     results.update(service_metrics(progress))
-    results.update(lead_bill_metrics(progress))
+    results.update(lead_bill_in_fresh_process(progress))
     progress(f"closeloop dev in a child process: {DEV_LEADS:,} leads over HTTP in two halves, then its memory")
     results["dev_rss_mib_after_10k_leads"] = dev_rss_metric(DEV_LEADS)
     results["routing_speedup_vs_linear"] = routing_speedup(progress)
