@@ -40,7 +40,7 @@ bench: $(STAMP)  ## benchmarks → bench/results.json
 	$(BIN)/python -m bench
 
 .PHONY: soak
-soak: $(STAMP)  ## 20 min of mixed traffic into closeloop dev (SOAK_MINUTES, SOAK_RATE) → bench/soak.json
+soak: $(STAMP)  ## 20 min of mixed traffic into closeloop dev (SOAK_MINUTES, SOAK_RATE=2/s) → bench/soak.json
 	$(BIN)/python -m bench.soak
 
 clean:  ## remove the virtualenv and caches
