@@ -136,8 +136,8 @@ def measure(count: int, projected_to: int = PROJECTED_TO) -> dict[str, Any]:
         f"{projected_to:,} new leads over HTTP: measured {rss:.0f} MiB after {count:,} leads from {CLIENTS} clients "
         f"and `closeloop pump` (every event published), {middle_rss:.0f} MiB after the first {half:,}, so "
         f"{per_1000:.1f} MiB per 1,000 leads over the second half, carried on linearly (an upper bound if memory "
-        f"levels off); {started_rss:.0f} MiB at start, peak {peak:.0f} MiB. Shrunk from {projected_to:,} measured "
-        f"leads (issue 15): the dev process spends about 0.2 s of CPU per lead end to end (capture, publishing, "
+        f"levels off); {started_rss:.0f} MiB at start, peak {peak:.0f} MiB. {count:,} leads, not {projected_to:,} "
+        f"(issue 15): the dev process spends about 0.2 s of CPU per lead end to end (capture, publishing, "
         f"KPI folding, all through the embedded AWS), so {projected_to:,} took over half an hour on 2 cores; "
         f"BENCH_DEV_LEADS={projected_to} measures it directly. Posting/draining took {post1:.0f}/{drain1:.0f} s "
         f"and {post2:.0f}/{drain2:.0f} s ({half / post1:.1f} and {(count - half) / post2:.1f} leads/s over HTTP)",
