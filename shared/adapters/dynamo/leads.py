@@ -77,13 +77,30 @@ class DynamoLeadRepository:
             return None
 
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]:
-        """Leads captured in [start, end), read day by day through the by_capture_day index."""
+        """Leads captured in [start, end), read day by day through the by_capture_day index (ids),
+        then the leads themselves a hundred at a time."""
         day = start.astimezone(UTC).date()
         while day <= end.astimezone(UTC).date():
             condition = LeadItem.captured_at.between(iso(start), iso(end))
-            for item in LeadItem.by_capture_day.query(day.isoformat(), condition):
-                yield lead_from_item(item)
+            ids = [str(item.lead_id) for item in LeadItem.by_capture_day.query(day.isoformat(), condition)]
+            for first in range(0, len(ids), 100):
+                yield from self._whole(ids[first : first + 100])
             day += timedelta(days=1)
+
+    def _whole(self, lead_ids: list[str]) -> list[Lead]:
+        """The leads an index query named, in its order. The index holds their keys and the
+        filtered attributes only: a copy of every lead would be rewritten on every change of it."""
+        if not lead_ids:
+            return []
+        table = LeadItem.Meta.table_name
+        request = {table: {"Keys": [{"lead_id": {"S": i}} for i in dict.fromkeys(lead_ids)], "ConsistentRead": True}}
+        found = {
+            lead.lead_id: lead
+            for lead in (
+                lead_from_item(LeadItem.from_raw_data(raw)) for raw in batch_get(self.client, request).get(table, [])
+            )
+        }
+        return [found[i] for i in lead_ids if i in found]
 
     def recent(
         self, since: datetime, until: datetime, filters: LeadFilter, limit: int, after: LeadPosition | None = None
@@ -93,7 +110,7 @@ class DynamoLeadRepository:
         as a FilterExpression on the projected owner_id, team and grade. A page that ends mid-day
         resumes from its last lead's index key. One lead more than the page is read, so the last
         page says there is nothing more (no cursor) instead of sending the caller to an empty one."""
-        leads: list[Lead] = []
+        listed: list[str] = []  # lead ids, newest first
         wanted = limit + 1
         window = LeadItem.captured_at.between(iso(since), iso(until))
         condition = _filter_condition(filters)
@@ -108,16 +125,18 @@ class DynamoLeadRepository:
                 window,
                 filter_condition=condition,
                 scan_index_forward=False,
-                limit=wanted - len(leads),
-                page_size=max(wanted - len(leads), _MIN_PAGE),
+                limit=wanted - len(listed),
+                page_size=max(wanted - len(listed), _MIN_PAGE),
                 last_evaluated_key=start,
             )
-            leads.extend(lead_from_item(item) for item in results)
-            if len(leads) >= wanted:
-                last = leads[limit - 1]
-                return LeadPage(leads[:limit], LeadPosition(last.captured_at, last.lead_id))
+            listed.extend(str(item.lead_id) for item in results)
+            if len(listed) >= wanted:
+                leads = self._whole(listed[:limit])
+                last = leads[-1] if leads else None
+                cursor = LeadPosition(last.captured_at, last.lead_id) if last else None
+                return LeadPage(leads, cursor)
             day -= timedelta(days=1)
-        return LeadPage(leads, None)
+        return LeadPage(self._whole(listed), None)
 
     def next_turn(self, team: str, counter_key: str, owner_ids: Sequence[str]) -> tuple[int, dict[str, int]]:
         """Take the next round-robin turn of a pool (one UpdateItem on the team's state), then

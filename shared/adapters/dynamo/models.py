@@ -63,9 +63,12 @@ def _region() -> str:
 
 
 class CaptureDayIndex(GlobalSecondaryIndex["LeadItem"]):  # type: ignore[no-untyped-call]
+    """The leads of one capture day, newest first, with the attributes the list filters on: a
+    lead's other changes (touches, SLA, notes) never rewrite its index entry; readers BatchGet."""
+
     class Meta:
         index_name = LEADS_BY_CAPTURE_DAY_INDEX
-        projection = AllProjection()
+        projection = IncludeProjection(["owner_id", "team", "grade"])
 
     capture_day = UnicodeAttribute(hash_key=True)
     captured_at = UnicodeAttribute(range_key=True)

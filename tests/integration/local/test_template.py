@@ -309,6 +309,12 @@ def test_tables_have_stage_names_keys_and_settings() -> None:
     assert [(g["IndexName"], [k["AttributeName"] for k in g["KeySchema"]]) for g in leads_gsi] == [
         ("by_capture_day", ["capture_day", "captured_at"])
     ]
+    # index copies cost write units on every change: the lead list's filters only, event keys only
+    assert leads_gsi[0]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["owner_id", "team", "grade"],
+    }
+    assert {g["Projection"]["ProjectionType"] for g in events_gsi} == {"KEYS_ONLY"}
     assert [(g["IndexName"], [k["AttributeName"] for k in g["KeySchema"]]) for g in events_gsi] == [
         ("by_subject", ["subject", "time"]),
         ("pending", ["pending", "time"]),
