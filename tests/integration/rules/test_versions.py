@@ -182,3 +182,11 @@ def test_a_published_version_carries_its_calendars_public_days_and_the_workbook_
     assert {(r["country"], r["year"]) for r in stored[PUBLIC_HOLIDAYS_TAB]} >= {(c, this_year) for c in countries}
     assert PUBLIC_HOLIDAYS_TAB not in clean_aws.rules_store.active().row_counts  # not a workbook tab
     assert publish(clean_aws, changed(example_content)).status == "unchanged"
+
+
+def test_a_diff_names_workbook_changes_only_not_the_public_days_publishing_derived(clean_aws, example_content):
+    from shared.domain.calendars import PUBLIC_HOLIDAYS_TAB
+
+    v1 = clean_aws.rules_store.active()
+    old = {**clean_aws.rules_store.content(v1.version_id), PUBLIC_HOLIDAYS_TAB: []}  # as published long ago
+    assert diff_content(old, clean_aws.rules_store.content(v1.version_id)) == []
