@@ -39,6 +39,10 @@ lint: $(STAMP)  ## ruff, mypy on the core, import-layer contracts, cfn-lint
 bench: $(STAMP)  ## benchmarks → bench/results.json
 	$(BIN)/python -m bench
 
+.PHONY: soak
+soak: $(STAMP)  ## 20 min of mixed traffic into closeloop dev (SOAK_MINUTES, SOAK_RATE=2/s) → bench/soak.json
+	$(BIN)/python -m bench.soak
+
 clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam .sam-venv
 

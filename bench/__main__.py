@@ -3,14 +3,17 @@
 Timings are only ever reported as ratios against a baseline measured in the same run (or as
 trend figures); no test asserts them.
 
-Most of the run is 10,000 leads captured in-process (throughput) and then 10,000 more over
-HTTP into a `closeloop dev` process (its memory); one after the other, so neither's timing
-carries the other's load.
+Most of the run is 10,000 leads captured in-process (throughput) and then 1,000 more over
+HTTP into a `closeloop dev` process (its memory, projected to 10,000); one after the other, so
+neither's timing carries the other's load. Each phase's wall and CPU seconds are printed: the
+whole must finish within 20 minutes on 2 cores (issue 15).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -20,18 +23,21 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
-DEV_LEADS = 10_000
+DEV_LEADS = int(os.environ.get("BENCH_DEV_LEADS", "1000"))  # measured, then projected to 10,000 (bench/dev_stack.py)
 GOALS = {
     "lead_handler_cold_import_ratio": ("<=", 1.3),
     "lead_cold_start_ratio": ("<=", 1.5),
-    "leads_per_second_inprocess": (">=", 100),
+    # leads_per_second_inprocess: a trend figure since issue 15 (it measures moto's speed, not the product's)
     "capture_rate_ratio_10k": (">=", 0.8),
     "dev_rss_mib_after_10k_leads": ("<=", 600),
     "ddb_requests_per_new_lead": ("<=", 6),  # issue 2 set 5; per-owner loads (issue 8) read one BatchGetItem more
     "ddb_requests_per_merged_lead": ("<=", 4),
+    "ddb_write_units_per_new_lead": ("<=", 25),
+    "aws_cost_per_million_leads_usd": ("<=", 22),
     "routing_speedup_vs_linear": (">=", 20),
     "sheets_requests_per_sync": ("<=", 2),
     "timer_sweep_items_read_per_due": ("<=", 1.5),
+    "poisoned_sweep_healthy_fired_ratio": ("==", 1.0),
     "ddb_requests_per_shipment_webhook": ("<=", 6),
     "invoice_exactly_once_trials": (">=", 200),
     "invoice_duplicates": ("<=", 0),
@@ -55,8 +61,19 @@ GOALS.update(
 # --- end of the shipped-API block ---
 
 
+_STARTED = time.perf_counter()
+
+
+def _cpu_seconds() -> float:
+    """CPU of this process and of the children it has waited for (closeloop dev, fresh interpreters)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def progress(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    elapsed = time.perf_counter() - _STARTED
+    # sys.__stderr__: phases that silence the handlers' log lines (redirect_stderr) still show progress
+    print(f"[bench {elapsed:6.0f} s, cpu {_cpu_seconds():6.0f} s] {message}", file=sys.__stderr__, flush=True)
 
 
 def _import_seconds(statement: str) -> float:
@@ -88,6 +105,7 @@ def main() -> int:
     from bench.dev_stack import dev_rss_metric
     from bench.invoices import exactly_once_trials, shipment_requests
     from bench.kpis import kpi_metrics
+    from bench.lead_bill import lead_bill_in_fresh_process
     from bench.renewals import renewal_metrics
     from bench.routing import routing_speedup
     from bench.sales import quote_metrics
@@ -97,10 +115,11 @@ def main() -> int:
     results: dict[str, Any] = {}
     results["lead_handler_cold_import_ratio"] = cold_import_ratio()
     results.update(service_metrics(progress))
+    results.update(lead_bill_in_fresh_process(progress))
     from bench.shipped import shipped_metrics  # the API as shipped (issue 14)
 
     results.update(shipped_metrics(progress))
-    progress(f"closeloop dev in a child process: {DEV_LEADS:,} leads over HTTP, then its memory")
+    progress(f"closeloop dev in a child process: {DEV_LEADS:,} leads over HTTP in two halves, then its memory")
     results["dev_rss_mib_after_10k_leads"] = dev_rss_metric(DEV_LEADS)
     results["routing_speedup_vs_linear"] = routing_speedup(progress)
     results.update(timer_metrics(progress))

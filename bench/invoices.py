@@ -325,7 +325,8 @@ def shipment_requests(progress: Callable[[str], None], samples: int = SHIPMENT_S
         bind_tables()
         container = Container()
         reset_container(container)
-        assert sync_rules("dir:admin_sheets/examples", container).status == "published"
+        # "unchanged": an earlier phase of this process published them (moto's tables outlive its servers)
+        assert sync_rules("dir:admin_sheets/examples", container).status in ("published", "unchanged")
         progress(f"invoices: counting DynamoDB requests of {samples} shipped and {samples} signed webhooks")
 
         def post(client: Any, body: dict[str, Any]) -> None:
