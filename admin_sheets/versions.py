@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.domain.calendars import PUBLIC_HOLIDAYS_TAB
 from shared.domain.rules import Content
 
 # The columns that name a row of each tab (its identity across versions).
@@ -67,6 +68,8 @@ def diff_content(old: Content, new: Content) -> list[TabDiff]:
     """Per tab, the rows added, removed and changed from ``old`` to ``new``."""
     result = []
     for tab in dict.fromkeys([*old, *new]):
+        if tab == PUBLIC_HOLIDAYS_TAB:  # derived when published, not the workbook's rules
+            continue
         before = {_name(tab, r): r for r in old.get(tab, [])}
         after = {_name(tab, r): r for r in new.get(tab, [])}
         tab_diff = TabDiff(tab)

@@ -50,6 +50,16 @@ GOALS = {
     "chaos_events_duplicated": ("<=", 0),
 }
 
+# --- the API as shipped (issue 14, bench/shipped.py): built artifact, its size, its cold start ---
+GOALS.update(
+    {
+        "lead_cold_start_ratio_shipped": ("<=", 1.5),
+        "api_artifact_mib": ("<=", 40),
+        "api_artifact_zip_mib": ("<=", 12),
+    }
+)
+# --- end of the shipped-API block ---
+
 
 _STARTED = time.perf_counter()
 
@@ -106,6 +116,9 @@ def main() -> int:
     results["lead_handler_cold_import_ratio"] = cold_import_ratio()
     results.update(service_metrics(progress))
     results.update(lead_bill_in_fresh_process(progress))
+    from bench.shipped import shipped_metrics  # the API as shipped (issue 14)
+
+    results.update(shipped_metrics(progress))
     progress(f"closeloop dev in a child process: {DEV_LEADS:,} leads over HTTP in two halves, then its memory")
     results["dev_rss_mib_after_10k_leads"] = dev_rss_metric(DEV_LEADS)
     results["routing_speedup_vs_linear"] = routing_speedup(progress)

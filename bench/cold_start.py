@@ -91,6 +91,7 @@ def lead_cold_start_ratio(
         "note": f"median of {runs} fresh interpreters: import functions.api.app and answer one new lead "
         f"(API Gateway event, embedded AWS; {first * 1000:.0f} ms) / import boto3 and one PutItem on the "
         f"same endpoint ({put * 1000:.0f} ms). The first lead imports boto3, PynamoDB, Powertools and the "
-        f"domain (holidays, email-validator), creates its DynamoDB clients in sessions that share one "
+        f"domain (email-validator; not holidays: publishing resolved the public days), creates its DynamoDB "
+        f"clients in sessions that share one "
         f"service-model loader (parsed once), reads the active rules and makes a new lead's 6 requests",
     }

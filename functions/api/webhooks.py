@@ -9,12 +9,11 @@ from chalice import Response
 
 from functions.api.inbound import Handled, Route, preflight, receive
 from shared.domain.rules import Source
-from shared.services.behavior import record_behavior
 from shared.services.capture import capture_lead
-from shared.services.cases import open_case
-from shared.services.health import report_usage
-from shared.services.orders import record_shipment_report
 from shared.services.ports import ActiveRules
+
+# A lead's route imports only what a capture needs: cases, orders, health and behaviour load on
+# their own route's first request (a cold start answers a lead first, most often).
 
 LEADS = Route("lead", "lead captured", "LeadsCaptured", browser_forms=True)
 BEHAVIOUR = Route("behavior", "behaviour recorded", "BehaviourRecorded")
@@ -36,6 +35,8 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: 
 
 def behavior(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        from shared.services.behavior import record_behavior
+
         lead = record_behavior(payload, active, c.uow, c.clock)
         return Handled(200, lead.summary(active.version))
 
@@ -44,6 +45,8 @@ def behavior(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context:
 
 def case(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        from shared.services.cases import open_case
+
         result = open_case(payload, source, active, c.uow, c.clock)
         return Handled(201 if result.status == "created" else 200, result.body)
 
@@ -52,6 +55,8 @@ def case(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any
 
 def shipment(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        from shared.services.orders import record_shipment_report
+
         return Handled(200, record_shipment_report(payload, source.source, active, c.uow, c.clock))
 
     return receive(SHIPMENTS, source_name, raw, headers, c, work, lambda_context)
@@ -69,6 +74,8 @@ def esign(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: An
 
 def usage(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        from shared.services.health import report_usage
+
         return Handled(200, report_usage(payload, source, active, c.uow, c.clock))
 
     return receive(USAGE, source_name, raw, headers, c, work, lambda_context)

@@ -43,11 +43,10 @@ from itertools import pairwise
 from typing import Any, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 __all__ = [
     "DAY",
     "HOLIDAY_KINDS",
+    "PUBLIC_HOLIDAYS_TAB",
     "WEEKDAY_NAMES",
     "Break",
     "Calendar",
@@ -70,6 +69,7 @@ __all__ = [
     "parse_holiday_country",
     "parse_time_of_day",
     "parse_workdays",
+    "public_holidays_rows",
     "wall_time_between",
     "workday_names",
     "working_intervals",
@@ -89,6 +89,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FOREVER = 2**62  # "no end" for an open pause, in microseconds (year ~148,000)
 _MAX_IDLE_DAYS = 3660  # ten years without a working minute: a calendar that never opens
 _CACHE_DAYS = 20_000  # per calendar; about 55 years of days, then start over
+# Derived at publishing (public_holidays_rows), not a workbook tab; outside the content hash
+PUBLIC_HOLIDAYS_TAB = "PublicHolidays"
 
 
 class CalendarError(ValueError):
@@ -235,16 +237,30 @@ def check_working_hours(start: timedelta, end: timedelta, breaks: Sequence[Break
         raise CalendarError(f"breaks fill the whole working day {hours}", "breaks")
 
 
-_COUNTRY_CODES = frozenset(entry[1] for entry in holidays.registry.COUNTRIES.values())
+def _holidays() -> Any:
+    """The ``holidays`` package, imported on first need: publishing rules and checking them need
+    it, a calendar built from published rules does not (their public days come resolved).
+    ``import holidays`` loads all of its ~250 country modules: 0.2-0.5 s of a cold start."""
+    import holidays
+
+    return holidays
+
+
+@lru_cache(maxsize=1)
+def _country_codes() -> frozenset[str]:
+    return frozenset(entry[1] for entry in _holidays().registry.COUNTRIES.values())
+
+
+def _country_code(text: str) -> str:
+    return str(text).strip().upper().replace("_", "-")
 
 
 def parse_holiday_country(text: str, column: str = "holiday_country") -> str:
     """A country the ``holidays`` package knows (``CN``), optionally with a subdivision (``DE-BY``)."""
-    code = str(text).strip().upper().replace("_", "-")
+    holidays = _holidays()
+    code = _country_code(text)
     country, _, subdivision = code.partition("-")
-    # the registry names every country without importing its module (list_supported_countries
-    # imports all of them: ~50 ms on every cold start that loads the rules)
-    if country not in _COUNTRY_CODES:
+    if country not in _country_codes():
         raise CalendarError(
             f'{column} "{text}" is not a country with known public holidays: use a code like CN, US or DE', column
         )
@@ -267,7 +283,7 @@ def last_official_year(country: str) -> int | None:
     code = country.partition("-")[0]
     if code not in ANNOUNCED_YEARLY:
         return None
-    announced = getattr(holidays.country_holidays(code), "special_public_holidays", None) or {}
+    announced = getattr(_holidays().country_holidays(code), "special_public_holidays", None) or {}
     return max(announced) if announced else 0
 
 
@@ -324,7 +340,7 @@ def _public_days(country: str, year: int) -> tuple[frozenset[date], frozenset[da
     """(public holidays, make-up working days) of one country (``CN`` or ``DE-BY``) in one year."""
     code, _, subdivision = country.partition("-")
     # A make-up day can be listed with the next year's holidays (Dec 29 worked for New Year).
-    public = holidays.country_holidays(code, subdiv=subdivision or None, years=(year, year + 1))
+    public = _holidays().country_holidays(code, subdiv=subdivision or None, years=(year, year + 1))
     off = frozenset(d for d in public if d.year == year)
     worked = frozenset(d for d in getattr(public, "weekend_workdays", ()) if d.year == year)
     return off, worked
@@ -348,6 +364,11 @@ class Calendar:
     holiday_country: str | None = None
     days_off: frozenset[date] = frozenset()  # Holidays rows, kind holiday
     make_up_days: frozenset[date] = frozenset()  # Holidays rows, kind workday (调休)
+    # holiday_country's (public holidays, make-up days) by year, resolved when the rules were
+    # published (PublicHolidays); a year not in it asks the ``holidays`` package
+    published_days: Mapping[int, tuple[frozenset[date], frozenset[date]]] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
     _shifts: tuple[Break, ...] = field(init=False, repr=False, compare=False)
     _days: dict[int, tuple[tuple[int, int], ...]] = field(
@@ -370,15 +391,23 @@ class Calendar:
         if both:
             raise CalendarError(f"{min(both).isoformat()} is both a day off and a working day", "date")
         if self.holiday_country is not None:
-            object.__setattr__(self, "holiday_country", parse_holiday_country(self.holiday_country))
+            # published days: the country was checked when the rules were published
+            code = _country_code(self.holiday_country) if self.published_days else None
+            object.__setattr__(self, "holiday_country", code or parse_holiday_country(self.holiday_country))
         object.__setattr__(self, "workdays", frozenset(self.workdays))
         object.__setattr__(self, "breaks", breaks)
         object.__setattr__(self, "_zone", zone)
         object.__setattr__(self, "_shifts", _subtract(self.start, self.end, breaks))
 
     @classmethod
-    def from_rows(cls, calendar_row: Mapping[str, Any], holiday_rows: Iterable[Mapping[str, Any]] = ()) -> Calendar:
-        """A calendar from its Calendars content row and the Holidays rows (others' rows are skipped).
+    def from_rows(
+        cls,
+        calendar_row: Mapping[str, Any],
+        holiday_rows: Iterable[Mapping[str, Any]] = (),
+        public_rows: Iterable[Mapping[str, Any]] = (),
+    ) -> Calendar:
+        """A calendar from its Calendars content row and the Holidays rows (others' rows are skipped),
+        with its country's public days from the PublicHolidays rows publishing added.
 
         Accepts content as the validator leaves it (``workdays`` a list of day names, times as
         ``HH:MM``, ``breaks`` a list of ``HH:MM-HH:MM``) and raw cell text alike.
@@ -395,6 +424,15 @@ class Calendar:
                 raise CalendarError(f'kind must be one of {", ".join(HOLIDAY_KINDS)}; got "{kind}"', "kind")
             (worked if kind == "workday" else off).add(day)
         country = calendar_row.get("holiday_country")
+        code = _country_code(str(country)) if country else None
+        published = {
+            int(row["year"]): (
+                frozenset(date.fromisoformat(str(d)) for d in row.get("off") or ()),
+                frozenset(date.fromisoformat(str(d)) for d in row.get("worked") or ()),
+            )
+            for row in public_rows
+            if code is not None and row.get("country") == code
+        }
         return cls(
             name=name,
             timezone=str(calendar_row["timezone"]),
@@ -405,6 +443,7 @@ class Calendar:
             holiday_country=str(country) if country else None,
             days_off=frozenset(off),
             make_up_days=frozenset(worked),
+            published_days=published,
         )
 
     @property
@@ -418,7 +457,8 @@ class Calendar:
         if day in self.make_up_days:
             return True
         if self.holiday_country is not None:
-            public_off, public_worked = _public_days(self.holiday_country, day.year)
+            published = self.published_days.get(day.year)
+            public_off, public_worked = published or _public_days(self.holiday_country, day.year)
             if day in public_off:
                 return False
             if day in public_worked:
@@ -448,7 +488,36 @@ class Calendar:
 def calendars_from_content(content: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Calendar]:
     """Every calendar of a rules version's content, by name (Calendars plus Holidays tabs)."""
     holiday_rows = list(content.get("Holidays", []))
-    return {str(row["calendar"]): Calendar.from_rows(row, holiday_rows) for row in content.get("Calendars", [])}
+    public_rows = list(content.get(PUBLIC_HOLIDAYS_TAB, []))
+    return {
+        str(row["calendar"]): Calendar.from_rows(row, holiday_rows, public_rows) for row in content.get("Calendars", [])
+    }
+
+
+def public_holidays_rows(content: Mapping[str, Sequence[Mapping[str, Any]]], today: date) -> list[dict[str, Any]]:
+    """The PublicHolidays rows publishing adds to a rules version: for each ``holiday_country`` of
+    the Calendars tab, its public holidays and make-up days of each year from last year to 400
+    days ahead, so the functions that use the rules never import ``holidays`` for those years."""
+    countries = set()
+    for row in content.get("Calendars", []):
+        if row.get("holiday_country"):
+            try:
+                countries.add(parse_holiday_country(str(row["holiday_country"])))
+            except CalendarError:  # the workbook check reports it; nothing to resolve
+                continue
+    rows = []
+    for country in sorted(countries):
+        for year in range(today.year - 1, (today + HORIZON).year + 1):
+            off, worked = _public_days(country, year)
+            rows.append(
+                {
+                    "country": country,
+                    "year": year,
+                    "off": sorted(d.isoformat() for d in off),
+                    "worked": sorted(d.isoformat() for d in worked),
+                }
+            )
+    return rows
 
 
 def _subtract(start: timedelta, end: timedelta, breaks: Sequence[Break]) -> tuple[Break, ...]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from shared.domain.calendars import PUBLIC_HOLIDAYS_TAB, public_holidays_rows
 from shared.domain.events import Event, iso
 from shared.domain.rules import Content, content_hash
 from shared.services.ports import Clock
@@ -107,7 +108,9 @@ def publish_rules(
         source=source,
         row_counts=row_counts,
     )
-    store.save_content(version_id, content)
+    # resolved now, so the functions using these rules never import `holidays` (a cold start)
+    stored = {**content, PUBLIC_HOLIDAYS_TAB: public_holidays_rows(content, now.date())}
+    store.save_content(version_id, stored)
     data = {
         "version_id": version_id,
         "number": number,

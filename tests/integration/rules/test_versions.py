@@ -166,3 +166,27 @@ def test_a_publish_that_loses_the_race_says_so(clean_aws, example_content, monke
     result = publish(clean_aws, changed(example_content))
     assert result.status == "conflict" and "run the sync again" in result.problems[0]
     assert result.version_id == clean_aws.rules_store.active().version_id
+
+
+def test_a_published_version_carries_its_calendars_public_days_and_the_workbook_stays_unchanged(
+    clean_aws, example_content
+):
+    # resolved at publishing, so a function using the rules never imports `holidays` (issue 14)
+    from shared.domain.calendars import PUBLIC_HOLIDAYS_TAB
+
+    countries = {str(r["holiday_country"]) for r in example_content["Calendars"] if r.get("holiday_country")}
+    assert countries, "the example rules have a calendar with public holidays"
+    v2 = publish(clean_aws, changed(example_content))
+    stored = clean_aws.rules_store.content(v2.version_id)
+    this_year = clean_aws.clock().year
+    assert {(r["country"], r["year"]) for r in stored[PUBLIC_HOLIDAYS_TAB]} >= {(c, this_year) for c in countries}
+    assert PUBLIC_HOLIDAYS_TAB not in clean_aws.rules_store.active().row_counts  # not a workbook tab
+    assert publish(clean_aws, changed(example_content)).status == "unchanged"
+
+
+def test_a_diff_names_workbook_changes_only_not_the_public_days_publishing_derived(clean_aws, example_content):
+    from shared.domain.calendars import PUBLIC_HOLIDAYS_TAB
+
+    v1 = clean_aws.rules_store.active()
+    old = {**clean_aws.rules_store.content(v1.version_id), PUBLIC_HOLIDAYS_TAB: []}  # as published long ago
+    assert diff_content(old, clean_aws.rules_store.content(v1.version_id)) == []

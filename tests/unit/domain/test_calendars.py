@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.domain.calendars import (
+    PUBLIC_HOLIDAYS_TAB,
     Calendar,
     CalendarError,
     TimeBasis,
@@ -27,6 +28,7 @@ from shared.domain.calendars import (
     parse_holiday_country,
     parse_time_of_day,
     parse_workdays,
+    public_holidays_rows,
     wall_time_between,
     working_intervals,
 )
@@ -635,3 +637,51 @@ def test_twenty_four_seven_equals_the_wall_clock(zone: str, start: datetime, amo
     always = calendar(timezone=zone, workdays="mon-sun", start="00:00", end="24:00")
     assert add_business_time(always, start, amount) == as_utc(start) + amount == add_wall_time(start, amount)
     assert business_time_between(always, start, end) == max(as_utc(end) - as_utc(start), timedelta(0))
+
+
+# --- public holidays resolved when the rules are published (issue 14: the API's cold start) ---------
+
+
+def test_published_rules_carry_their_countries_public_days_from_last_year_to_400_days_ahead() -> None:
+    content = {"Calendars": [CN_ROW, {**CN_ROW, "calendar": "de", "holiday_country": "de_by"}]}
+    rows = public_holidays_rows(content, date(2026, 3, 1))
+    assert [(r["country"], r["year"]) for r in rows] == [
+        ("CN", 2025), ("CN", 2026), ("CN", 2027), ("DE-BY", 2025), ("DE-BY", 2026), ("DE-BY", 2027)
+    ]  # fmt: skip
+    cn_2026 = next(r for r in rows if r["country"] == "CN" and r["year"] == 2026)
+    assert "2026-10-01" in cn_2026["off"] and "2026-10-10" in cn_2026["worked"]  # National Day, its make-up Saturday
+
+
+def test_a_calendar_from_published_rules_answers_as_the_package_does() -> None:
+    content = {"Calendars": [CN_ROW], "Holidays": CN_HOLIDAY_ROWS}
+    published = calendars_from_content(
+        {**content, PUBLIC_HOLIDAYS_TAB: public_holidays_rows(content, date(2026, 3, 1))}
+    )["cn-office"]
+    days = [date(2025, 12, 20) + timedelta(days=n) for n in range(800)]  # published years and a later one
+    assert [published.is_working_day(d) for d in days] == [CN_OFFICE.is_working_day(d) for d in days]
+    assert published == CN_OFFICE
+
+
+def test_a_calendar_reads_its_public_days_from_the_published_rows() -> None:
+    # a published day off the package does not know: the published rows are what is read
+    rows = [{"country": "CN", "year": 2026, "off": ["2026-03-02"], "worked": []}]
+    office = calendars_from_content({"Calendars": [CN_ROW], PUBLIC_HOLIDAYS_TAB: rows})["cn-office"]
+    assert not office.is_working_day(date(2026, 3, 2)) and CN_OFFICE.is_working_day(date(2026, 3, 2))
+
+
+def test_published_calendars_never_import_the_holidays_package() -> None:
+    # `import holidays` loads ~250 country modules: a lead's first SLA clock must not pay for it
+    import subprocess
+    import sys
+
+    content = {"Calendars": [CN_ROW], PUBLIC_HOLIDAYS_TAB: public_holidays_rows({"Calendars": [CN_ROW]}, date.today())}
+    code = f"""
+import sys
+from datetime import date, datetime, UTC
+from shared.domain.calendars import add_business_time, calendars_from_content
+office = calendars_from_content({content!r})["cn-office"]
+add_business_time(office, datetime.now(UTC), 40)
+assert "holidays" not in sys.modules, "imported holidays"
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
