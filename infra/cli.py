@@ -343,7 +343,7 @@ def cmd_rules_validate(args: argparse.Namespace) -> int:
     for problem in result.problems:
         print(problem)
     for warning in result.warnings:  # e.g. holidays the package only estimates: told, not blocking
-        print(warning)
+        print(warning, file=sys.stderr)  # stdout stays the result: the problem lines, or "valid"
     if result.problems:
         print(f"{len(result.problems)} problem(s); nothing would be published", file=sys.stderr)
         return 1

@@ -73,8 +73,10 @@ def cmd_rules_sync(args: argparse.Namespace) -> int:
         result = sync_rules(source, container())
     except (SourceError, ValueError, NotImplementedError) as exc:
         raise CommandError(str(exc)) from None
-    for problem in [*result.problems, *result.warnings]:
+    for problem in result.problems:
         print(problem)
+    for warning in result.warnings:  # told, not blocking: on stderr, so stdout stays the outcome
+        print(warning, file=sys.stderr)
     print(sync_outcome(result, source))
     if result.report_error:
         print(f"(the outcome could not be written back into the sheet: {result.report_error})")
@@ -107,7 +109,7 @@ def _dry_run(source: str, c: Any) -> int:
         print(f"rejected: {len(read.problems)} problem(s) above; dry run: nothing published, {_live_words(live)}")
         return 1
     for warning in read.warnings:
-        print(warning)
+        print(warning, file=sys.stderr)
     digest = content_hash(read.content)
     if active is not None and digest == active.content_hash:
         print(f"valid: the same rules as the live {live}; a sync would publish nothing (dry run)")
