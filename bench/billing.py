@@ -366,4 +366,4 @@ def _stored(backend: Any, table: str, key: Item) -> Item | None:
 
 def breakdown(counts: Counter[str], per: int, top: int = 12) -> str:
     """'table/index 4.1, ...' per lead, largest first."""
-    return ", ".join(f"{re.sub('^closeloop-', '', k)} {v / per:.2f}" for k, v in counts.most_common(top))
+    return ", ".join(f"{re.sub('^closeloop-(dev-)?', '', k)} {v / per:.2f}" for k, v in counts.most_common(top))

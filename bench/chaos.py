@@ -29,6 +29,7 @@ import requests
 from botocore.config import Config
 
 from bench.dev_stack import CLOSELOOP, ROOT, _free_port, _wait_healthy
+from shared.adapters.settings import Settings
 
 CHAOS = "throttle=0.2,conflict=0.1,seed=11"
 CLIENTS = 16  # posts in flight: most of a post's time under throttling is botocore's back-off
@@ -73,8 +74,8 @@ def measure(count: int) -> dict[str, Any]:
                 answers = list(pool.map(lambda n: _post(api, n), range(count)))
             # the stream plumbing works through botocore's back-offs one record at a time: ~1 lead/s
             pump = subprocess.run([CLOSELOOP, "pump", "--timeout", "3600"], cwd=ROOT, env=env, capture_output=True)
-            stored = {item["lead_id"]["S"] for item in _scan(endpoint, "closeloop-leads")}
-            events = Counter((e["type"]["S"], e["subject"]["S"]) for e in _scan(endpoint, "closeloop-events"))
+            stored = {item["lead_id"]["S"] for item in _scan(endpoint, Settings().leads_table)}
+            events = Counter((e["type"]["S"], e["subject"]["S"]) for e in _scan(endpoint, Settings().events_table))
             injected = requests.get(f"{endpoint}/_closeloop/chaos", timeout=30).json()["injected"]
         finally:
             process.terminate()

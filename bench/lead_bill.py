@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.billing import Bill, billing_moto, breakdown, caller, set_caller
+from shared.adapters.settings import Settings
 
 LEADS = 200
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,11 +179,12 @@ def _post(client: Any, email: str) -> None:
         raise RuntimeError(f"capture answered {response.status_code}: {response.body[:300]!r}")
 
 
+_NAMES = Settings()  # the local stack's table names (stage dev)
 GROUPS = (  # the grouping of a lead's write units, by table name
-    ("outbox events and their indexes", "closeloop-events"),
-    ("KPI rollups", "closeloop-kpis"),
-    ("the lead and its index", "closeloop-leads"),
-    ("timers and their indexes", "closeloop-timers"),
+    ("outbox events and their indexes", _NAMES.events_table),
+    ("KPI rollups", _NAMES.kpis_table),
+    ("the lead and its index", _NAMES.leads_table),
+    ("timers and their indexes", _NAMES.timers_table),
 )
 
 
