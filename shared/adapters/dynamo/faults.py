@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from shared.services.ports import Throttled
+
 # error codes of a whole call, and cancellation reasons of one transaction item
 THROTTLE_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "Throttling"}
@@ -74,6 +76,4 @@ def batch_get(
         if not request:
             return found
         sleep(jitter(0, min(1.0, 0.05 * 2**attempt)))
-    from shared.services.ports import Throttled
-
     raise Throttled("DynamoDB left keys of a BatchGetItem unprocessed (throttled)")
