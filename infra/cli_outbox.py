@@ -30,6 +30,7 @@ def cmd_events_unpublished(args: argparse.Namespace) -> int:
 
 
 def cmd_events_retry(args: argparse.Namespace) -> int:
+    from infra.cli_timers import retry_outcome
     from shared.adapters.container import container
 
     if not args.ids and not args.failed:
@@ -38,12 +39,7 @@ def cmd_events_retry(args: argparse.Namespace) -> int:
     back = container().publisher.retry(None if args.failed else list(args.ids))
     for event_id in back:
         print(f"{event_id}  pending again (the next outbox-sweep publishes it)")
-    missing = sorted(set(args.ids) - set(back))
-    if missing:
-        print(f"closeloop events retry: not set aside (or no such event): {', '.join(missing)}", file=sys.stderr)
-        return 1
-    print(f"({len(back)} event{'s' if len(back) != 1 else ''} pending again)", file=sys.stderr)
-    return 0
+    return retry_outcome("events", args.ids, back, "event", "pending again")
 
 
 def register(events: Any, stack_command: Any) -> None:

@@ -37,13 +37,18 @@ def cmd_timers_retry(args: argparse.Namespace) -> int:
         print("closeloop timers retry: give timer ids, or --failed for every timer set aside", file=sys.stderr)
         return 2
     back = retry_failed(container().uow, None if args.failed else list(args.ids))
-    missing = sorted(set(args.ids) - {t.timer_id for t in back})
     for timer in back:
         print(f"{timer.timer_id}  {timer.kind:<18} {timer.about}  due again (fires in the next timer-sweep)")
+    return retry_outcome("timers", args.ids, [t.timer_id for t in back], "timer", "due again")
+
+
+def retry_outcome(command: str, asked: list[str], back: list[str], noun: str, state: str) -> int:
+    """How a `… retry` ends: the ids asked for that were not set aside (exit 1), else a count."""
+    missing = sorted(set(asked) - set(back))
     if missing:
-        print(f"closeloop timers retry: not set aside (or no such timer): {', '.join(missing)}", file=sys.stderr)
+        print(f"closeloop {command} retry: not set aside (or no such {noun}): {', '.join(missing)}", file=sys.stderr)
         return 1
-    print(f"({len(back)} timer{'s' if len(back) != 1 else ''} due again)", file=sys.stderr)
+    print(f"({len(back)} {noun}{'s' if len(back) != 1 else ''} {state})", file=sys.stderr)
     return 0
 
 
