@@ -5,6 +5,12 @@ A request with an ``Idempotency-Key`` is remembered for 24 hours; without one, t
 A key is bound to its body: the same key with another body is refused (``IdempotencyKeyReused``)
 instead of silently answering for a request that was never processed — Powertools' payload
 validation compares the stored digest of the body.
+
+The record's own writes ride out throttling with more attempts than botocore's default three
+(standard mode). Once the work has run, its answer is the answer: if recording it fails anyway,
+the sender still hears it (answering 503 would make it send again and hear "in progress", then a
+different answer); the record stays "in progress" until the function's timeout, and a repeat after
+that runs the work again, which the domain's own keys (email, event ids) make harmless.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from shared.domain.errors import Conflict, IdempotencyKeyReused
 IN_PROGRESS_WAITS, IN_PROGRESS_PAUSE = 30, 0.1  # up to ~3 s
 WITH_KEY_SECONDS = 24 * 3600
 BODY_ONLY_SECONDS = 10 * 60
+RECORD_ATTEMPTS = 8  # per write of the record; botocore's standard mode would give up after 3
 
 
 class Idempotency:
@@ -29,11 +36,16 @@ class Idempotency:
     def _persistence(self) -> Any:
         import boto3
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+        from botocore.config import Config
 
         from shared.adapters.aws_sessions import session
 
         # a session on the shared service models: no second parse of DynamoDB's (aws_sessions.py)
-        return DynamoDBPersistenceLayer(table_name=self._table, boto3_session=boto3.Session(botocore_session=session()))
+        return DynamoDBPersistenceLayer(
+            table_name=self._table,
+            boto_config=Config(retries={"mode": "standard", "total_max_attempts": RECORD_ATTEMPTS}),
+            boto3_session=boto3.Session(botocore_session=session()),
+        )
 
     @cached_property
     def _configs(self) -> dict[int, Any]:
@@ -79,6 +91,7 @@ class Idempotency:
         returns the stored result, one with another digest is refused."""
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
+            IdempotencyPersistenceLayerError,
             IdempotencyValidationError,
         )
 
@@ -86,11 +99,24 @@ class Idempotency:
         if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
             self._configs[seconds].register_lambda_context(lambda_context)  # in-progress expiry
         runner = self._runners[seconds]
+        answered: list[dict[str, Any]] = []
+
+        def work_once() -> dict[str, Any]:
+            answered.append(work())
+            return answered[-1]
+
         # A double-submitted form: wait briefly for the first to finish and answer what it answered.
         for _ in range(IN_PROGRESS_WAITS):
             try:
-                result: dict[str, Any] = runner(request={"scope": scope, "key": key, "digest": digest}, work=work)
+                result: dict[str, Any] = runner(request={"scope": scope, "key": key, "digest": digest}, work=work_once)
                 return result
+            except IdempotencyPersistenceLayerError:
+                if not answered:
+                    raise  # nothing was done: the caller hears why (busy, mostly)
+                from shared.adapters.observability import logger
+
+                logger().warning("a request was done but its idempotency record not saved", extra={"scope": scope})
+                return answered[-1]
             except IdempotencyAlreadyInProgressError:
                 time.sleep(IN_PROGRESS_PAUSE)
             except IdempotencyValidationError:

@@ -338,3 +338,39 @@ def test_a_double_submitted_form_gets_the_first_answer_not_an_error(client, clea
 def test_a_wrong_method_gets_the_contract_error_shape(client):
     response = client.http.put("/leads/ld_x", headers={"X-Api-Key": ADMIN_KEY})
     assert response.status_code == 405 and error_of(response)["code"] == "method_not_allowed"
+
+
+def test_a_lead_captured_but_not_remembered_still_answers_what_was_done(client, clean_aws, monkeypatch):
+    """The capture committed, then saving the idempotency record was throttled past its retries:
+    the sender hears 201 and the lead (a 503 would make it send again and hear "in progress")."""
+    from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import DynamoDBPersistenceLayer
+    from botocore.exceptions import ClientError
+
+    def throttled(self, data_record):
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "no"}}, "UpdateItem")
+
+    monkeypatch.setattr(DynamoDBPersistenceLayer, "_update_record", throttled)
+    response = post_lead(client, "website", GOOD, {"Idempotency-Key": "form-44"})
+    assert response.status_code == 201 and body(response)["status"] == "created"
+    assert lead_count(clean_aws) == 1
+
+
+def test_a_request_throttled_before_any_work_is_busy_and_can_be_sent_again(client, clean_aws, monkeypatch):
+    from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import DynamoDBPersistenceLayer
+    from botocore.exceptions import ClientError
+
+    real = DynamoDBPersistenceLayer._put_record
+    calls = []
+
+    def throttled_once(self, data_record):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "no"}}, "PutItem")
+        return real(self, data_record)
+
+    monkeypatch.setattr(DynamoDBPersistenceLayer, "_put_record", throttled_once)
+    headers = {"Idempotency-Key": "form-45"}
+    busy = post_lead(client, "website", GOOD, headers)
+    assert busy.status_code == 503 and error_of(busy)["code"] == "busy" and busy.headers["Retry-After"]
+    again = post_lead(client, "website", GOOD, headers)
+    assert again.status_code == 201 and lead_count(clean_aws) == 1
