@@ -107,4 +107,6 @@ def test_the_readme_walk_runs_as_written_and_reaches_cash(
     deliveries = run.stdout[run.stdout.rfind("closeloop deliveries") - 2000 :]
     assert len(invoices) == 1, f"{receiver['printed']}\n--- the walk's last output\n{deliveries}\n{console}"
     assert re.match(r"INVOICE inv_\S+ for order or_\S+", invoices[0]), invoices
+    # what the stack's terminal showed through the walk: human lines, never a JSON log record
+    assert not [line for line in stack["console"] if line.lstrip().startswith("{")], console
     assert any("720000.00" in line for line in receiver["printed"])
