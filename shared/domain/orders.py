@@ -185,6 +185,15 @@ class Order(Document):
     def fully_signed(self) -> bool:
         return all(self.signed(line["sku"]) >= line["quantity"] for line in self.lines)
 
+    @property
+    def status(self) -> str:
+        """Where the order stands, for lists: ``open`` (nothing shipped), ``shipping``, ``fulfilled``
+        (every line signed for), ``paid`` (fulfilled and every invoice paid)."""
+        if self.fully_signed:
+            paid = bool(self.invoices) and all(inv.get("status") == "paid" for inv in self.invoices)
+            return "paid" if paid else "fulfilled"
+        return "shipping" if self.shipments else "open"
+
     def note(self, entry: dict[str, Any]) -> None:
         """One entry in the order's history; refused (409) when the order's item is full."""
         history, summary = self.history, self.earlier_history

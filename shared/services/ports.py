@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from shared.domain.accounts import Account
 from shared.domain.calendars import Calendar, calendars_from_content
@@ -32,6 +32,9 @@ from shared.domain.rules import RuleSet
 from shared.domain.sla import SlaRule
 from shared.domain.stages import Funnel
 from shared.domain.timers import Timer
+
+if TYPE_CHECKING:
+    from shared.services.listing import Listing
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -302,6 +305,47 @@ class QuoteRepository(Protocol):
     def get(self, quote_id: str) -> Quote | None: ...  # a consistent read
 
 
+# ------------------------------------------------------------------ lists (CONTRACT §11)
+
+
+@dataclass(frozen=True)
+class ListCondition:
+    """One filter of a list: the stored ``field`` is one of ``values`` (``match``) or sorts
+    before ``values[0]`` (``before``)."""
+
+    field: str
+    values: tuple[str, ...]
+    compare: Literal["match", "before"] = "match"
+
+
+@dataclass(frozen=True)
+class ListPosition:
+    """Where a page stopped: the list key (``<time>#<id>``) of its last item."""
+
+    key: str
+
+
+@dataclass
+class ListPage:
+    items: list[Any]
+    after: ListPosition | None  # None: nothing more
+
+
+class ListRepository(Protocol):
+    def page(
+        self,
+        listing: Listing,
+        conditions: tuple[ListCondition, ...],
+        since: str | None,
+        limit: int,
+        after: ListPosition | None = None,
+    ) -> ListPage:
+        """The aggregates of ``listing.kind`` that meet every condition, newest first by list key,
+        listed at or after ``since``, at most ``limit``, starting after ``after``; read from an
+        index of the listed values, never a table scan. ``after`` is None when nothing follows."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """Repositories to read through, the retry policy, and the one way to write."""
 
@@ -331,6 +375,9 @@ class UnitOfWork(Protocol):
 
     @property
     def deliveries(self) -> DeliveryRepository: ...
+
+    @property
+    def lists(self) -> ListRepository: ...
 
     @property
     def retry(self) -> RetryPolicy: ...

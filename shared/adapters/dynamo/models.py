@@ -12,6 +12,7 @@ from typing import Any
 from pynamodb.attributes import (
     BinaryAttribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
@@ -25,6 +26,7 @@ from shared.adapters.settings import (
     EVENTS_BY_SUBJECT_INDEX,
     EVENTS_PENDING_INDEX,
     LEADS_BY_CAPTURE_DAY_INDEX,
+    LISTED_INDEX,
     TIMERS_BY_ABOUT_INDEX,
     TIMERS_DUE_INDEX,
     Settings,
@@ -60,6 +62,20 @@ class StoredJSONAttribute(JSONAttribute):
 
 def _region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+class ListedIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    """A kind's list (CONTRACT §11), newest first: ``listed_at`` is ``<time>#<id>`` within one of a
+    few shards (a busy day's writes spread over them; a page merges them). Only the filtered
+    values are copied (``list_fields``): an aggregate's other changes leave the index entry alone
+    unless a filtered value changes, and readers BatchGet the page's aggregates."""
+
+    class Meta:
+        index_name = LISTED_INDEX
+        projection = IncludeProjection(["list_fields"])
+
+    list_shard = UnicodeAttribute(hash_key=True)
+    listed_at = UnicodeAttribute(range_key=True)
 
 
 class CaptureDayIndex(GlobalSecondaryIndex["LeadItem"]):  # type: ignore[no-untyped-call]
@@ -264,6 +280,10 @@ class CaseItem(Model):
     doc = StoredJSONAttribute()
     version = VersionAttribute()
     by_account = CaseAccountIndex()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
 
 
 class ContractAccountIndex(GlobalSecondaryIndex["ContractItem"]):  # type: ignore[no-untyped-call]
@@ -290,6 +310,10 @@ class ContractItem(Model):
     doc = StoredJSONAttribute()
     version = VersionAttribute()
     by_account = ContractAccountIndex()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
 
 
 class OrderItem(Model):
@@ -308,6 +332,10 @@ class OrderItem(Model):
     created_at = UnicodeAttribute()
     doc = StoredJSONAttribute()
     version = VersionAttribute()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
 
 
 class AccountItem(Model):
@@ -323,6 +351,10 @@ class AccountItem(Model):
     account_manager_id = UnicodeAttribute(null=True)
     doc = StoredJSONAttribute()
     version = VersionAttribute()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
 
 
 class OpportunityItem(Model):
@@ -339,6 +371,10 @@ class OpportunityItem(Model):
     status = UnicodeAttribute()
     doc = StoredJSONAttribute()
     version = VersionAttribute()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
 
 
 class QuoteItem(Model):
@@ -353,6 +389,10 @@ class QuoteItem(Model):
     status = UnicodeAttribute()
     doc = StoredJSONAttribute()
     version = VersionAttribute()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
 
 
 class KpiItem(Model):

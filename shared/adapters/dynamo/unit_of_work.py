@@ -22,6 +22,7 @@ from shared.adapters.dynamo.contracts import ContractTable, DynamoContractReposi
 from shared.adapters.dynamo.deliveries import DeliveryTable, DynamoDeliveryRepository
 from shared.adapters.dynamo.faults import REFUSED_REASONS, THROTTLE_REASONS, error_code, is_throttling, reason_codes
 from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
+from shared.adapters.dynamo.listing import DynamoLists
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
 from shared.adapters.dynamo.orders import AccountTable, DynamoAccountRepository, DynamoOrderRepository, OrderTable
 from shared.adapters.dynamo.sales import (
@@ -165,6 +166,7 @@ class DynamoUnitOfWork:
         self._contracts = DynamoContractRepository()
         self._opportunities = DynamoOpportunityRepository()
         self._quotes = DynamoQuoteRepository()
+        self._lists = DynamoLists(self._connection)
         self._retry: RetryPolicy = retry or ConflictRetry()
 
     @property
@@ -202,6 +204,10 @@ class DynamoUnitOfWork:
     @property
     def quotes(self) -> DynamoQuoteRepository:
         return self._quotes
+
+    @property
+    def lists(self) -> DynamoLists:
+        return self._lists
 
     @property
     def retry(self) -> RetryPolicy:

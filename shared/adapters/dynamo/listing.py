@@ -1,0 +1,154 @@
+"""Lists of aggregates (CONTRACT §11) from DynamoDB: every listed kind's table has a
+``by_recency`` index — ``list_shard`` (one of a few), ``listed_at`` (``<time>#<id>``), with the
+filtered values in ``list_fields`` — written with the aggregate by :func:`stamp`.
+
+A page is one descending Query per shard (the filters a FilterExpression on ``list_fields``),
+each reading until it has one match more than the page or its shard is done; the shards are
+merged newest first, and the page's aggregates are read whole in one consistent BatchGetItem.
+The one extra match tells whether anything follows, so the last page has no cursor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+
+from shared.adapters.dynamo.faults import batch_get
+from shared.adapters.dynamo.models import (
+    AccountItem,
+    CaseItem,
+    ContractItem,
+    OpportunityItem,
+    OrderItem,
+    QuoteItem,
+)
+from shared.adapters.settings import LISTED_INDEX
+from shared.domain.accounts import Account
+from shared.domain.cases import Case
+from shared.domain.contracts import Contract
+from shared.domain.opportunities import Opportunity
+from shared.domain.orders import Order
+from shared.domain.quotes import Quote
+from shared.services.list_specs import BY_KIND
+from shared.services.listing import LIST_SHARDS, Listing, matches, stored_listing
+from shared.services.ports import ListCondition, ListPage, ListPosition
+
+# kind -> (its item model, the aggregate class its doc holds)
+STORED: dict[str, tuple[type[Model], Any]] = {
+    "case": (CaseItem, Case),
+    "opportunity": (OpportunityItem, Opportunity),
+    "quote": (QuoteItem, Quote),
+    "contract": (ContractItem, Contract),
+    "order": (OrderItem, Order),
+    "account": (AccountItem, Account),
+}
+
+_TOP = "~"  # sorts after every time: no upper bound
+_BOTTOM = " "  # sorts before every list key (a key may not be empty)
+_MIN_PAGE = 100  # items read per Query at least (a selective filter would otherwise take many trips)
+
+
+def stamp(item: Model, kind: str, aggregate: Any) -> None:
+    """Give an item its list attributes (called by each listed kind's table put)."""
+    listed = stored_listing(BY_KIND[kind], aggregate)
+    item.list_shard = listed.shard  # type: ignore[attr-defined]
+    item.listed_at = listed.key  # type: ignore[attr-defined]
+    item.list_fields = listed.fields  # type: ignore[attr-defined]
+
+
+class DynamoLists:
+    def __init__(self, connection: Connection | None = None) -> None:
+        self._connection = connection or Connection(region=CaseItem.Meta.region)
+
+    @property
+    def client(self) -> Any:
+        return self._connection.client
+
+    def page(
+        self,
+        listing: Listing,
+        conditions: tuple[ListCondition, ...],
+        since: str | None,
+        limit: int,
+        after: ListPosition | None = None,
+    ) -> ListPage:
+        model, aggregate_class = STORED[listing.kind]
+        table = model.Meta.table_name
+        upper = after.key if after else _TOP
+        wanted = limit + 1
+        keys: list[str] = []
+        for shard in range(LIST_SHARDS):
+            keys.extend(self._shard(table, str(shard), since or _BOTTOM, upper, conditions, wanted))
+        keys.sort(reverse=True)
+        listed = keys[:wanted]
+        page = listed[:limit]
+        ids = [key.rpartition("#")[2] for key in page]
+        # the index is eventually consistent: an aggregate changed a moment ago is checked as read now
+        items = [
+            aggregate
+            for aggregate in self._whole(model, aggregate_class, ids)
+            if matches(stored_listing(listing, aggregate).fields, conditions)
+        ]
+        return ListPage(items, ListPosition(page[-1]) if len(listed) > limit else None)
+
+    def _shard(
+        self, table: str, shard: str, low: str, upper: str, conditions: tuple[ListCondition, ...], wanted: int
+    ) -> list[str]:
+        """Up to ``wanted`` list keys of one shard in [low, upper), newest first."""
+        names = {"#shard": "list_shard", "#at": "listed_at"}
+        values: dict[str, Any] = {":shard": {"S": shard}, ":low": {"S": low}, ":upper": {"S": upper}}
+        request: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": LISTED_INDEX,
+            "KeyConditionExpression": "#shard = :shard AND #at BETWEEN :low AND :upper",
+            "ScanIndexForward": False,
+            "ProjectionExpression": "#at",
+        }
+        expression = _filter(conditions, names, values)
+        if expression:
+            request["FilterExpression"] = expression
+        request["ExpressionAttributeNames"], request["ExpressionAttributeValues"] = names, values
+        found: list[str] = []
+        while len(found) < wanted:
+            response = self.client.query(**request, Limit=max(wanted - len(found), _MIN_PAGE))
+            # BETWEEN is inclusive: the cursor's own item was on the previous page
+            found.extend(key for item in response.get("Items", []) if (key := item["listed_at"]["S"]) != upper)
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found[:wanted]
+
+    def _whole(self, model: type[Model], aggregate_class: Any, ids: list[str]) -> list[Any]:
+        if not ids:
+            return []
+        table, key = model.Meta.table_name, str(model._hash_keyname)
+        request = {table: {"Keys": [{key: {"S": i}} for i in dict.fromkeys(ids)], "ConsistentRead": True}}
+        found: dict[str, Any] = {}
+        for raw in batch_get(self.client, request).get(table, []):
+            item = model.from_raw_data(raw)
+            aggregate = aggregate_class.from_dict(dict(item.doc))  # type: ignore[attr-defined]
+            aggregate.version = int(item.version or 0)  # type: ignore[attr-defined]
+            found[raw[key]["S"]] = aggregate
+        return [found[i] for i in ids if i in found]
+
+
+def _filter(conditions: tuple[ListCondition, ...], names: dict[str, str], values: dict[str, Any]) -> str:
+    """``list_fields.<field> IN (...)`` / ``< :value``, all of them."""
+    names["#fields"] = "list_fields"
+    parts = []
+    for n, condition in enumerate(conditions):
+        names[f"#f{n}"] = condition.field
+        if condition.compare == "before":
+            values[f":f{n}"] = {"S": condition.values[0]}
+            parts.append(f"#fields.#f{n} < :f{n}")
+        else:
+            placeholders = []
+            for m, value in enumerate(condition.values):
+                values[f":f{n}_{m}"] = {"S": value}
+                placeholders.append(f":f{n}_{m}")
+            parts.append(f"#fields.#f{n} IN ({', '.join(placeholders)})")
+    if not parts:
+        del names["#fields"]
+    return " AND ".join(parts)
