@@ -200,6 +200,12 @@ def list_orders() -> Response:
     return _list("orders")
 
 
+@app.route("/invoices", methods=["GET"], content_types=ANY_TYPE)
+@api
+def list_invoices() -> Response:
+    return _list("invoices")
+
+
 @app.route("/accounts", methods=["GET"], content_types=ANY_TYPE)
 @api
 def list_accounts() -> Response:

@@ -37,6 +37,10 @@ SUMMARIES: dict[str, dict[str, JSONType]] = {
         "order_id": _S, "created_at": _T, "account_id": _S, "company": _S, "status": _S, "amount": _S,
         "currency": _S, "contract_id": _S, "invoices": _I,
     },
+    "invoices": {
+        "invoice_id": _S, "order_id": _S, "account_id": _S, "status": _S, "amount": _S, "currency": _S,
+        "created_at": _T, "requested_at": _T, "invoice_number": _S, "due_date": _D, "blocked_reason": _S,
+    },
     "accounts": {
         "account_id": _S, "created_at": _T, "company": _S, "country": _S, "account_manager_id": _S,
         "health_score": _N, "below_health": _B, "orders": _I,

@@ -323,6 +323,9 @@ class _MemoryLists:
     ) -> ListPage:
         with self._uow._lock:
             stored = [copy.deepcopy(a) for s, a in self._uow.aggregates.items() if s.startswith(f"{listing.kind}/")]
+            if listing.kind == "invoice":  # copies of the orders' invoices, as DynamoDB keeps them
+                orders = [a for s, a in self._uow.aggregates.items() if s.startswith("order/")]
+                stored = [invoice for order in orders for invoice in order.listed_invoices()]
         keyed = [(stored_listing(listing, a), a) for a in stored]
         window = sorted(
             (

@@ -39,6 +39,7 @@ ENVIRONMENT = {
     "ACCOUNTS_TABLE": "accounts_table",
     "OPPORTUNITIES_TABLE": "opportunities_table",
     "QUOTES_TABLE": "quotes_table",
+    "INVOICES_TABLE": "invoices_table",
     "KPIS_TABLE": "kpis_table",
     "EVENT_BUS_NAME": "event_bus",
     "WEBHOOK_SECRETS_ARN": "webhook_secrets_id",
@@ -82,6 +83,7 @@ class Settings:
     accounts_table: str = f"{_PREFIX}accounts"
     opportunities_table: str = f"{_PREFIX}opportunities"
     quotes_table: str = f"{_PREFIX}quotes"
+    invoices_table: str = f"{_PREFIX}invoices"  # the invoices' list copies (the order holds the invoice)
     kpis_table: str = f"{_PREFIX}kpis"
     event_bus: str = f"closeloop-{DEFAULT_STAGE}"
     webhook_secrets_id: str = f"{_PREFIX}webhook-secrets"

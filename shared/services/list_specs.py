@@ -15,7 +15,7 @@ from shared.domain.cases import Case, is_case_id
 from shared.domain.contracts import Contract
 from shared.domain.health import SCORE
 from shared.domain.opportunities import Opportunity, is_opportunity_id
-from shared.domain.orders import Order, is_order_id
+from shared.domain.orders import ListedInvoice, Order, is_invoice_id, is_order_id
 from shared.domain.quotes import Quote, is_quote_id
 from shared.services.listing import Listing, before, choice, flag, text
 
@@ -213,6 +213,32 @@ ORDERS = Listing(
 )
 
 
+# ------------------------------------------------------------------ invoices
+
+
+def _invoice_summary(invoice: ListedInvoice) -> dict[str, Any]:
+    return {k: v for k, v in invoice.to_dict().items() if k != "version"}
+
+
+INVOICES = Listing(
+    kind="invoice",
+    plural="invoices",
+    listed_at=lambda i: i.created_at,
+    id_of=lambda i: i.invoice_id,
+    is_id=is_invoice_id,
+    summary=_invoice_summary,
+    filters=(
+        choice(
+            "status",
+            lambda i: i.status,
+            {"requested": ("new", "requested"), **_same("blocked", "issued", "paid", "rejected")},
+        ),
+        text("account_id", lambda i: i.account_id),
+    ),
+    columns=("created_at", "invoice_id", "status", "amount", "currency", "invoice_number", "order_id", "account_id"),
+)
+
+
 # ------------------------------------------------------------------ accounts
 
 
@@ -250,6 +276,6 @@ ACCOUNTS = Listing(
 
 
 LISTINGS: dict[str, Listing] = {
-    listing.plural: listing for listing in (CASES, OPPORTUNITIES, QUOTES, CONTRACTS, ORDERS, ACCOUNTS)
+    listing.plural: listing for listing in (CASES, OPPORTUNITIES, QUOTES, CONTRACTS, ORDERS, INVOICES, ACCOUNTS)
 }
 BY_KIND: dict[str, Listing] = {listing.kind: listing for listing in LISTINGS.values()}

@@ -20,6 +20,7 @@ from shared.adapters.dynamo.models import (
     AccountItem,
     CaseItem,
     ContractItem,
+    InvoiceItem,
     OpportunityItem,
     OrderItem,
     QuoteItem,
@@ -29,7 +30,7 @@ from shared.domain.accounts import Account
 from shared.domain.cases import Case
 from shared.domain.contracts import Contract
 from shared.domain.opportunities import Opportunity
-from shared.domain.orders import Order
+from shared.domain.orders import ListedInvoice, Order
 from shared.domain.quotes import Quote
 from shared.services.list_specs import BY_KIND
 from shared.services.listing import LIST_SHARDS, Listing, matches, stored_listing
@@ -43,6 +44,7 @@ STORED: dict[str, tuple[type[Model], Any]] = {
     "contract": (ContractItem, Contract),
     "order": (OrderItem, Order),
     "account": (AccountItem, Account),
+    "invoice": (InvoiceItem, ListedInvoice),
 }
 
 _TOP = "~"  # sorts after every time: no upper bound
@@ -129,7 +131,7 @@ class DynamoLists:
         for raw in batch_get(self.client, request).get(table, []):
             item = model.from_raw_data(raw)
             aggregate = aggregate_class.from_dict(dict(item.doc))  # type: ignore[attr-defined]
-            aggregate.version = int(item.version or 0)  # type: ignore[attr-defined]
+            aggregate.version = int(getattr(item, "version", 0) or 0)
             found[raw[key]["S"]] = aggregate
         return [found[i] for i in ids if i in found]
 

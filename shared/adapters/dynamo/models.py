@@ -47,6 +47,7 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "AccountItem": "accounts_table",
     "OpportunityItem": "opportunities_table",
     "QuoteItem": "quotes_table",
+    "InvoiceItem": "invoices_table",
     "KpiItem": "kpis_table",
 }
 
@@ -395,6 +396,22 @@ class QuoteItem(Model):
     by_recency = ListedIndex()
 
 
+class InvoiceItem(Model):
+    """An invoice as lists show it (``doc``: shared/domain/orders.py ListedInvoice): a copy, put
+    with every change of its order in the same transaction; the order holds the invoice."""
+
+    class Meta:
+        table_name = Settings.invoices_table
+        region = _region()
+
+    invoice_id = UnicodeAttribute(hash_key=True)
+    doc = StoredJSONAttribute()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
+
+
 class KpiItem(Model):
     """KPI rollups (shared/adapters/dynamo/kpis.py writes them with low-level expressions: their
     counters are attributes named by what they count): ``kpi|<team>|<owner>`` × period, one
@@ -423,6 +440,7 @@ MODELS: tuple[type[Model], ...] = (
     QuoteItem,
     KpiItem,
     ContractItem,
+    InvoiceItem,
 )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.models import Model
 
 from shared.adapters.dynamo.listing import stamp
-from shared.adapters.dynamo.models import AccountItem, LeadKeyItem, OrderItem
+from shared.adapters.dynamo.models import AccountItem, InvoiceItem, LeadKeyItem, OrderItem
 from shared.domain.accounts import Account, is_account_id
 from shared.domain.orders import Order, is_invoice_id, is_order_id
 
@@ -40,6 +40,19 @@ def _put(item: Model, expected_version: int | None) -> dict[str, Any]:
         item.version = expected_version  # type: ignore[attr-defined]  # the save adds "version = expected"
     kwargs: dict[str, Any] = item.get_save_kwargs_from_instance()
     return kwargs
+
+
+def invoice_copies(order: Order) -> list[dict[str, Any]]:
+    """The transaction Puts of an order's invoices as lists show them (unconditioned: the order's
+    own versioned Put in the same transaction decides whether any of it happens)."""
+    puts = []
+    for listed in order.listed_invoices():
+        item = InvoiceItem(
+            invoice_id=listed.invoice_id, doc={k: v for k, v in listed.to_dict().items() if k != "version"}
+        )
+        stamp(item, "invoice", listed)
+        puts.append(item.get_save_kwargs_from_instance())
+    return puts
 
 
 class OrderTable:

@@ -24,7 +24,13 @@ from shared.adapters.dynamo.faults import REFUSED_REASONS, THROTTLE_REASONS, err
 from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
 from shared.adapters.dynamo.listing import DynamoLists
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
-from shared.adapters.dynamo.orders import AccountTable, DynamoAccountRepository, DynamoOrderRepository, OrderTable
+from shared.adapters.dynamo.orders import (
+    AccountTable,
+    DynamoAccountRepository,
+    DynamoOrderRepository,
+    OrderTable,
+    invoice_copies,
+)
 from shared.adapters.dynamo.sales import (
     DynamoOpportunityRepository,
     DynamoQuoteRepository,
@@ -34,6 +40,7 @@ from shared.adapters.dynamo.sales import (
 from shared.adapters.dynamo.timers import DynamoTimerRepository, TimerTable
 from shared.adapters.outbox import outbox_put
 from shared.domain.events import Event
+from shared.domain.orders import Order
 from shared.services.ports import (
     Aggregate,
     Assignment,
@@ -237,6 +244,8 @@ class DynamoUnitOfWork:
         ops = _Operations()
         for save in change.saves:
             ops.puts.append((_table_of(save.aggregate.subject).put(save.aggregate, save.expected_version), save))
+            if isinstance(save.aggregate, Order):  # its invoices' list copies go with it
+                ops.puts.extend((put, save) for put in invoice_copies(save.aggregate))
         for claim in change.claims:
             ops.puts.append((claim_put(claim.key, claim.subject), claim))
         for seq, event in enumerate(change.events):

@@ -336,3 +336,34 @@ def test_accounts_and_their_filters(client, store) -> None:
     assert ids(client, "/accounts?below_health=false", "account_id") == [a[2], a[3]]
     summary = body(get(client, "/accounts?below_health=true"))["accounts"][0]
     assert summary["health_score"] == 40 and summary["below_health"] is True and summary["company"] == "Company 1"
+
+
+def invoice(n: int, hours: float, status: str) -> dict[str, Any]:
+    return {
+        "invoice_id": f"inv_{n:020x}",
+        "status": status,
+        "amount": "1.00",
+        "currency": "CNY",
+        "created_at": ago(hours),
+        "lines": [],
+        "history": [],
+    }
+
+
+def test_invoices_are_listed_from_their_orders_copies_and_follow_them(client, store, clean_aws) -> None:
+    first, second = order(1, 10), order(2, 20, account=2)
+    first.invoices = [invoice(1, 1, "new"), invoice(2, 3, "blocked")]
+    second.invoices = [invoice(3, 2, "paid")]
+    store(first, second)
+    i = [f"inv_{n:020x}" for n in range(4)]
+    assert ids(client, "/invoices", "invoice_id") == [i[1], i[3], i[2]]
+    assert ids(client, "/invoices?status=requested", "invoice_id") == [i[1]]  # made and being requested
+    assert ids(client, "/invoices?status=blocked", "invoice_id") == [i[2]]
+    assert ids(client, f"/invoices?account_id={hexid('ac', 2)}", "invoice_id") == [i[3]]
+    assert ids(client, "/invoices?since=150m", "invoice_id") == [i[1], i[3]]
+    stored = clean_aws.uow.orders.get(first.order_id)
+    version = stored.version
+    stored.invoices[1]["status"] = "requested"
+    clean_aws.uow.commit(Change(saves=[Save(stored, version)]))
+    assert ids(client, "/invoices?status=blocked", "invoice_id") == []
+    assert ids(client, "/invoices?status=requested", "invoice_id") == [i[1], i[2]]

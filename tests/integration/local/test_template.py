@@ -93,7 +93,15 @@ SES_CONFIGURATION_SET = _resource_id(
 
 # Exactly what each function's code does, table by table: no index, delete or condition-check
 # access the code does not use.
-LISTED_TABLES = ("CasesTable", "OpportunitiesTable", "QuotesTable", "ContractsTable", "OrdersTable", "AccountsTable")
+LISTED_TABLES = (
+    "CasesTable",
+    "OpportunitiesTable",
+    "QuotesTable",
+    "ContractsTable",
+    "OrdersTable",
+    "AccountsTable",
+    "InvoicesTable",
+)
 GRANTS = {
     "ApiFunction": {
         "LeadsTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
@@ -114,6 +122,7 @@ GRANTS = {
         "QuotesTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),  # quotes and their approval steps
         # GET /cases, /opportunities, ... (CONTRACT §11): one Query per shard, then the page's batch read
         **{f"{table}/index/by_recency": _dynamodb("Query") for table in LISTED_TABLES},
+        "InvoicesTable": _dynamodb("PutItem", "BatchGetItem"),  # the invoices' list copies, with their order
         # finance deliveries and alerts (account manager, approver) made with their change; GET /orders/{id}
         # reads them
         "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
@@ -284,6 +293,7 @@ TABLES = {
     "QuotesTable": ("closeloop-dev-quotes", [("quote_id", "HASH")], None),
     "KpisTable": ("closeloop-dev-kpis", [("pk", "HASH"), ("sk", "RANGE")], None),
     "ContractsTable": ("closeloop-dev-contracts", [("contract_id", "HASH")], None),
+    "InvoicesTable": ("closeloop-dev-invoices", [("invoice_id", "HASH")], None),
 }
 
 
@@ -370,6 +380,7 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/contracts"),
         ("GET", "/orders"),
         ("GET", "/accounts"),
+        ("GET", "/invoices"),
     }
 
 
