@@ -14,6 +14,7 @@ from typing import Any
 from infra.cli_deliveries import register as register_deliveries
 from infra.cli_kpis import register as register_kpis
 from infra.cli_leads import register as register_leads
+from infra.cli_lists import register as register_lists
 from infra.cli_outbox import register as register_outbox
 from infra.cli_rules import CommandError, cmd_rules_sync, cmd_rules_versions, cmd_schedule_run, register
 from infra.cli_timers import register as register_timers
@@ -462,6 +463,7 @@ def _parser() -> argparse.ArgumentParser:
     register(commands, rules, stack_command, command)
     register_timers(commands, stack_command)
     register_leads(commands, stack_command)
+    register_lists(commands, stack_command)
     register_kpis(commands, stack_command)
     register_deliveries(commands, stack_command, lambda args: wait_idle(args.settings, 60))
 

@@ -45,6 +45,7 @@ class Filter:
     parse: Parse
     compare: Literal["match", "before"] = "match"
     help: str = ""
+    choices: tuple[str, ...] = ()  # the words it takes, when it takes a fixed set
 
 
 def text(name: str, of: Callable[[Any], str | None], help: str = "") -> Filter:
@@ -60,7 +61,7 @@ def choice(name: str, of: Callable[[Any], str | None], values: Mapping[str, tupl
             raise ValueError(f"must be one of {', '.join(values)}")
         return values[value]
 
-    return Filter(name, of, parse, help=help or f"one of {', '.join(values)}")
+    return Filter(name, of, parse, help=help or f"one of {', '.join(values)}", choices=tuple(values))
 
 
 def flag(name: str, of: Callable[[Any], bool], help: str = "") -> Filter:
@@ -71,7 +72,10 @@ def flag(name: str, of: Callable[[Any], bool], help: str = "") -> Filter:
             raise ValueError("must be true or false")
         return (value,)
 
-    return Filter(name, lambda aggregate: "true" if of(aggregate) else "false", parse, help=help or "true or false")
+    def stored(aggregate: Any) -> str:
+        return "true" if of(aggregate) else "false"
+
+    return Filter(name, stored, parse, help=help or "true or false", choices=("true", "false"))
 
 
 def before(name: str, of: Callable[[Any], str | None], help: str = "") -> Filter:
