@@ -306,6 +306,9 @@ class _MemoryDeliveries:
         wanted = [d for d in found if status in (None, d.status) and kind in (None, d.kind)]
         return sorted(wanted, key=lambda d: (d.created_at, d.delivery_id))
 
+    def about(self, subject: str) -> list[Delivery]:
+        return [d for d in self.listing() if d.about == subject]
+
 
 class _MemoryLists:
     """The DynamoDB lists' order and filters (newest first by list key), over the stored aggregates."""

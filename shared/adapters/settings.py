@@ -62,6 +62,7 @@ LEADS_BY_CAPTURE_DAY_INDEX = "by_capture_day"
 TIMERS_DUE_INDEX = "by_due"  # (due_shard, due_at): a sweep reads only what is due
 TIMERS_BY_ABOUT_INDEX = "by_about"  # (about, due_at): the timers of one lead or case
 CONTRACTS_BY_ACCOUNT_INDEX = "by_account"  # (account_id, end_date): the contracts of one account
+DELIVERIES_BY_ABOUT_INDEX = "by_about"  # (about, created_at): the deliveries of one record
 LISTED_INDEX = "by_recency"  # (list_shard, listed_at) + list_fields: every list of CONTRACT §11
 CASES_BY_ACCOUNT_INDEX = "by_account"  # (account_id, opened_at) + priority, status: an account's cases
 

@@ -258,6 +258,7 @@ class TimerRepository(Protocol):
 class DeliveryRepository(Protocol):
     def get(self, delivery_id: str) -> Delivery | None: ...  # consistent: what is stored now
     def listing(self, status: str | None = None, kind: str | None = None) -> list[Delivery]: ...  # oldest first
+    def about(self, subject: str) -> list[Delivery]: ...  # the deliveries about one record, oldest first
 
 
 class Courier(Protocol):

@@ -23,6 +23,7 @@ from pynamodb.models import Model
 from shared.adapters.settings import (
     CASES_BY_ACCOUNT_INDEX,
     CONTRACTS_BY_ACCOUNT_INDEX,
+    DELIVERIES_BY_ABOUT_INDEX,
     EVENTS_BY_SUBJECT_INDEX,
     EVENTS_PENDING_INDEX,
     LEADS_BY_CAPTURE_DAY_INDEX,
@@ -234,6 +235,17 @@ class TimerItem(Model):
     by_about = AboutIndex()
 
 
+class DeliveryAboutIndex(GlobalSecondaryIndex["DeliveryItem"]):  # type: ignore[no-untyped-call]
+    """The deliveries about one record, oldest first; keys only (readers BatchGet them)."""
+
+    class Meta:
+        index_name = DELIVERIES_BY_ABOUT_INDEX
+        projection = KeysOnlyProjection()
+
+    about = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class DeliveryItem(Model):
     """An outbound delivery (alert, ERP, finance): the whole aggregate in ``doc``; the stream of
     this table drives sending."""
@@ -247,8 +259,10 @@ class DeliveryItem(Model):
     status = UnicodeAttribute()
     created_at = UnicodeAttribute()
     expires_at = NumberAttribute(null=True)  # TTL: 30 days after it was delivered
+    about = UnicodeAttribute(null=True)  # the record it is about (by_about); absent on older items
     doc = StoredJSONAttribute()
     version = VersionAttribute()
+    by_about = DeliveryAboutIndex()
 
 
 class CaseAccountIndex(GlobalSecondaryIndex["CaseItem"]):  # type: ignore[no-untyped-call]

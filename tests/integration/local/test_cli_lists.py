@@ -77,3 +77,55 @@ def test_a_bad_flag_value_fails_in_one_line_naming_the_flag(second_terminal: Any
     assert code == 1 and err.startswith("closeloop: --ending-before '31/12/2027': must be a date")
     code, _, err = run(["invoices", "list", "--limit", "0"], capsys)
     assert code == 1 and "--limit must be at least 1" in err
+
+
+# ------------------------------------------------------------------ show
+
+
+def test_show_puts_a_case_its_events_alerts_and_timers_in_one_view(
+    second_terminal: Any, capsys: Any, example_rules: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shared.services.cases import open_case
+    from shared.services.timer_handlers import handlers
+    from shared.services.timers import sweep_timers
+    from tests.unit.services.helpers import FixedRules, TickingClock
+
+    store, clock = second_terminal.uow, TickingClock(datetime.now(UTC) - timedelta(hours=20))
+    payload = {
+        "external_id": "CC-SHOW",
+        "priority": "P1",
+        "subject": "线路中断",
+        "account": {"company": "Acme", "country": "CN"},
+    }
+    case_id = open_case(
+        payload, example_rules.rules.sources["contact-center"], example_rules, store, clock
+    ).case.case_id
+    subject = f"case/{case_id}"
+    warned_at = min(t.due_at for t in store.timers.pending(subject))
+    sweep_timers(warned_at, store, handlers(FixedRules(example_rules)))
+    timers_left = store.timers.pending(subject)
+    alerts = [d for d in store.deliveries.about(subject) if d.kind == "alert"]
+    assert alerts, "the SLA warning alerted someone"
+
+    code, out, _ = run(["show", subject, "--json"], capsys)
+    view = json.loads(out)
+    assert code == 0 and view["subject"] == subject and view["record"]["case_id"] == case_id
+    assert view["events"][0]["type"] == "CaseOpened"
+    assert "SlaWarning" in {e["type"] for e in view["events"]}
+    assert [a["delivery_id"] for a in view["alerts"]] == [a.delivery_id for a in alerts]
+    assert [t["timer_id"] for t in view["timers"]] == [t.timer_id for t in timers_left]
+
+    code, out, _ = run(["show", subject], capsys)
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == subject and "  subject: 线路中断" in lines
+    assert f"events ({len(view['events'])})" in lines and f"alerts ({len(alerts)})" in lines
+    assert f"pending timers ({len(timers_left)})" in lines and "deliveries (0)" in lines
+
+
+def test_show_names_what_is_wrong_in_one_line(second_terminal: Any, capsys: Any) -> None:
+    code, _, err = run(["show", "case/cs_00000000000000000000"], capsys)
+    assert code == 1 and err.startswith("closeloop: no case with id") and err.count("\n") == 1
+    code, _, err = run(["show", "widget/1"], capsys)
+    assert code == 1 and "KIND is one of lead, case," in err
