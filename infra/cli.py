@@ -17,6 +17,7 @@ from infra.cli_leads import register as register_leads
 from infra.cli_lists import register as register_lists
 from infra.cli_outbox import register as register_outbox
 from infra.cli_rules import CommandError, cmd_rules_sync, cmd_rules_versions, cmd_schedule_run, register
+from infra.cli_send import register as register_send
 from infra.cli_show import register as register_show
 from infra.cli_timers import register as register_timers
 from infra.local.stack import DEFAULT_RULES, StackSettings
@@ -466,6 +467,7 @@ def _parser() -> argparse.ArgumentParser:
     register_leads(commands, stack_command)
     register_lists(commands, stack_command)
     register_show(commands, stack_command)
+    register_send(commands, stack_command)
     register_kpis(commands, stack_command)
     register_deliveries(commands, stack_command, lambda args: wait_idle(args.settings, 60))
 

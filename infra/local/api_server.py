@@ -23,6 +23,8 @@ from typing import Any
 
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalGatewayException
 
+from infra.local.stack import CLOCK_HEADER
+
 # (method, path, status, milliseconds)
 RequestLine = Callable[[str, str, int, float], None]
 
@@ -115,11 +117,20 @@ class ApiRequestHandler(ChaliceRequestHandler):
     def send_response(self, code: int, message: str | None = None) -> None:
         self._status = code
         super().send_response(code, message)
+        self.send_header(CLOCK_HEADER, stack_now())  # `closeloop send` signs with the stack's time
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """One line per request comes from ``on_request``; without it, the usual access log."""
         if self._on_request is None:
             super().log_request(code, size)
+
+
+def stack_now() -> str:
+    """The local stack's clock (CLOSELOOP_CLOCK_START shifts it), as its API reads it."""
+    from shared.adapters.container import container
+    from shared.domain.events import iso
+
+    return iso(container().clock())
 
 
 def local_app(app: Any) -> Any:

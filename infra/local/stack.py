@@ -77,6 +77,10 @@ class StackSettings:
         return f"http://{self.host}:{self.port}"
 
 
+# the local API's answers carry its clock (`closeloop send` signs with it: CLOSELOOP_CLOCK_START shifts it)
+CLOCK_HEADER = "X-Closeloop-Clock"
+
+
 def schedules_enabled(value: str) -> bool:
     """CLOSELOOP_SCHEDULES: "off" (also 0, false, no) turns schedules off; anything else is on."""
     return value.strip().lower() not in ("off", "0", "false", "no")

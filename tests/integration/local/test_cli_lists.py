@@ -129,3 +129,75 @@ def test_show_names_what_is_wrong_in_one_line(second_terminal: Any, capsys: Any)
     assert code == 1 and err.startswith("closeloop: no case with id") and err.count("\n") == 1
     code, _, err = run(["show", "widget/1"], capsys)
     assert code == 1 and "KIND is one of lead, case," in err
+
+
+# ------------------------------------------------------------------ send
+
+
+@pytest.fixture
+def stack_api(second_terminal: Any, aws: str) -> Any:
+    """The local API in this process on a free port, its clock two hours behind this machine's
+    (as CLOSELOOP_CLOCK_START would set it): a signature made with the machine's clock fails.
+    `closeloop send` runs in a second process, as from a second terminal."""
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from functions.api.app import app
+    from infra.local.api_server import LocalApiServer
+    from infra.local.stack import shifted_clock
+    from shared.adapters.container import Container, reset_container
+    from tests.conftest import WEBHOOK_SECRET
+
+    reset_container(Container(clock=shifted_clock(datetime.now(UTC) - timedelta(hours=2))))
+    server = LocalApiServer(app, "127.0.0.1", 0).start()
+    env = {
+        **os.environ,
+        "CLOSELOOP_AWS_PORT": aws.rsplit(":", 1)[1],
+        "CLOSELOOP_PORT": str(server.port),
+        "CLOSELOOP_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+    try:
+        yield env
+    finally:
+        server.stop()
+
+
+def send(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-m", "infra.cli", "send", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_send_signs_with_the_stacks_secret_and_clock_and_prints_the_answer(stack_api: Any, tmp_path: Any) -> None:
+    lead = tmp_path / "lead.json"
+    lead.write_text(json.dumps({"email": "send@example.cn", "name": "王芳", "company": "苏州精工"}), encoding="utf-8")
+    code, out, err = send(stack_api, "hubspot", str(lead))
+    assert code == 0, err
+    answer = json.loads(out)
+    assert answer["lead_id"].startswith("ld_") and "HTTP 201 from POST /webhooks/leads/hubspot" in err
+    code, out, err = send(stack_api, "hubspot", str(lead), "--idempotency-key", "k-1")
+    assert code == 0 and json.loads(out)["lead_id"] == answer["lead_id"]  # the same person: no second lead
+
+
+def test_send_exits_1_with_the_refusal(stack_api: Any, tmp_path: Any) -> None:
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({"external_id": "CC-S", "priority": "P9"}), encoding="utf-8")
+    code, out, err = send(stack_api, "contact-center", str(case), "--kind", "cases")
+    assert code == 1 and json.loads(out)["error"]["fields"]["priority"] and "HTTP 400" in err
+    code, out, err = send(
+        {**stack_api, "CLOSELOOP_WEBHOOK_SECRET": "not-it"}, "contact-center", str(case), "--kind", "cases"
+    )
+    assert code == 1 and json.loads(out)["error"]["code"] == "unauthorized" and "HTTP 401" in err
+    code, _, err = send(stack_api, "contact-center", str(tmp_path / "missing.json"))
+    assert code == 1 and err.startswith("closeloop: cannot read")
