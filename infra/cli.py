@@ -465,7 +465,7 @@ def _parser() -> argparse.ArgumentParser:
     register(commands, rules, stack_command, command)
     register_timers(commands, stack_command)
     register_leads(commands, stack_command)
-    register_lists(commands, stack_command)
+    register_lists(commands, command, _connect)
     register_show(commands, stack_command)
     register_send(commands, stack_command)
     register_kpis(commands, stack_command)

@@ -5,6 +5,7 @@ filters as GET /<plural>, as flags — a readable table (times in Settings `time
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Iterator
@@ -37,22 +38,77 @@ def flag_of(name: str) -> str:
     return _SHORT.get(name, "--" + name.replace("_", "-"))
 
 
-def pages(listing: Any, params: dict[str, str], limit: int) -> Iterator[dict[str, Any]]:
-    """The list's summaries, newest first, page after page until ``limit`` (200 a page at most)."""
-    from shared.adapters.container import container
-    from shared.domain.errors import ValidationFailed
-    from shared.services.listing import MAX_LIMIT, list_page
+class _Refused(Exception):
+    """The list refused a parameter: (its name, what is wrong)."""
 
-    c = container()
+
+class _Api:
+    """The running `closeloop dev`: GET /<plural> on its API, as any client would. A terminal's
+    command then loads no AWS SDK and no rules: the stack's warm process answers (and its
+    answers carry Settings `timezone`)."""
+
+    def __init__(self, settings: Any) -> None:
+        self._url, self._key = settings.api_url, settings.admin_key
+        self.zone: Any = None
+
+    def page(self, listing: Any, params: dict[str, str]) -> dict[str, Any]:
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from infra.local.stack import TIMEZONE_HEADER
+
+        url = f"{self._url}/{listing.plural}?{urllib.parse.urlencode(params)}"
+        request = urllib.request.Request(url, headers={"X-Api-Key": self._key})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                page: dict[str, Any] = json.loads(answer.read())
+                zone = answer.headers.get(TIMEZONE_HEADER)
+        except urllib.error.HTTPError as refused:
+            error = json.loads(refused.read() or b"{}").get("error", {})
+            if refused.code == 400 and error.get("fields"):
+                raise _Refused(*next(iter(error["fields"].items()))) from None
+            raise CommandError(f"GET /{listing.plural} answered {refused.code}: {error.get('message', '')}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise CommandError(f"no API at {self._url} ({exc}); is `closeloop dev` running?") from None
+        if self.zone is None and zone:
+            with contextlib.suppress(ZoneInfoNotFoundError, ValueError):  # an unknown name: times stay UTC
+                self.zone = ZoneInfo(zone)
+        return page
+
+
+class _Tables:
+    """The deployed stack (CLOSELOOP_STACK=aws): the tables themselves, through the list service."""
+
+    def __init__(self) -> None:
+        self.zone = local_zone()
+
+    def page(self, listing: Any, params: dict[str, str]) -> dict[str, Any]:
+        from shared.adapters.container import container
+        from shared.domain.errors import ValidationFailed
+        from shared.services.listing import list_page
+
+        c = container()
+        try:
+            return list_page(listing, params, c.uow, c.clock)
+        except ValidationFailed as exc:
+            raise _Refused(*next(iter(exc.fields.items()))) from None
+
+
+def pages(source: Any, listing: Any, params: dict[str, str], limit: int) -> Iterator[dict[str, Any]]:
+    """The list's summaries, newest first, page after page until ``limit`` (200 a page at most)."""
+    from shared.services.listing import MAX_LIMIT
+
     printed, cursor = 0, None
     while printed < limit:
         page_params = {**params, "limit": str(min(limit - printed, MAX_LIMIT))}
         if cursor:
             page_params["cursor"] = cursor  # the listing keeps the first page's window
         try:
-            page = list_page(listing, page_params, c.uow, c.clock)
-        except ValidationFailed as exc:
-            name, problem = next(iter(exc.fields.items()))
+            page = source.page(listing, page_params)
+        except _Refused as refused:
+            name, problem = refused.args
             raise CommandError(f"{flag_of(name)} {params.get(name, '')!r}: {problem}") from None
         yield from page[listing.plural]
         printed += len(page[listing.plural])
@@ -68,6 +124,9 @@ class _More(Exception):
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    import os
+
+    from infra.local.stack import StackSettings
     from shared.services.list_specs import LISTINGS
 
     listing = LISTINGS[args.plural]
@@ -76,10 +135,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     params = {f.name: value for f in listing.filters if (value := getattr(args, f.name)) is not None}
     if getattr(args, "since", None) is not None:
         params["since"] = args.since
+    if os.environ.get("CLOSELOOP_STACK", "local") == "aws":
+        args.settings = args.connect(args)
+        source: Any = _Tables()
+    else:
+        try:
+            source = _Api(StackSettings.from_env())
+        except ValueError as exc:  # a CLOSELOOP_* variable that is not a port, ...
+            raise CommandError(str(exc)) from None
     rows: list[dict[str, Any]] = []
     more = False
     try:
-        for summary in pages(listing, params, args.limit):
+        for summary in pages(source, listing, params, args.limit):
             if args.json:
                 print(json.dumps(summary, ensure_ascii=False))
             else:
@@ -87,7 +154,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     except _More:
         more = True
     if not args.json:
-        print_table(rows, listing.columns, local_zone())
+        print_table(rows, listing.columns, source.zone)
         hint = f"; more with --limit {args.limit * 2}" if more else ""
         count = len(rows)
         noun = listing.plural if count != 1 else listing.kind
@@ -129,8 +196,9 @@ def print_table(rows: list[dict[str, Any]], columns: tuple[str, ...], zone: Any)
         print("  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip())
 
 
-def register(commands: Any, stack_command: Any) -> None:
-    """Add `<plural> list` for every listed aggregate to the parser built in infra.cli."""
+def register(commands: Any, command: Any, connect: Any) -> None:
+    """Add `<plural> list` for every listed aggregate to the parser built in infra.cli. Locally
+    each asks the running stack's API; with CLOSELOOP_STACK=aws, ``connect`` reaches the tables."""
     from shared.services.list_specs import LISTINGS
 
     for plural, listing in LISTINGS.items():
@@ -138,7 +206,7 @@ def register(commands: Any, stack_command: Any) -> None:
             dest=f"{plural}_command", metavar="SUBCOMMAND", required=True
         )
         columns = ", ".join(listing.columns)
-        sub = stack_command(
+        sub = command(
             group,
             "list",
             cmd_list,
@@ -146,7 +214,7 @@ def register(commands: Any, stack_command: Any) -> None:
             epilog=f"examples:\n  {EXAMPLES[plural]}\n  closeloop {plural} list --json | jq .",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        sub.set_defaults(plural=plural)
+        sub.set_defaults(plural=plural, connect=connect)
         for f in listing.filters:
             text = f.help or f"only {plural} with this {f.name}"
             if f.choices == ("true", "false"):

@@ -7,8 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +33,9 @@ status is 4xx or 5xx (the status is on stderr).
 def stack_clock(api_url: str) -> datetime:
     """What the running stack's API takes for now (its X-Closeloop-Clock header); without an
     answer, CLOSELOOP_CLOCK_START, else this machine's clock."""
+    import urllib.error
+    import urllib.request
+
     from infra.local.stack import CLOCK_HEADER, StackSettings
 
     try:
@@ -58,6 +59,9 @@ def read_body(name: str) -> bytes:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
+
     from shared.services.webhook_auth import sign
 
     settings = args.settings

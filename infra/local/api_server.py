@@ -23,7 +23,7 @@ from typing import Any
 
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalGatewayException
 
-from infra.local.stack import CLOCK_HEADER
+from infra.local.stack import CLOCK_HEADER, TIMEZONE_HEADER
 
 # (method, path, status, milliseconds)
 RequestLine = Callable[[str, str, int, float], None]
@@ -118,6 +118,7 @@ class ApiRequestHandler(ChaliceRequestHandler):
         self._status = code
         super().send_response(code, message)
         self.send_header(CLOCK_HEADER, stack_now())  # `closeloop send` signs with the stack's time
+        self.send_header(TIMEZONE_HEADER, stack_timezone())  # `closeloop <kind> list` shows local times
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """One line per request comes from ``on_request``; without it, the usual access log."""
@@ -131,6 +132,16 @@ def stack_now() -> str:
     from shared.domain.events import iso
 
     return iso(container().clock())
+
+
+def stack_timezone() -> str:
+    """Settings `timezone` of the active rules (the container's cached copy); UTC before any."""
+    from shared.adapters.container import container
+
+    try:
+        return str(container().rules.current().rules.settings.timezone)
+    except Exception:  # no rules published yet: nothing to say but UTC
+        return "UTC"
 
 
 def local_app(app: Any) -> Any:

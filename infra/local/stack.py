@@ -79,6 +79,7 @@ class StackSettings:
 
 # the local API's answers carry its clock (`closeloop send` signs with it: CLOSELOOP_CLOCK_START shifts it)
 CLOCK_HEADER = "X-Closeloop-Clock"
+TIMEZONE_HEADER = "X-Closeloop-Timezone"  # and Settings `timezone`: lists show local times without loading rules
 
 
 def schedules_enabled(value: str) -> bool:
@@ -137,11 +138,11 @@ def delivery_env(settings: StackSettings) -> dict[str, str]:
 
 def connect_env(settings: StackSettings) -> None:
     """Point this process at a running local stack (for the CLI's second-terminal commands)."""
-    from infra.local.aws import aws_env
+    from infra.local.aws_env import aws_env
     from infra.template import load_template
     from shared.adapters.container import reset_container
 
-    os.environ.update(aws_env(settings.endpoint_url, load_template()))
+    os.environ.update(aws_env(settings.endpoint_url, load_template(), secret_names=True))
     reset_container()  # built on first use: a command may still set CLOSELOOP_RULES for its handler
 
 

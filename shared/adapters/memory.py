@@ -18,16 +18,13 @@ from shared.domain.opportunities import Opportunity
 from shared.domain.orders import Order
 from shared.domain.quotes import Quote
 from shared.domain.timers import Timer
-from shared.services.listing import Listing, matches, stored_listing
+from shared.services.listing import ListCondition, Listing, ListPage, ListPosition, matches, stored_listing
 from shared.services.ports import (
     Change,
     KeyTaken,
     LeadFilter,
     LeadPage,
     LeadPosition,
-    ListCondition,
-    ListPage,
-    ListPosition,
     Lookup,
     OwnerFull,
     RetryPolicy,

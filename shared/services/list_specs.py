@@ -7,17 +7,38 @@ aggregates change again.
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from shared.domain.accounts import Account, is_account_id
-from shared.domain.case_intake import PRIORITIES
-from shared.domain.cases import Case, is_case_id
-from shared.domain.contracts import Contract
-from shared.domain.health import SCORE
-from shared.domain.opportunities import Opportunity, is_opportunity_id
-from shared.domain.orders import ListedInvoice, Order, is_invoice_id, is_order_id
-from shared.domain.quotes import Quote, is_quote_id
 from shared.services.listing import Listing, before, choice, flag, text
+
+if TYPE_CHECKING:  # the CLI builds its parser from these declarations: no domain module loads for that
+    from shared.domain.accounts import Account
+    from shared.domain.cases import Case
+    from shared.domain.contracts import Contract
+    from shared.domain.opportunities import Opportunity
+    from shared.domain.orders import ListedInvoice, Order
+    from shared.domain.quotes import Quote
+
+PRIORITIES = ("P1", "P2", "P3", "P4")  # shared/domain/case_intake.py's (a test keeps them equal)
+
+
+def _lazy(module: str, name: str) -> Callable[[str], bool]:
+    """A domain id check, imported when first used."""
+
+    def check(text: str) -> bool:
+        return bool(getattr(importlib.import_module(f"shared.domain.{module}"), name)(text))
+
+    return check
+
+
+is_case_id = _lazy("cases", "is_case_id")
+is_opportunity_id = _lazy("opportunities", "is_opportunity_id")
+is_quote_id = _lazy("quotes", "is_quote_id")
+is_order_id = _lazy("orders", "is_order_id")
+is_invoice_id = _lazy("orders", "is_invoice_id")
+is_account_id = _lazy("accounts", "is_account_id")
 
 
 def _same(*words: str) -> dict[str, tuple[str, ...]]:
@@ -243,6 +264,8 @@ INVOICES = Listing(
 
 
 def _below_health(account: Account) -> bool:
+    from shared.domain.health import SCORE
+
     return SCORE in (account.health.get("below") or [])
 
 

@@ -16,12 +16,12 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from shared.domain.errors import ValidationFailed
-from shared.domain.events import iso, parse_iso
-from shared.domain.forms import text_problem
-from shared.services.ports import Clock, ListCondition, ListPosition, UnitOfWork
+
+if TYPE_CHECKING:  # this module is imported to build the CLI's parser: it loads no more than it must
+    from shared.services.ports import Clock, UnitOfWork
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -32,6 +32,29 @@ _DURATION = re.compile(r"^(\d{1,6})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 Parse = Callable[[str], tuple[str, ...]]  # a parameter's text -> the stored values it matches
+
+
+@dataclass(frozen=True)
+class ListCondition:
+    """One filter of a list: the stored ``field`` is one of ``values`` (``match``) or sorts
+    before ``values[0]`` (``before``)."""
+
+    field: str
+    values: tuple[str, ...]
+    compare: Literal["match", "before"] = "match"
+
+
+@dataclass(frozen=True)
+class ListPosition:
+    """Where a page stopped: the list key (``<time>#<id>``) of its last item."""
+
+    key: str
+
+
+@dataclass
+class ListPage:
+    items: list[Any]
+    after: ListPosition | None  # None: nothing more
 
 
 @dataclass(frozen=True)
@@ -91,6 +114,8 @@ def before(name: str, of: Callable[[Any], str | None], help: str = "") -> Filter
 
 
 def _text(value: str) -> tuple[str, ...]:
+    from shared.domain.forms import text_problem
+
     problem = text_problem(value)
     if problem is None and not value.strip():
         problem = "is empty"
@@ -176,6 +201,8 @@ class ListQuery:
 
 def parse_since(text: str, now: datetime) -> datetime:
     """``7d``, ``12h``, ``30m``, ``2w`` back from now, or an ISO 8601 time; ValueError otherwise."""
+    from shared.domain.events import parse_iso
+
     match = _DURATION.match(text.strip())
     if match:
         return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
@@ -226,6 +253,8 @@ def parse_query(listing: Listing, params: Mapping[str, str] | None, now: datetim
 
 
 def _since(text: str, now: datetime, errors: dict[str, str]) -> str | None:
+    from shared.domain.events import iso
+
     try:
         since = parse_since(text, now)
     except (ValueError, OverflowError):
@@ -244,6 +273,8 @@ def encode_cursor(position: ListPosition, since: str | None) -> str:
 
 def decode_cursor(cursor: str, listing: Listing) -> tuple[ListPosition, str | None]:
     """ValueError for anything :func:`encode_cursor` did not make for this kind."""
+    from shared.domain.events import parse_iso
+
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         key, since = data["at"], data["since"]

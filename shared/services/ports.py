@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from shared.domain.accounts import Account
 from shared.domain.calendars import Calendar, calendars_from_content
@@ -32,6 +32,7 @@ from shared.domain.rules import RuleSet
 from shared.domain.sla import SlaRule
 from shared.domain.stages import Funnel
 from shared.domain.timers import Timer
+from shared.services.listing import ListCondition, ListPage, ListPosition
 
 if TYPE_CHECKING:
     from shared.services.listing import Listing
@@ -307,29 +308,6 @@ class QuoteRepository(Protocol):
 
 
 # ------------------------------------------------------------------ lists (CONTRACT §11)
-
-
-@dataclass(frozen=True)
-class ListCondition:
-    """One filter of a list: the stored ``field`` is one of ``values`` (``match``) or sorts
-    before ``values[0]`` (``before``)."""
-
-    field: str
-    values: tuple[str, ...]
-    compare: Literal["match", "before"] = "match"
-
-
-@dataclass(frozen=True)
-class ListPosition:
-    """Where a page stopped: the list key (``<time>#<id>``) of its last item."""
-
-    key: str
-
-
-@dataclass
-class ListPage:
-    items: list[Any]
-    after: ListPosition | None  # None: nothing more
 
 
 class ListRepository(Protocol):

@@ -33,8 +33,7 @@ from shared.domain.opportunities import Opportunity
 from shared.domain.orders import ListedInvoice, Order
 from shared.domain.quotes import Quote
 from shared.services.list_specs import BY_KIND
-from shared.services.listing import LIST_SHARDS, Listing, matches, stored_listing
-from shared.services.ports import ListCondition, ListPage, ListPosition
+from shared.services.listing import LIST_SHARDS, ListCondition, Listing, ListPage, ListPosition, matches, stored_listing
 
 # kind -> (its item model, the aggregate class its doc holds)
 STORED: dict[str, tuple[type[Model], Any]] = {
@@ -77,14 +76,12 @@ class DynamoLists:
         after: ListPosition | None = None,
     ) -> ListPage:
         model, aggregate_class = STORED[listing.kind]
-        table = model.Meta.table_name
-        upper = after.key if after else _TOP
         wanted = limit + 1
-        keys: list[str] = []
-        for shard in range(LIST_SHARDS):
-            keys.extend(self._shard(table, str(shard), since or _BOTTOM, upper, conditions, wanted))
-        keys.sort(reverse=True)
-        listed = keys[:wanted]
+        shards = [
+            _ShardReader(self.client, model.Meta.table_name, str(n), since or _BOTTOM, after, conditions)
+            for n in range(LIST_SHARDS)
+        ]
+        listed = _merge(shards, wanted)
         page = listed[:limit]
         ids = [key.rpartition("#")[2] for key in page]
         # the index is eventually consistent: an aggregate changed a moment ago is checked as read now
@@ -94,33 +91,6 @@ class DynamoLists:
             if matches(stored_listing(listing, aggregate).fields, conditions)
         ]
         return ListPage(items, ListPosition(page[-1]) if len(listed) > limit else None)
-
-    def _shard(
-        self, table: str, shard: str, low: str, upper: str, conditions: tuple[ListCondition, ...], wanted: int
-    ) -> list[str]:
-        """Up to ``wanted`` list keys of one shard in [low, upper), newest first."""
-        names = {"#shard": "list_shard", "#at": "listed_at"}
-        values: dict[str, Any] = {":shard": {"S": shard}, ":low": {"S": low}, ":upper": {"S": upper}}
-        request: dict[str, Any] = {
-            "TableName": table,
-            "IndexName": LISTED_INDEX,
-            "KeyConditionExpression": "#shard = :shard AND #at BETWEEN :low AND :upper",
-            "ScanIndexForward": False,
-            "ProjectionExpression": "#at",
-        }
-        expression = _filter(conditions, names, values)
-        if expression:
-            request["FilterExpression"] = expression
-        request["ExpressionAttributeNames"], request["ExpressionAttributeValues"] = names, values
-        found: list[str] = []
-        while len(found) < wanted:
-            response = self.client.query(**request, Limit=max(wanted - len(found), _MIN_PAGE))
-            # BETWEEN is inclusive: the cursor's own item was on the previous page
-            found.extend(key for item in response.get("Items", []) if (key := item["listed_at"]["S"]) != upper)
-            if "LastEvaluatedKey" not in response:
-                break
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return found[:wanted]
 
     def _whole(self, model: type[Model], aggregate_class: Any, ids: list[str]) -> list[Any]:
         if not ids:
@@ -134,6 +104,69 @@ class DynamoLists:
             aggregate.version = int(getattr(item, "version", 0) or 0)
             found[raw[key]["S"]] = aggregate
         return [found[i] for i in ids if i in found]
+
+
+def _merge(shards: list[_ShardReader], wanted: int) -> list[str]:
+    """The newest ``wanted`` list keys across the shards. Each shard is read a share at a time, and
+    read again only while it may still hold a key newer than the ``wanted``-th seen so far: about
+    ``wanted`` index entries are read in all, not ``wanted`` from every shard."""
+    share = -(-wanted // len(shards)) + 1
+    for shard in shards:
+        shard.read(share)
+    while True:
+        keys = sorted((k for shard in shards for k in shard.keys), reverse=True)
+        cutoff = keys[wanted - 1] if len(keys) >= wanted else None
+        behind = [s for s in shards if not s.done and (cutoff is None or not s.keys or s.keys[-1] > cutoff)]
+        if not behind:
+            return keys[:wanted]
+        for shard in behind:
+            shard.read(share)
+
+
+class _ShardReader:
+    """One shard of a list index, read newest first in [low, after), a Query at a time."""
+
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        shard: str,
+        low: str,
+        after: ListPosition | None,
+        conditions: tuple[ListCondition, ...],
+    ) -> None:
+        self._client = client
+        self._upper = after.key if after else _TOP
+        names = {"#shard": "list_shard", "#at": "listed_at"}
+        values: dict[str, Any] = {":shard": {"S": shard}, ":low": {"S": low}, ":upper": {"S": self._upper}}
+        self._request: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": LISTED_INDEX,
+            "KeyConditionExpression": "#shard = :shard AND #at BETWEEN :low AND :upper",
+            "ScanIndexForward": False,
+            "ProjectionExpression": "#at",
+        }
+        expression = _filter(conditions, names, values)
+        if expression:
+            self._request["FilterExpression"] = expression
+        self._request["ExpressionAttributeNames"], self._request["ExpressionAttributeValues"] = names, values
+        self._filtered = bool(expression)
+        self.keys: list[str] = []
+        self.done = False
+
+    def read(self, count: int) -> None:
+        """At least ``count`` more matching keys, or to the shard's end."""
+        target = len(self.keys) + count
+        while not self.done and len(self.keys) < target:
+            # a filter drops entries after the Limit counts them: then read a larger stretch at once
+            step = max(target - len(self.keys), _MIN_PAGE) if self._filtered else target - len(self.keys)
+            response = self._client.query(**self._request, Limit=step)
+            # BETWEEN is inclusive: the cursor's own entry was on the previous page
+            self.keys.extend(k for item in response.get("Items", []) if (k := item["listed_at"]["S"]) != self._upper)
+            if "LastEvaluatedKey" in response:
+                self._request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            else:
+                self.done = True
 
 
 def _filter(conditions: tuple[ListCondition, ...], names: dict[str, str], values: dict[str, Any]) -> str:

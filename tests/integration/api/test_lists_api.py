@@ -367,3 +367,22 @@ def test_invoices_are_listed_from_their_orders_copies_and_follow_them(client, st
     clean_aws.uow.commit(Change(saves=[Save(stored, version)]))
     assert ids(client, "/invoices?status=blocked", "invoice_id") == []
     assert ids(client, "/invoices?status=requested", "invoice_id") == [i[1], i[2]]
+
+
+@pytest.mark.parametrize("limit", [1, 3, 7, 40])
+def test_the_shards_merge_newest_first_at_any_page_size(client, store, limit: int) -> None:
+    """Forty cases in four index shards, many opened in the same second: every page size walks
+    them all once, newest first (ties by id), filtered or not; the last page has no cursor."""
+    made = [case(n, (n * 7) % 13 / 60, priority=("P1", "P2")[n % 3 == 0]) for n in range(1, 41)]
+    store(*made)
+    for query, wanted in (("", made), ("&priority=P2", [c for c in made if c.priority == "P2"])):
+        expected = [c.case_id for c in sorted(wanted, key=lambda c: (c.opened_at, c.case_id), reverse=True)]
+        seen: list[str] = []
+        page = body(get(client, f"/cases?limit={limit}{query}"))
+        while True:
+            seen.extend(item["case_id"] for item in page["cases"])
+            if page["next_cursor"] is None:
+                break
+            page = body(get(client, f"/cases?limit={limit}{query}&cursor={page['next_cursor']}"))
+            assert page["cases"]
+        assert seen == expected

@@ -19,19 +19,35 @@ def second_terminal(clean_aws: Any, aws: str, monkeypatch: pytest.MonkeyPatch) -
     return clean_aws
 
 
+@pytest.fixture
+def local_api(second_terminal: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`closeloop dev`'s API in this process: a list asks it, as from a second terminal."""
+    from functions.api.app import app
+    from infra.local.api_server import LocalApiServer
+    from tests.conftest import ADMIN_KEY
+
+    server = LocalApiServer(app, "127.0.0.1", 0, on_request=lambda *line: None).start()  # no access log
+    monkeypatch.setenv("CLOSELOOP_PORT", str(server.port))
+    monkeypatch.setenv("CLOSELOOP_ADMIN_KEY", ADMIN_KEY)
+    try:
+        yield second_terminal
+    finally:
+        server.stop()
+
+
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = cli.main(argv)
     out = capsys.readouterr()
     return code, out.out, out.err
 
 
-def test_cases_list_is_a_table_in_local_time_with_the_apis_filters(second_terminal: Any, capsys: Any) -> None:
+def test_cases_list_is_a_table_in_local_time_with_the_apis_filters(local_api: Any, capsys: Any) -> None:
     made = [
         case(1, 1, priority="P1", team="Support", owner_id="u_a", title="打印机卡纸"),
         case(2, 2, priority="P2", team="VIP"),
         case(3, 3, priority="P1", team="Support"),
     ]
-    second_terminal.uow.commit(Change(saves=[Save(c, None) for c in made]))
+    local_api.uow.commit(Change(saves=[Save(c, None) for c in made]))
     code, out, err = run(["cases", "list"], capsys)
     header, *rows = out.splitlines()
     assert code == 0 and header.split() == [
@@ -58,8 +74,8 @@ def test_cases_list_is_a_table_in_local_time_with_the_apis_filters(second_termin
     assert json.loads(line)["case_id"] == hexid("cs", 1) and json.loads(line)["opened_at"] == made[0].opened_at
 
 
-def test_other_lists_take_their_own_flags(second_terminal: Any, capsys: Any) -> None:
-    second_terminal.uow.commit(
+def test_other_lists_take_their_own_flags(local_api: Any, capsys: Any) -> None:
+    local_api.uow.commit(
         Change(saves=[Save(quote(1, 1, approver="u_zhao"), None), Save(account(1, 1, "u_am", 30), None)])
     )
     code, out, _ = run(["quotes", "list", "--approver", "u_zhao", "--json"], capsys)
@@ -70,7 +86,7 @@ def test_other_lists_take_their_own_flags(second_terminal: Any, capsys: Any) -> 
     assert code == 0 and out == "" and "(0 accounts" in err
 
 
-def test_a_bad_flag_value_fails_in_one_line_naming_the_flag(second_terminal: Any, capsys: Any) -> None:
+def test_a_bad_flag_value_fails_in_one_line_naming_the_flag(local_api: Any, capsys: Any) -> None:
     code, _, err = run(["orders", "list", "--since", "soon"], capsys)
     assert code == 1 and err.startswith("closeloop: --since 'soon': must be a duration") and err.count("\n") == 1
     code, _, err = run(["contracts", "list", "--ending-before", "31/12/2027"], capsys)

@@ -17,8 +17,8 @@ from shared.domain.cases import Case
 from shared.domain.errors import ValidationFailed
 from shared.domain.events import iso
 from shared.services.list_specs import ACCOUNTS, CASES, LISTINGS
-from shared.services.listing import decode_cursor, encode_cursor, list_page, parse_query
-from shared.services.ports import Change, ListPosition, Save
+from shared.services.listing import ListPosition, decode_cursor, encode_cursor, list_page, parse_query
+from shared.services.ports import Change, Save
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -131,3 +131,10 @@ def test_each_list_shows_what_its_openapi_summary_describes() -> None:
         [summary] = list_page(listing, {}, uow, clock)[plural]
         assert set(summary) == set(SUMMARIES[plural]), plural
         assert set(listing.columns) <= set(summary), plural
+
+
+def test_the_case_priorities_a_list_takes_are_the_ones_a_case_has() -> None:
+    from shared.domain.case_intake import PRIORITIES
+    from shared.services import list_specs
+
+    assert list_specs.PRIORITIES == PRIORITIES
