@@ -10,6 +10,8 @@ The one extra match tells whether anything follows, so the last page has no curs
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -93,15 +95,22 @@ class DynamoLists:
         return ListPage(items, ListPosition(page[-1]) if len(listed) > limit else None)
 
     def _whole(self, model: type[Model], aggregate_class: Any, ids: list[str]) -> list[Any]:
+        """The page's aggregates (their ``doc`` and version only: the rest of an item serves indexes)."""
         if not ids:
             return []
         table, key = model.Meta.table_name, str(model._hash_keyname)
-        request = {table: {"Keys": [{key: {"S": i}} for i in dict.fromkeys(ids)], "ConsistentRead": True}}
+        request = {
+            table: {
+                "Keys": [{key: {"S": i}} for i in dict.fromkeys(ids)],
+                "ConsistentRead": True,
+                "ProjectionExpression": "#key, #doc, #version",
+                "ExpressionAttributeNames": {"#key": key, "#doc": "doc", "#version": "version"},
+            }
+        }
         found: dict[str, Any] = {}
         for raw in batch_get(self.client, request).get(table, []):
-            item = model.from_raw_data(raw)
-            aggregate = aggregate_class.from_dict(dict(item.doc))  # type: ignore[attr-defined]
-            aggregate.version = int(getattr(item, "version", 0) or 0)
+            aggregate = aggregate_class.from_dict(json.loads(raw["doc"]["S"]))
+            aggregate.version = int(raw.get("version", {}).get("N", 0))
             found[raw[key]["S"]] = aggregate
         return [found[i] for i in ids if i in found]
 
@@ -110,7 +119,10 @@ def _merge(shards: list[_ShardReader], wanted: int) -> list[str]:
     """The newest ``wanted`` list keys across the shards. Each shard is read a share at a time, and
     read again only while it may still hold a key newer than the ``wanted``-th seen so far: about
     ``wanted`` index entries are read in all, not ``wanted`` from every shard."""
-    share = -(-wanted // len(shards)) + 1
+    # a shard's share of the newest keys, and two standard deviations more (shards are filled at
+    # random): a second round of reads is rare
+    mean = wanted / len(shards)
+    share = math.ceil(mean + 2 * math.sqrt(mean)) + 1
     for shard in shards:
         shard.read(share)
     while True:
