@@ -35,6 +35,12 @@ examples:
   closeloop notifications list --to u_liu         the alerts one person got, with their text
   closeloop deliveries list --status failed       what did not go out, and the receiver's last answer
   closeloop kpis --team 'SMB East'                the KPI set of the last 28 days for one team
+  closeloop cases list --status open --priority P1
+                                                  open P1 cases, newest first (also opportunities, quotes,
+                                                  contracts, orders, invoices, accounts)
+  closeloop show case/cs_...                      a record, its events, alerts, deliveries and timers
+  closeloop send contact-center case.json --kind cases
+                                                  a webhook body signed with the stack's secret and clock
   closeloop sheets init --title "Sales rules" --locale zh-CN --share ops@example.com
 """
 

@@ -60,7 +60,11 @@ def _operation(listing: Any, json_content: Callable[..., JSONType], errors: Call
         return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
     parameters = [
-        query(f.name, f.help or f"only {listing.plural} with this {f.name}", {"type": "string", "minLength": 1})
+        query(
+            f.name,
+            f.help or f"only {listing.plural} with this {f.name}",
+            {"type": "string", "enum": list(f.choices)} if f.choices else {"type": "string", "minLength": 1},
+        )
         for f in listing.filters
     ]
     if listing.since:

@@ -70,16 +70,16 @@ CASES = Listing(
     is_id=is_case_id,
     summary=_case_summary,
     filters=(
-        # open: being worked (reopened ones too); waiting: on the customer
         choice(
             "status",
             lambda c: c.replay().status,
             {"open": ("open", "reopened"), "waiting": ("waiting_on_customer",), "resolved": ("resolved",)},
+            help="open (being worked, reopened ones too), waiting (on the customer) or resolved",
         ),
-        choice("priority", lambda c: c.priority, _same(*PRIORITIES)),
-        text("owner_id", lambda c: c.owner_id),
-        text("team", lambda c: c.team),
-        text("account_id", lambda c: c.account_id),
+        choice("priority", lambda c: c.priority, _same(*PRIORITIES), help="P1 (most urgent) to P4"),
+        text("owner_id", lambda c: c.owner_id, help="the agent who has the case, e.g. u_yang"),
+        text("team", lambda c: c.team, help="the team it was routed to, e.g. 'Support L2'"),
+        text("account_id", lambda c: c.account_id, help="the customer's account, ac_…"),
     ),
     columns=("opened_at", "case_id", "priority", "status", "team", "owner_id", "account_id", "title"),
 )
@@ -113,10 +113,10 @@ OPPORTUNITIES = Listing(
     is_id=is_opportunity_id,
     summary=_opportunity_summary,
     filters=(
-        choice("status", lambda o: o.status, _same("open", "won", "lost")),
-        text("stage", lambda o: o.stage),
-        text("owner_id", lambda o: o.owner_id),
-        text("account_id", lambda o: o.account_id),  # known once won (or a renewal's)
+        choice("status", lambda o: o.status, _same("open", "won", "lost"), help="open, won or lost"),
+        text("stage", lambda o: o.stage, help="a stage of the Stages tab, e.g. discovery"),
+        text("owner_id", lambda o: o.owner_id, help="the seller, e.g. u_wu"),
+        text("account_id", lambda o: o.account_id, help="the account it was won for (or renews), ac_…"),
     ),
     columns=("created_at", "opportunity_id", "stage", "status", "owner_id", "amount", "name"),
 )
@@ -155,7 +155,7 @@ QUOTES = Listing(
     summary=_quote_summary,
     filters=(
         choice("status", lambda q: q.status, _same("pending_approval", "approved", "rejected", "superseded")),
-        text("opportunity_id", lambda q: q.opportunity_id),
+        text("opportunity_id", lambda q: q.opportunity_id, help="the opportunity quoted, op_…"),
         text("approver_id", _waiting_on, help="quotes waiting on this approver"),
     ),
     columns=("created_at", "quote_id", "status", "amount", "currency", "discount", "waiting_on", "opportunity_id"),
@@ -193,7 +193,7 @@ CONTRACTS = Listing(
     is_id=_is_contract_id,
     summary=_contract_summary,
     filters=(
-        text("account_id", lambda c: c.account_id),
+        text("account_id", lambda c: c.account_id, help="the customer's account, ac_…"),
         choice("status", lambda c: c.status, _same("active", "renewed", "cancelled")),
         before("ending_before", lambda c: c.end_date, help="contracts whose end date is before this date"),
     ),
@@ -227,8 +227,13 @@ ORDERS = Listing(
     is_id=is_order_id,
     summary=_order_summary,
     filters=(
-        text("account_id", lambda o: o.account_id),
-        choice("status", lambda o: o.status, _same("open", "shipping", "fulfilled", "paid")),
+        text("account_id", lambda o: o.account_id, help="the buyer's account, ac_…"),
+        choice(
+            "status",
+            lambda o: o.status,
+            _same("open", "shipping", "fulfilled", "paid"),
+            help="open (nothing shipped), shipping, fulfilled (every line signed for) or paid (and every invoice)",
+        ),
     ),
     columns=("created_at", "order_id", "status", "amount", "currency", "account_id", "company"),
 )
@@ -254,7 +259,7 @@ INVOICES = Listing(
             lambda i: i.status,
             {"requested": ("new", "requested"), **_same("blocked", "issued", "paid", "rejected")},
         ),
-        text("account_id", lambda i: i.account_id),
+        text("account_id", lambda i: i.account_id, help="the buyer's account, ac_…"),
     ),
     columns=("created_at", "invoice_id", "status", "amount", "currency", "invoice_number", "order_id", "account_id"),
 )
@@ -290,7 +295,7 @@ ACCOUNTS = Listing(
     is_id=is_account_id,
     summary=_account_summary,
     filters=(
-        text("owner_id", lambda a: a.account_manager_id, help="the account manager"),
+        text("owner_id", lambda a: a.account_manager_id, help="the account manager, e.g. u_xu"),
         flag("below_health", _below_health, help="true: health score under the threshold"),
     ),
     since=False,

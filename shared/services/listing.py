@@ -15,7 +15,7 @@ import re
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from shared.domain.errors import ValidationFailed
@@ -105,10 +105,12 @@ def before(name: str, of: Callable[[Any], str | None], help: str = "") -> Filter
     """A date (YYYY-MM-DD); the stored date is earlier."""
 
     def parse(value: str) -> tuple[str, ...]:
+        from shared.domain.events import DATE_EXPECTED, parse_date
+
         try:
-            return (date.fromisoformat(value).isoformat(),)
+            return (parse_date(value).isoformat(),)
         except ValueError:
-            raise ValueError("must be a date like 2027-01-31") from None
+            raise ValueError(DATE_EXPECTED) from None
 
     return Filter(name, of, parse, "before", help=help or "a date: YYYY-MM-DD")
 
