@@ -57,7 +57,7 @@ class _Api:
         import urllib.request
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-        from infra.local.stack import TIMEZONE_HEADER
+        from infra.local.headers import TIMEZONE_HEADER
 
         url = f"{self._url}/{listing.plural}?{urllib.parse.urlencode(params)}"
         request = urllib.request.Request(url, headers={"X-Api-Key": self._key})

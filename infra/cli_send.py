@@ -36,7 +36,8 @@ def stack_clock(api_url: str) -> datetime:
     import urllib.error
     import urllib.request
 
-    from infra.local.stack import CLOCK_HEADER, StackSettings
+    from infra.local.headers import CLOCK_HEADER
+    from infra.local.stack import StackSettings
 
     try:
         with urllib.request.urlopen(f"{api_url}/health", timeout=5) as answer:

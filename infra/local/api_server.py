@@ -23,7 +23,7 @@ from typing import Any
 
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalGatewayException
 
-from infra.local.stack import CLOCK_HEADER, TIMEZONE_HEADER
+from infra.local.headers import CLOCK_HEADER, TIMEZONE_HEADER
 
 # (method, path, status, milliseconds)
 RequestLine = Callable[[str, str, int, float], None]

@@ -77,11 +77,6 @@ class StackSettings:
         return f"http://{self.host}:{self.port}"
 
 
-# the local API's answers carry its clock (`closeloop send` signs with it: CLOSELOOP_CLOCK_START shifts it)
-CLOCK_HEADER = "X-Closeloop-Clock"
-TIMEZONE_HEADER = "X-Closeloop-Timezone"  # and Settings `timezone`: lists show local times without loading rules
-
-
 def schedules_enabled(value: str) -> bool:
     """CLOSELOOP_SCHEDULES: "off" (also 0, false, no) turns schedules off; anything else is on."""
     return value.strip().lower() not in ("off", "0", "false", "no")

@@ -14,11 +14,14 @@ import json
 import re
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.errors import ValidationFailed
+from shared.services.list_types import Filter, ListCondition, Listing, ListPage, ListPosition
+
+__all__ = ["Filter", "ListCondition", "ListPage", "ListPosition", "Listing"]  # the shapes, where the machinery is
 
 if TYPE_CHECKING:  # this module is imported to build the CLI's parser: it loads no more than it must
     from shared.services.ports import Clock, UnitOfWork
@@ -30,45 +33,6 @@ TEXT_LIMIT = 200
 
 _DURATION = re.compile(r"^(\d{1,6})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-Parse = Callable[[str], tuple[str, ...]]  # a parameter's text -> the stored values it matches
-
-
-@dataclass(frozen=True)
-class ListCondition:
-    """One filter of a list: the stored ``field`` is one of ``values`` (``match``) or sorts
-    before ``values[0]`` (``before``)."""
-
-    field: str
-    values: tuple[str, ...]
-    compare: Literal["match", "before"] = "match"
-
-
-@dataclass(frozen=True)
-class ListPosition:
-    """Where a page stopped: the list key (``<time>#<id>``) of its last item."""
-
-    key: str
-
-
-@dataclass
-class ListPage:
-    items: list[Any]
-    after: ListPosition | None  # None: nothing more
-
-
-@dataclass(frozen=True)
-class Filter:
-    """One query parameter: the stored value it compares (``of`` the aggregate) and how its text
-    reads. ``match``: the stored value is one of the parsed ones; ``before``: it sorts before the
-    (one) parsed value."""
-
-    name: str
-    of: Callable[[Any], str | None]
-    parse: Parse
-    compare: Literal["match", "before"] = "match"
-    help: str = ""
-    choices: tuple[str, ...] = ()  # the words it takes, when it takes a fixed set
 
 
 def text(name: str, of: Callable[[Any], str | None], help: str = "") -> Filter:
@@ -126,26 +90,6 @@ def _text(value: str) -> tuple[str, ...]:
     if problem:
         raise ValueError(problem)
     return (value.strip(),)
-
-
-@dataclass(frozen=True)
-class Listing:
-    """How one aggregate kind is listed: its subject kind (``case``), the page's key (``cases``),
-    the time it is listed by, its id, its filters, and its summary in a page."""
-
-    kind: str
-    plural: str
-    listed_at: Callable[[Any], str]
-    id_of: Callable[[Any], str]
-    is_id: Callable[[str], bool]
-    summary: Callable[[Any], dict[str, Any]]
-    filters: tuple[Filter, ...] = ()
-    since: bool = True  # the list takes ``since`` (a time or a duration back from now)
-    columns: tuple[str, ...] = field(default=())  # the CLI table's columns, from the summary
-
-    @property
-    def parameters(self) -> tuple[str, ...]:
-        return (*(f.name for f in self.filters), *(("since",) if self.since else ()), "limit", "cursor")
 
 
 @dataclass(frozen=True)

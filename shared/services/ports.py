@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from shared.domain.accounts import Account
 from shared.domain.calendars import Calendar, calendars_from_content
@@ -32,10 +32,7 @@ from shared.domain.rules import RuleSet
 from shared.domain.sla import SlaRule
 from shared.domain.stages import Funnel
 from shared.domain.timers import Timer
-from shared.services.listing import ListCondition, ListPage, ListPosition
-
-if TYPE_CHECKING:
-    from shared.services.listing import Listing
+from shared.services.list_types import ListCondition, Listing, ListPage, ListPosition
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
