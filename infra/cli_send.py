@@ -1,6 +1,6 @@
 """`closeloop send SOURCE FILE|-`: post a body to a signed webhook of the local stack, signed as
 CONTRACT §2 says (X-Closeloop-Signature: t=<unix seconds>,v1=HMAC-SHA256 over "<t>." + body)
-with the stack's webhook secret and the stack's clock, and print the answer."""
+with the stack's webhook secret and the time the stack judges signatures by, and print the answer."""
 
 from __future__ import annotations
 
@@ -24,29 +24,27 @@ examples:
 
 The body is sent as it is in the file (the signature covers those bytes). The secret is
 CLOSELOOP_WEBHOOK_SECRET (default dev-webhook-secret, every signed source of the local stack);
-the time is the running stack's clock (which CLOSELOOP_CLOCK_START may have shifted), so the
-signature is inside the server's 300 s tolerance. Prints the answer's body; exits 1 when its
-status is 4xx or 5xx (the status is on stderr).
+the time is the one the running stack judges signatures by (its answers say it: the real time,
+also on a stack whose business clock CLOSELOOP_CLOCK_START shifted), so the signature is inside
+the server's 300 s tolerance. Prints the answer's body; exits 1 when its status is 4xx or 5xx
+(the status is on stderr).
 """
 
 
 def stack_clock(api_url: str) -> datetime:
-    """What the running stack's API takes for now (its X-Closeloop-Clock header); without an
-    answer, CLOSELOOP_CLOCK_START, else this machine's clock."""
+    """The time the running stack judges signatures by (its X-Closeloop-Clock header); without
+    an answer, this machine's clock."""
     import urllib.error
     import urllib.request
 
     from infra.local.headers import CLOCK_HEADER
-    from infra.local.stack import StackSettings
 
     try:
         with urllib.request.urlopen(f"{api_url}/health", timeout=5) as answer:
             told = answer.headers.get(CLOCK_HEADER)
     except (urllib.error.URLError, OSError):
         told = None
-    if told:
-        return datetime.fromisoformat(told.replace("Z", "+00:00"))
-    return StackSettings.from_env().clock_start or datetime.now(UTC)
+    return datetime.fromisoformat(told.replace("Z", "+00:00")) if told else datetime.now(UTC)
 
 
 def read_body(name: str) -> bytes:
@@ -100,7 +98,7 @@ def register(commands: Any, stack_command: Any) -> None:
         commands,
         "send",
         cmd_send,
-        "post a body to a signed webhook of the local stack, signed with its secret and clock; print the answer",
+        "post a body to a signed webhook of the local stack, signed with its secret; print the answer",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

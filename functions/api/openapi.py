@@ -962,8 +962,15 @@ The events that follow each change are in docs/events.md."""
 def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
     from functions.api import (
+        openapi_cases,
+        openapi_contracts,
+        openapi_health,
+        openapi_kpis,
         openapi_lists,
+        openapi_orders,
+        openapi_sales,
     )
+    from shared.services.webhook_auth import TOLERANCE_SECONDS
 
     return {
         "openapi": "3.1.0",
@@ -979,89 +986,67 @@ def document() -> JSONType:
             {"name": "lists", "description": "every aggregate a page at a time, newest first (CONTRACT §11)"},
             {"name": "system", "description": "health and this description"},
         ],
-        "paths": openapi_lists.paths(_paths(), _json, _error_responses),
-        "components": _components(),
-    }
-
-
-def _paths() -> JSONType:
-    from functions.api import (
-        openapi_cases,
-        openapi_contracts,
-        openapi_health,
-        openapi_kpis,
-        openapi_orders,
-        openapi_sales,
-    )
-
-    return {
-        "/health": {"get": _health_operation()},
-        "/openapi.json": {"get": _openapi_operation()},
-        "/webhooks/leads/{source}": {"post": _capture_operation(), "options": _preflight_operation()},
-        "/webhooks/behavior/{source}": {"post": _behavior_operation()},
-        "/leads": {"get": _list_leads_operation()},
-        "/leads/{lead_id}": {"get": _get_lead_operation()},
-        "/leads/{lead_id}/activities": {"post": _activity_operation()},
-        "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
-        **openapi_cases.paths(_json, _error_responses, _param),
-        **openapi_orders.paths(_json, _error_responses, _param),
-        **openapi_contracts.paths(_json, _error_responses, _param),
-        **openapi_health.paths(_json, _error_responses, _param),
-        **openapi_sales.paths(_json, _error_responses, _param),
-        **openapi_kpis.paths(_json, _error_responses),
-    }
-
-
-def _components() -> JSONType:
-    from functions.api import (
-        openapi_cases,
-        openapi_contracts,
-        openapi_health,
-        openapi_kpis,
-        openapi_lists,
-        openapi_orders,
-        openapi_sales,
-    )
-    from shared.services.webhook_auth import TOLERANCE_SECONDS
-
-    return {
-        "securitySchemes": {
-            "apiKey": {
-                "type": "apiKey",
-                "in": "header",
-                "name": API_KEY_HEADER,
-                "description": "admin and integration calls; missing or wrong → `401 unauthorized`. Keys live in "
-                "the `closeloop-<stage>-api-keys` secret "
-                "(locally: `CLOSELOOP_ADMIN_KEY`, default `dev-admin-key`).",
+        "paths": openapi_lists.paths(
+            {
+                "/health": {"get": _health_operation()},
+                "/openapi.json": {"get": _openapi_operation()},
+                "/webhooks/leads/{source}": {"post": _capture_operation(), "options": _preflight_operation()},
+                "/webhooks/behavior/{source}": {"post": _behavior_operation()},
+                "/leads": {"get": _list_leads_operation()},
+                "/leads/{lead_id}": {"get": _get_lead_operation()},
+                "/leads/{lead_id}/activities": {"post": _activity_operation()},
+                "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
+                **openapi_cases.paths(_json, _error_responses, _param),
+                **openapi_orders.paths(_json, _error_responses, _param),
+                **openapi_contracts.paths(_json, _error_responses, _param),
+                **openapi_health.paths(_json, _error_responses, _param),
+                **openapi_sales.paths(_json, _error_responses, _param),
+                **openapi_kpis.paths(_json, _error_responses),
             },
-            "webhookSignature": {
-                "type": "apiKey",
-                "in": "header",
-                "name": SIGNATURE_HEADER,
-                "description": f"signed webhooks: `{SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex>` where `v1` "
-                'is the lowercase hex HMAC-SHA256, keyed with the source\'s secret, of the bytes `"<t>."` '
-                "followed by the raw body. Missing, malformed, wrong, or `t` more than "
-                f"{TOLERANCE_SECONDS} s from the server clock → `401 unauthorized`. Secrets live in the "
-                "`closeloop-<stage>-webhook-secrets` secret (locally: `CLOSELOOP_WEBHOOK_SECRET`, default "
-                "`dev-webhook-secret`, for every signed source).",
+            _json,
+            _error_responses,
+        ),
+        "components": {
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": API_KEY_HEADER,
+                    "description": "admin and integration calls; missing or wrong → `401 unauthorized`. Keys live in "
+                    "the `closeloop-<stage>-api-keys` secret "
+                    "(locally: `CLOSELOOP_ADMIN_KEY`, default `dev-admin-key`).",
+                },
+                "webhookSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": SIGNATURE_HEADER,
+                    "description": f"signed webhooks: `{SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex>` where `v1` "
+                    'is the lowercase hex HMAC-SHA256, keyed with the source\'s secret, of the bytes `"<t>."` '
+                    "followed by the raw body. Missing, malformed, wrong, or `t` more than "
+                    f"{TOLERANCE_SECONDS} s from the server's real time (also on a local stack started at "
+                    "`CLOSELOOP_CLOCK_START`: signatures are judged by the wall clock, never the business clock) "
+                    "→ `401 unauthorized`, the message naming `t` and the server's time. Secrets live in the "
+                    "`closeloop-<stage>-webhook-secrets` secret (locally: `CLOSELOOP_WEBHOOK_SECRET`, default "
+                    "`dev-webhook-secret`, for every signed source).",
+                },
             },
-        },
-        "parameters": {
-            **_parameters(),
-            **openapi_cases.parameters(),
-            **openapi_orders.parameters(),
-            **openapi_contracts.parameters(),
-            **openapi_sales.parameters(),
-        },
-        "schemas": {
-            **_schemas(),
-            **openapi_cases.schemas(),
-            **openapi_orders.schemas(),
-            **openapi_contracts.schemas(),
-            **openapi_health.schemas(),
-            **openapi_sales.schemas(),
-            **openapi_kpis.schemas(),
-            **openapi_lists.schemas(),
+            "parameters": {
+                **_parameters(),
+                **openapi_cases.parameters(),
+                **openapi_orders.parameters(),
+                **openapi_contracts.parameters(),
+                **openapi_sales.parameters(),
+            },
+            "schemas": {
+                **_schemas(),
+                **openapi_cases.schemas(),
+                **openapi_orders.schemas(),
+                **openapi_contracts.schemas(),
+                **openapi_health.schemas(),
+                **openapi_sales.schemas(),
+                **openapi_kpis.schemas(),
+                **openapi_lists.schemas(),
+            },
         },
     }
 

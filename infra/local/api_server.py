@@ -117,7 +117,7 @@ class ApiRequestHandler(ChaliceRequestHandler):
     def send_response(self, code: int, message: str | None = None) -> None:
         self._status = code
         super().send_response(code, message)
-        self.send_header(CLOCK_HEADER, stack_now())  # `closeloop send` signs with the stack's time
+        self.send_header(CLOCK_HEADER, stack_now())  # `closeloop send` signs with the time signatures are judged by
         self.send_header(TIMEZONE_HEADER, stack_timezone())  # `closeloop <kind> list` shows local times
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -127,11 +127,12 @@ class ApiRequestHandler(ChaliceRequestHandler):
 
 
 def stack_now() -> str:
-    """The local stack's clock (CLOSELOOP_CLOCK_START shifts it), as its API reads it."""
-    from shared.adapters.container import container
+    """The time this stack judges webhook signatures by (webhook_auth.transport_now): what
+    `closeloop send` signs with, so its signature is never stale here."""
     from shared.domain.events import iso
+    from shared.services.webhook_auth import transport_now
 
-    return iso(container().clock())
+    return iso(transport_now())
 
 
 def stack_timezone() -> str:

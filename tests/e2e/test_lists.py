@@ -1,7 +1,7 @@
-"""Finding things on the local stack as a user runs it (issue 16): a stack whose clock starts
-days ago (CLOSELOOP_CLOCK_START), cases posted with `closeloop send` (signed with the stack's
-secret and clock, not this machine's), then `closeloop cases list` and `closeloop show` in a
-second terminal, and GET /cases paged by cursor over real HTTP."""
+"""Finding things on the local stack as a user runs it (issue 16): a stack whose business clock
+starts days ago (CLOSELOOP_CLOCK_START), cases posted with `closeloop send` (signed with the
+stack's secret and the time it judges signatures by), then `closeloop cases list` and `closeloop
+show` in a second terminal, and GET /cases paged by cursor over real HTTP."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_send_then_list_and_show(stack: dict[str, Any]) -> None:
         body = {"external_id": f"E2E-{n}", "subject": f"线路{n}中断", "priority": priority,
                 "account": {"company": "上海精密制造", "country": "CN"}}  # fmt: skip
         sent = send(env, "contact-center", "cases", body)
-        # the stack's clock is 3 days behind: a signature made with this machine's clock would be refused
+        # the business clock is 3 days behind; signatures are judged by the real time
         assert sent.returncode == 0, sent.stderr
         assert "HTTP 201 from POST /webhooks/cases/contact-center" in sent.stderr
         made[priority] = json.loads(sent.stdout)["case_id"]

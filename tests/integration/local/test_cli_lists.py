@@ -151,10 +151,10 @@ def test_show_names_what_is_wrong_in_one_line(second_terminal: Any, capsys: Any)
 
 
 @pytest.fixture
-def stack_api(second_terminal: Any, aws: str) -> Any:
-    """The local API in this process on a free port, its clock two hours behind this machine's
-    (as CLOSELOOP_CLOCK_START would set it): a signature made with the machine's clock fails.
-    `closeloop send` runs in a second process, as from a second terminal."""
+def stack_api(second_terminal: Any, aws: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The local API in this process on a free port, judging signatures by a clock two hours
+    behind this machine's (as a stack on another machine might): a signature made with this
+    machine's clock fails. `closeloop send` runs in a second process, as from a second terminal."""
     import os
     from datetime import UTC, datetime, timedelta
 
@@ -162,10 +162,13 @@ def stack_api(second_terminal: Any, aws: str) -> Any:
     from infra.local.api_server import LocalApiServer
     from infra.local.stack import shifted_clock
     from shared.adapters.container import Container, reset_container
+    from shared.services import webhook_auth
     from tests.conftest import WEBHOOK_SECRET
 
-    reset_container(Container(clock=shifted_clock(datetime.now(UTC) - timedelta(hours=2))))
-    server = LocalApiServer(app, "127.0.0.1", 0).start()
+    behind = shifted_clock(datetime.now(UTC) - timedelta(hours=2))
+    monkeypatch.setattr(webhook_auth, "transport_now", behind)
+    reset_container(Container())
+    server = LocalApiServer(app, "127.0.0.1", 0, on_request=lambda *line: None).start()
     env = {
         **os.environ,
         "CLOSELOOP_AWS_PORT": aws.rsplit(":", 1)[1],
