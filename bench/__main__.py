@@ -48,6 +48,7 @@ GOALS = {
     "renewal_reminders_missed_or_duplicated": ("<=", 0),
     "chaos_leads_lost": ("<=", 0),
     "chaos_events_duplicated": ("<=", 0),
+    "cli_list_latency_ratio": ("<=", 2),  # issue 16: `closeloop cases list` (1,000 cases) ÷ `closeloop --help`
 }
 
 # --- the API as shipped (issue 14, bench/shipped.py): built artifact, its size, its cold start ---
@@ -102,6 +103,7 @@ def cold_import_ratio(runs: int = 9) -> dict[str, Any]:
 
 def main() -> int:
     from bench.chaos import chaos_metrics
+    from bench.cli_lists import cli_list_metric
     from bench.dev_stack import dev_rss_metric
     from bench.invoices import exactly_once_trials, shipment_requests
     from bench.kpis import kpi_metrics
@@ -129,6 +131,8 @@ def main() -> int:
     results.update(kpi_metrics(progress))
     results.update(renewal_metrics(progress))
     results.update(chaos_metrics(progress))
+    progress("closeloop cases list against a local stack holding 1,000 cases, against closeloop --help")
+    results["cli_list_latency_ratio"] = cli_list_metric()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     misses = 0

@@ -14,8 +14,11 @@ from typing import Any
 from infra.cli_deliveries import register as register_deliveries
 from infra.cli_kpis import register as register_kpis
 from infra.cli_leads import register as register_leads
+from infra.cli_lists import register as register_lists
 from infra.cli_outbox import register as register_outbox
 from infra.cli_rules import CommandError, cmd_rules_sync, cmd_rules_versions, cmd_schedule_run, register
+from infra.cli_send import register as register_send
+from infra.cli_show import register as register_show
 from infra.cli_timers import register as register_timers
 from infra.local.stack import DEFAULT_RULES, StackSettings
 
@@ -32,6 +35,12 @@ examples:
   closeloop notifications list --to u_liu         the alerts one person got, with their text
   closeloop deliveries list --status failed       what did not go out, and the receiver's last answer
   closeloop kpis --team 'SMB East'                the KPI set of the last 28 days for one team
+  closeloop cases list --status open --priority P1
+                                                  open P1 cases, newest first (also opportunities, quotes,
+                                                  contracts, orders, invoices, accounts)
+  closeloop show case/cs_...                      a record, its events, alerts, deliveries and timers
+  closeloop send contact-center case.json --kind cases
+                                                  a webhook body signed with the stack's secret and clock
   closeloop sheets init --title "Sales rules" --locale zh-CN --share ops@example.com
 """
 
@@ -466,6 +475,9 @@ def _parser() -> argparse.ArgumentParser:
     register(commands, rules, stack_command, command)
     register_timers(commands, stack_command)
     register_leads(commands, stack_command)
+    register_lists(commands, command, _connect)
+    register_show(commands, stack_command)
+    register_send(commands, stack_command)
     register_kpis(commands, stack_command)
     register_deliveries(commands, stack_command, lambda args: wait_idle(args.settings, 60))
 

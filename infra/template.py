@@ -22,7 +22,7 @@ Template = dict[str, Any]
 # ------------------------------------------------------------------ loading
 
 
-class _CfnLoader(yaml.SafeLoader):
+class _CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml: 20x faster
     """SafeLoader that knows CloudFormation short tags and keeps dates as strings."""
 
 

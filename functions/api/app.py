@@ -159,6 +159,59 @@ def list_leads() -> Response:
     return json_response(200, listing({name: params[name] for name in params}, c.uow, c.clock))
 
 
+def _list(plural: str) -> Response:
+    """A page of one aggregate's list (CONTRACT §11): its filters, since, limit, cursor."""
+    from shared.services.list_specs import LISTINGS
+    from shared.services.listing import list_page
+
+    _require_api_key()
+    params = app.current_request.query_params or {}
+    c = _container()
+    return json_response(200, list_page(LISTINGS[plural], {name: params[name] for name in params}, c.uow, c.clock))
+
+
+@app.route("/cases", methods=["GET"], content_types=ANY_TYPE)
+@api
+def list_cases() -> Response:
+    return _list("cases")
+
+
+@app.route("/opportunities", methods=["GET"], content_types=ANY_TYPE)
+@api
+def list_opportunities() -> Response:
+    return _list("opportunities")
+
+
+@app.route("/quotes", methods=["GET"], content_types=ANY_TYPE)
+@api
+def list_quotes() -> Response:
+    return _list("quotes")
+
+
+@app.route("/contracts", methods=["GET"], content_types=ANY_TYPE)
+@api
+def list_contracts() -> Response:
+    return _list("contracts")
+
+
+@app.route("/orders", methods=["GET"], content_types=ANY_TYPE)
+@api
+def list_orders() -> Response:
+    return _list("orders")
+
+
+@app.route("/invoices", methods=["GET"], content_types=ANY_TYPE)
+@api
+def list_invoices() -> Response:
+    return _list("invoices")
+
+
+@app.route("/accounts", methods=["GET"], content_types=ANY_TYPE)
+@api
+def list_accounts() -> Response:
+    return _list("accounts")
+
+
 @app.route("/leads/{lead_id}", methods=["GET"], content_types=ANY_TYPE)
 @api
 def get_lead(lead_id: str) -> Response:

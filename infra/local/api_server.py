@@ -23,6 +23,8 @@ from typing import Any
 
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalGatewayException
 
+from infra.local.headers import CLOCK_HEADER, TIMEZONE_HEADER
+
 # (method, path, status, milliseconds)
 RequestLine = Callable[[str, str, int, float], None]
 
@@ -115,11 +117,32 @@ class ApiRequestHandler(ChaliceRequestHandler):
     def send_response(self, code: int, message: str | None = None) -> None:
         self._status = code
         super().send_response(code, message)
+        self.send_header(CLOCK_HEADER, stack_now())  # `closeloop send` signs with the time signatures are judged by
+        self.send_header(TIMEZONE_HEADER, stack_timezone())  # `closeloop <kind> list` shows local times
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """One line per request comes from ``on_request``; without it, the usual access log."""
         if self._on_request is None:
             super().log_request(code, size)
+
+
+def stack_now() -> str:
+    """The time this stack judges webhook signatures by (webhook_auth.transport_now): what
+    `closeloop send` signs with, so its signature is never stale here."""
+    from shared.domain.events import iso
+    from shared.services.webhook_auth import transport_now
+
+    return iso(transport_now())
+
+
+def stack_timezone() -> str:
+    """Settings `timezone` of the active rules (the container's cached copy); UTC before any."""
+    from shared.adapters.container import container
+
+    try:
+        return str(container().rules.current().rules.settings.timezone)
+    except Exception:  # no rules published yet: nothing to say but UTC
+        return "UTC"
 
 
 def local_app(app: Any) -> Any:

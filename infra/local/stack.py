@@ -155,11 +155,11 @@ def stack_id_namespace(settings: StackSettings) -> str:
 
 def connect_env(settings: StackSettings) -> None:
     """Point this process at a running local stack (for the CLI's second-terminal commands)."""
-    from infra.local.aws import aws_env
+    from infra.local.aws_env import aws_env
     from infra.template import load_template
     from shared.adapters.container import reset_container
 
-    os.environ.update(aws_env(settings.endpoint_url, load_template()))
+    os.environ.update(aws_env(settings.endpoint_url, load_template(), secret_names=True))
     os.environ["CLOSELOOP_ID_NAMESPACE"] = stack_id_namespace(settings)
     reset_container()  # built on first use: a command may still set CLOSELOOP_RULES for its handler
 

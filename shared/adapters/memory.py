@@ -18,6 +18,7 @@ from shared.domain.opportunities import Opportunity
 from shared.domain.orders import Order
 from shared.domain.quotes import Quote
 from shared.domain.timers import Timer
+from shared.services.listing import ListCondition, Listing, ListPage, ListPosition, matches, stored_listing
 from shared.services.ports import (
     Change,
     KeyTaken,
@@ -82,6 +83,10 @@ class MemoryUnitOfWork:
     @property
     def quotes(self) -> _MemoryAggregates[Quote]:
         return _MemoryAggregates(self, "quote")
+
+    @property
+    def lists(self) -> _MemoryLists:
+        return _MemoryLists(self)
 
     @property
     def retry(self) -> RetryPolicy:
@@ -297,3 +302,42 @@ class _MemoryDeliveries:
             found = [copy.deepcopy(a) for s, a in self._db.aggregates.items() if s.startswith("delivery/")]
         wanted = [d for d in found if status in (None, d.status) and kind in (None, d.kind)]
         return sorted(wanted, key=lambda d: (d.created_at, d.delivery_id))
+
+    def about(self, subject: str) -> list[Delivery]:
+        return [d for d in self.listing() if d.about == subject]
+
+
+class _MemoryLists:
+    """The DynamoDB lists' order and filters (newest first by list key), over the stored aggregates."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def page(
+        self,
+        listing: Listing,
+        conditions: tuple[ListCondition, ...],
+        since: str | None,
+        limit: int,
+        after: ListPosition | None = None,
+    ) -> ListPage:
+        with self._uow._lock:
+            stored = [copy.deepcopy(a) for s, a in self._uow.aggregates.items() if s.startswith(f"{listing.kind}/")]
+            if listing.kind == "invoice":  # copies of the orders' invoices, as DynamoDB keeps them
+                orders = [a for s, a in self._uow.aggregates.items() if s.startswith("order/")]
+                stored = [invoice for order in orders for invoice in order.listed_invoices()]
+        keyed = [(stored_listing(listing, a), a) for a in stored]
+        window = sorted(
+            (
+                (listed.key, a)
+                for listed, a in keyed
+                if (since is None or listed.key >= since)
+                and (after is None or listed.key < after.key)
+                and matches(listed.fields, conditions)
+            ),
+            key=lambda pair: pair[0],
+            reverse=True,
+        )
+        page = window[:limit]
+        more = len(window) > limit
+        return ListPage([a for _, a in page], ListPosition(page[-1][0]) if more else None)

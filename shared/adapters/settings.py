@@ -39,6 +39,7 @@ ENVIRONMENT = {
     "ACCOUNTS_TABLE": "accounts_table",
     "OPPORTUNITIES_TABLE": "opportunities_table",
     "QUOTES_TABLE": "quotes_table",
+    "INVOICES_TABLE": "invoices_table",
     "KPIS_TABLE": "kpis_table",
     "EVENT_BUS_NAME": "event_bus",
     "WEBHOOK_SECRETS_ARN": "webhook_secrets_id",
@@ -62,6 +63,8 @@ LEADS_BY_CAPTURE_DAY_INDEX = "by_capture_day"
 TIMERS_DUE_INDEX = "by_due"  # (due_shard, due_at): a sweep reads only what is due
 TIMERS_BY_ABOUT_INDEX = "by_about"  # (about, due_at): the timers of one lead or case
 CONTRACTS_BY_ACCOUNT_INDEX = "by_account"  # (account_id, end_date): the contracts of one account
+DELIVERIES_BY_ABOUT_INDEX = "by_about"  # (about, created_at): the deliveries of one record
+LISTED_INDEX = "by_recency"  # (list_shard, listed_at) + list_fields: every list of CONTRACT §11
 CASES_BY_ACCOUNT_INDEX = "by_account"  # (account_id, opened_at) + priority, status: an account's cases
 
 
@@ -82,6 +85,7 @@ class Settings:
     accounts_table: str = f"{_PREFIX}accounts"
     opportunities_table: str = f"{_PREFIX}opportunities"
     quotes_table: str = f"{_PREFIX}quotes"
+    invoices_table: str = f"{_PREFIX}invoices"  # the invoices' list copies (the order holds the invoice)
     kpis_table: str = f"{_PREFIX}kpis"
     event_bus: str = f"closeloop-{DEFAULT_STAGE}"
     webhook_secrets_id: str = f"{_PREFIX}webhook-secrets"

@@ -58,6 +58,7 @@ class Opportunity(Document):
     quote_ids: list[str] = field(default_factory=list)  # oldest first
     current_quote_id: str | None = None
     contract_id: str | None = None
+    account_id: str | None = None  # the account it was won for (or renews): lists filter on it
     won_at: str | None = None
     lost_at: str | None = None
     lost_reason: str | None = None

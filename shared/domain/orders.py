@@ -185,6 +185,19 @@ class Order(Document):
     def fully_signed(self) -> bool:
         return all(self.signed(line["sku"]) >= line["quantity"] for line in self.lines)
 
+    def listed_invoices(self) -> list[ListedInvoice]:
+        """Each invoice as lists show it, with its order and account."""
+        return [ListedInvoice.of(self, invoice) for invoice in self.invoices]
+
+    @property
+    def status(self) -> str:
+        """Where the order stands, for lists: ``open`` (nothing shipped), ``shipping``, ``fulfilled``
+        (every line signed for), ``paid`` (fulfilled and every invoice paid)."""
+        if self.fully_signed:
+            paid = bool(self.invoices) and all(inv.get("status") == "paid" for inv in self.invoices)
+            return "paid" if paid else "fulfilled"
+        return "shipping" if self.shipments else "open"
+
     def note(self, entry: dict[str, Any]) -> None:
         """One entry in the order's history; refused (409) when the order's item is full."""
         history, summary = self.history, self.earlier_history
@@ -292,3 +305,42 @@ __all__ = [
     "order_id_for",
     "parse_lines",
 ]
+
+
+@dataclass
+class ListedInvoice(Document):
+    """An invoice as lists show it (CONTRACT §11): a copy of the invoice in its order, which stays
+    the record; stored again with every change of the order."""
+
+    invoice_id: str
+    order_id: str
+    account_id: str
+    status: str
+    amount: str
+    currency: str
+    created_at: str
+    requested_at: str | None = None
+    invoice_number: str | None = None
+    due_date: str | None = None
+    blocked_reason: str | None = None
+    version: int = 0
+
+    @classmethod
+    def of(cls, order: Order, invoice: Mapping[str, Any]) -> ListedInvoice:
+        return cls(
+            invoice_id=str(invoice["invoice_id"]),
+            order_id=order.order_id,
+            account_id=order.account_id,
+            status=str(invoice["status"]),
+            amount=str(invoice["amount"]),
+            currency=str(invoice["currency"]),
+            created_at=str(invoice["created_at"]),
+            requested_at=invoice.get("requested_at"),
+            invoice_number=invoice.get("invoice_number"),
+            due_date=invoice.get("due_date"),
+            blocked_reason=invoice.get("blocked_reason"),
+        )
+
+    @property
+    def subject(self) -> str:
+        return f"invoice/{self.invoice_id}"

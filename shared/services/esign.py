@@ -169,6 +169,7 @@ def _signing(
     if opportunity is not None:  # won by the signature, whatever its stage gates say
         version = opportunity.version
         opportunity.amount = quote.amount  # what was signed is what was won (win rate by amount)
+        opportunity.account_id = contract.account_id
         won = win_on_signature(opportunity, contract_id, signature.signed_at, active, now)
         change.merge(Change(saves=[Save(opportunity, version)], events=won))
     # a renewal opportunity's contract renews the one it was opened for: its reminders are cancelled

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,16 +21,14 @@ from shared.domain.events import iso, parse_iso
 from shared.domain.forms import text_problem
 from shared.domain.leads import Lead, is_lead_id
 from shared.domain.rules import GRADES
+from shared.services.listing import DEFAULT_LIMIT, MAX_LIMIT, parse_limit, parse_since, unknown_parameters
 from shared.services.ports import Clock, LeadFilter, LeadPosition, UnitOfWork
+
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "list_leads", "parse_query", "parse_since"]
 
 DEFAULT_SINCE = "30d"
 MAX_SINCE = timedelta(days=366)
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 PARAMETERS = ("owner_id", "team", "grade", "since", "limit", "cursor")
-
-_DURATION = re.compile(r"^(\d{1,6})([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 @dataclass(frozen=True)
@@ -42,27 +39,17 @@ class LeadQuery:
     after: LeadPosition | None = None
 
 
-def parse_since(text: str, now: datetime) -> datetime:
-    """``7d``, ``12h``, ``30m``, ``2w`` back from now, or an ISO 8601 time; ValueError otherwise."""
-    match = _DURATION.match(text.strip())
-    if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    return parse_iso(text.strip())
-
-
 def parse_query(params: Mapping[str, str] | None, now: datetime) -> LeadQuery:
     """The query parameters, or one 400 naming every bad one (unknown names included: a typo
     like ``owner`` must not silently list everyone's leads)."""
     params = dict(params or {})
     errors: dict[str, str] = {}
-    for name in params:
-        if name not in PARAMETERS:
-            errors[name[:50]] = f"unknown parameter; use {', '.join(PARAMETERS)}"
+    unknown_parameters(params, PARAMETERS, errors)  # the same rules as every list (listing.py)
     filters = {name: _text_filter(name, params.get(name), errors) for name in ("owner_id", "team")}
     grade = params.get("grade")
     if grade is not None and grade not in GRADES:
         errors["grade"] = f"must be one of {', '.join(GRADES)}"
-    limit = _limit(params.get("limit"), errors)
+    limit = parse_limit(params.get("limit"), errors)
     after: LeadPosition | None = None
     if params.get("cursor") is not None:
         try:
@@ -91,15 +78,6 @@ def _text_filter(name: str, value: str | None, errors: dict[str, str]) -> str | 
     if problem:
         errors[name] = problem
     return value.strip()
-
-
-def _limit(text: str | None, errors: dict[str, str]) -> int:
-    if text is None:
-        return DEFAULT_LIMIT
-    if not (text.isascii() and text.isdigit() and len(text) <= 4 and 1 <= int(text) <= MAX_LIMIT):
-        errors["limit"] = f"must be a whole number from 1 to {MAX_LIMIT}"
-        return DEFAULT_LIMIT
-    return int(text)
 
 
 def _since(text: str, now: datetime, errors: dict[str, str]) -> datetime:

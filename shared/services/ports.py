@@ -32,6 +32,7 @@ from shared.domain.rules import RuleSet
 from shared.domain.sla import SlaRule
 from shared.domain.stages import Funnel
 from shared.domain.timers import Timer
+from shared.services.list_types import ListCondition, Listing, ListPage, ListPosition
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -255,6 +256,7 @@ class TimerRepository(Protocol):
 class DeliveryRepository(Protocol):
     def get(self, delivery_id: str) -> Delivery | None: ...  # consistent: what is stored now
     def listing(self, status: str | None = None, kind: str | None = None) -> list[Delivery]: ...  # oldest first
+    def about(self, subject: str) -> list[Delivery]: ...  # the deliveries about one record, oldest first
 
 
 class Courier(Protocol):
@@ -302,6 +304,24 @@ class QuoteRepository(Protocol):
     def get(self, quote_id: str) -> Quote | None: ...  # a consistent read
 
 
+# ------------------------------------------------------------------ lists (CONTRACT §11)
+
+
+class ListRepository(Protocol):
+    def page(
+        self,
+        listing: Listing,
+        conditions: tuple[ListCondition, ...],
+        since: str | None,
+        limit: int,
+        after: ListPosition | None = None,
+    ) -> ListPage:
+        """The aggregates of ``listing.kind`` that meet every condition, newest first by list key,
+        listed at or after ``since``, at most ``limit``, starting after ``after``; read from an
+        index of the listed values, never a table scan. ``after`` is None when nothing follows."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """Repositories to read through, the retry policy, and the one way to write."""
 
@@ -331,6 +351,9 @@ class UnitOfWork(Protocol):
 
     @property
     def deliveries(self) -> DeliveryRepository: ...
+
+    @property
+    def lists(self) -> ListRepository: ...
 
     @property
     def retry(self) -> RetryPolicy: ...

@@ -176,6 +176,7 @@ def open_renewal_opportunity(
     )
     # the seam for approvals: a quote on this opportunity finds the contract whose hold it waits on
     opportunity.fields["renewal_of"] = contract.contract_id
+    opportunity.account_id = contract.account_id
     contract.renewal_opportunity = {**fields, "created_at": iso(now)}
     contract.note({"type": "renewal_opportunity", "at": iso(now), "opportunity_id": fields["opportunity_id"]})
     change.events.append(_event("RenewalOpportunityCreated", contract, now, active, fields))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.adapters.dynamo.listing import stamp
 from shared.adapters.dynamo.models import CaseItem
 from shared.domain.cases import Case, is_case_id
 
@@ -26,6 +27,7 @@ class CaseTable:
 
     def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
         item = case_item(aggregate)
+        stamp(item, "case", aggregate)
         if expected_version is not None:
             item.version = expected_version  # the save adds "version = expected" and bumps it
         kwargs: dict[str, Any] = item.get_save_kwargs_from_instance()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.adapters.dynamo.listing import stamp
 from shared.adapters.dynamo.models import ContractItem, LeadKeyItem
 from shared.domain.contracts import Contract, quote_signed_key
 
@@ -25,6 +26,7 @@ class ContractTable:
 
     def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
         item = contract_item(aggregate)
+        stamp(item, "contract", aggregate)
         if expected_version is not None:
             item.version = expected_version
         kwargs: dict[str, Any] = item.get_save_kwargs_from_instance()

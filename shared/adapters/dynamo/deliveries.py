@@ -20,6 +20,7 @@ def delivery_item(delivery: Delivery) -> DeliveryItem:
         kind=delivery.kind,
         status=delivery.status,
         created_at=delivery.created_at,
+        about=delivery.about,
         doc={name: getattr(delivery, name) for name in _STORED},
         expires_at=_expires(delivery),
     )
@@ -57,6 +58,12 @@ class DynamoDeliveryRepository:
             return delivery_from_item(DeliveryItem.get(delivery_id, consistent_read=True))
         except DeliveryItem.DoesNotExist:
             return None
+
+    def about(self, subject: str) -> list[Delivery]:
+        """The deliveries about one record, oldest first: keys from by_about, then batch reads."""
+        ids = [str(item.delivery_id) for item in DeliveryItem.by_about.query(subject)]
+        found = {d.delivery_id: d for d in (delivery_from_item(i) for i in DeliveryItem.batch_get(ids))} if ids else {}
+        return [found[i] for i in ids if i in found]
 
     def listing(self, status: str | None = None, kind: str | None = None) -> list[Delivery]:
         """For the CLI (an operator's look, not a request path): a filtered scan, oldest first."""

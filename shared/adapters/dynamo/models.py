@@ -12,6 +12,7 @@ from typing import Any
 from pynamodb.attributes import (
     BinaryAttribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
@@ -22,9 +23,11 @@ from pynamodb.models import Model
 from shared.adapters.settings import (
     CASES_BY_ACCOUNT_INDEX,
     CONTRACTS_BY_ACCOUNT_INDEX,
+    DELIVERIES_BY_ABOUT_INDEX,
     EVENTS_BY_SUBJECT_INDEX,
     EVENTS_PENDING_INDEX,
     LEADS_BY_CAPTURE_DAY_INDEX,
+    LISTED_INDEX,
     TIMERS_BY_ABOUT_INDEX,
     TIMERS_DUE_INDEX,
     Settings,
@@ -45,6 +48,7 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
     "AccountItem": "accounts_table",
     "OpportunityItem": "opportunities_table",
     "QuoteItem": "quotes_table",
+    "InvoiceItem": "invoices_table",
     "KpiItem": "kpis_table",
 }
 
@@ -60,6 +64,20 @@ class StoredJSONAttribute(JSONAttribute):
 
 def _region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+class ListedIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    """A kind's list (CONTRACT §11), newest first: ``listed_at`` is ``<time>#<id>`` within one of a
+    few shards (a busy day's writes spread over them; a page merges them). Only the filtered
+    values are copied (``list_fields``): an aggregate's other changes leave the index entry alone
+    unless a filtered value changes, and readers BatchGet the page's aggregates."""
+
+    class Meta:
+        index_name = LISTED_INDEX
+        projection = IncludeProjection(["list_fields"])
+
+    list_shard = UnicodeAttribute(hash_key=True)
+    listed_at = UnicodeAttribute(range_key=True)
 
 
 class CaptureDayIndex(GlobalSecondaryIndex["LeadItem"]):  # type: ignore[no-untyped-call]
@@ -217,6 +235,17 @@ class TimerItem(Model):
     by_about = AboutIndex()
 
 
+class DeliveryAboutIndex(GlobalSecondaryIndex["DeliveryItem"]):  # type: ignore[no-untyped-call]
+    """The deliveries about one record, oldest first; keys only (readers BatchGet them)."""
+
+    class Meta:
+        index_name = DELIVERIES_BY_ABOUT_INDEX
+        projection = KeysOnlyProjection()
+
+    about = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class DeliveryItem(Model):
     """An outbound delivery (alert, ERP, finance): the whole aggregate in ``doc``; the stream of
     this table drives sending."""
@@ -230,8 +259,10 @@ class DeliveryItem(Model):
     status = UnicodeAttribute()
     created_at = UnicodeAttribute()
     expires_at = NumberAttribute(null=True)  # TTL: 30 days after it was delivered
+    about = UnicodeAttribute(null=True)  # the record it is about (by_about); absent on older items
     doc = StoredJSONAttribute()
     version = VersionAttribute()
+    by_about = DeliveryAboutIndex()
 
 
 class CaseAccountIndex(GlobalSecondaryIndex["CaseItem"]):  # type: ignore[no-untyped-call]
@@ -264,6 +295,10 @@ class CaseItem(Model):
     doc = StoredJSONAttribute()
     version = VersionAttribute()
     by_account = CaseAccountIndex()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
 
 
 class ContractAccountIndex(GlobalSecondaryIndex["ContractItem"]):  # type: ignore[no-untyped-call]
@@ -290,6 +325,10 @@ class ContractItem(Model):
     doc = StoredJSONAttribute()
     version = VersionAttribute()
     by_account = ContractAccountIndex()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
 
 
 class OrderItem(Model):
@@ -308,6 +347,10 @@ class OrderItem(Model):
     created_at = UnicodeAttribute()
     doc = StoredJSONAttribute()
     version = VersionAttribute()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
 
 
 class AccountItem(Model):
@@ -323,6 +366,10 @@ class AccountItem(Model):
     account_manager_id = UnicodeAttribute(null=True)
     doc = StoredJSONAttribute()
     version = VersionAttribute()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
 
 
 class OpportunityItem(Model):
@@ -339,6 +386,10 @@ class OpportunityItem(Model):
     status = UnicodeAttribute()
     doc = StoredJSONAttribute()
     version = VersionAttribute()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
 
 
 class QuoteItem(Model):
@@ -353,6 +404,26 @@ class QuoteItem(Model):
     status = UnicodeAttribute()
     doc = StoredJSONAttribute()
     version = VersionAttribute()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
+
+
+class InvoiceItem(Model):
+    """An invoice as lists show it (``doc``: shared/domain/orders.py ListedInvoice): a copy, put
+    with every change of its order in the same transaction; the order holds the invoice."""
+
+    class Meta:
+        table_name = Settings.invoices_table
+        region = _region()
+
+    invoice_id = UnicodeAttribute(hash_key=True)
+    doc = StoredJSONAttribute()
+    list_shard = UnicodeAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
+    list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    by_recency = ListedIndex()
 
 
 class KpiItem(Model):
@@ -383,6 +454,7 @@ MODELS: tuple[type[Model], ...] = (
     QuoteItem,
     KpiItem,
     ContractItem,
+    InvoiceItem,
 )
 
 

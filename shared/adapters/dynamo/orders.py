@@ -7,7 +7,8 @@ from typing import Any
 
 from pynamodb.models import Model
 
-from shared.adapters.dynamo.models import AccountItem, LeadKeyItem, OrderItem
+from shared.adapters.dynamo.listing import stamp
+from shared.adapters.dynamo.models import AccountItem, InvoiceItem, LeadKeyItem, OrderItem
 from shared.domain.accounts import Account, is_account_id
 from shared.domain.orders import Order, is_invoice_id, is_order_id
 
@@ -41,9 +42,24 @@ def _put(item: Model, expected_version: int | None) -> dict[str, Any]:
     return kwargs
 
 
+def invoice_copies(order: Order) -> list[dict[str, Any]]:
+    """The transaction Puts of an order's invoices as lists show them (unconditioned: the order's
+    own versioned Put in the same transaction decides whether any of it happens)."""
+    puts = []
+    for listed in order.listed_invoices():
+        item = InvoiceItem(
+            invoice_id=listed.invoice_id, doc={k: v for k, v in listed.to_dict().items() if k != "version"}
+        )
+        stamp(item, "invoice", listed)
+        puts.append(item.get_save_kwargs_from_instance())
+    return puts
+
+
 class OrderTable:
     def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
-        return _put(order_item(aggregate), expected_version)
+        item = order_item(aggregate)
+        stamp(item, "order", aggregate)
+        return _put(item, expected_version)
 
     def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
         return OrderItem.Meta.table_name, {"order_id": {"S": subject_id}}
@@ -51,7 +67,9 @@ class OrderTable:
 
 class AccountTable:
     def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
-        return _put(account_item(aggregate), expected_version)
+        item = account_item(aggregate)
+        stamp(item, "account", aggregate)
+        return _put(item, expected_version)
 
     def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
         return AccountItem.Meta.table_name, {"account_id": {"S": subject_id}}

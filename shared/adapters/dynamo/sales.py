@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.adapters.dynamo.listing import stamp
 from shared.adapters.dynamo.models import OpportunityItem, QuoteItem
 from shared.domain.opportunities import Opportunity, is_opportunity_id
 from shared.domain.quotes import Quote, is_quote_id
@@ -29,6 +30,7 @@ class OpportunityTable:
             status=aggregate.status,
             doc={k: v for k, v in aggregate.to_dict().items() if k != "version"},
         )
+        stamp(item, "opportunity", aggregate)
         return _save_kwargs(item, expected_version)
 
     def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
@@ -46,6 +48,7 @@ class QuoteTable:
             status=aggregate.status,
             doc={k: v for k, v in aggregate.to_dict().items() if k != "version"},
         )
+        stamp(item, "quote", aggregate)
         return _save_kwargs(item, expected_version)
 
     def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:

@@ -22,8 +22,15 @@ from shared.adapters.dynamo.contracts import ContractTable, DynamoContractReposi
 from shared.adapters.dynamo.deliveries import DeliveryTable, DynamoDeliveryRepository
 from shared.adapters.dynamo.faults import REFUSED_REASONS, THROTTLE_REASONS, error_code, is_throttling, reason_codes
 from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
+from shared.adapters.dynamo.listing import DynamoLists
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
-from shared.adapters.dynamo.orders import AccountTable, DynamoAccountRepository, DynamoOrderRepository, OrderTable
+from shared.adapters.dynamo.orders import (
+    AccountTable,
+    DynamoAccountRepository,
+    DynamoOrderRepository,
+    OrderTable,
+    invoice_copies,
+)
 from shared.adapters.dynamo.sales import (
     DynamoOpportunityRepository,
     DynamoQuoteRepository,
@@ -33,6 +40,7 @@ from shared.adapters.dynamo.sales import (
 from shared.adapters.dynamo.timers import DynamoTimerRepository, TimerTable
 from shared.adapters.outbox import outbox_put
 from shared.domain.events import Event
+from shared.domain.orders import Order
 from shared.services.ports import (
     Aggregate,
     Assignment,
@@ -165,6 +173,7 @@ class DynamoUnitOfWork:
         self._contracts = DynamoContractRepository()
         self._opportunities = DynamoOpportunityRepository()
         self._quotes = DynamoQuoteRepository()
+        self._lists = DynamoLists(self._connection)
         self._retry: RetryPolicy = retry or ConflictRetry()
 
     @property
@@ -204,6 +213,10 @@ class DynamoUnitOfWork:
         return self._quotes
 
     @property
+    def lists(self) -> DynamoLists:
+        return self._lists
+
+    @property
     def retry(self) -> RetryPolicy:
         return self._retry
 
@@ -231,6 +244,8 @@ class DynamoUnitOfWork:
         ops = _Operations()
         for save in change.saves:
             ops.puts.append((_table_of(save.aggregate.subject).put(save.aggregate, save.expected_version), save))
+            if isinstance(save.aggregate, Order):  # its invoices' list copies go with it
+                ops.puts.extend((put, save) for put in invoice_copies(save.aggregate))
         for claim in change.claims:
             ops.puts.append((claim_put(claim.key, claim.subject), claim))
         for seq, event in enumerate(change.events):

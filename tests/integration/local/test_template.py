@@ -93,6 +93,15 @@ SES_CONFIGURATION_SET = _resource_id(
 
 # Exactly what each function's code does, table by table: no index, delete or condition-check
 # access the code does not use.
+LISTED_TABLES = (
+    "CasesTable",
+    "OpportunitiesTable",
+    "QuotesTable",
+    "ContractsTable",
+    "OrdersTable",
+    "AccountsTable",
+    "InvoicesTable",
+)
 GRANTS = {
     "ApiFunction": {
         "LeadsTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
@@ -103,14 +112,17 @@ GRANTS = {
         "TimersTable": _dynamodb("PutItem", "DeleteItem"),  # SLA timers set and cancelled
         "IdempotencyTable": _dynamodb("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
         "RulesTable": _dynamodb("GetItem", "Query"),
-        "CasesTable": _dynamodb("GetItem", "PutItem"),  # a case change: a versioned put
+        "CasesTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),  # a case change: a versioned put; lists
         # orders and accounts: versioned puts in the change transaction
-        "OrdersTable": _dynamodb("GetItem", "PutItem"),
-        "AccountsTable": _dynamodb("GetItem", "PutItem"),
+        "OrdersTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),
+        "AccountsTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),
         # e-sign: one contract per envelope (a conditional put); GET /accounts/{id} batch-reads an account's
         "ContractsTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),
-        "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),  # opportunities: versioned puts
-        "QuotesTable": _dynamodb("GetItem", "PutItem"),  # quotes and their approval steps
+        "OpportunitiesTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),  # opportunities: versioned puts
+        "QuotesTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),  # quotes and their approval steps
+        # GET /cases, /opportunities, ... (CONTRACT §11): one Query per shard, then the page's batch read
+        **{f"{table}/index/by_recency": _dynamodb("Query") for table in LISTED_TABLES},
+        "InvoicesTable": _dynamodb("PutItem", "BatchGetItem"),  # the invoices' list copies, with their order
         # finance deliveries and alerts (account manager, approver) made with their change; GET /orders/{id}
         # reads them
         "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
@@ -201,6 +213,8 @@ def test_each_function_is_granted_exactly_what_its_code_uses_per_resource(logica
 # deleting a timer is firing or cancelling it
 DELETES_ALLOWED = {("TimerSweepFunction", "TimersTable"), ("ApiFunction", "TimersTable")}
 INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded slice
+    # the lists: one page (plus one item) per shard, never the whole index
+    *(("ApiFunction", f"{table}/index/by_recency") for table in LISTED_TABLES),
     ("OutboxSweepFunction", "EventsTable/index/pending"),  # unpublished events only
     ("TimerSweepFunction", "TimersTable/index/by_due"),  # due timers only
     ("ApiFunction", "LeadsTable/index/by_capture_day"),  # GET /leads: one capture day per Query, bounded window
@@ -279,6 +293,7 @@ TABLES = {
     "QuotesTable": ("closeloop-dev-quotes", [("quote_id", "HASH")], None),
     "KpisTable": ("closeloop-dev-kpis", [("pk", "HASH"), ("sk", "RANGE")], None),
     "ContractsTable": ("closeloop-dev-contracts", [("contract_id", "HASH")], None),
+    "InvoicesTable": ("closeloop-dev-invoices", [("invoice_id", "HASH")], None),
 }
 
 
@@ -293,12 +308,16 @@ def test_tables_have_stage_names_keys_and_settings() -> None:
         assert spec.billing_mode == "PAY_PER_REQUEST" and spec.point_in_time_recovery and spec.sse_enabled
     assert specs["IdempotencyTable"].ttl_attribute == "expiration"
     assert specs["KpisTable"].ttl_attribute == "expires_at"  # the markers of events counted expire
-    [by_account] = specs["ContractsTable"].global_secondary_indexes
+    for table in LISTED_TABLES:  # the lists (CONTRACT §11): a few shards, newest first, filtered values only
+        listed = specs[table].global_secondary_indexes[-1]
+        assert [k["AttributeName"] for k in listed["KeySchema"]] == ["list_shard", "listed_at"], table
+        assert listed["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["list_fields"]}, table
+    by_account, _ = specs["ContractsTable"].global_secondary_indexes
     assert (by_account["IndexName"], [k["AttributeName"] for k in by_account["KeySchema"]]) == (
         "by_account",
         ["account_id", "end_date"],
     )
-    [cases_by_account] = specs["CasesTable"].global_secondary_indexes  # the P1 hold: one account's cases
+    cases_by_account, _ = specs["CasesTable"].global_secondary_indexes  # the P1 hold: one account's cases
     assert [k["AttributeName"] for k in cases_by_account["KeySchema"]] == ["account_id", "opened_at"]
     assert cases_by_account["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["priority", "status"]}
     leads_gsi, events_gsi, timers_gsi = (
@@ -355,6 +374,13 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/quotes/{quote_id}"),
         ("POST", "/approvals/{approval_id}/decision"),
         ("GET", "/kpis"),
+        ("GET", "/cases"),
+        ("GET", "/opportunities"),
+        ("GET", "/quotes"),
+        ("GET", "/contracts"),
+        ("GET", "/orders"),
+        ("GET", "/accounts"),
+        ("GET", "/invoices"),
     }
 
 

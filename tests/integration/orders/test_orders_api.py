@@ -35,6 +35,11 @@ def test_signed_for_invoice_requested_finance_gets_it_and_writes_back(world: Wor
     signed = world.post_shipment(shipment(order.order_id, "SH-1", "signed", at))
     invoice_id = invoice_id_for(order.order_id, "order")
     assert signed.json["invoices"] == [{"invoice_id": invoice_id, "status": "requested", "amount": "20199.99"}]
+    listed = world.get("/invoices?status=requested").json
+    assert [(i["invoice_id"], i["order_id"], i["amount"]) for i in listed["invoices"]] == [
+        (invoice_id, order.order_id, "20199.99")
+    ]
+    assert [o["order_id"] for o in world.get("/orders?status=fulfilled").json["orders"]] == [order.order_id]
     world.drain()
     [post] = world.finance_posts()
     assert post.json["type"] == "InvoiceRequested" and post.json["data"]["invoice_id"] == invoice_id
@@ -49,6 +54,11 @@ def test_signed_for_invoice_requested_finance_gets_it_and_writes_back(world: Wor
 
     view = world.get(f"/orders/{order.order_id}").json
     assert view["invoices"][0]["status"] == "paid" and view["shipments"][0]["status"] == "signed"
+    assert world.get("/invoices?status=requested").json == {"invoices": [], "next_cursor": None}
+    assert [
+        i["invoice_number"] for i in world.get(f"/invoices?status=paid&account_id={order.account_id}").json["invoices"]
+    ] == ["No 00012345"]
+    assert [o["status"] for o in world.get("/orders").json["orders"]] == ["paid"]
     finance = next(d for d in view["deliveries"] if d["kind"] == "finance")
     assert finance["status"] == "delivered" and finance["attempts"][0]["status"] == 200
     assert [h["type"] for h in view["history"]] == ["created", "shipment", "shipment", "invoice", "invoice"]

@@ -1,0 +1,201 @@
+"""Lists of aggregates (CONTRACT §11) from DynamoDB: every listed kind's table has a
+``by_recency`` index — ``list_shard`` (one of a few), ``listed_at`` (``<time>#<id>``), with the
+filtered values in ``list_fields`` — written with the aggregate by :func:`stamp`.
+
+A page is one descending Query per shard (the filters a FilterExpression on ``list_fields``),
+each reading until it has one match more than the page or its shard is done; the shards are
+merged newest first, and the page's aggregates are read whole in one consistent BatchGetItem.
+The one extra match tells whether anything follows, so the last page has no cursor.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+
+from shared.adapters.dynamo.faults import batch_get
+from shared.adapters.dynamo.models import (
+    AccountItem,
+    CaseItem,
+    ContractItem,
+    InvoiceItem,
+    OpportunityItem,
+    OrderItem,
+    QuoteItem,
+)
+from shared.adapters.settings import LISTED_INDEX
+from shared.domain.accounts import Account
+from shared.domain.cases import Case
+from shared.domain.contracts import Contract
+from shared.domain.opportunities import Opportunity
+from shared.domain.orders import ListedInvoice, Order
+from shared.domain.quotes import Quote
+from shared.services.list_specs import BY_KIND
+from shared.services.listing import LIST_SHARDS, ListCondition, Listing, ListPage, ListPosition, matches, stored_listing
+
+# kind -> (its item model, the aggregate class its doc holds)
+STORED: dict[str, tuple[type[Model], Any]] = {
+    "case": (CaseItem, Case),
+    "opportunity": (OpportunityItem, Opportunity),
+    "quote": (QuoteItem, Quote),
+    "contract": (ContractItem, Contract),
+    "order": (OrderItem, Order),
+    "account": (AccountItem, Account),
+    "invoice": (InvoiceItem, ListedInvoice),
+}
+
+_TOP = "~"  # sorts after every time: no upper bound
+_BOTTOM = " "  # sorts before every list key (a key may not be empty)
+_MIN_PAGE = 100  # items read per Query at least (a selective filter would otherwise take many trips)
+
+
+def stamp(item: Model, kind: str, aggregate: Any) -> None:
+    """Give an item its list attributes (called by each listed kind's table put)."""
+    listed = stored_listing(BY_KIND[kind], aggregate)
+    item.list_shard = listed.shard  # type: ignore[attr-defined]
+    item.listed_at = listed.key  # type: ignore[attr-defined]
+    item.list_fields = listed.fields  # type: ignore[attr-defined]
+
+
+class DynamoLists:
+    def __init__(self, connection: Connection | None = None) -> None:
+        self._connection = connection or Connection(region=CaseItem.Meta.region)
+
+    @property
+    def client(self) -> Any:
+        return self._connection.client
+
+    def page(
+        self,
+        listing: Listing,
+        conditions: tuple[ListCondition, ...],
+        since: str | None,
+        limit: int,
+        after: ListPosition | None = None,
+    ) -> ListPage:
+        model, aggregate_class = STORED[listing.kind]
+        wanted = limit + 1
+        shards = [
+            _ShardReader(self.client, model.Meta.table_name, str(n), since or _BOTTOM, after, conditions)
+            for n in range(LIST_SHARDS)
+        ]
+        listed = _merge(shards, wanted)
+        page = listed[:limit]
+        ids = [key.rpartition("#")[2] for key in page]
+        # the index is eventually consistent: an aggregate changed a moment ago is checked as read now
+        items = [
+            aggregate
+            for aggregate in self._whole(model, aggregate_class, ids)
+            if matches(stored_listing(listing, aggregate).fields, conditions)
+        ]
+        return ListPage(items, ListPosition(page[-1]) if len(listed) > limit else None)
+
+    def _whole(self, model: type[Model], aggregate_class: Any, ids: list[str]) -> list[Any]:
+        """The page's aggregates (their ``doc`` and version only: the rest of an item serves indexes)."""
+        if not ids:
+            return []
+        table, key = model.Meta.table_name, str(model._hash_keyname)
+        request = {
+            table: {
+                "Keys": [{key: {"S": i}} for i in dict.fromkeys(ids)],
+                "ConsistentRead": True,
+                "ProjectionExpression": "#key, #doc, #version",
+                "ExpressionAttributeNames": {"#key": key, "#doc": "doc", "#version": "version"},
+            }
+        }
+        found: dict[str, Any] = {}
+        for raw in batch_get(self.client, request).get(table, []):
+            aggregate = aggregate_class.from_dict(json.loads(raw["doc"]["S"]))
+            aggregate.version = int(raw.get("version", {}).get("N", 0))
+            found[raw[key]["S"]] = aggregate
+        return [found[i] for i in ids if i in found]
+
+
+def _merge(shards: list[_ShardReader], wanted: int) -> list[str]:
+    """The newest ``wanted`` list keys across the shards. Each shard is read a share at a time, and
+    read again only while it may still hold a key newer than the ``wanted``-th seen so far: about
+    ``wanted`` index entries are read in all, not ``wanted`` from every shard."""
+    # a shard's share of the newest keys, and two standard deviations more (shards are filled at
+    # random): a second round of reads is rare
+    mean = wanted / len(shards)
+    share = math.ceil(mean + 2 * math.sqrt(mean)) + 1
+    for shard in shards:
+        shard.read(share)
+    while True:
+        keys = sorted((k for shard in shards for k in shard.keys), reverse=True)
+        cutoff = keys[wanted - 1] if len(keys) >= wanted else None
+        behind = [s for s in shards if not s.done and (cutoff is None or not s.keys or s.keys[-1] > cutoff)]
+        if not behind:
+            return keys[:wanted]
+        for shard in behind:
+            shard.read(share)
+
+
+class _ShardReader:
+    """One shard of a list index, read newest first in [low, after), a Query at a time."""
+
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        shard: str,
+        low: str,
+        after: ListPosition | None,
+        conditions: tuple[ListCondition, ...],
+    ) -> None:
+        self._client = client
+        self._upper = after.key if after else _TOP
+        names = {"#shard": "list_shard", "#at": "listed_at"}
+        values: dict[str, Any] = {":shard": {"S": shard}, ":low": {"S": low}, ":upper": {"S": self._upper}}
+        self._request: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": LISTED_INDEX,
+            "KeyConditionExpression": "#shard = :shard AND #at BETWEEN :low AND :upper",
+            "ScanIndexForward": False,
+            "ProjectionExpression": "#at",
+        }
+        expression = _filter(conditions, names, values)
+        if expression:
+            self._request["FilterExpression"] = expression
+        self._request["ExpressionAttributeNames"], self._request["ExpressionAttributeValues"] = names, values
+        self._filtered = bool(expression)
+        self.keys: list[str] = []
+        self.done = False
+
+    def read(self, count: int) -> None:
+        """At least ``count`` more matching keys, or to the shard's end."""
+        target = len(self.keys) + count
+        while not self.done and len(self.keys) < target:
+            # a filter drops entries after the Limit counts them: then read a larger stretch at once
+            step = max(target - len(self.keys), _MIN_PAGE) if self._filtered else target - len(self.keys)
+            response = self._client.query(**self._request, Limit=step)
+            # BETWEEN is inclusive: the cursor's own entry was on the previous page
+            self.keys.extend(k for item in response.get("Items", []) if (k := item["listed_at"]["S"]) != self._upper)
+            if "LastEvaluatedKey" in response:
+                self._request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            else:
+                self.done = True
+
+
+def _filter(conditions: tuple[ListCondition, ...], names: dict[str, str], values: dict[str, Any]) -> str:
+    """``list_fields.<field> IN (...)`` / ``< :value``, all of them."""
+    names["#fields"] = "list_fields"
+    parts = []
+    for n, condition in enumerate(conditions):
+        names[f"#f{n}"] = condition.field
+        if condition.compare == "before":
+            values[f":f{n}"] = {"S": condition.values[0]}
+            parts.append(f"#fields.#f{n} < :f{n}")
+        else:
+            placeholders = []
+            for m, value in enumerate(condition.values):
+                values[f":f{n}_{m}"] = {"S": value}
+                placeholders.append(f":f{n}_{m}")
+            parts.append(f"#fields.#f{n} IN ({', '.join(placeholders)})")
+    if not parts:
+        del names["#fields"]
+    return " AND ".join(parts)
