@@ -1,10 +1,11 @@
-"""The one inbound-webhook policy: every webhook route (leads, behaviour, and the cases,
-e-sign, shipment and usage hooks to come) goes through :func:`receive`.
+"""The one inbound-webhook policy: every webhook route (leads, behaviour, cases,
+e-sign, shipments, usage, ...) goes through :func:`receive`.
 
 In order: the source by name (404 unknown, 403 switched off); who may post (signed sources:
 HMAC over ``<t>.<body>``; public browser sources: an allowed ``Origin``; routes that take only
-signed sources refuse public ones); the body (JSON, or a browser form where the route takes
-forms); for forms, a ``_redirect`` checked as browsers read URLs (400 before anything is
+signed sources refuse public ones); what it may post (403 unless its Sources ``webhooks`` cell
+names the route's kind: a marketing tool cannot sign contracts); the body (JSON, or a browser
+form where the route takes forms); for forms, a ``_redirect`` checked as browsers read URLs (400 before anything is
 stored) and the honeypot; then the route's work, once per idempotency key bound to the body.
 A form with ``_redirect`` gets a 303 there — with ``?error=<code>`` when the work refused it.
 A page on an allowed origin can read every answer, refusals too (CORS headers on errors).
@@ -30,7 +31,7 @@ from shared.domain.errors import BadRequest, CloseloopError, Forbidden, Unauthor
 from shared.domain.forms import is_bot
 from shared.domain.origins import DevOrigins, refusal_hint
 from shared.domain.redirects import redirect_target
-from shared.domain.rules import Source
+from shared.domain.rules import DEFAULT_WEBHOOKS, WEBHOOK_KINDS, Source
 from shared.services.capture import source_for
 from shared.services.ports import ActiveRules
 from shared.services.webhook_auth import check_public_origin, origin_allowed, verify_signature
@@ -47,6 +48,18 @@ class Route:
     logged_as: str  # the log line of a handled request: "lead captured"
     metric: str  # the CloudWatch count of what it records: "LeadsCaptured"
     browser_forms: bool = False  # public sources: forms, CORS, honeypot and _redirect
+    # the Sources `webhooks` kind a source must name to post here; blank = the scope's own
+    # ("case" → cases, "usage" → usage): a route whose scope names no kind fails at import
+    webhook: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.webhook:
+            kind = next((k for k in WEBHOOK_KINDS if k in (self.scope, f"{self.scope}s")), None)
+            if kind is None:
+                raise ValueError(f"webhook route {self.scope!r}: name its kind, one of {', '.join(WEBHOOK_KINDS)}")
+            object.__setattr__(self, "webhook", kind)
+        elif self.webhook not in WEBHOOK_KINDS:
+            raise ValueError(f"webhook route {self.scope!r}: unknown kind {self.webhook!r}")
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,14 @@ def receive(
     dev_origins = _dev_origins(c)
     _authenticate(source, raw, headers, c, dev_origins)
     cors = cors_headers(source, headers.get("origin"), dev_origins)
+    if not source.may_post(route.webhook):
+        return refusal(
+            Forbidden(
+                f"source {source.source!r} may not post {route.webhook}: its Sources webhooks cell names "
+                f"{', '.join(source.webhooks or DEFAULT_WEBHOOKS)}"
+            ),
+            cors,
+        )
     try:
         is_form = route.browser_forms and media_type(headers.get("content-type")) in (FORM_TYPE, MULTIPART_TYPE)
         payload = read_body(raw, headers.get("content-type"), allow_form=route.browser_forms)

@@ -89,8 +89,8 @@ def _error_schema(codes: list[str]) -> JSONType:
 _STATUS_TEXT = {
     400: "The request is not valid: the body cannot be read, or fields are wrong (each named in `fields`).",
     401: "Missing or wrong credentials for this route.",
-    403: "Not allowed: the origin may not post to this source, the source is switched off, or `by` may not "
-    "decide this approval step.",
+    403: "Not allowed: the origin may not post to this source, the source is switched off or may not post this "
+    "kind of webhook, or `by` may not decide this approval step.",
     404: "The source, or the lead, case, opportunity, quote, approval step, order, invoice or account, does not exist.",
     409: "A concurrent change won (retry), an `Idempotency-Key` came back with another body, a case or invoice "
     "event makes no sense in its state, a shipment holds more than the order has left (`over_delivery`), or a "
@@ -962,6 +962,7 @@ The events that follow each change are in docs/events.md."""
 def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
     from functions.api import (
+        openapi_access,
         openapi_cases,
         openapi_contracts,
         openapi_health,
@@ -984,22 +985,25 @@ def document() -> JSONType:
             {"name": "kpis", "description": "one set of KPI definitions, from rollups"},
             {"name": "system", "description": "health and this description"},
         ],
-        "paths": {
-            "/health": {"get": _health_operation()},
-            "/openapi.json": {"get": _openapi_operation()},
-            "/webhooks/leads/{source}": {"post": _capture_operation(), "options": _preflight_operation()},
-            "/webhooks/behavior/{source}": {"post": _behavior_operation()},
-            "/leads": {"get": _list_leads_operation()},
-            "/leads/{lead_id}": {"get": _get_lead_operation()},
-            "/leads/{lead_id}/activities": {"post": _activity_operation()},
-            "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
-            **openapi_cases.paths(_json, _error_responses, _param),
-            **openapi_orders.paths(_json, _error_responses, _param),
-            **openapi_contracts.paths(_json, _error_responses, _param),
-            **openapi_health.paths(_json, _error_responses, _param),
-            **openapi_sales.paths(_json, _error_responses, _param),
-            **openapi_kpis.paths(_json, _error_responses),
-        },
+        "paths": openapi_access.with_access(
+            {
+                "/health": {"get": _health_operation()},
+                "/openapi.json": {"get": _openapi_operation()},
+                "/webhooks/leads/{source}": {"post": _capture_operation(), "options": _preflight_operation()},
+                "/webhooks/behavior/{source}": {"post": _behavior_operation()},
+                "/leads": {"get": _list_leads_operation()},
+                "/leads/{lead_id}": {"get": _get_lead_operation()},
+                "/leads/{lead_id}/activities": {"post": _activity_operation()},
+                "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
+                **openapi_cases.paths(_json, _error_responses, _param),
+                **openapi_orders.paths(_json, _error_responses, _param),
+                **openapi_contracts.paths(_json, _error_responses, _param),
+                **openapi_health.paths(_json, _error_responses, _param),
+                **openapi_sales.paths(_json, _error_responses, _param),
+                **openapi_kpis.paths(_json, _error_responses),
+            },
+            _error_responses,
+        ),
         "components": {
             "securitySchemes": {
                 "apiKey": {
