@@ -27,14 +27,15 @@ from chalice import Response
 from functions.api.body import FORM_TYPE, MULTIPART_TYPE, media_type, read_body
 from functions.api.errors import error_body, status_of
 from functions.api.responses import json_response
-from shared.domain.errors import BadRequest, CloseloopError, Forbidden, Unauthorized
+from shared.adapters.idempotency import SIGNATURE_SECONDS
+from shared.domain.errors import BadRequest, CloseloopError, Conflict, Forbidden, Unauthorized
 from shared.domain.forms import is_bot
 from shared.domain.origins import DevOrigins, refusal_hint
 from shared.domain.redirects import redirect_target
 from shared.domain.rules import DEFAULT_WEBHOOKS, WEBHOOK_KINDS, Source
 from shared.services.capture import source_for
 from shared.services.ports import ActiveRules
-from shared.services.webhook_auth import check_public_origin, origin_allowed, verify_signature
+from shared.services.webhook_auth import Signature, check_public_origin, origin_allowed, verify_signature
 
 PREFLIGHT_MAX_AGE = 600
 REDIRECT_FIELD = "_redirect"
@@ -71,6 +72,7 @@ class Handled:
 
 
 Work = Callable[[dict[str, Any], Source, ActiveRules], Handled]
+Work0 = Callable[[], dict[str, Any]]  # the work bound to its request, as the idempotency layer runs it
 
 
 def receive(
@@ -81,7 +83,7 @@ def receive(
     if source.kind != "signed" and not route.browser_forms:
         raise Unauthorized(f"{route.scope} webhooks must be signed; source {source.source!r} is public")
     dev_origins = _dev_origins(c)
-    _authenticate(source, raw, headers, c, dev_origins)
+    signature = _authenticate(source, raw, headers, c, dev_origins)
     cors = cors_headers(source, headers.get("origin"), dev_origins)
     if not source.may_post(route.webhook):
         return refusal(
@@ -100,26 +102,20 @@ def receive(
     try:
         if route.browser_forms and is_bot(payload):
             return _answer(Handled(200, {"status": "received"}), redirect, cors)  # store nothing
-        key, explicit = _idempotency_key(raw, headers)
 
         def once() -> dict[str, Any]:
             handled = work(payload, source, active)
             return {"status": handled.status, "body": handled.body}
 
-        stored = c.idempotency.once(
-            f"{route.scope}:{source.source}",
-            key,
-            explicit=explicit,
-            digest=hashlib.sha256(raw).hexdigest(),
-            work=once,
-            lambda_context=context,
-        )
+        stored = _once(c, f"{route.scope}:{source.source}", raw, headers, signature, once, context)
     except CloseloopError as error:
         if redirect is None:
             return refusal(error, cors)
         return see_other(_with_query(redirect, error=error.code), cors)
     outcome = Handled(stored["status"], stored["body"])
     _log(route, source.source, outcome, context)
+    if redirect is not None and outcome.status >= 400:  # a signature's remembered refusal
+        return see_other(_with_query(redirect, error=str(outcome.body["error"]["code"])), cors)
     return _answer(outcome, redirect, cors)
 
 
@@ -160,11 +156,54 @@ def _dev_origins(c: Any) -> DevOrigins:
     return c.settings.dev_origins
 
 
-def _authenticate(source: Source, raw: bytes, headers: Any, c: Any, dev_origins: DevOrigins) -> None:
+def _authenticate(source: Source, raw: bytes, headers: Any, c: Any, dev_origins: DevOrigins) -> Signature | None:
     if source.kind == "signed":
-        verify_signature(headers.get("x-closeloop-signature"), c.secrets.webhook_secret(source.source), raw, c.clock())
-    else:
-        check_public_origin(headers.get("origin"), source, dev_origins)
+        secret = c.secrets.webhook_secret(source.source)
+        return verify_signature(headers.get("x-closeloop-signature"), secret, raw, c.clock())
+    check_public_origin(headers.get("origin"), source, dev_origins)
+    return None
+
+
+def _once(
+    c: Any, scope: str, raw: bytes, headers: Any, signature: Signature | None, work: Work0, context: Any
+) -> dict[str, Any]:
+    """The work once per request: per signature (a signed request seen again within its tolerance
+    is a repeat, whatever Idempotency-Key it now carries), then per the sender's key or body."""
+    digest = hashlib.sha256(raw).hexdigest()
+    if signature is None:
+        return _sender_once(c, scope, raw, headers, digest, work, context)
+    return dict(
+        c.idempotency.once(
+            scope,
+            f"s:{signature.key}",
+            explicit=False,
+            seconds=SIGNATURE_SECONDS,  # longer than a signature is accepted (± TOLERANCE_SECONDS)
+            digest=digest,
+            work=lambda: _answer_refusals(lambda: _sender_once(c, scope, raw, headers, digest, work, context)),
+            lambda_context=context,
+        )
+    )
+
+
+def _sender_once(
+    c: Any, scope: str, raw: bytes, headers: Any, digest: str, work: Work0, context: Any
+) -> dict[str, Any]:
+    """Once per the sender's Idempotency-Key (24 h), else per body (10 min)."""
+    key, explicit = _idempotency_key(raw, headers)
+    return dict(c.idempotency.once(scope, key, explicit=explicit, digest=digest, work=work, lambda_context=context))
+
+
+def _answer_refusals(work: Work0) -> dict[str, Any]:
+    """A signature's first answer is its answer, refusals included: replaying a refused request
+    once the quote is approved or the order exists must not make it succeed. Only "come back
+    later" answers (a concurrent change, busy) are not remembered."""
+    try:
+        return work()
+    except CloseloopError as error:
+        status = status_of(error)
+        if type(error) is Conflict or not 400 <= status < 500:
+            raise
+        return {"status": status, "body": error_body(error)}
 
 
 def _idempotency_key(raw: bytes, headers: Any) -> tuple[str, bool]:

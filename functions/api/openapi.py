@@ -569,7 +569,9 @@ def _parameters() -> dict[str, JSONType]:
             "required": False,
             "description": "a repeat with the same key (same source, 24 h) gets the first answer again and changes "
             "nothing; the same key with another body → `409 idempotency_key_reused`. Without it, the same raw "
-            "body to the same source within 10 minutes is a repeat.",
+            "body to the same source within 10 minutes is a repeat. A signed request whose signature (`t`, `v1`) "
+            "was seen before is a repeat whatever this header says: the first answer again (a refusal too), "
+            "nothing changed.",
             "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"},
         },
         "Origin": {

@@ -25,6 +25,10 @@ from shared.domain.errors import Conflict, IdempotencyKeyReused
 IN_PROGRESS_WAITS, IN_PROGRESS_PAUSE = 30, 0.1  # up to ~3 s
 WITH_KEY_SECONDS = 24 * 3600
 BODY_ONLY_SECONDS = 10 * 60
+# A signature is accepted 300 s either side of its t: first seen at t − 300 at the earliest, it must
+# be remembered past t + 300 — 10 minutes and a margin for clocks.
+SIGNATURE_SECONDS = 11 * 60
+WINDOWS = (WITH_KEY_SECONDS, BODY_ONLY_SECONDS, SIGNATURE_SECONDS)
 RECORD_ATTEMPTS = 8  # per write of the record; botocore's standard mode would give up after 3
 
 
@@ -58,7 +62,7 @@ class Idempotency:
                 expires_after_seconds=seconds,
                 raise_on_no_idempotency_key=True,
             )
-            for seconds in (WITH_KEY_SECONDS, BODY_ONLY_SECONDS)
+            for seconds in WINDOWS
         }
 
     @cached_property
@@ -74,7 +78,7 @@ class Idempotency:
                 persistence_store=self._persistence,
                 config=self._configs[seconds],
             )(run)
-            for seconds in (WITH_KEY_SECONDS, BODY_ONLY_SECONDS)
+            for seconds in WINDOWS
         }
 
     def once(
@@ -86,16 +90,18 @@ class Idempotency:
         work: Callable[[], dict[str, Any]],
         digest: str = "",
         lambda_context: Any = None,
+        seconds: int | None = None,
     ) -> dict[str, Any]:
         """Run ``work`` once per (scope, key); a repeat with the same ``digest`` (of the body)
-        returns the stored result, one with another digest is refused."""
+        returns the stored result, one with another digest is refused. Remembered for ``seconds``
+        (one of WINDOWS), else 24 h for the sender's explicit key and 10 min for a body."""
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
             IdempotencyPersistenceLayerError,
             IdempotencyValidationError,
         )
 
-        seconds = WITH_KEY_SECONDS if explicit else BODY_ONLY_SECONDS
+        seconds = seconds or (WITH_KEY_SECONDS if explicit else BODY_ONLY_SECONDS)
         if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
             self._configs[seconds].register_lambda_context(lambda_context)  # in-progress expiry
         runner = self._runners[seconds]

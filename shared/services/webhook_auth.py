@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -22,7 +23,20 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def verify_signature(header: str | None, secret: str | None, body: bytes, now: datetime) -> None:
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A verified signature, canonical: however the header spelt it (hex case, spaces, zeros before
+    ``t``), the same ``t`` and ``v1`` are the same signature — a repeat, not a new request."""
+
+    timestamp: int
+    v1: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.timestamp}.{self.v1}"
+
+
+def verify_signature(header: str | None, secret: str | None, body: bytes, now: datetime) -> Signature:
     if not header:
         raise Unauthorized("missing X-Closeloop-Signature header (t=<unix seconds>,v1=<hex HMAC-SHA256>)")
     match = _SIGNATURE.match(header)
@@ -36,6 +50,7 @@ def verify_signature(header: str | None, secret: str | None, body: bytes, now: d
     expected = sign(secret, timestamp, body).split("v1=")[1]
     if not hmac.compare_digest(expected, presented):
         raise Unauthorized("signature does not match the body")
+    return Signature(timestamp, presented)
 
 
 def origin_of(url: str) -> str | None:
