@@ -27,7 +27,6 @@ from chalice import Response
 from functions.api.body import FORM_TYPE, MULTIPART_TYPE, media_type, read_body
 from functions.api.errors import error_body, status_of
 from functions.api.responses import json_response
-from shared.adapters.idempotency import SIGNATURE_SECONDS
 from shared.domain.errors import BadRequest, CloseloopError, Conflict, Forbidden, Unauthorized
 from shared.domain.forms import is_bot
 from shared.domain.origins import DevOrigins, refusal_hint
@@ -167,22 +166,36 @@ def _authenticate(source: Source, raw: bytes, headers: Any, c: Any, dev_origins:
 def _once(
     c: Any, scope: str, raw: bytes, headers: Any, signature: Signature | None, work: Work0, context: Any
 ) -> dict[str, Any]:
-    """The work once per request: per signature (a signed request seen again within its tolerance
-    is a repeat, whatever Idempotency-Key it now carries), then per the sender's key or body."""
+    """The work once per request. A signed request is also once per *signature*: seen again within
+    its tolerance — whatever Idempotency-Key it now carries — it gets the first request's answer
+    (its refusal too) and runs nothing. The signature costs one conditional put; the answer stays
+    under the sender's key (or body), read back through the same idempotency layer."""
     digest = hashlib.sha256(raw).hexdigest()
     if signature is None:
         return _sender_once(c, scope, raw, headers, digest, work, context)
-    return dict(
-        c.idempotency.once(
-            scope,
-            f"s:{signature.key}",
-            explicit=False,
-            seconds=SIGNATURE_SECONDS,  # longer than a signature is accepted (± TOLERANCE_SECONDS)
-            digest=digest,
-            work=lambda: _answer_refusals(lambda: _sender_once(c, scope, raw, headers, digest, work, context)),
-            lambda_context=context,
+    key, explicit = _idempotency_key(raw, headers)
+    seen = c.idempotency.claim_signature(scope, signature.key, key, explicit)
+    if seen is not None:
+        if seen.refusal is not None:
+            return dict(seen.refusal)
+        return dict(
+            c.idempotency.once(
+                scope, seen.answer_key, explicit=seen.explicit, digest=digest, work=work, lambda_context=context
+            )
         )
-    )
+    try:
+        return dict(c.idempotency.once(scope, key, explicit=explicit, digest=digest, work=work, lambda_context=context))
+    except CloseloopError as error:
+        status = status_of(error)
+        if type(error) is Conflict or not 400 <= status < 500:
+            c.idempotency.forget_signature(scope, signature.key)
+            raise  # come back later: the sender's retry of these very bytes may run
+        answer = {"status": status, "body": error_body(error)}
+        c.idempotency.remember_refusal(scope, signature.key, answer)
+        return answer
+    except Exception:
+        c.idempotency.forget_signature(scope, signature.key)
+        raise
 
 
 def _sender_once(
@@ -191,19 +204,6 @@ def _sender_once(
     """Once per the sender's Idempotency-Key (24 h), else per body (10 min)."""
     key, explicit = _idempotency_key(raw, headers)
     return dict(c.idempotency.once(scope, key, explicit=explicit, digest=digest, work=work, lambda_context=context))
-
-
-def _answer_refusals(work: Work0) -> dict[str, Any]:
-    """A signature's first answer is its answer, refusals included: replaying a refused request
-    once the quote is approved or the order exists must not make it succeed. Only "come back
-    later" answers (a concurrent change, busy) are not remembered."""
-    try:
-        return work()
-    except CloseloopError as error:
-        status = status_of(error)
-        if type(error) is Conflict or not 400 <= status < 500:
-            raise
-        return {"status": status, "body": error_body(error)}
 
 
 def _idempotency_key(raw: bytes, headers: Any) -> tuple[str, bool]:
