@@ -116,8 +116,9 @@ def _auth_of(operation: JSON, schemes: JSON) -> str:
     for requirement in operation.get("security", []):
         if not requirement:
             options.append("none")
-        for name in requirement:
-            options.append(f"`{schemes[name]['name']}` header")
+        for name, scopes in requirement.items():
+            needed = f" with scope {' or '.join(f'`{s}`' for s in scopes)}" if scopes else ""
+            options.append(f"`{schemes[name]['name']}` header{needed}")
     return " or ".join(options) if options else "none"
 
 

@@ -1012,9 +1012,12 @@ def document() -> JSONType:
                     "type": "apiKey",
                     "in": "header",
                     "name": API_KEY_HEADER,
-                    "description": "admin and integration calls; missing or wrong → `401 unauthorized`. Keys live in "
-                    "the `closeloop-<stage>-api-keys` secret "
-                    "(locally: `CLOSELOOP_ADMIN_KEY`, default `dev-admin-key`).",
+                    "description": "admin, integration and personal keys; missing or wrong → `401 unauthorized`. "
+                    "Each operation lists the scopes that allow it (`admin` allows all); a key without one → "
+                    "`403 forbidden` naming the scope. Keys live in the `closeloop-<stage>-api-keys` secret, "
+                    'JSON `{"name": {"key": "...", "scopes": [...], "owner_id": "u-..."?}}` '
+                    "(a key with an `owner_id` acts as that person only); locally `CLOSELOOP_API_KEYS` adds keys "
+                    "beside `CLOSELOOP_ADMIN_KEY` (default `dev-admin-key`). See docs/security.md.",
                 },
                 "webhookSignature": {
                     "type": "apiKey",

@@ -3,6 +3,9 @@ enforce it — applied to the whole ``paths`` object, so a route added anywhere 
 
 - A signed webhook (``/webhooks/<kind>/{source}``) takes only sources whose Sources ``webhooks``
   cell names ``<kind>``: ``x-closeloop-webhook`` and a ``403 forbidden``.
+- An API-key route needs one of its scopes (shared/domain/access.py, by the path's resource):
+  the security requirement lists them, ``x-closeloop-scopes`` too, and a ``403 forbidden``; where
+  the body names who acts (``by``, ``owner_id``), a personal key fills it or must match it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ def with_access(paths: dict[str, JSONType], error_responses: Any) -> dict[str, J
 
     for path, item in paths.items():
         for method, operation in item.items():
+            if _needs_api_key(operation):
+                _state_scopes(method.upper(), path, operation, error_responses)
             if method == "options" or not path.startswith(WEBHOOK_PREFIX):
                 continue
             kind = path.removeprefix(WEBHOOK_PREFIX).split("/", 1)[0]
@@ -31,6 +36,28 @@ def with_access(paths: dict[str, JSONType], error_responses: Any) -> dict[str, J
             ).strip()
             _add_error(operation, e.Forbidden, error_responses)
     return paths
+
+
+def _needs_api_key(operation: JSONType) -> bool:
+    return any("apiKey" in requirement for requirement in operation.get("security", []))
+
+
+def _state_scopes(method: str, path: str, operation: JSONType, error_responses: Any) -> None:
+    from shared.domain import errors as e
+    from shared.domain.access import ACTOR_FIELDS, route_scopes
+
+    scopes = list(route_scopes(method, path))
+    operation["security"] = [{"apiKey": scopes} if "apiKey" in r else r for r in operation["security"]]
+    operation["x-closeloop-scopes"] = scopes
+    sentence = f"Scope: {' or '.join(f'`{s}`' for s in scopes)}; a key without it → `403 forbidden`."
+    field = ACTOR_FIELDS.get((method, path))
+    if field:
+        sentence += (
+            f" A personal key (one with an `owner_id`) acts as its owner: `{field}` left out is the owner, "
+            f"another person → `403 forbidden`."
+        )
+    operation["description"] = f"{operation.get('description', '').rstrip()} {sentence}".strip()
+    _add_error(operation, e.Forbidden, error_responses)
 
 
 def _add_error(operation: JSONType, error: type[Any], error_responses: Any) -> None:
