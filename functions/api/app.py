@@ -408,3 +408,15 @@ def kpis() -> Response:
     params = app.current_request.query_params or {}
     c = _container()
     return json_response(200, kpi_report(dict(params), c.kpis, c.rules.current().rules, c.clock()))
+
+
+@app.route("/audit", methods=["GET"], content_types=ANY_TYPE)
+@api
+def audit() -> Response:
+    """Who changed what (CONTRACT §12): ?subject or ?actor, since/from, to, limit, cursor."""
+    from shared.services.audit import list_audit
+
+    _require_api_key()
+    params = app.current_request.query_params or {}
+    c = _container()
+    return json_response(200, list_audit({name: params[name] for name in params}, c.audit, c.clock))

@@ -27,6 +27,7 @@ from chalice import Response
 from functions.api.body import FORM_TYPE, MULTIPART_TYPE, media_type, read_body
 from functions.api.errors import error_body, status_of
 from functions.api.responses import json_response
+from shared.adapters.acting import set_actor, webhook_actor
 from shared.domain.errors import BadRequest, CloseloopError, Conflict, Forbidden, Unauthorized
 from shared.domain.forms import is_bot
 from shared.domain.origins import DevOrigins, refusal_hint
@@ -79,6 +80,7 @@ def receive(
 ) -> Response:
     active = c.rules.current()
     source = source_for(source_name, active)
+    set_actor(webhook_actor(source.source))  # what this request changes, the source did
     if source.kind != "signed" and not route.browser_forms:
         raise Unauthorized(f"{route.scope} webhooks must be signed; source {source.source!r} is public")
     dev_origins = _dev_origins(c)

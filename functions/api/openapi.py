@@ -965,6 +965,7 @@ def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
     from functions.api import (
         openapi_access,
+        openapi_audit,
         openapi_cases,
         openapi_contracts,
         openapi_health,
@@ -985,7 +986,7 @@ def document() -> JSONType:
             {"name": "accounts", "description": "product usage and account health"},
             {"name": "sales", "description": "opportunities, stage gates, quotes, the discount matrix, approvals"},
             {"name": "kpis", "description": "one set of KPI definitions, from rollups"},
-            {"name": "system", "description": "health and this description"},
+            {"name": "system", "description": "health, this description, the audit"},
         ],
         "paths": openapi_access.with_access(
             {
@@ -1003,6 +1004,7 @@ def document() -> JSONType:
                 **openapi_health.paths(_json, _error_responses, _param),
                 **openapi_sales.paths(_json, _error_responses, _param),
                 **openapi_kpis.paths(_json, _error_responses),
+                **openapi_audit.paths(_json, _error_responses),
             },
             _error_responses,
         ),
@@ -1046,6 +1048,7 @@ def document() -> JSONType:
                 **openapi_health.schemas(),
                 **openapi_sales.schemas(),
                 **openapi_kpis.schemas(),
+                **openapi_audit.schemas(),
             },
         },
     }
