@@ -48,7 +48,7 @@ def _parse(params: dict[str, str], now: datetime) -> dict[str, Any]:
         errors["actor"] = "give subject or actor, not both"
     limit = _limit(params.get("limit"), errors)
     filtered = subject is not None or actor is not None
-    until = _instant(params, "to", now, errors) if "to" in params else now
+    until = _instant(params, "to", now, errors, future=True) if "to" in params else now
     after, since = None, now
     if params.get("cursor") is not None:
         try:
@@ -98,13 +98,16 @@ def _limit(text: str | None, errors: dict[str, str]) -> int:
     return int(text)
 
 
-def _instant(params: dict[str, str], name: str, now: datetime, errors: dict[str, str]) -> datetime:
+def _instant(
+    params: dict[str, str], name: str, now: datetime, errors: dict[str, str], future: bool = False
+) -> datetime:
+    """A duration back from now or an ISO time; only ``to`` may be ahead (a sweep run --at a later time)."""
     try:
         moment = parse_since(params[name], now)
     except (ValueError, OverflowError):
         errors[name] = "must be a duration like 30m, 12h, 7d or 2w, or an ISO 8601 time"
         return now
-    if moment > now:
+    if moment > now and not future:
         errors[name] = "is in the future"
     return moment
 
