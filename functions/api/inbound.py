@@ -112,11 +112,15 @@ def receive(
     except CloseloopError as error:
         if redirect is None:
             return refusal(error, cors)
-        return see_other(_with_query(redirect, error=error.code), cors)
+        # the field names (never their values: a URL is logged and kept in history) for the page to point at
+        named = {"fields": ",".join(sorted(error.fields))} if error.fields else {}
+        return see_other(_with_query(redirect, error=error.code, **named), cors)
     outcome = Handled(stored["status"], stored["body"])
     _log(route, source.source, outcome, context)
     if redirect is not None and outcome.status >= 400:  # a signature's remembered refusal
-        return see_other(_with_query(redirect, error=str(outcome.body["error"]["code"])), cors)
+        error = outcome.body["error"]
+        named = {"fields": ",".join(sorted(error["fields"]))} if error.get("fields") else {}
+        return see_other(_with_query(redirect, error=str(error["code"]), **named), cors)
     return _answer(outcome, redirect, cors)
 
 
@@ -160,7 +164,7 @@ def _dev_origins(c: Any) -> DevOrigins:
 def _authenticate(source: Source, raw: bytes, headers: Any, c: Any, dev_origins: DevOrigins) -> Signature | None:
     if source.kind == "signed":
         secret = c.secrets.webhook_secret(source.source)
-        return verify_signature(headers.get("x-closeloop-signature"), secret, raw, c.clock())
+        return verify_signature(headers.get("x-closeloop-signature"), secret, raw)
     check_public_origin(headers.get("origin"), source, dev_origins)
     return None
 
