@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from admin_sheets.model import Problem, Row, Sheet
 from admin_sheets.sales_checks import SALES_CHECKS
+from admin_sheets.source_checks import check_source_webhooks
 from admin_sheets.tabs import LEAD_ONLY_ROUTING, SETTING_BY_KEY, SETTINGS_KEYS, Column
 from admin_sheets.values import BadValue, convert, split_list
 from shared.domain.calendars import normalize_calendar_row
@@ -386,4 +387,5 @@ _CHECKS: tuple[Callable[[Sheets], Iterable[Problem]], ...] = (
     check_health,
     check_timezones,
     check_thresholds,
+    check_source_webhooks,
 )

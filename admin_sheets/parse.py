@@ -17,6 +17,7 @@ from admin_sheets.checks import run_checks
 from admin_sheets.holiday_warnings import holiday_warnings
 from admin_sheets.model import Content, ParseResult, Problem, Row, Sheet
 from admin_sheets.readers import RawWorkbook, read_source
+from admin_sheets.source_checks import webhook_warnings
 from admin_sheets.tabs import (
     TABS,
     Column,
@@ -50,7 +51,7 @@ def parse_workbook(raw: RawWorkbook, today: date | None = None) -> ParseResult:
     problems.sort(key=_problem_order)
     if problems:
         return ParseResult(None, problems)
-    warnings = list(holiday_warnings(sheets, today or datetime.now(UTC).date()))
+    warnings = [*holiday_warnings(sheets, today or datetime.now(UTC).date()), *webhook_warnings(sheets)]
     return ParseResult({name: [row.values for row in sheet.rows] for name, sheet in sheets.items()}, [], warnings)
 
 

@@ -12,7 +12,15 @@ from typing import Any
 from shared.domain.calendars import HOLIDAY_KINDS
 from shared.domain.health import DIMENSIONS as HEALTH_DIMENSIONS
 from shared.domain.orders import INVOICE_ON
-from shared.domain.rules import BEHAVIOR_EVENTS, CREATE_OPPORTUNITY_ON, GRADES, ROLES, SCORING_OPS
+from shared.domain.rules import (
+    BEHAVIOR_EVENTS,
+    CREATE_OPPORTUNITY_ON,
+    DEFAULT_WEBHOOKS,
+    GRADES,
+    ROLES,
+    SCORING_OPS,
+    WEBHOOK_KINDS,
+)
 
 COLUMN_TYPES = ("str", "int", "number", "percent", "bool", "list", "enum", "enum_list", "date", "time")
 LIST_TYPES = ("list", "enum_list")
@@ -317,6 +325,23 @@ _SOURCES = Tab(
             example="TRUE",
             help="FALSE rejects new leads from this source. Blank = TRUE. Example: TRUE",
             help_zh="填“否”则拒收该来源的新线索；留空 = 是。例如：是",
+        ),
+        C(
+            "webhooks",
+            "enum_list",
+            enum=WEBHOOK_KINDS,
+            zh="可用接口",
+            example="cases",
+            help="The webhooks this source may post to, comma-separated: "
+            + ", ".join(WEBHOOK_KINDS)
+            + ". Any other webhook refuses it (403). Blank = "
+            + ",".join(DEFAULT_WEBHOOKS)
+            + ". Example: cases",
+            help_zh="该来源可以调用的 Webhook，多个用逗号分隔，可选："
+            + ", ".join(WEBHOOK_KINDS)
+            + "；调用其他 Webhook 会被拒绝（403）。留空 = "
+            + ",".join(DEFAULT_WEBHOOKS)
+            + "。例如：cases",
         ),
     ),
 )

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from infra.cli_audit import register as register_audit
 from infra.cli_deliveries import register as register_deliveries
 from infra.cli_kpis import register as register_kpis
 from infra.cli_leads import register as register_leads
@@ -479,6 +480,7 @@ def _parser() -> argparse.ArgumentParser:
     register_show(commands, stack_command)
     register_send(commands, stack_command)
     register_kpis(commands, stack_command)
+    register_audit(commands, stack_command)
     register_deliveries(commands, stack_command, lambda args: wait_idle(args.settings, 60))
 
     command(
@@ -512,7 +514,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.needs_stack:
             args.settings = _connect(args)
-        code: int = args.handler(args)
+        from shared.adapters.acting import acting_as, cli_actor
+
+        with acting_as(cli_actor()):  # what a command changes, the operator did (the audit)
+            code: int = args.handler(args)
     except CommandError as exc:
         print(f"closeloop: {exc}", file=sys.stderr)
         return 1

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.adapters.acting import on_schedule
+
 NAME = "health-sweep"
 
 
+@on_schedule("health-sweep")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from schedules.timer_sweep import time_left
     from shared.adapters.container import container, utc_now

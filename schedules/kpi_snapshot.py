@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.adapters.acting import on_schedule
 
+
+@on_schedule("kpi-snapshot")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from admin_sheets.google_sheets import SheetsError
     from admin_sheets.publishing import default_sheets_client

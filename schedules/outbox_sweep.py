@@ -13,9 +13,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from shared.adapters.acting import on_schedule
+
 GRACE = timedelta(minutes=1)  # leave the newest events to the stream consumer
 
 
+@on_schedule("outbox-sweep")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from schedules.timer_sweep import time_left
     from shared.adapters.container import container, utc_now

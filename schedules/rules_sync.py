@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.adapters.acting import on_schedule
+
 
 def rules_source(spreadsheet_id: str, local_source: str | None) -> str | None:
     """In AWS the workbook named by the SpreadsheetId parameter; locally, the stack's own source."""
@@ -29,6 +31,7 @@ def source_to_sync(c: Any) -> str | None:
     )
 
 
+@on_schedule("rules-sync")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from admin_sheets.publishing import sync_rules
     from shared.adapters.container import container

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.adapters.acting import on_schedule
 
+
+@on_schedule("timer-sweep")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.container import container, utc_now
     from shared.adapters.dynamo.faults import is_transient

@@ -116,8 +116,9 @@ def _auth_of(operation: JSON, schemes: JSON) -> str:
     for requirement in operation.get("security", []):
         if not requirement:
             options.append("none")
-        for name in requirement:
-            options.append(f"`{schemes[name]['name']}` header")
+        for name, scopes in requirement.items():
+            needed = f" with scope {' or '.join(f'`{s}`' for s in scopes)}" if scopes else ""
+            options.append(f"`{schemes[name]['name']}` header{needed}")
     return " or ".join(options) if options else "none"
 
 
@@ -291,7 +292,7 @@ def render_events() -> str:
         {"owner_id": "u_wu", "team": "Enterprise", "routing_rule": "routing:3"},
         rules_version="v1-3f9a2c7e",
         id="evt_6a1d0c5b9e8f4a7b8c2d3e4f5a6b7c8d",
-    ).envelope()
+    ).envelope() | {"actor": {"kind": "webhook", "name": "website"}}
     emitted = [t for t in EVENT_TYPES if CATALOG[t].data is not None]
     reserved = [t for t in EVENT_TYPES if CATALOG[t].data is None]
     lines = [
@@ -308,6 +309,12 @@ def render_events() -> str:
         "",
         "Delivery is at least once: consumers dedupe by `id`. Events of one change share a `time`. "
         "`rules_version` is the rules version that decided (for rules events: the version live after it).",
+        "",
+        "`actor` is who made the change (CONTRACT §12, docs/security.md): `kind` `api_key` (`name` = the key's "
+        "name, never the key; `owner_id` for a personal key, `on_behalf_of` = the person an admin or integration "
+        "key named), `webhook` (`name` = the source), `cli` (`name` = the operator's login), `schedule` (`name` = "
+        "the schedule), or `system` (a stream consumer, e.g. a delivery that failed). Events recorded before it "
+        "existed have `actor` null.",
         "",
         f"## Emitted today ({len(emitted)})",
         "",

@@ -368,6 +368,19 @@ CATALOG: dict[EventType, EventDoc] = {
             "last_answer": "the receiver's last answer: status and reason, `timeout` or `refused`",
         },
     ),
+    "DeliveryRetried": EventDoc(
+        "someone sent a delivery again by hand (`closeloop deliveries retry`): a new round of retries "
+        "starts; the envelope's `actor` says who (CONTRACT §12)",
+        subject="what it was about: lead/<lead_id>, order/<order_id>, invoice/<invoice_id>, …",
+        data={
+            "delivery_id": "the delivery sent again",
+            "kind": "`alert`, `erp` or `finance`",
+            "channel": "`email`, a chat channel's name, `erp` or `finance`",
+            "to": "alerts: the owner_id it was for; null otherwise",
+            "status_before": "`failed` or `pending`",
+            "attempts_before": "attempts recorded before this round",
+        },
+    ),
     # customers
     "RenewalReminder": EventDoc(
         "a contract ends in `days_before` days (CONTRACT §2.11): one per Renewals row, at 09:00 Settings "

@@ -32,10 +32,12 @@ def api(view: Callable[..., Response]) -> Callable[..., Response]:
     @wraps(view)
     def wrapper(**kwargs: Any) -> Response:
         from functions.api.errors import error_body, status_of
+        from shared.adapters.acting import acting_as
         from shared.domain.errors import Busy, CloseloopError
 
         try:
-            return view(**kwargs)
+            with acting_as(None):  # each request says who acts (an API key, a webhook source)
+                return view(**kwargs)
         except CloseloopError as exc:
             return json_response(status_of(exc), error_body(exc), _retry_after(exc))
         except Exception as exc:
@@ -100,11 +102,37 @@ def _raw() -> bytes:
     return app.current_request.raw_body or b""
 
 
-def _require_api_key() -> None:
+def _payload() -> Any:
+    """The JSON body of an API-key route. Where the route names who acts (``by``, ``owner_id``:
+    access.ACTOR_FIELDS), a personal key fills it or must match it, and the actor records it."""
+    from functions.api.body import read_body
+    from shared.adapters.acting import set_actor
+    from shared.domain.access import ACTOR_FIELDS
+
+    payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
+    request = app.current_request
+    caller = request.context.get("closeloop_caller")
+    if caller is not None:
+        field = ACTOR_FIELDS.get((request.method, request.path))
+        set_actor(caller.actor(caller.act_on(payload, field)))
+    return payload
+
+
+def _require_api_key() -> Any:
+    """The caller of an API-key route, allowed this route's scope (shared/domain/access.py declares
+    every route's scope by its resource: a new route needs no edit here); what it changes is
+    recorded as done by this key."""
+    from shared.adapters.acting import set_actor
     from shared.domain.errors import Unauthorized
 
-    if not _container().secrets.api_key_valid(_headers().get("x-api-key")):
+    caller = _container().secrets.api_caller(_headers().get("x-api-key"))
+    if caller is None:
         raise Unauthorized("missing or wrong X-Api-Key header")
+    request = app.current_request
+    caller.check(request.method, request.path)
+    request.context["closeloop_caller"] = caller
+    set_actor(caller.actor())
+    return caller
 
 
 @app.route("/health", methods=["GET"], content_types=ANY_TYPE)
@@ -227,12 +255,11 @@ def get_lead(lead_id: str) -> Response:
 @app.route("/leads/{lead_id}/activities", methods=["POST"], content_types=ANY_TYPE)
 @api
 def add_activity(lead_id: str) -> Response:
-    from functions.api.body import read_body
     from shared.services.activities import record_activity
 
     _require_api_key()
     c = _container()
-    payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
+    payload = _payload()
     activity = record_activity(lead_id, payload, c.rules.current(), c.uow, c.clock)
     return json_response(201, activity)
 
@@ -240,12 +267,11 @@ def add_activity(lead_id: str) -> Response:
 @app.route("/leads/{lead_id}/disqualify", methods=["POST"], content_types=ANY_TYPE)
 @api
 def disqualify_lead(lead_id: str) -> Response:
-    from functions.api.body import read_body
     from shared.services.lead_closing import disqualify
 
     _require_api_key()
     c = _container()
-    payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
+    payload = _payload()
     lead = disqualify(lead_id, payload, c.rules.current(), c.uow, c.clock)
     return json_response(200, lead.view())
 
@@ -261,12 +287,11 @@ def open_case(source: str) -> Response:
 @app.route("/cases/{case_id}/events", methods=["POST"], content_types=ANY_TYPE)
 @api
 def record_case_event(case_id: str) -> Response:
-    from functions.api.body import read_body
     from shared.services.cases import record_case_event as record
 
     _require_api_key()
     c = _container()
-    payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
+    payload = _payload()
     return json_response(201, record(case_id, payload, c.rules.current(), c.uow, c.clock))
 
 
@@ -325,12 +350,11 @@ def get_order(order_id: str) -> Response:
 @app.route("/invoices/{invoice_id}/status", methods=["POST"], content_types=ANY_TYPE)
 @api
 def record_invoice_status(invoice_id: str) -> Response:
-    from functions.api.body import read_body
     from shared.services.orders import record_invoice_status as record
 
     _require_api_key()
     c = _container()
-    payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
+    payload = _payload()
     return json_response(200, record(invoice_id, payload, c.rules.current(), c.uow, c.clock))
 
 
@@ -346,22 +370,15 @@ def get_account(account_id: str) -> Response:
 @app.route("/accounts/{account_id}", methods=["PATCH"], content_types=ANY_TYPE)
 @api
 def patch_account(account_id: str) -> Response:
-    from functions.api.body import read_body
     from shared.services.accounts import patch_account as patch
 
     _require_api_key()
     c = _container()
-    payload = read_body(_raw(), _headers().get("content-type"), allow_form=False)
+    payload = _payload()
     return json_response(200, patch(account_id, payload, c.rules.current(), c.uow, c.clock))
 
 
 # ------------------------------------------------------------------ sales (CONTRACT §2.6, §2.7)
-
-
-def _payload() -> Any:
-    from functions.api.body import read_body
-
-    return read_body(_raw(), _headers().get("content-type"), allow_form=False)
 
 
 @app.route("/opportunities", methods=["POST"], content_types=ANY_TYPE)
@@ -444,3 +461,15 @@ def kpis() -> Response:
     params = app.current_request.query_params or {}
     c = _container()
     return json_response(200, kpi_report(dict(params), c.kpis, c.rules.current().rules, c.clock()))
+
+
+@app.route("/audit", methods=["GET"], content_types=ANY_TYPE)
+@api
+def audit() -> Response:
+    """Who changed what (CONTRACT §12): ?subject or ?actor, since/from, to, limit, cursor."""
+    from shared.services.audit import list_audit
+
+    _require_api_key()
+    params = app.current_request.query_params or {}
+    c = _container()
+    return json_response(200, list_audit({name: params[name] for name in params}, c.audit, c.clock))

@@ -1,10 +1,11 @@
-"""The one inbound-webhook policy: every webhook route (leads, behaviour, and the cases,
-e-sign, shipment and usage hooks to come) goes through :func:`receive`.
+"""The one inbound-webhook policy: every webhook route (leads, behaviour, cases,
+e-sign, shipments, usage, ...) goes through :func:`receive`.
 
 In order: the source by name (404 unknown, 403 switched off); who may post (signed sources:
 HMAC over ``<t>.<body>``; public browser sources: an allowed ``Origin``; routes that take only
-signed sources refuse public ones); the body (JSON, or a browser form where the route takes
-forms); for forms, a ``_redirect`` checked as browsers read URLs (400 before anything is
+signed sources refuse public ones); what it may post (403 unless its Sources ``webhooks`` cell
+names the route's kind: a marketing tool cannot sign contracts); the body (JSON, or a browser
+form where the route takes forms); for forms, a ``_redirect`` checked as browsers read URLs (400 before anything is
 stored) and the honeypot; then the route's work, once per idempotency key bound to the body.
 A form with ``_redirect`` gets a 303 there — with ``?error=<code>`` (and ``&fields=<names>``) when the work refused it.
 A page on an allowed origin can read every answer, refusals too (CORS headers on errors).
@@ -26,14 +27,15 @@ from chalice import Response
 from functions.api.body import FORM_TYPE, MULTIPART_TYPE, media_type, read_body
 from functions.api.errors import error_body, status_of
 from functions.api.responses import json_response
-from shared.domain.errors import BadRequest, CloseloopError, Forbidden, Unauthorized
+from shared.adapters.acting import set_actor, webhook_actor
+from shared.domain.errors import BadRequest, CloseloopError, Conflict, Forbidden, Unauthorized
 from shared.domain.forms import is_bot
 from shared.domain.origins import DevOrigins, refusal_hint
 from shared.domain.redirects import redirect_target
-from shared.domain.rules import Source
+from shared.domain.rules import DEFAULT_WEBHOOKS, WEBHOOK_KINDS, Source
 from shared.services.capture import source_for
 from shared.services.ports import ActiveRules
-from shared.services.webhook_auth import check_public_origin, origin_allowed, verify_signature
+from shared.services.webhook_auth import Signature, check_public_origin, origin_allowed, verify_signature
 
 PREFLIGHT_MAX_AGE = 600
 REDIRECT_FIELD = "_redirect"
@@ -47,6 +49,18 @@ class Route:
     logged_as: str  # the log line of a handled request: "lead captured"
     metric: str  # the CloudWatch count of what it records: "LeadsCaptured"
     browser_forms: bool = False  # public sources: forms, CORS, honeypot and _redirect
+    # the Sources `webhooks` kind a source must name to post here; blank = the scope's own
+    # ("case" → cases, "usage" → usage): a route whose scope names no kind fails at import
+    webhook: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.webhook:
+            kind = next((k for k in WEBHOOK_KINDS if k in (self.scope, f"{self.scope}s")), None)
+            if kind is None:
+                raise ValueError(f"webhook route {self.scope!r}: name its kind, one of {', '.join(WEBHOOK_KINDS)}")
+            object.__setattr__(self, "webhook", kind)
+        elif self.webhook not in WEBHOOK_KINDS:
+            raise ValueError(f"webhook route {self.scope!r}: unknown kind {self.webhook!r}")
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,7 @@ class Handled:
 
 
 Work = Callable[[dict[str, Any], Source, ActiveRules], Handled]
+Work0 = Callable[[], dict[str, Any]]  # the work bound to its request, as the idempotency layer runs it
 
 
 def receive(
@@ -65,11 +80,20 @@ def receive(
 ) -> Response:
     active = c.rules.current()
     source = source_for(source_name, active)
+    set_actor(webhook_actor(source.source))  # what this request changes, the source did
     if source.kind != "signed" and not route.browser_forms:
         raise Unauthorized(f"{route.scope} webhooks must be signed; source {source.source!r} is public")
     dev_origins = _dev_origins(c)
-    _authenticate(source, raw, headers, c, dev_origins)
+    signature = _authenticate(source, raw, headers, c, dev_origins)
     cors = cors_headers(source, headers.get("origin"), dev_origins)
+    if not source.may_post(route.webhook):
+        return refusal(
+            Forbidden(
+                f"source {source.source!r} may not post {route.webhook}: its Sources webhooks cell names "
+                f"{', '.join(source.webhooks or DEFAULT_WEBHOOKS)}"
+            ),
+            cors,
+        )
     try:
         is_form = route.browser_forms and media_type(headers.get("content-type")) in (FORM_TYPE, MULTIPART_TYPE)
         payload = read_body(raw, headers.get("content-type"), allow_form=route.browser_forms)
@@ -79,20 +103,12 @@ def receive(
     try:
         if route.browser_forms and is_bot(payload):
             return _answer(Handled(200, {"status": "received"}), redirect, cors)  # store nothing
-        key, explicit = _idempotency_key(raw, headers)
 
         def once() -> dict[str, Any]:
             handled = work(payload, source, active)
             return {"status": handled.status, "body": handled.body}
 
-        stored = c.idempotency.once(
-            f"{route.scope}:{source.source}",
-            key,
-            explicit=explicit,
-            digest=hashlib.sha256(raw).hexdigest(),
-            work=once,
-            lambda_context=context,
-        )
+        stored = _once(c, f"{route.scope}:{source.source}", raw, headers, signature, once, context)
     except CloseloopError as error:
         if redirect is None:
             return refusal(error, cors)
@@ -101,6 +117,10 @@ def receive(
         return see_other(_with_query(redirect, error=error.code, **named), cors)
     outcome = Handled(stored["status"], stored["body"])
     _log(route, source.source, outcome, context)
+    if redirect is not None and outcome.status >= 400:  # a signature's remembered refusal
+        error = outcome.body["error"]
+        named = {"fields": ",".join(sorted(error["fields"]))} if error.get("fields") else {}
+        return see_other(_with_query(redirect, error=str(error["code"]), **named), cors)
     return _answer(outcome, redirect, cors)
 
 
@@ -141,11 +161,55 @@ def _dev_origins(c: Any) -> DevOrigins:
     return c.settings.dev_origins
 
 
-def _authenticate(source: Source, raw: bytes, headers: Any, c: Any, dev_origins: DevOrigins) -> None:
+def _authenticate(source: Source, raw: bytes, headers: Any, c: Any, dev_origins: DevOrigins) -> Signature | None:
     if source.kind == "signed":
-        verify_signature(headers.get("x-closeloop-signature"), c.secrets.webhook_secret(source.source), raw)
-    else:
-        check_public_origin(headers.get("origin"), source, dev_origins)
+        secret = c.secrets.webhook_secret(source.source)
+        return verify_signature(headers.get("x-closeloop-signature"), secret, raw)
+    check_public_origin(headers.get("origin"), source, dev_origins)
+    return None
+
+
+def _once(
+    c: Any, scope: str, raw: bytes, headers: Any, signature: Signature | None, work: Work0, context: Any
+) -> dict[str, Any]:
+    """The work once per request. A signed request is also once per *signature*: seen again within
+    its tolerance — whatever Idempotency-Key it now carries — it gets the first request's answer
+    (its refusal too) and runs nothing. The signature costs one conditional put; the answer stays
+    under the sender's key (or body), read back through the same idempotency layer."""
+    digest = hashlib.sha256(raw).hexdigest()
+    if signature is None:
+        return _sender_once(c, scope, raw, headers, digest, work, context)
+    key, explicit = _idempotency_key(raw, headers)
+    seen = c.idempotency.claim_signature(scope, signature.key, key, explicit)
+    if seen is not None:
+        if seen.refusal is not None:
+            return dict(seen.refusal)
+        return dict(
+            c.idempotency.once(
+                scope, seen.answer_key, explicit=seen.explicit, digest=digest, work=work, lambda_context=context
+            )
+        )
+    try:
+        return dict(c.idempotency.once(scope, key, explicit=explicit, digest=digest, work=work, lambda_context=context))
+    except CloseloopError as error:
+        status = status_of(error)
+        if type(error) is Conflict or not 400 <= status < 500:
+            c.idempotency.forget_signature(scope, signature.key)
+            raise  # come back later: the sender's retry of these very bytes may run
+        answer = {"status": status, "body": error_body(error)}
+        c.idempotency.remember_refusal(scope, signature.key, answer)
+        return answer
+    except Exception:
+        c.idempotency.forget_signature(scope, signature.key)
+        raise
+
+
+def _sender_once(
+    c: Any, scope: str, raw: bytes, headers: Any, digest: str, work: Work0, context: Any
+) -> dict[str, Any]:
+    """Once per the sender's Idempotency-Key (24 h), else per body (10 min)."""
+    key, explicit = _idempotency_key(raw, headers)
+    return dict(c.idempotency.once(scope, key, explicit=explicit, digest=digest, work=work, lambda_context=context))
 
 
 def _idempotency_key(raw: bytes, headers: Any) -> tuple[str, bool]:

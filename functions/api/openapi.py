@@ -89,8 +89,8 @@ def _error_schema(codes: list[str]) -> JSONType:
 _STATUS_TEXT = {
     400: "The request is not valid: the body cannot be read, or fields are wrong (each named in `fields`).",
     401: "Missing or wrong credentials for this route.",
-    403: "Not allowed: the origin may not post to this source, the source is switched off, or `by` may not "
-    "decide this approval step.",
+    403: "Not allowed: the origin may not post to this source, the source is switched off or may not post this "
+    "kind of webhook, or `by` may not decide this approval step.",
     404: "The source, or the lead, case, opportunity, quote, approval step, order, invoice or account, does not exist.",
     409: "A concurrent change won (retry), an `Idempotency-Key` came back with another body, a case or invoice "
     "event makes no sense in its state, a shipment holds more than the order has left (`over_delivery`), or a "
@@ -570,7 +570,9 @@ def _parameters() -> dict[str, JSONType]:
             "required": False,
             "description": "a repeat with the same key (same source, 24 h) gets the first answer again and changes "
             "nothing; the same key with another body → `409 idempotency_key_reused`. Without it, the same raw "
-            "body to the same source within 10 minutes is a repeat.",
+            "body to the same source within 10 minutes is a repeat. A signed request whose signature (`t`, `v1`) "
+            "was seen before is a repeat whatever this header says: the first answer again (a refusal too), "
+            "nothing changed.",
             "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"},
         },
         "Origin": {
@@ -963,6 +965,8 @@ The events that follow each change are in docs/events.md."""
 def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
     from functions.api import (
+        openapi_access,
+        openapi_audit,
         openapi_cases,
         openapi_contracts,
         openapi_health,
@@ -985,26 +989,30 @@ def document() -> JSONType:
             {"name": "sales", "description": "opportunities, stage gates, quotes, the discount matrix, approvals"},
             {"name": "kpis", "description": "one set of KPI definitions, from rollups"},
             {"name": "lists", "description": "every aggregate a page at a time, newest first (CONTRACT §11)"},
-            {"name": "system", "description": "health and this description"},
+            {"name": "system", "description": "health, this description, the audit"},
         ],
-        "paths": openapi_lists.paths(
-            {
-                "/health": {"get": _health_operation()},
-                "/openapi.json": {"get": _openapi_operation()},
-                "/webhooks/leads/{source}": {"post": _capture_operation(), "options": _preflight_operation()},
-                "/webhooks/behavior/{source}": {"post": _behavior_operation()},
-                "/leads": {"get": _list_leads_operation()},
-                "/leads/{lead_id}": {"get": _get_lead_operation()},
-                "/leads/{lead_id}/activities": {"post": _activity_operation()},
-                "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
-                **openapi_cases.paths(_json, _error_responses, _param),
-                **openapi_orders.paths(_json, _error_responses, _param),
-                **openapi_contracts.paths(_json, _error_responses, _param),
-                **openapi_health.paths(_json, _error_responses, _param),
-                **openapi_sales.paths(_json, _error_responses, _param),
-                **openapi_kpis.paths(_json, _error_responses),
-            },
-            _json,
+        "paths": openapi_access.with_access(
+            openapi_lists.paths(
+                {
+                    "/health": {"get": _health_operation()},
+                    "/openapi.json": {"get": _openapi_operation()},
+                    "/webhooks/leads/{source}": {"post": _capture_operation(), "options": _preflight_operation()},
+                    "/webhooks/behavior/{source}": {"post": _behavior_operation()},
+                    "/leads": {"get": _list_leads_operation()},
+                    "/leads/{lead_id}": {"get": _get_lead_operation()},
+                    "/leads/{lead_id}/activities": {"post": _activity_operation()},
+                    "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
+                    **openapi_cases.paths(_json, _error_responses, _param),
+                    **openapi_orders.paths(_json, _error_responses, _param),
+                    **openapi_contracts.paths(_json, _error_responses, _param),
+                    **openapi_health.paths(_json, _error_responses, _param),
+                    **openapi_sales.paths(_json, _error_responses, _param),
+                    **openapi_kpis.paths(_json, _error_responses),
+                    **openapi_audit.paths(_json, _error_responses),
+                },
+                _json,
+                _error_responses,
+            ),
             _error_responses,
         ),
         "components": {
@@ -1013,9 +1021,12 @@ def document() -> JSONType:
                     "type": "apiKey",
                     "in": "header",
                     "name": API_KEY_HEADER,
-                    "description": "admin and integration calls; missing or wrong → `401 unauthorized`. Keys live in "
-                    "the `closeloop-<stage>-api-keys` secret "
-                    "(locally: `CLOSELOOP_ADMIN_KEY`, default `dev-admin-key`).",
+                    "description": "admin, integration and personal keys; missing or wrong → `401 unauthorized`. "
+                    "Each operation lists the scopes that allow it (`admin` allows all); a key without one → "
+                    "`403 forbidden` naming the scope. Keys live in the `closeloop-<stage>-api-keys` secret, "
+                    'JSON `{"name": {"key": "...", "scopes": [...], "owner_id": "u-..."?}}` '
+                    "(a key with an `owner_id` acts as that person only); locally `CLOSELOOP_API_KEYS` adds keys "
+                    "beside `CLOSELOOP_ADMIN_KEY` (default `dev-admin-key`). See docs/security.md.",
                 },
                 "webhookSignature": {
                     "type": "apiKey",
@@ -1047,6 +1058,7 @@ def document() -> JSONType:
                 **openapi_sales.schemas(),
                 **openapi_kpis.schemas(),
                 **openapi_lists.schemas(),
+                **openapi_audit.schemas(),
             },
         },
     }

@@ -28,6 +28,9 @@ class StackSettings:
     port: int = 8000
     aws_port: int = 4566
     admin_key: str = "dev-admin-key"
+    # CLOSELOOP_API_KEYS: integration and personal keys, the JSON of `closeloop-<stage>-api-keys`
+    # ({"name": {"key", "scopes", "owner_id"?}}), beside the admin key
+    api_keys: str = "{}"
     webhook_secret: str = "dev-webhook-secret"
     host: str = "127.0.0.1"
     finance_url: str | None = None  # invoice deliveries; none: they wait as pending
@@ -57,6 +60,7 @@ class StackSettings:
             port=int(env.get("CLOSELOOP_PORT", "8000")),
             aws_port=int(env.get("CLOSELOOP_AWS_PORT", "4566")),
             admin_key=env.get("CLOSELOOP_ADMIN_KEY", "dev-admin-key"),
+            api_keys=env.get("CLOSELOOP_API_KEYS") or "{}",
             webhook_secret=env.get("CLOSELOOP_WEBHOOK_SECRET", "dev-webhook-secret"),
             finance_url=env.get("CLOSELOOP_FINANCE_URL") or None,
             erp_url=env.get("CLOSELOOP_ERP_URL") or None,
@@ -123,11 +127,22 @@ def local_secrets(settings: StackSettings) -> dict[str, str]:
     names = Settings()  # the template's names for its default stage, as the local stack makes them
     return {
         names.webhook_secrets_id: json.dumps({"*": settings.webhook_secret}),
-        names.api_keys_id: json.dumps({"local-admin": settings.admin_key}),
+        names.api_keys_id: json.dumps({**_api_keys(settings.api_keys), "local-admin": settings.admin_key}),
         names.google_account_id: "{}",
         names.chat_webhooks_id: settings.chat_webhooks,
         names.delivery_secret_id: json.dumps({"secret": settings.delivery_secret}),
     }
+
+
+def _api_keys(text: str) -> dict[str, Any]:
+    """CLOSELOOP_API_KEYS as a JSON object (a mistake there is worth a clear error at start)."""
+    try:
+        keys = json.loads(text)
+    except ValueError:
+        raise ValueError('CLOSELOOP_API_KEYS must be JSON: {"name": {"key", "scopes", "owner_id"?}}') from None
+    if not isinstance(keys, dict):
+        raise ValueError("CLOSELOOP_API_KEYS must be a JSON object of named keys")
+    return keys
 
 
 def delivery_env(settings: StackSettings) -> dict[str, str]:

@@ -18,6 +18,7 @@ from shared.services.ports import ActiveRules, UnitOfWork
 
 if TYPE_CHECKING:  # the adapters' modules load boto3 and pynamodb: only on first use
     from shared.adapters.courier import DeliveryCourier
+    from shared.adapters.dynamo.audit import DynamoAuditLog
     from shared.adapters.dynamo.kpis import DynamoKpiStore
     from shared.adapters.dynamo.rules import DynamoRulesStore
     from shared.adapters.dynamo.sweeps import DynamoSweepProgress
@@ -124,6 +125,14 @@ class Container:
         from shared.adapters.dynamo.kpis import DynamoKpiStore
 
         return DynamoKpiStore(self.settings.kpis_table, boto3.client("dynamodb", region_name=self.settings.region))
+
+    @cached_property
+    def audit(self) -> DynamoAuditLog:
+        import boto3
+
+        from shared.adapters.dynamo.audit import DynamoAuditLog
+
+        return DynamoAuditLog(self.settings.events_table, boto3.client("dynamodb", region_name=self.settings.region))
 
     @cached_property
     def sweeps(self) -> DynamoSweepProgress:

@@ -22,6 +22,7 @@ import json
 from functools import cached_property
 from typing import Any
 
+from shared.adapters.acting import current_actor
 from shared.adapters.dynamo.faults import THROTTLE_CODES, batch_get, is_throttling
 from shared.adapters.settings import EVENTS_PENDING_INDEX
 from shared.domain.events import Event
@@ -43,11 +44,18 @@ def pending_partitions() -> list[str]:
     return [f"p#{n}" for n in range(PENDING_SHARDS)]
 
 
+# changes people make are listed by the audit's indexes; webhooks' and sweeps' (the bulk: every
+# lead, every timer) carry their actor on the event and are listed by subject
+AUDITED_KINDS = ("api_key", "link", "cli")
+
+
 def outbox_put(event: Event, seq: int = 0) -> dict[str, Any]:
     """The transaction Put of one event item; ``seq`` keeps the order of one change's events."""
     from shared.adapters.dynamo.models import EventItem
 
     envelope = event.envelope()
+    actor = current_actor()
+    audited = actor["kind"] in AUDITED_KINDS or event.subject.startswith("rules/")
     item = EventItem(
         event_id=event.id,
         type=event.type,
@@ -57,6 +65,9 @@ def outbox_put(event: Event, seq: int = 0) -> dict[str, Any]:
         data=event.data,
         seq=seq,
         pending=pending_shard(event.id),
+        actor=actor,
+        audit_actor=str(actor["name"]) if audited else None,
+        audit_day=envelope["time"][:10] if audited else None,
     )
     # An event id is new by construction; the condition makes a replayed Put fail loudly.
     kwargs: dict[str, Any] = item.get_save_kwargs_from_instance(condition=EventItem.event_id.does_not_exist())
@@ -71,6 +82,7 @@ def readable(image: dict[str, Any]) -> bool:
 def envelope_of(image: dict[str, Any]) -> dict[str, Any]:
     """The event envelope (CONTRACT §4) from a stored event item (plain, deserialised values)."""
     data = image.get("data")
+    actor = image.get("actor")
     return {
         "id": image["event_id"],
         "type": image["type"],
@@ -78,6 +90,7 @@ def envelope_of(image: dict[str, Any]) -> dict[str, Any]:
         "subject": image["subject"],
         "rules_version": image.get("rules_version"),
         "data": json.loads(data) if isinstance(data, str) else (data or {}),
+        "actor": json.loads(actor) if isinstance(actor, str) else (actor or None),
     }
 
 
@@ -129,13 +142,17 @@ class EventBusPublisher:
                 raise Throttled(f"EventBridge throttled event {recorded['id']}")
             why = f"{refused.get('ErrorCode')} {refused.get('ErrorMessage')}"
             raise RuntimeError(f"EventBridge refused event {recorded['id']}: {why}")
+        # an audited change is kept: "who approved this discount" outlives the events' 90 days
+        expiry, values = ("", {":now": {"S": recorded["time"]}})
+        if not plain.get("audit_day"):
+            expiry, values[":expires"] = ", expires_at = :expires", {"N": _expires(recorded)}
         try:
             dynamodb.update_item(
                 TableName=self.table,
                 Key=key,
-                UpdateExpression="SET published_at = :now, expires_at = :expires REMOVE pending",
+                UpdateExpression=f"SET published_at = :now{expiry} REMOVE pending",
                 ConditionExpression="attribute_exists(event_id)",
-                ExpressionAttributeValues={":now": {"S": recorded["time"]}, ":expires": {"N": _expires(recorded)}},
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":

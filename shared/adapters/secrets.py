@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from shared.adapters.settings import Settings
+from shared.domain.access import PLACEHOLDER_NAME, Caller, api_keys, caller_of
 
 CACHE_SECONDS = 300
 
 # The key template.yaml's GenerateSecretString puts a random value under until an operator
 # fills the secret: the value exists in the account, never given to anyone, so it is never a
 # valid API key or a source's signing secret (a source named "placeholder" has none).
-PLACEHOLDER_KEY = "placeholder"
+PLACEHOLDER_KEY = PLACEHOLDER_NAME
+_reported: set[str] = set()
 
 
 class Secrets:
@@ -57,8 +58,17 @@ class Secrets:
         value = secrets.get(source, secrets.get("*"))
         return str(value) if value else None
 
-    def api_key_valid(self, presented: str | None) -> bool:
+    def api_caller(self, presented: str | None) -> Caller | None:
+        """Who this X-Api-Key is (its name, scopes and person), or None for no key or a wrong one."""
         if not presented:
-            return False
-        keys = [str(v) for k, v in self._json(self._api_keys_id).items() if k != PLACEHOLDER_KEY and v]
-        return any(hmac.compare_digest(presented.encode(), key.encode()) for key in keys)
+            return None
+        keys, problems = api_keys(self._json(self._api_keys_id))
+        if problems and set(problems) - _reported:
+            from shared.adapters.observability import logger
+
+            _reported.update(problems)  # once per process, not on every call
+            logger().warning("api-keys secret entries that are not keys", extra={"problems": problems})
+        return caller_of(presented, keys)
+
+    def api_key_valid(self, presented: str | None) -> bool:
+        return self.api_caller(presented) is not None

@@ -183,16 +183,26 @@ class Delivery:
         """A retry timer still applies: the delivery is pending and waits for exactly it."""
         return self.status == "pending" and self.next_attempt_at == iso(timer.due_at)
 
-    def send_again(self, now: datetime) -> None:
-        """`deliveries retry`: a new attempt sequence, sent at once (the old attempts are kept)."""
+    def send_again(self, now: datetime) -> Event:
+        """`deliveries retry`: a new attempt sequence, sent at once (the old attempts are kept);
+        DeliveryRetried says who sent it again (the audit)."""
         if self.status == "delivered":
             raise ValueError(f"delivery {self.delivery_id} was delivered; it is never sent again")
+        data = {
+            "delivery_id": self.delivery_id,
+            "kind": self.kind,
+            "channel": self.channel,
+            "to": self.to,
+            "status_before": self.status,
+            "attempts_before": len(self.attempts),
+        }
         self.status = "pending"
         self.started_at = iso(now)
         self.next_attempt_at = None
         self.waiting = None
         self.failed_at = None
         self.dead_lettered = False
+        return Event("DeliveryRetried", self.about, now, data)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -56,6 +56,7 @@ EventType = Literal[
     "InvoicePaid",
     "InvoiceRejected",
     "DeliveryFailed",
+    "DeliveryRetried",
     # customers
     "RenewalReminder",
     "RenewalHeld",

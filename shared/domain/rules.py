@@ -34,6 +34,9 @@ BehaviorEvent = Literal[
 ]
 ScoringOp = Literal["eq", "in", "gte", "lte", "contains", "exists"]
 CreateOpportunityOn = Literal["manual", "sql", "first_touch"]
+# The signed webhook routes, by the kind in their path (/webhooks/<kind>/{source}); a source posts
+# only the kinds its Sources `webhooks` cell names (CONTRACT §12).
+WebhookKind = Literal["leads", "behavior", "cases", "esign", "shipments", "usage", "surveys"]
 
 GRADES: tuple[Grade, ...] = get_args(Grade)
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -41,6 +44,10 @@ SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
 BEHAVIOR_EVENTS: tuple[BehaviorEvent, ...] = get_args(BehaviorEvent)
 SCORING_OPS: tuple[ScoringOp, ...] = get_args(ScoringOp)
 CREATE_OPPORTUNITY_ON: tuple[CreateOpportunityOn, ...] = get_args(CreateOpportunityOn)
+WEBHOOK_KINDS: tuple[WebhookKind, ...] = get_args(WebhookKind)
+# An empty `webhooks` cell, or a workbook without the column (CONTRACT §3): what a marketing
+# source needs, nothing that signs contracts, ships goods or opens cases.
+DEFAULT_WEBHOOKS: tuple[WebhookKind, ...] = ("leads", "behavior")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,10 @@ class Source:
     channel: str | None = None
     campaign: str | None = None
     active: bool = True
+    webhooks: tuple[str, ...] = ()  # the webhook kinds it may post; empty = DEFAULT_WEBHOOKS
+
+    def may_post(self, kind: str) -> bool:
+        return kind in (self.webhooks or DEFAULT_WEBHOOKS)
 
 
 @dataclass(frozen=True, slots=True)

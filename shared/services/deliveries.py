@@ -118,10 +118,10 @@ def send_again(uow: UnitOfWork, ids: Iterable[str], now: datetime) -> Resent:
             continue
         version = delivery.version
         try:
-            delivery.send_again(now)
+            retried = delivery.send_again(now)
         except ValueError as refusal:
             result.refused[delivery_id] = str(refusal)
             continue
-        uow.commit(Change(saves=[Save(delivery, version)]))
+        uow.commit(Change(saves=[Save(delivery, version)], events=[retried]))
         result.sent.append(delivery_id)
     return result

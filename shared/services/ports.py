@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from shared.domain.accounts import Account
 from shared.domain.calendars import Calendar, calendars_from_content
@@ -226,6 +226,35 @@ class LeadPosition:
 class LeadPage:
     leads: list[Lead]
     after: LeadPosition | None  # None: nothing more in the window
+
+
+@dataclass(frozen=True)
+class AuditPosition:
+    """Where a page of the audit stopped: the last event listed (newest first)."""
+
+    time: str
+    event_id: str
+
+
+@dataclass
+class AuditPage:
+    entries: list[dict[str, Any]]  # event envelopes with their actor, newest first
+    after: AuditPosition | None  # None: nothing more in the window
+
+
+class AuditLog(Protocol):
+    """Who changed what (CONTRACT §12): one subject's events, or the audited changes of one actor
+    or of everyone, newest first, between ``since`` and ``until`` (ISO times) — from indexes."""
+
+    def page(
+        self,
+        subject: str | None,
+        actor: str | None,
+        since: str,
+        until: str,
+        limit: int,
+        after: AuditPosition | None,
+    ) -> AuditPage: ...
 
 
 class LeadRepository(Protocol):

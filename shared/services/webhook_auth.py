@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -32,9 +33,22 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def verify_signature(header: str | None, secret: str | None, body: bytes, now: datetime | None = None) -> None:
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A verified signature, canonical: however the header spelt it (hex case, spaces, zeros before
+    ``t``), the same ``t`` and ``v1`` are the same signature — a repeat, not a new request."""
+
+    timestamp: int
+    v1: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.timestamp}.{self.v1}"
+
+
+def verify_signature(header: str | None, secret: str | None, body: bytes, now: datetime | None = None) -> Signature:
     """Refuses a missing, malformed, stale (more than 300 s from ``now``, the wall clock by
-    default) or wrong signature, each with its own message."""
+    default) or wrong signature, each with its own message; the signature, canonical, when good."""
     now = now or transport_now()
     if not header:
         raise Unauthorized("missing X-Closeloop-Signature header (t=<unix seconds>,v1=<hex HMAC-SHA256>)")
@@ -52,6 +66,7 @@ def verify_signature(header: str | None, secret: str | None, body: bytes, now: d
     expected = sign(secret, timestamp, body).split("v1=")[1]
     if not hmac.compare_digest(expected, presented):
         raise Unauthorized("signature does not match the body")
+    return Signature(timestamp, presented)
 
 
 def origin_of(url: str) -> str | None:

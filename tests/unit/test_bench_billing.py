@@ -142,7 +142,12 @@ def test_the_template_gives_every_table_its_indexes_and_projections() -> None:
     specs = table_specs(load_template())
     events = specs[Settings().events_table]  # the local stack's name (stage dev)
     assert events.keys == ("event_id",)
-    assert {i.name: i.projection for i in events.indexes} == {"by_subject": "KEYS_ONLY", "pending": "KEYS_ONLY"}
+    assert {i.name: i.projection for i in events.indexes} == {
+        "by_subject": "KEYS_ONLY",
+        "pending": "KEYS_ONLY",
+        "audit_by_actor": "KEYS_ONLY",  # sparse: people's changes only (a webhook's lead never enters it)
+        "audit_by_day": "KEYS_ONLY",
+    }
     assert all(i.projection in ("ALL", "KEYS_ONLY", "INCLUDE") for s in specs.values() for i in s.indexes)
 
 

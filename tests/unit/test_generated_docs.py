@@ -23,7 +23,7 @@ from shared.services.approvals import decide
 from shared.services.behavior import record_behavior
 from shared.services.capture import source_for
 from shared.services.cases import open_case, record_case_event
-from shared.services.deliveries import deliver
+from shared.services.deliveries import deliver, send_again
 from shared.services.lead_closing import disqualify
 from shared.services.opportunities import create_opportunity
 from shared.services.ports import ActiveRules, Change, Save
@@ -174,6 +174,7 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     # the alerts those sweeps created: one refused for good by its receiver (DeliveryFailed)
     first_alert = store.deliveries.listing()[0]
     deliver(first_alert.delivery_id, store, _Refusing(), FRIDAY_1730_SHANGHAI + timedelta(days=7), lambda: 0.5)
+    send_again(store, [first_alert.delivery_id], FRIDAY_1730_SHANGHAI + timedelta(days=8))  # DeliveryRetried
     capture({**SQL_LEAD, "name": "王芳"}, rules, store, clock)
     # another, touched in time by its owner: activity, first touch, SLA met
     prompt = capture({**SQL_LEAD, "email": "ops@acme.cn", "phone": "13900139000"}, rules, store, clock).lead

@@ -24,6 +24,8 @@ from shared.adapters.settings import (
     CASES_BY_ACCOUNT_INDEX,
     CONTRACTS_BY_ACCOUNT_INDEX,
     DELIVERIES_BY_ABOUT_INDEX,
+    EVENTS_AUDIT_BY_ACTOR_INDEX,
+    EVENTS_AUDIT_BY_DAY_INDEX,
     EVENTS_BY_SUBJECT_INDEX,
     EVENTS_PENDING_INDEX,
     LEADS_BY_CAPTURE_DAY_INDEX,
@@ -153,6 +155,28 @@ class PendingIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untype
     time = UnicodeAttribute(range_key=True)
 
 
+class AuditActorIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untyped-call]
+    """Sparse: changes made by people (an API key, an action link, the CLI) and rules publishing."""
+
+    class Meta:
+        index_name = EVENTS_AUDIT_BY_ACTOR_INDEX
+        projection = KeysOnlyProjection()
+
+    audit_actor = UnicodeAttribute(hash_key=True)
+    time = UnicodeAttribute(range_key=True)
+
+
+class AuditDayIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untyped-call]
+    """The same changes by UTC day: an unfiltered audit reads one day per Query, newest first."""
+
+    class Meta:
+        index_name = EVENTS_AUDIT_BY_DAY_INDEX
+        projection = KeysOnlyProjection()
+
+    audit_day = UnicodeAttribute(hash_key=True)
+    time = UnicodeAttribute(range_key=True)
+
+
 class EventItem(Model):
     """The outbox: one domain event, written in the same transaction as its change."""
 
@@ -172,8 +196,13 @@ class EventItem(Model):
     publish_failures = NumberAttribute(null=True)
     expires_at = NumberAttribute(null=True)  # TTL, set when published
     last_error = UnicodeAttribute(null=True)
+    actor = StoredJSONAttribute(null=True)  # who made the change (CONTRACT §12): never a key
+    audit_actor = UnicodeAttribute(null=True)  # the actor's name, on audited changes only (sparse)
+    audit_day = UnicodeAttribute(null=True)  # YYYY-MM-DD of an audited change
     by_subject = SubjectIndex()
     pending_index = PendingIndex()
+    audit_by_actor = AuditActorIndex()
+    audit_by_day = AuditDayIndex()
 
 
 class RulesItem(Model):

@@ -108,7 +108,11 @@ GRANTS = {
         "LeadsTable/index/by_capture_day": _dynamodb("Query"),  # GET /leads
         "LeadKeysTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
         "RoutingStateTable": _dynamodb("UpdateItem", "BatchGetItem"),  # turns; owner loads
-        "EventsTable": _dynamodb("PutItem"),
+        "EventsTable": _dynamodb("PutItem", "BatchGetItem"),  # GET /audit reads the events its index names
+        # GET /audit: a subject's events, the audited changes by actor or by day (keys only)
+        "EventsTable/index/by_subject": _dynamodb("Query"),
+        "EventsTable/index/audit_by_actor": _dynamodb("Query"),
+        "EventsTable/index/audit_by_day": _dynamodb("Query"),
         "TimersTable": _dynamodb("PutItem", "DeleteItem"),  # SLA timers set and cancelled
         "IdempotencyTable": _dynamodb("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
         "RulesTable": _dynamodb("GetItem", "Query"),
@@ -222,6 +226,10 @@ INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded sl
     # one account's cases, filtered to unresolved P1 (the renewal hold)
     ("ApiFunction", "CasesTable/index/by_account"),
     ("TimerSweepFunction", "CasesTable/index/by_account"),
+    # GET /audit: one subject's events; people's changes (sparse) by actor, or one day per Query
+    ("ApiFunction", "EventsTable/index/by_subject"),
+    ("ApiFunction", "EventsTable/index/audit_by_actor"),
+    ("ApiFunction", "EventsTable/index/audit_by_day"),
 }
 
 
@@ -337,6 +345,8 @@ def test_tables_have_stage_names_keys_and_settings() -> None:
     assert [(g["IndexName"], [k["AttributeName"] for k in g["KeySchema"]]) for g in events_gsi] == [
         ("by_subject", ["subject", "time"]),
         ("pending", ["pending", "time"]),
+        ("audit_by_actor", ["audit_actor", "time"]),  # sparse: people's changes (CONTRACT §12)
+        ("audit_by_day", ["audit_day", "time"]),
     ]
     assert [(g["IndexName"], [k["AttributeName"] for k in g["KeySchema"]]) for g in timers_gsi] == [
         ("by_due", ["due_shard", "due_at"]),
@@ -381,6 +391,7 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/orders"),
         ("GET", "/accounts"),
         ("GET", "/invoices"),
+        ("GET", "/audit"),
     }
 
 
