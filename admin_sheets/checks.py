@@ -172,6 +172,7 @@ _UNIQUE: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("SLA", ("kind", "priority", "grade", "tier"), "SLA kind/priority/grade/tier"),
     ("Renewals", ("days_before",), "days_before"),
     ("Health", ("dimension",), "dimension"),
+    ("Segments", ("priority",), "priority"),
 )
 
 
@@ -278,6 +279,9 @@ _RANGES = (
     ("Routing", "min_employees", "max_employees"),
     ("Discounts", "min_amount", "max_amount"),
     ("Discounts", "min_discount", "max_discount"),
+    ("Segments", "min_recency_days", "max_recency_days"),
+    ("Segments", "min_frequency", "max_frequency"),
+    ("Segments", "min_monetary", "max_monetary"),
 )
 
 

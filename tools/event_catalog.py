@@ -443,6 +443,22 @@ CATALOG: dict[EventType, EventDoc] = {
             "notify": "the account manager told (empty if none)",
         },
     ),
+    "AccountSegmentChanged": EventDoc(
+        "an account's RFM segment changed (Segments tab, Settings `rfm_window_days`): when an order is "
+        "recorded and by the daily `segment-sweep`; once per change (CONTRACT §15)",
+        subject="account/<account_id>",
+        data={
+            "account_id": "the account",
+            "company": "its company name",
+            "from": "the segment it had, or `null` (its first segment)",
+            "to": "the segment it has now: a Segments row's `segment`, or `unsegmented` (no row matched)",
+            "rfm": '`{"recency_days", "frequency", "monetary", "computed_at"}` (monetary a decimal string)',
+            "segment_row": "the Segments row that matched (its bounds, `notify`, `note`), or `null`",
+            "owner_id": "the account manager, or `null`",
+            "notify": "the people the row's `notify` roles name up the account manager's chain",
+            "note": "the row's `note`: the playbook the alert carries",
+        },
+    ),
     # rules
     "RulesPublished": EventDoc(
         "a valid workbook became the active rules version",

@@ -62,6 +62,7 @@ EventType = Literal[
     "RenewalReleased",
     "RenewalOpportunityCreated",
     "HealthWarning",
+    "AccountSegmentChanged",
     # rules
     "RulesPublished",
     "RulesRejected",
