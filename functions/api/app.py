@@ -281,6 +281,17 @@ def record_invoice_status(invoice_id: str) -> Response:
     return json_response(200, record(invoice_id, payload, c.rules.current(), c.uow, c.clock))
 
 
+@app.route("/accounts", methods=["GET"], content_types=ANY_TYPE)
+@api
+def list_accounts() -> Response:
+    """Accounts of one segment, newest in it first: ?segment (required), limit, cursor."""
+    from shared.services.accounts_query import list_accounts as listing
+
+    _require_api_key()
+    params = app.current_request.query_params or {}
+    return json_response(200, listing({name: params[name] for name in params}, _container().uow))
+
+
 @app.route("/accounts/{account_id}", methods=["GET"], content_types=ANY_TYPE)
 @api
 def get_account(account_id: str) -> Response:

@@ -968,6 +968,7 @@ def document() -> JSONType:
         openapi_kpis,
         openapi_orders,
         openapi_sales,
+        openapi_segments,
     )
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
@@ -997,6 +998,7 @@ def document() -> JSONType:
             **openapi_orders.paths(_json, _error_responses, _param),
             **openapi_contracts.paths(_json, _error_responses, _param),
             **openapi_health.paths(_json, _error_responses, _param),
+            **openapi_segments.paths(_json, _error_responses),
             **openapi_sales.paths(_json, _error_responses, _param),
             **openapi_kpis.paths(_json, _error_responses),
         },
@@ -1035,6 +1037,7 @@ def document() -> JSONType:
                 **openapi_orders.schemas(),
                 **openapi_contracts.schemas(),
                 **openapi_health.schemas(),
+                **openapi_segments.schemas(),
                 **openapi_sales.schemas(),
                 **openapi_kpis.schemas(),
             },

@@ -62,6 +62,7 @@ TIMERS_DUE_INDEX = "by_due"  # (due_shard, due_at): a sweep reads only what is d
 TIMERS_BY_ABOUT_INDEX = "by_about"  # (about, due_at): the timers of one lead or case
 CONTRACTS_BY_ACCOUNT_INDEX = "by_account"  # (account_id, end_date): the contracts of one account
 CASES_BY_ACCOUNT_INDEX = "by_account"  # (account_id, opened_at) + priority, status: an account's cases
+ACCOUNTS_BY_SEGMENT_INDEX = "by_segment"  # (segment, segment_since): the accounts of one segment
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from shared.adapters.settings import (
+    ACCOUNTS_BY_SEGMENT_INDEX,
     CASES_BY_ACCOUNT_INDEX,
     CONTRACTS_BY_ACCOUNT_INDEX,
     EVENTS_BY_SUBJECT_INDEX,
@@ -310,8 +311,21 @@ class OrderItem(Model):
     version = VersionAttribute()
 
 
+class AccountSegmentIndex(GlobalSecondaryIndex["AccountItem"]):  # type: ignore[no-untyped-call]
+    """The accounts of one segment, newest in it first (CONTRACT §15: ``GET /accounts?segment=``);
+    accounts without a segment are not in it (sparse)."""
+
+    class Meta:
+        index_name = ACCOUNTS_BY_SEGMENT_INDEX
+        projection = KeysOnlyProjection()
+
+    segment = UnicodeAttribute(hash_key=True)
+    segment_since = UnicodeAttribute(range_key=True)
+
+
 class AccountItem(Model):
-    """An account (the customer company): the whole aggregate in ``doc``."""
+    """An account (the customer company): the whole aggregate in ``doc``; ``segment`` and
+    ``segment_since`` also feed the ``by_segment`` index."""
 
     class Meta:
         table_name = Settings.accounts_table
@@ -321,8 +335,11 @@ class AccountItem(Model):
     company = UnicodeAttribute()
     country = UnicodeAttribute(null=True)
     account_manager_id = UnicodeAttribute(null=True)
+    segment = UnicodeAttribute(null=True)
+    segment_since = UnicodeAttribute(null=True)
     doc = StoredJSONAttribute()
     version = VersionAttribute()
+    by_segment = AccountSegmentIndex()
 
 
 class OpportunityItem(Model):

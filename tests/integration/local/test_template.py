@@ -106,7 +106,8 @@ GRANTS = {
         "CasesTable": _dynamodb("GetItem", "PutItem"),  # a case change: a versioned put
         # orders and accounts: versioned puts in the change transaction
         "OrdersTable": _dynamodb("GetItem", "PutItem"),
-        "AccountsTable": _dynamodb("GetItem", "PutItem"),
+        "AccountsTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),  # GET /accounts?segment= batch-reads
+        "AccountsTable/index/by_segment": _dynamodb("Query"),  # GET /accounts?segment=: one segment's keys
         # e-sign: one contract per envelope (a conditional put); GET /accounts/{id} batch-reads an account's
         "ContractsTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),
         "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),  # opportunities: versioned puts
@@ -185,6 +186,15 @@ GRANTS = {
         "RulesTable": _dynamodb("GetItem", "Query"),
         "RoutingStateTable": _dynamodb("GetItem", "PutItem"),  # where a run that ran out of time stopped
     },
+    "SegmentSweepFunction": {
+        # every account once a day, a Scan page at a time; re-read after a lost race; versioned put
+        "AccountsTable": _dynamodb("Scan", "GetItem", "PutItem"),
+        "OrdersTable": _dynamodb("GetItem"),  # orders from before accounts kept their ledger, once
+        "EventsTable": _dynamodb("PutItem"),  # AccountSegmentChanged
+        "DeliveriesTable": _dynamodb("PutItem"),  # the new row's notify roles' alerts
+        "RulesTable": _dynamodb("GetItem", "Query"),
+        "RoutingStateTable": _dynamodb("GetItem", "PutItem"),  # where a run that ran out of time stopped
+    },
     "KpiSnapshotFunction": {
         "KpisTable": _dynamodb("Query"),
         "RulesTable": _dynamodb("GetItem", "Query"),
@@ -208,6 +218,7 @@ INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded sl
     # one account's cases, filtered to unresolved P1 (the renewal hold)
     ("ApiFunction", "CasesTable/index/by_account"),
     ("TimerSweepFunction", "CasesTable/index/by_account"),
+    ("ApiFunction", "AccountsTable/index/by_segment"),  # GET /accounts?segment=: one segment, a page per Query
 }
 
 
@@ -345,6 +356,7 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/contracts/{contract_id}"),
         ("POST", "/invoices/{invoice_id}/status"),
         ("POST", "/webhooks/usage/{source}"),
+        ("GET", "/accounts"),
         ("GET", "/accounts/{account_id}"),
         ("PATCH", "/accounts/{account_id}"),
         ("POST", "/opportunities"),
@@ -366,7 +378,7 @@ def test_every_function_gets_the_shared_environment() -> None:
         # rules-sync gets longer: it talks to Google with bounded retries inside its own time
         # (so does kpi-snapshot, which writes the Dashboard tab)
         expected_timeout = 60 if spec.logical_id in ("RulesSyncFunction", "KpiSnapshotFunction") else 30
-        if spec.logical_id == "HealthSweepFunction":
+        if spec.logical_id in ("HealthSweepFunction", "SegmentSweepFunction"):
             expected_timeout = 900  # one pass over every account, once a day
         assert (spec.timeout, spec.memory_size) == (expected_timeout, 512)
 
@@ -456,6 +468,14 @@ def schedules_of(template: dict[str, object]) -> list[object]:
     from infra.event_sources import schedules
 
     return list(schedules(template))  # type: ignore[arg-type]
+
+
+def test_the_segment_sweep_runs_daily_on_its_own_function_with_its_continuation() -> None:
+    found = {s.name: s for s in schedules_of(TEMPLATE)}
+    daily, carry_on = found["closeloop-dev-segment-sweep"], found["closeloop-dev-segment-sweep-continue"]
+    assert daily.expression == "rate(1 day)" and daily.function.logical_id == "SegmentSweepFunction"
+    assert carry_on.function.logical_id == "SegmentSweepFunction" and carry_on.expression == "rate(15 minutes)"
+    assert daily.function.handler == "schedules.segment_sweep.handler"
 
 
 def test_the_health_sweep_runs_daily_on_its_own_function() -> None:

@@ -1,0 +1,146 @@
+"""Customer segments (CONTRACT §15): an account's RFM and segment recomputed when an order is
+recorded (inside the order's own transaction: the account is saved there anyway, so a segment
+costs no extra request) and by the daily ``segment-sweep``.
+
+``AccountSegmentChanged`` and the alerts to the new row's ``notify`` roles go in the same Change
+as the account, so they are recorded once per change, whichever of the two sees it first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.domain.accounts import Account
+from shared.domain.errors import CloseloopError, Conflict
+from shared.domain.orders import Order
+from shared.domain.segments import SegmentPolicy, record_purchase, resegment
+from shared.services.alerts import alert_deliveries
+from shared.services.ports import ActiveRules, Change, ConcurrentChange, Save, UnitOfWork
+
+BUSY = "this account is being changed by many requests at once; please retry"
+PAGE_SIZE = 100
+SAFETY_SECONDS = 60.0  # stop between pages this long before the budget ends (a page takes seconds)
+MAX_LISTED_FAILURES = 20
+
+
+def policy_of(active: ActiveRules) -> SegmentPolicy:
+    return SegmentPolicy.from_content(active.rules.content.get("Segments", []), active.rules.settings.rfm_window_days)
+
+
+def segment_effects(account: Account, active: ActiveRules, now: datetime) -> Change | None:
+    """Recompute the account's segment now (changing it in place). None: nothing to store; else
+    the event and the alerts of a change of segment (the caller saves the account)."""
+    result = resegment(account, policy_of(active), active.rules.owners, now, active.version)
+    if not result.changed:
+        return None
+    change = Change()
+    if result.event is not None:
+        change.events.append(result.event)
+        alerts = alert_deliveries([result.event], account.company, active, result.event.id, now)
+        change.saves.extend(Save(d, None) for d in alerts)
+    return change
+
+
+def order_segment(account: Account, order: Order, active: ActiveRules, now: datetime) -> Change:
+    """For the order's own transaction (which saves ``account``): the order in the account's
+    ledger and its segment recomputed, with the event and alerts if it changed."""
+    record_purchase(account.purchases, order.order_id, order.created_at, order.amount)
+    return segment_effects(account, active, now) or Change()
+
+
+# ------------------------------------------------------------------ segment-sweep
+
+
+@dataclass
+class SweepReport:
+    accounts: int = 0
+    updated: int = 0  # RFM or segment written
+    unchanged: int = 0  # nothing to write (no orders, or the same RFM)
+    changed_segment: int = 0  # AccountSegmentChanged recorded
+    failed: list[str] = field(default_factory=list)
+    next_after: str | None = None  # where the next run carries on, else None (done)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "finished": self.next_after is None,
+            "accounts": self.accounts,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "segment_changes": self.changed_segment,
+            "failed": len(self.failed),
+            "failed_accounts": self.failed[:MAX_LISTED_FAILURES],
+        }
+
+
+def sweep_segments(
+    active: ActiveRules,
+    uow: UnitOfWork,
+    now: datetime,
+    page_size: int = PAGE_SIZE,
+    after: str | None = None,
+    time_left: Callable[[], float] | None = None,
+) -> SweepReport:
+    """Every account's RFM and segment as of ``now``, a page of accounts at a time from the
+    account after ``after``; an account that cannot be written is counted and skipped. When
+    ``time_left`` runs low between pages the run stops and says where to carry on."""
+    report = SweepReport()
+    while True:
+        if time_left is not None and time_left() < SAFETY_SECONDS and report.accounts:
+            report.next_after = after
+            return report
+        accounts, after = uow.accounts.page(page_size, after)
+        for account in accounts:
+            report.accounts += 1
+            try:
+                outcome = _sweep_one(account, active, uow, now)
+            except (CloseloopError, ConcurrentChange, KeyError, TypeError, ValueError, ArithmeticError):
+                report.failed.append(account.account_id)
+                continue
+            if outcome is None:
+                report.unchanged += 1
+            else:
+                report.updated += 1
+                report.changed_segment += outcome
+        if after is None:
+            return report
+
+
+def _sweep_one(listed: Account, active: ActiveRules, uow: UnitOfWork, now: datetime) -> int | None:
+    """None: nothing to write; else the number of segment changes written (0 or 1)."""
+    first = [listed]
+
+    def attempt() -> int | None:
+        account = first.pop() if first else uow.accounts.get(listed.account_id)
+        if account is None:
+            return None
+        version = account.version
+        backfilled = _backfill(account, uow)
+        effects = segment_effects(account, active, now)
+        if effects is None and not backfilled:
+            return None
+        change = Change(saves=[Save(account, version)])
+        if effects is not None:
+            change.merge(effects)
+        uow.commit(change)
+        return len(change.events)
+
+    return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
+
+
+def _backfill(account: Account, uow: UnitOfWork) -> bool:
+    """Orders recorded before accounts kept their ledger: read once, then never again."""
+    known = {p["order_id"] for p in account.purchases}
+    added = False
+    for order_id in account.orders:
+        if order_id in known:
+            continue
+        order = uow.orders.get(order_id)
+        if order is not None:
+            added = record_purchase(account.purchases, order.order_id, order.created_at, order.amount) or added
+    return added
+
+
+__all__ = ["SweepReport", "order_segment", "policy_of", "segment_effects", "sweep_segments"]
