@@ -16,6 +16,7 @@ from shared.domain.calendars import normalize_calendar_row
 from shared.domain.normalize import KNOWN_FIELDS
 from shared.domain.rules import BEHAVIOR_EVENTS
 from shared.domain.scoring import TOUCH_SCORING_FIELDS
+from shared.domain.segments import UNSEGMENTED
 
 Sheets = dict[str, Sheet]
 STANDARD_TIER = "standard"  # what a lead is when no Tiers row matches
@@ -202,6 +203,7 @@ _REF_WHERE = {
     "tier": ("is not a tier the Tiers tab can give", True),
     "source": ("is not a source on the Sources tab", False),
     "region": ("is not a region on the Regions tab", True),
+    "segment": ("is not a segment of the Segments tab (nor unsegmented)", True),
 }
 
 
@@ -215,6 +217,7 @@ def _ref_targets(sheets: Sheets) -> dict[str, set[str]]:
         "calendar": values("Calendars", "calendar"),
         "tier": values("Tiers", "tier") | {STANDARD_TIER},
         "source": values("Sources", "source"),
+        "segment": values("Segments", "segment") | {UNSEGMENTED},
     }
     if sheets["Regions"].rows:  # without a Regions tab, regions come from elsewhere: don't guess
         targets["region"] = values("Regions", "region")
@@ -256,8 +259,8 @@ def check_people(sheets: Sheets) -> Iterable[Problem]:
 
 
 def check_routing_objects(sheets: Sheets) -> Iterable[Problem]:
-    """A case row routes on case_priority, channel and country; an account row on country only;
-    a lead row has no case_priority."""
+    """A case row routes on case_priority, channel and country; an account row on country and
+    segment only; a lead row has neither case_priority nor segment."""
     routing = sheets["Routing"]
     for row in routing.rows:
         routes = row.values.get("object") or "lead"
@@ -265,6 +268,8 @@ def check_routing_objects(sheets: Sheets) -> Iterable[Problem]:
         if routes != "case" and row.values.get("case_priority"):
             message = f"case_priority is for case rows; this row routes {article} {routes}"
             yield routing.problem(row, "case_priority", message)
+        if routes != "account" and row.values.get("segment"):
+            yield routing.problem(row, "segment", f"segment is for account rows; this row routes {article} {routes}")
         if routes == "lead":
             continue
         refused = (*LEAD_ONLY_ROUTING, "channel") if routes == "account" else LEAD_ONLY_ROUTING

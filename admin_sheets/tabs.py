@@ -662,6 +662,17 @@ _ROUTING = Tab(
             help="Cases only: the priorities this row takes (p1-p4); blank = any. Example: p1,p2",
             help_zh="仅用于工单：此行接收的工单优先级（p1–p4），多个用逗号分隔；留空 = 不限。例如：p1,p2",
         ),
+        C(
+            "segment",
+            "list",
+            ref="segment",
+            zh="客户层级",
+            example="高价值客户",
+            help="Accounts only: the customer segments (Segments tab, or unsegmented) this row takes; an account "
+            "entering one gets this row's account manager. Blank = any. Example: 高价值客户",
+            help_zh="仅用于客户：此行接收的客户层级（取自客户分层表，或 unsegmented）；客户进入该层级时改由此行分配"
+            "客户经理。留空 = 不限。例如：高价值客户",
+        ),
     ),
 )
 

@@ -454,7 +454,9 @@ CATALOG: dict[EventType, EventDoc] = {
             "to": "the segment it has now: a Segments row's `segment`, or `unsegmented` (no row matched)",
             "rfm": '`{"recency_days", "frequency", "monetary", "computed_at"}` (monetary a decimal string)',
             "segment_row": "the Segments row that matched (its bounds, `notify`, `note`), or `null`",
-            "owner_id": "the account manager, or `null`",
+            "owner_id": "the account manager (after any move the new segment calls for), or `null`",
+            "previous_owner_id": "the account manager before, when a Routing row with `object` = `account` naming "
+            "the new segment gave the account another one; else `null`",
             "notify": "the people the row's `notify` roles name up the account manager's chain",
             "note": "the row's `note`: the playbook the alert carries",
         },

@@ -126,6 +126,7 @@ class RoutingRule:
     note: str | None = None
     object: str | None = None  # what the row routes: lead (None), case, account
     case_priority: tuple[str, ...] = ()  # cases: P1..P4
+    segment: tuple[str, ...] = ()  # accounts: customer segments (CONTRACT §15)
 
     @property
     def rule_id(self) -> str:

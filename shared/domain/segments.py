@@ -14,7 +14,7 @@ item per account, an order costs no extra read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -168,10 +168,13 @@ def resegment(
     owners: Mapping[str, Owner],
     now: datetime,
     rules_version: str | None,
+    manager_for: Callable[[Account], str | None] | None = None,
 ) -> Resegment:
     """Compute the account's RFM and segment at ``now`` and keep them on it (``segment``,
     ``segment_since``, ``rfm``, ``segment_row``); ``AccountSegmentChanged`` when the segment is
-    not the one it had, telling the new row's ``notify`` roles (up the account manager's chain)."""
+    not the one it had, telling the new row's ``notify`` roles (up the account manager's chain).
+    ``manager_for``: on a change, the account manager the account's new segment calls for (a
+    Routing row with ``object`` = account naming it), or None to keep the one it has."""
     rfm = rfm_of(account.purchases, now, policy.window_days)
     if rfm is None:
         return Resegment(None, None, False)
@@ -185,19 +188,24 @@ def resegment(
         return Resegment(rfm, row, False)
     event = None
     if account.segment != segment:
+        previous_manager, previous_segment = account.account_manager_id, account.segment
+        account.segment, account.segment_since = segment, iso(now)
+        moved_to = manager_for(account) if manager_for else None
+        if moved_to and moved_to != previous_manager:
+            account.apply({"account_manager_id": moved_to}, iso(now), f"segment:{segment}")
         data = {
             "account_id": account.account_id,
             "company": account.company,
-            "from": account.segment,
+            "from": previous_segment,
             "to": segment,
             "rfm": now_rfm,
             "segment_row": row_view,
             "owner_id": account.account_manager_id,
+            "previous_owner_id": previous_manager if account.account_manager_id != previous_manager else None,
             "notify": notify_people(account.account_manager_id, row.notify, owners) if row else [],
             "note": row.note if row else None,
         }
         event = Event("AccountSegmentChanged", account.subject, now, data, rules_version=rules_version)
-        account.segment, account.segment_since = segment, iso(now)
     account.rfm, account.segment_row = now_rfm, row_view
     return Resegment(rfm, row, True, event)
 

@@ -73,7 +73,7 @@ def order_change(
     )
     change = Change(saves=[account_save, Save(order, None), *(Save(d, None) for d in deliveries)], events=events)
     # the account's RFM and segment now (CONTRACT §15): in the account's save above, no extra request
-    change.merge(order_segment(customer, order, active, now))
+    change.merge(order_segment(customer, order, active, uow, now))
     return OrderCreation(order, customer, change)
 
 

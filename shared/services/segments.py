@@ -17,6 +17,7 @@ from shared.domain.accounts import Account
 from shared.domain.errors import CloseloopError, Conflict
 from shared.domain.orders import Order
 from shared.domain.segments import SegmentPolicy, record_purchase, resegment
+from shared.services.account_managers import segment_manager
 from shared.services.alerts import alert_deliveries
 from shared.services.ports import ActiveRules, Change, ConcurrentChange, Save, UnitOfWork
 
@@ -30,10 +31,15 @@ def policy_of(active: ActiveRules) -> SegmentPolicy:
     return SegmentPolicy.from_content(active.rules.content.get("Segments", []), active.rules.settings.rfm_window_days)
 
 
-def segment_effects(account: Account, active: ActiveRules, now: datetime) -> Change | None:
-    """Recompute the account's segment now (changing it in place). None: nothing to store; else
-    the event and the alerts of a change of segment (the caller saves the account)."""
-    result = resegment(account, policy_of(active), active.rules.owners, now, active.version)
+def segment_effects(account: Account, active: ActiveRules, uow: UnitOfWork, now: datetime) -> Change | None:
+    """Recompute the account's segment now (changing it in place, and its account manager when a
+    Routing row names the new segment). None: nothing to store; else the event and the alerts of
+    a change of segment (the caller saves the account)."""
+
+    def manager_for(changed: Account) -> str | None:
+        return segment_manager(changed, active, uow)
+
+    result = resegment(account, policy_of(active), active.rules.owners, now, active.version, manager_for)
     if not result.changed:
         return None
     change = Change()
@@ -44,11 +50,11 @@ def segment_effects(account: Account, active: ActiveRules, now: datetime) -> Cha
     return change
 
 
-def order_segment(account: Account, order: Order, active: ActiveRules, now: datetime) -> Change:
+def order_segment(account: Account, order: Order, active: ActiveRules, uow: UnitOfWork, now: datetime) -> Change:
     """For the order's own transaction (which saves ``account``): the order in the account's
     ledger and its segment recomputed, with the event and alerts if it changed."""
     record_purchase(account.purchases, order.order_id, order.created_at, order.amount)
-    return segment_effects(account, active, now) or Change()
+    return segment_effects(account, active, uow, now) or Change()
 
 
 # ------------------------------------------------------------------ segment-sweep
@@ -118,7 +124,7 @@ def _sweep_one(listed: Account, active: ActiveRules, uow: UnitOfWork, now: datet
             return None
         version = account.version
         backfilled = _backfill(account, uow)
-        effects = segment_effects(account, active, now)
+        effects = segment_effects(account, active, uow, now)
         if effects is None and not backfilled:
             return None
         change = Change(saves=[Save(account, version)])

@@ -193,7 +193,8 @@ GRANTS = {
         "EventsTable": _dynamodb("PutItem"),  # AccountSegmentChanged
         "DeliveriesTable": _dynamodb("PutItem"),  # the new row's notify roles' alerts
         "RulesTable": _dynamodb("GetItem", "Query"),
-        "RoutingStateTable": _dynamodb("GetItem", "PutItem"),  # where a run that ran out of time stopped
+        # where a run that ran out of time stopped; the round-robin turn of a row naming a new segment
+        "RoutingStateTable": _dynamodb("GetItem", "PutItem", "UpdateItem"),
     },
     "KpiSnapshotFunction": {
         "KpisTable": _dynamodb("Query"),

@@ -51,9 +51,14 @@ def test_an_order_segments_its_account_at_once_and_tells_the_rows_roles(world: W
     world.order(contract_id="ct_2", account=ACME, lines=BIG)
     view = world.get(f"/accounts/{first.account_id}").json
     assert view["segment"] == HIGH and view["rfm"]["frequency"] == 2 and view["rfm"]["monetary"] == "620199.99"
+    # the Routing row naming 高价值客户 gives it a senior account manager (Enterprise), in the history
+    assert view["account_manager_id"] == "u_wu"
+    assert view["history"][-1]["changes"]["account_manager_id"] == ["u_xu", "u_wu"]
+    changed = segment_events()[-1]
+    assert (changed.data["previous_owner_id"], changed.data["owner_id"]) == ("u_xu", "u_wu")
     assert [e.type for e in segment_events()] == ["AccountSegmentChanged"] * 2
     told = {(a.to, a.payload["title"]) for a in world.container.uow.deliveries.listing(kind="alert")}
-    assert {to for to, title in told if HIGH in title} == {"u_xu", "u_huang"}
+    assert {to for to, title in told if HIGH in title} == {"u_wu", "u_huang"}  # am (the new one), manager
     assert [a["account_id"] for a in listed(world, HIGH).json["accounts"]] == [first.account_id]
     assert listed(world, NEW).json == {"accounts": [], "next_cursor": None}  # it left the segment
 

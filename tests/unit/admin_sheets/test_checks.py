@@ -210,6 +210,19 @@ def test_duplicate_keys(edits: list[tuple[str, str, str]], expected: list[str]) 
             id="amounts",
         ),
         pytest.param(
+            [("Routing", "Q2", "高价值客户")],
+            ["Routing!Q2: segment is for account rows; this row routes a lead"],
+            id="segment-on-a-lead-row",
+        ),
+        pytest.param(
+            [("Routing", "Q10", "VIP")],
+            [
+                'Routing!Q10: segment "VIP" is not a segment of the Segments tab (nor unsegmented) (segments: '
+                "unsegmented, 新客户, 流失风险客户, 潜力客户, 高价值客户)"
+            ],
+            id="unknown-segment",
+        ),
+        pytest.param(
             [("Segments", "C2", "100")],
             ["Segments!C2: min_recency_days 100 is more than max_recency_days 90"],
             id="segment-recency",

@@ -140,3 +140,13 @@ def test_an_account_without_orders_before_now_is_never_segmented(later: list[int
     account = Account("ac_" + "0" * 20, "ACME", purchases=[purchase(-d / 10, "1", d) for d in later])
     result = resegment(account, SegmentPolicy(tuple(table)), OWNERS, NOW, "v1")
     assert account.segment is None and result.event is None and not result.changed
+
+
+def test_a_new_segment_may_call_for_another_account_manager_who_is_then_told() -> None:
+    account = Account("ac_" + "0" * 20, "ACME", account_manager_id="u_mgr", purchases=[purchase(200, "5", 1)])
+    result = resegment(account, SegmentPolicy.from_content(SEEDS, 365), OWNERS, NOW, "v1", lambda a: "u_am")
+    assert result.event is not None and account.account_manager_id == "u_am"
+    assert (result.event.data["previous_owner_id"], result.event.data["notify"]) == ("u_mgr", ["u_am", "u_mgr"])
+    assert account.history[-1]["changes"] == {"account_manager_id": ["u_mgr", "u_am"]}
+    unchanged = resegment(account, SegmentPolicy.from_content(SEEDS, 365), OWNERS, NOW, "v1", lambda a: "u_mgr")
+    assert unchanged.event is None and account.account_manager_id == "u_am"  # asked only on a change
