@@ -461,6 +461,22 @@ CATALOG: dict[EventType, EventDoc] = {
             "note": "the row's `note`: the playbook the alert carries",
         },
     ),
+    "NpsAnswerRecorded": EventDoc(
+        "a net promoter answer was recorded on an account (`POST /webhooks/surveys/{source}`); the same "
+        "respondent's later answer in the same quarter replaces theirs (CONTRACT §15); folded into the `nps` KPI",
+        subject="account/<account_id>",
+        data={
+            "account_id": "the account",
+            "respondent": "who answered: `r-` and a SHA-256 of their normalised email (never the address), or "
+            "`anon-` and a hash of the answer when no email was given",
+            "score": "0–10: promoters 9–10, passives 7–8, detractors 0–6",
+            "at": "when it was answered",
+            "quarter": "the calendar quarter (UTC) it counts for, e.g. `2026-Q4`",
+            "replaced": "true when it replaced the respondent's earlier answer for the quarter",
+            "source": "the survey source (Sources tab)",
+            "owner_id": "the account manager, or `null`",
+        },
+    ),
     # rules
     "RulesPublished": EventDoc(
         "a valid workbook became the active rules version",

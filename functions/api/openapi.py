@@ -998,7 +998,7 @@ def document() -> JSONType:
             **openapi_orders.paths(_json, _error_responses, _param),
             **openapi_contracts.paths(_json, _error_responses, _param),
             **openapi_health.paths(_json, _error_responses, _param),
-            **openapi_segments.paths(_json, _error_responses),
+            **openapi_segments.paths(_json, _error_responses, _param),
             **openapi_sales.paths(_json, _error_responses, _param),
             **openapi_kpis.paths(_json, _error_responses),
         },

@@ -68,6 +68,8 @@ class Account(Document):
     segment_since: str | None = None
     rfm: dict[str, Any] = field(default_factory=dict)
     segment_row: dict[str, Any] | None = None
+    # net promoter answers (shared/domain/nps.py): [{"respondent", "quarter", "score", "at", "comment", "source"}]
+    nps_answers: list[dict[str, Any]] = field(default_factory=list)
     created_at: str | None = None
     updated_at: str | None = None
     version: int = 0

@@ -63,6 +63,7 @@ EventType = Literal[
     "RenewalOpportunityCreated",
     "HealthWarning",
     "AccountSegmentChanged",
+    "NpsAnswerRecorded",
     # rules
     "RulesPublished",
     "RulesRejected",

@@ -358,6 +358,7 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("POST", "/invoices/{invoice_id}/status"),
         ("POST", "/webhooks/usage/{source}"),
         ("GET", "/accounts"),
+        ("POST", "/webhooks/surveys/{source}"),
         ("GET", "/accounts/{account_id}"),
         ("PATCH", "/accounts/{account_id}"),
         ("POST", "/opportunities"),
