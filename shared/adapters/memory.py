@@ -242,6 +242,10 @@ class _MemoryAccounts:
             account = self._db.aggregates.get(f"account/{account_id}")
             return copy.deepcopy(account) if account else None
 
+    def count_in_segment(self, segment: str) -> int:
+        with self._db._lock:
+            return sum(1 for s, a in self._db.aggregates.items() if s.startswith("account/") and a.segment == segment)
+
     def in_segment(
         self, segment: str, limit: int, after: SegmentPosition | None = None
     ) -> tuple[list[Account], SegmentPosition | None]:

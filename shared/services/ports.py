@@ -304,6 +304,10 @@ class AccountRepository(Protocol):
         consistent batch read, never a scan."""
         ...
 
+    def count_in_segment(self, segment: str) -> int:
+        """How many accounts the ``by_segment`` index holds for ``segment`` (a count Query)."""
+        ...
+
     def page(self, limit: int, after: str | None = None) -> tuple[list[Account], str | None]:
         """Up to ``limit`` accounts after the account id ``after`` (None: from the start), and where
         the next page starts (None: that was the last). For sweeps that visit every account."""

@@ -16,7 +16,7 @@ from typing import Any
 from shared.domain.accounts import Account
 from shared.domain.errors import CloseloopError, Conflict
 from shared.domain.orders import Order
-from shared.domain.segments import SegmentPolicy, record_purchase, resegment
+from shared.domain.segments import UNSEGMENTED, SegmentPolicy, first_match, record_purchase, resegment, rfm_of
 from shared.services.account_managers import segment_manager
 from shared.services.alerts import alert_deliveries
 from shared.services.ports import ActiveRules, Change, ConcurrentChange, Save, UnitOfWork
@@ -149,4 +149,78 @@ def _backfill(account: Account, uow: UnitOfWork) -> bool:
     return added
 
 
-__all__ = ["SweepReport", "order_segment", "policy_of", "segment_effects", "sweep_segments"]
+def accounts_per_segment(active: ActiveRules, uow: UnitOfWork) -> dict[str, int]:
+    """Accounts in each segment now (the Segments tab's segments in priority order, then
+    ``unsegmented``), counted on the ``by_segment`` index: one count Query per segment."""
+    names = list(dict.fromkeys(row.segment for row in policy_of(active).rows))
+    return {name: uow.accounts.count_in_segment(name) for name in [*names, UNSEGMENTED]}
+
+
+# ------------------------------------------------------------------ rules backtest
+
+
+@dataclass
+class SegmentMoves:
+    """What a candidate Segments tab (and ``rfm_window_days``) would do to today's accounts."""
+
+    accounts: int = 0  # accounts read
+    with_orders: int = 0  # the ones that have a segment at all
+    moved: int = 0  # would be in another segment than under the live rules
+    moves: dict[str, int] = field(default_factory=dict)  # "from → to" -> accounts
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accounts": self.accounts,
+            "with_orders": self.with_orders,
+            "moved": self.moved,
+            "moves": dict(sorted(self.moves.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "examples": self.examples,
+        }
+
+
+def backtest_segments(
+    live: ActiveRules, candidate: ActiveRules, uow: UnitOfWork, now: datetime, examples: int = 5
+) -> SegmentMoves:
+    """How many accounts the candidate would put in another segment than the live rules do, both
+    computed at ``now`` from each account's orders (nothing is written). Reads every account a page
+    at a time: an operator's look from the CLI, never a request path."""
+    before, after = policy_of(live), policy_of(candidate)
+    report = SegmentMoves()
+    cursor: str | None = None
+    while True:
+        accounts, cursor = uow.accounts.page(PAGE_SIZE, cursor)
+        for account in accounts:
+            report.accounts += 1
+            old, new = _segment_under(account, before, now), _segment_under(account, after, now)
+            if old is None and new is None:
+                continue
+            report.with_orders += 1
+            if old != new:
+                report.moved += 1
+                key = f"{old} → {new}"
+                report.moves[key] = report.moves.get(key, 0) + 1
+                if len(report.examples) < examples:
+                    report.examples.append({"account_id": account.account_id, "from": old, "to": new})
+        if cursor is None:
+            return report
+
+
+def _segment_under(account: Account, policy: SegmentPolicy, now: datetime) -> str | None:
+    rfm = rfm_of(account.purchases, now, policy.window_days)
+    if rfm is None:
+        return None
+    row = first_match(rfm, policy.rows)
+    return row.segment if row else UNSEGMENTED
+
+
+__all__ = [
+    "SegmentMoves",
+    "SweepReport",
+    "accounts_per_segment",
+    "backtest_segments",
+    "order_segment",
+    "policy_of",
+    "segment_effects",
+    "sweep_segments",
+]

@@ -98,6 +98,10 @@ class DynamoAccountRepository:
             return None
         return _account(item)
 
+    def count_in_segment(self, segment: str) -> int:
+        """A count Query of the segment's slice of ``by_segment`` (keys only; pages of 1 MB)."""
+        return int(AccountItem.by_segment.count(segment))
+
     def in_segment(
         self, segment: str, limit: int, after: SegmentPosition | None = None
     ) -> tuple[list[Account], SegmentPosition | None]:

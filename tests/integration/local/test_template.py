@@ -198,6 +198,7 @@ GRANTS = {
     },
     "KpiSnapshotFunction": {
         "KpisTable": _dynamodb("Query"),
+        "AccountsTable/index/by_segment": _dynamodb("Query"),  # the Dashboard's accounts per segment
         "RulesTable": _dynamodb("GetItem", "Query"),
         "GoogleServiceAccount": {"secretsmanager:GetSecretValue"},
     },
@@ -220,6 +221,7 @@ INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded sl
     ("ApiFunction", "CasesTable/index/by_account"),
     ("TimerSweepFunction", "CasesTable/index/by_account"),
     ("ApiFunction", "AccountsTable/index/by_segment"),  # GET /accounts?segment=: one segment, a page per Query
+    ("KpiSnapshotFunction", "AccountsTable/index/by_segment"),  # a count per segment, hourly
 }
 
 
