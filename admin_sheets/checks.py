@@ -316,6 +316,15 @@ def check_minimums(sheets: Sheets) -> Iterable[Problem]:
                 elif col.maximum is not None and value > col.maximum:
                     most, got = _show_number(col, col.maximum), _show_number(col, value)
                     yield sheet.problem(row, col.name, f"{col.name} must be {most} or less, got {got}")
+    settings = sheets["Settings"]
+    for row in settings.rows:  # a setting declared with a minimum (rfm_window_days: at least a day)
+        key = SETTING_BY_KEY.get(str(row.values["key"]))
+        value = row.values["value"]
+        if key is None or key.minimum is None or not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        if value < key.minimum:
+            least, got = _show_number(key, key.minimum), _show_number(key, value)
+            yield settings.problem(row, "value", f"{key.name} must be {least} or more, got {got}")
 
 
 def _show_number(col: Column, value: float) -> str:

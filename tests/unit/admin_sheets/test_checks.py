@@ -223,6 +223,11 @@ def test_duplicate_keys(edits: list[tuple[str, str, str]], expected: list[str]) 
             id="unknown-segment",
         ),
         pytest.param(
+            [("Settings", "B15", "0")],
+            ["Settings!B15: rfm_window_days must be 1 or more, got 0"],
+            id="rfm-window-at-least-a-day",
+        ),
+        pytest.param(
             [("Segments", "C2", "100")],
             ["Segments!C2: min_recency_days 100 is more than max_recency_days 90"],
             id="segment-recency",
