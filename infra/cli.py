@@ -456,7 +456,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("source", help="dir:PATH (a CSV per tab), xlsx:PATH or sheets:SPREADSHEET_ID")
     sync = stack_command(rules, "sync", cmd_rules_sync, "read, validate and publish a new rules version")
-    sync.add_argument("--source", help="dir:PATH, xlsx:PATH or sheets:ID (default: CLOSELOOP_RULES or the examples)")
+    sync.add_argument(
+        "--source",
+        help="dir:PATH, xlsx:PATH or sheets:ID (default: the source the live rules were published "
+        "from, as rules-sync reads; else CLOSELOOP_RULES or the examples)",
+    )
     sync.add_argument("--dry-run", action="store_true", help="say what a sync would do; publish nothing")
     stack_command(rules, "versions", cmd_rules_versions, "every published rules version and what it is (* = live)")
     register(commands, rules, stack_command, command)

@@ -64,9 +64,10 @@ def sync_outcome(result: Any, source: str) -> str:
 def cmd_rules_sync(args: argparse.Namespace) -> int:
     from admin_sheets.publishing import sync_rules
     from admin_sheets.readers import SourceError
+    from schedules.rules_sync import source_to_sync
     from shared.adapters.container import container
 
-    source = args.source or args.settings.rules
+    source = args.source or source_to_sync(container()) or args.settings.rules
     if args.dry_run:
         return _dry_run(source, container())
     try:

@@ -16,13 +16,26 @@ def rules_source(spreadsheet_id: str, local_source: str | None) -> str | None:
     return local_source or None
 
 
+def source_to_sync(c: Any) -> str | None:
+    """What a sync reads when nobody names a source: the workbook in AWS; locally, the source the
+    live rules were last published from (`closeloop rules sync --source dir:…` stays the source
+    until another is named), else the stack's own. A sync never silently puts the example rules
+    back over rules a person just published."""
+    if c.settings.spreadsheet_id:
+        return rules_source(c.settings.spreadsheet_id, None)
+    live = c.rules_store.active()
+    return (live.source if live is not None and live.source else None) or rules_source(
+        "", c.settings.local_rules_source
+    )
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from admin_sheets.publishing import sync_rules
     from shared.adapters.container import container
     from shared.adapters.observability import logger
 
     c = container()
-    source = rules_source(c.settings.spreadsheet_id, c.settings.local_rules_source)
+    source = source_to_sync(c)
     if source is None:
         logger().warning("rules-sync: no SpreadsheetId configured; nothing to do")
         return {"status": "skipped", "reason": "no spreadsheet configured"}

@@ -141,7 +141,7 @@ def _dev_origins(c: Any) -> DevOrigins:
 
 def _authenticate(source: Source, raw: bytes, headers: Any, c: Any, dev_origins: DevOrigins) -> None:
     if source.kind == "signed":
-        verify_signature(headers.get("x-closeloop-signature"), c.secrets.webhook_secret(source.source), raw, c.clock())
+        verify_signature(headers.get("x-closeloop-signature"), c.secrets.webhook_secret(source.source), raw)
     else:
         check_public_origin(headers.get("origin"), source, dev_origins)
 

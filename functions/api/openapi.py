@@ -1019,7 +1019,9 @@ def document() -> JSONType:
                     "description": f"signed webhooks: `{SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex>` where `v1` "
                     'is the lowercase hex HMAC-SHA256, keyed with the source\'s secret, of the bytes `"<t>."` '
                     "followed by the raw body. Missing, malformed, wrong, or `t` more than "
-                    f"{TOLERANCE_SECONDS} s from the server clock → `401 unauthorized`. Secrets live in the "
+                    f"{TOLERANCE_SECONDS} s from the server's real time (also on a local stack started at "
+                    "`CLOSELOOP_CLOCK_START`: signatures are judged by the wall clock, never the business clock) "
+                    "→ `401 unauthorized`, the message naming `t` and the server's time. Secrets live in the "
                     "`closeloop-<stage>-webhook-secrets` secret (locally: `CLOSELOOP_WEBHOOK_SECRET`, default "
                     "`dev-webhook-secret`, for every signed source).",
                 },

@@ -15,7 +15,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-logger = Logger(service="closeloop-deliveries")
+from shared.adapters.observability import DELIVERIES_SERVICE
+
+logger = Logger(service=DELIVERIES_SERVICE)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 

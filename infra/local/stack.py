@@ -5,11 +5,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from infra.local.chaos import ChaosSettings
@@ -131,6 +135,24 @@ def delivery_env(settings: StackSettings) -> dict[str, str]:
     return {"CLOSELOOP_ERP_URL": settings.erp_url or "", "CLOSELOOP_FINANCE_URL": settings.finance_url or ""}
 
 
+def _namespace_file(settings: StackSettings) -> Path:
+    return Path(tempfile.gettempdir()) / f"closeloop-stack-{settings.aws_port}.json"
+
+
+def new_id_namespace(settings: StackSettings) -> None:
+    """A fresh id namespace for a stack starting (shared/domain/ids.py): its data starts empty,
+    so its ids must not repeat those an earlier stack gave a still-running receiver. Kept beside
+    its port for the second terminal's commands, which derive ids too."""
+    _namespace_file(settings).write_text(json.dumps({"id_namespace": uuid.uuid4().hex[:12]}), encoding="utf-8")
+
+
+def stack_id_namespace(settings: StackSettings) -> str:
+    """The id namespace of the stack on this port ("" when none was started here)."""
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        return str(json.loads(_namespace_file(settings).read_text(encoding="utf-8"))["id_namespace"])
+    return ""
+
+
 def connect_env(settings: StackSettings) -> None:
     """Point this process at a running local stack (for the CLI's second-terminal commands)."""
     from infra.local.aws import aws_env
@@ -138,6 +160,7 @@ def connect_env(settings: StackSettings) -> None:
     from shared.adapters.container import reset_container
 
     os.environ.update(aws_env(settings.endpoint_url, load_template()))
+    os.environ["CLOSELOOP_ID_NAMESPACE"] = stack_id_namespace(settings)
     reset_container()  # built on first use: a command may still set CLOSELOOP_RULES for its handler
 
 
@@ -179,6 +202,7 @@ class LocalStack:
         if self._moto.chaos is not None:  # faults begin once the stack is set up and its rules published
             self._moto.chaos.active = False
         create_resources(template, self.settings.endpoint_url, secrets=local_secrets(self.settings))
+        new_id_namespace(self.settings)
         connect_env(self.settings)
         os.environ.update(delivery_env(self.settings))
         serve_container(self.settings)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from shared.adapters.settings import Settings
 from shared.domain.errors import RulesUnavailable
+from shared.domain.ids import use_namespace
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
 from shared.services.ports import ActiveRules, UnitOfWork
@@ -68,6 +69,7 @@ class Container:
     def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings or Settings.from_env()
         self.clock = clock
+        use_namespace(self.settings.id_namespace)  # the ids this process derives (shared/domain/ids.py)
 
     def _bind(self) -> None:
         from shared.adapters.aws_sessions import share_service_models

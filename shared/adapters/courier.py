@@ -23,7 +23,7 @@ from shared.adapters.secrets import Secrets
 from shared.adapters.settings import Settings
 from shared.domain.chat import ChatChannel, robot_answer, robot_post
 from shared.domain.deliveries import TIMEOUT_SECONDS, Answer, Delivery, retry_after_seconds
-from shared.services.webhook_auth import sign
+from shared.services.webhook_auth import sign, transport_now
 
 EMAIL = "email"
 HTTP_DESTINATIONS = ("erp", "finance")
@@ -79,7 +79,7 @@ class DeliveryCourier:
         if channel is None:  # removed between the check and now
             return Answer(error=f"chat channel {delivery.channel!r} is not configured")
         title, text = str(delivery.payload.get("title", "")), delivery.text
-        post = robot_post(channel, title, text, now)
+        post = robot_post(channel, title, text, transport_now())  # vendors check it against real time
         body = json.dumps(post.body, ensure_ascii=False).encode()
         answer = self._post(post.url, body, {"Content-Type": "application/json; charset=utf-8"}, now)
         if isinstance(answer, Answer):
@@ -95,7 +95,7 @@ class DeliveryCourier:
             "Content-Type": "application/json",
             "X-Closeloop-Event-Id": event_id,
             "Idempotency-Key": event_id,
-            "X-Closeloop-Signature": sign(secret, int(now.timestamp()), body),
+            "X-Closeloop-Signature": sign(secret, int(transport_now().timestamp()), body),
         }
         answer = self._post(self._url(delivery.channel), body, headers, now)
         if isinstance(answer, Answer):

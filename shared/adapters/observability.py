@@ -19,6 +19,7 @@ from typing import Any
 CONSOLE_ENV = "CLOSELOOP_CONSOLE"
 SERVICE = "closeloop"
 OUTBOX_SERVICE = "closeloop-outbox"  # functions/outbox_publisher's Logger
+DELIVERIES_SERVICE = "closeloop-deliveries"  # functions/deliveries' Logger
 # Lambda and Powertools bookkeeping: in a console line they are noise
 _QUIET_KEYS = frozenset(
     {
@@ -114,6 +115,7 @@ def use_console() -> None:
     outbox = _CurrentStderr()
     outbox.addFilter(_NotInfo())
     Logger(service=OUTBOX_SERVICE, logger_handler=outbox, logger_formatter=console_formatter())
+    Logger(service=DELIVERIES_SERVICE, logger_handler=_CurrentStderr(), logger_formatter=console_formatter())
 
 
 def log_decision(event: str, *, request_id: str | None, **fields: Any) -> None:

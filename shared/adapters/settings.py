@@ -48,6 +48,7 @@ ENVIRONMENT = {
     "CLOSELOOP_RULES": "local_rules_source",
     "CLOSELOOP_RULES_CHECK_SECONDS": "rules_check_seconds",
     "SES_CONFIGURATION_SET": "ses_configuration_set",
+    "CLOSELOOP_ID_NAMESPACE": "id_namespace",
 }
 
 # template.yaml's Stage default: the local stack's stage. Every physical name is closeloop-<stage>-...
@@ -97,6 +98,7 @@ class Settings:
     local_rules_source: str = ""
     rules_check_seconds: float = 30.0
     region: str = "us-east-1"
+    id_namespace: str = ""  # salts derived ids (shared/domain/ids.py): the local stack's, fresh each start
     # Pages on localhost or opened from disk posting to public sources. Never read from the
     # environment: only the local stack sets it (infra/local/stack.py, from `closeloop dev
     # --allow-dev-origins`), so no variable of a deployed function can turn it on.

@@ -8,7 +8,6 @@ them) until someone supplies the code (``PATCH /accounts/{id}``), which releases
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Mapping
@@ -18,6 +17,7 @@ from typing import Any
 from shared.domain.documents import Document
 from shared.domain.errors import ValidationFailed
 from shared.domain.forms import text_problem
+from shared.domain.ids import derived_id
 from shared.domain.normalize import credit_code_valid, normalize_country, normalize_credit_code
 
 _ACCOUNT_ID = re.compile(r"^ac_[0-9a-f]{20}$")
@@ -38,7 +38,7 @@ def account_id_for(*, credit_code: str | None = None, company: str | None = None
         key = f"company#{folded}#{country}"
     else:
         raise ValueError("an account id needs a credit code, or a company and a country")
-    return f"ac_{hashlib.sha256(key.encode()).hexdigest()[:20]}"
+    return derived_id("ac_", key)
 
 
 def is_account_id(text: str) -> bool:

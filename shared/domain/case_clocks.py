@@ -6,7 +6,9 @@ computed from the history sorted by ``at``, never updated in place. So an event 
 late gives exactly the answer it would have given in order, and a clock can be shown at any
 ``now``.
 
-- **first_response** runs from ``opened_at`` until the first ``first_response``.
+- **first_response** runs from ``opened_at`` until the first ``first_response`` — or the first
+  ``resolved``, when the case was resolved with no first response recorded: resolving it
+  answered the customer, and a clock left running would breach a closed case forever.
 - **resolution** runs from ``opened_at``; it is paused while waiting on the customer and
   between ``resolved`` and ``reopened``, and stopped by a ``resolved`` that is not reopened.
 
@@ -161,7 +163,7 @@ def first_response_timeline(
     stopped: datetime | None = None,
     carry: Carry | None = None,
 ) -> Timeline:
-    stop = stopped or next((at for kind, at in applied if kind == "first_response"), None)
+    stop = stopped or next((at for kind, at in applied if kind in ("first_response", "resolved")), None)
     return Timeline(opened, stopped=stop, carry=carry)
 
 

@@ -3,7 +3,6 @@ collected into one 400 naming it; nothing is stored for a refused request."""
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 import uuid
 from collections.abc import Collection
@@ -15,6 +14,7 @@ from shared.domain.cases import CASE_EVENT_TYPES
 from shared.domain.errors import ValidationFailed
 from shared.domain.events import TIME_EXPECTED, iso, parse_iso
 from shared.domain.forms import text_problem
+from shared.domain.ids import derived_id
 from shared.domain.normalize import credit_code_problem, normalize_country, normalize_email
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -133,7 +133,7 @@ def _account(value: Any, errors: dict[str, str]) -> tuple[str | None, dict[str, 
 
 
 def _account_id(key: str) -> str:
-    return f"ac_{hashlib.sha256(key.encode()).hexdigest()[:20]}"
+    return derived_id("ac_", key)
 
 
 def _contact(value: Any, errors: dict[str, str]) -> dict[str, Any]:

@@ -20,7 +20,6 @@ part can no longer be placed and is refused (409).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from shared.domain.documents import Document
 from shared.domain.errors import InvalidTransition
 from shared.domain.events import iso, parse_iso
 from shared.domain.history import fold, recorded
+from shared.domain.ids import derived_id
 from shared.domain.stored_json import stored_size
 
 CASE_EVENT_TYPES = (
@@ -85,7 +85,7 @@ KEEP_BYTES = 64_000  # ... within this many stored bytes (each write costs 1 WRU
 
 def case_id_for(source: str, external_id: str) -> str:
     """The same external id from the same source is the same case, so its id follows from them."""
-    return f"cs_{hashlib.sha256(f'{source}#{external_id}'.encode()).hexdigest()[:20]}"
+    return derived_id("cs_", f"{source}#{external_id}")
 
 
 def is_case_id(text: str) -> bool:

@@ -7,7 +7,6 @@ racing deliveries of the e-sign provider) is one contract: the second save finds
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -18,6 +17,7 @@ from shared.domain.documents import Document
 from shared.domain.errors import InvalidTransition
 from shared.domain.events import iso
 from shared.domain.history import Summary, keep_newest, recorded
+from shared.domain.ids import derived_id
 from shared.domain.timers import Timer, timer_id_for
 
 ContractStatus = Literal["active", "renewed", "cancelled"]
@@ -27,7 +27,7 @@ HISTORY_KEEP = 100  # history entries kept whole; older ones are summarised
 
 
 def contract_id_for(source: str, envelope_id: str) -> str:
-    return "ct_" + hashlib.sha256(f"{source}|{envelope_id}".encode()).hexdigest()[:20]
+    return derived_id("ct_", f"{source}|{envelope_id}")
 
 
 def quote_signed_key(quote_id: str) -> str:

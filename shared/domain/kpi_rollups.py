@@ -13,10 +13,16 @@ resolution, every contract): the subject's state keeps its facts and what it con
 an event moves the contribution from the old one to the new one (a lead reassigned moves its
 cohort entry to the new owner; a case reopened leaves the resolved count). The final rollups
 are therefore the same whatever order events arrive in, and a repeat changes nothing.
+
+Each event is counted once. A fact's event is remembered on its subject's state (a short tag of
+its id, the subject's last ``COUNTED_KEPT``), which is written anyway and at the version read: a
+redelivery finds its tag and writes nothing, for no extra write. An observation has no state, so
+its event gets a marker item of its own (``seen#<id>``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +38,9 @@ from shared.domain.kpi_events import Fact, Observation
 ALL = "*"
 MAX_WINDOW_DAYS = 400  # a longer KPI window is refused; lags and ages beyond it share one bucket
 LATE = "late"  # mql → sql lags and contract ages over MAX_WINDOW_DAYS days
+# tags of the events a subject's state remembers: far more than a lead, case or account gets
+# while a queue may still redeliver one (days), and small (17 bytes each)
+COUNTED_KEPT = 64
 
 # (period key, team, owner, attribute) -> amount
 Cell = tuple[str, str | None, str | None, str]
@@ -243,6 +252,12 @@ class SubjectState:
     facts: dict[str, Any]
     contributed: Counts
     version: int  # 0 = not stored yet
+    counted: tuple[str, ...] = ()  # tags of the events folded in (event_tag), oldest first
+
+
+def event_tag(event_id: str) -> str:
+    """A short stand-in for an event id on its subject's state: 64 bits of its hash."""
+    return hashlib.sha256(event_id.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -251,7 +266,7 @@ class RollupWrite:
     counters. One event's write, or a batch's (:func:`combine`): a batch folds its counters into
     one addition per rollup item, so a busy day item takes one write per batch, not per event."""
 
-    event_ids: tuple[str, ...]
+    event_ids: tuple[str, ...]  # the events that need a marker (observations)
     updates: dict[tuple[str, str], dict[str, float]]  # (scope key, period key) -> attribute -> delta
     states: tuple[tuple[SubjectState, int], ...] = ()  # new state, the version it was read at
     notes: list[str] = field(default_factory=list)
@@ -300,14 +315,19 @@ def plan(
     reading: Observation | Fact,
     timezone: str,
     load_state: Callable[[str], SubjectState | None],
-) -> RollupWrite:
-    """What recording one event's reading writes (a Fact reads its subject's state first)."""
+) -> RollupWrite | None:
+    """What recording one event's reading writes (a Fact reads its subject's state first);
+    None when the subject's state shows the event counted already (a redelivery)."""
     if isinstance(reading, Observation):
         return RollupWrite((event_id,), updates_of(observation_counts(reading, timezone).items()))
     stored = load_state(reading.subject)
+    tag = event_tag(event_id)
+    if stored and tag in stored.counted:
+        return None
     facts = fold(stored.facts if stored else {}, reading)
     new = contribution(facts, timezone)
     old = stored.contributed if stored else {}
     version = stored.version if stored else 0
-    state = SubjectState(reading.subject, facts, new, version + 1)
-    return RollupWrite((event_id,), updates_of(diff(old, new).items()), ((state, version),))
+    counted = (*(stored.counted if stored else ()), tag)[-COUNTED_KEPT:]
+    state = SubjectState(reading.subject, facts, new, version + 1, counted)
+    return RollupWrite((), updates_of(diff(old, new).items()), ((state, version),))

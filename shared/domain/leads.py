@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -11,6 +10,7 @@ from typing import Any, Literal
 
 from shared.domain.documents import Document
 from shared.domain.events import iso
+from shared.domain.ids import derived_id
 from shared.domain.normalize import KNOWN_FIELDS, NormalizedLead
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Grade, RoutingRule, RuleSet, Settings, Source
@@ -43,7 +43,7 @@ def is_lead_id(text: str) -> bool:
 def lead_id_for(identity_key: str) -> str:
     """A lead's id follows from the identity key it was created with, so a repeat post can
     fetch the lead in the same read as its keys (one DynamoDB call instead of two)."""
-    return f"ld_{hashlib.sha256(identity_key.encode('utf-8')).hexdigest()[:20]}"
+    return derived_id("ld_", identity_key)
 
 
 def identity_keys(fields: dict[str, Any]) -> list[str]:

@@ -71,7 +71,7 @@ def record_events(
     timezone = rules.settings.timezone
     while readings:
         try:
-            counted = retry.run(
+            done = retry.run(
                 partial(_record_some, list(readings), store, timezone),
                 lambda: Conflict("the KPI rollups are busy; the events will be retried"),
             )
@@ -83,14 +83,15 @@ def record_events(
             outcomes[bad.event_id] = f"failed: {type(bad.error).__name__}: {bad.error}"
             readings = [r for r in readings if r[0] != bad.event_id]
             continue
-        outcomes.update((event_id, "counted") for event_id, _ in readings[:counted])
-        readings = readings[counted:]
+        outcomes.update(done)
+        readings = [r for r in readings if r[0] not in done]
     return outcomes
 
 
-def _record_some(readings: list[tuple[str, Observation | Fact]], store: KpiStore, timezone: str) -> int:
+def _record_some(readings: list[tuple[str, Observation | Fact]], store: KpiStore, timezone: str) -> dict[str, str]:
     """Plan the first readings that fit one transaction (each on the states the earlier ones
-    leave), commit them as one write; how many were counted."""
+    leave), commit them as one write; the outcome of each reading planned (``counted``, or
+    ``duplicate`` when its subject's state shows it counted)."""
     planned: dict[str, SubjectState | None] = {}
 
     def state_of(key: str) -> SubjectState | None:
@@ -99,17 +100,23 @@ def _record_some(readings: list[tuple[str, Observation | Fact]], store: KpiStore
         return planned[key]
 
     writes: list[RollupWrite] = []
+    done: dict[str, str] = {}
     for event_id, reading in readings:
         try:
             write = plan(event_id, reading, timezone, state_of)
         except Exception as exc:
             raise _Unfoldable(event_id, exc) from None
+        if write is None:
+            done[event_id] = "duplicate"
+            continue
         if writes and combine([*writes, write]).item_count() > MAX_ROLLUP_ITEMS:
             break
         writes.append(write)
+        done[event_id] = "counted"
         planned.update((state.key, state) for state, _ in write.states)
-    store.apply(combine(writes))
-    return len(writes)
+    if writes:
+        store.apply(combine(writes))
+    return done
 
 
 def today_in(rules: RuleSet, now: datetime) -> date:

@@ -28,7 +28,7 @@ from typing import Any
 from shared.domain.accounts import Account
 from shared.domain.cases import Case
 from shared.domain.contracts import Contract
-from shared.domain.events import Event, EventType, iso
+from shared.domain.events import Event, EventType, iso, parse_iso
 from shared.domain.renewals import HOLDING_PRIORITY, hold_escalation
 from shared.services.alerts import alert_deliveries
 from shared.services.approvals import resume_after_hold
@@ -112,6 +112,9 @@ def _release_or_narrow(
     if remaining:
         contract.hold = {**contract.hold, "case_ids": remaining}
         return
+    # never released before it was held: only a clock moved by hand (`timer-sweep --at` ahead of
+    # the stack's time) can put the resolution first, and the record must still read in order
+    now = max(now, parse_iso(contract.hold["since"])) if contract.hold.get("since") else now
     held = contract.release_hold(iso(now), case.case_id)
     account, manager_id = account_manager_of(contract, uow)
     told = [p for p in [manager_id, *hold_escalation(manager_id, active.rules.owners)] if p]

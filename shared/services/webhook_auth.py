@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from shared.domain.errors import Forbidden, Unauthorized
@@ -13,6 +13,16 @@ from shared.domain.origins import DevOrigins, dev_origin_allowed, refusal_hint
 from shared.domain.rules import Source
 
 TOLERANCE_SECONDS = 300
+
+
+def transport_now() -> datetime:
+    """The instant a signature's freshness is judged by, and outgoing signatures carry: the wall
+    clock, never the business clock. Senders, receivers and chat vendors sign with their own real
+    time; a local stack started at CLOSELOOP_CLOCK_START keeps its business time shifted, but its
+    signatures still agree with everyone else's."""
+    return datetime.now(UTC)
+
+
 _SIGNATURE = re.compile(r"^\s*t=(\d{1,12})\s*,\s*v1=([0-9a-fA-F]{64})\s*$")
 
 
@@ -22,7 +32,10 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def verify_signature(header: str | None, secret: str | None, body: bytes, now: datetime) -> None:
+def verify_signature(header: str | None, secret: str | None, body: bytes, now: datetime | None = None) -> None:
+    """Refuses a missing, malformed, stale (more than 300 s from ``now``, the wall clock by
+    default) or wrong signature, each with its own message."""
+    now = now or transport_now()
     if not header:
         raise Unauthorized("missing X-Closeloop-Signature header (t=<unix seconds>,v1=<hex HMAC-SHA256>)")
     match = _SIGNATURE.match(header)
@@ -30,7 +43,10 @@ def verify_signature(header: str | None, secret: str | None, body: bytes, now: d
         raise Unauthorized("malformed X-Closeloop-Signature header; expected t=<unix seconds>,v1=<64 hex>")
     timestamp, presented = int(match.group(1)), match.group(2).lower()
     if abs(now.timestamp() - timestamp) > TOLERANCE_SECONDS:
-        raise Unauthorized(f"signature timestamp is more than {TOLERANCE_SECONDS} s from the server clock")
+        raise Unauthorized(
+            f"signature timestamp t={timestamp} is more than {TOLERANCE_SECONDS} s from the server's clock "
+            f"({int(now.timestamp())} now): sign with the current Unix time"
+        )
     if not secret:
         raise Unauthorized("this source has no signing secret configured")
     expected = sign(secret, timestamp, body).split("v1=")[1]

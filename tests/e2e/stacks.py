@@ -21,7 +21,8 @@ def running_dev(*flags: str, **closeloop: str) -> Iterator[dict[str, Any]]:
     `closeloop dev` flags and CLOSELOOP_* settings given; yields its terminal environment, API URL,
     banner and console lines; Ctrl-C at the end."""
     env = fresh_terminal_env(
-        CLOSELOOP_PORT=str(free_port()), CLOSELOOP_AWS_PORT=str(free_port()), CLOSELOOP_SCHEDULES="off", **closeloop
+        **{"CLOSELOOP_PORT": str(free_port()), "CLOSELOOP_AWS_PORT": str(free_port()), "CLOSELOOP_SCHEDULES": "off"}
+        | closeloop
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "dev", *flags],

@@ -259,11 +259,22 @@ def test_a_second_terminal_without_a_stack_gets_one_clear_line():
     assert result.stderr.strip().count("\n") == 0 and "closeloop dev" in result.stderr
 
 
-def test_schedule_run_rules_sync_publishes_the_stacks_source(stack):
+def test_schedule_run_rules_sync_reads_the_source_last_published(tmp_path, stack):
+    """rules-sync (and `rules sync` without --source) reads the source the live rules came from:
+    it never silently puts the example rules back over a set a person just published (issue 16)."""
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "admin_sheets" / "examples", rules)
+    settings = (rules / "Settings.csv").read_text(encoding="utf-8").replace("sql_threshold,80", "sql_threshold,83")
+    (rules / "Settings.csv").write_text(settings, encoding="utf-8")
+    published = closeloop("rules", "sync", "--source", f"dir:{rules}", env=stack["env"]).stdout.split()[1]
     result = closeloop("schedule", "run", "rules-sync", "--at", "2026-11-22T08:00:00Z", env=stack["env"])
     summary = json.loads(result.stdout)
-    assert summary["source"] == "dir:admin_sheets/examples" and summary["at"] == "2026-11-22T08:00:00Z"
-    assert summary["status"] in ("published", "unchanged")
+    assert summary["source"] == f"dir:{rules}" and summary["at"] == "2026-11-22T08:00:00Z"
+    assert summary["status"] == "unchanged" and http("GET", f"{stack['api']}/health")[1]["rules_version"] == published
+    (rules / "Settings.csv").write_text(settings.replace("sql_threshold,83", "sql_threshold,84"), encoding="utf-8")
+    again = closeloop("rules", "sync", env=stack["env"])  # no --source: the same dir
+    assert again.stdout.startswith("published: ") and f"(dir:{rules})" in again.stdout
+    closeloop("rules", "sync", "--source", "dir:admin_sheets/examples", env=stack["env"])  # the examples again
     unknown = closeloop("schedule", "run", "no-such-job", env=stack["env"], check=False)
     assert unknown.returncode == 1 and "rules-sync" in unknown.stderr
 

@@ -113,3 +113,21 @@ def test_an_untouched_lead_is_warned_breached_escalated_and_reassigned_at_busine
 def timers(stack: dict[str, Any], subject: str) -> list[dict[str, Any]]:
     out = closeloop("timers", "list", "--subject", subject, "--json", env=stack["env"]).stdout
     return [json.loads(line) for line in out.splitlines()]
+
+
+def test_a_webhook_signed_with_the_real_time_is_accepted_by_a_stack_living_in_another_week(friday) -> None:
+    """Signatures are judged by the wall clock: a sender (or the README's openssl line) signs
+    with its own real time; the stack's business clock, two weeks back, does not make it stale."""
+    import time
+
+    from shared.services.webhook_auth import sign
+
+    status, _ = http("POST", f"{friday['api']}/webhooks/leads/website", {"email": "signed.later@example.cn"})
+    assert status == 201
+    body = json.dumps({"email": "signed.later@example.cn", "event": "email_open"}).encode()
+    headers = {"X-Closeloop-Signature": sign("dev-webhook-secret", int(time.time()), body)}
+    status, answer = http("POST", f"{friday['api']}/webhooks/behavior/hubspot", body, headers)
+    assert status == 200, answer
+    stale = {"X-Closeloop-Signature": sign("dev-webhook-secret", int(time.time()) - 3600, body)}
+    status, refused = http("POST", f"{friday['api']}/webhooks/behavior/hubspot", body, stale)
+    assert status == 401 and "current Unix time" in refused["error"]["message"]

@@ -1,8 +1,9 @@
 """The KPI rollup store on DynamoDB (closeloop-kpis).
 
-One event's effect is one TransactWriteItems: the event's marker (``seen#<id>``, put only if
-absent: a redelivered event fails here and writes nothing), the subject's state (put at the
-version read), and one ADD-only UpdateItem per rollup item. Queries read one scope's items for
+A batch of events' effect is one TransactWriteItems: an observation's marker (``seen#<id>``, put
+only if absent: a redelivered event fails here and writes nothing), each subject's state (put at
+the version read; it remembers the events folded into it, so a fact needs no marker), and one
+ADD-only UpdateItem per rollup item. Queries read one scope's items for
 a range of period keys: one Query per range, never per lead.
 """
 
@@ -61,6 +62,7 @@ class DynamoKpiStore:
             json.loads(item["facts"]["S"]),
             decode_counts(json.loads(item["contributed"]["S"])),
             int(item["version"]["N"]),
+            tuple(item["counted"]["S"].split()) if "counted" in item else (),
         )
 
     def apply(self, write: RollupWrite) -> None:
@@ -115,6 +117,8 @@ class DynamoKpiStore:
                 "version": {"N": str(state.version)},
             },
         }
+        if state.counted:
+            put["Item"]["counted"] = {"S": " ".join(state.counted)}
         if expected == 0:
             put["ConditionExpression"] = "attribute_not_exists(pk)"
         else:

@@ -55,3 +55,18 @@ def test_settings_read_the_environment_once_into_typed_values() -> None:
     read = Settings.from_env(env)
     assert (read.events_table, read.rules_check_seconds, read.region) == ("t-events", 0.0, "eu-west-1")
     assert read.leads_table == "closeloop-dev-leads"
+
+
+def test_a_starting_stack_takes_a_fresh_id_namespace_that_its_second_terminal_reads() -> None:
+    """Each start: a new namespace (shared/domain/ids.py), kept beside the stack's port so the
+    CLI connecting to it (connect_env) derives ids with the same one."""
+    from infra.local.stack import StackSettings, new_id_namespace, stack_id_namespace
+    from tests.conftest import free_port
+
+    stack = StackSettings(aws_port=free_port())
+    new_id_namespace(stack)
+    first = stack_id_namespace(stack)
+    assert first and stack_id_namespace(stack) == first
+    new_id_namespace(stack)  # the stack restarted
+    assert stack_id_namespace(stack) not in ("", first)
+    assert Settings.from_env({"CLOSELOOP_ID_NAMESPACE": first}).id_namespace == first

@@ -65,7 +65,9 @@ def test_the_dev_console_formats_every_functions_logger() -> None:
 from shared.adapters.observability import log_decision, use_console
 use_console()
 from functions.outbox_publisher.handler import logger as outbox
+from functions.deliveries.handler import logger as deliveries
 outbox.info("event published", extra={"event_id": "evt_1", "type": "LeadCaptured"})
+deliveries.info("delivery", extra={"delivery_id": "dl_1", "outcome": "delivered"})
 outbox.warning("skipped an event item that is not a whole event", extra={"keys": ["event_id"]})
 log_decision("lead captured", request_id="req-1", source="website", grade="sql")
 """
@@ -73,6 +75,7 @@ log_decision("lead captured", request_id="req-1", source="website", grade="sql")
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
     )
     lines = (result.stdout + result.stderr).splitlines()
-    assert len(lines) == 2 and not any(line.startswith("{") for line in lines), lines
-    assert "WARNING skipped an event item that is not a whole event  keys=['event_id']" in lines[0]
-    assert lines[1].endswith("lead captured  source=website grade=sql")  # the bus watcher tells events
+    assert len(lines) == 3 and not any(line.startswith("{") for line in lines), lines
+    assert lines[0].endswith("delivery  delivery_id=dl_1 outcome=delivered")
+    assert "WARNING skipped an event item that is not a whole event  keys=['event_id']" in lines[1]
+    assert lines[2].endswith("lead captured  source=website grade=sql")  # the bus watcher tells events

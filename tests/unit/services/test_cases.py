@@ -243,6 +243,19 @@ def test_timers_follow_the_clocks_pause_cancels_resume_replans_stop_cancels(cc: 
     assert cc.timers(case.case_id) == [] and len(cc.events(case.case_id, "SlaMet")) == 2
 
 
+def test_a_case_resolved_without_a_first_response_stops_that_clock_too(cc: Setup) -> None:
+    """Resolving answered the customer: no first-response clock left running (and breaching) on a
+    closed case (issue 16)."""
+    case = cc.open().case
+    assert case.owner_id is not None
+    answer = cc.record(case.case_id, "resolved", case.owner_id)
+    assert answer["sla"]["first_response"]["state"] == "met"
+    assert cc.timers(case.case_id) == []
+    assert sorted(e.data["clock"] for e in cc.events(case.case_id, "SlaMet")) == ["first_response", "resolution"]
+    cc.sweep(cc.clock.now + timedelta(days=30))
+    assert cc.events(case.case_id, "SlaBreached") == []
+
+
 def test_a_p1_case_paused_then_resumed_breaches_at_the_right_instant_and_escalates(cc: Setup) -> None:
     """Opened 22:00:01 (Shanghai) Saturday; first response in time; waiting 2 h; resolution due
     8 h + 2 h after opening; the manager hears then, the director one full target (8 h) later."""

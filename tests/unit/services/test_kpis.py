@@ -108,6 +108,28 @@ def test_a_redelivered_event_counts_once(kpis: Kpis) -> None:
     assert kpis.record(env("ActivityRecorded", "lead/a", "2026-11-10T03:00:00Z")) == ["ignored"]
 
 
+def test_a_fact_is_remembered_on_its_subject_and_needs_no_marker_of_its_own(kpis: Kpis) -> None:
+    """A marker costs a transactional write per event; a fact's subject state is written anyway."""
+    captured = env("LeadCaptured", "lead/m", "2026-11-10T01:00:00Z", grade="mql")
+    touch = touched("m", "2026-11-10T03:00:00Z", "2026-11-10T02:00:00Z")  # an observation
+    assert kpis.record(captured, touch) == ["counted", "counted"]
+    assert kpis.store.seen == {touch["id"]}
+    assert kpis.record(captured) == ["duplicate"]
+
+
+def test_a_subject_remembers_its_latest_events_only(kpis: Kpis) -> None:
+    from shared.domain.kpi_rollups import COUNTED_KEPT, event_tag
+
+    merges = [
+        env("LeadMerged", "lead/n", f"2026-11-10T01:{i % 60:02d}:00Z", grade="mql") for i in range(COUNTED_KEPT + 3)
+    ]
+    assert set(kpis.record(*merges)) == {"counted"}
+    state = kpis.store.states["lead/n"]
+    assert state.counted == tuple(event_tag(e["id"]) for e in merges[-COUNTED_KEPT:])
+    assert kpis.record(merges[-1]) == ["duplicate"]
+    assert kpis.kpi("mql_to_sql_rate", **{"from": "2026-11-01", "to": "2026-11-30"})["denominator"] == 1
+
+
 def test_a_lead_is_attributed_to_its_latest_owner_whatever_order_events_arrive_in(kpis: Kpis) -> None:
     window = {"from": "2026-11-01", "to": "2026-11-30"}
     kpis.record(

@@ -233,3 +233,17 @@ def test_the_renewal_quotes_approvals_wait_while_held_and_their_clock_resumes_on
     assert [t.timer_id for t in store.timers.pending(resumed.subject)] == [open_step["timer"]]
     approve = {"decision": "approve", "by": step["approver_id"]}
     assert decide(step["approval_id"], approve, example_rules, store, clock)["status"] == "approved"
+
+
+def test_a_release_never_reads_before_its_hold_when_time_was_moved_ahead_by_hand(
+    store: MemoryUnitOfWork, example_rules: ActiveRules
+) -> None:
+    """`timer-sweep --at` ahead of the stack's clock fires the reminder in the future; the case
+    resolved at the stack's own time is released no earlier than it was held (issue 16)."""
+    sign_contract(store, example_rules, SIGNED)
+    clock = TickingClock(DUE_90 - timedelta(days=200))
+    case_id = open_p(store, example_rules, clock, "c-1", "P1")
+    fire(store, DUE_90, example_rules)  # the sweep run ahead of the clock
+    act(store, example_rules, clock, case_id, "resolved")  # at the clock's own time, months before
+    [held], [released] = of_type(store, "RenewalHeld"), of_type(store, "RenewalReleased")
+    assert released.time >= held.time and released.data["held_since"] == held.data["since"]
