@@ -17,11 +17,11 @@ def rules_source(spreadsheet_id: str, local_source: str | None) -> str | None:
 
 
 def source_to_sync(c: Any) -> str | None:
-    """What a sync reads when nobody names a source: the workbook in AWS; locally, the source the
-    live rules were last published from (`closeloop rules sync --source dir:…` stays the source
-    until another is named), else the stack's own. A sync never silently puts the example rules
-    back over rules a person just published."""
-    if c.settings.spreadsheet_id:
+    """What a sync reads when nobody names a source: the workbook in AWS (nothing without one);
+    on a local stack (CLOSELOOP_RULES set), the source the live rules were last published from
+    (`closeloop rules sync --source dir:…` stays the source until another is named), else the
+    stack's own. A sync never silently puts the example rules back over rules just published."""
+    if c.settings.spreadsheet_id or not c.settings.local_rules_source:  # AWS: the workbook or nothing
         return rules_source(c.settings.spreadsheet_id, None)
     live = c.rules_store.active()
     return (live.source if live is not None and live.source else None) or rules_source(

@@ -96,7 +96,9 @@ def receive(
     except CloseloopError as error:
         if redirect is None:
             return refusal(error, cors)
-        return see_other(_with_query(redirect, error=error.code), cors)
+        # the field names (never their values: a URL is logged and kept in history) for the page to point at
+        named = {"fields": ",".join(sorted(error.fields))} if error.fields else {}
+        return see_other(_with_query(redirect, error=error.code, **named), cors)
     outcome = Handled(stored["status"], stored["body"])
     _log(route, source.source, outcome, context)
     return _answer(outcome, redirect, cors)

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -197,9 +197,24 @@ def test_a_refused_form_lands_on_the_thanks_page_saying_why(stack, pages, browse
 
     until(browser, ec.visibility_of_element_located((By.ID, "refused")), "the thanks page saying it was refused")
     assert browser.find_element(By.ID, "code").text == "validation_failed"
+    assert browser.find_element(By.ID, "fields").text == "Phone · 电话"  # which field, in both languages
+    assert "请检查" in browser.find_element(By.ID, "reason").text
+    landed = parse_qs(urlsplit(browser.current_url).query)
+    assert landed["fields"] == ["phone"] and "phone" not in landed and email not in browser.current_url  # names only
     assert lead_by_email(stack, email) is None
     back = urlsplit(browser.find_element(By.ID, "back").get_attribute("href"))
     assert back.path == "/index.html" and "error" not in back.query and "api=" in back.query
+
+    browser.find_element(By.ID, "back").click()  # back to the form: what was typed is there again
+    until(browser, ec.visibility_of_element_located((By.CSS_SELECTOR, "#refused")), "the form saying what to fix")
+    assert browser.find_element(By.NAME, "email").get_attribute("value") == email
+    assert browser.find_element(By.NAME, "phone").get_attribute("value") == "12"
+    assert browser.find_element(By.NAME, "phone").get_attribute("aria-invalid") == "true"
+    assert "Phone · 电话" in browser.find_element(By.ID, "refused").text
+    fill(browser, phone="13900139000")  # a phone of its own: another test's lead has 13800138000
+    submit(browser)
+    until(browser, ec.visibility_of_element_located((By.ID, "thanks")), "the thanks page after the fix")
+    assert lead_by_email(stack, email) is not None
 
 
 def test_the_fetch_variant_shows_the_answer_in_the_page(stack, pages, browser):
@@ -231,7 +246,8 @@ def test_the_fetch_variant_shows_why_a_lead_was_refused(stack, pages, browser):
 
     answer = (By.CSS_SELECTOR, "#answer[data-state=error]")
     until(browser, ec.text_to_be_present_in_element(answer, "validation_failed"), "the refusal in the page")
-    assert "email:" in browser.find_element(*answer).text
+    text = browser.find_element(*answer).text
+    assert "email:" in text and "Work email · 工作邮箱" in text and "请检查" in text  # both languages
     assert browser.find_element(By.NAME, "email").get_attribute("aria-invalid") == "true"
     assert lead_by_email(stack, "someone@localhost") is None
 
