@@ -6,7 +6,7 @@ HMAC over ``<t>.<body>``; public browser sources: an allowed ``Origin``; routes 
 signed sources refuse public ones); the body (JSON, or a browser form where the route takes
 forms); for forms, a ``_redirect`` checked as browsers read URLs (400 before anything is
 stored) and the honeypot; then the route's work, once per idempotency key bound to the body.
-A form with ``_redirect`` gets a 303 there — with ``?error=<code>`` when the work refused it.
+A form with ``_redirect`` gets a 303 there — with ``?error=<code>`` (and ``&fields=<names>``) when the work refused it.
 A page on an allowed origin can read every answer, refusals too (CORS headers on errors).
 
 Development origins (a page on localhost or opened from disk) count as allowed only where the

@@ -221,7 +221,8 @@ def _lead_body(form: bool) -> JSONType:
             "type": "string",
             "format": "uri",
             "maxLength": MAX_REDIRECT_LENGTH,
-            "description": "after the post, send the browser here with `303` (refusals add `?error=<code>`); "
+            "description": "after the post, send the browser here with `303` (refusals add `?error=<code>` "
+            "and `&fields=<names>` of the refused fields, never their values); "
             "must be a plain http(s) URL on one of the source's `allowed_origins`, else `400 invalid_redirect`",
         }
     extra_value: JSONType = (
@@ -655,7 +656,7 @@ def _capture_operation() -> JSONType:
             },
             "303": {
                 "description": "a form post with `_redirect`: the browser goes there (refusals after the body was "
-                "read add `?error=<code>`; the honeypot redirects too)",
+                "read add `?error=<code>&fields=<names>`; the honeypot redirects too)",
                 "headers": {
                     "Location": {"required": True, "schema": {"type": "string"}, "description": "where to go"},
                     **_cors_headers(),

@@ -127,7 +127,7 @@ def test_a_page_on_localhost_posts_and_is_sent_back_to_its_thanks_page(dev_clien
 def test_a_refusal_goes_back_to_the_dev_page_with_its_code(dev_client):
     response = form_post(dev_client, "http://127.0.0.1:5500", email="nope", _redirect="http://127.0.0.1:5500/")
     assert response.status_code == 303
-    assert response.headers["Location"] == "http://127.0.0.1:5500/?error=validation_failed"
+    assert response.headers["Location"] == "http://127.0.0.1:5500/?error=validation_failed&fields=email"
     assert lead_count() == 0
 
 

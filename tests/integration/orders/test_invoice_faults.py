@@ -37,7 +37,7 @@ def assert_exactly_once(world: World, order: Order, *, posts: int | None = None)
     sent = world.finance_posts()
     assert sent and all(p.headers["idempotency-key"] == event.event_id for p in sent)
     assert sent[-1].json["data"]["invoice_id"] == event.data["invoice_id"]
-    verify_signature(sent[-1].headers["x-closeloop-signature"], "test-delivery-secret", sent[-1].body, world.clock())
+    verify_signature(sent[-1].headers["x-closeloop-signature"], "test-delivery-secret", sent[-1].body)
     if posts is not None:
         assert len(sent) == posts
     before = len(sent)

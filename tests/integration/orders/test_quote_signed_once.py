@@ -17,7 +17,7 @@ from tests.unit.services.helpers import TickingClock
 
 def _sign(world: World, quote_id: str, envelope_id: str) -> Answer:
     raw = json.dumps(envelope(quote_id, envelope_id)).encode()
-    return world.call("POST", "/webhooks/esign/esign", raw, signed_headers(raw, at=int(world.clock().timestamp())))
+    return world.call("POST", "/webhooks/esign/esign", raw, signed_headers(raw))
 
 
 def _of_quote(model: Any, quote_id: str) -> list[Any]:
