@@ -17,6 +17,7 @@ from shared.domain.calendars import normalize_calendar_row
 from shared.domain.normalize import KNOWN_FIELDS
 from shared.domain.rules import BEHAVIOR_EVENTS
 from shared.domain.scoring import TOUCH_SCORING_FIELDS
+from shared.domain.segments import UNSEGMENTED
 
 Sheets = dict[str, Sheet]
 STANDARD_TIER = "standard"  # what a lead is when no Tiers row matches
@@ -173,6 +174,7 @@ _UNIQUE: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("SLA", ("kind", "priority", "grade", "tier"), "SLA kind/priority/grade/tier"),
     ("Renewals", ("days_before",), "days_before"),
     ("Health", ("dimension",), "dimension"),
+    ("Segments", ("priority",), "priority"),
 )
 
 
@@ -202,6 +204,7 @@ _REF_WHERE = {
     "tier": ("is not a tier the Tiers tab can give", True),
     "source": ("is not a source on the Sources tab", False),
     "region": ("is not a region on the Regions tab", True),
+    "segment": ("is not a segment of the Segments tab (nor unsegmented)", True),
 }
 
 
@@ -215,6 +218,7 @@ def _ref_targets(sheets: Sheets) -> dict[str, set[str]]:
         "calendar": values("Calendars", "calendar"),
         "tier": values("Tiers", "tier") | {STANDARD_TIER},
         "source": values("Sources", "source"),
+        "segment": values("Segments", "segment") | {UNSEGMENTED},
     }
     if sheets["Regions"].rows:  # without a Regions tab, regions come from elsewhere: don't guess
         targets["region"] = values("Regions", "region")
@@ -256,8 +260,8 @@ def check_people(sheets: Sheets) -> Iterable[Problem]:
 
 
 def check_routing_objects(sheets: Sheets) -> Iterable[Problem]:
-    """A case row routes on case_priority, channel and country; an account row on country only;
-    a lead row has no case_priority."""
+    """A case row routes on case_priority, channel and country; an account row on country and
+    segment only; a lead row has neither case_priority nor segment."""
     routing = sheets["Routing"]
     for row in routing.rows:
         routes = row.values.get("object") or "lead"
@@ -265,6 +269,8 @@ def check_routing_objects(sheets: Sheets) -> Iterable[Problem]:
         if routes != "case" and row.values.get("case_priority"):
             message = f"case_priority is for case rows; this row routes {article} {routes}"
             yield routing.problem(row, "case_priority", message)
+        if routes != "account" and row.values.get("segment"):
+            yield routing.problem(row, "segment", f"segment is for account rows; this row routes {article} {routes}")
         if routes == "lead":
             continue
         refused = (*LEAD_ONLY_ROUTING, "channel") if routes == "account" else LEAD_ONLY_ROUTING
@@ -279,6 +285,9 @@ _RANGES = (
     ("Routing", "min_employees", "max_employees"),
     ("Discounts", "min_amount", "max_amount"),
     ("Discounts", "min_discount", "max_discount"),
+    ("Segments", "min_recency_days", "max_recency_days"),
+    ("Segments", "min_frequency", "max_frequency"),
+    ("Segments", "min_monetary", "max_monetary"),
 )
 
 
@@ -308,6 +317,15 @@ def check_minimums(sheets: Sheets) -> Iterable[Problem]:
                 elif col.maximum is not None and value > col.maximum:
                     most, got = _show_number(col, col.maximum), _show_number(col, value)
                     yield sheet.problem(row, col.name, f"{col.name} must be {most} or less, got {got}")
+    settings = sheets["Settings"]
+    for row in settings.rows:  # a setting declared with a minimum (rfm_window_days: at least a day)
+        key = SETTING_BY_KEY.get(str(row.values["key"]))
+        value = row.values["value"]
+        if key is None or key.minimum is None or not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        if value < key.minimum:
+            least, got = _show_number(key, key.minimum), _show_number(key, value)
+            yield settings.problem(row, "value", f"{key.name} must be {least} or more, got {got}")
 
 
 def _show_number(col: Column, value: float) -> str:

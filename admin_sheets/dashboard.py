@@ -77,6 +77,10 @@ def dashboard_rows(snapshot: dict[str, Any], updated_at: str) -> tuple[list[dict
     if current["skipped"]:
         skipped = ", ".join(f"{k} ×{n}" for k, n in current["skipped"].items())
         values.append([_text("not counted (a data key missing)"), _text(skipped)])
+    segments = snapshot.get("segments")
+    if segments is not None:  # CONTRACT §15: accounts per segment now, in the Segments tab's order
+        values += [[], [_text("Accounts per segment (now)"), _text("accounts")]]
+        values += [[_text(name), _number(count)] for name, count in segments.items()]
     values += [[], [_text("Trend: one row per week (rates)")]]
     columns = trend_columns(snapshot["weeks"])
     header = len(values)

@@ -236,6 +236,17 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         "manager is warned. Example: 60",
         help_zh="客户健康度总分（0-100，按“客户健康度”表加权）低于此值时提醒客户经理。例如：60",
     ),
+    C(
+        "rfm_window_days",
+        "int",
+        default=365,
+        minimum=1,
+        zh="RFM 统计天数",
+        example="365",
+        help="Customer segments: the days back that count for an account's order frequency and amount "
+        "(the F and M of RFM). Blank = 365. Example: 365",
+        help_zh="客户分层：统计客户下单次数与金额（RFM 中的 F 和 M）时回溯的天数；留空 = 365。例如：365",
+    ),
 )
 
 _SETTINGS = Tab(
@@ -675,6 +686,17 @@ _ROUTING = Tab(
             example="p1",
             help="Cases only: the priorities this row takes (p1-p4); blank = any. Example: p1,p2",
             help_zh="仅用于工单：此行接收的工单优先级（p1–p4），多个用逗号分隔；留空 = 不限。例如：p1,p2",
+        ),
+        C(
+            "segment",
+            "list",
+            ref="segment",
+            zh="客户层级",
+            example="高价值客户",
+            help="Accounts only: the customer segments (Segments tab, or unsegmented) this row takes; an account "
+            "entering one gets this row's account manager. Blank = any. Example: 高价值客户",
+            help_zh="仅用于客户：此行接收的客户层级（取自客户分层表，或 unsegmented）；客户进入该层级时改由此行分配"
+            "客户经理。留空 = 不限。例如：高价值客户",
         ),
     ),
 )
@@ -1299,6 +1321,108 @@ _HEALTH = Tab(
     ),
 )
 
+
+def _bound(name: str, type_: str, zh: str, example: str, help_: str, help_zh: str) -> Column:
+    return C(name, type_, minimum=0, zh=zh, example=example, help=help_, help_zh=help_zh)
+
+
+_SEGMENTS = Tab(
+    "Segments",
+    "客户分层",
+    help="Customer segments by RFM (recency, frequency, monetary); the first matching row (lowest priority) "
+    "wins, bounds are inclusive, blank = any. An account that matches no row is unsegmented.",
+    help_zh="按 RFM（最近一次下单、下单次数、下单金额）划分客户层级：按优先级从小到大匹配，第一条匹配的行生效；"
+    "上下限均包含边界值，留空表示不限。没有匹配任何行的客户为 unsegmented。",
+    columns=(
+        C(
+            "priority",
+            "int",
+            required=True,
+            zh="优先级",
+            example="10",
+            help="Rows are tried from the lowest number up. Example: 10",
+            help_zh="从小到大依次匹配。例如：10",
+        ),
+        C(
+            "segment",
+            "str",
+            required=True,
+            zh="客户层级",
+            example="高价值客户",
+            help="The segment's name, as GET /accounts?segment= and the Dashboard show it. Example: 高价值客户",
+            help_zh="层级名称，GET /accounts?segment= 和仪表板都用此名称。例如：高价值客户",
+        ),
+        _bound(
+            "min_recency_days",
+            "int",
+            "最近下单天数下限",
+            "91",
+            "Whole days since the latest order: at least this many. Example: 91",
+            "距最近一次下单的整天数不少于此值。例如：91",
+        ),
+        _bound(
+            "max_recency_days",
+            "int",
+            "最近下单天数上限",
+            "90",
+            "Whole days since the latest order: at most this many. Example: 90",
+            "距最近一次下单的整天数不超过此值。例如：90",
+        ),
+        _bound(
+            "min_frequency",
+            "int",
+            "下单次数下限",
+            "2",
+            "Orders in the last rfm_window_days (Settings): at least this many. Example: 2",
+            "统计期（设置 rfm_window_days）内的下单次数不少于此值。例如：2",
+        ),
+        _bound(
+            "max_frequency",
+            "int",
+            "下单次数上限",
+            "1",
+            "Orders in the last rfm_window_days: at most this many. Example: 1",
+            "统计期内的下单次数不超过此值。例如：1",
+        ),
+        _bound(
+            "min_monetary",
+            "number",
+            "下单金额下限",
+            "500,000",
+            "Sum of those orders' amounts (Settings currency): at least this. Example: 500,000",
+            "统计期内订单金额合计（设置中的币种）不少于此值。例如：500,000",
+        ),
+        _bound(
+            "max_monetary",
+            "number",
+            "下单金额上限",
+            "100,000",
+            "Sum of those orders' amounts: at most this. Example: 100,000",
+            "统计期内订单金额合计不超过此值。例如：100,000",
+        ),
+        C(
+            "notify",
+            "enum_list",
+            enum=ROLES,
+            ref="role",
+            zh="通知角色",
+            example="am,manager",
+            help="Roles told when an account enters this segment (am = the account manager, others up their "
+            "manager chain); blank = nobody. Example: am,manager",
+            help_zh="客户进入此层级时通知的角色（am = 客户经理，其余沿客户经理的上级链查找）；留空 = 不通知。"
+            "例如：am,manager",
+        ),
+        C(
+            "note",
+            "str",
+            zh="跟进策略",
+            example="Quarterly business review; offer the premium plan",
+            help="The playbook: sent with the alert. Example: Quarterly business review",
+            help_zh="运营策略，随提醒一起发送。例如：每季度业务回顾，推荐高级版",
+        ),
+    ),
+)
+
 TABS: tuple[Tab, ...] = (
     _SETTINGS,
     _SOURCES,
@@ -1316,6 +1440,7 @@ TABS: tuple[Tab, ...] = (
     _SLA,
     _RENEWALS,
     _HEALTH,
+    _SEGMENTS,
 )
 TAB_BY_NAME: dict[str, Tab] = {t.name: t for t in TABS}
 SETTING_BY_KEY: dict[str, Column] = {k.name: k for k in SETTINGS_KEYS}

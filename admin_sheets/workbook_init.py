@@ -81,6 +81,7 @@ REF_SOURCES: dict[str, tuple[str, str]] = {
     "tier": ("Tiers", "tier"),
     "source": ("Sources", "source"),
     "region": ("Regions", "region"),
+    "segment": ("Segments", "segment"),
 }
 
 _FORMAT = {

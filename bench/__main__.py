@@ -49,6 +49,7 @@ GOALS = {
     "chaos_leads_lost": ("<=", 0),
     "chaos_events_duplicated": ("<=", 0),
     "cli_list_latency_ratio": ("<=", 2),  # issue 16: `closeloop cases list` (1,000 cases) ÷ `closeloop --help`
+    "ddb_requests_per_order_segment_update": ("<=", 2),  # issue 19; segment_sweep_items_read_per_account: trend
 }
 
 # --- the API as shipped (issue 14, bench/shipped.py): built artifact, its size, its cold start ---
@@ -111,6 +112,7 @@ def main() -> int:
     from bench.renewals import renewal_metrics
     from bench.routing import routing_speedup
     from bench.sales import quote_metrics
+    from bench.segments import segment_metrics
     from bench.service import service_metrics
     from bench.timers import timer_metrics
 
@@ -130,6 +132,7 @@ def main() -> int:
     results.update(quote_metrics(progress))  # no goal yet (issue 9)
     results.update(kpi_metrics(progress))
     results.update(renewal_metrics(progress))
+    results.update(segment_metrics(progress))
     results.update(chaos_metrics(progress))
     progress("closeloop cases list against a local stack holding 1,000 cases, against closeloop --help")
     results["cli_list_latency_ratio"] = cli_list_metric()

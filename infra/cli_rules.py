@@ -233,13 +233,37 @@ def cmd_rules_backtest(args: argparse.Namespace) -> int:
 
     report = backtest(leads, candidate, examples=args.examples, progress=progress)
     reminders = _reminder_backtest(candidate, now, args.examples)
+    segments = _segment_backtest(candidate, now, args.examples)
     if args.json:
         body = {"source": args.source, "since": (now - since).isoformat(), **report.to_dict()}
-        print(json.dumps({**body, "renewal_reminders": reminders.to_dict()}, ensure_ascii=False))
+        body.update({"renewal_reminders": reminders.to_dict(), "segments": segments.to_dict()})
+        print(json.dumps(body, ensure_ascii=False))
         return 0
     _print_backtest(args.source, args.since, report)
     _print_reminder_backtest(reminders)
+    _print_segment_backtest(segments)
     return 0
+
+
+def _segment_backtest(candidate: Any, now: datetime, examples: int) -> Any:
+    """How many accounts the candidate's Segments tab (and rfm_window_days) would move from the
+    segment the live rules give them today (a pass over the accounts: an operator's look)."""
+    from shared.adapters.container import container
+    from shared.services.segments import backtest_segments
+
+    c = container()
+    return backtest_segments(c.rules.current(), candidate, c.uow, now, examples)
+
+
+def _print_segment_backtest(report: Any) -> None:
+    print(
+        f"Customer segments: {report.with_orders} of {report.accounts} account(s) have orders; "
+        f"{report.moved} would move to another segment (at the next order or segment-sweep after publishing)."
+    )
+    for move, count in report.to_dict()["moves"].items():
+        print(f"  {move:<38} {count:>6}")
+    for example in report.examples:
+        print(f"  e.g. {example['account_id']}: {example['from']} → {example['to']}")
 
 
 def _reminder_backtest(candidate: Any, now: datetime, examples: int) -> Any:

@@ -1,5 +1,6 @@
 """kpi-snapshot (hourly): the KPI set of the last 28 days and its 12-week trend, as CloudWatch
-metrics (EMF) and, when the rules live in a Google workbook, its ``Dashboard`` tab.
+metrics (EMF) and, when the rules live in a Google workbook, its ``Dashboard`` tab (with the
+number of accounts in each customer segment, counted on the accounts' ``by_segment`` index).
 
 "Now" is the schedule event's ``time`` (`closeloop schedule run kpi-snapshot --at T`).
 """
@@ -21,10 +22,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.observability import logger
     from shared.domain.events import iso, parse_iso
     from shared.services.kpis import kpi_snapshot
+    from shared.services.segments import accounts_per_segment
 
     c = container()
     now = parse_iso(event["time"]) if event.get("time") else utc_now()
     snapshot = kpi_snapshot(c.kpis, c.rules.current().rules, now)
+    snapshot["segments"] = accounts_per_segment(c.rules.current(), c.uow)
     metrics = emit_kpi_metrics(snapshot["current"])
     summary: dict[str, Any] = {"at": iso(now), "metrics": len(metrics), "dashboard": "no Google workbook configured"}
     source = rules_source(c.settings.spreadsheet_id, c.settings.local_rules_source) or ""

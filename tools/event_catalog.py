@@ -456,6 +456,40 @@ CATALOG: dict[EventType, EventDoc] = {
             "notify": "the account manager told (empty if none)",
         },
     ),
+    "AccountSegmentChanged": EventDoc(
+        "an account's RFM segment changed (Segments tab, Settings `rfm_window_days`): when an order is "
+        "recorded and by the daily `segment-sweep`; once per change (CONTRACT §15)",
+        subject="account/<account_id>",
+        data={
+            "account_id": "the account",
+            "company": "its company name",
+            "from": "the segment it had, or `null` (its first segment)",
+            "to": "the segment it has now: a Segments row's `segment`, or `unsegmented` (no row matched)",
+            "rfm": '`{"recency_days", "frequency", "monetary", "computed_at"}` (monetary a decimal string)',
+            "segment_row": "the Segments row that matched (its bounds, `notify`, `note`), or `null`",
+            "owner_id": "the account manager (after any move the new segment calls for), or `null`",
+            "previous_owner_id": "the account manager before, when a Routing row with `object` = `account` naming "
+            "the new segment gave the account another one; else `null`",
+            "notify": "the people the row's `notify` roles name up the account manager's chain",
+            "note": "the row's `note`: the playbook the alert carries",
+        },
+    ),
+    "NpsAnswerRecorded": EventDoc(
+        "a net promoter answer was recorded on an account (`POST /webhooks/surveys/{source}`); the same "
+        "respondent's later answer in the same quarter replaces theirs (CONTRACT §15); folded into the `nps` KPI",
+        subject="account/<account_id>",
+        data={
+            "account_id": "the account",
+            "respondent": "who answered: `r-` and a SHA-256 of their normalised email (never the address), or "
+            "`anon-` and a hash of the answer when no email was given",
+            "score": "0–10: promoters 9–10, passives 7–8, detractors 0–6",
+            "at": "when it was answered",
+            "quarter": "the calendar quarter (UTC) it counts for, e.g. `2026-Q4`",
+            "replaced": "true when it replaced the respondent's earlier answer for the quarter",
+            "source": "the survey source (Sources tab)",
+            "owner_id": "the account manager, or `null`",
+        },
+    ),
     # rules
     "RulesPublished": EventDoc(
         "a valid workbook became the active rules version",

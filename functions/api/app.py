@@ -237,7 +237,14 @@ def list_invoices() -> Response:
 @app.route("/accounts", methods=["GET"], content_types=ANY_TYPE)
 @api
 def list_accounts() -> Response:
-    return _list("accounts")
+    """Accounts newest first (CONTRACT §11); with ?segment= one segment's, newest in it (§15)."""
+    params = app.current_request.query_params or {}
+    if "segment" not in params:
+        return _list("accounts")
+    from shared.services.accounts_query import list_accounts as in_segment
+
+    _require_api_key()
+    return json_response(200, in_segment({name: params[name] for name in params}, _container().uow))
 
 
 @app.route("/leads/{lead_id}", methods=["GET"], content_types=ANY_TYPE)
@@ -338,6 +345,14 @@ def report_usage(source: str) -> Response:
     return webhooks.usage(source, _raw(), _headers(), _container(), app.lambda_context)
 
 
+@app.route("/webhooks/surveys/{source}", methods=["POST"], content_types=ANY_TYPE)
+@api
+def record_survey(source: str) -> Response:
+    from functions.api import webhooks
+
+    return webhooks.survey(source, _raw(), _headers(), _container(), app.lambda_context)
+
+
 @app.route("/orders/{order_id}", methods=["GET"], content_types=ANY_TYPE)
 @api
 def get_order(order_id: str) -> Response:
@@ -364,7 +379,8 @@ def get_account(account_id: str) -> Response:
     from shared.services.accounts import get_account as read
 
     _require_api_key()
-    return json_response(200, read(account_id, _container().uow))
+    c = _container()
+    return json_response(200, read(account_id, c.uow, c.clock()))
 
 
 @app.route("/accounts/{account_id}", methods=["PATCH"], content_types=ANY_TYPE)

@@ -974,6 +974,7 @@ def document() -> JSONType:
         openapi_lists,
         openapi_orders,
         openapi_sales,
+        openapi_segments,
     )
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
@@ -1006,6 +1007,7 @@ def document() -> JSONType:
                     **openapi_orders.paths(_json, _error_responses, _param),
                     **openapi_contracts.paths(_json, _error_responses, _param),
                     **openapi_health.paths(_json, _error_responses, _param),
+                    **openapi_segments.paths(_json, _error_responses, _param),
                     **openapi_sales.paths(_json, _error_responses, _param),
                     **openapi_kpis.paths(_json, _error_responses),
                     **openapi_audit.paths(_json, _error_responses),
@@ -1055,6 +1057,7 @@ def document() -> JSONType:
                 **openapi_orders.schemas(),
                 **openapi_contracts.schemas(),
                 **openapi_health.schemas(),
+                **openapi_segments.schemas(),
                 **openapi_sales.schemas(),
                 **openapi_kpis.schemas(),
                 **openapi_lists.schemas(),

@@ -43,6 +43,7 @@ EXAMPLE = {
         "sla_attainment": {"lead_first_touch": {"value": 0.6667, "numerator": 2, "denominator": 3}},
         "net_revenue_retention": {"value": 1.05, "numerator": 315000, "denominator": 300000},
         "invoice_lead_days_median": {"value": None, "numerator": 0, "denominator": 0, "unit": "days"},
+        "nps": {"value": 0.25, "numerator": 2, "denominator": 8, "promoters": 4, "passives": 2, "detractors": 2},
     },
     "skipped": {"OpportunityWon.amount": 1},
     "items_read": 59,

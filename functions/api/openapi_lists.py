@@ -43,7 +43,8 @@ SUMMARIES: dict[str, dict[str, JSONType]] = {
     },
     "accounts": {
         "account_id": _S, "created_at": _T, "company": _S, "country": _S, "account_manager_id": _S,
-        "health_score": _N, "below_health": _B, "orders": _I,
+        "health_score": _N, "below_health": _B, "orders": _I, "segment": _S, "segment_since": _T,
+        "rfm": {"type": ["object", "null"]},
     },
 }  # fmt: skip
 
@@ -113,7 +114,15 @@ def paths(
 
     out = dict(existing)
     for plural, listing in LISTINGS.items():
-        out[f"/{plural}"] = {**out.get(f"/{plural}", {}), "get": _operation(listing, json_content, errors)}
+        path = out.get(f"/{plural}", {})
+        operation = _operation(listing, json_content, errors)
+        other = path.get("get")
+        if isinstance(other, dict):  # another list on the path (GET /accounts?segment=, CONTRACT §15)
+            named = {p.get("name") for p in operation["parameters"]}
+            extra = [dict(p, required=False) for p in other.get("parameters", []) if p.get("name") not in named]
+            operation["parameters"] = [*operation["parameters"], *extra]
+            operation["description"] = f"{operation.get('description', '')} With `segment`: {other['summary']}".strip()
+        out[f"/{plural}"] = {**path, "get": operation}
     return out
 
 

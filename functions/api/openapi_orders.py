@@ -95,6 +95,7 @@ def _account_patch() -> JSONType:
 
 def schemas() -> dict[str, JSONType]:
     from functions.api.openapi_health import account_properties
+    from functions.api.openapi_segments import account_properties as segment_properties
 
     invoice_ref = {
         "type": "object",
@@ -175,6 +176,7 @@ def schemas() -> dict[str, JSONType]:
             "invoices": {"type": "array", "items": {"type": "object"}},
             "history": {"type": "array", "items": {"type": "object"}},
             **account_properties(),
+            **segment_properties(),
         },
     }
     return {

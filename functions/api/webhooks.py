@@ -21,8 +21,9 @@ CASES = Route("case", "case opened", "CasesOpened")
 SHIPMENTS = Route("shipment", "shipment recorded", "ShipmentsRecorded")
 SIGNATURES = Route("esign", "e-signature recorded", "SignaturesRecorded")
 USAGE = Route("usage", "usage recorded", "UsageRecorded")
+SURVEYS = Route("survey", "survey answer recorded", "SurveyAnswersRecorded")
 
-__all__ = ["behavior", "capture", "case", "esign", "preflight", "shipment", "usage"]
+__all__ = ["behavior", "capture", "case", "esign", "preflight", "shipment", "survey", "usage"]
 
 
 def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
@@ -79,3 +80,12 @@ def usage(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: An
         return Handled(200, report_usage(payload, source, active, c.uow, c.clock))
 
     return receive(USAGE, source_name, raw, headers, c, work, lambda_context)
+
+
+def survey(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
+    def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        from shared.services.surveys import record_survey
+
+        return Handled(200, record_survey(payload, source, active, c.uow, c.clock))
+
+    return receive(SURVEYS, source_name, raw, headers, c, work, lambda_context)

@@ -28,6 +28,7 @@ from shared.services.ports import (
     Lookup,
     OwnerFull,
     RetryPolicy,
+    SegmentPosition,
     StaleAggregate,
 )
 from shared.services.retry import ConflictRetry, no_wait
@@ -245,6 +246,22 @@ class _MemoryAccounts:
         with self._db._lock:
             account = self._db.aggregates.get(f"account/{account_id}")
             return copy.deepcopy(account) if account else None
+
+    def count_in_segment(self, segment: str) -> int:
+        with self._db._lock:
+            return sum(1 for s, a in self._db.aggregates.items() if s.startswith("account/") and a.segment == segment)
+
+    def in_segment(
+        self, segment: str, limit: int, after: SegmentPosition | None = None
+    ) -> tuple[list[Account], SegmentPosition | None]:
+        with self._db._lock:
+            found = [a for s, a in self._db.aggregates.items() if s.startswith("account/") and a.segment == segment]
+        keyed = sorted(((str(a.segment_since), a.account_id) for a in found), reverse=True)
+        if after is not None:
+            keyed = [k for k in keyed if k < (after.segment_since, after.account_id)]
+        page = [account for _, i in keyed[:limit] if (account := self.get(i)) is not None]
+        more = len(keyed) > limit and page
+        return page, (SegmentPosition(str(page[-1].segment_since), page[-1].account_id) if more else None)
 
     def page(self, limit: int, after: str | None = None) -> tuple[list[Account], str | None]:
         with self._db._lock:

@@ -61,6 +61,15 @@ class Account(Document):
     signals: dict[str, Any] = field(default_factory=dict)
     health: dict[str, Any] = field(default_factory=dict)
     health_history: list[dict[str, Any]] = field(default_factory=list)
+    # segments (CONTRACT §15): the ledger of its orders RFM is computed from (shared/domain/segments.py),
+    # the segment, since when, the RFM it was computed from and the Segments row that matched
+    purchases: list[dict[str, Any]] = field(default_factory=list)  # [{"order_id", "at", "amount"}]
+    segment: str | None = None
+    segment_since: str | None = None
+    rfm: dict[str, Any] = field(default_factory=dict)
+    segment_row: dict[str, Any] | None = None
+    # net promoter answers (shared/domain/nps.py): [{"respondent", "quarter", "score", "at", "comment", "source"}]
+    nps_answers: list[dict[str, Any]] = field(default_factory=list)
     created_at: str | None = None
     updated_at: str | None = None
     version: int = 0
@@ -121,6 +130,10 @@ class Account(Document):
                 for case_id, c in sorted(self.signals.get("cases", {}).items(), key=lambda kv: str(kv[1].get("at")))
             ],
             "health": {**self.health, "history": list(self.health_history)} if self.health else None,
+            "segment": self.segment,
+            "segment_since": self.segment_since,
+            "rfm": dict(self.rfm) if self.rfm else None,
+            "segment_row": self.segment_row,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }

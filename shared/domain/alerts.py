@@ -117,6 +117,8 @@ def render_alert(
         return _renewal_alert(event_type, data, name, zh, people or {})
     if event_type == "HealthWarning":
         return _health_alert(data, name, zh)
+    if event_type == "AccountSegmentChanged":
+        return _segment_alert(data, name, zh)
     kind = str(data.get("kind") or data.get("clock") or "")
     due_words = DUE.get(kind, (kind.replace("_", " ") or "deadline", kind or "截止"))
     due = due_words[1] if zh else due_words[0]
@@ -247,3 +249,24 @@ def _health_alert(data: dict[str, Any], name: str | None, zh: bool) -> AlertText
         lines = [f"Customer {customer}: health {value(data.get('score'))}", f"Fell below: {fallen}"]
         lines += [f"Dimensions: {scores}", "Reach out to the customer (an on-site visit if need be)"]
     return AlertText(HEALTH_TITLE[1 if zh else 0], "\n".join(lines))
+
+
+# customer segments (CONTRACT §15): the account, its new segment, its RFM and the row's playbook
+SEGMENT_TITLE = ("📊 Customer segment: {to}", "📊 客户分层：{to}")
+
+
+def _segment_alert(data: dict[str, Any], name: str | None, zh: bool) -> AlertText:
+    """The account, where it moved from and to, its RFM, and the row's ``note`` as the playbook."""
+    customer = name or data.get("account_id") or ""
+    rfm = data.get("rfm") or {}
+    before = data.get("from") or ("无" if zh else "none")
+    r, f, m = rfm.get("recency_days"), rfm.get("frequency"), rfm.get("monetary")
+    note = data.get("note")
+    if zh:
+        lines = [f"客户 {customer}：{before} → {data.get('to')}", f"最近下单 {r} 天前 · 下单 {f} 次 · 金额 {m}"]
+        lines += [f"跟进策略：{note}"] if note else []
+    else:
+        lines = [f"Customer {customer}: {before} → {data.get('to')}"]
+        lines += [f"Last order {r} days ago · {f} orders · {m} spent"]
+        lines += [f"Playbook: {note}"] if note else []
+    return AlertText(SEGMENT_TITLE[1 if zh else 0].format(to=data.get("to")), "\n".join(lines))

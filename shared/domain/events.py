@@ -63,6 +63,8 @@ EventType = Literal[
     "RenewalReleased",
     "RenewalOpportunityCreated",
     "HealthWarning",
+    "AccountSegmentChanged",
+    "NpsAnswerRecorded",
     # rules
     "RulesPublished",
     "RulesRejected",

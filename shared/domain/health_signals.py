@@ -49,28 +49,11 @@ def parse_usage_report(payload: Mapping[str, Any], now: datetime) -> dict[str, A
     named at once (400). Users are whole numbers ≥ 0 and ``licensed_users`` ≥ 1 (an account with no
     licences has no usage to measure); more active than licensed users is accepted (shared or
     over-deployed seats) and scores as full use. ``at`` defaults to now, at most 5 minutes ahead."""
-    from shared.domain.accounts import account_id_for, is_account_id
-    from shared.domain.normalize import normalize_credit_code
-
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
-    account_id, credit_code = payload.get("account_id"), payload.get("credit_code")
-    if account_id is None and credit_code is None:
-        errors["account_id"] = "give the account_id or the account's credit_code"
+    account_id = account_ref(payload, errors)
     if account_id is not None:
-        if not isinstance(account_id, str) or not is_account_id(account_id.strip()):
-            errors["account_id"] = "must be an account id (ac_ and 20 hex digits)"
-        else:
-            out["account_id"] = account_id.strip()
-    if credit_code is not None:
-        try:
-            derived = account_id_for(credit_code=normalize_credit_code(credit_code))
-        except ValueError as bad:
-            errors["credit_code"] = str(bad)
-        else:
-            if out.get("account_id", derived) != derived:
-                errors["credit_code"] = "names another account than account_id"
-            out["account_id"] = derived
+        out["account_id"] = account_id
     for name, least in (("active_users", 0), ("licensed_users", 1)):
         value = payload.get(name)
         if value is None:
@@ -85,6 +68,38 @@ def parse_usage_report(payload: Mapping[str, Any], now: datetime) -> dict[str, A
     if errors:
         raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
     return out
+
+
+def account_ref(payload: Mapping[str, Any], errors: dict[str, str]) -> str | None:
+    """The account a webhook names by ``account_id`` or ``credit_code`` (both: the same one);
+    problems go into ``errors`` under the field's name."""
+    from shared.domain.accounts import account_id_for, is_account_id
+    from shared.domain.normalize import normalize_credit_code
+
+    found: str | None = None
+    account_id, credit_code = payload.get("account_id"), payload.get("credit_code")
+    if account_id is None and credit_code is None:
+        errors["account_id"] = "give the account_id or the account's credit_code"
+    if account_id is not None:
+        if not isinstance(account_id, str) or not is_account_id(account_id.strip()):
+            errors["account_id"] = "must be an account id (ac_ and 20 hex digits)"
+        else:
+            found = account_id.strip()
+    if credit_code is not None:
+        try:
+            derived = account_id_for(credit_code=normalize_credit_code(credit_code))
+        except ValueError as bad:
+            errors["credit_code"] = str(bad)
+        else:
+            if (found or derived) != derived:
+                errors["credit_code"] = "names another account than account_id"
+            found = derived
+    return found
+
+
+def moment_of(value: Any, now: datetime, errors: dict[str, str]) -> str:
+    """A webhook's ``at``: now when absent, at most 5 minutes ahead; problems into ``errors``."""
+    return _moment(value, now, errors)
 
 
 def _moment(value: Any, now: datetime, errors: dict[str, str]) -> str:

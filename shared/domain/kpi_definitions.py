@@ -38,6 +38,7 @@ KPI_KEYS = (
     "sla_attainment",
     "net_revenue_retention",
     "invoice_lead_days_median",
+    "nps",
 )
 
 
@@ -129,8 +130,16 @@ def compute(window: Window, items: Mapping[str, Mapping[str, float]]) -> dict[st
     kinds = sorted({a[5:] for a in totals if a.startswith(("slam_", "slab_"))})
     kpis["sla_attainment"] = {k: ratio(totals[f"slam_{k}"], totals[f"slam_{k}"] + totals[f"slab_{k}"]) for k in kinds}
     kpis["net_revenue_retention"] = _nrr(window, items)
+    kpis["nps"] = nps(totals["nps_pro"], totals["nps_det"], totals["nps_n"])
     skipped = {a[5:].replace("__", "."): int(n) for a, n in sorted(totals.items()) if a.startswith("skip_") and n}
     return {"kpis": {key: kpis[key] for key in KPI_KEYS}, "skipped": skipped}
+
+
+def nps(promoters: float, detractors: float, answers: float) -> dict[str, Any]:
+    """(promoters − detractors) ÷ answers, with the counts behind it (CONTRACT §15)."""
+    kpi = ratio(promoters - detractors, answers)
+    passives = answers - promoters - detractors
+    return {**kpi, "promoters": _number(promoters), "passives": _number(passives), "detractors": _number(detractors)}
 
 
 def _mql(window: Window, inside: list[tuple[str, Mapping[str, float]]], totals: Mapping[str, float]) -> dict[str, Any]:

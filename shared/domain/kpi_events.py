@@ -74,6 +74,14 @@ KPI_KEYS: dict[str, tuple[tuple[str, bool, str], ...]] = {
         ("owner_id", False, "the order's owner"),
         ("team", False, "its team"),
     ),
+    "NpsAnswerRecorded": (
+        ("account_id", True, "the account answered about"),
+        ("respondent", True, "who answered (a hash): their later answer in the quarter replaces this one"),
+        ("quarter", True, "the quarter the answer belongs to (`2026-Q4`)"),
+        ("score", True, "0–10: promoters 9–10, detractors 0–6"),
+        ("at", True, "when it was answered (time)"),
+        ("owner_id", False, "the account manager"),
+    ),
 }
 GRADES_MQL_OR_BETTER = ("mql", "sql")
 TeamOf = Callable[[str | None], str | None]  # owner_id -> the owner's team in the Owners tab
@@ -287,6 +295,15 @@ def _contract(data: dict[str, Any], now: datetime, stamp: list[str], subject: st
     return Fact(f"account/{account_id}", "contract", value)
 
 
+def _nps(data: dict[str, Any], now: datetime, stamp: list[str], subject: str, owner: Any, team: Any) -> Fact:
+    """One respondent's answer for one account and quarter: the latest (by ``at``) counts."""
+    score = data.get("score")
+    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
+        raise Missing("score")
+    who = f"nps/{_text(data, 'account_id')}/{_text(data, 'respondent')}/{_text(data, 'quarter')}"
+    return Fact(who, "nps", [iso(_time(data, "at")), stamp[1], score, owner, team])
+
+
 _READERS: dict[str, Reader] = {
     "LeadCaptured": _grade_fact("grade"),
     "LeadMerged": _grade_fact("grade"),
@@ -306,4 +323,5 @@ _READERS: dict[str, Reader] = {
     "QuoteApproved": _approved,
     "ContractSigned": _contract,
     "InvoiceRequested": _invoice,
+    "NpsAnswerRecorded": _nps,
 }

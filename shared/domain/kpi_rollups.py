@@ -130,6 +130,8 @@ def contribution(facts: Mapping[str, Any], timezone: str) -> Counts:
     """What a subject with these facts adds to the rollups."""
     if "contracts" in facts:
         return _account(facts["contracts"])
+    if "nps" in facts:
+        return _nps(facts["nps"], timezone)
     if "resolved" in facts or "opened" in facts or "reopened" in facts:
         return _case(facts, timezone)
     return _lead(facts, timezone)
@@ -149,6 +151,18 @@ def _lead(facts: Mapping[str, Any], timezone: str) -> Counts:
         lag = (local_day(parse_iso(sql[0]), timezone) - day).days
         counts[(period, team, owner, f"mql_lag_{_lag_bucket(max(lag, 0))}")] = 1
     return counts
+
+
+def _nps(answer: list[Any], timezone: str) -> Counts:
+    """A net promoter answer (the respondent's latest of the quarter) on its day: one answer, and
+    one promoter (9–10) or detractor (0–6)."""
+    at, _, score, owner, team = answer[:5]
+    period = day_key(local_day(parse_iso(at), timezone))
+    return {
+        (period, team, owner, "nps_n"): 1,
+        (period, team, owner, "nps_pro"): 1 if score >= 9 else 0,
+        (period, team, owner, "nps_det"): 1 if score <= 6 else 0,
+    }
 
 
 def _case(facts: Mapping[str, Any], timezone: str) -> Counts:

@@ -148,14 +148,18 @@ def case_rule(
     return None
 
 
-def account_rule(rules: Iterable[RoutingRule], country: str | None) -> RoutingRule | None:
-    """The first Routing row for accounts (by priority) whose country holds: who becomes a new
-    customer's account manager (CONTRACT §2.8). Account rows route on country only."""
+def account_rule(rules: Iterable[RoutingRule], country: str | None, segment: str | None = None) -> RoutingRule | None:
+    """The first Routing row for accounts (by priority) whose country and segment hold: who
+    becomes a new customer's account manager (CONTRACT §2.8), and who looks after an account that
+    enters a segment a row names (CONTRACT §15). Account rows route on country and segment only."""
     for rule in sorted(rules, key=lambda r: r.priority):
-        if rule.routes == "account" and (
-            not rule.country or (country or "").lower() in {_key(v) for v in rule.country}
-        ):
-            return rule
+        if rule.routes != "account":
+            continue
+        if rule.country and (country or "").lower() not in {_key(v) for v in rule.country}:
+            continue
+        if rule.segment and _key(segment or "") not in {_key(v) for v in rule.segment}:
+            continue
+        return rule
     return None
 
 

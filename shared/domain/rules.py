@@ -65,6 +65,7 @@ class Settings:
     invoice_on: str = "order_signed"  # order_signed | shipment_signed (CONTRACT §2.9)
     create_opportunity_on: str = "manual"  # manual | sql | first_touch (CONTRACT §2.6)
     health_threshold: float = 60  # an account's health score below this warns (CONTRACT §2.10)
+    rfm_window_days: int = 365  # the days an account's orders count for F and M (CONTRACT §15)
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, JSON]]) -> Settings:
@@ -136,6 +137,7 @@ class RoutingRule:
     note: str | None = None
     object: str | None = None  # what the row routes: lead (None), case, account
     case_priority: tuple[str, ...] = ()  # cases: P1..P4
+    segment: tuple[str, ...] = ()  # accounts: customer segments (CONTRACT §15)
 
     @property
     def rule_id(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared.domain.accounts import account_id_for
+from shared.domain.accounts import Account, account_id_for
 from shared.domain.routing import account_rule, choose_owner, pool_for
 from shared.services.ports import ActiveRules, UnitOfWork
 
@@ -35,3 +35,17 @@ def account_manager_for(
                 return chosen
     owner = getattr(opportunity, "owner_id", None)
     return str(owner) if owner else None
+
+
+def segment_manager(account: Account, active: ActiveRules, uow: UnitOfWork) -> str | None:
+    """When an account enters a segment that a Routing row (``object`` = account) names, that
+    row's pool looks after it (CONTRACT §15): a manager already in the pool keeps it; else the
+    pool's next owner by weighted round robin. None: keep the manager it has."""
+    rule = account_rule(active.rules.routing, account.country, account.segment)
+    if rule is None or not rule.segment:
+        return None
+    pool = pool_for(rule, active.rules)
+    if account.account_manager_id in {o.owner_id for o in pool.owners if o.active}:
+        return None
+    turn, _ = uow.leads.next_turn(pool.team, pool.counter_key, [])
+    return choose_owner(pool, turn, {})

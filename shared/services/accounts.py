@@ -12,6 +12,7 @@ from shared.domain.accounts import Account, account_id_for, is_account_id, parse
 from shared.domain.errors import AccountNotFound, Conflict, ValidationFailed
 from shared.domain.events import iso
 from shared.domain.invoices import Outcome, release_invoice
+from shared.domain.nps import account_nps
 from shared.domain.orders import Order
 from shared.services.alerts import alert_deliveries
 from shared.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
@@ -57,7 +58,8 @@ def upsert_account(
     return existing, Save(existing, version)
 
 
-def get_account(account_id: str, uow: UnitOfWork) -> dict[str, Any]:
+def get_account(account_id: str, uow: UnitOfWork, now: datetime | None = None) -> dict[str, Any]:
+    """The account with its contracts and invoices; with ``now``, its NPS of the last 90 days."""
     account = _get(account_id, uow)
     invoices = []
     for order_id in account.orders[-MAX_LISTED_ORDERS:]:
@@ -68,7 +70,10 @@ def get_account(account_id: str, uow: UnitOfWork) -> dict[str, Any]:
     contracts = [{k: getattr(c, k) for k in CONTRACT_FIELDS} for c in uow.contracts.of_account(account.account_id)][
         :MAX_LISTED_CONTRACTS
     ]
-    return {**account.view(), "contracts": contracts, "invoices": invoices}
+    view = {**account.view(), "contracts": contracts, "invoices": invoices}
+    if now is not None:
+        view["nps"] = account_nps(account.nps_answers, now)
+    return view
 
 
 def patch_account(

@@ -284,6 +284,9 @@ def _account_summary(account: Account) -> dict[str, Any]:
         "health_score": account.health.get("score"),
         "below_health": _below_health(account),
         "orders": len(account.orders),
+        "segment": account.segment,  # CONTRACT §15: GET /accounts?segment= shows the same summary
+        "segment_since": account.segment_since,
+        "rfm": dict(account.rfm) if account.rfm else None,
     }
 
 

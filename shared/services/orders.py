@@ -25,6 +25,7 @@ from shared.domain.orders import Order, is_invoice_id, is_order_id, new_order, o
 from shared.services.accounts import finance_alerts, upsert_account
 from shared.services.health import signal_change
 from shared.services.ports import ActiveRules, Change, Claim, Clock, Save, UnitOfWork
+from shared.services.segments import order_segment
 
 BUSY = "this order is being changed by many requests at once; please retry"
 
@@ -71,6 +72,8 @@ def order_change(
         rules_version=active.version,
     )
     change = Change(saves=[account_save, Save(order, None), *(Save(d, None) for d in deliveries)], events=events)
+    # the account's RFM and segment now (CONTRACT §15): in the account's save above, no extra request
+    change.merge(order_segment(customer, order, active, uow, now))
     return OrderCreation(order, customer, change)
 
 

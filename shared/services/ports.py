@@ -316,8 +316,28 @@ class ContractRepository(Protocol):
     def of_quote(self, quote_id: str) -> str | None: ...  # the contract id that signed the quote
 
 
+@dataclass(frozen=True)
+class SegmentPosition:
+    """Where a page of one segment's accounts stopped (newest in the segment first)."""
+
+    segment_since: str
+    account_id: str
+
+
 class AccountRepository(Protocol):
     def get(self, account_id: str) -> Account | None: ...  # a consistent read
+
+    def in_segment(
+        self, segment: str, limit: int, after: SegmentPosition | None = None
+    ) -> tuple[list[Account], SegmentPosition | None]:
+        """Up to ``limit`` accounts now in ``segment``, newest in it first, after ``after``; and
+        where the next page starts (None: no more). One Query of the ``by_segment`` index and one
+        consistent batch read, never a scan."""
+        ...
+
+    def count_in_segment(self, segment: str) -> int:
+        """How many accounts the ``by_segment`` index holds for ``segment`` (a count Query)."""
+        ...
 
     def page(self, limit: int, after: str | None = None) -> tuple[list[Account], str | None]:
         """Up to ``limit`` accounts after the account id ``after`` (None: from the start), and where

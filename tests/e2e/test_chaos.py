@@ -163,6 +163,7 @@ def test_leads_are_captured_once_each_and_every_sender_hears_what_it_would_witho
 
 
 PER_TOUCH = {"LeadMerged", "ShipmentRecorded"}  # one per post (each counted exactly above), not once
+PER_CHANGE = {"AccountSegmentChanged"}  # one per change of the account's segment (checked as a chain)
 
 
 ACCOUNT = {"company": "上海精密制造", "country": "CN", "credit_code": CREDIT_CODE}
@@ -207,7 +208,14 @@ def test_each_envelope_makes_one_order_and_each_shipment_one_invoice_request_del
         assert events[("OrderCreated", order)] == 1
         assert events[("InvoiceRequested", f"invoice/{invoice_id_for(deal['order_id'], 'order')}")] == 1
     assert sum(n for (kind, _), n in events.items() if kind == "OrderCreated") == ENVELOPES  # none from a repeat
-    assert not {k: n for k, n in events.items() if n > 1 and k[0] not in PER_TOUCH}
+    assert not {k: n for k, n in events.items() if n > 1 and k[0] not in (*PER_TOUCH, *PER_CHANGE)}
+    # the one account's orders move its segment more than once, each move once: a chain from → to
+    moves = sorted(
+        (e["time"]["S"], json.loads(e["data"]["S"]))
+        for e in scan(stack, NAMES.events_table)
+        if e["type"]["S"] == "AccountSegmentChanged"
+    )
+    assert moves and [m[1]["from"] for m in moves] == [None, *(m[1]["to"] for m in moves[:-1])]
 
     posts = stack["receiver"].posts
     delivered = Counter((p.path, p.json["type"], p.headers["idempotency-key"]) for p in posts if p.path != "/robot")

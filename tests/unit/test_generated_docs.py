@@ -271,6 +271,10 @@ def _drive_health(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClo
     usage = {"account_id": order.account_id, "active_users": 3, "licensed_users": 50}
     report_usage(usage, source_for("product-analytics", rules), rules, store, clock)
     sweep_health(rules, store, clock.now + timedelta(days=1))
+    from shared.services.surveys import record_survey
+
+    answer = {"account_id": order.account_id, "respondent": {"email": "cfo@acme.cn"}, "score": 9}
+    record_survey(answer, source_for("nps-survey", rules), rules, store, clock)
 
 
 def _drive_sales(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:

@@ -21,6 +21,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from shared.adapters.settings import (
+    ACCOUNTS_BY_SEGMENT_INDEX,
     CASES_BY_ACCOUNT_INDEX,
     CONTRACTS_BY_ACCOUNT_INDEX,
     DELIVERIES_BY_ABOUT_INDEX,
@@ -382,8 +383,21 @@ class OrderItem(Model):
     by_recency = ListedIndex()
 
 
+class AccountSegmentIndex(GlobalSecondaryIndex["AccountItem"]):  # type: ignore[no-untyped-call]
+    """The accounts of one segment, newest in it first (CONTRACT §15: ``GET /accounts?segment=``);
+    accounts without a segment are not in it (sparse)."""
+
+    class Meta:
+        index_name = ACCOUNTS_BY_SEGMENT_INDEX
+        projection = KeysOnlyProjection()
+
+    segment = UnicodeAttribute(hash_key=True)
+    segment_since = UnicodeAttribute(range_key=True)
+
+
 class AccountItem(Model):
-    """An account (the customer company): the whole aggregate in ``doc``."""
+    """An account (the customer company): the whole aggregate in ``doc``; ``segment`` and
+    ``segment_since`` also feed the ``by_segment`` index."""
 
     class Meta:
         table_name = Settings.accounts_table
@@ -393,12 +407,15 @@ class AccountItem(Model):
     company = UnicodeAttribute()
     country = UnicodeAttribute(null=True)
     account_manager_id = UnicodeAttribute(null=True)
+    segment = UnicodeAttribute(null=True)
+    segment_since = UnicodeAttribute(null=True)
     doc = StoredJSONAttribute()
     version = VersionAttribute()
     list_shard = UnicodeAttribute(null=True)
     listed_at = UnicodeAttribute(null=True)
     list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
     by_recency = ListedIndex()
+    by_segment = AccountSegmentIndex()
 
 
 class OpportunityItem(Model):

@@ -11,6 +11,7 @@ from shared.adapters.dynamo.listing import stamp
 from shared.adapters.dynamo.models import AccountItem, InvoiceItem, LeadKeyItem, OrderItem
 from shared.domain.accounts import Account, is_account_id
 from shared.domain.orders import Order, is_invoice_id, is_order_id
+from shared.services.ports import SegmentPosition
 
 
 def order_item(order: Order) -> OrderItem:
@@ -31,6 +32,8 @@ def account_item(account: Account) -> AccountItem:
         company=account.company,
         country=account.country,
         account_manager_id=account.account_manager_id,
+        segment=account.segment,
+        segment_since=account.segment_since,
         doc={k: v for k, v in account.to_dict().items() if k != "version"},
     )
 
@@ -97,6 +100,12 @@ class DynamoOrderRepository:
             return None
 
 
+def _account(item: AccountItem) -> Account:
+    account = Account.from_dict(dict(item.doc))
+    account.version = int(item.version or 0)
+    return account
+
+
 class DynamoAccountRepository:
     def get(self, account_id: str) -> Account | None:
         if not is_account_id(account_id):
@@ -105,9 +114,37 @@ class DynamoAccountRepository:
             item = AccountItem.get(account_id, consistent_read=True)
         except AccountItem.DoesNotExist:
             return None
-        account = Account.from_dict(dict(item.doc))
-        account.version = int(item.version or 0)
-        return account
+        return _account(item)
+
+    def count_in_segment(self, segment: str) -> int:
+        """A count Query of the segment's slice of ``by_segment`` (keys only; pages of 1 MB)."""
+        return int(AccountItem.by_segment.count(segment))
+
+    def in_segment(
+        self, segment: str, limit: int, after: SegmentPosition | None = None
+    ) -> tuple[list[Account], SegmentPosition | None]:
+        """One Query of ``by_segment`` (newest first, one key more than the page: is there a next
+        page?), then one consistent BatchGet; an account that left the segment since the index
+        was written is left out."""
+        start = None
+        if after is not None:
+            start = {
+                "segment": {"S": segment},
+                "segment_since": {"S": after.segment_since},
+                "account_id": {"S": after.account_id},
+            }
+        keys = [
+            (str(item.segment_since), str(item.account_id))
+            for item in AccountItem.by_segment.query(
+                segment, scan_index_forward=False, limit=limit + 1, page_size=limit + 1, last_evaluated_key=start
+            )
+        ]
+        more = len(keys) > limit
+        keys = keys[:limit]
+        items = AccountItem.batch_get([i for _, i in keys], consistent_read=True) if keys else []
+        found = {str(item.account_id): _account(item) for item in items}
+        page = [found[i] for _, i in keys if i in found and found[i].segment == segment]
+        return page, (SegmentPosition(*keys[-1]) if more and keys else None)
 
     def page(self, limit: int, after: str | None = None) -> tuple[list[Account], str | None]:
         """One Scan page (the sweep visits every account anyway: a Scan reads each once)."""

@@ -136,3 +136,21 @@ def test_kpi_values_go_out_as_embedded_metrics(capsys: pytest.CaptureFixture[str
     assert directive["Namespace"] == "Closeloop/KPIs" and "window" in directive["Dimensions"][0]
     assert {m["Name"] for m in directive["Metrics"]} == set(emitted)
     assert blob["mql_to_sql_rate"] in (0.25, [0.25]) and blob["window"] == "28d"
+
+
+def test_the_dashboard_counts_the_accounts_in_each_segment(fake: FakeSheetsApi, workbook: str) -> None:
+    from datetime import UTC, datetime
+
+    from shared.adapters.container import container
+    from tests.unit.services.orders_helpers import make_order
+
+    c = container()
+    for n in range(2):
+        account = {"company": f"客户 {n}", "country": "CN", "account_manager_id": "u_xu"}
+        make_order(c.uow, c.rules.current(), datetime(2026, 11, 20, tzinfo=UTC), contract_id=f"ct_{n}", account=account)
+    assert snapshot(AT, None)["dashboard"] == "written"
+    shown = cells(fake, workbook)
+    assert shown["Accounts per segment (now)"] == ["accounts"]
+    assert {name: shown[name] for name in ("高价值客户", "流失风险客户", "潜力客户", "新客户", "unsegmented")} == {
+        "高价值客户": ["0"], "流失风险客户": ["0"], "潜力客户": ["0"], "新客户": ["2"], "unsegmented": ["0"]
+    }  # fmt: skip

@@ -120,6 +120,7 @@ GRANTS = {
         # orders and accounts: versioned puts in the change transaction
         "OrdersTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),
         "AccountsTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),
+        "AccountsTable/index/by_segment": _dynamodb("Query"),  # GET /accounts?segment=: one segment's keys
         # e-sign: one contract per envelope (a conditional put); GET /accounts/{id} batch-reads an account's
         "ContractsTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),
         "OpportunitiesTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),  # opportunities: versioned puts
@@ -201,8 +202,19 @@ GRANTS = {
         "RulesTable": _dynamodb("GetItem", "Query"),
         "RoutingStateTable": _dynamodb("GetItem", "PutItem"),  # where a run that ran out of time stopped
     },
+    "SegmentSweepFunction": {
+        # every account once a day, a Scan page at a time; re-read after a lost race; versioned put
+        "AccountsTable": _dynamodb("Scan", "GetItem", "PutItem"),
+        "OrdersTable": _dynamodb("GetItem"),  # orders from before accounts kept their ledger, once
+        "EventsTable": _dynamodb("PutItem"),  # AccountSegmentChanged
+        "DeliveriesTable": _dynamodb("PutItem"),  # the new row's notify roles' alerts
+        "RulesTable": _dynamodb("GetItem", "Query"),
+        # where a run that ran out of time stopped; the round-robin turn of a row naming a new segment
+        "RoutingStateTable": _dynamodb("GetItem", "PutItem", "UpdateItem"),
+    },
     "KpiSnapshotFunction": {
         "KpisTable": _dynamodb("Query"),
+        "AccountsTable/index/by_segment": _dynamodb("Query"),  # the Dashboard's accounts per segment
         "RulesTable": _dynamodb("GetItem", "Query"),
         "GoogleServiceAccount": {"secretsmanager:GetSecretValue"},
     },
@@ -230,6 +242,8 @@ INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded sl
     ("ApiFunction", "EventsTable/index/by_subject"),
     ("ApiFunction", "EventsTable/index/audit_by_actor"),
     ("ApiFunction", "EventsTable/index/audit_by_day"),
+    ("ApiFunction", "AccountsTable/index/by_segment"),  # GET /accounts?segment=: one segment, a page per Query
+    ("KpiSnapshotFunction", "AccountsTable/index/by_segment"),  # a count per segment, hourly
 }
 
 
@@ -374,6 +388,8 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/contracts/{contract_id}"),
         ("POST", "/invoices/{invoice_id}/status"),
         ("POST", "/webhooks/usage/{source}"),
+        ("GET", "/accounts"),
+        ("POST", "/webhooks/surveys/{source}"),
         ("GET", "/accounts/{account_id}"),
         ("PATCH", "/accounts/{account_id}"),
         ("POST", "/opportunities"),
@@ -403,7 +419,7 @@ def test_every_function_gets_the_shared_environment() -> None:
         # rules-sync gets longer: it talks to Google with bounded retries inside its own time
         # (so does kpi-snapshot, which writes the Dashboard tab)
         expected_timeout = 60 if spec.logical_id in ("RulesSyncFunction", "KpiSnapshotFunction") else 30
-        if spec.logical_id == "HealthSweepFunction":
+        if spec.logical_id in ("HealthSweepFunction", "SegmentSweepFunction"):
             expected_timeout = 900  # one pass over every account, once a day
         assert (spec.timeout, spec.memory_size) == (expected_timeout, 512)
 
@@ -493,6 +509,14 @@ def schedules_of(template: dict[str, object]) -> list[object]:
     from infra.event_sources import schedules
 
     return list(schedules(template))  # type: ignore[arg-type]
+
+
+def test_the_segment_sweep_runs_daily_on_its_own_function_with_its_continuation() -> None:
+    found = {s.name: s for s in schedules_of(TEMPLATE)}
+    daily, carry_on = found["closeloop-dev-segment-sweep"], found["closeloop-dev-segment-sweep-continue"]
+    assert daily.expression == "rate(1 day)" and daily.function.logical_id == "SegmentSweepFunction"
+    assert carry_on.function.logical_id == "SegmentSweepFunction" and carry_on.expression == "rate(15 minutes)"
+    assert daily.function.handler == "schedules.segment_sweep.handler"
 
 
 def test_the_health_sweep_runs_daily_on_its_own_function() -> None:

@@ -160,7 +160,8 @@ def test_scoring_rules(edits: list[tuple[str, str, str]], expected: list[str]) -
                 (
                     'Settings!A3: unknown setting "sql_treshold": use one of sql_threshold, nurture_below, '
                     "default_country, currency, quality_fields, quality_threshold, wake_click_rate, "
-                    "wake_events, timezone, locale, invoice_on, create_opportunity_on, health_threshold"
+                    "wake_events, timezone, locale, invoice_on, create_opportunity_on, health_threshold, "
+                    "rfm_window_days"
                 )
             ],
             id="unknown-setting",
@@ -207,6 +208,52 @@ def test_duplicate_keys(edits: list[tuple[str, str, str]], expected: list[str]) 
             [("Discounts", "B2", "2,000,000"), ("Discounts", "C2", "1,000,000")],
             ["Discounts!B2: min_amount 2,000,000 is more than max_amount 1,000,000"],
             id="amounts",
+        ),
+        pytest.param(
+            [("Routing", "Q2", "高价值客户")],
+            ["Routing!Q2: segment is for account rows; this row routes a lead"],
+            id="segment-on-a-lead-row",
+        ),
+        pytest.param(
+            [("Routing", "Q10", "VIP")],
+            [
+                'Routing!Q10: segment "VIP" is not a segment of the Segments tab (nor unsegmented) (segments: '
+                "unsegmented, 新客户, 流失风险客户, 潜力客户, 高价值客户)"
+            ],
+            id="unknown-segment",
+        ),
+        pytest.param(
+            [("Settings", "B15", "0")],
+            ["Settings!B15: rfm_window_days must be 1 or more, got 0"],
+            id="rfm-window-at-least-a-day",
+        ),
+        pytest.param(
+            [("Segments", "C2", "100")],
+            ["Segments!C2: min_recency_days 100 is more than max_recency_days 90"],
+            id="segment-recency",
+        ),
+        pytest.param(
+            [("Segments", "H5", "0")],
+            [],
+            id="segment-bounds-may-meet",
+        ),
+        pytest.param(
+            [("Segments", "A3", "10")],
+            ['Segments!A3: priority "10" is already used in row 2'],
+            id="segment-priority",
+        ),
+        pytest.param(
+            [("Segments", "E2", "-1")],
+            ["Segments!E2: min_frequency must be 0 or more, got -1"],
+            id="segment-negative",
+        ),
+        pytest.param(
+            [("Segments", "I2", "ceo")],
+            [
+                "Segments!I2: notify must be one of sdr, ae, senior_ae, manager, director, am, cs, support, "
+                'finance; got "ceo"'
+            ],
+            id="segment-unknown-role",
         ),
         pytest.param(
             [("Discounts", "D4", "0%")],

@@ -60,8 +60,12 @@ def test_ruleset_loads_the_example_content() -> None:
     assert rules.settings.wake_events == ("whitepaper_download", "demo_request")
     assert rules.owners["u_zhou"].active is False
     assert rules.owners["u_chen"].capacity is None and rules.owners["u_chen"].weight == 1
-    assert [r.priority for r in rules.routing] == [10, 20, 30, 40, 50, 90, 100, 110, 200]
-    assert [r.routes for r in rules.routing][-3:] == ["case", "case", "account"]
+    assert [r.priority for r in rules.routing] == [10, 20, 30, 40, 50, 90, 100, 110, 190, 200]
+    assert [r.routes for r in rules.routing][-4:] == ["case", "case", "account", "account"]
+    assert rules.routing[-2].segment == ("高价值客户",) and rules.routing[-1].segment == ()
+    assert rules.settings.rfm_window_days == 365
+    assert [r["segment"] for r in content["Segments"]] == ["高价值客户", "流失风险客户", "潜力客户", "新客户"]
+    assert content["Segments"][0]["min_monetary"] == 500000
     assert rules.routing[0].role == ("senior_ae",)
     assert rules.industries["manufacturer"] == "manufacturing"
     assert {o.team for o in rules.owners_of("SMB East")} == {"SMB East"}

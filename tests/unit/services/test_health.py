@@ -67,7 +67,7 @@ def test_low_usage_warns_the_account_manager_once(
     assert low["health"]["dimensions"]["usage"] == 10 and low["health"]["below"] == ["usage"]
     [warned] = _warnings(store)
     assert warned["fell"] == ["usage"] and warned["notify"] == ["u_xu"] and warned["owner_id"] == "u_xu"
-    alerts = [d for d in store.deliveries.listing() if d.kind == "alert"]
+    alerts = [d for d in store.deliveries.listing(kind="alert") if d.payload["event"] == "HealthWarning"]
     assert {(d.to, d.channel) for d in alerts} == {("u_xu", "email"), ("u_xu", "wecom")}  # Owners notify
     text = alerts[0].payload["text"]
     assert ACME["company"] in text and "usage 10 < 60" in text
