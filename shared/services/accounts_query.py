@@ -14,7 +14,8 @@ from typing import Any
 from shared.domain.accounts import Account, is_account_id
 from shared.domain.errors import ValidationFailed
 from shared.domain.events import parse_iso
-from shared.services.leads_query import _limit, _text_filter
+from shared.services.leads_query import _text_filter
+from shared.services.listing import parse_limit
 from shared.services.ports import SegmentPosition, UnitOfWork
 
 PARAMETERS = ("segment", "limit", "cursor")
@@ -30,7 +31,7 @@ def parse_query(params: Mapping[str, str] | None) -> tuple[str, int, SegmentPosi
     segment = _text_filter("segment", params.get("segment"), errors)
     if segment is None and "segment" not in errors:
         errors["segment"] = "is required: the segment to list (a Segments row's segment, or unsegmented)"
-    limit = _limit(params.get("limit"), errors)
+    limit = parse_limit(params.get("limit"), errors)
     after = None
     if params.get("cursor") is not None:
         try:
