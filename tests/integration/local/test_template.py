@@ -331,7 +331,7 @@ def test_tables_have_stage_names_keys_and_settings() -> None:
     assert specs["IdempotencyTable"].ttl_attribute == "expiration"
     assert specs["KpisTable"].ttl_attribute == "expires_at"  # the markers of events counted expire
     for table in LISTED_TABLES:  # the lists (CONTRACT §11): a few shards, newest first, filtered values only
-        listed = specs[table].global_secondary_indexes[-1]
+        listed = next(g for g in specs[table].global_secondary_indexes if g["IndexName"] == "by_recency")
         assert [k["AttributeName"] for k in listed["KeySchema"]] == ["list_shard", "listed_at"], table
         assert listed["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["list_fields"]}, table
     by_account, _ = specs["ContractsTable"].global_secondary_indexes
