@@ -67,7 +67,7 @@ def cmd_rules_sync(args: argparse.Namespace) -> int:
     from schedules.rules_sync import source_to_sync
     from shared.adapters.container import container
 
-    source = args.source or source_to_sync(container()) or args.settings.rules
+    source = args.source or source_to_sync(container(), args.settings.rules)
     if args.dry_run:
         return _dry_run(source, container())
     try:

@@ -18,17 +18,15 @@ def rules_source(spreadsheet_id: str, local_source: str | None) -> str | None:
     return local_source or None
 
 
-def source_to_sync(c: Any) -> str | None:
+def source_to_sync(c: Any, local_source: str | None) -> str | None:
     """What a sync reads when nobody names a source: the workbook in AWS (nothing without one);
     on a local stack (CLOSELOOP_RULES set), the source the live rules were last published from
     (`closeloop rules sync --source dir:…` stays the source until another is named), else the
     stack's own. A sync never silently puts the example rules back over rules just published."""
-    if c.settings.spreadsheet_id or not c.settings.local_rules_source:  # AWS: the workbook or nothing
+    if c.settings.spreadsheet_id or not local_source:  # AWS: the workbook or nothing
         return rules_source(c.settings.spreadsheet_id, None)
     live = c.rules_store.active()
-    return (live.source if live is not None and live.source else None) or rules_source(
-        "", c.settings.local_rules_source
-    )
+    return (live.source if live is not None and live.source else None) or local_source
 
 
 @on_schedule("rules-sync")
@@ -38,7 +36,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.observability import logger
 
     c = container()
-    source = source_to_sync(c)
+    source = source_to_sync(c, c.settings.local_rules_source)
     if source is None:
         logger().warning("rules-sync: no SpreadsheetId configured; nothing to do")
         return {"status": "skipped", "reason": "no spreadsheet configured"}

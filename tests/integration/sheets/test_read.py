@@ -120,7 +120,7 @@ def test_problems_after_a_blank_row_point_at_the_right_row(fake: FakeSheetsApi, 
     [
         ("missing", ['Owners!K1: missing required column "team" (团队)']),
         ("duplicate", ['Owners!L1: duplicate column "team": also in D1']),
-        ("blank", ["Sources!G1: this column has data but no header"]),
+        ("blank", ["Sources!H1: this column has data but no header"]),
     ],
 )
 def test_header_problems_at_their_cells(
@@ -132,8 +132,8 @@ def test_header_problems_at_their_cells(
     elif edit == "duplicate":
         raw["Owners"][0].append("团队")
     else:
-        assert len(raw["Sources"][0]) == 6  # A..F: Google trims the blank G1 away
-        raw["Sources"][2] += [""] * (6 - len(raw["Sources"][2])) + ["orphan"]
+        assert len(raw["Sources"][0]) == 7  # A..G: Google trims the blank H1 away
+        raw["Sources"][2] += [""] * (7 - len(raw["Sources"][2])) + ["orphan"]
     messages = _messages(_through_google(fake, client, raw))
     assert messages[: len(expected)] == expected
 
