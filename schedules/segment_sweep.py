@@ -16,33 +16,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from schedules.account_sweep import run_account_sweep
+from shared.adapters.acting import on_schedule
+
 NAME = "segment-sweep"
 
 
+@on_schedule(NAME)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from schedules.timer_sweep import time_left
-    from shared.adapters.container import container, utc_now
-    from shared.adapters.observability import logger
-    from shared.domain.events import iso, parse_iso
     from shared.services import segments
-    from shared.services.ports import SweepCursor
 
-    c = container()
-    after = None
-    if event.get("continue"):  # the continuation schedule: carry on where a run stopped, if one did
-        cursor = c.sweeps.get(NAME)
-        if cursor is None or cursor.after is None:
-            return {"continued": False}
-        now, after = cursor.at, cursor.after
-    else:
-        now = parse_iso(event["time"]) if event.get("time") else utc_now()
-    report = segments.sweep_segments(
-        c.rules.current(), c.uow, now, segments.PAGE_SIZE, after=after, time_left=time_left(context)
-    )
-    c.sweeps.save(NAME, SweepCursor(now, report.next_after))
-    summary = {**report.summary(), "at": iso(now), "continued": after is not None}
-    if report.failed:  # the next run (or the account's next order) tries them again
-        logger().error("segment-sweep could not write some accounts", extra=summary)
-    else:
-        logger().info("segment-sweep finished" if report.next_after is None else "segment-sweep paused", extra=summary)
-    return summary
+    def sweep(rules: Any, uow: Any, now: Any, **kwargs: Any) -> Any:
+        return segments.sweep_segments(rules, uow, now, segments.PAGE_SIZE, **kwargs)
+
+    return run_account_sweep(NAME, sweep, event, context)
