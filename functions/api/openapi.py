@@ -104,11 +104,11 @@ _STATUS_TEXT = {
 
 def _error_responses(errors: tuple[type[Any], ...]) -> dict[str, JSONType]:
     """The error responses of a route: the classes it can raise, grouped by their status."""
-    from functions.api.errors import STATUS
+    from functions.api.errors import status_for
 
     by_status: dict[int, list[str]] = {}
     for error in errors:
-        by_status.setdefault(STATUS[error], []).append(error.code)
+        by_status.setdefault(status_for(error), []).append(error.code)
     by_status[500] = [INTERNAL_ERROR]  # the `api` decorator's answer to a bug
     responses = {}
     for status, codes in sorted(by_status.items()):

@@ -63,9 +63,9 @@ def _state_scopes(method: str, path: str, operation: JSONType, error_responses: 
 
 def _add_error(operation: JSONType, error: type[Any], error_responses: Any) -> None:
     """Add one error class to an operation's documented responses (its status's code list)."""
-    from functions.api.errors import STATUS
+    from functions.api.errors import status_for
 
-    status = str(STATUS[error])
+    status = str(status_for(error))
     responses = operation.setdefault("responses", {})
     if status not in responses:
         responses[status] = error_responses((error,))[status]
@@ -80,6 +80,6 @@ def _add_error(operation: JSONType, error: type[Any], error_responses: Any) -> N
 
 
 def _class_of(code: str) -> type[Any]:
-    from functions.api.errors import STATUS
+    from functions.api.errors import every_error
 
-    return next(cls for cls in STATUS if cls.code == code)
+    return next(cls for cls in every_error() if cls.code == code)
