@@ -2,8 +2,9 @@
 
 One light read (tab titles and ids), then one batchUpdate: the Dashboard is dropped and added
 again under the same sheet id (links to it keep working, and no chart is left over from the
-last run), its cells written, and one line chart per rate over the last 12 weeks. Every request
-names the Dashboard's own sheet id: no rule tab is ever touched. Every text cell goes through
+last run), its cells written, and one line chart per rate over the last 12 weeks; the same batch
+rewrites the Work tab (admin_sheets/work_tab.py). Every request names the Dashboard's or the
+Work tab's own sheet id: no rule tab is ever touched. Every text cell goes through
 ``escape_cell``; numbers are numbers; no formula is written. The tab holds no names, e-mails or
 phones: the KPIs of all teams, dates and counts only.
 """

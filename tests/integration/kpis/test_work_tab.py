@@ -24,6 +24,7 @@ from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
 from shared.services.work_at_risk import ROWS, Section
 from tests.fakes.sheets_api import FakeSheetsApi
+from tests.integration.kpis.test_dashboard import _kpis, _sheet_ids
 from tests.unit.services.helpers import FixedRules, TickingClock
 from tests.unit.services.orders_helpers import NO_TAX_ID, make_order, shipment
 from tests.unit.services.renewals_helpers import P1_CASE, sign_contract
@@ -95,6 +96,8 @@ def test_the_work_tab_is_written_with_the_dashboard_in_one_batch(
     assert added == ["Dashboard", "Work"]
     titles = fake.tab_titles(workbook)
     assert titles[-2:] == ["Dashboard", "Work"]
+    own = {fake.sheet_props(workbook, t)["sheetId"] for t in ("Dashboard", "Work")}
+    assert {int(i) for r in batch["requests"] for i in _sheet_ids(r)} == own  # no rule tab named
     values = fake.values(workbook, "Work")
 
     [lead] = section(values, "Leads awaiting first touch (captured in the last 7 days)")
@@ -151,6 +154,5 @@ def test_a_long_section_stops_and_says_how_many_more_in_the_workbooks_language()
 
 
 def _empty_current() -> dict[str, Any]:
-    from tests.integration.kpis.test_dashboard import _kpis
 
     return {"from": "a", "to": "b", "timezone": "UTC", "skipped": {}, "kpis": _kpis({})}
