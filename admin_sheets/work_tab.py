@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from admin_sheets.google_sheets import escape_cell
 from shared.domain.events import parse_iso
+from shared.services.work_at_risk import READ_LIMIT
 
 TITLES = {"en": "Work", "zh-CN": "待办"}
 FIRST_SHEET_ID = 7_900_000
@@ -88,7 +89,7 @@ LABELS: dict[str, dict[str, str]] = {
         "link": "link",
         "none": "none",
         "more": "… and {n} more",
-        "more_unread": "… and more than {n} more (only the first {read} were read)",
+        "more_unread": "… and more than {n} more (only the first {read} records were read)",
         "no_team": "(no team)",
     },
     "zh-CN": {
@@ -106,7 +107,7 @@ LABELS: dict[str, dict[str, str]] = {
         "link": "链接",
         "none": "无",
         "more": "… 另有 {n} 条",
-        "more_unread": "… 另有超过 {n} 条（只读取了前 {read} 条）",
+        "more_unread": "… 另有超过 {n} 条（只读取了前 {read} 条记录）",
         "no_team": "（无团队）",
     },
 }
@@ -192,7 +193,7 @@ def work_rows(work: dict[str, Any], locale: str, updated_at: str, tz: ZoneInfo, 
             )
         if section.more or not section.read_all:
             more = words["more"] if section.read_all else words["more_unread"]
-            rows.append([_text(more.format(n=section.more, read=section.more + len(section.rows)))])
+            rows.append([_text(more.format(n=section.more, read=READ_LIMIT))])
     return [{"values": row} if row else {} for row in rows]
 
 

@@ -141,7 +141,7 @@ def test_a_long_section_stops_and_says_how_many_more_in_the_workbooks_language()
     rows = work_rows(work, "zh-CN", "2027-10-02T03:00:00Z", ZoneInfo("Asia/Shanghai"), None)
     texts = [[c.get("userEnteredValue", {}).get("stringValue") for c in r.get("values", [])] for r in rows]
     assert ["… 另有 7 条"] in texts
-    assert ["… 另有超过 180 条（只读取了前 200 条）"] in texts
+    assert ["… 另有超过 180 条（只读取了前 200 条记录）"] in texts
     assert ["无"] in texts  # an empty section
     assert any(len(t) > 5 and t[0] == "SMB" and t[5] == "2027-10-02 11:00" for t in texts)  # due in Settings timezone
     requests = with_work_tab(
