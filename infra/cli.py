@@ -91,7 +91,29 @@ def _connect(args: argparse.Namespace) -> StackSettings:
                 "(or set CLOSELOOP_AWS_PORT to the port it uses)"
             )
     connect_env(settings)
+    _use_stack_clock(settings.api_url)
     return settings
+
+
+def _use_stack_clock(api_url: str) -> None:
+    """Record at the stack's business time, as its API does: a stack started at
+    CLOSELOOP_CLOCK_START says its clock on every answer; without an answer, this machine's."""
+    import urllib.error
+    import urllib.request
+    from datetime import UTC, datetime
+
+    from infra.local.headers import NOW_HEADER
+    from shared.adapters.container import use_clock, utc_now
+
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=3) as answer:
+            told = answer.headers.get(NOW_HEADER)
+    except (urllib.error.URLError, OSError):
+        return
+    if told:
+        offset = datetime.fromisoformat(told.replace("Z", "+00:00")) - datetime.now(UTC)
+        if abs(offset.total_seconds()) > 1:  # the clock was shifted, not merely read a moment ago
+            use_clock(lambda: utc_now() + offset)
 
 
 NO_AWS_CREDENTIALS = (

@@ -153,6 +153,7 @@ class Container:
 
 _container: Container | None = None
 _container_lock = threading.Lock()
+_clock: Callable[[], datetime] = utc_now  # of the containers container() builds (use_clock)
 
 
 def container() -> Container:
@@ -160,8 +161,15 @@ def container() -> Container:
     if _container is None:
         with _container_lock:
             if _container is None:
-                _container = Container()
+                _container = Container(clock=_clock)
     return _container
+
+
+def use_clock(clock: Callable[[], datetime]) -> None:
+    """The clock of the containers built from now on: the CLI's commands against a local stack
+    whose business clock is shifted (CLOSELOOP_CLOCK_START) record at the stack's time."""
+    global _clock
+    _clock = clock
 
 
 def reset_container(new: Container | None = None) -> None:

@@ -102,6 +102,7 @@ LISTED_TABLES = (
     "AccountsTable",
     "InvoicesTable",
 )
+WORK_LISTS = ("CasesTable", "QuotesTable", "ContractsTable", "InvoicesTable")  # what the Work tab lists
 GRANTS = {
     "ApiFunction": {
         "LeadsTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
@@ -217,6 +218,11 @@ GRANTS = {
         "AccountsTable/index/by_segment": _dynamodb("Query"),  # the Dashboard's accounts per segment
         "RulesTable": _dynamodb("GetItem", "Query"),
         "GoogleServiceAccount": {"secretsmanager:GetSecretValue"},
+        # the Work tab: one list page per kind, the leads of the last 7 capture days, read whole
+        "LeadsTable/index/by_capture_day": _dynamodb("Query"),
+        **{f"{table}/index/by_recency": _dynamodb("Query") for table in WORK_LISTS},
+        **{table: _dynamodb("BatchGetItem") for table in ("LeadsTable", *WORK_LISTS)},
+        "AccountsTable": _dynamodb("GetItem"),  # a blocked invoice's account manager
     },
 }
 
@@ -244,6 +250,9 @@ INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded sl
     ("ApiFunction", "EventsTable/index/audit_by_day"),
     ("ApiFunction", "AccountsTable/index/by_segment"),  # GET /accounts?segment=: one segment, a page per Query
     ("KpiSnapshotFunction", "AccountsTable/index/by_segment"),  # a count per segment, hourly
+    # the Work tab, hourly: one page of 200 per kind; the leads of 7 capture days
+    *(("KpiSnapshotFunction", f"{table}/index/by_recency") for table in WORK_LISTS),
+    ("KpiSnapshotFunction", "LeadsTable/index/by_capture_day"),
 }
 
 
