@@ -219,9 +219,9 @@ def work_requests(
     title = existing[0] if existing else TITLES.get(locale, TITLES["en"])
     free = (i for i in range(FIRST_SHEET_ID, FIRST_SHEET_ID + len(taken) + 1) if i not in taken)
     sheet_id = existing[1] if existing else next(free)
-    drop = [{"deleteSheet": {"sheetId": sheet_id}}] if existing else []
+    drop: list[dict[str, Any]] = [{"deleteSheet": {"sheetId": sheet_id}}] if existing else []
     grid = {"rowCount": len(rows) + 5, "columnCount": COLUMNS, "frozenRowCount": 1}
-    add = [
+    add: list[dict[str, Any]] = [
         {"addSheet": {"properties": {"sheetId": sheet_id, "title": title, "index": index, "gridProperties": grid}}},
         {
             "updateCells": {
