@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.domain.calendars import HOLIDAY_KINDS
+from shared.domain.calendar_cells import HOLIDAY_KINDS
 from shared.domain.health import DIMENSIONS as HEALTH_DIMENSIONS
 from shared.domain.orders import INVOICE_ON
 from shared.domain.rules import (

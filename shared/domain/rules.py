@@ -235,7 +235,7 @@ def content_hash(content: Content) -> str:
     """Stable hash of rules content: the same rules always hash the same. The public holidays
     publishing derives (calendars.PUBLIC_HOLIDAYS_TAB) are not the rules: the same workbook
     published next year is still unchanged."""
-    from shared.domain.calendars import PUBLIC_HOLIDAYS_TAB
+    from shared.domain.calendar_cells import PUBLIC_HOLIDAYS_TAB
 
     rules = {tab: rows for tab, rows in content.items() if tab != PUBLIC_HOLIDAYS_TAB}
     canonical = json.dumps(rules, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
