@@ -489,3 +489,22 @@ def audit() -> Response:
     params = app.current_request.query_params or {}
     c = _container()
     return json_response(200, list_audit({name: params[name] for name in params}, c.audit, c.clock))
+
+
+# ------------------------------------------------- action links (issue 17, CONTRACT §12)
+# Public: the token in the path is the credential (shared/domain/access.py PUBLIC_RESOURCES).
+# HTML pages, not JSON; the handlers live in functions/api/links.py.
+
+
+@app.route("/a/{token}", methods=["GET"], content_types=ANY_TYPE)
+def open_action_link(token: str) -> Response:
+    from functions.api import links
+
+    return links.answer(lambda: links.open_link(token, _container()), _container)
+
+
+@app.route("/a/{token}", methods=["POST"], content_types=ANY_TYPE)
+def use_action_link(token: str) -> Response:
+    from functions.api import links
+
+    return links.answer(lambda: links.use_link(token, _raw(), _container()), _container)

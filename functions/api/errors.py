@@ -18,6 +18,8 @@ STATUS: dict[type[e.CloseloopError], int] = {
     e.InvoiceNotFound: 404,
     e.AccountNotFound: 404,
     e.NotFound: 404,
+    e.LinkNotFound: 404,
+    e.LinkGone: 410,
     e.Conflict: 409,
     e.IdempotencyKeyReused: 409,
     e.InvalidTransition: 409,
