@@ -16,7 +16,7 @@ def test_every_domain_error_has_a_status_below_500_except_unavailability() -> No
         if issubclass(cls, errors.CloseloopError) and cls is not errors.CloseloopError
     ]
     assert raised and all(cls in STATUS for cls in raised), [c.__name__ for c in raised if c not in STATUS]
-    assert {status_of(cls("x")) for cls in raised} <= {400, 401, 403, 404, 409, 413, 415, 503}
+    assert {status_of(cls("x")) for cls in raised} <= {400, 401, 403, 404, 409, 410, 413, 415, 503}
 
 
 def test_the_body_is_the_contract_shape() -> None:
