@@ -138,6 +138,7 @@ GRANTS = {
         "CasesTable/index/by_account": _dynamodb("Query"),
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
         "ApiKeys": {"secretsmanager:GetSecretValue"},
+        "LinkSecret": {"secretsmanager:GetSecretValue"},  # action links: a token's signature
     },
     "OutboxPublisherFunction": {
         "EventBus": {"events:PutEvents"},
@@ -167,6 +168,7 @@ GRANTS = {
         SES_CONFIGURATION_SET: {"ses:SendEmail"},
         "ChatWebhooks": {"secretsmanager:GetSecretValue"},
         "DeliverySecret": {"secretsmanager:GetSecretValue"},
+        "LinkSecret": {"secretsmanager:GetSecretValue"},  # signs the action links an alert carries
         "DeliveriesDeadLetterQueue": {"sqs:SendMessage"},
     },
     "TimerSweepFunction": {
@@ -408,6 +410,8 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/accounts"),
         ("GET", "/invoices"),
         ("GET", "/audit"),
+        ("GET", "/a/{token}"),  # action links (CONTRACT §12): public, the token is the credential
+        ("POST", "/a/{token}"),
     }
 
 
@@ -448,6 +452,7 @@ def test_secrets_are_declared_without_values() -> None:
         "closeloop-dev-google-service-account",
         "closeloop-dev-chat-webhooks",
         "closeloop-dev-delivery-secret",
+        "closeloop-dev-link-secret",
     }
     for resource in cfn.resources_of_type(TEMPLATE, "AWS::SecretsManager::Secret").values():
         assert "SecretString" not in resource["Properties"]
