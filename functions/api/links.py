@@ -183,11 +183,10 @@ def read_form(raw: bytes) -> dict[str, str]:
 
 def open_link(token: str, c: Any) -> Response:
     """GET: the confirm page; reads only."""
-    from shared.services.links import describe
+    from shared.services.links import open_link as view
 
     claims = c.links.read(token, c.clock())
-    active = c.rules.current()
-    return confirm_page(describe(claims, active, c.uow), _locale(c))
+    return confirm_page(view(claims, c.links, c.rules.current(), c.uow), _locale(c))
 
 
 def use_link(token: str, raw: bytes, c: Any) -> Response:

@@ -71,7 +71,7 @@ def paths(internal_error: str) -> dict[str, JSONType]:
                 "summary": "An action link's confirm page (changes nothing)",
                 "description": f"{common} GET only shows the page — the person, the action ({actions}) and "
                 "its subject, a confirm button and, for `reject`, a note — because chat apps and mail "
-                "scanners open links before people do.",
+                "scanners open links before people do. A link already used → `410`.",
                 "security": [],
                 "parameters": [TOKEN],
                 "responses": {

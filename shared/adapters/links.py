@@ -72,6 +72,12 @@ class ActionLinks:
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
 
+    def used(self, claims: LinkClaims) -> bool:
+        """Whether the link was used (a read: the confirm page of a used link says so)."""
+        key = {"id": {"S": f"link#{claims.link_id}"}}
+        found = self._client.get_item(TableName=self._settings.idempotency_table, Key=key, ConsistentRead=True)
+        return "Item" in found
+
     def release(self, claims: LinkClaims) -> None:
         """The action was refused or failed: the link was not used after all."""
         key = {"id": {"S": f"link#{claims.link_id}"}}

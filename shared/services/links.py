@@ -38,8 +38,15 @@ class LinkView:
     facts: list[tuple[str, str]] = field(default_factory=list)  # (key, value): the page words them
 
 
+def open_link(claims: LinkClaims, keys: ActionLinkKeys, active: ActiveRules, uow: UnitOfWork) -> LinkView:
+    """GET /a/{token}: reads, never writes (chat apps prefetch links); a used link says so."""
+    if keys.used(claims):
+        raise LinkGone("this link was already used")
+    return describe(claims, active, uow)
+
+
 def describe(claims: LinkClaims, active: ActiveRules, uow: UnitOfWork) -> LinkView:
-    """GET /a/{token}: reads, never writes (chat apps prefetch links)."""
+    """What the link's pages say about it."""
     owner = active.rules.owners.get(claims.person)
     person = owner.name if owner else claims.person
     kind, target = claims.subject.split("/", 1)

@@ -301,6 +301,7 @@ class ActionLinkKeys(Protocol):
     """An action link's single use (CONTRACT §12): claim it once, give it back if nothing was done."""
 
     def claim(self, claims: LinkClaims) -> bool: ...  # True: first use, now claimed
+    def used(self, claims: LinkClaims) -> bool: ...  # a read
     def release(self, claims: LinkClaims) -> None: ...
 
 

@@ -91,6 +91,7 @@ def test_a_first_touch_warning_carries_links_that_log_the_owners_call_once(confi
             gone = client.http.post(_path(again), headers=FORM, body=b"")
             assert gone.status_code == 410 and "text/html" in gone.headers["Content-Type"]
         assert len(container.uow.leads.get(lead.lead_id).activities) == 1
+        assert client.http.get(_path(links["Log a meeting"])).status_code == 410  # its page says so too
 
         by_link = [e for e in _audit(client, f"lead/{lead.lead_id}") if (e.get("actor") or {}).get("kind") == "link"]
         assert {e["type"] for e in by_link} >= {"ActivityRecorded", "LeadFirstTouched"}
