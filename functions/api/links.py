@@ -12,10 +12,11 @@ page says ``no-store`` and ``no-referrer`` so it is neither cached nor sent on t
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from chalice import Response
+from chalice.app import Response
 
 from shared.domain.errors import Busy, CloseloopError, PayloadTooLarge
 from shared.domain.links import label
@@ -203,7 +204,17 @@ def use_link(token: str, raw: bytes, c: Any) -> Response:
     return done_page(describe(claims, active, c.uow), answer, _locale(c))
 
 
-def answer(view: Any, container: Any) -> Response:
+def open_page(token: str, c: Any) -> Response:
+    """``GET /a/{token}`` (routes.py): the confirm page, or why not, as a page."""
+    return answer(lambda: open_link(token, c), c)
+
+
+def use_page(token: str, raw: bytes, c: Any) -> Response:
+    """``POST /a/{token}`` (routes.py): the result page, or the refusal, as a page."""
+    return answer(lambda: use_link(token, raw, c), c)
+
+
+def answer(view: Callable[[], Response], c: Any) -> Response:
     """A link page, whatever happens: a refusal is its page (the API's status), load shed is a
     503 page, anything else our bug — logged, and a 500 page, never a JSON body."""
     import logging
@@ -214,19 +225,19 @@ def answer(view: Any, container: Any) -> Response:
 
     with acting_as(None):
         try:
-            return view()  # type: ignore[no-any-return]
+            return view()
         except CloseloopError as refused:
-            return refusal_page(refused, _safe_locale(container))
+            return refusal_page(refused, _safe_locale(c))
         except Exception as failed:
             if isinstance(failed, Throttled) or is_transient(failed):
-                return refusal_page(Busy(), _safe_locale(container))
-            logging.getLogger("closeloop.api").exception("unhandled error on an action link page")
-            locale = _safe_locale(container)
+                return refusal_page(Busy(), _safe_locale(c))
+            logging.getLogger("closeloop-api").exception("unhandled error on an action link page")
+            locale = _safe_locale(c)
             return page(500, _w("error", locale), f"<p>{_e(_w('error', locale))}.</p>", locale)
 
 
-def _safe_locale(container: Any) -> str:
+def _safe_locale(c: Any) -> str:
     try:
-        return _locale(container())
+        return _locale(c)
     except Exception:  # the page must still answer
         return "en"

@@ -46,18 +46,6 @@ PUBLIC_RESOURCES: dict[str, str] = {
     "a": "the action link's token (signed, expiring, single-use; it names its person)",
 }
 
-# The body field that names who acts, per route: a personal key fills it or must match it.
-ACTOR_FIELDS: dict[tuple[str, str], str] = {
-    ("POST", "/leads/{lead_id}/activities"): "by",
-    ("POST", "/leads/{lead_id}/disqualify"): "by",
-    ("POST", "/cases/{case_id}/events"): "by",
-    ("POST", "/opportunities"): "owner_id",
-    ("POST", "/opportunities/{opportunity_id}/stage"): "by",
-    ("POST", "/opportunities/{opportunity_id}/activities"): "by",
-    ("POST", "/quotes"): "by",
-    ("POST", "/approvals/{approval_id}/decision"): "by",
-}
-
 PLACEHOLDER_NAME = "placeholder"  # template.yaml's generated value: never a key (shared/adapters/secrets.py)
 
 

@@ -52,3 +52,16 @@ def test_refusals_are_pages_with_the_apis_status() -> None:
 def test_the_form_reads_only_its_fields() -> None:
     assert read_form(b"note=%E5%A5%BD&x=1") == {"note": "好", "x": "1"}
     assert read_form(b"\xff\xfe") == {}
+
+
+def test_the_link_routes_are_public_in_the_table_the_access_rules_and_the_description() -> None:
+    from functions.api.openapi import document
+    from functions.api.routes import BY_KEY
+    from shared.domain.access import is_public, route_scopes
+
+    for method in ("GET", "POST"):
+        assert BY_KEY[(method, "/a/{token}")].auth == "public"
+        assert is_public("/a/{token}") and route_scopes(method, "/a/{token}") == ()
+        operation = document()["paths"]["/a/{token}"][method.lower()]
+        assert operation["security"] == [] and operation["x-closeloop-scopes"] == []
+        assert "token" in operation["x-closeloop-public"] and operation["tags"] == ["links"]
