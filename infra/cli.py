@@ -65,6 +65,7 @@ def _stack_settings(args: argparse.Namespace) -> StackSettings:
             aws_port=getattr(args, "aws_port", None),
             finance_url=getattr(args, "finance_url", None),
             erp_url=getattr(args, "erp_url", None),
+            public_url=getattr(args, "public_url", None),
             schedules=False if getattr(args, "no_schedules", False) else None,
             dev_origins=True if getattr(args, "allow_dev_origins", False) else None,
         )
@@ -438,6 +439,13 @@ def _parser() -> argparse.ArgumentParser:
         help="where order and contract events are POSTed, signed (env CLOSELOOP_ERP_URL; default none: they wait "
         'as pending). Chat channels for alerts: env CLOSELOOP_CHAT_WEBHOOKS=\'{"ops": {"kind": "wecom", '
         '"url": "…"}}\'; signing key: env CLOSELOOP_DELIVERY_SECRET (default dev-delivery-secret)',
+    )
+    dev.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="where the action links in alerts point, <URL>/a/<token>: an address people's phones reach "
+        "(env CLOSELOOP_PUBLIC_URL; default this API's own URL); links are signed with env "
+        "CLOSELOOP_LINK_SECRET (default dev-link-secret)",
     )
     dev.add_argument(
         "--no-schedules",

@@ -12,6 +12,7 @@ STATUS: dict[type[e.CloseloopError], int] = {
     e.Unauthorized: 401,
     e.Forbidden: 403,  # SourceInactive, NotApprover
     e.NotFound: 404,  # UnknownSource and each aggregate's
+    e.LinkGone: 410,  # an action link used or expired
     e.Conflict: 409,
     e.InvalidTransition: 409,  # OverDelivery, StageGateFailed, NotYourTurn, AlreadyDecided ...
     e.IdempotencyKeyReused: 409,

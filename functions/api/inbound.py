@@ -236,6 +236,11 @@ def preflight(source_name: str, headers: Any, c: Any) -> Response:
     origin = headers.get("origin")
     if not origin:
         raise Forbidden("a CORS preflight needs an Origin header")
+    if not source.may_post("leads"):  # the only webhook a browser may post (CONTRACT §12)
+        raise Forbidden(
+            f"source {source.source!r} may not post leads: its Sources webhooks cell names "
+            f"{', '.join(source.webhooks or DEFAULT_WEBHOOKS)}"
+        )
     dev_origins = _dev_origins(c)
     allowed = cors_headers(source, origin, dev_origins)
     if not allowed:

@@ -130,6 +130,8 @@ def error_codes_by_operation() -> dict[tuple[str, str], dict[int, list[str]]]:
                 code = schema.get("properties", {}).get("error", {}).get("properties", {}).get("code")
                 if code:
                     statuses[int(status)] = list(code["enum"])
+                elif response.get("x-closeloop-codes"):  # an HTML page's codes (the action links)
+                    statuses[int(status)] = list(response["x-closeloop-codes"])
             result[(method.upper(), path)] = statuses
     return result
 
@@ -978,6 +980,7 @@ def document() -> JSONType:
         openapi_contracts,
         openapi_health,
         openapi_kpis,
+        openapi_links,
         openapi_lists,
         openapi_orders,
         openapi_sales,
@@ -998,6 +1001,7 @@ def document() -> JSONType:
             {"name": "kpis", "description": "one set of KPI definitions, from rollups"},
             {"name": "lists", "description": "every aggregate a page at a time, newest first (CONTRACT §11)"},
             {"name": "system", "description": "health, this description, the audit"},
+            {"name": "links", "description": "action links in alerts: one tap, once, as its person (no API key)"},
         ],
         "paths": openapi_access.with_access(
             _as_declared(
@@ -1019,6 +1023,7 @@ def document() -> JSONType:
                         **openapi_sales.paths(_json, _error_responses, _param),
                         **openapi_kpis.paths(_json, _error_responses),
                         **openapi_audit.paths(_json, _error_responses),
+                        **openapi_links.paths(INTERNAL_ERROR),
                     },
                     _json,
                     _error_responses,

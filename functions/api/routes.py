@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Auth = Literal["api_key", "signed", "public"]
-Capability = Literal["leads", "cases", "orders", "accounts", "sales", "kpis", "lists", "system"]
+Capability = Literal["leads", "cases", "orders", "accounts", "sales", "kpis", "lists", "system", "links"]
 
 # the arguments a signed webhook's function takes (functions/api/webhooks.py)
 WEBHOOK_ARGS = ("source", "raw", "headers", "container", "lambda_context")
@@ -118,6 +118,10 @@ ROUTES: tuple[Route, ...] = (
     # lists (CONTRACT §11); /leads is the leads' own; GET /accounts?segment= reads the segment index (§15)
     *(_listing(plural) for plural in ("cases", "opportunities", "quotes", "contracts", "orders", "invoices")),
     Route("GET", "/accounts", _S + "accounts_query:list_accounts_page", LISTING_ARGS, "lists"),
+    # action links in alerts (CONTRACT §12): public, the token in the path is the credential
+    # (shared/domain/access.py PUBLIC_RESOURCES); HTML pages, refusals included
+    Route("GET", "/a/{token}", "functions.api.links:open_page", ("token", "container"), "links", auth="public"),
+    Route("POST", "/a/{token}", "functions.api.links:use_page", ("token", "raw", "container"), "links", auth="public"),
 )
 # fmt: on
 

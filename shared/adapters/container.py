@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the adapters' modules load boto3 and pynamodb: only on firs
     from shared.adapters.dynamo.rules import DynamoRulesStore
     from shared.adapters.dynamo.sweeps import DynamoSweepProgress
     from shared.adapters.idempotency import Idempotency
+    from shared.adapters.links import ActionLinks
     from shared.adapters.outbox import EventBusPublisher
     from shared.adapters.secrets import Secrets
 
@@ -103,8 +104,19 @@ class Container:
 
         s = self.settings
         return Secrets(
-            s.webhook_secrets_id, s.api_keys_id, s.google_account_id, s.chat_webhooks_id, s.delivery_secret_id
+            s.webhook_secrets_id,
+            s.api_keys_id,
+            s.google_account_id,
+            s.chat_webhooks_id,
+            s.delivery_secret_id,
+            s.link_secret_id,
         )
+
+    @cached_property
+    def links(self) -> ActionLinks:
+        from shared.adapters.links import ActionLinks
+
+        return ActionLinks(self.settings, self.secrets)
 
     @cached_property
     def courier(self) -> DeliveryCourier:

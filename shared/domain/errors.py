@@ -58,6 +58,18 @@ class CaseNotFound(NotFound):
     code = "case_not_found"
 
 
+class LinkNotFound(NotFound):
+    """An action link that is forged, altered or not a token at all (CONTRACT §12)."""
+
+    code = "link_not_found"
+
+
+class LinkGone(CloseloopError):
+    """An action link that expired or was used: nothing more happens through it (CONTRACT §12)."""
+
+    code = "link_gone"
+
+
 class PayloadTooLarge(CloseloopError):
     code = "payload_too_large"
 

@@ -66,6 +66,7 @@ class Settings:
     create_opportunity_on: str = "manual"  # manual | sql | first_touch (CONTRACT §2.6)
     health_threshold: float = 60  # an account's health score below this warns (CONTRACT §2.10)
     rfm_window_days: int = 365  # the days an account's orders count for F and M (CONTRACT §15)
+    link_ttl_hours: int = 72  # an alert's action links work this long (CONTRACT §12)
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, JSON]]) -> Settings:

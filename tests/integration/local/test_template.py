@@ -139,6 +139,7 @@ GRANTS = {
         "CasesTable/index/by_account": _dynamodb("Query"),
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
         "ApiKeys": {"secretsmanager:GetSecretValue"},
+        "LinkSecret": {"secretsmanager:GetSecretValue"},  # action links: a token's signature
     },
     "OutboxPublisherFunction": {
         "EventBus": {"events:PutEvents"},
@@ -168,6 +169,7 @@ GRANTS = {
         SES_CONFIGURATION_SET: {"ses:SendEmail"},
         "ChatWebhooks": {"secretsmanager:GetSecretValue"},
         "DeliverySecret": {"secretsmanager:GetSecretValue"},
+        "LinkSecret": {"secretsmanager:GetSecretValue"},  # signs the action links an alert carries
         "DeliveriesDeadLetterQueue": {"sqs:SendMessage"},
     },
     "TimerSweepFunction": {
@@ -414,6 +416,7 @@ def test_secrets_are_declared_without_values() -> None:
         "closeloop-dev-google-service-account",
         "closeloop-dev-chat-webhooks",
         "closeloop-dev-delivery-secret",
+        "closeloop-dev-link-secret",
     }
     for resource in cfn.resources_of_type(TEMPLATE, "AWS::SecretsManager::Secret").values():
         assert "SecretString" not in resource["Properties"]
