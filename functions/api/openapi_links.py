@@ -36,11 +36,11 @@ def _page(description: str, codes: list[str] | None = None) -> JSONType:
 
 def _errors(errors: tuple[type[Any], ...], internal: str) -> dict[str, JSONType]:
     """One HTML page per status, listing the codes it may carry."""
-    from functions.api.errors import STATUS
+    from functions.api.errors import status_for
 
     by_status: dict[int, list[str]] = {}
     for error in errors:
-        by_status.setdefault(STATUS[error], []).append(error.code)
+        by_status.setdefault(status_for(error), []).append(error.code)
     by_status[500] = [internal]
     return {
         str(status): _page(f"a page saying why nothing was done: {', '.join(f'`{c}`' for c in codes)}", codes)
