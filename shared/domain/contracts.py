@@ -30,6 +30,10 @@ def contract_id_for(source: str, envelope_id: str) -> str:
     return derived_id("ct_", f"{source}|{envelope_id}")
 
 
+def is_contract_id(text: str) -> bool:
+    return len(text) == 23 and text.startswith("ct_") and all(c in "0123456789abcdef" for c in text[3:])
+
+
 def quote_signed_key(quote_id: str) -> str:
     """The unique key a contract claims on its quote: a quote is signed once (CONTRACT §14)."""
     return f"quote-signed#{quote_id}"

@@ -40,6 +40,7 @@ is_quote_id = _lazy("quotes", "is_quote_id")
 is_order_id = _lazy("orders", "is_order_id")
 is_invoice_id = _lazy("orders", "is_invoice_id")
 is_account_id = _lazy("accounts", "is_account_id")
+is_contract_id = _lazy("contracts", "is_contract_id")
 
 
 def _same(*words: str) -> dict[str, tuple[str, ...]]:
@@ -166,10 +167,6 @@ QUOTES = Listing(
 # ------------------------------------------------------------------ contracts
 
 
-def _is_contract_id(text: str) -> bool:
-    return len(text) == 23 and text.startswith("ct_") and all(c in "0123456789abcdef" for c in text[3:])
-
-
 def _contract_summary(contract: Contract) -> dict[str, Any]:
     return {
         "contract_id": contract.contract_id,
@@ -191,7 +188,7 @@ CONTRACTS = Listing(
     plural="contracts",
     listed_at=lambda c: c.signed_at,
     id_of=lambda c: c.contract_id,
-    is_id=_is_contract_id,
+    is_id=is_contract_id,
     summary=_contract_summary,
     filters=(
         text("account_id", lambda c: c.account_id, help="the customer's account, ac_…"),

@@ -5,58 +5,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.adapters.dynamo.listing import stamp
+from shared.adapters.dynamo.documents import DocumentTable
 from shared.adapters.dynamo.models import ContractItem, LeadKeyItem
 from shared.domain.contracts import Contract, quote_signed_key
 
 
-def contract_item(contract: Contract) -> ContractItem:
-    return ContractItem(
-        contract_id=contract.contract_id,
-        account_id=contract.account_id,
-        end_date=contract.end_date,
-        status=contract.status,
-        doc={k: v for k, v in contract.to_dict().items() if k != "version"},
-    )
+def _indexed(contract: Contract) -> dict[str, Any]:
+    return {
+        "contract_id": contract.contract_id,
+        "account_id": contract.account_id,
+        "end_date": contract.end_date,
+        "status": contract.status,
+    }
 
 
-class ContractTable:
-    """``attribute_not_exists`` when new (the same envelope twice: one wins), ``version = read``
-    when changed."""
-
-    def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
-        item = contract_item(aggregate)
-        stamp(item, "contract", aggregate)
-        if expected_version is not None:
-            item.version = expected_version
-        kwargs: dict[str, Any] = item.get_save_kwargs_from_instance()
-        return kwargs
-
-    def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
-        return ContractItem.Meta.table_name, {"contract_id": {"S": subject_id}}
+def _could_be_contract_id(text: str) -> bool:
+    return text.startswith("ct_") and len(text) <= 40
 
 
-def _contract(item: ContractItem) -> Contract:
-    contract = Contract.from_dict(dict(item.doc))
-    contract.version = int(item.version or 0)
-    return contract
+# the same envelope twice at once: one Put wins (attribute_not_exists)
+CONTRACTS: DocumentTable[Contract] = DocumentTable(
+    "contract", ContractItem, Contract.from_dict, _could_be_contract_id, _indexed
+)
 
 
 class DynamoContractRepository:
     def get(self, contract_id: str) -> Contract | None:
-        if not contract_id.startswith("ct_") or len(contract_id) > 40:
-            return None
-        try:
-            return _contract(ContractItem.get(contract_id, consistent_read=True))
-        except ContractItem.DoesNotExist:
-            return None
+        return CONTRACTS.get(contract_id)
 
     def of_account(self, account_id: str) -> list[Contract]:
         """The account's contracts, soonest end first (one Query, one BatchGet per 100). The batch
         read is consistent: a hold placed a moment ago must be seen by the case that releases it."""
         ids = [item.contract_id for item in ContractItem.by_account.query(account_id)]
         items = ContractItem.batch_get(ids, consistent_read=True) if ids else []
-        found = {item.contract_id: _contract(item) for item in items}
+        found = {item.contract_id: CONTRACTS.from_item(item) for item in items}
         return [found[i] for i in ids if i in found]
 
     def of_quote(self, quote_id: str) -> str | None:

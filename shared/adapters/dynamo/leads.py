@@ -11,6 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.connection import Connection
 
+from shared.adapters.dynamo.documents import DocumentTable
 from shared.adapters.dynamo.faults import batch_get
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
 from shared.domain.events import iso
@@ -30,22 +31,19 @@ def _day_keys(day: date) -> list[str]:
     return [f"{day.isoformat()}#{shard}" for shard in range(CAPTURE_SHARDS)]
 
 
-def lead_item(lead: Lead) -> LeadItem:
-    return LeadItem(
-        lead_id=lead.lead_id,
-        capture_day=capture_key(lead.captured_at[:10], lead.lead_id),
-        captured_at=lead.captured_at,
-        grade=lead.grade,
-        owner_id=lead.owner_id,
-        team=lead.team,
-        doc={k: v for k, v in lead.to_dict().items() if k != "version"},
-    )
+def _indexed(lead: Lead) -> dict[str, Any]:
+    return {
+        "lead_id": lead.lead_id,
+        "capture_day": capture_key(lead.captured_at[:10], lead.lead_id),
+        "captured_at": lead.captured_at,
+        "grade": lead.grade,
+        "owner_id": lead.owner_id,
+        "team": lead.team,
+    }
 
 
-def lead_from_item(item: LeadItem) -> Lead:
-    lead = Lead.from_dict(dict(item.doc))
-    lead.version = int(item.version or 0)
-    return lead
+# a lead is not on the generic lists: GET /leads reads the capture-day index
+LEADS: DocumentTable[Lead] = DocumentTable("lead", LeadItem, Lead.from_dict, is_lead_id, _indexed, listed=False)
 
 
 class DynamoLeadRepository:
@@ -71,7 +69,7 @@ class DynamoLeadRepository:
         for raw in found.get(keys_table, []):
             owners[raw["key"]["S"]] = raw["lead_id"]["S"]
         for raw in found.get(leads_table, []):
-            lead = lead_from_item(LeadItem.from_raw_data(raw))
+            lead = LEADS.from_item(LeadItem.from_raw_data(raw))
             leads[lead.lead_id] = lead
         return Lookup(owners, leads)
 
@@ -82,12 +80,7 @@ class DynamoLeadRepository:
         return {item.key: item.lead_id for item in found}
 
     def get(self, lead_id: str) -> Lead | None:
-        if not is_lead_id(lead_id):
-            return None
-        try:
-            return lead_from_item(LeadItem.get(lead_id, consistent_read=True))
-        except LeadItem.DoesNotExist:
-            return None
+        return LEADS.get(lead_id)
 
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]:
         """Leads captured in [start, end), in capture order: day by day through the by_capture_day
@@ -115,7 +108,7 @@ class DynamoLeadRepository:
         found = {
             lead.lead_id: lead
             for lead in (
-                lead_from_item(LeadItem.from_raw_data(raw)) for raw in batch_get(self.client, request).get(table, [])
+                LEADS.from_item(LeadItem.from_raw_data(raw)) for raw in batch_get(self.client, request).get(table, [])
             )
         }
         return [found[i] for i in lead_ids if i in found]

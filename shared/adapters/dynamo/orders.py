@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.models import Model
-
+from shared.adapters.dynamo.documents import DocumentTable
 from shared.adapters.dynamo.listing import stamp
 from shared.adapters.dynamo.models import AccountItem, InvoiceItem, LeadKeyItem, OrderItem
 from shared.domain.accounts import Account, is_account_id
@@ -14,35 +13,32 @@ from shared.domain.orders import Order, is_invoice_id, is_order_id
 from shared.services.ports import SegmentPosition
 
 
-def order_item(order: Order) -> OrderItem:
-    return OrderItem(
-        order_id=order.order_id,
-        account_id=order.account_id,
-        contract_id=order.contract_id,
-        amount=order.amount,
-        currency=order.currency,
-        created_at=order.created_at,
-        doc={k: v for k, v in order.to_dict().items() if k != "version"},
-    )
+def _order_indexed(order: Order) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id,
+        "account_id": order.account_id,
+        "contract_id": order.contract_id,
+        "amount": order.amount,
+        "currency": order.currency,
+        "created_at": order.created_at,
+    }
 
 
-def account_item(account: Account) -> AccountItem:
-    return AccountItem(
-        account_id=account.account_id,
-        company=account.company,
-        country=account.country,
-        account_manager_id=account.account_manager_id,
-        segment=account.segment,
-        segment_since=account.segment_since,
-        doc={k: v for k, v in account.to_dict().items() if k != "version"},
-    )
+def _account_indexed(account: Account) -> dict[str, Any]:
+    return {
+        "account_id": account.account_id,
+        "company": account.company,
+        "country": account.country,
+        "account_manager_id": account.account_manager_id,
+        "segment": account.segment,
+        "segment_since": account.segment_since,
+    }
 
 
-def _put(item: Model, expected_version: int | None) -> dict[str, Any]:
-    if expected_version is not None:
-        item.version = expected_version  # type: ignore[attr-defined]  # the save adds "version = expected"
-    kwargs: dict[str, Any] = item.get_save_kwargs_from_instance()
-    return kwargs
+ORDERS: DocumentTable[Order] = DocumentTable("order", OrderItem, Order.from_dict, is_order_id, _order_indexed)
+ACCOUNTS: DocumentTable[Account] = DocumentTable(
+    "account", AccountItem, Account.from_dict, is_account_id, _account_indexed
+)
 
 
 def invoice_copies(order: Order) -> list[dict[str, Any]]:
@@ -58,37 +54,9 @@ def invoice_copies(order: Order) -> list[dict[str, Any]]:
     return puts
 
 
-class OrderTable:
-    def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
-        item = order_item(aggregate)
-        stamp(item, "order", aggregate)
-        return _put(item, expected_version)
-
-    def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
-        return OrderItem.Meta.table_name, {"order_id": {"S": subject_id}}
-
-
-class AccountTable:
-    def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
-        item = account_item(aggregate)
-        stamp(item, "account", aggregate)
-        return _put(item, expected_version)
-
-    def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
-        return AccountItem.Meta.table_name, {"account_id": {"S": subject_id}}
-
-
 class DynamoOrderRepository:
     def get(self, order_id: str) -> Order | None:
-        if not is_order_id(order_id):
-            return None
-        try:
-            item = OrderItem.get(order_id, consistent_read=True)
-        except OrderItem.DoesNotExist:
-            return None
-        order = Order.from_dict(dict(item.doc))
-        order.version = int(item.version or 0)
-        return order
+        return ORDERS.get(order_id)
 
     def order_of_invoice(self, invoice_id: str) -> str | None:
         """An invoice's key (``invoice#<id>``, claimed when the invoice was made) names its order."""
@@ -100,21 +68,9 @@ class DynamoOrderRepository:
             return None
 
 
-def _account(item: AccountItem) -> Account:
-    account = Account.from_dict(dict(item.doc))
-    account.version = int(item.version or 0)
-    return account
-
-
 class DynamoAccountRepository:
     def get(self, account_id: str) -> Account | None:
-        if not is_account_id(account_id):
-            return None
-        try:
-            item = AccountItem.get(account_id, consistent_read=True)
-        except AccountItem.DoesNotExist:
-            return None
-        return _account(item)
+        return ACCOUNTS.get(account_id)
 
     def count_in_segment(self, segment: str) -> int:
         """A count Query of the segment's slice of ``by_segment`` (keys only; pages of 1 MB)."""
@@ -142,7 +98,7 @@ class DynamoAccountRepository:
         more = len(keys) > limit
         keys = keys[:limit]
         items = AccountItem.batch_get([i for _, i in keys], consistent_read=True) if keys else []
-        found = {str(item.account_id): _account(item) for item in items}
+        found = {str(item.account_id): ACCOUNTS.from_item(item) for item in items}
         page = [found[i] for _, i in keys if i in found and found[i].segment == segment]
         return page, (SegmentPosition(*keys[-1]) if more and keys else None)
 
@@ -152,8 +108,6 @@ class DynamoAccountRepository:
         results = AccountItem.scan(limit=limit, page_size=limit, last_evaluated_key=start)
         accounts = []
         for item in results:
-            account = Account.from_dict(dict(item.doc))
-            account.version = int(item.version or 0)
-            accounts.append(account)
+            accounts.append(ACCOUNTS.from_item(item))
         last = results.last_evaluated_key
         return accounts, (str(last["account_id"]["S"]) if last else None)

@@ -17,26 +17,21 @@ from typing import Any, Protocol
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 
-from shared.adapters.dynamo.cases import CaseTable, DynamoCaseRepository
-from shared.adapters.dynamo.contracts import ContractTable, DynamoContractRepository
+from shared.adapters.dynamo.cases import CASES, DynamoCaseRepository
+from shared.adapters.dynamo.contracts import CONTRACTS, DynamoContractRepository
 from shared.adapters.dynamo.deliveries import DeliveryTable, DynamoDeliveryRepository
 from shared.adapters.dynamo.faults import REFUSED_REASONS, THROTTLE_REASONS, error_code, is_throttling, reason_codes
-from shared.adapters.dynamo.leads import DynamoLeadRepository, lead_item
+from shared.adapters.dynamo.leads import LEADS, DynamoLeadRepository
 from shared.adapters.dynamo.listing import DynamoLists
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
 from shared.adapters.dynamo.orders import (
-    AccountTable,
+    ACCOUNTS,
+    ORDERS,
     DynamoAccountRepository,
     DynamoOrderRepository,
-    OrderTable,
     invoice_copies,
 )
-from shared.adapters.dynamo.sales import (
-    DynamoOpportunityRepository,
-    DynamoQuoteRepository,
-    OpportunityTable,
-    QuoteTable,
-)
+from shared.adapters.dynamo.sales import OPPORTUNITIES, QUOTES, DynamoOpportunityRepository, DynamoQuoteRepository
 from shared.adapters.dynamo.timers import DynamoTimerRepository, TimerTable
 from shared.adapters.outbox import outbox_put
 from shared.domain.events import Event, subject_id, subject_parts
@@ -67,18 +62,6 @@ class AggregateTable(Protocol):
 
     def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]: ...
     def key(self, subject_id: str) -> tuple[str, dict[str, Any]]: ...  # (table name, key)
-
-
-class LeadTable:
-    def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
-        item = lead_item(aggregate)
-        if expected_version is not None:
-            item.version = expected_version  # the save adds "version = expected" and bumps it
-        kwargs: dict[str, Any] = item.get_save_kwargs_from_instance()
-        return kwargs
-
-    def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
-        return LeadItem.Meta.table_name, {"lead_id": {"S": subject_id}}
 
 
 def claim_put(key: str, subject: str) -> dict[str, Any]:
@@ -126,16 +109,11 @@ def release_load(release: Release) -> dict[str, Any]:
 
 
 # kind of subject -> its table; a new aggregate registers its table here
+# subject kind → how its aggregates are stored; the documents declare their own kind
 AGGREGATE_TABLES: dict[str, AggregateTable] = {
-    "lead": LeadTable(),
     "timer": TimerTable(),
     "delivery": DeliveryTable(),
-    "case": CaseTable(),
-    "contract": ContractTable(),
-    "order": OrderTable(),
-    "account": AccountTable(),
-    "opportunity": OpportunityTable(),
-    "quote": QuoteTable(),
+    **{table.kind: table for table in (LEADS, CASES, CONTRACTS, ORDERS, ACCOUNTS, OPPORTUNITIES, QUOTES)},
 }
 
 

@@ -1,0 +1,69 @@
+"""One way to store an aggregate as a DynamoDB item (issue 18: a generic document table instead
+of a hand-written table class and ``get`` per kind).
+
+An aggregate is one item: its whole self in ``doc`` (minus its version, which is the item's
+``version`` attribute), and beside it the top-level attributes its indexes read — its key
+included. The unit of work writes it with a versioned Put (``attribute_not_exists`` when new,
+``version = read`` when changed); a listed kind is also stamped with its list attributes
+(listing.py). Reading it back is one consistent GetItem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from pynamodb.models import Model
+
+from shared.adapters.dynamo.listing import stamp
+
+
+class Document(Protocol):
+    version: int
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+A = TypeVar("A", bound=Document)
+
+
+@dataclass(frozen=True)
+class DocumentTable(Generic[A]):
+    kind: str  # the subject kind (``case`` of ``case/cs_…``), also its list kind
+    model: type[Model]
+    load: Callable[[dict[str, Any]], A]  # the aggregate from its ``doc``
+    is_id: Callable[[str], bool]  # an id this kind could have (anything else is not looked up)
+    indexed: Callable[[A], dict[str, Any]]  # the item's top-level attributes, its key included
+    listed: bool = True  # stamped with the list attributes (CONTRACT §11)
+
+    def item(self, aggregate: A) -> Model:
+        doc = {k: v for k, v in aggregate.to_dict().items() if k != "version"}
+        return self.model(**self.indexed(aggregate), doc=doc)
+
+    def put(self, aggregate: A, expected_version: int | None) -> dict[str, Any]:
+        """The Put of a transaction (the unit of work's AggregateTable)."""
+        item = self.item(aggregate)
+        if self.listed:
+            stamp(item, self.kind, aggregate)
+        if expected_version is not None:
+            item.version = expected_version  # type: ignore[attr-defined]  # the save adds "version = expected"
+        kwargs: dict[str, Any] = item.get_save_kwargs_from_instance()
+        return kwargs
+
+    def key(self, subject_id: str) -> tuple[str, dict[str, Any]]:
+        return self.model.Meta.table_name, {str(self.model._hash_keyname): {"S": subject_id}}
+
+    def from_item(self, item: Model) -> A:
+        aggregate = self.load(dict(item.doc))  # type: ignore[attr-defined]
+        aggregate.version = int(item.version or 0)  # type: ignore[attr-defined]
+        return aggregate
+
+    def get(self, ident: str) -> A | None:
+        """The aggregate, read consistently; None when there is none (or the id cannot be one)."""
+        if not self.is_id(ident):
+            return None
+        try:
+            return self.from_item(self.model.get(ident, consistent_read=True))
+        except self.model.DoesNotExist:
+            return None
