@@ -489,3 +489,24 @@ def audit() -> Response:
     params = app.current_request.query_params or {}
     c = _container()
     return json_response(200, list_audit({name: params[name] for name in params}, c.audit, c.clock))
+
+
+# --- privacy (issue 17, CONTRACT §12): handlers in functions/api/privacy.py; move into the route table
+
+
+@app.route("/privacy/erase", methods=["POST"], content_types=ANY_TYPE)
+@api
+def erase_person() -> Response:
+    from functions.api import privacy
+
+    _require_api_key()
+    return privacy.erase(_payload(), _container())
+
+
+@app.route("/privacy/export", methods=["GET"], content_types=ANY_TYPE)
+@api
+def export_person() -> Response:
+    from functions.api import privacy
+
+    _require_api_key()
+    return privacy.export(dict(app.current_request.query_params or {}), _container())

@@ -973,6 +973,7 @@ def document() -> JSONType:
         openapi_kpis,
         openapi_lists,
         openapi_orders,
+        openapi_privacy,
         openapi_sales,
         openapi_segments,
     )
@@ -991,6 +992,7 @@ def document() -> JSONType:
             {"name": "kpis", "description": "one set of KPI definitions, from rollups"},
             {"name": "lists", "description": "every aggregate a page at a time, newest first (CONTRACT §11)"},
             {"name": "system", "description": "health, this description, the audit"},
+            {"name": "privacy", "description": "erase and export a person (CONTRACT §12, PIPL / GDPR)"},
         ],
         "paths": openapi_access.with_access(
             openapi_lists.paths(
@@ -1011,6 +1013,7 @@ def document() -> JSONType:
                     **openapi_sales.paths(_json, _error_responses, _param),
                     **openapi_kpis.paths(_json, _error_responses),
                     **openapi_audit.paths(_json, _error_responses),
+                    **openapi_privacy.paths(_json, _error_responses),
                 },
                 _json,
                 _error_responses,
@@ -1062,6 +1065,7 @@ def document() -> JSONType:
                 **openapi_kpis.schemas(),
                 **openapi_lists.schemas(),
                 **openapi_audit.schemas(),
+                **openapi_privacy.schemas(),
             },
         },
     }

@@ -90,6 +90,7 @@ class Lead(Document):
     close_reason: str | None = None
     opportunity_id: str | None = None  # set when converted (CONTRACT §2.6)
     updated_at: str | None = None
+    erased_at: str | None = None  # the person was erased (CONTRACT §12): personal fields are null
     version: int = 0
 
     @property
@@ -104,6 +105,8 @@ class Lead(Document):
         """The lead as GET /leads/{id} shows it: normalised fields at the top level."""
         hidden = ("fields", "behavior", "version", "routed_on")
         body = {k: v for k, v in self.to_dict().items() if k not in hidden}
+        if self.erased_at:
+            body["extra"] = None
         return {**self.fields, **body, "behavior": dict(self.behavior)}
 
     def summary(self, rules_version: str) -> dict[str, Any]:

@@ -128,6 +128,7 @@ class Change:
     deletes: list[str] = field(default_factory=list)  # subjects of items to remove (cancel a timer)
     fired: list[str] = field(default_factory=list)  # timers this change fires: must still exist
     events: list[Event] = field(default_factory=list)
+    unclaims: list[str] = field(default_factory=list)  # identity keys given up (an erased person)
 
     @classmethod
     def of(
@@ -163,6 +164,7 @@ class Change:
         self.deletes.extend(other.deletes)
         self.fired.extend(other.fired)
         self.events.extend(other.events)
+        self.unclaims.extend(other.unclaims)
         return self
 
 
@@ -273,6 +275,27 @@ class LeadRepository(Protocol):
         """Leads captured in [since, until] that match, newest first, at most ``limit``, starting
         after ``after``; read day by day through the capture-day index, never a table scan."""
         ...
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """One recorded event as stored: its id, subject and data (the privacy routes rewrite data)."""
+
+    event_id: str
+    type: str
+    subject: str
+    time: str
+    data: dict[str, Any]
+
+
+class PersonalRecords(Protocol):
+    """Where a person's data lies outside the aggregates (CONTRACT §12): recorded events by subject,
+    cases by their contact's key — indexes, never a scan."""
+
+    def events_of(self, subject: str) -> list[RecordedEvent]: ...  # oldest first
+    def rewrite(self, event: RecordedEvent, data: dict[str, Any]) -> None: ...  # the event's data replaced
+    def cases_of_contact(self, key: str) -> list[str]: ...  # case ids whose contact has this key
+    def claims_of(self, lead_id: str) -> list[str]: ...  # every identity key the lead holds
 
 
 class TimerRepository(Protocol):

@@ -17,6 +17,7 @@ def case_item(case: Case) -> CaseItem:
         status=case.replay().status,
         owner_id=case.owner_id,
         opened_at=case.opened_at,
+        contact_key=case.contact_key,
         doc={k: v for k, v in case.to_dict().items() if k != "version"},
     )
 

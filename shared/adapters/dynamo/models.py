@@ -23,12 +23,14 @@ from pynamodb.models import Model
 from shared.adapters.settings import (
     ACCOUNTS_BY_SEGMENT_INDEX,
     CASES_BY_ACCOUNT_INDEX,
+    CASES_BY_CONTACT_INDEX,
     CONTRACTS_BY_ACCOUNT_INDEX,
     DELIVERIES_BY_ABOUT_INDEX,
     EVENTS_AUDIT_BY_ACTOR_INDEX,
     EVENTS_AUDIT_BY_DAY_INDEX,
     EVENTS_BY_SUBJECT_INDEX,
     EVENTS_PENDING_INDEX,
+    LEAD_KEYS_BY_LEAD_INDEX,
     LEADS_BY_CAPTURE_DAY_INDEX,
     LISTED_INDEX,
     TIMERS_BY_ABOUT_INDEX,
@@ -113,6 +115,16 @@ class LeadItem(Model):
     by_capture_day = CaptureDayIndex()
 
 
+class KeysOfLeadIndex(GlobalSecondaryIndex["LeadKeyItem"]):  # type: ignore[no-untyped-call]
+    """Every key one lead holds (its emails and phones, merged posts' too): an erasure gives them up."""
+
+    class Meta:
+        index_name = LEAD_KEYS_BY_LEAD_INDEX
+        projection = KeysOnlyProjection()
+
+    lead_id = UnicodeAttribute(hash_key=True)
+
+
 class LeadKeyItem(Model):
     """A unique identity key (``email#...``, ``phone#...``, ``credit#...``) owned by one lead."""
 
@@ -122,6 +134,7 @@ class LeadKeyItem(Model):
 
     key = UnicodeAttribute(hash_key=True)
     lead_id = UnicodeAttribute()
+    by_lead = KeysOfLeadIndex()
 
 
 class RoutingStateItem(Model):
@@ -308,6 +321,17 @@ class CaseAccountIndex(GlobalSecondaryIndex["CaseItem"]):  # type: ignore[no-unt
     opened_at = UnicodeAttribute(range_key=True)
 
 
+class CaseContactIndex(GlobalSecondaryIndex["CaseItem"]):  # type: ignore[no-untyped-call]
+    """The cases of one contact (``email#…`` or ``phone#…``): an erasure finds them without a scan.
+    Keys only and sparse: a case without a contact, or whose contact was erased, is not in it."""
+
+    class Meta:
+        index_name = CASES_BY_CONTACT_INDEX
+        projection = KeysOnlyProjection()
+
+    contact_key = UnicodeAttribute(hash_key=True)
+
+
 class CaseItem(Model):
     """A support case. The whole case (history included) lives in ``doc``; ``account_id``,
     ``priority`` and ``status`` (the replayed one) also feed the ``by_account`` index."""
@@ -325,6 +349,8 @@ class CaseItem(Model):
     doc = StoredJSONAttribute()
     version = VersionAttribute()
     by_account = CaseAccountIndex()
+    contact_key = UnicodeAttribute(null=True)  # by_contact (privacy); absent once erased
+    by_contact = CaseContactIndex()
     list_shard = UnicodeAttribute(null=True)
     listed_at = UnicodeAttribute(null=True)
     list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
