@@ -247,6 +247,18 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         "(the F and M of RFM). Blank = 365. Example: 365",
         help_zh="客户分层：统计客户下单次数与金额（RFM 中的 F 和 M）时回溯的天数；留空 = 365。例如：365",
     ),
+    C(
+        "lead_retention_days",
+        "int",
+        minimum=1,
+        zh="线索保留天数",
+        example="730",
+        help="Privacy (PIPL / GDPR): the daily retention-sweep erases the personal data of leads with no "
+        "touch, activity or open work for this many days (the lead's facts stay for the KPIs). "
+        "Blank = keep every lead. Example: 730",
+        help_zh="隐私（PIPL / GDPR）：每日 retention-sweep 删除连续这么多天无跟进、无活动且无未完成工作的线索的"
+        "个人信息（线索的业务数据保留，KPI 不变）；留空 = 永久保留。例如：730",
+    ),
 )
 
 _SETTINGS = Tab(

@@ -121,6 +121,14 @@ class MemoryUnitOfWork:
             self.turns[counter_key] = turn + 1
             return turn, {o: max(0, self.loads[o]) for o in owner_ids if o in self.loads}
 
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Lead], str | None]:
+        with self._lock:
+            ids = sorted(i for i in self.stored_leads if after is None or i > after)
+        chosen = ids[:limit]
+        return [lead for i in chosen if (lead := self.get(i)) is not None], (
+            chosen[-1] if len(ids) > limit else None
+        )
+
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]:
         with self._lock:
             leads = [copy.deepcopy(lead) for lead in self.stored_leads.values()]

@@ -268,6 +268,11 @@ class LeadRepository(Protocol):
         ...
 
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]: ...
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Lead], str | None]:
+        """Up to ``limit`` leads after the lead id ``after`` (None: from the start), and where the next
+        page starts (None: that was the last). For sweeps that visit every lead (retention-sweep)."""
+        ...
+
 
     def recent(
         self, since: datetime, until: datetime, filters: LeadFilter, limit: int, after: LeadPosition | None = None
