@@ -4,6 +4,7 @@ KPIs are what they were, and a later post of the email is a new lead."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -156,3 +157,36 @@ def test_a_bad_body_is_a_400_naming_the_field(client: Any, payload: Any, field: 
     assert field in body(answer)["error"]["fields"]
     bad = client.http.get("/privacy/export?email=zhang%20at%20example", headers={"X-Api-Key": "key-only-privacy"})
     assert bad.status_code == 400 and "email" in body(bad)["error"]["fields"]
+
+
+def test_retention_sweep_erases_an_idle_lead_as_of_the_schedules_time(client: Any, scoped_keys: Any) -> None:
+    from schedules.retention_sweep import handler as retention_sweep
+    from shared.domain.events import iso
+    from shared.services.capture import capture_lead, source_for
+    from shared.services.rules_publishing import publish_rules
+
+    container = scoped_keys
+    content = container.rules_store.content(container.rules.current().version)
+    content = {**content, "Settings": [*content["Settings"], {"key": "lead_retention_days", "value": 30}]}
+    assert publish_rules(content, [], "dir:retention", container.rules_store, container.clock).status == "published"
+    container.rules.invalidate()
+    active = container.rules.current()
+    assert active.rules.settings.lead_retention_days == 30
+    at = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    idle = capture_lead(
+        {"email": EMAIL, "name": NAME}, source_for("website", active), active, container.uow, lambda: at
+    )
+    assert idle.lead.owner_id is None  # nurture: no open work
+
+    assert retention_sweep({"time": iso(at + timedelta(days=29))}, None)["erased"] == 0
+    summary = retention_sweep({"time": iso(at + timedelta(days=31))}, None)
+    assert (summary["erased"], summary["failed"], summary["finished"]) == (1, 0, True)
+    lead = body(call(client, "GET", f"/leads/{idle.lead.lead_id}", ADMIN_KEY))
+    assert (lead["email"], lead["name"]) == (None, None)
+    assert _traces_in_every_table(boto3.client("dynamodb").meta.endpoint_url) == {}
+    digest = hashlib.sha256(EMAIL.encode()).hexdigest()
+    [erased] = body(call(client, "GET", f"/audit?subject=person/{digest}", ADMIN_KEY))["audit"]
+    assert erased["type"] == "PersonErased" and erased["data"]["reason"] == "retention"
+    assert erased["actor"] == {"kind": "schedule", "name": "retention-sweep"}
+    subject = body(call(client, "GET", f"/audit?subject=lead/{idle.lead.lead_id}", ADMIN_KEY))["audit"]
+    assert subject and all(EMAIL not in json.dumps(e, ensure_ascii=False) for e in subject)
