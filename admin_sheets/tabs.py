@@ -251,6 +251,7 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         "lead_retention_days",
         "int",
         minimum=1,
+        allow_blank=True,
         zh="线索保留天数",
         example="730",
         help="Privacy (PIPL / GDPR): the daily retention-sweep erases the personal data of leads with no "
@@ -281,6 +282,7 @@ _SETTINGS = Tab(
             "value",
             "str",
             required=True,
+            allow_blank=True,  # only for a key that allows it (lead_retention_days: blank = keep); checks.py
             zh="值",
             example="80",
             help="Setting value, typed per key (number, list, percent...). Example: 80",

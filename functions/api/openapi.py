@@ -476,6 +476,12 @@ def _schemas() -> dict[str, JSONType]:
                 "closed_at": _nullable("string", format="date-time"),
                 "close_reason": _nullable("string", description="why it was disqualified (`converted` when converted)"),
                 "opportunity_id": _nullable("string", description="the opportunity it was converted into"),
+                "erased_at": _nullable(
+                    "string",
+                    format="date-time",
+                    description="when its person was erased (`POST /privacy/erase` or `retention-sweep`): its "
+                    "personal fields are null, its facts kept",
+                ),
             },
         },
         "LeadListItem": {
