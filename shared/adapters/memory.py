@@ -125,9 +125,7 @@ class MemoryUnitOfWork:
         with self._lock:
             ids = sorted(i for i in self.stored_leads if after is None or i > after)
         chosen = ids[:limit]
-        return [lead for i in chosen if (lead := self.get(i)) is not None], (
-            chosen[-1] if len(ids) > limit else None
-        )
+        return [lead for i in chosen if (lead := self.get(i)) is not None], (chosen[-1] if len(ids) > limit else None)
 
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]:
         with self._lock:

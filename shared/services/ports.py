@@ -273,7 +273,6 @@ class LeadRepository(Protocol):
         page starts (None: that was the last). For sweeps that visit every lead (retention-sweep)."""
         ...
 
-
     def recent(
         self, since: datetime, until: datetime, filters: LeadFilter, limit: int, after: LeadPosition | None = None
     ) -> LeadPage:
