@@ -190,3 +190,20 @@ def test_retention_sweep_erases_an_idle_lead_as_of_the_schedules_time(client: An
     assert erased["actor"] == {"kind": "schedule", "name": "retention-sweep"}
     subject = body(call(client, "GET", f"/audit?subject=lead/{idle.lead.lead_id}", ADMIN_KEY))["audit"]
     assert subject and all(EMAIL not in json.dumps(e, ensure_ascii=False) for e in subject)
+
+
+def test_the_cli_erases_and_exports_as_the_routes_do(
+    client: Any, aws: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra import cli
+
+    lead_id, _ = _person_world(client)
+    monkeypatch.setenv("CLOSELOOP_AWS_PORT", aws.rsplit(":", 1)[1])
+    capsys.readouterr()  # the requests' metric lines
+    assert cli.main(["privacy", "export", "--phone", "13912345678"]) == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert [lead["lead_id"] for lead in exported["leads"]] == [lead_id] and len(exported["cases"]) == 2
+    assert cli.main(["privacy", "erase", "--email", EMAIL]) == 0
+    assert json.loads(capsys.readouterr().out) == {"erased": {"leads": 1, "cases": 2, "events": 1}}
+    assert cli.main(["privacy", "erase", "--email", "not an email"]) != 0
+    assert "--email" in capsys.readouterr().err
