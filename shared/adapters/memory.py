@@ -371,8 +371,7 @@ class _MemoryLists:
 
 
 class MemoryPersonalRecords:
-    """The privacy routes' look-ups over a MemoryUnitOfWork: events by subject, cases by contact,
-    a lead's keys."""
+    """The privacy routes' look-ups over a MemoryUnitOfWork: events by subject, cases by contact."""
 
     def __init__(self, db: MemoryUnitOfWork) -> None:
         self._db = db
@@ -397,7 +396,3 @@ class MemoryPersonalRecords:
             return sorted(
                 a.case_id for s, a in self._db.aggregates.items() if s.startswith("case/") and a.contact_key == key
             )
-
-    def claims_of(self, lead_id: str) -> list[str]:
-        with self._db._lock:
-            return sorted(k for k, subject in self._db.keys.items() if subject == f"lead/{lead_id}")

@@ -62,7 +62,6 @@ EVENTS_BY_SUBJECT_INDEX = "by_subject"
 EVENTS_AUDIT_BY_ACTOR_INDEX = "audit_by_actor"  # (audit_actor, time): sparse, people's changes
 EVENTS_AUDIT_BY_DAY_INDEX = "audit_by_day"  # (audit_day, time): the same changes, a day at a time
 LEADS_BY_CAPTURE_DAY_INDEX = "by_capture_day"
-LEAD_KEYS_BY_LEAD_INDEX = "by_lead"  # (lead_id): every identity key one lead holds, for erasure
 TIMERS_DUE_INDEX = "by_due"  # (due_shard, due_at): a sweep reads only what is due
 TIMERS_BY_ABOUT_INDEX = "by_about"  # (about, due_at): the timers of one lead or case
 CONTRACTS_BY_ACCOUNT_INDEX = "by_account"  # (account_id, end_date): the contracts of one account

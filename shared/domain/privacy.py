@@ -106,8 +106,8 @@ def erase_lead(lead: Lead, at: str) -> bool:
     True when there was anything to erase."""
     fields, changed = erased({**{name: None for name in PERSONAL_FIELDS if name != "extra"}, **lead.fields})
     touches, touched = erased(lead.touches)
-    changed = changed or touched or bool(lead.extra)
-    lead.fields, lead.touches, lead.extra = fields, touches, {}
+    changed = changed or touched or bool(lead.extra) or bool(lead.claims)
+    lead.fields, lead.touches, lead.extra, lead.claims = fields, touches, {}, []  # its keys are given up
     if changed or not lead.erased_at:
         lead.erased_at = at
     return changed

@@ -90,6 +90,7 @@ def _create(
         touches=[touch_of(source, incoming.fields, now)],
         touch_count=1,
         consent=incoming.fields.get("consent"),
+        claims=list(keys),
         updated_at=iso(now),
     )
     assessment = assess(lead, active.rules, active.index)
@@ -119,6 +120,7 @@ def _merge(
     version = lead.version
     was_grade = lead.grade
     filled = lead.absorb(incoming)
+    lead.claims = list(dict.fromkeys([*lead.claims, *unclaimed]))
     touch = touch_of(source, incoming.fields, now)
     lead.add_touch(touch)
     lead.updated_at = iso(now)

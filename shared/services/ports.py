@@ -299,7 +299,6 @@ class PersonalRecords(Protocol):
     def events_of(self, subject: str) -> list[RecordedEvent]: ...  # oldest first
     def rewrite(self, event: RecordedEvent, data: dict[str, Any]) -> None: ...  # the event's data replaced
     def cases_of_contact(self, key: str) -> list[str]: ...  # case ids whose contact has this key
-    def claims_of(self, lead_id: str) -> list[str]: ...  # every identity key the lead holds
 
 
 class TimerRepository(Protocol):

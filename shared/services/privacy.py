@@ -20,7 +20,7 @@ from typing import Any, Literal
 from shared.domain.deliveries import ERASED_TEXT, Delivery
 from shared.domain.errors import Conflict
 from shared.domain.events import Event, iso
-from shared.domain.leads import Lead, lead_id_for
+from shared.domain.leads import Lead, identity_keys, lead_id_for
 from shared.domain.privacy import (
     Person,
     erase_contact,
@@ -79,7 +79,7 @@ def erase_lead_records(
     if lead.opportunity_id:
         report.events += _erase_opportunity(lead.opportunity_id, name, uow, records)
     _forget_deliveries(lead.subject, name, uow)
-    claims = records.claims_of(lead.lead_id)
+    claims = _held_claims(lead, person, uow)
 
     def attempt() -> None:
         stored = uow.leads.get(lead.lead_id)
@@ -127,7 +127,7 @@ def export_person(
     return {
         "person": {person.kind: person.value},
         "exported_at": iso(now),
-        "identity_keys": records.claims_of(lead.lead_id) if lead else [],
+        "identity_keys": _held_claims(lead, person, uow) if lead else [],
         "leads": leads,
         "cases": cases,
         "opportunities": opportunities,
@@ -143,6 +143,14 @@ def _lead_of(person: Person, uow: UnitOfWork) -> Lead | None:
     if lead_id is None:
         return None
     return found.leads.get(lead_id) or uow.leads.get(lead_id)
+
+
+def _held_claims(lead: Lead, person: Person | None, uow: UnitOfWork) -> list[str]:
+    """The identity keys this lead holds: those it claimed (older leads did not note them: the keys of
+    its fields) and the one asked for — each only if it still names this lead (one batch read)."""
+    candidates = [*lead.claims, *identity_keys(lead.fields), *([person.key] if person else [])]
+    owners = uow.leads.find_by_keys(list(dict.fromkeys(candidates)))
+    return sorted(key for key, owner in owners.items() if owner == lead.lead_id)
 
 
 def _person_keys(person: Person, lead: Lead | None) -> list[str]:

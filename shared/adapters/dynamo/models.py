@@ -30,7 +30,6 @@ from shared.adapters.settings import (
     EVENTS_AUDIT_BY_DAY_INDEX,
     EVENTS_BY_SUBJECT_INDEX,
     EVENTS_PENDING_INDEX,
-    LEAD_KEYS_BY_LEAD_INDEX,
     LEADS_BY_CAPTURE_DAY_INDEX,
     LISTED_INDEX,
     TIMERS_BY_ABOUT_INDEX,
@@ -115,16 +114,6 @@ class LeadItem(Model):
     by_capture_day = CaptureDayIndex()
 
 
-class KeysOfLeadIndex(GlobalSecondaryIndex["LeadKeyItem"]):  # type: ignore[no-untyped-call]
-    """Every key one lead holds (its emails and phones, merged posts' too): an erasure gives them up."""
-
-    class Meta:
-        index_name = LEAD_KEYS_BY_LEAD_INDEX
-        projection = KeysOnlyProjection()
-
-    lead_id = UnicodeAttribute(hash_key=True)
-
-
 class LeadKeyItem(Model):
     """A unique identity key (``email#...``, ``phone#...``, ``credit#...``) owned by one lead."""
 
@@ -134,7 +123,6 @@ class LeadKeyItem(Model):
 
     key = UnicodeAttribute(hash_key=True)
     lead_id = UnicodeAttribute()
-    by_lead = KeysOfLeadIndex()
 
 
 class RoutingStateItem(Model):

@@ -1,14 +1,13 @@
 """Where a person's data lies outside the aggregates (CONTRACT §12) — read from indexes, never a
 scan: a subject's recorded events from ``by_subject`` (keys only, then BatchGetItem), a contact's
-cases from the cases' ``by_contact`` (sparse, keys only), a lead's identity keys from the
-lead keys' ``by_lead`` (keys only)."""
+cases from the cases' ``by_contact`` (sparse, keys only)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from shared.adapters.dynamo.faults import batch_get
-from shared.adapters.dynamo.models import CaseItem, EventItem, LeadKeyItem
+from shared.adapters.dynamo.models import CaseItem, EventItem
 from shared.domain.stored_json import dumps
 from shared.services.ports import RecordedEvent
 
@@ -50,9 +49,6 @@ class DynamoPersonalRecords:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-
-    def claims_of(self, lead_id: str) -> list[str]:
-        return sorted(str(item.key) for item in LeadKeyItem.by_lead.query(lead_id))
 
     def cases_of_contact(self, key: str) -> list[str]:
         return sorted(str(item.case_id) for item in CaseItem.by_contact.query(key))

@@ -106,9 +106,8 @@ GRANTS = {
     "ApiFunction": {
         "LeadsTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
         "LeadsTable/index/by_capture_day": _dynamodb("Query"),  # GET /leads
-        # an erasure gives up the lead's identity keys (DeleteItem), found by by_lead
+        # an erasure gives up the lead's identity keys (DeleteItem)
         "LeadKeysTable": _dynamodb("GetItem", "BatchGetItem", "PutItem", "DeleteItem"),
-        "LeadKeysTable/index/by_lead": _dynamodb("Query"),
         "RoutingStateTable": _dynamodb("UpdateItem", "BatchGetItem"),  # turns; owner loads
         # GET /audit reads the events its index names; an erasure rewrites an event's data
         "EventsTable": _dynamodb("PutItem", "BatchGetItem", "UpdateItem"),
@@ -221,8 +220,7 @@ GRANTS = {
     "RetentionSweepFunction": {
         # every lead once a day, a Scan page at a time; re-read after a lost race; put back erased
         "LeadsTable": _dynamodb("Scan", "GetItem", "PutItem"),
-        "LeadKeysTable": _dynamodb("DeleteItem"),  # its identity keys given up
-        "LeadKeysTable/index/by_lead": _dynamodb("Query"),
+        "LeadKeysTable": _dynamodb("BatchGetItem", "DeleteItem"),  # which keys it holds; given up
         "EventsTable": _dynamodb("BatchGetItem", "UpdateItem", "PutItem"),  # its events erased; PersonErased
         "EventsTable/index/by_subject": _dynamodb("Query"),
         "DeliveriesTable": _dynamodb("BatchGetItem", "GetItem", "PutItem"),  # its alerts cancelled / blanked
@@ -276,7 +274,6 @@ INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded sl
         for function in ("ApiFunction", "RetentionSweepFunction")
         for index in (
             "CasesTable/index/by_contact",
-            "LeadKeysTable/index/by_lead",
             "DeliveriesTable/index/by_about",
             "EventsTable/index/by_subject",
         )
@@ -380,11 +377,13 @@ def test_tables_have_stage_names_keys_and_settings() -> None:
     cases_by_account, _, by_contact = specs["CasesTable"].global_secondary_indexes  # the P1 hold: one account's cases
     assert [k["AttributeName"] for k in cases_by_account["KeySchema"]] == ["account_id", "opened_at"]
     assert cases_by_account["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["priority", "status"]}
-    # erasure (CONTRACT §12): a contact's cases and a lead's keys, keys only (an index copy costs writes)
-    [by_lead] = specs["LeadKeysTable"].global_secondary_indexes
-    for index, name, key in ((by_contact, "by_contact", "contact_key"), (by_lead, "by_lead", "lead_id")):
-        assert (index["IndexName"], [k["AttributeName"] for k in index["KeySchema"]]) == (name, [key])
-        assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    # erasure (CONTRACT §12): a contact's cases, keys only (an index copy costs writes)
+    assert (by_contact["IndexName"], [k["AttributeName"] for k in by_contact["KeySchema"]]) == (
+        "by_contact",
+        ["contact_key"],
+    )
+    assert by_contact["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert specs["LeadKeysTable"].global_secondary_indexes == []  # a lead's keys are on the lead: no index
     leads_gsi, events_gsi, timers_gsi = (
         specs["LeadsTable"].global_secondary_indexes,
         specs["EventsTable"].global_secondary_indexes,
@@ -451,6 +450,8 @@ def test_api_routes_are_exactly_the_contracted_ones() -> None:
         ("GET", "/accounts"),
         ("GET", "/invoices"),
         ("GET", "/audit"),
+        ("POST", "/privacy/erase"),  # CONTRACT §12: PIPL / GDPR
+        ("GET", "/privacy/export"),
     }
 
 
