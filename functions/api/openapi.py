@@ -632,7 +632,6 @@ def _capture_operation() -> JSONType:
     )
     return {
         "operationId": "captureLead",
-        "tags": ["leads"],
         "summary": "Capture a lead from a web form or a marketing tool (CONTRACT §2.1)",
         "description": "Auth by the source's kind: a **signed** source needs `X-Closeloop-Signature`; a **public** "
         "source needs nothing, but a present `Origin` must be allowed. The lead is normalised, deduplicated "
@@ -684,11 +683,9 @@ def _preflight_operation() -> JSONType:
 
     return {
         "operationId": "captureLeadPreflight",
-        "tags": ["leads"],
         "summary": "CORS preflight for a browser `fetch()` to a public source",
         "description": "Answered per source: only a public source and one of its `allowed_origins` get the CORS "
         "headers; a signed source never does.",
-        "security": [],
         "parameters": [
             _param("Source"),
             {
@@ -737,12 +734,10 @@ def _behavior_operation() -> JSONType:
     )
     return {
         "operationId": "recordBehavior",
-        "tags": ["leads"],
         "summary": "Marketing behaviour for a known lead (CONTRACT §2.2)",
         "description": "Signed sources only (a public source → 401). Re-scores the lead; a nurture lead wakes "
         "(re-graded to at least mql and routed) when its score crosses `nurture_below`, its click rate exceeds "
         "`wake_click_rate`, or on a `wake_events` event. `unsubscribe` withdraws consent. JSON only.",
-        "security": [{"webhookSignature": []}],
         "parameters": [_param("Source"), _param("IdempotencyKey")],
         "requestBody": {
             "required": True,
@@ -760,9 +755,7 @@ def _get_lead_operation() -> JSONType:
 
     return {
         "operationId": "getLead",
-        "tags": ["leads"],
         "summary": "The lead as stored, with its decision trace (CONTRACT §2.3)",
-        "security": [{"apiKey": []}],
         "parameters": [_param("LeadId")],
         "responses": {
             "200": {"description": "the lead", "content": _json(_ref("Lead"))},
@@ -781,12 +774,10 @@ def _list_leads_operation() -> JSONType:
 
     return {
         "operationId": "listLeads",
-        "tags": ["leads"],
         "summary": "Recent leads, newest first, a page at a time",
         "description": "Read day by day through the capture-day index from now back to `since` (never a table "
         "scan). Filters combine; an unknown query parameter is a `400` naming it. With `cursor`, the window of "
         "the first page is kept; pass the same filters.",
-        "security": [{"apiKey": []}],
         "parameters": [
             query("owner_id", "only leads this owner has", {"type": "string", "minLength": 1, "maxLength": 200}),
             query("team", "only leads of this team", {"type": "string", "minLength": 1, "maxLength": 200}),
@@ -850,11 +841,9 @@ def _activity_operation() -> JSONType:
     errors = _lead_command_errors()
     return {
         "operationId": "recordActivity",
-        "tags": ["leads"],
         "summary": "A sales activity on the lead (CONTRACT §2.4)",
         "description": "The first call, email or meeting by the lead's owner sets `first_touch_at` and emits "
         f"`LeadFirstTouched`. JSON only, at most {MAX_BODY_BYTES} bytes.",
-        "security": [{"apiKey": []}],
         "parameters": [_param("LeadId")],
         "requestBody": {
             "required": True,
@@ -898,13 +887,11 @@ def _disqualify_operation() -> JSONType:
     }
     return {
         "operationId": "disqualifyLead",
-        "tags": ["leads"],
         "summary": "Close a lead as not a fit (CONTRACT §9 capacity)",
         "description": "The lead's status becomes `disqualified`; its owner's load is released (they can take "
         "another lead), its SLA clock stops without a verdict and its pending timers are cancelled "
         "(`LeadDisqualified`). A closed lead is never routed again; disqualifying it again is a 409 "
         f"`invalid_transition`. JSON only, at most {MAX_BODY_BYTES} bytes.",
-        "security": [{"apiKey": []}],
         "parameters": [_param("LeadId")],
         "requestBody": {
             "required": True,
@@ -922,9 +909,7 @@ def _health_operation() -> JSONType:
 
     return {
         "operationId": "health",
-        "tags": ["system"],
         "summary": "Alive, and which rules version is active",
-        "security": [],
         "responses": {
             "200": {
                 "description": "up",
@@ -938,9 +923,7 @@ def _health_operation() -> JSONType:
 def _openapi_operation() -> JSONType:
     return {
         "operationId": "openapi",
-        "tags": ["system"],
         "summary": "This description (OpenAPI 3.1)",
-        "security": [],
         "responses": {
             "200": {
                 "description": "the OpenAPI document",
@@ -965,6 +948,30 @@ Deployed, API Gateway answers an unknown path or method itself with \
 `404 {"error": {"code": "not_found", ...}}`, and its own refusals (throttling, ...) with the same shape.
 
 The events that follow each change are in docs/events.md."""
+
+
+def _as_declared(paths: dict[str, JSONType]) -> dict[str, JSONType]:
+    """Each operation as routes.py declares its route: who may call it (security) and its
+    capability (tag). The description must describe exactly the declared routes."""
+    from functions.api.routes import ROUTES
+
+    described = {(method.upper(), path) for path, item in paths.items() for method in item}
+    declared = {(route.method, route.path) for route in ROUTES}
+    if described != declared:
+        raise ValueError(
+            f"routes.py and the description differ: declared only {sorted(declared - described)}, "
+            f"described only {sorted(described - declared)}"
+        )
+    for route in ROUTES:
+        operation = paths[route.path][route.method.lower()]
+        operation["tags"] = [route.capability]
+        if route.auth == "api_key":
+            operation["security"] = [{"apiKey": []}]  # its scopes: openapi_access, from shared/domain/access.py
+        elif route.auth == "public":
+            operation["security"] = []
+        else:  # signed; a lead capture also takes a public source's unsigned form post (its own statement)
+            operation["security"] = operation.get("security") or [{"webhookSignature": []}]
+    return paths
 
 
 @cache
@@ -1001,28 +1008,30 @@ def document() -> JSONType:
             {"name": "privacy", "description": "erase and export a person (CONTRACT §12, PIPL / GDPR)"},
         ],
         "paths": openapi_access.with_access(
-            openapi_lists.paths(
-                {
-                    "/health": {"get": _health_operation()},
-                    "/openapi.json": {"get": _openapi_operation()},
-                    "/webhooks/leads/{source}": {"post": _capture_operation(), "options": _preflight_operation()},
-                    "/webhooks/behavior/{source}": {"post": _behavior_operation()},
-                    "/leads": {"get": _list_leads_operation()},
-                    "/leads/{lead_id}": {"get": _get_lead_operation()},
-                    "/leads/{lead_id}/activities": {"post": _activity_operation()},
-                    "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
-                    **openapi_cases.paths(_json, _error_responses, _param),
-                    **openapi_orders.paths(_json, _error_responses, _param),
-                    **openapi_contracts.paths(_json, _error_responses, _param),
-                    **openapi_health.paths(_json, _error_responses, _param),
-                    **openapi_segments.paths(_json, _error_responses, _param),
-                    **openapi_sales.paths(_json, _error_responses, _param),
-                    **openapi_kpis.paths(_json, _error_responses),
-                    **openapi_audit.paths(_json, _error_responses),
-                    **openapi_privacy.paths(_json, _error_responses),
-                },
-                _json,
-                _error_responses,
+            _as_declared(
+                openapi_lists.paths(
+                    {
+                        "/health": {"get": _health_operation()},
+                        "/openapi.json": {"get": _openapi_operation()},
+                        "/webhooks/leads/{source}": {"post": _capture_operation(), "options": _preflight_operation()},
+                        "/webhooks/behavior/{source}": {"post": _behavior_operation()},
+                        "/leads": {"get": _list_leads_operation()},
+                        "/leads/{lead_id}": {"get": _get_lead_operation()},
+                        "/leads/{lead_id}/activities": {"post": _activity_operation()},
+                        "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
+                        **openapi_cases.paths(_json, _error_responses, _param),
+                        **openapi_orders.paths(_json, _error_responses, _param),
+                        **openapi_contracts.paths(_json, _error_responses, _param),
+                        **openapi_health.paths(_json, _error_responses, _param),
+                        **openapi_segments.paths(_json, _error_responses, _param),
+                        **openapi_sales.paths(_json, _error_responses, _param),
+                        **openapi_kpis.paths(_json, _error_responses),
+                        **openapi_audit.paths(_json, _error_responses),
+                        **openapi_privacy.paths(_json, _error_responses),
+                    },
+                    _json,
+                    _error_responses,
+                )
             ),
             _error_responses,
         ),

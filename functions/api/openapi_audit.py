@@ -72,7 +72,6 @@ def paths(json_content: Any, error_responses: Any) -> dict[str, JSONType]:
         "/audit": {
             "get": {
                 "operationId": "listAudit",
-                "tags": ["system"],
                 "summary": "Who changed what (CONTRACT §12), newest first, a page at a time",
                 "description": "Each entry is an event envelope with its `actor`: which API key (by name, never "
                 "the key; a personal key's `owner_id`, or the person an admin or integration key acted "
@@ -82,7 +81,6 @@ def paths(json_content: Any, error_responses: Any) -> dict[str, JSONType]:
                 "operator. Neither: every change people made (API keys, links, the CLI) and every rules "
                 "publication — webhooks' and schedules' changes carry their actor and are listed by subject. "
                 "Read from indexes, never a scan.",
-                "security": [{"apiKey": []}],
                 "parameters": [
                     _query("subject", "one subject's events, e.g. `quote/qt_…`, `lead/ld_…`"),
                     _query("actor", "one actor's changes, by name (an API key's name, an operator's login)"),

@@ -197,12 +197,10 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         "/webhooks/cases/{source}": {
             "post": {
                 "operationId": "openCase",
-                "tags": ["cases"],
                 "summary": "A support case opened in the contact center (CONTRACT §2.5)",
                 "description": "Signed sources only. Routed like a lead by the Routing rows whose `object` is "
                 "`case`; its first-response and resolution clocks start. The same `external_id` from the same "
                 "source is the same case: `200` with it, nothing new.",
-                "security": [{"webhookSignature": []}],
                 "parameters": [param("Source"), param("IdempotencyKey")],
                 "requestBody": {"required": True, "content": json_content(_case_body(), example)},
                 "responses": {
@@ -218,11 +216,9 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         "/cases/{case_id}/events": {
             "post": {
                 "operationId": "recordCaseEvent",
-                "tags": ["cases"],
                 "summary": "First response, replies, waiting, resolved, reopened, CSAT, notes (CONTRACT §2.5)",
                 "description": "An event that makes no sense in the case's state at its `at` → `409 "
                 "invalid_transition`.",
-                "security": [{"apiKey": []}],
                 "parameters": [param("CaseId")],
                 "requestBody": {
                     "required": True,
@@ -240,9 +236,7 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         "/cases/{case_id}": {
             "get": {
                 "operationId": "getCase",
-                "tags": ["cases"],
                 "summary": "The case, its history and its clocks",
-                "security": [{"apiKey": []}],
                 "parameters": [param("CaseId")],
                 "responses": {
                     "200": {"description": "the case", "content": json_content(_ref("Case"))},

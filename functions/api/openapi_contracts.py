@@ -117,7 +117,6 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         "/webhooks/esign/{source}": {
             "post": {
                 "operationId": "recordSignature",
-                "tags": ["orders"],
                 "summary": "A completed e-signature: contract, order, account, opportunity won (CONTRACT §2.8)",
                 "description": "Signed sources only. A `completed` envelope for an approved quote creates, in one "
                 "transaction and once per envelope: the contract (`ContractSigned`, delivered to the ERP), the "
@@ -128,7 +127,6 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
                 "same ids. A quote is signed once: another envelope for a quote that already has a contract → "
                 "`409 quote_already_signed` naming the contract (`fields.contract_id`), nothing created, also "
                 "when envelopes race. Dates (`start_date`, `end_date`) and `signed_at` outside 1900–2200 → 400.",
-                "security": [{"webhookSignature": []}],
                 "parameters": [param("Source"), param("IdempotencyKey")],
                 "requestBody": {"required": True, "content": json_content(_signature_body(), example)},
                 "responses": {
@@ -144,9 +142,7 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         "/contracts/{contract_id}": {
             "get": {
                 "operationId": "getContract",
-                "tags": ["orders"],
                 "summary": "The contract: term, amount, order, account, renewal reminders, history",
-                "security": [{"apiKey": []}],
                 "parameters": [param("ContractId")],
                 "responses": {
                     "200": {"description": "the contract", "content": json_content(_ref("Contract"))},

@@ -104,14 +104,12 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         "/webhooks/usage/{source}": {
             "post": {
                 "operationId": "reportUsage",
-                "tags": ["accounts"],
                 "summary": "Product usage of an account (CONTRACT §2.10): feeds the `usage` health dimension",
                 "description": "Signed sources only (e.g. `product-analytics`). The latest report by `at` counts; "
                 "an older one arriving late is answered `recorded: false` and changes nothing. The account's "
                 "health is recomputed at once: a dimension or the score newly below its threshold records "
                 "`HealthWarning` and alerts the account manager. Bad fields → 400 naming each; an unknown "
                 "account → `404 account_not_found`; nothing is stored either way.",
-                "security": [{"webhookSignature": []}],
                 "parameters": [param("Source"), param("IdempotencyKey")],
                 "requestBody": {"required": True, "content": json_content(_usage_body(), EXAMPLE)},
                 "responses": {

@@ -112,12 +112,10 @@ def paths(json_content: Any, error_responses: Any) -> dict[str, JSONType]:
         "/kpis": {
             "get": {
                 "operationId": "getKpis",
-                "tags": ["kpis"],
                 "summary": "The KPI set of a window (CONTRACT §7)",
                 "description": "Computed from rollups kept as events are recorded: the cost is O(days), "
                 "whatever the number of leads. Days are whole days in Settings `timezone`; each KPI comes with "
                 "its numerator and denominator. `closeloop kpis` and the Dashboard tab show the same numbers.",
-                "security": [{"apiKey": []}],
                 "parameters": [
                     _date_param("from", "first day (default: 27 days before today)"),
                     _date_param("to", "the day after the last (default: tomorrow); at most 400 days after `from`"),

@@ -87,12 +87,10 @@ def _operation(listing: Any, json_content: Callable[..., JSONType], errors: Call
     name = _title(listing.plural)
     return {
         "operationId": f"list{name}",
-        "tags": ["lists"],
         "summary": f"{name}, newest first, a page at a time",
         "description": "Read from the aggregate's list index (never a table scan). Filters combine; an unknown "
         "query parameter is a `400` naming it. With `cursor`, the first page's window is kept; pass the same "
         "filters. The last page's `next_cursor` is null.",
-        "security": [{"apiKey": []}],
         "parameters": parameters,
         "responses": {
             "200": {

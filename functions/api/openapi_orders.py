@@ -214,14 +214,12 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         "/webhooks/shipments/{source}": {
             "post": {
                 "operationId": "recordShipment",
-                "tags": ["orders"],
                 "summary": "A shipment status from the warehouse or logistics (CONTRACT §2.9)",
                 "description": "Signed sources only. Statuses may repeat or arrive out of order (the furthest one "
                 "counts). When the order is shipped and signed for — every line (Settings `invoice_on` = "
                 "`order_signed`) or this shipment (`shipment_signed`) — `InvoiceRequested` is recorded exactly once "
                 "and delivered to finance; a Chinese buyer without a valid credit code gets `InvoiceBlocked`. More "
                 "than the order holds → `409 over_delivery`, nothing stored.",
-                "security": [{"webhookSignature": []}],
                 "parameters": [param("Source"), param("IdempotencyKey")],
                 "requestBody": {"required": True, "content": json_content(_shipment_body(), example)},
                 "responses": {
@@ -236,9 +234,7 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         "/orders/{order_id}": {
             "get": {
                 "operationId": "getOrder",
-                "tags": ["orders"],
                 "summary": "The order: lines, shipments, invoices, ERP and finance deliveries with their attempts",
-                "security": [{"apiKey": []}],
                 "parameters": [param("OrderId")],
                 "responses": {
                     "200": {"description": "the order", "content": json_content(_ref("Order"))},
@@ -249,13 +245,11 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         "/invoices/{invoice_id}/status": {
             "post": {
                 "operationId": "recordInvoiceStatus",
-                "tags": ["orders"],
                 "summary": "Finance writes back issued / paid / rejected (CONTRACT §2.9)",
                 "description": "Updates the order and alerts the account manager (`InvoiceIssued`, `InvoicePaid`, "
                 "`InvoiceRejected`). The same status again changes nothing; an earlier status after a later one is "
                 "kept in the history without moving the invoice back; paid after rejected, rejected after paid, or "
                 "anything on a blocked invoice → `409 invalid_transition`.",
-                "security": [{"apiKey": []}],
                 "parameters": [param("InvoiceId")],
                 "requestBody": {
                     "required": True,
@@ -270,9 +264,7 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         "/accounts/{account_id}": {
             "get": {
                 "operationId": "getAccount",
-                "tags": ["orders"],
                 "summary": "The account: company, credit code, manager, contracts, open cases, invoices, health",
-                "security": [{"apiKey": []}],
                 "parameters": [param("AccountId")],
                 "responses": {
                     "200": {"description": "the account", "content": json_content(_ref("Account"))},
@@ -281,12 +273,10 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
             },
             "patch": {
                 "operationId": "patchAccount",
-                "tags": ["orders"],
                 "summary": "Set the credit code, address, account manager (releases blocked invoices)",
                 "description": "A bad field → 400 naming it, nothing stored. When the account may be invoiced after "
                 "the change, its blocked invoices are requested from finance in the same transaction "
                 "(`InvoiceRequested`, exactly once).",
-                "security": [{"apiKey": []}],
                 "parameters": [param("AccountId")],
                 "requestBody": {
                     "required": True,

@@ -73,7 +73,6 @@ def paths(json_content: Any, error_responses: Any) -> dict[str, JSONType]:
         "/privacy/erase": {
             "post": {
                 "operationId": "erasePerson",
-                "tags": ["privacy"],
                 "summary": "Erase a person everywhere Closeloop holds them (PIPL art. 47, GDPR art. 17)",
                 "description": f"{_IDENTIFIER} The person's lead and case contacts lose their personal fields "
                 "(`name`, `first_name`, `last_name`, `email`, `phone`, `title`, `message`, `extra` become null); "
@@ -84,7 +83,6 @@ def paths(json_content: Any, error_responses: Any) -> dict[str, JSONType]:
                 "with a SHA-256 of the normalised identifier, never the identifier. Found through the identity "
                 "key, the cases' `by_contact` index and the events' `by_subject` index — never a scan. Copies "
                 "already delivered (ERP, finance, chat, email) are out of reach: see docs/security.md.",
-                "security": [{"apiKey": []}],
                 "requestBody": {
                     "required": True,
                     "content": json_content(
@@ -105,13 +103,11 @@ def paths(json_content: Any, error_responses: Any) -> dict[str, JSONType]:
         "/privacy/export": {
             "get": {
                 "operationId": "exportPerson",
-                "tags": ["privacy"],
                 "summary": "Everything held about a person, as one JSON document (PIPL art. 45, GDPR art. 15)",
                 "description": f"{_IDENTIFIER} The lead, its opportunity, the cases whose contact it is, every "
                 "recorded event of those, and the alerts about them. Read from indexes, never a scan; an unknown "
                 "person is an empty document, not a 404 (whether someone is known is itself personal data only "
                 "a `privacy` key may ask).",
-                "security": [{"apiKey": []}],
                 "parameters": [query("email", "the person's email"), query("phone", "the person's phone")],
                 "responses": {
                     "200": {

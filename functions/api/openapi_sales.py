@@ -157,10 +157,8 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
     ) -> JSONType:
         spec: JSONType = {
             "operationId": op_id,
-            "tags": ["sales"],
             "summary": summary,
             "description": description,
-            "security": [{"apiKey": []}],
             "parameters": [param(p) for p in params],
             "responses": {
                 str(status): {"description": response, "content": json_content(_ref(response))},

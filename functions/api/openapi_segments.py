@@ -155,14 +155,12 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         "/webhooks/surveys/{source}": {
             "post": {
                 "operationId": "recordSurveyAnswer",
-                "tags": ["accounts"],
                 "summary": "A net promoter answer about an account (CONTRACT §15, NPS)",
                 "description": "Signed sources only (e.g. `nps-survey`). The same respondent (email) answering "
                 "again in the same calendar quarter replaces their answer (the later `at` wins; an earlier one "
                 "arriving late is answered `recorded: false`). Records `NpsAnswerRecorded`, which the `nps` KPI "
                 "counts. Bad fields → 400 naming each; an unknown account → `404 account_not_found`; nothing is "
                 "stored either way.",
-                "security": [{"webhookSignature": []}],
                 "parameters": [param("Source"), param("IdempotencyKey")],
                 "requestBody": {"required": True, "content": json_content(_survey_body(), survey_example)},
                 "responses": {
@@ -174,12 +172,10 @@ def paths(json_content: Any, error_responses: Any, param: Any) -> dict[str, JSON
         "/accounts": {
             "get": {
                 "operationId": "listAccounts",
-                "tags": ["accounts"],
                 "summary": "The accounts of one customer segment (CONTRACT §15), newest in it first, a page at a time",
                 "description": "Read through the accounts' `by_segment` index (never a table scan). `segment` is "
                 "required: a Segments row's `segment`, or `unsegmented`. An unknown query parameter is a `400` "
                 "naming it; the last page has `next_cursor` null.",
-                "security": [{"apiKey": []}],
                 "parameters": [
                     query("segment", "the segment", {"type": "string", "minLength": 1, "maxLength": 200}, True),
                     query(

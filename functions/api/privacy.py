@@ -1,30 +1,23 @@
-"""The privacy routes (CONTRACT §12): ``POST /privacy/erase`` and ``GET /privacy/export``.
-
-Plain functions taking the request's pieces and the container, so app.py's routes (and the route
-table that replaces them) stay one line each. Scope ``privacy`` (shared/domain/access.py).
-"""
+"""The privacy routes (CONTRACT §12): ``POST /privacy/erase`` and ``GET /privacy/export``, as
+functions/api/routes.py declares them (scope ``privacy``, shared/domain/access.py). They take the
+container for the personal-records look-ups (events by subject, cases by contact)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalice import Response
 
-from functions.api.responses import json_response
-
-
-def erase(payload: Any, container: Any) -> Response:
-    """Erase the person ``{"email"}`` or ``{"phone"}`` names: ``200 {"erased": {...}}``."""
+def erase(payload: Any, container: Any) -> dict[str, Any]:
+    """Erase the person ``{"email"}`` or ``{"phone"}`` names: ``{"erased": {...}}``."""
     from shared.services.privacy import erase_person
 
     c = container
-    result = erase_person(payload, c.rules.current(), c.uow, c.personal_records, c.clock)
-    return json_response(200, result.body())
+    return erase_person(payload, c.rules.current(), c.uow, c.personal_records, c.clock).body()
 
 
-def export(params: dict[str, str], container: Any) -> Response:
+def export(params: dict[str, str], container: Any) -> dict[str, Any]:
     """Everything held about the person ``?email=`` or ``?phone=`` names, as one JSON document."""
     from shared.services.privacy import export_person
 
     c = container
-    return json_response(200, export_person(dict(params), c.rules.current(), c.uow, c.personal_records, c.clock))
+    return export_person(params, c.rules.current(), c.uow, c.personal_records, c.clock)

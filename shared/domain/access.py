@@ -39,18 +39,6 @@ METHOD_SCOPES: dict[tuple[str, str], Scope] = {("PATCH", "accounts"): "accounts"
 # resources whose GETs a `read` key may not make: personal data on request, who did what
 NOT_FOR_READ: frozenset[str] = frozenset({"privacy", "audit"})
 
-# The body field that names who acts, per route: a personal key fills it or must match it.
-ACTOR_FIELDS: dict[tuple[str, str], str] = {
-    ("POST", "/leads/{lead_id}/activities"): "by",
-    ("POST", "/leads/{lead_id}/disqualify"): "by",
-    ("POST", "/cases/{case_id}/events"): "by",
-    ("POST", "/opportunities"): "owner_id",
-    ("POST", "/opportunities/{opportunity_id}/stage"): "by",
-    ("POST", "/opportunities/{opportunity_id}/activities"): "by",
-    ("POST", "/quotes"): "by",
-    ("POST", "/approvals/{approval_id}/decision"): "by",
-}
-
 PLACEHOLDER_NAME = "placeholder"  # template.yaml's generated value: never a key (shared/adapters/secrets.py)
 
 

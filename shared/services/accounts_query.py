@@ -15,8 +15,8 @@ from shared.domain.accounts import Account, is_account_id
 from shared.domain.errors import ValidationFailed
 from shared.domain.events import parse_iso
 from shared.services.leads_query import _text_filter
-from shared.services.listing import parse_limit
-from shared.services.ports import SegmentPosition, UnitOfWork
+from shared.services.listing import list_page, parse_limit
+from shared.services.ports import Clock, SegmentPosition, UnitOfWork
 
 PARAMETERS = ("segment", "limit", "cursor")
 
@@ -68,6 +68,16 @@ def account_summary(account: Account) -> dict[str, Any]:
     from shared.services.list_specs import ACCOUNTS
 
     return ACCOUNTS.summary(account)
+
+
+def list_accounts_page(params: Mapping[str, str] | None, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+    """GET /accounts: every account newest first (CONTRACT §11), or with ``segment`` one segment's,
+    newest in it (§15), from the segment index."""
+    from shared.services.list_specs import LISTINGS
+
+    if params and "segment" in params:
+        return list_accounts(params, uow)
+    return list_page(LISTINGS["accounts"], params, uow, clock)
 
 
 def list_accounts(params: Mapping[str, str] | None, uow: UnitOfWork) -> dict[str, Any]:

@@ -60,6 +60,13 @@ def disqualify(lead_id: str, payload: dict[str, Any], active: ActiveRules, uow: 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
 
 
+def disqualify_answer(
+    lead_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
+) -> dict[str, Any]:
+    """POST /leads/{lead_id}/disqualify: the disqualified lead's view."""
+    return disqualify(lead_id, payload, active, uow, clock).view()
+
+
 def _close(lead: Lead, now: datetime, reason: str) -> list[str]:
     """The lead leaves everyone's open work; returns the timers to cancel."""
     lead.status, lead.closed_at, lead.close_reason = "disqualified", iso(now), reason

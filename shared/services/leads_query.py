@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.domain.errors import ValidationFailed
+from shared.domain.errors import LeadNotFound, ValidationFailed
 from shared.domain.events import iso, parse_iso
 from shared.domain.forms import text_problem
 from shared.domain.leads import Lead, is_lead_id
@@ -141,6 +141,14 @@ def lead_summary(lead: Lead) -> dict[str, Any]:
         "rules_version": lead.decision.get("rules_version"),
         "quality": lead.quality,
     }
+
+
+def get_lead(lead_id: str, uow: UnitOfWork) -> dict[str, Any]:
+    """GET /leads/{lead_id}: the lead's view."""
+    lead = uow.leads.get(lead_id)
+    if lead is None:
+        raise LeadNotFound(f"no lead with id {lead_id[:60]!r}")
+    return lead.view()
 
 
 def list_leads(params: Mapping[str, str] | None, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:

@@ -8,10 +8,10 @@ aggregates change again.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from shared.services.listing import Listing, before, choice, flag, text
+from shared.services.listing import Listing, before, choice, flag, list_page, text
 
 if TYPE_CHECKING:  # the CLI builds its parser from these declarations: no domain module loads for that
     from shared.domain.accounts import Account
@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the CLI builds its parser from these declarations: no domai
     from shared.domain.opportunities import Opportunity
     from shared.domain.orders import ListedInvoice, Order
     from shared.domain.quotes import Quote
+    from shared.services.ports import Clock, UnitOfWork
 
 PRIORITIES = ("P1", "P2", "P3", "P4")  # shared/domain/case_intake.py's (a test keeps them equal)
 
@@ -310,3 +311,8 @@ LISTINGS: dict[str, Listing] = {
     listing.plural: listing for listing in (CASES, OPPORTUNITIES, QUOTES, CONTRACTS, ORDERS, INVOICES, ACCOUNTS)
 }
 BY_KIND: dict[str, Listing] = {listing.kind: listing for listing in LISTINGS.values()}
+
+
+def list_named(plural: str, params: Mapping[str, str] | None, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+    """A page of the aggregate listed as ``plural`` (GET /cases, /orders ...: CONTRACT §11)."""
+    return list_page(LISTINGS[plural], params, uow, clock)

@@ -1,0 +1,208 @@
+"""Every route of the API, declared once (issue 18).
+
+A route says its method and path, who may call it, which function answers it and with what
+arguments, the status of a good answer, and — where the body names who acts — that field. From
+this one table:
+
+- app.py registers the Chalice routes (one generic view per route, see dispatch.py);
+- the OpenAPI description states each operation's security, scopes and tag (openapi.py checks
+  that it describes exactly these routes);
+- the template's API events, the access rules and the scope tests are checked against it.
+
+Handlers are named, not imported (``"module:function"``): each is imported on its route's first
+request, so a cold start that answers a lead loads nothing the lead does not need.
+
+``args`` lists what the handler is called with, positionally, by name (dispatch.PROVIDERS): a path
+parameter (``lead_id``), the request (``payload``, ``params``, ``raw``, ``headers``,
+``lambda_context``), or a dependency (``container``, ``uow``, ``clock``, ``now``, ``active``,
+``rules``, ``kpis``, ``audit``). ``given`` are leading literal arguments (which list a generic
+listing serves).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Auth = Literal["api_key", "signed", "public"]
+Capability = Literal["leads", "cases", "orders", "accounts", "sales", "kpis", "lists", "system", "privacy"]
+
+# the arguments a signed webhook's function takes (functions/api/webhooks.py)
+WEBHOOK_ARGS = ("source", "raw", "headers", "container", "lambda_context")
+LISTING_ARGS = ("params", "uow", "clock")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: str  # "module:function", imported on the route's first request
+    args: tuple[str, ...]
+    capability: Capability
+    status: int = 200  # a good answer's status, when the handler returns a body (not a Response)
+    auth: Auth = "api_key"
+    actor_field: str | None = None  # the body field naming who acts: a personal key fills or must match it
+    given: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """A stable, unique view name (Chalice needs one per route)."""
+        words = self.path.replace("{", "").replace("}", "").strip("/").replace("/", "_").replace(".", "_")
+        return f"{self.method.lower()}_{words or 'root'}".replace("-", "_")
+
+
+def _webhook(kind: str, handler: str, capability: Capability) -> Route:
+    """A signed webhook: ``/webhooks/<kind>/{source}``; the source's signature is its auth."""
+    return Route(
+        "POST",
+        f"/webhooks/{kind}/{{source}}",
+        f"functions.api.webhooks:{handler}",
+        WEBHOOK_ARGS,
+        capability,
+        auth="signed",
+    )
+
+
+def _listing(plural: str) -> Route:
+    """A page of one aggregate's list (CONTRACT §11): its filters, since, limit, cursor."""
+    return Route("GET", f"/{plural}", "shared.services.list_specs:list_named", LISTING_ARGS, "lists", given=(plural,))
+
+
+_CHANGE = ("payload", "active", "uow", "clock")  # the usual arguments of a change to a known item
+
+ROUTES: tuple[Route, ...] = (
+    # system
+    Route("GET", "/health", "functions.api.system:health", ("active",), "system", auth="public"),
+    Route("GET", "/openapi.json", "functions.api.system:openapi", (), "system", auth="public"),
+    Route("GET", "/audit", "shared.services.audit:list_audit", ("params", "audit", "clock"), "system"),
+    # leads
+    _webhook("leads", "capture", "leads"),
+    Route(
+        "OPTIONS",
+        "/webhooks/leads/{source}",
+        "functions.api.webhooks:preflight",
+        ("source", "headers", "container"),
+        "leads",
+        auth="public",
+    ),
+    _webhook("behavior", "behavior", "leads"),
+    Route("GET", "/leads", "shared.services.leads_query:list_leads", LISTING_ARGS, "leads"),
+    Route("GET", "/leads/{lead_id}", "shared.services.leads_query:get_lead", ("lead_id", "uow"), "leads"),
+    Route(
+        "POST",
+        "/leads/{lead_id}/activities",
+        "shared.services.activities:record_activity",
+        ("lead_id", *_CHANGE),
+        "leads",
+        status=201,
+        actor_field="by",
+    ),
+    Route(
+        "POST",
+        "/leads/{lead_id}/disqualify",
+        "shared.services.lead_closing:disqualify_answer",
+        ("lead_id", *_CHANGE),
+        "leads",
+        actor_field="by",
+    ),
+    # cases
+    _webhook("cases", "case", "cases"),
+    Route(
+        "POST",
+        "/cases/{case_id}/events",
+        "shared.services.cases:record_case_event",
+        ("case_id", *_CHANGE),
+        "cases",
+        status=201,
+        actor_field="by",
+    ),
+    Route("GET", "/cases/{case_id}", "shared.services.cases:get_case", ("case_id", "active", "uow", "clock"), "cases"),
+    # orders and accounts
+    _webhook("shipments", "shipment", "orders"),
+    _webhook("esign", "esign", "orders"),
+    Route("GET", "/contracts/{contract_id}", "shared.services.esign:get_contract", ("contract_id", "uow"), "orders"),
+    Route("GET", "/orders/{order_id}", "shared.services.orders:get_order", ("order_id", "uow"), "orders"),
+    Route(
+        "POST",
+        "/invoices/{invoice_id}/status",
+        "shared.services.orders:record_invoice_status",
+        ("invoice_id", *_CHANGE),
+        "orders",
+    ),
+    _webhook("usage", "usage", "accounts"),
+    _webhook("surveys", "survey", "accounts"),
+    Route(
+        "GET",
+        "/accounts/{account_id}",
+        "shared.services.accounts:get_account",
+        ("account_id", "uow", "now"),
+        "accounts",
+    ),
+    Route(
+        "PATCH",
+        "/accounts/{account_id}",
+        "shared.services.accounts:patch_account",
+        ("account_id", *_CHANGE),
+        "accounts",
+    ),
+    # sales (CONTRACT §2.6, §2.7)
+    Route(
+        "POST",
+        "/opportunities",
+        "shared.services.opportunities:create_opportunity",
+        _CHANGE,
+        "sales",
+        status=201,
+        actor_field="owner_id",
+    ),
+    Route(
+        "GET",
+        "/opportunities/{opportunity_id}",
+        "shared.services.stage_moves:get_opportunity",
+        ("opportunity_id", "active", "uow"),
+        "sales",
+    ),
+    Route(
+        "POST",
+        "/opportunities/{opportunity_id}/stage",
+        "shared.services.stage_moves:move_stage",
+        ("opportunity_id", *_CHANGE),
+        "sales",
+        actor_field="by",
+    ),
+    Route(
+        "POST",
+        "/opportunities/{opportunity_id}/activities",
+        "shared.services.stage_moves:record_opportunity_activity",
+        ("opportunity_id", *_CHANGE),
+        "sales",
+        status=201,
+        actor_field="by",
+    ),
+    Route("POST", "/quotes", "shared.services.quotes:create_quote", _CHANGE, "sales", status=201, actor_field="by"),
+    Route("GET", "/quotes/{quote_id}", "shared.services.quotes:get_quote", ("quote_id", "uow"), "sales"),
+    Route(
+        "POST",
+        "/approvals/{approval_id}/decision",
+        "shared.services.approvals:decide",
+        ("approval_id", *_CHANGE),
+        "sales",
+        actor_field="by",
+    ),
+    # KPIs (CONTRACT §7)
+    Route("GET", "/kpis", "shared.services.kpis:kpi_report", ("params", "kpis", "rules", "now"), "kpis"),
+    # lists (CONTRACT §11); /leads is the leads' own, GET /accounts?segment= reads the segment index (§15)
+    *(_listing(plural) for plural in ("cases", "opportunities", "quotes", "contracts", "orders", "invoices")),
+    Route("GET", "/accounts", "shared.services.accounts_query:list_accounts_page", LISTING_ARGS, "lists"),
+    # privacy (CONTRACT §12, PIPL / GDPR): scope privacy (shared/domain/access.py)
+    Route("POST", "/privacy/erase", "functions.api.privacy:erase", ("payload", "container"), "privacy"),
+    Route("GET", "/privacy/export", "functions.api.privacy:export", ("params", "container"), "privacy"),
+)
+
+BY_KEY: dict[tuple[str, str], Route] = {(route.method, route.path): route for route in ROUTES}
+
+
+def actor_field(method: str, path: str) -> str | None:
+    """The body field naming who acts on ``method path`` (a route template), if any."""
+    route = BY_KEY.get((method.upper(), path))
+    return route.actor_field if route else None
