@@ -130,3 +130,24 @@ def test_a_bad_body_is_refused_naming_the_field(example_rules: ActiveRules, body
         erase_person(body, example_rules, store, MemoryPersonalRecords(store), TickingClock())
     assert field in (refused.value.fields or {})
     assert store.events == []
+
+
+def test_the_opportunity_a_lead_became_loses_its_contact_and_a_name_that_was_the_persons(
+    example_rules: ActiveRules,
+) -> None:
+    from shared.services.opportunities import create_opportunity
+
+    store, clock = MemoryUnitOfWork(), TickingClock()
+    person = {**PERSON, "company": None}  # no company: its name becomes its id
+    lead = capture(person, example_rules, store, clock).lead
+    payload = {"lead_id": lead.lead_id, "owner_id": lead.owner_id, "name": "张伟"}  # named after the person
+    made = create_opportunity(payload, example_rules, store, clock)
+    before = store.opportunities.get(made["opportunity_id"])
+    assert before is not None and before.name == "张伟" and before.contact["email"] == "zhang.wei@example.cn"
+
+    erase_person({"email": "zhang.wei@example.cn"}, example_rules, store, MemoryPersonalRecords(store), clock)
+
+    after = store.opportunities.get(made["opportunity_id"])
+    assert after is not None and after.contact == {"name": None, "email": None, "phone": None, "title": None}
+    assert after.name == made["opportunity_id"] and after.owner_id == before.owner_id
+    assert "张伟" not in _dump(store) and "zhang.wei@example.cn" not in _dump(store)
