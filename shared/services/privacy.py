@@ -69,10 +69,12 @@ def erase_lead_records(
     records: PersonalRecords,
     now: datetime,
     report: Erasure,
+    unchanged_since: int | None = None,
 ) -> None:
     """One lead's person gone: its events, its opportunity's contact, its alerts, then the lead with
     its claims given up and ``PersonErased`` in one transaction (the retention sweep calls this
-    with the lead's own identity)."""
+    with the lead's own identity, and ``unchanged_since`` the version it judged: a lead that moved
+    since — a new post, a touch — is not erased)."""
     person = person or _identity_of(lead)
     name = lead.fields.get("name")
     report.events += _erase_events(lead.subject, name, records)
@@ -83,7 +85,7 @@ def erase_lead_records(
 
     def attempt() -> None:
         stored = uow.leads.get(lead.lead_id)
-        if stored is None:
+        if stored is None or (unchanged_since is not None and stored.version != unchanged_since):
             return
         version = stored.version
         changed = erase_lead(stored, iso(now))

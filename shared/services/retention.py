@@ -67,16 +67,19 @@ def sweep_retention(
             report.next_after = after
             return report
         leads, after = uow.leads.page(page_size, after)
-        for lead in leads:
+        for listed in leads:
             report.leads += 1
             try:
-                if not _due(lead, days, uow, now):
+                # the page is a Scan (eventually consistent): a candidate is judged again as stored now
+                ended = retention_ended(listed.to_dict(), days, now)
+                lead = uow.leads.get(listed.lead_id) if ended else None
+                if lead is None or not _due(lead, days, uow, now):
                     report.kept += 1
                     continue
                 erasure = Erasure()
-                erase_lead_records(lead, None, "retention", uow, records, now, erasure)
+                erase_lead_records(lead, None, "retention", uow, records, now, erasure, unchanged_since=lead.version)
             except (CloseloopError, ConcurrentChange, KeyError, TypeError, ValueError):
-                report.failed.append(lead.lead_id)
+                report.failed.append(listed.lead_id)
                 continue
             report.erased += erasure.leads
             report.events += erasure.events
