@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from shared.adapters.memory import MemoryPersonalRecords, MemoryUnitOfWork
+from shared.domain.leads import Lead
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
 from shared.services.activities import record_activity
@@ -82,3 +83,22 @@ def test_a_run_out_of_time_says_where_to_carry_on(thirty_days: ActiveRules) -> N
     assert first.leads == 1 and first.next_after is not None
     rest = _sweep(thirty_days, store, 31, page_size=1, after=first.next_after)
     assert rest.next_after is None and first.erased + rest.erased == 3
+
+
+def test_a_lead_touched_after_the_page_was_read_is_kept(thirty_days: ActiveRules) -> None:
+    class StalePage(MemoryUnitOfWork):
+        """Hands out the lead as the page read it, before the post below."""
+
+        stale: tuple[Lead, ...] = ()
+
+        def page(self, limit: int, after: str | None = None) -> tuple[list[Lead], str | None]:
+            return list(self.stale), None
+
+    store, clock = StalePage(), TickingClock()
+    lead = capture({"email": "late@example.com"}, thirty_days, store, clock).lead
+    store.stale = (lead,)
+    capture({"email": "late@example.com", "message": "还在"}, thirty_days, store, lambda: NOW + timedelta(days=25))
+    report = _sweep(thirty_days, store, 31)
+    assert (report.erased, report.kept) == (0, 1)
+    stored = store.get(lead.lead_id)
+    assert stored is not None and stored.fields["email"] == "late@example.com"
