@@ -29,7 +29,7 @@ demo: $(STAMP)  ## the whole loop in a minute, narrated (closeloop demo)
 unit: $(STAMP)  ## fast tests only
 	$(BIN)/python -m pytest -q tests/unit
 
-lint: $(STAMP)  ## ruff, mypy on the core, import-layer contracts, cfn-lint
+lint: $(STAMP)  ## ruff, mypy strict on every package, import-layer contracts, cfn-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -2,14 +2,16 @@
 
 One light read (tab titles and ids), then one batchUpdate: the Dashboard is dropped and added
 again under the same sheet id (links to it keep working, and no chart is left over from the
-last run), its cells written, and one line chart per rate over the last 12 weeks. Every request
-names the Dashboard's own sheet id: no rule tab is ever touched. Every text cell goes through
+last run), its cells written, and one line chart per rate over the last 12 weeks; the same batch
+rewrites the Work tab (admin_sheets/work_tab.py). Every request names the Dashboard's or the
+Work tab's own sheet id: no rule tab is ever touched. Every text cell goes through
 ``escape_cell``; numbers are numbers; no formula is written. The tab holds no names, e-mails or
 phones: the KPIs of all teams, dates and counts only.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from admin_sheets.google_sheets import SheetsClient, escape_cell
@@ -194,8 +196,46 @@ def sheet_ids(client: SheetsClient, spreadsheet_id: str) -> dict[str, int]:
     return {str(s["properties"]["title"]): int(s["properties"]["sheetId"]) for s in data.get("sheets", [])}
 
 
-def write_dashboard(client: SheetsClient, spreadsheet_id: str, snapshot: dict[str, Any], updated_at: str) -> int:
-    """Read the tab ids, then write the Dashboard in one batchUpdate; returns the requests sent."""
-    requests = dashboard_requests(sheet_ids(client, spreadsheet_id), snapshot, updated_at)
+def write_dashboard(
+    client: SheetsClient, spreadsheet_id: str, snapshot: dict[str, Any], updated_at: str, work: WorkTab | None = None
+) -> int:
+    """Read the tab ids, then write the Dashboard (and, given ``work``, the Work tab right after it)
+    in one batchUpdate; returns the requests sent."""
+    ids = sheet_ids(client, spreadsheet_id)
+    if work is None:
+        requests = dashboard_requests(ids, snapshot, updated_at)
+    else:
+        requests = with_work_tab(ids, snapshot, updated_at, work)
     client.batch_update(spreadsheet_id, requests)
     return len(requests)
+
+
+@dataclass(frozen=True)
+class WorkTab:
+    """What the Work tab shows (shared/services/work_at_risk.py), its times' zone and the base URL
+    of its links (None: no link column filled)."""
+
+    work: dict[str, Any]
+    timezone: str
+    base_url: str | None = None
+
+
+def with_work_tab(
+    ids: dict[str, int], snapshot: dict[str, Any], updated_at: str, work: WorkTab
+) -> list[dict[str, Any]]:
+    """The Dashboard's requests between the Work tab's drop and its re-adding: one batch, and
+    the Work tab lands right after the Dashboard; no request names a rule tab."""
+    from zoneinfo import ZoneInfo
+
+    from admin_sheets.publishing import workbook_locale
+    from admin_sheets.work_tab import find_tab, work_requests, work_rows
+
+    existing = find_tab(ids)
+    others = {title: sid for title, sid in ids.items() if existing is None or title != existing[0]}
+    dashboard = dashboard_requests(others, snapshot, updated_at)
+    added = next(r["addSheet"]["properties"] for r in dashboard if "addSheet" in r)
+    locale = workbook_locale(list(ids))
+    rows = work_rows(work.work, locale, updated_at, ZoneInfo(work.timezone), work.base_url)
+    taken = {*ids.values(), added["sheetId"]}
+    drop, add, _ = work_requests(ids, added["index"] + 1, rows, taken, locale)
+    return [*drop, *dashboard, *add]

@@ -94,6 +94,7 @@ def result_text(result: str, version_id: str | None, problems: int, locale: str 
 
 
 T = TypeVar("T")
+QueryParams = dict[str, str | int | bool | float | list[str] | None]  # gspread's HTTPClient params
 
 
 class SheetsError(SourceError):
@@ -220,13 +221,13 @@ class SheetsClient:
     # -- reading ----------------------------------------------------------------------------------
     def read_workbook(self, spreadsheet_id: str) -> GoogleWorkbook:
         """Every tab's cells and notes, sheet ids and grid sizes, in one request."""
-        params = {"includeGridData": "true", "fields": READ_FIELDS}
+        params: QueryParams = {"includeGridData": "true", "fields": READ_FIELDS}
         data = self._call("read", spreadsheet_id, lambda: self._http.spreadsheets_get(spreadsheet_id, params=params))
         return _workbook(spreadsheet_id, data)
 
     def metadata(self, spreadsheet_id: str, fields: str) -> dict[str, Any]:
         """The spreadsheet's properties named by ``fields`` (no cells), in one request."""
-        params = {"fields": fields}
+        params: QueryParams = {"fields": fields}
         data: dict[str, Any] = self._call(
             "read", spreadsheet_id, lambda: self._http.spreadsheets_get(spreadsheet_id, params=params)
         )
@@ -390,7 +391,8 @@ def _service_account(info: Mapping[str, Any]) -> Credentials:
     if info.get("type") not in (None, "service_account"):
         raise SheetsError(f"bad Google credentials: a service-account key is needed, not {info.get('type')!r}")
     try:
-        return ServiceAccountCredentials.from_service_account_info(info, scopes=list(SCOPES))  # type: ignore[no-untyped-call]
+        credentials: Credentials = ServiceAccountCredentials.from_service_account_info(info, scopes=list(SCOPES))  # type: ignore[no-untyped-call]
+        return credentials
     except (ValueError, KeyError, TypeError) as exc:
         raise SheetsError(f"bad Google credentials: {_first_line(exc)}") from None
 
@@ -547,7 +549,7 @@ def _note_requests(workbook: GoogleWorkbook, problems: list[Problem]) -> list[di
     for tab, (need_rows, need_columns) in reach.items():
         rows, columns = workbook.grid_sizes.get(tab, (0, 0))
         requests += _grow(workbook.sheet_ids[tab], rows, columns, need_rows, need_columns)
-    for tab, cell, note in notes:
+    for tab, cell, text in notes:
         row, col = _position(cell) or (0, 0)
         cell_range = {
             "sheetId": workbook.sheet_ids[tab],
@@ -557,7 +559,7 @@ def _note_requests(workbook: GoogleWorkbook, problems: list[Problem]) -> list[di
             "endColumnIndex": col + 1,
         }
         update: dict[str, Any] = {"range": cell_range, "fields": "note"}
-        if note is not None:
-            update["rows"] = [{"values": [{"note": note}]}]
+        if text is not None:
+            update["rows"] = [{"values": [{"note": text}]}]
         requests.append({"updateCells": update})  # without rows: the note is cleared
     return requests

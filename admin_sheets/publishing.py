@@ -88,10 +88,15 @@ def sync_rules(source: str, container: Any, *, dry_run: bool = False, sheets: An
 
 def _locale(raw: dict[str, Any]) -> str:
     """A workbook whose tabs carry their Chinese names gets its Status tab in Chinese."""
+    return workbook_locale(list(raw))
+
+
+def workbook_locale(titles: list[str]) -> str:
+    """``zh-CN`` when most tabs carry their Chinese names (Status and Work tabs follow), else ``en``."""
     from admin_sheets.tabs import canonical_tab_name
 
-    chinese = sum(1 for title in raw if canonical_tab_name(title) not in (None, title))
-    return "zh-CN" if chinese > len(raw) / 2 else "en"
+    chinese = sum(1 for title in titles if canonical_tab_name(title) not in (None, title))
+    return "zh-CN" if chinese > len(titles) / 2 else "en"
 
 
 def default_sheets_client(container: Any) -> Any:

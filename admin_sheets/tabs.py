@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.domain.calendars import HOLIDAY_KINDS
+from shared.domain.calendar_cells import HOLIDAY_KINDS
 from shared.domain.health import DIMENSIONS as HEALTH_DIMENSIONS
 from shared.domain.orders import INVOICE_ON
 from shared.domain.rules import (
@@ -246,6 +246,18 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         help="Customer segments: the days back that count for an account's order frequency and amount "
         "(the F and M of RFM). Blank = 365. Example: 365",
         help_zh="客户分层：统计客户下单次数与金额（RFM 中的 F 和 M）时回溯的天数；留空 = 365。例如：365",
+    ),
+    C(
+        "link_ttl_hours",
+        "int",
+        default=72,
+        minimum=1,
+        zh="操作链接有效小时数",
+        example="72",
+        help="Action links in alerts (approve, reject, call, first response…) work this many hours after the "
+        "alert, and once. Blank = 72. Example: 72",
+        help_zh="提醒消息中的操作链接（审批、拒绝、致电、首次响应等）在提醒发出后多少小时内有效，且只能使用一次；"
+        "留空 = 72。例如：72",
     ),
     C(
         "lead_retention_days",

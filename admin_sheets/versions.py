@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.domain.calendars import PUBLIC_HOLIDAYS_TAB
+from shared.domain.calendar_cells import PUBLIC_HOLIDAYS_TAB
 from shared.domain.rules import Content
 
 # The columns that name a row of each tab (its identity across versions).

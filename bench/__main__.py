@@ -50,6 +50,7 @@ GOALS = {
     "chaos_events_duplicated": ("<=", 0),
     "cli_list_latency_ratio": ("<=", 2),  # issue 16: `closeloop cases list` (1,000 cases) ÷ `closeloop --help`
     "ddb_requests_per_order_segment_update": ("<=", 2),  # issue 19; segment_sweep_items_read_per_account: trend
+    "hand_written_contract_lines": ("<=", 1200),  # issue 18: OpenAPI literals + event catalogue + request parsers
 }
 
 # --- the API as shipped (issue 14, bench/shipped.py): built artifact, its size, its cold start ---
@@ -105,6 +106,7 @@ def cold_import_ratio(runs: int = 9) -> dict[str, Any]:
 def main() -> int:
     from bench.chaos import chaos_metrics
     from bench.cli_lists import cli_list_metric
+    from bench.contract_lines import contract_lines
     from bench.dev_stack import dev_rss_metric
     from bench.invoices import exactly_once_trials, shipment_requests
     from bench.kpis import kpi_metrics
@@ -117,7 +119,7 @@ def main() -> int:
     from bench.service import service_metrics
     from bench.timers import timer_metrics
 
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = dict(contract_lines())
     results["lead_handler_cold_import_ratio"] = cold_import_ratio()
     results.update(service_metrics(progress))
     results.update(lead_bill_in_fresh_process(progress))

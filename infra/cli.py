@@ -66,6 +66,7 @@ def _stack_settings(args: argparse.Namespace) -> StackSettings:
             aws_port=getattr(args, "aws_port", None),
             finance_url=getattr(args, "finance_url", None),
             erp_url=getattr(args, "erp_url", None),
+            public_url=getattr(args, "public_url", None),
             schedules=False if getattr(args, "no_schedules", False) else None,
             dev_origins=True if getattr(args, "allow_dev_origins", False) else None,
         )
@@ -92,7 +93,29 @@ def _connect(args: argparse.Namespace) -> StackSettings:
                 "(or set CLOSELOOP_AWS_PORT to the port it uses)"
             )
     connect_env(settings)
+    _use_stack_clock(settings.api_url)
     return settings
+
+
+def _use_stack_clock(api_url: str) -> None:
+    """Record at the stack's business time, as its API does: a stack started at
+    CLOSELOOP_CLOCK_START says its clock on every answer; without an answer, this machine's."""
+    import urllib.error
+    import urllib.request
+    from datetime import UTC, datetime
+
+    from infra.local.headers import NOW_HEADER
+    from shared.adapters.container import use_clock, utc_now
+
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=3) as answer:
+            told = answer.headers.get(NOW_HEADER)
+    except (urllib.error.URLError, OSError):
+        return
+    if told:
+        offset = datetime.fromisoformat(told.replace("Z", "+00:00")) - datetime.now(UTC)
+        if abs(offset.total_seconds()) > 1:  # the clock was shifted, not merely read a moment ago
+            use_clock(lambda: utc_now() + offset)
 
 
 NO_AWS_CREDENTIALS = (
@@ -417,6 +440,13 @@ def _parser() -> argparse.ArgumentParser:
         help="where order and contract events are POSTed, signed (env CLOSELOOP_ERP_URL; default none: they wait "
         'as pending). Chat channels for alerts: env CLOSELOOP_CHAT_WEBHOOKS=\'{"ops": {"kind": "wecom", '
         '"url": "…"}}\'; signing key: env CLOSELOOP_DELIVERY_SECRET (default dev-delivery-secret)',
+    )
+    dev.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="where the action links in alerts point, <URL>/a/<token>: an address people's phones reach "
+        "(env CLOSELOOP_PUBLIC_URL; default this API's own URL); links are signed with env "
+        "CLOSELOOP_LINK_SECRET (default dev-link-secret)",
     )
     dev.add_argument(
         "--no-schedules",

@@ -28,15 +28,20 @@ def _state(delivery: Any) -> str:
 def cmd_notifications_list(args: argparse.Namespace) -> int:
     from shared.adapters.container import container
 
-    alerts = [d for d in container().uow.deliveries.listing(kind="alert") if args.to in (None, d.to)]
+    c = container()
+    alerts = [d for d in c.uow.deliveries.listing(kind="alert") if args.to in (None, d.to)]
     for d in alerts:
+        # the action links the person got (CONTRACT §12), as the message carried them
+        links = c.links.urls(d.payload.get("links"))
         if args.json:
             row = {k: v for k, v in d.to_dict().items() if k != "attempts"}
-            print(json.dumps({**row, "title": d.payload.get("title")}, ensure_ascii=False))
+            print(json.dumps({**row, "title": d.payload.get("title"), "links": links}, ensure_ascii=False))
             continue
         print(f"{d.created_at}  to {d.to}  via {d.channel}  [{_state(d)}]  {d.about}")
         for line in [str(d.payload.get("title", "")), *d.text.splitlines()]:
             print(f"    {line}")
+        for link in links:
+            print(f"    {link['action']}: {link['url']}")
     if not args.json:
         print(f"({len(alerts)} notification{'s' if len(alerts) != 1 else ''})", file=sys.stderr)
     return 0

@@ -68,6 +68,8 @@ def cmd_rules_sync(args: argparse.Namespace) -> int:
     from shared.adapters.container import container
 
     source = args.source or source_to_sync(container(), args.settings.rules)
+    if source is None:
+        raise CommandError("no rules source: name one with --source (dir:PATH, xlsx:PATH or sheets:ID)")
     if args.dry_run:
         return _dry_run(source, container())
     try:

@@ -40,6 +40,7 @@ SECRET_SHAPES = {
     "GoogleServiceAccount": "the service account's JSON key file, as Google gives it",
     "ChatWebhooks": '{"<channel>": {"kind": "wecom|dingtalk|feishu|slack", "url": "<robot url>", "secret": "<opt>"}}',
     "DeliverySecret": '{"secret": "<generated at deploy>"}: share it with the ERP and finance, nothing to fill',
+    "LinkSecret": '{"secret": "<generated at deploy>"}: signs the action links in alerts, nothing to fill',
 }
 
 

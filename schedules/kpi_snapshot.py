@@ -1,6 +1,8 @@
 """kpi-snapshot (hourly): the KPI set of the last 28 days and its 12-week trend, as CloudWatch
 metrics (EMF) and, when the rules live in a Google workbook, its ``Dashboard`` tab (with the
-number of accounts in each customer segment, counted on the accounts' ``by_segment`` index).
+number of accounts in each customer segment, counted on the accounts' ``by_segment`` index) and
+its ``Work`` tab (open work at risk per team, shared/services/work_at_risk.py), both in one
+batch write. The Work tab's links start with ``CLOSELOOP_PUBLIC_URL`` (the API's address) when set.
 
 "Now" is the schedule event's ``time`` (`closeloop schedule run kpi-snapshot --at T`).
 """
@@ -32,10 +34,19 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     summary: dict[str, Any] = {"at": iso(now), "metrics": len(metrics), "dashboard": "no Google workbook configured"}
     source = rules_source(c.settings.spreadsheet_id, c.settings.local_rules_source) or ""
     if source.startswith("sheets:"):
-        from admin_sheets.dashboard import write_dashboard
+        import os
 
+        from admin_sheets.dashboard import WorkTab, write_dashboard
+        from shared.services.work_at_risk import work_at_risk
+
+        active = c.rules.current()
+        work = WorkTab(
+            work_at_risk(c.uow, active, now),
+            active.rules.settings.timezone,
+            os.environ.get("CLOSELOOP_PUBLIC_URL") or None,
+        )
         try:
-            write_dashboard(default_sheets_client(c), source.removeprefix("sheets:"), snapshot, iso(now))
+            write_dashboard(default_sheets_client(c), source.removeprefix("sheets:"), snapshot, iso(now), work)
             summary["dashboard"] = "written"
         except SheetsError as exc:  # the metrics went out; the next hour tries the tab again
             summary["dashboard"] = f"failed: {exc}"

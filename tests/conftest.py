@@ -26,6 +26,7 @@ from shared.services.ports import ActiveRules
 EXAMPLES = "dir:admin_sheets/examples"
 ADMIN_KEY = "test-admin-key"
 WEBHOOK_SECRET = "test-webhook-secret"
+LINK_SECRET = "test-link-secret"
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
@@ -109,6 +110,7 @@ def aws() -> Iterator[str]:
     secrets = {
         "closeloop-dev-webhook-secrets": json.dumps({"*": WEBHOOK_SECRET}),
         "closeloop-dev-api-keys": json.dumps({"test": ADMIN_KEY}),
+        "closeloop-dev-link-secret": json.dumps({"secret": LINK_SECRET}),
     }
     create_resources(template, endpoint, secrets=secrets)
     saved = dict(os.environ)

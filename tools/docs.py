@@ -312,7 +312,8 @@ def render_events() -> str:
         "",
         "`actor` is who made the change (CONTRACT §12, docs/security.md): `kind` `api_key` (`name` = the key's "
         "name, never the key; `owner_id` for a personal key, `on_behalf_of` = the person an admin or integration "
-        "key named), `webhook` (`name` = the source), `cli` (`name` = the operator's login), `schedule` (`name` = "
+        "key named), `webhook` (`name` = the source), `link` (an action link: `name` = `link-<id>`, "
+        "`owner_id` = its person, `action`), `cli` (`name` = the operator's login), `schedule` (`name` = "
         "the schedule), or `system` (a stream consumer, e.g. a delivery that failed). Events recorded before it "
         "existed have `actor` null.",
         "",

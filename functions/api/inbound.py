@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from chalice import Response
+from chalice.app import Response
 
 from functions.api.body import FORM_TYPE, MULTIPART_TYPE, media_type, read_body
 from functions.api.errors import error_body, status_of
@@ -118,9 +118,9 @@ def receive(
     outcome = Handled(stored["status"], stored["body"])
     _log(route, source.source, outcome, context)
     if redirect is not None and outcome.status >= 400:  # a signature's remembered refusal
-        error = outcome.body["error"]
-        named = {"fields": ",".join(sorted(error["fields"]))} if error.get("fields") else {}
-        return see_other(_with_query(redirect, error=str(error["code"]), **named), cors)
+        remembered = outcome.body["error"]
+        named = {"fields": ",".join(sorted(remembered["fields"]))} if remembered.get("fields") else {}
+        return see_other(_with_query(redirect, error=str(remembered["code"]), **named), cors)
     return _answer(outcome, redirect, cors)
 
 
@@ -158,7 +158,8 @@ def _redirect_of(payload: dict[str, Any], source: Source, dev_origins: DevOrigin
 
 def _dev_origins(c: Any) -> DevOrigins:
     """The container's setting: only the local stack's container allows (or mentions) dev origins."""
-    return c.settings.dev_origins
+    origins: DevOrigins = c.settings.dev_origins
+    return origins
 
 
 def _authenticate(source: Source, raw: bytes, headers: Any, c: Any, dev_origins: DevOrigins) -> Signature | None:
@@ -235,6 +236,11 @@ def preflight(source_name: str, headers: Any, c: Any) -> Response:
     origin = headers.get("origin")
     if not origin:
         raise Forbidden("a CORS preflight needs an Origin header")
+    if not source.may_post("leads"):  # the only webhook a browser may post (CONTRACT §12)
+        raise Forbidden(
+            f"source {source.source!r} may not post leads: its Sources webhooks cell names "
+            f"{', '.join(source.webhooks or DEFAULT_WEBHOOKS)}"
+        )
     dev_origins = _dev_origins(c)
     allowed = cors_headers(source, origin, dev_origins)
     if not allowed:
@@ -248,7 +254,7 @@ def preflight(source_name: str, headers: Any, c: Any) -> Response:
             "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE),
         }
     )
-    return Response(body="", status_code=204, headers=allowed)
+    return Response(body="", status_code=204, headers=dict(allowed))
 
 
 def _log(route: Route, source: str, outcome: Handled, context: Any) -> None:

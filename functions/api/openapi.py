@@ -104,11 +104,11 @@ _STATUS_TEXT = {
 
 def _error_responses(errors: tuple[type[Any], ...]) -> dict[str, JSONType]:
     """The error responses of a route: the classes it can raise, grouped by their status."""
-    from functions.api.errors import STATUS
+    from functions.api.errors import status_for
 
     by_status: dict[int, list[str]] = {}
     for error in errors:
-        by_status.setdefault(STATUS[error], []).append(error.code)
+        by_status.setdefault(status_for(error), []).append(error.code)
     by_status[500] = [INTERNAL_ERROR]  # the `api` decorator's answer to a bug
     responses = {}
     for status, codes in sorted(by_status.items()):
@@ -130,6 +130,8 @@ def error_codes_by_operation() -> dict[tuple[str, str], dict[int, list[str]]]:
                 code = schema.get("properties", {}).get("error", {}).get("properties", {}).get("code")
                 if code:
                     statuses[int(status)] = list(code["enum"])
+                elif response.get("x-closeloop-codes"):  # an HTML page's codes (the action links)
+                    statuses[int(status)] = list(response["x-closeloop-codes"])
             result[(method.upper(), path)] = statuses
     return result
 
@@ -984,6 +986,7 @@ def document() -> JSONType:
         openapi_contracts,
         openapi_health,
         openapi_kpis,
+        openapi_links,
         openapi_lists,
         openapi_orders,
         openapi_privacy,
@@ -1005,6 +1008,7 @@ def document() -> JSONType:
             {"name": "kpis", "description": "one set of KPI definitions, from rollups"},
             {"name": "lists", "description": "every aggregate a page at a time, newest first (CONTRACT §11)"},
             {"name": "system", "description": "health, this description, the audit"},
+            {"name": "links", "description": "action links in alerts: one tap, once, as its person (no API key)"},
             {"name": "privacy", "description": "erase and export a person (CONTRACT §12, PIPL / GDPR)"},
         ],
         "paths": openapi_access.with_access(
@@ -1027,6 +1031,7 @@ def document() -> JSONType:
                         **openapi_sales.paths(_json, _error_responses, _param),
                         **openapi_kpis.paths(_json, _error_responses),
                         **openapi_audit.paths(_json, _error_responses),
+                        **openapi_links.paths(INTERNAL_ERROR),
                         **openapi_privacy.paths(_json, _error_responses),
                     },
                     _json,

@@ -3,6 +3,8 @@ enforce it — applied to the whole ``paths`` object, so a route added anywhere 
 
 - A signed webhook (``/webhooks/<kind>/{source}``) takes only sources whose Sources ``webhooks``
   cell names ``<kind>``: ``x-closeloop-webhook`` and a ``403 forbidden``.
+- A public route (shared/domain/access.py ``PUBLIC_RESOURCES``: the action links) has no
+  security requirement and says what proves the caller instead (``x-closeloop-public``).
 - An API-key route needs one of its scopes (shared/domain/access.py, by the path's resource):
   the security requirement lists them, ``x-closeloop-scopes`` too, and a ``403 forbidden``; where
   the body names who acts (``by``, ``owner_id``), a personal key fills it or must match it.
@@ -18,10 +20,16 @@ WEBHOOK_PREFIX = "/webhooks/"
 
 def with_access(paths: dict[str, JSONType], error_responses: Any) -> dict[str, JSONType]:
     from shared.domain import errors as e
+    from shared.domain.access import PUBLIC_RESOURCES, is_public, resource_of
     from shared.domain.rules import DEFAULT_WEBHOOKS, WEBHOOK_KINDS
 
     for path, item in paths.items():
         for method, operation in item.items():
+            if is_public(path):  # no key: the credential is in the path (an action link's token)
+                if operation.get("security") != []:
+                    raise ValueError(f"{method.upper()} {path} is public (shared/domain/access.py): security: []")
+                operation["x-closeloop-scopes"] = []
+                operation["x-closeloop-public"] = PUBLIC_RESOURCES[resource_of(path)]
             if _needs_api_key(operation):
                 _state_scopes(method.upper(), path, operation, error_responses)
             if method == "options" or not path.startswith(WEBHOOK_PREFIX):
@@ -63,9 +71,9 @@ def _state_scopes(method: str, path: str, operation: JSONType, error_responses: 
 
 def _add_error(operation: JSONType, error: type[Any], error_responses: Any) -> None:
     """Add one error class to an operation's documented responses (its status's code list)."""
-    from functions.api.errors import STATUS
+    from functions.api.errors import status_for
 
-    status = str(STATUS[error])
+    status = str(status_for(error))
     responses = operation.setdefault("responses", {})
     if status not in responses:
         responses[status] = error_responses((error,))[status]
@@ -80,6 +88,6 @@ def _add_error(operation: JSONType, error: type[Any], error_responses: Any) -> N
 
 
 def _class_of(code: str) -> type[Any]:
-    from functions.api.errors import STATUS
+    from functions.api.errors import every_error
 
-    return next(cls for cls in STATUS if cls.code == code)
+    return next(cls for cls in every_error() if cls.code == code)

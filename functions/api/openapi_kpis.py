@@ -54,7 +54,7 @@ def schemas() -> dict[str, JSONType]:
     from shared.domain.kpi_definitions import KPI_KEYS, MEDIANS
 
     number = {"type": ["number", "null"]}
-    ratio = {
+    ratio: JSONType = {
         "type": "object",
         "required": ["value", "numerator", "denominator"],
         "properties": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Auth = Literal["api_key", "signed", "public"]
-Capability = Literal["leads", "cases", "orders", "accounts", "sales", "kpis", "lists", "system", "privacy"]
+Capability = Literal["leads", "cases", "orders", "accounts", "sales", "kpis", "lists", "system", "links", "privacy"]
 
 # the arguments a signed webhook's function takes (functions/api/webhooks.py)
 WEBHOOK_ARGS = ("source", "raw", "headers", "container", "lambda_context")
@@ -53,14 +53,8 @@ class Route:
 
 def _webhook(kind: str, handler: str, capability: Capability) -> Route:
     """A signed webhook: ``/webhooks/<kind>/{source}``; the source's signature is its auth."""
-    return Route(
-        "POST",
-        f"/webhooks/{kind}/{{source}}",
-        f"functions.api.webhooks:{handler}",
-        WEBHOOK_ARGS,
-        capability,
-        auth="signed",
-    )
+    path, answer = f"/webhooks/{kind}/{{source}}", f"functions.api.webhooks:{handler}"
+    return Route("POST", path, answer, WEBHOOK_ARGS, capability, auth="signed")
 
 
 def _listing(plural: str) -> Route:
@@ -68,136 +62,71 @@ def _listing(plural: str) -> Route:
     return Route("GET", f"/{plural}", "shared.services.list_specs:list_named", LISTING_ARGS, "lists", given=(plural,))
 
 
-_CHANGE = ("payload", "active", "uow", "clock")  # the usual arguments of a change to a known item
+# The usual arguments of a change to a known item: its id first, then these.
+CHANGE = ("payload", "active", "uow", "clock")
+_S = "shared.services."
 
+# fmt: off
 ROUTES: tuple[Route, ...] = (
     # system
     Route("GET", "/health", "functions.api.system:health", ("active",), "system", auth="public"),
     Route("GET", "/openapi.json", "functions.api.system:openapi", (), "system", auth="public"),
-    Route("GET", "/audit", "shared.services.audit:list_audit", ("params", "audit", "clock"), "system"),
+    Route("GET", "/audit", _S + "audit:list_audit", ("params", "audit", "clock"), "system"),
     # leads
     _webhook("leads", "capture", "leads"),
-    Route(
-        "OPTIONS",
-        "/webhooks/leads/{source}",
-        "functions.api.webhooks:preflight",
-        ("source", "headers", "container"),
-        "leads",
-        auth="public",
-    ),
+    Route("OPTIONS", "/webhooks/leads/{source}", "functions.api.webhooks:preflight", ("source", "headers", "container"),
+          "leads", auth="public"),
     _webhook("behavior", "behavior", "leads"),
-    Route("GET", "/leads", "shared.services.leads_query:list_leads", LISTING_ARGS, "leads"),
-    Route("GET", "/leads/{lead_id}", "shared.services.leads_query:get_lead", ("lead_id", "uow"), "leads"),
-    Route(
-        "POST",
-        "/leads/{lead_id}/activities",
-        "shared.services.activities:record_activity",
-        ("lead_id", *_CHANGE),
-        "leads",
-        status=201,
-        actor_field="by",
-    ),
-    Route(
-        "POST",
-        "/leads/{lead_id}/disqualify",
-        "shared.services.lead_closing:disqualify_answer",
-        ("lead_id", *_CHANGE),
-        "leads",
-        actor_field="by",
-    ),
+    Route("GET", "/leads", _S + "leads_query:list_leads", LISTING_ARGS, "leads"),
+    Route("GET", "/leads/{lead_id}", _S + "leads_query:get_lead", ("lead_id", "uow"), "leads"),
+    Route("POST", "/leads/{lead_id}/activities", _S + "activities:record_activity", ("lead_id", *CHANGE), "leads",
+          status=201, actor_field="by"),
+    Route("POST", "/leads/{lead_id}/disqualify", _S + "lead_closing:disqualify_answer", ("lead_id", *CHANGE), "leads",
+          actor_field="by"),
     # cases
     _webhook("cases", "case", "cases"),
-    Route(
-        "POST",
-        "/cases/{case_id}/events",
-        "shared.services.cases:record_case_event",
-        ("case_id", *_CHANGE),
-        "cases",
-        status=201,
-        actor_field="by",
-    ),
-    Route("GET", "/cases/{case_id}", "shared.services.cases:get_case", ("case_id", "active", "uow", "clock"), "cases"),
-    # orders and accounts
+    Route("POST", "/cases/{case_id}/events", _S + "cases:record_case_event", ("case_id", *CHANGE), "cases",
+          status=201, actor_field="by"),
+    Route("GET", "/cases/{case_id}", _S + "cases:get_case", ("case_id", "active", "uow", "clock"), "cases"),
+    # orders
     _webhook("shipments", "shipment", "orders"),
     _webhook("esign", "esign", "orders"),
-    Route("GET", "/contracts/{contract_id}", "shared.services.esign:get_contract", ("contract_id", "uow"), "orders"),
-    Route("GET", "/orders/{order_id}", "shared.services.orders:get_order", ("order_id", "uow"), "orders"),
-    Route(
-        "POST",
-        "/invoices/{invoice_id}/status",
-        "shared.services.orders:record_invoice_status",
-        ("invoice_id", *_CHANGE),
-        "orders",
-    ),
+    Route("GET", "/contracts/{contract_id}", _S + "esign:get_contract", ("contract_id", "uow"), "orders"),
+    Route("GET", "/orders/{order_id}", _S + "orders:get_order", ("order_id", "uow"), "orders"),
+    Route("POST", "/invoices/{invoice_id}/status", _S + "orders:record_invoice_status", ("invoice_id", *CHANGE),
+          "orders"),
+    # accounts
     _webhook("usage", "usage", "accounts"),
     _webhook("surveys", "survey", "accounts"),
-    Route(
-        "GET",
-        "/accounts/{account_id}",
-        "shared.services.accounts:get_account",
-        ("account_id", "uow", "now"),
-        "accounts",
-    ),
-    Route(
-        "PATCH",
-        "/accounts/{account_id}",
-        "shared.services.accounts:patch_account",
-        ("account_id", *_CHANGE),
-        "accounts",
-    ),
+    Route("GET", "/accounts/{account_id}", _S + "accounts:get_account", ("account_id", "uow", "now"), "accounts"),
+    Route("PATCH", "/accounts/{account_id}", _S + "accounts:patch_account", ("account_id", *CHANGE), "accounts"),
     # sales (CONTRACT §2.6, §2.7)
-    Route(
-        "POST",
-        "/opportunities",
-        "shared.services.opportunities:create_opportunity",
-        _CHANGE,
-        "sales",
-        status=201,
-        actor_field="owner_id",
-    ),
-    Route(
-        "GET",
-        "/opportunities/{opportunity_id}",
-        "shared.services.stage_moves:get_opportunity",
-        ("opportunity_id", "active", "uow"),
-        "sales",
-    ),
-    Route(
-        "POST",
-        "/opportunities/{opportunity_id}/stage",
-        "shared.services.stage_moves:move_stage",
-        ("opportunity_id", *_CHANGE),
-        "sales",
-        actor_field="by",
-    ),
-    Route(
-        "POST",
-        "/opportunities/{opportunity_id}/activities",
-        "shared.services.stage_moves:record_opportunity_activity",
-        ("opportunity_id", *_CHANGE),
-        "sales",
-        status=201,
-        actor_field="by",
-    ),
-    Route("POST", "/quotes", "shared.services.quotes:create_quote", _CHANGE, "sales", status=201, actor_field="by"),
-    Route("GET", "/quotes/{quote_id}", "shared.services.quotes:get_quote", ("quote_id", "uow"), "sales"),
-    Route(
-        "POST",
-        "/approvals/{approval_id}/decision",
-        "shared.services.approvals:decide",
-        ("approval_id", *_CHANGE),
-        "sales",
-        actor_field="by",
-    ),
+    Route("POST", "/opportunities", _S + "opportunities:create_opportunity", CHANGE, "sales",
+          status=201, actor_field="owner_id"),
+    Route("GET", "/opportunities/{opportunity_id}", _S + "stage_moves:get_opportunity",
+          ("opportunity_id", "active", "uow"), "sales"),
+    Route("POST", "/opportunities/{opportunity_id}/stage", _S + "stage_moves:move_stage",
+          ("opportunity_id", *CHANGE), "sales", actor_field="by"),
+    Route("POST", "/opportunities/{opportunity_id}/activities", _S + "stage_moves:record_opportunity_activity",
+          ("opportunity_id", *CHANGE), "sales", status=201, actor_field="by"),
+    Route("POST", "/quotes", _S + "quotes:create_quote", CHANGE, "sales", status=201, actor_field="by"),
+    Route("GET", "/quotes/{quote_id}", _S + "quotes:get_quote", ("quote_id", "uow"), "sales"),
+    Route("POST", "/approvals/{approval_id}/decision", _S + "approvals:decide", ("approval_id", *CHANGE), "sales",
+          actor_field="by"),
     # KPIs (CONTRACT §7)
-    Route("GET", "/kpis", "shared.services.kpis:kpi_report", ("params", "kpis", "rules", "now"), "kpis"),
-    # lists (CONTRACT §11); /leads is the leads' own, GET /accounts?segment= reads the segment index (§15)
+    Route("GET", "/kpis", _S + "kpis:kpi_report", ("params", "kpis", "rules", "now"), "kpis"),
+    # lists (CONTRACT §11); /leads is the leads' own; GET /accounts?segment= reads the segment index (§15)
     *(_listing(plural) for plural in ("cases", "opportunities", "quotes", "contracts", "orders", "invoices")),
-    Route("GET", "/accounts", "shared.services.accounts_query:list_accounts_page", LISTING_ARGS, "lists"),
+    Route("GET", "/accounts", _S + "accounts_query:list_accounts_page", LISTING_ARGS, "lists"),
+    # action links in alerts (CONTRACT §12): public, the token in the path is the credential
+    # (shared/domain/access.py PUBLIC_RESOURCES); HTML pages, refusals included
+    Route("GET", "/a/{token}", "functions.api.links:open_page", ("token", "container"), "links", auth="public"),
+    Route("POST", "/a/{token}", "functions.api.links:use_page", ("token", "raw", "container"), "links", auth="public"),
     # privacy (CONTRACT §12, PIPL / GDPR): scope privacy (shared/domain/access.py)
     Route("POST", "/privacy/erase", "functions.api.privacy:erase", ("payload", "container"), "privacy"),
     Route("GET", "/privacy/export", "functions.api.privacy:export", ("params", "container"), "privacy"),
 )
+# fmt: on
 
 BY_KEY: dict[tuple[str, str], Route] = {(route.method, route.path): route for route in ROUTES}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from functions.api.inbound import Handled, Route, preflight, receive
 from shared.domain.rules import Source

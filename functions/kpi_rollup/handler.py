@@ -55,7 +55,8 @@ def _one(event: dict[str, Any], c: Any) -> dict[str, Any]:
     from shared.services.kpis import record_event
     from shared.services.retry import ConflictRetry
 
-    envelope = event.get("detail") if isinstance(event.get("detail"), dict) else event
+    detail = event.get("detail")
+    envelope: dict[str, Any] = detail if isinstance(detail, dict) else event
     outcome = record_event(envelope, c.kpis, c.rules.current().rules, ConflictRetry())
     summary = {"event_id": envelope.get("id"), "type": envelope.get("type"), "outcome": outcome}
     (logger().info if outcome == "duplicate" else logger().debug)("kpi rollup", extra=summary)

@@ -23,7 +23,7 @@ from typing import Any
 
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalGatewayException
 
-from infra.local.headers import CLOCK_HEADER, TIMEZONE_HEADER
+from infra.local.headers import CLOCK_HEADER, NOW_HEADER, TIMEZONE_HEADER
 
 # (method, path, status, milliseconds)
 RequestLine = Callable[[str, str, int, float], None]
@@ -119,6 +119,7 @@ class ApiRequestHandler(ChaliceRequestHandler):
         super().send_response(code, message)
         self.send_header(CLOCK_HEADER, stack_now())  # `closeloop send` signs with the time signatures are judged by
         self.send_header(TIMEZONE_HEADER, stack_timezone())  # `closeloop <kind> list` shows local times
+        self.send_header(NOW_HEADER, business_now())  # a second terminal's commands record at this time
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """One line per request comes from ``on_request``; without it, the usual access log."""
@@ -133,6 +134,14 @@ def stack_now() -> str:
     from shared.services.webhook_auth import transport_now
 
     return iso(transport_now())
+
+
+def business_now() -> str:
+    """The stack's business clock (shifted by CLOSELOOP_CLOCK_START): the time what it records carries."""
+    from shared.adapters.container import container
+    from shared.domain.events import iso
+
+    return iso(container().clock())
 
 
 def stack_timezone() -> str:

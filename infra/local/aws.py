@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from botocore.exceptions import ClientError
-from moto.moto_server.threaded_moto_server import MotoRequestHandler
+from moto.moto_server.threaded_moto_server import MotoRequestHandler  # type: ignore[attr-defined]
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server

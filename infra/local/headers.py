@@ -2,3 +2,4 @@
 
 CLOCK_HEADER = "X-Closeloop-Clock"  # the time it judges signatures by: `closeloop send` signs with it
 TIMEZONE_HEADER = "X-Closeloop-Timezone"  # Settings `timezone`: lists show local times without loading rules
+NOW_HEADER = "X-Closeloop-Now"  # its business clock (CLOSELOOP_CLOCK_START): the CLI's commands run on it too

@@ -37,6 +37,8 @@ class StackSettings:
     erp_url: str | None = None  # order and contract deliveries; none: they wait as pending
     chat_webhooks: str = "{}"  # CLOSELOOP_CHAT_WEBHOOKS: the chat channels alerts can name
     delivery_secret: str = "dev-delivery-secret"
+    link_secret: str = "dev-link-secret"  # CLOSELOOP_LINK_SECRET: signs action links (CONTRACT §12)
+    public_url: str | None = None  # CLOSELOOP_PUBLIC_URL: where links point; none: this API's own URL
     serve_api: bool = True
     run_plumbing: bool = True
     # Schedules firing by themselves. Off unless asked: tests and benchmarks must not see jobs
@@ -66,6 +68,8 @@ class StackSettings:
             erp_url=env.get("CLOSELOOP_ERP_URL") or None,
             chat_webhooks=env.get("CLOSELOOP_CHAT_WEBHOOKS") or "{}",
             delivery_secret=env.get("CLOSELOOP_DELIVERY_SECRET") or "dev-delivery-secret",
+            link_secret=env.get("CLOSELOOP_LINK_SECRET") or "dev-link-secret",
+            public_url=env.get("CLOSELOOP_PUBLIC_URL") or None,
             schedules=schedules_enabled(env.get("CLOSELOOP_SCHEDULES", "on")),
             clock_start=clock_start(env.get("CLOSELOOP_CLOCK_START", "")),
             dev_origins=dev_origins_enabled(env.get("CLOSELOOP_DEV_ORIGINS", "off")),
@@ -131,6 +135,7 @@ def local_secrets(settings: StackSettings) -> dict[str, str]:
         names.google_account_id: "{}",
         names.chat_webhooks_id: settings.chat_webhooks,
         names.delivery_secret_id: json.dumps({"secret": settings.delivery_secret}),
+        names.link_secret_id: json.dumps({"secret": settings.link_secret}),
     }
 
 
@@ -143,6 +148,11 @@ def _api_keys(text: str) -> dict[str, Any]:
     if not isinstance(keys, dict):
         raise ValueError("CLOSELOOP_API_KEYS must be a JSON object of named keys")
     return keys
+
+
+def public_url(settings: StackSettings) -> str:
+    """Where action links point (CONTRACT §12): CLOSELOOP_PUBLIC_URL, else this API's own URL."""
+    return (settings.public_url or settings.api_url).rstrip("/")
 
 
 def delivery_env(settings: StackSettings) -> dict[str, str]:
@@ -176,6 +186,7 @@ def connect_env(settings: StackSettings) -> None:
 
     os.environ.update(aws_env(settings.endpoint_url, load_template(), secret_names=True))
     os.environ["CLOSELOOP_ID_NAMESPACE"] = stack_id_namespace(settings)
+    os.environ["CLOSELOOP_PUBLIC_URL"] = public_url(settings)  # action links point at this stack
     reset_container()  # built on first use: a command may still set CLOSELOOP_RULES for its handler
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the adapters' modules load boto3 and pynamodb: only on firs
     from shared.adapters.dynamo.rules import DynamoRulesStore
     from shared.adapters.dynamo.sweeps import DynamoSweepProgress
     from shared.adapters.idempotency import Idempotency
+    from shared.adapters.links import ActionLinks
     from shared.adapters.outbox import EventBusPublisher
     from shared.adapters.secrets import Secrets
 
@@ -104,8 +105,19 @@ class Container:
 
         s = self.settings
         return Secrets(
-            s.webhook_secrets_id, s.api_keys_id, s.google_account_id, s.chat_webhooks_id, s.delivery_secret_id
+            s.webhook_secrets_id,
+            s.api_keys_id,
+            s.google_account_id,
+            s.chat_webhooks_id,
+            s.delivery_secret_id,
+            s.link_secret_id,
         )
+
+    @cached_property
+    def links(self) -> ActionLinks:
+        from shared.adapters.links import ActionLinks
+
+        return ActionLinks(self.settings, self.secrets)
 
     @cached_property
     def courier(self) -> DeliveryCourier:
@@ -165,6 +177,7 @@ class Container:
 
 _container: Container | None = None
 _container_lock = threading.Lock()
+_clock: Callable[[], datetime] = utc_now  # of the containers container() builds (use_clock)
 
 
 def container() -> Container:
@@ -172,8 +185,15 @@ def container() -> Container:
     if _container is None:
         with _container_lock:
             if _container is None:
-                _container = Container()
+                _container = Container(clock=_clock)
     return _container
+
+
+def use_clock(clock: Callable[[], datetime]) -> None:
+    """The clock of the containers built from now on: the CLI's commands against a local stack
+    whose business clock is shifted (CLOSELOOP_CLOCK_START) record at the stack's time."""
+    global _clock
+    _clock = clock
 
 
 def reset_container(new: Container | None = None) -> None:

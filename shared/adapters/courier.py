@@ -21,8 +21,9 @@ import requests
 
 from shared.adapters.secrets import Secrets
 from shared.adapters.settings import Settings
-from shared.domain.chat import ChatChannel, robot_answer, robot_post
+from shared.domain.chat import ChatChannel, RobotLink, robot_answer, robot_post
 from shared.domain.deliveries import TIMEOUT_SECONDS, Answer, Delivery, retry_after_seconds
+from shared.domain.links import label
 from shared.services.webhook_auth import sign, transport_now
 
 EMAIL = "email"
@@ -47,6 +48,18 @@ class DeliveryCourier:
         import boto3
 
         return boto3.client("sqs", region_name=self._settings.region)
+
+    @cached_property
+    def _links(self) -> Any:
+        from shared.adapters.links import ActionLinks
+
+        return ActionLinks(self._settings, self._secrets)
+
+    def links(self, delivery: Delivery) -> list[RobotLink]:
+        """The alert's action links as signed URLs with their words (CONTRACT §12)."""
+        locale = str(delivery.payload.get("locale") or "en")
+        urls = self._links.urls(delivery.payload.get("links"))
+        return [RobotLink(u["action"], label(u["action"], locale), u["url"]) for u in urls]
 
     # ------------------------------------------------------------ where to
 
@@ -79,7 +92,8 @@ class DeliveryCourier:
         if channel is None:  # removed between the check and now
             return Answer(error=f"chat channel {delivery.channel!r} is not configured")
         title, text = str(delivery.payload.get("title", "")), delivery.text
-        post = robot_post(channel, title, text, transport_now())  # vendors check it against real time
+        # vendors check the signature against real time
+        post = robot_post(channel, title, text, transport_now(), self.links(delivery))
         body = json.dumps(post.body, ensure_ascii=False).encode()
         answer = self._post(post.url, body, {"Content-Type": "application/json; charset=utf-8"}, now)
         if isinstance(answer, Answer):
@@ -118,12 +132,17 @@ class DeliveryCourier:
             return Answer(error=f"cannot post: {type(problem).__name__}")
         return response.status_code, response.content, retry_after_seconds(response.headers.get("Retry-After"), now)
 
+    def _email_text(self, delivery: Delivery) -> str:
+        """The alert's text, then one line per action link: "Approve: https://…/a/…"."""
+        lines = [f"{link.label}: {link.url}" for link in self.links(delivery)]
+        return "\n\n".join([delivery.text, "\n".join(lines)]) if lines else delivery.text
+
     def _email(self, delivery: Delivery) -> Answer:
         from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
         message = {
             "Subject": {"Data": str(delivery.payload.get("title", "")), "Charset": "UTF-8"},
-            "Body": {"Text": {"Data": delivery.text, "Charset": "UTF-8"}},
+            "Body": {"Text": {"Data": self._email_text(delivery), "Charset": "UTF-8"}},
         }
         try:
             # the stage's configuration set (in AWS): sends, bounces and complaints become metrics

@@ -13,7 +13,7 @@ from shared.domain.accounts import Account
 from shared.domain.cases import Case
 from shared.domain.contracts import Contract, quote_signed_key
 from shared.domain.deliveries import Delivery
-from shared.domain.events import Event, iso
+from shared.domain.events import Event, iso, subject_id
 from shared.domain.leads import Lead
 from shared.domain.opportunities import Opportunity
 from shared.domain.orders import Order
@@ -103,7 +103,7 @@ class MemoryUnitOfWork:
 
     def lookup(self, keys: list[str], lead_ids: list[str]) -> Lookup:
         with self._lock:
-            owners = {k: self.keys[k].split("/", 1)[1] for k in keys if k in self.keys}
+            owners = {k: subject_id(self.keys[k]) for k in keys if k in self.keys}
             leads = {i: lead for i in lead_ids if (lead := self.get(i)) is not None}
             return Lookup(owners, leads)
 
@@ -230,7 +230,7 @@ class _MemoryContracts:
     def of_quote(self, quote_id: str) -> str | None:
         with self._db._lock:
             owner = self._db.keys.get(quote_signed_key(quote_id))
-        return owner.split("/", 1)[1] if owner else None
+        return subject_id(owner) if owner else None
 
 
 class _MemoryOrders:
@@ -245,7 +245,7 @@ class _MemoryOrders:
     def order_of_invoice(self, invoice_id: str) -> str | None:
         with self._db._lock:
             owner = self._db.keys.get(f"invoice#{invoice_id}")
-        return owner.split("/", 1)[1] if owner else None
+        return subject_id(owner) if owner else None
 
 
 class _MemoryAccounts:

@@ -24,12 +24,14 @@ class Secrets:
         google_account_id: str = Settings.google_account_id,
         chat_webhooks_id: str = Settings.chat_webhooks_id,
         delivery_secret_id: str = Settings.delivery_secret_id,
+        link_secret_id: str = Settings.link_secret_id,
     ) -> None:
         self._webhook_id = webhook_secrets_id
         self._api_keys_id = api_keys_id
         self._google_id = google_account_id
         self._chat_id = chat_webhooks_id
         self._delivery_id = delivery_secret_id
+        self._link_id = link_secret_id
 
     def chat_webhooks(self) -> dict[str, Any]:
         """``{name: {"kind", "url", "secret"?}}``: the chat channels alerts can name."""
@@ -38,6 +40,11 @@ class Secrets:
     def delivery_secret(self) -> str | None:
         """The key outbound deliveries are signed with (JSON ``{"secret": …}``)."""
         value = self._json(self._delivery_id).get("secret")
+        return str(value) if value else None
+
+    def link_secret(self) -> str | None:
+        """The key action links are signed with (JSON ``{"secret": …}``, generated at deploy)."""
+        value = self._json(self._link_id).get("secret")
         return str(value) if value else None
 
     def google_service_account(self) -> dict[str, Any] | None:

@@ -30,6 +30,8 @@ ENVIRONMENT = {
     "DELIVERIES_DLQ": "deliveries_dlq",
     "CHAT_WEBHOOKS_ARN": "chat_webhooks_id",
     "DELIVERY_SECRET_ARN": "delivery_secret_id",
+    "LINK_SECRET_ARN": "link_secret_id",
+    "CLOSELOOP_PUBLIC_URL": "public_url",
     "CLOSELOOP_ERP_URL": "erp_url",
     "CLOSELOOP_FINANCE_URL": "finance_url",
     "SES_SENDER": "ses_sender",
@@ -97,6 +99,9 @@ class Settings:
     google_account_id: str = f"{_PREFIX}google-service-account"
     chat_webhooks_id: str = f"{_PREFIX}chat-webhooks"
     delivery_secret_id: str = f"{_PREFIX}delivery-secret"
+    link_secret_id: str = f"{_PREFIX}link-secret"  # signs action links (CONTRACT §12)
+    # where people's browsers reach the API: action links are <public_url>/a/<token>
+    public_url: str = "http://127.0.0.1:8000"
     erp_url: str = ""  # none: ERP deliveries wait as pending
     finance_url: str = ""  # none: finance deliveries wait as pending
     ses_sender: str = "alerts@closeloop.local"  # the template's SesSender default

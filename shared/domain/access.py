@@ -39,6 +39,13 @@ METHOD_SCOPES: dict[tuple[str, str], Scope] = {("PATCH", "accounts"): "accounts"
 # resources whose GETs a `read` key may not make: personal data on request, who did what
 NOT_FOR_READ: frozenset[str] = frozenset({"privacy", "audit"})
 
+# Resources no API key opens: what proves the caller instead. An action link (``/a/{token}``,
+# CONTRACT §12) is its own credential — a signed, expiring, single-use token naming its person —
+# so it is public to API Gateway and the key check alike; no scope opens it or is needed.
+PUBLIC_RESOURCES: dict[str, str] = {
+    "a": "the action link's token (signed, expiring, single-use; it names its person)",
+}
+
 PLACEHOLDER_NAME = "placeholder"  # template.yaml's generated value: never a key (shared/adapters/secrets.py)
 
 
@@ -46,9 +53,17 @@ def resource_of(path: str) -> str:
     return path.strip("/").split("/", 1)[0]
 
 
+def is_public(path: str) -> bool:
+    """A route no API key opens (its own credential is in PUBLIC_RESOURCES)."""
+    return resource_of(path) in PUBLIC_RESOURCES
+
+
 def route_scopes(method: str, path: str) -> tuple[Scope, ...]:
-    """The scopes any one of which allows ``method path`` (a route template: ``/leads/{lead_id}``)."""
+    """The scopes any one of which allows ``method path`` (a route template: ``/leads/{lead_id}``);
+    none for a public route."""
     method, resource = method.upper(), resource_of(path)
+    if resource in PUBLIC_RESOURCES:
+        return ()
     own = METHOD_SCOPES.get((method, resource)) or RESOURCE_SCOPES.get(resource)
     if method == "GET":
         found: tuple[Scope, ...] = (own,) if own else ()

@@ -94,7 +94,7 @@ def local_time(moment: datetime, tz: ZoneInfo, locale: str) -> str:
 
 def subject_label(subject: str, name: str | None, locale: str) -> str:
     """ "Lead 张伟 (上海精密制造)": the kind of subject and whatever name the aggregate has."""
-    kind, _, ident = subject.partition("/")
+    kind, _, ident = subject.partition("/")  # a label never fails, whatever the subject
     words = SUBJECT.get(kind, (kind.capitalize(), kind))
     noun = words[1] if locale == "zh-CN" else words[0]
     return f"{noun} {name or ident}"

@@ -12,7 +12,7 @@ from typing import Any
 
 from shared.domain.cases import CASE_EVENT_TYPES
 from shared.domain.errors import ValidationFailed
-from shared.domain.events import TIME_EXPECTED, iso, parse_iso
+from shared.domain.events import TIME_EXPECTED, in_the_future, iso, parse_iso
 from shared.domain.forms import text_problem
 from shared.domain.ids import derived_id
 from shared.domain.normalize import credit_code_problem, normalize_country, normalize_email
@@ -20,7 +20,6 @@ from shared.domain.normalize import credit_code_problem, normalize_country, norm
 PRIORITIES = ("P1", "P2", "P3", "P4")
 CHANNELS = ("phone", "chat", "email", "web")
 # a sender's clock may run a little ahead of ours; further ahead has not happened yet
-FUTURE_TOLERANCE = timedelta(minutes=5)
 # a case reported more than a year after it opened is a data error (and its business-hours
 # clocks would count years of calendar days)
 OLDEST = timedelta(days=366)
@@ -73,7 +72,7 @@ def _time(value: Any, now: datetime, errors: dict[str, str], name: str) -> datet
     except ValueError:
         errors[name] = TIME_EXPECTED
         return now
-    if moment > now + FUTURE_TOLERANCE:
+    if in_the_future(moment, now):
         errors[name] = f"is more than 5 minutes in the future (now is {iso(now)})"
     elif moment < now - OLDEST:
         errors[name] = f"is more than a year ago (now is {iso(now)})"

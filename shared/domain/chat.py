@@ -11,6 +11,11 @@ answer. Pure: the time is passed in; the adapter posts what these build.
   ``"<timestamp>\\n<secret>"`` over an empty message. Answers ``{"code": 0, …}``.
 - Slack incoming webhook: ``{"text", "blocks": [section mrkdwn]}``; answers ``ok`` (200) or an
   error status with a reason.
+
+An alert with action links (CONTRACT §12) gets buttons where the format has them: DingTalk's
+``actionCard`` (``btns`` of ``{"title", "actionURL"}``), a Feishu ``interactive`` card (``button``
+elements with ``url``), a Slack ``actions`` block (``button`` elements with ``url``); WeCom's
+group-robot markdown has no buttons, so there they are markdown links.
 """
 
 from __future__ import annotations
@@ -137,37 +142,115 @@ def fit(kind: RobotKind, title: str, text: str, frame: Callable[[str], str] = la
     return escape(kind, "\n".join([*kept, _more(title, left_out)]))
 
 
-def robot_post(channel: ChatChannel, title: str, text: str, now: datetime) -> RobotPost:
+@dataclass(frozen=True)
+class RobotLink:
+    """One action link of an alert (CONTRACT §12): its action, its button's words, its URL."""
+
+    action: str
+    label: str
+    url: str
+
+
+# a button's look per action, where the robot has one: the yes is primary, the no a warning
+_SLACK_STYLE = {"approve": "primary", "reject": "danger"}
+_FEISHU_TYPE = {"approve": "primary", "reject": "danger"}
+
+
+def _link_line(kind: RobotKind, links: list[RobotLink]) -> str:
+    """The links as one markdown line (WeCom has no buttons in a group robot's markdown)."""
+    return " · ".join(f"[{escape(kind, link.label)}]({link.url})" for link in links)
+
+
+def robot_post(
+    channel: ChatChannel, title: str, text: str, now: datetime, links: list[RobotLink] | None = None
+) -> RobotPost:
     """The request that posts one alert through one robot, signed when the channel has a secret.
-    ``title`` and ``text`` are plain text: they are escaped and shortened here for the robot."""
-    kind = channel.kind
+    ``title`` and ``text`` are plain text: they are escaped and shortened here for the robot.
+    ``links``: the alert's action links — buttons where the robot's format has them (DingTalk
+    actionCard, Feishu interactive card, Slack actions block), markdown links on WeCom."""
+    kind, links = channel.kind, links or []
     if kind == "wecom":
         head = f"**{escape(kind, title)}**\n"
-        content = head + fit(kind, title, text, lambda body: head + body)
+        tail = f"\n{_link_line(kind, links)}" if links else ""
+        content = head + fit(kind, title, text, lambda body: head + body + tail) + tail
         return RobotPost(channel.url, {"msgtype": "markdown", "markdown": {"content": content}})
     if kind == "dingtalk":
-        url = channel.url
-        if channel.secret:
-            ms = int(now.timestamp() * 1000)
-            sign = quote_plus(dingtalk_sign(channel.secret, ms))
-            url += ("&" if "?" in url else "?") + f"timestamp={ms}&sign={sign}"
-        head = f"#### {escape(kind, title)}\n"
-        markdown = {"title": title, "text": head + fit(kind, title, text, lambda body: head + body)}
-        return RobotPost(url, {"msgtype": "markdown", "markdown": markdown})
+        return _dingtalk(channel, title, text, now, links)
     if kind == "feishu":
+        return _feishu(channel, title, text, now, links)
+    return _slack(channel, title, text, links)
+
+
+def _dingtalk(channel: ChatChannel, title: str, text: str, now: datetime, links: list[RobotLink]) -> RobotPost:
+    kind: RobotKind = "dingtalk"
+    url = channel.url
+    if channel.secret:
+        ms = int(now.timestamp() * 1000)
+        sign = quote_plus(dingtalk_sign(channel.secret, ms))
+        url += ("&" if "?" in url else "?") + f"timestamp={ms}&sign={sign}"
+    head = f"#### {escape(kind, title)}\n"
+    markdown = {"title": title, "text": head + fit(kind, title, text, lambda body: head + body)}
+    if not links:
+        return RobotPost(url, {"msgtype": "markdown", "markdown": markdown})
+    buttons = [{"title": link.label, "actionURL": link.url} for link in links]
+    card = {**markdown, "btnOrientation": "1" if len(buttons) <= 2 else "0", "btns": buttons}
+    return RobotPost(url, {"msgtype": "actionCard", "actionCard": card})
+
+
+def _feishu(channel: ChatChannel, title: str, text: str, now: datetime, links: list[RobotLink]) -> RobotPost:
+    kind: RobotKind = "feishu"
+    body: dict[str, Any]
+    if links:
+        buttons = [
+            {
+                "tag": "button",
+                "text": {"tag": "plain_text", "content": link.label},
+                "type": _FEISHU_TYPE.get(link.action, "default"),
+                "url": link.url,
+            }
+            for link in links
+        ]
+        card = {
+            "header": {"title": {"tag": "plain_text", "content": title[:150]}},
+            "elements": [
+                {"tag": "div", "text": {"tag": "plain_text", "content": fit(kind, title, text)}},
+                {"tag": "action", "actions": buttons},
+            ],
+        }
+        body = {"msg_type": "interactive", "card": card}
+    else:
         head = f"{escape(kind, title)}\n"
-        body: dict[str, Any] = {"msg_type": "text", "content": {"text": head + fit(kind, title, text)}}
-        if channel.secret:
-            seconds = int(now.timestamp())
-            body = {"timestamp": str(seconds), "sign": feishu_sign(channel.secret, seconds), **body}
-        return RobotPost(channel.url, body)
+        body = {"msg_type": "text", "content": {"text": head + fit(kind, title, text)}}
+    if channel.secret:
+        seconds = int(now.timestamp())
+        body = {"timestamp": str(seconds), "sign": feishu_sign(channel.secret, seconds), **body}
+    return RobotPost(channel.url, body)
+
+
+def _slack(channel: ChatChannel, title: str, text: str, links: list[RobotLink]) -> RobotPost:
+    kind: RobotKind = "slack"
     section = fit(kind, title, text)
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         # a header is plain_text (never parsed for mentions), at most 150 characters
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": section}},
     ]
-    return RobotPost(channel.url, {"text": f"{escape(kind, title)}\n{section}", "blocks": blocks})
+    fallback = f"{escape(kind, title)}\n{section}"
+    if links:
+        buttons = [
+            {
+                "type": "button",
+                "action_id": f"closeloop_{link.action}",
+                "text": {"type": "plain_text", "text": link.label[:75]},
+                "url": link.url,
+                **({"style": _SLACK_STYLE[link.action]} if link.action in _SLACK_STYLE else {}),
+            }
+            for link in links
+        ]
+        blocks.append({"type": "actions", "elements": buttons})
+        # the notification's text (no blocks shown): the links as Slack's <url|label>
+        fallback += "\n" + " · ".join(f"<{link.url}|{escape(kind, link.label)}>" for link in links)
+    return RobotPost(channel.url, {"text": fallback, "blocks": blocks})
 
 
 def robot_answer(kind: RobotKind, status: int, body: bytes, retry_after: float | None = None) -> Answer:

@@ -24,7 +24,7 @@ class BadRequest(CloseloopError):
     code = "bad_request"
 
 
-class InvalidRedirect(CloseloopError):
+class InvalidRedirect(BadRequest):
     """A form's `_redirect` that a browser could follow somewhere other than an allowed origin."""
 
     code = "invalid_redirect"
@@ -38,24 +38,36 @@ class Forbidden(CloseloopError):
     code = "forbidden"
 
 
-class SourceInactive(CloseloopError):
+class SourceInactive(Forbidden):
     code = "source_inactive"
-
-
-class UnknownSource(CloseloopError):
-    code = "unknown_source"
-
-
-class LeadNotFound(CloseloopError):
-    code = "lead_not_found"
-
-
-class CaseNotFound(CloseloopError):
-    code = "case_not_found"
 
 
 class NotFound(CloseloopError):
     code = "not_found"
+
+
+class UnknownSource(NotFound):
+    code = "unknown_source"
+
+
+class LeadNotFound(NotFound):
+    code = "lead_not_found"
+
+
+class CaseNotFound(NotFound):
+    code = "case_not_found"
+
+
+class LinkNotFound(NotFound):
+    """An action link that is forged, altered or not a token at all (CONTRACT §12)."""
+
+    code = "link_not_found"
+
+
+class LinkGone(CloseloopError):
+    """An action link that expired or was used: nothing more happens through it (CONTRACT §12)."""
+
+    code = "link_gone"
 
 
 class PayloadTooLarge(CloseloopError):
@@ -101,25 +113,25 @@ class Busy(CloseloopError):
         self.retry_after = retry_after
 
 
-class OrderNotFound(CloseloopError):
+class OrderNotFound(NotFound):
     code = "order_not_found"
 
 
-class InvoiceNotFound(CloseloopError):
+class InvoiceNotFound(NotFound):
     code = "invoice_not_found"
 
 
-class AccountNotFound(CloseloopError):
+class AccountNotFound(NotFound):
     code = "account_not_found"
 
 
-class OverDelivery(CloseloopError):
+class OverDelivery(InvalidTransition):
     """A shipment would deliver more of a line than the order holds."""
 
     code = "over_delivery"
 
 
-class ShipmentLinesChanged(CloseloopError):
+class ShipmentLinesChanged(InvalidTransition):
     """A shipment reported again with other lines than it was first reported with."""
 
     code = "shipment_lines_changed"
@@ -128,15 +140,15 @@ class ShipmentLinesChanged(CloseloopError):
 # ------------------------------------------------------------------ sales (CONTRACT §2.6, §2.7)
 
 
-class OpportunityNotFound(CloseloopError):
+class OpportunityNotFound(NotFound):
     code = "opportunity_not_found"
 
 
-class QuoteNotFound(CloseloopError):
+class QuoteNotFound(NotFound):
     code = "quote_not_found"
 
 
-class ContractNotFound(CloseloopError):
+class ContractNotFound(NotFound):
     code = "contract_not_found"
 
 
@@ -159,7 +171,7 @@ class QuoteAlreadySigned(InvalidTransition):
     code = "quote_already_signed"
 
 
-class ApprovalNotFound(CloseloopError):
+class ApprovalNotFound(NotFound):
     code = "approval_not_found"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, get_args
 
 # CONTRACT §4's names, and the extensions we added (rules sync, activities).
@@ -87,6 +87,34 @@ def iso(moment: datetime) -> str:
     """UTC, second precision... plus milliseconds so events of one request keep their order.
     Always ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (zero-padded, so stored instants sort as text)."""
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def subject_of(kind: str, ident: str) -> str:
+    """An aggregate's subject: ``<kind>/<id>`` (``lead/ld_…``), the name events and timers use."""
+    return f"{kind}/{ident}"
+
+
+def subject_parts(subject: str) -> tuple[str, str]:
+    """``(kind, id)`` of a subject; ValueError for text that is not ``<kind>/<id>``."""
+    kind, slash, ident = subject.partition("/")
+    if not (kind and slash and ident):
+        raise ValueError(f"not a subject (kind/id): {subject[:80]!r}")
+    return kind, ident
+
+
+def subject_id(subject: str) -> str:
+    """The id part of ``<kind>/<id>``."""
+    return subject_parts(subject)[1]
+
+
+# How far ahead of our clock a caller's "when" may be (its clock runs a little fast): the one
+# allowance every route's "not in the future" check uses.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def in_the_future(moment: datetime, now: datetime) -> bool:
+    """Later than ``now`` by more than the clock skew we allow."""
+    return moment > now + CLOCK_SKEW
 
 
 def parse_iso(text: str) -> datetime:

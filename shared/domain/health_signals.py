@@ -22,11 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.errors import ValidationFailed
-from shared.domain.events import TIME_EXPECTED, iso, parse_iso
+from shared.domain.events import TIME_EXPECTED, in_the_future, iso, parse_iso
 
 SUPPORT_WINDOW = timedelta(days=90)  # CSAT, and how long a rejected invoice counts
 ENGAGEMENT_WINDOW = timedelta(days=30)
-FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_USERS = 10_000_000
 MAX_OPEN_CASES = 200
 MAX_CSAT = 100
@@ -113,7 +112,7 @@ def _moment(value: Any, now: datetime, errors: dict[str, str]) -> str:
     except ValueError:
         errors["at"] = TIME_EXPECTED
         return ""
-    if moment > now + FUTURE_TOLERANCE:
+    if in_the_future(moment, now):
         errors["at"] = f"is in the future (now is {iso(now)})"
     return iso(moment)
 

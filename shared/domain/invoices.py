@@ -17,14 +17,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from shared.domain.accounts import Account
 from shared.domain.deliveries import Delivery, event_delivery
 from shared.domain.errors import InvalidTransition, OverDelivery, ShipmentLinesChanged, ValidationFailed
-from shared.domain.events import DATE_EXPECTED, TIME_EXPECTED, Event, EventType, iso, parse_date, parse_iso
+from shared.domain.events import (
+    DATE_EXPECTED,
+    TIME_EXPECTED,
+    Event,
+    EventType,
+    in_the_future,
+    iso,
+    parse_date,
+    parse_iso,
+)
 from shared.domain.orders import FINANCE, MAX_LINES, MAX_QUANTITY, Order, cents, invoice_id_for
 
 SHIPMENT_STATUSES = ("shipped", "delivered", "signed")
@@ -32,7 +41,6 @@ RANK = {status: n for n, status in enumerate(SHIPMENT_STATUSES)}
 WRITE_BACK = {"issued": "InvoiceIssued", "paid": "InvoicePaid", "rejected": "InvoiceRejected"}
 INVOICE_RANK = {"requested": 0, "issued": 1, "paid": 2}
 MISSING_TAX_ID = "missing_tax_id"
-FUTURE_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,7 @@ def _when(value: Any, now: datetime, errors: dict[str, str], name: str = "at") -
     if moment is None:
         errors[name] = TIME_EXPECTED
         return iso(now)
-    if moment > now + FUTURE_SKEW:
+    if in_the_future(moment, now):
         errors[name] = "is in the future (5 minutes of clock skew allowed)"
     return iso(moment)
 

@@ -104,7 +104,7 @@ class Fact:
     """A fact about a subject whose contribution depends on several events (lead, case, account)."""
 
     subject: str  # "lead/ld_…", "case/cs_…", "account/ac_…"
-    kind: str  # "mql" | "sql" | "who" | "opened" | "resolved" | "reopened" | "contract"
+    kind: str  # "mql" | "sql" | "who" | "opened" | "resolved" | "reopened" | "contract" | "sla"
     value: list[Any]  # [time, event id, ...]: folds keep the earliest or the latest by (time, id)
 
 
@@ -223,11 +223,21 @@ def _first_touch(data: dict[str, Any], now: datetime, stamp: list[str], subject:
 
 
 def _sla(stop_key: str, attr: str) -> Reader:
+    """One clock's outcome, a fact of the clock (not an amount of the event): a clock told
+    breached by a sweep and then met by its recomputed history counts once (kpi_rollups.fold)."""
+    met = attr == "slam"
+
     def read(data: dict[str, Any], now: datetime, stamp: list[str], subject: str, owner: Any, team: Any) -> Any:
         kind = "".join(c for c in _text(data, "kind").lower() if c.isalnum() or c == "_")[:40]
         if not kind:
             raise Missing("kind")
-        return Observation(_time_or(data, stop_key, now), team, owner, counts={f"{attr}_{kind}": 1})
+        at = _time_or(data, stop_key, now)
+        due = _time_or(data, "due_at", at)
+        clock = _optional(data, "clock") or kind
+        # a lead's clock starts again with each new owner (sla_clocks.py); a case's runs whatever its owner
+        who = f"/{owner or ''}" if subject.startswith("lead/") else ""
+        value = [iso(at), stamp[1], iso(due), 1 if met else 0, f"{attr}_{kind}", owner, team]
+        return Fact(f"sla/{subject}/{clock}{who}", "sla", value)
 
     return read
 

@@ -7,9 +7,9 @@ net revenue retention are also kept per month (``m#2026-11``) and year (``y#2026
 live at any date is a short prefix sum. Every event adds to its (team, owner), (team, *),
 (*, owner) and (*, *) items, so each filter reads one item per day.
 
-Most events add fixed amounts (an :class:`Observation`). Leads, cases and accounts contribute
-through *facts* folded order-independently (earliest mql, latest assignment, latest
-resolution, every contract): the subject's state keeps its facts and what it contributed, and
+Most events add fixed amounts (an :class:`Observation`). Leads, cases, SLA clocks and accounts
+contribute through *facts* folded order-independently (earliest mql, latest assignment, latest
+resolution, a clock's last word, every contract): the subject's state keeps its facts and what it contributed, and
 an event moves the contribution from the old one to the new one (a lead reassigned moves its
 cohort entry to the new owner; a case reopened leaves the resolved count). The final rollups
 are therefore the same whatever order events arrive in, and a repeat changes nothing.
@@ -107,6 +107,18 @@ def _latest(old: list[Any] | None, new: list[Any]) -> list[Any]:
     return new if old is None or tuple(new[:2]) > tuple(old[:2]) else old
 
 
+def _last_word(old: list[Any] | None, new: list[Any]) -> list[Any]:
+    """A clock's outcome: the one with the latest due time (a pause or a reopen moves it later);
+    at the same due time, met over breached — a SlaMet comes from the clock recomputed on its whole
+    history, so a breach told at that due time (a sweep run ahead of a stop recorded later) was
+    premature. Then the latest event, for a repeat of the same outcome."""
+
+    def rank(value: list[Any]) -> tuple[Any, ...]:
+        return (value[2], value[3], value[0], value[1])
+
+    return new if old is None or rank(new) > rank(old) else old
+
+
 def fold(facts: Mapping[str, Any], fact: Fact) -> dict[str, Any]:
     """The subject's facts with one more; the same whatever order facts come in, and idempotent."""
     out = dict(facts)
@@ -121,6 +133,8 @@ def fold(facts: Mapping[str, Any], fact: Fact) -> dict[str, Any]:
             out["sql"] = _earliest(out.get("sql"), fact.value)
     elif fact.kind == "opened":
         out["opened"] = _earliest(out.get("opened"), fact.value)
+    elif fact.kind == "sla":
+        out["sla"] = _last_word(out.get("sla"), fact.value)
     else:  # who, resolved, reopened: the latest one counts
         out[fact.kind] = _latest(out.get(fact.kind), fact.value)
     return out
@@ -132,6 +146,8 @@ def contribution(facts: Mapping[str, Any], timezone: str) -> Counts:
         return _account(facts["contracts"])
     if "nps" in facts:
         return _nps(facts["nps"], timezone)
+    if "sla" in facts:
+        return _sla(facts["sla"], timezone)
     if "resolved" in facts or "opened" in facts or "reopened" in facts:
         return _case(facts, timezone)
     return _lead(facts, timezone)
@@ -163,6 +179,12 @@ def _nps(answer: list[Any], timezone: str) -> Counts:
         (period, team, owner, "nps_pro"): 1 if score >= 9 else 0,
         (period, team, owner, "nps_det"): 1 if score <= 6 else 0,
     }
+
+
+def _sla(outcome: list[Any], timezone: str) -> Counts:
+    """One clock, met or breached once: on the day it stopped (met) or its target passed (breached)."""
+    at, _, _, _, attr, owner, team = outcome[:7]
+    return {(day_key(local_day(parse_iso(at), timezone)), team, owner, attr): 1}
 
 
 def _case(facts: Mapping[str, Any], timezone: str) -> Counts:

@@ -66,6 +66,7 @@ class Settings:
     create_opportunity_on: str = "manual"  # manual | sql | first_touch (CONTRACT §2.6)
     health_threshold: float = 60  # an account's health score below this warns (CONTRACT §2.10)
     rfm_window_days: int = 365  # the days an account's orders count for F and M (CONTRACT §15)
+    link_ttl_hours: int = 72  # an alert's action links work this long (CONTRACT §12)
     lead_retention_days: int | None = None  # erase leads idle this long (CONTRACT §12); None: keep
 
     @classmethod
@@ -236,7 +237,7 @@ def content_hash(content: Content) -> str:
     """Stable hash of rules content: the same rules always hash the same. The public holidays
     publishing derives (calendars.PUBLIC_HOLIDAYS_TAB) are not the rules: the same workbook
     published next year is still unchanged."""
-    from shared.domain.calendars import PUBLIC_HOLIDAYS_TAB
+    from shared.domain.calendar_cells import PUBLIC_HOLIDAYS_TAB
 
     rules = {tab: rows for tab, rows in content.items() if tab != PUBLIC_HOLIDAYS_TAB}
     canonical = json.dumps(rules, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

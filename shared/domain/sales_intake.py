@@ -4,19 +4,18 @@ naming it, before anything is read or written. Pure: ``now`` is passed in."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from shared.domain.errors import ValidationFailed
-from shared.domain.events import DATE_EXPECTED, TIME_EXPECTED, iso, parse_date, parse_iso
+from shared.domain.events import DATE_EXPECTED, TIME_EXPECTED, in_the_future, iso, parse_date, parse_iso
 from shared.domain.forms import printable_name, text_problem
 from shared.domain.normalize import _credit_code, _number, _text, normalize_country
 from shared.domain.pricing import money
 from shared.domain.stages import LOST, OPPORTUNITY_FIELDS, TOP_LEVEL_FIELDS
 
 TEXT, NOTE = 200, 2000
-FUTURE_TOLERANCE = timedelta(minutes=5)
 DECISIONS = ("approve", "reject")
 
 
@@ -83,7 +82,7 @@ def parse_at(value: Any, now: datetime, problems: Problems, name: str = "at") ->
     if moment is None:
         problems[name] = TIME_EXPECTED
         return iso(now)
-    if moment > now + FUTURE_TOLERANCE:
+    if in_the_future(moment, now):
         problems[name] = f"is in the future (now is {iso(now)})"
     return iso(moment)
 

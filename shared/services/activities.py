@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
-from shared.domain.events import TIME_EXPECTED, Event, iso, parse_iso
+from shared.domain.events import TIME_EXPECTED, Event, in_the_future, iso, parse_iso
 from shared.domain.forms import text_problem
 from shared.services.capture import BUSY
 from shared.services.health import lead_engagement
@@ -21,7 +21,6 @@ TOUCH_TYPES = ("call", "email", "meeting")
 
 
 # a person's clock may run a little ahead of ours; an activity further ahead has not happened yet
-FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 def parse_activity(payload: dict[str, Any], now: datetime, owners: Collection[str]) -> dict[str, Any]:
@@ -49,7 +48,7 @@ def parse_activity(payload: dict[str, Any], now: datetime, owners: Collection[st
         except ValueError:
             errors["at"] = TIME_EXPECTED
         else:
-            if moment > now + FUTURE_TOLERANCE:
+            if in_the_future(moment, now):
                 errors["at"] = f"is in the future (now is {iso(now)}); an activity is recorded once it happened"
             at = iso(moment)
     note = payload.get("note")

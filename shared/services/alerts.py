@@ -13,6 +13,7 @@ from datetime import datetime
 from shared.domain.alerts import LOCALES, render_alert, zone
 from shared.domain.deliveries import Delivery, delivery_id_for
 from shared.domain.events import Event, iso
+from shared.domain.links import links_for
 from shared.services.ports import ActiveRules
 
 EMAIL = "email"
@@ -40,6 +41,14 @@ def alert_deliveries(
                 continue
             tz = zone(owner.timezone, calendar_zone, rules.settings.timezone)
             alert = render_alert(event.type, event.data, event.subject, name, tz, locale, people)
+            # what the alert asks this person to do, as action links (CONTRACT §12): their claims,
+            # never a token — the courier signs them into URLs as it sends
+            links = [
+                link.as_dict()
+                for link in links_for(
+                    event.type, event.subject, event.data, owner_id, event.id, now, rules.settings.link_ttl_hours
+                )
+            ]
             for channel in owner.notify:
                 if channel == EMAIL and not owner.email:
                     continue  # nowhere to write to; the other channels still go
@@ -50,7 +59,13 @@ def alert_deliveries(
                         channel=channel,
                         about=event.subject,
                         created_at=iso(now),
-                        payload={"title": alert.title, "text": alert.text, "event": event.type, "event_id": event.id},
+                        payload={
+                            "title": alert.title,
+                            "text": alert.text,
+                            "event": event.type,
+                            "event_id": event.id,
+                            **({"links": links, "locale": locale} if links else {}),
+                        },
                         to=owner_id,
                         address=owner.email if channel == EMAIL else None,
                         cause=cause,

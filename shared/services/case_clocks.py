@@ -16,7 +16,7 @@ from typing import Any
 
 from shared.domain.case_clocks import BREACH, WARN, ClockView, alert_timer, plan_alerts
 from shared.domain.cases import Case
-from shared.domain.events import Event, EventType, iso
+from shared.domain.events import Event, EventType, iso, subject_id
 from shared.domain.sla import escalation_target
 from shared.domain.timers import Timer
 from shared.services.alerts import alert_deliveries
@@ -65,7 +65,7 @@ def handlers(rules: RulesProvider) -> dict[str, Handler]:
 
 def _fire(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) -> Change:
     """Tell the alert, if the case still wants this timer (else it just goes)."""
-    case = uow.cases.get(timer.about.split("/", 1)[1])
+    case = uow.cases.get(subject_id(timer.about))
     if case is None or timer.timer_id not in case.timers or timer.data["key"] in case.alerted:
         return Change()
     view = case.clocks(active.calendars, now).get(timer.data["clock"])

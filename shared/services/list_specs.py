@@ -197,6 +197,7 @@ CONTRACTS = Listing(
         text("account_id", lambda c: c.account_id, help="the customer's account, ac_…"),
         choice("status", lambda c: c.status, _same("active", "renewed", "cancelled")),
         before("ending_before", lambda c: c.end_date, help="contracts whose end date is before this date"),
+        flag("on_hold", lambda c: c.hold is not None, help="true: the renewal is held by an open P1 case"),
     ),
     since=False,
     columns=("signed_at", "contract_id", "status", "end_date", "amount", "currency", "account_id"),

@@ -23,6 +23,7 @@ from shared.domain.deliveries import Answer, Delivery
 from shared.domain.discounts import DiscountRule, rules_from_content
 from shared.domain.events import Event
 from shared.domain.leads import Lead
+from shared.domain.links import LinkClaims
 from shared.domain.opportunities import Opportunity
 from shared.domain.orders import Order
 from shared.domain.pricing import Product, products_from_content
@@ -320,6 +321,14 @@ class Courier(Protocol):
     def blocked(self, delivery: Delivery) -> str | None: ...  # why it cannot go yet (no URL), else None
     def send(self, delivery: Delivery, now: datetime) -> Answer: ...
     def dead_letter(self, delivery: Delivery) -> None: ...  # onto the dead-letter queue (an alarm)
+
+
+class ActionLinkKeys(Protocol):
+    """An action link's single use (CONTRACT §12): claim it once, give it back if nothing was done."""
+
+    def claim(self, claims: LinkClaims) -> bool: ...  # True: first use, now claimed
+    def used(self, claims: LinkClaims) -> bool: ...  # a read
+    def release(self, claims: LinkClaims) -> None: ...
 
 
 class CaseRepository(Protocol):

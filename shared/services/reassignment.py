@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shared.domain.events import Event, EventType, iso
+from shared.domain.events import Event, EventType, iso, subject_id
 from shared.domain.leads import Lead
 from shared.domain.routing import Pool, candidates_of, choose_owner, pool_for
 from shared.domain.timers import Timer
@@ -25,7 +25,7 @@ def handlers(rules: RulesProvider) -> dict[str, Handler]:
 
 
 def reassign_untouched(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) -> Change:
-    lead = uow.leads.get(timer.about.split("/", 1)[1])
+    lead = uow.leads.get(subject_id(timer.about))
     if lead is None or not _still_waiting(lead, timer):
         return Change()  # touched, closed, or already on another clock: the timer just goes
     assert lead.owner_id is not None  # an open clock always has its owner

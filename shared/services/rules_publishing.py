@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from shared.domain.calendars import PUBLIC_HOLIDAYS_TAB, public_holidays_rows
+from shared.domain.calendar_cells import PUBLIC_HOLIDAYS_TAB, public_holidays_rows
 from shared.domain.events import Event, iso
 from shared.domain.rules import Content, content_hash
 from shared.services.ports import Clock

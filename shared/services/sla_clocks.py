@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shared.domain.events import Event, EventType, iso
+from shared.domain.events import Event, EventType, iso, subject_id
 from shared.domain.leads import Lead
 from shared.domain.sla import escalation_target, first_matching, next_escalation, start_clock
 from shared.domain.timers import Timer, timer_id_for
@@ -68,7 +68,7 @@ def handlers(rules: RulesProvider) -> dict[str, Handler]:
 
 def _move(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules, step: Any) -> Change:
     """Apply a timer to its lead's clock, if that clock is still the one that set it."""
-    lead = uow.leads.get(timer.about.split("/", 1)[1])
+    lead = uow.leads.get(subject_id(timer.about))
     clock = lead.sla.get(timer.data["clock"]) if lead else None
     if (
         lead is None

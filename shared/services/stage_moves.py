@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.domain.errors import Conflict, OpportunityNotFound, ValidationFailed
-from shared.domain.events import Event, EventType, iso, parse_iso
+from shared.domain.events import Event, EventType, iso, parse_iso, subject_id
 from shared.domain.opportunities import Opportunity, is_opportunity_id
 from shared.domain.pricing import share
 from shared.domain.sales_intake import apply_fields, parse_stage_move
@@ -165,7 +165,7 @@ def handlers(rules: RulesProvider) -> dict[str, Handler]:
 
 def _stalled(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) -> Change:
     """Still in the stage it entered when the timer was set: tell the owner and their manager."""
-    opportunity = uow.opportunities.get(timer.about.split("/", 1)[1])
+    opportunity = uow.opportunities.get(subject_id(timer.about))
     if (
         opportunity is None
         or not opportunity.is_open

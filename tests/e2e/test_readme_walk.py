@@ -110,3 +110,31 @@ def test_the_readme_walk_runs_as_written_and_reaches_cash(
     # what the stack's terminal showed through the walk: human lines, never a JSON log record
     assert not [line for line in stack["console"] if line.lstrip().startswith("{")], console
     assert any("720000.00" in line for line in receiver["printed"])
+
+
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+
+
+def test_the_docs_walk_blocks_run_on_the_same_stack(stack: dict[str, Any], tmp_path: Path) -> None:
+    """docs/'s ``<!-- walk -->`` blocks (the ones a local stack can run; the AWS-only ones are
+    checked by tests/unit/test_docs_commands.py), run as pasted: bare ``closeloop`` as on the PATH
+    of the virtualenv, after the README's walk (which publishes no rules: version 1 is live)."""
+    walks = {page.name: readme_walk.blocks(page.read_text(encoding="utf-8")) for page in DOCS}
+    walks = {name: found for name, found in walks.items() if found}
+    assert set(walks) >= {"admin-sheets.md"}, "docs/ lost its walk blocks"
+    log = tmp_path / "walk.log"
+    path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"  # `closeloop` as an activated venv has it
+    env = {**stack["env"], "WALK_LOG": str(log), "PATH": path, "TMPDIR": str(tmp_path)}
+    for name, found in walks.items():
+        body, _ = readme_walk.script(found)
+        prelude = readme_walk.PRELUDE.replace("README.md block", f"docs/{name} block")
+        run = subprocess.run(["bash", "-c", prelude + body], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=300)  # fmt: skip
+        assert run.returncode == 0, f"docs/{name}\n{run.stderr[-3000:]}\n--- stdout\n{run.stdout[-2000:]}"
+        if name == "admin-sheets.md":  # what the comments of its versions block say each line prints
+            out = run.stdout
+            assert re.search(r"^published: v2-\S+ \(dir:", out, re.MULTILINE), out
+            # the version just published is live, made at the stack's time (CLOSELOOP_CLOCK_START), not the machine's
+            assert re.search(r"^\* v2-\S+ +live +2026-11-23T", out, re.MULTILINE), out
+            assert "Settings: 1 row changed" in out and "sql_threshold" in out and "80 → 75" in out, out
+            assert re.search(r"^rolled back: v1-\S+ is active again", out, re.MULTILINE), out

@@ -6,11 +6,14 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
+from shared.adapters.acting import current_actor
 from shared.adapters.dynamo.models import DeliveryItem
 from shared.domain.deliveries import Delivery
 from shared.domain.events import parse_iso
 
 _STORED = [f.name for f in dataclasses.fields(Delivery) if f.name != "version"]
+# what goes to the ERP and finance: the event envelope, with who made the change (CONTRACT §12)
+EVENT_DESTINATIONS = ("erp", "finance")
 KEEP_DELIVERED_DAYS = 30  # then DynamoDB's TTL removes it (`deliveries list` shows what is recent)
 
 
@@ -24,6 +27,14 @@ def delivery_item(delivery: Delivery) -> DeliveryItem:
         doc={name: getattr(delivery, name) for name in _STORED},
         expires_at=_expires(delivery),
     )
+
+
+def stamp_actor(delivery: Delivery) -> None:
+    """A new ERP or finance delivery carries the envelope's ``actor``, as the event item written in
+    the same transaction does (``outbox_put``): the domain builds the envelope without knowing who
+    acts; the entry point's actor is known here, in the write."""
+    if delivery.kind in EVENT_DESTINATIONS and isinstance(delivery.payload, dict) and "actor" not in delivery.payload:
+        delivery.payload = {**delivery.payload, "actor": current_actor()}
 
 
 def _expires(delivery: Delivery) -> int | None:
@@ -42,6 +53,8 @@ class DeliveryTable:
     second one); changed → the version it was read at."""
 
     def put(self, aggregate: Any, expected_version: int | None) -> dict[str, Any]:
+        if expected_version is None:
+            stamp_actor(aggregate)
         item = delivery_item(aggregate)
         if expected_version is not None:
             item.version = expected_version  # the save adds "version = expected" and bumps it

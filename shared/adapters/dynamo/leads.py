@@ -3,6 +3,7 @@ round-robin turns and owner loads. Writes go through the unit of work (unit_of_w
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,11 +17,23 @@ from shared.domain.events import iso
 from shared.domain.leads import Lead, is_lead_id
 from shared.services.ports import LeadFilter, LeadPage, LeadPosition, Lookup, StaleAggregate
 
+# A day's leads spread over a few index partitions (capture_day = "<day>#<shard>"): a campaign's
+# burst of leads on one day never piles its index writes on one key. Readers query each shard.
+CAPTURE_SHARDS = 4
+
+
+def capture_key(day: str, lead_id: str) -> str:
+    return f"{day}#{zlib.crc32(lead_id.encode('utf-8')) % CAPTURE_SHARDS}"
+
+
+def _day_keys(day: date) -> list[str]:
+    return [f"{day.isoformat()}#{shard}" for shard in range(CAPTURE_SHARDS)]
+
 
 def lead_item(lead: Lead) -> LeadItem:
     return LeadItem(
         lead_id=lead.lead_id,
-        capture_day=lead.captured_at[:10],
+        capture_day=capture_key(lead.captured_at[:10], lead.lead_id),
         captured_at=lead.captured_at,
         grade=lead.grade,
         owner_id=lead.owner_id,
@@ -85,12 +98,17 @@ class DynamoLeadRepository:
         return leads, (str(last["lead_id"]["S"]) if last else None)
 
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]:
-        """Leads captured in [start, end), read day by day through the by_capture_day index (ids),
-        then the leads themselves a hundred at a time."""
+        """Leads captured in [start, end), in capture order: day by day through the by_capture_day
+        index (each shard of the day, merged), then the leads themselves a hundred at a time."""
         day = start.astimezone(UTC).date()
         while day <= end.astimezone(UTC).date():
             condition = LeadItem.captured_at.between(iso(start), iso(end))
-            ids = [str(item.lead_id) for item in LeadItem.by_capture_day.query(day.isoformat(), condition)]
+            found = sorted(
+                (str(item.captured_at), str(item.lead_id))
+                for key in _day_keys(day)
+                for item in LeadItem.by_capture_day.query(key, condition)
+            )
+            ids = [lead_id for _, lead_id in found]
             for first in range(0, len(ids), 100):
                 yield from self._whole(ids[first : first + 100])
             day += timedelta(days=1)
@@ -113,38 +131,34 @@ class DynamoLeadRepository:
     def recent(
         self, since: datetime, until: datetime, filters: LeadFilter, limit: int, after: LeadPosition | None = None
     ) -> LeadPage:
-        """Newest first, one capture day at a time from ``until`` (or the day ``after`` is on) back
-        to ``since``: each day is one Query of the by_capture_day index, descending, with the filters
-        as a FilterExpression on the projected owner_id, team and grade. A page that ends mid-day
-        resumes from its last lead's index key. One lead more than the page is read, so the last
-        page says there is nothing more (no cursor) instead of sending the caller to an empty one."""
-        listed: list[str] = []  # lead ids, newest first
+        """Newest first by (captured_at, lead_id), one capture day at a time from ``until`` (or the
+        day ``after`` is on) back to ``since``: each day is one descending Query per shard of the
+        by_capture_day index, with the filters as a FilterExpression on the projected owner_id,
+        team and grade, merged. One lead more than the page is read, so the last page says there
+        is nothing more (no cursor) instead of sending the caller to an empty one."""
+        listed: list[tuple[str, str]] = []  # (captured_at, lead_id), newest first
         wanted = limit + 1
-        window = LeadItem.captured_at.between(iso(since), iso(until))
         condition = _filter_condition(filters)
         first_day = until.astimezone(UTC).date()
         if after is not None:
             first_day = min(first_day, date.fromisoformat(after.day))
         day, last_day = first_day, since.astimezone(UTC).date()
         while day >= last_day:
-            start = _index_key(after) if after and day.isoformat() == after.day else None
-            results = LeadItem.by_capture_day.query(
-                day.isoformat(),
-                window,
-                filter_condition=condition,
-                scan_index_forward=False,
-                limit=wanted - len(listed),
-                page_size=max(wanted - len(listed), _MIN_PAGE),
-                last_evaluated_key=start,
-            )
-            listed.extend(str(item.lead_id) for item in results)
+            below = (after.captured_at, after.lead_id) if after and day.isoformat() == after.day else None
+            upper = below[0] if below else iso(until)
+            window = LeadItem.captured_at.between(iso(since), upper)
+            found = [
+                key
+                for shard_key in _day_keys(day)
+                for key in _newest(shard_key, window, condition, below, wanted - len(listed))
+            ]
+            listed.extend(sorted(found, reverse=True))
             if len(listed) >= wanted:
-                leads = self._whole(listed[:limit])
-                last = leads[-1] if leads else None
-                cursor = LeadPosition(last.captured_at, last.lead_id) if last else None
-                return LeadPage(leads, cursor)
+                page = listed[:limit]
+                cursor = LeadPosition(*page[-1]) if page else None
+                return LeadPage(self._whole([lead_id for _, lead_id in page]), cursor)
             day -= timedelta(days=1)
-        return LeadPage(self._whole(listed), None)
+        return LeadPage(self._whole([lead_id for _, lead_id in listed]), None)
 
     def next_turn(self, team: str, counter_key: str, owner_ids: Sequence[str]) -> tuple[int, dict[str, int]]:
         """Take the next round-robin turn of a pool (one UpdateItem on the team's state), then
@@ -197,10 +211,26 @@ def _filter_condition(filters: LeadFilter) -> Any:
     return condition
 
 
-def _index_key(position: LeadPosition) -> dict[str, dict[str, str]]:
-    """The ExclusiveStartKey of a by_capture_day Query: the index keys and the table key."""
-    return {
-        "capture_day": {"S": position.day},
-        "captured_at": {"S": position.captured_at},
-        "lead_id": {"S": position.lead_id},
-    }
+def _newest(
+    shard_key: str, window: Any, condition: Any, below: tuple[str, str] | None, count: int
+) -> list[tuple[str, str]]:
+    """The newest ``count`` leads of one shard of a day in the window, below the cursor's lead (the
+    window includes its instant: another lead of that same millisecond may still follow it)."""
+    found: list[tuple[str, str]] = []
+    if count <= 0:
+        return found
+    results = LeadItem.by_capture_day.query(
+        shard_key,
+        window,
+        filter_condition=condition,
+        scan_index_forward=False,
+        page_size=max(count, _MIN_PAGE),
+    )
+    for item in results:
+        key = (str(item.captured_at), str(item.lead_id))
+        if below is not None and key >= below:
+            continue
+        found.append(key)
+        if len(found) >= count:
+            break
+    return found

@@ -85,7 +85,8 @@ class ListedIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
 
 
 class CaptureDayIndex(GlobalSecondaryIndex["LeadItem"]):  # type: ignore[no-untyped-call]
-    """The leads of one capture day, newest first, with the attributes the list filters on: a
+    """The leads of one capture day's shard (``<day>#<n>``: dynamo/leads.py spreads a day over
+    CAPTURE_SHARDS keys), newest first, with the attributes the list filters on: a
     lead's other changes (touches, SLA, notes) never rewrite its index entry; readers BatchGet."""
 
     class Meta:

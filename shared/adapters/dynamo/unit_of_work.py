@@ -39,7 +39,7 @@ from shared.adapters.dynamo.sales import (
 )
 from shared.adapters.dynamo.timers import DynamoTimerRepository, TimerTable
 from shared.adapters.outbox import outbox_put
-from shared.domain.events import Event
+from shared.domain.events import Event, subject_id, subject_parts
 from shared.domain.orders import Order
 from shared.services.ports import (
     Aggregate,
@@ -83,7 +83,7 @@ class LeadTable:
 
 def claim_put(key: str, subject: str) -> dict[str, Any]:
     """A unique key item; the leads' identity keys live in closeloop-lead-keys."""
-    owner_id = subject.split("/", 1)[1]
+    owner_id = subject_id(subject)
     claim = LeadKeyItem(key=key, lead_id=owner_id)
     kwargs: dict[str, Any] = claim.get_save_kwargs_from_instance(condition=LeadKeyItem.key.does_not_exist())
     return kwargs
@@ -251,14 +251,14 @@ class DynamoUnitOfWork:
         for seq, event in enumerate(change.events):
             ops.puts.append((outbox_put(event, seq), event))
         for subject in change.deletes:
-            table, key = _table_of(subject).key(subject.split("/", 1)[1])
+            table, key = _table_of(subject).key(subject_id(subject))
             ops.deletes.append(({"TableName": table, "Key": key}, subject))
         for claim_key in change.unclaims:  # an erased person's identity keys: a later post is a new lead
             ops.deletes.append(
                 ({"TableName": LeadKeyItem.Meta.table_name, "Key": {"key": {"S": claim_key}}}, claim_key)
             )
         for subject in change.fired:
-            table, key = _table_of(subject).key(subject.split("/", 1)[1])
+            table, key = _table_of(subject).key(subject_id(subject))
             name = next(iter(key))
             fire = {
                 "TableName": table,
@@ -281,7 +281,7 @@ def _request_bytes(ops: _Operations) -> int:
 
 
 def _table_of(subject: str) -> AggregateTable:
-    kind = subject.split("/", 1)[0]
+    kind = subject_parts(subject)[0]
     if kind not in AGGREGATE_TABLES:
         raise KeyError(f"no table is registered for aggregates of kind {kind!r}")
     return AGGREGATE_TABLES[kind]

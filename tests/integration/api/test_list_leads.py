@@ -12,6 +12,8 @@ from chalice.test import Client
 from pynamodb.connection.base import Connection
 
 from functions.api.app import app
+from shared.adapters.dynamo.leads import CAPTURE_SHARDS
+from shared.adapters.dynamo.models import LeadItem
 from shared.services.capture import capture_lead, source_for
 from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import body, post_lead
@@ -62,7 +64,7 @@ def get(client: Any, query: str = "", headers: dict[str, str] | None = None) -> 
     return client.http.get(f"/leads{query}", headers=KEY if headers is None else headers)
 
 
-def test_lists_newest_first_through_the_index_one_query_per_day(client, spread, reads) -> None:
+def test_lists_newest_first_through_the_index_one_query_per_day_and_shard(client, spread, reads) -> None:
     answer = get(client, "?since=7d")
     assert answer.status_code == 200, answer.body
     page = body(answer)
@@ -70,7 +72,7 @@ def test_lists_newest_first_through_the_index_one_query_per_day(client, spread, 
     assert {lead["name"] for lead in page["leads"]} == {f"Spread {n}" for n in range(6)}
     assert {table for table, _ in reads} == {"closeloop-dev-leads"}
     assert {index for _, index in reads} == {"by_capture_day"}
-    assert len(reads) == 8  # today and the 7 days before it: one Query each
+    assert len(reads) == 8 * CAPTURE_SHARDS  # today and the 7 days before it: one Query per shard each
 
 
 def test_pages_resume_mid_day_and_across_days(client, spread, reads) -> None:
@@ -83,6 +85,31 @@ def test_pages_resume_mid_day_and_across_days(client, spread, reads) -> None:
             break
         query = f"?limit=4&cursor={page['next_cursor']}"
     assert seen == spread
+
+
+def test_a_day_s_leads_spread_over_the_index_shards_and_page_in_order(client, clean_aws: Any) -> None:
+    """A campaign's burst on one day does not write one index key: the leads of the day land on
+    every shard, and pages of them still come newest first by (captured_at, lead_id) — leads of
+    the same millisecond included — each exactly once."""
+    active = clean_aws.rules.current()
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    made = []
+    for n in range(24):
+        at = now - timedelta(seconds=n // 3)  # three leads per instant
+        payload = {"email": f"burst{n}@example.cn", "name": f"Burst {n}"}
+        result = capture_lead(payload, source_for("website", active), active, clean_aws.uow, lambda at=at: at)
+        made.append((result.lead.captured_at, result.lead.lead_id))
+    keys = {str(item.capture_day) for item in LeadItem.scan()}  # a test's look at the stored keys
+    assert len(keys) == CAPTURE_SHARDS and all(key.startswith(now.date().isoformat() + "#") for key in keys)
+    seen: list[str] = []
+    query = "?limit=5"
+    while True:
+        page = body(get(client, query))
+        seen += [lead["lead_id"] for lead in page["leads"]]
+        if not page["next_cursor"]:
+            break
+        query = f"?limit=5&cursor={page['next_cursor']}"
+    assert seen == [lead_id for _, lead_id in sorted(made, reverse=True)]
 
 
 def test_a_page_that_ends_exactly_with_the_last_lead_has_no_cursor(client, spread) -> None:

@@ -155,11 +155,27 @@ def _seed_sales(server: str) -> None:
     opened = _post(server, "/opportunities", {"name": "Seeded", "owner_id": "u_wang", "account": {"company": "Acme"}})
     lines = [{"sku": "IOT-PLAT-ENT", "quantity": 2, "discount": "25%"}]
     quote = _post(server, "/quotes", {"opportunity_id": opened["opportunity_id"], "by": "u_wang", "lines": lines})
+    steps = [s["approval_id"] for s in quote["approval"]["steps"]]
     SEEDED.update(
         opportunity_id=[opened["opportunity_id"]],
         quote_id=[quote["quote_id"]],
-        approval_id=[s["approval_id"] for s in quote["approval"]["steps"]],
+        approval_id=steps,
+        token=_link_tokens(steps),
     )
+
+
+def _link_tokens(steps: list[str]) -> list[str]:
+    """Action links of the seeded steps (the manager's, in turn; the director's, not yet), as alerts carry."""
+    from shared.adapters.container import utc_now
+    from shared.domain.links import LinkClaims, make_token
+    from tests.conftest import LINK_SECRET
+
+    expires = int(utc_now().timestamp()) + 3600
+    return [
+        make_token(LinkClaims(person, action, f"approval/{step}", expires, f"fuzz-{person}"), LINK_SECRET)
+        for person, step in (("u_liu", steps[0]), ("u_chen", steps[1]))
+        for action in ("approve", "reject")
+    ]
 
 
 @schema.parametrize()

@@ -63,7 +63,8 @@ def test_an_erp_event_is_posted_once_signed_with_its_id(configure, receiver, plu
     delivery, envelope = order_delivery(container)
     assert plumbing.drain(30)
     [post] = receiver.posts
-    assert post.path == "/erp" and post.json == envelope
+    # the envelope with who made the change (CONTRACT §12): here nobody in particular, the system
+    assert post.path == "/erp" and post.json == {**envelope, "actor": {"kind": "system", "name": "closeloop"}}
     assert post.headers["content-type"] == "application/json"
     assert post.headers["x-closeloop-event-id"] == post.headers["idempotency-key"] == envelope["id"]
     verify_signature(post.headers["x-closeloop-signature"], "test-delivery-secret", post.body, utc_now())

@@ -5,39 +5,18 @@ formula-safe, nothing personal; and the KPI values as CloudWatch EMF metrics."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from admin_sheets.dashboard import dashboard_requests
-from bench.sheets import example_tabs
 from functions.kpi_rollup.handler import handler as rollup
 from schedules.kpi_snapshot import handler as snapshot
-from shared.adapters.container import Container, reset_container
 from shared.adapters.kpi_metrics import emit_kpi_metrics
 from shared.domain.kpi_definitions import RATES
 from tests.fakes.sheets_api import FakeSheetsApi
 
 AT = {"detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-11-23T02:00:00Z"}
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeSheetsApi]:
-    api = FakeSheetsApi(strict_grid=True)
-    api.endpoint = api.start()  # type: ignore[attr-defined]
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def workbook(fake: FakeSheetsApi, clean_aws: Any, monkeypatch: pytest.MonkeyPatch) -> str:
-    spreadsheet_id = fake.add_spreadsheet("Closeloop rules", example_tabs())
-    monkeypatch.setenv("CLOSELOOP_SHEETS_ENDPOINT", fake.endpoint)  # type: ignore[attr-defined]
-    monkeypatch.setenv("SPREADSHEET_ID", spreadsheet_id)
-    reset_container(Container())
-    fake.reset_requests()
-    return spreadsheet_id
 
 
 def record(n: int, event_type: str, time: str, **data: Any) -> None:

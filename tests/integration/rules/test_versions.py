@@ -172,7 +172,7 @@ def test_a_published_version_carries_its_calendars_public_days_and_the_workbook_
     clean_aws, example_content
 ):
     # resolved at publishing, so a function using the rules never imports `holidays` (issue 14)
-    from shared.domain.calendars import PUBLIC_HOLIDAYS_TAB
+    from shared.domain.calendar_cells import PUBLIC_HOLIDAYS_TAB
 
     countries = {str(r["holiday_country"]) for r in example_content["Calendars"] if r.get("holiday_country")}
     assert countries, "the example rules have a calendar with public holidays"
@@ -185,7 +185,7 @@ def test_a_published_version_carries_its_calendars_public_days_and_the_workbook_
 
 
 def test_a_diff_names_workbook_changes_only_not_the_public_days_publishing_derived(clean_aws, example_content):
-    from shared.domain.calendars import PUBLIC_HOLIDAYS_TAB
+    from shared.domain.calendar_cells import PUBLIC_HOLIDAYS_TAB
 
     v1 = clean_aws.rules_store.active()
     old = {**clean_aws.rules_store.content(v1.version_id), PUBLIC_HOLIDAYS_TAB: []}  # as published long ago

@@ -12,10 +12,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.domain.calendars import (
+from shared.domain.calendar_cells import (
     PUBLIC_HOLIDAYS_TAB,
-    Calendar,
     CalendarError,
+    normalize_calendar_row,
+    parse_breaks,
+    parse_holiday_country,
+    parse_time_of_day,
+    parse_workdays,
+    public_holidays_rows,
+)
+from shared.domain.calendars import (
+    Calendar,
     TimeBasis,
     add_business_time,
     add_wall_time,
@@ -23,12 +31,6 @@ from shared.domain.calendars import (
     calendars_from_content,
     is_working,
     next_working_instant,
-    normalize_calendar_row,
-    parse_breaks,
-    parse_holiday_country,
-    parse_time_of_day,
-    parse_workdays,
-    public_holidays_rows,
     wall_time_between,
     working_intervals,
 )

@@ -295,3 +295,58 @@ def test_a_move_that_cancels_out_on_an_item_writes_nothing_to_it() -> None:
     assert (scope_key(None, None), "d#2026-11-10") not in moved  # all teams: -1 + 1
     assert (scope_key("SMB East", None), "d#2026-11-10") not in moved
     assert moved[(scope_key(None, "u_zhang"), "d#2026-11-10")] == {"mql_n": 1}
+
+
+def test_a_case_clock_breached_by_a_sweep_ahead_of_it_then_met_by_its_history_counts_once(example_rules: Any) -> None:
+    """Time travel (the demo): timer-sweep run months ahead tells both clocks of a P1 case breached;
+    then the first response and the resolution are recorded at the stack's own time, in time, so
+    the recomputed clocks say met. Each clock counts once, as met — not 1 / 2."""
+    from datetime import timedelta
+
+    from shared.adapters.memory import MemoryUnitOfWork
+    from shared.services.capture import source_for
+    from shared.services.cases import open_case, record_case_event
+    from shared.services.timer_handlers import handlers
+    from shared.services.timers import sweep_timers
+    from tests.unit.services.helpers import FixedRules, TickingClock
+    from tests.unit.services.renewals_helpers import P1_CASE
+
+    store, clock = MemoryUnitOfWork(), TickingClock(NOW - timedelta(days=2))
+    case = open_case(P1_CASE, source_for("contact-center", example_rules), example_rules, store, clock).case
+    sweep_timers(NOW + timedelta(days=90), store, handlers(FixedRules(example_rules)))  # ahead of the clock
+    for kind in ("first_response", "resolved"):
+        record_case_event(case.case_id, {"type": kind, "by": case.owner_id}, example_rules, store, clock)
+    told = [e.type for e in store.events if e.type in ("SlaMet", "SlaBreached")]
+    assert sorted(told) == ["SlaBreached", "SlaBreached", "SlaMet", "SlaMet"]  # what was said, both ways
+
+    for order in (store.events, list(reversed(store.events))):  # whatever order the rollups get them in
+        kpis = Kpis(example_rules)
+        kpis.record(*(e.envelope() for e in order))
+        sla = kpis.report(**{"from": "2026-11-01", "to": "2027-03-30"})["kpis"]["sla_attainment"]
+        assert sla == {
+            "case_first_response": {"value": 1.0, "numerator": 1, "denominator": 1},
+            "case_resolution": {"value": 1.0, "numerator": 1, "denominator": 1},
+        }
+
+
+def test_a_clock_counts_once_with_its_last_word(kpis: Kpis) -> None:
+    """A reopened case's resolution clock, met then breached after the reopen (its due moved by
+    the pause): breached, once. Met twice (resolved, reopened, resolved in time): met, once. A
+    lead's clock starts again with a new owner: two clocks."""
+
+    def sla(kind: str, subject: str, due: str, **data: Any) -> dict[str, Any]:
+        return env(kind, subject, due, kind="case_resolution", clock="resolution", due_at=due, **data)
+
+    met = sla("SlaMet", "case/r", "2026-11-10T06:00:00Z", stopped_at="2026-11-10T03:00:00Z")
+    late = sla("SlaBreached", "case/r", "2026-11-12T06:00:00Z")
+    twice = [sla("SlaMet", "case/t", due, stopped_at=due) for due in ("2026-11-10T06:00:00Z", "2026-11-13T06:00:00Z")]
+    first = env("SlaBreached", "lead/l", "2026-11-10T04:00:00Z", kind="lead_first_touch", clock="first_touch",
+                owner_id="u_wang", due_at="2026-11-10T04:00:00Z")  # fmt: skip
+    second = env("SlaMet", "lead/l", "2026-11-10T06:00:00Z", kind="lead_first_touch", clock="first_touch",
+                 owner_id="u_li", due_at="2026-11-10T08:00:00Z", stopped_at="2026-11-10T06:00:00Z")  # fmt: skip
+    kpis.record(late, met, *twice, second, first)
+    sla_kpis = kpis.report(**{"from": "2026-11-01", "to": "2026-11-30"})["kpis"]["sla_attainment"]
+    assert sla_kpis == {
+        "case_resolution": {"value": 0.5, "numerator": 1, "denominator": 2},
+        "lead_first_touch": {"value": 0.5, "numerator": 1, "denominator": 2},
+    }
