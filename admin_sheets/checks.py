@@ -56,8 +56,11 @@ def type_settings(sheets: Sheets) -> Iterable[Problem]:
             yield sheet.problem(row, "key", f'unknown setting "{key}": use one of {known}')
             continue
         row.values["key"] = spec.name
-        if row.values["value"] is None:
-            continue  # already reported as required
+        if row.values["value"] in (None, ""):
+            row.values["value"] = None
+            if not spec.allow_blank:  # blank is a value only where the key says so (blank = keep)
+                yield sheet.problem(row, "value", "value is required")
+            continue
         try:
             row.values["value"] = convert(spec, row.values["value"])
         except BadValue as bad:

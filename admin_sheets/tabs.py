@@ -259,6 +259,19 @@ SETTINGS_KEYS: tuple[Column, ...] = (
         help_zh="提醒消息中的操作链接（审批、拒绝、致电、首次响应等）在提醒发出后多少小时内有效，且只能使用一次；"
         "留空 = 72。例如：72",
     ),
+    C(
+        "lead_retention_days",
+        "int",
+        minimum=1,
+        allow_blank=True,
+        zh="线索保留天数",
+        example="730",
+        help="Privacy (PIPL / GDPR): the daily retention-sweep erases the personal data of leads with no "
+        "touch, activity or open work for this many days (the lead's facts stay for the KPIs). "
+        "Blank = keep every lead. Example: 730",
+        help_zh="隐私（PIPL / GDPR）：每日 retention-sweep 删除连续这么多天无跟进、无活动且无未完成工作的线索的"
+        "个人信息（线索的业务数据保留，KPI 不变）；留空 = 永久保留。例如：730",
+    ),
 )
 
 _SETTINGS = Tab(
@@ -281,6 +294,7 @@ _SETTINGS = Tab(
             "value",
             "str",
             required=True,
+            allow_blank=True,  # only for a key that allows it (lead_retention_days: blank = keep); checks.py
             zh="值",
             example="80",
             help="Setting value, typed per key (number, list, percent...). Example: 80",

@@ -111,6 +111,7 @@ def main() -> int:
     from bench.invoices import exactly_once_trials, shipment_requests
     from bench.kpis import kpi_metrics
     from bench.lead_bill import lead_bill_in_fresh_process
+    from bench.privacy import privacy_metrics
     from bench.renewals import renewal_metrics
     from bench.routing import routing_speedup
     from bench.sales import quote_metrics
@@ -135,6 +136,7 @@ def main() -> int:
     results.update(kpi_metrics(progress))
     results.update(renewal_metrics(progress))
     results.update(segment_metrics(progress))
+    results.update(privacy_metrics(progress))  # issue 17: ddb_requests_per_erasure, a trend figure
     results.update(chaos_metrics(progress))
     progress("closeloop cases list against a local stack holding 1,000 cases, against closeloop --help")
     results["cli_list_latency_ratio"] = cli_list_metric()

@@ -17,6 +17,7 @@ from infra.cli_kpis import register as register_kpis
 from infra.cli_leads import register as register_leads
 from infra.cli_lists import register as register_lists
 from infra.cli_outbox import register as register_outbox
+from infra.cli_privacy import register as register_privacy
 from infra.cli_rules import CommandError, cmd_rules_sync, cmd_rules_versions, cmd_schedule_run, register
 from infra.cli_send import register as register_send
 from infra.cli_show import register as register_show
@@ -511,6 +512,7 @@ def _parser() -> argparse.ArgumentParser:
     register_send(commands, stack_command)
     register_kpis(commands, stack_command)
     register_audit(commands, stack_command)
+    register_privacy(commands, stack_command)
     register_deliveries(commands, stack_command, lambda args: wait_idle(args.settings, 60))
 
     command(

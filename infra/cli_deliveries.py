@@ -11,7 +11,7 @@ from typing import Any
 
 from infra.cli_rules import CommandError
 
-STATUSES = ("pending", "delivered", "failed")
+STATUSES = ("pending", "delivered", "failed", "cancelled")
 
 
 def _state(delivery: Any) -> str:

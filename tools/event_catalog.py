@@ -198,6 +198,21 @@ CATALOG: dict[EventType, EventDoc] = {
         subject=LEAD,
         data={"at": "when the person unsubscribed"},
     ),
+    "PersonErased": EventDoc(
+        "a person was erased (CONTRACT §12: `POST /privacy/erase`, or the daily `retention-sweep` under "
+        "Settings `lead_retention_days`): their lead's and case contacts' personal fields, their events' "
+        "and our alerts' copies are gone, their identity keys given up; recorded with a hash, never the "
+        "email or phone. Counts are of records that still held something personal (zeros when erased again)",
+        subject="person/<identifier_sha256>",
+        data={
+            "identifier": "`email` or `phone`: what the person was named by",
+            "identifier_sha256": "SHA-256 (hex) of the normalised email (lower case) or phone (E.164)",
+            "reason": "`request` (`POST /privacy/erase`) or `retention` (`retention-sweep`)",
+            "leads": "leads erased",
+            "cases": "cases whose contact was erased",
+            "events": "recorded events whose data was erased",
+        },
+    ),
     # time
     "SlaWarning": EventDoc(
         "an SLA clock reached its `warn_at` share of the target; the owner is told",

@@ -478,6 +478,12 @@ def _schemas() -> dict[str, JSONType]:
                 "closed_at": _nullable("string", format="date-time"),
                 "close_reason": _nullable("string", description="why it was disqualified (`converted` when converted)"),
                 "opportunity_id": _nullable("string", description="the opportunity it was converted into"),
+                "erased_at": _nullable(
+                    "string",
+                    format="date-time",
+                    description="when its person was erased (`POST /privacy/erase` or `retention-sweep`): its "
+                    "personal fields are null, its facts kept",
+                ),
             },
         },
         "LeadListItem": {
@@ -983,6 +989,7 @@ def document() -> JSONType:
         openapi_links,
         openapi_lists,
         openapi_orders,
+        openapi_privacy,
         openapi_sales,
         openapi_segments,
     )
@@ -1002,6 +1009,7 @@ def document() -> JSONType:
             {"name": "lists", "description": "every aggregate a page at a time, newest first (CONTRACT §11)"},
             {"name": "system", "description": "health, this description, the audit"},
             {"name": "links", "description": "action links in alerts: one tap, once, as its person (no API key)"},
+            {"name": "privacy", "description": "erase and export a person (CONTRACT §12, PIPL / GDPR)"},
         ],
         "paths": openapi_access.with_access(
             _as_declared(
@@ -1024,6 +1032,7 @@ def document() -> JSONType:
                         **openapi_kpis.paths(_json, _error_responses),
                         **openapi_audit.paths(_json, _error_responses),
                         **openapi_links.paths(INTERNAL_ERROR),
+                        **openapi_privacy.paths(_json, _error_responses),
                     },
                     _json,
                     _error_responses,
@@ -1076,6 +1085,7 @@ def document() -> JSONType:
                 **openapi_kpis.schemas(),
                 **openapi_lists.schemas(),
                 **openapi_audit.schemas(),
+                **openapi_privacy.schemas(),
             },
         },
     }

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Auth = Literal["api_key", "signed", "public"]
-Capability = Literal["leads", "cases", "orders", "accounts", "sales", "kpis", "lists", "system", "links"]
+Capability = Literal["leads", "cases", "orders", "accounts", "sales", "kpis", "lists", "system", "links", "privacy"]
 
 # the arguments a signed webhook's function takes (functions/api/webhooks.py)
 WEBHOOK_ARGS = ("source", "raw", "headers", "container", "lambda_context")
@@ -122,6 +122,9 @@ ROUTES: tuple[Route, ...] = (
     # (shared/domain/access.py PUBLIC_RESOURCES); HTML pages, refusals included
     Route("GET", "/a/{token}", "functions.api.links:open_page", ("token", "container"), "links", auth="public"),
     Route("POST", "/a/{token}", "functions.api.links:use_page", ("token", "raw", "container"), "links", auth="public"),
+    # privacy (CONTRACT §12, PIPL / GDPR): scope privacy (shared/domain/access.py)
+    Route("POST", "/privacy/erase", "functions.api.privacy:erase", ("payload", "container"), "privacy"),
+    Route("GET", "/privacy/export", "functions.api.privacy:export", ("params", "container"), "privacy"),
 )
 # fmt: on
 

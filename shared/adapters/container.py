@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the adapters' modules load boto3 and pynamodb: only on firs
     from shared.adapters.courier import DeliveryCourier
     from shared.adapters.dynamo.audit import DynamoAuditLog
     from shared.adapters.dynamo.kpis import DynamoKpiStore
+    from shared.adapters.dynamo.privacy import DynamoPersonalRecords
     from shared.adapters.dynamo.rules import DynamoRulesStore
     from shared.adapters.dynamo.sweeps import DynamoSweepProgress
     from shared.adapters.idempotency import Idempotency
@@ -145,6 +146,17 @@ class Container:
         from shared.adapters.dynamo.audit import DynamoAuditLog
 
         return DynamoAuditLog(self.settings.events_table, boto3.client("dynamodb", region_name=self.settings.region))
+
+    @cached_property
+    def personal_records(self) -> DynamoPersonalRecords:
+        import boto3
+
+        from shared.adapters.dynamo.privacy import DynamoPersonalRecords
+
+        self._bind()  # the by_subject and by_contact queries go through the bound models
+        return DynamoPersonalRecords(
+            self.settings.events_table, boto3.client("dynamodb", region_name=self.settings.region)
+        )
 
     @cached_property
     def sweeps(self) -> DynamoSweepProgress:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -27,6 +28,7 @@ from shared.services.ports import (
     LeadPosition,
     Lookup,
     OwnerFull,
+    RecordedEvent,
     RetryPolicy,
     SegmentPosition,
     StaleAggregate,
@@ -119,6 +121,12 @@ class MemoryUnitOfWork:
             self.turns[counter_key] = turn + 1
             return turn, {o: max(0, self.loads[o]) for o in owner_ids if o in self.loads}
 
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Lead], str | None]:
+        with self._lock:
+            ids = sorted(i for i in self.stored_leads if after is None or i > after)
+        chosen = ids[:limit]
+        return [lead for i in chosen if (lead := self.get(i)) is not None], (chosen[-1] if len(ids) > limit else None)
+
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]:
         with self._lock:
             leads = [copy.deepcopy(lead) for lead in self.stored_leads.values()]
@@ -177,6 +185,8 @@ class MemoryUnitOfWork:
             self.loads[release.owner_id] = self.loads.get(release.owner_id, 0) - 1
         for subject in [*change.deletes, *change.fired]:
             self.aggregates.pop(subject, None)
+        for key in change.unclaims:
+            self.keys.pop(key, None)
         self.events.extend(change.events)
         self._event_ids.update(e.id for e in change.events)
 
@@ -358,3 +368,31 @@ class _MemoryLists:
         page = window[:limit]
         more = len(window) > limit
         return ListPage([a for _, a in page], ListPosition(page[-1][0]) if more else None)
+
+
+class MemoryPersonalRecords:
+    """The privacy routes' look-ups over a MemoryUnitOfWork: events by subject, cases by contact."""
+
+    def __init__(self, db: MemoryUnitOfWork) -> None:
+        self._db = db
+
+    def events_of(self, subject: str) -> list[RecordedEvent]:
+        with self._db._lock:
+            return [
+                RecordedEvent(e.id, e.type, e.subject, iso(e.time), copy.deepcopy(e.data))
+                for e in self._db.events
+                if e.subject == subject
+            ]
+
+    def rewrite(self, event: RecordedEvent, data: dict[str, Any]) -> None:
+        with self._db._lock:
+            self._db.events = [
+                dataclasses.replace(e, data=copy.deepcopy(data)) if e.id == event.event_id else e
+                for e in self._db.events
+            ]
+
+    def cases_of_contact(self, key: str) -> list[str]:
+        with self._db._lock:
+            return sorted(
+                a.case_id for s, a in self._db.aggregates.items() if s.startswith("case/") and a.contact_key == key
+            )

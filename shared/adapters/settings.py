@@ -70,6 +70,7 @@ CONTRACTS_BY_ACCOUNT_INDEX = "by_account"  # (account_id, end_date): the contrac
 DELIVERIES_BY_ABOUT_INDEX = "by_about"  # (about, created_at): the deliveries of one record
 LISTED_INDEX = "by_recency"  # (list_shard, listed_at) + list_fields: every list of CONTRACT §11
 CASES_BY_ACCOUNT_INDEX = "by_account"  # (account_id, opened_at) + priority, status: an account's cases
+CASES_BY_CONTACT_INDEX = "by_contact"  # (contact_key): a contact's cases, for erasure (sparse, keys only)
 ACCOUNTS_BY_SEGMENT_INDEX = "by_segment"  # (segment, segment_since): the accounts of one segment
 
 

@@ -171,6 +171,8 @@ class Case(Document):
     account_id: str | None = None
     account: dict[str, Any] = field(default_factory=dict)  # as sent
     contact: dict[str, Any] = field(default_factory=dict)
+    # the key the contact's person is found by when erased (shared/domain/privacy.py contact_key)
+    contact_key: str | None = None
     owner_id: str | None = None
     team: str | None = None
     queue: str | None = None  # nobody could take it: the team whose queue it waits in

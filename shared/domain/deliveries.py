@@ -17,7 +17,8 @@ from typing import Any, Literal
 from shared.domain.events import Event, iso, parse_iso
 from shared.domain.timers import Timer, timer_id_for
 
-DeliveryStatus = Literal["pending", "delivered", "failed"]
+DeliveryStatus = Literal["pending", "delivered", "failed", "cancelled"]
+ERASED_TEXT = "[erased]"  # what an alert about an erased person says (CONTRACT §12)
 Verdict = Literal["delivered", "retry", "final"]
 
 # about 1 min, 5 min, 30 min, 2 h, then every 6 h, for up to 3 days (CONTRACT §10)
@@ -188,6 +189,8 @@ class Delivery:
         DeliveryRetried says who sent it again (the audit)."""
         if self.status == "delivered":
             raise ValueError(f"delivery {self.delivery_id} was delivered; it is never sent again")
+        if self.status == "cancelled":
+            raise ValueError(f"delivery {self.delivery_id} was cancelled (its person was erased); it is never sent")
         data = {
             "delivery_id": self.delivery_id,
             "kind": self.kind,
@@ -203,6 +206,18 @@ class Delivery:
         self.failed_at = None
         self.dead_lettered = False
         return Event("DeliveryRetried", self.about, now, data)
+
+    def forget_person(self, erased_payload: dict[str, Any]) -> bool:
+        """The person it is about was erased (CONTRACT §12): a pending delivery is cancelled (never
+        sent), and our copy of what it says — sent or not — is replaced by ``erased_payload``.
+        False when there was nothing left to change."""
+        changed = self.payload != erased_payload or self.status == "pending"
+        self.payload = erased_payload
+        if self.status == "pending":
+            self.status = "cancelled"
+            self.next_attempt_at = None
+            self.waiting = None
+        return changed
 
     def to_dict(self) -> dict[str, Any]:
         return {

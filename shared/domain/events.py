@@ -24,6 +24,7 @@ EventType = Literal[
     "LeadDisqualified",
     "ActivityRecorded",
     "ConsentWithdrawn",
+    "PersonErased",
     # time
     "SlaWarning",
     "SlaBreached",

@@ -90,6 +90,9 @@ class Lead(Document):
     close_reason: str | None = None
     opportunity_id: str | None = None  # set when converted (CONTRACT §2.6)
     updated_at: str | None = None
+    erased_at: str | None = None  # the person was erased (CONTRACT §12): personal fields are null
+    # the identity keys this lead claimed (a merged post's second email too): an erasure gives them up
+    claims: list[str] = field(default_factory=list)
     version: int = 0
 
     @property
@@ -102,8 +105,10 @@ class Lead(Document):
 
     def view(self) -> dict[str, Any]:
         """The lead as GET /leads/{id} shows it: normalised fields at the top level."""
-        hidden = ("fields", "behavior", "version", "routed_on")
+        hidden = ("fields", "behavior", "version", "routed_on", "claims")
         body = {k: v for k, v in self.to_dict().items() if k not in hidden}
+        if self.erased_at:
+            body["extra"] = None
         return {**self.fields, **body, "behavior": dict(self.behavior)}
 
     def summary(self, rules_version: str) -> dict[str, Any]:

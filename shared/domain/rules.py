@@ -67,6 +67,7 @@ class Settings:
     health_threshold: float = 60  # an account's health score below this warns (CONTRACT §2.10)
     rfm_window_days: int = 365  # the days an account's orders count for F and M (CONTRACT §15)
     link_ttl_hours: int = 72  # an alert's action links work this long (CONTRACT §12)
+    lead_retention_days: int | None = None  # erase leads idle this long (CONTRACT §12); None: keep
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, JSON]]) -> Settings:

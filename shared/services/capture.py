@@ -57,7 +57,7 @@ def capture_lead(
         now = clock()
         found = uow.leads.lookup(keys, [lead_id_for(k) for k in keys])
         if not found.owners:
-            return _create(incoming, keys, source, active, uow, now)
+            return _create(incoming, keys, source, active, uow, now, taken=set(found.leads))
         # the first key in identity order (email, phone, credit code) names the person
         lead_id = next(found.owners[k] for k in keys if k in found.owners)
         unclaimed = [k for k in keys if k not in found.owners]
@@ -69,11 +69,20 @@ def capture_lead(
 
 
 def _create(
-    incoming: NormalizedLead, keys: list[str], source: Source, active: ActiveRules, uow: UnitOfWork, now: datetime
+    incoming: NormalizedLead,
+    keys: list[str],
+    source: Source,
+    active: ActiveRules,
+    uow: UnitOfWork,
+    now: datetime,
+    taken: set[str],
 ) -> CaptureResult:
     fields = {k: v for k, v in incoming.fields.items() if k != "consent"}
+    lead_id = lead_id_for(keys[0])
+    if lead_id in taken:  # the lead of an erased person keeps that id (CONTRACT §12): this is a new one
+        lead_id = lead_id_for(f"{keys[0]}|{iso(now)}")
     lead = Lead(
-        lead_id=lead_id_for(keys[0]),
+        lead_id=lead_id,
         captured_at=iso(now),
         fields=fields,
         extra=incoming.extra,
@@ -81,6 +90,7 @@ def _create(
         touches=[touch_of(source, incoming.fields, now)],
         touch_count=1,
         consent=incoming.fields.get("consent"),
+        claims=list(keys),
         updated_at=iso(now),
     )
     assessment = assess(lead, active.rules, active.index)
@@ -110,6 +120,7 @@ def _merge(
     version = lead.version
     was_grade = lead.grade
     filled = lead.absorb(incoming)
+    lead.claims = list(dict.fromkeys([*lead.claims, *unclaimed]))
     touch = touch_of(source, incoming.fields, now)
     lead.add_touch(touch)
     lead.updated_at = iso(now)

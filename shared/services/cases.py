@@ -12,6 +12,7 @@ from shared.domain.case_intake import CaseIntake, parse_case, parse_case_event
 from shared.domain.cases import Case, case_id_for, dedupe_key, is_case_id
 from shared.domain.errors import CaseNotFound, Conflict, ValidationFailed
 from shared.domain.events import Event, EventType, iso, parse_iso
+from shared.domain.privacy import contact_key
 from shared.domain.routing import case_rule, choose_owner, pool_for
 from shared.domain.rules import Source
 from shared.domain.sla import first_matching
@@ -82,6 +83,7 @@ def _new_case(case_id: str, intake: CaseIntake, source: Source, active: ActiveRu
         account_id=intake.account_id,
         account=intake.account,
         contact=intake.contact,
+        contact_key=contact_key(intake.contact, intake.country or active.rules.settings.default_country),
         rules_version=active.version,
         created_at=iso(now),
         updated_at=iso(now),

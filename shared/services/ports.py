@@ -129,6 +129,7 @@ class Change:
     deletes: list[str] = field(default_factory=list)  # subjects of items to remove (cancel a timer)
     fired: list[str] = field(default_factory=list)  # timers this change fires: must still exist
     events: list[Event] = field(default_factory=list)
+    unclaims: list[str] = field(default_factory=list)  # identity keys given up (an erased person)
 
     @classmethod
     def of(
@@ -164,6 +165,7 @@ class Change:
         self.deletes.extend(other.deletes)
         self.fired.extend(other.fired)
         self.events.extend(other.events)
+        self.unclaims.extend(other.unclaims)
         return self
 
 
@@ -267,6 +269,10 @@ class LeadRepository(Protocol):
         ...
 
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]: ...
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Lead], str | None]:
+        """Up to ``limit`` leads after the lead id ``after`` (None: from the start), and where the next
+        page starts (None: that was the last). For sweeps that visit every lead (retention-sweep)."""
+        ...
 
     def recent(
         self, since: datetime, until: datetime, filters: LeadFilter, limit: int, after: LeadPosition | None = None
@@ -274,6 +280,26 @@ class LeadRepository(Protocol):
         """Leads captured in [since, until] that match, newest first, at most ``limit``, starting
         after ``after``; read day by day through the capture-day index, never a table scan."""
         ...
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """One recorded event as stored: its id, subject and data (the privacy routes rewrite data)."""
+
+    event_id: str
+    type: str
+    subject: str
+    time: str
+    data: dict[str, Any]
+
+
+class PersonalRecords(Protocol):
+    """Where a person's data lies outside the aggregates (CONTRACT §12): recorded events by subject,
+    cases by their contact's key — indexes, never a scan."""
+
+    def events_of(self, subject: str) -> list[RecordedEvent]: ...  # oldest first
+    def rewrite(self, event: RecordedEvent, data: dict[str, Any]) -> None: ...  # the event's data replaced
+    def cases_of_contact(self, key: str) -> list[str]: ...  # case ids whose contact has this key
 
 
 class TimerRepository(Protocol):

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shared.adapters.memory import MemoryUnitOfWork
+from shared.adapters.memory import MemoryPersonalRecords, MemoryUnitOfWork
 from shared.domain.deliveries import Answer, Delivery
 from shared.domain.events import EVENT_TYPES, Event
 from shared.domain.routing import RoutingIndex
@@ -27,6 +27,7 @@ from shared.services.deliveries import deliver, send_again
 from shared.services.lead_closing import disqualify
 from shared.services.opportunities import create_opportunity
 from shared.services.ports import ActiveRules, Change, Save
+from shared.services.privacy import erase_person
 from shared.services.quotes import create_quote
 from shared.services.rules_publishing import (
     PublishResult,
@@ -214,6 +215,8 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     store.commit(Change(saves=[Save(Timer("retired_kind", "lead/ld_gone", FRIDAY_1730_SHANGHAI), None)]))
     for minute in range(3):
         sweep_timers(FRIDAY_1730_SHANGHAI + timedelta(days=400, minutes=minute), store, {})
+    # a person erased on request (PersonErased)
+    erase_person({"email": "gone@example.com"}, example_rules, store, MemoryPersonalRecords(store), clock)
     # rules: published twice, rolled back, rejected, a sync that cannot read its source
     rules_store = _RulesStore()
     publish_rules(example_content, [], "dir:admin_sheets/examples", rules_store, clock)

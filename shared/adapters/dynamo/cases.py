@@ -17,6 +17,7 @@ def _indexed(case: Case) -> dict[str, Any]:
         "status": case.replay().status,
         "owner_id": case.owner_id,
         "opened_at": case.opened_at,
+        "contact_key": case.contact_key,
     }
 
 

@@ -82,6 +82,14 @@ class DynamoLeadRepository:
     def get(self, lead_id: str) -> Lead | None:
         return LEADS.get(lead_id)
 
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Lead], str | None]:
+        """One Scan page (retention-sweep visits every lead anyway: a Scan reads each once)."""
+        start = {"lead_id": {"S": after}} if after else None
+        results = LeadItem.scan(limit=limit, page_size=limit, last_evaluated_key=start)
+        leads = [LEADS.from_item(item) for item in results]
+        last = results.last_evaluated_key
+        return leads, (str(last["lead_id"]["S"]) if last else None)
+
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]:
         """Leads captured in [start, end), in capture order: day by day through the by_capture_day
         index (each shard of the day, merged), then the leads themselves a hundred at a time."""

@@ -23,6 +23,7 @@ from pynamodb.models import Model
 from shared.adapters.settings import (
     ACCOUNTS_BY_SEGMENT_INDEX,
     CASES_BY_ACCOUNT_INDEX,
+    CASES_BY_CONTACT_INDEX,
     CONTRACTS_BY_ACCOUNT_INDEX,
     DELIVERIES_BY_ABOUT_INDEX,
     EVENTS_AUDIT_BY_ACTOR_INDEX,
@@ -309,6 +310,17 @@ class CaseAccountIndex(GlobalSecondaryIndex["CaseItem"]):  # type: ignore[no-unt
     opened_at = UnicodeAttribute(range_key=True)
 
 
+class CaseContactIndex(GlobalSecondaryIndex["CaseItem"]):  # type: ignore[no-untyped-call]
+    """The cases of one contact (``email#…`` or ``phone#…``): an erasure finds them without a scan.
+    Keys only and sparse: a case without a contact, or whose contact was erased, is not in it."""
+
+    class Meta:
+        index_name = CASES_BY_CONTACT_INDEX
+        projection = KeysOnlyProjection()
+
+    contact_key = UnicodeAttribute(hash_key=True)
+
+
 class CaseItem(Model):
     """A support case. The whole case (history included) lives in ``doc``; ``account_id``,
     ``priority`` and ``status`` (the replayed one) also feed the ``by_account`` index."""
@@ -326,6 +338,8 @@ class CaseItem(Model):
     doc = StoredJSONAttribute()
     version = VersionAttribute()
     by_account = CaseAccountIndex()
+    contact_key = UnicodeAttribute(null=True)  # by_contact (privacy); absent once erased
+    by_contact = CaseContactIndex()
     list_shard = UnicodeAttribute(null=True)
     listed_at = UnicodeAttribute(null=True)
     list_fields = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]

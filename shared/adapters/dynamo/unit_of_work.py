@@ -231,6 +231,10 @@ class DynamoUnitOfWork:
         for subject in change.deletes:
             table, key = _table_of(subject).key(subject_id(subject))
             ops.deletes.append(({"TableName": table, "Key": key}, subject))
+        for claim_key in change.unclaims:  # an erased person's identity keys: a later post is a new lead
+            ops.deletes.append(
+                ({"TableName": LeadKeyItem.Meta.table_name, "Key": {"key": {"S": claim_key}}}, claim_key)
+            )
         for subject in change.fired:
             table, key = _table_of(subject).key(subject_id(subject))
             name = next(iter(key))

@@ -22,7 +22,10 @@ def test_the_description_is_served_without_auth() -> None:
 
 
 SAMPLE = {"{source}": "website", "{lead_id}": "ld_00000000000000000000"}
-REQUIRED_QUERY = {"/accounts": "?segment=unsegmented"}  # a list whose filter is required
+REQUIRED_QUERY = {  # a list whose filter is required; the person an export is about
+    "/accounts": "?segment=unsegmented",
+    "/privacy/export": "?email=nobody@example.cn",
+}
 WITHOUT_A_BODY = [
     (method.upper(), path)
     for path, item in document()["paths"].items()

@@ -107,9 +107,11 @@ GRANTS = {
     "ApiFunction": {
         "LeadsTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
         "LeadsTable/index/by_capture_day": _dynamodb("Query"),  # GET /leads
-        "LeadKeysTable": _dynamodb("GetItem", "BatchGetItem", "PutItem"),
+        # an erasure gives up the lead's identity keys (DeleteItem)
+        "LeadKeysTable": _dynamodb("GetItem", "BatchGetItem", "PutItem", "DeleteItem"),
         "RoutingStateTable": _dynamodb("UpdateItem", "BatchGetItem"),  # turns; owner loads
-        "EventsTable": _dynamodb("PutItem", "BatchGetItem"),  # GET /audit reads the events its index names
+        # GET /audit reads the events its index names; an erasure rewrites an event's data
+        "EventsTable": _dynamodb("PutItem", "BatchGetItem", "UpdateItem"),
         # GET /audit: a subject's events, the audited changes by actor or by day (keys only)
         "EventsTable/index/by_subject": _dynamodb("Query"),
         "EventsTable/index/audit_by_actor": _dynamodb("Query"),
@@ -131,7 +133,10 @@ GRANTS = {
         "InvoicesTable": _dynamodb("PutItem", "BatchGetItem"),  # the invoices' list copies, with their order
         # finance deliveries and alerts (account manager, approver) made with their change; GET /orders/{id}
         # reads them
-        "DeliveriesTable": _dynamodb("GetItem", "PutItem"),
+        "DeliveriesTable": _dynamodb("GetItem", "PutItem", "BatchGetItem"),
+        # an erasure: the alerts about the person (by_about), the cases of their contact (by_contact)
+        "DeliveriesTable/index/by_about": _dynamodb("Query"),
+        "CasesTable/index/by_contact": _dynamodb("Query"),
         # GET /accounts/{id}: the account's contracts (keys from the index, then one batch read)
         "ContractsTable/index/by_account": _dynamodb("Query"),
         "KpisTable": _dynamodb("Query"),  # GET /kpis: one Query per period range of one scope
@@ -215,6 +220,19 @@ GRANTS = {
         # where a run that ran out of time stopped; the round-robin turn of a row naming a new segment
         "RoutingStateTable": _dynamodb("GetItem", "PutItem", "UpdateItem"),
     },
+    "RetentionSweepFunction": {
+        # every lead once a day, a Scan page at a time; re-read after a lost race; put back erased
+        "LeadsTable": _dynamodb("Scan", "GetItem", "PutItem"),
+        "LeadKeysTable": _dynamodb("BatchGetItem", "DeleteItem"),  # which keys it holds; given up
+        "EventsTable": _dynamodb("BatchGetItem", "UpdateItem", "PutItem"),  # its events erased; PersonErased
+        "EventsTable/index/by_subject": _dynamodb("Query"),
+        "DeliveriesTable": _dynamodb("BatchGetItem", "GetItem", "PutItem"),  # its alerts cancelled / blanked
+        "DeliveriesTable/index/by_about": _dynamodb("Query"),
+        "TimersTable/index/by_about": _dynamodb("Query"),  # open work: a clock still running on it
+        "OpportunitiesTable": _dynamodb("GetItem", "PutItem"),  # open (open work), or its contact erased
+        "RulesTable": _dynamodb("GetItem", "Query"),
+        "RoutingStateTable": _dynamodb("GetItem", "PutItem"),  # where a run that ran out of time stopped
+    },
     "KpiSnapshotFunction": {
         "KpisTable": _dynamodb("Query"),
         "AccountsTable/index/by_segment": _dynamodb("Query"),  # the Dashboard's accounts per segment
@@ -235,7 +253,13 @@ def test_each_function_is_granted_exactly_what_its_code_uses_per_resource(logica
 
 
 # deleting a timer is firing or cancelling it
-DELETES_ALLOWED = {("TimerSweepFunction", "TimersTable"), ("ApiFunction", "TimersTable")}
+DELETES_ALLOWED = {
+    ("TimerSweepFunction", "TimersTable"),
+    ("ApiFunction", "TimersTable"),
+    # an erased person's identity keys are given up (CONTRACT §12), by the API and the retention sweep
+    ("ApiFunction", "LeadKeysTable"),
+    ("RetentionSweepFunction", "LeadKeysTable"),
+}
 INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded slice
     # the lists: one page (plus one item) per shard, never the whole index
     *(("ApiFunction", f"{table}/index/by_recency") for table in LISTED_TABLES),
@@ -255,6 +279,17 @@ INDEX_READERS = {  # the indexes functions read: each one a sparse or bounded sl
     # the Work tab, hourly: one page of 200 per kind; the leads of 7 capture days
     *(("KpiSnapshotFunction", f"{table}/index/by_recency") for table in WORK_LISTS),
     ("KpiSnapshotFunction", "LeadsTable/index/by_capture_day"),
+    # an erasure (POST /privacy/erase, retention-sweep): one person's cases, keys, alerts, events
+    *(
+        (function, index)
+        for function in ("ApiFunction", "RetentionSweepFunction")
+        for index in (
+            "CasesTable/index/by_contact",
+            "DeliveriesTable/index/by_about",
+            "EventsTable/index/by_subject",
+        )
+    ),
+    ("RetentionSweepFunction", "TimersTable/index/by_about"),  # one lead's pending timers (open work)
 }
 
 
@@ -350,9 +385,16 @@ def test_tables_have_stage_names_keys_and_settings() -> None:
         "by_account",
         ["account_id", "end_date"],
     )
-    cases_by_account, _ = specs["CasesTable"].global_secondary_indexes  # the P1 hold: one account's cases
+    cases_by_account, _, by_contact = specs["CasesTable"].global_secondary_indexes  # the P1 hold: one account's cases
     assert [k["AttributeName"] for k in cases_by_account["KeySchema"]] == ["account_id", "opened_at"]
     assert cases_by_account["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["priority", "status"]}
+    # erasure (CONTRACT §12): a contact's cases, keys only (an index copy costs writes)
+    assert (by_contact["IndexName"], [k["AttributeName"] for k in by_contact["KeySchema"]]) == (
+        "by_contact",
+        ["contact_key"],
+    )
+    assert by_contact["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert specs["LeadKeysTable"].global_secondary_indexes == []  # a lead's keys are on the lead: no index
     leads_gsi, events_gsi, timers_gsi = (
         specs["LeadsTable"].global_secondary_indexes,
         specs["EventsTable"].global_secondary_indexes,
@@ -387,8 +429,8 @@ def test_every_function_gets_the_shared_environment() -> None:
         # rules-sync gets longer: it talks to Google with bounded retries inside its own time
         # (so does kpi-snapshot, which writes the Dashboard tab)
         expected_timeout = 60 if spec.logical_id in ("RulesSyncFunction", "KpiSnapshotFunction") else 30
-        if spec.logical_id in ("HealthSweepFunction", "SegmentSweepFunction"):
-            expected_timeout = 900  # one pass over every account, once a day
+        if spec.logical_id in ("HealthSweepFunction", "SegmentSweepFunction", "RetentionSweepFunction"):
+            expected_timeout = 900  # one pass over every account (lead), once a day
         assert (spec.timeout, spec.memory_size) == (expected_timeout, 512)
 
 
@@ -492,3 +534,11 @@ def test_the_health_sweep_runs_daily_on_its_own_function() -> None:
     [schedule] = [s for s in schedules_of(TEMPLATE) if s.name == "closeloop-dev-health-sweep"]
     assert schedule.expression == "rate(1 day)" and schedule.function.logical_id == "HealthSweepFunction"
     assert schedule.function.handler == "schedules.health_sweep.handler"
+
+
+def test_the_retention_sweep_runs_daily_on_its_own_function_with_its_continuation() -> None:
+    found = {s.name: s for s in schedules_of(TEMPLATE)}
+    daily, carry_on = found["closeloop-dev-retention-sweep"], found["closeloop-dev-retention-sweep-continue"]
+    assert daily.expression == "rate(1 day)" and daily.function.logical_id == "RetentionSweepFunction"
+    assert carry_on.function.logical_id == "RetentionSweepFunction" and carry_on.expression == "rate(15 minutes)"
+    assert daily.function.handler == "schedules.retention_sweep.handler"

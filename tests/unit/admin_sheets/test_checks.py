@@ -161,7 +161,7 @@ def test_scoring_rules(edits: list[tuple[str, str, str]], expected: list[str]) -
                     'Settings!A3: unknown setting "sql_treshold": use one of sql_threshold, nurture_below, '
                     "default_country, currency, quality_fields, quality_threshold, wake_click_rate, "
                     "wake_events, timezone, locale, invoice_on, create_opportunity_on, health_threshold, "
-                    "rfm_window_days, link_ttl_hours"
+                    "rfm_window_days, link_ttl_hours, lead_retention_days"
                 )
             ],
             id="unknown-setting",
