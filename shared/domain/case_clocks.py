@@ -35,7 +35,7 @@ from typing import Any
 from shared.domain.calendars import Calendar, Pause, TimeBasis
 from shared.domain.events import iso, parse_iso
 from shared.domain.sla import SlaRule
-from shared.domain.timers import Timer, timer_id_for
+from shared.domain.timers import Timer, TimerKind, timer_id_for
 
 FIRST_RESPONSE = "first_response"
 RESOLUTION = "resolution"
@@ -279,7 +279,7 @@ def compute_clock(spec: ClockSpec, timeline: Timeline, calendars: Mapping[str, C
 
 @dataclass(frozen=True)
 class PlannedAlert:
-    kind: str  # "case_sla_warn" | "case_sla_breach"
+    kind: TimerKind  # WARN or BREACH
     clock: str
     step: int  # 0 = the breach itself; 1, 2, … the further escalations
     due: datetime
@@ -290,8 +290,8 @@ class PlannedAlert:
         return f"{self.clock}:{self.kind}:{self.step}"
 
 
-WARN = "case_sla_warn"
-BREACH = "case_sla_breach"
+WARN: TimerKind = "case_sla_warn"
+BREACH: TimerKind = "case_sla_breach"
 
 
 def plan_alerts(view: ClockView, calendars: Mapping[str, Calendar]) -> list[PlannedAlert]:

@@ -18,11 +18,11 @@ from shared.domain.errors import InvalidTransition
 from shared.domain.events import iso
 from shared.domain.history import Summary, keep_newest, recorded
 from shared.domain.ids import derived_id
-from shared.domain.timers import Timer, timer_id_for
+from shared.domain.timers import Timer, TimerKind, timer_id_for
 
 ContractStatus = Literal["active", "renewed", "cancelled"]
 REMINDER_HOUR = time(9, 0)  # reminders go out at 09:00 in Settings `timezone` (CONTRACT §2.11)
-RENEWAL_REMINDER = "renewal_reminder"
+RENEWAL_REMINDER: TimerKind = "renewal_reminder"
 HISTORY_KEEP = 100  # history entries kept whole; older ones are summarised
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from shared.domain.events import Event, iso, parse_iso
-from shared.domain.timers import Timer, timer_id_for
+from shared.domain.timers import Timer, TimerKind, timer_id_for
 
 DeliveryStatus = Literal["pending", "delivered", "failed", "cancelled"]
 ERASED_TEXT = "[erased]"  # what an alert about an erased person says (CONTRACT §12)
@@ -29,7 +29,7 @@ JITTER = 0.2  # each wait is stretched or shrunk by up to 20 %: retries of one o
 MAX_RETRY_AFTER_SECONDS = 6 * 3600  # a receiver asking for more waits the 6 h step
 WAITING_RECHECK = timedelta(minutes=15)  # nowhere to send yet: look again this often
 TIMEOUT_SECONDS = 10.0
-RETRY_TIMER = "delivery_retry"
+RETRY_TIMER: TimerKind = "delivery_retry"
 
 
 @dataclass(frozen=True)

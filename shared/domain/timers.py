@@ -12,9 +12,23 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from shared.domain.events import iso
+
+# What firing does — one handler each (shared/services/timer_handlers.py; a test keeps them equal).
+TimerKind = Literal[
+    "sla_warn",  # a lead's first-touch clock: the owner is warned
+    "sla_breach",  # ... breached (step 0), then each escalation step
+    "sla_reassign",  # ... still untouched: the lead goes to someone else
+    "case_sla_warn",  # a case clock (first response, resolution): warned
+    "case_sla_breach",  # ... breached
+    "delivery_retry",  # a delivery's back-off is over
+    "renewal_reminder",  # a contract's end is near
+    "approval_timeout",  # an approval step waited too long: escalate
+    "opportunity_stalled",  # an opportunity sat in its stage too long
+]
+TIMER_KINDS: tuple[TimerKind, ...] = get_args(TimerKind)
 
 DUE_SHARDS = 4  # due-index partitions: spreads writes; a sweep reads each one's due part
 FAILED_SHARD = "failed"  # the due index's partition of timers set aside (never read by a sweep)
@@ -24,7 +38,7 @@ ERROR_CHARS = 500  # what is kept of an error's text (it is shown, not parsed)
 
 @dataclass
 class Timer:
-    kind: str  # what firing does: "sla_warn", "sla_breach", "renewal_reminder", ...
+    kind: TimerKind  # what firing does
     about: str  # the subject it acts on: "lead/ld_…", "case/cs_…"
     due_at: datetime
     data: dict[str, Any] = field(default_factory=dict)

@@ -17,12 +17,12 @@ from shared.domain.events import Event, EventType, iso, parse_iso
 from shared.domain.quotes import Quote, parse_approval_id
 from shared.domain.sales_intake import parse_decision
 from shared.domain.sla import SlaRule, basis, first_matching, manager_chain
-from shared.domain.timers import Timer, timer_id_for
+from shared.domain.timers import Timer, TimerKind, timer_id_for
 from shared.services.alerts import alert_deliveries
 from shared.services.ports import ActiveRules, Change, Clock, RulesProvider, Save, UnitOfWork
 from shared.services.timers import Handler
 
-TIMEOUT = "approval_timeout"
+TIMEOUT: TimerKind = "approval_timeout"
 APPROVAL = "approval"  # the SLA kind
 BUSY = "this quote is being decided by many requests at once; please retry"
 

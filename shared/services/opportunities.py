@@ -15,12 +15,12 @@ from shared.domain.opportunities import Opportunity, new_opportunity_id, opportu
 from shared.domain.pricing import money
 from shared.domain.sales_intake import parse_new_opportunity
 from shared.domain.stages import Funnel
-from shared.domain.timers import Timer, timer_id_for
+from shared.domain.timers import Timer, TimerKind, timer_id_for
 from shared.services.ports import ActiveRules, Change, Clock, Release, Save, UnitOfWork
 from shared.services.sla_clocks import close_clocks
 
 BUSY = "this opportunity is being changed by many requests at once; please retry"
-STALLED = "opportunity_stalled"
+STALLED: TimerKind = "opportunity_stalled"
 CONTACT_FIELDS = ("name", "email", "phone", "title")
 ACCOUNT_FIELDS = ("company", "credit_code", "country")
 
