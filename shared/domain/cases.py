@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from shared.domain.calendars import Calendar
 from shared.domain.case_clocks import (
@@ -56,10 +56,12 @@ CASE_EVENT_TYPES = (
     "csat",
     "note",
 )
+CaseStatus = Literal["open", "waiting_on_customer", "resolved", "reopened"]
+CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
 AGENT_CONTACTS = ("first_response", "agent_reply")
-WORKING = ("open", "reopened", "waiting_on_customer")
+WORKING: tuple[CaseStatus, ...] = ("open", "reopened", "waiting_on_customer")
 # the states in which each event makes sense
-ALLOWED: dict[str, tuple[str, ...]] = {
+ALLOWED: dict[str, tuple[CaseStatus, ...]] = {
     "first_response": WORKING,
     "agent_reply": WORKING,
     "waiting_on_customer": ("open", "reopened"),
@@ -69,7 +71,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "csat": ("resolved", "reopened"),
     "note": ("open", "reopened", "waiting_on_customer", "resolved"),
 }
-MOVES_TO = {
+MOVES_TO: dict[str, CaseStatus] = {
     "waiting_on_customer": "waiting_on_customer",
     "customer_replied": "open",
     "resolved": "resolved",
@@ -100,7 +102,7 @@ def dedupe_key(source: str, external_id: str) -> str:
 class Replay:
     """What the history says, replayed in ``at`` order."""
 
-    status: str = "open"
+    status: CaseStatus = "open"
     responded: bool = False
     contacts: int = 0
     reopened: int = 0

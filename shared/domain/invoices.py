@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from shared.domain.accounts import Account
 from shared.domain.deliveries import Delivery, event_delivery
@@ -34,12 +34,17 @@ from shared.domain.events import (
     parse_date,
     parse_iso,
 )
-from shared.domain.orders import FINANCE, MAX_LINES, MAX_QUANTITY, Order, cents, invoice_id_for
+from shared.domain.orders import FINANCE, MAX_LINES, MAX_QUANTITY, InvoiceStatus, Order, cents, invoice_id_for
 
 SHIPMENT_STATUSES = ("shipped", "delivered", "signed")
 RANK = {status: n for n, status in enumerate(SHIPMENT_STATUSES)}
-WRITE_BACK = {"issued": "InvoiceIssued", "paid": "InvoicePaid", "rejected": "InvoiceRejected"}
-INVOICE_RANK = {"requested": 0, "issued": 1, "paid": 2}
+# what finance may write back, and the event each records
+WRITE_BACK: dict[InvoiceStatus, EventType] = {
+    "issued": "InvoiceIssued",
+    "paid": "InvoicePaid",
+    "rejected": "InvoiceRejected",
+}
+INVOICE_RANK: dict[InvoiceStatus, int] = {"requested": 0, "issued": 1, "paid": 2}
 MISSING_TAX_ID = "missing_tax_id"
 
 
@@ -349,7 +354,8 @@ def write_back(
     contradicts the invoice's state (paid after rejected, anything on a blocked one) is 409."""
     invoice = order.invoice(invoice_id)
     assert invoice is not None
-    status, current = str(report["status"]), str(invoice["status"])
+    # parse_write_back let only WRITE_BACK statuses through; the invoice holds one of InvoiceStatus
+    status, current = cast(InvoiceStatus, report["status"]), cast(InvoiceStatus, invoice["status"])
     outcome = Outcome()
     if current == status:
         return outcome  # a repeat
@@ -366,7 +372,7 @@ def write_back(
         return outcome  # late news: recorded, the invoice stays where it is
     invoice["status"] = status
     invoice[f"{status}_at"] = report["at"]
-    kind: EventType = WRITE_BACK[status]  # type: ignore[assignment]
+    kind = WRITE_BACK[status]
     data = {
         **_about(order, invoice),
         "status": status,

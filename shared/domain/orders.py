@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 from shared.domain.accounts import Account
 from shared.domain.deliveries import Delivery, event_delivery
@@ -31,6 +31,9 @@ from shared.domain.history import Summary, keep_newest
 from shared.domain.stored_json import stored_size
 
 InvoiceOn = Literal["order_signed", "shipment_signed"]
+# an invoice's life: made (new), held for the buyer's tax id (blocked), sent to finance (requested),
+# then what finance wrote back
+InvoiceStatus = Literal["new", "blocked", "requested", "issued", "paid", "rejected"]
 INVOICE_ON: tuple[InvoiceOn, ...] = get_args(InvoiceOn)
 CENT = Decimal("0.01")
 MAX_LINES = 200
@@ -315,7 +318,7 @@ class ListedInvoice(Document):
     invoice_id: str
     order_id: str
     account_id: str
-    status: str
+    status: InvoiceStatus
     amount: str
     currency: str
     created_at: str
@@ -331,7 +334,7 @@ class ListedInvoice(Document):
             invoice_id=str(invoice["invoice_id"]),
             order_id=order.order_id,
             account_id=order.account_id,
-            status=str(invoice["status"]),
+            status=cast(InvoiceStatus, invoice["status"]),
             amount=str(invoice["amount"]),
             currency=str(invoice["currency"]),
             created_at=str(invoice["created_at"]),
