@@ -79,7 +79,8 @@ deploy-dry-run: $(STAMP)  ## make deploy without AWS or sam: checks, builds (BUI
 # unchecked-hash pycs (no source stat on import). make deploy-dry-run imports every handler
 # from what this builds, with nothing else on the path.
 LAMBDA_FUNCTIONS := ApiFunction OutboxPublisherFunction RulesSyncFunction OutboxSweepFunction TimerSweepFunction DeliveryFunction \
-                    KpiRollupFunction KpiSnapshotFunction HealthSweepFunction SegmentSweepFunction
+                    KpiRollupFunction KpiSnapshotFunction HealthSweepFunction SegmentSweepFunction \
+                    RetentionSweepFunction
 LAMBDA_LAYERS    := CommonLayer SheetsLayer
 LAMBDA_PACKAGES  := shared functions schedules admin_sheets
 LAMBDA_PLATFORM  := --platform manylinux2014_aarch64 --implementation cp --python-version 3.11 --only-binary=:all:
