@@ -20,7 +20,9 @@ for real (through botocore's own retries, PynamoDB and our retry policy), never 
 - **seed**: the same choices for the same sequence of calls.
 
 DynamoDB Streams and control-plane calls (CreateTable, DescribeTable, ...) are never touched.
-``GET /_closeloop/chaos`` on the embedded AWS tells what was injected so far.
+``GET /_closeloop/chaos`` on the embedded AWS tells what was injected so far; ``POST`` it
+``{"active": false}`` to stop the faults (``true`` resumes them) — the bench stops them once its
+captures are in, so the plumbing drains at its normal pace.
 """
 
 from __future__ import annotations
@@ -141,6 +143,8 @@ class Chaos:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == STATUS_PATH:
+            if environ.get("REQUEST_METHOD") == "POST":  # {"active": false}: faults stop (and resume)
+                self.active = bool(_read_json(environ).get("active", self.active))
             return self._status(start_response)
         if not self.active:
             return self._app(environ, start_response)

@@ -185,6 +185,21 @@ def test_the_status_page_tells_what_was_injected(server: Any) -> None:
     assert status["injected"]["conflict TransactWriteItems"] >= 1
 
 
+def test_faults_stop_and_resume_when_the_status_page_is_told(server: Any) -> None:
+    import requests
+
+    dynamodb = faults(server, throttle=1.0)
+    page = f"{server.endpoint}/_closeloop/chaos"
+    try:
+        assert requests.post(page, json={"active": False}, timeout=10).json()["active"] is False
+        dynamodb.get_item(TableName=server.test_table, Key={"pk": {"S": "calm"}})  # passes: no fault
+        assert requests.post(page, json={"active": True}, timeout=10).json()["active"] is True
+        with pytest.raises(dynamodb.exceptions.ProvisionedThroughputExceededException):
+            dynamodb.get_item(TableName=server.test_table, Key={"pk": {"S": "calm"}})
+    finally:
+        server.chaos.active = True
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
