@@ -22,17 +22,17 @@ from typing import Any
 
 from shared.domain.accounts import Account, account_id_for, is_account_id
 from shared.domain.cases import Case
-from shared.domain.errors import AccountNotFound, CloseloopError, Conflict
+from shared.domain.errors import AccountNotFound, Conflict
 from shared.domain.health import HealthPolicy, Refresh, refresh, warning
 from shared.domain.health_signals import parse_usage_report, record_activity, record_case, record_usage
 from shared.domain.leads import Lead
 from shared.domain.rules import Source
 from shared.services.alerts import alert_deliveries
-from shared.services.ports import ActiveRules, Change, Clock, ConcurrentChange, Save, UnitOfWork
+from shared.services.paged_sweep import ITEM_FAULTS, sweep_pages
+from shared.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
 
 BUSY = "this account is being changed by many requests at once; please retry"
 PAGE_SIZE = 100
-SAFETY_SECONDS = 60.0  # stop between pages this long before the budget ends (a page takes seconds)
 ENGAGING_CASE_EVENTS = ("first_response", "agent_reply", "customer_replied", "resolved", "reopened")
 MAX_LISTED_FAILURES = 20
 
@@ -197,25 +197,22 @@ def sweep_health(
     written (a race lost every retry, a bad item) is counted and skipped. When ``time_left``
     runs low between pages the run stops and says where to carry on."""
     report = SweepReport()
-    while True:
-        if time_left is not None and time_left() < SAFETY_SECONDS and report.accounts:
-            report.next_after = after
-            return report
-        accounts, after = uow.accounts.page(page_size, after)
-        for account in accounts:
-            report.accounts += 1
-            try:
-                outcome = _sweep_one(account, active, uow, now)
-            except (CloseloopError, ConcurrentChange, KeyError, TypeError, ValueError):
-                report.failed.append(account.account_id)
-                continue
-            if outcome is None:
-                report.unchanged += 1
-            else:
-                report.updated += 1
-                report.warnings += outcome
-        if after is None:
-            return report
+
+    def visit(account: Account) -> None:
+        report.accounts += 1
+        try:
+            outcome = _sweep_one(account, active, uow, now)
+        except ITEM_FAULTS:
+            report.failed.append(account.account_id)
+            return
+        if outcome is None:
+            report.unchanged += 1
+        else:
+            report.updated += 1
+            report.warnings += outcome
+
+    report.next_after = sweep_pages(lambda start: uow.accounts.page(page_size, start), visit, after, time_left)
+    return report
 
 
 def _sweep_one(listed: Account, active: ActiveRules, uow: UnitOfWork, now: datetime) -> int | None:

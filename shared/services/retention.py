@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shared.domain.errors import CloseloopError
 from shared.domain.leads import Lead
 from shared.domain.privacy import retention_ended
-from shared.services.ports import ActiveRules, ConcurrentChange, PersonalRecords, UnitOfWork
+from shared.services.paged_sweep import ITEM_FAULTS, sweep_pages
+from shared.services.ports import ActiveRules, PersonalRecords, UnitOfWork
 from shared.services.privacy import Erasure, erase_lead_records
 
 PAGE_SIZE = 100
-SAFETY_SECONDS = 60.0  # stop between pages this long before the budget ends (a page takes seconds)
 MAX_LISTED_FAILURES = 20
 
 
@@ -62,29 +61,26 @@ def sweep_retention(
     days = active.rules.settings.lead_retention_days
     if not days:
         return report  # keep: nothing to read
-    while True:
-        if time_left is not None and time_left() < SAFETY_SECONDS and report.leads:
-            report.next_after = after
-            return report
-        leads, after = uow.leads.page(page_size, after)
-        for listed in leads:
-            report.leads += 1
-            try:
-                # the page is a Scan (eventually consistent): a candidate is judged again as stored now
-                ended = retention_ended(listed.to_dict(), days, now)
-                lead = uow.leads.get(listed.lead_id) if ended else None
-                if lead is None or not _due(lead, days, uow, now):
-                    report.kept += 1
-                    continue
-                erasure = Erasure()
-                erase_lead_records(lead, None, "retention", uow, records, now, erasure, unchanged_since=lead.version)
-            except (CloseloopError, ConcurrentChange, KeyError, TypeError, ValueError):
-                report.failed.append(listed.lead_id)
-                continue
-            report.erased += erasure.leads
-            report.events += erasure.events
-        if after is None:
-            return report
+
+    def visit(listed: Lead) -> None:
+        report.leads += 1
+        try:
+            # the page is a Scan (eventually consistent): a candidate is judged again as stored now
+            ended = retention_ended(listed.to_dict(), days, now)
+            lead = uow.leads.get(listed.lead_id) if ended else None
+            if lead is None or not _due(lead, days, uow, now):
+                report.kept += 1
+                return
+            erasure = Erasure()
+            erase_lead_records(lead, None, "retention", uow, records, now, erasure, unchanged_since=lead.version)
+        except ITEM_FAULTS:
+            report.failed.append(listed.lead_id)
+            return
+        report.erased += erasure.leads
+        report.events += erasure.events
+
+    report.next_after = sweep_pages(lambda start: uow.leads.page(page_size, start), visit, after, time_left)
+    return report
 
 
 def _due(lead: Lead, days: int, uow: UnitOfWork, now: datetime) -> bool:

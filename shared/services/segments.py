@@ -14,16 +14,16 @@ from datetime import datetime
 from typing import Any
 
 from shared.domain.accounts import Account
-from shared.domain.errors import CloseloopError, Conflict
+from shared.domain.errors import Conflict
 from shared.domain.orders import Order
 from shared.domain.segments import UNSEGMENTED, SegmentPolicy, first_match, record_purchase, resegment, rfm_of
 from shared.services.account_managers import segment_manager
 from shared.services.alerts import alert_deliveries
-from shared.services.ports import ActiveRules, Change, ConcurrentChange, Save, UnitOfWork
+from shared.services.paged_sweep import ITEM_FAULTS, sweep_pages
+from shared.services.ports import ActiveRules, Change, Save, UnitOfWork
 
 BUSY = "this account is being changed by many requests at once; please retry"
 PAGE_SIZE = 100
-SAFETY_SECONDS = 60.0  # stop between pages this long before the budget ends (a page takes seconds)
 MAX_LISTED_FAILURES = 20
 
 
@@ -93,25 +93,22 @@ def sweep_segments(
     account after ``after``; an account that cannot be written is counted and skipped. When
     ``time_left`` runs low between pages the run stops and says where to carry on."""
     report = SweepReport()
-    while True:
-        if time_left is not None and time_left() < SAFETY_SECONDS and report.accounts:
-            report.next_after = after
-            return report
-        accounts, after = uow.accounts.page(page_size, after)
-        for account in accounts:
-            report.accounts += 1
-            try:
-                outcome = _sweep_one(account, active, uow, now)
-            except (CloseloopError, ConcurrentChange, KeyError, TypeError, ValueError, ArithmeticError):
-                report.failed.append(account.account_id)
-                continue
-            if outcome is None:
-                report.unchanged += 1
-            else:
-                report.updated += 1
-                report.changed_segment += outcome
-        if after is None:
-            return report
+
+    def visit(account: Account) -> None:
+        report.accounts += 1
+        try:
+            outcome = _sweep_one(account, active, uow, now)
+        except ITEM_FAULTS:
+            report.failed.append(account.account_id)
+            return
+        if outcome is None:
+            report.unchanged += 1
+        else:
+            report.updated += 1
+            report.changed_segment += outcome
+
+    report.next_after = sweep_pages(lambda start: uow.accounts.page(page_size, start), visit, after, time_left)
+    return report
 
 
 def _sweep_one(listed: Account, active: ActiveRules, uow: UnitOfWork, now: datetime) -> int | None:
