@@ -13,6 +13,7 @@ from it; ``tests/integration/api/test_schemathesis.py`` fuzzes the running API a
 from __future__ import annotations
 
 import json
+import re
 import sys
 from functools import cache
 from typing import Any
@@ -936,6 +937,137 @@ def _openapi_operation() -> JSONType:
     }
 
 
+# ------------------------------------------------------------------ generated from routes.py and shared/messages
+
+_REF = "#/components/schemas/{model}"
+_DATA = ("example", "examples", "enum", "const", "default")  # values, not schemas: left as they are
+
+
+def _tidy(node: Any, names: bool = False) -> Any:
+    """pydantic's JSON schema as this document writes it: no generated titles, no null defaults or
+    `additionalProperties: true` (both what a reader assumes), `X | None` as `type: [x, "null"]`,
+    prose on one line. ``names``: ``node`` maps names to schemas (``properties``, ``$defs``)."""
+    if isinstance(node, list):
+        return [_tidy(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if names:
+        return {name: _tidy(schema) for name, schema in node.items()}
+    out: JSONType = {}
+    for key, value in node.items():
+        if key == "title" or (key, value) in (("default", None), ("additionalProperties", True)):
+            continue
+        if key == "description":
+            value = " ".join(value.split())
+        out[key] = value if key in _DATA else _tidy(value, names=key in ("properties", "$defs"))
+    either = out.get("anyOf")
+    if isinstance(either, list) and len(either) == 2 and {"type": "null"} in either:
+        other = next(schema for schema in either if schema != {"type": "null"})
+        if isinstance(other.get("type"), str):
+            rest = {k: v for k, v in out.items() if k != "anyOf"}
+            out = {**other, "type": [other["type"], "null"], **rest}
+    return out
+
+
+def _model(name: str) -> Any:
+    import importlib
+
+    module, _, attr = name.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+class _Generated:
+    """The operations of the routes that name their messages, and the components they use."""
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, JSONType] = {}
+        self.parameters: dict[str, JSONType] = {}
+
+    def schema(self, name: str, mode: Any) -> JSONType:
+        from pydantic import TypeAdapter
+
+        schema = TypeAdapter(_model(name)).json_schema(mode=mode, ref_template=_REF)
+        self.schemas.update(_tidy(schema.pop("$defs", {}), names=True))
+        return dict(_tidy(schema))
+
+    def path_parameters(self) -> None:
+        from shared.messages.paths import PathParameters
+
+        schema = self.schema("shared.messages.paths:PathParameters", "validation")
+        for name in PathParameters.model_fields:
+            field = dict(schema["properties"][name])
+            described = {"description": field.pop("description"), "schema": field}
+            example = field.pop("examples", [None])[0]
+            self.parameters[_camel(name)] = {"name": name, "in": "path", "required": True, **described} | (
+                {"example": example} if example else {}
+            )
+
+    def operation(self, route: Any) -> JSONType:
+        from shared.domain import errors as e
+
+        function = route.handler.rsplit(":", 1)[1]
+        operation: JSONType = {"operationId": route.operation_id or _camel(function, lower=True)}
+        operation["summary"] = route.summary
+        parameters = [_param(_camel(name)) for name in re.findall(r"\{(\w+)\}", route.path)]
+        if route.auth == "signed":
+            parameters.append(_param("IdempotencyKey"))
+        if route.query:
+            parameters += self._query(route.query, operation)
+        if parameters:
+            operation["parameters"] = parameters
+        if route.body:
+            body = self.schema(route.body, "validation")
+            if "description" in body:
+                operation["description"] = body.pop("description")
+            operation["requestBody"] = {"required": True, "content": _json(body, *body.pop("examples", [])[:1])}
+        operation["responses"] = {
+            **self._answers(route),
+            **_error_responses(tuple(getattr(e, n) for n in route.errors)),
+        }
+        return operation
+
+    def _query(self, name: str, operation: JSONType) -> list[JSONType]:
+        schema = self.schema(name, "validation")
+        if "description" in schema:
+            operation["description"] = schema["description"]
+        return [
+            {"name": field, "in": "query", "required": field in schema.get("required", ()),
+             "description": spec.pop("description", ""), "schema": spec}
+            for field, spec in ((f, dict(s)) for f, s in schema["properties"].items())
+        ]  # fmt: skip
+
+    def _answers(self, route: Any) -> JSONType:
+        if not route.answer:
+            return {str(route.status): {"description": "done"}}
+        name = route.answer.rsplit(":", 1)[1]
+        schema = self.schema(route.answer, "serialization")
+        examples = schema.pop("examples", [])
+        self.schemas[name] = schema
+        answers = {str(route.status): {"description": schema.get("description", name),
+                                      "content": _json(_ref(name), *examples[:1])}}  # fmt: skip
+        for status, meaning in route.also:
+            answers[str(status)] = {"description": meaning, "content": _json(_ref(name))}
+        return answers
+
+
+def _camel(name: str, lower: bool = False) -> str:
+    words = "".join(word.title() for word in name.split("_"))
+    return words[0].lower() + words[1:] if lower else words
+
+
+def generated() -> tuple[dict[str, JSONType], _Generated]:
+    """The operations of the routes that name their messages (routes.py), by path."""
+    from functions.api.routes import ROUTES
+
+    made = _Generated()
+    made.path_parameters()
+    paths: dict[str, JSONType] = {}
+    for route in ROUTES:
+        if route.summary:
+            paths.setdefault(route.path, {})[route.method.lower()] = made.operation(route)
+    return paths, made
+
+
 _DESCRIPTION = """\
 Closeloop's HTTP API: lead capture, behaviour and activities, support cases, orders, shipments, invoices \
 and accounts (CONTRACT §2).
@@ -952,20 +1084,22 @@ Deployed, API Gateway answers an unknown path or method itself with \
 The events that follow each change are in docs/events.md."""
 
 
-def _as_declared(paths: dict[str, JSONType]) -> dict[str, JSONType]:
+def _as_declared(described_paths: dict[str, JSONType]) -> dict[str, JSONType]:
     """Each operation as routes.py declares its route: who may call it (security) and its
     capability (tag). The description must describe exactly the declared routes."""
     from functions.api.routes import ROUTES
 
-    described = {(method.upper(), path) for path, item in paths.items() for method in item}
+    described = {(method.upper(), path) for path, item in described_paths.items() for method in item}
     declared = {(route.method, route.path) for route in ROUTES}
     if described != declared:
         raise ValueError(
             f"routes.py and the description differ: declared only {sorted(declared - described)}, "
             f"described only {sorted(described - declared)}"
         )
+    # in the table's order
+    paths: dict[str, JSONType] = {path: {} for path in dict.fromkeys(route.path for route in ROUTES)}
     for route in ROUTES:
-        operation = paths[route.path][route.method.lower()]
+        operation = paths[route.path][route.method.lower()] = described_paths[route.path][route.method.lower()]
         operation["tags"] = [route.capability]
         if route.auth == "api_key":
             operation["security"] = [{"apiKey": []}]  # its scopes: openapi_access, from shared/domain/access.py
@@ -982,7 +1116,6 @@ def document() -> JSONType:
     from functions.api import (
         openapi_access,
         openapi_audit,
-        openapi_cases,
         openapi_contracts,
         openapi_health,
         openapi_kpis,
@@ -995,6 +1128,28 @@ def document() -> JSONType:
     )
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
+    made, components = generated()
+    literal: dict[str, JSONType] = {
+        "/health": {"get": _health_operation()},
+        "/openapi.json": {"get": _openapi_operation()},
+        "/webhooks/leads/{source}": {"post": _capture_operation(), "options": _preflight_operation()},
+        "/webhooks/behavior/{source}": {"post": _behavior_operation()},
+        "/leads": {"get": _list_leads_operation()},
+        "/leads/{lead_id}": {"get": _get_lead_operation()},
+        "/leads/{lead_id}/activities": {"post": _activity_operation()},
+        "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
+        **openapi_orders.paths(_json, _error_responses, _param),
+        **openapi_contracts.paths(_json, _error_responses, _param),
+        **openapi_health.paths(_json, _error_responses, _param),
+        **openapi_segments.paths(_json, _error_responses, _param),
+        **openapi_sales.paths(_json, _error_responses, _param),
+        **openapi_kpis.paths(_json, _error_responses),
+        **openapi_audit.paths(_json, _error_responses),
+        **openapi_links.paths(INTERNAL_ERROR),
+        **openapi_privacy.paths(_json, _error_responses),
+    }
+    for path, item in made.items():
+        literal[path] = {**literal.get(path, {}), **item}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Closeloop API", "version": API_VERSION, "description": _DESCRIPTION},
@@ -1012,33 +1167,7 @@ def document() -> JSONType:
             {"name": "privacy", "description": "erase and export a person (CONTRACT §12, PIPL / GDPR)"},
         ],
         "paths": openapi_access.with_access(
-            _as_declared(
-                openapi_lists.paths(
-                    {
-                        "/health": {"get": _health_operation()},
-                        "/openapi.json": {"get": _openapi_operation()},
-                        "/webhooks/leads/{source}": {"post": _capture_operation(), "options": _preflight_operation()},
-                        "/webhooks/behavior/{source}": {"post": _behavior_operation()},
-                        "/leads": {"get": _list_leads_operation()},
-                        "/leads/{lead_id}": {"get": _get_lead_operation()},
-                        "/leads/{lead_id}/activities": {"post": _activity_operation()},
-                        "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
-                        **openapi_cases.paths(_json, _error_responses, _param),
-                        **openapi_orders.paths(_json, _error_responses, _param),
-                        **openapi_contracts.paths(_json, _error_responses, _param),
-                        **openapi_health.paths(_json, _error_responses, _param),
-                        **openapi_segments.paths(_json, _error_responses, _param),
-                        **openapi_sales.paths(_json, _error_responses, _param),
-                        **openapi_kpis.paths(_json, _error_responses),
-                        **openapi_audit.paths(_json, _error_responses),
-                        **openapi_links.paths(INTERNAL_ERROR),
-                        **openapi_privacy.paths(_json, _error_responses),
-                    },
-                    _json,
-                    _error_responses,
-                )
-            ),
-            _error_responses,
+            _as_declared(openapi_lists.paths(literal, _json, _error_responses)), _error_responses
         ),
         "components": {
             "securitySchemes": {
@@ -1069,14 +1198,13 @@ def document() -> JSONType:
             },
             "parameters": {
                 **_parameters(),
-                **openapi_cases.parameters(),
+                **components.parameters,
                 **openapi_orders.parameters(),
                 **openapi_contracts.parameters(),
                 **openapi_sales.parameters(),
             },
             "schemas": {
                 **_schemas(),
-                **openapi_cases.schemas(),
                 **openapi_orders.schemas(),
                 **openapi_contracts.schemas(),
                 **openapi_health.schemas(),
@@ -1086,6 +1214,7 @@ def document() -> JSONType:
                 **openapi_lists.schemas(),
                 **openapi_audit.schemas(),
                 **openapi_privacy.schemas(),
+                **components.schemas,
             },
         },
     }

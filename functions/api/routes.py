@@ -22,7 +22,7 @@ listing serves).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Auth = Literal["api_key", "signed", "public"]
 Capability = Literal["leads", "cases", "orders", "accounts", "sales", "kpis", "lists", "system", "links", "privacy"]
@@ -43,6 +43,14 @@ class Route:
     auth: Auth = "api_key"
     actor_field: str | None = None  # the body field naming who acts: a personal key fills or must match it
     given: tuple[str, ...] = ()
+    # what the OpenAPI description says of it (openapi.py), models named "module:Model" (shared/messages)
+    summary: str = ""  # the operation in a line
+    body: str | None = None  # the request body (a JSON command)
+    query: str | None = None  # the query parameters (a filter)
+    answer: str | None = None  # a good answer's body, described by its docstring
+    also: tuple[tuple[int, str], ...] = ()  # other good statuses with the same body, and what they mean
+    errors: tuple[str, ...] = ()  # the shared.domain.errors classes it may answer with
+    operation_id: str | None = None  # when not the handler's name in camelCase
 
     @property
     def name(self) -> str:
@@ -51,10 +59,10 @@ class Route:
         return f"{self.method.lower()}_{words or 'root'}".replace("-", "_")
 
 
-def _webhook(kind: str, handler: str, capability: Capability) -> Route:
+def _webhook(kind: str, handler: str, capability: Capability, **described: Any) -> Route:
     """A signed webhook: ``/webhooks/<kind>/{source}``; the source's signature is its auth."""
     path, answer = f"/webhooks/{kind}/{{source}}", f"functions.api.webhooks:{handler}"
-    return Route("POST", path, answer, WEBHOOK_ARGS, capability, auth="signed")
+    return Route("POST", path, answer, WEBHOOK_ARGS, capability, auth="signed", **described)
 
 
 def _listing(plural: str) -> Route:
@@ -65,6 +73,11 @@ def _listing(plural: str) -> Route:
 # The usual arguments of a change to a known item: its id first, then these.
 CHANGE = ("payload", "active", "uow", "clock")
 _S = "shared.services."
+_M = "shared.messages."
+
+# what a route may answer, by the shared.domain.errors class: a JSON body, a signed webhook's intake
+BODY = ("ValidationFailed", "BadRequest", "PayloadTooLarge", "UnsupportedMediaType", "RulesUnavailable")
+INTAKE = (*BODY, "Unauthorized", "SourceInactive", "UnknownSource", "Conflict", "IdempotencyKeyReused")
 
 # fmt: off
 ROUTES: tuple[Route, ...] = (
@@ -84,10 +97,17 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/leads/{lead_id}/disqualify", _S + "lead_closing:disqualify_answer", ("lead_id", *CHANGE), "leads",
           actor_field="by"),
     # cases
-    _webhook("cases", "case", "cases"),
+    _webhook("cases", "case", "cases", summary="A support case opened in the contact center (CONTRACT §2.5)",
+             operation_id="openCase", body=_M + "cases:CaseOpening", answer=_M + "cases:CaseSummary", status=201,
+             also=((200, "that case was already open"),), errors=INTAKE),
     Route("POST", "/cases/{case_id}/events", _S + "cases:record_case_event", ("case_id", *CHANGE), "cases",
-          status=201, actor_field="by"),
-    Route("GET", "/cases/{case_id}", _S + "cases:get_case", ("case_id", "active", "uow", "clock"), "cases"),
+          status=201, actor_field="by",
+          summary="First response, replies, waiting, resolved, reopened, CSAT, notes (CONTRACT §2.5)",
+          body=_M + "cases:CaseEventRecording", answer=_M + "cases:CaseEventRecorded",
+          errors=(*BODY, "Unauthorized", "CaseNotFound", "InvalidTransition", "Conflict")),
+    Route("GET", "/cases/{case_id}", _S + "cases:get_case", ("case_id", "active", "uow", "clock"), "cases",
+          summary="The case, its history and its clocks", answer=_M + "cases:Case",
+          errors=("Unauthorized", "CaseNotFound", "RulesUnavailable")),
     # orders
     _webhook("shipments", "shipment", "orders"),
     _webhook("esign", "esign", "orders"),
