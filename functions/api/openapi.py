@@ -961,11 +961,15 @@ def _tidy(node: Any, names: bool = False) -> Any:
             value = " ".join(value.split())
         out[key] = value if key in _DATA else _tidy(value, names=key in ("properties", "$defs"))
     either = out.get("anyOf")
-    if isinstance(either, list) and len(either) == 2 and {"type": "null"} in either:
+    if isinstance(either, list) and all(len(s) == 1 and isinstance(s.get("type"), str) for s in either):
+        out = {"type": [s["type"] for s in either], **{k: v for k, v in out.items() if k != "anyOf"}}
+    elif isinstance(either, list) and len(either) == 2 and {"type": "null"} in either:
         other = next(schema for schema in either if schema != {"type": "null"})
         if isinstance(other.get("type"), str):
             rest = {k: v for k, v in out.items() if k != "anyOf"}
             out = {**other, "type": [other["type"], "null"], **rest}
+            if "enum" in other:
+                out["enum"] = [*other["enum"], None]
     return out
 
 
@@ -1123,7 +1127,6 @@ def document() -> JSONType:
         openapi_lists,
         openapi_orders,
         openapi_privacy,
-        openapi_sales,
         openapi_segments,
     )
     from shared.services.webhook_auth import TOLERANCE_SECONDS
@@ -1142,7 +1145,6 @@ def document() -> JSONType:
         **openapi_contracts.paths(_json, _error_responses, _param),
         **openapi_health.paths(_json, _error_responses, _param),
         **openapi_segments.paths(_json, _error_responses, _param),
-        **openapi_sales.paths(_json, _error_responses, _param),
         **openapi_kpis.paths(_json, _error_responses),
         **openapi_audit.paths(_json, _error_responses),
         **openapi_links.paths(INTERNAL_ERROR),
@@ -1201,7 +1203,6 @@ def document() -> JSONType:
                 **components.parameters,
                 **openapi_orders.parameters(),
                 **openapi_contracts.parameters(),
-                **openapi_sales.parameters(),
             },
             "schemas": {
                 **_schemas(),
@@ -1209,7 +1210,6 @@ def document() -> JSONType:
                 **openapi_contracts.schemas(),
                 **openapi_health.schemas(),
                 **openapi_segments.schemas(),
-                **openapi_sales.schemas(),
                 **openapi_kpis.schemas(),
                 **openapi_lists.schemas(),
                 **openapi_audit.schemas(),

@@ -77,6 +77,7 @@ _M = "shared.messages."
 
 # what a route may answer, by the shared.domain.errors class: a JSON body, a signed webhook's intake
 BODY = ("ValidationFailed", "BadRequest", "PayloadTooLarge", "UnsupportedMediaType", "RulesUnavailable")
+CHANGED = (*BODY, "Unauthorized", "Conflict")  # a JSON command on a known item, or a new one
 INTAKE = (*BODY, "Unauthorized", "SourceInactive", "UnknownSource", "Conflict", "IdempotencyKeyReused")
 
 # fmt: off
@@ -122,17 +123,36 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "/accounts/{account_id}", _S + "accounts:patch_account", ("account_id", *CHANGE), "accounts"),
     # sales (CONTRACT §2.6, §2.7)
     Route("POST", "/opportunities", _S + "opportunities:create_opportunity", CHANGE, "sales",
-          status=201, actor_field="owner_id"),
+          status=201, actor_field="owner_id",
+          summary="Open an opportunity, from a lead or from scratch (CONTRACT §2.6)",
+          body=_M + "sales:OpportunityNew", answer=_M + "sales:OpportunityOpened",
+          errors=(*CHANGED, "LeadNotFound", "InvalidTransition")),
     Route("GET", "/opportunities/{opportunity_id}", _S + "stage_moves:get_opportunity",
-          ("opportunity_id", "active", "uow"), "sales"),
+          ("opportunity_id", "active", "uow"), "sales",
+          summary="The opportunity: fields, stage history with times, quotes, contract",
+          answer=_M + "sales:Opportunity", errors=("Unauthorized", "OpportunityNotFound", "RulesUnavailable")),
     Route("POST", "/opportunities/{opportunity_id}/stage", _S + "stage_moves:move_stage",
-          ("opportunity_id", *CHANGE), "sales", actor_field="by"),
+          ("opportunity_id", *CHANGE), "sales", actor_field="by",
+          summary="Move an opportunity to another stage (CONTRACT §2.6)", operation_id="moveOpportunityStage",
+          body=_M + "sales:StageMove", answer=_M + "sales:OpportunityMoved",
+          errors=(*CHANGED, "OpportunityNotFound", "StageGateFailed", "InvalidTransition")),
     Route("POST", "/opportunities/{opportunity_id}/activities", _S + "stage_moves:record_opportunity_activity",
-          ("opportunity_id", *CHANGE), "sales", status=201, actor_field="by"),
-    Route("POST", "/quotes", _S + "quotes:create_quote", CHANGE, "sales", status=201, actor_field="by"),
-    Route("GET", "/quotes/{quote_id}", _S + "quotes:get_quote", ("quote_id", "uow"), "sales"),
+          ("opportunity_id", *CHANGE), "sales", status=201, actor_field="by",
+          summary="A sales activity on the opportunity (the body of CONTRACT §2.4)",
+          body=_M + "sales:OpportunityActivity", answer=_M + "sales:OpportunityActivityRecorded",
+          errors=(*CHANGED, "OpportunityNotFound")),
+    Route("POST", "/quotes", _S + "quotes:create_quote", CHANGE, "sales", status=201, actor_field="by",
+          summary="Price a quote and check it against the discount matrix (CONTRACT §2.7)",
+          body=_M + "sales:QuoteNew", answer=_M + "sales:Quote",
+          errors=(*CHANGED, "DiscountOverCap", "OpportunityNotFound", "InvalidTransition", "NoApprover",
+                  "NoDiscountRule")),
+    Route("GET", "/quotes/{quote_id}", _S + "quotes:get_quote", ("quote_id", "uow"), "sales",
+          summary="The quote, its approval steps and its history", answer=_M + "sales:Quote",
+          errors=("Unauthorized", "QuoteNotFound")),
     Route("POST", "/approvals/{approval_id}/decision", _S + "approvals:decide", ("approval_id", *CHANGE), "sales",
-          actor_field="by"),
+          actor_field="by", summary="Approve or reject one step of a quote's approval chain (CONTRACT §2.7)",
+          operation_id="decideApproval", body=_M + "sales:ApprovalDecision", answer=_M + "sales:ApprovalDecided",
+          errors=(*CHANGED, "NotApprover", "ApprovalNotFound", "NotYourTurn", "AlreadyDecided", "RenewalOnHold")),
     # KPIs (CONTRACT §7)
     Route("GET", "/kpis", _S + "kpis:kpi_report", ("params", "kpis", "rules", "now"), "kpis"),
     # lists (CONTRACT §11); /leads is the leads' own; GET /accounts?segment= reads the segment index (§15)

@@ -7,7 +7,13 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from shared.messages.cases import EXAMPLE_CASE_ID
+from shared.messages.sales import EXAMPLE_OPPORTUNITY_ID, EXAMPLE_QUOTE_ID
 
 
 class PathParameters(BaseModel):
     case_id: str = Field(description="the case's id, as returned when it opened", examples=[EXAMPLE_CASE_ID])
+    opportunity_id: str = Field(description="the opportunity's id", examples=[EXAMPLE_OPPORTUNITY_ID])
+    quote_id: str = Field(description="the quote's id", examples=[EXAMPLE_QUOTE_ID])
+    approval_id: str = Field(
+        description="a step's id: `ap_<quote hex>_<step>`", examples=[f"ap_{EXAMPLE_QUOTE_ID[3:]}_1"]
+    )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, cast
 
-from pydantic import AfterValidator, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
@@ -32,8 +32,26 @@ def _not_in_the_future(moment: datetime) -> datetime:
 # when something happened (ISO 8601; no offset means UTC): never later than now and the clock skew
 Instant = Annotated[datetime, AfterValidator(_not_in_the_future)]
 
-# an amount of money: a decimal, written as text so no float rounds it
-Money = Annotated[Decimal, PlainSerializer(str, return_type=str)]
+# an amount of money: a decimal, written as text with two places so no float rounds it; a request
+# may send a number or text (`800000`, `"800,000"`)
+Money = Annotated[
+    Decimal,
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": ["number", "string"]}, mode="validation"),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d+\.\d{2}$", "description": "money as decimal text, two places"},
+        mode="serialization",
+    ),
+]
+
+# a share 0..1 (a discount, a probability) as decimal text
+Share = Annotated[
+    Decimal,
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^(0(\.\d{1,6})?|1)$", "description": "a share 0..1 as decimal text"}
+    ),
+]
 
 
 def _credit_code(code: str) -> str:
