@@ -1120,7 +1120,6 @@ def document() -> JSONType:
     from functions.api import (
         openapi_access,
         openapi_audit,
-        openapi_contracts,
         openapi_health,
         openapi_kpis,
         openapi_links,
@@ -1142,7 +1141,6 @@ def document() -> JSONType:
         "/leads/{lead_id}/activities": {"post": _activity_operation()},
         "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
         **openapi_orders.paths(_json, _error_responses, _param),
-        **openapi_contracts.paths(_json, _error_responses, _param),
         **openapi_health.paths(_json, _error_responses, _param),
         **openapi_segments.paths(_json, _error_responses, _param),
         **openapi_kpis.paths(_json, _error_responses),
@@ -1202,12 +1200,10 @@ def document() -> JSONType:
                 **_parameters(),
                 **components.parameters,
                 **openapi_orders.parameters(),
-                **openapi_contracts.parameters(),
             },
             "schemas": {
                 **_schemas(),
                 **openapi_orders.schemas(),
-                **openapi_contracts.schemas(),
                 **openapi_health.schemas(),
                 **openapi_segments.schemas(),
                 **openapi_kpis.schemas(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from shared.messages.cases import EXAMPLE_CASE_ID
+from shared.messages.orders import EXAMPLE_CONTRACT_ID, EXAMPLE_INVOICE_ID, EXAMPLE_ORDER_ID
 from shared.messages.sales import EXAMPLE_OPPORTUNITY_ID, EXAMPLE_QUOTE_ID
 
 
@@ -16,4 +17,11 @@ class PathParameters(BaseModel):
     quote_id: str = Field(description="the quote's id", examples=[EXAMPLE_QUOTE_ID])
     approval_id: str = Field(
         description="a step's id: `ap_<quote hex>_<step>`", examples=[f"ap_{EXAMPLE_QUOTE_ID[3:]}_1"]
+    )
+    order_id: str = Field(description="the order's id (`or_…`)", examples=[EXAMPLE_ORDER_ID])
+    invoice_id: str = Field(
+        description="the invoice's id (`inv_…`), as InvoiceRequested carries it", examples=[EXAMPLE_INVOICE_ID]
+    )
+    contract_id: str = Field(
+        description="the contract's id (`ct_…`), from the e-sign webhook's answer", examples=[EXAMPLE_CONTRACT_ID]
     )

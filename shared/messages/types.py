@@ -3,7 +3,7 @@ modules' constants (shared/domain), so a schema says what the code checks."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, cast
 
@@ -83,3 +83,7 @@ def one_of(values: Any) -> Any:
 def example(value: dict[str, Any] | None) -> ConfigDict:
     """A model's example (the description shows it with the operation); None: not the parent's."""
     return ConfigDict(json_schema_extra=cast(JsonDict, {"examples": [value]} if value else {}))
+
+
+# a calendar day, written YYYY-MM-DD
+Day = Annotated[date, WithJsonSchema({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})]
