@@ -1120,11 +1120,9 @@ def document() -> JSONType:
     from functions.api import (
         openapi_access,
         openapi_audit,
-        openapi_health,
         openapi_kpis,
         openapi_links,
         openapi_lists,
-        openapi_orders,
         openapi_privacy,
         openapi_segments,
     )
@@ -1140,9 +1138,7 @@ def document() -> JSONType:
         "/leads/{lead_id}": {"get": _get_lead_operation()},
         "/leads/{lead_id}/activities": {"post": _activity_operation()},
         "/leads/{lead_id}/disqualify": {"post": _disqualify_operation()},
-        **openapi_orders.paths(_json, _error_responses, _param),
-        **openapi_health.paths(_json, _error_responses, _param),
-        **openapi_segments.paths(_json, _error_responses, _param),
+        **openapi_segments.paths(_json, _error_responses),
         **openapi_kpis.paths(_json, _error_responses),
         **openapi_audit.paths(_json, _error_responses),
         **openapi_links.paths(INTERNAL_ERROR),
@@ -1199,12 +1195,9 @@ def document() -> JSONType:
             "parameters": {
                 **_parameters(),
                 **components.parameters,
-                **openapi_orders.parameters(),
             },
             "schemas": {
                 **_schemas(),
-                **openapi_orders.schemas(),
-                **openapi_health.schemas(),
                 **openapi_segments.schemas(),
                 **openapi_kpis.schemas(),
                 **openapi_lists.schemas(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from shared.messages.accounts import EXAMPLE_ACCOUNT_ID
 from shared.messages.cases import EXAMPLE_CASE_ID
 from shared.messages.orders import EXAMPLE_CONTRACT_ID, EXAMPLE_INVOICE_ID, EXAMPLE_ORDER_ID
 from shared.messages.sales import EXAMPLE_OPPORTUNITY_ID, EXAMPLE_QUOTE_ID
@@ -25,3 +26,4 @@ class PathParameters(BaseModel):
     contract_id: str = Field(
         description="the contract's id (`ct_…`), from the e-sign webhook's answer", examples=[EXAMPLE_CONTRACT_ID]
     )
+    account_id: str = Field(description="the account's id (`ac_…`)", examples=[EXAMPLE_ACCOUNT_ID])
