@@ -151,7 +151,7 @@ class Delivery(BaseModel):
     delivery_id: str
     kind: str
     status: str
-    attempts: int
+    attempts: list[dict[str, Any]] = Field(description="each attempt: when, and the answer")
 
 
 class Order(BaseModel):
