@@ -8,11 +8,16 @@ from pydantic import BaseModel, Field
 
 from shared.messages.accounts import EXAMPLE_ACCOUNT_ID
 from shared.messages.cases import EXAMPLE_CASE_ID
+from shared.messages.leads import EXAMPLE_LEAD_ID, LEAD_ID_PATTERN
 from shared.messages.orders import EXAMPLE_CONTRACT_ID, EXAMPLE_INVOICE_ID, EXAMPLE_ORDER_ID
 from shared.messages.sales import EXAMPLE_OPPORTUNITY_ID, EXAMPLE_QUOTE_ID
 
 
 class PathParameters(BaseModel):
+    source: str = Field(description="a source of the Sources tab (e.g. `website`, public; `hubspot`, signed)")
+    lead_id: str = Field(
+        pattern=LEAD_ID_PATTERN, description="the lead's id, as returned by capture", examples=[EXAMPLE_LEAD_ID]
+    )
     case_id: str = Field(description="the case's id, as returned when it opened", examples=[EXAMPLE_CASE_ID])
     opportunity_id: str = Field(description="the opportunity's id", examples=[EXAMPLE_OPPORTUNITY_ID])
     quote_id: str = Field(description="the quote's id", examples=[EXAMPLE_QUOTE_ID])

@@ -80,9 +80,10 @@ def one_of(values: Any) -> Any:
     return Field(json_schema_extra={"enum": list(values)})
 
 
-def example(value: dict[str, Any] | None) -> ConfigDict:
-    """A model's example (the description shows it with the operation); None: not the parent's."""
-    return ConfigDict(json_schema_extra=cast(JsonDict, {"examples": [value]} if value else {}))
+def example(value: dict[str, Any] | None, **schema: Any) -> ConfigDict:
+    """A model's example (the description shows it with the operation; None: not the parent's), and
+    what else its JSON schema says that its fields cannot (``anyOf`` of required fields, ...)."""
+    return ConfigDict(json_schema_extra=cast(JsonDict, ({"examples": [value]} if value else {}) | schema))
 
 
 # a calendar day, written YYYY-MM-DD
