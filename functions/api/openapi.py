@@ -113,16 +113,6 @@ def error_codes_by_operation() -> dict[tuple[str, str], dict[int, list[str]]]:
 # ------------------------------------------------------------------ operations
 
 
-def _schemas() -> dict[str, JSONType]:
-    return {
-        "Health": {
-            "type": "object",
-            "required": ["status", "rules_version"],
-            "properties": {"status": {"const": "ok"}, "rules_version": {"type": "string"}},
-        },
-    }
-
-
 def _json(schema: JSONType, example: Any = None) -> JSONType:
     content: JSONType = {"schema": schema}
     if example is not None:
@@ -256,36 +246,6 @@ def _preflight_operation() -> JSONType:
             **_error_responses((e.Forbidden, e.SourceInactive, e.UnknownSource, e.RulesUnavailable)),
         },
     }  # fmt: skip
-
-
-def _health_operation() -> JSONType:
-    from shared.domain import errors as e
-
-    return {
-        "operationId": "health",
-        "summary": "Alive, and which rules version is active",
-        "responses": {
-            "200": {
-                "description": "up",
-                "content": _json(_ref("Health"), {"status": "ok", "rules_version": "v1-3f9a2c7e"}),
-            },
-            **_error_responses((e.RulesUnavailable,)),
-        },
-    }
-
-
-def _openapi_operation() -> JSONType:
-    return {
-        "operationId": "openapi",
-        "summary": "This description (OpenAPI 3.1)",
-        "responses": {
-            "200": {
-                "description": "the OpenAPI document",
-                "content": _json({"type": "object", "required": ["openapi", "paths"]}),
-            },
-            **_error_responses(()),
-        },
-    }
 
 
 # ------------------------------------------------------------------ generated from routes.py and shared/messages
@@ -483,25 +443,17 @@ def document() -> JSONType:
     """The OpenAPI 3.1 document (built once per process; do not mutate)."""
     from functions.api import (
         openapi_access,
-        openapi_audit,
-        openapi_kpis,
         openapi_links,
         openapi_lists,
-        openapi_privacy,
         openapi_segments,
     )
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
     made, components = generated()
     literal: dict[str, JSONType] = {
-        "/health": {"get": _health_operation()},
-        "/openapi.json": {"get": _openapi_operation()},
         "/webhooks/leads/{source}": {"post": _capture_operation(components), "options": _preflight_operation()},
         **openapi_segments.paths(_json, _error_responses),
-        **openapi_kpis.paths(_json, _error_responses),
-        **openapi_audit.paths(_json, _error_responses),
         **openapi_links.paths(INTERNAL_ERROR),
-        **openapi_privacy.paths(_json, _error_responses),
     }
     for path, item in made.items():
         literal[path] = {**literal.get(path, {}), **item}
@@ -556,12 +508,8 @@ def document() -> JSONType:
                 **components.parameters,
             },
             "schemas": {
-                **_schemas(),
                 **openapi_segments.schemas(),
-                **openapi_kpis.schemas(),
                 **openapi_lists.schemas(),
-                **openapi_audit.schemas(),
-                **openapi_privacy.schemas(),
                 **components.schemas,
             },
         },

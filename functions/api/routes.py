@@ -83,9 +83,14 @@ INTAKE = (*BODY, "Unauthorized", "SourceInactive", "UnknownSource", "Conflict", 
 # fmt: off
 ROUTES: tuple[Route, ...] = (
     # system
-    Route("GET", "/health", "functions.api.system:health", ("active",), "system", auth="public"),
-    Route("GET", "/openapi.json", "functions.api.system:openapi", (), "system", auth="public"),
-    Route("GET", "/audit", _S + "audit:list_audit", ("params", "audit", "clock"), "system"),
+    Route("GET", "/health", "functions.api.system:health", ("active",), "system", auth="public",
+          summary="Alive, and which rules version is active", answer=_M + "system:Health",
+          errors=("RulesUnavailable",)),
+    Route("GET", "/openapi.json", "functions.api.system:openapi", (), "system", auth="public",
+          summary="This description (OpenAPI 3.1)", answer=_M + "system:Description"),
+    Route("GET", "/audit", _S + "audit:list_audit", ("params", "audit", "clock"), "system",
+          summary="Who changed what (CONTRACT §12), newest first, a page at a time", query=_M + "system:AuditFilters",
+          answer=_M + "system:AuditPage", errors=("ValidationFailed", "Unauthorized", "Forbidden")),
     # leads
     _webhook("leads", "capture", "leads"),
     Route("OPTIONS", "/webhooks/leads/{source}", "functions.api.webhooks:preflight", ("source", "headers", "container"),
@@ -187,7 +192,9 @@ ROUTES: tuple[Route, ...] = (
           operation_id="decideApproval", body=_M + "sales:ApprovalDecision", answer=_M + "sales:ApprovalDecided",
           errors=(*CHANGED, "NotApprover", "ApprovalNotFound", "NotYourTurn", "AlreadyDecided", "RenewalOnHold")),
     # KPIs (CONTRACT §7)
-    Route("GET", "/kpis", _S + "kpis:kpi_report", ("params", "kpis", "rules", "now"), "kpis"),
+    Route("GET", "/kpis", _S + "kpis:kpi_report", ("params", "kpis", "rules", "now"), "kpis",
+          summary="The KPI set of a window (CONTRACT §7)", operation_id="getKpis", query=_M + "kpis:KpiWindow",
+          answer=_M + "kpis:Kpis", errors=("ValidationFailed", "Unauthorized", "RulesUnavailable")),
     # lists (CONTRACT §11); /leads is the leads' own; GET /accounts?segment= reads the segment index (§15)
     *(_listing(plural) for plural in ("cases", "opportunities", "quotes", "contracts", "orders", "invoices")),
     Route("GET", "/accounts", _S + "accounts_query:list_accounts_page", LISTING_ARGS, "lists"),
@@ -196,8 +203,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/a/{token}", "functions.api.links:open_page", ("token", "container"), "links", auth="public"),
     Route("POST", "/a/{token}", "functions.api.links:use_page", ("token", "raw", "container"), "links", auth="public"),
     # privacy (CONTRACT §12, PIPL / GDPR): scope privacy (shared/domain/access.py)
-    Route("POST", "/privacy/erase", "functions.api.privacy:erase", ("payload", "container"), "privacy"),
-    Route("GET", "/privacy/export", "functions.api.privacy:export", ("params", "container"), "privacy"),
+    Route("POST", "/privacy/erase", "functions.api.privacy:erase", ("payload", "container"), "privacy",
+          summary="Erase a person everywhere Closeloop holds them (PIPL art. 47, GDPR art. 17)",
+          operation_id="erasePerson", body=_M + "privacy:PersonToErase", answer=_M + "privacy:Erased",
+          errors=("ValidationFailed", "BadRequest", "PayloadTooLarge", "UnsupportedMediaType", "Unauthorized",
+                  "Conflict", "RulesUnavailable")),
+    Route("GET", "/privacy/export", "functions.api.privacy:export", ("params", "container"), "privacy",
+          summary="Everything held about a person, as one JSON document (PIPL art. 45, GDPR art. 15)",
+          operation_id="exportPerson", query=_M + "privacy:PersonToExport", answer=_M + "privacy:PersonExport",
+          errors=("ValidationFailed", "Unauthorized", "RulesUnavailable")),
 )
 # fmt: on
 
