@@ -444,15 +444,12 @@ def document() -> JSONType:
     from functions.api import (
         openapi_access,
         openapi_links,
-        openapi_lists,
-        openapi_segments,
     )
     from shared.services.webhook_auth import TOLERANCE_SECONDS
 
     made, components = generated()
     literal: dict[str, JSONType] = {
         "/webhooks/leads/{source}": {"post": _capture_operation(components), "options": _preflight_operation()},
-        **openapi_segments.paths(_json, _error_responses),
         **openapi_links.paths(INTERNAL_ERROR),
     }
     for path, item in made.items():
@@ -473,9 +470,7 @@ def document() -> JSONType:
             {"name": "links", "description": "action links in alerts: one tap, once, as its person (no API key)"},
             {"name": "privacy", "description": "erase and export a person (CONTRACT §12, PIPL / GDPR)"},
         ],
-        "paths": openapi_access.with_access(
-            _as_declared(openapi_lists.paths(literal, _json, _error_responses)), _error_responses
-        ),
+        "paths": openapi_access.with_access(_as_declared(literal), _error_responses),
         "components": {
             "securitySchemes": {
                 "apiKey": {
@@ -508,8 +503,6 @@ def document() -> JSONType:
                 **components.parameters,
             },
             "schemas": {
-                **openapi_segments.schemas(),
-                **openapi_lists.schemas(),
                 **components.schemas,
             },
         },

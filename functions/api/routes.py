@@ -65,9 +65,13 @@ def _webhook(kind: str, handler: str, capability: Capability, **described: Any) 
     return Route("POST", path, answer, WEBHOOK_ARGS, capability, auth="signed", **described)
 
 
-def _listing(plural: str) -> Route:
+def _listing(plural: str, handler: str = "shared.services.list_specs:list_named") -> Route:
     """A page of one aggregate's list (CONTRACT §11): its filters, since, limit, cursor."""
-    return Route("GET", f"/{plural}", "shared.services.list_specs:list_named", LISTING_ARGS, "lists", given=(plural,))
+    name, given = plural.title(), () if handler.endswith("_page") else (plural,)
+    return Route("GET", f"/{plural}", handler, LISTING_ARGS, "lists", given=given,
+                 summary=f"{name}, newest first, a page at a time", operation_id=f"list{name}",
+                 query=f"shared.messages.lists:{name}Filters", answer=f"shared.messages.lists:{name}List",
+                 errors=("ValidationFailed", "Unauthorized"))  # fmt: skip
 
 
 # The usual arguments of a change to a known item: its id first, then these.
@@ -197,7 +201,7 @@ ROUTES: tuple[Route, ...] = (
           answer=_M + "kpis:Kpis", errors=("ValidationFailed", "Unauthorized", "RulesUnavailable")),
     # lists (CONTRACT §11); /leads is the leads' own; GET /accounts?segment= reads the segment index (§15)
     *(_listing(plural) for plural in ("cases", "opportunities", "quotes", "contracts", "orders", "invoices")),
-    Route("GET", "/accounts", _S + "accounts_query:list_accounts_page", LISTING_ARGS, "lists"),
+    _listing("accounts", _S + "accounts_query:list_accounts_page"),
     # action links in alerts (CONTRACT §12): public, the token in the path is the credential
     # (shared/domain/access.py PUBLIC_RESOURCES); HTML pages, refusals included
     Route("GET", "/a/{token}", "functions.api.links:open_page", ("token", "container"), "links", auth="public"),

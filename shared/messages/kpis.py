@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.kpi_definitions import KPI_KEYS, MEDIANS
 from shared.domain.kpi_rollups import MAX_WINDOW_DAYS
-from shared.messages.types import Absent, Day, example
+from shared.messages.types import Absent, Day, declared, example
 from shared.services.kpis import NAME_LIMIT
 
 KpiName = Annotated[str, Field(max_length=NAME_LIMIT)]
@@ -72,7 +72,7 @@ def _kpi(key: str) -> Any:
 
 
 # every KPI of kpi_definitions.KPI_KEYS, each required
-KpiSet: type[BaseModel] = create_model("KpiSet", **{key: (_kpi(key), ...) for key in KPI_KEYS})  # type: ignore[call-overload]
+KpiSet: type[BaseModel] = declared("KpiSet", {key: (_kpi(key), ...) for key in KPI_KEYS})
 
 
 class Kpis(BaseModel):

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field
 
 from shared.domain.forms import HONEYPOT_FIELD
 from shared.domain.normalize import EXTRA_KEYS_LIMIT, KNOWN_FIELDS, MESSAGE_LIMIT, NUMBER_MAX_DIGITS, TEXT_LIMIT
 from shared.domain.redirects import MAX_REDIRECT_LENGTH
 from shared.domain.rules import BEHAVIOR_EVENTS, Grade
-from shared.messages.types import Absent, Instant, OwnerId, Text, example, one_of
+from shared.messages.types import Absent, Instant, OwnerId, Text, declared, example, one_of
 from shared.services.activities import ACTIVITY_TYPES, TOUCH_TYPES
 from shared.services.lead_closing import MAX_REASON
 from shared.services.leads_query import DEFAULT_LIMIT, DEFAULT_SINCE, MAX_LIMIT, MAX_SINCE
@@ -125,11 +125,7 @@ def lead_form(max_fields: int, redirect_field: str) -> type[BaseModel]:
         "`&fields=<names>` of the refused fields, never their values); must be a plain http(s) URL on one of the "
         "source's `allowed_origins`, else `400 invalid_redirect`",
     )
-    form: type[BaseModel] = create_model(
-        "LeadForm",
-        __base__=LeadText,
-        redirect=(str | Absent, redirect),
-    )
+    form: type[BaseModel] = declared("LeadForm", {"redirect": (str | Absent, redirect)}, base=LeadText)
     posted = {**{k: str(v) for k, v in EXAMPLE_LEAD.items()}, HONEYPOT_FIELD: "", redirect_field: THANKS}
     form.model_config.update(
         example(posted, anyOf=EMAIL_OR_PHONE, description=KEPT + form_note, additionalProperties=FORM_EXTRA_VALUE)
@@ -390,12 +386,8 @@ class LeadState(BaseModel):
 
 
 # the lead as answered: its normalised text fields (normalize.KNOWN_FIELDS) beside its state
-Lead: type[BaseModel] = create_model(
-    "Lead",
-    __base__=LeadState,
-    __doc__=LeadState.__doc__,
-    **{name: (str | Absent, None) for name in KNOWN_FIELDS if name not in ("employees", "budget", "consent")},  # type: ignore[call-overload]
-)
+TEXT_FIELDS = {name: (str | Absent, None) for name in KNOWN_FIELDS if name not in ("employees", "budget", "consent")}
+Lead: type[BaseModel] = declared("Lead", TEXT_FIELDS, LeadState.__doc__, LeadState)
 
 
 class LeadListItem(BaseModel):

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, cast
 
-from pydantic import AfterValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, create_model
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
@@ -88,3 +88,9 @@ def example(value: dict[str, Any] | None, **schema: Any) -> ConfigDict:
 
 # a calendar day, written YYYY-MM-DD
 Day = Annotated[date, WithJsonSchema({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})]
+
+
+def declared(name: str, fields: dict[str, Any], doc: str | None = None, base: type[BaseModel] | None = None) -> Any:
+    """A model whose fields are read from a declaration (a vocabulary, a list's filters): ``fields``
+    maps each name to ``(type, default or Field)``; ``base`` gives its config and first fields."""
+    return create_model(name, __doc__=doc, __base__=base or BaseModel, **fields)
