@@ -1,10 +1,12 @@
 """The API's OpenAPI 3.1 description, built from the code that enforces it.
 
-A Python module rather than a JSON or YAML file: the limits, vocabularies, error codes and
-statuses below are read from the modules that enforce them (body.py, errors.py, inbound.py,
-normalize.py, the services), so the description changes when they do. It is plain dicts —
-no schema library — and is built on the first ``GET /openapi.json``, never at cold start
-(app.py imports this module inside that route only).
+Each route is declared once in routes.py; the operations of those that name their messages
+(``body``, ``query``, ``answer``, ``errors``) are generated from the pydantic models of
+shared/messages (openapi_generated.py), whose limits and vocabularies are read from the modules
+that enforce them. Written here: the document's frame (info, security schemes, header parameters),
+the lead capture (forms, CORS, redirects) and its preflight; openapi_links.py: the action links'
+HTML pages; openapi_access.py states every operation's scopes. Built on the first
+``GET /openapi.json``, never at cold start (app.py imports this module inside that route only).
 
 ``python -m functions.api.openapi`` prints the document; ``tools/docs.py`` renders docs/api.md
 from it; ``tests/integration/api/test_schemathesis.py`` fuzzes the running API against it.
@@ -13,11 +15,12 @@ from it; ``tests/integration/api/test_schemathesis.py`` fuzzes the running API a
 from __future__ import annotations
 
 import json
-import re
 import sys
 from functools import cache
 from typing import Any
 
+from functions.api.openapi_generated import INTERNAL_ERROR as INTERNAL_ERROR
+from functions.api.openapi_generated import Generated, M, error_responses, generated, json_content, param
 from shared.messages.leads import EXAMPLE_LEAD as EXAMPLE_LEAD  # the README's lead (tests post it)
 
 JSONType = dict[str, Any]
@@ -25,72 +28,6 @@ JSONType = dict[str, Any]
 API_VERSION = "1.0.0"
 SIGNATURE_HEADER = "X-Closeloop-Signature"
 API_KEY_HEADER = "X-Api-Key"
-INTERNAL_ERROR = "internal_error"
-
-
-def _ref(name: str) -> JSONType:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-# ------------------------------------------------------------------ errors
-
-
-def _error_schema(codes: list[str]) -> JSONType:
-    """CONTRACT §2's error body, its ``code`` narrowed to what the response can carry."""
-    return {
-        "type": "object",
-        "required": ["error"],
-        "additionalProperties": False,
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "additionalProperties": False,
-                "properties": {
-                    "code": {"type": "string", "enum": codes},
-                    "message": {"type": "string", "description": "a sentence for a person"},
-                    "fields": {
-                        "type": "object",
-                        "description": "only when fields are at fault: field name → what is wrong",
-                        "additionalProperties": {"type": "string"},
-                    },
-                },
-            }
-        },
-    }
-
-
-_STATUS_TEXT = {
-    400: "The request is not valid: the body cannot be read, or fields are wrong (each named in `fields`).",
-    401: "Missing or wrong credentials for this route.",
-    403: "Not allowed: the origin may not post to this source, the source is switched off or may not post this "
-    "kind of webhook, or `by` may not decide this approval step.",
-    404: "The source, or the lead, case, opportunity, quote, approval step, order, invoice or account, does not exist.",
-    409: "A concurrent change won (retry), an `Idempotency-Key` came back with another body, a case or invoice "
-    "event makes no sense in its state, a shipment holds more than the order has left (`over_delivery`), or a "
-    "sales move is refused (a stage gate, an approval's turn).",
-    413: "The body is larger than the limit.",
-    415: "The Content-Type is not one this route reads.",
-    500: "A bug on our side (logged); never an answer to bad input.",
-    503: "No rules version has been published yet.",
-}
-
-
-def _error_responses(errors: tuple[type[Any], ...]) -> dict[str, JSONType]:
-    """The error responses of a route: the classes it can raise, grouped by their status."""
-    from functions.api.errors import status_for
-
-    by_status: dict[int, list[str]] = {}
-    for error in errors:
-        by_status.setdefault(status_for(error), []).append(error.code)
-    by_status[500] = [INTERNAL_ERROR]  # the `api` decorator's answer to a bug
-    responses = {}
-    for status, codes in sorted(by_status.items()):
-        responses[str(status)] = {
-            "description": f"{_STATUS_TEXT[status]} Codes: {', '.join(f'`{c}`' for c in codes)}.",
-            "content": {"application/json": {"schema": _error_schema(codes)}},
-        }
-    return responses
 
 
 def error_codes_by_operation() -> dict[tuple[str, str], dict[int, list[str]]]:
@@ -111,13 +48,6 @@ def error_codes_by_operation() -> dict[tuple[str, str], dict[int, list[str]]]:
 
 
 # ------------------------------------------------------------------ operations
-
-
-def _json(schema: JSONType, example: Any = None) -> JSONType:
-    content: JSONType = {"schema": schema}
-    if example is not None:
-        content["example"] = example
-    return {"application/json": content}
 
 
 def _parameters() -> dict[str, JSONType]:
@@ -145,10 +75,6 @@ def _parameters() -> dict[str, JSONType]:
     }
 
 
-def _param(name: str) -> JSONType:
-    return {"$ref": f"#/components/parameters/{name}"}
-
-
 def _cors_headers() -> dict[str, JSONType]:
     return {
         "Access-Control-Allow-Origin": {
@@ -159,7 +85,7 @@ def _cors_headers() -> dict[str, JSONType]:
     }
 
 
-def _capture_operation(made: _Generated) -> JSONType:
+def _capture_operation(made: Generated) -> JSONType:
     """The one route that reads browser forms too, answers CORS and may redirect (CONTRACT §2.1)."""
     from functions.api.body import FORM_TYPE, JSON_TYPE, MAX_BODY_BYTES, MAX_FORM_FIELDS, MULTIPART_TYPE
     from functions.api.inbound import REDIRECT_FIELD
@@ -168,13 +94,13 @@ def _capture_operation(made: _Generated) -> JSONType:
     from shared.messages.leads import lead_form
 
     lead, form = (
-        made.schema(_M + "leads:LeadCapture", "validation"),
+        made.schema(M + "leads:LeadCapture", "validation"),
         made.schema(lead_form(MAX_FORM_FIELDS, REDIRECT_FIELD), "validation"),
     )
     errors = (*BODY, "InvalidRedirect", "Unauthorized", "Forbidden", "SourceInactive", "UnknownSource", "Conflict",
               "IdempotencyKeyReused")  # fmt: skip
     created, merged, received, see_other = (
-        made.answer(_M + f"leads:{n}") for n in ("Created", "Merged", "Received", "SeeOther")
+        made.answer(M + f"leads:{n}") for n in ("Created", "Merged", "Received", "SeeOther")
     )
     return {
         "operationId": "captureLead",
@@ -185,7 +111,7 @@ def _capture_operation(made: _Generated) -> JSONType:
         f"follow (docs/events.md). Bodies over {MAX_BODY_BYTES} bytes → 413. Browser forms "
         "(urlencoded or multipart, text fields only) may carry `_redirect`.",
         "security": [{}, {"webhookSignature": []}],
-        "parameters": [_param("Source"), _param("IdempotencyKey"), _param("Origin")],
+        "parameters": [param("Source"), param("IdempotencyKey"), param("Origin")],
         "requestBody": {
             "required": True,
             "content": {
@@ -198,9 +124,9 @@ def _capture_operation(made: _Generated) -> JSONType:
             "200": {
                 "description": "merged into an existing lead — or `received` when the honeypot was filled",
                 "headers": _cors_headers(),
-                "content": _json({"oneOf": [merged[0], received[0]]}, created[1] | {"status": "merged"}),
+                "content": json_content({"oneOf": [merged[0], received[0]]}, created[1] | {"status": "merged"}),
             },
-            "201": {"description": "a new lead", "headers": _cors_headers(), "content": _json(*created)},
+            "201": {"description": "a new lead", "headers": _cors_headers(), "content": json_content(*created)},
             "303": {
                 "description": "a form post with `_redirect`: the browser goes there (refusals after the body was "
                 "read add `?error=<code>&fields=<names>`; the honeypot redirects too)",
@@ -208,9 +134,9 @@ def _capture_operation(made: _Generated) -> JSONType:
                     "Location": {"required": True, "schema": {"type": "string"}, "description": "where to go"},
                     **_cors_headers(),
                 },
-                "content": _json(*see_other),
+                "content": json_content(*see_other),
             },
-            **_error_responses(tuple(getattr(e, name) for name in errors)),
+            **error_responses(tuple(getattr(e, name) for name in errors)),
         },
     }
 
@@ -225,7 +151,7 @@ def _preflight_operation() -> JSONType:
         "description": "Answered per source: only a public source and one of its `allowed_origins` get the CORS "
         "headers; a signed source never does.",
         "parameters": [
-            _param("Source"),
+            param("Source"),
             {"name": "Origin", "in": "header", "required": True, "description": "the page's origin",
              "schema": {"type": "string"}, "example": "https://www.example.com"},
         ],
@@ -243,158 +169,12 @@ def _preflight_operation() -> JSONType:
                     "Vary": {"schema": {"type": "string"}},
                 },
             },
-            **_error_responses((e.Forbidden, e.SourceInactive, e.UnknownSource, e.RulesUnavailable)),
+            **error_responses((e.Forbidden, e.SourceInactive, e.UnknownSource, e.RulesUnavailable)),
         },
     }  # fmt: skip
 
 
 # ------------------------------------------------------------------ generated from routes.py and shared/messages
-
-_REF = "#/components/schemas/{model}"
-_M = "shared.messages."
-_DATA = ("example", "examples", "enum", "const", "default")  # values, not schemas: left as they are
-
-
-def _tidy(node: Any, names: bool = False) -> Any:
-    """pydantic's JSON schema as this document writes it: no generated titles, no null defaults or
-    `additionalProperties: true` (both what a reader assumes), `X | None` as `type: [x, "null"]`,
-    prose on one line. ``names``: ``node`` maps names to schemas (``properties``, ``$defs``)."""
-    if isinstance(node, list):
-        return [_tidy(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if names:
-        return {name: _tidy(schema) for name, schema in node.items()}
-    out: JSONType = {}
-    for key, value in node.items():
-        if key == "title" or (key, value) in (("default", None), ("additionalProperties", True), ("items", {})):
-            continue
-        if key == "description":
-            value = " ".join(value.split())
-        out[key] = value if key in _DATA else _tidy(value, names=key in ("properties", "$defs"))
-    either = out.get("anyOf")
-    if isinstance(either, list) and all(len(s) == 1 and isinstance(s.get("type"), str) for s in either):
-        out = {"type": [s["type"] for s in either], **{k: v for k, v in out.items() if k != "anyOf"}}
-    elif isinstance(either, list) and len(either) == 2 and {"type": "null"} in either:
-        other = next(schema for schema in either if schema != {"type": "null"})
-        if isinstance(other.get("type"), str):
-            rest = {k: v for k, v in out.items() if k != "anyOf"}
-            out = {**other, "type": [other["type"], "null"], **rest}
-            if "enum" in other:
-                out["enum"] = [*other["enum"], None]
-    return out
-
-
-def _model(name: str) -> Any:
-    import importlib
-
-    module, _, attr = name.partition(":")
-    return getattr(importlib.import_module(module), attr)
-
-
-class _Generated:
-    """The operations of the routes that name their messages, and the components they use."""
-
-    def __init__(self) -> None:
-        self.schemas: dict[str, JSONType] = {}
-        self.parameters: dict[str, JSONType] = {}
-
-    def schema(self, model: Any, mode: Any) -> JSONType:
-        from pydantic import TypeAdapter
-        from pydantic.json_schema import GenerateJsonSchema
-
-        class AsWritten(GenerateJsonSchema):  # fields and examples in the order the models write them
-            def sort(self, value: Any, parent_key: Any = None) -> Any:
-                return value
-
-        model = _model(model) if isinstance(model, str) else model
-        schema = TypeAdapter(model).json_schema(mode=mode, ref_template=_REF, schema_generator=AsWritten)
-        self.schemas.update(_tidy(schema.pop("$defs", {}), names=True))
-        return dict(_tidy(schema))
-
-    def path_parameters(self) -> None:
-        from shared.messages.paths import PathParameters
-
-        schema = self.schema("shared.messages.paths:PathParameters", "validation")
-        for name in PathParameters.model_fields:
-            field = dict(schema["properties"][name])
-            described = {"description": field.pop("description"), "schema": field}
-            example = field.pop("examples", [None])[0]
-            self.parameters[_camel(name)] = {"name": name, "in": "path", "required": True, **described} | (
-                {"example": example} if example else {}
-            )
-
-    def operation(self, route: Any) -> JSONType:
-        from shared.domain import errors as e
-
-        function = route.handler.rsplit(":", 1)[1]
-        operation: JSONType = {"operationId": route.operation_id or _camel(function, lower=True)}
-        operation["summary"] = route.summary
-        parameters = [_param(_camel(name)) for name in re.findall(r"\{(\w+)\}", route.path)]
-        if route.auth == "signed":
-            parameters.append(_param("IdempotencyKey"))
-        if route.query:
-            parameters += self._query(route.query, operation)
-        if parameters:
-            operation["parameters"] = parameters
-        if route.body:
-            from functions.api.body import MAX_BODY_BYTES
-
-            body = self.schema(route.body, "validation")
-            described = f"{body.pop('description', '')} JSON only, at most {MAX_BODY_BYTES} bytes."
-            operation["description"] = described.strip()
-            operation["requestBody"] = {"required": True, "content": _json(body, *body.pop("examples", [])[:1])}
-        operation["responses"] = {
-            **self._answers(route),
-            **_error_responses(tuple(getattr(e, n) for n in route.errors)),
-        }
-        return operation
-
-    def _query(self, name: str, operation: JSONType) -> list[JSONType]:
-        schema = self.schema(name, "validation")
-        if "description" in schema:
-            operation["description"] = schema["description"]
-        return [
-            {"name": field, "in": "query", "required": field in schema.get("required", ()),
-             "description": spec.pop("description", ""), "schema": spec}
-            for field, spec in ((f, dict(s)) for f, s in schema["properties"].items())
-        ]  # fmt: skip
-
-    def answer(self, name: str) -> tuple[JSONType, Any]:
-        """A good answer's model as a component: its reference, and its example (or None)."""
-        schema = self.schema(name, "serialization")
-        example = schema.pop("examples", [None])[0]
-        self.schemas[name.rsplit(":", 1)[1]] = schema
-        return _ref(name.rsplit(":", 1)[1]), example
-
-    def _answers(self, route: Any) -> JSONType:
-        if not route.answer:
-            return {str(route.status): {"description": "done"}}
-        ref, example = self.answer(route.answer)
-        meaning = self.schemas[route.answer.rsplit(":", 1)[1]].get("description", "done")
-        answers = {str(route.status): {"description": meaning, "content": _json(ref, example)}}
-        for status, also in route.also:
-            answers[str(status)] = {"description": also, "content": _json(ref)}
-        return answers
-
-
-def _camel(name: str, lower: bool = False) -> str:
-    words = "".join(word.title() for word in name.split("_"))
-    return words[0].lower() + words[1:] if lower else words
-
-
-def generated() -> tuple[dict[str, JSONType], _Generated]:
-    """The operations of the routes that name their messages (routes.py), by path."""
-    from functions.api.routes import ROUTES
-
-    made = _Generated()
-    made.path_parameters()
-    paths: dict[str, JSONType] = {}
-    for route in ROUTES:
-        if route.summary:
-            paths.setdefault(route.path, {})[route.method.lower()] = made.operation(route)
-    return paths, made
-
 
 _DESCRIPTION = """\
 Closeloop's HTTP API: lead capture, behaviour and activities, support cases, orders, shipments, invoices \
@@ -470,7 +250,7 @@ def document() -> JSONType:
             {"name": "links", "description": "action links in alerts: one tap, once, as its person (no API key)"},
             {"name": "privacy", "description": "erase and export a person (CONTRACT §12, PIPL / GDPR)"},
         ],
-        "paths": openapi_access.with_access(_as_declared(literal), _error_responses),
+        "paths": openapi_access.with_access(_as_declared(literal), error_responses),
         "components": {
             "securitySchemes": {
                 "apiKey": {
