@@ -61,7 +61,7 @@ class SurveyAnswer(BaseModel):
 
     account_id: AccountId | Absent = None
     credit_code: str | Absent = Field(None, description=CREDIT_CODE)
-    respondent: Respondent | Absent = None
+    respondent: Respondent | Absent = Field(None, description=" ".join((Respondent.__doc__ or "").split()))
     score: Annotated[int, Field(ge=0, le=10)]
     comment: Annotated[str, Field(max_length=COMMENT_LIMIT)] | Absent = None
     at: Instant | Absent = Field(None, description="when answered; default now")

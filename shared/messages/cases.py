@@ -56,7 +56,7 @@ class CaseOpening(BaseModel):
     subject: CaseText | Absent = Field(None, description="what the case is about")
     priority: Priority
     channel: Annotated[str, one_of(CHANNELS)] | Absent = None
-    account: CaseAccount
+    account: CaseAccount = Field(description=CaseAccount.__doc__)
     contact: CaseContact | Absent = None
     opened_at: Instant | Absent = Field(
         None,
