@@ -50,31 +50,6 @@ def error_codes_by_operation() -> dict[tuple[str, str], dict[int, list[str]]]:
 # ------------------------------------------------------------------ operations
 
 
-def _parameters() -> dict[str, JSONType]:
-    return {
-        "IdempotencyKey": {
-            "name": "Idempotency-Key",
-            "in": "header",
-            "required": False,
-            "description": "a repeat with the same key (same source, 24 h) gets the first answer again and changes "
-            "nothing; the same key with another body → `409 idempotency_key_reused`. Without it, the same raw "
-            "body to the same source within 10 minutes is a repeat. A signed request whose signature (`t`, `v1`) "
-            "was seen before is a repeat whatever this header says: the first answer again (a refusal too), "
-            "nothing changed.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"},
-        },
-        "Origin": {
-            "name": "Origin",
-            "in": "header",
-            "required": False,
-            "description": "sent by browsers; for a public source it must be one of the source's `allowed_origins` "
-            "(else `403`; locally `closeloop dev --allow-dev-origins` also admits localhost pages and `null`), and "
-            "an allowed one is echoed in `Access-Control-Allow-Origin`, on refusals too",
-            "schema": {"type": "string"},
-        },
-    }
-
-
 def _cors_headers() -> dict[str, JSONType]:
     return {
         "Access-Control-Allow-Origin": {
@@ -279,7 +254,6 @@ def document() -> JSONType:
                 },
             },
             "parameters": {
-                **_parameters(),
                 **components.parameters,
             },
             "schemas": {

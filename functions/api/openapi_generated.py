@@ -137,16 +137,20 @@ class Generated:
         return dict(_tidy(schema))
 
     def path_parameters(self) -> None:
-        from shared.messages.paths import PathParameters
-
-        schema = self.schema("shared.messages.paths:PathParameters", "validation")
-        for name in PathParameters.model_fields:
-            field = dict(schema["properties"][name])
-            described = {"description": field.pop("description"), "schema": field}
-            example = field.pop("examples", [None])[0]
-            self.parameters[_camel(name)] = {"name": name, "in": "path", "required": True, **described} | (
-                {"example": example} if example else {}
-            )
+        """``components/parameters``: each path parameter (``case_id`` → ``CaseId``) and header."""
+        for model, where in (("PathParameters", "path"), ("HeaderParameters", "header")):
+            schema = self.schema(f"{M}paths:{model}", "validation")
+            for name, spec in schema["properties"].items():
+                field = dict(spec)
+                described = {"description": field.pop("description"), "schema": field}
+                example = field.pop("examples", [None])[0]
+                required = where == "path"
+                self.parameters[_camel(name.replace("-", "_"))] = {
+                    "name": name,
+                    "in": where,
+                    "required": required,
+                    **described,
+                } | ({"example": example} if example else {})
 
     def operation(self, route: Any) -> JSONType:
         from shared.domain import errors as e

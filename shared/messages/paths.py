@@ -1,8 +1,10 @@
-"""The path parameters of the API, each described once (``{case_id}`` in any route's path is
+"""The path parameters and request headers of the API, each described once (``{case_id}`` in any route's path is
 this model's ``case_id``); the description names each ``components/parameters`` entry after its
 field (``case_id`` → ``CaseId``)."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -32,3 +34,19 @@ class PathParameters(BaseModel):
         description="the contract's id (`ct_…`), from the e-sign webhook's answer", examples=[EXAMPLE_CONTRACT_ID]
     )
     account_id: str = Field(description="the account's id (`ac_…`)", examples=[EXAMPLE_ACCOUNT_ID])
+
+
+class HeaderParameters(BaseModel):
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")] = Field(
+        validation_alias="Idempotency-Key",
+        description="a repeat with the same key (same source, 24 h) gets the first answer again and changes "
+        "nothing; the same key with another body → `409 idempotency_key_reused`. Without it, the same raw body to "
+        "the same source within 10 minutes is a repeat. A signed request whose signature (`t`, `v1`) was seen "
+        "before is a repeat whatever this header says: the first answer again (a refusal too), nothing changed.",
+    )
+    origin: str = Field(
+        validation_alias="Origin",
+        description="sent by browsers; for a public source it must be one of the source's `allowed_origins` (else "
+        "`403`; locally `closeloop dev --allow-dev-origins` also admits localhost pages and `null`), and an "
+        "allowed one is echoed in `Access-Control-Allow-Origin`, on refusals too",
+    )
