@@ -6,7 +6,8 @@ this one table:
 
 - app.py registers the Chalice routes (one generic view per route, see dispatch.py);
 - the OpenAPI description states each operation's security, scopes and tag (openapi.py checks
-  that it describes exactly these routes);
+  that it describes exactly these routes), and generates its operation from the messages the
+  route names (``body``, ``query``, ``answer``: models in shared/messages) and its ``errors``;
 - the template's API events, the access rules and the scope tests are checked against it.
 
 Handlers are named, not imported (``"module:function"``): each is imported on its route's first
@@ -65,9 +66,11 @@ def _webhook(kind: str, handler: str, capability: Capability, **described: Any) 
     return Route("POST", path, answer, WEBHOOK_ARGS, capability, auth="signed", **described)
 
 
-def _listing(plural: str, handler: str = "shared.services.list_specs:list_named") -> Route:
-    """A page of one aggregate's list (CONTRACT §11): its filters, since, limit, cursor."""
-    name, given = plural.title(), () if handler.endswith("_page") else (plural,)
+def _listing(plural: str, handler: str | None = None) -> Route:
+    """A page of one aggregate's list (CONTRACT §11): its filters, since, limit, cursor. The generic
+    ``list_named`` is given the list's name; a list with its own function (``handler``) is not."""
+    name, given = plural.title(), () if handler else (plural,)
+    handler = handler or "shared.services.list_specs:list_named"
     return Route("GET", f"/{plural}", handler, LISTING_ARGS, "lists", given=given,
                  summary=f"{name}, newest first, a page at a time", operation_id=f"list{name}",
                  query=f"shared.messages.lists:{name}Filters", answer=f"shared.messages.lists:{name}List",
@@ -168,7 +171,7 @@ ROUTES: tuple[Route, ...] = (
           status=201, actor_field="owner_id",
           summary="Open an opportunity, from a lead or from scratch (CONTRACT §2.6)",
           body=_M + "sales:OpportunityNew", answer=_M + "sales:OpportunityOpened",
-          errors=(*BODY, "Unauthorized", "LeadNotFound", "InvalidTransition", "Conflict")),
+          errors=(*CHANGED, "LeadNotFound", "InvalidTransition")),
     Route("GET", "/opportunities/{opportunity_id}", _S + "stage_moves:get_opportunity",
           ("opportunity_id", "active", "uow"), "sales",
           summary="The opportunity: fields, stage history with times, quotes, contract",
