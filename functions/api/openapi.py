@@ -21,7 +21,7 @@ from typing import Any
 
 from functions.api.openapi_generated import INTERNAL_ERROR as INTERNAL_ERROR
 from functions.api.openapi_generated import Generated, M, error_responses, generated, json_content, param
-from shared.messages.leads import EXAMPLE_LEAD as EXAMPLE_LEAD  # the README's lead (tests post it)
+from shared.messages.lead_capture import EXAMPLE_LEAD as EXAMPLE_LEAD  # the README's lead (tests post it)
 
 JSONType = dict[str, Any]
 
@@ -66,16 +66,16 @@ def _capture_operation(made: Generated) -> JSONType:
     from functions.api.inbound import REDIRECT_FIELD
     from functions.api.routes import BODY
     from shared.domain import errors as e
-    from shared.messages.leads import lead_form
+    from shared.messages.lead_capture import lead_form
 
     lead, form = (
-        made.schema(M + "leads:LeadCapture", "validation"),
+        made.schema(M + "lead_capture:LeadCapture", "validation"),
         made.schema(lead_form(MAX_FORM_FIELDS, REDIRECT_FIELD), "validation"),
     )
     errors = (*BODY, "InvalidRedirect", "Unauthorized", "Forbidden", "SourceInactive", "UnknownSource", "Conflict",
               "IdempotencyKeyReused")  # fmt: skip
     created, merged, received, see_other = (
-        made.answer(M + f"leads:{n}") for n in ("Created", "Merged", "Received", "SeeOther")
+        made.answer(M + f"lead_capture:{n}") for n in ("Created", "Merged", "Received", "SeeOther")
     )
     return {
         "operationId": "captureLead",

@@ -104,7 +104,7 @@ ROUTES: tuple[Route, ...] = (
           "leads", auth="public"),
     _webhook("behavior", "behavior", "leads", operation_id="recordBehavior",
              summary="Marketing behaviour for a known lead (CONTRACT §2.2)",
-             body=_M + "leads:Behavior", answer=_M + "leads:LeadSummary", errors=(*INTAKE, "LeadNotFound")),
+             body=_M + "leads:Behavior", answer=_M + "lead_capture:LeadSummary", errors=(*INTAKE, "LeadNotFound")),
     Route("GET", "/leads", _S + "leads_query:list_leads", LISTING_ARGS, "leads",
           summary="Recent leads, newest first, a page at a time", query=_M + "leads:LeadFilters",
           answer=_M + "leads:LeadList", errors=("ValidationFailed", "Unauthorized")),

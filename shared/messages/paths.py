@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from shared.messages.accounts import EXAMPLE_ACCOUNT_ID
 from shared.messages.cases import EXAMPLE_CASE_ID
-from shared.messages.leads import EXAMPLE_LEAD_ID, LEAD_ID_PATTERN
+from shared.messages.lead_capture import EXAMPLE_LEAD_ID, LEAD_ID_PATTERN
 from shared.messages.orders import EXAMPLE_CONTRACT_ID, EXAMPLE_INVOICE_ID, EXAMPLE_ORDER_ID
 from shared.messages.sales import EXAMPLE_OPPORTUNITY_ID, EXAMPLE_QUOTE_ID
 
