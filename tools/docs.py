@@ -79,7 +79,7 @@ def _limits(schema: JSON) -> str:
             parts.append(label.format(schema[key]))
     if "maximum" in schema:
         parts.append(f"≤ {schema['maximum']:,}")
-    for alternative in schema.get("oneOf", []):
+    for alternative in [*schema.get("oneOf", []), *schema.get("anyOf", [])]:
         inner = _limits(alternative)
         if inner:
             parts.append(f"{_type(alternative)}: {inner}")

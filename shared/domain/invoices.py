@@ -34,7 +34,16 @@ from shared.domain.events import (
     parse_date,
     parse_iso,
 )
-from shared.domain.orders import FINANCE, MAX_LINES, MAX_QUANTITY, InvoiceStatus, Order, cents, invoice_id_for
+from shared.domain.orders import (
+    FINANCE,
+    MAX_LINES,
+    MAX_QUANTITY,
+    SKU_LIMIT,
+    InvoiceStatus,
+    Order,
+    cents,
+    invoice_id_for,
+)
 
 SHIPMENT_STATUSES = ("shipped", "delivered", "signed")
 RANK = {status: n for n, status in enumerate(SHIPMENT_STATUSES)}
@@ -46,6 +55,8 @@ WRITE_BACK: dict[InvoiceStatus, EventType] = {
 }
 INVOICE_RANK: dict[InvoiceStatus, int] = {"requested": 0, "issued": 1, "paid": 2}
 MISSING_TAX_ID = "missing_tax_id"
+ID_LIMIT = 100  # a shipment id, an order id, an invoice number
+REASON_LIMIT = 500  # why finance rejected an invoice
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,7 @@ class Outcome:
     changed: bool = False
 
 
-def _text(payload: Mapping[str, Any], name: str, errors: dict[str, str], limit: int = 100) -> str | None:
+def _text(payload: Mapping[str, Any], name: str, errors: dict[str, str], limit: int = ID_LIMIT) -> str | None:
     value = payload.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > limit or not value.isprintable():
         errors[name] = f"is required: printable text of 1 to {limit} characters"
@@ -103,8 +114,8 @@ def _shipment_lines(raw: Any, errors: dict[str, str]) -> dict[str, int] | None:
     for i, item in enumerate(raw):
         sku = item.get("sku") if isinstance(item, dict) else None
         quantity = item.get("quantity") if isinstance(item, dict) else None
-        if not isinstance(sku, str) or not sku.strip() or len(sku) > 100:
-            errors[f"lines[{i}].sku"] = "must be text of 1 to 100 characters"
+        if not isinstance(sku, str) or not sku.strip() or len(sku) > SKU_LIMIT:
+            errors[f"lines[{i}].sku"] = f"must be text of 1 to {SKU_LIMIT} characters"
         elif sku.strip() in lines:
             errors[f"lines[{i}].sku"] = "appears twice in this shipment"
         if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= MAX_QUANTITY:
@@ -330,7 +341,7 @@ def parse_write_back(payload: Mapping[str, Any], now: datetime) -> dict[str, Any
     if not isinstance(status, str) or status not in WRITE_BACK:
         errors["status"] = f"must be one of {', '.join(WRITE_BACK)}"
     out: dict[str, Any] = {"status": status, "at": _when(payload.get("at"), now, errors)}
-    for name, limit in (("invoice_number", 100), ("reason", 500)):
+    for name, limit in (("invoice_number", ID_LIMIT), ("reason", REASON_LIMIT)):
         if payload.get(name) is not None:
             out[name] = _text(payload, name, errors, limit)
     due = payload.get("due_date")

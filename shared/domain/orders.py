@@ -37,6 +37,7 @@ InvoiceStatus = Literal["new", "blocked", "requested", "issued", "paid", "reject
 INVOICE_ON: tuple[InvoiceOn, ...] = get_args(InvoiceOn)
 CENT = Decimal("0.01")
 MAX_LINES = 200
+SKU_LIMIT = 100
 MAX_QUANTITY = 10**9
 MAX_MONEY = Decimal(10) ** 15
 MAX_ORDER_BYTES = 300_000  # one DynamoDB item (400 KB) holds the order, its shipments and invoices
@@ -102,8 +103,8 @@ def _line(raw: Any, i: int, errors: dict[str, str]) -> dict[str, Any] | None:
         errors[where] = "must be an object with sku, name, quantity, unit_price"
         return None
     sku, name, quantity = raw.get("sku"), raw.get("name"), raw.get("quantity")
-    if not isinstance(sku, str) or not sku.strip() or len(sku) > 100:
-        errors[f"{where}.sku"] = "must be text of 1 to 100 characters"
+    if not isinstance(sku, str) or not sku.strip() or len(sku) > SKU_LIMIT:
+        errors[f"{where}.sku"] = f"must be text of 1 to {SKU_LIMIT} characters"
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= MAX_QUANTITY:
         errors[f"{where}.quantity"] = f"must be a whole number from 1 to {MAX_QUANTITY}"
     try:

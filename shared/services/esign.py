@@ -24,6 +24,7 @@ from shared.services.renewals import renewed_by, schedule_reminders
 from shared.services.stage_moves import win_on_signature
 
 COMPLETED = "completed"
+TEXT_LIMIT = 200  # an envelope id, its status, a quote id
 BUSY = "the contract is being recorded by another request; send it again"
 
 
@@ -44,8 +45,8 @@ def parse_signature(payload: dict[str, Any], now: datetime) -> Signature:
     text: dict[str, str] = {}
     for name in ("envelope_id", "status", "quote_id"):
         value = payload.get(name)
-        if not isinstance(value, str) or not value.strip() or len(value) > 200:
-            errors[name] = "required text (at most 200 characters)"
+        if not isinstance(value, str) or not value.strip() or len(value) > TEXT_LIMIT:
+            errors[name] = f"required text (at most {TEXT_LIMIT} characters)"
         elif problem := text_problem(value):
             errors[name] = problem
         else:

@@ -130,3 +130,19 @@ def test_the_description_is_not_built_at_cold_start() -> None:
     code = "import sys, functions.api.app; print('functions.api.openapi' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == "False"
+
+
+def test_a_lead_capture_cold_start_loads_no_message_models() -> None:
+    """pydantic and shared/messages describe the API; answering a lead needs neither (issue 18)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, functions.api.app\n"
+        "from functions.api.dispatch import handler_of\n"
+        "from functions.api.routes import BY_KEY\n"
+        "handler_of(BY_KEY['POST', '/webhooks/leads/{source}'])\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(('pydantic', 'shared.messages'))}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,221 @@
+"""Fulfilment (CONTRACT §2.8, §2.9): the signed contract, its order, shipments and invoices — the
+webhooks' reports, finance's write-back and the answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.domain.contracts import ContractStatus
+from shared.domain.invoices import ID_LIMIT, REASON_LIMIT, SHIPMENT_STATUSES, WRITE_BACK
+from shared.domain.orders import MAX_LINES, MAX_QUANTITY, SKU_LIMIT, InvoiceOn
+from shared.messages.types import Absent, Day, Instant, Money, example, one_of
+from shared.services.esign import TEXT_LIMIT
+
+EXAMPLE_ORDER_ID = "or_4c1d9e0f2a3b5c6d7e8f"
+EXAMPLE_INVOICE_ID = "inv_8a7b6c5d4e3f2a1b0c9d"
+EXAMPLE_CONTRACT_ID = "ct_3e2d1c0b9a8f7e6d5c4b"
+Id = Annotated[str, Field(min_length=1, max_length=ID_LIMIT)]
+EnvelopeText = Annotated[str, Field(min_length=1, max_length=TEXT_LIMIT, pattern=r"\S")]
+History = Annotated[list[dict[str, Any]], Field(description="the newest 100 entries")]
+EarlierHistory = Annotated[
+    dict[str, Any] | None,
+    Field(description="older entries, counted: `entries`, `by_type`, `first_at`, `last_at`"),
+]
+
+
+class ShipmentLine(BaseModel):
+    """a sku and how many of it the shipment holds"""
+
+    sku: Annotated[str, Field(min_length=1, max_length=SKU_LIMIT)]
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+
+
+class ShipmentReport(BaseModel):
+    """Signed sources only. Statuses may repeat or arrive out of order (the furthest one counts). When
+    the order is shipped and signed for — every line (Settings `invoice_on` = `order_signed`) or this
+    shipment (`shipment_signed`) — `InvoiceRequested` is recorded exactly once and delivered to
+    finance; a Chinese buyer without a valid credit code gets `InvoiceBlocked`. More than the order
+    holds → `409 over_delivery`, nothing stored."""
+
+    model_config = example({"shipment_id": "SH-20261122-01", "order_id": EXAMPLE_ORDER_ID, "status": "signed",
+                            "at": "2026-11-22T08:00:00Z", "lines": [{"sku": "CL-PRO", "quantity": 10}]})  # fmt: skip
+
+    shipment_id: Id = Field(description="the warehouse's id")
+    order_id: Id = Field(description="the order (`or_…`, from `POST /webhooks/esign`)")
+    status: Annotated[str, one_of(SHIPMENT_STATUSES)] = Field(
+        description="`signed`: delivered and signed for by the customer (签收)"
+    )
+    at: Instant | Absent = Field(None, description="when; default now")
+    lines: Annotated[list[ShipmentLine], Field(min_length=1, max_length=MAX_LINES)] | Absent = Field(
+        None,
+        description="what the shipment holds: required the first time a shipment is reported; the same lines "
+        "(or none) after that",
+    )
+
+
+class InvoiceStatusReport(BaseModel):
+    """Updates the order and alerts the account manager (`InvoiceIssued`, `InvoicePaid`,
+    `InvoiceRejected`). The same status again changes nothing; an earlier status after a later one is
+    kept in the history without moving the invoice back; paid after rejected, rejected after paid, or
+    anything on a blocked invoice → `409 invalid_transition`."""
+
+    model_config = example({"status": "issued", "invoice_number": "No 00012345"})
+
+    status: Annotated[str, one_of(WRITE_BACK)]
+    invoice_number: Id | Absent = None
+    due_date: date | Absent = None
+    at: Instant | Absent = Field(None, description="when; default now")
+    reason: Annotated[str, Field(min_length=1, max_length=REASON_LIMIT)] | Absent = Field(
+        None, description="required for `rejected`"
+    )
+
+
+class SignatureReport(BaseModel):
+    """Signed sources only. A `completed` envelope for an approved quote creates, in one transaction and
+    once per envelope: the contract (`ContractSigned`, delivered to the ERP), the order with the
+    quote's lines (`OrderCreated`, to the ERP), the account with its account manager (Routing rows
+    with `object` = `account`, else the opportunity owner), the opportunity won, and the renewal
+    reminders. Another status → `200 {"status": "ignored"}`. A quote that is not approved → `409
+    quote_not_approved`, nothing created. The same envelope again → 200 with the same ids. A quote is
+    signed once: another envelope for a quote that already has a contract → `409
+    quote_already_signed` naming the contract (`fields.contract_id`), nothing created, also when
+    envelopes race. Dates (`start_date`, `end_date`) and `signed_at` outside 1900–2200 → 400."""
+
+    model_config = example({"envelope_id": "env-7f3a", "status": "completed", "quote_id": "qt_0123456789abcdef0123",
+                            "signed_at": "2026-12-20T08:00:00Z", "start_date": "2027-01-01",
+                            "end_date": "2027-12-31"})  # fmt: skip
+
+    envelope_id: EnvelopeText = Field(description="the e-sign provider's envelope: one contract per envelope")
+    status: EnvelopeText = Field(description="`completed` creates the contract; any other status is ignored")
+    quote_id: EnvelopeText = Field(description="the approved quote that was signed (`qt_…`)")
+    signed_at: Instant | Absent = Field(None, description="default now; not in the future")
+    start_date: Day | Absent = Field(None, description="first day of the term (required when completed)")
+    end_date: Day | Absent = Field(
+        None, description="last day of the term, on or after start_date (reminders count back)"
+    )
+
+
+# ------------------------------------------------------------------ answers
+
+
+class OrderLine(BaseModel):
+    """an order line: its sku and quantity (on an order: shipped and signed too)"""
+
+    model_config = ConfigDict(extra="allow")
+
+    sku: str
+    quantity: int
+
+
+class InvoiceRef(BaseModel):
+    """an invoice: its status and amount"""
+
+    invoice_id: str
+    status: Literal["blocked", "requested", "issued", "paid", "rejected"]
+    amount: Money
+
+
+class Invoice(InvoiceRef):
+    """the invoice after it"""
+
+    order_id: str | Absent = None
+    scope: str | Absent = Field(None, description="`order`, or the shipment id it invoices")
+    lines: list[OrderLine]
+    currency: str
+    shipments: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+    invoice_number: str | None = None
+    due_date: str | None = None
+    blocked_reason: str | None = None
+
+
+class ShipmentRecorded(BaseModel):
+    """recorded (or already recorded)"""
+
+    order_id: str
+    shipment_id: str
+    status: str = Field(description="the shipment's status now: the furthest reported")
+    recorded: bool = Field(description="false: this report was already recorded")
+    lines: list[OrderLine] = Field(description="per order line: quantity, shipped, signed")
+    invoices: list[InvoiceRef]
+
+
+class Delivery(BaseModel):
+    """a delivery to the ERP or finance"""
+
+    model_config = ConfigDict(extra="allow")
+
+    delivery_id: str
+    kind: str
+    status: str
+    attempts: list[dict[str, Any]] = Field(description="each attempt: when, and the answer")
+
+
+class Order(BaseModel):
+    """the order: lines, shipments, invoices, ERP and finance deliveries with their attempts"""
+
+    order_id: str
+    contract_id: str | Absent = None
+    account_id: str
+    account: dict[str, Any] | Absent = None
+    lines: list[OrderLine]
+    amount: Money
+    currency: str
+    invoice_on: InvoiceOn | Absent = None
+    shipments: list[dict[str, Any]]
+    invoices: list[Invoice]
+    deliveries: list[Delivery] = Field(description="to the ERP and finance, each with its attempts and last answer")
+    history: History | Absent = None
+    earlier_history: EarlierHistory = None
+
+
+class SignatureRecorded(BaseModel):
+    """created: the contract, its order and account"""
+
+    model_config = example({"status": "created", "contract_id": EXAMPLE_CONTRACT_ID, "order_id": EXAMPLE_ORDER_ID,
+                            "account_id": "ac_5d1c0e9f8a7b6c5d4e3f"})  # fmt: skip
+
+    status: Literal["created", "recorded", "ignored"]
+    contract_id: str | Absent = None
+    order_id: str | Absent = None
+    account_id: str | Absent = None
+    envelope_status: str | Absent = Field(None, description="ignored: the status the envelope had")
+
+
+class Contract(BaseModel):
+    """a signed contract: its quote, order, account, term, amount, renewal reminders, history"""
+
+    contract_id: str
+    source: str | Absent = None
+    envelope_id: str | Absent = None
+    quote_id: str
+    opportunity_id: str | None = None
+    account_id: str
+    order_id: str
+    owner_id: str | None = Field(None, description="who sold it")
+    signed_at: datetime | Absent = None
+    start_date: Day
+    end_date: Day
+    amount: str = Field(description="a decimal string")
+    currency: str | Absent = None
+    status: ContractStatus | Absent = None
+    reminders: list[str] | Absent = Field(None, description="pending renewal reminder timers")
+    rules_version: str | None = None
+    history: History | Absent = None
+    earlier_history: EarlierHistory = None
+    on_hold: bool | Absent = Field(None, description="an unresolved P1 case on the account holds the renewal")
+    hold: dict[str, Any] | None = Field(
+        None, description='`{"case_ids", "since"}` while held (the renewal\'s approvals wait), else null'
+    )
+    reminded: list[dict[str, Any]] | Absent = Field(
+        None,
+        description='renewal reminders fired: `{"timer_id", "days_before", "due_at", "fired_at", "late_seconds", '
+        '"on_hold", "case_ids"}`',
+    )
+    renewal_opportunity: dict[str, Any] | None = Field(
+        None, description="the renewal opportunity opened at the Renewals row with `create_opportunity`"
+    )
+    ended_at: str | None = Field(None, description="when it was renewed or cancelled")
