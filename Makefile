@@ -78,9 +78,6 @@ deploy-dry-run: $(STAMP)  ## make deploy without AWS or sam: checks, builds (BUI
 # (/var/task and /opt are read-only: without it every cold start compiles everything) with
 # unchecked-hash pycs (no source stat on import). make deploy-dry-run imports every handler
 # from what this builds, with nothing else on the path.
-LAMBDA_FUNCTIONS := ApiFunction OutboxPublisherFunction RulesSyncFunction OutboxSweepFunction TimerSweepFunction DeliveryFunction \
-                    KpiRollupFunction KpiSnapshotFunction HealthSweepFunction SegmentSweepFunction \
-                    RetentionSweepFunction
 LAMBDA_LAYERS    := CommonLayer SheetsLayer
 LAMBDA_PACKAGES  := shared functions schedules admin_sheets
 LAMBDA_PLATFORM  := --platform manylinux2014_aarch64 --implementation cp --python-version 3.11 --only-binary=:all:
@@ -88,7 +85,7 @@ LAMBDA_PLATFORM  := --platform manylinux2014_aarch64 --implementation cp --pytho
 # checks every client the code makes is here)
 BOTOCORE_SERVICES := dynamodb dynamodbstreams sqs events secretsmanager ses sesv2 sts
 # dns: email-validator's deliverability check, off (check_deliverability=False); Powertools'
-# event handler and parser: for pydantic models, and pydantic is not shipped
+# event handler and parser: unused (the API is Chalice; its messages are shared/messages' pydantic models)
 LAYER_PRUNE      := pycountry/locales pycountry/tests phonenumbers/geodata phonenumbers/carrierdata phonenumbers/tzdata \
                     holidays/locale dns aws_lambda_powertools/event_handler aws_lambda_powertools/utilities/parser
 # the bytecode must be Lambda's Python's (3.11): a pyc of another version is never read
@@ -97,9 +94,11 @@ NEED_ARTIFACTS    = $(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: sam
 COMPILE           = $(LAMBDA_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "bytecode for Lambda needs Python 3.11 (LAMBDA_PYTHON=...)")' && \
                     $(LAMBDA_PYTHON) -m compileall -q -j 2 --invalidation-mode unchecked-hash
 
-.PHONY: lambda-code lambda-lock lambda-lock-check $(addprefix build-,$(LAMBDA_FUNCTIONS) $(LAMBDA_LAYERS))
+.PHONY: lambda-code lambda-lock lambda-lock-check $(addprefix build-,$(LAMBDA_LAYERS))
 
-$(addprefix build-,$(LAMBDA_FUNCTIONS)): lambda-code
+# every function of template.yaml (its logical id ends in Function): the code, nothing of its own;
+# a new function needs no line here
+build-%Function: lambda-code ;
 
 build-CommonLayer: LAYER = common
 build-SheetsLayer: LAYER = sheets

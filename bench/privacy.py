@@ -23,7 +23,7 @@ EVENTS = 50
 def privacy_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
     from bench.service import counting_dynamodb
     from shared.adapters.dynamo.models import EventItem
-    from shared.services.capture import capture_lead, source_for
+    from shared.services.capture import capture_lead
     from shared.services.cases import open_case
     from shared.services.privacy import erase_person
 
@@ -31,7 +31,7 @@ def privacy_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
         active = container.rules.current()
         progress(f"privacy: one erasure of a person with 1 lead, 2 cases and {EVENTS} events")
         person = {"email": "bench.person@example.cn", "phone": "13912349999", "name": "基准", "company": "基准公司"}
-        website, center = source_for("website", active), source_for("contact-center", active)
+        website, center = active.rules.source_named("website"), active.rules.source_named("contact-center")
         at = [T0]
 
         def clock() -> Any:

@@ -29,7 +29,6 @@ NO_DEPS_MARK = "# no-deps"
 # pyproject.toml dependencies no function imports: they stay out of Lambda.
 NOT_SHIPPED = {
     "pyyaml": "template.yaml reading (infra/), the local stack only",
-    "pydantic": "no runtime import (Powertools' parser is not used)",
 }
 
 

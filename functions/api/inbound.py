@@ -33,7 +33,6 @@ from shared.domain.forms import is_bot
 from shared.domain.origins import DevOrigins, refusal_hint
 from shared.domain.redirects import redirect_target
 from shared.domain.rules import DEFAULT_WEBHOOKS, WEBHOOK_KINDS, Source
-from shared.services.capture import source_for
 from shared.services.ports import ActiveRules
 from shared.services.webhook_auth import Signature, check_public_origin, origin_allowed, verify_signature
 
@@ -79,7 +78,7 @@ def receive(
     route: Route, source_name: str, raw: bytes, headers: Any, c: Any, work: Work, context: Any = None
 ) -> Response:
     active = c.rules.current()
-    source = source_for(source_name, active)
+    source = active.rules.source_named(source_name)
     set_actor(webhook_actor(source.source))  # what this request changes, the source did
     if source.kind != "signed" and not route.browser_forms:
         raise Unauthorized(f"{route.scope} webhooks must be signed; source {source.source!r} is public")
@@ -232,7 +231,7 @@ def cors_headers(source: Source, origin: str | None, dev_origins: DevOrigins = D
 
 def preflight(source_name: str, headers: Any, c: Any) -> Response:
     """CORS preflight for browser `fetch()` posts to a public source."""
-    source = source_for(source_name, c.rules.current())
+    source = c.rules.current().rules.source_named(source_name)
     origin = headers.get("origin")
     if not origin:
         raise Forbidden("a CORS preflight needs an Origin header")

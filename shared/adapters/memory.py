@@ -369,6 +369,17 @@ class _MemoryLists:
         more = len(window) > limit
         return ListPage([a for _, a in page], ListPosition(page[-1][0]) if more else None)
 
+    def rows(
+        self,
+        listing: Listing,
+        conditions: tuple[ListCondition, ...],
+        since: str | None,
+        limit: int,
+        after: ListPosition | None = None,
+    ) -> ListPage:
+        page = self.page(listing, conditions, since, limit, after)
+        return ListPage([listing.summary(a) for a in page.items], page.after)
+
 
 class MemoryPersonalRecords:
     """The privacy routes' look-ups over a MemoryUnitOfWork: events by subject, cases by contact."""

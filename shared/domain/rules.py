@@ -232,6 +232,18 @@ class RuleSet:
     def owners_of(self, team: str) -> list[Owner]:
         return sorted((o for o in self.owners.values() if o.team == team), key=lambda o: o.owner_id)
 
+    def source_named(self, name: str) -> Source:
+        """The Sources row a webhook posts as — any webhook: a warehouse is a source, not a "lead
+        source". UnknownSource (404) or SourceInactive (403) otherwise."""
+        from shared.domain.errors import SourceInactive, UnknownSource
+
+        source = self.sources.get(name)
+        if source is None:
+            raise UnknownSource(f'no source named "{name[:80]}" is configured in the Sources tab')
+        if not source.active:
+            raise SourceInactive(f'the source "{name[:80]}" is switched off in the Sources tab')
+        return source
+
 
 def content_hash(content: Content) -> str:
     """Stable hash of rules content: the same rules always hash the same. The public holidays

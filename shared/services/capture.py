@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from shared.domain.errors import Conflict, SourceInactive, UnknownSource
+from shared.domain.errors import Conflict
 from shared.domain.events import Event, EventType, iso
 from shared.domain.leads import (
     ROUTABLE_GRADES,
@@ -36,15 +36,6 @@ class CaptureResult:
 
     def body(self) -> dict[str, Any]:
         return {"status": self.status, **self.lead.summary(self.rules_version)}
-
-
-def source_for(name: str, active: ActiveRules) -> Source:
-    source = active.rules.sources.get(name)
-    if source is None:
-        raise UnknownSource(f'no lead source named "{name[:80]}" is configured in the Sources tab')
-    if not source.active:
-        raise SourceInactive(f'the lead source "{name[:80]}" is switched off in the Sources tab')
-    return source
 
 
 def capture_lead(

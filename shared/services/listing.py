@@ -3,7 +3,8 @@ limit, the cursor and the page's shape; each aggregate only declares its filters
 
 An aggregate is listed newest first by its :attr:`Listing.listed_at` time. What a filter compares
 is stored with the aggregate (:func:`stored_listing`), so a list is read from an index of the
-filtered values (never a table scan) and the aggregates of the page are then read whole.
+filtered values (never a table scan). The page's rows are stored there too: a page is the index
+alone, and whole aggregates are read only by those who need them (the Work tab's sections).
 """
 
 from __future__ import annotations
@@ -94,12 +95,13 @@ def _text(value: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class StoredListing:
-    """What an aggregate's item carries for its list: the index partition, the sort key and
-    the filtered values."""
+    """What an aggregate's item carries for its list: the index partition, the sort key, the
+    filtered values, and its row in a page (the listing's summary)."""
 
     shard: str
     key: str
     fields: dict[str, str]
+    row: dict[str, Any]
 
 
 def list_key(at: str, aggregate_id: str) -> str:
@@ -118,6 +120,7 @@ def stored_listing(listing: Listing, aggregate: Any) -> StoredListing:
         shard_of(aggregate_id),
         list_key(listing.listed_at(aggregate) or "", aggregate_id),
         {name: value for name, value in values.items() if value is not None},
+        listing.summary(aggregate),
     )
 
 
@@ -242,6 +245,6 @@ def decode_cursor(cursor: str, listing: Listing) -> tuple[ListPosition, str | No
 def list_page(listing: Listing, params: Mapping[str, str] | None, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
     """``{"<plural>": [summary, ...], "next_cursor": "..." | None}``, newest first."""
     query = parse_query(listing, params, clock())
-    page = uow.lists.page(listing, query.conditions, query.since, query.limit, query.after)
+    page = uow.lists.rows(listing, query.conditions, query.since, query.limit, query.after)
     cursor = encode_cursor(page.after, query.since) if page.after else None
-    return {listing.plural: [listing.summary(item) for item in page.items], "next_cursor": cursor}
+    return {listing.plural: page.items, "next_cursor": cursor}

@@ -405,6 +405,18 @@ class ListRepository(Protocol):
         index of the listed values, never a table scan. ``after`` is None when nothing follows."""
         ...
 
+    def rows(
+        self,
+        listing: Listing,
+        conditions: tuple[ListCondition, ...],
+        since: str | None,
+        limit: int,
+        after: ListPosition | None = None,
+    ) -> ListPage:
+        """As :meth:`page`, each item its row (``listing.summary``) as stored with the index entry:
+        a list page reads no whole aggregate."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """Repositories to read through, the retry policy, and the one way to write."""

@@ -21,7 +21,6 @@ from shared.domain.timers import Timer
 from shared.services.activities import record_activity
 from shared.services.approvals import decide
 from shared.services.behavior import record_behavior
-from shared.services.capture import source_for
 from shared.services.cases import open_case, record_case_event
 from shared.services.deliveries import deliver, send_again
 from shared.services.lead_closing import disqualify
@@ -228,7 +227,7 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
 
 
 def _drive_cases(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
-    source = source_for("contact-center", rules)
+    source = rules.rules.source_named("contact-center")
     late = {"external_id": "late", "priority": "P1", "account": {"company": "Acme", "country": "CN"}}
     open_case(late, source, rules, store, clock)
     sweep_timers(clock.now + timedelta(hours=3), store, handlers(FixedRules(rules)))
@@ -272,12 +271,12 @@ def _drive_health(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClo
 
     order = make_order(store, rules, clock() - timedelta(days=60), contract_id="ct_health")
     usage = {"account_id": order.account_id, "active_users": 3, "licensed_users": 50}
-    report_usage(usage, source_for("product-analytics", rules), rules, store, clock)
+    report_usage(usage, rules.rules.source_named("product-analytics"), rules, store, clock)
     sweep_health(rules, store, clock.now + timedelta(days=1))
     from shared.services.surveys import record_survey
 
     answer = {"account_id": order.account_id, "respondent": {"email": "cfo@acme.cn"}, "score": 9}
-    record_survey(answer, source_for("nps-survey", rules), rules, store, clock)
+    record_survey(answer, rules.rules.source_named("nps-survey"), rules, store, clock)
 
 
 def _drive_sales(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
@@ -316,7 +315,7 @@ def _drive_renewals(rules: ActiveRules, store: MemoryUnitOfWork) -> None:
     signed = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)
     sign_contract(store, rules, signed, envelope="renewal-docs", end_date="2027-12-31")
     clock = TickingClock(datetime(2027, 9, 30, tzinfo=UTC))
-    source = source_for("contact-center", rules)
+    source = rules.rules.source_named("contact-center")
     case = open_case({**P1_CASE, "external_id": "renewal-docs"}, source, rules, store, clock).case
     sweep_timers(datetime(2027, 10, 2, 1, 0, tzinfo=UTC), store, handlers(FixedRules(rules)))
     record_case_event(case.case_id, {"type": "resolved", "by": case.owner_id}, rules, store, clock)

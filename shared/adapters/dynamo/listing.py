@@ -4,8 +4,11 @@ filtered values in ``list_fields`` — written with the aggregate by :func:`stam
 
 A page is one descending Query per shard (the filters a FilterExpression on ``list_fields``),
 each reading until it has one match more than the page or its shard is done; the shards are
-merged newest first, and the page's aggregates are read whole in one consistent BatchGetItem.
-The one extra match tells whether anything follows, so the last page has no cursor.
+merged newest first. The one extra match tells whether anything follows, so the last page has no
+cursor. A list page (:meth:`DynamoLists.rows`) is the index alone: each entry carries its row
+(``list_fields["_row"]``), at the index's eventual consistency (a change shows within about a
+second). Those who need the aggregates (:meth:`DynamoLists.page`, the Work tab) read them whole in
+one consistent BatchGetItem, as is an entry written before rows were stored.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from shared.domain.contracts import Contract
 from shared.domain.opportunities import Opportunity
 from shared.domain.orders import ListedInvoice, Order
 from shared.domain.quotes import Quote
+from shared.domain.stored_json import dumps
 from shared.services.list_specs import BY_KIND
 from shared.services.listing import LIST_SHARDS, ListCondition, Listing, ListPage, ListPosition, matches, stored_listing
 
@@ -51,6 +55,7 @@ STORED: dict[str, tuple[type[Model], Any]] = {
 _TOP = "~"  # sorts after every time: no upper bound
 _BOTTOM = " "  # sorts before every list key (a key may not be empty)
 _MIN_PAGE = 100  # items read per Query at least (a selective filter would otherwise take many trips)
+ROW = "_row"  # list_fields' key for the page row (JSON text); no filter is named so
 
 
 def stamp(item: Model, kind: str, aggregate: Any) -> None:
@@ -58,7 +63,7 @@ def stamp(item: Model, kind: str, aggregate: Any) -> None:
     listed = stored_listing(BY_KIND[kind], aggregate)
     item.list_shard = listed.shard  # type: ignore[attr-defined]
     item.listed_at = listed.key  # type: ignore[attr-defined]
-    item.list_fields = listed.fields  # type: ignore[attr-defined]
+    item.list_fields = {**listed.fields, ROW: dumps(listed.row)}  # type: ignore[attr-defined]
 
 
 class DynamoLists:
@@ -77,22 +82,57 @@ class DynamoLists:
         limit: int,
         after: ListPosition | None = None,
     ) -> ListPage:
-        model, aggregate_class = STORED[listing.kind]
-        wanted = limit + 1
+        listed, more, _ = self._listed(listing, conditions, since, limit, after, with_rows=False)
+        ids = [key.rpartition("#")[2] for key in listed]
+        return ListPage(self._checked(listing, conditions, ids), ListPosition(listed[-1]) if more else None)
+
+    def rows(
+        self,
+        listing: Listing,
+        conditions: tuple[ListCondition, ...],
+        since: str | None,
+        limit: int,
+        after: ListPosition | None = None,
+    ) -> ListPage:
+        listed, more, stored = self._listed(listing, conditions, since, limit, after, with_rows=True)
+        unrowed = [key.rpartition("#")[2] for key in listed if key not in stored]
+        whole = {listing.id_of(a): listing.summary(a) for a in self._checked(listing, conditions, unrowed)}
+        rows = []
+        for key in listed:
+            row = json.loads(stored[key]) if key in stored else whole.get(key.rpartition("#")[2])
+            if row is not None:
+                rows.append(row)
+        return ListPage(rows, ListPosition(listed[-1]) if more else None)
+
+    def _listed(
+        self,
+        listing: Listing,
+        conditions: tuple[ListCondition, ...],
+        since: str | None,
+        limit: int,
+        after: ListPosition | None,
+        with_rows: bool,
+    ) -> tuple[list[str], bool, dict[str, str]]:
+        """The page's list keys, newest first, whether more follow, and the rows stored with them
+        (list key -> JSON text) when asked for."""
+        table = STORED[listing.kind][0].Meta.table_name
         shards = [
-            _ShardReader(self.client, model.Meta.table_name, str(n), since or _BOTTOM, after, conditions)
+            _ShardReader(self.client, table, str(n), since or _BOTTOM, after, conditions, with_rows)
             for n in range(LIST_SHARDS)
         ]
-        listed = _merge(shards, wanted)
-        page = listed[:limit]
-        ids = [key.rpartition("#")[2] for key in page]
-        # the index is eventually consistent: an aggregate changed a moment ago is checked as read now
-        items = [
+        listed = _merge(shards, limit + 1)
+        rows = {key: row for shard in shards for key, row in shard.rows.items()}
+        return listed[:limit], len(listed) > limit, rows
+
+    def _checked(self, listing: Listing, conditions: tuple[ListCondition, ...], ids: list[str]) -> list[Any]:
+        """The aggregates, read whole, that still meet the conditions: the index is eventually
+        consistent, and an aggregate changed a moment ago is checked as read now."""
+        model, aggregate_class = STORED[listing.kind]
+        return [
             aggregate
             for aggregate in self._whole(model, aggregate_class, ids)
             if matches(stored_listing(listing, aggregate).fields, conditions)
         ]
-        return ListPage(items, ListPosition(page[-1]) if len(listed) > limit else None)
 
     def _whole(self, model: type[Model], aggregate_class: Any, ids: list[str]) -> list[Any]:
         """The page's aggregates (their ``doc`` and version only: the rest of an item serves indexes)."""
@@ -146,24 +186,28 @@ class _ShardReader:
         low: str,
         after: ListPosition | None,
         conditions: tuple[ListCondition, ...],
+        with_rows: bool = False,
     ) -> None:
         self._client = client
         self._upper = after.key if after else _TOP
-        names = {"#shard": "list_shard", "#at": "listed_at"}
+        names = {"#shard": "list_shard", "#at": "listed_at", "#fields": "list_fields"}
         values: dict[str, Any] = {":shard": {"S": shard}, ":low": {"S": low}, ":upper": {"S": self._upper}}
         self._request: dict[str, Any] = {
             "TableName": table,
             "IndexName": LISTED_INDEX,
             "KeyConditionExpression": "#shard = :shard AND #at BETWEEN :low AND :upper",
             "ScanIndexForward": False,
-            "ProjectionExpression": "#at",
+            "ProjectionExpression": "#at, #fields" if with_rows else "#at",
         }
         expression = _filter(conditions, names, values)
+        if not expression and not with_rows:
+            del names["#fields"]  # DynamoDB refuses a name no expression uses
         if expression:
             self._request["FilterExpression"] = expression
         self._request["ExpressionAttributeNames"], self._request["ExpressionAttributeValues"] = names, values
         self._filtered = bool(expression)
         self.keys: list[str] = []
+        self.rows: dict[str, str] = {}  # list key -> its stored row, when asked for and stored
         self.done = False
 
     def read(self, count: int) -> None:
@@ -174,7 +218,12 @@ class _ShardReader:
             step = max(target - len(self.keys), _MIN_PAGE) if self._filtered else target - len(self.keys)
             response = self._client.query(**self._request, Limit=step)
             # BETWEEN is inclusive: the cursor's own entry was on the previous page
-            self.keys.extend(k for item in response.get("Items", []) if (k := item["listed_at"]["S"]) != self._upper)
+            for item in response.get("Items", []):
+                if (key := item["listed_at"]["S"]) == self._upper:
+                    continue
+                self.keys.append(key)
+                if (row := item.get("list_fields", {}).get("M", {}).get(ROW)) is not None:
+                    self.rows[key] = row["S"]
             if "LastEvaluatedKey" in response:
                 self._request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
             else:
@@ -196,6 +245,4 @@ def _filter(conditions: tuple[ListCondition, ...], names: dict[str, str], values
                 values[f":f{n}_{m}"] = {"S": value}
                 placeholders.append(f":f{n}_{m}")
             parts.append(f"#fields.#f{n} IN ({', '.join(placeholders)})")
-    if not parts:
-        del names["#fields"]
     return " AND ".join(parts)

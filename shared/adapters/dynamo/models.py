@@ -73,8 +73,8 @@ def _region() -> str:
 class ListedIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
     """A kind's list (CONTRACT §11), newest first: ``listed_at`` is ``<time>#<id>`` within one of a
     few shards (a busy day's writes spread over them; a page merges them). Only the filtered
-    values are copied (``list_fields``): an aggregate's other changes leave the index entry alone
-    unless a filtered value changes, and readers BatchGet the page's aggregates."""
+    values and the page row are copied (``list_fields``): an aggregate's other changes leave the
+    index entry alone unless one of those changes."""
 
     class Meta:
         index_name = LISTED_INDEX

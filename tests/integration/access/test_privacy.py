@@ -162,7 +162,7 @@ def test_a_bad_body_is_a_400_naming_the_field(client: Any, payload: Any, field: 
 def test_retention_sweep_erases_an_idle_lead_as_of_the_schedules_time(client: Any, scoped_keys: Any) -> None:
     from schedules.retention_sweep import handler as retention_sweep
     from shared.domain.events import iso
-    from shared.services.capture import capture_lead, source_for
+    from shared.services.capture import capture_lead
     from shared.services.rules_publishing import publish_rules
 
     container = scoped_keys
@@ -174,7 +174,7 @@ def test_retention_sweep_erases_an_idle_lead_as_of_the_schedules_time(client: An
     assert active.rules.settings.lead_retention_days == 30
     at = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
     idle = capture_lead(
-        {"email": EMAIL, "name": NAME}, source_for("website", active), active, container.uow, lambda: at
+        {"email": EMAIL, "name": NAME}, active.rules.source_named("website"), active, container.uow, lambda: at
     )
     assert idle.lead.owner_id is None  # nurture: no open work
 

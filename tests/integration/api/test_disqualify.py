@@ -14,7 +14,7 @@ from chalice.test import Client
 
 from functions.api.app import app
 from shared.adapters.dynamo.models import RoutingStateItem
-from shared.services.capture import capture_lead, source_for
+from shared.services.capture import capture_lead
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
 from tests.conftest import ADMIN_KEY
@@ -75,7 +75,7 @@ def test_bad_disqualifications_are_4xx_and_change_nothing(client: Any) -> None:
 def test_a_reassignment_moves_the_load_between_owners(clean_aws: Any) -> None:
     active = clean_aws.rules.current()
     friday = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # 17:30 in Shanghai
-    lead = capture_lead(SQL_LEAD, source_for("website", active), active, clean_aws.uow, lambda: friday).lead
+    lead = capture_lead(SQL_LEAD, active.rules.source_named("website"), active, clean_aws.uow, lambda: friday).lead
     first = lead.owner_id
     assert lead.grade == "sql" and first is not None
 

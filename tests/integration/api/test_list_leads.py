@@ -14,7 +14,7 @@ from pynamodb.connection.base import Connection
 from functions.api.app import app
 from shared.adapters.dynamo.leads import CAPTURE_SHARDS
 from shared.adapters.dynamo.models import LeadItem
-from shared.services.capture import capture_lead, source_for
+from shared.services.capture import capture_lead
 from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import body, post_lead
 
@@ -37,7 +37,7 @@ def spread(clean_aws: Any) -> list[str]:
     for n, (days, hours) in enumerate([(0, 1), (0, 2), (2, 1), (2, 3), (5, 0), (5, 4)]):
         at = now - timedelta(days=days, hours=hours)
         payload = {"email": f"spread{n}@example.cn", "name": f"Spread {n}", **(SQL if n % 2 else {})}
-        result = capture_lead(payload, source_for("website", active), active, clean_aws.uow, lambda at=at: at)
+        result = capture_lead(payload, active.rules.source_named("website"), active, clean_aws.uow, lambda at=at: at)
         made.append((at, result.lead.lead_id))
     return [lead_id for _, lead_id in sorted(made, reverse=True)]
 
@@ -97,7 +97,7 @@ def test_a_day_s_leads_spread_over_the_index_shards_and_page_in_order(client, cl
     for n in range(24):
         at = now - timedelta(seconds=n // 3)  # three leads per instant
         payload = {"email": f"burst{n}@example.cn", "name": f"Burst {n}"}
-        result = capture_lead(payload, source_for("website", active), active, clean_aws.uow, lambda at=at: at)
+        result = capture_lead(payload, active.rules.source_named("website"), active, clean_aws.uow, lambda at=at: at)
         made.append((result.lead.captured_at, result.lead.lead_id))
     keys = {str(item.capture_day) for item in LeadItem.scan()}  # a test's look at the stored keys
     assert len(keys) == CAPTURE_SHARDS and all(key.startswith(now.date().isoformat() + "#") for key in keys)

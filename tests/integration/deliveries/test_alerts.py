@@ -16,7 +16,7 @@ from schedules.timer_sweep import handler as timer_sweep
 from shared.adapters.container import utc_now
 from shared.domain.deliveries import Delivery
 from shared.domain.events import iso
-from shared.services.capture import capture_lead, source_for
+from shared.services.capture import capture_lead
 from shared.services.ports import Change, Save
 
 FRIDAY_1730 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # Shanghai; due Monday 15:00 (5 business hours)
@@ -44,7 +44,7 @@ def test_a_breach_alerts_the_manager_by_email_and_wecom(configure, receiver, plu
     container = configure(chat={"wecom": {"kind": "wecom", "url": f"{receiver.url}/wecom"}})
     active = container.rules.current()
     emails_before = len(sent_emails())
-    result = capture_lead(LEAD, source_for("website", active), active, container.uow, lambda: FRIDAY_1730)
+    result = capture_lead(LEAD, active.rules.source_named("website"), active, container.uow, lambda: FRIDAY_1730)
     assert result.lead.grade == "sql"
     due = result.lead.sla["first_touch"]["due_at"]
     assert timer_sweep({"time": due}, None)["fired"] == 2  # the warning and the breach

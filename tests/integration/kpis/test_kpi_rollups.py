@@ -16,7 +16,7 @@ from functions.api.app import app
 from functions.kpi_rollup.handler import handler as rollup
 from shared.domain.events import iso
 from shared.services.activities import record_activity
-from shared.services.capture import capture_lead, source_for
+from shared.services.capture import capture_lead
 from tests.conftest import ADMIN_KEY
 
 START = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
@@ -53,7 +53,9 @@ def test_rollups_from_recorded_events_answer_get_kpis_from_a_few_items(clean_aws
     touched = []
     for n in range(6):
         at = START + timedelta(minutes=10 * n)
-        result = capture_lead(lead(n, 500), source_for("website", active), active, clean_aws.uow, lambda at=at: at)
+        result = capture_lead(
+            lead(n, 500), active.rules.source_named("website"), active, clean_aws.uow, lambda at=at: at
+        )
         assert result.lead.grade == "sql" and result.lead.owner_id
         if n < 3:  # touched 1, 2 and 3 hours after assignment
             when = at + timedelta(hours=n + 1)

@@ -17,7 +17,7 @@ from admin_sheets.work_tab import work_rows
 from schedules.kpi_snapshot import handler as snapshot
 from shared.adapters.container import container
 from shared.domain.events import iso
-from shared.services.capture import capture_lead, source_for
+from shared.services.capture import capture_lead
 from shared.services.cases import open_case
 from shared.services.orders import record_shipment_report
 from shared.services.timer_handlers import handlers
@@ -47,7 +47,9 @@ def world() -> dict[str, str]:
     rules = c.rules.current()
     contract = sign_contract(c.uow, rules, SIGNED)
     clock = TickingClock(DUE_90 - timedelta(days=2))
-    case = open_case({**P1_CASE, "external_id": "c-work"}, source_for("contact-center", rules), rules, c.uow, clock)
+    case = open_case(
+        {**P1_CASE, "external_id": "c-work"}, rules.rules.source_named("contact-center"), rules, c.uow, clock
+    )
     sweep_timers(DUE_90, c.uow, handlers(FixedRules(rules)))  # the reminder: held, renewal opportunity opened
     held = c.uow.contracts.get(contract.contract_id)
     assert held is not None and held.on_hold
@@ -61,7 +63,7 @@ def world() -> dict[str, str]:
     blocked = c.uow.orders.get(order.order_id)
     assert blocked is not None and blocked.invoices[0]["status"] == "blocked"
     clock.now = NOW - timedelta(minutes=20)
-    lead = capture_lead(LEAD, source_for("website", rules), rules, c.uow, clock).lead
+    lead = capture_lead(LEAD, rules.rules.source_named("website"), rules, c.uow, clock).lead
     return {
         "contract": contract.contract_id,
         "case": case.case.case_id,

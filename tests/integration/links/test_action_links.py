@@ -19,7 +19,7 @@ from functions.api.app import app
 from schedules.timer_sweep import handler as timer_sweep
 from shared.adapters.container import utc_now
 from shared.domain.links import LinkClaims, make_token
-from shared.services.capture import capture_lead, source_for
+from shared.services.capture import capture_lead
 from tests.conftest import ADMIN_KEY, LINK_SECRET
 from tests.integration.api.helpers import body, post_lead
 from tests.unit.services.helpers import SQL_LEAD
@@ -46,7 +46,7 @@ def _audit(client: Client, subject: str) -> list[dict[str, Any]]:
 def test_a_first_touch_warning_carries_links_that_log_the_owners_call_once(configure, receiver, plumbing) -> None:
     container = configure(chat={"wecom": {"kind": "wecom", "url": f"{receiver.url}/wecom"}}, public_url=PUBLIC)
     active = container.rules.current()
-    lead = capture_lead(LEAD, source_for("website", active), active, container.uow, utc_now).lead
+    lead = capture_lead(LEAD, active.rules.source_named("website"), active, container.uow, utc_now).lead
     owner = lead.owner_id
     assert owner and lead.grade == "sql"
     assert timer_sweep({"time": lead.sla["first_touch"]["due_at"]}, None)["fired"] == 2

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from infra import cli
-from shared.services.capture import capture_lead, source_for
+from shared.services.capture import capture_lead
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "admin_sheets" / "examples"
@@ -189,7 +189,9 @@ def test_leads_list_prints_one_line_per_lead_newest_first(second_terminal: Any, 
     for n, (days, extra) in enumerate([(3, {}), (1, {"employees": 1500, "industry": "制造业", "province": "上海"})]):
         at = now - timedelta(days=days)
         payload = {"email": f"cli{n}@example.cn", "name": f"李{n}", "company": f"公司{n}", **extra}
-        made.append(capture_lead(payload, source_for("website", active), active, second_terminal.uow, lambda at=at: at))
+        made.append(
+            capture_lead(payload, active.rules.source_named("website"), active, second_terminal.uow, lambda at=at: at)
+        )
     code, out, err = run(["leads", "list", "--since", "7d"], capsys)
     lines = out.splitlines()
     assert code == 0 and len(lines) == 2 and "(2 leads, newest first)" in err
@@ -225,7 +227,7 @@ def test_events_list_follow_prints_new_events_until_ctrl_c(second_terminal: Any,
         active = second_terminal.rules.current()
         lead = capture_lead(
             {"email": "followed@example.cn"},
-            source_for("website", active),
+            active.rules.source_named("website"),
             active,
             second_terminal.uow,
             lambda: datetime.now(UTC),
@@ -256,7 +258,7 @@ def test_follow_tells_each_event_once_though_polls_overlap(second_terminal: Any)
         if polls == 1:
             capture_lead(
                 {"email": "twice@example.cn"},
-                source_for("website", active),
+                active.rules.source_named("website"),
                 active,
                 second_terminal.uow,
                 lambda: datetime.now(UTC),

@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.leads import Lead
-from shared.services.capture import CaptureResult, capture_lead, source_for
+from shared.services.capture import CaptureResult, capture_lead
 from shared.services.ports import ActiveRules
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -48,7 +48,7 @@ class TickingClock:
 def capture(
     payload: dict[str, Any], active: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, source: str = "website"
 ) -> CaptureResult:
-    return capture_lead(payload, source_for(source, active), active, store, clock)
+    return capture_lead(payload, active.rules.source_named(source), active, store, clock)
 
 
 def events_of(store: MemoryUnitOfWork, lead_id: str) -> list[str]:

@@ -9,7 +9,6 @@ import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import SourceInactive, UnknownSource, ValidationFailed
-from shared.services.capture import source_for
 from shared.services.ports import ActiveRules
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
 from tests.unit.services.helpers import TickingClock, capture, event_data, events_of, stored
@@ -232,10 +231,10 @@ def test_invalid_post_names_fields_and_stores_nothing(
 
 def test_unknown_and_inactive_sources(example_rules: ActiveRules) -> None:
     with pytest.raises(UnknownSource):
-        source_for("nope", example_rules)
+        example_rules.rules.source_named("nope")
     with pytest.raises(SourceInactive):
-        source_for("legacy-form", example_rules)
-    assert source_for("wechat", example_rules).channel == "social"
+        example_rules.rules.source_named("legacy-form")
+    assert example_rules.rules.source_named("wechat").channel == "social"
 
 
 # --- fairness and capacity with a hand-made team ------------------------------------------------------

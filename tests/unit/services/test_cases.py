@@ -19,7 +19,6 @@ from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import CaseNotFound, InvalidTransition, ValidationFailed
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
-from shared.services.capture import source_for
 from shared.services.cases import OpenResult, get_case, open_case, record_case_event
 from shared.services.ports import ActiveRules
 from shared.services.timer_handlers import handlers
@@ -43,7 +42,7 @@ class Setup:
 
     def open(self, **changes: Any) -> OpenResult:
         return open_case(
-            {**CASE, **changes}, source_for("contact-center", self.active), self.active, self.store, self.clock
+            {**CASE, **changes}, self.active.rules.source_named("contact-center"), self.active, self.store, self.clock
         )
 
     def record(self, case_id: str, kind: str, by: str, **extra: Any) -> dict[str, Any]:
@@ -99,7 +98,7 @@ def test_the_same_external_id_from_the_same_source_is_the_same_case(cc: Setup) -
     assert again.status == "existing" and again.case.case_id == first.case.case_id
     assert again.body["owner_id"] == first.body["owner_id"] and again.case.title == "Production line stopped"
     assert len(cc.events(first.case.case_id, "CaseOpened")) == 1 and sum(cc.store.loads.values()) == 1
-    other = open_case(CASE, source_for("hubspot", cc.active), cc.active, cc.store, cc.clock)
+    other = open_case(CASE, cc.active.rules.source_named("hubspot"), cc.active, cc.store, cc.clock)
     assert other.status == "created" and other.case.case_id != first.case.case_id
 
 

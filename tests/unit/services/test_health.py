@@ -14,7 +14,6 @@ from shared.domain.errors import AccountNotFound, ValidationFailed
 from shared.domain.events import iso
 from shared.domain.orders import invoice_id_for
 from shared.services.activities import record_activity
-from shared.services.capture import source_for
 from shared.services.cases import open_case, record_case_event
 from shared.services.health import report_usage, sweep_health
 from shared.services.orders import record_invoice_status, record_shipment_report
@@ -41,7 +40,7 @@ def _warnings(store: MemoryUnitOfWork) -> list[dict[str, Any]]:
 
 
 def _usage(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, **body: Any) -> dict[str, Any]:
-    return report_usage(body, source_for("product-analytics", rules), rules, store, clock)
+    return report_usage(body, rules.rules.source_named("product-analytics"), rules, store, clock)
 
 
 def _engage(store: MemoryUnitOfWork, account_id: str, days: int) -> None:
@@ -105,7 +104,7 @@ def test_usage_by_credit_code_and_for_unknown_accounts(
 
 def _case(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, external_id: str, priority: str) -> Any:
     body = {"external_id": external_id, "priority": priority, "account": {"credit_code": CREDIT_CODE}}
-    return open_case(body, source_for("contact-center", rules), rules, store, clock).case
+    return open_case(body, rules.rules.source_named("contact-center"), rules, store, clock).case
 
 
 def test_open_p1_and_p2_cases_and_csat_move_support(
@@ -141,7 +140,7 @@ def test_a_case_engages_its_account_and_a_case_of_no_account_touches_none(
     _case(example_rules, store, clock, "T-1", "P3")
     assert _account(store, account_id).health["dimensions"]["engagement"]["active_days"] == 1
     body = {"external_id": "T-9", "priority": "P1", "account": {"company": "Nobody Ltd", "country": "CN"}}
-    open_case(body, source_for("contact-center", example_rules), example_rules, store, clock)
+    open_case(body, example_rules.rules.source_named("contact-center"), example_rules, store, clock)
     assert len([s for s in store.aggregates if s.startswith("account/")]) == 1
 
 

@@ -304,7 +304,6 @@ def test_a_case_clock_breached_by_a_sweep_ahead_of_it_then_met_by_its_history_co
     from datetime import timedelta
 
     from shared.adapters.memory import MemoryUnitOfWork
-    from shared.services.capture import source_for
     from shared.services.cases import open_case, record_case_event
     from shared.services.timer_handlers import handlers
     from shared.services.timers import sweep_timers
@@ -312,7 +311,7 @@ def test_a_case_clock_breached_by_a_sweep_ahead_of_it_then_met_by_its_history_co
     from tests.unit.services.renewals_helpers import P1_CASE
 
     store, clock = MemoryUnitOfWork(), TickingClock(NOW - timedelta(days=2))
-    case = open_case(P1_CASE, source_for("contact-center", example_rules), example_rules, store, clock).case
+    case = open_case(P1_CASE, example_rules.rules.source_named("contact-center"), example_rules, store, clock).case
     sweep_timers(NOW + timedelta(days=90), store, handlers(FixedRules(example_rules)))  # ahead of the clock
     for kind in ("first_response", "resolved"):
         record_case_event(case.case_id, {"type": kind, "by": case.owner_id}, example_rules, store, clock)

@@ -10,7 +10,6 @@ import pytest
 
 from shared.adapters.memory import MemoryPersonalRecords, MemoryUnitOfWork
 from shared.domain.errors import ValidationFailed
-from shared.services.capture import source_for
 from shared.services.cases import open_case
 from shared.services.ports import ActiveRules
 from shared.services.privacy import erase_person, export_person
@@ -26,7 +25,7 @@ def _world(rules: ActiveRules) -> tuple[MemoryUnitOfWork, TickingClock, str]:
     store, clock = MemoryUnitOfWork(), TickingClock()
     lead = capture(PERSON, rules, store, clock).lead
     capture({**PERSON, "message": "and a second message"}, rules, store, clock)  # LeadMerged: the touch's message
-    source = source_for("contact-center", rules)
+    source = rules.rules.source_named("contact-center")
     for n in (1, 2):
         contact = {"name": "张伟", "email": "zhang.wei@example.cn", "phone": "+8613800138000"}
         body = {

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.contracts import Contract
 from shared.domain.events import Event
-from shared.services.capture import source_for
 from shared.services.cases import open_case, record_case_event
 from shared.services.ports import ActiveRules, Change
 from shared.services.timer_handlers import handlers
@@ -24,7 +23,7 @@ DUE_60 = datetime(2027, 11, 1, 1, 0, tzinfo=UTC)
 
 def open_p(store: MemoryUnitOfWork, rules: ActiveRules, clock: TickingClock, external_id: str, priority: str) -> str:
     payload = {**P1_CASE, "external_id": external_id, "priority": priority}
-    return open_case(payload, source_for("contact-center", rules), rules, store, clock).case.case_id
+    return open_case(payload, rules.rules.source_named("contact-center"), rules, store, clock).case.case_id
 
 
 def act(store: MemoryUnitOfWork, rules: ActiveRules, clock: TickingClock, case_id: str, kind: str) -> None:
