@@ -72,6 +72,7 @@ def _listing(plural: str) -> Route:
 
 # The usual arguments of a change to a known item: its id first, then these.
 CHANGE = ("payload", "active", "uow", "clock")
+COMMAND = ("command", "active", "uow", "clock")  # the same, the body read as the route's message
 _S = "shared.services."
 _M = "shared.messages."
 
@@ -115,7 +116,7 @@ ROUTES: tuple[Route, ...] = (
     _webhook("cases", "case", "cases", summary="A support case opened in the contact center (CONTRACT §2.5)",
              operation_id="openCase", body=_M + "cases:CaseOpening", answer=_M + "cases:CaseSummary", status=201,
              also=((200, "that case was already open"),), errors=INTAKE),
-    Route("POST", "/cases/{case_id}/events", _S + "cases:record_case_event", ("case_id", *CHANGE), "cases",
+    Route("POST", "/cases/{case_id}/events", _S + "cases:record_case_event", ("case_id", *COMMAND), "cases",
           status=201, actor_field="by",
           summary="First response, replies, waiting, resolved, reopened, CSAT, notes (CONTRACT §2.5)",
           body=_M + "cases:CaseEventRecording", answer=_M + "cases:CaseEventRecorded",

@@ -106,7 +106,13 @@ def _perform(
         return decide(target, payload, active, uow, clock)
     if claims.action in ("call", "email", "meeting"):
         return record_activity(target, {"type": claims.action, "by": claims.person}, active, uow, clock)
-    return record_case_event(target, {"type": "first_response", "by": claims.person}, active, uow, clock)
+    from shared.messages.cases import CaseEventRecording
+    from shared.messages.validation import read
+
+    responded = read(
+        CaseEventRecording, {"type": "first_response", "by": claims.person}, now=clock(), rules=active.rules
+    )
+    return record_case_event(target, responded, active, uow, clock)
 
 
 def link_actor(claims: LinkClaims) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from shared.domain.events import EVENT_TYPES, Event
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
 from shared.domain.timers import Timer
+from shared.messages.cases import CaseEventRecording, CaseOpening
+from shared.messages.validation import read
 from shared.services.activities import record_activity
 from shared.services.approvals import decide
 from shared.services.behavior import record_behavior
@@ -41,7 +43,7 @@ from shared.services.stage_moves import move_stage, record_opportunity_activity,
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
-from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture
+from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, now_of
 from tools import docs
 from tools.event_catalog import CATALOG
 
@@ -229,11 +231,23 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
 def _drive_cases(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     source = rules.rules.source_named("contact-center")
     late = {"external_id": "late", "priority": "P1", "account": {"company": "Acme", "country": "CN"}}
-    open_case(late, source, rules, store, clock)
+    open_case(read(CaseOpening, late, now=now_of(clock), rules=rules.rules), source, rules, store, clock)
     sweep_timers(clock.now + timedelta(hours=3), store, handlers(FixedRules(rules)))
-    prompt = open_case({**late, "external_id": "prompt"}, source, rules, store, clock).case
+    prompt = open_case(
+        read(CaseOpening, {**late, "external_id": "prompt"}, now=now_of(clock), rules=rules.rules),
+        source,
+        rules,
+        store,
+        clock,
+    ).case
     for kind in ("first_response", "resolved", "reopened"):
-        record_case_event(prompt.case_id, {"type": kind, "by": prompt.owner_id}, rules, store, clock)
+        record_case_event(
+            prompt.case_id,
+            read(CaseEventRecording, {"type": kind, "by": prompt.owner_id}, now=now_of(clock), rules=rules.rules),
+            rules,
+            store,
+            clock,
+        )
 
 
 def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
@@ -316,9 +330,21 @@ def _drive_renewals(rules: ActiveRules, store: MemoryUnitOfWork) -> None:
     sign_contract(store, rules, signed, envelope="renewal-docs", end_date="2027-12-31")
     clock = TickingClock(datetime(2027, 9, 30, tzinfo=UTC))
     source = rules.rules.source_named("contact-center")
-    case = open_case({**P1_CASE, "external_id": "renewal-docs"}, source, rules, store, clock).case
+    case = open_case(
+        read(CaseOpening, {**P1_CASE, "external_id": "renewal-docs"}, now=now_of(clock), rules=rules.rules),
+        source,
+        rules,
+        store,
+        clock,
+    ).case
     sweep_timers(datetime(2027, 10, 2, 1, 0, tzinfo=UTC), store, handlers(FixedRules(rules)))
-    record_case_event(case.case_id, {"type": "resolved", "by": case.owner_id}, rules, store, clock)
+    record_case_event(
+        case.case_id,
+        read(CaseEventRecording, {"type": "resolved", "by": case.owner_id}, now=now_of(clock), rules=rules.rules),
+        rules,
+        store,
+        clock,
+    )
 
 
 def test_the_catalog_lists_exactly_the_data_keys_the_services_emit(

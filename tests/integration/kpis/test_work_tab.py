@@ -17,6 +17,8 @@ from admin_sheets.work_tab import work_rows
 from schedules.kpi_snapshot import handler as snapshot
 from shared.adapters.container import container
 from shared.domain.events import iso
+from shared.messages.cases import CaseOpening
+from shared.messages.validation import read
 from shared.services.capture import capture_lead
 from shared.services.cases import open_case
 from shared.services.orders import record_shipment_report
@@ -25,7 +27,7 @@ from shared.services.timers import sweep_timers
 from shared.services.work_at_risk import ROWS, Section
 from tests.fakes.sheets_api import FakeSheetsApi
 from tests.integration.kpis.test_dashboard import _kpis, _sheet_ids
-from tests.unit.services.helpers import FixedRules, TickingClock
+from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 from tests.unit.services.orders_helpers import NO_TAX_ID, make_order, shipment
 from tests.unit.services.renewals_helpers import P1_CASE, sign_contract
 
@@ -48,7 +50,11 @@ def world() -> dict[str, str]:
     contract = sign_contract(c.uow, rules, SIGNED)
     clock = TickingClock(DUE_90 - timedelta(days=2))
     case = open_case(
-        {**P1_CASE, "external_id": "c-work"}, rules.rules.source_named("contact-center"), rules, c.uow, clock
+        read(CaseOpening, {**P1_CASE, "external_id": "c-work"}, now=now_of(clock), rules=rules.rules),
+        rules.rules.source_named("contact-center"),
+        rules,
+        c.uow,
+        clock,
     )
     sweep_timers(DUE_90, c.uow, handlers(FixedRules(rules)))  # the reminder: held, renewal opportunity opened
     held = c.uow.contracts.get(contract.contract_id)

@@ -10,12 +10,14 @@ import pytest
 
 from shared.adapters.memory import MemoryPersonalRecords, MemoryUnitOfWork
 from shared.domain.errors import ValidationFailed
+from shared.messages.cases import CaseOpening
+from shared.messages.validation import read
 from shared.services.cases import open_case
 from shared.services.ports import ActiveRules
 from shared.services.privacy import erase_person, export_person
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import NOW, SQL_LEAD, FixedRules, TickingClock, capture
+from tests.unit.services.helpers import NOW, SQL_LEAD, FixedRules, TickingClock, capture, now_of
 
 PERSON = {**SQL_LEAD, "name": "张伟", "email": "Zhang.Wei@Example.cn", "phone": "138 0013 8000",
           "message": "please call me", "company": "上海精密制造", "wechat": "zw_1988"}  # fmt: skip
@@ -34,7 +36,7 @@ def _world(rules: ActiveRules) -> tuple[MemoryUnitOfWork, TickingClock, str]:
             "contact": contact,
             "account": {"company": "上海精密制造", "country": "CN"},
         }
-        open_case(body, source, rules, store, clock)
+        open_case(read(CaseOpening, body, now=now_of(clock), rules=rules.rules), source, rules, store, clock)
     return store, clock, lead.lead_id
 
 

@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.contracts import Contract
 from shared.domain.events import Event
+from shared.messages.cases import CaseEventRecording, CaseOpening
+from shared.messages.validation import read
 from shared.services.cases import open_case, record_case_event
 from shared.services.ports import ActiveRules, Change
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import FixedRules, TickingClock
+from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 from tests.unit.services.renewals_helpers import P1_CASE, sign_contract
 
 SIGNED = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)
@@ -23,13 +25,25 @@ DUE_60 = datetime(2027, 11, 1, 1, 0, tzinfo=UTC)
 
 def open_p(store: MemoryUnitOfWork, rules: ActiveRules, clock: TickingClock, external_id: str, priority: str) -> str:
     payload = {**P1_CASE, "external_id": external_id, "priority": priority}
-    return open_case(payload, rules.rules.source_named("contact-center"), rules, store, clock).case.case_id
+    return open_case(
+        read(CaseOpening, payload, now=now_of(clock), rules=rules.rules),
+        rules.rules.source_named("contact-center"),
+        rules,
+        store,
+        clock,
+    ).case.case_id
 
 
 def act(store: MemoryUnitOfWork, rules: ActiveRules, clock: TickingClock, case_id: str, kind: str) -> None:
     case = store.cases.get(case_id)
     assert case is not None
-    record_case_event(case_id, {"type": kind, "by": case.owner_id}, rules, store, clock)
+    record_case_event(
+        case_id,
+        read(CaseEventRecording, {"type": kind, "by": case.owner_id}, now=now_of(clock), rules=rules.rules),
+        rules,
+        store,
+        clock,
+    )
 
 
 def of_type(store: MemoryUnitOfWork, kind: str) -> list[Event]:
