@@ -67,7 +67,7 @@ class Call:
         assert self.route.body is not None, f"{self.route.path}: a command needs the route's body model"
         module, _, name = self.route.body.partition(":")
         model = getattr(importlib.import_module(module), name)
-        return read(model, self.payload(), now=self.container.clock(), rules=self.container.rules.current().rules)
+        return read(model, self.payload(), now=self.container.clock(), active=self.container.rules.current())
 
     def raw(self) -> bytes:
         raw = self.request.raw_body

@@ -50,7 +50,7 @@ def case(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any
         from shared.messages.validation import read
         from shared.services.cases import open_case
 
-        opening = read(CaseOpening, payload, now=c.clock(), rules=active.rules)
+        opening = read(CaseOpening, payload, now=c.clock(), active=active)
         result = open_case(opening, source, active, c.uow, c.clock)
         return Handled(201 if result.status == "created" else 200, result.body)
 

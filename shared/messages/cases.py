@@ -173,7 +173,7 @@ class CaseEventRecording(check.Command):
     def _by(cls, value: Any, info: ValidationInfo) -> str:
         by = check.text(limit=TEXT_LIMIT, required=True)(value)
         assert by is not None
-        if by not in check.context_of(info)["rules"].owners:
+        if by not in check.context_of(info)["active"].rules.owners:
             raise check.refuse(f"{by[:60]!r} is not an owner_id on the Owners tab")
         return by
 

@@ -3,7 +3,7 @@ field in CONTRACT §2's words (``"external_id": "is required"``), never pydantic
 
 A model's fields say what they accept with the validators below, which raise :func:`refuse` with
 the sentence a person reads; what the request is validated against travels in pydantic's validation
-context: ``now`` (the business clock's) and ``rules`` (the active RuleSet) — :func:`read`.
+context: ``now`` (the business clock's) and ``active`` (the ActiveRules) — :func:`read`.
 """
 
 from __future__ import annotations
@@ -41,10 +41,11 @@ def refuse(sentence: str) -> PydanticCustomError:
     return PydanticCustomError(REFUSED, "{sentence}", {"sentence": sentence})
 
 
-def read(model: type[Message], payload: Any, *, now: datetime, rules: Any = None) -> Message:
-    """``payload`` as ``model``, or ValidationFailed naming each bad field (``account.country``)."""
+def read(model: type[Message], payload: Any, *, now: datetime, active: Any = None) -> Message:
+    """``payload`` as ``model``, or ValidationFailed naming each bad field (``account.country``).
+    ``active``: the ActiveRules the request is read against (who is on the Owners tab, the Stages)."""
     try:
-        return model.model_validate(payload, context={"now": now, "rules": rules})
+        return model.model_validate(payload, context={"now": now, "active": active})
     except ValidationError as invalid:
         fields: dict[str, str] = {}
         for error in invalid.errors():

@@ -109,9 +109,7 @@ def _perform(
     from shared.messages.cases import CaseEventRecording
     from shared.messages.validation import read
 
-    responded = read(
-        CaseEventRecording, {"type": "first_response", "by": claims.person}, now=clock(), rules=active.rules
-    )
+    responded = read(CaseEventRecording, {"type": "first_response", "by": claims.person}, now=clock(), active=active)
     return record_case_event(target, responded, active, uow, clock)
 
 

@@ -231,10 +231,10 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
 def _drive_cases(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     source = rules.rules.source_named("contact-center")
     late = {"external_id": "late", "priority": "P1", "account": {"company": "Acme", "country": "CN"}}
-    open_case(read(CaseOpening, late, now=now_of(clock), rules=rules.rules), source, rules, store, clock)
+    open_case(read(CaseOpening, late, now=now_of(clock), active=rules), source, rules, store, clock)
     sweep_timers(clock.now + timedelta(hours=3), store, handlers(FixedRules(rules)))
     prompt = open_case(
-        read(CaseOpening, {**late, "external_id": "prompt"}, now=now_of(clock), rules=rules.rules),
+        read(CaseOpening, {**late, "external_id": "prompt"}, now=now_of(clock), active=rules),
         source,
         rules,
         store,
@@ -243,7 +243,7 @@ def _drive_cases(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingCloc
     for kind in ("first_response", "resolved", "reopened"):
         record_case_event(
             prompt.case_id,
-            read(CaseEventRecording, {"type": kind, "by": prompt.owner_id}, now=now_of(clock), rules=rules.rules),
+            read(CaseEventRecording, {"type": kind, "by": prompt.owner_id}, now=now_of(clock), active=rules),
             rules,
             store,
             clock,
@@ -331,7 +331,7 @@ def _drive_renewals(rules: ActiveRules, store: MemoryUnitOfWork) -> None:
     clock = TickingClock(datetime(2027, 9, 30, tzinfo=UTC))
     source = rules.rules.source_named("contact-center")
     case = open_case(
-        read(CaseOpening, {**P1_CASE, "external_id": "renewal-docs"}, now=now_of(clock), rules=rules.rules),
+        read(CaseOpening, {**P1_CASE, "external_id": "renewal-docs"}, now=now_of(clock), active=rules),
         source,
         rules,
         store,
@@ -340,7 +340,7 @@ def _drive_renewals(rules: ActiveRules, store: MemoryUnitOfWork) -> None:
     sweep_timers(datetime(2027, 10, 2, 1, 0, tzinfo=UTC), store, handlers(FixedRules(rules)))
     record_case_event(
         case.case_id,
-        read(CaseEventRecording, {"type": "resolved", "by": case.owner_id}, now=now_of(clock), rules=rules.rules),
+        read(CaseEventRecording, {"type": "resolved", "by": case.owner_id}, now=now_of(clock), active=rules),
         rules,
         store,
         clock,

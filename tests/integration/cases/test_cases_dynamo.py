@@ -33,7 +33,7 @@ def events_of(case_id: str, kind: str) -> list[Any]:
 def test_sixteen_concurrent_posts_of_one_case_make_one_case(clean_aws: Any, example_rules: ActiveRules) -> None:
     store, source = DynamoUnitOfWork(), example_rules.rules.sources["contact-center"]
     with ThreadPoolExecutor(THREADS) as pool:
-        opening = read(CaseOpening, CASE, now=utc_now(), rules=example_rules.rules)
+        opening = read(CaseOpening, CASE, now=utc_now(), active=example_rules)
         jobs = [pool.submit(open_case, opening, source, example_rules, store, utc_now) for _ in range(THREADS)]
         results = [job.result() for job in jobs]
     assert Counter(r.status for r in results) == {"created": 1, "existing": THREADS - 1}
@@ -49,15 +49,13 @@ def test_sixteen_concurrent_posts_of_one_case_make_one_case(clean_aws: Any, exam
 def test_concurrent_events_on_one_case_are_all_kept(clean_aws: Any, example_rules: ActiveRules) -> None:
     store = DynamoUnitOfWork()
     case = open_case(
-        read(CaseOpening, CASE, now=now_of(utc_now), rules=example_rules.rules),
+        read(CaseOpening, CASE, now=now_of(utc_now), active=example_rules),
         example_rules.rules.sources["contact-center"],
         example_rules,
         store,
         utc_now,
     ).case
-    reply = read(
-        CaseEventRecording, {"type": "agent_reply", "by": case.owner_id}, now=utc_now(), rules=example_rules.rules
-    )
+    reply = read(CaseEventRecording, {"type": "agent_reply", "by": case.owner_id}, now=utc_now(), active=example_rules)
     with ThreadPoolExecutor(8) as pool:
         for job in [
             pool.submit(record_case_event, case.case_id, reply, example_rules, store, utc_now) for _ in range(8)
@@ -73,7 +71,7 @@ def test_a_p1_case_breaches_at_the_right_instant_and_escalates_manager_then_dire
     store, clock = DynamoUnitOfWork(), TickingClock(datetime(2026, 11, 21, 14, 0, tzinfo=UTC))
     fire = handlers(FixedRules(example_rules))
     opened = open_case(
-        read(CaseOpening, CASE, now=now_of(clock), rules=example_rules.rules),
+        read(CaseOpening, CASE, now=now_of(clock), active=example_rules),
         example_rules.rules.sources["contact-center"],
         example_rules,
         store,
@@ -83,7 +81,7 @@ def test_a_p1_case_breaches_at_the_right_instant_and_escalates_manager_then_dire
     for kind in ("first_response", "waiting_on_customer"):
         record_case_event(
             case_id,
-            read(CaseEventRecording, {"type": kind, "by": owner}, now=now_of(clock), rules=example_rules.rules),
+            read(CaseEventRecording, {"type": kind, "by": owner}, now=now_of(clock), active=example_rules),
             example_rules,
             store,
             clock,
@@ -92,9 +90,7 @@ def test_a_p1_case_breaches_at_the_right_instant_and_escalates_manager_then_dire
     clock.now += timedelta(hours=3)
     record_case_event(
         case_id,
-        read(
-            CaseEventRecording, {"type": "customer_replied", "by": owner}, now=now_of(clock), rules=example_rules.rules
-        ),
+        read(CaseEventRecording, {"type": "customer_replied", "by": owner}, now=now_of(clock), active=example_rules),
         example_rules,
         store,
         clock,

@@ -49,7 +49,7 @@ def requests() -> Iterator[list[str]]:
 def open_p1(store: DynamoUnitOfWork, rules: ActiveRules, clock: TickingClock, external_id: str) -> str:
     source = rules.rules.sources["contact-center"]
     return open_case(
-        read(CaseOpening, {**P1_CASE, "external_id": external_id}, now=now_of(clock), rules=rules.rules),
+        read(CaseOpening, {**P1_CASE, "external_id": external_id}, now=now_of(clock), active=rules),
         source,
         rules,
         store,
@@ -62,7 +62,7 @@ def resolve(store: DynamoUnitOfWork, rules: ActiveRules, clock: Any, case_id: st
     assert case is not None
     record_case_event(
         case_id,
-        read(CaseEventRecording, {"type": "resolved", "by": case.owner_id}, now=now_of(clock), rules=rules.rules),
+        read(CaseEventRecording, {"type": "resolved", "by": case.owner_id}, now=now_of(clock), active=rules),
         rules,
         store,
         clock,

@@ -50,7 +50,7 @@ def world() -> dict[str, str]:
     contract = sign_contract(c.uow, rules, SIGNED)
     clock = TickingClock(DUE_90 - timedelta(days=2))
     case = open_case(
-        read(CaseOpening, {**P1_CASE, "external_id": "c-work"}, now=now_of(clock), rules=rules.rules),
+        read(CaseOpening, {**P1_CASE, "external_id": "c-work"}, now=now_of(clock), active=rules),
         rules.rules.source_named("contact-center"),
         rules,
         c.uow,

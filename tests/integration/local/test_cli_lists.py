@@ -118,7 +118,7 @@ def test_show_puts_a_case_its_events_alerts_and_timers_in_one_view(
         "account": {"company": "Acme", "country": "CN"},
     }
     case_id = open_case(
-        read(CaseOpening, payload, now=now_of(clock), rules=example_rules.rules),
+        read(CaseOpening, payload, now=now_of(clock), active=example_rules),
         example_rules.rules.sources["contact-center"],
         example_rules,
         store,

@@ -20,7 +20,7 @@ GOOD = {"external_id": " CC-1 ", "priority": "p1", "account": {"company": "Acme"
 
 def refused(model: Any, payload: Any, rules: ActiveRules) -> dict[str, str]:
     with pytest.raises(ValidationFailed) as error:
-        read(model, payload, now=NOW, rules=rules.rules)
+        read(model, payload, now=NOW, active=rules)
     assert str(error.value) == f"{len(error.value.fields)} field(s) are not valid"
     return error.value.fields
 
@@ -97,5 +97,5 @@ def test_an_event_names_its_type_its_person_and_its_score(example_rules: ActiveR
         "score": "must be a whole number from 1 to 5"
     }
     rated = read(CaseEventRecording, {"type": "csat", "by": " u_yang ", "score": 5, "note": "好"}, now=NOW,
-                 rules=example_rules.rules)  # fmt: skip
+                 active=example_rules)  # fmt: skip
     assert (rated.by, rated.score, rated.note, rated.at) == ("u_yang", 5, "好", None)

@@ -44,7 +44,7 @@ class Setup:
 
     def open(self, **changes: Any) -> OpenResult:
         return open_case(
-            read(CaseOpening, {**CASE, **changes}, now=now_of(self.clock), rules=self.active.rules),
+            read(CaseOpening, {**CASE, **changes}, now=now_of(self.clock), active=self.active),
             self.active.rules.source_named("contact-center"),
             self.active,
             self.store,
@@ -54,9 +54,7 @@ class Setup:
     def record(self, case_id: str, kind: str, by: str, **extra: Any) -> dict[str, Any]:
         return record_case_event(
             case_id,
-            read(
-                CaseEventRecording, {"type": kind, "by": by, **extra}, now=now_of(self.clock), rules=self.active.rules
-            ),
+            read(CaseEventRecording, {"type": kind, "by": by, **extra}, now=now_of(self.clock), active=self.active),
             self.active,
             self.store,
             self.clock,
@@ -113,7 +111,7 @@ def test_the_same_external_id_from_the_same_source_is_the_same_case(cc: Setup) -
     assert again.body["owner_id"] == first.body["owner_id"] and again.case.title == "Production line stopped"
     assert len(cc.events(first.case.case_id, "CaseOpened")) == 1 and sum(cc.store.loads.values()) == 1
     other = open_case(
-        read(CaseOpening, CASE, now=now_of(cc.clock), rules=cc.active.rules),
+        read(CaseOpening, CASE, now=now_of(cc.clock), active=cc.active),
         cc.active.rules.source_named("hubspot"),
         cc.active,
         cc.store,
@@ -215,7 +213,7 @@ def test_a_bad_event_names_the_field(cc: Setup, payload: dict[str, Any], field: 
     with pytest.raises(ValidationFailed) as refused:
         record_case_event(
             case.case_id,
-            read(CaseEventRecording, payload, now=now_of(cc.clock), rules=cc.active.rules),
+            read(CaseEventRecording, payload, now=now_of(cc.clock), active=cc.active),
             cc.active,
             cc.store,
             cc.clock,

@@ -107,7 +107,7 @@ def test_usage_by_credit_code_and_for_unknown_accounts(
 def _case(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, external_id: str, priority: str) -> Any:
     body = {"external_id": external_id, "priority": priority, "account": {"credit_code": CREDIT_CODE}}
     return open_case(
-        read(CaseOpening, body, now=now_of(clock), rules=rules.rules),
+        read(CaseOpening, body, now=now_of(clock), active=rules),
         rules.rules.source_named("contact-center"),
         rules,
         store,
@@ -130,9 +130,7 @@ def test_open_p1_and_p2_cases_and_csat_move_support(
     for kind in ("first_response", "resolved"):
         record_case_event(
             second.case_id,
-            read(
-                CaseEventRecording, {"type": kind, "by": second.owner_id}, now=now_of(clock), rules=example_rules.rules
-            ),
+            read(CaseEventRecording, {"type": kind, "by": second.owner_id}, now=now_of(clock), active=example_rules),
             example_rules,
             store,
             clock,
@@ -144,7 +142,7 @@ def test_open_p1_and_p2_cases_and_csat_move_support(
             CaseEventRecording,
             {"type": "csat", "score": 2, "by": second.owner_id},
             now=now_of(clock),
-            rules=example_rules.rules,
+            active=example_rules,
         ),
         example_rules,
         store,
@@ -159,7 +157,7 @@ def test_open_p1_and_p2_cases_and_csat_move_support(
     assert [w["fell"] for w in _warnings(store)] == [["support"], ["support"]]
     record_case_event(
         second.case_id,
-        read(CaseEventRecording, {"type": "note", "by": second.owner_id}, now=now_of(clock), rules=example_rules.rules),
+        read(CaseEventRecording, {"type": "note", "by": second.owner_id}, now=now_of(clock), active=example_rules),
         example_rules,
         store,
         clock,
@@ -174,7 +172,7 @@ def test_a_case_engages_its_account_and_a_case_of_no_account_touches_none(
     assert _account(store, account_id).health["dimensions"]["engagement"]["active_days"] == 1
     body = {"external_id": "T-9", "priority": "P1", "account": {"company": "Nobody Ltd", "country": "CN"}}
     open_case(
-        read(CaseOpening, body, now=now_of(clock), rules=example_rules.rules),
+        read(CaseOpening, body, now=now_of(clock), active=example_rules),
         example_rules.rules.source_named("contact-center"),
         example_rules,
         store,

@@ -314,7 +314,7 @@ def test_a_case_clock_breached_by_a_sweep_ahead_of_it_then_met_by_its_history_co
 
     store, clock = MemoryUnitOfWork(), TickingClock(NOW - timedelta(days=2))
     case = open_case(
-        read(CaseOpening, P1_CASE, now=now_of(clock), rules=example_rules.rules),
+        read(CaseOpening, P1_CASE, now=now_of(clock), active=example_rules),
         example_rules.rules.source_named("contact-center"),
         example_rules,
         store,
@@ -324,7 +324,7 @@ def test_a_case_clock_breached_by_a_sweep_ahead_of_it_then_met_by_its_history_co
     for kind in ("first_response", "resolved"):
         record_case_event(
             case.case_id,
-            read(CaseEventRecording, {"type": kind, "by": case.owner_id}, now=now_of(clock), rules=example_rules.rules),
+            read(CaseEventRecording, {"type": kind, "by": case.owner_id}, now=now_of(clock), active=example_rules),
             example_rules,
             store,
             clock,

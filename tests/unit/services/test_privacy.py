@@ -36,7 +36,7 @@ def _world(rules: ActiveRules) -> tuple[MemoryUnitOfWork, TickingClock, str]:
             "contact": contact,
             "account": {"company": "上海精密制造", "country": "CN"},
         }
-        open_case(read(CaseOpening, body, now=now_of(clock), rules=rules.rules), source, rules, store, clock)
+        open_case(read(CaseOpening, body, now=now_of(clock), active=rules), source, rules, store, clock)
     return store, clock, lead.lead_id
 
 

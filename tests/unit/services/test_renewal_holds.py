@@ -26,7 +26,7 @@ DUE_60 = datetime(2027, 11, 1, 1, 0, tzinfo=UTC)
 def open_p(store: MemoryUnitOfWork, rules: ActiveRules, clock: TickingClock, external_id: str, priority: str) -> str:
     payload = {**P1_CASE, "external_id": external_id, "priority": priority}
     return open_case(
-        read(CaseOpening, payload, now=now_of(clock), rules=rules.rules),
+        read(CaseOpening, payload, now=now_of(clock), active=rules),
         rules.rules.source_named("contact-center"),
         rules,
         store,
@@ -39,7 +39,7 @@ def act(store: MemoryUnitOfWork, rules: ActiveRules, clock: TickingClock, case_i
     assert case is not None
     record_case_event(
         case_id,
-        read(CaseEventRecording, {"type": kind, "by": case.owner_id}, now=now_of(clock), rules=rules.rules),
+        read(CaseEventRecording, {"type": kind, "by": case.owner_id}, now=now_of(clock), active=rules),
         rules,
         store,
         clock,
