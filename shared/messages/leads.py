@@ -9,12 +9,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, create_model
 
 from shared.domain.forms import HONEYPOT_FIELD
+from shared.domain.leads import ACTIVITY_TYPES, MAX_REASON, TOUCH_TYPES
 from shared.domain.normalize import EXTRA_KEYS_LIMIT, KNOWN_FIELDS, MESSAGE_LIMIT, NUMBER_MAX_DIGITS, TEXT_LIMIT
 from shared.domain.redirects import MAX_REDIRECT_LENGTH
 from shared.domain.rules import BEHAVIOR_EVENTS, Grade
 from shared.messages.types import Absent, Instant, OwnerId, Text, example, one_of
-from shared.services.activities import ACTIVITY_TYPES, TOUCH_TYPES
-from shared.services.lead_closing import MAX_REASON
 from shared.services.leads_query import DEFAULT_LIMIT, DEFAULT_SINCE, MAX_LIMIT, MAX_SINCE
 
 LEAD_ID_PATTERN = "^ld_[0-9a-f]{20}$"

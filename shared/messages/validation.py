@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ValidationError, ValidationInfo, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.domain.errors import ValidationFailed
 from shared.domain.events import TIME_EXPECTED, in_the_future, iso, parse_iso
@@ -54,6 +54,18 @@ def read(model: type[Message], payload: Any, *, now: datetime, active: Any = Non
             name = ".".join(str(part) for part in error["loc"] if not _is_member_tag(part)) or "body"
             fields.setdefault(name, _sentence(error))
         raise ValidationFailed(f"{len(fields)} field(s) are not valid", fields=fields) from None
+
+
+def refuse_within(problems: dict[str, str], value: Any) -> ValidationError:
+    """Several refusals inside one field (an object's own fields: ``account.company``), raised by
+    that field's validator; their places are relative to the field."""
+    return ValidationError.from_exception_data(
+        "refused",
+        [
+            InitErrorDetails(type=refuse(sentence), loc=tuple(place.split(".")), input=value)
+            for place, sentence in problems.items()
+        ],
+    )
 
 
 def _is_member_tag(part: str | int) -> bool:
@@ -97,13 +109,42 @@ def text(*, limit: int, required: bool = False, multiline: bool = False) -> Call
     return check
 
 
-def one_of(values: tuple[str, ...], *, required: bool = False) -> Callable[[Any], Any]:
+def one_of(values: tuple[str, ...], *, required: bool = False, sentence: str = "") -> Callable[[Any], Any]:
     """Exactly one of ``values`` (or absent, unless ``required``)."""
 
     def check(value: Any) -> Any:
         if (value is not None or required) and value not in values:
-            raise refuse(f"must be one of {', '.join(values)}")
+            raise refuse(sentence or f"must be one of {', '.join(values)}")
         return value
+
+    return check
+
+
+def reading(read_value: Callable[[Any], Any], *, default: Any = None) -> Callable[[Any], Any]:
+    """A value read by the domain's own reader (absent: ``default``); its ValueError is the sentence."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return default
+        try:
+            return read_value(value)
+        except ValueError as bad:
+            raise refuse(str(bad)) from None
+
+    return check
+
+
+def owner_on_the_tab(*, limit: int) -> Callable[[Any, ValidationInfo], str]:
+    """Someone on the active Owners tab, by owner_id (a sales request's ``owner_id`` or ``by``)."""
+
+    def check(value: Any, info: ValidationInfo) -> str:
+        if not isinstance(value, str) or not value.strip() or len(value) > limit:
+            raise refuse("an owner_id from the Owners tab is required")
+        if problem := text_problem(value):
+            raise refuse(problem)
+        if value.strip() not in context_of(info)["active"].rules.owners:
+            raise refuse(f"{value.strip()[:60]!r} is not an owner_id on the Owners tab")
+        return value.strip()
 
     return check
 

@@ -18,6 +18,7 @@ from schedules.kpi_snapshot import handler as snapshot
 from shared.adapters.container import container
 from shared.domain.events import iso
 from shared.messages.cases import CaseOpening
+from shared.messages.sales import QuoteNew
 from shared.messages.validation import read
 from shared.services.capture import capture_lead
 from shared.services.cases import open_case
@@ -62,7 +63,14 @@ def world() -> dict[str, str]:
     clock.now = DUE_90 + timedelta(minutes=30)
     lines = [{"sku": "IOT-PLAT-STD", "quantity": 1, "discount": "10%"}]
     opportunity_id = held.renewal_opportunity["opportunity_id"]  # type: ignore[index]
-    quote = create_quote({"opportunity_id": opportunity_id, "by": "u_xu", "lines": lines}, rules, c.uow, clock)
+    quote = create_quote(
+        read(
+            QuoteNew, {"opportunity_id": opportunity_id, "by": "u_xu", "lines": lines}, now=now_of(clock), active=rules
+        ),
+        rules,
+        c.uow,
+        clock,
+    )
     order = make_order(c.uow, rules, DUE_90, contract_id="ct_blocked", account=NO_TAX_ID)
     signed = shipment(order.order_id, "s1", "signed", iso(DUE_90), CL_PRO=10, CL_ONB=3)
     record_shipment_report(signed, "wh", rules, c.uow, clock)

@@ -14,6 +14,7 @@ from shared.domain.errors import AccountNotFound, ValidationFailed
 from shared.domain.events import iso
 from shared.domain.orders import invoice_id_for
 from shared.messages.cases import CaseEventRecording, CaseOpening
+from shared.messages.sales import OpportunityNew
 from shared.messages.validation import read
 from shared.services.activities import record_activity
 from shared.services.cases import open_case, record_case_event
@@ -254,7 +255,9 @@ def test_a_meeting_on_an_opportunity_of_the_accounts_company_engages_the_account
 
     company = {"company": ACME["company"], "country": "CN", "credit_code": CREDIT_CODE}
     body = {"name": "Renewal", "owner_id": "u_wang", "account": company}
-    deal = create_opportunity(body, example_rules, store, clock)
+    deal = create_opportunity(
+        read(OpportunityNew, body, now=now_of(clock), active=example_rules), example_rules, store, clock
+    )
     meeting = {"type": "meeting", "by": "u_wang"}
     record_opportunity_activity(deal["opportunity_id"], meeting, example_rules, store, clock)
     assert sum(_account(store, account_id).signals["activity"].values()) == 1

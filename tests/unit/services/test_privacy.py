@@ -11,6 +11,7 @@ import pytest
 from shared.adapters.memory import MemoryPersonalRecords, MemoryUnitOfWork
 from shared.domain.errors import ValidationFailed
 from shared.messages.cases import CaseOpening
+from shared.messages.sales import OpportunityNew
 from shared.messages.validation import read
 from shared.services.cases import open_case
 from shared.services.ports import ActiveRules
@@ -142,7 +143,9 @@ def test_the_opportunity_a_lead_became_loses_its_contact_and_a_name_that_was_the
     person = {**PERSON, "company": None}  # no company: its name becomes its id
     lead = capture(person, example_rules, store, clock).lead
     payload = {"lead_id": lead.lead_id, "owner_id": lead.owner_id, "name": "张伟"}  # named after the person
-    made = create_opportunity(payload, example_rules, store, clock)
+    made = create_opportunity(
+        read(OpportunityNew, payload, now=now_of(clock), active=example_rules), example_rules, store, clock
+    )
     before = store.opportunities.get(made["opportunity_id"])
     assert before is not None and before.name == "张伟" and before.contact["email"] == "zhang.wei@example.cn"
 

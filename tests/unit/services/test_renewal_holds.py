@@ -10,6 +10,7 @@ from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.contracts import Contract
 from shared.domain.events import Event
 from shared.messages.cases import CaseEventRecording, CaseOpening
+from shared.messages.sales import ApprovalDecision, QuoteNew
 from shared.messages.validation import read
 from shared.services.cases import open_case, record_case_event
 from shared.services.ports import ActiveRules, Change
@@ -227,11 +228,32 @@ def test_the_renewal_quotes_approvals_wait_while_held_and_their_clock_resumes_on
     opportunity_id = contract_of(store, contract).renewal_opportunity["opportunity_id"]  # type: ignore[index]
     clock.now = DUE_90 + timedelta(hours=1)
     lines = [{"sku": "IOT-PLAT-STD", "quantity": 1, "discount": "10%"}]
-    quote = create_quote({"opportunity_id": opportunity_id, "by": "u_xu", "lines": lines}, example_rules, store, clock)
+    quote = create_quote(
+        read(
+            QuoteNew,
+            {"opportunity_id": opportunity_id, "by": "u_xu", "lines": lines},
+            now=now_of(clock),
+            active=example_rules,
+        ),
+        example_rules,
+        store,
+        clock,
+    )
     [step] = quote["approval"]["steps"]
     due_before = step["due_at"]
     with pytest.raises(RenewalOnHold, match=case_id):
-        decide(step["approval_id"], {"decision": "approve", "by": step["approver_id"]}, example_rules, store, clock)
+        decide(
+            step["approval_id"],
+            read(
+                ApprovalDecision,
+                {"decision": "approve", "by": step["approver_id"]},
+                now=now_of(clock),
+                active=example_rules,
+            ),
+            example_rules,
+            store,
+            clock,
+        )
     fire(store, DUE_90 + timedelta(days=5), example_rules)  # past its target while held: no escalation
     assert of_type(store, "ApprovalEscalated") == []
 
@@ -245,7 +267,16 @@ def test_the_renewal_quotes_approvals_wait_while_held_and_their_clock_resumes_on
     assert open_step["due_at"] > due_before and open_step["timer"] is not None
     assert [t.timer_id for t in store.timers.pending(resumed.subject)] == [open_step["timer"]]
     approve = {"decision": "approve", "by": step["approver_id"]}
-    assert decide(step["approval_id"], approve, example_rules, store, clock)["status"] == "approved"
+    assert (
+        decide(
+            step["approval_id"],
+            read(ApprovalDecision, approve, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )["status"]
+        == "approved"
+    )
 
 
 def test_a_release_never_reads_before_its_hold_when_time_was_moved_ahead_by_hand(
