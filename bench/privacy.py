@@ -16,6 +16,8 @@ from datetime import timedelta
 from typing import Any
 
 from bench.segments import T0, _embedded
+from shared.messages.cases import CaseOpening
+from shared.messages.validation import read
 
 EVENTS = 50
 
@@ -42,7 +44,7 @@ def privacy_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
         for n in range(2):
             case = {"external_id": f"bench-privacy-{n}", "priority": "P3", "account": {"company": "基准公司",
                     "country": "CN"}, "contact": {"name": "基准", "email": person["email"]}}  # fmt: skip
-            open_case(case, center, active, container.uow, clock)
+            open_case(read(CaseOpening, case, now=(clock)(), active=active), center, active, container.uow, clock)
 
         def recorded() -> int:  # the bench's own count (a Scan), not the erasure's
             return sum(1 for _ in EventItem.scan())

@@ -59,6 +59,16 @@ class Call:
             set_actor(caller.actor(caller.act_on(payload, self.route.actor_field)))
         return payload
 
+    def command(self) -> Any:
+        """The body read as the route's message (routes.py ``body``): the service takes it typed,
+        or the request is refused with every bad field named."""
+        from shared.messages.validation import read
+
+        assert self.route.body is not None, f"{self.route.path}: a command needs the route's body model"
+        module, _, name = self.route.body.partition(":")
+        model = getattr(importlib.import_module(module), name)
+        return read(model, self.payload(), now=self.container.clock(), active=self.container.rules.current())
+
     def raw(self) -> bytes:
         raw = self.request.raw_body
         return raw.encode() if isinstance(raw, str) else (raw or b"")
@@ -71,6 +81,7 @@ class Call:
 PROVIDERS: dict[str, Callable[[Call], Any]] = {
     # the request
     "payload": Call.payload,
+    "command": Call.command,
     "params": Call.params,
     "raw": Call.raw,
     "headers": lambda call: call.request.headers,

@@ -79,6 +79,7 @@ def _listing(plural: str, handler: str | None = None) -> Route:
 
 # The usual arguments of a change to a known item: its id first, then these.
 CHANGE = ("payload", "active", "uow", "clock")
+COMMAND = ("command", "active", "uow", "clock")  # the same, the body read as the route's message
 _S = "shared.services."
 _M = "shared.messages."
 
@@ -122,7 +123,7 @@ ROUTES: tuple[Route, ...] = (
     _webhook("cases", "case", "cases", summary="A support case opened in the contact center (CONTRACT §2.5)",
              operation_id="openCase", body=_M + "cases:CaseOpening", answer=_M + "cases:CaseSummary", status=201,
              also=((200, "that case was already open"),), errors=INTAKE),
-    Route("POST", "/cases/{case_id}/events", _S + "cases:record_case_event", ("case_id", *CHANGE), "cases",
+    Route("POST", "/cases/{case_id}/events", _S + "cases:record_case_event", ("case_id", *COMMAND), "cases",
           status=201, actor_field="by",
           summary="First response, replies, waiting, resolved, reopened, CSAT, notes (CONTRACT §2.5)",
           body=_M + "cases:CaseEventRecording", answer=_M + "cases:CaseEventRecorded",
@@ -167,7 +168,7 @@ ROUTES: tuple[Route, ...] = (
           body=_M + "accounts:AccountChange", answer=_M + "accounts:Account",
           errors=(*BODY, "Unauthorized", "AccountNotFound", "InvalidTransition", "Conflict")),
     # sales (CONTRACT §2.6, §2.7)
-    Route("POST", "/opportunities", _S + "opportunities:create_opportunity", CHANGE, "sales",
+    Route("POST", "/opportunities", _S + "opportunities:create_opportunity", COMMAND, "sales",
           status=201, actor_field="owner_id",
           summary="Open an opportunity, from a lead or from scratch (CONTRACT §2.6)",
           body=_M + "sales:OpportunityNew", answer=_M + "sales:OpportunityOpened",
@@ -177,7 +178,7 @@ ROUTES: tuple[Route, ...] = (
           summary="The opportunity: fields, stage history with times, quotes, contract",
           answer=_M + "sales:Opportunity", errors=("Unauthorized", "OpportunityNotFound", "RulesUnavailable")),
     Route("POST", "/opportunities/{opportunity_id}/stage", _S + "stage_moves:move_stage",
-          ("opportunity_id", *CHANGE), "sales", actor_field="by",
+          ("opportunity_id", *COMMAND), "sales", actor_field="by",
           summary="Move an opportunity to another stage (CONTRACT §2.6)", operation_id="moveOpportunityStage",
           body=_M + "sales:StageMove", answer=_M + "sales:OpportunityMoved",
           errors=(*CHANGED, "OpportunityNotFound", "StageGateFailed", "InvalidTransition")),
@@ -186,7 +187,7 @@ ROUTES: tuple[Route, ...] = (
           summary="A sales activity on the opportunity (the body of CONTRACT §2.4)",
           body=_M + "sales:OpportunityActivity", answer=_M + "sales:OpportunityActivityRecorded",
           errors=(*CHANGED, "OpportunityNotFound")),
-    Route("POST", "/quotes", _S + "quotes:create_quote", CHANGE, "sales", status=201, actor_field="by",
+    Route("POST", "/quotes", _S + "quotes:create_quote", COMMAND, "sales", status=201, actor_field="by",
           summary="Price a quote and check it against the discount matrix (CONTRACT §2.7)",
           body=_M + "sales:QuoteNew", answer=_M + "sales:Quote",
           errors=(*CHANGED, "DiscountOverCap", "OpportunityNotFound", "InvalidTransition", "NoApprover",
@@ -194,7 +195,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/quotes/{quote_id}", _S + "quotes:get_quote", ("quote_id", "uow"), "sales",
           summary="The quote, its approval steps and its history", answer=_M + "sales:Quote",
           errors=("Unauthorized", "QuoteNotFound")),
-    Route("POST", "/approvals/{approval_id}/decision", _S + "approvals:decide", ("approval_id", *CHANGE), "sales",
+    Route("POST", "/approvals/{approval_id}/decision", _S + "approvals:decide", ("approval_id", *COMMAND), "sales",
           actor_field="by", summary="Approve or reject one step of a quote's approval chain (CONTRACT §2.7)",
           operation_id="decideApproval", body=_M + "sales:ApprovalDecision", answer=_M + "sales:ApprovalDecided",
           errors=(*CHANGED, "NotApprover", "ApprovalNotFound", "NotYourTurn", "AlreadyDecided", "RenewalOnHold")),

@@ -46,9 +46,12 @@ def behavior(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context:
 
 def case(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        from shared.messages.cases import CaseOpening
+        from shared.messages.validation import read
         from shared.services.cases import open_case
 
-        result = open_case(payload, source, active, c.uow, c.clock)
+        opening = read(CaseOpening, payload, now=c.clock(), active=active)
+        result = open_case(opening, source, active, c.uow, c.clock)
         return Handled(201 if result.status == "created" else 200, result.body)
 
     return receive(CASES, source_name, raw, headers, c, work, lambda_context)

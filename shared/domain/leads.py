@@ -20,6 +20,9 @@ ROUTABLE_GRADES: tuple[Grade, ...] = ("sql", "mql")
 LeadStatus = Literal["open", "disqualified", "converted"]
 # A click rate over fewer e-mails says nothing: 1 click of 2 sent is not a 50% reader.
 MIN_SENT_FOR_CLICK_RATE = 5
+ACTIVITY_TYPES = ("call", "email", "meeting", "note")  # what a seller records on a lead
+TOUCH_TYPES = ("call", "email", "meeting")  # the activities that are a first touch
+MAX_REASON = 500  # a disqualification's reason
 # The fields Tiers and Routing read. The lead keeps them as they were when it was routed
 # (``routed_on``): a later post may fill them, but nobody re-routes a lead that has an owner.
 ROUTED_ON_FIELDS = ("country", "region", "industry", "employees", "budget")

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from shared.domain.leads import ACTIVITY_TYPES, MAX_REASON, TOUCH_TYPES
 from shared.domain.normalize import KNOWN_FIELDS
 from shared.domain.rules import BEHAVIOR_EVENTS, Grade
 from shared.messages.lead_capture import (
@@ -21,8 +22,6 @@ from shared.messages.lead_capture import (
     Score,
 )
 from shared.messages.types import Absent, Instant, OwnerId, declared, example, one_of
-from shared.services.activities import ACTIVITY_TYPES, TOUCH_TYPES
-from shared.services.lead_closing import MAX_REASON
 from shared.services.leads_query import DEFAULT_LIMIT, DEFAULT_SINCE, MAX_LIMIT, MAX_SINCE
 
 Time = datetime

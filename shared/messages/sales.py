@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, Field, PlainValidator, ValidationInfo, WithJsonSchema, field_validator
 
+from shared.domain.events import TIME_EXPECTED, in_the_future, iso, parse_iso
+from shared.domain.normalize import _text
 from shared.domain.opportunities import OpportunityStatus
 from shared.domain.pricing import MAX_LINES, MAX_QUANTITY
 from shared.domain.quotes import QuoteStatus
-from shared.domain.sales_intake import DECISIONS, NOTE, TEXT
-from shared.domain.stages import ACTIVITY_TYPES, OPPORTUNITY_FIELDS
+from shared.domain.sales_intake import DECISIONS, NOTE, TEXT, Problems, amount_of, day_of, read_account, read_fields
+from shared.domain.stages import ACTIVITY_TYPES, LOST, OPPORTUNITY_FIELDS
+from shared.messages import validation as check
 from shared.messages.leads import Activity
 from shared.messages.types import Absent, Instant, Money, OwnerId, Share, example, one_of
 
@@ -37,6 +40,37 @@ Fields = Annotated[
 ]  # fmt: skip
 
 
+def _optional_text(limit: int, multiline: bool = False) -> Any:
+    """Text as the sales requests read it (empty: absent)."""
+    return BeforeValidator(check.reading(lambda value: _text(value, limit, multiline=multiline) or None))
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    if value is not None and not isinstance(value, dict):
+        raise check.refuse("must be an object of opportunity fields")
+    problems = Problems()
+    fields = read_fields(value, problems, where="")
+    if problems:
+        raise check.refuse_within({place.lstrip("."): why for place, why in problems.items()}, value)
+    return fields
+
+
+def _at(value: Any, info: ValidationInfo) -> datetime:
+    """When it happened (ISO 8601), not in the future; default now."""
+    now: datetime = check.context_of(info)["now"]
+    if value is None:
+        return now
+    try:
+        moment = parse_iso(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise check.refuse(TIME_EXPECTED)
+    if in_the_future(moment, now):
+        raise check.refuse(f"is in the future (now is {iso(now)})")
+    return moment
+
+
 class OpportunityAccount(BaseModel):
     """the customer, when no lead is converted"""
 
@@ -49,7 +83,7 @@ class OpportunityAccount(BaseModel):
     )
 
 
-class OpportunityNew(BaseModel):
+class OpportunityNew(check.Command):
     """From a lead: the lead is converted (`LeadConverted`), its owner's load released, its SLA clock
     closed, its account, contact, budget and activities carried over. It starts in the first stage.
     `lead_id` converts that lead (its account and contact carried over); without it,
@@ -63,12 +97,48 @@ class OpportunityNew(BaseModel):
     name: SalesText = Field(min_length=1, description="what the deal is called")
     owner_id: Owner
     account: OpportunityAccount | Absent = None
-    amount: Money | Absent = Field(None, description='expected amount, e.g. 800000 or "800,000"')
-    close_date: date | Absent = None
-    fields: Fields | Absent = None
+    amount: Annotated[Money | Absent, BeforeValidator(check.reading(amount_of))] = Field(
+        None, description='expected amount, e.g. 800000 or "800,000"'
+    )
+    close_date: Annotated[date | Absent, BeforeValidator(check.reading(day_of))] = None
+    fields: Annotated[Fields | Absent, BeforeValidator(_fields)] = None
+
+    @field_validator("lead_id", mode="before")
+    @classmethod
+    def _lead(cls, value: Any) -> Any:
+        if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > TEXT):
+            raise check.refuse("must be the id of a lead (ld_…)")
+        return value
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _named(cls, value: Any) -> str:
+        name = check.reading(lambda text: _text(text, TEXT) or None)(value)
+        if name is None:
+            raise check.refuse("a name for the opportunity is required")
+        return str(name)
+
+    @field_validator("owner_id", mode="before")
+    @classmethod
+    def _owner(cls, value: Any, info: ValidationInfo) -> str:
+        return check.owner_on_the_tab(limit=TEXT)(value, info)
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account(cls, value: Any, info: ValidationInfo) -> dict[str, Any] | None:
+        """Required without a lead; an invalid lead_id (refused itself) does not ask for one."""
+        if value is not None and not isinstance(value, dict):
+            raise check.refuse("must be an object: company, credit_code, country")
+        problems = Problems()
+        account = read_account(value, "lead_id" in info.data and info.data["lead_id"] is None, problems)
+        if "account" in problems:
+            raise check.refuse(problems["account"])
+        if problems:
+            raise check.refuse_within({place.removeprefix("account."): why for place, why in problems.items()}, value)
+        return account or None
 
 
-class StageMove(BaseModel):
+class StageMove(check.Command):
     """Forward needs every exit criterion of the current stage and of each stage skipped (`fields` sent
     along count), else `409 stage_gate_failed` with `fields` naming each criterion and why; back is
     free; `lost` needs `reason`; the last stage wins it. A refusal stores nothing."""
@@ -79,9 +149,33 @@ class StageMove(BaseModel):
 
     stage: str = Field(description="a stage of the Stages tab, or `lost`")
     by: Owner
-    at: At | Absent = None
-    fields: Fields | Absent = None
-    reason: Note | Absent = Field(None, min_length=1, description="why it was lost (required for `lost`)")
+    at: Annotated[datetime | None, PlainValidator(_at, json_schema_input_type=datetime)] = Field(
+        None, description="when (ISO 8601), not in the future; default now"
+    )
+    fields: Annotated[Fields | Absent, BeforeValidator(_fields)] = None
+    reason: Annotated[Annotated[Note, Field(min_length=1)] | Absent, _optional_text(NOTE, multiline=True)] = Field(
+        None, description="why it was lost (required for `lost`)"
+    )
+
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _stage(cls, value: Any, info: ValidationInfo) -> str:
+        stages = check.context_of(info)["active"].funnel.names
+        if not isinstance(value, str) or (value not in stages and value != LOST):
+            raise check.refuse(f"must be one of {', '.join([*stages, LOST])}")
+        return value
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _by(cls, value: Any, info: ValidationInfo) -> str:
+        return check.owner_on_the_tab(limit=TEXT)(value, info)
+
+    @field_validator("reason", mode="after")
+    @classmethod
+    def _why_lost(cls, reason: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("stage") == LOST and reason is None:
+            raise check.refuse("say why the opportunity was lost (required for lost)")
+        return reason
 
 
 class OpportunityActivity(BaseModel):
@@ -105,7 +199,7 @@ class QuoteLineRequest(BaseModel):
     )
 
 
-class QuoteNew(BaseModel):
+class QuoteNew(check.Command):
     """Prices from the Products tab in decimal; the first Discounts row whose bands hold (`amount >
     min_amount` and `<= max_amount`, the same for the discount) names the approvers, each found up the
     opportunity owner's manager chain. A newer quote supersedes the opportunity's current one."""
@@ -115,19 +209,58 @@ class QuoteNew(BaseModel):
 
     opportunity_id: SalesText = Field(description="an open opportunity (`op_…`)")
     by: Owner
-    lines: list[QuoteLineRequest] = Field(min_length=1, max_length=MAX_LINES)
-    valid_until: date | Absent = Field(None, description="not in the past")
+    # read by the pricing (shared/domain/pricing.py: price_lines), which names each bad line
+    lines: Annotated[
+        Any,
+        PlainValidator(lambda lines: lines, json_schema_input_type=list[QuoteLineRequest]),
+        Field(json_schema_extra={"minItems": 1, "maxItems": MAX_LINES}),
+    ]
+    valid_until: Annotated[date | Absent, BeforeValidator(check.reading(day_of))] = Field(
+        None, description="not in the past"
+    )
+
+    @field_validator("opportunity_id", mode="before")
+    @classmethod
+    def _opportunity(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not value.strip() or len(value) > TEXT:
+            raise check.refuse("the id of the opportunity (op_…) is required")
+        return value
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _by(cls, value: Any, info: ValidationInfo) -> str:
+        return check.owner_on_the_tab(limit=TEXT)(value, info)
+
+    @field_validator("valid_until", mode="after")
+    @classmethod
+    def _not_past(cls, valid_until: date | None, info: ValidationInfo) -> date | None:
+        today = check.context_of(info)["now"].date()
+        if valid_until is not None and valid_until < today:
+            raise check.refuse(f"is in the past (today is {today.isoformat()})")
+        return valid_until
 
 
-class ApprovalDecision(BaseModel):
+_decision = check.one_of(DECISIONS, required=True, sentence="must be approve or reject")
+
+
+class ApprovalDecision(check.Command):
     """`by` must be the step's approver or above them (`403 not_approver`); a step whose earlier steps
     are open → `409 not_your_turn`; a decided or cancelled step → `409 already_decided`."""
 
     model_config = example({"decision": "approve", "by": "u_liu", "note": "ok for a 3-year deal"})
 
-    decision: Annotated[str, one_of(DECISIONS)]
+    decision: Annotated[
+        str,
+        one_of(DECISIONS),
+        BeforeValidator(check.one_of(DECISIONS, required=True, sentence="must be approve or reject")),
+    ]
     by: OwnerId = Field(description="the step's approver, or someone above them in the manager chain")
-    note: Note | None = None
+    note: Annotated[Note | None, _optional_text(NOTE, multiline=True)] = None
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _by(cls, value: Any, info: ValidationInfo) -> str:
+        return check.owner_on_the_tab(limit=TEXT)(value, info)
 
 
 # ------------------------------------------------------------------ answers

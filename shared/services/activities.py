@@ -10,15 +10,12 @@ from typing import Any
 from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
 from shared.domain.events import TIME_EXPECTED, Event, in_the_future, iso, parse_iso
 from shared.domain.forms import text_problem
+from shared.domain.leads import ACTIVITY_TYPES, TOUCH_TYPES
 from shared.services.capture import BUSY
 from shared.services.health import lead_engagement
 from shared.services.opportunities import auto_convert
 from shared.services.ports import ActiveRules, Change, Clock, UnitOfWork
 from shared.services.sla_clocks import stop_first_touch
-
-ACTIVITY_TYPES = ("call", "email", "meeting", "note")
-TOUCH_TYPES = ("call", "email", "meeting")
-
 
 # a person's clock may run a little ahead of ours; an activity further ahead has not happened yet
 

@@ -9,18 +9,20 @@ one step at once: one commits, the other reads again and answers 409 already_dec
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.contracts import Contract
 from shared.domain.errors import ApprovalNotFound, Conflict, RenewalOnHold
 from shared.domain.events import Event, EventType, iso, parse_iso
 from shared.domain.quotes import Quote, parse_approval_id
-from shared.domain.sales_intake import parse_decision
 from shared.domain.sla import SlaRule, basis, first_matching, manager_chain
 from shared.domain.timers import Timer, TimerKind, timer_id_for
 from shared.services.alerts import alert_deliveries
 from shared.services.ports import ActiveRules, Change, Clock, RulesProvider, Save, UnitOfWork
 from shared.services.timers import Handler
+
+if TYPE_CHECKING:  # read at the edge (shared/messages/validation.py: read)
+    from shared.messages.sales import ApprovalDecision
 
 TIMEOUT: TimerKind = "approval_timeout"
 APPROVAL = "approval"  # the SLA kind
@@ -89,12 +91,11 @@ def _step_data(quote: Quote, step: dict[str, Any]) -> dict[str, Any]:
 
 
 def decide(
-    approval_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
+    approval_id: str, command: ApprovalDecision, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
     """``POST /approvals/{approval_id}/decision``: 403 not_approver, 409 not_your_turn or
     already_decided; a rejection ends the chain (QuoteRejected), the last approval approves the
     quote (QuoteApproved), any other opens the next step."""
-    request = parse_decision(payload, active.rules.owners)
     where = parse_approval_id(approval_id)
     if where is None:
         raise ApprovalNotFound(f"no approval step with id {approval_id[:60]!r}")
@@ -105,19 +106,19 @@ def decide(
         if quote is None or step is None:
             raise ApprovalNotFound(f"no approval step with id {approval_id[:60]!r}")
         version, now = quote.version, clock()
-        quote.check_decider(step, request["by"], active.rules.owners)
+        quote.check_decider(step, command.by, active.rules.owners)
         held = held_renewal(quote, uow)
         if held is not None and held.hold is not None:
             cases = ", ".join(held.hold["case_ids"])
             raise RenewalOnHold(f"the renewal of {held.contract_id} is on hold while P1 case(s) {cases} are open")
         cancel = [step["timer"]] if step.get("timer") else []
-        cancel += quote.decide(step, request["decision"], request["by"], request["note"], iso(now), active.version)
+        cancel += quote.decide(step, command.decision, command.by, command.note, iso(now), active.version)
         quote.updated_at = iso(now)
         decided = {
             **_step_data(quote, step),
-            "by": request["by"],
-            "decision": request["decision"],
-            "note": request["note"],
+            "by": command.by,
+            "decision": command.decision,
+            "note": command.note,
             "decided_at": step["decided_at"],
         }
         change = Change(events=[_event("ApprovalDecided", quote, now, active, decided)])

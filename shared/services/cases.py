@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from shared.domain.case_clocks import CLOCK_NAMES, SLA_KIND_OF, ClockSpec
-from shared.domain.case_intake import CaseIntake, parse_case, parse_case_event
+from shared.domain.case_intake import CaseIntake, case_event_entry
 from shared.domain.cases import Case, case_id_for, dedupe_key, is_case_id
 from shared.domain.errors import CaseNotFound, Conflict, ValidationFailed
 from shared.domain.events import Event, EventType, iso, parse_iso
@@ -21,6 +21,9 @@ from shared.services.case_clocks import met_events, sync_timers
 from shared.services.health import ENGAGING_CASE_EVENTS, case_signals
 from shared.services.ports import ActiveRules, Assignment, Change, Clock, Release, UnitOfWork
 
+if TYPE_CHECKING:  # the commands are read at the edge (validation.read); a service only reads their fields
+    from shared.messages.cases import CaseEventRecording, CaseOpening
+
 BUSY = "this case is being changed by many requests at once; please retry"
 
 
@@ -31,11 +34,9 @@ class OpenResult:
     body: dict[str, Any]
 
 
-def open_case(
-    payload: dict[str, Any], source: Source, active: ActiveRules, uow: UnitOfWork, clock: Clock
-) -> OpenResult:
+def open_case(command: CaseOpening, source: Source, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> OpenResult:
     """A new case, routed and with its clocks running; the same external id again is that case."""
-    intake = parse_case(payload, clock())
+    intake = _intake(command, clock())
     case_id = case_id_for(source.source, intake.external_id)
 
     def attempt() -> OpenResult:
@@ -135,10 +136,25 @@ def route_case(
     return Assignment(chosen, rule.team, active.rules.owners[chosen].capacity)
 
 
+def _intake(command: CaseOpening, now: datetime) -> CaseIntake:
+    contact = command.contact.model_dump(exclude_none=True) if command.contact else {}
+    return CaseIntake(
+        command.external_id,
+        command.priority,
+        command.opened_at or now,
+        command.account.stable_id,
+        command.account.as_sent,
+        command.subject,
+        command.channel,
+        {k: contact[k] for k in ("name", "phone", "email") if k in contact},
+        command.account.country,
+    )
+
+
 def record_case_event(
-    case_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
+    case_id: str, command: CaseEventRecording, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
-    entry = parse_case_event(payload, clock(), active.rules.owners)
+    entry = case_event_entry(command.type, command.at or clock(), command.by, command.note, command.score)
 
     def attempt() -> dict[str, Any]:
         case = _get(case_id, uow)

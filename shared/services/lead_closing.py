@@ -10,12 +10,10 @@ from typing import Any
 from shared.domain.errors import Conflict, InvalidTransition, LeadNotFound, ValidationFailed
 from shared.domain.events import Event, iso
 from shared.domain.forms import text_problem
-from shared.domain.leads import Lead
+from shared.domain.leads import MAX_REASON, Lead
 from shared.services.capture import BUSY
 from shared.services.ports import ActiveRules, Change, Clock, Release, UnitOfWork
 from shared.services.sla_clocks import close_clocks
-
-MAX_REASON = 500
 
 
 def parse_disqualification(payload: dict[str, Any], owners: Collection[str]) -> dict[str, str]:

@@ -103,10 +103,17 @@ def _perform(
         note = (form.get("note") or "").strip()
         if note:
             payload["note"] = note[:MAX_NOTE]
-        return decide(target, payload, active, uow, clock)
+        from shared.messages.sales import ApprovalDecision
+        from shared.messages.validation import read
+
+        return decide(target, read(ApprovalDecision, payload, now=clock(), active=active), active, uow, clock)
     if claims.action in ("call", "email", "meeting"):
         return record_activity(target, {"type": claims.action, "by": claims.person}, active, uow, clock)
-    return record_case_event(target, {"type": "first_response", "by": claims.person}, active, uow, clock)
+    from shared.messages.cases import CaseEventRecording
+    from shared.messages.validation import read
+
+    responded = read(CaseEventRecording, {"type": "first_response", "by": claims.person}, now=clock(), active=active)
+    return record_case_event(target, responded, active, uow, clock)
 
 
 def link_actor(claims: LinkClaims) -> dict[str, Any]:

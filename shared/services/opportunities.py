@@ -6,18 +6,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.errors import Conflict, InvalidTransition, LeadNotFound
 from shared.domain.events import Event, EventType, iso, parse_iso
 from shared.domain.leads import Lead, is_lead_id
 from shared.domain.opportunities import Opportunity, new_opportunity_id, opportunity_id_for_lead
 from shared.domain.pricing import money
-from shared.domain.sales_intake import parse_new_opportunity
 from shared.domain.stages import Funnel
 from shared.domain.timers import Timer, TimerKind, timer_id_for
 from shared.services.ports import ActiveRules, Change, Clock, Release, Save, UnitOfWork
 from shared.services.sla_clocks import close_clocks
+
+if TYPE_CHECKING:  # read at the edge (shared/messages/validation.py: read)
+    from shared.messages.sales import OpportunityNew
 
 BUSY = "this opportunity is being changed by many requests at once; please retry"
 STALLED: TimerKind = "opportunity_stalled"
@@ -25,22 +27,22 @@ CONTACT_FIELDS = ("name", "email", "phone", "title")
 ACCOUNT_FIELDS = ("company", "credit_code", "country")
 
 
-def create_opportunity(payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+def create_opportunity(command: OpportunityNew, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
     """``POST /opportunities``: ``201`` with the opportunity, in its first stage."""
-    request = parse_new_opportunity(payload, active.rules.owners)
     _require_funnel(active.funnel)
 
     def attempt() -> dict[str, Any]:
         now = clock()
-        lead = None if request["lead_id"] is None else _open_lead(request["lead_id"], uow)
+        lead = None if command.lead_id is None else _open_lead(command.lead_id, uow)
         if lead is None:
-            opportunity = _open(new_opportunity_id(), request["name"], request["owner_id"], active, now)
+            opportunity = _open(new_opportunity_id(), command.name, command.owner_id, active, now)
         else:
-            opportunity = from_lead(lead, request["owner_id"], request["name"], active, now)
-        opportunity.account = {**opportunity.account, **request["account"]}
-        opportunity.amount = request["amount"] or opportunity.amount
-        opportunity.close_date = request["close_date"]
-        opportunity.fields.update(request["fields"])
+            opportunity = from_lead(lead, command.owner_id, command.name, active, now)
+        account = command.account.model_dump(exclude_none=True) if command.account else {}
+        opportunity.account = {**opportunity.account, **account}
+        opportunity.amount = money(command.amount) if command.amount is not None else opportunity.amount
+        opportunity.close_date = command.close_date.isoformat() if command.close_date else None
+        opportunity.fields.update(command.fields or {})
         change = Change()
         _opened(opportunity, active, now, change)
         if lead is not None:

@@ -6,7 +6,7 @@ opportunity (which quote is current), the superseded quote, timers, alerts and e
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.discounts import first_match
 from shared.domain.errors import Conflict, InvalidTransition, NoDiscountRule, OpportunityNotFound, QuoteNotFound
@@ -14,19 +14,20 @@ from shared.domain.events import Event, iso
 from shared.domain.opportunities import Opportunity, is_opportunity_id
 from shared.domain.pricing import Priced, money, price_lines, share
 from shared.domain.quotes import Quote, is_quote_id, new_quote_id, resolve_steps
-from shared.domain.sales_intake import parse_quote_request
 from shared.services.approvals import settled
 from shared.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
+
+if TYPE_CHECKING:  # read at the edge (shared/messages/validation.py: read)
+    from shared.messages.sales import QuoteNew
 
 BUSY = "this opportunity's quotes are being changed by many requests at once; please retry"
 REPLACEABLE = ("pending_approval", "approved")  # a rejected quote stays rejected
 
 
-def create_quote(payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+def create_quote(command: QuoteNew, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
     """``POST /quotes`` → ``201`` with the quote: ``approved`` at once when the matching
     Discounts row names no approvers, else ``pending_approval`` with its first step asked."""
-    request = parse_quote_request(payload, active.rules.owners, clock().date())
-    priced = price_lines(request["lines"], active.products)
+    priced = price_lines(command.lines, active.products)
     rule = first_match(active.discounts, priced.amount, priced.discount)  # the discount shown
     if rule is None:
         raise NoDiscountRule(
@@ -35,9 +36,9 @@ def create_quote(payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, 
         )
 
     def attempt() -> dict[str, Any]:
-        opportunity = _opportunity(request["opportunity_id"], uow)
+        opportunity = _opportunity(command.opportunity_id, uow)
         version, now = opportunity.version, clock()
-        quote = _new_quote(opportunity, priced, request, active, now)
+        quote = _new_quote(opportunity, priced, command, active, now)
         quote.rule = rule.to_dict()
         quote.steps = resolve_steps(quote.quote_id, opportunity.owner_id, rule, active.rules.owners)
         if not quote.steps:
@@ -76,24 +77,24 @@ def _opportunity(opportunity_id: str, uow: UnitOfWork) -> Opportunity:
 
 
 def _new_quote(
-    opportunity: Opportunity, priced: Priced, request: dict[str, Any], active: ActiveRules, now: datetime
+    opportunity: Opportunity, priced: Priced, command: QuoteNew, active: ActiveRules, now: datetime
 ) -> Quote:
     return Quote(
         quote_id=new_quote_id(),
         opportunity_id=opportunity.opportunity_id,
         owner_id=opportunity.owner_id,
-        created_by=request["by"],
+        created_by=command.by,
         currency=active.rules.settings.currency,
         lines=priced.lines,
         list_total=money(priced.list_total),
         amount=money(priced.amount),
         discount=share(priced.discount),
         account=dict(opportunity.account),
-        valid_until=request["valid_until"],
+        valid_until=command.valid_until.isoformat() if command.valid_until else None,
         rules_version=active.version,
         created_at=iso(now),
         updated_at=iso(now),
-        history=[{"at": iso(now), "what": "created", "by": request["by"], "rules_version": active.version}],
+        history=[{"at": iso(now), "what": "created", "by": command.by, "rules_version": active.version}],
     )
 
 

@@ -5,17 +5,18 @@ and the stalled-opportunity timer (section 9)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.errors import Conflict, OpportunityNotFound, ValidationFailed
 from shared.domain.events import Event, EventType, iso, parse_iso, subject_id
+from shared.domain.leads import TOUCH_TYPES
 from shared.domain.opportunities import Opportunity, is_opportunity_id
 from shared.domain.pricing import share
-from shared.domain.sales_intake import apply_fields, parse_stage_move
+from shared.domain.sales_intake import apply_fields
 from shared.domain.sla import manager_chain
 from shared.domain.stages import LOST
 from shared.domain.timers import Timer
-from shared.services.activities import TOUCH_TYPES, parse_activity
+from shared.services.activities import parse_activity
 from shared.services.alerts import alert_deliveries
 from shared.services.health import company_engagement
 from shared.services.opportunities import BUSY, STALLED, stall_timers
@@ -24,6 +25,9 @@ from shared.services.timers import Handler
 
 ESIGN = "e-sign"  # who moved a won-by-signature opportunity, in its stage history
 QUOTES_SHOWN = 20
+
+if TYPE_CHECKING:  # read at the edge (shared/messages/validation.py: read)
+    from shared.messages.sales import StageMove
 
 
 def get_opportunity(opportunity_id: str, active: ActiveRules, uow: UnitOfWork) -> dict[str, Any]:
@@ -48,25 +52,25 @@ def _probability(opportunity: Opportunity, active: ActiveRules) -> str | None:
 
 
 def move_stage(
-    opportunity_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
+    opportunity_id: str, command: StageMove, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
     """Forward through the gates (409 stage_gate_failed naming each unmet criterion), back
     freely, to ``lost`` with a reason; the last stage wins it. Nothing is stored on a refusal,
     not even the ``fields`` sent along."""
     funnel = active.funnel
-    request = parse_stage_move(payload, funnel.names, active.rules.owners, clock())
+    at = iso(command.at or clock())  # read as now when not sent
 
     def attempt() -> dict[str, Any]:
         opportunity = _get(opportunity_id, uow)
         version, now = opportunity.version, clock()
-        if opportunity.stage_entered_at and request["at"] < opportunity.stage_entered_at:
+        if opportunity.stage_entered_at and at < opportunity.stage_entered_at:
             why = f"is before the opportunity entered {opportunity.stage} ({opportunity.stage_entered_at})"
             raise ValidationFailed("1 field(s) are not valid", fields={"at": why})
-        apply_fields(opportunity, request["fields"])  # what is sent along counts for the gates
+        apply_fields(opportunity, command.fields or {})  # what is sent along counts for the gates
         quote = uow.quotes.get(opportunity.current_quote_id) if opportunity.current_quote_id else None
-        opportunity.check_move(request["stage"], funnel, quote.status if quote else None)
+        opportunity.check_move(command.stage, funnel, quote.status if quote else None)
         cancel = list(opportunity.timers)
-        events = _enter(opportunity, request["stage"], request["by"], request["at"], request["reason"], active, now)
+        events = _enter(opportunity, command.stage, command.by, at, command.reason, active, now)
         timers = stall_timers(opportunity, active)
         uow.commit(Change.of(opportunity, version, events=events, timers=timers, cancel=cancel))
         return moved_view(opportunity, active)

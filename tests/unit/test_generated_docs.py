@@ -18,6 +18,9 @@ from shared.domain.events import EVENT_TYPES, Event
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
 from shared.domain.timers import Timer
+from shared.messages.cases import CaseEventRecording, CaseOpening
+from shared.messages.sales import ApprovalDecision, OpportunityNew, QuoteNew, StageMove
+from shared.messages.validation import read
 from shared.services.activities import record_activity
 from shared.services.approvals import decide
 from shared.services.behavior import record_behavior
@@ -41,7 +44,7 @@ from shared.services.stage_moves import move_stage, record_opportunity_activity,
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
-from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture
+from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, now_of
 from tools import docs
 from tools.event_catalog import CATALOG
 
@@ -229,11 +232,23 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
 def _drive_cases(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     source = rules.rules.source_named("contact-center")
     late = {"external_id": "late", "priority": "P1", "account": {"company": "Acme", "country": "CN"}}
-    open_case(late, source, rules, store, clock)
+    open_case(read(CaseOpening, late, now=now_of(clock), active=rules), source, rules, store, clock)
     sweep_timers(clock.now + timedelta(hours=3), store, handlers(FixedRules(rules)))
-    prompt = open_case({**late, "external_id": "prompt"}, source, rules, store, clock).case
+    prompt = open_case(
+        read(CaseOpening, {**late, "external_id": "prompt"}, now=now_of(clock), active=rules),
+        source,
+        rules,
+        store,
+        clock,
+    ).case
     for kind in ("first_response", "resolved", "reopened"):
-        record_case_event(prompt.case_id, {"type": kind, "by": prompt.owner_id}, rules, store, clock)
+        record_case_event(
+            prompt.case_id,
+            read(CaseEventRecording, {"type": kind, "by": prompt.owner_id}, now=now_of(clock), active=rules),
+            rules,
+            store,
+            clock,
+        )
 
 
 def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
@@ -281,21 +296,74 @@ def _drive_health(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClo
 
 def _drive_sales(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     lead = capture({**SQL_LEAD, "email": "deal@acme.cn", "phone": "13500135000"}, rules, store, clock).lead
-    deal = create_opportunity({"lead_id": lead.lead_id, "name": "Acme", "owner_id": "u_wang"}, rules, store, clock)
+    deal = create_opportunity(
+        read(
+            OpportunityNew,
+            {"lead_id": lead.lead_id, "name": "Acme", "owner_id": "u_wang"},
+            now=now_of(clock),
+            active=rules,
+        ),
+        rules,
+        store,
+        clock,
+    )
     opportunity_id = deal["opportunity_id"]
     record_opportunity_activity(opportunity_id, {"type": "call", "by": "u_wang"}, rules, store, clock)
     move = {"stage": "discovery", "by": "u_wang", "fields": {"decision_maker": "CTO"}}
-    move_stage(opportunity_id, move, rules, store, clock)
-    move_stage(opportunity_id, {"stage": "qualification", "by": "u_wang"}, rules, store, clock)
+    move_stage(opportunity_id, read(StageMove, move, now=now_of(clock), active=rules), rules, store, clock)
+    move_stage(
+        opportunity_id,
+        read(StageMove, {"stage": "qualification", "by": "u_wang"}, now=now_of(clock), active=rules),
+        rules,
+        store,
+        clock,
+    )
     lines = [{"sku": "IOT-PLAT-ENT", "quantity": 2, "discount": "25%"}]
-    big = create_quote({"opportunity_id": opportunity_id, "by": "u_wang", "lines": lines}, rules, store, clock)
+    big = create_quote(
+        read(
+            QuoteNew,
+            {"opportunity_id": opportunity_id, "by": "u_wang", "lines": lines},
+            now=now_of(clock),
+            active=rules,
+        ),
+        rules,
+        store,
+        clock,
+    )
     sweep_timers(clock.now + timedelta(days=5), store, handlers(FixedRules(rules)))  # the manager's step escalated
     first = big["approval"]["steps"][0]["approval_id"]
-    decide(first, {"decision": "approve", "by": "u_chen"}, rules, store, clock)
+    decide(
+        first,
+        read(ApprovalDecision, {"decision": "approve", "by": "u_chen"}, now=now_of(clock), active=rules),
+        rules,
+        store,
+        clock,
+    )
     second = big["approval"]["steps"][1]["approval_id"]
-    decide(second, {"decision": "reject", "by": "u_chen", "note": "too deep"}, rules, store, clock)
+    decide(
+        second,
+        read(
+            ApprovalDecision,
+            {"decision": "reject", "by": "u_chen", "note": "too deep"},
+            now=now_of(clock),
+            active=rules,
+        ),
+        rules,
+        store,
+        clock,
+    )
     small = [{"sku": "IOT-PLAT-STD", "quantity": 1}]
-    create_quote({"opportunity_id": opportunity_id, "by": "u_wang", "lines": small}, rules, store, clock)
+    create_quote(
+        read(
+            QuoteNew,
+            {"opportunity_id": opportunity_id, "by": "u_wang", "lines": small},
+            now=now_of(clock),
+            active=rules,
+        ),
+        rules,
+        store,
+        clock,
+    )
     sweep_timers(clock.now + timedelta(days=20), store, handlers(FixedRules(rules)))  # stalled in qualification
     opportunity = store.opportunities.get(opportunity_id)
     assert opportunity is not None
@@ -303,10 +371,18 @@ def _drive_sales(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingCloc
     won = win_on_signature(opportunity, "ct_0000000000000000000a", "2026-12-20T08:00:00Z", rules)
     store.commit(Change.of(opportunity, version, events=won))
     other = create_opportunity(
-        {"name": "Lost deal", "owner_id": "u_wang", "account": {"company": "B"}}, rules, store, clock
+        read(
+            OpportunityNew,
+            {"name": "Lost deal", "owner_id": "u_wang", "account": {"company": "B"}},
+            now=now_of(clock),
+            active=rules,
+        ),
+        rules,
+        store,
+        clock,
     )
     lost = {"stage": "lost", "by": "u_wang", "reason": "price"}
-    move_stage(other["opportunity_id"], lost, rules, store, clock)
+    move_stage(other["opportunity_id"], read(StageMove, lost, now=now_of(clock), active=rules), rules, store, clock)
 
 
 def _drive_renewals(rules: ActiveRules, store: MemoryUnitOfWork) -> None:
@@ -316,9 +392,21 @@ def _drive_renewals(rules: ActiveRules, store: MemoryUnitOfWork) -> None:
     sign_contract(store, rules, signed, envelope="renewal-docs", end_date="2027-12-31")
     clock = TickingClock(datetime(2027, 9, 30, tzinfo=UTC))
     source = rules.rules.source_named("contact-center")
-    case = open_case({**P1_CASE, "external_id": "renewal-docs"}, source, rules, store, clock).case
+    case = open_case(
+        read(CaseOpening, {**P1_CASE, "external_id": "renewal-docs"}, now=now_of(clock), active=rules),
+        source,
+        rules,
+        store,
+        clock,
+    ).case
     sweep_timers(datetime(2027, 10, 2, 1, 0, tzinfo=UTC), store, handlers(FixedRules(rules)))
-    record_case_event(case.case_id, {"type": "resolved", "by": case.owner_id}, rules, store, clock)
+    record_case_event(
+        case.case_id,
+        read(CaseEventRecording, {"type": "resolved", "by": case.owner_id}, now=now_of(clock), active=rules),
+        rules,
+        store,
+        clock,
+    )
 
 
 def test_the_catalog_lists_exactly_the_data_keys_the_services_emit(

@@ -54,4 +54,4 @@ def test_the_description_states_each_route_s_auth_and_capability(route: Route) -
 def test_only_routes_that_take_a_body_name_who_acts_in_it() -> None:
     for route in ROUTES:
         if route.actor_field:
-            assert "payload" in route.args and route.auth == "api_key", route
+            assert {"payload", "command"} & set(route.args) and route.auth == "api_key", route

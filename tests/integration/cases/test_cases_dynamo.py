@@ -12,11 +12,13 @@ from typing import Any
 from shared.adapters.container import utc_now
 from shared.adapters.dynamo.models import CaseItem, EventItem, LeadKeyItem, TimerItem
 from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
+from shared.messages.cases import CaseEventRecording, CaseOpening
+from shared.messages.validation import read
 from shared.services.cases import get_case, open_case, record_case_event
 from shared.services.ports import ActiveRules
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import FixedRules, TickingClock
+from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 
 THREADS = 16
 CASE = {"external_id": "CC-7", "priority": "P1", "account": {"company": "Acme", "country": "CN"}}
@@ -31,7 +33,8 @@ def events_of(case_id: str, kind: str) -> list[Any]:
 def test_sixteen_concurrent_posts_of_one_case_make_one_case(clean_aws: Any, example_rules: ActiveRules) -> None:
     store, source = DynamoUnitOfWork(), example_rules.rules.sources["contact-center"]
     with ThreadPoolExecutor(THREADS) as pool:
-        jobs = [pool.submit(open_case, CASE, source, example_rules, store, utc_now) for _ in range(THREADS)]
+        opening = read(CaseOpening, CASE, now=utc_now(), active=example_rules)
+        jobs = [pool.submit(open_case, opening, source, example_rules, store, utc_now) for _ in range(THREADS)]
         results = [job.result() for job in jobs]
     assert Counter(r.status for r in results) == {"created": 1, "existing": THREADS - 1}
     assert len({r.case.case_id for r in results}) == 1 and len({r.body["owner_id"] for r in results}) == 1
@@ -45,8 +48,14 @@ def test_sixteen_concurrent_posts_of_one_case_make_one_case(clean_aws: Any, exam
 
 def test_concurrent_events_on_one_case_are_all_kept(clean_aws: Any, example_rules: ActiveRules) -> None:
     store = DynamoUnitOfWork()
-    case = open_case(CASE, example_rules.rules.sources["contact-center"], example_rules, store, utc_now).case
-    reply = {"type": "agent_reply", "by": case.owner_id}
+    case = open_case(
+        read(CaseOpening, CASE, now=now_of(utc_now), active=example_rules),
+        example_rules.rules.sources["contact-center"],
+        example_rules,
+        store,
+        utc_now,
+    ).case
+    reply = read(CaseEventRecording, {"type": "agent_reply", "by": case.owner_id}, now=utc_now(), active=example_rules)
     with ThreadPoolExecutor(8) as pool:
         for job in [
             pool.submit(record_case_event, case.case_id, reply, example_rules, store, utc_now) for _ in range(8)
@@ -61,13 +70,31 @@ def test_a_p1_case_breaches_at_the_right_instant_and_escalates_manager_then_dire
 ) -> None:
     store, clock = DynamoUnitOfWork(), TickingClock(datetime(2026, 11, 21, 14, 0, tzinfo=UTC))
     fire = handlers(FixedRules(example_rules))
-    opened = open_case(CASE, example_rules.rules.sources["contact-center"], example_rules, store, clock)
+    opened = open_case(
+        read(CaseOpening, CASE, now=now_of(clock), active=example_rules),
+        example_rules.rules.sources["contact-center"],
+        example_rules,
+        store,
+        clock,
+    )
     case_id, owner = opened.case.case_id, opened.body["owner_id"]
     for kind in ("first_response", "waiting_on_customer"):
-        record_case_event(case_id, {"type": kind, "by": owner}, example_rules, store, clock)
+        record_case_event(
+            case_id,
+            read(CaseEventRecording, {"type": kind, "by": owner}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
     assert [t.kind for t in store.timers.pending(f"case/{case_id}")] == []  # paused: no timer pending
     clock.now += timedelta(hours=3)
-    record_case_event(case_id, {"type": "customer_replied", "by": owner}, example_rules, store, clock)
+    record_case_event(
+        case_id,
+        read(CaseEventRecording, {"type": "customer_replied", "by": owner}, now=now_of(clock), active=example_rules),
+        example_rules,
+        store,
+        clock,
+    )
     due = datetime(2026, 11, 22, 1, 0, 3, tzinfo=UTC)  # opened 14:00:01 + 8 h + 3 h 2 s waited
     assert get_case(case_id, example_rules, store, clock)["sla"]["resolution"]["due_at"] == "2026-11-22T01:00:03.000Z"
 

@@ -14,11 +14,13 @@ import pytest
 
 from shared.adapters.dynamo.models import CaseItem, DeliveryItem, EventItem, TimerItem
 from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
+from shared.messages.cases import CaseEventRecording, CaseOpening
+from shared.messages.validation import read
 from shared.services.cases import open_case, record_case_event
 from shared.services.ports import ActiveRules
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import FixedRules, TickingClock
+from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 from tests.unit.services.renewals_helpers import P1_CASE, sign_contract
 
 SIGNED = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)
@@ -46,13 +48,25 @@ def requests() -> Iterator[list[str]]:
 
 def open_p1(store: DynamoUnitOfWork, rules: ActiveRules, clock: TickingClock, external_id: str) -> str:
     source = rules.rules.sources["contact-center"]
-    return open_case({**P1_CASE, "external_id": external_id}, source, rules, store, clock).case.case_id
+    return open_case(
+        read(CaseOpening, {**P1_CASE, "external_id": external_id}, now=now_of(clock), active=rules),
+        source,
+        rules,
+        store,
+        clock,
+    ).case.case_id
 
 
 def resolve(store: DynamoUnitOfWork, rules: ActiveRules, clock: Any, case_id: str) -> None:
     case = store.cases.get(case_id)
     assert case is not None
-    record_case_event(case_id, {"type": "resolved", "by": case.owner_id}, rules, store, clock)
+    record_case_event(
+        case_id,
+        read(CaseEventRecording, {"type": "resolved", "by": case.owner_id}, now=now_of(clock), active=rules),
+        rules,
+        store,
+        clock,
+    )
 
 
 def test_reminders_fire_once_late_after_an_outage_and_alert_the_chain(

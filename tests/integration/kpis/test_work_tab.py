@@ -17,6 +17,9 @@ from admin_sheets.work_tab import work_rows
 from schedules.kpi_snapshot import handler as snapshot
 from shared.adapters.container import container
 from shared.domain.events import iso
+from shared.messages.cases import CaseOpening
+from shared.messages.sales import QuoteNew
+from shared.messages.validation import read
 from shared.services.capture import capture_lead
 from shared.services.cases import open_case
 from shared.services.orders import record_shipment_report
@@ -25,7 +28,7 @@ from shared.services.timers import sweep_timers
 from shared.services.work_at_risk import ROWS, Section
 from tests.fakes.sheets_api import FakeSheetsApi
 from tests.integration.kpis.test_dashboard import _kpis, _sheet_ids
-from tests.unit.services.helpers import FixedRules, TickingClock
+from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 from tests.unit.services.orders_helpers import NO_TAX_ID, make_order, shipment
 from tests.unit.services.renewals_helpers import P1_CASE, sign_contract
 
@@ -48,7 +51,11 @@ def world() -> dict[str, str]:
     contract = sign_contract(c.uow, rules, SIGNED)
     clock = TickingClock(DUE_90 - timedelta(days=2))
     case = open_case(
-        {**P1_CASE, "external_id": "c-work"}, rules.rules.source_named("contact-center"), rules, c.uow, clock
+        read(CaseOpening, {**P1_CASE, "external_id": "c-work"}, now=now_of(clock), active=rules),
+        rules.rules.source_named("contact-center"),
+        rules,
+        c.uow,
+        clock,
     )
     sweep_timers(DUE_90, c.uow, handlers(FixedRules(rules)))  # the reminder: held, renewal opportunity opened
     held = c.uow.contracts.get(contract.contract_id)
@@ -56,7 +63,14 @@ def world() -> dict[str, str]:
     clock.now = DUE_90 + timedelta(minutes=30)
     lines = [{"sku": "IOT-PLAT-STD", "quantity": 1, "discount": "10%"}]
     opportunity_id = held.renewal_opportunity["opportunity_id"]  # type: ignore[index]
-    quote = create_quote({"opportunity_id": opportunity_id, "by": "u_xu", "lines": lines}, rules, c.uow, clock)
+    quote = create_quote(
+        read(
+            QuoteNew, {"opportunity_id": opportunity_id, "by": "u_xu", "lines": lines}, now=now_of(clock), active=rules
+        ),
+        rules,
+        c.uow,
+        clock,
+    )
     order = make_order(c.uow, rules, DUE_90, contract_id="ct_blocked", account=NO_TAX_ID)
     signed = shipment(order.order_id, "s1", "signed", iso(DUE_90), CL_PRO=10, CL_ONB=3)
     record_shipment_report(signed, "wh", rules, c.uow, clock)

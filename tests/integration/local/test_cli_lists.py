@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from infra import cli
+from shared.messages.cases import CaseOpening
+from shared.messages.validation import read
 from shared.services.ports import Change, Save
 from tests.integration.api.test_lists_api import account, case, hexid, quote
 
@@ -106,7 +108,7 @@ def test_show_puts_a_case_its_events_alerts_and_timers_in_one_view(
     from shared.services.cases import open_case
     from shared.services.timer_handlers import handlers
     from shared.services.timers import sweep_timers
-    from tests.unit.services.helpers import FixedRules, TickingClock
+    from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 
     store, clock = second_terminal.uow, TickingClock(datetime.now(UTC) - timedelta(hours=20))
     payload = {
@@ -116,7 +118,11 @@ def test_show_puts_a_case_its_events_alerts_and_timers_in_one_view(
         "account": {"company": "Acme", "country": "CN"},
     }
     case_id = open_case(
-        payload, example_rules.rules.sources["contact-center"], example_rules, store, clock
+        read(CaseOpening, payload, now=now_of(clock), active=example_rules),
+        example_rules.rules.sources["contact-center"],
+        example_rules,
+        store,
+        clock,
     ).case.case_id
     subject = f"case/{case_id}"
     warned_at = min(t.due_at for t in store.timers.pending(subject))

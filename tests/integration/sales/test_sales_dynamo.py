@@ -14,6 +14,8 @@ from shared.adapters.container import utc_now
 from shared.adapters.dynamo.models import EventItem, LeadItem, OpportunityItem, QuoteItem, TimerItem
 from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
 from shared.domain import errors
+from shared.messages.sales import ApprovalDecision, OpportunityNew, QuoteNew
+from shared.messages.validation import read
 from shared.services.approvals import decide
 from shared.services.opportunities import create_opportunity
 from shared.services.ports import ActiveRules
@@ -21,7 +23,7 @@ from shared.services.quotes import create_quote, get_quote
 from shared.services.stage_moves import get_opportunity
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import SQL_LEAD, FixedRules, capture
+from tests.unit.services.helpers import SQL_LEAD, FixedRules, capture, now_of
 from tests.unit.services.sales_helpers import ACCOUNT, BIG
 
 THREADS = 8
@@ -33,7 +35,11 @@ def types(subject: str) -> list[str]:
 
 def opportunity(store: DynamoUnitOfWork, rules: ActiveRules) -> str:
     body = {"name": "IoT rollout", "owner_id": "u_wang", "account": ACCOUNT}
-    return str(create_opportunity(body, rules, store, utc_now)["opportunity_id"])
+    return str(
+        create_opportunity(read(OpportunityNew, body, now=now_of(utc_now), active=rules), rules, store, utc_now)[
+            "opportunity_id"
+        ]
+    )
 
 
 def test_a_lead_converts_in_one_transaction(clean_aws: Any, example_rules: ActiveRules) -> None:
@@ -43,7 +49,15 @@ def test_a_lead_converts_in_one_transaction(clean_aws: Any, example_rules: Activ
     _, before = store.leads.next_turn("SMB East", "x", [owner])
     assert before == {owner: 1} and len([t for t in TimerItem.scan() if t.about == lead.subject]) == 3
     created = create_opportunity(
-        {"lead_id": lead.lead_id, "name": "Acme", "owner_id": owner}, example_rules, store, utc_now
+        read(
+            OpportunityNew,
+            {"lead_id": lead.lead_id, "name": "Acme", "owner_id": owner},
+            now=now_of(utc_now),
+            active=example_rules,
+        ),
+        example_rules,
+        store,
+        utc_now,
     )
     _, after = store.leads.next_turn("SMB East", "x", [owner])
     assert after == {owner: 0}
@@ -55,13 +69,28 @@ def test_a_lead_converts_in_one_transaction(clean_aws: Any, example_rules: Activ
     assert types(f"opportunity/{created['opportunity_id']}") == ["OpportunityCreated"]
     assert types(lead.subject)[-1] == "LeadConverted"
     with pytest.raises(errors.InvalidTransition):
-        create_opportunity({"lead_id": lead.lead_id, "name": "Again", "owner_id": owner}, example_rules, store, utc_now)
+        create_opportunity(
+            read(
+                OpportunityNew,
+                {"lead_id": lead.lead_id, "name": "Again", "owner_id": owner},
+                now=now_of(utc_now),
+                active=example_rules,
+            ),
+            example_rules,
+            store,
+            utc_now,
+        )
 
 
 def test_concurrent_decisions_on_one_step_one_wins_the_others_409(clean_aws: Any, example_rules: ActiveRules) -> None:
     store = DynamoUnitOfWork()
     created = create_quote(
-        {"opportunity_id": opportunity(store, example_rules), "by": "u_wang", "lines": BIG},
+        read(
+            QuoteNew,
+            {"opportunity_id": opportunity(store, example_rules), "by": "u_wang", "lines": BIG},
+            now=now_of(utc_now),
+            active=example_rules,
+        ),
         example_rules,
         store,
         utc_now,
@@ -71,7 +100,13 @@ def test_concurrent_decisions_on_one_step_one_wins_the_others_409(clean_aws: Any
 
     def attempt(by: str, decision: str) -> str:
         try:
-            decide(first, {"decision": decision, "by": by}, example_rules, store, utc_now)
+            decide(
+                first,
+                read(ApprovalDecision, {"decision": decision, "by": by}, now=now_of(utc_now), active=example_rules),
+                example_rules,
+                store,
+                utc_now,
+            )
         except errors.AlreadyDecided:
             return "already_decided"
         return decision
@@ -109,7 +144,12 @@ def test_an_approval_time_out_escalates_once_by_the_sweep(clean_aws: Any, exampl
     store = DynamoUnitOfWork()
     medium = [{"sku": "IOT-PLAT-STD", "quantity": 1, "discount": "10%"}]
     created = create_quote(
-        {"opportunity_id": opportunity(store, example_rules), "by": "u_wang", "lines": medium},
+        read(
+            QuoteNew,
+            {"opportunity_id": opportunity(store, example_rules), "by": "u_wang", "lines": medium},
+            now=now_of(utc_now),
+            active=example_rules,
+        ),
         example_rules,
         store,
         utc_now,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from shared.adapters.memory import MemoryUnitOfWork
+from shared.messages.sales import OpportunityNew, QuoteNew
+from shared.messages.validation import read
 from shared.services.opportunities import create_opportunity
 from shared.services.ports import ActiveRules
 from shared.services.quotes import create_quote
-from tests.unit.services.helpers import TickingClock
+from tests.unit.services.helpers import TickingClock, now_of
 from tests.unit.services.orders_helpers import CREDIT_CODE
 
 ACCOUNT = {"company": "苏州精工机械", "country": "CN", "credit_code": CREDIT_CODE}
@@ -19,10 +21,28 @@ def approved_quote(
 ) -> dict[str, Any]:
     """An opportunity from scratch and a quote with no discount: approved at once (Discounts row 30)."""
     deal = create_opportunity(
-        {"name": "Line monitoring", "owner_id": owner, "account": {**ACCOUNT, **account}}, rules, store, clock
+        read(
+            OpportunityNew,
+            {"name": "Line monitoring", "owner_id": owner, "account": {**ACCOUNT, **account}},
+            now=now_of(clock),
+            active=rules,
+        ),
+        rules,
+        store,
+        clock,
     )
     lines = [{"sku": "IOT-PLAT-STD", "quantity": 2}]
-    quote = create_quote({"opportunity_id": deal["opportunity_id"], "by": owner, "lines": lines}, rules, store, clock)
+    quote = create_quote(
+        read(
+            QuoteNew,
+            {"opportunity_id": deal["opportunity_id"], "by": owner, "lines": lines},
+            now=now_of(clock),
+            active=rules,
+        ),
+        rules,
+        store,
+        clock,
+    )
     assert quote["status"] == "approved", quote
     return quote
 

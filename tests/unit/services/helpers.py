@@ -45,6 +45,12 @@ class TickingClock:
         return self.now
 
 
+def now_of(clock: Any) -> datetime:
+    """What a clock says now, without moving a ticking one on: a request is read (validated) at
+    the time the service then starts from."""
+    return getattr(clock, "now", None) or clock()
+
+
 def capture(
     payload: dict[str, Any], active: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, source: str = "website"
 ) -> CaptureResult:

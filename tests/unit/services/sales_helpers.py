@@ -9,10 +9,12 @@ from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.opportunities import Opportunity
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
+from shared.messages.sales import OpportunityNew, QuoteNew
+from shared.messages.validation import read
 from shared.services.opportunities import create_opportunity
 from shared.services.ports import ActiveRules
 from shared.services.quotes import create_quote
-from tests.unit.services.helpers import TickingClock
+from tests.unit.services.helpers import TickingClock, now_of
 
 ACCOUNT = {"company": "上海精密制造 Shanghai Precision", "country": "CN"}
 # 2 × enterprise at 25 % off: 960,000 list, 720,000 net — over 500,000 and over 20 %
@@ -33,7 +35,11 @@ def rules_with(content: Content, version: str = "v2-test", **settings: str) -> A
 
 def open_opportunity(active: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, **extra: Any) -> str:
     body = {"name": "IoT rollout", "owner_id": "u_wang", "account": ACCOUNT, **extra}
-    return str(create_opportunity(body, active, store, clock)["opportunity_id"])
+    return str(
+        create_opportunity(read(OpportunityNew, body, now=now_of(clock), active=active), active, store, clock)[
+            "opportunity_id"
+        ]
+    )
 
 
 def quote(
@@ -44,7 +50,12 @@ def quote(
     lines: list[dict[str, Any]],
     by: str = "u_wang",
 ) -> dict[str, Any]:
-    return create_quote({"opportunity_id": opportunity_id, "by": by, "lines": lines}, active, store, clock)
+    return create_quote(
+        read(QuoteNew, {"opportunity_id": opportunity_id, "by": by, "lines": lines}, now=now_of(clock), active=active),
+        active,
+        store,
+        clock,
+    )
 
 
 def stored_opportunity(store: MemoryUnitOfWork, opportunity_id: str) -> Opportunity:

@@ -19,11 +19,13 @@ from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import CaseNotFound, InvalidTransition, ValidationFailed
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
+from shared.messages.cases import CaseEventRecording, CaseOpening
+from shared.messages.validation import read
 from shared.services.cases import OpenResult, get_case, open_case, record_case_event
 from shared.services.ports import ActiveRules
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import FixedRules, TickingClock
+from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 
 SATURDAY_NIGHT = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai: 24x7 clocks run anyway
 CASE = {
@@ -42,11 +44,21 @@ class Setup:
 
     def open(self, **changes: Any) -> OpenResult:
         return open_case(
-            {**CASE, **changes}, self.active.rules.source_named("contact-center"), self.active, self.store, self.clock
+            read(CaseOpening, {**CASE, **changes}, now=now_of(self.clock), active=self.active),
+            self.active.rules.source_named("contact-center"),
+            self.active,
+            self.store,
+            self.clock,
         )
 
     def record(self, case_id: str, kind: str, by: str, **extra: Any) -> dict[str, Any]:
-        return record_case_event(case_id, {"type": kind, "by": by, **extra}, self.active, self.store, self.clock)
+        return record_case_event(
+            case_id,
+            read(CaseEventRecording, {"type": kind, "by": by, **extra}, now=now_of(self.clock), active=self.active),
+            self.active,
+            self.store,
+            self.clock,
+        )
 
     def sweep(self, now: datetime) -> None:
         sweep_timers(now, self.store, handlers(FixedRules(self.active)))
@@ -98,7 +110,13 @@ def test_the_same_external_id_from_the_same_source_is_the_same_case(cc: Setup) -
     assert again.status == "existing" and again.case.case_id == first.case.case_id
     assert again.body["owner_id"] == first.body["owner_id"] and again.case.title == "Production line stopped"
     assert len(cc.events(first.case.case_id, "CaseOpened")) == 1 and sum(cc.store.loads.values()) == 1
-    other = open_case(CASE, cc.active.rules.source_named("hubspot"), cc.active, cc.store, cc.clock)
+    other = open_case(
+        read(CaseOpening, CASE, now=now_of(cc.clock), active=cc.active),
+        cc.active.rules.source_named("hubspot"),
+        cc.active,
+        cc.store,
+        cc.clock,
+    )
     assert other.status == "created" and other.case.case_id != first.case.case_id
 
 
@@ -193,7 +211,13 @@ def test_events_change_the_status_and_refuse_nonsense_without_storing_it(cc: Set
 def test_a_bad_event_names_the_field(cc: Setup, payload: dict[str, Any], field: str) -> None:
     case = cc.open().case
     with pytest.raises(ValidationFailed) as refused:
-        record_case_event(case.case_id, payload, cc.active, cc.store, cc.clock)
+        record_case_event(
+            case.case_id,
+            read(CaseEventRecording, payload, now=now_of(cc.clock), active=cc.active),
+            cc.active,
+            cc.store,
+            cc.clock,
+        )
     assert field in refused.value.fields and cc.store.cases.get(case.case_id).history == []  # type: ignore[union-attr]
 
 

@@ -8,11 +8,13 @@ import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import QuoteAlreadySigned, QuoteNotApproved, QuoteNotFound, ValidationFailed
+from shared.messages.sales import QuoteNew
+from shared.messages.validation import read
 from shared.services.esign import get_contract, record_signature
 from shared.services.ports import ActiveRules
 from shared.services.quotes import create_quote
 from tests.unit.services.esign_helpers import approved_quote, envelope
-from tests.unit.services.helpers import TickingClock
+from tests.unit.services.helpers import TickingClock, now_of
 
 SIGNING_DAY = datetime(2026, 12, 20, 8, 0, tzinfo=UTC)
 
@@ -92,8 +94,8 @@ def test_a_quote_waiting_for_approval_cannot_be_signed(example_rules: ActiveRule
     store = MemoryUnitOfWork()
     quote = approved_quote(example_rules, store, clock)
     deep = [{"sku": "IOT-PLAT-STD", "quantity": 2, "discount": "20%"}]  # over 5%: the manager decides
-    waiting = create_quote({"opportunity_id": quote["opportunity_id"], "by": "u_wang", "lines": deep},
-                           example_rules, store, clock)  # fmt: skip
+    body = {"opportunity_id": quote["opportunity_id"], "by": "u_wang", "lines": deep}
+    waiting = create_quote(read(QuoteNew, body, now=now_of(clock), active=example_rules), example_rules, store, clock)
     assert waiting["status"] == "pending_approval"
     recorded = len(store.events)
     with pytest.raises(QuoteNotApproved, match="pending approval"):

@@ -13,12 +13,15 @@ from shared.domain.accounts import Account
 from shared.domain.errors import AccountNotFound, ValidationFailed
 from shared.domain.events import iso
 from shared.domain.orders import invoice_id_for
+from shared.messages.cases import CaseEventRecording, CaseOpening
+from shared.messages.sales import OpportunityNew
+from shared.messages.validation import read
 from shared.services.activities import record_activity
 from shared.services.cases import open_case, record_case_event
 from shared.services.health import report_usage, sweep_health
 from shared.services.orders import record_invoice_status, record_shipment_report
 from shared.services.ports import ActiveRules
-from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture
+from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, now_of
 from tests.unit.services.orders_helpers import ACME, CREDIT_CODE, make_order, shipment
 
 SIGNED_UP = NOW - timedelta(days=60)  # old enough to be judged on engagement
@@ -104,7 +107,13 @@ def test_usage_by_credit_code_and_for_unknown_accounts(
 
 def _case(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, external_id: str, priority: str) -> Any:
     body = {"external_id": external_id, "priority": priority, "account": {"credit_code": CREDIT_CODE}}
-    return open_case(body, rules.rules.source_named("contact-center"), rules, store, clock).case
+    return open_case(
+        read(CaseOpening, body, now=now_of(clock), active=rules),
+        rules.rules.source_named("contact-center"),
+        rules,
+        store,
+        clock,
+    ).case
 
 
 def test_open_p1_and_p2_cases_and_csat_move_support(
@@ -120,9 +129,26 @@ def test_open_p1_and_p2_cases_and_csat_move_support(
     [warned] = _warnings(store)
     assert warned["fell"] == ["support"]
     for kind in ("first_response", "resolved"):
-        record_case_event(second.case_id, {"type": kind, "by": second.owner_id}, example_rules, store, clock)
+        record_case_event(
+            second.case_id,
+            read(CaseEventRecording, {"type": kind, "by": second.owner_id}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
     assert _account(store, account_id).health["below"] == []  # the P2 resolved: support 70 again
-    record_case_event(second.case_id, {"type": "csat", "score": 2, "by": second.owner_id}, example_rules, store, clock)
+    record_case_event(
+        second.case_id,
+        read(
+            CaseEventRecording,
+            {"type": "csat", "score": 2, "by": second.owner_id},
+            now=now_of(clock),
+            active=example_rules,
+        ),
+        example_rules,
+        store,
+        clock,
+    )
     account = _account(store, account_id)
     assert [c["case_id"] for c in account.view()["open_cases"]] == [first.case_id]
     # CSAT 2 → 25, less one open P1 (30): 0
@@ -130,7 +156,13 @@ def test_open_p1_and_p2_cases_and_csat_move_support(
     assert (support["score"], support["csat"], support["open_p1"], support["open_p2"]) == (0, 2, 1, 0)
     # recovered, then fell again: warned again
     assert [w["fell"] for w in _warnings(store)] == [["support"], ["support"]]
-    record_case_event(second.case_id, {"type": "note", "by": second.owner_id}, example_rules, store, clock)
+    record_case_event(
+        second.case_id,
+        read(CaseEventRecording, {"type": "note", "by": second.owner_id}, now=now_of(clock), active=example_rules),
+        example_rules,
+        store,
+        clock,
+    )
     assert len(_warnings(store)) == 2  # still below: no third warning
 
 
@@ -140,7 +172,13 @@ def test_a_case_engages_its_account_and_a_case_of_no_account_touches_none(
     _case(example_rules, store, clock, "T-1", "P3")
     assert _account(store, account_id).health["dimensions"]["engagement"]["active_days"] == 1
     body = {"external_id": "T-9", "priority": "P1", "account": {"company": "Nobody Ltd", "country": "CN"}}
-    open_case(body, example_rules.rules.source_named("contact-center"), example_rules, store, clock)
+    open_case(
+        read(CaseOpening, body, now=now_of(clock), active=example_rules),
+        example_rules.rules.source_named("contact-center"),
+        example_rules,
+        store,
+        clock,
+    )
     assert len([s for s in store.aggregates if s.startswith("account/")]) == 1
 
 
@@ -217,7 +255,9 @@ def test_a_meeting_on_an_opportunity_of_the_accounts_company_engages_the_account
 
     company = {"company": ACME["company"], "country": "CN", "credit_code": CREDIT_CODE}
     body = {"name": "Renewal", "owner_id": "u_wang", "account": company}
-    deal = create_opportunity(body, example_rules, store, clock)
+    deal = create_opportunity(
+        read(OpportunityNew, body, now=now_of(clock), active=example_rules), example_rules, store, clock
+    )
     meeting = {"type": "meeting", "by": "u_wang"}
     record_opportunity_activity(deal["opportunity_id"], meeting, example_rules, store, clock)
     assert sum(_account(store, account_id).signals["activity"].values()) == 1

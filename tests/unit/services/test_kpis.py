@@ -10,6 +10,8 @@ import pytest
 
 from shared.adapters.kpi_memory import MemoryKpiStore
 from shared.domain.errors import ValidationFailed
+from shared.messages.cases import CaseEventRecording, CaseOpening
+from shared.messages.validation import read
 from shared.services.kpis import kpi_report, record_event
 from shared.services.retry import ConflictRetry, no_wait
 
@@ -307,14 +309,26 @@ def test_a_case_clock_breached_by_a_sweep_ahead_of_it_then_met_by_its_history_co
     from shared.services.cases import open_case, record_case_event
     from shared.services.timer_handlers import handlers
     from shared.services.timers import sweep_timers
-    from tests.unit.services.helpers import FixedRules, TickingClock
+    from tests.unit.services.helpers import FixedRules, TickingClock, now_of
     from tests.unit.services.renewals_helpers import P1_CASE
 
     store, clock = MemoryUnitOfWork(), TickingClock(NOW - timedelta(days=2))
-    case = open_case(P1_CASE, example_rules.rules.source_named("contact-center"), example_rules, store, clock).case
+    case = open_case(
+        read(CaseOpening, P1_CASE, now=now_of(clock), active=example_rules),
+        example_rules.rules.source_named("contact-center"),
+        example_rules,
+        store,
+        clock,
+    ).case
     sweep_timers(NOW + timedelta(days=90), store, handlers(FixedRules(example_rules)))  # ahead of the clock
     for kind in ("first_response", "resolved"):
-        record_case_event(case.case_id, {"type": kind, "by": case.owner_id}, example_rules, store, clock)
+        record_case_event(
+            case.case_id,
+            read(CaseEventRecording, {"type": kind, "by": case.owner_id}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
     told = [e.type for e in store.events if e.type in ("SlaMet", "SlaBreached")]
     assert sorted(told) == ["SlaBreached", "SlaBreached", "SlaMet", "SlaMet"]  # what was said, both ways
 

@@ -10,6 +10,8 @@ import pytest
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain import errors
 from shared.domain.events import parse_iso
+from shared.messages.sales import ApprovalDecision, OpportunityNew, StageMove
+from shared.messages.validation import read
 from shared.services.activities import record_activity
 from shared.services.approvals import decide
 from shared.services.behavior import record_behavior
@@ -19,7 +21,7 @@ from shared.services.ports import ActiveRules, Change
 from shared.services.stage_moves import get_opportunity, move_stage, record_opportunity_activity, win_on_signature
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, events_of, stored
+from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, events_of, now_of, stored
 from tests.unit.services.sales_helpers import (
     ACCOUNT,
     BIG,
@@ -40,7 +42,9 @@ def test_a_lead_converts_its_owners_load_is_released_and_its_clock_closed(
     assert owner is not None and store.loads[owner] == 1
     assert len(store.timers.pending(lead.subject)) == 3
     body = {"lead_id": lead.lead_id, "name": "Acme IoT", "owner_id": "u_wang", "amount": "800,000"}
-    created = create_opportunity(body, example_rules, store, clock)
+    created = create_opportunity(
+        read(OpportunityNew, body, now=now_of(clock), active=example_rules), example_rules, store, clock
+    )
     assert created["stage"] == "qualification" and created["status"] == "open" and created["amount"] == "800000.00"
     assert created["lead_id"] == lead.lead_id and created["account"] == {"country": "CN"}
     converted = stored(store, lead.lead_id)
@@ -52,7 +56,9 @@ def test_a_lead_converts_its_owners_load_is_released_and_its_clock_closed(
     opportunity = stored_opportunity(store, created["opportunity_id"])
     assert opportunity.fields["budget"] == "500000.00" and opportunity.contact["email"] == "buyer@acme.cn"
     with pytest.raises(errors.InvalidTransition):  # a converted lead converts once
-        create_opportunity(body, example_rules, store, clock)
+        create_opportunity(
+            read(OpportunityNew, body, now=now_of(clock), active=example_rules), example_rules, store, clock
+        )
     with pytest.raises(errors.InvalidTransition):  # nor is it disqualified afterwards
         disqualify(lead.lead_id, {"reason": "late", "by": "u_liu"}, example_rules, store, clock)
 
@@ -62,7 +68,15 @@ def test_from_scratch_needs_a_company_and_stores_nothing_on_a_bad_body(
 ) -> None:
     with pytest.raises(errors.ValidationFailed) as bad:
         create_opportunity(
-            {"name": "x", "owner_id": "u_nobody", "fields": {"colour": "red"}}, example_rules, store, clock
+            read(
+                OpportunityNew,
+                {"name": "x", "owner_id": "u_nobody", "fields": {"colour": "red"}},
+                now=now_of(clock),
+                active=example_rules,
+            ),
+            example_rules,
+            store,
+            clock,
         )
     assert set(bad.value.fields) == {"owner_id", "account", "fields.colour"}
     assert store.aggregates == {} and store.events == []
@@ -114,13 +128,21 @@ def test_the_stage_gate_names_each_unmet_criterion_and_stores_nothing(
     before = stored_opportunity(store, opportunity_id)
     move = {"stage": "discovery", "by": "u_wang", "fields": {"budget": "800,000"}}
     with pytest.raises(errors.StageGateFailed) as refused:
-        move_stage(opportunity_id, move, example_rules, store, clock)
+        move_stage(
+            opportunity_id, read(StageMove, move, now=now_of(clock), active=example_rules), example_rules, store, clock
+        )
     assert set(refused.value.fields) == {"decision_maker", "activity:call"}  # budget came with the move
     assert refused.value.fields["activity:call"].startswith("qualification: no call recorded")
     assert stored_opportunity(store, opportunity_id) == before  # not even the fields were kept
     # skipping stages needs every skipped stage's criteria too
     with pytest.raises(errors.StageGateFailed) as skipped:
-        move_stage(opportunity_id, {"stage": "proposal", "by": "u_wang"}, example_rules, store, clock)
+        move_stage(
+            opportunity_id,
+            read(StageMove, {"stage": "proposal", "by": "u_wang"}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
     assert set(skipped.value.fields) == {
         "budget",
         "decision_maker",
@@ -132,7 +154,12 @@ def test_the_stage_gate_names_each_unmet_criterion_and_stores_nothing(
     record_opportunity_activity(opportunity_id, {"type": "call", "by": "u_wang"}, example_rules, store, clock)
     moved = move_stage(
         opportunity_id,
-        {**move, "fields": {"budget": 800000, "decision_maker": "王总 CTO"}},
+        read(
+            StageMove,
+            {**move, "fields": {"budget": 800000, "decision_maker": "王总 CTO"}},
+            now=now_of(clock),
+            active=example_rules,
+        ),
         example_rules,
         store,
         clock,
@@ -141,7 +168,13 @@ def test_the_stage_gate_names_each_unmet_criterion_and_stores_nothing(
     assert [h["stage"] for h in moved["stage_history"]] == ["qualification", "discovery"]
     assert moved["stage_history"][0]["left_at"] == moved["stage_history"][1]["entered_at"]
     # moving back is free
-    back = move_stage(opportunity_id, {"stage": "qualification", "by": "u_liu"}, example_rules, store, clock)
+    back = move_stage(
+        opportunity_id,
+        read(StageMove, {"stage": "qualification", "by": "u_liu"}, now=now_of(clock), active=example_rules),
+        example_rules,
+        store,
+        clock,
+    )
     assert back["stage"] == "qualification"
     changed = [e.data["direction"] for e in store.events if e.type == "OpportunityStageChanged"]
     assert changed == ["forward", "back"]
@@ -155,24 +188,72 @@ def test_quote_approved_gates_the_proposal_and_lost_needs_a_reason(
     )
     for kind in ("call", "meeting"):
         record_opportunity_activity(opportunity_id, {"type": kind, "by": "u_wang"}, example_rules, store, clock)
-    move_stage(opportunity_id, {"stage": "proposal", "by": "u_wang"}, example_rules, store, clock)
+    move_stage(
+        opportunity_id,
+        read(StageMove, {"stage": "proposal", "by": "u_wang"}, now=now_of(clock), active=example_rules),
+        example_rules,
+        store,
+        clock,
+    )
     pending = quote(example_rules, store, clock, opportunity_id, BIG)
     with pytest.raises(errors.StageGateFailed) as refused:
-        move_stage(opportunity_id, {"stage": "negotiation", "by": "u_wang"}, example_rules, store, clock)
+        move_stage(
+            opportunity_id,
+            read(StageMove, {"stage": "negotiation", "by": "u_wang"}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
     assert refused.value.fields == {"quote_approved": "proposal: the current quote is pending_approval, not approved"}
     for step in pending["approval"]["steps"]:
-        decide(step["approval_id"], {"decision": "approve", "by": "u_chen"}, example_rules, store, clock)
-    assert move_stage(opportunity_id, {"stage": "negotiation", "by": "u_wang"}, example_rules, store, clock)
+        decide(
+            step["approval_id"],
+            read(ApprovalDecision, {"decision": "approve", "by": "u_chen"}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
+    assert move_stage(
+        opportunity_id,
+        read(StageMove, {"stage": "negotiation", "by": "u_wang"}, now=now_of(clock), active=example_rules),
+        example_rules,
+        store,
+        clock,
+    )
     with pytest.raises(errors.StageGateFailed):  # won needs a signed contract
-        move_stage(opportunity_id, {"stage": "won", "by": "u_wang"}, example_rules, store, clock)
+        move_stage(
+            opportunity_id,
+            read(StageMove, {"stage": "won", "by": "u_wang"}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
     with pytest.raises(errors.ValidationFailed) as no_reason:
-        move_stage(opportunity_id, {"stage": "lost", "by": "u_wang"}, example_rules, store, clock)
+        move_stage(
+            opportunity_id,
+            read(StageMove, {"stage": "lost", "by": "u_wang"}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
     assert set(no_reason.value.fields) == {"reason"}
-    lost = move_stage(opportunity_id, {"stage": "lost", "by": "u_wang", "reason": "price"}, example_rules, store, clock)
+    lost = move_stage(
+        opportunity_id,
+        read(StageMove, {"stage": "lost", "by": "u_wang", "reason": "price"}, now=now_of(clock), active=example_rules),
+        example_rules,
+        store,
+        clock,
+    )
     assert lost["status"] == "lost" and lost["lost_reason"] == "price"
     assert types_of(store, f"opportunity/{opportunity_id}")[-2:] == ["OpportunityStageChanged", "OpportunityLost"]
     with pytest.raises(errors.InvalidTransition):
-        move_stage(opportunity_id, {"stage": "proposal", "by": "u_wang"}, example_rules, store, clock)
+        move_stage(
+            opportunity_id,
+            read(StageMove, {"stage": "proposal", "by": "u_wang"}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
 
 
 def test_a_move_dated_before_the_stage_was_entered_is_refused(
@@ -181,7 +262,9 @@ def test_a_move_dated_before_the_stage_was_entered_is_refused(
     opportunity_id = open_opportunity(example_rules, store, clock)
     with pytest.raises(errors.ValidationFailed) as early:
         move = {"stage": "lost", "by": "u_wang", "reason": "x", "at": "2026-01-01T00:00:00Z"}
-        move_stage(opportunity_id, move, example_rules, store, clock)
+        move_stage(
+            opportunity_id, read(StageMove, move, now=now_of(clock), active=example_rules), example_rules, store, clock
+        )
     assert set(early.value.fields) == {"at"}
 
 
@@ -230,7 +313,13 @@ def test_a_move_cancels_the_stalled_timer_and_sets_the_next_stages(
     opportunity_id = open_opportunity(example_rules, store, clock, fields={"budget": 1, "decision_maker": "x"})
     record_opportunity_activity(opportunity_id, {"type": "call", "by": "u_wang"}, example_rules, store, clock)
     [first] = store.timers.pending(f"opportunity/{opportunity_id}")
-    move_stage(opportunity_id, {"stage": "discovery", "by": "u_wang"}, example_rules, store, clock)
+    move_stage(
+        opportunity_id,
+        read(StageMove, {"stage": "discovery", "by": "u_wang"}, now=now_of(clock), active=example_rules),
+        example_rules,
+        store,
+        clock,
+    )
     [second] = store.timers.pending(f"opportunity/{opportunity_id}")
     assert second.timer_id != first.timer_id and second.data["stage"] == "discovery"
     assert second.data["max_days"] == 21
@@ -283,7 +372,13 @@ def test_the_kpis_read_won_lost_and_approved_as_emitted_with_nothing_skipped(
         )
     )
     lost_id = open_opportunity(example_rules, store, clock, amount=1000)
-    move_stage(lost_id, {"stage": "lost", "by": "u_wang", "reason": "price"}, example_rules, store, clock)
+    move_stage(
+        lost_id,
+        read(StageMove, {"stage": "lost", "by": "u_wang", "reason": "price"}, now=now_of(clock), active=example_rules),
+        example_rules,
+        store,
+        clock,
+    )
     wanted = ("OpportunityWon", "OpportunityLost", "QuoteApproved")
     readings = [read_event(e.envelope(), lambda _: None) for e in store.events if e.type in wanted]
     assert len(readings) == 3

@@ -10,12 +10,15 @@ import pytest
 
 from shared.adapters.memory import MemoryPersonalRecords, MemoryUnitOfWork
 from shared.domain.errors import ValidationFailed
+from shared.messages.cases import CaseOpening
+from shared.messages.sales import OpportunityNew
+from shared.messages.validation import read
 from shared.services.cases import open_case
 from shared.services.ports import ActiveRules
 from shared.services.privacy import erase_person, export_person
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import NOW, SQL_LEAD, FixedRules, TickingClock, capture
+from tests.unit.services.helpers import NOW, SQL_LEAD, FixedRules, TickingClock, capture, now_of
 
 PERSON = {**SQL_LEAD, "name": "张伟", "email": "Zhang.Wei@Example.cn", "phone": "138 0013 8000",
           "message": "please call me", "company": "上海精密制造", "wechat": "zw_1988"}  # fmt: skip
@@ -34,7 +37,7 @@ def _world(rules: ActiveRules) -> tuple[MemoryUnitOfWork, TickingClock, str]:
             "contact": contact,
             "account": {"company": "上海精密制造", "country": "CN"},
         }
-        open_case(body, source, rules, store, clock)
+        open_case(read(CaseOpening, body, now=now_of(clock), active=rules), source, rules, store, clock)
     return store, clock, lead.lead_id
 
 
@@ -140,7 +143,9 @@ def test_the_opportunity_a_lead_became_loses_its_contact_and_a_name_that_was_the
     person = {**PERSON, "company": None}  # no company: its name becomes its id
     lead = capture(person, example_rules, store, clock).lead
     payload = {"lead_id": lead.lead_id, "owner_id": lead.owner_id, "name": "张伟"}  # named after the person
-    made = create_opportunity(payload, example_rules, store, clock)
+    made = create_opportunity(
+        read(OpportunityNew, payload, now=now_of(clock), active=example_rules), example_rules, store, clock
+    )
     before = store.opportunities.get(made["opportunity_id"])
     assert before is not None and before.name == "张伟" and before.contact["email"] == "zhang.wei@example.cn"
 

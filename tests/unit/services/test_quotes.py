@@ -9,12 +9,14 @@ import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain import errors
+from shared.messages.sales import ApprovalDecision
+from shared.messages.validation import read
 from shared.services.approvals import decide
 from shared.services.ports import ActiveRules
 from shared.services.quotes import get_quote
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import FixedRules, TickingClock
+from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 from tests.unit.services.sales_helpers import BIG, MEDIUM, SMALL, open_opportunity, quote, types_of
 
 
@@ -57,18 +59,59 @@ def test_steps_are_decided_in_order_by_the_approver_or_someone_above(
     created = quote(example_rules, store, clock, open_opportunity(example_rules, store, clock), BIG)
     first, second = (s["approval_id"] for s in created["approval"]["steps"])
     with pytest.raises(errors.NotYourTurn):
-        decide(second, {"decision": "approve", "by": "u_chen"}, example_rules, store, clock)
+        decide(
+            second,
+            read(ApprovalDecision, {"decision": "approve", "by": "u_chen"}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
     with pytest.raises(errors.NotApprover):  # a peer manager of another team
-        decide(first, {"decision": "approve", "by": "u_sun"}, example_rules, store, clock)
+        decide(
+            first,
+            read(ApprovalDecision, {"decision": "approve", "by": "u_sun"}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
     with pytest.raises(errors.NotApprover):  # the seller themselves
-        decide(first, {"decision": "approve", "by": "u_wang"}, example_rules, store, clock)
+        decide(
+            first,
+            read(ApprovalDecision, {"decision": "approve", "by": "u_wang"}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
     # the director is above the manager: they may decide the manager's step
-    after_first = decide(first, {"decision": "approve", "by": "u_chen", "note": "ok"}, example_rules, store, clock)
+    after_first = decide(
+        first,
+        read(
+            ApprovalDecision,
+            {"decision": "approve", "by": "u_chen", "note": "ok"},
+            now=now_of(clock),
+            active=example_rules,
+        ),
+        example_rules,
+        store,
+        clock,
+    )
     assert after_first["status"] == "pending_approval"
     assert [s["status"] for s in after_first["approval"]["steps"]] == ["approved", "pending"]
     with pytest.raises(errors.AlreadyDecided):
-        decide(first, {"decision": "reject", "by": "u_liu"}, example_rules, store, clock)
-    done = decide(second, {"decision": "approve", "by": "u_chen"}, example_rules, store, clock)
+        decide(
+            first,
+            read(ApprovalDecision, {"decision": "reject", "by": "u_liu"}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
+    done = decide(
+        second,
+        read(ApprovalDecision, {"decision": "approve", "by": "u_chen"}, now=now_of(clock), active=example_rules),
+        example_rules,
+        store,
+        clock,
+    )
     assert done["status"] == "approved"
     decided = [h for h in done["history"] if h["what"] == "decided"]
     assert [(h["approver_id"], h["by"], h["decision"], h["rules_version"]) for h in decided] == [
@@ -89,12 +132,29 @@ def test_steps_are_decided_in_order_by_the_approver_or_someone_above(
 def test_a_rejection_ends_the_chain(example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     created = quote(example_rules, store, clock, open_opportunity(example_rules, store, clock), BIG)
     first, second = (s["approval_id"] for s in created["approval"]["steps"])
-    rejected = decide(first, {"decision": "reject", "by": "u_liu", "note": "too deep"}, example_rules, store, clock)
+    rejected = decide(
+        first,
+        read(
+            ApprovalDecision,
+            {"decision": "reject", "by": "u_liu", "note": "too deep"},
+            now=now_of(clock),
+            active=example_rules,
+        ),
+        example_rules,
+        store,
+        clock,
+    )
     assert rejected["status"] == "rejected"
     assert [s["status"] for s in rejected["approval"]["steps"]] == ["rejected", "cancelled"]
     assert types_of(store, f"quote/{created['quote_id']}")[-2:] == ["ApprovalDecided", "QuoteRejected"]
     with pytest.raises(errors.AlreadyDecided):
-        decide(second, {"decision": "approve", "by": "u_chen"}, example_rules, store, clock)
+        decide(
+            second,
+            read(ApprovalDecision, {"decision": "approve", "by": "u_chen"}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
 
 
 def test_a_new_quote_supersedes_the_previous_and_cancels_its_open_steps(
@@ -112,7 +172,7 @@ def test_a_new_quote_supersedes_the_previous_and_cancels_its_open_steps(
     with pytest.raises(errors.AlreadyDecided):
         decide(
             old["approval"]["steps"][0]["approval_id"],
-            {"decision": "approve", "by": "u_liu"},
+            read(ApprovalDecision, {"decision": "approve", "by": "u_liu"}, now=now_of(clock), active=example_rules),
             example_rules,
             store,
             clock,
@@ -133,7 +193,13 @@ def test_refusals_store_nothing(example_rules: ActiveRules, store: MemoryUnitOfW
     with pytest.raises(errors.OpportunityNotFound):
         quote(example_rules, store, clock, "op_00000000000000000000", SMALL)
     with pytest.raises(errors.ApprovalNotFound):
-        decide("ap_00000000000000000000_1", {"decision": "approve", "by": "u_liu"}, example_rules, store, clock)
+        decide(
+            "ap_00000000000000000000_1",
+            read(ApprovalDecision, {"decision": "approve", "by": "u_liu"}, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )
     assert (dict(store.aggregates), list(store.events)) == before
 
 
@@ -156,5 +222,11 @@ def test_an_open_step_past_its_target_is_escalated_to_the_approvers_manager(
     assert view["approval"]["steps"][0]["escalated_to"][0]["owner_id"] == "u_chen"
     # the director has nobody above: no further time-out; they decide it
     assert store.timers.pending(f"quote/{created['quote_id']}") == []
-    done = decide(step["approval_id"], {"decision": "approve", "by": "u_chen"}, example_rules, store, clock)
+    done = decide(
+        step["approval_id"],
+        read(ApprovalDecision, {"decision": "approve", "by": "u_chen"}, now=now_of(clock), active=example_rules),
+        example_rules,
+        store,
+        clock,
+    )
     assert done["status"] == "approved"

@@ -9,11 +9,14 @@ from datetime import UTC, datetime, timedelta
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.contracts import Contract
 from shared.domain.events import Event
+from shared.messages.cases import CaseEventRecording, CaseOpening
+from shared.messages.sales import ApprovalDecision, QuoteNew
+from shared.messages.validation import read
 from shared.services.cases import open_case, record_case_event
 from shared.services.ports import ActiveRules, Change
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import FixedRules, TickingClock
+from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 from tests.unit.services.renewals_helpers import P1_CASE, sign_contract
 
 SIGNED = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)
@@ -23,13 +26,25 @@ DUE_60 = datetime(2027, 11, 1, 1, 0, tzinfo=UTC)
 
 def open_p(store: MemoryUnitOfWork, rules: ActiveRules, clock: TickingClock, external_id: str, priority: str) -> str:
     payload = {**P1_CASE, "external_id": external_id, "priority": priority}
-    return open_case(payload, rules.rules.source_named("contact-center"), rules, store, clock).case.case_id
+    return open_case(
+        read(CaseOpening, payload, now=now_of(clock), active=rules),
+        rules.rules.source_named("contact-center"),
+        rules,
+        store,
+        clock,
+    ).case.case_id
 
 
 def act(store: MemoryUnitOfWork, rules: ActiveRules, clock: TickingClock, case_id: str, kind: str) -> None:
     case = store.cases.get(case_id)
     assert case is not None
-    record_case_event(case_id, {"type": kind, "by": case.owner_id}, rules, store, clock)
+    record_case_event(
+        case_id,
+        read(CaseEventRecording, {"type": kind, "by": case.owner_id}, now=now_of(clock), active=rules),
+        rules,
+        store,
+        clock,
+    )
 
 
 def of_type(store: MemoryUnitOfWork, kind: str) -> list[Event]:
@@ -213,11 +228,32 @@ def test_the_renewal_quotes_approvals_wait_while_held_and_their_clock_resumes_on
     opportunity_id = contract_of(store, contract).renewal_opportunity["opportunity_id"]  # type: ignore[index]
     clock.now = DUE_90 + timedelta(hours=1)
     lines = [{"sku": "IOT-PLAT-STD", "quantity": 1, "discount": "10%"}]
-    quote = create_quote({"opportunity_id": opportunity_id, "by": "u_xu", "lines": lines}, example_rules, store, clock)
+    quote = create_quote(
+        read(
+            QuoteNew,
+            {"opportunity_id": opportunity_id, "by": "u_xu", "lines": lines},
+            now=now_of(clock),
+            active=example_rules,
+        ),
+        example_rules,
+        store,
+        clock,
+    )
     [step] = quote["approval"]["steps"]
     due_before = step["due_at"]
     with pytest.raises(RenewalOnHold, match=case_id):
-        decide(step["approval_id"], {"decision": "approve", "by": step["approver_id"]}, example_rules, store, clock)
+        decide(
+            step["approval_id"],
+            read(
+                ApprovalDecision,
+                {"decision": "approve", "by": step["approver_id"]},
+                now=now_of(clock),
+                active=example_rules,
+            ),
+            example_rules,
+            store,
+            clock,
+        )
     fire(store, DUE_90 + timedelta(days=5), example_rules)  # past its target while held: no escalation
     assert of_type(store, "ApprovalEscalated") == []
 
@@ -231,7 +267,16 @@ def test_the_renewal_quotes_approvals_wait_while_held_and_their_clock_resumes_on
     assert open_step["due_at"] > due_before and open_step["timer"] is not None
     assert [t.timer_id for t in store.timers.pending(resumed.subject)] == [open_step["timer"]]
     approve = {"decision": "approve", "by": step["approver_id"]}
-    assert decide(step["approval_id"], approve, example_rules, store, clock)["status"] == "approved"
+    assert (
+        decide(
+            step["approval_id"],
+            read(ApprovalDecision, approve, now=now_of(clock), active=example_rules),
+            example_rules,
+            store,
+            clock,
+        )["status"]
+        == "approved"
+    )
 
 
 def test_a_release_never_reads_before_its_hold_when_time_was_moved_ahead_by_hand(

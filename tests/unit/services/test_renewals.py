@@ -15,11 +15,13 @@ from shared.domain.renewals import renewal_opportunity_id
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
 from shared.domain.timers import Timer
+from shared.messages.sales import QuoteNew
+from shared.messages.validation import read
 from shared.services.ports import ActiveRules, Change
 from shared.services.renewals import backtest_reminders, cancel_reminders, end_contract
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import FixedRules, TickingClock
+from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 from tests.unit.services.renewals_helpers import sign_contract, with_renewals
 
 SIGNED = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)
@@ -258,7 +260,7 @@ def test_signing_the_renewal_opportunitys_quote_renews_the_contract_and_cancels_
     clock = TickingClock(DUE_90 + timedelta(days=3))
     lines = [{"sku": "IOT-PLAT-STD", "quantity": 1}]
     request = {"opportunity_id": created.data["opportunity_id"], "by": "u_xu", "lines": lines}
-    quote = create_quote(request, example_rules, store, clock)
+    quote = create_quote(read(QuoteNew, request, now=now_of(clock), active=example_rules), example_rules, store, clock)
     assert quote["status"] == "approved", quote
     renewal = envelope(quote["quote_id"], "env-renewal", start_date="2028-01-01", end_date="2028-12-31")
     record_signature(renewal, "esign", example_rules, store, clock)

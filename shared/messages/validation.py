@@ -1,0 +1,183 @@
+"""Reading a command: a request body validated by its message model into one 400 naming every bad
+field in CONTRACT §2's words (``"external_id": "is required"``), never pydantic's.
+
+A model's fields say what they accept with the validators below, which raise :func:`refuse` with
+the sentence a person reads; what the request is validated against travels in pydantic's validation
+context: ``now`` (the business clock's) and ``active`` (the ActiveRules) — :func:`read`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ValidationError, ValidationInfo, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from shared.domain.errors import ValidationFailed
+from shared.domain.events import TIME_EXPECTED, in_the_future, iso, parse_iso
+from shared.domain.forms import text_problem
+
+Message = TypeVar("Message", bound=BaseModel)
+REFUSED = "closeloop_refused"  # the error type of a field's own sentence
+
+
+class Command(BaseModel):
+    """A request body as a service takes it. A field left out is read as null, so its own
+    validator says what is wrong ("must be one of P1, P2, P3, P4"), and keys it does not name are
+    ignored, as they always were."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_is_null(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {**{name: None for name in cls.model_fields}, **value}
+        return value
+
+
+def refuse(sentence: str) -> PydanticCustomError:
+    """The error a field validator raises: ``sentence`` is what the 400 says of the field."""
+    return PydanticCustomError(REFUSED, "{sentence}", {"sentence": sentence})
+
+
+def read(model: type[Message], payload: Any, *, now: datetime, active: Any = None) -> Message:
+    """``payload`` as ``model``, or ValidationFailed naming each bad field (``account.country``).
+    ``active``: the ActiveRules the request is read against (who is on the Owners tab, the Stages)."""
+    try:
+        return model.model_validate(payload, context={"now": now, "active": active})
+    except ValidationError as invalid:
+        fields: dict[str, str] = {}
+        for error in invalid.errors():
+            if "none" in error["loc"]:  # an optional message's "or absent" member: the other says why
+                continue
+            name = ".".join(str(part) for part in error["loc"] if not _is_member_tag(part)) or "body"
+            fields.setdefault(name, _sentence(error))
+        raise ValidationFailed(f"{len(fields)} field(s) are not valid", fields=fields) from None
+
+
+def refuse_within(problems: dict[str, str], value: Any) -> ValidationError:
+    """Several refusals inside one field (an object's own fields: ``account.company``), raised by
+    that field's validator; their places are relative to the field."""
+    return ValidationError.from_exception_data(
+        "refused",
+        [
+            InitErrorDetails(type=refuse(sentence), loc=tuple(place.split(".")), input=value)
+            for place, sentence in problems.items()
+        ],
+    )
+
+
+def _is_member_tag(part: str | int) -> bool:
+    """A union member's tag in an error's place (``contact.CaseContact.email``): a class name; our
+    field names are snake_case."""
+    return isinstance(part, str) and part[:1].isupper()
+
+
+def _sentence(error: Any) -> str:
+    if error["type"] == REFUSED:
+        return str(error["ctx"]["sentence"])
+    if error["type"] == "missing":
+        return "is required"
+    return "is not valid"  # a shape no field validator checks first: a model bug, said plainly
+
+
+def context_of(info: ValidationInfo) -> dict[str, Any]:
+    return info.context or {}
+
+
+def text(*, limit: int, required: bool = False, multiline: bool = False) -> Callable[[Any], str | None]:
+    """Text a person typed: a string (or a whole number), trimmed, at most ``limit`` characters,
+    no control characters; empty is absent (or "is required")."""
+
+    def check(value: Any) -> str | None:
+        if value is None or value == "":
+            if required:
+                raise refuse("is required")
+            return None
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise refuse("must be text")
+        trimmed = str(value).strip()
+        if not trimmed and required:
+            raise refuse("is required")
+        if len(trimmed) > limit:
+            raise refuse(f"must be at most {limit} characters")
+        if problem := text_problem(trimmed, multiline=multiline):
+            raise refuse(problem)
+        return trimmed or None
+
+    return check
+
+
+def one_of(values: tuple[str, ...], *, required: bool = False, sentence: str = "") -> Callable[[Any], Any]:
+    """Exactly one of ``values`` (or absent, unless ``required``)."""
+
+    def check(value: Any) -> Any:
+        if (value is not None or required) and value not in values:
+            raise refuse(sentence or f"must be one of {', '.join(values)}")
+        return value
+
+    return check
+
+
+def reading(read_value: Callable[[Any], Any], *, default: Any = None) -> Callable[[Any], Any]:
+    """A value read by the domain's own reader (absent: ``default``); its ValueError is the sentence."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return default
+        try:
+            return read_value(value)
+        except ValueError as bad:
+            raise refuse(str(bad)) from None
+
+    return check
+
+
+def owner_on_the_tab(*, limit: int) -> Callable[[Any, ValidationInfo], str]:
+    """Someone on the active Owners tab, by owner_id (a sales request's ``owner_id`` or ``by``)."""
+
+    def check(value: Any, info: ValidationInfo) -> str:
+        if not isinstance(value, str) or not value.strip() or len(value) > limit:
+            raise refuse("an owner_id from the Owners tab is required")
+        if problem := text_problem(value):
+            raise refuse(problem)
+        if value.strip() not in context_of(info)["active"].rules.owners:
+            raise refuse(f"{value.strip()[:60]!r} is not an owner_id on the Owners tab")
+        return value.strip()
+
+    return check
+
+
+def an_object(what: str, *, required: bool = False) -> Any:
+    """A JSON object (a nested message), else ``what``."""
+
+    def check(value: Any) -> Any:
+        if (value is not None or required) and not isinstance(value, dict):
+            raise refuse(what)
+        return value
+
+    return BeforeValidator(check)
+
+
+def moment(oldest: timedelta | None = None) -> Callable[[Any, ValidationInfo], datetime | None]:
+    """An ISO 8601 time, not in the future (the clock skew allowed) and, with ``oldest``, not
+    further back than that from the context's ``now``; absent is None (the caller's now)."""
+
+    def check(value: Any, info: ValidationInfo) -> datetime | None:
+        if value is None or value == "":
+            return None
+        try:
+            if not isinstance(value, str):
+                raise ValueError
+            at = parse_iso(value)
+        except ValueError:
+            raise refuse(TIME_EXPECTED) from None
+        now: datetime = context_of(info)["now"]
+        if in_the_future(at, now):
+            raise refuse(f"is more than 5 minutes in the future (now is {iso(now)})")
+        if oldest is not None and at < now - oldest:
+            raise refuse(f"is more than a year ago (now is {iso(now)})")
+        return at
+
+    return check
