@@ -125,7 +125,9 @@ def test_concurrent_decisions_on_one_step_one_wins_the_others_409(clean_aws: Any
 def test_concurrent_quotes_for_one_opportunity_leave_one_current(clean_aws: Any, example_rules: ActiveRules) -> None:
     store = DynamoUnitOfWork()
     opportunity_id = opportunity(store, example_rules)
-    body = {"opportunity_id": opportunity_id, "by": "u_wang", "lines": BIG}
+    body = read(
+        QuoteNew, {"opportunity_id": opportunity_id, "by": "u_wang", "lines": BIG}, now=utc_now(), active=example_rules
+    )
     with ThreadPoolExecutor(4) as pool:
         quotes = [
             job.result() for job in [pool.submit(create_quote, body, example_rules, store, utc_now) for _ in range(4)]
