@@ -23,8 +23,8 @@ class RulesRejected(EventData):
 
     subject = "rules/<source>"
     source: str = Field(description="where it was read")
-    problems: str = Field(description="`Tab!Cell: message`, the first 500")
-    problem_count: str = Field(description="how many problems in all")
+    problems: list[str] = Field(description="`Tab!Cell: message`, the first 500")
+    problem_count: int = Field(description="how many problems in all")
 
 
 class RulesRolledBack(EventData):
@@ -32,9 +32,9 @@ class RulesRolledBack(EventData):
 
     subject = "rules/<version_id>"
     version_id: str = Field(description="the version now active")
-    number: str = Field(description="its number")
+    number: int = Field(description="its number")
     content_hash: str = Field(description="its content hash")
-    from_: str = Field(alias="from", description="the version that was active before")
+    from_: str | None = Field(alias="from", description="the version that was active before")
 
 
 class RulesSyncFailed(EventData):
