@@ -8,6 +8,7 @@ events.py keeps the names (``EventType``) and the envelope, and imports nothing 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -48,9 +49,19 @@ def meaning(model: type[EventData]) -> str:
     return " ".join((model.__doc__ or "").split())
 
 
+def subject_kinds(model: type[EventData]) -> tuple[str, ...]:
+    """The subject kinds a model names (``lead/<lead_id> or case/<case_id>``: lead, case); none when
+    its subject is open-ended (``…``) or told in words."""
+    return () if "…" in model.subject else tuple(re.findall(r"([a-z_]+)/<", model.subject))
+
+
 def check(event: Event) -> None:
-    """ValidationError unless the event's data is exactly what its type's model describes."""
+    """ValueError (a pydantic ValidationError for the data) unless the event is what its type's
+    model describes: its data exactly, and its subject of a kind the model names."""
     model = EVENT_MODELS[event.type]
     if model.reserved:
         raise ValueError(f"{event.type} is reserved: describe its data on {model.__name__} before emitting it")
+    kinds = subject_kinds(model)
+    if kinds and event.subject.partition("/")[0] not in kinds:
+        raise ValueError(f"{event.type}: subject {event.subject!r} is not {model.subject}")
     model.model_validate(event.data, strict=True)

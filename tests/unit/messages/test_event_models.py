@@ -58,3 +58,8 @@ def test_money_is_decimal_text_and_times_are_iso() -> None:
     for bad in ({"amount": 800000.0}, {"amount": "800k"}, {"won_at": "yesterday"}):
         with pytest.raises(ValidationError):
             check(Event("OpportunityWon", "opportunity/op_1", NOW, won | bad))
+
+
+def test_an_event_about_a_kind_of_subject_its_model_does_not_name_fails() -> None:
+    with pytest.raises(ValueError, match="not lead/<lead_id>"):
+        check(Event("LeadAssigned", "case/cs_1", NOW, ASSIGNED))

@@ -42,7 +42,7 @@ HANDLERS = {"remind": remind}
 
 
 def set_timers(uow: MemoryUnitOfWork, *dues: datetime) -> list[Timer]:
-    timers = [Timer("remind", f"lead/ld_{n}", due) for n, due in enumerate(dues)]
+    timers = [Timer("remind", f"contract/ct_{n}", due) for n, due in enumerate(dues)]
     uow.commit(Change(saves=[Save(t, None) for t in timers]))
     return timers
 
