@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
+from pydantic.fields import FieldInfo
 
 from shared.domain.events import parse_date, parse_iso
 
@@ -44,6 +45,12 @@ CLOSED = ConfigDict(extra="forbid", strict=True)  # nested objects too name ever
 # (without it the ingredient is skipped and counted as such), or one they read when present.
 KPI_NEEDS: JsonDict = {"kpi": "needs"}
 KPI_READS: JsonDict = {"kpi": "reads"}
+
+
+def described_as(other: FieldInfo, marker: JsonDict | None = None) -> Any:
+    """A field in another's words, e.g. an inherited one marked as read by the KPIs for this event
+    type only (a subclass's override keeps the field's place)."""
+    return Field(description=other.description, json_schema_extra=marker)
 
 
 class EventData(BaseModel):

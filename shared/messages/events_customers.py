@@ -49,28 +49,28 @@ class RenewalReminder(EventData):
     )
 
 
-class RenewalHeld(EventData):
-    """an unresolved P1 case holds the account's renewal: a reminder fired while one is open, or a P1 case opened or
-    reopened once a reminder had fired; the renewal quote's approvals wait"""
+class _Renewal(EventData):
+    """What a hold and its release say of the renewal."""
 
     subject = "contract/<contract_id>"
     contract_id: str = Field(description="the contract")
     account_id: str = Field(description="the customer's account")
     end_date: Day = Field(description="its end date, `YYYY-MM-DD`")
     account_manager_id: OwnerId = Field(description="the account manager (else whoever sold the contract)")
+
+
+class RenewalHeld(_Renewal):
+    """an unresolved P1 case holds the account's renewal: a reminder fired while one is open, or a P1 case opened or
+    reopened once a reminder had fired; the renewal quote's approvals wait"""
+
     case_ids: list[str] = Field(description="the unresolved P1 cases holding it")
     since: Instant = Field(description="when the hold began")
     notify: list[OwnerId] = Field(description="the account manager's manager (the escalation; empty at the top)")
 
 
-class RenewalReleased(EventData):
+class RenewalReleased(_Renewal):
     """the last open P1 case of the account resolved: the hold ends and the renewal's approvals proceed"""
 
-    subject = "contract/<contract_id>"
-    contract_id: str = Field(description="the contract")
-    account_id: str = Field(description="the customer's account")
-    end_date: Day = Field(description="its end date, `YYYY-MM-DD`")
-    account_manager_id: OwnerId = Field(description="the account manager (else whoever sold the contract)")
     case_id: str = Field(description="the case whose resolution released it")
     held_since: Instant = Field(description="when the hold began")
     notify: list[OwnerId] = Field(description="the account manager and their manager")

@@ -144,9 +144,8 @@ class InvoiceRequested(EventData):
     )
 
 
-class InvoiceBlocked(EventData):
-    """an owed invoice waits: the buyer is in China and has no valid unified social credit code (a 发票 names the
-    buyer by it); its account manager is told; `PATCH /accounts/{id}` with the code releases it"""
+class _Invoice(EventData):
+    """What every invoice event after the request says of the invoice."""
 
     subject = "invoice/<invoice_id>"
     invoice_id: str = Field(description="the invoice")
@@ -154,59 +153,37 @@ class InvoiceBlocked(EventData):
     amount: Money = Field(description="its total, a decimal string")
     currency: str = Field(description="its currency")
     account_id: str = Field(description="the buyer's account")
+
+
+class InvoiceBlocked(_Invoice):
+    """an owed invoice waits: the buyer is in China and has no valid unified social credit code (a 发票 names the
+    buyer by it); its account manager is told; `PATCH /accounts/{id}` with the code releases it"""
+
     reason: Literal["missing_tax_id"] = Field(description="`missing_tax_id`")
     notify: list[OwnerId] = Field(description="the account manager told (empty if none)")
 
 
-class InvoiceIssued(EventData):
+class _WriteBack(_Invoice):
+    """What finance wrote back (`POST /invoices/{invoice_id}/status`)."""
+
+    status: InvoiceWriteBack = Field(description="`issued`, `paid` or `rejected`")
+    at: Instant = Field(description="when, as finance reported it")
+    invoice_number: str | None = Field(description="finance's number for it (once given), or `null`")
+    due_date: Day | None = Field(description="when payment is due (once given), or `null`")
+    reason: str | None = Field(description="why, when rejected; else `null`")
+    notify: list[OwnerId] = Field(description="the account manager told (empty if none)")
+
+
+class InvoiceIssued(_WriteBack):
     """finance wrote back that it issued the invoice"""
 
-    subject = "invoice/<invoice_id>"
-    invoice_id: str = Field(description="the invoice")
-    order_id: str = Field(description="its order")
-    amount: Money = Field(description="its total, a decimal string")
-    currency: str = Field(description="its currency")
-    account_id: str = Field(description="the buyer's account")
-    status: InvoiceWriteBack = Field(description="`issued`, `paid` or `rejected`")
-    at: Instant = Field(description="when, as finance reported it")
-    invoice_number: str | None = Field(description="finance's number for it (once given), or `null`")
-    due_date: Day | None = Field(description="when payment is due (once given), or `null`")
-    reason: str | None = Field(description="why, when rejected; else `null`")
-    notify: list[OwnerId] = Field(description="the account manager told (empty if none)")
 
-
-class InvoicePaid(EventData):
+class InvoicePaid(_WriteBack):
     """finance wrote back that the invoice is paid"""
 
-    subject = "invoice/<invoice_id>"
-    invoice_id: str = Field(description="the invoice")
-    order_id: str = Field(description="its order")
-    amount: Money = Field(description="its total, a decimal string")
-    currency: str = Field(description="its currency")
-    account_id: str = Field(description="the buyer's account")
-    status: InvoiceWriteBack = Field(description="`issued`, `paid` or `rejected`")
-    at: Instant = Field(description="when, as finance reported it")
-    invoice_number: str | None = Field(description="finance's number for it (once given), or `null`")
-    due_date: Day | None = Field(description="when payment is due (once given), or `null`")
-    reason: str | None = Field(description="why, when rejected; else `null`")
-    notify: list[OwnerId] = Field(description="the account manager told (empty if none)")
 
-
-class InvoiceRejected(EventData):
+class InvoiceRejected(_WriteBack):
     """finance wrote back that it rejected the invoice (with its reason)"""
-
-    subject = "invoice/<invoice_id>"
-    invoice_id: str = Field(description="the invoice")
-    order_id: str = Field(description="its order")
-    amount: Money = Field(description="its total, a decimal string")
-    currency: str = Field(description="its currency")
-    account_id: str = Field(description="the buyer's account")
-    status: InvoiceWriteBack = Field(description="`issued`, `paid` or `rejected`")
-    at: Instant = Field(description="when, as finance reported it")
-    invoice_number: str | None = Field(description="finance's number for it (once given), or `null`")
-    due_date: Day | None = Field(description="when payment is due (once given), or `null`")
-    reason: str | None = Field(description="why, when rejected; else `null`")
-    notify: list[OwnerId] = Field(description="the account manager told (empty if none)")
 
 
 class DeliveryFailed(EventData):

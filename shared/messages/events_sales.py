@@ -19,6 +19,7 @@ from shared.messages.event_types import (
     Instant,
     Money,
     OwnerId,
+    described_as,
 )
 
 
@@ -129,8 +130,8 @@ class OpportunityLost(EventData):
     )
 
 
-class QuoteCreated(EventData):
-    """a quote was priced from the Products tab and checked against the discount matrix (CONTRACT §2.7)"""
+class _Quote(EventData):
+    """What every quote event says of the quote."""
 
     subject = "quote/<quote_id>"
     quote_id: str = Field(description="`qt_…`")
@@ -143,6 +144,11 @@ class QuoteCreated(EventData):
         description='1 − amount / list_total rounded half-up to 0.01 %, decimal text (`"0.25"`)'
     )
     created_at: Instant = Field(description="when it was created")
+
+
+class QuoteCreated(_Quote):
+    """a quote was priced from the Products tab and checked against the discount matrix (CONTRACT §2.7)"""
+
     owner_id: OwnerId = Field(description="the opportunity's owner")
     created_by: OwnerId = Field(description="who made it")
     lines: list[QuoteLine] = Field(description="`[{sku, name, quantity, list_price, discount, amount}]`")
@@ -152,8 +158,8 @@ class QuoteCreated(EventData):
     supersedes: str | None = Field(description="the quote it replaced (its open steps cancelled), or null")
 
 
-class ApprovalRequested(EventData):
-    """an approval step waits for its approver, who is told"""
+class _ApprovalStep(EventData):
+    """What every approval event says of its step."""
 
     subject = "quote/<quote_id>"
     quote_id: str = Field(description="the quote")
@@ -163,79 +169,41 @@ class ApprovalRequested(EventData):
     role: str = Field(description="the step's role")
     approver_id: OwnerId = Field(description="the nearest owner with that role up the quote owner's manager chain")
     owner_id: OwnerId = Field(description="the quote's owner")
-    amount: Money = Field(description="Σ net line amounts, decimal text with two places")
-    discount: DecimalText = Field(
-        description='1 − amount / list_total rounded half-up to 0.01 %, decimal text (`"0.25"`)'
-    )
-    currency: str = Field(description="Settings `currency`")
+    amount: Money = described_as(_Quote.model_fields["amount"])
+    discount: DecimalText = described_as(_Quote.model_fields["discount"])
+    currency: str = described_as(_Quote.model_fields["currency"])
     kind: Literal["approval"] = Field(description="`approval` (the SLA kind)")
     due_at: Instant | None = Field(description="when the step times out (its `approval` SLA row), or null")
+
+
+class ApprovalRequested(_ApprovalStep):
+    """an approval step waits for its approver, who is told"""
+
     notify: list[OwnerId] = Field(description="the approver")
 
 
-class ApprovalDecided(EventData):
+class ApprovalDecided(_ApprovalStep):
     """an approver (or someone above them) approved or rejected a step"""
 
-    subject = "quote/<quote_id>"
-    quote_id: str = Field(description="the quote")
-    opportunity_id: str = Field(description="its opportunity")
-    approval_id: str = Field(description="`ap_<quote hex>_<step>`: `POST /approvals/{approval_id}/decision`")
-    step: int = Field(description="1, 2, … in the Discounts row's `approvers` order")
-    role: str = Field(description="the step's role")
-    approver_id: OwnerId = Field(description="the nearest owner with that role up the quote owner's manager chain")
-    owner_id: OwnerId = Field(description="the quote's owner")
-    amount: Money = Field(description="Σ net line amounts, decimal text with two places")
-    discount: DecimalText = Field(
-        description='1 − amount / list_total rounded half-up to 0.01 %, decimal text (`"0.25"`)'
-    )
-    currency: str = Field(description="Settings `currency`")
-    kind: Literal["approval"] = Field(description="`approval` (the SLA kind)")
-    due_at: Instant | None = Field(description="when the step times out (its `approval` SLA row), or null")
     by: OwnerId = Field(description="who decided")
     decision: Literal["approve", "reject"] = Field(description="`approve` or `reject`")
     note: str | None = Field(description="as given, or null")
     decided_at: Instant = Field(description="when")
 
 
-class ApprovalEscalated(EventData):
+class ApprovalEscalated(_ApprovalStep):
     """an open step passed its `approval` SLA target: the approver's manager (then theirs, each further target) is
     told and may decide it"""
 
-    subject = "quote/<quote_id>"
-    quote_id: str = Field(description="the quote")
-    opportunity_id: str = Field(description="its opportunity")
-    approval_id: str = Field(description="`ap_<quote hex>_<step>`: `POST /approvals/{approval_id}/decision`")
-    step: int = Field(description="1, 2, … in the Discounts row's `approvers` order")
-    role: str = Field(description="the step's role")
-    approver_id: OwnerId = Field(description="the nearest owner with that role up the quote owner's manager chain")
-    owner_id: OwnerId = Field(description="the quote's owner")
-    amount: Money = Field(description="Σ net line amounts, decimal text with two places")
-    discount: DecimalText = Field(
-        description='1 − amount / list_total rounded half-up to 0.01 %, decimal text (`"0.25"`)'
-    )
-    currency: str = Field(description="Settings `currency`")
-    kind: Literal["approval"] = Field(description="`approval` (the SLA kind)")
-    due_at: Instant | None = Field(description="when the step times out (its `approval` SLA row), or null")
     escalated_to: OwnerId = Field(description="who is told now")
     level: int = Field(description="1 for the approver's manager, 2 above, …")
     late_seconds: int = Field(description="how late the timer fired")
     notify: list[OwnerId] = Field(description="who is told")
 
 
-class QuoteApproved(EventData):
+class QuoteApproved(_Quote):
     """the quote is approved: its last step approved, or no approval needed"""
 
-    subject = "quote/<quote_id>"
-    quote_id: str = Field(description="`qt_…`")
-    opportunity_id: str = Field(description="the opportunity it prices")
-    status: QuoteStatus = Field(description="`pending_approval`, `approved`, `rejected` or `superseded`")
-    currency: str = Field(description="Settings `currency`")
-    list_total: Money = Field(description="Σ list price × quantity, decimal text with two places")
-    amount: Money = Field(description="Σ net line amounts, decimal text with two places")
-    discount: DecimalText = Field(
-        description='1 − amount / list_total rounded half-up to 0.01 %, decimal text (`"0.25"`)'
-    )
-    created_at: Instant = Field(description="when it was created")
     owner_id: OwnerId = Field(description="the quote's owner", json_schema_extra=KPI_READS)
     team: str | None = Field(description="the owner's team (Owners tab), or null", json_schema_extra=KPI_READS)
     quote_created_at: Instant = Field(
@@ -245,20 +213,9 @@ class QuoteApproved(EventData):
     rules_version: str = Field(description="the rules version of the last decision")
 
 
-class QuoteRejected(EventData):
+class QuoteRejected(_Quote):
     """a step rejected the quote; the chain ends (its other steps cancelled)"""
 
-    subject = "quote/<quote_id>"
-    quote_id: str = Field(description="`qt_…`")
-    opportunity_id: str = Field(description="the opportunity it prices")
-    status: QuoteStatus = Field(description="`pending_approval`, `approved`, `rejected` or `superseded`")
-    currency: str = Field(description="Settings `currency`")
-    list_total: Money = Field(description="Σ list price × quantity, decimal text with two places")
-    amount: Money = Field(description="Σ net line amounts, decimal text with two places")
-    discount: DecimalText = Field(
-        description='1 − amount / list_total rounded half-up to 0.01 %, decimal text (`"0.25"`)'
-    )
-    created_at: Instant = Field(description="when it was created")
     owner_id: OwnerId = Field(description="the quote's owner")
     team: str | None = Field(description="the owner's team (Owners tab), or null")
     rules_version: str = Field(description="the rules version of the decision")

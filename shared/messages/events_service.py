@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.messages.event_types import KPI_NEEDS, KPI_READS, EventData, Instant, OwnerId, Priority
+from shared.messages.event_types import KPI_NEEDS, KPI_READS, EventData, Instant, OwnerId, Priority, described_as
 
 
 class CaseOpened(EventData):
@@ -31,23 +31,8 @@ class CaseOpened(EventData):
     )
 
 
-class CaseResolved(EventData):
-    """a case was resolved"""
-
-    subject = "case/<case_id>"
-    case_id: str = Field(description="the case")
-    at: Instant = Field(description="when it happened", json_schema_extra=KPI_NEEDS)
-    by: OwnerId = Field(description="who recorded it")
-    owner_id: OwnerId | None = Field(description="the case's owner", json_schema_extra=KPI_READS)
-    priority: Priority = Field(description="`P1`–`P4`")
-    account_id: str = Field(description="the account")
-    first_contact_resolution: bool = Field(
-        description="resolved with exactly one agent contact and never reopened", json_schema_extra=KPI_NEEDS
-    )
-
-
-class CaseReopened(EventData):
-    """a resolved case was reopened; its resolution clock resumes"""
+class _CaseChange(EventData):
+    """What a resolution and a reopening say of the case."""
 
     subject = "case/<case_id>"
     case_id: str = Field(description="the case")
@@ -57,3 +42,14 @@ class CaseReopened(EventData):
     priority: Priority = Field(description="`P1`–`P4`")
     account_id: str = Field(description="the account")
     first_contact_resolution: bool = Field(description="resolved with exactly one agent contact and never reopened")
+
+
+class CaseResolved(_CaseChange):
+    """a case was resolved"""
+
+    owner_id: OwnerId | None = described_as(_CaseChange.model_fields["owner_id"], KPI_READS)
+    first_contact_resolution: bool = described_as(_CaseChange.model_fields["first_contact_resolution"], KPI_NEEDS)
+
+
+class CaseReopened(_CaseChange):
+    """a resolved case was reopened; its resolution clock resumes"""
