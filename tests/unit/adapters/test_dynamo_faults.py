@@ -15,6 +15,7 @@ from shared.domain.events import Event, iso
 from shared.domain.timers import Timer
 from shared.services.ports import Change, ConcurrentChange, Save, StaleAggregate, StorageRefused, Throttled
 from shared.services.retry import ConflictRetry
+from tests.unit.services.helpers import note_on
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -75,8 +76,7 @@ def test_a_throttled_call_is_throttling_and_a_refused_call_a_bug(uow: DynamoUnit
 
 
 def test_a_change_over_four_megabytes_is_refused_before_it_is_sent(uow: DynamoUnitOfWork) -> None:
-    note = {"activity_id": "act_1", "type": "note", "by": "u_1", "at": iso(T0), "note": "字" * 150_000}
-    big = [Event("ActivityRecorded", "lead/ld_1", T0, note) for _ in range(10)]
+    big = [note_on("lead/ld_1", T0, "字" * 150_000) for _ in range(10)]
     with Stubber(uow._connection.client), pytest.raises(StorageRefused, match="4194304"):
         uow.commit(Change(events=big))  # the stub has no answer queued: nothing was sent
 

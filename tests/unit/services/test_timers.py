@@ -6,36 +6,16 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.events import Event, iso
 from shared.domain.timers import Timer
 from shared.services.ports import Change, Save, Throttled, UnitOfWork
 from shared.services.timers import retry_failed, sweep_timers
+from tests.unit.services.helpers import renewal_reminder
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def remind(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
-    """A reminder as the renewals handler words it; these tests read its `late_seconds`."""
-    data = {
-        **REMINDER,
-        "due_at": iso(timer.due_at),
-        "late_seconds": timer.late_by_seconds(now),
-    }
-    return Change(events=[Event("RenewalReminder", timer.about, now, data)])
-
-
-REMINDER = {
-    "days_before": 30,
-    "contract_id": "ct_1",
-    "end_date": "2026-12-31",
-    "amount": "1000.00",
-    "currency": "CNY",
-    "account_id": "ac_1",
-    "renewal_row": 1,
-    "on_hold": False,
-    "case_ids": [],
-    "notify": [],
-}
+    return Change(events=[renewal_reminder(timer, now)])
 
 
 HANDLERS = {"remind": remind}
