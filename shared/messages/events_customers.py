@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, with_config
 from typing_extensions import TypedDict
@@ -20,10 +20,26 @@ class Dimension(TypedDict):
 
 @with_config(CLOSED)
 class Rfm(TypedDict):
-    recency_days: int | None
+    recency_days: int
     frequency: int
     monetary: Money
     computed_at: Instant
+
+
+@with_config(CLOSED)
+class SegmentRowView(TypedDict):
+    """A Segments row as the event shows it (monetary bounds as decimal text; None: no bound)."""
+
+    priority: int
+    segment: str
+    min_recency_days: int | None
+    max_recency_days: int | None
+    min_frequency: int | None
+    max_frequency: int | None
+    min_monetary: Money | None
+    max_monetary: Money | None
+    notify: list[str]
+    note: str | None
 
 
 class RenewalReminder(EventData):
@@ -130,7 +146,7 @@ class AccountSegmentChanged(EventData):
     rfm: Rfm = Field(
         description='`{"recency_days", "frequency", "monetary", "computed_at"}` (monetary a decimal string)'
     )
-    segment_row: dict[str, Any] | None = Field(
+    segment_row: SegmentRowView | None = Field(
         description="the Segments row that matched (its bounds, `notify`, `note`), or `null`"
     )
     owner_id: OwnerId | None = Field(

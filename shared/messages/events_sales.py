@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired
+from typing import Literal, NotRequired
 
 from pydantic import Field, with_config
 from typing_extensions import TypedDict
@@ -43,11 +43,49 @@ class QuoteLine(TypedDict):
 
 
 @with_config(CLOSED)
+class DiscountRule(TypedDict):
+    """The Discounts row that applied (bounds as decimal text)."""
+
+    priority: int
+    min_amount: DecimalText | None
+    max_amount: DecimalText | None
+    min_discount: DecimalText | None
+    max_discount: DecimalText | None
+    approvers: list[str]
+
+
+@with_config(CLOSED)
+class Escalation(TypedDict):
+    owner_id: OwnerId | None
+    at: Instant
+    level: int
+
+
+@with_config(CLOSED)
+class Step(TypedDict):
+    """One approval step as the quote shows it."""
+
+    approval_id: str
+    step: int
+    role: str
+    approver_id: OwnerId
+    status: str
+    requested_at: Instant | None
+    due_at: Instant | None
+    decided_at: Instant | None
+    decided_by: OwnerId | None
+    decision: Literal["approve", "reject"] | None
+    note: str | None
+    rules_version: str | None
+    escalated_to: list[Escalation]
+
+
+@with_config(CLOSED)
 class Approval(TypedDict):
     """The Discounts row that applied and the approval steps it asks for."""
 
-    rule: dict[str, Any]
-    steps: list[dict[str, Any]]
+    rule: DiscountRule
+    steps: list[Step]
 
 
 class OpportunityCreated(EventData):
