@@ -14,7 +14,7 @@ import pytest
 
 from shared.adapters.memory import MemoryPersonalRecords, MemoryUnitOfWork
 from shared.domain.deliveries import Answer, Delivery
-from shared.domain.events import EVENT_TYPES, Event
+from shared.domain.events import EVENT_TYPES, Event, EventType
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
 from shared.domain.timers import Timer
@@ -321,13 +321,13 @@ def _drive_renewals(rules: ActiveRules, store: MemoryUnitOfWork) -> None:
 def test_the_models_name_exactly_the_data_keys_the_services_emit(
     example_rules: ActiveRules, example_content: Content
 ) -> None:
-    observed: dict[str, set[str]] = defaultdict(set)
+    observed: dict[EventType, set[str]] = defaultdict(set)
     for event in _drive(example_rules, example_content):
         check(event)  # the rules store above bypasses the commit check of tests/conftest.py
         observed[event.type] |= set(event.data)
     assert sorted(EMITTED - set(observed)) == [], "the driver above no longer reaches these"
     for kind, keys in observed.items():
-        model = EVENT_MODELS[kind]  # type: ignore[index]
+        model = EVENT_MODELS[kind]
         assert not model.reserved, f"{kind} is emitted: describe its data on {model.__name__}"
         named = {field.alias or name for name, field in model.model_fields.items()}
         assert keys == named, f"{kind}: emitted {sorted(keys)}, the model names {sorted(named)}"
