@@ -83,6 +83,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.fixture(autouse=True)
+def _every_event_matches_its_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every event a test commits, through the memory fake or the DynamoDB outbox, is checked
+    against its type's model (shared/messages): a data key or a type the model does not name fails
+    the test, so the models say exactly what the services emit."""
+    from shared.adapters import memory
+    from shared.adapters.dynamo import rules, unit_of_work
+    from shared.domain.events import Event
+    from shared.messages.events import check
+
+    put = unit_of_work.outbox_put
+
+    def checked_put(event: Event, seq: int = 0) -> dict[str, Any]:
+        check(event)
+        return put(event, seq)
+
+    commit = memory.MemoryUnitOfWork.commit
+
+    def checked_commit(self: memory.MemoryUnitOfWork, change: Any) -> None:
+        for event in change.events:
+            check(event)
+        commit(self, change)
+
+    monkeypatch.setattr(unit_of_work, "outbox_put", checked_put)
+    monkeypatch.setattr(rules, "outbox_put", checked_put)
+    monkeypatch.setattr(memory.MemoryUnitOfWork, "commit", checked_commit)
+
+
 @pytest.fixture(scope="session")
 def example_content() -> Content:
     result = validate_source(EXAMPLES)

@@ -5,7 +5,8 @@
 
 docs/api.md is rendered from the OpenAPI document that GET /openapi.json serves
 (functions/api/openapi.py); docs/events.md from EventType (shared/domain/events.py), the
-envelope of shared.domain.events.Event and the table in tools/event_catalog.py.
+envelope of shared.domain.events.Event and the event models in shared/messages (each type's
+meaning, subject and data keys).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
+
+if TYPE_CHECKING:
+    from shared.messages.event_types import EventData
 
 ROOT = Path(__file__).resolve().parents[1]
 API_DOC = ROOT / "docs" / "api.md"
@@ -281,9 +285,14 @@ def render_api() -> str:
 # ------------------------------------------------------------------ events.md
 
 
+def _data_keys(model: type[EventData]) -> dict[str, str]:
+    """A model's data keys (as emitted: ``from``, not ``from_``) and what each means."""
+    return {field.alias or name: field.description or "" for name, field in model.model_fields.items()}
+
+
 def render_events() -> str:
     from shared.domain.events import EVENT_TYPES, Event
-    from tools.event_catalog import CATALOG
+    from shared.messages.events import EVENT_MODELS, meaning
 
     example = Event(
         "LeadAssigned",
@@ -293,12 +302,12 @@ def render_events() -> str:
         rules_version="v1-3f9a2c7e",
         id="evt_6a1d0c5b9e8f4a7b8c2d3e4f5a6b7c8d",
     ).envelope() | {"actor": {"kind": "webhook", "name": "website"}}
-    emitted = [t for t in EVENT_TYPES if CATALOG[t].data is not None]
-    reserved = [t for t in EVENT_TYPES if CATALOG[t].data is None]
+    emitted = [t for t in EVENT_TYPES if not EVENT_MODELS[t].reserved]
+    reserved = [t for t in EVENT_TYPES if EVENT_MODELS[t].reserved]
     lines = [
         "# Events",
         "",
-        NOTICE.format(source="shared/domain/events.py (EventType, the envelope) and tools/event_catalog.py"),
+        NOTICE.format(source="shared/domain/events.py (EventType, the envelope) and shared/messages (the data)"),
         "",
         "Every state change worth telling another system is an event, written in the same transaction as the "
         'change (the outbox), then put on the EventBridge bus `closeloop-<stage>` with `Source = "closeloop"` and '
@@ -323,15 +332,14 @@ def render_events() -> str:
         "| --- | --- | --- |",
     ]
     for kind in emitted:
-        doc = CATALOG[kind]
-        lines.append(f"| [`{kind}`](#{kind.lower()}) | `{doc.subject}` | {_cell(doc.meaning)} |")
+        model = EVENT_MODELS[kind]
+        lines.append(f"| [`{kind}`](#{kind.lower()}) | `{model.subject}` | {_cell(meaning(model))} |")
     lines.append("")
     for kind in emitted:
-        doc = CATALOG[kind]
-        assert doc.data is not None
-        lines += [f"### {kind}", "", f"{doc.meaning[0].upper()}{doc.meaning[1:]}. Subject `{doc.subject}`.", ""]
+        model, said = EVENT_MODELS[kind], meaning(EVENT_MODELS[kind])
+        lines += [f"### {kind}", "", f"{said[0].upper()}{said[1:]}. Subject `{model.subject}`.", ""]
         lines += ["| `data` key | meaning |", "| --- | --- |"]
-        lines += [f"| `{key}` | {_cell(meaning)} |" for key, meaning in doc.data.items()]
+        lines += [f"| `{key}` | {_cell(text)} |" for key, text in _data_keys(model).items()]
         lines.append("")
     lines += [
         f"## Reserved (not emitted yet: {len(reserved)})",
@@ -340,7 +348,7 @@ def render_events() -> str:
         "",
         "| type | meaning |",
         "| --- | --- |",
-        *(f"| `{kind}` | {_cell(CATALOG[kind].meaning)} |" for kind in reserved),
+        *(f"| `{kind}` | {_cell(meaning(EVENT_MODELS[kind]))} |" for kind in reserved),
     ]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -1,8 +1,9 @@
-"""What the KPI rollups read of each event: the one list of data keys, and the readers.
+"""What the KPI rollups read of each event: one reader per event type the KPIs count (``READERS``).
 
-Events of sales, quotes, contracts, shipments and invoices are emitted by capabilities built
-alongside this one; ``KPI_KEYS`` is the contract between them and the KPIs: an event that lacks
-a key it needs is not counted for the ingredient that needs it, and the miss is counted as
+The data keys they read are marked on the event models (shared/messages, ``json_schema_extra``
+``KPI_NEEDS`` / ``KPI_READS``; ``shared.messages.events.KPI_KEYS`` lists them, a test keeps the two
+in step, and this module imports no pydantic: the rollup's cold start). An event that lacks a key
+it needs is not counted for the ingredient that needs it, and the miss is counted as
 ``skipped`` (``OpportunityWon.amount``), never an error. Times are ISO 8601; ``*_date`` keys are
 ``YYYY-MM-DD``. ``owner_id`` / ``team`` attribute the event for the team and owner filters; an
 event without ``team`` is attributed to its owner's team in the Owners tab.
@@ -17,72 +18,6 @@ from typing import Any
 
 from shared.domain.events import iso, parse_iso
 
-# event type -> (key, required, what it is). "time" falls back to the envelope's time.
-KPI_KEYS: dict[str, tuple[tuple[str, bool, str], ...]] = {
-    "LeadCaptured": (("grade", True, "sql, mql or nurture: mql or sql starts the lead's mql cohort"),),
-    "LeadMerged": (("grade", True, "the grade after the merge"),),
-    "LeadRequalified": (("to", True, "the new grade"),),
-    "LeadConverted": (),  # a converted lead reached sql (and mql) at the event's time
-    "LeadAssigned": (("owner_id", False, "the owner"), ("team", False, "the team")),
-    "LeadReassigned": (("owner_id", False, "the new owner"), ("team", False, "the team")),
-    "LeadUnassigned": (("team", False, "the team whose queue holds it"),),
-    "LeadFirstTouched": (
-        ("at", True, "when the first touch happened"),
-        ("assigned_at", True, "when the lead was assigned"),
-        ("owner_id", False, "who touched it"),
-    ),
-    "SlaMet": (("kind", True, "the SLA kind"), ("stopped_at", False, "when the clock stopped (time)")),
-    "SlaBreached": (("kind", True, "the SLA kind"), ("due_at", False, "when the target passed (time)")),
-    "CaseOpened": (("owner_id", False, "the case owner"), ("team", False, "the case team")),
-    "CaseResolved": (
-        ("at", True, "when it was resolved"),
-        ("first_contact_resolution", True, "resolved at first contact"),
-        ("owner_id", False, "the case owner"),
-    ),
-    "CaseReopened": (("at", True, "when it was reopened"),),
-    "OpportunityWon": (
-        ("amount", True, "the opportunity's amount"),
-        ("created_at", True, "when the opportunity was created"),
-        ("won_at", False, "when it was won (time)"),
-        ("owner_id", False, "its owner"),
-        ("team", False, "its team"),
-    ),
-    "OpportunityLost": (
-        ("amount", True, "the opportunity's amount"),
-        ("lost_at", False, "when it was lost (time)"),
-        ("owner_id", False, "its owner"),
-        ("team", False, "its team"),
-    ),
-    "QuoteApproved": (
-        ("quote_created_at", True, "when the quote was created"),
-        ("approved_at", False, "the last approval (time)"),
-        ("owner_id", False, "the quote's owner"),
-        ("team", False, "its team"),
-    ),
-    "ContractSigned": (
-        ("contract_id", True, "the contract"),
-        ("account_id", True, "the customer account"),
-        ("annual_value", True, "annualised contract value (without it, `amount` is read as annual)"),
-        ("start_date", True, "first day it runs (YYYY-MM-DD)"),
-        ("end_date", True, "last day it runs, inclusive (YYYY-MM-DD)"),
-        ("owner_id", False, "the account manager"),
-        ("team", False, "their team"),
-    ),
-    "InvoiceRequested": (
-        ("last_signed_at", True, "the order's last signed shipment (or `shipments`: [{signed_at}])"),
-        ("requested_at", False, "when it was requested (time)"),
-        ("owner_id", False, "the order's owner"),
-        ("team", False, "its team"),
-    ),
-    "NpsAnswerRecorded": (
-        ("account_id", True, "the account answered about"),
-        ("respondent", True, "who answered (a hash): their later answer in the quarter replaces this one"),
-        ("quarter", True, "the quarter the answer belongs to (`2026-Q4`)"),
-        ("score", True, "0–10: promoters 9–10, detractors 0–6"),
-        ("at", True, "when it was answered (time)"),
-        ("owner_id", False, "the account manager"),
-    ),
-}
 GRADES_MQL_OR_BETTER = ("mql", "sql")
 TeamOf = Callable[[str | None], str | None]  # owner_id -> the owner's team in the Owners tab
 
@@ -180,7 +115,7 @@ def _last_signed(data: Mapping[str, Any]) -> datetime:
 def read_event(envelope: Mapping[str, Any], team_of: TeamOf) -> Observation | Fact | None:
     """The KPI reading of one envelope; None for an event the KPIs do not count."""
     kind = str(envelope.get("type", ""))
-    if kind not in KPI_KEYS:
+    if kind not in READERS:
         return None
     data = envelope.get("data") if isinstance(envelope.get("data"), dict) else {}
     assert isinstance(data, dict)
@@ -189,7 +124,7 @@ def read_event(envelope: Mapping[str, Any], team_of: TeamOf) -> Observation | Fa
     subject = str(envelope.get("subject", ""))
     owner = _optional(data, "owner_id")
     team = _optional(data, "team") or team_of(owner)
-    reader = _READERS[kind]
+    reader = READERS[kind]
     try:
         return reader(data, now, stamp, subject, owner, team)
     except Missing as missing:
@@ -314,7 +249,7 @@ def _nps(data: dict[str, Any], now: datetime, stamp: list[str], subject: str, ow
     return Fact(who, "nps", [iso(_time(data, "at")), stamp[1], score, owner, team])
 
 
-_READERS: dict[str, Reader] = {
+READERS: dict[str, Reader] = {
     "LeadCaptured": _grade_fact("grade"),
     "LeadMerged": _grade_fact("grade"),
     "LeadRequalified": _grade_fact("to"),

@@ -59,10 +59,10 @@ def test_the_kpi_table_readme_quotes(example_rules: Any) -> None:
 
 
 def test_the_architecture_lists_every_data_key_the_kpis_read() -> None:
-    from shared.domain.kpi_events import KPI_KEYS
+    from shared.messages.events import KPI_KEYS
 
     doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip(" `"): line for line in doc.splitlines() if line.startswith("| `")}
     for event_type, keys in KPI_KEYS.items():
         if keys:
-            assert all(f"`{key}`" in rows[event_type] for key, _, _ in keys), event_type
+            assert all(f"`{key}`" in rows[event_type] for key, _ in keys), event_type

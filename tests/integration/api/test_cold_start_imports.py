@@ -21,14 +21,17 @@ with Client(app) as client:
     response = client.http.post("/webhooks/leads/website", body=json.dumps(lead).encode(),
                                 headers={"Content-Type": "application/json"})
 assert response.status_code == 201, response.body
-print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "holidays")))
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("holidays", "pydantic", "pydantic_core")
+                        or m.startswith("shared.messages"))))
 """
 
 
-def test_a_cold_containers_first_lead_never_imports_holidays(clean_aws, tmp_path):
-    # `import holidays` loads ~250 country modules; publishing resolved the public days instead
+def test_a_cold_containers_first_lead_never_imports_holidays_nor_the_message_models(clean_aws, tmp_path):
+    # `import holidays` loads ~250 country modules; publishing resolved the public days instead.
+    # The event models (shared/messages, pydantic) describe and check events in the tests; the
+    # lead's cold start does not pay for them (issue 18: at most 5 % more)
     script = tmp_path / "first_lead.py"
     script.write_text(_FIRST_LEAD, encoding="utf-8")
     result = subprocess.run(python_script(str(script)), capture_output=True, text=True, env=os.environ, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []  # no holidays module loaded
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []  # no holidays, pydantic or message module loaded

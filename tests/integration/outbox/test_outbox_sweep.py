@@ -78,15 +78,15 @@ def test_an_event_the_bus_refuses_never_blocks_the_others_and_is_set_aside(clean
     import argparse
 
     from infra.cli_outbox import cmd_events_retry, cmd_events_unpublished
-    from shared.domain.events import Event
     from shared.services.ports import Change
+    from tests.unit.services.helpers import note_on
 
     sqs, url = downstream
     publisher = clean_aws.publisher
     refuse_over_256kb(publisher)
     now = utc_now()
-    huge = Event("ActivityRecorded", "lead/ld_huge", now - timedelta(minutes=5), {"note": "x" * 300_000})
-    small = [Event("ActivityRecorded", f"lead/ld_{n}", now - timedelta(minutes=4), {"n": n}) for n in range(5)]
+    huge = note_on("lead/ld_huge", now - timedelta(minutes=5), "x" * 300_000)
+    small = [note_on(f"lead/ld_{n}", now - timedelta(minutes=4), f"note {n}") for n in range(5)]
     DynamoUnitOfWork().commit(Change(events=[huge, *small]))
     received(sqs, url)
 

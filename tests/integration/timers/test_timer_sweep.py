@@ -8,20 +8,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.adapters.dynamo.models import EventItem, TimerItem
-from shared.domain.events import Event
 from shared.domain.timers import Timer
 from shared.services.ports import Change, Save, UnitOfWork
 from shared.services.timers import sweep_timers
+from tests.unit.services.helpers import renewal_reminder
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def remind(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
-    return Change(events=[Event("RenewalReminder", timer.about, now, {"late_seconds": timer.late_by_seconds(now)})])
+    return Change(events=[renewal_reminder(timer, now)])
 
 
 def set_timers(uow: UnitOfWork, dues: list[datetime]) -> list[Timer]:
-    timers = [Timer("remind", f"lead/ld_{n:05d}", due, set_by="test") for n, due in enumerate(dues)]
+    timers = [Timer("remind", f"contract/ct_{n:05d}", due, set_by="test") for n, due in enumerate(dues)]
     for start in range(0, len(timers), 50):
         uow.commit(Change(saves=[Save(t, None) for t in timers[start : start + 50]]))
     return timers
@@ -80,13 +80,13 @@ def test_poison_timers_are_set_aside_in_dynamodb_listed_and_retried_by_the_cli(c
     from infra.cli_timers import cmd_timers_list, cmd_timers_retry
 
     uow = clean_aws.uow
-    poison = [Timer("remind", f"lead/poison_{n}", T0 - timedelta(hours=1, minutes=n)) for n in range(10)]
+    poison = [Timer("remind", f"contract/poison_{n}", T0 - timedelta(hours=1, minutes=n)) for n in range(10)]
     uow.commit(Change(saves=[Save(t, None) for t in poison]))
     set_timers(uow, [T0 - timedelta(minutes=n) for n in range(100)])
 
     def poisoned(timer: Timer, now: datetime, u: UnitOfWork) -> Change:
-        if timer.about.startswith("lead/poison"):
-            raise LookupError("the lead is gone")
+        if timer.about.startswith("contract/poison"):
+            raise LookupError("the contract is gone")
         return remind(timer, now, u)
 
     first = sweep_timers(T0, uow, {"remind": poisoned})
@@ -102,7 +102,7 @@ def test_poison_timers_are_set_aside_in_dynamodb_listed_and_retried_by_the_cli(c
     capsys.readouterr()
     assert cmd_timers_list(argparse.Namespace(failed=True, subject=None, json=False)) == 0
     listed = capsys.readouterr()
-    assert listed.out.count("LookupError: the lead is gone") == 10 and "(10 timers set aside)" in listed.err
+    assert listed.out.count("LookupError: the contract is gone") == 10 and "(10 timers set aside)" in listed.err
     one = poison[0].timer_id
     assert cmd_timers_retry(argparse.Namespace(ids=[one], failed=False)) == 0
     assert cmd_timers_retry(argparse.Namespace(ids=["tm_nope"], failed=False)) == 1

@@ -11,10 +11,11 @@ from botocore.stub import Stubber
 
 from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
 from shared.domain.errors import Busy, Conflict
-from shared.domain.events import Event
+from shared.domain.events import Event, iso
 from shared.domain.timers import Timer
 from shared.services.ports import Change, ConcurrentChange, Save, StaleAggregate, StorageRefused, Throttled
 from shared.services.retry import ConflictRetry
+from tests.unit.services.helpers import note_on
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -31,7 +32,7 @@ def uow(monkeypatch: pytest.MonkeyPatch) -> DynamoUnitOfWork:
 def change() -> Change:
     """Two items: a timer saved, and its event."""
     timer = Timer("remind", "lead/ld_1", T0)
-    return Change(saves=[Save(timer, None)], events=[Event("RenewalReminder", "lead/ld_1", T0, {})])
+    return Change(saves=[Save(timer, None)], events=[Event("ConsentWithdrawn", "lead/ld_1", T0, {"at": iso(T0)})])
 
 
 def cancelled(stub: Stubber, *reasons: str) -> None:
@@ -75,7 +76,7 @@ def test_a_throttled_call_is_throttling_and_a_refused_call_a_bug(uow: DynamoUnit
 
 
 def test_a_change_over_four_megabytes_is_refused_before_it_is_sent(uow: DynamoUnitOfWork) -> None:
-    big = [Event("RenewalReminder", "lead/ld_1", T0, {"note": "字" * 150_000}) for _ in range(10)]
+    big = [note_on("lead/ld_1", T0, "字" * 150_000) for _ in range(10)]
     with Stubber(uow._connection.client), pytest.raises(StorageRefused, match="4194304"):
         uow.commit(Change(events=big))  # the stub has no answer queued: nothing was sent
 

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.adapters.memory import MemoryUnitOfWork
+from shared.domain.events import Event, iso
 from shared.domain.leads import Lead
+from shared.domain.timers import Timer
 from shared.services.capture import CaptureResult, capture_lead
 from shared.services.ports import ActiveRules
 
@@ -69,3 +71,29 @@ def stored(store: MemoryUnitOfWork, lead_id: str) -> Lead:
     lead = store.get(lead_id)
     assert lead is not None
     return lead
+
+
+def renewal_reminder(timer: Timer, now: datetime) -> Event:
+    """A reminder as the renewals handler words it, fired by ``timer`` at ``now``: for tests of the
+    timer engine, which read its subject and `late_seconds` (every committed event must match its model)."""
+    data = {
+        "days_before": 30,
+        "contract_id": timer.about.partition("/")[2],
+        "end_date": "2026-12-31",
+        "amount": "1000.00",
+        "currency": "CNY",
+        "account_id": "ac_1",
+        "renewal_row": 1,
+        "due_at": iso(timer.due_at),
+        "late_seconds": timer.late_by_seconds(now),
+        "on_hold": False,
+        "case_ids": [],
+        "notify": [],
+    }
+    return Event("RenewalReminder", timer.about, now, data)
+
+
+def note_on(subject: str, at: datetime, text: str) -> Event:
+    """An activity note on a lead: an event whose size a test chooses."""
+    data = {"activity_id": "act_1", "type": "note", "by": "u_1", "at": iso(at), "note": text}
+    return Event("ActivityRecorded", subject, at, data)

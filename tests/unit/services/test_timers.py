@@ -6,24 +6,23 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.events import Event
 from shared.domain.timers import Timer
 from shared.services.ports import Change, Save, Throttled, UnitOfWork
 from shared.services.timers import retry_failed, sweep_timers
+from tests.unit.services.helpers import renewal_reminder
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def remind(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
-    data = {"timer_id": timer.timer_id, "late_seconds": timer.late_by_seconds(now)}
-    return Change(events=[Event("RenewalReminder", timer.about, now, data)])
+    return Change(events=[renewal_reminder(timer, now)])
 
 
 HANDLERS = {"remind": remind}
 
 
 def set_timers(uow: MemoryUnitOfWork, *dues: datetime) -> list[Timer]:
-    timers = [Timer("remind", f"lead/ld_{n}", due) for n, due in enumerate(dues)]
+    timers = [Timer("remind", f"contract/ct_{n}", due) for n, due in enumerate(dues)]
     uow.commit(Change(saves=[Save(t, None) for t in timers]))
     return timers
 
