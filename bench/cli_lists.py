@@ -97,9 +97,10 @@ def measure(count: int = CASES, runs: int = RUNS) -> dict[str, Any]:
         "note": f"median wall time of `closeloop cases list` (the newest 50 of {count:,} cases in a running "
         f"`closeloop dev`, as a table) {list_s * 1000:.0f} ms / median of `closeloop --help` {help_s * 1000:.0f} ms, "
         f"{runs} fresh processes each, taking turns (lists {', '.join(f'{s * 1000:.0f}' for s in lists)} ms; help "
-        f"{', '.join(f'{s * 1000:.0f}' for s in helps)} ms). The list reads one Query per index shard and one "
-        "BatchGetItem of the page in the stack's process (its API answers: GET /cases); the terminal's command "
-        "loads no AWS SDK and no rules (the answer carries Settings timezone)",
+        f"{', '.join(f'{s * 1000:.0f}' for s in helps)} ms). The list is one Query per index shard in the "
+        "stack's process, each entry carrying its row (its API answers: GET /cases; no whole case is read); the "
+        "terminal's command loads no AWS SDK and no rules (the answer carries Settings timezone). Two processes "
+        "against one: a loaded machine weighs on the list twice",
     }
 
 
