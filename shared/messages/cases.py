@@ -156,7 +156,7 @@ class CaseEventRecording(check.Command):
 
     type: Annotated[str, one_of(CASE_EVENT_TYPES), BeforeValidator(check.one_of(CASE_EVENT_TYPES, required=True))]
     by: OwnerId = Field(description="the owner_id of who did it: someone on the Owners tab")
-    at: Annotated[datetime | Absent, BeforeValidator(check.moment())] = Field(
+    at: Annotated[datetime | Absent, BeforeValidator(check.moment(OLDEST))] = Field(
         None,
         description="when (ISO 8601), not before the case opened, not in the future (5 minutes of clock skew "
         "allowed); default now. Late events are fine: clocks are recomputed in `at` order",

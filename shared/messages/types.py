@@ -7,7 +7,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, cast
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+    create_model,
+)
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
@@ -22,9 +31,11 @@ Absent = SkipJsonSchema[None]
 Text = Annotated[str, Field(max_length=TEXT_LIMIT)]
 
 
-def _not_in_the_future(moment: datetime) -> datetime:
+def _not_in_the_future(moment: datetime, info: ValidationInfo) -> datetime:
+    """Against the business clock a request is read at (validation.read's ``now``)."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if in_the_future(aware, datetime.now(UTC)):
+    now = (info.context or {}).get("now") or datetime.now(UTC)
+    if in_the_future(aware, now):
         raise ValueError(f"is more than {int(CLOCK_SKEW.total_seconds() // 60)} minutes in the future")
     return aware
 

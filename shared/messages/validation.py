@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, BeforeValidator, ValidationError, ValidationInfo, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -48,10 +49,11 @@ def read(model: type[Message], payload: Any, *, now: datetime, active: Any = Non
         return model.model_validate(payload, context={"now": now, "active": active})
     except ValidationError as invalid:
         fields: dict[str, str] = {}
+        tags = _member_tags(model)
         for error in invalid.errors():
-            if "none" in error["loc"]:  # an optional message's "or absent" member: the other says why
+            if error["type"] == "none_required":  # an optional message's "or absent" member: the other says why
                 continue
-            name = ".".join(str(part) for part in error["loc"] if not _is_member_tag(part)) or "body"
+            name = ".".join(str(part) for part in error["loc"] if part not in tags) or "body"
             fields.setdefault(name, _sentence(error))
         raise ValidationFailed(f"{len(fields)} field(s) are not valid", fields=fields) from None
 
@@ -59,19 +61,27 @@ def read(model: type[Message], payload: Any, *, now: datetime, active: Any = Non
 def refuse_within(problems: dict[str, str], value: Any) -> ValidationError:
     """Several refusals inside one field (an object's own fields: ``account.company``), raised by
     that field's validator; their places are relative to the field."""
-    return ValidationError.from_exception_data(
-        "refused",
-        [
-            InitErrorDetails(type=refuse(sentence), loc=tuple(place.split(".")), input=value)
-            for place, sentence in problems.items()
-        ],
-    )
+    errors = [
+        InitErrorDetails(type=refuse(sentence), loc=(place,), input=value) for place, sentence in problems.items()
+    ]
+    return ValidationError.from_exception_data("refused", errors)
 
 
-def _is_member_tag(part: str | int) -> bool:
-    """A union member's tag in an error's place (``contact.CaseContact.email``): a class name; our
-    field names are snake_case."""
-    return isinstance(part, str) and part[:1].isupper()
+@cache
+def _member_tags(model: type[BaseModel]) -> frozenset[str]:
+    """The class names pydantic puts in an error's place for a union's model member
+    (``contact.CaseContact.email``): every message model ``model`` holds, however deep."""
+    found: set[str] = set()
+    pending: list[Any] = [field.annotation for field in model.model_fields.values()]
+    while pending:
+        annotation = pending.pop()
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation.__name__ not in found:
+                found.add(annotation.__name__)
+                pending += [field.annotation for field in annotation.model_fields.values()]
+        else:
+            pending += list(get_args(annotation))
+    return frozenset(found)
 
 
 def _sentence(error: Any) -> str:

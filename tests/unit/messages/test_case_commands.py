@@ -99,3 +99,8 @@ def test_an_event_names_its_type_its_person_and_its_score(example_rules: ActiveR
     rated = read(CaseEventRecording, {"type": "csat", "by": " u_yang ", "score": 5, "note": "好"}, now=NOW,
                  active=example_rules)  # fmt: skip
     assert (rated.by, rated.score, rated.note, rated.at) == ("u_yang", 5, "好", None)
+
+
+def test_an_event_a_year_old_is_refused_as_an_opening_is(example_rules: ActiveRules) -> None:
+    assert refused(CaseEventRecording, {"type": "first_response", "by": "u_yang", "at": "2020-01-01T00:00:00Z"},
+                   example_rules) == {"at": "is more than a year ago (now is 2026-11-21T14:00:00.000Z)"}  # fmt: skip
