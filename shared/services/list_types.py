@@ -62,6 +62,9 @@ class Listing:
     filters: tuple[Filter, ...] = ()
     since: bool = True  # the list takes ``since`` (a time or a duration back from now)
     columns: tuple[str, ...] = field(default=())  # the CLI table's columns, from the summary
+    # the shape of ``summary``: stored with each index entry's row, which is read whole while its
+    # stored version differs (bump it when the summary's keys or values change; a test pins it)
+    row_version: int = 1
 
     @property
     def parameters(self) -> tuple[str, ...]:

@@ -8,7 +8,8 @@ merged newest first. The one extra match tells whether anything follows, so the 
 cursor. A list page (:meth:`DynamoLists.rows`) is the index alone: each entry carries its row
 (``list_fields["_row"]``), at the index's eventual consistency (a change shows within about a
 second). Those who need the aggregates (:meth:`DynamoLists.page`, the Work tab) read them whole in
-one consistent BatchGetItem, as is an entry written before rows were stored.
+one consistent BatchGetItem, as is an entry written before rows were stored or with a row of an
+older shape (its ``_row_version`` is not the listing's ``row_version``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ _TOP = "~"  # sorts after every time: no upper bound
 _BOTTOM = " "  # sorts before every list key (a key may not be empty)
 _MIN_PAGE = 100  # items read per Query at least (a selective filter would otherwise take many trips)
 ROW = "_row"  # list_fields' key for the page row (JSON text); no filter is named so
+ROW_VERSION = "_row_version"  # the listing's row_version the row was written with
 
 
 def stamp(item: Model, kind: str, aggregate: Any) -> None:
@@ -63,7 +65,8 @@ def stamp(item: Model, kind: str, aggregate: Any) -> None:
     listed = stored_listing(BY_KIND[kind], aggregate)
     item.list_shard = listed.shard  # type: ignore[attr-defined]
     item.listed_at = listed.key  # type: ignore[attr-defined]
-    item.list_fields = {**listed.fields, ROW: dumps(listed.row)}  # type: ignore[attr-defined]
+    row = {ROW: dumps(listed.row), ROW_VERSION: str(BY_KIND[kind].row_version)}
+    item.list_fields = {**listed.fields, **row}  # type: ignore[attr-defined]
 
 
 class DynamoLists:
@@ -117,7 +120,15 @@ class DynamoLists:
         (list key -> JSON text) when asked for."""
         table = STORED[listing.kind][0].Meta.table_name
         shards = [
-            _ShardReader(self.client, table, str(n), since or _BOTTOM, after, conditions, with_rows)
+            _ShardReader(
+                self.client,
+                table,
+                str(n),
+                since or _BOTTOM,
+                after,
+                conditions,
+                listing.row_version if with_rows else None,
+            )
             for n in range(LIST_SHARDS)
         ]
         listed = _merge(shards, limit + 1)
@@ -186,9 +197,11 @@ class _ShardReader:
         low: str,
         after: ListPosition | None,
         conditions: tuple[ListCondition, ...],
-        with_rows: bool = False,
+        row_version: int | None = None,
     ) -> None:
         self._client = client
+        with_rows = row_version is not None
+        self._row_version = str(row_version)
         self._upper = after.key if after else _TOP
         names = {"#shard": "list_shard", "#at": "listed_at", "#fields": "list_fields"}
         values: dict[str, Any] = {":shard": {"S": shard}, ":low": {"S": low}, ":upper": {"S": self._upper}}
@@ -222,8 +235,9 @@ class _ShardReader:
                 if (key := item["listed_at"]["S"]) == self._upper:
                     continue
                 self.keys.append(key)
-                if (row := item.get("list_fields", {}).get("M", {}).get(ROW)) is not None:
-                    self.rows[key] = row["S"]
+                stored = item.get("list_fields", {}).get("M", {})
+                if ROW in stored and stored.get(ROW_VERSION, {}).get("S") == self._row_version:
+                    self.rows[key] = stored[ROW]["S"]
             if "LastEvaluatedKey" in response:
                 self._request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
             else:

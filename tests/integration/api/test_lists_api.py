@@ -228,21 +228,27 @@ def test_a_case_that_changes_moves_between_filtered_lists(client, store, clean_a
 
 
 def test_an_entry_stored_before_rows_were_is_read_whole_and_still_filtered(client, store, clean_aws) -> None:
-    """Items written before the index carried the page row (list_fields without ``_row``) list as
-    before: read whole, their filtered values checked as read now."""
+    """Items written before the index carried the page row (list_fields without ``_row``), or with a
+    row of an older shape (another ``_row_version``), list as before: read whole, their filtered
+    values checked as read now."""
     store(case(1, 1, title="older"), case(2, 2, title="oldest"), case(3, 0.5, title="new"))
     stored = clean_aws.uow.cases.get(hexid("cs", 2))
     resolved(stored)
     clean_aws.uow.commit(Change(saves=[Save(stored, stored.version)]))
     table = Connection(region="us-east-1").client
-    for n in (1, 2):
-        table.update_item(
-            TableName="closeloop-dev-cases",
-            Key={"case_id": {"S": hexid("cs", n)}},
-            UpdateExpression="REMOVE list_fields.#row SET list_fields.#status = :open",
-            ExpressionAttributeNames={"#row": "_row", "#status": "status"},
-            ExpressionAttributeValues={":open": {"S": "open"}},  # a stale index entry for case 2
-        )
+    table.update_item(  # case 1: no row at all
+        TableName="closeloop-dev-cases",
+        Key={"case_id": {"S": hexid("cs", 1)}},
+        UpdateExpression="REMOVE list_fields.#row",
+        ExpressionAttributeNames={"#row": "_row"},
+    )
+    table.update_item(  # case 2: a row of an older shape, and a stale status in the index
+        TableName="closeloop-dev-cases",
+        Key={"case_id": {"S": hexid("cs", 2)}},
+        UpdateExpression="SET list_fields.#row = :old, list_fields.#version = :v0, list_fields.#status = :open",
+        ExpressionAttributeNames={"#row": "_row", "#version": "_row_version", "#status": "status"},
+        ExpressionAttributeValues={":old": {"S": '{"case_id": "x"}'}, ":v0": {"S": "0"}, ":open": {"S": "open"}},
+    )
     page = body(get(client, "/cases"))["cases"]
     assert [(c["case_id"], c["title"], c["status"]) for c in page] == [
         (hexid("cs", 3), "new", "open"),

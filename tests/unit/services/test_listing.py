@@ -138,3 +138,29 @@ def test_the_case_priorities_a_list_takes_are_the_ones_a_case_has() -> None:
     from shared.services import list_specs
 
     assert list_specs.PRIORITIES == PRIORITIES
+
+
+# the source of each listing's summary when its row_version was last set: a changed summary must
+# bump row_version (index rows stored with the old shape are then read whole), then update this
+ROW_SHAPES = {
+    "cases": (1, "3216a5818ef9"),
+    "opportunities": (1, "919e629b13ac"),
+    "quotes": (1, "15593d8fe119"),
+    "contracts": (1, "efd58912822c"),
+    "orders": (1, "b6f2dbca4438"),
+    "invoices": (1, "e5d9c7f54256"),
+    "accounts": (1, "706f8008a9a6"),
+}
+
+
+def test_a_changed_summary_bumps_its_row_version() -> None:
+    import hashlib
+    import inspect
+
+    from shared.services.list_specs import LISTINGS
+
+    shapes = {
+        plural: (listing.row_version, hashlib.sha256(inspect.getsource(listing.summary).encode()).hexdigest()[:12])
+        for plural, listing in LISTINGS.items()
+    }
+    assert shapes == ROW_SHAPES, "a list summary changed: bump its Listing.row_version, then update ROW_SHAPES"
