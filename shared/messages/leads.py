@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainValidator, ValidationInfo, field_validator
 
-from shared.domain.leads import ACTIVITY_TYPES, MAX_REASON, TOUCH_TYPES
+from shared.domain.events import TIME_EXPECTED, in_the_future, iso, parse_iso
+from shared.domain.forms import text_problem
+from shared.domain.leads import ACTIVITY_TYPES, MAX_NOTE, MAX_REASON, TOUCH_TYPES
 from shared.domain.normalize import KNOWN_FIELDS
 from shared.domain.rules import BEHAVIOR_EVENTS, Grade
+from shared.messages import validation as check
 from shared.messages.lead_capture import (
     EXAMPLE_LEAD,
     EXAMPLE_LEAD_ID,
@@ -45,7 +48,27 @@ class Behavior(BaseModel):
     at: Instant | Absent = Field(None, description="when (ISO 8601); default now")
 
 
-class LeadActivity(BaseModel):
+def _happened(value: Any, info: ValidationInfo) -> datetime:
+    """When an activity happened (ISO 8601): recorded once it happened, so not in the future; default now."""
+    now: datetime = check.context_of(info)["now"]
+    if value is None:
+        return now
+    try:
+        moment = parse_iso(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise check.refuse(TIME_EXPECTED)
+    if in_the_future(moment, now):
+        raise check.refuse(f"is in the future (now is {iso(now)}); an activity is recorded once it happened")
+    return moment
+
+
+# when an activity happened; read as now when not sent
+Happened = Annotated[datetime | None, PlainValidator(_happened, json_schema_input_type=datetime)]
+
+
+class LeadActivity(check.Command):
     """The first call, email or meeting by the lead's owner sets `first_touch_at` and emits
     `LeadFirstTouched`."""
 
@@ -55,10 +78,31 @@ class LeadActivity(BaseModel):
         description=f"{', '.join(TOUCH_TYPES)} by the lead's owner is a touch (the first sets `first_touch_at`)"
     )
     by: OwnerId = Field(description="the owner_id of who did it: someone on the Owners tab")
-    at: Instant | Absent = Field(
+    at: Happened = Field(
         None, description="when (ISO 8601), not in the future (5 minutes of clock skew allowed); default now"
     )
-    note: Annotated[str, Field(max_length=2000)] | None = Field(None, description="free text")
+    note: Annotated[str, Field(max_length=MAX_NOTE)] | None = Field(None, description="free text")
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: Any) -> Any:
+        return check.one_of(ACTIVITY_TYPES, required=True)(value)
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _by(cls, value: Any, info: ValidationInfo) -> str:
+        # an inactive owner still did what they did
+        return check.someone_on_the_tab("the owner_id of who did it is required", limit=200)(value, info)
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def _note(cls, value: Any) -> Any:
+        """Kept as written (a note may be several lines)."""
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_NOTE):
+            raise check.refuse(f"must be text of at most {MAX_NOTE} characters")
+        if isinstance(value, str) and (problem := text_problem(value, multiline=True)):
+            raise check.refuse(problem)
+        return value
 
 
 class Disqualification(BaseModel):

@@ -10,13 +10,23 @@ import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import InvalidTransition, LeadNotFound, ValidationFailed
+from shared.messages.leads import LeadActivity
 from shared.services.activities import record_activity
 from shared.services.lead_closing import disqualify
 from shared.services.ports import ActiveRules
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
-from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, event_data, events_of, stored
+from tests.unit.services.helpers import (
+    SQL_LEAD,
+    FixedRules,
+    TickingClock,
+    capture,
+    command_of,
+    event_data,
+    events_of,
+    stored,
+)
 
 FRIDAY_1730 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # 17:30 in Shanghai
 REASSIGN_AT = datetime.fromisoformat("2026-12-01T11:30:00+08:00")  # 48 business hours later (cn-office)
@@ -159,7 +169,13 @@ def test_a_lead_touched_in_time_is_not_reassigned(example_rules: ActiveRules) ->
     lead_id = assigned_on_friday(example_rules, store)
     owner_id = stored(store, lead_id).owner_id
     late = TickingClock(datetime.fromisoformat("2026-11-24T10:00:00+08:00"))
-    record_activity(lead_id, {"type": "call", "by": owner_id}, example_rules, store, late)  # breached, touched
+    record_activity(
+        lead_id,
+        command_of(LeadActivity, {"type": "call", "by": owner_id}, example_rules, late),
+        example_rules,
+        store,
+        late,
+    )  # breached, touched
     sweep_timers(REASSIGN_AT + timedelta(days=1), store, handlers(FixedRules(example_rules)))
     assert stored(store, lead_id).owner_id == owner_id
     assert "LeadReassigned" not in events_of(store, lead_id)

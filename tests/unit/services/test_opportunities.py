@@ -10,7 +10,8 @@ import pytest
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain import errors
 from shared.domain.events import parse_iso
-from shared.messages.sales import ApprovalDecision, OpportunityNew, StageMove
+from shared.messages.leads import LeadActivity
+from shared.messages.sales import ApprovalDecision, OpportunityActivity, OpportunityNew, StageMove
 from shared.messages.validation import read
 from shared.services.activities import record_activity
 from shared.services.approvals import decide
@@ -21,7 +22,16 @@ from shared.services.ports import ActiveRules, Change
 from shared.services.stage_moves import get_opportunity, move_stage, record_opportunity_activity, win_on_signature
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, events_of, now_of, stored
+from tests.unit.services.helpers import (
+    SQL_LEAD,
+    FixedRules,
+    TickingClock,
+    capture,
+    command_of,
+    events_of,
+    now_of,
+    stored,
+)
 from tests.unit.services.sales_helpers import (
     ACCOUNT,
     BIG,
@@ -109,9 +119,21 @@ def test_create_opportunity_on_first_touch_converts_when_the_owner_first_touches
     active = rules_with(example_content, create_opportunity_on="first_touch")
     lead = capture(SQL_LEAD, active, store, clock).lead
     assert lead.owner_id is not None and stored(store, lead.lead_id).status == "open"
-    record_activity(lead.lead_id, {"type": "note", "by": lead.owner_id}, active, store, clock)  # not a touch
+    record_activity(
+        lead.lead_id,
+        command_of(LeadActivity, {"type": "note", "by": lead.owner_id}, active, clock),
+        active,
+        store,
+        clock,
+    )  # not a touch
     assert stored(store, lead.lead_id).status == "open"
-    touched = record_activity(lead.lead_id, {"type": "call", "by": lead.owner_id}, active, store, clock)
+    touched = record_activity(
+        lead.lead_id,
+        command_of(LeadActivity, {"type": "call", "by": lead.owner_id}, active, clock),
+        active,
+        store,
+        clock,
+    )
     converted = stored(store, lead.lead_id)
     assert converted.status == "converted" and touched["opportunity_id"] == converted.opportunity_id
     assert store.loads[lead.owner_id] == 0 and store.timers.pending(lead.subject) == []
@@ -151,7 +173,13 @@ def test_the_stage_gate_names_each_unmet_criterion_and_stores_nothing(
         "timeline",
         "activity:meeting",
     }
-    record_opportunity_activity(opportunity_id, {"type": "call", "by": "u_wang"}, example_rules, store, clock)
+    record_opportunity_activity(
+        opportunity_id,
+        command_of(OpportunityActivity, {"type": "call", "by": "u_wang"}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     moved = move_stage(
         opportunity_id,
         read(
@@ -187,7 +215,13 @@ def test_quote_approved_gates_the_proposal_and_lost_needs_a_reason(
         example_rules, store, clock, fields={"budget": 1, "decision_maker": "x", "pain": "downtime", "timeline": "Q1"}
     )
     for kind in ("call", "meeting"):
-        record_opportunity_activity(opportunity_id, {"type": kind, "by": "u_wang"}, example_rules, store, clock)
+        record_opportunity_activity(
+            opportunity_id,
+            command_of(OpportunityActivity, {"type": kind, "by": "u_wang"}, example_rules, clock),
+            example_rules,
+            store,
+            clock,
+        )
     move_stage(
         opportunity_id,
         read(StageMove, {"stage": "proposal", "by": "u_wang"}, now=now_of(clock), active=example_rules),
@@ -311,7 +345,13 @@ def test_a_move_cancels_the_stalled_timer_and_sets_the_next_stages(
     example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     opportunity_id = open_opportunity(example_rules, store, clock, fields={"budget": 1, "decision_maker": "x"})
-    record_opportunity_activity(opportunity_id, {"type": "call", "by": "u_wang"}, example_rules, store, clock)
+    record_opportunity_activity(
+        opportunity_id,
+        command_of(OpportunityActivity, {"type": "call", "by": "u_wang"}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     [first] = store.timers.pending(f"opportunity/{opportunity_id}")
     move_stage(
         opportunity_id,

@@ -1,0 +1,66 @@
+"""A lead's commands read from a request (shared/messages/leads.py): every bad field named in
+CONTRACT §2's sentences — the ones sellers and marketing tools have always been sent, never
+pydantic's — and a good request read into what the service takes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from shared.domain.errors import ValidationFailed
+from shared.domain.events import TIME_EXPECTED
+from shared.messages.leads import LeadActivity
+from shared.messages.sales import OpportunityActivity
+from shared.messages.validation import read
+from shared.services.ports import ActiveRules
+
+NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
+
+
+def refused(model: Any, payload: Any, rules: ActiveRules) -> dict[str, str]:
+    with pytest.raises(ValidationFailed) as error:
+        read(model, payload, now=NOW, active=rules)
+    assert str(error.value) == f"{len(error.value.fields)} field(s) are not valid"
+    return error.value.fields
+
+
+@pytest.mark.parametrize("model", [LeadActivity, OpportunityActivity])
+def test_a_good_activity_is_read_with_its_time_and_a_trimmed_owner(model: Any, example_rules: ActiveRules) -> None:
+    sent = {"type": "note", "by": " u_zhou ", "at": "2026-11-21T22:04:00+08:00", "note": " 第一行\n\t第二行", "x": 1}
+    activity = read(model, sent, now=NOW, active=example_rules)  # u_zhou is inactive: still did it
+    assert (activity.type, activity.by, activity.note) == ("note", "u_zhou", " 第一行\n\t第二行")
+    assert activity.at == datetime(2026, 11, 21, 14, 4, tzinfo=UTC)  # a clock a little ahead is fine
+    assert read(model, {"type": "call", "by": "u_wang"}, now=NOW, active=example_rules).at == NOW
+
+
+@pytest.mark.parametrize("model", [LeadActivity, OpportunityActivity])
+def test_every_bad_field_of_an_activity_is_named_in_one_answer(model: Any, example_rules: ActiveRules) -> None:
+    assert refused(model, {}, example_rules) == {
+        "type": "must be one of call, email, meeting, note",
+        "by": "the owner_id of who did it is required",
+    }
+    assert refused(
+        model, {"type": "lunch", "by": "u_ghost", "at": "2026-11-21T14:06:00Z", "note": "x" * 2001}, example_rules
+    ) == {
+        "type": "must be one of call, email, meeting, note",
+        "by": "'u_ghost' is not an owner_id on the Owners tab",
+        "at": "is in the future (now is 2026-11-21T14:00:00.000Z); an activity is recorded once it happened",
+        "note": "must be text of at most 2000 characters",
+    }
+    assert refused(
+        model, {"type": "call", "by": "u_\x1bwang", "at": 1795435200, "note": "bell \x07"}, example_rules
+    ) == {
+        "by": "must not contain control characters",
+        "at": TIME_EXPECTED,
+        "note": "must not contain control characters other than tab and line breaks",
+    }
+    assert refused(model, {"type": "call", "by": "u_wang\u202e", "at": "soon"}, example_rules) == {
+        "by": "must not contain bidirectional override or isolate characters",
+        "at": TIME_EXPECTED,
+    }
+    assert refused(model, {"type": "call", "by": "x" * 201, "note": 7}, example_rules) == {
+        "by": "the owner_id of who did it is required",
+        "note": "must be text of at most 2000 characters",
+    }
