@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PlainValidator, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, PlainValidator, ValidationInfo, field_validator, model_validator
 
 from shared.domain.events import TIME_EXPECTED, in_the_future, iso, parse_iso
 from shared.domain.forms import text_problem
 from shared.domain.leads import ACTIVITY_TYPES, MAX_NOTE, MAX_REASON, TOUCH_TYPES
-from shared.domain.normalize import KNOWN_FIELDS
+from shared.domain.normalize import KNOWN_FIELDS, normalize_email
 from shared.domain.rules import BEHAVIOR_EVENTS, Grade
 from shared.messages import validation as check
 from shared.messages.lead_capture import (
@@ -24,13 +24,27 @@ from shared.messages.lead_capture import (
     Quality,
     Score,
 )
-from shared.messages.types import Absent, Instant, OwnerId, declared, example, one_of
+from shared.messages.types import Absent, OwnerId, declared, example, one_of
 from shared.services.leads_query import DEFAULT_LIMIT, DEFAULT_SINCE, MAX_LIMIT, MAX_SINCE
 
 Time = datetime
 
 
-class Behavior(BaseModel):
+# what `email` is read as when a `lead_id` names the lead: it is not looked at
+_NAMED_BY_ID = object()
+
+
+def _behaviour_at(value: Any) -> datetime | None:
+    """When (ISO 8601); the person's own tools send it, so it may be ahead of ours. Absent: now."""
+    if value is None:
+        return None
+    try:
+        return parse_iso(str(value))
+    except ValueError:
+        raise check.refuse(TIME_EXPECTED) from None
+
+
+class Behavior(check.Command):
     """Signed sources only (a public source → 401). Re-scores the lead; a nurture lead wakes (re-graded to at
     least mql and routed) when its score crosses `nurture_below`, its click rate exceeds `wake_click_rate`, or
     on a `wake_events` event. `unsubscribe` withdraws consent."""
@@ -45,7 +59,38 @@ class Behavior(BaseModel):
     )
     lead_id: str | Absent = Field(None, description="the lead's id; wins over `email`")
     event: Annotated[str, one_of(BEHAVIOR_EVENTS)] = Field(description="what the person did")
-    at: Instant | Absent = Field(None, description="when (ISO 8601); default now")
+    at: Annotated[datetime | None, PlainValidator(_behaviour_at, json_schema_input_type=datetime)] = Field(
+        None, description="when (ISO 8601); default now"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lead_id_wins(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("lead_id"):
+            return {**value, "email": _NAMED_BY_ID}
+        return value
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> str | None:
+        """Normalised (one person, one key) — the lead is looked up by it."""
+        if value is _NAMED_BY_ID:
+            return None
+        if not value:
+            raise check.refuse("email or lead_id is required")
+        return str(check.reading(normalize_email)(str(value)))
+
+    @field_validator("lead_id", mode="before")
+    @classmethod
+    def _lead_id(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, str):
+            raise check.refuse("must be text")
+        return value
+
+    @field_validator("event", mode="before")
+    @classmethod
+    def _event(cls, value: Any) -> Any:
+        return check.one_of(BEHAVIOR_EVENTS, required=True)(value)
 
 
 def _happened(value: Any, info: ValidationInfo) -> datetime:

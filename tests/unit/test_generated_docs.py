@@ -20,7 +20,7 @@ from shared.domain.rules import Content, RuleSet
 from shared.domain.timers import Timer
 from shared.messages.cases import CaseEventRecording, CaseOpening
 from shared.messages.events import EVENT_MODELS, check
-from shared.messages.leads import LeadActivity
+from shared.messages.leads import Behavior, LeadActivity
 from shared.messages.sales import ApprovalDecision, OpportunityActivity, OpportunityNew, QuoteNew, StageMove
 from shared.messages.validation import read
 from shared.services.activities import record_activity
@@ -191,9 +191,19 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     # nurture leads: enrolled and short of data; one woken by behaviour, one by a richer post, one unsubscribes
     for email in ("quiet@example.com", "richer@example.com", "gone@example.com"):
         capture({"email": email}, example_rules, store, clock)
-    record_behavior({"email": "quiet@example.com", "event": "demo_request"}, example_rules, store, clock)
+    record_behavior(
+        command_of(Behavior, {"email": "quiet@example.com", "event": "demo_request"}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     capture({**SQL_LEAD, "email": "richer@example.com", "phone": "13700137000"}, example_rules, store, clock)
-    record_behavior({"email": "gone@example.com", "event": "unsubscribe"}, example_rules, store, clock)
+    record_behavior(
+        command_of(Behavior, {"email": "gone@example.com", "event": "unsubscribe"}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     # no Routing row matches: unassigned
     nobody = active(
         ruleset(

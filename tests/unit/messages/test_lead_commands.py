@@ -11,7 +11,7 @@ import pytest
 
 from shared.domain.errors import ValidationFailed
 from shared.domain.events import TIME_EXPECTED
-from shared.messages.leads import LeadActivity
+from shared.messages.leads import Behavior, LeadActivity
 from shared.messages.sales import OpportunityActivity
 from shared.messages.validation import read
 from shared.services.ports import ActiveRules
@@ -64,3 +64,43 @@ def test_every_bad_field_of_an_activity_is_named_in_one_answer(model: Any, examp
         "by": "the owner_id of who did it is required",
         "note": "must be text of at most 2000 characters",
     }
+
+
+def test_behaviour_names_its_lead_by_id_or_a_normalised_email() -> None:
+    by_email = read(Behavior, {"email": "Zhang.Wei@Example.CN", "event": "email_open"}, now=NOW)
+    assert (by_email.email, by_email.lead_id, by_email.event, by_email.at) == (
+        "zhang.wei@example.cn",
+        None,
+        "email_open",
+        None,
+    )
+    by_id = read(
+        Behavior,
+        {"lead_id": "ld_1", "email": "not an email", "event": "unsubscribe", "at": "2027-01-01T08:00:00+08:00"},
+        now=NOW,
+    )
+    assert (by_id.email, by_id.lead_id) == (None, "ld_1")  # the id wins: the email is not looked at
+    assert by_id.at == datetime(2027, 1, 1, tzinfo=UTC)  # a marketing tool's time is taken as sent
+
+
+def test_every_bad_field_of_a_behaviour_is_named_in_one_answer(example_rules: ActiveRules) -> None:
+    events = (
+        "must be one of email_sent, email_open, email_click, page_view, whitepaper_download, "
+        "webinar_attended, demo_request, unsubscribe"
+    )
+    assert refused(Behavior, {}, example_rules) == {"email": "email or lead_id is required", "event": events}
+    assert refused(Behavior, {"email": "", "lead_id": "", "event": "purchase", "at": "yesterday"}, example_rules) == {
+        "email": "email or lead_id is required",
+        "event": events,
+        "at": TIME_EXPECTED,
+    }
+    assert refused(Behavior, {"lead_id": 7, "event": "email_open", "at": True}, example_rules) == {
+        "lead_id": "must be text",
+        "at": TIME_EXPECTED,
+    }
+    assert refused(Behavior, {"email": "a\u202e@example.com", "lead_id": [], "event": "page_view"}, example_rules) == {
+        "email": "must not contain bidirectional override or isolate characters",
+        "lead_id": "must be text",
+    }
+    bad_email = refused(Behavior, {"email": "not-an-email", "event": "email_open"}, example_rules)
+    assert list(bad_email) == ["email"] and "@" in bad_email["email"]  # email_validator's own words

@@ -10,7 +10,7 @@ import pytest
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain import errors
 from shared.domain.events import parse_iso
-from shared.messages.leads import LeadActivity
+from shared.messages.leads import Behavior, LeadActivity
 from shared.messages.sales import ApprovalDecision, OpportunityActivity, OpportunityNew, StageMove
 from shared.messages.validation import read
 from shared.services.activities import record_activity
@@ -388,10 +388,17 @@ def test_create_opportunity_on_sql_converts_a_lead_that_behaviour_lifts_to_sql(
     active = rules_with(example_content, create_opportunity_on="sql")
     person = {k: v for k, v in SQL_LEAD.items() if k not in ("title", "budget")}
     assert capture(person, active, store, clock).lead.grade == "nurture"
-    woken = record_behavior({"email": person["email"], "event": "demo_request"}, active, store, clock)
+    woken = record_behavior(
+        command_of(Behavior, {"email": person["email"], "event": "demo_request"}, active, clock), active, store, clock
+    )
     assert (woken.grade, woken.status) == ("mql", "open") and woken.owner_id is not None
     assert store.loads[woken.owner_id] == 1
-    lifted = record_behavior({"email": person["email"], "event": "webinar_attended"}, active, store, clock)
+    lifted = record_behavior(
+        command_of(Behavior, {"email": person["email"], "event": "webinar_attended"}, active, clock),
+        active,
+        store,
+        clock,
+    )
     assert (lifted.grade, lifted.status) == ("sql", "converted") and lifted.opportunity_id is not None
     assert store.loads[woken.owner_id] == 0 and store.timers.pending(lifted.subject) == []
     assert stored_opportunity(store, lifted.opportunity_id).owner_id == woken.owner_id
