@@ -115,7 +115,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/leads/{lead_id}/activities", _S + "activities:record_activity", ("lead_id", *COMMAND), "leads",
           status=201, actor_field="by", summary="A sales activity on the lead (CONTRACT §2.4)",
           body=_M + "leads:LeadActivity", answer=_M + "leads:ActivityRecorded", errors=(*CHANGED, "LeadNotFound")),
-    Route("POST", "/leads/{lead_id}/disqualify", _S + "lead_closing:disqualify_answer", ("lead_id", *CHANGE), "leads",
+    Route("POST", "/leads/{lead_id}/disqualify", _S + "lead_closing:disqualify_answer", ("lead_id", *COMMAND), "leads",
           actor_field="by", summary="Close a lead as not a fit (CONTRACT §9 capacity)", operation_id="disqualifyLead",
           body=_M + "leads:Disqualification", answer=_M + "leads:Lead",
           errors=(*BODY, "Unauthorized", "LeadNotFound", "InvalidTransition", "Conflict")),

@@ -150,7 +150,7 @@ class LeadActivity(check.Command):
         return value
 
 
-class Disqualification(BaseModel):
+class Disqualification(check.Command):
     """The lead's status becomes `disqualified`; its owner's load is released (they can take another
     lead), its SLA clock stops without a verdict and its pending timers are cancelled
     (`LeadDisqualified`). A closed lead is never routed again; disqualifying it again is a 409
@@ -160,6 +160,23 @@ class Disqualification(BaseModel):
 
     reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON, pattern=r"\S")]
     by: OwnerId = Field(description="the owner_id of who decided: someone on the Owners tab")
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> str:
+        """Why, in a sentence or a few lines (trimmed)."""
+        if not isinstance(value, str) or not value.strip():
+            raise check.refuse("say why the lead is not a fit (text, required)")
+        if len(value) > MAX_REASON:
+            raise check.refuse(f"must be at most {MAX_REASON} characters")
+        if problem := text_problem(value, multiline=True):
+            raise check.refuse(problem)
+        return value.strip()
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _by(cls, value: Any, info: ValidationInfo) -> str:
+        return check.someone_on_the_tab("the owner_id of who disqualified the lead is required")(value, info)
 
 
 class LeadFilters(BaseModel):

@@ -20,7 +20,7 @@ from shared.domain.rules import Content, RuleSet
 from shared.domain.timers import Timer
 from shared.messages.cases import CaseEventRecording, CaseOpening
 from shared.messages.events import EVENT_MODELS, check
-from shared.messages.leads import Behavior, LeadActivity
+from shared.messages.leads import Behavior, Disqualification, LeadActivity
 from shared.messages.sales import ApprovalDecision, OpportunityActivity, OpportunityNew, QuoteNew, StageMove
 from shared.messages.validation import read
 from shared.services.activities import record_activity
@@ -187,7 +187,13 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     )
     # another, disqualified by its owner
     unfit = capture({**SQL_LEAD, "email": "unfit@acme.cn", "phone": "13600136000"}, rules, store, clock).lead
-    disqualify(unfit.lead_id, {"reason": "no budget", "by": unfit.owner_id}, rules, store, clock)
+    disqualify(
+        unfit.lead_id,
+        command_of(Disqualification, {"reason": "no budget", "by": unfit.owner_id}, rules, clock),
+        rules,
+        store,
+        clock,
+    )
     # nurture leads: enrolled and short of data; one woken by behaviour, one by a richer post, one unsubscribes
     for email in ("quiet@example.com", "richer@example.com", "gone@example.com"):
         capture({"email": email}, example_rules, store, clock)

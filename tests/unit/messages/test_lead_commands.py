@@ -11,7 +11,7 @@ import pytest
 
 from shared.domain.errors import ValidationFailed
 from shared.domain.events import TIME_EXPECTED
-from shared.messages.leads import Behavior, LeadActivity
+from shared.messages.leads import Behavior, Disqualification, LeadActivity
 from shared.messages.sales import OpportunityActivity
 from shared.messages.validation import read
 from shared.services.ports import ActiveRules
@@ -104,3 +104,26 @@ def test_every_bad_field_of_a_behaviour_is_named_in_one_answer(example_rules: Ac
     }
     bad_email = refused(Behavior, {"email": "not-an-email", "event": "email_open"}, example_rules)
     assert list(bad_email) == ["email"] and "@" in bad_email["email"]  # email_validator's own words
+
+
+def test_a_disqualification_is_read_trimmed(example_rules: ActiveRules) -> None:
+    sent = {"reason": " student project,\n no budget ", "by": " u_zhou "}  # u_zhou is inactive: still decided
+    closing = read(Disqualification, sent, now=NOW, active=example_rules)
+    assert (closing.reason, closing.by) == ("student project,\n no budget", "u_zhou")
+
+
+def test_every_bad_field_of_a_disqualification_is_named_in_one_answer(example_rules: ActiveRules) -> None:
+    required = {
+        "reason": "say why the lead is not a fit (text, required)",
+        "by": "the owner_id of who disqualified the lead is required",
+    }
+    assert refused(Disqualification, {}, example_rules) == required
+    assert refused(Disqualification, {"reason": " \n", "by": 7}, example_rules) == required
+    assert refused(Disqualification, {"reason": "x" * 501, "by": "u_ghost" * 40}, example_rules) == {
+        "reason": "must be at most 500 characters",
+        "by": f"{('u_ghost' * 40)[:60]!r} is not an owner_id on the Owners tab",
+    }
+    assert refused(Disqualification, {"reason": "bell \x07", "by": "u_\x1bwang"}, example_rules) == {
+        "reason": "must not contain control characters other than tab and line breaks",
+        "by": "must not contain control characters",
+    }

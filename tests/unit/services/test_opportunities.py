@@ -10,7 +10,7 @@ import pytest
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain import errors
 from shared.domain.events import parse_iso
-from shared.messages.leads import Behavior, LeadActivity
+from shared.messages.leads import Behavior, Disqualification, LeadActivity
 from shared.messages.sales import ApprovalDecision, OpportunityActivity, OpportunityNew, StageMove
 from shared.messages.validation import read
 from shared.services.activities import record_activity
@@ -70,7 +70,13 @@ def test_a_lead_converts_its_owners_load_is_released_and_its_clock_closed(
             read(OpportunityNew, body, now=now_of(clock), active=example_rules), example_rules, store, clock
         )
     with pytest.raises(errors.InvalidTransition):  # nor is it disqualified afterwards
-        disqualify(lead.lead_id, {"reason": "late", "by": "u_liu"}, example_rules, store, clock)
+        disqualify(
+            lead.lead_id,
+            command_of(Disqualification, {"reason": "late", "by": "u_liu"}, example_rules, clock),
+            example_rules,
+            store,
+            clock,
+        )
 
 
 def test_from_scratch_needs_a_company_and_stores_nothing_on_a_bad_body(
