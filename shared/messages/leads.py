@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, PlainValidator, ValidationInfo, field_val
 from shared.domain.events import TIME_EXPECTED, in_the_future, iso, parse_iso
 from shared.domain.forms import text_problem
 from shared.domain.leads import ACTIVITY_TYPES, MAX_NOTE, MAX_REASON, TOUCH_TYPES
-from shared.domain.normalize import KNOWN_FIELDS, normalize_email
+from shared.domain.normalize import KNOWN_FIELDS, TEXT_LIMIT, normalize_email
 from shared.domain.rules import BEHAVIOR_EVENTS, Grade
 from shared.messages import validation as check
 from shared.messages.lead_capture import (
@@ -66,6 +66,7 @@ class Behavior(check.Command):
     @model_validator(mode="before")
     @classmethod
     def _lead_id_wins(cls, value: Any) -> Any:
+        """A lead_id names the lead: the email is then not looked at (nor refused)."""
         if isinstance(value, dict) and value.get("lead_id"):
             return {**value, "email": _NAMED_BY_ID}
         return value
@@ -137,7 +138,7 @@ class LeadActivity(check.Command):
     @classmethod
     def _by(cls, value: Any, info: ValidationInfo) -> str:
         # an inactive owner still did what they did
-        return check.someone_on_the_tab("the owner_id of who did it is required", limit=200)(value, info)
+        return check.someone_on_the_tab("the owner_id of who did it is required", limit=TEXT_LIMIT)(value, info)
 
     @field_validator("note", mode="before")
     @classmethod

@@ -15,7 +15,7 @@ from shared.services.opportunities import auto_convert
 from shared.services.ports import ActiveRules, Change, Clock, UnitOfWork
 from shared.services.sla_clocks import stop_first_touch
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # read at the edge (dispatch.py: command; links.py)
     from shared.messages.leads import LeadActivity
 
 
