@@ -36,9 +36,11 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: 
 
 def behavior(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        from shared.messages.leads import Behavior
+        from shared.messages.validation import read
         from shared.services.behavior import record_behavior
 
-        lead = record_behavior(payload, active, c.uow, c.clock)
+        lead = record_behavior(read(Behavior, payload, now=c.clock(), active=active), active, c.uow, c.clock)
         return Handled(200, lead.summary(active.version))
 
     return receive(BEHAVIOUR, source_name, raw, headers, c, work, lambda_context)

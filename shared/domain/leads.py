@@ -23,6 +23,7 @@ MIN_SENT_FOR_CLICK_RATE = 5
 ACTIVITY_TYPES = ("call", "email", "meeting", "note")  # what a seller records on a lead
 TOUCH_TYPES = ("call", "email", "meeting")  # the activities that are a first touch
 MAX_REASON = 500  # a disqualification's reason
+MAX_NOTE = 2000  # an activity's note
 # The fields Tiers and Routing read. The lead keeps them as they were when it was routed
 # (``routed_on``): a later post may fill them, but nobody re-routes a lead that has an owner.
 ROUTED_ON_FIELDS = ("country", "region", "industry", "employees", "budget")

@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainValidator, ValidationInfo, field_validator, model_validator
 
-from shared.domain.leads import ACTIVITY_TYPES, MAX_REASON, TOUCH_TYPES
-from shared.domain.normalize import KNOWN_FIELDS
+from shared.domain.events import TIME_EXPECTED, in_the_future, iso, parse_iso
+from shared.domain.forms import text_problem
+from shared.domain.leads import ACTIVITY_TYPES, MAX_NOTE, MAX_REASON, TOUCH_TYPES
+from shared.domain.normalize import KNOWN_FIELDS, TEXT_LIMIT, normalize_email
 from shared.domain.rules import BEHAVIOR_EVENTS, Grade
+from shared.messages import validation as check
 from shared.messages.lead_capture import (
     EXAMPLE_LEAD,
     EXAMPLE_LEAD_ID,
@@ -21,13 +24,27 @@ from shared.messages.lead_capture import (
     Quality,
     Score,
 )
-from shared.messages.types import Absent, Instant, OwnerId, declared, example, one_of
+from shared.messages.types import Absent, OwnerId, declared, example, one_of
 from shared.services.leads_query import DEFAULT_LIMIT, DEFAULT_SINCE, MAX_LIMIT, MAX_SINCE
 
 Time = datetime
 
 
-class Behavior(BaseModel):
+# what `email` is read as when a `lead_id` names the lead: it is not looked at
+_NAMED_BY_ID = object()
+
+
+def _behaviour_at(value: Any) -> datetime | None:
+    """When (ISO 8601); the person's own tools send it, so it may be ahead of ours. Absent: now."""
+    if value is None:
+        return None
+    try:
+        return parse_iso(str(value))
+    except ValueError:
+        raise check.refuse(TIME_EXPECTED) from None
+
+
+class Behavior(check.Command):
     """Signed sources only (a public source → 401). Re-scores the lead; a nurture lead wakes (re-graded to at
     least mql and routed) when its score crosses `nurture_below`, its click rate exceeds `wake_click_rate`, or
     on a `wake_events` event. `unsubscribe` withdraws consent."""
@@ -42,10 +59,62 @@ class Behavior(BaseModel):
     )
     lead_id: str | Absent = Field(None, description="the lead's id; wins over `email`")
     event: Annotated[str, one_of(BEHAVIOR_EVENTS)] = Field(description="what the person did")
-    at: Instant | Absent = Field(None, description="when (ISO 8601); default now")
+    at: Annotated[datetime | None, PlainValidator(_behaviour_at, json_schema_input_type=datetime)] = Field(
+        None, description="when (ISO 8601); default now"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lead_id_wins(cls, value: Any) -> Any:
+        """A lead_id names the lead: the email is then not looked at (nor refused)."""
+        if isinstance(value, dict) and value.get("lead_id"):
+            return {**value, "email": _NAMED_BY_ID}
+        return value
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> str | None:
+        """Normalised (one person, one key) — the lead is looked up by it."""
+        if value is _NAMED_BY_ID:
+            return None
+        if not value:
+            raise check.refuse("email or lead_id is required")
+        return str(check.reading(normalize_email)(str(value)))
+
+    @field_validator("lead_id", mode="before")
+    @classmethod
+    def _lead_id(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, str):
+            raise check.refuse("must be text")
+        return value
+
+    @field_validator("event", mode="before")
+    @classmethod
+    def _event(cls, value: Any) -> Any:
+        return check.one_of(BEHAVIOR_EVENTS, required=True)(value)
 
 
-class LeadActivity(BaseModel):
+def _happened(value: Any, info: ValidationInfo) -> datetime:
+    """When an activity happened (ISO 8601): recorded once it happened, so not in the future; default now."""
+    now: datetime = check.context_of(info)["now"]
+    if value is None:
+        return now
+    try:
+        moment = parse_iso(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise check.refuse(TIME_EXPECTED)
+    if in_the_future(moment, now):
+        raise check.refuse(f"is in the future (now is {iso(now)}); an activity is recorded once it happened")
+    return moment
+
+
+# when an activity happened; read as now when not sent
+Happened = Annotated[datetime | None, PlainValidator(_happened, json_schema_input_type=datetime)]
+
+
+class LeadActivity(check.Command):
     """The first call, email or meeting by the lead's owner sets `first_touch_at` and emits
     `LeadFirstTouched`."""
 
@@ -55,13 +124,34 @@ class LeadActivity(BaseModel):
         description=f"{', '.join(TOUCH_TYPES)} by the lead's owner is a touch (the first sets `first_touch_at`)"
     )
     by: OwnerId = Field(description="the owner_id of who did it: someone on the Owners tab")
-    at: Instant | Absent = Field(
+    at: Happened = Field(
         None, description="when (ISO 8601), not in the future (5 minutes of clock skew allowed); default now"
     )
-    note: Annotated[str, Field(max_length=2000)] | None = Field(None, description="free text")
+    note: Annotated[str, Field(max_length=MAX_NOTE)] | None = Field(None, description="free text")
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: Any) -> Any:
+        return check.one_of(ACTIVITY_TYPES, required=True)(value)
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _by(cls, value: Any, info: ValidationInfo) -> str:
+        # an inactive owner still did what they did
+        return check.someone_on_the_tab("the owner_id of who did it is required", limit=TEXT_LIMIT)(value, info)
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def _note(cls, value: Any) -> Any:
+        """Kept as written (a note may be several lines)."""
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_NOTE):
+            raise check.refuse(f"must be text of at most {MAX_NOTE} characters")
+        if isinstance(value, str) and (problem := text_problem(value, multiline=True)):
+            raise check.refuse(problem)
+        return value
 
 
-class Disqualification(BaseModel):
+class Disqualification(check.Command):
     """The lead's status becomes `disqualified`; its owner's load is released (they can take another
     lead), its SLA clock stops without a verdict and its pending timers are cancelled
     (`LeadDisqualified`). A closed lead is never routed again; disqualifying it again is a 409
@@ -71,6 +161,23 @@ class Disqualification(BaseModel):
 
     reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON, pattern=r"\S")]
     by: OwnerId = Field(description="the owner_id of who decided: someone on the Owners tab")
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> str:
+        """Why, in a sentence or a few lines (trimmed)."""
+        if not isinstance(value, str) or not value.strip():
+            raise check.refuse("say why the lead is not a fit (text, required)")
+        if len(value) > MAX_REASON:
+            raise check.refuse(f"must be at most {MAX_REASON} characters")
+        if problem := text_problem(value, multiline=True):
+            raise check.refuse(problem)
+        return value.strip()
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _by(cls, value: Any, info: ValidationInfo) -> str:
+        return check.someone_on_the_tab("the owner_id of who disqualified the lead is required")(value, info)
 
 
 class LeadFilters(BaseModel):

@@ -16,7 +16,7 @@ from shared.domain.quotes import QuoteStatus
 from shared.domain.sales_intake import DECISIONS, NOTE, TEXT, Problems, amount_of, day_of, read_account, read_fields
 from shared.domain.stages import ACTIVITY_TYPES, LOST, OPPORTUNITY_FIELDS
 from shared.messages import validation as check
-from shared.messages.leads import Activity
+from shared.messages.leads import Activity, Happened, LeadActivity
 from shared.messages.types import Absent, Instant, Money, OwnerId, Share, example, one_of
 
 EXAMPLE_OPPORTUNITY_ID = "op_7c1e5a9b3d2f4e6a8b10"
@@ -178,14 +178,14 @@ class StageMove(check.Command):
         return reason
 
 
-class OpportunityActivity(BaseModel):
+class OpportunityActivity(LeadActivity):
     """Counts for `activity:<type>` exit criteria."""
 
     model_config = example({"type": "meeting", "by": "u_wang"})
 
     type: Annotated[str, one_of(ACTIVITY_TYPES)]
     by: Owner
-    at: At | Absent = None
+    at: Happened = Field(None, description="when (ISO 8601), not in the future; default now")
     note: Note | None = None
 
 

@@ -146,17 +146,7 @@ def reading(read_value: Callable[[Any], Any], *, default: Any = None) -> Callabl
 
 def owner_on_the_tab(*, limit: int) -> Callable[[Any, ValidationInfo], str]:
     """Someone on the active Owners tab, by owner_id (a sales request's ``owner_id`` or ``by``)."""
-
-    def check(value: Any, info: ValidationInfo) -> str:
-        if not isinstance(value, str) or not value.strip() or len(value) > limit:
-            raise refuse("an owner_id from the Owners tab is required")
-        if problem := text_problem(value):
-            raise refuse(problem)
-        if value.strip() not in context_of(info)["active"].rules.owners:
-            raise refuse(f"{value.strip()[:60]!r} is not an owner_id on the Owners tab")
-        return value.strip()
-
-    return check
+    return someone_on_the_tab("an owner_id from the Owners tab is required", limit=limit)
 
 
 def an_object(what: str, *, required: bool = False) -> Any:
@@ -189,5 +179,24 @@ def moment(oldest: timedelta | None = None) -> Callable[[Any, ValidationInfo], d
         if oldest is not None and at < now - oldest:
             raise refuse(f"is more than a year ago (now is {iso(now)})")
         return at
+
+    return check
+
+
+# ------------------------------------------------------------------ leads
+
+
+def someone_on_the_tab(required: str, *, limit: int | None = None) -> Callable[[Any, ValidationInfo], str]:
+    """Someone on the active Owners tab, by owner_id (trimmed); ``required``: what a missing (or,
+    with ``limit``, too long) one is told. An inactive owner is still someone."""
+
+    def check(value: Any, info: ValidationInfo) -> str:
+        if not isinstance(value, str) or not value.strip() or (limit is not None and len(value) > limit):
+            raise refuse(required)
+        if problem := text_problem(value):
+            raise refuse(problem)
+        if value.strip() not in context_of(info)["active"].rules.owners:
+            raise refuse(f"{value.strip()[:60]!r} is not an owner_id on the Owners tab")
+        return value.strip()
 
     return check

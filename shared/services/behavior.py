@@ -2,50 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.domain.errors import Conflict, LeadNotFound, ValidationFailed
-from shared.domain.events import TIME_EXPECTED, Event, EventType, iso, parse_iso
+from shared.domain.errors import Conflict, LeadNotFound
+from shared.domain.events import Event, EventType, iso
 from shared.domain.leads import Lead, apply_assessment, decide, identity_keys
-from shared.domain.normalize import normalize_email
-from shared.domain.rules import BEHAVIOR_EVENTS
 from shared.services.capture import BUSY, route_lead
 from shared.services.opportunities import auto_convert
 from shared.services.ports import ActiveRules, Change, Clock, LeadRepository, UnitOfWork
 from shared.services.sla_clocks import start_first_touch
 
-
-def parse_behavior(payload: dict[str, Any]) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    event = payload.get("event")
-    if event not in BEHAVIOR_EVENTS:
-        errors["event"] = f"must be one of {', '.join(BEHAVIOR_EVENTS)}"
-    lead_id, email = payload.get("lead_id"), payload.get("email")
-    if not lead_id and not email:
-        errors["email"] = "email or lead_id is required"
-    if lead_id is not None and not isinstance(lead_id, str):
-        errors["lead_id"] = "must be text"
-    normalized_email = None
-    if email and not lead_id:
-        try:
-            normalized_email = normalize_email(str(email))
-        except ValueError as exc:
-            errors["email"] = str(exc)
-    at = payload.get("at")
-    if at is not None:
-        try:
-            at = iso(parse_iso(str(at)))
-        except ValueError:
-            errors["at"] = TIME_EXPECTED
-    if errors:
-        raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
-    return {"event": event, "lead_id": lead_id, "email": normalized_email, "at": at}
+if TYPE_CHECKING:  # read at the edge (functions/api/webhooks.py: behavior)
+    from shared.messages.leads import Behavior
 
 
-def _find(store: LeadRepository, request: dict[str, Any]) -> Lead:
-    lead_id = request["lead_id"]
+def _find(store: LeadRepository, behaviour: Behavior) -> Lead:
+    lead_id = behaviour.lead_id
     if not lead_id:
-        owners = store.find_by_keys(identity_keys({"email": request["email"]}))
+        owners = store.find_by_keys(identity_keys({"email": behaviour.email}))
         lead_id = next(iter(owners.values()), None)
     lead = store.get(lead_id) if lead_id else None
     if lead is None:
@@ -53,14 +27,15 @@ def _find(store: LeadRepository, request: dict[str, Any]) -> Lead:
     return lead
 
 
-def record_behavior(payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
-    request = parse_behavior(payload)
-    return uow.retry.run(lambda: _apply(_find(uow.leads, request), request, active, uow, clock), lambda: Conflict(BUSY))
+def record_behavior(behaviour: Behavior, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
+    return uow.retry.run(
+        lambda: _apply(_find(uow.leads, behaviour), behaviour, active, uow, clock), lambda: Conflict(BUSY)
+    )
 
 
-def _apply(lead: Lead, request: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
-    now, event, version, was_grade = clock(), request["event"], lead.version, lead.grade
-    at = request["at"] or iso(now)
+def _apply(lead: Lead, behaviour: Behavior, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
+    now, event, version, was_grade = clock(), behaviour.event, lead.version, lead.grade
+    at = iso(behaviour.at or now)
     lead.add_behavior(event, at)
     lead.updated_at = iso(now)
     events: list[Event] = []

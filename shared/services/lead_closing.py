@@ -3,42 +3,21 @@ its SLA clock stops without a verdict and its pending timers go (CONTRACT §9 ca
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.domain.errors import Conflict, InvalidTransition, LeadNotFound, ValidationFailed
+from shared.domain.errors import Conflict, InvalidTransition, LeadNotFound
 from shared.domain.events import Event, iso
-from shared.domain.forms import text_problem
-from shared.domain.leads import MAX_REASON, Lead
+from shared.domain.leads import Lead
 from shared.services.capture import BUSY
 from shared.services.ports import ActiveRules, Change, Clock, Release, UnitOfWork
 from shared.services.sla_clocks import close_clocks
 
-
-def parse_disqualification(payload: dict[str, Any], owners: Collection[str]) -> dict[str, str]:
-    """``{"reason", "by"}``: why, and who decided (someone on the Owners tab)."""
-    errors: dict[str, str] = {}
-    reason, by = payload.get("reason"), payload.get("by")
-    if not isinstance(reason, str) or not reason.strip():
-        errors["reason"] = "say why the lead is not a fit (text, required)"
-    elif len(reason) > MAX_REASON:
-        errors["reason"] = f"must be at most {MAX_REASON} characters"
-    elif problem := text_problem(reason, multiline=True):
-        errors["reason"] = problem
-    if not isinstance(by, str) or not by.strip():
-        errors["by"] = "the owner_id of who disqualified the lead is required"
-    elif problem := text_problem(by):
-        errors["by"] = problem
-    elif by.strip() not in owners:
-        errors["by"] = f"{by.strip()[:60]!r} is not an owner_id on the Owners tab"
-    if errors:
-        raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
-    return {"reason": str(reason).strip(), "by": str(by).strip()}
+if TYPE_CHECKING:  # read at the edge (functions/api/dispatch.py: command)
+    from shared.messages.leads import Disqualification
 
 
-def disqualify(lead_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
-    request = parse_disqualification(payload, active.rules.owners)
+def disqualify(lead_id: str, command: Disqualification, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
 
     def attempt() -> Lead:
         lead = uow.leads.get(lead_id)
@@ -48,8 +27,8 @@ def disqualify(lead_id: str, payload: dict[str, Any], active: ActiveRules, uow: 
             raise InvalidTransition(f"the lead is already {lead.status}; a closed lead cannot be disqualified")
         version, now = lead.version, clock()
         owner = lead.owner_id
-        cancel = _close(lead, now, request["reason"])
-        data = {"reason": request["reason"], "by": request["by"], "owner_id": owner, "team": lead.team}
+        cancel = _close(lead, now, command.reason)
+        data = {"reason": command.reason, "by": command.by, "owner_id": owner, "team": lead.team}
         event = Event("LeadDisqualified", lead.subject, now, data, rules_version=active.version)
         release = Release(owner) if owner else None
         uow.commit(Change.of(lead, version, release=release, events=[event], cancel=cancel))
@@ -59,10 +38,10 @@ def disqualify(lead_id: str, payload: dict[str, Any], active: ActiveRules, uow: 
 
 
 def disqualify_answer(
-    lead_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
+    lead_id: str, command: Disqualification, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
     """POST /leads/{lead_id}/disqualify: the disqualified lead's view."""
-    return disqualify(lead_id, payload, active, uow, clock).view()
+    return disqualify(lead_id, command, active, uow, clock).view()
 
 
 def _close(lead: Lead, now: datetime, reason: str) -> list[str]:

@@ -97,6 +97,8 @@ def use_link(
 def _perform(
     claims: LinkClaims, form: dict[str, str], active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
+    from shared.messages.validation import read
+
     target = claims.target
     if claims.action in ("approve", "reject"):
         payload: dict[str, Any] = {"decision": claims.action, "by": claims.person}
@@ -104,13 +106,14 @@ def _perform(
         if note:
             payload["note"] = note[:MAX_NOTE]
         from shared.messages.sales import ApprovalDecision
-        from shared.messages.validation import read
 
         return decide(target, read(ApprovalDecision, payload, now=clock(), active=active), active, uow, clock)
     if claims.action in ("call", "email", "meeting"):
-        return record_activity(target, {"type": claims.action, "by": claims.person}, active, uow, clock)
+        from shared.messages.leads import LeadActivity
+
+        called = read(LeadActivity, {"type": claims.action, "by": claims.person}, now=clock(), active=active)
+        return record_activity(target, called, active, uow, clock)
     from shared.messages.cases import CaseEventRecording
-    from shared.messages.validation import read
 
     responded = read(CaseEventRecording, {"type": "first_response", "by": claims.person}, now=clock(), active=active)
     return record_case_event(target, responded, active, uow, clock)

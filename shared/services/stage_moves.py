@@ -16,7 +16,7 @@ from shared.domain.sales_intake import apply_fields
 from shared.domain.sla import manager_chain
 from shared.domain.stages import LOST
 from shared.domain.timers import Timer
-from shared.services.activities import parse_activity
+from shared.services.activities import new_activity
 from shared.services.alerts import alert_deliveries
 from shared.services.health import company_engagement
 from shared.services.opportunities import BUSY, STALLED, stall_timers
@@ -27,7 +27,7 @@ ESIGN = "e-sign"  # who moved a won-by-signature opportunity, in its stage histo
 QUOTES_SHOWN = 20
 
 if TYPE_CHECKING:  # read at the edge (shared/messages/validation.py: read)
-    from shared.messages.sales import StageMove
+    from shared.messages.sales import OpportunityActivity, StageMove
 
 
 def get_opportunity(opportunity_id: str, active: ActiveRules, uow: UnitOfWork) -> dict[str, Any]:
@@ -137,10 +137,10 @@ def win_on_signature(
 
 
 def record_opportunity_activity(
-    opportunity_id: str, payload: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
+    opportunity_id: str, command: OpportunityActivity, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
     """``POST /opportunities/{id}/activities`` (the body of §2.4): counts for ``activity:<type>``."""
-    activity = parse_activity(payload, clock(), active.rules.owners)
+    activity = new_activity(command, clock())
 
     def attempt() -> dict[str, Any]:
         opportunity = _get(opportunity_id, uow)

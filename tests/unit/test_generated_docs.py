@@ -20,7 +20,8 @@ from shared.domain.rules import Content, RuleSet
 from shared.domain.timers import Timer
 from shared.messages.cases import CaseEventRecording, CaseOpening
 from shared.messages.events import EVENT_MODELS, check
-from shared.messages.sales import ApprovalDecision, OpportunityNew, QuoteNew, StageMove
+from shared.messages.leads import Behavior, Disqualification, LeadActivity
+from shared.messages.sales import ApprovalDecision, OpportunityActivity, OpportunityNew, QuoteNew, StageMove
 from shared.messages.validation import read
 from shared.services.activities import record_activity
 from shared.services.approvals import decide
@@ -45,7 +46,7 @@ from shared.services.stage_moves import move_stage, record_opportunity_activity,
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
-from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, now_of
+from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, command_of, now_of
 from tools import docs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,16 +178,38 @@ def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:
     capture({**SQL_LEAD, "name": "王芳"}, rules, store, clock)
     # another, touched in time by its owner: activity, first touch, SLA met
     prompt = capture({**SQL_LEAD, "email": "ops@acme.cn", "phone": "13900139000"}, rules, store, clock).lead
-    record_activity(prompt.lead_id, {"type": "call", "by": prompt.owner_id}, rules, store, clock)
+    record_activity(
+        prompt.lead_id,
+        command_of(LeadActivity, {"type": "call", "by": prompt.owner_id}, rules, clock),
+        rules,
+        store,
+        clock,
+    )
     # another, disqualified by its owner
     unfit = capture({**SQL_LEAD, "email": "unfit@acme.cn", "phone": "13600136000"}, rules, store, clock).lead
-    disqualify(unfit.lead_id, {"reason": "no budget", "by": unfit.owner_id}, rules, store, clock)
+    disqualify(
+        unfit.lead_id,
+        command_of(Disqualification, {"reason": "no budget", "by": unfit.owner_id}, rules, clock),
+        rules,
+        store,
+        clock,
+    )
     # nurture leads: enrolled and short of data; one woken by behaviour, one by a richer post, one unsubscribes
     for email in ("quiet@example.com", "richer@example.com", "gone@example.com"):
         capture({"email": email}, example_rules, store, clock)
-    record_behavior({"email": "quiet@example.com", "event": "demo_request"}, example_rules, store, clock)
+    record_behavior(
+        command_of(Behavior, {"email": "quiet@example.com", "event": "demo_request"}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     capture({**SQL_LEAD, "email": "richer@example.com", "phone": "13700137000"}, example_rules, store, clock)
-    record_behavior({"email": "gone@example.com", "event": "unsubscribe"}, example_rules, store, clock)
+    record_behavior(
+        command_of(Behavior, {"email": "gone@example.com", "event": "unsubscribe"}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     # no Routing row matches: unassigned
     nobody = active(
         ruleset(
@@ -304,7 +327,13 @@ def _drive_sales(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingCloc
         clock,
     )
     opportunity_id = deal["opportunity_id"]
-    record_opportunity_activity(opportunity_id, {"type": "call", "by": "u_wang"}, rules, store, clock)
+    record_opportunity_activity(
+        opportunity_id,
+        command_of(OpportunityActivity, {"type": "call", "by": "u_wang"}, rules, clock),
+        rules,
+        store,
+        clock,
+    )
     move = {"stage": "discovery", "by": "u_wang", "fields": {"decision_maker": "CTO"}}
     move_stage(opportunity_id, read(StageMove, move, now=now_of(clock), active=rules), rules, store, clock)
     move_stage(

@@ -14,9 +14,10 @@ from functions.api.errors import every_error, status_for
 from infra.template import api_routes, load_template
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.normalize import KNOWN_FIELDS
+from shared.messages.leads import LeadActivity
 from shared.services.activities import record_activity
 from shared.services.ports import ActiveRules
-from tests.unit.services.helpers import TickingClock, capture
+from tests.unit.services.helpers import TickingClock, capture, command_of
 
 DOC = openapi.document()
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -109,7 +110,13 @@ def test_the_documented_response_shapes_have_the_keys_the_code_returns(
     assert set(lead.summary("v1")) == set(schemas["LeadSummary"]["properties"])
     assert set(result.body()) - set(schemas["LeadSummary"]["properties"]) == {"status"}
     owner = lead.owner_id or "u_nobody"
-    activity = record_activity(lead.lead_id, {"type": "call", "by": owner}, example_rules, store, clock)
+    activity = record_activity(
+        lead.lead_id,
+        command_of(LeadActivity, {"type": "call", "by": owner}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     recorded = set(schemas["Activity"]["properties"]) | set(schemas["ActivityRecorded"]["properties"])
     assert set(activity) == recorded
     stored = store.get(lead.lead_id)

@@ -15,9 +15,11 @@ from chalice.test import Client
 from functions.api.app import app
 from functions.kpi_rollup.handler import handler as rollup
 from shared.domain.events import iso
+from shared.messages.leads import LeadActivity
 from shared.services.activities import record_activity
 from shared.services.capture import capture_lead
 from tests.conftest import ADMIN_KEY
+from tests.unit.services.helpers import command_of
 
 START = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
 
@@ -60,7 +62,13 @@ def test_rollups_from_recorded_events_answer_get_kpis_from_a_few_items(clean_aws
         if n < 3:  # touched 1, 2 and 3 hours after assignment
             when = at + timedelta(hours=n + 1)
             payload = {"type": "call", "by": result.lead.owner_id, "at": iso(when)}
-            record_activity(result.lead.lead_id, payload, active, clean_aws.uow, lambda when=when: when)
+            record_activity(
+                result.lead.lead_id,
+                command_of(LeadActivity, payload, active, lambda when=when: when),
+                active,
+                clean_aws.uow,
+                lambda when=when: when,
+            )
             touched.append(result.lead.owner_id)
     assert plumbing.drain(60)
 

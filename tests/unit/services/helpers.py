@@ -9,6 +9,7 @@ from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.events import Event, iso
 from shared.domain.leads import Lead
 from shared.domain.timers import Timer
+from shared.messages.validation import Message, read
 from shared.services.capture import CaptureResult, capture_lead
 from shared.services.ports import ActiveRules
 
@@ -51,6 +52,11 @@ def now_of(clock: Any) -> datetime:
     """What a clock says now, without moving a ticking one on: a request is read (validated) at
     the time the service then starts from."""
     return getattr(clock, "now", None) or clock()
+
+
+def command_of(model: type[Message], payload: dict[str, Any], active: ActiveRules, clock: Any) -> Message:
+    """A request body as the edge reads it into the service's command, at the clock's now."""
+    return read(model, payload, now=now_of(clock), active=active)
 
 
 def capture(

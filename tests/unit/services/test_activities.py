@@ -10,9 +10,10 @@ import pytest
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import LeadNotFound, ValidationFailed
 from shared.domain.leads import Lead
+from shared.messages.leads import LeadActivity
 from shared.services.activities import record_activity
 from shared.services.ports import ActiveRules
-from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, event_data, events_of, stored
+from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, command_of, event_data, events_of, stored
 
 LATER = NOW + timedelta(hours=2)  # 10:00Z: after the activities these tests record
 
@@ -29,7 +30,7 @@ def other_than(owner_id: str | None) -> str:
 
 
 def act(lead: Lead, rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, **payload: Any) -> dict[str, Any]:
-    return record_activity(lead.lead_id, payload, rules, store, clock)
+    return record_activity(lead.lead_id, command_of(LeadActivity, payload, rules, clock), rules, store, clock)
 
 
 @pytest.mark.parametrize("kind", ["call", "email", "meeting"])
@@ -88,14 +89,26 @@ def test_activity_on_an_unassigned_lead_is_recorded_without_first_touch(
     example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     nurture = capture({"email": "cold@example.com"}, example_rules, store, clock).lead
-    activity = record_activity(nurture.lead_id, {"type": "call", "by": "u_wang"}, example_rules, store, clock)
+    activity = record_activity(
+        nurture.lead_id,
+        command_of(LeadActivity, {"type": "call", "by": "u_wang"}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     assert activity["first_touch"] is False
     assert stored(store, nurture.lead_id).first_touch_at is None
 
 
 def test_unknown_lead(example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     with pytest.raises(LeadNotFound):
-        record_activity("ld_missing", {"type": "call", "by": "u_wang"}, example_rules, store, clock)
+        record_activity(
+            "ld_missing",
+            command_of(LeadActivity, {"type": "call", "by": "u_wang"}, example_rules, clock),
+            example_rules,
+            store,
+            clock,
+        )
 
 
 @pytest.mark.parametrize(
@@ -126,7 +139,9 @@ def test_bad_activity_names_fields_and_changes_nothing(
     bad: set[str],
 ) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        record_activity(lead.lead_id, payload, example_rules, store, clock)
+        record_activity(
+            lead.lead_id, command_of(LeadActivity, payload, example_rules, clock), example_rules, store, clock
+        )
     assert set(caught.value.fields) == bad
     assert stored(store, lead.lead_id).activities == []
 

@@ -14,10 +14,11 @@ from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import LeadNotFound
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
+from shared.messages.leads import Behavior
 from shared.services.backtest import BacktestReport, backtest, stored_outcome
 from shared.services.behavior import record_behavior
 from shared.services.ports import ActiveRules
-from tests.unit.services.helpers import TickingClock, capture, stored
+from tests.unit.services.helpers import TickingClock, capture, command_of, stored
 
 NOTHING = {"grade": 0, "tier": 0, "team": 0, "unassignable": 0}
 # 15 (300 staff) + 20 (manufacturing) + 5 (phone) + 5 (CN) = 45: nurture under the example rules
@@ -42,7 +43,7 @@ def run(store: MemoryUnitOfWork, candidate: ActiveRules) -> BacktestReport:
 
 def behave(active: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, lead_id: str, *events: str) -> None:
     for event in events:
-        record_behavior({"event": event, "lead_id": lead_id}, active, store, clock)
+        record_behavior(command_of(Behavior, {"event": event, "lead_id": lead_id}, active, clock), active, store, clock)
 
 
 def test_a_lead_a_wake_event_requalified_is_no_change_under_the_active_rules(
@@ -193,7 +194,7 @@ def test_backtesting_the_active_rules_against_themselves_changes_nothing(
             capture({"email": email, **what}, live, store, clock, source=source)
         else:
             with contextlib.suppress(LeadNotFound):  # behaviour before the person posted anything
-                record_behavior({"event": what, "email": email}, live, store, clock)
+                record_behavior(command_of(Behavior, {"event": what, "email": email}, live, clock), live, store, clock)
     report = run(store, live)
     assert report.changed["grade"] == report.changed["tier"] == report.changed["team"] == 0, report.examples
     queued = [lead for lead in store.stored_leads.values() if stored_outcome(lead).unassignable]

@@ -8,9 +8,10 @@ import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import LeadNotFound, ValidationFailed
+from shared.messages.leads import Behavior
 from shared.services.behavior import record_behavior
 from shared.services.ports import ActiveRules
-from tests.unit.services.helpers import TickingClock, capture, event_data, events_of, stored
+from tests.unit.services.helpers import TickingClock, capture, command_of, event_data, events_of, stored
 
 # 15 (300 staff) + 20 (manufacturing) + 5 (phone) + 5 (CN) = 45: nurture, 15 points short of mql
 WARM = {"employees": 300, "industry": "制造业", "phone": "13800138000", "country": "CN", "consent": True}
@@ -25,7 +26,7 @@ def behave(
 ) -> Any:
     lead = None
     for _ in range(times):
-        lead = record_behavior({"event": event, **who}, rules, store, clock)
+        lead = record_behavior(command_of(Behavior, {"event": event, **who}, rules, clock), rules, store, clock)
     return lead
 
 
@@ -177,9 +178,9 @@ def test_behaviour_on_an_assigned_lead_rescores_and_says_when_it_reaches_sql(
 
 def test_unknown_lead_is_not_found(example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     with pytest.raises(LeadNotFound):
-        record_behavior({"event": "email_open", "email": "ghost@example.com"}, example_rules, store, clock)
+        behave(example_rules, store, clock, "email_open", email="ghost@example.com")
     with pytest.raises(LeadNotFound):
-        record_behavior({"event": "email_open", "lead_id": "ld_missing"}, example_rules, store, clock)
+        behave(example_rules, store, clock, "email_open", lead_id="ld_missing")
 
 
 @pytest.mark.parametrize(
@@ -196,5 +197,5 @@ def test_bad_behaviour_names_fields(
     example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, payload: dict[str, Any], bad: set[str]
 ) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        record_behavior(payload, example_rules, store, clock)
+        record_behavior(command_of(Behavior, payload, example_rules, clock), example_rules, store, clock)
     assert set(caught.value.fields) == bad

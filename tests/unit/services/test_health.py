@@ -14,14 +14,15 @@ from shared.domain.errors import AccountNotFound, ValidationFailed
 from shared.domain.events import iso
 from shared.domain.orders import invoice_id_for
 from shared.messages.cases import CaseEventRecording, CaseOpening
-from shared.messages.sales import OpportunityNew
+from shared.messages.leads import LeadActivity
+from shared.messages.sales import OpportunityActivity, OpportunityNew
 from shared.messages.validation import read
 from shared.services.activities import record_activity
 from shared.services.cases import open_case, record_case_event
 from shared.services.health import report_usage, sweep_health
 from shared.services.orders import record_invoice_status, record_shipment_report
 from shared.services.ports import ActiveRules
-from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, now_of
+from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, command_of, now_of
 from tests.unit.services.orders_helpers import ACME, CREDIT_CODE, make_order, shipment
 
 SIGNED_UP = NOW - timedelta(days=60)  # old enough to be judged on engagement
@@ -211,9 +212,21 @@ def test_a_call_on_a_lead_of_the_accounts_company_engages_the_account(
 ) -> None:
     lead = capture({**SQL_LEAD, "credit_code": CREDIT_CODE}, example_rules, store, clock).lead
     assert lead.owner_id is not None
-    record_activity(lead.lead_id, {"type": "note", "by": lead.owner_id}, example_rules, store, clock)
+    record_activity(
+        lead.lead_id,
+        command_of(LeadActivity, {"type": "note", "by": lead.owner_id}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     assert _account(store, account_id).signals.get("activity", {}) == {}  # a note is not a touch
-    record_activity(lead.lead_id, {"type": "call", "by": lead.owner_id}, example_rules, store, clock)
+    record_activity(
+        lead.lead_id,
+        command_of(LeadActivity, {"type": "call", "by": lead.owner_id}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     assert sum(_account(store, account_id).signals["activity"].values()) == 1
 
 
@@ -259,5 +272,11 @@ def test_a_meeting_on_an_opportunity_of_the_accounts_company_engages_the_account
         read(OpportunityNew, body, now=now_of(clock), active=example_rules), example_rules, store, clock
     )
     meeting = {"type": "meeting", "by": "u_wang"}
-    record_opportunity_activity(deal["opportunity_id"], meeting, example_rules, store, clock)
+    record_opportunity_activity(
+        deal["opportunity_id"],
+        command_of(OpportunityActivity, meeting, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     assert sum(_account(store, account_id).signals["activity"].values()) == 1

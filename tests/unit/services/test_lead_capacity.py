@@ -10,13 +10,24 @@ import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import InvalidTransition, LeadNotFound, ValidationFailed
+from shared.domain.leads import Lead
+from shared.messages.leads import Disqualification, LeadActivity
 from shared.services.activities import record_activity
 from shared.services.lead_closing import disqualify
 from shared.services.ports import ActiveRules
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
-from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, event_data, events_of, stored
+from tests.unit.services.helpers import (
+    SQL_LEAD,
+    FixedRules,
+    TickingClock,
+    capture,
+    command_of,
+    event_data,
+    events_of,
+    stored,
+)
 
 FRIDAY_1730 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # 17:30 in Shanghai
 REASSIGN_AT = datetime.fromisoformat("2026-12-01T11:30:00+08:00")  # 48 business hours later (cn-office)
@@ -32,13 +43,21 @@ def assigned_on_friday(rules: ActiveRules, store: MemoryUnitOfWork, **fields: st
 # ------------------------------------------------------------------ disqualification
 
 
+def disqualified(
+    lead_id: str, rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock | None = None, **request: str
+) -> Lead:
+    """``POST /leads/{lead_id}/disqualify`` with ``request`` as its body."""
+    clock = clock or TickingClock()
+    return disqualify(lead_id, command_of(Disqualification, request, rules, clock), rules, store, clock)
+
+
 def test_disqualifying_releases_the_load_and_stops_the_clock(example_rules: ActiveRules) -> None:
     store = MemoryUnitOfWork()
     lead_id = assigned_on_friday(example_rules, store)
     owner_id = stored(store, lead_id).owner_id
     assert owner_id is not None and store.loads[owner_id] == 1
 
-    lead = disqualify(lead_id, {"reason": "student project", "by": "u_liu"}, example_rules, store, TickingClock())
+    lead = disqualified(lead_id, example_rules, store, reason="student project", by="u_liu")
 
     assert (lead.status, lead.close_reason) == ("disqualified", "student project")
     assert store.loads[owner_id] == 0
@@ -56,9 +75,9 @@ def test_a_closed_lead_is_not_disqualified_twice_nor_routed_again(example_rules:
     store = MemoryUnitOfWork()
     lead_id = assigned_on_friday(example_rules, store)
     owner_id = stored(store, lead_id).owner_id
-    disqualify(lead_id, {"reason": "no budget", "by": "u_liu"}, example_rules, store, TickingClock())
+    disqualified(lead_id, example_rules, store, reason="no budget", by="u_liu")
     with pytest.raises(InvalidTransition, match="already disqualified"):
-        disqualify(lead_id, {"reason": "again", "by": "u_liu"}, example_rules, store, TickingClock())
+        disqualified(lead_id, example_rules, store, reason="again", by="u_liu")
     # the same person posts again: the touch is kept, nobody is assigned, no load taken (the lead
     # remembers who had it)
     capture(SQL_LEAD, example_rules, store, TickingClock(FRIDAY_1730 + timedelta(days=1)))
@@ -71,11 +90,11 @@ def test_a_closed_lead_is_not_disqualified_twice_nor_routed_again(example_rules:
 def test_disqualify_names_every_bad_field_and_unknown_leads(example_rules: ActiveRules) -> None:
     store = MemoryUnitOfWork()
     with pytest.raises(ValidationFailed) as bad:
-        disqualify("ld_00000000000000000000", {"reason": " ", "by": "u_nobody"}, example_rules, store, TickingClock())
+        disqualified("ld_00000000000000000000", example_rules, store, reason=" ", by="u_nobody")
     assert set(bad.value.fields) == {"reason", "by"}
     assert "not an owner_id" in bad.value.fields["by"]
     with pytest.raises(LeadNotFound):
-        disqualify("ld_00000000000000000000", {"reason": "x", "by": "u_liu"}, example_rules, store, TickingClock())
+        disqualified("ld_00000000000000000000", example_rules, store, reason="x", by="u_liu")
 
 
 def test_a_disqualified_lead_frees_a_slot_for_the_next(store: MemoryUnitOfWork, clock: TickingClock) -> None:
@@ -90,8 +109,8 @@ def test_a_disqualified_lead_frees_a_slot_for_the_next(store: MemoryUnitOfWork, 
     first = capture({"email": "one@example.com"}, rules, store, clock).lead
     waiting = capture({"email": "two@example.com"}, rules, store, clock).lead
     assert (waiting.owner_id, waiting.queue) == (None, "Sales")  # u_a is full
-    disqualify(first.lead_id, {"reason": "duplicate", "by": "u_a"}, rules, store, clock)
-    disqualify(waiting.lead_id, {"reason": "spam", "by": "u_a"}, rules, store, clock)
+    disqualified(first.lead_id, rules, store, clock, reason="duplicate", by="u_a")
+    disqualified(waiting.lead_id, rules, store, clock, reason="spam", by="u_a")
     # a closed lead posted again is not routed, though u_a is free now; a new one is
     again = capture({"email": "two@example.com"}, rules, store, clock)
     assert (again.lead.lead_id, again.lead.owner_id, again.lead.queue) == (waiting.lead_id, None, None)
@@ -159,7 +178,13 @@ def test_a_lead_touched_in_time_is_not_reassigned(example_rules: ActiveRules) ->
     lead_id = assigned_on_friday(example_rules, store)
     owner_id = stored(store, lead_id).owner_id
     late = TickingClock(datetime.fromisoformat("2026-11-24T10:00:00+08:00"))
-    record_activity(lead_id, {"type": "call", "by": owner_id}, example_rules, store, late)  # breached, touched
+    record_activity(
+        lead_id,
+        command_of(LeadActivity, {"type": "call", "by": owner_id}, example_rules, late),
+        example_rules,
+        store,
+        late,
+    )  # breached, touched
     sweep_timers(REASSIGN_AT + timedelta(days=1), store, handlers(FixedRules(example_rules)))
     assert stored(store, lead_id).owner_id == owner_id
     assert "LeadReassigned" not in events_of(store, lead_id)

@@ -10,7 +10,8 @@ import pytest
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain import errors
 from shared.domain.events import parse_iso
-from shared.messages.sales import ApprovalDecision, OpportunityNew, StageMove
+from shared.messages.leads import Behavior, Disqualification, LeadActivity
+from shared.messages.sales import ApprovalDecision, OpportunityActivity, OpportunityNew, StageMove
 from shared.messages.validation import read
 from shared.services.activities import record_activity
 from shared.services.approvals import decide
@@ -21,7 +22,16 @@ from shared.services.ports import ActiveRules, Change
 from shared.services.stage_moves import get_opportunity, move_stage, record_opportunity_activity, win_on_signature
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, events_of, now_of, stored
+from tests.unit.services.helpers import (
+    SQL_LEAD,
+    FixedRules,
+    TickingClock,
+    capture,
+    command_of,
+    events_of,
+    now_of,
+    stored,
+)
 from tests.unit.services.sales_helpers import (
     ACCOUNT,
     BIG,
@@ -60,7 +70,13 @@ def test_a_lead_converts_its_owners_load_is_released_and_its_clock_closed(
             read(OpportunityNew, body, now=now_of(clock), active=example_rules), example_rules, store, clock
         )
     with pytest.raises(errors.InvalidTransition):  # nor is it disqualified afterwards
-        disqualify(lead.lead_id, {"reason": "late", "by": "u_liu"}, example_rules, store, clock)
+        disqualify(
+            lead.lead_id,
+            command_of(Disqualification, {"reason": "late", "by": "u_liu"}, example_rules, clock),
+            example_rules,
+            store,
+            clock,
+        )
 
 
 def test_from_scratch_needs_a_company_and_stores_nothing_on_a_bad_body(
@@ -109,9 +125,21 @@ def test_create_opportunity_on_first_touch_converts_when_the_owner_first_touches
     active = rules_with(example_content, create_opportunity_on="first_touch")
     lead = capture(SQL_LEAD, active, store, clock).lead
     assert lead.owner_id is not None and stored(store, lead.lead_id).status == "open"
-    record_activity(lead.lead_id, {"type": "note", "by": lead.owner_id}, active, store, clock)  # not a touch
+    record_activity(
+        lead.lead_id,
+        command_of(LeadActivity, {"type": "note", "by": lead.owner_id}, active, clock),
+        active,
+        store,
+        clock,
+    )  # not a touch
     assert stored(store, lead.lead_id).status == "open"
-    touched = record_activity(lead.lead_id, {"type": "call", "by": lead.owner_id}, active, store, clock)
+    touched = record_activity(
+        lead.lead_id,
+        command_of(LeadActivity, {"type": "call", "by": lead.owner_id}, active, clock),
+        active,
+        store,
+        clock,
+    )
     converted = stored(store, lead.lead_id)
     assert converted.status == "converted" and touched["opportunity_id"] == converted.opportunity_id
     assert store.loads[lead.owner_id] == 0 and store.timers.pending(lead.subject) == []
@@ -151,7 +179,13 @@ def test_the_stage_gate_names_each_unmet_criterion_and_stores_nothing(
         "timeline",
         "activity:meeting",
     }
-    record_opportunity_activity(opportunity_id, {"type": "call", "by": "u_wang"}, example_rules, store, clock)
+    record_opportunity_activity(
+        opportunity_id,
+        command_of(OpportunityActivity, {"type": "call", "by": "u_wang"}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     moved = move_stage(
         opportunity_id,
         read(
@@ -187,7 +221,13 @@ def test_quote_approved_gates_the_proposal_and_lost_needs_a_reason(
         example_rules, store, clock, fields={"budget": 1, "decision_maker": "x", "pain": "downtime", "timeline": "Q1"}
     )
     for kind in ("call", "meeting"):
-        record_opportunity_activity(opportunity_id, {"type": kind, "by": "u_wang"}, example_rules, store, clock)
+        record_opportunity_activity(
+            opportunity_id,
+            command_of(OpportunityActivity, {"type": kind, "by": "u_wang"}, example_rules, clock),
+            example_rules,
+            store,
+            clock,
+        )
     move_stage(
         opportunity_id,
         read(StageMove, {"stage": "proposal", "by": "u_wang"}, now=now_of(clock), active=example_rules),
@@ -311,7 +351,13 @@ def test_a_move_cancels_the_stalled_timer_and_sets_the_next_stages(
     example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
     opportunity_id = open_opportunity(example_rules, store, clock, fields={"budget": 1, "decision_maker": "x"})
-    record_opportunity_activity(opportunity_id, {"type": "call", "by": "u_wang"}, example_rules, store, clock)
+    record_opportunity_activity(
+        opportunity_id,
+        command_of(OpportunityActivity, {"type": "call", "by": "u_wang"}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     [first] = store.timers.pending(f"opportunity/{opportunity_id}")
     move_stage(
         opportunity_id,
@@ -348,10 +394,17 @@ def test_create_opportunity_on_sql_converts_a_lead_that_behaviour_lifts_to_sql(
     active = rules_with(example_content, create_opportunity_on="sql")
     person = {k: v for k, v in SQL_LEAD.items() if k not in ("title", "budget")}
     assert capture(person, active, store, clock).lead.grade == "nurture"
-    woken = record_behavior({"email": person["email"], "event": "demo_request"}, active, store, clock)
+    woken = record_behavior(
+        command_of(Behavior, {"email": person["email"], "event": "demo_request"}, active, clock), active, store, clock
+    )
     assert (woken.grade, woken.status) == ("mql", "open") and woken.owner_id is not None
     assert store.loads[woken.owner_id] == 1
-    lifted = record_behavior({"email": person["email"], "event": "webinar_attended"}, active, store, clock)
+    lifted = record_behavior(
+        command_of(Behavior, {"email": person["email"], "event": "webinar_attended"}, active, clock),
+        active,
+        store,
+        clock,
+    )
     assert (lifted.grade, lifted.status) == ("sql", "converted") and lifted.opportunity_id is not None
     assert store.loads[woken.owner_id] == 0 and store.timers.pending(lifted.subject) == []
     assert stored_opportunity(store, lifted.opportunity_id).owner_id == woken.owner_id

@@ -12,10 +12,11 @@ from shared.adapters.memory import MemoryPersonalRecords, MemoryUnitOfWork
 from shared.domain.leads import Lead
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
+from shared.messages.leads import LeadActivity
 from shared.services.activities import record_activity
 from shared.services.ports import ActiveRules
 from shared.services.retention import sweep_retention
-from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture
+from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, command_of
 
 
 def _keeping(content: Content, days: int | None) -> ActiveRules:
@@ -61,7 +62,13 @@ def test_recent_activity_and_open_work_keep_a_lead(thirty_days: ActiveRules) -> 
     assert worked.owner_id and store.timers.pending(about=worked.subject)  # its first-touch clock runs
     assert _sweep(thirty_days, store, 31).erased == 0  # open work: the clock still runs
     touched_at = NOW + timedelta(days=20)
-    record_activity(worked.lead_id, {"type": "call", "by": worked.owner_id}, thirty_days, store, lambda: touched_at)
+    record_activity(
+        worked.lead_id,
+        command_of(LeadActivity, {"type": "call", "by": worked.owner_id}, thirty_days, lambda: touched_at),
+        thirty_days,
+        store,
+        lambda: touched_at,
+    )
     assert not store.timers.pending(about=worked.subject)
     assert _sweep(thirty_days, store, 45).erased == 0  # touched 25 days before
     assert _sweep(thirty_days, store, 51).erased == 1

@@ -13,11 +13,21 @@ from datetime import UTC, datetime, timedelta
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
+from shared.messages.leads import LeadActivity
 from shared.services.activities import record_activity
 from shared.services.ports import ActiveRules
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
-from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, event_data, events_of, stored
+from tests.unit.services.helpers import (
+    SQL_LEAD,
+    FixedRules,
+    TickingClock,
+    capture,
+    command_of,
+    event_data,
+    events_of,
+    stored,
+)
 
 FRIDAY_1730 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # 17:30 in Shanghai
 
@@ -91,7 +101,14 @@ def test_a_first_touch_in_time_is_met_and_cancels_the_timers(example_rules: Acti
     store = MemoryUnitOfWork()
     lead_id = assigned_on_friday(example_rules, store)
     owner = stored(store, lead_id).owner_id
-    record_activity(lead_id, {"type": "call", "by": owner}, example_rules, store, TickingClock(FRIDAY_1730))
+    clock = TickingClock(FRIDAY_1730)
+    record_activity(
+        lead_id,
+        command_of(LeadActivity, {"type": "call", "by": owner}, example_rules, clock),
+        example_rules,
+        store,
+        clock,
+    )
     assert event_data(store, lead_id, "SlaMet")[0]["due_at"] == "2026-11-23T07:00:00.000Z"
     assert stored(store, lead_id).sla["first_touch"]["state"] == "met"
     assert store.timers.pending(f"lead/{lead_id}") == []
@@ -104,9 +121,9 @@ def test_a_touch_after_the_breach_stops_the_clock_breached(example_rules: Active
     lead_id = assigned_on_friday(example_rules, store)
     sweep_timers(utc("2026-11-23T16:00:00+08:00"), store, handlers(FixedRules(example_rules)))
     owner = stored(store, lead_id).owner_id
-    record_activity(
-        lead_id, {"type": "email", "by": owner}, example_rules, store, TickingClock(utc("2026-11-23T16:05:00+08:00"))
-    )
+    late = TickingClock(utc("2026-11-23T16:05:00+08:00"))
+    emailed = command_of(LeadActivity, {"type": "email", "by": owner}, example_rules, late)
+    record_activity(lead_id, emailed, example_rules, store, late)
     clock = stored(store, lead_id).sla["first_touch"]
     assert clock["state"] == "breached" and clock["stopped_at"] is not None
     assert "SlaMet" not in events_of(store, lead_id)
