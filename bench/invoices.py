@@ -208,10 +208,13 @@ class Trial:
             self.stream()
 
     def post(self, report: dict[str, Any]) -> None:
+        from shared.messages.orders import ShipmentReport
+        from shared.messages.validation import read
         from shared.services.orders import record_shipment_report
 
-        def once() -> None:
-            record_shipment_report(report, "warehouse", self.rules, self.store.db, self.clock)
+        def once() -> None:  # each webhook reads its body, as the edge does
+            reporting = read(ShipmentReport, report, now=self.clock(), active=self.rules)
+            record_shipment_report(reporting, "warehouse", self.rules, self.store.db, self.clock)
 
         if self.rng.random() < 0.15:  # the same webhook racing itself
             self.faults["racing_copies"] += 1

@@ -147,7 +147,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/orders/{order_id}", _S + "orders:get_order", ("order_id", "uow"), "orders",
           summary="The order: lines, shipments, invoices, ERP and finance deliveries with their attempts",
           answer=_M + "orders:Order", errors=("Unauthorized", "OrderNotFound")),
-    Route("POST", "/invoices/{invoice_id}/status", _S + "orders:record_invoice_status", ("invoice_id", *CHANGE),
+    Route("POST", "/invoices/{invoice_id}/status", _S + "orders:record_invoice_status", ("invoice_id", *COMMAND),
           "orders", summary="Finance writes back issued / paid / rejected (CONTRACT §2.9)",
           body=_M + "orders:InvoiceStatusReport", answer=_M + "orders:Invoice",
           errors=(*BODY, "Unauthorized", "InvoiceNotFound", "InvalidTransition", "Conflict")),

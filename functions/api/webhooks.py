@@ -59,9 +59,12 @@ def case(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any
 
 def shipment(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        from shared.messages.orders import ShipmentReport
+        from shared.messages.validation import read
         from shared.services.orders import record_shipment_report
 
-        return Handled(200, record_shipment_report(payload, source.source, active, c.uow, c.clock))
+        report = read(ShipmentReport, payload, now=c.clock(), active=active)
+        return Handled(200, record_shipment_report(report, source.source, active, c.uow, c.clock))
 
     return receive(SHIPMENTS, source_name, raw, headers, c, work, lambda_context)
 

@@ -51,8 +51,7 @@ def read(model: type[Message], payload: Any, *, now: datetime, active: Any = Non
         for error in invalid.errors():
             if "none" in error["loc"]:  # an optional message's "or absent" member: the other says why
                 continue
-            name = ".".join(str(part) for part in error["loc"] if not _is_member_tag(part)) or "body"
-            fields.setdefault(name, _sentence(error))
+            fields.setdefault(_place(error["loc"]), _sentence(error))
         raise ValidationFailed(f"{len(fields)} field(s) are not valid", fields=fields) from None
 
 
@@ -66,6 +65,20 @@ def refuse_within(problems: dict[str, str], value: Any) -> ValidationError:
             for place, sentence in problems.items()
         ],
     )
+
+
+def _place(loc: tuple[str | int, ...]) -> str:
+    """A field's name as a 400 says it: ``account.country``, ``lines[0].sku`` (an item's place is
+    an index, or a refusal's ``[0]``), the whole body when it has none."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part.startswith("["):
+            name += part
+        elif not _is_member_tag(part):
+            name += f".{part}" if name else part
+    return name or "body"
 
 
 def _is_member_tag(part: str | int) -> bool:

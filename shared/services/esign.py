@@ -11,7 +11,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from shared.domain.contracts import Contract, contract_id_for, quote_signed_key, signed_entry
+from shared.domain.contracts import (
+    ENVELOPE_TEXT_LIMIT as TEXT_LIMIT,
+)
+from shared.domain.contracts import (
+    Contract,
+    contract_id_for,
+    quote_signed_key,
+    signed_entry,
+)
 from shared.domain.deliveries import event_delivery
 from shared.domain.errors import Conflict, ContractNotFound, QuoteAlreadySigned, QuoteNotApproved, QuoteNotFound
 from shared.domain.events import DATE_EXPECTED, Event, parse_date
@@ -24,7 +32,6 @@ from shared.services.renewals import renewed_by, schedule_reminders
 from shared.services.stage_moves import win_on_signature
 
 COMPLETED = "completed"
-TEXT_LIMIT = 200  # an envelope id, its status, a quote id
 BUSY = "the contract is being recorded by another request; send it again"
 
 

@@ -250,20 +250,19 @@ def _drive_cases(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingCloc
 def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     from shared.domain.orders import invoice_id_for
     from shared.services.accounts import patch_account
-    from shared.services.orders import record_invoice_status, record_shipment_report
-    from tests.unit.services.orders_helpers import NO_TAX_ID, make_order, shipment
+    from tests.unit.services.orders_helpers import NO_TAX_ID, make_order, report_shipment, shipment, write_back
 
     at = "2026-11-20T09:00:00Z"
     for contract, account in (("ct_paid", None), ("ct_rejected", None), ("ct_blocked", NO_TAX_ID)):
         order = make_order(store, rules, clock(), contract_id=contract, account=account)
         report = shipment(order.order_id, "s1", "signed", at, CL_PRO=10, CL_ONB=3)
-        record_shipment_report(report, "warehouse", rules, store, clock)
+        report_shipment(report, "warehouse", rules, store, clock)
         invoice = invoice_id_for(order.order_id, "order")
         if contract == "ct_paid":
-            record_invoice_status(invoice, {"status": "issued", "invoice_number": "No 1"}, rules, store, clock)
-            record_invoice_status(invoice, {"status": "paid"}, rules, store, clock)
+            write_back(invoice, {"status": "issued", "invoice_number": "No 1"}, rules, store, clock)
+            write_back(invoice, {"status": "paid"}, rules, store, clock)
         elif contract == "ct_rejected":
-            record_invoice_status(invoice, {"status": "rejected", "reason": "wrong address"}, rules, store, clock)
+            write_back(invoice, {"status": "rejected", "reason": "wrong address"}, rules, store, clock)
         else:
             patch_account(order.account_id, {"credit_code": "91350100M000100Y43"}, rules, store, clock)
 
