@@ -70,10 +70,13 @@ def shipment(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context:
 
 
 def esign(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
+    from shared.messages.orders import SignatureReport
+    from shared.messages.validation import read
     from shared.services.esign import record_signature
 
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
-        status, body = record_signature(payload, source.source, active, c.uow, c.clock)
+        signature = read(SignatureReport, payload, now=c.clock(), active=active)
+        status, body = record_signature(signature, source.source, active, c.uow, c.clock)
         return Handled(status, body)
 
     return receive(SIGNATURES, source_name, raw, headers, c, work, lambda_context)

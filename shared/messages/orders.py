@@ -7,10 +7,22 @@ from datetime import date, datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PlainValidator,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from shared.domain.contracts import ENVELOPE_TEXT_LIMIT, ContractStatus
-from shared.domain.events import DATE_EXPECTED, parse_date
+from shared.domain.contracts import COMPLETED, ENVELOPE_TEXT_LIMIT, ContractStatus
+from shared.domain.events import DATE_EXPECTED, TIME_EXPECTED, in_the_future, iso, parse_date, parse_iso
+from shared.domain.forms import text_problem
 from shared.domain.invoices import (
     ID_LIMIT,
     REASON_LIMIT,
@@ -21,6 +33,7 @@ from shared.domain.invoices import (
     shipment_lines,
 )
 from shared.domain.orders import MAX_LINES, MAX_QUANTITY, SKU_LIMIT, InvoiceOn
+from shared.domain.sales_intake import day_of
 from shared.messages import validation as check
 from shared.messages.types import Absent, Day, Instant, Money, example, one_of
 
@@ -143,7 +156,43 @@ class InvoiceStatusReport(check.Command):
         return reason
 
 
-class SignatureReport(BaseModel):
+def _envelope_text(value: Any) -> str:
+    """An envelope's id, its status, the quote's id: text a person could read."""
+    if not isinstance(value, str) or not value.strip() or len(value) > ENVELOPE_TEXT_LIMIT:
+        raise check.refuse(f"required text (at most {ENVELOPE_TEXT_LIMIT} characters)")
+    if problem := text_problem(value):
+        raise check.refuse(problem)
+    return value.strip()
+
+
+def _signed_at(value: Any, info: ValidationInfo) -> str | None:
+    """When it was signed, not in the future; absent: None (the service's now)."""
+    if value is None:
+        return None
+    now: datetime = check.context_of(info)["now"]
+    try:
+        moment = parse_iso(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise check.refuse(TIME_EXPECTED)
+    if in_the_future(moment, now):
+        raise check.refuse(f"is in the future (now is {iso(now)})")
+    return iso(moment)
+
+
+def _term_day(value: Any) -> str:
+    """A day of the term, ``YYYY-MM-DD``: required of a completed envelope."""
+    try:
+        return day_of(value)
+    except ValueError as bad:
+        raise check.refuse(str(bad)) from None
+
+
+TermDay = Annotated[str | Absent, PlainValidator(_term_day, json_schema_input_type=Day | Absent)]
+
+
+class SignatureReport(check.Command):
     """Signed sources only. A `completed` envelope for an approved quote creates, in one transaction and
     once per envelope: the contract (`ContractSigned`, delivered to the ERP), the order with the
     quote's lines (`OrderCreated`, to the ERP), the account with its account manager (Routing rows
@@ -158,14 +207,50 @@ class SignatureReport(BaseModel):
                             "signed_at": "2026-12-20T08:00:00Z", "start_date": "2027-01-01",
                             "end_date": "2027-12-31"})  # fmt: skip
 
-    envelope_id: EnvelopeText = Field(description="the e-sign provider's envelope: one contract per envelope")
-    status: EnvelopeText = Field(description="`completed` creates the contract; any other status is ignored")
-    quote_id: EnvelopeText = Field(description="the approved quote that was signed (`qt_…`)")
-    signed_at: Instant | Absent = Field(None, description="default now; not in the future")
-    start_date: Day | Absent = Field(None, description="first day of the term (required when completed)")
-    end_date: Day | Absent = Field(
-        None, description="last day of the term, on or after start_date (reminders count back)"
+    envelope_id: Annotated[EnvelopeText, BeforeValidator(_envelope_text)] = Field(
+        description="the e-sign provider's envelope: one contract per envelope"
     )
+    status: Annotated[EnvelopeText, BeforeValidator(_envelope_text)] = Field(
+        description="`completed` creates the contract; any other status is ignored"
+    )
+    quote_id: Annotated[EnvelopeText, BeforeValidator(_envelope_text)] = Field(
+        description="the approved quote that was signed (`qt_…`)"
+    )
+    signed_at: Annotated[str | Absent, PlainValidator(_signed_at, json_schema_input_type=Instant | Absent)] = Field(
+        None, description="default now; not in the future"
+    )
+    start_date: TermDay = Field(None, description="first day of the term (required when completed)")
+    end_date: TermDay = Field(None, description="last day of the term, on or after start_date (reminders count back)")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _ignored_unless_completed(cls, value: Any, handler: ModelWrapValidatorHandler[SignatureReport]) -> Any:
+        """An envelope in another status is ignored, whatever else it says: nothing more is read."""
+        try:
+            status = _envelope_text(value.get("status")) if isinstance(value, dict) else COMPLETED
+        except PydanticCustomError:
+            status = COMPLETED  # refused with the rest
+        if status == COMPLETED:
+            return handler(value)
+        return cls.model_construct(envelope_id=None, status=status, quote_id=None)
+
+    @field_validator("end_date", mode="after")
+    @classmethod
+    def _term(cls, end: str | None, info: ValidationInfo) -> str | None:
+        start = info.data.get("start_date")
+        if start and end and end < start:
+            raise check.refuse(f"the term ends ({end}) before it starts ({start})")
+        return end
+
+    @property
+    def completed(self) -> bool:
+        return self.status == COMPLETED
+
+    @property
+    def term(self) -> tuple[str, str]:
+        """The first and the last day: a completed envelope has both."""
+        assert self.start_date is not None and self.end_date is not None
+        return self.start_date, self.end_date
 
 
 # ------------------------------------------------------------------ answers

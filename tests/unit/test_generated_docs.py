@@ -268,11 +268,10 @@ def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClo
 
 
 def _drive_contract(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
-    from shared.services.esign import record_signature
-    from tests.unit.services.esign_helpers import approved_quote, envelope
+    from tests.unit.services.esign_helpers import approved_quote, envelope, sign_envelope
 
     quote = approved_quote(rules, store, clock, company="Signed Co")
-    record_signature(envelope(quote["quote_id"], "env-docs"), "esign", rules, store, clock)
+    sign_envelope(envelope(quote["quote_id"], "env-docs"), rules, store, clock)
 
 
 def _drive_health(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shared.domain.errors import ValidationFailed
-from shared.messages.orders import InvoiceStatusReport, ShipmentReport
+from shared.messages.orders import InvoiceStatusReport, ShipmentReport, SignatureReport
 from shared.messages.validation import read
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
@@ -97,4 +97,51 @@ def test_every_bad_field_of_a_write_back_is_named_in_one_answer() -> None:
     }
     assert refused(InvoiceStatusReport, {"status": "rejected", "reason": "x" * 501}) == {
         "reason": "is required: printable text of 1 to 500 characters"
+    }
+
+
+ENVELOPE = {"envelope_id": " env-1 ", "status": "completed", "quote_id": "qt_1"}
+
+
+def test_a_completed_envelope_is_read_with_its_term() -> None:
+    signed = read(SignatureReport, {**ENVELOPE, "start_date": "2027-01-01", "end_date": "2027-12-31"}, now=NOW)
+    assert (signed.envelope_id, signed.completed, signed.term, signed.signed_at) == (
+        "env-1",
+        True,
+        ("2027-01-01", "2027-12-31"),
+        None,
+    )
+
+
+def test_an_envelope_in_another_status_is_ignored_whatever_else_it_says() -> None:
+    voided = read(SignatureReport, {"status": " voided ", "envelope_id": 7, "start_date": "soon"}, now=NOW)
+    assert (voided.completed, voided.status) == (False, "voided")
+
+
+def test_every_bad_field_of_a_completed_envelope_is_named_in_one_answer() -> None:
+    fields = refused(
+        SignatureReport,
+        {
+            **ENVELOPE,
+            "envelope_id": "x" * 201,
+            "quote_id": "qt\u202e1",
+            "signed_at": "2026-11-21T14:06:00Z",
+            "start_date": "2027-01-01",
+            "end_date": "2026-12-31",
+        },
+    )
+    assert fields == {
+        "envelope_id": "required text (at most 200 characters)",
+        "quote_id": fields["quote_id"],
+        "signed_at": "is in the future (now is 2026-11-21T14:00:00.000Z)",
+        "end_date": "the term ends (2026-12-31) before it starts (2027-01-01)",
+    }
+    assert fields["quote_id"] != "required text (at most 200 characters)"  # the text's own problem
+    assert refused(SignatureReport, {"signed_at": "soon"}) == {
+        "envelope_id": "required text (at most 200 characters)",
+        "status": "required text (at most 200 characters)",
+        "quote_id": "required text (at most 200 characters)",
+        "signed_at": "must be an ISO 8601 time between 1900 and 2200",
+        "start_date": "must be a date YYYY-MM-DD between 1900 and 2200",
+        "end_date": "must be a date YYYY-MM-DD between 1900 and 2200",
     }
