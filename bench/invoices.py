@@ -227,8 +227,7 @@ class Trial:
             _until_done(once)
 
     def run(self) -> tuple[int, int]:
-        from shared.services.accounts import patch_account
-        from tests.unit.services.orders_helpers import ACME, NO_TAX_ID, make_order
+        from tests.unit.services.orders_helpers import ACME, NO_TAX_ID, change_account, make_order
 
         lines, shipments, signed = _plan(self.rng)
         blocked = self.rng.random() < 0.3
@@ -239,7 +238,7 @@ class Trial:
         for n, report in enumerate([*reports, None]):
             if n == patch_at:
                 self.faults["tax_id_supplied"] += 1
-                _until_done(lambda: patch_account(order.account_id, TAX_ID, self.rules, self.store.db, self.clock))
+                _until_done(lambda: change_account(order.account_id, TAX_ID, self.rules, self.store.db, self.clock))
                 self.stream()
             if report is not None:
                 self.post(report)

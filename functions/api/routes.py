@@ -163,7 +163,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/accounts/{account_id}", _S + "accounts:get_account", ("account_id", "uow", "now"), "accounts",
           summary="The account: company, credit code, manager, contracts, open cases, invoices, health",
           answer=_M + "accounts:Account", errors=("Unauthorized", "AccountNotFound")),
-    Route("PATCH", "/accounts/{account_id}", _S + "accounts:patch_account", ("account_id", *CHANGE), "accounts",
+    Route("PATCH", "/accounts/{account_id}", _S + "accounts:patch_account", ("account_id", *COMMAND), "accounts",
           summary="Set the credit code, address, account manager (releases blocked invoices)",
           body=_M + "accounts:AccountChange", answer=_M + "accounts:Account",
           errors=(*BODY, "Unauthorized", "AccountNotFound", "InvalidTransition", "Conflict")),

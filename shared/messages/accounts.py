@@ -6,12 +6,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from shared.domain.accounts import ADDRESS_LIMIT, TEXT_LIMIT
+from shared.domain.accounts import ADDRESS_LIMIT, APPLIED, PATCHABLE, TEXT_LIMIT, account_field
 from shared.domain.health import DIMENSIONS, SCORE
 from shared.domain.health_signals import MAX_USERS
 from shared.domain.nps import COMMENT_LIMIT
+from shared.messages import validation as check
 from shared.messages.types import Absent, Instant, example, one_of
 
 EXAMPLE_ACCOUNT_ID = "ac_5d1c0e9f8a7b6c5d4e3f"
@@ -83,6 +93,39 @@ class AccountChange(BaseModel):
     )
     address: Annotated[str, Field(min_length=1, max_length=ADDRESS_LIMIT)] | Absent = None
     account_manager_id: str | Absent = Field(None, description="an owner_id of the Owners tab")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _account_fields_only(cls, value: Any, handler: ModelWrapValidatorHandler[AccountChange]) -> AccountChange:
+        """A key that is not a field of an account is named with the bad fields (ten at most)."""
+        if not isinstance(value, dict):
+            return handler(value)
+        unknown = [
+            check.refused_field(str(name)[:60], f"is not a field of an account (one of: {', '.join(PATCHABLE)})")
+            for name in sorted(set(value) - set(PATCHABLE))[:10]
+        ]
+        try:
+            change = handler({name: given for name, given in value.items() if name in PATCHABLE})
+        except ValidationError as bad:
+            raise check.refusals([*unknown, *check.refusals_of(bad)]) from None
+        if unknown:
+            raise check.refusals(unknown)
+        return change
+
+    @field_validator(*PATCHABLE, mode="before")
+    @classmethod
+    def _field(cls, value: Any, info: ValidationInfo) -> str:
+        """Only a field given is read (a null one too: it "must be text")."""
+        assert info.field_name is not None
+        try:
+            return account_field(info.field_name, value, check.context_of(info)["active"].rules.owners)
+        except ValueError as bad:
+            raise check.refuse(str(bad)) from None
+
+    @property
+    def changes(self) -> dict[str, str]:
+        """The fields given, as the account applies them."""
+        return {name: getattr(self, name) for name in APPLIED if name in self.model_fields_set}
 
 
 # ------------------------------------------------------------------ answers

@@ -51,7 +51,8 @@ def read(model: type[Message], payload: Any, *, now: datetime, active: Any = Non
         for error in invalid.errors():
             if "none" in error["loc"]:  # an optional message's "or absent" member: the other says why
                 continue
-            fields.setdefault(_place(error["loc"]), _sentence(error))
+            named = error.get("ctx", {}).get("field") if error["type"] == REFUSED else None
+            fields.setdefault(named or _place(error["loc"]), _sentence(error))
         raise ValidationFailed(f"{len(fields)} field(s) are not valid", fields=fields) from None
 
 
@@ -194,3 +195,31 @@ def moment(oldest: timedelta | None = None) -> Callable[[Any, ValidationInfo], d
         return at
 
     return check
+
+
+# ------------------------------------------------------------------ refusals gathered by a model
+# (a model validator naming keys the model does not have along with its fields' own refusals)
+
+
+def refused_field(name: str, sentence: str) -> InitErrorDetails:
+    """A refusal that names its field outright: a key the model has no field for (``Company``)."""
+    return InitErrorDetails(
+        type=PydanticCustomError(REFUSED, "{sentence}", {"sentence": sentence, "field": name}), loc=(), input=None
+    )
+
+
+def refusals_of(invalid: ValidationError) -> list[InitErrorDetails]:
+    """What a model's own validation refused, in our sentences, to raise again with more."""
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError(REFUSED, "{sentence}", {**error.get("ctx", {}), "sentence": _sentence(error)}),
+            loc=error["loc"],
+            input=error.get("input"),
+        )
+        for error in invalid.errors()
+    ]
+
+
+def refusals(details: list[InitErrorDetails]) -> ValidationError:
+    """Several refusals at once, each at its own place (or naming its field)."""
+    return ValidationError.from_exception_data("refused", details)

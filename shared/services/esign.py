@@ -26,6 +26,7 @@ from shared.services.renewals import renewed_by, schedule_reminders
 from shared.services.stage_moves import win_on_signature
 
 if TYPE_CHECKING:
+    from shared.messages.accounts import AccountChange
     from shared.messages.orders import SignatureReport
 
 BUSY = "the contract is being recorded by another request; send it again"
@@ -100,7 +101,7 @@ def _signing(
         contract_id=contract_id,
         quote_id=quote.quote_id,
         opportunity_id=quote.opportunity_id,
-        account={**quote.account, **({"account_manager_id": manager} if manager else {})},
+        account=_buyer(quote.account, manager, active, now),
         lines=[_order_line(line) for line in quote.lines],
         currency=quote.currency,
     )
@@ -142,6 +143,16 @@ def _signing(
     # a renewal opportunity's contract renews the one it was opened for: its reminders are cancelled
     change.merge(renewed_by(opportunity, contract_id, uow, signed_at))
     return contract, change
+
+
+def _buyer(account: dict[str, Any], manager: str | None, active: ActiveRules, now: datetime) -> AccountChange:
+    """The quote's customer and its account manager, read as an account change."""
+    from shared.messages.accounts import AccountChange
+    from shared.messages.validation import read
+
+    return read(
+        AccountChange, {**account, **({"account_manager_id": manager} if manager else {})}, now=now, active=active
+    )
 
 
 def _order_line(line: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from shared.services.ports import ActiveRules, Change, Claim, Clock, Save, UnitO
 from shared.services.segments import order_segment
 
 if TYPE_CHECKING:
+    from shared.messages.accounts import AccountChange
     from shared.messages.orders import InvoiceStatusReport
     from shared.messages.orders import ShipmentReport as ShipmentReporting
 
@@ -50,7 +51,7 @@ def order_change(
     contract_id: str,
     quote_id: str | None,
     opportunity_id: str | None,
-    account: Mapping[str, Any],
+    account: AccountChange,
     lines: Sequence[Mapping[str, Any]],
     currency: str | None = None,
     account_id: str | None = None,
@@ -58,7 +59,8 @@ def order_change(
 ) -> OrderCreation:
     """The order of a signed contract and its account, as a Change for the caller's transaction.
 
-    ``account``: ``{"company", "country"?, "credit_code"?, "address"?, "account_manager_id"?}``;
+    ``account``: the buyer read as an account change (company, country, credit_code, address,
+    account_manager_id);
     ``lines``: ``[{"sku", "name", "quantity", "unit_price", "amount"?}]`` (money as Decimal, int or
     a decimal string). ``order_id`` defaults to the one derived from the contract, so the same
     contract can only ever have one order (a second commit fails its "must not exist" condition).

@@ -249,8 +249,14 @@ def _drive_cases(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingCloc
 
 def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     from shared.domain.orders import invoice_id_for
-    from shared.services.accounts import patch_account
-    from tests.unit.services.orders_helpers import NO_TAX_ID, make_order, report_shipment, shipment, write_back
+    from tests.unit.services.orders_helpers import (
+        NO_TAX_ID,
+        change_account,
+        make_order,
+        report_shipment,
+        shipment,
+        write_back,
+    )
 
     at = "2026-11-20T09:00:00Z"
     for contract, account in (("ct_paid", None), ("ct_rejected", None), ("ct_blocked", NO_TAX_ID)):
@@ -264,7 +270,7 @@ def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClo
         elif contract == "ct_rejected":
             write_back(invoice, {"status": "rejected", "reason": "wrong address"}, rules, store, clock)
         else:
-            patch_account(order.account_id, {"credit_code": "91350100M000100Y43"}, rules, store, clock)
+            change_account(order.account_id, {"credit_code": "91350100M000100Y43"}, rules, store, clock)
 
 
 def _drive_contract(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:

@@ -9,8 +9,10 @@ from typing import Any
 from shared.domain.orders import Order
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
+from shared.messages.accounts import AccountChange
 from shared.messages.orders import InvoiceStatusReport, ShipmentReport
 from shared.messages.validation import read
+from shared.services.accounts import patch_account
 from shared.services.orders import order_change, record_invoice_status, record_shipment_report
 from shared.services.ports import ActiveRules, UnitOfWork
 from tests.unit.services.helpers import now_of
@@ -48,7 +50,7 @@ def make_order(
         contract_id=contract_id,
         quote_id="qt_1",
         opportunity_id="op_1",
-        account=account or ACME,
+        account=buyer(account or ACME, active, now),
         lines=lines or LINES,
     )
     uow.commit(made.change)
@@ -72,3 +74,13 @@ def write_back(invoice_id: str, body: dict[str, Any], active: ActiveRules, uow: 
     """Finance's write-back: the body read as the API reads it, then recorded."""
     command = read(InvoiceStatusReport, body, now=now_of(clock), active=active)
     return record_invoice_status(invoice_id, command, active, uow, clock)
+
+
+def buyer(account: dict[str, Any], active: ActiveRules, now: Any) -> AccountChange:
+    """A signed quote's customer, read as the e-sign webhook reads it."""
+    return read(AccountChange, account, now=now, active=active)
+
+
+def change_account(account_id: str, body: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Any) -> Any:
+    """PATCH /accounts/{id}: the body read as the API reads it, then applied."""
+    return patch_account(account_id, read(AccountChange, body, now=now_of(clock), active=active), active, uow, clock)

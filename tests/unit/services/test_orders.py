@@ -19,6 +19,8 @@ from tests.unit.services.helpers import NOW, TickingClock
 from tests.unit.services.orders_helpers import (
     ACME,
     LINES,
+    buyer,
+    change_account,
     make_order,
     report_shipment,
     shipment,
@@ -58,7 +60,14 @@ def test_the_same_contract_cannot_make_a_second_order(example_rules: ActiveRules
     store = MemoryUnitOfWork()
     make_order(store, example_rules, NOW)
     again = order_change(
-        store, example_rules, NOW, contract_id="ct_1", quote_id="qt_1", opportunity_id=None, account=ACME, lines=LINES
+        store,
+        example_rules,
+        NOW,
+        contract_id="ct_1",
+        quote_id="qt_1",
+        opportunity_id=None,
+        account=buyer(ACME, example_rules, NOW),
+        lines=LINES,
     )
     with pytest.raises(Exception, match="order/"):
         store.commit(again.change)
@@ -175,8 +184,6 @@ def test_any_arrival_order_of_the_reports_makes_exactly_one_invoice(example_rule
 
 
 def test_missing_tax_id_blocks_alerts_and_patch_releases_exactly_once(example_rules: ActiveRules) -> None:
-    from shared.services.accounts import patch_account
-
     store, clock = MemoryUnitOfWork(), TickingClock(NOW + timedelta(hours=1))
     order = make_order(
         store, example_rules, NOW, account={"company": "无税号公司", "country": "CN", "account_manager_id": "u_xu"}
@@ -190,15 +197,15 @@ def test_missing_tax_id_blocks_alerts_and_patch_releases_exactly_once(example_ru
     alerts = [a for a in store.deliveries.listing(kind="alert") if a.payload["event"] != "AccountSegmentChanged"]
     assert {a.to for a in alerts} == {"u_xu"} and "tax id" in alerts[0].payload["title"]
     with pytest.raises(ValidationFailed) as bad:
-        patch_account(order.account_id, {"credit_code": "91350100M000100Y44"}, example_rules, store, clock)
+        change_account(order.account_id, {"credit_code": "91350100M000100Y44"}, example_rules, store, clock)
     assert "credit_code" in bad.value.fields
-    patch_account(order.account_id, {"address": "上海市浦东新区"}, example_rules, store, clock)
+    change_account(order.account_id, {"address": "上海市浦东新区"}, example_rules, store, clock)
     assert _events(store, "InvoiceRequested") == []  # still no tax id
-    view = patch_account(order.account_id, {"credit_code": "91350100m000100y43"}, example_rules, store, clock)
+    view = change_account(order.account_id, {"credit_code": "91350100m000100y43"}, example_rules, store, clock)
     assert view["credit_code"] == "91350100M000100Y43" and view["blocked_invoices"] == []
     [requested] = _events(store, "InvoiceRequested")
     assert requested["account"]["credit_code"] == "91350100M000100Y43" and requested["account"]["address"]
-    patch_account(order.account_id, {"credit_code": "91110108551385082Q"}, example_rules, store, clock)
+    change_account(order.account_id, {"credit_code": "91110108551385082Q"}, example_rules, store, clock)
     assert len(_events(store, "InvoiceRequested")) == 1 and len(store.deliveries.listing(kind="finance")) == 1
 
 
