@@ -21,7 +21,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from shared.domain.contracts import COMPLETED, ENVELOPE_TEXT_LIMIT, ContractStatus
-from shared.domain.events import DATE_EXPECTED, TIME_EXPECTED, in_the_future, iso, parse_date, parse_iso
+from shared.domain.events import DATE_EXPECTED, parse_date
 from shared.domain.forms import text_problem
 from shared.domain.invoices import (
     ID_LIMIT,
@@ -165,22 +165,6 @@ def _envelope_text(value: Any) -> str:
     return value.strip()
 
 
-def _signed_at(value: Any, info: ValidationInfo) -> str | None:
-    """When it was signed, not in the future; absent: None (the service's now)."""
-    if value is None:
-        return None
-    now: datetime = check.context_of(info)["now"]
-    try:
-        moment = parse_iso(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise check.refuse(TIME_EXPECTED)
-    if in_the_future(moment, now):
-        raise check.refuse(f"is in the future (now is {iso(now)})")
-    return iso(moment)
-
-
 def _term_day(value: Any) -> str:
     """A day of the term, ``YYYY-MM-DD``: required of a completed envelope."""
     try:
@@ -216,7 +200,7 @@ class SignatureReport(check.Command):
     quote_id: Annotated[EnvelopeText, BeforeValidator(_envelope_text)] = Field(
         description="the approved quote that was signed (`qt_…`)"
     )
-    signed_at: Annotated[str | Absent, PlainValidator(_signed_at, json_schema_input_type=Instant | Absent)] = Field(
+    signed_at: Annotated[str | Absent, PlainValidator(check.said_at, json_schema_input_type=Instant | Absent)] = Field(
         None, description="default now; not in the future"
     )
     start_date: TermDay = Field(None, description="first day of the term (required when completed)")

@@ -223,3 +223,23 @@ def refusals_of(invalid: ValidationError) -> list[InitErrorDetails]:
 def refusals(details: list[InitErrorDetails]) -> ValidationError:
     """Several refusals at once, each at its own place (or naming its field)."""
     return ValidationError.from_exception_data("refused", details)
+
+
+# ------------------------------------------------------------------ a webhook's moment
+
+
+def said_at(value: Any, info: ValidationInfo) -> str | None:
+    """When a report says something happened, as ISO text: an ISO 8601 time, not in the future
+    (the clock skew allowed); absent: None (the service's now). A PlainValidator."""
+    if value is None:
+        return None
+    now: datetime = context_of(info)["now"]
+    try:
+        moment = parse_iso(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise refuse(TIME_EXPECTED)
+    if in_the_future(moment, now):
+        raise refuse(f"is in the future (now is {iso(now)})")
+    return iso(moment)

@@ -18,6 +18,7 @@ from shared.domain.events import EVENT_TYPES, Event, EventType
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
 from shared.domain.timers import Timer
+from shared.messages.accounts import SurveyAnswer, UsageReport
 from shared.messages.cases import CaseEventRecording, CaseOpening
 from shared.messages.events import EVENT_MODELS, check
 from shared.messages.sales import ApprovalDecision, OpportunityNew, QuoteNew, StageMove
@@ -284,14 +285,16 @@ def _drive_health(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClo
     from shared.services.health import report_usage, sweep_health
     from tests.unit.services.orders_helpers import make_order
 
+    analytics, survey = rules.rules.source_named("product-analytics"), rules.rules.source_named("nps-survey")
+
     order = make_order(store, rules, clock() - timedelta(days=60), contract_id="ct_health")
     usage = {"account_id": order.account_id, "active_users": 3, "licensed_users": 50}
-    report_usage(usage, rules.rules.source_named("product-analytics"), rules, store, clock)
+    report_usage(read(UsageReport, usage, now=now_of(clock), active=rules), analytics, rules, store, clock)
     sweep_health(rules, store, clock.now + timedelta(days=1))
     from shared.services.surveys import record_survey
 
     answer = {"account_id": order.account_id, "respondent": {"email": "cfo@acme.cn"}, "score": 9}
-    record_survey(answer, rules.rules.source_named("nps-survey"), rules, store, clock)
+    record_survey(read(SurveyAnswer, answer, now=now_of(clock), active=rules), survey, rules, store, clock)
 
 
 def _drive_sales(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:

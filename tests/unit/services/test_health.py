@@ -13,6 +13,7 @@ from shared.domain.accounts import Account
 from shared.domain.errors import AccountNotFound, ValidationFailed
 from shared.domain.events import iso
 from shared.domain.orders import invoice_id_for
+from shared.messages.accounts import UsageReport
 from shared.messages.cases import CaseEventRecording, CaseOpening
 from shared.messages.sales import OpportunityNew
 from shared.messages.validation import read
@@ -42,7 +43,8 @@ def _warnings(store: MemoryUnitOfWork) -> list[dict[str, Any]]:
 
 
 def _usage(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, **body: Any) -> dict[str, Any]:
-    return report_usage(body, rules.rules.source_named("product-analytics"), rules, store, clock)
+    usage = read(UsageReport, body, now=now_of(clock), active=rules)
+    return report_usage(usage, rules.rules.source_named("product-analytics"), rules, store, clock)
 
 
 def _engage(store: MemoryUnitOfWork, account_id: str, days: int) -> None:
