@@ -87,13 +87,14 @@ def _shipment_lines(value: Any) -> dict[str, int] | None:
 
 
 def _due(value: Any) -> date:
+    """The day finance says the invoice is due, ``YYYY-MM-DD``."""
     try:
         return parse_date(str(value))
     except ValueError:
         raise ValueError(DATE_EXPECTED) from None
 
 
-ShipmentId = Annotated[Id, BeforeValidator(_required_id)]
+ReportId = Annotated[Id, BeforeValidator(_required_id)]  # required
 ShipmentStatus = Annotated[
     str, one_of(SHIPMENT_STATUSES), BeforeValidator(check.one_of(SHIPMENT_STATUSES, required=True))
 ]
@@ -110,13 +111,9 @@ class ShipmentReport(check.Command):
     model_config = example({"shipment_id": "SH-20261122-01", "order_id": EXAMPLE_ORDER_ID, "status": "signed",
                             "at": "2026-11-22T08:00:00Z", "lines": [{"sku": "CL-PRO", "quantity": 10}]})  # fmt: skip
 
-    shipment_id: Annotated[Id, BeforeValidator(_required_id)] = Field(description="the warehouse's id")
-    order_id: Annotated[Id, BeforeValidator(_required_id)] = Field(
-        description="the order (`or_…`, from `POST /webhooks/esign`)"
-    )
-    status: Annotated[
-        str, one_of(SHIPMENT_STATUSES), BeforeValidator(check.one_of(SHIPMENT_STATUSES, required=True))
-    ] = Field(description="`signed`: delivered and signed for by the customer (签收)")
+    shipment_id: ReportId = Field(description="the warehouse's id")
+    order_id: ReportId = Field(description="the order (`or_…`, from `POST /webhooks/esign`)")
+    status: ShipmentStatus = Field(description="`signed`: delivered and signed for by the customer (签收)")
     at: WhenReported = Field(None, description="when; default now")
     lines: Annotated[
         dict[str, int] | None,
