@@ -208,10 +208,13 @@ class Trial:
             self.stream()
 
     def post(self, report: dict[str, Any]) -> None:
+        from shared.messages.orders import ShipmentReport
+        from shared.messages.validation import read
         from shared.services.orders import record_shipment_report
 
-        def once() -> None:
-            record_shipment_report(report, "warehouse", self.rules, self.store.db, self.clock)
+        def once() -> None:  # each webhook reads its body, as the edge does
+            reporting = read(ShipmentReport, report, now=self.clock(), active=self.rules)
+            record_shipment_report(reporting, "warehouse", self.rules, self.store.db, self.clock)
 
         if self.rng.random() < 0.15:  # the same webhook racing itself
             self.faults["racing_copies"] += 1
@@ -224,8 +227,7 @@ class Trial:
             _until_done(once)
 
     def run(self) -> tuple[int, int]:
-        from shared.services.accounts import patch_account
-        from tests.unit.services.orders_helpers import ACME, NO_TAX_ID, make_order
+        from tests.unit.services.orders_helpers import ACME, NO_TAX_ID, change_account, make_order
 
         lines, shipments, signed = _plan(self.rng)
         blocked = self.rng.random() < 0.3
@@ -236,7 +238,7 @@ class Trial:
         for n, report in enumerate([*reports, None]):
             if n == patch_at:
                 self.faults["tax_id_supplied"] += 1
-                _until_done(lambda: patch_account(order.account_id, TAX_ID, self.rules, self.store.db, self.clock))
+                _until_done(lambda: change_account(order.account_id, TAX_ID, self.rules, self.store.db, self.clock))
                 self.stream()
             if report is not None:
                 self.post(report)

@@ -61,18 +61,24 @@ def case(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any
 
 def shipment(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        from shared.messages.orders import ShipmentReport
+        from shared.messages.validation import read
         from shared.services.orders import record_shipment_report
 
-        return Handled(200, record_shipment_report(payload, source.source, active, c.uow, c.clock))
+        report = read(ShipmentReport, payload, now=c.clock(), active=active)
+        return Handled(200, record_shipment_report(report, source.source, active, c.uow, c.clock))
 
     return receive(SHIPMENTS, source_name, raw, headers, c, work, lambda_context)
 
 
 def esign(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
+    from shared.messages.orders import SignatureReport
+    from shared.messages.validation import read
     from shared.services.esign import record_signature
 
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
-        status, body = record_signature(payload, source.source, active, c.uow, c.clock)
+        signature = read(SignatureReport, payload, now=c.clock(), active=active)
+        status, body = record_signature(signature, source.source, active, c.uow, c.clock)
         return Handled(status, body)
 
     return receive(SIGNATURES, source_name, raw, headers, c, work, lambda_context)
@@ -80,17 +86,23 @@ def esign(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: An
 
 def usage(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        from shared.messages.accounts import UsageReport
+        from shared.messages.validation import read
         from shared.services.health import report_usage
 
-        return Handled(200, report_usage(payload, source, active, c.uow, c.clock))
+        usage = read(UsageReport, payload, now=c.clock(), active=active)
+        return Handled(200, report_usage(usage, source, active, c.uow, c.clock))
 
     return receive(USAGE, source_name, raw, headers, c, work, lambda_context)
 
 
 def survey(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
+        from shared.messages.accounts import SurveyAnswer
+        from shared.messages.validation import read
         from shared.services.surveys import record_survey
 
-        return Handled(200, record_survey(payload, source, active, c.uow, c.clock))
+        answer = read(SurveyAnswer, payload, now=c.clock(), active=active)
+        return Handled(200, record_survey(answer, source, active, c.uow, c.clock))
 
     return receive(SURVEYS, source_name, raw, headers, c, work, lambda_context)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared.domain.documents import Document
-from shared.domain.errors import ValidationFailed
 from shared.domain.forms import text_problem
 from shared.domain.ids import derived_id
 from shared.domain.normalize import credit_code_valid, normalize_country, normalize_credit_code
@@ -25,6 +24,7 @@ TEXT_LIMIT = 200
 ADDRESS_LIMIT = 500
 TAX_ID_COUNTRIES = ("CN",)  # where an invoice needs the buyer's credit code
 PATCHABLE = ("company", "country", "credit_code", "address", "account_manager_id")
+APPLIED = ("company", "address", "country", "credit_code", "account_manager_id")  # the order a change is applied in
 MAX_HISTORY = 200  # one DynamoDB item: the oldest changes give way
 
 
@@ -153,31 +153,15 @@ def _text(value: Any, limit: int) -> str:
     return text
 
 
-def parse_account_fields(payload: Mapping[str, Any], owners: Collection[str]) -> dict[str, Any]:
-    """The fields of an account patch (or an upsert), validated and normalised; every bad field
-    named at once (400). ``owners``: the owner ids an account manager may be."""
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {}
-    unknown = sorted(set(payload) - set(PATCHABLE))
-    for name in unknown[:10]:
-        errors[str(name)[:60]] = f"is not a field of an account (one of: {', '.join(PATCHABLE)})"
-    parsers: dict[str, Callable[[Any], str]] = {
-        "company": lambda v: _text(v, TEXT_LIMIT),
-        "address": lambda v: _text(v, ADDRESS_LIMIT),
-        "country": lambda v: normalize_country(_text(v, TEXT_LIMIT)),
-        "credit_code": normalize_credit_code,
-        "account_manager_id": lambda v: _owner(_text(v, TEXT_LIMIT), owners),
-    }
-    for name, parse in parsers.items():
-        if name not in payload:
-            continue
-        try:
-            out[name] = parse(payload[name])
-        except ValueError as bad:
-            errors[name] = str(bad)
-    if errors:
-        raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
-    return out
+def account_field(name: str, value: Any, owners: Collection[str]) -> str:
+    """One field of an account change, validated and normalised (ValueError: what is wrong).
+    ``owners``: the owner ids an account manager may be."""
+    if name == "credit_code":
+        return normalize_credit_code(value)
+    text = _text(value, ADDRESS_LIMIT if name == "address" else TEXT_LIMIT)
+    if name == "country":
+        return normalize_country(text)
+    return _owner(text, owners) if name == "account_manager_id" else text
 
 
 def _owner(owner_id: str, owners: Collection[str]) -> str:
@@ -186,4 +170,4 @@ def _owner(owner_id: str, owners: Collection[str]) -> str:
     return owner_id
 
 
-__all__ = ["Account", "account_id_for", "is_account_id", "parse_account_fields"]
+__all__ = ["Account", "account_field", "account_id_for", "is_account_id"]

@@ -21,6 +21,8 @@ from shared.domain.ids import derived_id
 from shared.domain.timers import Timer, TimerKind, timer_id_for
 
 ContractStatus = Literal["active", "renewed", "cancelled"]
+ENVELOPE_TEXT_LIMIT = 200  # an e-sign envelope id, its status, a quote id
+COMPLETED = "completed"  # the envelope status that signs the contract; any other is ignored
 REMINDER_HOUR = time(9, 0)  # reminders go out at 09:00 in Settings `timezone` (CONTRACT §2.11)
 RENEWAL_REMINDER: TimerKind = "renewal_reminder"
 HISTORY_KEEP = 100  # history entries kept whole; older ones are summarised

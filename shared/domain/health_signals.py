@@ -21,8 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.domain.errors import ValidationFailed
-from shared.domain.events import TIME_EXPECTED, in_the_future, iso, parse_iso
+from shared.domain.events import iso, parse_iso
 
 SUPPORT_WINDOW = timedelta(days=90)  # CSAT, and how long a rejected invoice counts
 ENGAGEMENT_WINDOW = timedelta(days=30)
@@ -43,78 +42,38 @@ def _prune_by_time(entries: dict[str, dict[str, Any]], limit: int) -> None:
 # ------------------------------------------------------------------ usage reports
 
 
-def parse_usage_report(payload: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """``{"account_id" | "credit_code", "at"?, "active_users", "licensed_users"}``, every bad field
-    named at once (400). Users are whole numbers ≥ 0 and ``licensed_users`` ≥ 1 (an account with no
-    licences has no usage to measure); more active than licensed users is accepted (shared or
-    over-deployed seats) and scores as full use. ``at`` defaults to now, at most 5 minutes ahead."""
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {}
-    account_id = account_ref(payload, errors)
-    if account_id is not None:
-        out["account_id"] = account_id
-    for name, least in (("active_users", 0), ("licensed_users", 1)):
-        value = payload.get(name)
-        if value is None:
-            errors[name] = "is required"
-        elif isinstance(value, bool) or not isinstance(value, int):
-            errors[name] = "must be a whole number"
-        elif not least <= value <= MAX_USERS:
-            errors[name] = f"must be between {least} and {MAX_USERS:,}"
-        else:
-            out[name] = value
-    out["at"] = _moment(payload.get("at"), now, errors)
-    if errors:
-        raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
-    return out
+NEITHER_NAMED = "give the account_id or the account's credit_code"
+OTHER_ACCOUNT = "names another account than account_id"
 
 
-def account_ref(payload: Mapping[str, Any], errors: dict[str, str]) -> str | None:
-    """The account a webhook names by ``account_id`` or ``credit_code`` (both: the same one);
-    problems go into ``errors`` under the field's name."""
-    from shared.domain.accounts import account_id_for, is_account_id
+def account_id_named(value: Any) -> str:
+    """The account a webhook names by its id; ValueError says what is wrong."""
+    from shared.domain.accounts import is_account_id
+
+    if not isinstance(value, str) or not is_account_id(value.strip()):
+        raise ValueError("must be an account id (ac_ and 20 hex digits)")
+    return value.strip()
+
+
+def account_of_credit_code(value: Any) -> tuple[str, str]:
+    """The credit code a webhook names an account by, normalised, and that account's id."""
+    from shared.domain.accounts import account_id_for
     from shared.domain.normalize import normalize_credit_code
 
-    found: str | None = None
-    account_id, credit_code = payload.get("account_id"), payload.get("credit_code")
-    if account_id is None and credit_code is None:
-        errors["account_id"] = "give the account_id or the account's credit_code"
-    if account_id is not None:
-        if not isinstance(account_id, str) or not is_account_id(account_id.strip()):
-            errors["account_id"] = "must be an account id (ac_ and 20 hex digits)"
-        else:
-            found = account_id.strip()
-    if credit_code is not None:
-        try:
-            derived = account_id_for(credit_code=normalize_credit_code(credit_code))
-        except ValueError as bad:
-            errors["credit_code"] = str(bad)
-        else:
-            if (found or derived) != derived:
-                errors["credit_code"] = "names another account than account_id"
-            found = derived
-    return found
+    code = normalize_credit_code(value)
+    return code, account_id_for(credit_code=code)
 
 
-def moment_of(value: Any, now: datetime, errors: dict[str, str]) -> str:
-    """A webhook's ``at``: now when absent, at most 5 minutes ahead; problems into ``errors``."""
-    return _moment(value, now, errors)
-
-
-def _moment(value: Any, now: datetime, errors: dict[str, str]) -> str:
+def user_count(value: Any, least: int) -> int:
+    """A usage report's users: a whole number from ``least`` (licences: 1, an account with none
+    has no usage to measure); more active than licensed users is accepted (shared seats)."""
     if value is None:
-        return iso(now)
-    if not isinstance(value, str):
-        errors["at"] = TIME_EXPECTED
-        return ""
-    try:
-        moment = parse_iso(value)
-    except ValueError:
-        errors["at"] = TIME_EXPECTED
-        return ""
-    if in_the_future(moment, now):
-        errors["at"] = f"is in the future (now is {iso(now)})"
-    return iso(moment)
+        raise ValueError("is required")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number")
+    if not least <= value <= MAX_USERS:
+        raise ValueError(f"must be between {least} and {MAX_USERS:,}")
+    return value
 
 
 def record_usage(signals: dict[str, Any], report: Mapping[str, Any], source: str | None) -> bool:
@@ -204,9 +163,11 @@ __all__ = [
     "ENGAGEMENT_WINDOW",
     "SERIOUS",
     "SUPPORT_WINDOW",
-    "parse_usage_report",
+    "account_id_named",
+    "account_of_credit_code",
     "record_activity",
     "record_case",
     "record_invoice",
     "record_usage",
+    "user_count",
 ]

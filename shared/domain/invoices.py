@@ -15,7 +15,6 @@ the code is supplied. Finance writes back ``issued``, ``paid`` or ``rejected``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -25,13 +24,11 @@ from shared.domain.accounts import Account
 from shared.domain.deliveries import Delivery, event_delivery
 from shared.domain.errors import InvalidTransition, OverDelivery, ShipmentLinesChanged, ValidationFailed
 from shared.domain.events import (
-    DATE_EXPECTED,
     TIME_EXPECTED,
     Event,
     EventType,
     in_the_future,
     iso,
-    parse_date,
     parse_iso,
 )
 from shared.domain.orders import (
@@ -81,15 +78,15 @@ class Outcome:
     changed: bool = False
 
 
-def _text(payload: Mapping[str, Any], name: str, errors: dict[str, str], limit: int = ID_LIMIT) -> str | None:
-    value = payload.get(name)
+def report_id(value: Any, limit: int = ID_LIMIT) -> str:
+    """A shipment id, an order id, an invoice number, finance's reason: printable text, trimmed."""
     if not isinstance(value, str) or not value.strip() or len(value) > limit or not value.isprintable():
-        errors[name] = f"is required: printable text of 1 to {limit} characters"
-        return None
+        raise ValueError(f"is required: printable text of 1 to {limit} characters")
     return value.strip()
 
 
-def _when(value: Any, now: datetime, errors: dict[str, str], name: str = "at") -> str:
+def report_time(value: Any, now: datetime) -> str:
+    """When a report says it happened (ISO 8601), not in the future; absent: ``now``."""
     if value is None:
         return iso(now)
     try:
@@ -97,48 +94,31 @@ def _when(value: Any, now: datetime, errors: dict[str, str], name: str = "at") -
     except ValueError:
         moment = None
     if moment is None:
-        errors[name] = TIME_EXPECTED
-        return iso(now)
+        raise ValueError(TIME_EXPECTED)
     if in_the_future(moment, now):
-        errors[name] = "is in the future (5 minutes of clock skew allowed)"
+        raise ValueError("is in the future (5 minutes of clock skew allowed)")
     return iso(moment)
 
 
-def _shipment_lines(raw: Any, errors: dict[str, str]) -> dict[str, int] | None:
-    if raw is None:
-        return None
+def shipment_lines(raw: Any) -> tuple[dict[str, int], dict[str, str]]:
+    """A shipment's lines ``[{sku, quantity}]`` as sku -> quantity, and what is wrong with them by
+    place (``""``: the list itself; ``"[0].sku"``: a line's field)."""
     if not isinstance(raw, list) or not raw or len(raw) > MAX_LINES:
-        errors["lines"] = f"must be a list of 1 to {MAX_LINES} lines [{{sku, quantity}}]"
-        return None
+        return {}, {"": f"must be a list of 1 to {MAX_LINES} lines [{{sku, quantity}}]"}
     lines: dict[str, int] = {}
+    problems: dict[str, str] = {}
     for i, item in enumerate(raw):
         sku = item.get("sku") if isinstance(item, dict) else None
         quantity = item.get("quantity") if isinstance(item, dict) else None
         if not isinstance(sku, str) or not sku.strip() or len(sku) > SKU_LIMIT:
-            errors[f"lines[{i}].sku"] = f"must be text of 1 to {SKU_LIMIT} characters"
+            problems[f"[{i}].sku"] = f"must be text of 1 to {SKU_LIMIT} characters"
         elif sku.strip() in lines:
-            errors[f"lines[{i}].sku"] = "appears twice in this shipment"
+            problems[f"[{i}].sku"] = "appears twice in this shipment"
         if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= MAX_QUANTITY:
-            errors[f"lines[{i}].quantity"] = f"must be a whole number from 1 to {MAX_QUANTITY}"
-        if isinstance(sku, str) and f"lines[{i}].sku" not in errors and isinstance(quantity, int):
+            problems[f"[{i}].quantity"] = f"must be a whole number from 1 to {MAX_QUANTITY}"
+        if isinstance(sku, str) and f"[{i}].sku" not in problems and isinstance(quantity, int):
             lines[sku.strip()] = quantity
-    return lines
-
-
-def parse_shipment(payload: Mapping[str, Any], now: datetime, source: str | None = None) -> ShipmentReport:
-    """``{shipment_id, order_id, status, at?, lines?}``; every bad field named at once (400)."""
-    errors: dict[str, str] = {}
-    shipment_id = _text(payload, "shipment_id", errors)
-    order_id = _text(payload, "order_id", errors)
-    status = payload.get("status")
-    if not isinstance(status, str) or status not in SHIPMENT_STATUSES:
-        errors["status"] = f"must be one of {', '.join(SHIPMENT_STATUSES)}"
-    at = _when(payload.get("at"), now, errors)
-    lines = _shipment_lines(payload.get("lines"), errors)
-    if errors:
-        raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
-    assert shipment_id is not None and order_id is not None
-    return ShipmentReport(shipment_id, order_id, str(status), at, lines, source)
+    return lines, problems
 
 
 def _check_lines(order: Order, report: ShipmentReport, lines: dict[str, int]) -> None:
@@ -334,29 +314,6 @@ def _about(order: Order, invoice: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def parse_write_back(payload: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """``{status: issued|paid|rejected, invoice_number?, due_date?, at?, reason?}`` (400 naming fields)."""
-    errors: dict[str, str] = {}
-    status = payload.get("status")
-    if not isinstance(status, str) or status not in WRITE_BACK:
-        errors["status"] = f"must be one of {', '.join(WRITE_BACK)}"
-    out: dict[str, Any] = {"status": status, "at": _when(payload.get("at"), now, errors)}
-    for name, limit in (("invoice_number", ID_LIMIT), ("reason", REASON_LIMIT)):
-        if payload.get(name) is not None:
-            out[name] = _text(payload, name, errors, limit)
-    due = payload.get("due_date")
-    if due is not None:
-        try:
-            out["due_date"] = parse_date(str(due)).isoformat()
-        except ValueError:
-            errors["due_date"] = DATE_EXPECTED
-    if status == "rejected" and not out.get("reason"):
-        errors.setdefault("reason", "is required when finance rejects an invoice")
-    if errors:
-        raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
-    return out
-
-
 def write_back(
     order: Order, invoice_id: str, report: dict[str, Any], account: Account | None, now: datetime
 ) -> Outcome:
@@ -365,7 +322,7 @@ def write_back(
     contradicts the invoice's state (paid after rejected, anything on a blocked one) is 409."""
     invoice = order.invoice(invoice_id)
     assert invoice is not None
-    # parse_write_back let only WRITE_BACK statuses through; the invoice holds one of InvoiceStatus
+    # the write-back command lets only WRITE_BACK statuses through; the invoice holds one of InvoiceStatus
     status, current = cast(InvoiceStatus, report["status"]), cast(InvoiceStatus, invoice["status"])
     outcome = Outcome()
     if current == status:
@@ -418,10 +375,11 @@ __all__ = [
     "Outcome",
     "ShipmentLinesChanged",
     "ShipmentReport",
-    "parse_shipment",
-    "parse_write_back",
     "record_shipment",
     "release_invoice",
+    "report_id",
+    "report_time",
     "request_invoice",
+    "shipment_lines",
     "write_back",
 ]

@@ -18,10 +18,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.domain.errors import ValidationFailed
 from shared.domain.events import Event, iso, parse_iso
 from shared.domain.forms import text_problem
-from shared.domain.health_signals import account_ref, moment_of
 
 ACCOUNT_WINDOW = timedelta(days=90)
 PROMOTER, DETRACTOR = 9, 6  # at or above / at or below
@@ -43,45 +41,46 @@ def respondent_key(email: str | None, answer: Sequence[Any] = ()) -> str:
     return "r-" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:24]
 
 
-def parse_answer(payload: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """The answer with every bad field named at once (400): ``account_id``, ``score``, ``at``,
-    ``respondent`` (key), ``quarter``, ``comment`` (or None)."""
+def score_of(value: Any) -> int:
+    if value is None:
+        raise ValueError("is required")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise ValueError("must be a whole number from 0 to 10")
+    return value
+
+
+def email_of(value: Any) -> str:
+    """The respondent's email, normalised (only its hash is kept)."""
     from shared.domain.normalize import normalize_email
 
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {"account_id": account_ref(payload, errors)}
-    score = payload.get("score")
-    if score is None:
-        errors["score"] = "is required"
-    elif isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
-        errors["score"] = "must be a whole number from 0 to 10"
-    out["score"] = score
-    respondent = payload.get("respondent", {})
-    email = None
-    if not isinstance(respondent, Mapping):
-        errors["respondent"] = 'must be an object, {"email": "..."} or {}'
-    elif respondent.get("email") is not None:
-        try:
-            raw = respondent["email"]
-            if not isinstance(raw, str) or len(raw) > 254:
-                raise ValueError("must be an email address")
-            email = normalize_email(raw)
-        except ValueError as bad:
-            errors["respondent.email"] = str(bad) or "must be an email address"
-    comment = payload.get("comment")
-    if comment is not None:
-        problem = "must be text" if not isinstance(comment, str) else text_problem(comment, multiline=True)
-        if problem is None and len(str(comment)) > COMMENT_LIMIT:
-            problem = f"must be at most {COMMENT_LIMIT} characters"
-        if problem:
-            errors["comment"] = problem
-    out["at"] = moment_of(payload.get("at"), now, errors)
-    if errors:
-        raise ValidationFailed(f"{len(errors)} field(s) are not valid", fields=errors)
-    out["comment"] = comment.strip() or None if isinstance(comment, str) else None
-    out["respondent"] = respondent_key(email, (out["account_id"], out["at"], score, out["comment"]))
-    out["quarter"] = quarter_of(out["at"])
-    return out
+    if not isinstance(value, str) or len(value) > 254:
+        raise ValueError("must be an email address")
+    try:
+        return normalize_email(value)
+    except ValueError as bad:
+        raise ValueError(str(bad) or "must be an email address") from None
+
+
+def comment_of(value: Any) -> str | None:
+    """What the respondent wrote, trimmed (None: nothing)."""
+    problem = "must be text" if not isinstance(value, str) else text_problem(value, multiline=True)
+    if problem is None and len(str(value)) > COMMENT_LIMIT:
+        problem = f"must be at most {COMMENT_LIMIT} characters"
+    if problem:
+        raise ValueError(problem)
+    return str(value).strip() or None
+
+
+def answer_of(account_id: str, score: int, at: str, comment: str | None, email: str | None) -> dict[str, Any]:
+    """The answer as the account keeps it: its respondent (a hash) and its quarter."""
+    return {
+        "account_id": account_id,
+        "score": score,
+        "at": at,
+        "comment": comment,
+        "respondent": respondent_key(email, (account_id, at, score, comment)),
+        "quarter": quarter_of(at),
+    }
 
 
 def record_answer(answers: list[dict[str, Any]], answer: Mapping[str, Any], source: str) -> tuple[bool, bool]:
@@ -139,4 +138,15 @@ def answer_event(
     return Event("NpsAnswerRecorded", account.subject, now, data, rules_version=rules_version)
 
 
-__all__ = ["account_nps", "answer_event", "nps_of", "parse_answer", "quarter_of", "record_answer", "respondent_key"]
+__all__ = [
+    "account_nps",
+    "answer_event",
+    "answer_of",
+    "comment_of",
+    "email_of",
+    "nps_of",
+    "quarter_of",
+    "record_answer",
+    "respondent_key",
+    "score_of",
+]

@@ -5,12 +5,11 @@ naming it, before anything is read or written. Pure: ``now`` is passed in."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from shared.domain.errors import ValidationFailed
-from shared.domain.events import DATE_EXPECTED, TIME_EXPECTED, in_the_future, iso, parse_date, parse_iso
+from shared.domain.events import DATE_EXPECTED, parse_date
 from shared.domain.forms import printable_name
 from shared.domain.normalize import _credit_code, _number, _text, normalize_country
 from shared.domain.pricing import money
@@ -59,22 +58,6 @@ def _date(value: Any, where: str, problems: Problems) -> str | None:
     except ValueError as bad:
         problems[where] = str(bad)
         return None
-
-
-def parse_at(value: Any, now: datetime, problems: Problems, name: str = "at") -> str:
-    """An ISO 8601 time not in the future (5 minutes of skew allowed); default now."""
-    if value is None:
-        return iso(now)
-    try:
-        moment = parse_iso(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        problems[name] = TIME_EXPECTED
-        return iso(now)
-    if in_the_future(moment, now):
-        problems[name] = f"is in the future (now is {iso(now)})"
-    return iso(moment)
 
 
 def read_fields(value: Any, problems: Problems, where: str = "fields") -> dict[str, Any]:

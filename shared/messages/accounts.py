@@ -4,14 +4,34 @@ survey webhooks' reports, the account's changes and the answers."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from shared.domain.accounts import ADDRESS_LIMIT, TEXT_LIMIT
+from shared.domain.accounts import ADDRESS_LIMIT, APPLIED, PATCHABLE, TEXT_LIMIT, account_field
 from shared.domain.health import DIMENSIONS, SCORE
-from shared.domain.health_signals import MAX_USERS
-from shared.domain.nps import COMMENT_LIMIT
+from shared.domain.health_signals import (
+    MAX_USERS,
+    NEITHER_NAMED,
+    OTHER_ACCOUNT,
+    account_id_named,
+    account_of_credit_code,
+    user_count,
+)
+from shared.domain.nps import COMMENT_LIMIT, comment_of, email_of, score_of
+from shared.messages import validation as check
 from shared.messages.types import Absent, Instant, example, one_of
 
 EXAMPLE_ACCOUNT_ID = "ac_5d1c0e9f8a7b6c5d4e3f"
@@ -20,9 +40,71 @@ Percent = Annotated[int, Field(ge=0, le=100)]
 Count = Annotated[int, Field(ge=0)]
 Users = Annotated[int, Field(ge=0, le=MAX_USERS)]
 CREDIT_CODE = "the account's unified social credit code"
+RESPONDENT = 'must be an object, {"email": "..."} or {}'  # given as null too
 
 
-class UsageReport(BaseModel):
+def _reading(read_value: Any) -> Any:
+    """A field read by the domain's reader when given (null too): its ValueError is the sentence."""
+
+    def check_value(value: Any) -> Any:
+        try:
+            return read_value(value)
+        except ValueError as bad:
+            raise check.refuse(str(bad)) from None
+
+    return BeforeValidator(check_value)
+
+
+def _absent_or(read_value: Any) -> Any:
+    return BeforeValidator(check.reading(read_value))
+
+
+class NamedAccount(BaseModel):
+    """A webhook's account: by `account_id` or `credit_code` (both: they must name the same account).
+    A field left out is not read; one sent as null is (the survey's `respondent`)."""
+
+    account_id: Annotated[AccountId | Absent, _absent_or(account_id_named)] = None
+    credit_code: str | Absent = Field(None, description=CREDIT_CODE)
+
+    @field_validator("credit_code", mode="before")
+    @classmethod
+    def _credit_code(cls, value: Any, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        try:
+            code, account_id = account_of_credit_code(value)
+        except ValueError as bad:
+            raise check.refuse(str(bad)) from None
+        if info.data.get("account_id") not in (None, account_id):
+            raise check.refuse(OTHER_ACCOUNT)
+        return code
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _named(cls, value: Any, handler: ModelWrapValidatorHandler[NamedAccount]) -> NamedAccount:
+        """Neither id nor credit code: said of `account_id`, with whatever else is wrong."""
+        if not isinstance(value, dict) or value.get("account_id") is not None or value.get("credit_code") is not None:
+            return handler(value)
+        neither = check.refused_field("account_id", NEITHER_NAMED)
+        try:
+            handler(value)
+        except ValidationError as bad:
+            raise check.refusals([neither, *check.refusals_of(bad)]) from None
+        raise check.refusals([neither])
+
+    @property
+    def named_account_id(self) -> str:
+        """The account named: the credit code's, else the id given."""
+        if self.credit_code is not None:
+            return account_of_credit_code(self.credit_code)[1]
+        assert self.account_id is not None
+        return self.account_id
+
+
+Said = Annotated[str | Absent, PlainValidator(check.said_at, json_schema_input_type=Instant | Absent)]
+
+
+class UsageReport(NamedAccount):
     """Signed sources only (e.g. `product-analytics`). The latest report by `at` counts; an older one
     arriving late is answered `recorded: false` and changes nothing. The account's health is
     recomputed at once: a dimension or the score newly below its threshold records `HealthWarning`
@@ -33,11 +115,9 @@ class UsageReport(BaseModel):
     model_config = example({"account_id": EXAMPLE_ACCOUNT_ID, "at": "2026-11-22T08:00:00Z", "active_users": 12,
                             "licensed_users": 50})  # fmt: skip
 
-    account_id: AccountId | Absent = None
-    credit_code: str | Absent = Field(None, description=CREDIT_CODE)
-    at: Instant | Absent = Field(None, description="when measured; default now")
-    active_users: Users
-    licensed_users: Annotated[Users, Field(ge=1)] = Field(
+    at: Said = Field(None, description="when measured; default now")
+    active_users: Annotated[Users, _reading(partial(user_count, least=0))]
+    licensed_users: Annotated[Users, Field(ge=1), _reading(partial(user_count, least=1))] = Field(
         description="more active than licensed users is accepted and counts as full use"
     )
 
@@ -46,10 +126,10 @@ class Respondent(BaseModel):
     """who answered: the same email again in the same quarter replaces their answer (kept as a
     SHA-256, never the address)"""
 
-    email: Annotated[str, Field(json_schema_extra={"format": "email"})] | Absent = None
+    email: Annotated[Annotated[str, Field(json_schema_extra={"format": "email"})] | Absent, _absent_or(email_of)] = None
 
 
-class SurveyAnswer(BaseModel):
+class SurveyAnswer(NamedAccount):
     """Signed sources only (e.g. `nps-survey`). The same respondent (email) answering again in the same
     calendar quarter replaces their answer (the later `at` wins; an earlier one arriving late is
     answered `recorded: false`). Records `NpsAnswerRecorded`, which the `nps` KPI counts. Bad fields
@@ -59,12 +139,16 @@ class SurveyAnswer(BaseModel):
     model_config = example({"account_id": EXAMPLE_ACCOUNT_ID, "respondent": {"email": "cfo@example.cn"},
                             "score": 9, "comment": "好用", "at": "2026-11-22T08:00:00Z"})  # fmt: skip
 
-    account_id: AccountId | Absent = None
-    credit_code: str | Absent = Field(None, description=CREDIT_CODE)
-    respondent: Respondent | Absent = Field(None, description=" ".join((Respondent.__doc__ or "").split()))
-    score: Annotated[int, Field(ge=0, le=10)]
-    comment: Annotated[str, Field(max_length=COMMENT_LIMIT)] | Absent = None
-    at: Instant | Absent = Field(None, description="when answered; default now")
+    respondent: Annotated[Respondent | Absent, check.an_object(RESPONDENT, required=True)] = Field(
+        None, description=" ".join((Respondent.__doc__ or "").split())
+    )
+    score: Annotated[int, Field(ge=0, le=10), _reading(score_of)]
+    comment: Annotated[Annotated[str, Field(max_length=COMMENT_LIMIT)] | Absent, _absent_or(comment_of)] = None
+    at: Said = Field(None, description="when answered; default now")
+
+    @property
+    def email(self) -> str | None:
+        return self.respondent.email if self.respondent else None
 
 
 class AccountChange(BaseModel):
@@ -83,6 +167,39 @@ class AccountChange(BaseModel):
     )
     address: Annotated[str, Field(min_length=1, max_length=ADDRESS_LIMIT)] | Absent = None
     account_manager_id: str | Absent = Field(None, description="an owner_id of the Owners tab")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _account_fields_only(cls, value: Any, handler: ModelWrapValidatorHandler[AccountChange]) -> AccountChange:
+        """A key that is not a field of an account is named with the bad fields (ten at most)."""
+        if not isinstance(value, dict):
+            return handler(value)
+        unknown = [
+            check.refused_field(str(name)[:60], f"is not a field of an account (one of: {', '.join(PATCHABLE)})")
+            for name in sorted(set(value) - set(PATCHABLE))[:10]
+        ]
+        try:
+            change = handler({name: given for name, given in value.items() if name in PATCHABLE})
+        except ValidationError as bad:
+            raise check.refusals([*unknown, *check.refusals_of(bad)]) from None
+        if unknown:
+            raise check.refusals(unknown)
+        return change
+
+    @field_validator(*PATCHABLE, mode="before")
+    @classmethod
+    def _field(cls, value: Any, info: ValidationInfo) -> str:
+        """Only a field given is read (a null one too: it "must be text")."""
+        assert info.field_name is not None
+        try:
+            return account_field(info.field_name, value, check.context_of(info)["active"].rules.owners)
+        except ValueError as bad:
+            raise check.refuse(str(bad)) from None
+
+    @property
+    def changes(self) -> dict[str, str]:
+        """The fields given, as the account applies them."""
+        return {name: getattr(self, name) for name in APPLIED if name in self.model_fields_set}
 
 
 # ------------------------------------------------------------------ answers

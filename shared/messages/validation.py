@@ -53,8 +53,8 @@ def read(model: type[Message], payload: Any, *, now: datetime, active: Any = Non
         for error in invalid.errors():
             if error["type"] == "none_required":  # an optional message's "or absent" member: the other says why
                 continue
-            name = ".".join(str(part) for part in error["loc"] if part not in tags) or "body"
-            fields.setdefault(name, _sentence(error))
+            named = error.get("ctx", {}).get("field") if error["type"] == REFUSED else None
+            fields.setdefault(named or _place(error["loc"], tags), _sentence(error))
         raise ValidationFailed(f"{len(fields)} field(s) are not valid", fields=fields) from None
 
 
@@ -82,6 +82,21 @@ def _member_tags(model: type[BaseModel]) -> frozenset[str]:
         else:
             pending += list(get_args(annotation))
     return frozenset(found)
+
+
+def _place(loc: tuple[str | int, ...], tags: frozenset[str]) -> str:
+    """A field's name as a 400 says it: ``account.country``, ``lines[0].sku`` (an item's place is
+    an index, or a refusal's ``[0]``), the whole body when it has none; pydantic's union member
+    tags (``tags``) are not places."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part.startswith("["):
+            name += part
+        elif part not in tags:
+            name += f".{part}" if name else part
+    return name or "body"
 
 
 def _sentence(error: Any) -> str:
@@ -200,3 +215,51 @@ def someone_on_the_tab(required: str, *, limit: int | None = None) -> Callable[[
         return value.strip()
 
     return check
+
+
+# ------------------------------------------------------------------ refusals gathered by a model
+# (a model validator naming keys the model does not have along with its fields' own refusals)
+
+
+def refused_field(name: str, sentence: str) -> InitErrorDetails:
+    """A refusal that names its field outright: a key the model has no field for (``Company``)."""
+    return InitErrorDetails(
+        type=PydanticCustomError(REFUSED, "{sentence}", {"sentence": sentence, "field": name}), loc=(), input=None
+    )
+
+
+def refusals_of(invalid: ValidationError) -> list[InitErrorDetails]:
+    """What a model's own validation refused, in our sentences, to raise again with more."""
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError(REFUSED, "{sentence}", {**error.get("ctx", {}), "sentence": _sentence(error)}),
+            loc=error["loc"],
+            input=error.get("input"),
+        )
+        for error in invalid.errors()
+    ]
+
+
+def refusals(details: list[InitErrorDetails]) -> ValidationError:
+    """Several refusals at once, each at its own place (or naming its field)."""
+    return ValidationError.from_exception_data("refused", details)
+
+
+# ------------------------------------------------------------------ a webhook's moment
+
+
+def said_at(value: Any, info: ValidationInfo) -> str | None:
+    """When a report says something happened, as ISO text: an ISO 8601 time, not in the future
+    (the clock skew allowed); absent: None (the service's now). A PlainValidator."""
+    if value is None:
+        return None
+    now: datetime = context_of(info)["now"]
+    try:
+        moment = parse_iso(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise refuse(TIME_EXPECTED)
+    if in_the_future(moment, now):
+        raise refuse(f"is in the future (now is {iso(now)})")
+    return iso(moment)

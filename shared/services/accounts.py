@@ -4,11 +4,10 @@ its blocked invoices in the same transaction (``InvoiceRequested``, exactly once
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.domain.accounts import Account, account_id_for, is_account_id, parse_account_fields
+from shared.domain.accounts import Account, account_id_for, is_account_id
 from shared.domain.errors import AccountNotFound, Conflict, ValidationFailed
 from shared.domain.events import iso
 from shared.domain.invoices import Outcome, release_invoice
@@ -16,6 +15,9 @@ from shared.domain.nps import account_nps
 from shared.domain.orders import Order
 from shared.services.alerts import alert_deliveries
 from shared.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
+
+if TYPE_CHECKING:
+    from shared.messages.accounts import AccountChange
 
 BUSY = "this account is being changed by many requests at once; please retry"
 MAX_RELEASE_ORDERS = 20  # one transaction: the account, these orders, their events and deliveries
@@ -26,7 +28,7 @@ CONTRACT_FIELDS = ("contract_id", "status", "start_date", "end_date", "amount", 
 
 def upsert_account(
     uow: UnitOfWork,
-    fields: Mapping[str, Any],
+    fields: AccountChange,
     active: ActiveRules,
     at: datetime,
     *,
@@ -35,10 +37,10 @@ def upsert_account(
 ) -> tuple[Account, Save]:
     """The account for a signed contract, created or brought up to date, and its Save for the
     caller's Change (nothing is committed here). ``fields``: ``company`` (required for a new
-    account), ``country``, ``credit_code``, ``address``, ``account_manager_id`` — validated as
-    PATCH validates them (ValidationFailed naming each bad field). ``account_id`` defaults to the
-    id derived from the credit code, else company + country (as cases derive it)."""
-    parsed = parse_account_fields(fields, active.rules.owners)
+    account), ``country``, ``credit_code``, ``address``, ``account_manager_id`` — read as PATCH
+    reads them. ``account_id`` defaults to the id derived from the credit code, else company +
+    country (as cases derive it)."""
+    parsed = fields.changes
     if account_id is None:
         try:
             account_id = account_id_for(
@@ -77,10 +79,10 @@ def get_account(account_id: str, uow: UnitOfWork, now: datetime | None = None) -
 
 
 def patch_account(
-    account_id: str, payload: Mapping[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
+    account_id: str, change: AccountChange, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
     """Set fields; then, if the account may be invoiced now, request its blocked invoices."""
-    fields = parse_account_fields(payload, active.rules.owners)
+    fields = change.changes
 
     def attempt() -> dict[str, Any]:
         now = clock()

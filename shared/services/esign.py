@@ -6,82 +6,43 @@ manager, the opportunity won, and the contract's renewal reminders.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.domain.contracts import Contract, contract_id_for, quote_signed_key, signed_entry
+from shared.domain.contracts import (
+    Contract,
+    contract_id_for,
+    quote_signed_key,
+    signed_entry,
+)
 from shared.domain.deliveries import event_delivery
 from shared.domain.errors import Conflict, ContractNotFound, QuoteAlreadySigned, QuoteNotApproved, QuoteNotFound
-from shared.domain.events import DATE_EXPECTED, Event, parse_date
-from shared.domain.forms import text_problem
-from shared.domain.sales_intake import Problems, parse_at
+from shared.domain.events import Event, iso
 from shared.services.account_managers import account_manager_for
 from shared.services.orders import order_change
 from shared.services.ports import ActiveRules, Change, Claim, Clock, Save, UnitOfWork
 from shared.services.renewals import renewed_by, schedule_reminders
 from shared.services.stage_moves import win_on_signature
 
-COMPLETED = "completed"
-TEXT_LIMIT = 200  # an envelope id, its status, a quote id
+if TYPE_CHECKING:
+    from shared.messages.accounts import AccountChange
+    from shared.messages.orders import SignatureReport
+
 BUSY = "the contract is being recorded by another request; send it again"
 
 
-@dataclass(frozen=True)
-class Signature:
-    envelope_id: str
-    status: str
-    quote_id: str
-    signed_at: str
-    start_date: str
-    end_date: str
-
-
-def parse_signature(payload: dict[str, Any], now: datetime) -> Signature:
-    """The envelope, or one 400 naming every bad field. Dates are ``YYYY-MM-DD``; the term ends
-    on or after it starts; ``signed_at`` is not in the future."""
-    errors = Problems()
-    text: dict[str, str] = {}
-    for name in ("envelope_id", "status", "quote_id"):
-        value = payload.get(name)
-        if not isinstance(value, str) or not value.strip() or len(value) > TEXT_LIMIT:
-            errors[name] = f"required text (at most {TEXT_LIMIT} characters)"
-        elif problem := text_problem(value):
-            errors[name] = problem
-        else:
-            text[name] = value.strip()
-    if text.get("status", COMPLETED) != COMPLETED:
-        return Signature(text.get("envelope_id", ""), text["status"], text.get("quote_id", ""), "", "", "")
-    signed_at = parse_at(payload.get("signed_at"), now, errors, "signed_at")
-    start, end = (
-        _day(payload.get("start_date"), "start_date", errors),
-        _day(payload.get("end_date"), "end_date", errors),
-    )
-    if start and end and end < start:
-        errors["end_date"] = f"the term ends ({end}) before it starts ({start})"
-    errors.check()
-    return Signature(text["envelope_id"], COMPLETED, text["quote_id"], signed_at, start or "", end or "")
-
-
-def _day(value: Any, name: str, errors: Problems) -> str | None:
-    try:
-        return parse_date(value).isoformat()
-    except ValueError:
-        errors[name] = DATE_EXPECTED
-        return None
-
-
 def record_signature(
-    payload: dict[str, Any], source: str, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    signature: SignatureReport, source: str, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> tuple[int, dict[str, Any]]:
     """201 with the ids when the contract is created; 200 when this envelope was recorded before
     or its status is not ``completed`` (nothing is created then); 409 ``quote_already_signed``
     when another envelope made the quote's contract. The contract claims its quote in the same
     transaction, so of parallel envelopes for one quote exactly one commits."""
-    signature = parse_signature(payload, clock())
-    if signature.status != COMPLETED:
+    received = clock()  # absent, it was signed when it came
+    if not signature.completed:
         return 200, {"status": "ignored", "envelope_status": signature.status}
+    signed_at = signature.signed_at or iso(received)
     contract_id = contract_id_for(source, signature.envelope_id)
 
     def attempt() -> tuple[int, dict[str, Any]]:
@@ -89,7 +50,7 @@ def record_signature(
         if existing is not None:
             return 200, _ids(existing, "recorded")
         _not_signed_yet(signature.quote_id, uow)
-        contract, change = _signing(signature, source, contract_id, active, uow, clock())
+        contract, change = _signing(signature, signed_at, source, contract_id, active, uow, clock())
         uow.commit(change)
         return 201, _ids(contract, "created")
 
@@ -115,7 +76,13 @@ def _ids(contract: Contract, status: str) -> dict[str, Any]:
 
 
 def _signing(
-    signature: Signature, source: str, contract_id: str, active: ActiveRules, uow: UnitOfWork, now: datetime
+    signature: SignatureReport,
+    signed_at: str,
+    source: str,
+    contract_id: str,
+    active: ActiveRules,
+    uow: UnitOfWork,
+    now: datetime,
 ) -> tuple[Contract, Change]:
     quote = uow.quotes.get(signature.quote_id)
     if quote is None:
@@ -134,7 +101,7 @@ def _signing(
         contract_id=contract_id,
         quote_id=quote.quote_id,
         opportunity_id=quote.opportunity_id,
-        account={**quote.account, **({"account_manager_id": manager} if manager else {})},
+        account=_buyer(quote.account, manager, active, now),
         lines=[_order_line(line) for line in quote.lines],
         currency=quote.currency,
     )
@@ -147,9 +114,9 @@ def _signing(
         account_id=made.account.account_id,
         order_id=made.order.order_id,
         owner_id=quote.owner_id,
-        signed_at=signature.signed_at,
-        start_date=signature.start_date,
-        end_date=signature.end_date,
+        signed_at=signed_at,
+        start_date=signature.term[0],
+        end_date=signature.term[1],
         amount=quote.amount,
         currency=quote.currency,
         rules_version=active.version,
@@ -171,11 +138,21 @@ def _signing(
         version = opportunity.version
         opportunity.amount = quote.amount  # what was signed is what was won (win rate by amount)
         opportunity.account_id = contract.account_id
-        won = win_on_signature(opportunity, contract_id, signature.signed_at, active, now)
+        won = win_on_signature(opportunity, contract_id, signed_at, active, now)
         change.merge(Change(saves=[Save(opportunity, version)], events=won))
     # a renewal opportunity's contract renews the one it was opened for: its reminders are cancelled
-    change.merge(renewed_by(opportunity, contract_id, uow, signature.signed_at))
+    change.merge(renewed_by(opportunity, contract_id, uow, signed_at))
     return contract, change
+
+
+def _buyer(account: dict[str, Any], manager: str | None, active: ActiveRules, now: datetime) -> AccountChange:
+    """The quote's customer and its account manager, read as an account change."""
+    from shared.messages.accounts import AccountChange
+    from shared.messages.validation import read
+
+    return read(
+        AccountChange, {**account, **({"account_manager_id": manager} if manager else {})}, now=now, active=active
+    )
 
 
 def _order_line(line: dict[str, Any]) -> dict[str, Any]:
@@ -218,4 +195,4 @@ def get_contract(contract_id: str, uow: UnitOfWork) -> dict[str, Any]:
     return contract.view()
 
 
-__all__ = ["get_contract", "parse_signature", "record_signature"]
+__all__ = ["get_contract", "record_signature"]

@@ -18,18 +18,22 @@ import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.accounts import Account, account_id_for, is_account_id
 from shared.domain.cases import Case
 from shared.domain.errors import AccountNotFound, Conflict
+from shared.domain.events import iso
 from shared.domain.health import HealthPolicy, Refresh, refresh, warning
-from shared.domain.health_signals import parse_usage_report, record_activity, record_case, record_usage
+from shared.domain.health_signals import record_activity, record_case, record_usage
 from shared.domain.leads import Lead
 from shared.domain.rules import Source
 from shared.services.alerts import alert_deliveries
 from shared.services.paged_sweep import ITEM_FAULTS, sweep_pages
 from shared.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
+
+if TYPE_CHECKING:
+    from shared.messages.accounts import UsageReport
 
 BUSY = "this account is being changed by many requests at once; please retry"
 PAGE_SIZE = 100
@@ -82,11 +86,17 @@ def signal_change(
 
 
 def report_usage(
-    payload: Mapping[str, Any], source: Source, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    usage: UsageReport, source: Source, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
     """``POST /webhooks/usage/{source}``: the account's latest usage, and its health now."""
-    report = parse_usage_report(payload, clock())
-    account_id = str(report["account_id"])
+    received = clock()  # absent, the report's time is when it came
+    account_id = usage.named_account_id
+    report = {
+        "account_id": account_id,
+        "active_users": usage.active_users,
+        "licensed_users": usage.licensed_users,
+        "at": usage.at or iso(received),
+    }
 
     def attempt() -> dict[str, Any]:
         now = clock()

@@ -15,17 +15,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.accounts import Account
 from shared.domain.errors import Conflict, InvoiceNotFound, OrderNotFound
+from shared.domain.events import iso
 from shared.domain.health_signals import record_invoice
-from shared.domain.invoices import Outcome, parse_shipment, parse_write_back, record_shipment, write_back
+from shared.domain.invoices import Outcome, ShipmentReport, record_shipment, write_back
 from shared.domain.orders import Order, is_invoice_id, is_order_id, new_order, order_id_for
 from shared.services.accounts import finance_alerts, upsert_account
 from shared.services.health import signal_change
 from shared.services.ports import ActiveRules, Change, Claim, Clock, Save, UnitOfWork
 from shared.services.segments import order_segment
+
+if TYPE_CHECKING:
+    from shared.messages.accounts import AccountChange
+    from shared.messages.orders import InvoiceStatusReport
+    from shared.messages.orders import ShipmentReport as ShipmentReporting
 
 BUSY = "this order is being changed by many requests at once; please retry"
 
@@ -45,7 +51,7 @@ def order_change(
     contract_id: str,
     quote_id: str | None,
     opportunity_id: str | None,
-    account: Mapping[str, Any],
+    account: AccountChange,
     lines: Sequence[Mapping[str, Any]],
     currency: str | None = None,
     account_id: str | None = None,
@@ -53,7 +59,8 @@ def order_change(
 ) -> OrderCreation:
     """The order of a signed contract and its account, as a Change for the caller's transaction.
 
-    ``account``: ``{"company", "country"?, "credit_code"?, "address"?, "account_manager_id"?}``;
+    ``account``: the buyer read as an account change (company, country, credit_code, address,
+    account_manager_id);
     ``lines``: ``[{"sku", "name", "quantity", "unit_price", "amount"?}]`` (money as Decimal, int or
     a decimal string). ``order_id`` defaults to the one derived from the contract, so the same
     contract can only ever have one order (a second commit fails its "must not exist" condition).
@@ -87,9 +94,11 @@ def get_order(order_id: str, uow: UnitOfWork) -> dict[str, Any]:
 
 
 def record_shipment_report(
-    payload: Mapping[str, Any], source: str, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    reporting: ShipmentReporting, source: str, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
-    report = parse_shipment(payload, clock(), source)
+    received = clock()  # absent, the report's time is when it came
+    at = reporting.at or iso(received)
+    report = ShipmentReport(reporting.shipment_id, reporting.order_id, reporting.status, at, reporting.lines, source)
 
     def attempt() -> dict[str, Any]:
         now = clock()
@@ -108,9 +117,9 @@ def record_shipment_report(
 
 
 def record_invoice_status(
-    invoice_id: str, payload: Mapping[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Clock
+    invoice_id: str, command: InvoiceStatusReport, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
-    report = parse_write_back(payload, clock())
+    report = _written_back(command, clock())
     order_id = uow.orders.order_of_invoice(invoice_id) if is_invoice_id(invoice_id) else None
     if order_id is None:
         raise InvoiceNotFound(f"no invoice with id {invoice_id[:60]!r}")
@@ -131,6 +140,16 @@ def record_invoice_status(
         return {"order_id": order.order_id, **{k: v for k, v in invoice.items() if k != "event_id"}}
 
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
+
+
+def _written_back(command: InvoiceStatusReport, now: datetime) -> dict[str, Any]:
+    """What finance wrote back, as the invoice's history keeps it: only what it said."""
+    said = {
+        "invoice_number": command.invoice_number,
+        "reason": command.reason,
+        "due_date": command.due_date.isoformat() if command.due_date else None,
+    }
+    return {"status": command.status, "at": command.at or iso(now), **{k: v for k, v in said.items() if v is not None}}
 
 
 def _change(order: Order, version: int, outcome: Outcome, active: ActiveRules, now: datetime) -> Change:

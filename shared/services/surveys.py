@@ -5,24 +5,28 @@ counts twice."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.errors import AccountNotFound, Conflict
-from shared.domain.nps import account_nps, answer_event, parse_answer, record_answer
+from shared.domain.events import iso
+from shared.domain.nps import account_nps, answer_event, answer_of, record_answer
 from shared.domain.rules import Source
 from shared.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
+
+if TYPE_CHECKING:
+    from shared.messages.accounts import SurveyAnswer
 
 BUSY = "this account is being changed by many requests at once; please retry"
 
 
 def record_survey(
-    payload: Mapping[str, Any], source: Source, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    survey: SurveyAnswer, source: Source, active: ActiveRules, uow: UnitOfWork, clock: Clock
 ) -> dict[str, Any]:
     """``{"account_id", "recorded", "replaced", "quarter", "nps"}``: ``recorded`` false when a later
     answer of the same respondent for the quarter is already there; ``nps`` the last 90 days'."""
-    answer = parse_answer(payload, clock())
-    account_id = str(answer["account_id"])
+    received = clock()  # absent, the answer's time is when it came
+    account_id = survey.named_account_id
+    answer = answer_of(account_id, survey.score, survey.at or iso(received), survey.comment, survey.email)
 
     def attempt() -> dict[str, Any]:
         now = clock()

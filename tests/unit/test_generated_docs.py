@@ -18,6 +18,7 @@ from shared.domain.events import EVENT_TYPES, Event, EventType
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import Content, RuleSet
 from shared.domain.timers import Timer
+from shared.messages.accounts import SurveyAnswer, UsageReport
 from shared.messages.cases import CaseEventRecording, CaseOpening
 from shared.messages.events import EVENT_MODELS, check
 from shared.messages.leads import Behavior, Disqualification, LeadActivity
@@ -272,45 +273,51 @@ def _drive_cases(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingCloc
 
 def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     from shared.domain.orders import invoice_id_for
-    from shared.services.accounts import patch_account
-    from shared.services.orders import record_invoice_status, record_shipment_report
-    from tests.unit.services.orders_helpers import NO_TAX_ID, make_order, shipment
+    from tests.unit.services.orders_helpers import (
+        NO_TAX_ID,
+        change_account,
+        make_order,
+        report_shipment,
+        shipment,
+        write_back,
+    )
 
     at = "2026-11-20T09:00:00Z"
     for contract, account in (("ct_paid", None), ("ct_rejected", None), ("ct_blocked", NO_TAX_ID)):
         order = make_order(store, rules, clock(), contract_id=contract, account=account)
         report = shipment(order.order_id, "s1", "signed", at, CL_PRO=10, CL_ONB=3)
-        record_shipment_report(report, "warehouse", rules, store, clock)
+        report_shipment(report, "warehouse", rules, store, clock)
         invoice = invoice_id_for(order.order_id, "order")
         if contract == "ct_paid":
-            record_invoice_status(invoice, {"status": "issued", "invoice_number": "No 1"}, rules, store, clock)
-            record_invoice_status(invoice, {"status": "paid"}, rules, store, clock)
+            write_back(invoice, {"status": "issued", "invoice_number": "No 1"}, rules, store, clock)
+            write_back(invoice, {"status": "paid"}, rules, store, clock)
         elif contract == "ct_rejected":
-            record_invoice_status(invoice, {"status": "rejected", "reason": "wrong address"}, rules, store, clock)
+            write_back(invoice, {"status": "rejected", "reason": "wrong address"}, rules, store, clock)
         else:
-            patch_account(order.account_id, {"credit_code": "91350100M000100Y43"}, rules, store, clock)
+            change_account(order.account_id, {"credit_code": "91350100M000100Y43"}, rules, store, clock)
 
 
 def _drive_contract(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
-    from shared.services.esign import record_signature
-    from tests.unit.services.esign_helpers import approved_quote, envelope
+    from tests.unit.services.esign_helpers import approved_quote, envelope, sign_envelope
 
     quote = approved_quote(rules, store, clock, company="Signed Co")
-    record_signature(envelope(quote["quote_id"], "env-docs"), "esign", rules, store, clock)
+    sign_envelope(envelope(quote["quote_id"], "env-docs"), rules, store, clock)
 
 
 def _drive_health(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
     from shared.services.health import report_usage, sweep_health
     from tests.unit.services.orders_helpers import make_order
 
+    analytics, survey = rules.rules.source_named("product-analytics"), rules.rules.source_named("nps-survey")
+
     order = make_order(store, rules, clock() - timedelta(days=60), contract_id="ct_health")
     usage = {"account_id": order.account_id, "active_users": 3, "licensed_users": 50}
-    report_usage(usage, rules.rules.source_named("product-analytics"), rules, store, clock)
+    report_usage(read(UsageReport, usage, now=now_of(clock), active=rules), analytics, rules, store, clock)
     sweep_health(rules, store, clock.now + timedelta(days=1))
     from shared.services.surveys import record_survey
 
     answer = {"account_id": order.account_id, "respondent": {"email": "cfo@acme.cn"}, "score": 9}
-    record_survey(answer, rules.rules.source_named("nps-survey"), rules, store, clock)
+    record_survey(read(SurveyAnswer, answer, now=now_of(clock), active=rules), survey, rules, store, clock)
 
 
 def _drive_sales(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:

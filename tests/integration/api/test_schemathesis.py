@@ -120,13 +120,12 @@ def api(server: str, clean_aws: Any) -> str:
     """Fresh tables, the example rules, the README's lead (SEEDED_LEAD_ID) captured, and an order
     (SEEDED_ORDER_ID) shipped and signed for, so its invoice (SEEDED_INVOICE_ID) exists."""
     from shared.adapters.container import utc_now
-    from shared.services.orders import record_shipment_report
-    from tests.unit.services.orders_helpers import make_order, shipment
+    from tests.unit.services.orders_helpers import make_order, report_shipment, shipment
 
     rules = with_invoice_on(clean_aws.rules.current(), "shipment_signed")
     make_order(clean_aws.uow, rules, utc_now())  # half of CL-PRO is left for the fuzz to ship
     signed = shipment(SEEDED_ORDER_ID, "SH-seed", "signed", utc_now().isoformat(), CL_PRO=5, CL_ONB=3)
-    record_shipment_report(signed, "warehouse", rules, clean_aws.uow, utc_now)
+    report_shipment(signed, "warehouse", rules, clean_aws.uow, utc_now)
     request = urllib.request.Request(
         f"{server}/webhooks/leads/website",
         data=json.dumps(EXAMPLE_LEAD).encode(),

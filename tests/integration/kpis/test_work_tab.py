@@ -22,14 +22,13 @@ from shared.messages.sales import QuoteNew
 from shared.messages.validation import read
 from shared.services.capture import capture_lead
 from shared.services.cases import open_case
-from shared.services.orders import record_shipment_report
 from shared.services.timer_handlers import handlers
 from shared.services.timers import sweep_timers
 from shared.services.work_at_risk import ROWS, Section
 from tests.fakes.sheets_api import FakeSheetsApi
 from tests.integration.kpis.test_dashboard import _kpis, _sheet_ids
 from tests.unit.services.helpers import FixedRules, TickingClock, now_of
-from tests.unit.services.orders_helpers import NO_TAX_ID, make_order, shipment
+from tests.unit.services.orders_helpers import NO_TAX_ID, make_order, report_shipment, shipment
 from tests.unit.services.renewals_helpers import P1_CASE, sign_contract
 
 SIGNED = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)
@@ -73,7 +72,7 @@ def world() -> dict[str, str]:
     )
     order = make_order(c.uow, rules, DUE_90, contract_id="ct_blocked", account=NO_TAX_ID)
     signed = shipment(order.order_id, "s1", "signed", iso(DUE_90), CL_PRO=10, CL_ONB=3)
-    record_shipment_report(signed, "wh", rules, c.uow, clock)
+    report_shipment(signed, "wh", rules, c.uow, clock)
     blocked = c.uow.orders.get(order.order_id)
     assert blocked is not None and blocked.invoices[0]["status"] == "blocked"
     clock.now = NOW - timedelta(minutes=20)

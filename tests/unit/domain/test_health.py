@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from shared.domain.accounts import Account
-from shared.domain.errors import ValidationFailed
 from shared.domain.events import iso
 from shared.domain.health import (
     HISTORY_DAYS,
@@ -23,7 +22,6 @@ from shared.domain.health import (
     warning,
 )
 from shared.domain.health_signals import (
-    parse_usage_report,
     record_activity,
     record_case,
     record_invoice,
@@ -261,38 +259,6 @@ def test_activity_is_counted_per_day_within_the_window() -> None:
     assert record_activity(signals, _ago(hours=1), NOW)
     assert not record_activity(signals, _ago(days=45), NOW)
     assert signals["activity"] == {NOW.date().isoformat(): 2}  # the old day pruned
-
-
-def test_a_usage_report_names_every_bad_field() -> None:
-    with pytest.raises(ValidationFailed) as bad:
-        parse_usage_report({"account_id": "acme", "active_users": -1, "licensed_users": 0, "at": "yesterday"}, NOW)
-    assert set(bad.value.fields or {}) == {"account_id", "active_users", "licensed_users", "at"}
-    with pytest.raises(ValidationFailed) as bad:
-        parse_usage_report({"active_users": True, "licensed_users": 2.5}, NOW)
-    assert bad.value.fields == {
-        "account_id": "give the account_id or the account's credit_code",
-        "active_users": "must be a whole number",
-        "licensed_users": "must be a whole number",
-    }
-    with pytest.raises(ValidationFailed) as bad:
-        parse_usage_report({"credit_code": "91350100M000100Y44", "active_users": 1, "licensed_users": 2}, NOW)
-    assert set(bad.value.fields or {}) == {"credit_code"}
-    with pytest.raises(ValidationFailed) as bad:
-        parse_usage_report({"account_id": "ac_" + "1" * 20, "active_users": 1, "licensed_users": 2,
-                            "at": iso(NOW + timedelta(hours=1))}, NOW)  # fmt: skip
-    assert set(bad.value.fields or {}) == {"at"}
-
-
-def test_a_usage_report_by_credit_code_names_the_account_derived_from_it() -> None:
-    from shared.domain.accounts import account_id_for
-
-    report = parse_usage_report({"credit_code": "91350100M000100Y43", "active_users": 3, "licensed_users": 2}, NOW)
-    assert report == {
-        "account_id": account_id_for(credit_code="91350100M000100Y43"),
-        "active_users": 3,
-        "licensed_users": 2,
-        "at": iso(NOW),
-    }
 
 
 def test_the_alert_names_the_customer_what_fell_and_every_dimension() -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from shared.adapters.memory import MemoryUnitOfWork
+from shared.messages.orders import SignatureReport
 from shared.messages.sales import OpportunityNew, QuoteNew
 from shared.messages.validation import read
+from shared.services.esign import record_signature
 from shared.services.opportunities import create_opportunity
 from shared.services.ports import ActiveRules
 from shared.services.quotes import create_quote
@@ -56,3 +58,10 @@ def envelope(quote_id: str, envelope_id: str = "env-1", **changes: Any) -> dict[
         "end_date": "2027-12-31",
         **changes,
     }
+
+
+def sign_envelope(
+    body: dict[str, Any], rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, source: str = "esign"
+) -> tuple[int, dict[str, Any]]:
+    """The e-sign webhook: the envelope read as the edge reads it, then recorded."""
+    return record_signature(read(SignatureReport, body, now=now_of(clock), active=rules), source, rules, store, clock)

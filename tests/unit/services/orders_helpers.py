@@ -9,8 +9,13 @@ from typing import Any
 from shared.domain.orders import Order
 from shared.domain.routing import RoutingIndex
 from shared.domain.rules import RuleSet
-from shared.services.orders import order_change
+from shared.messages.accounts import AccountChange
+from shared.messages.orders import InvoiceStatusReport, ShipmentReport
+from shared.messages.validation import read
+from shared.services.accounts import patch_account
+from shared.services.orders import order_change, record_invoice_status, record_shipment_report
 from shared.services.ports import ActiveRules, UnitOfWork
+from tests.unit.services.helpers import now_of
 
 CREDIT_CODE = "91350100M000100Y43"
 ACME = {"company": "上海精密制造", "country": "CN", "credit_code": CREDIT_CODE, "account_manager_id": "u_xu"}
@@ -45,7 +50,7 @@ def make_order(
         contract_id=contract_id,
         quote_id="qt_1",
         opportunity_id="op_1",
-        account=account or ACME,
+        account=buyer(account or ACME, active, now),
         lines=lines or LINES,
     )
     uow.commit(made.change)
@@ -57,3 +62,25 @@ def shipment(order_id: str, shipment_id: str, status: str, at: str, **lines: int
     if lines:
         body["lines"] = [{"sku": sku.replace("_", "-"), "quantity": q} for sku, q in lines.items()]
     return body
+
+
+def report_shipment(body: dict[str, Any], source: str, active: ActiveRules, uow: UnitOfWork, clock: Any) -> Any:
+    """The shipment webhook: the body read as the edge reads it, then recorded."""
+    report = read(ShipmentReport, body, now=now_of(clock), active=active)
+    return record_shipment_report(report, source, active, uow, clock)
+
+
+def write_back(invoice_id: str, body: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Any) -> Any:
+    """Finance's write-back: the body read as the API reads it, then recorded."""
+    command = read(InvoiceStatusReport, body, now=now_of(clock), active=active)
+    return record_invoice_status(invoice_id, command, active, uow, clock)
+
+
+def buyer(account: dict[str, Any], active: ActiveRules, now: Any) -> AccountChange:
+    """A signed quote's customer, read as the e-sign webhook reads it."""
+    return read(AccountChange, account, now=now, active=active)
+
+
+def change_account(account_id: str, body: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Any) -> Any:
+    """PATCH /accounts/{id}: the body read as the API reads it, then applied."""
+    return patch_account(account_id, read(AccountChange, body, now=now_of(clock), active=active), active, uow, clock)

@@ -15,7 +15,7 @@ from shared.domain.rules import RuleSet
 from shared.services.accounts import upsert_account
 from shared.services.ports import ActiveRules, Change, Save, UnitOfWork
 from shared.services.renewals import schedule_reminders
-from tests.unit.services.orders_helpers import ACME, CREDIT_CODE
+from tests.unit.services.orders_helpers import ACME, CREDIT_CODE, buyer
 
 P1_CASE = {"external_id": "c-1", "priority": "P1", "subject": "Line down", "account": {"credit_code": CREDIT_CODE}}
 
@@ -31,7 +31,7 @@ def sign_contract(
     amount: str = "120000.00",
     account: dict[str, Any] | None = None,
 ) -> Contract:
-    customer, account_save = upsert_account(uow, account or ACME, active, signed_at)
+    customer, account_save = upsert_account(uow, buyer(account or ACME, active, signed_at), active, signed_at)
     contract = Contract(
         contract_id=contract_id_for("docusign", envelope),
         source="docusign",

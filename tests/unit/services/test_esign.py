@@ -10,10 +10,10 @@ from shared.adapters.memory import MemoryUnitOfWork
 from shared.domain.errors import QuoteAlreadySigned, QuoteNotApproved, QuoteNotFound, ValidationFailed
 from shared.messages.sales import QuoteNew
 from shared.messages.validation import read
-from shared.services.esign import get_contract, record_signature
+from shared.services.esign import get_contract
 from shared.services.ports import ActiveRules
 from shared.services.quotes import create_quote
-from tests.unit.services.esign_helpers import approved_quote, envelope
+from tests.unit.services.esign_helpers import approved_quote, envelope, sign_envelope
 from tests.unit.services.helpers import TickingClock, now_of
 
 SIGNING_DAY = datetime(2026, 12, 20, 8, 0, tzinfo=UTC)
@@ -25,7 +25,7 @@ def clock() -> TickingClock:
 
 
 def sign(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, body: dict) -> tuple[int, dict]:
-    return record_signature(body, "esign", rules, store, clock)
+    return sign_envelope(body, rules, store, clock)
 
 
 def test_a_completed_envelope_creates_contract_order_account_and_wins_the_deal(

@@ -13,6 +13,7 @@ from shared.domain.accounts import Account
 from shared.domain.errors import AccountNotFound, ValidationFailed
 from shared.domain.events import iso
 from shared.domain.orders import invoice_id_for
+from shared.messages.accounts import UsageReport
 from shared.messages.cases import CaseEventRecording, CaseOpening
 from shared.messages.leads import LeadActivity
 from shared.messages.sales import OpportunityActivity, OpportunityNew
@@ -20,10 +21,9 @@ from shared.messages.validation import read
 from shared.services.activities import record_activity
 from shared.services.cases import open_case, record_case_event
 from shared.services.health import report_usage, sweep_health
-from shared.services.orders import record_invoice_status, record_shipment_report
 from shared.services.ports import ActiveRules
 from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, command_of, now_of
-from tests.unit.services.orders_helpers import ACME, CREDIT_CODE, make_order, shipment
+from tests.unit.services.orders_helpers import ACME, CREDIT_CODE, make_order, report_shipment, shipment, write_back
 
 SIGNED_UP = NOW - timedelta(days=60)  # old enough to be judged on engagement
 
@@ -44,7 +44,8 @@ def _warnings(store: MemoryUnitOfWork) -> list[dict[str, Any]]:
 
 
 def _usage(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, **body: Any) -> dict[str, Any]:
-    return report_usage(body, rules.rules.source_named("product-analytics"), rules, store, clock)
+    usage = read(UsageReport, body, now=now_of(clock), active=rules)
+    return report_usage(usage, rules.rules.source_named("product-analytics"), rules, store, clock)
 
 
 def _engage(store: MemoryUnitOfWork, account_id: str, days: int) -> None:
@@ -189,11 +190,11 @@ def test_an_overdue_invoice_is_found_by_the_sweep_once(
     _engage(store, account_id, 4)
     order_id = _account(store, account_id).orders[0]
     at = iso(NOW - timedelta(days=20))
-    record_shipment_report(shipment(order_id, "s1", "signed", at, CL_PRO=10, CL_ONB=3), "warehouse",
+    report_shipment(shipment(order_id, "s1", "signed", at, CL_PRO=10, CL_ONB=3), "warehouse",
                            example_rules, store, clock)  # fmt: skip
     invoice = invoice_id_for(order_id, "order")
     due = (NOW + timedelta(days=10)).date().isoformat()
-    record_invoice_status(invoice, {"status": "issued", "due_date": due}, example_rules, store, clock)
+    write_back(invoice, {"status": "issued", "due_date": due}, example_rules, store, clock)
     assert _account(store, account_id).health["dimensions"]["payment"]["score"] == 100
     # two weeks on: four days overdue, found by the sweep (nothing else happened on the account)
     later = NOW + timedelta(days=14)
@@ -203,7 +204,7 @@ def test_an_overdue_invoice_is_found_by_the_sweep_once(
     again = sweep_health(example_rules, store, later + timedelta(hours=1))
     assert (again.updated, again.unchanged, again.warnings) == (0, 1, 0)  # the same day, the same result
     # paid: payment back to 100 at once
-    record_invoice_status(invoice, {"status": "paid"}, example_rules, store, clock)
+    write_back(invoice, {"status": "paid"}, example_rules, store, clock)
     assert _account(store, account_id).health["dimensions"]["payment"]["score"] == 100
 
 

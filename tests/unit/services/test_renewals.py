@@ -250,9 +250,8 @@ def test_the_backtest_counts_the_pending_reminders_a_change_would_move_and_moves
 def test_signing_the_renewal_opportunitys_quote_renews_the_contract_and_cancels_its_reminders(
     store: MemoryUnitOfWork, example_rules: ActiveRules
 ) -> None:
-    from shared.services.esign import record_signature
     from shared.services.quotes import create_quote
-    from tests.unit.services.esign_helpers import envelope
+    from tests.unit.services.esign_helpers import envelope, sign_envelope
 
     old = sign_contract(store, example_rules, SIGNED)
     sweep(store, DUE_90, example_rules)  # the 90-day reminder opens the renewal opportunity
@@ -263,7 +262,7 @@ def test_signing_the_renewal_opportunitys_quote_renews_the_contract_and_cancels_
     quote = create_quote(read(QuoteNew, request, now=now_of(clock), active=example_rules), example_rules, store, clock)
     assert quote["status"] == "approved", quote
     renewal = envelope(quote["quote_id"], "env-renewal", start_date="2028-01-01", end_date="2028-12-31")
-    record_signature(renewal, "esign", example_rules, store, clock)
+    sign_envelope(renewal, example_rules, store, clock)
     renewed = store.contracts.get(old.contract_id)
     assert renewed is not None and renewed.status == "renewed" and renewed.reminders == []
     assert store.timers.pending(old.subject) == []  # its 60- and 30-day reminders are gone
