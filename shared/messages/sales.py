@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainValidator, ValidationInfo, WithJsonSchema, field_validator
 
-from shared.domain.events import TIME_EXPECTED, in_the_future, iso, parse_iso
 from shared.domain.normalize import _text
 from shared.domain.opportunities import OpportunityStatus
 from shared.domain.pricing import MAX_LINES, MAX_QUANTITY
@@ -53,22 +52,6 @@ def _fields(value: Any) -> dict[str, Any]:
     if problems:
         raise check.refuse_within({place.lstrip("."): why for place, why in problems.items()}, value)
     return fields
-
-
-def _at(value: Any, info: ValidationInfo) -> datetime:
-    """When it happened (ISO 8601), not in the future; default now."""
-    now: datetime = check.context_of(info)["now"]
-    if value is None:
-        return now
-    try:
-        moment = parse_iso(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise check.refuse(TIME_EXPECTED)
-    if in_the_future(moment, now):
-        raise check.refuse(f"is in the future (now is {iso(now)})")
-    return moment
 
 
 class OpportunityAccount(BaseModel):
@@ -149,7 +132,7 @@ class StageMove(check.Command):
 
     stage: str = Field(description="a stage of the Stages tab, or `lost`")
     by: Owner
-    at: Annotated[datetime | None, PlainValidator(_at, json_schema_input_type=datetime)] = Field(
+    at: Annotated[str | None, PlainValidator(check.said_at, json_schema_input_type=datetime)] = Field(
         None, description="when (ISO 8601), not in the future; default now"
     )
     fields: Annotated[Fields | Absent, BeforeValidator(_fields)] = None

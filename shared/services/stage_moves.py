@@ -58,7 +58,7 @@ def move_stage(
     freely, to ``lost`` with a reason; the last stage wins it. Nothing is stored on a refusal,
     not even the ``fields`` sent along."""
     funnel = active.funnel
-    at = iso(command.at or clock())  # read as now when not sent
+    at = command.at or iso(clock())  # now, when not sent
 
     def attempt() -> dict[str, Any]:
         opportunity = _get(opportunity_id, uow)
