@@ -183,7 +183,9 @@ def sign_and_ship(stack: dict[str, Any], n: int) -> dict[str, Any]:
     envelope = {"envelope_id": f"env-chaos-{n}", "status": "completed", "quote_id": quote.body["quote_id"],
                 "start_date": today.isoformat(), "end_date": (today + timedelta(days=364)).isoformat()}  # fmt: skip
     signed, again = webhook(stack, "/webhooks/esign/esign", envelope), webhook(stack, "/webhooks/esign/esign", envelope)
-    assert (signed.status, again.status) == (201, 200), (signed.answers, again.answers)
+    # the repeat is 200 "recorded" — or, signed in the same second (the same signature), the first
+    # answer again (inbound: a signature is answered once): either way the same ids, one contract
+    assert signed.status == 201 and again.status in (200, 201), (signed.answers, again.answers)
     assert {k: again.body[k] for k in ("contract_id", "order_id")} == {
         k: signed.body[k] for k in ("contract_id", "order_id")
     }
