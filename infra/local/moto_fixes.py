@@ -21,6 +21,11 @@ Installed by ``start_moto`` (``install()`` is idempotent). Each fix says why it 
   (S3 still is: moto's S3 reads its list on reset).
 - **Streams keep 24 hours.** moto keeps every stream record for ever; DynamoDB trims records
   older than 24 hours, which bounds the memory of a long-running ``closeloop dev``.
+- **A projection reads its item once.** moto's ``Item.project`` turns the whole item into plain
+  JSON once per projected attribute: an index Query (INCLUDE projection: the keys and
+  ``list_fields``, then the request's ProjectionExpression) deserialised each 1 KB case item a dozen
+  times, most of a list page's time in ``closeloop dev``. Here it is read once per projection; the
+  result is the same item.
 - **Static facts are computed once.** For every request moto lists its own package directory
   (to route by host) and inspects its handler class for method names; both never change
   while the server runs, and cost a tenth of the server's time per request.
@@ -48,12 +53,14 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, serializer
 from moto.dynamodb.models.table import StreamShard, Table
+from moto.dynamodb.models.utilities import find_nested_key
 
 STREAM_RETENTION = dt.timedelta(hours=24)
 _OPS = ("ConditionCheck", "Put", "Delete", "Update")
 _moto_update_item = DynamoDBBackend.update_item
+_moto_project = Item.project  # what _project must answer the same as (tests/integration/local/test_aws.py)
 _list_of_moto_modules = moto_backends.list_of_moto_modules
 _method_names_from_class = moto_responses.method_names_from_class  # type: ignore[attr-defined]
 
@@ -65,9 +72,21 @@ def install() -> None:
     StreamShard.add = _stream_add  # type: ignore[method-assign]
     StreamShard.get = _stream_get  # type: ignore[method-assign]
     BaseModel.__new__ = _new_model  # type: ignore[method-assign]
+    Item.project = _project  # type: ignore[method-assign]
     if not hasattr(moto_backends.list_of_moto_modules, "cache_info"):
         moto_backends.list_of_moto_modules = functools.cache(lambda: tuple(_list_of_moto_modules()))
         moto_responses.method_names_from_class = functools.cache(_method_names_from_class)  # type: ignore[attr-defined]
+
+
+def _project(self: Item, projection_expressions: list[list[str]]) -> Item:
+    """moto's Item.project, the item read as plain JSON once (not once per expression)."""
+    from botocore.utils import merge_dicts
+
+    regular = self.to_regular_json()  # a fresh copy: what the expressions pick from it is theirs
+    result: dict[str, Any] = {}
+    for expression in projection_expressions:
+        merge_dicts(result, find_nested_key(expression, regular))
+    return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=serializer.serialize(result)["M"])
 
 
 # ------------------------------------------------------------------ transactions

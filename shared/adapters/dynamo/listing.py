@@ -210,10 +210,13 @@ class _ShardReader:
             "IndexName": LISTED_INDEX,
             "KeyConditionExpression": "#shard = :shard AND #at BETWEEN :low AND :upper",
             "ScanIndexForward": False,
-            "ProjectionExpression": "#at, #fields" if with_rows else "#at",
+            # the row and its version only (not the filtered values): a page reads what it shows
+            "ProjectionExpression": "#at, #fields.#row, #fields.#version" if with_rows else "#at",
         }
         expression = _filter(conditions, names, values)
-        if not expression and not with_rows:
+        if with_rows:
+            names |= {"#row": ROW, "#version": ROW_VERSION}
+        elif not expression:
             del names["#fields"]  # DynamoDB refuses a name no expression uses
         if expression:
             self._request["FilterExpression"] = expression

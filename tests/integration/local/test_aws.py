@@ -16,6 +16,7 @@ from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodbstreams.models import ShardIterator
 
 from infra import template as cfn
+from infra.local import moto_fixes
 from infra.local.aws import (
     ACCOUNT_ID,
     REGION,
@@ -204,3 +205,28 @@ def test_one_connection_carries_many_requests(endpoint_url: str) -> None:
         assert response.getheader("Connection") != "close"
         local_ports.add(connection.sock.getsockname()[1])
     assert len(local_ports) == 1
+
+
+@pytest.mark.parametrize(
+    "expressions",
+    [
+        [["case_id"], ["list_shard"], ["listed_at"], ["list_fields"]],  # an INCLUDE index's projection
+        [["listed_at"], ["list_fields", "_row"], ["list_fields", "_row_version"]],  # a list page's
+        [["list_fields"], ["list_fields", "_row"]],  # overlapping: the map, and one of its keys again
+        [["doc", "history"], ["missing"], ["tags[1]"]],
+    ],
+)
+def test_a_projection_read_once_is_the_projection_moto_makes(expressions: list[list[str]]) -> None:
+    """moto_fixes reads an item as JSON once per projection (moto: once per attribute projected)."""
+    attrs = {
+        "case_id": {"S": "cs_1"},
+        "list_shard": {"S": "2"},
+        "listed_at": {"S": "2026-11-21T14:00:00.000Z#cs_1"},
+        "list_fields": {
+            "M": {"status": {"S": "open"}, "_row": {"S": '{"case_id": "cs_1"}'}, "_row_version": {"S": "1"}}
+        },
+        "doc": {"M": {"history": {"L": [{"M": {"type": {"S": "opened"}}}]}, "n": {"N": "1.50"}}},
+        "tags": {"L": [{"S": "a"}, {"S": "b"}]},
+    }
+    item = Item(hash_key=None, range_key=None, attrs=attrs)  # type: ignore[arg-type]
+    assert moto_fixes._project(item, expressions).to_json() == moto_fixes._moto_project(item, expressions).to_json()
