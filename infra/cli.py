@@ -303,10 +303,24 @@ def wait_idle(settings: StackSettings, timeout: float) -> None:
         raise CommandError(
             f"the local plumbing is still busy after {timeout:g} s (the closeloop dev terminal says why)"
         )
-    while (pending := pending_events()) > 0:
+    while (pending := _pending_events(pending_events)) != 0:
         if time.monotonic() > deadline:
-            raise CommandError(f"{pending} event(s) still unpublished after {timeout:g} s")
+            unpublished = "some" if pending is None else str(pending)
+            raise CommandError(f"{unpublished} event(s) still unpublished after {timeout:g} s")
         time.sleep(0.1)
+
+
+def _pending_events(count: Callable[[], int]) -> int | None:
+    """How many events wait to be published; None when DynamoDB shed the count (throttled, or a
+    fault of its own past the retries): not idle yet, ask again — the wait has its own deadline."""
+    from shared.adapters.dynamo.faults import is_transient
+
+    try:
+        return count()
+    except Exception as exc:
+        if is_transient(exc):
+            return None
+        raise
 
 
 def cmd_pump(args: argparse.Namespace) -> int:
