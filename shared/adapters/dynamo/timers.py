@@ -3,9 +3,14 @@ failure noted (or a timer set aside, or retried) is a Put conditioned on the ver
 
 from __future__ import annotations
 
+import random
+import time
 from datetime import datetime
 from typing import Any, cast
 
+from pynamodb.exceptions import QueryError
+
+from shared.adapters.dynamo.faults import is_throttling
 from shared.adapters.dynamo.models import TimerItem
 from shared.domain.events import iso, parse_iso
 from shared.domain.timers import DUE_SHARDS, FAILED_SHARD, Timer, TimerKind
@@ -69,8 +74,7 @@ class DynamoTimerRepository:
         """Timers due at or before ``now``, soonest first: one query per shard, due items only."""
         found: list[Timer] = []
         for shard in range(DUE_SHARDS):
-            query = TimerItem.by_due.query(f"due#{shard}", TimerItem.due_at <= iso(now), limit=limit)
-            found += [timer_from_item(item) for item in query]
+            found += _due_in(shard, now, limit)
         return sorted(found, key=lambda t: t.due_at)[:limit]
 
     def pending(self, about: str | None = None) -> list[Timer]:
@@ -87,3 +91,21 @@ class DynamoTimerRepository:
             return timer_from_item(TimerItem.get(timer_id, consistent_read=True))
         except TimerItem.DoesNotExist:
             return None
+
+
+DUE_QUERY_ATTEMPTS = 4  # a shard's due Query, throttled, is read again after a jittered back-off
+
+
+def _due_in(shard: int, now: datetime, limit: int, sleep: Any = time.sleep) -> list[Timer]:
+    """One shard's due timers. Throttling past PynamoDB's own retries is read again after an
+    exponential back-off with full jitter, as AWS advises, so one shed Query does not stop the
+    sweep of every clock; throttled still, it fails the run (the next minute's runs again)."""
+    for attempt in range(DUE_QUERY_ATTEMPTS):
+        try:
+            query = TimerItem.by_due.query(f"due#{shard}", TimerItem.due_at <= iso(now), limit=limit)
+            return [timer_from_item(item) for item in query]
+        except QueryError as exc:
+            if not is_throttling(exc) or attempt == DUE_QUERY_ATTEMPTS - 1:
+                raise
+            sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
+    raise AssertionError("unreachable")  # the loop returns or raises

@@ -112,3 +112,29 @@ def test_poison_timers_are_set_aside_in_dynamodb_listed_and_retried_by_the_cli(c
     assert cmd_timers_retry(argparse.Namespace(ids=[], failed=True)) == 0
     assert len(sweep_timers(T0 + timedelta(minutes=5), uow, {"remind": remind}).fired) == 9
     assert TimerItem.count() == 0
+
+
+def test_a_throttled_due_query_is_read_again_and_every_clock_still_fires(clean_aws: Any, monkeypatch: Any) -> None:
+    """DynamoDB sheds a shard's due Query past PynamoDB's retries (CI's chaos run did): the shard is
+    read again after a back-off instead of the sweep of every clock failing."""
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import QueryError
+
+    from shared.adapters.dynamo import timers as dynamo_timers
+
+    set_timers(clean_aws.uow, [T0 - timedelta(minutes=n) for n in range(1, 9)])
+    query, shed = TimerItem.by_due.query, {"left": 3}
+
+    def throttled(*args: Any, **kwargs: Any) -> Any:
+        if shed["left"]:
+            shed["left"] -= 1
+            cause = ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "shed"}}, "Query"
+            )
+            raise QueryError("Failed to query items", cause=cause)
+        return query(*args, **kwargs)
+
+    monkeypatch.setattr(TimerItem.by_due, "query", throttled)
+    monkeypatch.setattr(dynamo_timers.time, "sleep", lambda seconds: None)
+    result = sweep_timers(T0, clean_aws.uow, {"remind": remind})
+    assert len(result.fired) == 8 and shed["left"] == 0 and not result.failed
