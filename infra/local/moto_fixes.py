@@ -24,8 +24,18 @@ Installed by ``start_moto`` (``install()`` is idempotent). Each fix says why it 
 - **A projection reads its item once.** moto's ``Item.project`` turns the whole item into plain
   JSON once per projected attribute: an index Query (INCLUDE projection: the keys and
   ``list_fields``, then the request's ProjectionExpression) deserialised each 1 KB case item a dozen
-  times, most of a list page's time in ``closeloop dev``. Here it is read once per projection; the
-  result is the same item.
+  times, most of a list page's time in ``closeloop dev``. Here it is read once per projection, and
+  not at all when only top-level attributes are picked; the result is the same item.
+- **An item read is answered as JSON.** moto 5.2 turns every answer into JSON by walking the
+  operation's botocore output shape, value by value: for a Query of 50 list rows that walk was a
+  third of the server's time. A read's answer (Query, Scan, GetItem, BatchGetItem) is already
+  DynamoDB JSON, so it is dumped as it is — the same body; a binary attribute (bytes, which moto's
+  walk base64-encodes) still takes moto's path.
+- **Key comparisons read a string as a string.** moto compares two attribute values through
+  ``cast_value`` (a chain of type checks, a Decimal per number) on every comparison: an index
+  Query sorted the whole table by its key, compared every item with the partition key, and its
+  sort compared cast values again and again. Strings compare by their value, and a sort computes each item's key
+  once; the order and the matches are moto's own.
 - **Static facts are computed once.** For every request moto lists its own package directory
   (to route by host) and inspects its handler class for method names; both never change
   while the server runs, and cost a tenth of the server's time per request.
@@ -36,6 +46,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,14 +64,19 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, Item, serializer
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict, serializer
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodb.models.utilities import find_nested_key
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
 STREAM_RETENTION = dt.timedelta(hours=24)
 _OPS = ("ConditionCheck", "Put", "Delete", "Update")
 _moto_update_item = DynamoDBBackend.update_item
 _moto_project = Item.project  # what _project must answer the same as (tests/integration/local/test_aws.py)
+_moto_serialized = DynamoHandler.serialized  # what _serialized must answer the same as (test_aws.py)
+_moto_sorted_items = Table.sorted_items
+_moto_eq, _moto_ne, _moto_lt = DynamoType.__eq__, DynamoType.__ne__, DynamoType.__lt__
+_ITEM_READS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem"})
 _list_of_moto_modules = moto_backends.list_of_moto_modules
 _method_names_from_class = moto_responses.method_names_from_class  # type: ignore[attr-defined]
 
@@ -73,20 +89,78 @@ def install() -> None:
     StreamShard.get = _stream_get  # type: ignore[method-assign]
     BaseModel.__new__ = _new_model  # type: ignore[method-assign]
     Item.project = _project  # type: ignore[method-assign]
+    DynamoHandler.serialized = _serialized  # type: ignore[method-assign,assignment]
+    Table.sorted_items = _sorted_items  # type: ignore[method-assign]
+    DynamoType.__eq__ = _eq  # type: ignore[method-assign,assignment]
+    DynamoType.__ne__ = _ne  # type: ignore[method-assign,assignment]
+    DynamoType.__lt__ = _lt  # type: ignore[method-assign]
     if not hasattr(moto_backends.list_of_moto_modules, "cache_info"):
         moto_backends.list_of_moto_modules = functools.cache(lambda: tuple(_list_of_moto_modules()))
         moto_responses.method_names_from_class = functools.cache(_method_names_from_class)  # type: ignore[attr-defined]
 
 
 def _project(self: Item, projection_expressions: list[list[str]]) -> Item:
-    """moto's Item.project, the item read as plain JSON once (not once per expression)."""
+    """moto's Item.project, the item read as plain JSON once (not once per expression); top-level
+    names only (an index's own projection) are picked as they are, as moto's deep copies share them."""
     from botocore.utils import merge_dicts
 
-    regular = self.to_regular_json()  # a fresh copy: what the expressions pick from it is theirs
-    result: dict[str, Any] = {}
-    for expression in projection_expressions:
-        merge_dicts(result, find_nested_key(expression, regular))
-    return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=serializer.serialize(result)["M"])
+    if all(len(path) == 1 and "[" not in path[0] for path in projection_expressions):
+        attrs = {path[0]: self.attrs[path[0]] for path in projection_expressions if path[0] in self.attrs}
+    else:
+        regular = self.to_regular_json()  # a fresh copy: what the expressions pick from it is theirs
+        result: dict[str, Any] = {}
+        for expression in projection_expressions:
+            merge_dicts(result, find_nested_key(expression, regular))
+        attrs = {name: DynamoType(value) for name, value in serializer.serialize(result)["M"].items()}
+    return _item(self.hash_key, self.range_key, attrs)
+
+
+def _item(hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, DynamoType]) -> Item:
+    """An Item built as moto's own deep copy builds one: a part of a stored item is not checked
+    against the 400 KB limit again (moto's check sums every attribute on every insert)."""
+    item: Item = object.__new__(Item)  # no BaseModel tracking either (see _new_model)
+    item.hash_key, item.range_key = hash_key, range_key
+    item.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.update(item.attrs, attrs)
+    return item
+
+
+def _serialized(self: DynamoHandler, action_result: Any) -> Any:
+    """An item read's answer dumped as the DynamoDB JSON it already is; anything else as moto does."""
+    result = action_result.result
+    if type(action_result) is DynamoResult and isinstance(result, dict) and self._get_action() in _ITEM_READS:
+        try:
+            body = json.dumps(result)
+        except TypeError:  # bytes: a binary attribute, which moto's serializer base64-encodes
+            return _moto_serialized(self, action_result)
+        return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, body
+    return _moto_serialized(self, action_result)
+
+
+def _eq(self: DynamoType, other: DynamoType) -> bool:
+    if self.type == "S" and other.type == "S":  # a string's cast value is the string
+        return bool(self.value == other.value)
+    return _moto_eq(self, other)
+
+
+def _ne(self: DynamoType, other: DynamoType) -> bool:
+    return not _eq(self, other)
+
+
+def _lt(self: DynamoType, other: DynamoType) -> bool:
+    if self.type == "S" and other.type == "S":  # moto sorts the whole table by key on every Query
+        return bool(self.value < other.value)
+    return bool(_moto_lt(self, other))
+
+
+def _sorted_items(
+    self: Table, hash_key_attrs: list[str], range_key_attrs: list[str | None], items: list[Item]
+) -> list[Item]:
+    """moto's sorted_items, each item's key read once (moto's key compares DynamoTypes, which cast
+    both sides on every comparison); key attributes have one type each, so the order is the same."""
+    attrs = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+    items.sort(key=lambda item: tuple(item.attrs[name].cast_value for name in attrs))
+    return items
 
 
 # ------------------------------------------------------------------ transactions

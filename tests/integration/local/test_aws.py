@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 from moto.dynamodb.models import dynamodb_backends
-from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import ShardIterator
 
 from infra import template as cfn
@@ -230,3 +232,100 @@ def test_a_projection_read_once_is_the_projection_moto_makes(expressions: list[l
     }
     item = Item(hash_key=None, range_key=None, attrs=attrs)  # type: ignore[arg-type]
     assert moto_fixes._project(item, expressions).to_json() == moto_fixes._moto_project(item, expressions).to_json()
+
+
+def _indexed_table(endpoint_url: str) -> tuple[Any, str]:
+    """A table with a string-keyed index, holding items of every attribute type (binary aside)."""
+    dynamodb = client("dynamodb", endpoint_url)
+    name = f"reads-{uuid.uuid4().hex[:8]}"
+    strings = {"AttributeType": "S"}
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "id", **strings},
+            {"AttributeName": "shard", **strings},
+            {"AttributeName": "at", **strings},
+        ],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-shard",
+                "KeySchema": [
+                    {"AttributeName": "shard", "KeyType": "HASH"},
+                    {"AttributeName": "at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["row"]},
+            }
+        ],
+    )
+    for n in range(30):
+        dynamodb.put_item(
+            TableName=name,
+            Item={
+                "id": {"S": f"i{n:02}"},
+                "shard": {"S": str(n % 3)},
+                "at": {"S": f"2026-12-0{1 + n % 7}T10:00:00Z#i{n:02}"},  # ties broken by the id
+                "row": {"M": {"n": {"N": f"{n}.50"}, "l": {"L": [{"NULL": True}, {"BOOL": n % 2 == 0}]}}},
+                "tags": {"SS": ["é", "\u2028", "</x>"]},
+                "counts": {"NS": ["1", "2.0"]},
+            },
+        )
+    return dynamodb, name
+
+
+def _reads(table: str) -> list[tuple[str, dict[str, Any]]]:
+    window = {":s": {"S": "1"}, ":from": {"S": "2026-12-02"}}
+    return [
+        ("Query", {"TableName": table, "IndexName": "by-shard", "KeyConditionExpression": "shard = :s AND at >= :from",
+                   "ExpressionAttributeValues": window, "ScanIndexForward": False, "Limit": 4,
+                   "ProjectionExpression": "#r.#n", "ExpressionAttributeNames": {"#r": "row", "#n": "n"}}),
+        ("Query", {"TableName": table, "KeyConditionExpression": "id = :i",
+                   "ExpressionAttributeValues": {":i": {"S": "i07"}}, "ReturnConsumedCapacity": "INDEXES"}),
+        ("Scan", {"TableName": table, "Limit": 5, "ReturnConsumedCapacity": "TOTAL"}),
+        ("GetItem", {"TableName": table, "Key": {"id": {"S": "i03"}}}),
+        ("GetItem", {"TableName": table, "Key": {"id": {"S": "missing"}}}),
+        ("BatchGetItem", {"RequestItems": {table: {"Keys": [{"id": {"S": "i01"}}, {"id": {"S": "i02"}}]}}}),
+    ]  # fmt: skip
+
+
+def _answer(endpoint_url: str, action: str, body: dict[str, Any]) -> tuple[int, str | None, Any]:
+    host, port = endpoint_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    signed = (
+        "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x"
+    )
+    headers = {"X-Amz-Target": f"DynamoDB_20120810.{action}", "Content-Type": "application/x-amz-json-1.0"}
+    connection.request("POST", "/", json.dumps(body), {**headers, "Authorization": signed})
+    response = connection.getresponse()
+    answer = (response.status, response.getheader("Content-Type"), json.loads(response.read()))
+    connection.close()
+    return answer
+
+
+def test_an_item_read_answered_as_json_is_the_answer_moto_serialises(
+    endpoint_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto_fixes dumps a read's DynamoDB JSON as it is; moto walks its output shape value by value."""
+    _, table = _indexed_table(endpoint_url)
+    ours = [_answer(endpoint_url, action, body) for action, body in _reads(table)]
+    monkeypatch.setattr(DynamoHandler, "serialized", moto_fixes._moto_serialized)
+    theirs = [_answer(endpoint_url, action, body) for action, body in _reads(table)]
+    assert ours == theirs
+    assert [len(answer[2].get("Items", [])) for answer in ours][:3] == [4, 1, 5]  # the reads read something
+
+
+def test_an_index_query_orders_and_matches_as_moto_does(endpoint_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto_fixes compares strings by value and reads each sort key once; moto casts on every comparison."""
+    _, table = _indexed_table(endpoint_url)
+    queries = [body for action, body in _reads(table) if action == "Query"]
+    ours = [_answer(endpoint_url, "Query", {**q, "Limit": 100}) for q in queries]
+    monkeypatch.setattr(Table, "sorted_items", moto_fixes._moto_sorted_items)
+    monkeypatch.setattr(DynamoType, "__eq__", moto_fixes._moto_eq)
+    monkeypatch.setattr(DynamoType, "__ne__", moto_fixes._moto_ne)
+    monkeypatch.setattr(DynamoType, "__lt__", moto_fixes._moto_lt)
+    theirs = [_answer(endpoint_url, "Query", {**q, "Limit": 100}) for q in queries]
+    assert ours == theirs
+    # newest first within shard "1", the day before the window left out
+    expected = sorted((n for n in range(30) if n % 3 == 1 and n % 7 >= 1), key=lambda n: (n % 7, n), reverse=True)
+    assert [row["row"]["M"]["n"]["N"] for row in ours[0][2]["Items"]] == [f"{n}.50" for n in expected]
