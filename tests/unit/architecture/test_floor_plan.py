@@ -13,7 +13,7 @@ KNOWN_CYCLES = {
     ("customers", "leads"),  # activities and cases feed health; account managers are routed like leads
     ("customers", "sales"),  # a renewal hold asks approvals; an approval's contract is the customer's
     ("customers", "service_desk"),  # health reads open cases; a case feeds health
-    ("fulfilment", "sales"),  # a signature's report is an order message; its dates are read as sales intake's
+    ("fulfilment", "sales"),  # e-sign makes the order; the signature report reads dates as sales intake does
     ("leads", "rules"),  # the rules name lead fields; the backtest replays leads
     ("leads", "sales"),  # an activity converts a lead; an opportunity is made from a lead
     ("rules", "time"),  # the Calendars tab is rules; an SLA row names its rules
