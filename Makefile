@@ -85,7 +85,7 @@ LAMBDA_PLATFORM  := --platform manylinux2014_aarch64 --implementation cp --pytho
 # checks every client the code makes is here)
 BOTOCORE_SERVICES := dynamodb dynamodbstreams sqs events secretsmanager ses sesv2 sts
 # dns: email-validator's deliverability check, off (check_deliverability=False); Powertools'
-# event handler and parser: unused (the API is Chalice; its messages are shared/messages' pydantic models);
+# event handler and parser: unused (the API is Chalice; its messages are shared/*/messages' pydantic models);
 # pydantic's v1 copy and its mypy plugin: never imported
 LAYER_PRUNE      := pycountry/locales pycountry/tests phonenumbers/geodata phonenumbers/carrierdata phonenumbers/tzdata \
                     holidays/locale dns aws_lambda_powertools/event_handler aws_lambda_powertools/utilities/parser \

@@ -13,11 +13,11 @@ from admin_sheets.sales_checks import SALES_CHECKS
 from admin_sheets.source_checks import check_source_webhooks
 from admin_sheets.tabs import LEAD_ONLY_ROUTING, SETTING_BY_KEY, SETTINGS_KEYS, Column
 from admin_sheets.values import BadValue, convert, split_list
-from shared.domain.calendar_cells import normalize_calendar_row
-from shared.domain.normalize import KNOWN_FIELDS
-from shared.domain.rules import BEHAVIOR_EVENTS
-from shared.domain.scoring import TOUCH_SCORING_FIELDS
-from shared.domain.segments import UNSEGMENTED
+from shared.customers.domain.segments import UNSEGMENTED
+from shared.kernel.domain.normalize import KNOWN_FIELDS
+from shared.leads.domain.scoring import TOUCH_SCORING_FIELDS
+from shared.rules.domain.rules import BEHAVIOR_EVENTS
+from shared.time.domain.calendar_cells import normalize_calendar_row
 
 Sheets = dict[str, Sheet]
 STANDARD_TIER = "standard"  # what a lead is when no Tiers row matches

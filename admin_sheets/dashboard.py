@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from admin_sheets.google_sheets import SheetsClient, escape_cell
-from shared.domain.kpi_definitions import MEDIANS, RATES, rows
+from shared.kpis.domain.kpi_definitions import MEDIANS, RATES, rows
 
 TITLE = "Dashboard"
 FIRST_SHEET_ID = 7_800_000
@@ -212,7 +212,7 @@ def write_dashboard(
 
 @dataclass(frozen=True)
 class WorkTab:
-    """What the Work tab shows (shared/services/work_at_risk.py), its times' zone and the base URL
+    """What the Work tab shows (shared/composition/services/work_at_risk.py), its times' zone and the base URL
     of its links (None: no link column filled)."""
 
     work: dict[str, Any]

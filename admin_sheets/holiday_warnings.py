@@ -10,7 +10,7 @@ from datetime import date
 from importlib.metadata import version
 
 from admin_sheets.model import Problem, Sheet
-from shared.domain.calendar_cells import estimated_holiday_years
+from shared.time.domain.calendar_cells import estimated_holiday_years
 
 
 def holiday_warnings(sheets: dict[str, Sheet], today: date) -> Iterable[Problem]:

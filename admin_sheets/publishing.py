@@ -1,4 +1,4 @@
-"""Rule sources for the rules-sync use case (shared/services/rules_publishing.sync_rules).
+"""Rule sources for the rules-sync use case (shared/rules/services/rules_publishing.sync_rules).
 
 A folder of CSVs or an xlsx file is read and parsed; a Google spreadsheet is read in one
 request and, after publishing, told the outcome in one more — the Status tab and a note on
@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from admin_sheets.model import Problem
-from shared.domain.events import iso
-from shared.services.rules_publishing import PublishResult, ReadRules, SourceUnreadable
-from shared.services.rules_publishing import sync_rules as sync_rules_service
+from shared.kernel.domain.events import iso
+from shared.rules.services.rules_publishing import PublishResult, ReadRules, SourceUnreadable
+from shared.rules.services.rules_publishing import sync_rules as sync_rules_service
 
 SHEETS_PREFIX = "sheets:"
 OUTCOMES = {"published": "accepted", "unchanged": "unchanged", "rejected": "rejected", "held": "held"}

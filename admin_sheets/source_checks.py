@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from admin_sheets.model import Problem, Sheet
-from shared.domain.rules import DEFAULT_WEBHOOKS
+from shared.rules.domain.rules import DEFAULT_WEBHOOKS
 
 PUBLIC_KINDS = ("leads",)  # what a browser form can post: other webhooks take signed sources only
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.domain.calendar_cells import HOLIDAY_KINDS
-from shared.domain.health import DIMENSIONS as HEALTH_DIMENSIONS
-from shared.domain.orders import INVOICE_ON
-from shared.domain.rules import (
+from shared.customers.domain.health import DIMENSIONS as HEALTH_DIMENSIONS
+from shared.fulfilment.domain.orders import INVOICE_ON
+from shared.rules.domain.rules import (
     BEHAVIOR_EVENTS,
     CREATE_OPPORTUNITY_ON,
     DEFAULT_WEBHOOKS,
@@ -21,6 +20,7 @@ from shared.domain.rules import (
     SCORING_OPS,
     WEBHOOK_KINDS,
 )
+from shared.time.domain.calendar_cells import HOLIDAY_KINDS
 
 COLUMN_TYPES = ("str", "int", "number", "percent", "bool", "list", "enum", "enum_list", "date", "time")
 LIST_TYPES = ("list", "enum_list")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.domain.calendar_cells import PUBLIC_HOLIDAYS_TAB
-from shared.domain.rules import Content
+from shared.rules.domain.rules import Content
+from shared.time.domain.calendar_cells import PUBLIC_HOLIDAYS_TAB
 
 # The columns that name a row of each tab (its identity across versions).
 ROW_KEYS: dict[str, tuple[str, ...]] = {

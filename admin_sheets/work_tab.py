@@ -1,7 +1,7 @@
 """The workbook's ``Work`` tab (``待办`` in a Chinese workbook): open work at risk per team, written
 by kpi-snapshot in the same batchUpdate as the Dashboard (admin_sheets/dashboard.py).
 
-What is on it comes from shared/services/work_at_risk.py. Like the Dashboard, the tab is dropped and
+What is on it comes from shared/composition/services/work_at_risk.py. Like the Dashboard, the tab is dropped and
 added again under the same sheet id every run, every text cell goes through ``escape_cell`` (a
 lead named ``=HYPERLINK(…)`` shows as text) and no formula is written: a link is the cell's
 ``textFormat.link``, never ``=HYPERLINK``. People appear by name and owner id only.
@@ -14,8 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from admin_sheets.google_sheets import escape_cell
-from shared.domain.events import parse_iso
-from shared.services.work_at_risk import READ_LIMIT
+from shared.composition.services.work_at_risk import READ_LIMIT
+from shared.kernel.domain.events import parse_iso
 
 TITLES = {"en": "Work", "zh-CN": "待办"}
 FIRST_SHEET_ID = 7_900_000

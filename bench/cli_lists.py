@@ -28,9 +28,9 @@ def _store_cases(env: dict[str, str], count: int) -> None:
     """``count`` cases, opened a minute apart, written 100 to a transaction into the stack."""
     from infra.local.stack import StackSettings, connect_env
     from shared.adapters.container import container
-    from shared.domain.cases import Case
-    from shared.domain.events import iso
-    from shared.services.ports import Change, Save
+    from shared.kernel.domain.events import iso
+    from shared.kernel.services.ports import Change, Save
+    from shared.service_desk.domain.cases import Case
 
     os.environ.update({k: v for k, v in env.items() if k.startswith("CLOSELOOP_")})
     connect_env(StackSettings.from_env())

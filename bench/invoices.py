@@ -70,7 +70,7 @@ class Finance:
     """The finance endpoint as the sender's Courier sees it: a scripted outage, then 200."""
 
     def __init__(self, store: Any, clock: SimClock, rng: random.Random, faults: Counter[str]) -> None:
-        from shared.domain.deliveries import Answer
+        from shared.kernel.domain.deliveries import Answer
 
         self.store, self.clock, self.rng, self.faults = store, clock, rng, faults
         kind = rng.choice(["ok", "500x3", "timeout", "429", "down_a_day", "mixed"])
@@ -90,7 +90,7 @@ class Finance:
         return None
 
     def send(self, delivery: Any, now: datetime) -> Any:
-        from shared.domain.deliveries import Answer
+        from shared.kernel.domain.deliveries import Answer
 
         stored = self.store.deliveries.get(delivery.delivery_id)
         if delivery.kind != "finance":
@@ -147,7 +147,7 @@ def _reports(
 
 def _until_done(work: Callable[[], Any], attempts: int = 20) -> None:
     """The sender (warehouse, admin, stream) tries again when the process died."""
-    from shared.domain.errors import Conflict
+    from shared.kernel.domain.errors import Conflict
 
     for _ in range(attempts):
         try:
@@ -164,7 +164,7 @@ def _died(exc: Exception) -> bool:
 
 class Trial:
     def __init__(self, rng: random.Random, rules: dict[str, Any], faults: Counter[str]) -> None:
-        from shared.services.timer_handlers import handlers
+        from shared.composition.services.timer_handlers import handlers
         from tests.unit.services.helpers import FixedRules
 
         self.rng, self.faults = rng, faults
@@ -177,7 +177,7 @@ class Trial:
 
     def stream(self) -> None:
         """The deliveries stream: every due delivery's record, some of them twice."""
-        from shared.services.deliveries import deliver
+        from shared.kernel.services.deliveries import deliver
 
         for delivery in self.store.db.deliveries.listing(kind="finance"):
             if not delivery.due_now:
@@ -191,7 +191,7 @@ class Trial:
                 )
 
     def sweep_until_quiet(self) -> None:
-        from shared.services.timers import sweep_timers
+        from shared.time.services.timers import sweep_timers
 
         end = self.clock() + timedelta(days=4)
         for _ in range(1000):
@@ -208,9 +208,9 @@ class Trial:
             self.stream()
 
     def post(self, report: dict[str, Any]) -> None:
-        from shared.messages.orders import ShipmentReport
-        from shared.messages.validation import read
-        from shared.services.orders import record_shipment_report
+        from shared.fulfilment.messages.orders import ShipmentReport
+        from shared.fulfilment.services.orders import record_shipment_report
+        from shared.kernel.messages.validation import read
 
         def once() -> None:  # each webhook reads its body, as the edge does
             reporting = read(ShipmentReport, report, now=self.clock(), active=self.rules)
@@ -248,7 +248,7 @@ class Trial:
         return self.judge(order.order_id, shipments, signed)
 
     def judge(self, order_id: str, shipments: dict[str, dict[str, int]], signed: set[str]) -> tuple[int, int]:
-        from shared.domain.orders import invoice_id_for
+        from shared.fulfilment.domain.orders import invoice_id_for
 
         if self.mode == "shipment_signed":
             owed = {invoice_id_for(order_id, sid) for sid in signed}
@@ -273,9 +273,9 @@ class Trial:
 
 def exactly_once_trials(progress: Callable[[str], None], trials: int = TRIALS) -> dict[str, Any]:
     from admin_sheets.parse import validate_source
-    from shared.domain.routing import RoutingIndex
-    from shared.domain.rules import RuleSet
-    from shared.services.ports import ActiveRules
+    from shared.kernel.services.ports import ActiveRules
+    from shared.leads.domain.routing import RoutingIndex
+    from shared.rules.domain.rules import RuleSet
     from tests.unit.services.orders_helpers import with_invoice_on
 
     content = validate_source("dir:admin_sheets/examples").content
@@ -317,7 +317,7 @@ def shipment_requests(progress: Callable[[str], None], samples: int = SHIPMENT_S
     from infra.template import load_template
     from shared.adapters.container import Container, reset_container
     from shared.adapters.dynamo.models import bind_tables
-    from shared.services.webhook_auth import sign
+    from shared.kernel.services.webhook_auth import sign
     from tests.unit.services.orders_helpers import make_order
 
     port = _free_port()

@@ -2,7 +2,7 @@
 
 A year of history with 100,000 leads (captured, assigned, touched, their SLA clocks, a third of
 the mql leads reaching sql later, cases, opportunities, contracts) goes through the real rollup
-path (shared.services.kpis.record_event, every event, in memory: ~40 µs an event); the rollup
+path (shared.kpis.services.kpis.record_event, every event, in memory: ~40 µs an event); the rollup
 items it produced are then written to closeloop-kpis in the embedded DynamoDB and a 90-day
 GET /kpis query is run against them (DynamoKpiStore: real Queries, items counted as returned).
 
@@ -47,7 +47,7 @@ def _free_port() -> int:
 
 def history(leads: int, seed: int = 7) -> Iterator[dict[str, Any]]:
     """Envelopes of a year of business, oldest first, with the data keys the KPIs read."""
-    from shared.domain.events import iso
+    from shared.kernel.domain.events import iso
 
     rnd = random.Random(seed)
     ids = iter(range(10**9))
@@ -95,7 +95,7 @@ def history(leads: int, seed: int = 7) -> Iterator[dict[str, Any]]:
 
 def _rules() -> Any:
     from admin_sheets.parse import validate_source
-    from shared.domain.rules import RuleSet
+    from shared.rules.domain.rules import RuleSet
 
     result = validate_source("dir:admin_sheets/examples")
     assert result.content is not None
@@ -121,8 +121,8 @@ def kpi_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
     from infra.template import load_template
     from shared.adapters.dynamo.kpis import DynamoKpiStore
     from shared.adapters.kpi_memory import MemoryKpiStore
-    from shared.services.kpis import kpi_report, record_event
-    from shared.services.retry import ConflictRetry, no_wait
+    from shared.kernel.services.retry import ConflictRetry, no_wait
+    from shared.kpis.services.kpis import kpi_report, record_event
 
     rules, memory, retry = _rules(), MemoryKpiStore(), ConflictRetry(sleep=no_wait)
     progress(f"kpis: {LEADS:,} leads' year of events through the rollups (in memory)")

@@ -16,8 +16,8 @@ from datetime import timedelta
 from typing import Any
 
 from bench.segments import T0, _embedded
-from shared.messages.cases import CaseOpening
-from shared.messages.validation import read
+from shared.kernel.messages.validation import read
+from shared.service_desk.messages.cases import CaseOpening
 
 EVENTS = 50
 
@@ -25,9 +25,9 @@ EVENTS = 50
 def privacy_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
     from bench.service import counting_dynamodb
     from shared.adapters.dynamo.models import EventItem
-    from shared.services.capture import capture_lead
-    from shared.services.cases import open_case
-    from shared.services.privacy import erase_person
+    from shared.composition.services.privacy import erase_person
+    from shared.leads.services.capture import capture_lead
+    from shared.service_desk.services.cases import open_case
 
     with _embedded() as container:
         active = container.rules.current()

@@ -24,8 +24,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.timers import Timer
-from shared.services.ports import Change
+from shared.kernel.services.ports import Change
+from shared.time.domain.timers import Timer
 
 TRIALS = 4
 CONTRACTS = 300
@@ -81,9 +81,9 @@ class FaultyStore(MemoryUnitOfWork):
 
 def _rules(rows: list[tuple[int, bool]], version: str) -> Any:
     from admin_sheets.parse import validate_source
-    from shared.domain.routing import RoutingIndex
-    from shared.domain.rules import RuleSet
-    from shared.services.ports import ActiveRules
+    from shared.kernel.services.ports import ActiveRules
+    from shared.leads.domain.routing import RoutingIndex
+    from shared.rules.domain.rules import RuleSet
 
     content = validate_source("dir:admin_sheets/examples").content
     assert content is not None
@@ -120,7 +120,7 @@ class Trial:
         self.renewed: dict[str, datetime] = {}
 
     def run(self) -> tuple[int, Counter[tuple[str, int]], set[tuple[str, int]], int]:
-        from shared.services.timer_handlers import handlers
+        from shared.composition.services.timer_handlers import handlers
         from tests.unit.services.helpers import FixedRules
 
         now, end = START, START + timedelta(days=END_DAYS)
@@ -157,7 +157,7 @@ class Trial:
             self.contracts[contract.contract_id] = (signed, end, rows)
 
     def _renew_some(self, now: datetime) -> None:
-        from shared.services.renewals import end_contract
+        from shared.customers.services.renewals import end_contract
 
         live = sorted(set(self.contracts) - set(self.renewed))
         if live and self.rng.random() < 0.02:
@@ -188,7 +188,7 @@ class Trial:
 
     def _sweep_once(self, now: datetime, handlers: dict[str, Any]) -> bool:
         """One run; False when it crashed. True also means "fired something" in the final drain."""
-        from shared.services.timers import sweep_timers
+        from shared.time.services.timers import sweep_timers
 
         try:
             # a process dying mid-commit is the run's crash, not the timer's fault: it never counts

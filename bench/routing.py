@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from shared.domain.routing import RoutingIndex, rule_matches
-from shared.domain.rules import RoutingRule
+from shared.leads.domain.routing import RoutingIndex, rule_matches
+from shared.rules.domain.rules import RoutingRule
 
 COUNTRIES = ["CN", "US", "DE", "SG", "JP", "GB", "FR", "AU", "IN", "BR"]
 REGIONS = ["east", "north", "south", "west", "americas", "emea", "apac"]

@@ -82,9 +82,9 @@ def _embedded() -> Iterator[Any]:
 
 
 def _without_segments(active: Any) -> Any:
-    from shared.domain.routing import RoutingIndex
-    from shared.domain.rules import RuleSet
-    from shared.services.ports import ActiveRules
+    from shared.kernel.services.ports import ActiveRules
+    from shared.leads.domain.routing import RoutingIndex
+    from shared.rules.domain.rules import RuleSet
 
     content = {**active.rules.content, "Segments": []}
     rules = RuleSet.from_content(content, f"{active.version}-no-segments")
@@ -108,7 +108,7 @@ def _order_requests(container: Any, active: Any, tag: str) -> float:
 
 
 def segment_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
-    from shared.services.segments import sweep_segments
+    from shared.customers.services.segments import sweep_segments
     from tests.unit.services.orders_helpers import make_order
 
     with _embedded() as container:

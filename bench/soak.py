@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.dev_stack import CLOSELOOP, ROOT, _free_port, _wait_healthy, rss_mib
-from shared.services.webhook_auth import sign
+from shared.kernel.services.webhook_auth import sign
 
 RESULTS = ROOT / "bench" / "soak.json"
 API_KEY = {"X-Api-Key": "dev-admin-key"}

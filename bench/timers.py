@@ -25,7 +25,7 @@ def _free_port() -> int:
 def _load_timers(progress: Callable[[str], None]) -> None:
     from shared.adapters.dynamo.models import TimerItem
     from shared.adapters.dynamo.timers import timer_item
-    from shared.domain.timers import Timer
+    from shared.time.domain.timers import Timer
 
     progress(f"timers: writing {PENDING:,} pending and {DUE} due timers (batch writes)")
     with TimerItem.batch_write() as batch:
@@ -58,8 +58,8 @@ def _embedded_dynamodb() -> Iterator[None]:
 
 
 def _reminder(timer: Any, now: datetime, uow: Any) -> Any:
-    from shared.domain.events import Event
-    from shared.services.ports import Change
+    from shared.kernel.domain.events import Event
+    from shared.kernel.services.ports import Change
 
     return Change(events=[Event("RenewalReminder", timer.about, now, {"n": timer.data["n"]})])
 
@@ -67,7 +67,7 @@ def _reminder(timer: Any, now: datetime, uow: Any) -> Any:
 def timer_metrics(progress: Callable[[str], None]) -> dict[str, Any]:
     from shared.adapters.dynamo.models import TimerItem
     from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
-    from shared.services.timers import sweep_timers
+    from shared.time.services.timers import sweep_timers
 
     poisoned = poisoned_sweep(progress)  # first: the 100,000 timers would be in its tables otherwise
     with _embedded_dynamodb():
@@ -107,8 +107,8 @@ def poisoned_sweep(progress: Callable[[str], None]) -> dict[str, Any]:
     from shared.adapters.dynamo.models import TimerItem
     from shared.adapters.dynamo.timers import timer_item
     from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
-    from shared.domain.timers import Timer
-    from shared.services.timers import sweep_timers
+    from shared.time.domain.timers import Timer
+    from shared.time.services.timers import sweep_timers
 
     def poison(timer: Any, now: datetime, uow: Any) -> Any:
         raise KeyError(f"lead {timer.about} is gone")  # as a handler meeting a deleted owner
@@ -146,7 +146,7 @@ def poisoned_sweep(progress: Callable[[str], None]) -> dict[str, Any]:
 
 
 def business_hours_rate(progress: Callable[[str], None], count: int = 20_000) -> dict[str, Any]:
-    from shared.domain.calendars import Calendar, add_business_time
+    from shared.time.domain.calendars import Calendar, add_business_time
 
     progress(f"calendars: {count:,} additions of 0.5–40 business hours")
     calendar = Calendar.from_rows(

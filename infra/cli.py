@@ -210,7 +210,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 def _check_chat_webhooks(text: str) -> None:
     """CLOSELOOP_CHAT_WEBHOOKS must be {name: {"kind", "url", "secret"?}}: say what is wrong now,
     not when the first alert cannot go."""
-    from shared.domain.chat import ChatChannel
+    from shared.kernel.domain.chat import ChatChannel
 
     try:
         channels = json.loads(text)
@@ -371,7 +371,7 @@ def event_type(text: str) -> str:
     """--type: one of the event types (CONTRACT §4 and ours), else a usage error listing them."""
     import difflib
 
-    from shared.domain.events import EVENT_TYPES
+    from shared.kernel.domain.events import EVENT_TYPES
 
     if text in EVENT_TYPES:
         return text

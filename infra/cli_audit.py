@@ -15,8 +15,8 @@ _FLAGS = {"subject": "--subject", "actor": "--actor", "since": "--since", "limit
 
 def cmd_audit_list(args: argparse.Namespace) -> int:
     from shared.adapters.container import container
-    from shared.domain.errors import ValidationFailed
-    from shared.services.audit import list_audit
+    from shared.kernel.domain.errors import ValidationFailed
+    from shared.kernel.services.audit import list_audit
 
     c = container()
     asked = {"subject": args.subject, "actor": args.actor, "since": args.since}

@@ -13,8 +13,8 @@ _FLAGS = {"from": "--from", "to": "--to", "team": "--team", "owner_id": "--owner
 
 def cmd_kpis(args: argparse.Namespace) -> int:
     from shared.adapters.container import container
-    from shared.domain.errors import ValidationFailed
-    from shared.services.kpis import kpi_report
+    from shared.kernel.domain.errors import ValidationFailed
+    from shared.kpis.services.kpis import kpi_report
 
     c = container()
     asked = {"from": args.start, "to": args.end, "team": args.team, "owner_id": args.owner}
@@ -29,7 +29,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
 
 def table(report: dict[str, Any]) -> str:
-    from shared.domain.kpi_definitions import rows
+    from shared.kpis.domain.kpi_definitions import rows
 
     scope = " · ".join(f"{k} {report[k]}" for k in ("team", "owner_id") if report[k]) or "all teams"
     lines = [f"KPIs {report['from']} → {report['to']} (to excluded; days in {report['timezone']}; {scope})", ""]

@@ -16,8 +16,8 @@ _FLAGS = {"owner_id": "--owner", "team": "--team", "grade": "--grade", "since": 
 def cmd_leads_list(args: argparse.Namespace) -> int:
     """Pages through the listing (at most 200 a page) until --limit leads are printed."""
     from shared.adapters.container import container
-    from shared.domain.errors import ValidationFailed
-    from shared.services.leads_query import MAX_LIMIT, list_leads
+    from shared.kernel.domain.errors import ValidationFailed
+    from shared.leads.services.leads_query import MAX_LIMIT, list_leads
 
     if args.limit < 1:
         raise CommandError("--limit must be at least 1")
@@ -56,7 +56,7 @@ def lead_line(lead: dict[str, Any]) -> str:
 
 def register(commands: Any, stack_command: Any) -> None:
     """Add `leads list` to the parser built in infra.cli."""
-    from shared.domain.rules import GRADES
+    from shared.rules.domain.rules import GRADES
 
     leads = commands.add_parser("leads", help="recent leads").add_subparsers(
         dest="leads_command", metavar="SUBCOMMAND", required=True

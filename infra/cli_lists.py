@@ -1,5 +1,5 @@
 """`closeloop cases list`, `opportunities list`, ... (CONTRACT §11): one command per aggregate,
-each built from the aggregate's list declaration (shared/services/list_specs.py) — the same
+each built from the aggregate's list declaration (shared/composition/services/list_specs.py) — the same
 filters as GET /<plural>, as flags — a readable table (times in Settings `timezone`) or --json."""
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ class _Tables:
 
     def page(self, listing: Any, params: dict[str, str]) -> dict[str, Any]:
         from shared.adapters.container import container
-        from shared.domain.errors import ValidationFailed
-        from shared.services.listing import list_page
+        from shared.kernel.domain.errors import ValidationFailed
+        from shared.kernel.services.listing import list_page
 
         c = container()
         try:
@@ -98,7 +98,7 @@ class _Tables:
 
 def pages(source: Any, listing: Any, params: dict[str, str], limit: int) -> Iterator[dict[str, Any]]:
     """The list's summaries, newest first, page after page until ``limit`` (200 a page at most)."""
-    from shared.services.listing import MAX_LIMIT
+    from shared.kernel.services.listing import MAX_LIMIT
 
     printed, cursor = 0, None
     while printed < limit:
@@ -127,7 +127,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     import os
 
     from infra.local.stack import StackSettings
-    from shared.services.list_specs import LISTINGS
+    from shared.composition.services.list_specs import LISTINGS
 
     listing = LISTINGS[args.plural]
     if args.limit < 1:
@@ -199,7 +199,7 @@ def print_table(rows: list[dict[str, Any]], columns: tuple[str, ...], zone: Any)
 def register(commands: Any, command: Any, connect: Any) -> None:
     """Add `<plural> list` for every listed aggregate to the parser built in infra.cli. Locally
     each asks the running stack's API; with CLOSELOOP_STACK=aws, ``connect`` reaches the tables."""
-    from shared.services.list_specs import LISTINGS
+    from shared.composition.services.list_specs import LISTINGS
 
     for plural, listing in LISTINGS.items():
         group = commands.add_parser(plural, help=f"{plural}, newest first (list)").add_subparsers(

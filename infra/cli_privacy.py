@@ -17,7 +17,7 @@ def _person(args: argparse.Namespace) -> dict[str, str]:
 
 def _run(args: argparse.Namespace, service: Any) -> Any:
     from shared.adapters.container import container
-    from shared.domain.errors import ValidationFailed
+    from shared.kernel.domain.errors import ValidationFailed
 
     c = container()
     try:
@@ -28,14 +28,14 @@ def _run(args: argparse.Namespace, service: Any) -> Any:
 
 
 def cmd_privacy_erase(args: argparse.Namespace) -> int:
-    from shared.services.privacy import erase_person
+    from shared.composition.services.privacy import erase_person
 
     print(json.dumps(_run(args, erase_person).body(), ensure_ascii=False))
     return 0
 
 
 def cmd_privacy_export(args: argparse.Namespace) -> int:
-    from shared.services.privacy import export_person
+    from shared.composition.services.privacy import export_person
 
     print(json.dumps(_run(args, export_person), ensure_ascii=False, indent=2))
     return 0

@@ -34,7 +34,7 @@ def _store() -> Any:
 
 
 def _version(store: Any, ref: str) -> Any:
-    from shared.services.rules_publishing import find_version
+    from shared.rules.services.rules_publishing import find_version
 
     try:
         return find_version(store, ref)
@@ -92,8 +92,8 @@ def _dry_run(source: str, c: Any) -> int:
     nothing or hold takes the content's hash against the live version's, as publish_rules does.)"""
     from admin_sheets.publishing import rule_source
     from admin_sheets.readers import SourceError
-    from shared.domain.rules import content_hash
-    from shared.services.rules_publishing import SourceUnreadable, version_id_for
+    from shared.rules.domain.rules import content_hash
+    from shared.rules.services.rules_publishing import SourceUnreadable, version_id_for
 
     store = c.rules_store
     active = store.active()
@@ -186,7 +186,7 @@ def cmd_rules_diff(args: argparse.Namespace) -> int:
 
 def cmd_rules_rollback(args: argparse.Namespace) -> int:
     from shared.adapters.container import container
-    from shared.services.rules_publishing import rollback_rules
+    from shared.rules.services.rules_publishing import rollback_rules
 
     c = container()
     try:
@@ -205,9 +205,9 @@ def cmd_rules_rollback(args: argparse.Namespace) -> int:
 def _candidate(source: str) -> Any:
     from admin_sheets.parse import validate_source
     from admin_sheets.readers import SourceError
-    from shared.domain.routing import RoutingIndex
-    from shared.domain.rules import RuleSet, content_hash
-    from shared.services.ports import ActiveRules
+    from shared.kernel.services.ports import ActiveRules
+    from shared.leads.domain.routing import RoutingIndex
+    from shared.rules.domain.rules import RuleSet, content_hash
 
     try:
         parsed = validate_source(source)
@@ -223,7 +223,7 @@ def _candidate(source: str) -> Any:
 
 def cmd_rules_backtest(args: argparse.Namespace) -> int:
     from shared.adapters.container import container
-    from shared.services.backtest import backtest
+    from shared.rules.services.backtest import backtest
 
     since = parse_duration(args.since)
     candidate = _candidate(args.source)
@@ -251,7 +251,7 @@ def _segment_backtest(candidate: Any, now: datetime, examples: int) -> Any:
     """How many accounts the candidate's Segments tab (and rfm_window_days) would move from the
     segment the live rules give them today (a pass over the accounts: an operator's look)."""
     from shared.adapters.container import container
-    from shared.services.segments import backtest_segments
+    from shared.customers.services.segments import backtest_segments
 
     c = container()
     return backtest_segments(c.rules.current(), candidate, c.uow, now, examples)
@@ -273,7 +273,7 @@ def _reminder_backtest(candidate: Any, now: datetime, examples: int) -> Any:
     applied to contracts already signed. It does not: nothing is moved (a scan of the timers
     table, as `timers list`: an operator's look, not a request path)."""
     from shared.adapters.container import container
-    from shared.services.renewals import backtest_reminders
+    from shared.customers.services.renewals import backtest_reminders
 
     return backtest_reminders(candidate, container().uow, now, examples)
 

@@ -61,7 +61,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     import urllib.error
     import urllib.request
 
-    from shared.services.webhook_auth import sign
+    from shared.kernel.services.webhook_auth import sign
 
     settings = args.settings
     body = read_body(args.file)

@@ -26,13 +26,13 @@ account); the ids come from `closeloop <kind>s list` or an event's subject.
 
 def _readers() -> dict[str, Callable[[str, Any], dict[str, Any]]]:
     """KIND -> the record as its GET route shows it (a NotFound error when there is none)."""
-    from shared.domain.errors import LeadNotFound
-    from shared.services.accounts import get_account
-    from shared.services.cases import get_case
-    from shared.services.esign import get_contract
-    from shared.services.orders import get_order
-    from shared.services.quotes import get_quote
-    from shared.services.stage_moves import get_opportunity
+    from shared.customers.services.accounts import get_account
+    from shared.fulfilment.services.orders import get_order
+    from shared.kernel.domain.errors import LeadNotFound
+    from shared.sales.services.esign import get_contract
+    from shared.sales.services.quotes import get_quote
+    from shared.sales.services.stage_moves import get_opportunity
+    from shared.service_desk.services.cases import get_case
 
     def lead(lead_id: str, c: Any) -> dict[str, Any]:
         found = c.uow.leads.get(lead_id)
@@ -64,7 +64,7 @@ def gather(subject: str) -> dict[str, Any]:
     """The record, its events (oldest first), alerts, other deliveries and pending timers."""
     from infra.local.inspect import list_events
     from shared.adapters.container import container
-    from shared.domain.errors import CloseloopError
+    from shared.kernel.domain.errors import CloseloopError
 
     kind, _, record_id = subject.partition("/")
     readers = _readers()

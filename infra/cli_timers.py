@@ -31,7 +31,7 @@ def cmd_timers_list(args: argparse.Namespace) -> int:
 
 def cmd_timers_retry(args: argparse.Namespace) -> int:
     from shared.adapters.container import container
-    from shared.services.timers import retry_failed
+    from shared.time.services.timers import retry_failed
 
     if not args.ids and not args.failed:
         print("closeloop timers retry: give timer ids, or --failed for every timer set aside", file=sys.stderr)

@@ -55,7 +55,7 @@ class Demo:
         self.out(f"    {text}")
 
     def call(self, method: str, path: str, body: Any = None, *, signed: bool = False, key: bool = True) -> Any:
-        from shared.services.webhook_auth import sign
+        from shared.kernel.services.webhook_auth import sign
 
         raw = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json", **(ADMIN if key else {})}

@@ -14,8 +14,8 @@ def run_account_sweep(name: str, sweep: Callable[..., Any], event: dict[str, Any
     from schedules.timer_sweep import time_left
     from shared.adapters.container import container, utc_now
     from shared.adapters.observability import logger
-    from shared.domain.events import iso, parse_iso
-    from shared.services.ports import SweepCursor
+    from shared.kernel.domain.events import iso, parse_iso
+    from shared.kernel.services.ports import SweepCursor
 
     c = container()
     after = None

@@ -23,7 +23,7 @@ NAME = "health-sweep"
 
 @on_schedule(NAME)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from shared.services import health
+    from shared.customers.services import health
 
     def sweep(rules: Any, uow: Any, now: Any, **kwargs: Any) -> Any:
         return health.sweep_health(rules, uow, now, health.PAGE_SIZE, **kwargs)

@@ -1,7 +1,7 @@
 """kpi-snapshot (hourly): the KPI set of the last 28 days and its 12-week trend, as CloudWatch
 metrics (EMF) and, when the rules live in a Google workbook, its ``Dashboard`` tab (with the
 number of accounts in each customer segment, counted on the accounts' ``by_segment`` index) and
-its ``Work`` tab (open work at risk per team, shared/services/work_at_risk.py), both in one
+its ``Work`` tab (open work at risk per team, shared/composition/services/work_at_risk.py), both in one
 batch write. The Work tab's links start with ``CLOSELOOP_PUBLIC_URL`` (the API's address) when set.
 
 "Now" is the schedule event's ``time`` (`closeloop schedule run kpi-snapshot --at T`).
@@ -22,9 +22,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.container import container, utc_now
     from shared.adapters.kpi_metrics import emit_kpi_metrics
     from shared.adapters.observability import logger
-    from shared.domain.events import iso, parse_iso
-    from shared.services.kpis import kpi_snapshot
-    from shared.services.segments import accounts_per_segment
+    from shared.customers.services.segments import accounts_per_segment
+    from shared.kernel.domain.events import iso, parse_iso
+    from shared.kpis.services.kpis import kpi_snapshot
 
     c = container()
     now = parse_iso(event["time"]) if event.get("time") else utc_now()
@@ -37,7 +37,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         import os
 
         from admin_sheets.dashboard import WorkTab, write_dashboard
-        from shared.services.work_at_risk import work_at_risk
+        from shared.composition.services.work_at_risk import work_at_risk
 
         active = c.rules.current()
         work = WorkTab(

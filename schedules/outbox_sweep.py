@@ -24,8 +24,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.container import container, utc_now
     from shared.adapters.dynamo.faults import is_transient
     from shared.adapters.observability import count, logger
-    from shared.domain.events import iso, parse_iso
-    from shared.services.outbox import sweep_outbox
+    from shared.kernel.domain.events import iso, parse_iso
+    from shared.kernel.services.outbox import sweep_outbox
 
     now = parse_iso(event["time"]) if event.get("time") else utc_now()
     publisher = container().publisher

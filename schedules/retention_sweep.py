@@ -20,7 +20,7 @@ NAME = "retention-sweep"
 @on_schedule(NAME)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.container import container
-    from shared.services import retention
+    from shared.composition.services import retention
 
     records = container().personal_records
 

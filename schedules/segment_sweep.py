@@ -24,7 +24,7 @@ NAME = "segment-sweep"
 
 @on_schedule(NAME)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from shared.services import segments
+    from shared.customers.services import segments
 
     def sweep(rules: Any, uow: Any, now: Any, **kwargs: Any) -> Any:
         return segments.sweep_segments(rules, uow, now, segments.PAGE_SIZE, **kwargs)

@@ -18,9 +18,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.container import container, utc_now
     from shared.adapters.dynamo.faults import is_transient
     from shared.adapters.observability import count, logger
-    from shared.domain.events import iso, parse_iso
-    from shared.services.timer_handlers import handlers
-    from shared.services.timers import sweep_timers
+    from shared.composition.services.timer_handlers import handlers
+    from shared.kernel.domain.events import iso, parse_iso
+    from shared.time.services.timers import sweep_timers
 
     c = container()
     now = parse_iso(event["time"]) if event.get("time") else utc_now()

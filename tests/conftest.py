@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from admin_sheets.parse import validate_source
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import Content, RuleSet
-from shared.services.ports import ActiveRules
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.rules import Content, RuleSet
 
 EXAMPLES = "dir:admin_sheets/examples"
 ADMIN_KEY = "test-admin-key"
@@ -86,12 +86,12 @@ def free_port() -> int:
 @pytest.fixture(autouse=True)
 def _every_event_matches_its_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every event a test commits, through the memory fake or the DynamoDB outbox, is checked
-    against its type's model (shared/messages): a data key or a type the model does not name fails
+    against its type's model (shared/*/messages): a data key or a type the model does not name fails
     the test, so the models say exactly what the services emit."""
     from shared.adapters import memory
     from shared.adapters.dynamo import rules, unit_of_work
-    from shared.domain.events import Event
-    from shared.messages.events import check
+    from shared.composition.messages.events import check
+    from shared.kernel.domain.events import Event
 
     put = unit_of_work.outbox_put
 

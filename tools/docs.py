@@ -4,8 +4,8 @@
     python -m tools.docs --check  # exit 1 when either is stale (tests/unit/test_generated_docs.py does this)
 
 docs/api.md is rendered from the OpenAPI document that GET /openapi.json serves
-(functions/api/openapi.py); docs/events.md from EventType (shared/domain/events.py), the
-envelope of shared.domain.events.Event and the event models in shared/messages (each type's
+(functions/api/openapi.py); docs/events.md from EventType (shared/kernel/domain/events.py), the
+envelope of shared.kernel.domain.events.Event and the event models in shared/*/messages (each type's
 meaning, subject and data keys).
 """
 
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 if TYPE_CHECKING:
-    from shared.messages.event_types import EventData
+    from shared.kernel.messages.event_types import EventData
 
 ROOT = Path(__file__).resolve().parents[1]
 API_DOC = ROOT / "docs" / "api.md"
@@ -242,7 +242,7 @@ def render_api() -> str:
     for name, scheme in schemes.items():
         lines += [f"### `{scheme['name']}` ({name})", "", _sentence(scheme["description"]), ""]
     lines += [
-        "Signing in Python (`shared.services.webhook_auth.sign` does exactly this):",
+        "Signing in Python (`shared.kernel.services.webhook_auth.sign` does exactly this):",
         "",
         "```python",
         "t = int(time.time())",
@@ -291,8 +291,8 @@ def _data_keys(model: type[EventData]) -> dict[str, str]:
 
 
 def render_events() -> str:
-    from shared.domain.events import EVENT_TYPES, Event
-    from shared.messages.events import EVENT_MODELS, meaning
+    from shared.composition.messages.events import EVENT_MODELS, meaning
+    from shared.kernel.domain.events import EVENT_TYPES, Event
 
     example = Event(
         "LeadAssigned",
@@ -307,7 +307,9 @@ def render_events() -> str:
     lines = [
         "# Events",
         "",
-        NOTICE.format(source="shared/domain/events.py (EventType, the envelope) and shared/messages (the data)"),
+        NOTICE.format(
+            source="shared/kernel/domain/events.py (EventType, the envelope) and shared/*/messages (the data)"
+        ),
         "",
         "Every state change worth telling another system is an event, written in the same transaction as the "
         'change (the outbox), then put on the EventBridge bus `closeloop-<stage>` with `Source = "closeloop"` and '

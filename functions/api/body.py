@@ -15,8 +15,8 @@ from email.utils import collapse_rfc2231_value
 from typing import Any
 from urllib.parse import parse_qsl
 
-from shared.domain.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from shared.domain.forms import has_lone_surrogate, printable_name
+from shared.kernel.domain.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from shared.kernel.domain.forms import has_lone_surrogate, printable_name
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_FORM_FIELDS = 200

@@ -62,7 +62,7 @@ class Call:
     def command(self) -> Any:
         """The body read as the route's message (routes.py ``body``): the service takes it typed,
         or the request is refused with every bad field named."""
-        from shared.messages.validation import read
+        from shared.kernel.messages.validation import read
 
         assert self.route.body is not None, f"{self.route.path}: a command needs the route's body model"
         module, _, name = self.route.body.partition(":")
@@ -127,7 +127,7 @@ def answered(view: Callable[..., Response]) -> Callable[..., Response]:
     def wrapper(**kwargs: Any) -> Response:
         from functions.api.errors import error_body, status_of
         from shared.adapters.acting import acting_as
-        from shared.domain.errors import Busy, CloseloopError
+        from shared.kernel.domain.errors import Busy, CloseloopError
 
         try:
             with acting_as(None):  # each request says who acts (an API key, a webhook source)
@@ -156,16 +156,16 @@ def _throttled(exc: Exception) -> bool:
     """Throttling the retry policy did not absorb (a read, or a write outside a retried commit),
     or an AWS server fault (500) that outlasted botocore's retries: busy, come back later."""
     from shared.adapters.dynamo.faults import is_transient
-    from shared.services.ports import Throttled
+    from shared.kernel.services.ports import Throttled
 
     return isinstance(exc, Throttled) or is_transient(exc)
 
 
 def _admit(call: Call) -> None:
-    """The caller of an API-key route, allowed this route's scope (shared/domain/access.py); what it
+    """The caller of an API-key route, allowed this route's scope (shared/kernel/domain/access.py); what it
     changes is recorded as done by this key."""
     from shared.adapters.acting import set_actor
-    from shared.domain.errors import Unauthorized
+    from shared.kernel.domain.errors import Unauthorized
 
     caller = call.container.secrets.api_caller(call.request.headers.get("x-api-key"))
     if caller is None:

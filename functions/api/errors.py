@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.domain import errors as e
+from shared.kernel.domain import errors as e
 
 # The status of each kind of error; a subclass answers its nearest listed class's status
 # (every ``*NotFound`` is a ``NotFound``: 404; every refused state change an ``InvalidTransition``: 409).

@@ -28,13 +28,13 @@ from functions.api.body import FORM_TYPE, MULTIPART_TYPE, media_type, read_body
 from functions.api.errors import error_body, status_of
 from functions.api.responses import json_response
 from shared.adapters.acting import set_actor, webhook_actor
-from shared.domain.errors import BadRequest, CloseloopError, Conflict, Forbidden, Unauthorized
-from shared.domain.forms import is_bot
-from shared.domain.origins import DevOrigins, refusal_hint
-from shared.domain.redirects import redirect_target
-from shared.domain.rules import DEFAULT_WEBHOOKS, WEBHOOK_KINDS, Source
-from shared.services.ports import ActiveRules
-from shared.services.webhook_auth import Signature, check_public_origin, origin_allowed, verify_signature
+from shared.kernel.domain.errors import BadRequest, CloseloopError, Conflict, Forbidden, Unauthorized
+from shared.kernel.domain.forms import is_bot
+from shared.kernel.services.ports import ActiveRules
+from shared.kernel.services.webhook_auth import Signature, check_public_origin, origin_allowed, verify_signature
+from shared.leads.domain.origins import DevOrigins, refusal_hint
+from shared.leads.domain.redirects import redirect_target
+from shared.rules.domain.rules import DEFAULT_WEBHOOKS, WEBHOOK_KINDS, Source
 
 PREFLIGHT_MAX_AGE = 600
 REDIRECT_FIELD = "_redirect"

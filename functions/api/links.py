@@ -18,8 +18,8 @@ from urllib.parse import parse_qs
 
 from chalice.app import Response
 
-from shared.domain.errors import Busy, CloseloopError, PayloadTooLarge
-from shared.domain.links import label
+from shared.kernel.domain.errors import Busy, CloseloopError, PayloadTooLarge
+from shared.kernel.domain.links import label
 
 MAX_FORM_BYTES = 16 * 1024
 HEADERS = {
@@ -184,7 +184,7 @@ def read_form(raw: bytes) -> dict[str, str]:
 
 def open_link(token: str, c: Any) -> Response:
     """GET: the confirm page; reads only."""
-    from shared.services.links import open_link as view
+    from shared.composition.services.links import open_link as view
 
     claims = c.links.read(token, c.clock())
     return confirm_page(view(claims, c.links, c.rules.current(), c.uow), _locale(c))
@@ -193,8 +193,8 @@ def open_link(token: str, c: Any) -> Response:
 def use_link(token: str, raw: bytes, c: Any) -> Response:
     """POST: the action, once, as the link's person, recorded with the link as its actor."""
     from shared.adapters.acting import set_actor
-    from shared.services.links import describe, link_actor
-    from shared.services.links import use_link as use
+    from shared.composition.services.links import describe, link_actor
+    from shared.composition.services.links import use_link as use
 
     claims = c.links.read(token, c.clock())
     form = read_form(raw)
@@ -221,7 +221,7 @@ def answer(view: Callable[[], Response], c: Any) -> Response:
 
     from shared.adapters.acting import acting_as
     from shared.adapters.dynamo.faults import is_transient
-    from shared.services.ports import Throttled
+    from shared.kernel.services.ports import Throttled
 
     with acting_as(None):
         try:

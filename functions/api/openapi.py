@@ -2,7 +2,7 @@
 
 Each route is declared once in routes.py; the operations of those that name their messages
 (``body``, ``query``, ``answer``, ``errors``) are generated from the pydantic models of
-shared/messages (openapi_generated.py), whose limits and vocabularies are read from the modules
+shared/*/messages (openapi_generated.py), whose limits and vocabularies are read from the modules
 that enforce them. Written here: the document's frame (info, security schemes, header parameters),
 the lead capture (forms, CORS, redirects) and its preflight; openapi_links.py: the action links'
 HTML pages; openapi_access.py states every operation's scopes. Built on the first
@@ -20,8 +20,8 @@ from functools import cache
 from typing import Any
 
 from functions.api.openapi_generated import INTERNAL_ERROR as INTERNAL_ERROR
-from functions.api.openapi_generated import Generated, M, error_responses, generated, json_content, param
-from shared.messages.lead_capture import EXAMPLE_LEAD as EXAMPLE_LEAD  # the README's lead (tests post it)
+from functions.api.openapi_generated import Generated, error_responses, generated, json_content, param
+from shared.leads.messages.lead_capture import EXAMPLE_LEAD as EXAMPLE_LEAD  # the README's lead (tests post it)
 
 JSONType = dict[str, Any]
 
@@ -65,17 +65,17 @@ def _capture_operation(made: Generated) -> JSONType:
     from functions.api.body import FORM_TYPE, JSON_TYPE, MAX_BODY_BYTES, MAX_FORM_FIELDS, MULTIPART_TYPE
     from functions.api.inbound import REDIRECT_FIELD
     from functions.api.routes import BODY
-    from shared.domain import errors as e
-    from shared.messages.lead_capture import lead_form
+    from shared.kernel.domain import errors as e
+    from shared.leads.messages.lead_capture import lead_form
 
     lead, form = (
-        made.schema(M + "lead_capture:LeadCapture", "validation"),
+        made.schema("shared.leads.messages.lead_capture:LeadCapture", "validation"),
         made.schema(lead_form(MAX_FORM_FIELDS, REDIRECT_FIELD), "validation"),
     )
     errors = (*BODY, "InvalidRedirect", "Unauthorized", "Forbidden", "SourceInactive", "UnknownSource", "Conflict",
               "IdempotencyKeyReused")  # fmt: skip
     created, merged, received, see_other = (
-        made.answer(M + f"lead_capture:{n}") for n in ("Created", "Merged", "Received", "SeeOther")
+        made.answer(f"shared.leads.messages.lead_capture:{n}") for n in ("Created", "Merged", "Received", "SeeOther")
     )
     return {
         "operationId": "captureLead",
@@ -118,7 +118,7 @@ def _capture_operation(made: Generated) -> JSONType:
 
 def _preflight_operation() -> JSONType:
     from functions.api.inbound import PREFLIGHT_MAX_AGE
-    from shared.domain import errors as e
+    from shared.kernel.domain import errors as e
 
     return {
         "operationId": "captureLeadPreflight",
@@ -149,7 +149,7 @@ def _preflight_operation() -> JSONType:
     }  # fmt: skip
 
 
-# ------------------------------------------------------------------ generated from routes.py and shared/messages
+# ------------------------------------------------------------------ generated from routes.py and shared/*/messages
 
 _DESCRIPTION = """\
 Closeloop's HTTP API: lead capture, behaviour and activities, support cases, orders, shipments, invoices \
@@ -185,7 +185,7 @@ def _as_declared(described_paths: dict[str, JSONType]) -> dict[str, JSONType]:
         operation = paths[route.path][route.method.lower()] = described_paths[route.path][route.method.lower()]
         operation["tags"] = [route.capability]
         if route.auth == "api_key":
-            operation["security"] = [{"apiKey": []}]  # its scopes: openapi_access, from shared/domain/access.py
+            operation["security"] = [{"apiKey": []}]  # its scopes: openapi_access, from shared/kernel/domain/access.py
         elif route.auth == "public":
             operation["security"] = []
         else:  # signed; a lead capture also takes a public source's unsigned form post (its own statement)
@@ -200,7 +200,7 @@ def document() -> JSONType:
         openapi_access,
         openapi_links,
     )
-    from shared.services.webhook_auth import TOLERANCE_SECONDS
+    from shared.kernel.services.webhook_auth import TOLERANCE_SECONDS
 
     made, components = generated()
     literal: dict[str, JSONType] = {

@@ -3,9 +3,9 @@ enforce it — applied to the whole ``paths`` object, so a route added anywhere 
 
 - A signed webhook (``/webhooks/<kind>/{source}``) takes only sources whose Sources ``webhooks``
   cell names ``<kind>``: ``x-closeloop-webhook`` and a ``403 forbidden``.
-- A public route (shared/domain/access.py ``PUBLIC_RESOURCES``: the action links) has no
+- A public route (shared/kernel/domain/access.py ``PUBLIC_RESOURCES``: the action links) has no
   security requirement and says what proves the caller instead (``x-closeloop-public``).
-- An API-key route needs one of its scopes (shared/domain/access.py, by the path's resource):
+- An API-key route needs one of its scopes (shared/kernel/domain/access.py, by the path's resource):
   the security requirement lists them, ``x-closeloop-scopes`` too, and a ``403 forbidden``; where
   the body names who acts (``by``, ``owner_id``), a personal key fills it or must match it.
 """
@@ -19,15 +19,17 @@ WEBHOOK_PREFIX = "/webhooks/"
 
 
 def with_access(paths: dict[str, JSONType], error_responses: Any) -> dict[str, JSONType]:
-    from shared.domain import errors as e
-    from shared.domain.access import PUBLIC_RESOURCES, is_public, resource_of
-    from shared.domain.rules import DEFAULT_WEBHOOKS, WEBHOOK_KINDS
+    from shared.kernel.domain import errors as e
+    from shared.kernel.domain.access import PUBLIC_RESOURCES, is_public, resource_of
+    from shared.rules.domain.rules import DEFAULT_WEBHOOKS, WEBHOOK_KINDS
 
     for path, item in paths.items():
         for method, operation in item.items():
             if is_public(path):  # no key: the credential is in the path (an action link's token)
                 if operation.get("security") != []:
-                    raise ValueError(f"{method.upper()} {path} is public (shared/domain/access.py): security: []")
+                    raise ValueError(
+                        f"{method.upper()} {path} is public (shared/kernel/domain/access.py): security: []"
+                    )
                 operation["x-closeloop-scopes"] = []
                 operation["x-closeloop-public"] = PUBLIC_RESOURCES[resource_of(path)]
             if _needs_api_key(operation):
@@ -52,8 +54,8 @@ def _needs_api_key(operation: JSONType) -> bool:
 
 def _state_scopes(method: str, path: str, operation: JSONType, error_responses: Any) -> None:
     from functions.api.routes import actor_field
-    from shared.domain import errors as e
-    from shared.domain.access import route_scopes
+    from shared.kernel.domain import errors as e
+    from shared.kernel.domain.access import route_scopes
 
     scopes = list(route_scopes(method, path))
     operation["security"] = [{"apiKey": scopes} if "apiKey" in r else r for r in operation["security"]]

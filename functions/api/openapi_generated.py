@@ -1,9 +1,9 @@
 """The operations of the routes that name their messages (routes.py: ``body``, ``query``, ``answer``,
-``errors``), generated from the pydantic models of shared/messages and their JSON schemas.
+``errors``), generated from the pydantic models of shared/*/messages and their JSON schemas.
 
 A model's docstring is what it means (a command's: the operation's description; an answer's: the
 response's meaning), its fields' ``description`` and ``examples`` the rest of the prose; path
-parameters come from shared/messages/paths.py; error responses from the error classes a route
+parameters come from shared/composition/messages/paths.py; error responses from the error classes a route
 names (errors.status_for). Imported by openapi.document() only, on the first ``GET /openapi.json``:
 pydantic never loads on a request's cold path.
 """
@@ -77,7 +77,7 @@ def error_responses(errors: tuple[type[Any], ...]) -> dict[str, JSONType]:
 
 
 _REF = "#/components/schemas/{model}"
-M = "shared.messages."
+PATHS = "shared.composition.messages.paths"
 _DATA = ("example", "examples", "enum", "const", "default")  # values, not schemas: left as they are
 
 
@@ -139,7 +139,7 @@ class Generated:
     def path_parameters(self) -> None:
         """``components/parameters``: each path parameter (``case_id`` → ``CaseId``) and header."""
         for model, where in (("PathParameters", "path"), ("HeaderParameters", "header")):
-            schema = self.schema(f"{M}paths:{model}", "validation")
+            schema = self.schema(f"{PATHS}:{model}", "validation")
             for name, spec in schema["properties"].items():
                 field = dict(spec)
                 described = {"description": field.pop("description"), "schema": field}
@@ -153,7 +153,7 @@ class Generated:
                 } | ({"example": example} if example else {})
 
     def operation(self, route: Any) -> JSONType:
-        from shared.domain import errors as e
+        from shared.kernel.domain import errors as e
 
         function = route.handler.rsplit(":", 1)[1]
         operation: JSONType = {"operationId": route.operation_id or _camel(function, lower=True)}

@@ -1,6 +1,6 @@
 """The action link pages in the OpenAPI description (CONTRACT §12): ``GET``/``POST /a/{token}``.
 
-Public (no API key: the token is the credential; shared/domain/access.py ``PUBLIC_RESOURCES``) and
+Public (no API key: the token is the credential; shared/kernel/domain/access.py ``PUBLIC_RESOURCES``) and
 answered in HTML, refusals included — each response lists the error codes its page can carry
 (``x-closeloop-codes``), as a JSON route's error schema does."""
 
@@ -49,8 +49,8 @@ def _errors(errors: tuple[type[Any], ...], internal: str) -> dict[str, JSONType]
 
 
 def paths(internal_error: str) -> dict[str, JSONType]:
-    from shared.domain import errors as e
-    from shared.domain.links import LINK_ACTIONS
+    from shared.kernel.domain import errors as e
+    from shared.kernel.domain.links import LINK_ACTIONS
 
     actions = ", ".join(f"`{a}`" for a in LINK_ACTIONS)
     common = (

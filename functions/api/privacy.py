@@ -1,5 +1,5 @@
 """The privacy routes (CONTRACT §12): ``POST /privacy/erase`` and ``GET /privacy/export``, as
-functions/api/routes.py declares them (scope ``privacy``, shared/domain/access.py). They take the
+functions/api/routes.py declares them (scope ``privacy``, shared/kernel/domain/access.py). They take the
 container for the personal-records look-ups (events by subject, cases by contact)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 def erase(payload: Any, container: Any) -> dict[str, Any]:
     """Erase the person ``{"email"}`` or ``{"phone"}`` names: ``{"erased": {...}}``."""
-    from shared.services.privacy import erase_person
+    from shared.composition.services.privacy import erase_person
 
     c = container
     return erase_person(payload, c.rules.current(), c.uow, c.personal_records, c.clock).body()
@@ -17,7 +17,7 @@ def erase(payload: Any, container: Any) -> dict[str, Any]:
 
 def export(params: dict[str, str], container: Any) -> dict[str, Any]:
     """Everything held about the person ``?email=`` or ``?phone=`` names, as one JSON document."""
-    from shared.services.privacy import export_person
+    from shared.composition.services.privacy import export_person
 
     c = container
     return export_person(params, c.rules.current(), c.uow, c.personal_records, c.clock)

@@ -8,9 +8,9 @@ from typing import Any
 from chalice.app import Response
 
 from functions.api.inbound import Handled, Route, preflight, receive
-from shared.domain.rules import Source
-from shared.services.capture import capture_lead
-from shared.services.ports import ActiveRules
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.services.capture import capture_lead
+from shared.rules.domain.rules import Source
 
 # A lead's route imports only what a capture needs: cases, orders, health and behaviour load on
 # their own route's first request (a cold start answers a lead first, most often).
@@ -36,9 +36,9 @@ def capture(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: 
 
 def behavior(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
-        from shared.messages.leads import Behavior
-        from shared.messages.validation import read
-        from shared.services.behavior import record_behavior
+        from shared.kernel.messages.validation import read
+        from shared.leads.messages.leads import Behavior
+        from shared.leads.services.behavior import record_behavior
 
         lead = record_behavior(read(Behavior, payload, now=c.clock(), active=active), active, c.uow, c.clock)
         return Handled(200, lead.summary(active.version))
@@ -48,9 +48,9 @@ def behavior(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context:
 
 def case(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
-        from shared.messages.cases import CaseOpening
-        from shared.messages.validation import read
-        from shared.services.cases import open_case
+        from shared.kernel.messages.validation import read
+        from shared.service_desk.messages.cases import CaseOpening
+        from shared.service_desk.services.cases import open_case
 
         opening = read(CaseOpening, payload, now=c.clock(), active=active)
         result = open_case(opening, source, active, c.uow, c.clock)
@@ -61,9 +61,9 @@ def case(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any
 
 def shipment(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
-        from shared.messages.orders import ShipmentReport
-        from shared.messages.validation import read
-        from shared.services.orders import record_shipment_report
+        from shared.fulfilment.messages.orders import ShipmentReport
+        from shared.fulfilment.services.orders import record_shipment_report
+        from shared.kernel.messages.validation import read
 
         report = read(ShipmentReport, payload, now=c.clock(), active=active)
         return Handled(200, record_shipment_report(report, source.source, active, c.uow, c.clock))
@@ -72,9 +72,9 @@ def shipment(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context:
 
 
 def esign(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
-    from shared.messages.orders import SignatureReport
-    from shared.messages.validation import read
-    from shared.services.esign import record_signature
+    from shared.fulfilment.messages.orders import SignatureReport
+    from shared.kernel.messages.validation import read
+    from shared.sales.services.esign import record_signature
 
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
         signature = read(SignatureReport, payload, now=c.clock(), active=active)
@@ -86,9 +86,9 @@ def esign(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: An
 
 def usage(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
-        from shared.messages.accounts import UsageReport
-        from shared.messages.validation import read
-        from shared.services.health import report_usage
+        from shared.customers.messages.accounts import UsageReport
+        from shared.customers.services.health import report_usage
+        from shared.kernel.messages.validation import read
 
         usage = read(UsageReport, payload, now=c.clock(), active=active)
         return Handled(200, report_usage(usage, source, active, c.uow, c.clock))
@@ -98,9 +98,9 @@ def usage(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: An
 
 def survey(source_name: str, raw: bytes, headers: Any, c: Any, lambda_context: Any = None) -> Response:
     def work(payload: dict[str, Any], source: Source, active: ActiveRules) -> Handled:
-        from shared.messages.accounts import SurveyAnswer
-        from shared.messages.validation import read
-        from shared.services.surveys import record_survey
+        from shared.customers.messages.accounts import SurveyAnswer
+        from shared.customers.services.surveys import record_survey
+        from shared.kernel.messages.validation import read
 
         answer = read(SurveyAnswer, payload, now=c.clock(), active=active)
         return Handled(200, record_survey(answer, source, active, c.uow, c.clock))

@@ -1,6 +1,6 @@
 """KPI rollups: every event the KPIs read — routed by an EventBridge rule on ``closeloop`` to
 the KPI events queue, and received from it in batches — counted once into closeloop-kpis
-(shared/services/kpis.record_events).
+(shared/kpis/services/kpis.record_events).
 
 A batch is folded into as few transactions as fit, so a busy day's rollup item takes one write
 per batch instead of one per event (and the queue's event source caps the concurrency, so
@@ -18,8 +18,8 @@ from typing import Any
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.container import container
     from shared.adapters.observability import logger
-    from shared.services.kpis import record_events
-    from shared.services.retry import ConflictRetry
+    from shared.kernel.services.retry import ConflictRetry
+    from shared.kpis.services.kpis import record_events
 
     c = container()
     records = event.get("Records")
@@ -52,8 +52,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _one(event: dict[str, Any], c: Any) -> dict[str, Any]:
     """One event, invoked by EventBridge: counted, or the invocation fails (async retries, DLQ)."""
     from shared.adapters.observability import logger
-    from shared.services.kpis import record_event
-    from shared.services.retry import ConflictRetry
+    from shared.kernel.services.retry import ConflictRetry
+    from shared.kpis.services.kpis import record_event
 
     detail = event.get("detail")
     envelope: dict[str, Any] = detail if isinstance(detail, dict) else event

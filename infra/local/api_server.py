@@ -130,8 +130,8 @@ class ApiRequestHandler(ChaliceRequestHandler):
 def stack_now() -> str:
     """The time this stack judges webhook signatures by (webhook_auth.transport_now): what
     `closeloop send` signs with, so its signature is never stale here."""
-    from shared.domain.events import iso
-    from shared.services.webhook_auth import transport_now
+    from shared.kernel.domain.events import iso
+    from shared.kernel.services.webhook_auth import transport_now
 
     return iso(transport_now())
 
@@ -139,7 +139,7 @@ def stack_now() -> str:
 def business_now() -> str:
     """The stack's business clock (shifted by CLOSELOOP_CLOCK_START): the time what it records carries."""
     from shared.adapters.container import container
-    from shared.domain.events import iso
+    from shared.kernel.domain.events import iso
 
     return iso(container().clock())
 

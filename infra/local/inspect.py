@@ -99,7 +99,7 @@ def follow_events(
 def _back(moment: str) -> str:
     if not moment:
         return ""
-    from shared.domain.events import iso, parse_iso
+    from shared.kernel.domain.events import iso, parse_iso
 
     return iso(parse_iso(moment) - timedelta(seconds=FOLLOW_OVERLAP_SECONDS))
 

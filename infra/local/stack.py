@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.local.chaos import ChaosSettings
-from shared.domain.origins import DevOrigins
+from shared.leads.domain.origins import DevOrigins
 
 DEFAULT_RULES = "dir:admin_sheets/examples"
 
@@ -165,7 +165,7 @@ def _namespace_file(settings: StackSettings) -> Path:
 
 
 def new_id_namespace(settings: StackSettings) -> None:
-    """A fresh id namespace for a stack starting (shared/domain/ids.py): its data starts empty,
+    """A fresh id namespace for a stack starting (shared/kernel/domain/ids.py): its data starts empty,
     so its ids must not repeat those an earlier stack gave a still-running receiver. Kept beside
     its port for the second terminal's commands, which derive ids too."""
     _namespace_file(settings).write_text(json.dumps({"id_namespace": uuid.uuid4().hex[:12]}), encoding="utf-8")

@@ -10,11 +10,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from shared.adapters.settings import Settings
-from shared.domain.errors import RulesUnavailable
-from shared.domain.ids import use_namespace
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import RuleSet
-from shared.services.ports import ActiveRules, UnitOfWork
+from shared.kernel.domain.errors import RulesUnavailable
+from shared.kernel.domain.ids import use_namespace
+from shared.kernel.services.ports import ActiveRules, UnitOfWork
+from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.rules import RuleSet
 
 if TYPE_CHECKING:  # the adapters' modules load boto3 and pynamodb: only on first use
     from shared.adapters.courier import DeliveryCourier
@@ -72,7 +72,7 @@ class Container:
     def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings or Settings.from_env()
         self.clock = clock
-        use_namespace(self.settings.id_namespace)  # the ids this process derives (shared/domain/ids.py)
+        use_namespace(self.settings.id_namespace)  # the ids this process derives (shared/kernel/domain/ids.py)
 
     def _bind(self) -> None:
         from shared.adapters.aws_sessions import share_service_models

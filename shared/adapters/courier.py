@@ -2,7 +2,7 @@
 
 - ``email``: Amazon SES SendEmail from the SesSender parameter to the person's address;
 - a chat channel: the robot of ``closeloop-<stage>-chat-webhooks`` named by the channel, real HTTP in
-  its own format and signing (``shared/domain/chat.py``);
+  its own format and signing (``shared/kernel/domain/chat.py``);
 - ``erp`` / ``finance``: POST the event envelope to ``CLOSELOOP_ERP_URL`` / ``CLOSELOOP_FINANCE_URL``,
   signed with the delivery secret (``t=<unix>,v1=<hex HMAC-SHA256 over "<t>." + body>``).
 
@@ -21,10 +21,10 @@ import requests
 
 from shared.adapters.secrets import Secrets
 from shared.adapters.settings import Settings
-from shared.domain.chat import ChatChannel, RobotLink, robot_answer, robot_post
-from shared.domain.deliveries import TIMEOUT_SECONDS, Answer, Delivery, retry_after_seconds
-from shared.domain.links import label
-from shared.services.webhook_auth import sign, transport_now
+from shared.kernel.domain.chat import ChatChannel, RobotLink, robot_answer, robot_post
+from shared.kernel.domain.deliveries import TIMEOUT_SECONDS, Answer, Delivery, retry_after_seconds
+from shared.kernel.domain.links import label
+from shared.kernel.services.webhook_auth import sign, transport_now
 
 EMAIL = "email"
 HTTP_DESTINATIONS = ("erp", "finance")

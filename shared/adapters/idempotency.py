@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from shared.domain.errors import Conflict, IdempotencyKeyReused
+from shared.kernel.domain.errors import Conflict, IdempotencyKeyReused
 
 IN_PROGRESS_WAITS, IN_PROGRESS_PAUSE = 30, 0.1  # up to ~3 s
 WITH_KEY_SECONDS = 24 * 3600

@@ -6,9 +6,9 @@ import copy
 import threading
 from collections import defaultdict
 
-from shared.domain.kpi_rollups import RollupWrite, SubjectState
-from shared.services.kpi_ports import AlreadyCounted
-from shared.services.ports import StaleAggregate
+from shared.kernel.services.ports import StaleAggregate
+from shared.kpis.domain.kpi_rollups import RollupWrite, SubjectState
+from shared.kpis.services.kpi_ports import AlreadyCounted
 
 
 class MemoryKpiStore:

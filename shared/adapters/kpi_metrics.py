@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.domain.kpi_definitions import rows
+from shared.kpis.domain.kpi_definitions import rows
 
 NAMESPACE = "Closeloop/KPIs"
 

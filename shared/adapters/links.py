@@ -1,6 +1,6 @@
 """Action links' keys and their single use (CONTRACT §12).
 
-- URLs: the claims an alert's delivery carries (shared/domain/links.py) become
+- URLs: the claims an alert's delivery carries (shared/kernel/domain/links.py) become
   ``<public url>/a/<token>``, signed with the ``closeloop-<stage>-link-secret`` (locally
   ``CLOSELOOP_LINK_SECRET``). The same claims give the same URL in the courier that sends the
   message and in `closeloop notifications list`, so the token is stored nowhere.
@@ -18,7 +18,7 @@ from typing import Any
 
 from shared.adapters.secrets import Secrets
 from shared.adapters.settings import Settings
-from shared.domain.links import LinkClaims, link_url, make_token, read_token
+from shared.kernel.domain.links import LinkClaims, link_url, make_token, read_token
 
 KEEP_AFTER_EXPIRY_SECONDS = 24 * 3600
 

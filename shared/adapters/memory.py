@@ -9,18 +9,13 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from shared.domain.accounts import Account
-from shared.domain.cases import Case
-from shared.domain.contracts import Contract, quote_signed_key
-from shared.domain.deliveries import Delivery
-from shared.domain.events import Event, iso, subject_id
-from shared.domain.leads import Lead
-from shared.domain.opportunities import Opportunity
-from shared.domain.orders import Order
-from shared.domain.quotes import Quote
-from shared.domain.timers import Timer
-from shared.services.listing import ListCondition, Listing, ListPage, ListPosition, matches, stored_listing
-from shared.services.ports import (
+from shared.customers.domain.accounts import Account
+from shared.customers.domain.contracts import Contract, quote_signed_key
+from shared.fulfilment.domain.orders import Order
+from shared.kernel.domain.deliveries import Delivery
+from shared.kernel.domain.events import Event, iso, subject_id
+from shared.kernel.services.listing import ListCondition, Listing, ListPage, ListPosition, matches, stored_listing
+from shared.kernel.services.ports import (
     Change,
     KeyTaken,
     LeadFilter,
@@ -33,7 +28,12 @@ from shared.services.ports import (
     SegmentPosition,
     StaleAggregate,
 )
-from shared.services.retry import ConflictRetry, no_wait
+from shared.kernel.services.retry import ConflictRetry, no_wait
+from shared.leads.domain.leads import Lead
+from shared.sales.domain.opportunities import Opportunity
+from shared.sales.domain.quotes import Quote
+from shared.service_desk.domain.cases import Case
+from shared.time.domain.timers import Timer
 
 A = TypeVar("A")
 

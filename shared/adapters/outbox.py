@@ -25,8 +25,8 @@ from typing import Any
 from shared.adapters.acting import current_actor
 from shared.adapters.dynamo.faults import THROTTLE_CODES, batch_get, is_throttling
 from shared.adapters.settings import EVENTS_PENDING_INDEX
-from shared.domain.events import Event
-from shared.services.ports import Throttled
+from shared.kernel.domain.events import Event
+from shared.kernel.services.ports import Throttled
 
 PENDING_SHARDS = 4
 FAILED = "failed"  # the pending index's partition of events set aside
@@ -249,7 +249,7 @@ def _expires(envelope: dict[str, Any]) -> str:
     """When DynamoDB's TTL removes a published event: its facts live on the aggregates."""
     from datetime import timedelta
 
-    from shared.domain.events import parse_iso
+    from shared.kernel.domain.events import parse_iso
 
     return str(int((parse_iso(envelope["time"]) + timedelta(days=KEEP_PUBLISHED_DAYS)).timestamp()))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.adapters.settings import Settings
-from shared.domain.access import PLACEHOLDER_NAME, Caller, api_keys, caller_of
+from shared.kernel.domain.access import PLACEHOLDER_NAME, Caller, api_keys, caller_of
 
 CACHE_SECONDS = 300
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
-from shared.domain.origins import DevOrigins
+from shared.leads.domain.origins import DevOrigins
 
 # environment variable -> the field it fills (the template's Globals set these in AWS)
 ENVIRONMENT = {
@@ -110,7 +110,7 @@ class Settings:
     local_rules_source: str = ""
     rules_check_seconds: float = 30.0
     region: str = "us-east-1"
-    id_namespace: str = ""  # salts derived ids (shared/domain/ids.py): the local stack's, fresh each start
+    id_namespace: str = ""  # salts derived ids (shared/kernel/domain/ids.py): the local stack's, fresh each start
     # Pages on localhost or opened from disk posting to public sources. Never read from the
     # environment: only the local stack sets it (infra/local/stack.py, from `closeloop dev
     # --allow-dev-origins`), so no variable of a deployed function can turn it on.

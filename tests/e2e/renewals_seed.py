@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 
-from shared.domain.events import parse_iso
+from shared.kernel.domain.events import parse_iso
 
 
 def main(envelope: str, signed_at: str, end_date: str) -> None:

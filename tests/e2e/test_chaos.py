@@ -24,9 +24,9 @@ from botocore.config import Config
 
 from infra.local.aws import client
 from shared.adapters.settings import Settings
-from shared.domain.events import iso
-from shared.domain.orders import invoice_id_for
-from shared.services.webhook_auth import sign
+from shared.fulfilment.domain.orders import invoice_id_for
+from shared.kernel.domain.events import iso
+from shared.kernel.services.webhook_auth import sign
 from tests.e2e.stacks import running_dev
 from tests.e2e.test_local_stack import closeloop
 from tests.fakes.receiver import running_receiver

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from shared.services.webhook_auth import sign
+from shared.kernel.services.webhook_auth import sign
 from tests.e2e.stacks import running_dev
 from tests.e2e.test_local_stack import ROOT, closeloop, http
 
 KEY = {"X-Api-Key": "dev-admin-key"}
-# The account is made as the e-sign webhook makes it (shared.services.orders.order_change) — that
+# The account is made as the e-sign webhook makes it (shared.fulfilment.services.orders.order_change) — that
 # webhook is not on this branch yet, so a second terminal with the stack's environment seeds it.
 SEED = """
 import sys

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.services.webhook_auth import sign
+from shared.kernel.services.webhook_auth import sign
 from tests.e2e.stacks import running_dev
 from tests.e2e.test_local_stack import closeloop, http
 

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from shared.services.webhook_auth import sign
+from shared.kernel.services.webhook_auth import sign
 from tests.conftest import free_port
 from tests.e2e.terminal import fresh_terminal_env
 from tests.fakes.receiver import running_receiver
@@ -388,7 +388,7 @@ def test_a_p1_case_paused_on_the_customer_breaches_at_the_right_instant_then_esc
     support manager, one full target later the director."""
     from datetime import UTC, datetime, timedelta
 
-    from shared.domain.events import iso
+    from shared.kernel.domain.events import iso
 
     opened = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     case = {"external_id": "e2e-p1", "priority": "P1", "account": {"company": "苏州精工", "country": "CN"},

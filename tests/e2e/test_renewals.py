@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from shared.services.webhook_auth import sign as sign_body
+from shared.kernel.services.webhook_auth import sign as sign_body
 from tests.e2e.stacks import running_dev
 from tests.e2e.test_local_stack import ROOT, closeloop, http
 from tests.unit.services.orders_helpers import CREDIT_CODE

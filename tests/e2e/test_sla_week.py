@@ -120,7 +120,7 @@ def test_a_webhook_signed_with_the_real_time_is_accepted_by_a_stack_living_in_an
     with its own real time; the stack's business clock, two weeks back, does not make it stale."""
     import time
 
-    from shared.services.webhook_auth import sign
+    from shared.kernel.services.webhook_auth import sign
 
     status, _ = http("POST", f"{friday['api']}/webhooks/leads/website", {"email": "signed.later@example.cn"})
     assert status == 201

@@ -8,7 +8,7 @@ import pytest
 from infra import cli
 from infra.cli_rules import CommandError
 from infra.local.stack import StackSettings, local_dev_origins
-from shared.domain.origins import DevOrigins
+from shared.leads.domain.origins import DevOrigins
 
 
 def settings_for(*argv: str) -> StackSettings:

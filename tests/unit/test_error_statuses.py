@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 
 from functions.api.errors import STATUS, error_body, every_error, status_for, status_of
-from shared.domain import errors
+from shared.kernel.domain import errors
 
 
 def test_every_domain_error_has_a_status_below_500_except_unavailability() -> None:

@@ -1,5 +1,5 @@
 """docs/api.md and docs/events.md are what `python -m tools.docs` makes of the code, and the event
-models (shared/messages) say what the code emits: every type it names, and every `data` key it puts in."""
+models (shared/*/messages) say what the code emits: every type it names, and every `data` key it puts in."""
 
 from __future__ import annotations
 
@@ -13,28 +13,22 @@ from typing import Any
 import pytest
 
 from shared.adapters.memory import MemoryPersonalRecords, MemoryUnitOfWork
-from shared.domain.deliveries import Answer, Delivery
-from shared.domain.events import EVENT_TYPES, Event, EventType
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import Content, RuleSet
-from shared.domain.timers import Timer
-from shared.messages.accounts import SurveyAnswer, UsageReport
-from shared.messages.cases import CaseEventRecording, CaseOpening
-from shared.messages.events import EVENT_MODELS, check
-from shared.messages.leads import Behavior, Disqualification, LeadActivity
-from shared.messages.sales import ApprovalDecision, OpportunityActivity, OpportunityNew, QuoteNew, StageMove
-from shared.messages.validation import read
-from shared.services.activities import record_activity
-from shared.services.approvals import decide
-from shared.services.behavior import record_behavior
-from shared.services.cases import open_case, record_case_event
-from shared.services.deliveries import deliver, send_again
-from shared.services.lead_closing import disqualify
-from shared.services.opportunities import create_opportunity
-from shared.services.ports import ActiveRules, Change, Save
-from shared.services.privacy import erase_person
-from shared.services.quotes import create_quote
-from shared.services.rules_publishing import (
+from shared.composition.messages.events import EVENT_MODELS, check
+from shared.composition.services.privacy import erase_person
+from shared.composition.services.timer_handlers import handlers
+from shared.customers.messages.accounts import SurveyAnswer, UsageReport
+from shared.kernel.domain.deliveries import Answer, Delivery
+from shared.kernel.domain.events import EVENT_TYPES, Event, EventType
+from shared.kernel.messages.validation import read
+from shared.kernel.services.deliveries import deliver, send_again
+from shared.kernel.services.ports import ActiveRules, Change, Save
+from shared.leads.domain.routing import RoutingIndex
+from shared.leads.messages.leads import Behavior, Disqualification, LeadActivity
+from shared.leads.services.activities import record_activity
+from shared.leads.services.behavior import record_behavior
+from shared.leads.services.lead_closing import disqualify
+from shared.rules.domain.rules import Content, RuleSet
+from shared.rules.services.rules_publishing import (
     PublishResult,
     ReadRules,
     SourceUnreadable,
@@ -43,9 +37,15 @@ from shared.services.rules_publishing import (
     rollback_rules,
     sync_rules,
 )
-from shared.services.stage_moves import move_stage, record_opportunity_activity, win_on_signature
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.sales.messages.sales import ApprovalDecision, OpportunityActivity, OpportunityNew, QuoteNew, StageMove
+from shared.sales.services.approvals import decide
+from shared.sales.services.opportunities import create_opportunity
+from shared.sales.services.quotes import create_quote
+from shared.sales.services.stage_moves import move_stage, record_opportunity_activity, win_on_signature
+from shared.service_desk.messages.cases import CaseEventRecording, CaseOpening
+from shared.service_desk.services.cases import open_case, record_case_event
+from shared.time.domain.timers import Timer
+from shared.time.services.timers import sweep_timers
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
 from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, command_of, now_of
 from tools import docs
@@ -53,8 +53,8 @@ from tools import docs
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ("shared", "functions", "schedules", "admin_sheets")
 # modules that name event types to read or describe them, never to emit them
-CONSUMERS = (ROOT / "shared" / "domain" / "kpi_events.py",)
-MODELS = ROOT / "shared" / "messages"
+CONSUMERS = (ROOT / "shared" / "kpis" / "domain" / "kpi_events.py",)
+EVENTS = ROOT / "shared" / "kernel" / "domain" / "events.py"
 EMITTED = {kind for kind, model in EVENT_MODELS.items() if not model.reserved}
 
 
@@ -69,7 +69,7 @@ def _named_in_code() -> dict[str, set[str]]:
     found: dict[str, set[str]] = defaultdict(set)
     for package in RUNTIME:
         for path in sorted((ROOT / package).rglob("*.py")):
-            if path == ROOT / "shared" / "domain" / "events.py" or path in CONSUMERS or MODELS in path.parents:
+            if path == EVENTS or path in CONSUMERS or path.parent.name == "messages":  # the models: shared/*/messages
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Constant) and node.value in names:
@@ -78,7 +78,7 @@ def _named_in_code() -> dict[str, set[str]]:
 
 
 def test_the_types_the_code_emits_are_exactly_those_documented_as_emitted() -> None:
-    """A reserved type that code starts emitting must get its `data` on its model (shared/messages)."""
+    """A reserved type that code starts emitting must get its `data` on its model (shared/*/messages)."""
     named = _named_in_code()
     assert {k: sorted(v) for k, v in named.items() if k not in EMITTED} == {}, "document these as emitted"
     assert sorted(EMITTED - set(named)) == [], "documented as emitted, but no code names them"
@@ -272,7 +272,7 @@ def _drive_cases(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingCloc
 
 
 def _drive_orders(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
-    from shared.domain.orders import invoice_id_for
+    from shared.fulfilment.domain.orders import invoice_id_for
     from tests.unit.services.orders_helpers import (
         NO_TAX_ID,
         change_account,
@@ -305,7 +305,7 @@ def _drive_contract(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingC
 
 
 def _drive_health(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock) -> None:
-    from shared.services.health import report_usage, sweep_health
+    from shared.customers.services.health import report_usage, sweep_health
     from tests.unit.services.orders_helpers import make_order
 
     analytics, survey = rules.rules.source_named("product-analytics"), rules.rules.source_named("nps-survey")
@@ -314,7 +314,7 @@ def _drive_health(rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClo
     usage = {"account_id": order.account_id, "active_users": 3, "licensed_users": 50}
     report_usage(read(UsageReport, usage, now=now_of(clock), active=rules), analytics, rules, store, clock)
     sweep_health(rules, store, clock.now + timedelta(days=1))
-    from shared.services.surveys import record_survey
+    from shared.customers.services.surveys import record_survey
 
     answer = {"account_id": order.account_id, "respondent": {"email": "cfo@acme.cn"}, "score": 9}
     record_survey(read(SurveyAnswer, answer, now=now_of(clock), active=rules), survey, rules, store, clock)

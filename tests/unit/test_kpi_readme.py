@@ -8,8 +8,8 @@ from typing import Any
 
 from infra.cli_kpis import table
 from shared.adapters.kpi_memory import MemoryKpiStore
-from shared.services.kpis import kpi_report, record_event
-from shared.services.retry import ConflictRetry, no_wait
+from shared.kernel.services.retry import ConflictRetry, no_wait
+from shared.kpis.services.kpis import kpi_report, record_event
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,7 +59,7 @@ def test_the_kpi_table_readme_quotes(example_rules: Any) -> None:
 
 
 def test_the_architecture_lists_every_data_key_the_kpis_read() -> None:
-    from shared.messages.events import KPI_KEYS
+    from shared.composition.messages.events import KPI_KEYS
 
     doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip(" `"): line for line in doc.splitlines() if line.startswith("| `")}

@@ -4,8 +4,8 @@ every outside word escaped, never cached nor sent on in a Referer; refusals keep
 from __future__ import annotations
 
 from functions.api.links import confirm_page, done_page, read_form, refusal_page
-from shared.domain.errors import LinkGone, NotYourTurn
-from shared.services.links import LinkView
+from shared.composition.services.links import LinkView
+from shared.kernel.domain.errors import LinkGone, NotYourTurn
 
 HOSTILE = LinkView(
     person_id="u_x",
@@ -57,7 +57,7 @@ def test_the_form_reads_only_its_fields() -> None:
 def test_the_link_routes_are_public_in_the_table_the_access_rules_and_the_description() -> None:
     from functions.api.openapi import document
     from functions.api.routes import BY_KEY
-    from shared.domain.access import is_public, route_scopes
+    from shared.kernel.domain.access import is_public, route_scopes
 
     for method in ("GET", "POST"):
         assert BY_KEY[(method, "/a/{token}")].auth == "public"

@@ -10,10 +10,10 @@ import pytest
 
 from infra.cli_rules import sync_outcome
 from infra.local.console import Console
-from shared.domain.errors import Forbidden
-from shared.domain.origins import DevOrigins
-from shared.domain.rules import Source
-from shared.services.webhook_auth import check_public_origin
+from shared.kernel.domain.errors import Forbidden
+from shared.kernel.services.webhook_auth import check_public_origin
+from shared.leads.domain.origins import DevOrigins
+from shared.rules.domain.rules import Source
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

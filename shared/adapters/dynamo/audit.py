@@ -17,7 +17,7 @@ from typing import Any
 from shared.adapters.dynamo.faults import batch_get
 from shared.adapters.dynamo.models import EventItem
 from shared.adapters.outbox import envelope_of, readable
-from shared.services.ports import AuditPage, AuditPosition
+from shared.kernel.services.ports import AuditPage, AuditPosition
 
 _MIN_PAGE = 25
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from shared.adapters.dynamo.documents import DocumentTable
 from shared.adapters.dynamo.models import CaseItem
-from shared.domain.cases import Case, is_case_id
+from shared.service_desk.domain.cases import Case, is_case_id
 
 
 def _indexed(case: Case) -> dict[str, Any]:

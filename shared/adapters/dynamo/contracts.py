@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.adapters.dynamo.documents import DocumentTable
 from shared.adapters.dynamo.models import ContractItem, LeadKeyItem
-from shared.domain.contracts import Contract, quote_signed_key
+from shared.customers.domain.contracts import Contract, quote_signed_key
 
 
 def _indexed(contract: Contract) -> dict[str, Any]:

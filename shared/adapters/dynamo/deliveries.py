@@ -8,8 +8,8 @@ from typing import Any
 
 from shared.adapters.acting import current_actor
 from shared.adapters.dynamo.models import DeliveryItem
-from shared.domain.deliveries import Delivery
-from shared.domain.events import parse_iso
+from shared.kernel.domain.deliveries import Delivery
+from shared.kernel.domain.events import parse_iso
 
 _STORED = [f.name for f in dataclasses.fields(Delivery) if f.name != "version"]
 # what goes to the ERP and finance: the event envelope, with who made the change (CONTRACT §12)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from shared.services.ports import Throttled
+from shared.kernel.services.ports import Throttled
 
 # error codes of a whole call, and cancellation reasons of one transaction item
 THROTTLE_CODES = frozenset(

@@ -17,9 +17,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared.adapters.dynamo.faults import REFUSED_REASONS, THROTTLE_REASONS, is_throttling
-from shared.domain.kpi_rollups import RollupWrite, SubjectState, decode_counts, encode_counts
-from shared.services.kpi_ports import AlreadyCounted
-from shared.services.ports import ConcurrentChange, StaleAggregate, StorageRefused, Throttled
+from shared.kernel.services.ports import ConcurrentChange, StaleAggregate, StorageRefused, Throttled
+from shared.kpis.domain.kpi_rollups import RollupWrite, SubjectState, decode_counts, encode_counts
+from shared.kpis.services.kpi_ports import AlreadyCounted
 
 MAX_TRANSACTION_ITEMS = 100
 MARKER_DAYS = 35  # longer than EventBridge's 24 h of retries and a DLQ redrive a month on

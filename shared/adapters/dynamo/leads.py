@@ -14,9 +14,9 @@ from pynamodb.connection import Connection
 from shared.adapters.dynamo.documents import DocumentTable
 from shared.adapters.dynamo.faults import batch_get
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
-from shared.domain.events import iso
-from shared.domain.leads import Lead, is_lead_id
-from shared.services.ports import LeadFilter, LeadPage, LeadPosition, Lookup, StaleAggregate
+from shared.kernel.domain.events import iso
+from shared.kernel.services.ports import LeadFilter, LeadPage, LeadPosition, Lookup, StaleAggregate
+from shared.leads.domain.leads import Lead, is_lead_id
 
 # A day's leads spread over a few index partitions (capture_day = "<day>#<shard>"): a campaign's
 # burst of leads on one day never piles its index writes on one key. Readers query each shard.

@@ -32,15 +32,23 @@ from shared.adapters.dynamo.models import (
     QuoteItem,
 )
 from shared.adapters.settings import LISTED_INDEX
-from shared.domain.accounts import Account
-from shared.domain.cases import Case
-from shared.domain.contracts import Contract
-from shared.domain.opportunities import Opportunity
-from shared.domain.orders import ListedInvoice, Order
-from shared.domain.quotes import Quote
-from shared.domain.stored_json import dumps
-from shared.services.list_specs import BY_KIND
-from shared.services.listing import LIST_SHARDS, ListCondition, Listing, ListPage, ListPosition, matches, stored_listing
+from shared.composition.services.list_specs import BY_KIND
+from shared.customers.domain.accounts import Account
+from shared.customers.domain.contracts import Contract
+from shared.fulfilment.domain.orders import ListedInvoice, Order
+from shared.kernel.domain.stored_json import dumps
+from shared.kernel.services.listing import (
+    LIST_SHARDS,
+    ListCondition,
+    Listing,
+    ListPage,
+    ListPosition,
+    matches,
+    stored_listing,
+)
+from shared.sales.domain.opportunities import Opportunity
+from shared.sales.domain.quotes import Quote
+from shared.service_desk.domain.cases import Case
 
 # kind -> (its item model, the aggregate class its doc holds)
 STORED: dict[str, tuple[type[Model], Any]] = {

@@ -36,7 +36,7 @@ from shared.adapters.settings import (
     TIMERS_DUE_INDEX,
     Settings,
 )
-from shared.domain.stored_json import dumps
+from shared.kernel.domain.stored_json import dumps
 
 TABLE_SETTING = {  # model -> the Settings field naming its table
     "LeadItem": "leads_table",
@@ -58,7 +58,7 @@ TABLE_SETTING = {  # model -> the Settings field naming its table
 
 
 class StoredJSONAttribute(JSONAttribute):
-    """JSON as the size guards measure it (shared/domain/stored_json.py): unescaped UTF-8 and
+    """JSON as the size guards measure it (shared/kernel/domain/stored_json.py): unescaped UTF-8 and
     compact, so Chinese text takes 3 bytes a character, not 6. Reads both that and the escaped
     form older items were written in (both are JSON)."""
 
@@ -472,7 +472,7 @@ class QuoteItem(Model):
 
 
 class InvoiceItem(Model):
-    """An invoice as lists show it (``doc``: shared/domain/orders.py ListedInvoice): a copy, put
+    """An invoice as lists show it (``doc``: shared/fulfilment/domain/orders.py ListedInvoice): a copy, put
     with every change of its order in the same transaction; the order holds the invoice."""
 
     class Meta:

@@ -8,9 +8,9 @@ from typing import Any
 from shared.adapters.dynamo.documents import DocumentTable
 from shared.adapters.dynamo.listing import stamp
 from shared.adapters.dynamo.models import AccountItem, InvoiceItem, LeadKeyItem, OrderItem
-from shared.domain.accounts import Account, is_account_id
-from shared.domain.orders import Order, is_invoice_id, is_order_id
-from shared.services.ports import SegmentPosition
+from shared.customers.domain.accounts import Account, is_account_id
+from shared.fulfilment.domain.orders import Order, is_invoice_id, is_order_id
+from shared.kernel.services.ports import SegmentPosition
 
 
 def _order_indexed(order: Order) -> dict[str, Any]:

@@ -20,9 +20,9 @@ from pynamodb.exceptions import TransactWriteError
 
 from shared.adapters.dynamo.models import RulesItem
 from shared.adapters.outbox import outbox_put
-from shared.domain.events import Event
-from shared.domain.rules import Content
-from shared.services.rules_publishing import ActivationConflict, VersionRecord
+from shared.kernel.domain.events import Event
+from shared.rules.domain.rules import Content
+from shared.rules.services.rules_publishing import ActivationConflict, VersionRecord
 
 CHUNK_BYTES = 350_000
 

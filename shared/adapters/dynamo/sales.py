@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from shared.adapters.dynamo.documents import DocumentTable
 from shared.adapters.dynamo.models import OpportunityItem, QuoteItem
-from shared.domain.opportunities import Opportunity, is_opportunity_id
-from shared.domain.quotes import Quote, is_quote_id
+from shared.sales.domain.opportunities import Opportunity, is_opportunity_id
+from shared.sales.domain.quotes import Quote, is_quote_id
 
 # a lead converted twice at once: one Put wins; two stage moves at once: one wins, the other reads again
 OPPORTUNITIES: DocumentTable[Opportunity] = DocumentTable(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.domain.events import iso, parse_iso
-from shared.services.ports import SweepCursor
+from shared.kernel.domain.events import iso, parse_iso
+from shared.kernel.services.ports import SweepCursor
 
 
 class DynamoSweepProgress:

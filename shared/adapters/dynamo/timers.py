@@ -12,8 +12,8 @@ from pynamodb.exceptions import QueryError
 
 from shared.adapters.dynamo.faults import is_throttling
 from shared.adapters.dynamo.models import TimerItem
-from shared.domain.events import iso, parse_iso
-from shared.domain.timers import DUE_SHARDS, FAILED_SHARD, Timer, TimerKind
+from shared.kernel.domain.events import iso, parse_iso
+from shared.time.domain.timers import DUE_SHARDS, FAILED_SHARD, Timer, TimerKind
 
 
 def timer_item(timer: Timer) -> TimerItem:

@@ -34,9 +34,9 @@ from shared.adapters.dynamo.orders import (
 from shared.adapters.dynamo.sales import OPPORTUNITIES, QUOTES, DynamoOpportunityRepository, DynamoQuoteRepository
 from shared.adapters.dynamo.timers import DynamoTimerRepository, TimerTable
 from shared.adapters.outbox import outbox_put
-from shared.domain.events import Event, subject_id, subject_parts
-from shared.domain.orders import Order
-from shared.services.ports import (
+from shared.fulfilment.domain.orders import Order
+from shared.kernel.domain.events import Event, subject_id, subject_parts
+from shared.kernel.services.ports import (
     Aggregate,
     Assignment,
     Change,
@@ -51,7 +51,7 @@ from shared.services.ports import (
     StorageRefused,
     Throttled,
 )
-from shared.services.retry import ConflictRetry
+from shared.kernel.services.retry import ConflictRetry
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limits per TransactWriteItems
 MAX_TRANSACTION_BYTES = 4 * 1024 * 1024

@@ -34,7 +34,7 @@ def test_a_rules_publication_and_a_rollback_from_the_cli_are_the_operator_s(
         (edited / csv.name).write_text(text.replace("sql_threshold,80", "sql_threshold,85"), encoding="utf-8")
     from admin_sheets.publishing import sync_rules
     from shared.adapters.acting import acting_as
-    from shared.services.rules_publishing import rollback_rules
+    from shared.rules.services.rules_publishing import rollback_rules
 
     with acting_as(cli_actor()):  # what `closeloop rules sync` / `rules rollback` run, as infra.cli.main does
         assert sync_rules(f"dir:{edited}", scoped_keys).status == "published"
@@ -56,7 +56,7 @@ def test_a_rules_publication_and_a_rollback_from_the_cli_are_the_operator_s(
 def test_a_sweep_s_changes_are_its_schedule_s(client: Any, scoped_keys: Any) -> None:
     import schedules.timer_sweep as timer_sweep
     from shared.adapters.container import utc_now
-    from shared.domain.events import iso
+    from shared.kernel.domain.events import iso
 
     lead = {"email": "swept@example.cn", "name": "张伟", "company": "上海精密制造", "province": "上海",
             "industry": "制造业", "employees": 1500, "title": "采购总监", "phone": "13800138222"}  # fmt: skip

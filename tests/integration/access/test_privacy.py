@@ -161,9 +161,9 @@ def test_a_bad_body_is_a_400_naming_the_field(client: Any, payload: Any, field: 
 
 def test_retention_sweep_erases_an_idle_lead_as_of_the_schedules_time(client: Any, scoped_keys: Any) -> None:
     from schedules.retention_sweep import handler as retention_sweep
-    from shared.domain.events import iso
-    from shared.services.capture import capture_lead
-    from shared.services.rules_publishing import publish_rules
+    from shared.kernel.domain.events import iso
+    from shared.leads.services.capture import capture_lead
+    from shared.rules.services.rules_publishing import publish_rules
 
     container = scoped_keys
     content = container.rules_store.content(container.rules.current().version)

@@ -12,7 +12,7 @@ import pytest
 
 from functions.api.app import app
 from functions.api.openapi import document
-from shared.domain.access import SCOPES, route_scopes
+from shared.kernel.domain.access import SCOPES, route_scopes
 from tests.conftest import ADMIN_KEY
 from tests.integration.access.conftest import call
 from tests.integration.api.helpers import body

@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from shared.services.webhook_auth import sign
+from shared.kernel.services.webhook_auth import sign
 from tests.conftest import ADMIN_KEY, WEBHOOK_SECRET
 
 

@@ -15,7 +15,7 @@ from functions.api.app import app
 from infra import template as cfn
 from shared.adapters.container import Container, reset_container
 from shared.adapters.settings import Settings
-from shared.domain.origins import DEV_ORIGINS_HINT, DevOrigins
+from shared.leads.domain.origins import DEV_ORIGINS_HINT, DevOrigins
 from tests.integration.api.helpers import body, post_lead
 
 PAGE = "http://localhost:5500"
@@ -82,7 +82,7 @@ def test_only_the_local_stack_code_allows_dev_origins() -> None:
         for path in (root / folder).rglob("*.py")
         if "DevOrigins.ALLOWED" in path.read_text(encoding="utf-8")
     ]
-    assert sorted(writers) == ["infra/local/stack.py", "shared/domain/origins.py"]
+    assert sorted(writers) == ["infra/local/stack.py", "shared/leads/domain/origins.py"]
 
 
 # ------------------------------------------------------------------ the local stack without the flag

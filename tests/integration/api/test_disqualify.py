@@ -14,9 +14,9 @@ from chalice.test import Client
 
 from functions.api.app import app
 from shared.adapters.dynamo.models import RoutingStateItem
-from shared.services.capture import capture_lead
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.composition.services.timer_handlers import handlers
+from shared.leads.services.capture import capture_lead
+from shared.time.services.timers import sweep_timers
 from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import body, post_lead
 from tests.unit.services.helpers import SQL_LEAD

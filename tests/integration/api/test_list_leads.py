@@ -14,7 +14,7 @@ from pynamodb.connection.base import Connection
 from functions.api.app import app
 from shared.adapters.dynamo.leads import CAPTURE_SHARDS
 from shared.adapters.dynamo.models import LeadItem
-from shared.services.capture import capture_lead
+from shared.leads.services.capture import capture_lead
 from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import body, post_lead
 

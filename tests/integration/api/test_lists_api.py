@@ -12,14 +12,14 @@ from chalice.test import Client
 from pynamodb.connection.base import Connection
 
 from functions.api.app import app
-from shared.domain.accounts import Account
-from shared.domain.cases import Case
-from shared.domain.contracts import Contract
-from shared.domain.events import iso
-from shared.domain.opportunities import Opportunity
-from shared.domain.orders import Order
-from shared.domain.quotes import Quote
-from shared.services.ports import Change, Save
+from shared.customers.domain.accounts import Account
+from shared.customers.domain.contracts import Contract
+from shared.fulfilment.domain.orders import Order
+from shared.kernel.domain.events import iso
+from shared.kernel.services.ports import Change, Save
+from shared.sales.domain.opportunities import Opportunity
+from shared.sales.domain.quotes import Quote
+from shared.service_desk.domain.cases import Case
 from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import body
 

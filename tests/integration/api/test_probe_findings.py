@@ -11,7 +11,7 @@ import pytest
 from chalice.test import Client
 
 from functions.api.app import app
-from shared.domain.events import iso
+from shared.kernel.domain.events import iso
 from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import body, signed_headers
 from tests.integration.fuzz.strategies import RawNumber, dumps

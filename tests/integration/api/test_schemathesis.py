@@ -29,10 +29,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from functions.api.openapi import EXAMPLE_LEAD, document
-from shared.domain.accounts import account_id_for
-from shared.domain.leads import lead_id_for
-from shared.domain.orders import invoice_id_for, order_id_for
-from shared.services.webhook_auth import sign
+from shared.customers.domain.accounts import account_id_for
+from shared.fulfilment.domain.orders import invoice_id_for, order_id_for
+from shared.kernel.services.webhook_auth import sign
+from shared.leads.domain.leads import lead_id_for
 from tests.conftest import ADMIN_KEY, WEBHOOK_SECRET
 from tests.unit.services.orders_helpers import CREDIT_CODE, with_invoice_on
 
@@ -166,7 +166,7 @@ def _seed_sales(server: str) -> None:
 def _link_tokens(steps: list[str]) -> list[str]:
     """Action links of the seeded steps (the manager's, in turn; the director's, not yet), as alerts carry."""
     from shared.adapters.container import utc_now
-    from shared.domain.links import LinkClaims, make_token
+    from shared.kernel.domain.links import LinkClaims, make_token
     from tests.conftest import LINK_SECRET
 
     expires = int(utc_now().timestamp()) + 3600

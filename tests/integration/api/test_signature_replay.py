@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from functions.api.app import app
 from shared.adapters.idempotency import SIGNATURE_SECONDS
-from shared.services.webhook_auth import TOLERANCE_SECONDS, sign
+from shared.kernel.services.webhook_auth import TOLERANCE_SECONDS, sign
 from tests.conftest import ADMIN_KEY, WEBHOOK_SECRET
 from tests.integration.api.helpers import body, post_lead, signed_headers
 from tests.unit.services.esign_helpers import ACCOUNT, envelope

@@ -12,12 +12,12 @@ from typing import Any
 from shared.adapters.container import utc_now
 from shared.adapters.dynamo.models import CaseItem, EventItem, LeadKeyItem, TimerItem
 from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
-from shared.messages.cases import CaseEventRecording, CaseOpening
-from shared.messages.validation import read
-from shared.services.cases import get_case, open_case, record_case_event
-from shared.services.ports import ActiveRules
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.composition.services.timer_handlers import handlers
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
+from shared.service_desk.messages.cases import CaseEventRecording, CaseOpening
+from shared.service_desk.services.cases import get_case, open_case, record_case_event
+from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 
 THREADS = 16

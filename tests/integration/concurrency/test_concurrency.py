@@ -13,10 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from shared.adapters.container import utc_now
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem
 from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import RuleSet
-from shared.services.capture import capture_lead
-from shared.services.ports import ActiveRules
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.routing import RoutingIndex
+from shared.leads.services.capture import capture_lead
+from shared.rules.domain.rules import RuleSet
 
 THREADS = 16
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from shared.domain.contracts import Contract, contract_id_for
-from shared.services.ports import Change, Save, StaleAggregate
+from shared.customers.domain.contracts import Contract, contract_id_for
+from shared.kernel.services.ports import Change, Save, StaleAggregate
 
 
 def contract(envelope: str, account: str = "ac_1", end: str = "2027-12-31") -> Contract:

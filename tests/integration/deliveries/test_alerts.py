@@ -14,10 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 from infra.local.aws import ACCOUNT_ID, REGION
 from schedules.timer_sweep import handler as timer_sweep
 from shared.adapters.container import utc_now
-from shared.domain.deliveries import Delivery
-from shared.domain.events import iso
-from shared.services.capture import capture_lead
-from shared.services.ports import Change, Save
+from shared.kernel.domain.deliveries import Delivery
+from shared.kernel.domain.events import iso
+from shared.kernel.services.ports import Change, Save
+from shared.leads.services.capture import capture_lead
 
 FRIDAY_1730 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # Shanghai; due Monday 15:00 (5 business hours)
 LEAD = {

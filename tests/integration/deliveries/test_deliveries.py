@@ -14,10 +14,10 @@ from infra.local.runtime import LambdaContext
 from schedules.timer_sweep import handler as timer_sweep
 from shared.adapters.container import utc_now
 from shared.adapters.dynamo.models import EventItem
-from shared.domain.deliveries import Delivery, event_delivery
-from shared.domain.events import Event, iso, parse_iso
-from shared.services.ports import Change, Save
-from shared.services.webhook_auth import verify_signature
+from shared.kernel.domain.deliveries import Delivery, event_delivery
+from shared.kernel.domain.events import Event, iso, parse_iso
+from shared.kernel.services.ports import Change, Save
+from shared.kernel.services.webhook_auth import verify_signature
 
 
 def order_delivery(container: Any) -> tuple[Delivery, dict[str, Any]]:
@@ -128,7 +128,7 @@ def test_a_400_fails_records_delivery_failed_and_reaches_the_dead_letter_queue(c
 
 
 def test_without_a_url_it_waits_as_pending_and_goes_out_once_one_is_set(configure, receiver, plumbing) -> None:
-    from shared.services.deliveries import send_again
+    from shared.kernel.services.deliveries import send_again
 
     container = configure(erp_url="")
     delivery, _ = order_delivery(container)

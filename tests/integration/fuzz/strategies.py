@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from hypothesis import strategies as st
 
-from shared.domain.normalize import CONTROL_FIELDS, KNOWN_FIELDS
+from shared.kernel.domain.normalize import CONTROL_FIELDS, KNOWN_FIELDS
 
 FIELDS = [*KNOWN_FIELDS, *CONTROL_FIELDS]
 

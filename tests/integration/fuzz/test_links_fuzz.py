@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from functions.api.app import app
 from shared.adapters.container import utc_now
 from shared.adapters.dynamo.models import CaseItem, EventItem, LeadItem, QuoteItem
-from shared.domain.links import LinkClaims, make_token
+from shared.kernel.domain.links import LinkClaims, make_token
 from tests.conftest import LINK_SECRET
 from tests.integration.fuzz.strategies import hostile_text
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from functions.api.app import app
 from shared.adapters.dynamo.models import EventItem, OpportunityItem, OrderItem, QuoteItem
-from shared.domain.events import iso
+from shared.kernel.domain.events import iso
 from tests.conftest import ADMIN_KEY
 from tests.integration.api.helpers import signed_headers
 from tests.integration.fuzz.strategies import calendar_ends, decimal_exponents, dumps, hostile_text, wrong_shapes

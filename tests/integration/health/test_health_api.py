@@ -11,9 +11,9 @@ from typing import Any
 
 from schedules.health_sweep import handler as health_sweep
 from shared.adapters.dynamo.models import AccountItem, DeliveryItem, EventItem
-from shared.domain.contracts import Contract
-from shared.domain.events import iso
-from shared.services.ports import Change, Save
+from shared.customers.domain.contracts import Contract
+from shared.kernel.domain.events import iso
+from shared.kernel.services.ports import Change, Save
 from tests.integration.api.helpers import signed_headers
 from tests.integration.orders.conftest import Answer, World
 from tests.unit.services.orders_helpers import CREDIT_CODE
@@ -110,7 +110,7 @@ def test_the_account_lists_its_contracts_and_open_cases(world: World) -> None:
 
 
 def test_health_sweep_pages_through_dynamodb_and_warns_once(world: World) -> None:
-    from shared.services.health import sweep_health
+    from shared.customers.services.health import sweep_health
 
     accounts = set()
     now = world.clock.now
@@ -146,7 +146,7 @@ class Budget:
 
 
 def test_a_health_sweep_that_runs_out_of_time_is_carried_on_by_the_continuation(world: World, monkeypatch: Any) -> None:
-    from shared.services import health
+    from shared.customers.services import health
 
     now = world.clock.now
     world.clock.now = now - timedelta(days=60)

@@ -13,7 +13,7 @@ from admin_sheets.dashboard import dashboard_requests
 from functions.kpi_rollup.handler import handler as rollup
 from schedules.kpi_snapshot import handler as snapshot
 from shared.adapters.kpi_metrics import emit_kpi_metrics
-from shared.domain.kpi_definitions import RATES
+from shared.kpis.domain.kpi_definitions import RATES
 from tests.fakes.sheets_api import FakeSheetsApi
 
 AT = {"detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-11-23T02:00:00Z"}
@@ -89,7 +89,7 @@ def test_every_request_names_only_the_dashboard_and_every_text_is_formula_safe()
 
 
 def _kpis(sla: dict[str, float | None]) -> dict[str, Any]:
-    from shared.domain.kpi_definitions import KPI_KEYS, MEDIANS
+    from shared.kpis.domain.kpi_definitions import KPI_KEYS, MEDIANS
 
     empty = {"value": None, "numerator": 0, "denominator": 0}
     kpis: dict[str, Any] = {k: dict(empty, unit=MEDIANS[k][1]) if k in MEDIANS else dict(empty) for k in KPI_KEYS}

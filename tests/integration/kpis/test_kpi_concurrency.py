@@ -7,8 +7,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from shared.services.kpis import kpi_report, record_event
-from shared.services.retry import ConflictRetry
+from shared.kernel.services.retry import ConflictRetry
+from shared.kpis.services.kpis import kpi_report, record_event
 from tests.unit.services.test_kpis import NOW
 
 WINDOW = {"from": "2026-11-01", "to": "2026-11-30"}

@@ -14,10 +14,10 @@ from chalice.test import Client
 
 from functions.api.app import app
 from functions.kpi_rollup.handler import handler as rollup
-from shared.domain.events import iso
-from shared.messages.leads import LeadActivity
-from shared.services.activities import record_activity
-from shared.services.capture import capture_lead
+from shared.kernel.domain.events import iso
+from shared.leads.messages.leads import LeadActivity
+from shared.leads.services.activities import record_activity
+from shared.leads.services.capture import capture_lead
 from tests.conftest import ADMIN_KEY
 from tests.unit.services.helpers import command_of
 

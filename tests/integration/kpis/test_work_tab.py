@@ -16,15 +16,15 @@ from admin_sheets.dashboard import WorkTab, with_work_tab
 from admin_sheets.work_tab import work_rows
 from schedules.kpi_snapshot import handler as snapshot
 from shared.adapters.container import container
-from shared.domain.events import iso
-from shared.messages.cases import CaseOpening
-from shared.messages.sales import QuoteNew
-from shared.messages.validation import read
-from shared.services.capture import capture_lead
-from shared.services.cases import open_case
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
-from shared.services.work_at_risk import ROWS, Section
+from shared.composition.services.timer_handlers import handlers
+from shared.composition.services.work_at_risk import ROWS, Section
+from shared.kernel.domain.events import iso
+from shared.kernel.messages.validation import read
+from shared.leads.services.capture import capture_lead
+from shared.sales.messages.sales import QuoteNew
+from shared.service_desk.messages.cases import CaseOpening
+from shared.service_desk.services.cases import open_case
+from shared.time.services.timers import sweep_timers
 from tests.fakes.sheets_api import FakeSheetsApi
 from tests.integration.kpis.test_dashboard import _kpis, _sheet_ids
 from tests.unit.services.helpers import FixedRules, TickingClock, now_of
@@ -43,7 +43,7 @@ LEAD = {"name": EVIL, "company": "+Acme 上海", "email": "evil@acme.cn", "phone
 def world() -> dict[str, str]:
     """One of each: a held renewal (an open P1 case on its account, whose clocks run), its quote
     waiting on an approver, a blocked invoice (no credit code), a lead not yet touched."""
-    from shared.services.quotes import create_quote
+    from shared.sales.services.quotes import create_quote
 
     c = container()
     rules = c.rules.current()

@@ -18,8 +18,8 @@ from chalice.test import Client
 from functions.api.app import app
 from schedules.timer_sweep import handler as timer_sweep
 from shared.adapters.container import utc_now
-from shared.domain.links import LinkClaims, make_token
-from shared.services.capture import capture_lead
+from shared.kernel.domain.links import LinkClaims, make_token
+from shared.leads.services.capture import capture_lead
 from tests.conftest import ADMIN_KEY, LINK_SECRET
 from tests.integration.api.helpers import body, post_lead
 from tests.unit.services.helpers import SQL_LEAD

@@ -14,9 +14,9 @@ from functions.api.app import app
 from shared.adapters.acting import acting_as
 from shared.adapters.dynamo.deliveries import DeliveryTable, delivery_from_item
 from shared.adapters.dynamo.models import DeliveryItem
-from shared.domain.deliveries import event_delivery
-from shared.domain.events import Event
-from shared.services.ports import ActiveRules
+from shared.kernel.domain.deliveries import event_delivery
+from shared.kernel.domain.events import Event
+from shared.kernel.services.ports import ActiveRules
 from tests.integration.api.helpers import body, signed_headers
 from tests.unit.services.esign_helpers import approved_quote, envelope
 from tests.unit.services.helpers import TickingClock

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.domain.links import LINK_ACTIONS, LinkClaims
+from shared.kernel.domain.links import LINK_ACTIONS, LinkClaims
 
 link_ids = st.text(alphabet="0123456789abcdef", min_size=8, max_size=24)
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from infra import cli
-from shared.messages.cases import CaseOpening
-from shared.messages.validation import read
-from shared.services.ports import Change, Save
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import Change, Save
+from shared.service_desk.messages.cases import CaseOpening
 from tests.integration.api.test_lists_api import account, case, hexid, quote
 
 
@@ -105,9 +105,9 @@ def test_show_puts_a_case_its_events_alerts_and_timers_in_one_view(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from shared.services.cases import open_case
-    from shared.services.timer_handlers import handlers
-    from shared.services.timers import sweep_timers
+    from shared.composition.services.timer_handlers import handlers
+    from shared.service_desk.services.cases import open_case
+    from shared.time.services.timers import sweep_timers
     from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 
     store, clock = second_terminal.uow, TickingClock(datetime.now(UTC) - timedelta(hours=20))
@@ -168,7 +168,7 @@ def stack_api(second_terminal: Any, aws: str, monkeypatch: pytest.MonkeyPatch) -
     from infra.local.api_server import LocalApiServer
     from infra.local.stack import shifted_clock
     from shared.adapters.container import Container, reset_container
-    from shared.services import webhook_auth
+    from shared.kernel.services import webhook_auth
     from tests.conftest import WEBHOOK_SECRET
 
     behind = shifted_clock(datetime.now(UTC) - timedelta(hours=2))

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from infra import cli
-from shared.services.capture import capture_lead
+from shared.leads.services.capture import capture_lead
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "admin_sheets" / "examples"

@@ -58,7 +58,7 @@ def test_settings_read_the_environment_once_into_typed_values() -> None:
 
 
 def test_a_starting_stack_takes_a_fresh_id_namespace_that_its_second_terminal_reads() -> None:
-    """Each start: a new namespace (shared/domain/ids.py), kept beside the stack's port so the
+    """Each start: a new namespace (shared/kernel/domain/ids.py), kept beside the stack's port so the
     CLI connecting to it (connect_env) derives ids with the same one."""
     from infra.local.stack import StackSettings, new_id_namespace, stack_id_namespace
     from tests.conftest import free_port

@@ -503,7 +503,7 @@ def test_failed_deliveries_raise_an_alarm() -> None:
 
 def test_the_kpi_rollups_hear_exactly_the_events_the_kpis_read() -> None:
     from infra.event_sources import queue_consumers, queue_rules
-    from shared.messages.events import KPI_KEYS
+    from shared.composition.messages.events import KPI_KEYS
 
     [rule] = [r for r in queue_rules(TEMPLATE) if r.queue == "KpiEventsQueue"]
     assert rule.bus_name == "closeloop-dev" and rule.pattern["source"] == ["closeloop"]

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from shared.domain.events import Event
-from shared.services.webhook_auth import sign
+from shared.kernel.domain.events import Event
+from shared.kernel.services.webhook_auth import sign
 from tests.conftest import free_port, python_script
 from tests.integration.orders.conftest import World
 from tests.unit.services.orders_helpers import shipment

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
-from shared.domain.events import iso, parse_iso
-from shared.domain.orders import Order
-from shared.services.webhook_auth import verify_signature
+from shared.fulfilment.domain.orders import Order
+from shared.kernel.domain.events import iso, parse_iso
+from shared.kernel.services.webhook_auth import verify_signature
 from tests.integration.deliveries.test_deliveries import dead_letters, replay
 from tests.integration.orders.conftest import World
 from tests.unit.services.orders_helpers import shipment

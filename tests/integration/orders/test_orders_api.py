@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from shared.adapters.dynamo.models import AccountItem, EventItem, LeadKeyItem, OrderItem
-from shared.domain.orders import invoice_id_for
+from shared.fulfilment.domain.orders import invoice_id_for
 from tests.integration.api.helpers import signed_headers
 from tests.integration.orders.conftest import World
 from tests.unit.services.orders_helpers import NO_TAX_ID, shipment

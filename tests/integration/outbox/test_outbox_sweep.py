@@ -14,8 +14,8 @@ from infra.local.inspect import pending_events
 from schedules.outbox_sweep import handler as sweep
 from shared.adapters.container import utc_now
 from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
-from shared.domain.events import iso
-from shared.services.capture import capture_lead
+from shared.kernel.domain.events import iso
+from shared.leads.services.capture import capture_lead
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_an_event_the_bus_refuses_never_blocks_the_others_and_is_set_aside(clean
     import argparse
 
     from infra.cli_outbox import cmd_events_retry, cmd_events_unpublished
-    from shared.services.ports import Change
+    from shared.kernel.services.ports import Change
     from tests.unit.services.helpers import note_on
 
     sqs, url = downstream

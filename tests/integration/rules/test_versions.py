@@ -10,12 +10,12 @@ import pytest
 from admin_sheets.versions import describe, diff_content
 from infra.local.inspect import list_events
 from shared.adapters.container import RulesCache, utc_now
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import RuleSet
-from shared.services.backtest import backtest
-from shared.services.capture import capture_lead
-from shared.services.ports import ActiveRules
-from shared.services.rules_publishing import publish_rules, rollback_rules
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.routing import RoutingIndex
+from shared.leads.services.capture import capture_lead
+from shared.rules.domain.rules import RuleSet
+from shared.rules.services.backtest import backtest
+from shared.rules.services.rules_publishing import publish_rules, rollback_rules
 
 
 def publish(container, content, source="test"):
@@ -157,7 +157,7 @@ def test_the_same_bad_workbook_is_announced_once_not_every_five_minutes(clean_aw
 
 
 def test_a_publish_that_loses_the_race_says_so(clean_aws, example_content, monkeypatch):
-    from shared.services.rules_publishing import ActivationConflict
+    from shared.rules.services.rules_publishing import ActivationConflict
 
     def moved_first(*args, **kwargs):
         raise ActivationConflict("pointer moved")
@@ -172,7 +172,7 @@ def test_a_published_version_carries_its_calendars_public_days_and_the_workbook_
     clean_aws, example_content
 ):
     # resolved at publishing, so a function using the rules never imports `holidays` (issue 14)
-    from shared.domain.calendar_cells import PUBLIC_HOLIDAYS_TAB
+    from shared.time.domain.calendar_cells import PUBLIC_HOLIDAYS_TAB
 
     countries = {str(r["holiday_country"]) for r in example_content["Calendars"] if r.get("holiday_country")}
     assert countries, "the example rules have a calendar with public holidays"
@@ -185,7 +185,7 @@ def test_a_published_version_carries_its_calendars_public_days_and_the_workbook_
 
 
 def test_a_diff_names_workbook_changes_only_not_the_public_days_publishing_derived(clean_aws, example_content):
-    from shared.domain.calendar_cells import PUBLIC_HOLIDAYS_TAB
+    from shared.time.domain.calendar_cells import PUBLIC_HOLIDAYS_TAB
 
     v1 = clean_aws.rules_store.active()
     old = {**clean_aws.rules_store.content(v1.version_id), PUBLIC_HOLIDAYS_TAB: []}  # as published long ago

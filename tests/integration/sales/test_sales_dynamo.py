@@ -13,16 +13,16 @@ import pytest
 from shared.adapters.container import utc_now
 from shared.adapters.dynamo.models import EventItem, LeadItem, OpportunityItem, QuoteItem, TimerItem
 from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
-from shared.domain import errors
-from shared.messages.sales import ApprovalDecision, OpportunityNew, QuoteNew
-from shared.messages.validation import read
-from shared.services.approvals import decide
-from shared.services.opportunities import create_opportunity
-from shared.services.ports import ActiveRules
-from shared.services.quotes import create_quote, get_quote
-from shared.services.stage_moves import get_opportunity
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.composition.services.timer_handlers import handlers
+from shared.kernel.domain import errors
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
+from shared.sales.messages.sales import ApprovalDecision, OpportunityNew, QuoteNew
+from shared.sales.services.approvals import decide
+from shared.sales.services.opportunities import create_opportunity
+from shared.sales.services.quotes import create_quote, get_quote
+from shared.sales.services.stage_moves import get_opportunity
+from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import SQL_LEAD, FixedRules, capture, now_of
 from tests.unit.services.sales_helpers import ACCOUNT, BIG
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from shared.adapters.dynamo.models import AccountItem, EventItem
-from shared.domain.events import iso
+from shared.kernel.domain.events import iso
 from tests.integration.api.helpers import signed_headers
 from tests.integration.orders.conftest import Answer, World
 from tests.unit.services.orders_helpers import CREDIT_CODE

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from schedules.segment_sweep import handler as segment_sweep
 from shared.adapters.dynamo.models import EventItem
-from shared.domain.events import iso
+from shared.kernel.domain.events import iso
 from tests.integration.orders.conftest import World
 from tests.unit.services.orders_helpers import ACME
 
@@ -118,7 +118,7 @@ class Budget:
 
 
 def test_a_segment_sweep_that_runs_out_of_time_is_carried_on(world: World, monkeypatch: Any) -> None:
-    from shared.services import segments
+    from shared.customers.services import segments
 
     accounts = {world.order(contract_id=f"ct_{n}", account=company(n)).account_id for n in range(5)}
     at = world.clock.now + timedelta(days=200)

@@ -179,7 +179,7 @@ def test_restoring_the_live_rules_clears_notes_and_status(fake, workbook, clean_
 
 
 def test_a_held_rollback_clears_notes_and_says_what_held_means(fake, workbook, clean_aws):
-    from shared.services.rules_publishing import rollback_rules
+    from shared.rules.services.rules_publishing import rollback_rules
 
     edit(fake, workbook, "Settings", 1, 1, "85")
     assert handler(SCHEDULE_EVENT, None)["status"] == "published"

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.adapters.dynamo.models import EventItem, TimerItem
-from shared.domain.timers import Timer
-from shared.services.ports import Change, Save, UnitOfWork
-from shared.services.timers import sweep_timers
+from shared.kernel.services.ports import Change, Save, UnitOfWork
+from shared.time.domain.timers import Timer
+from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import renewal_reminder
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

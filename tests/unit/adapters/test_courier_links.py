@@ -8,8 +8,8 @@ from typing import Any
 
 from shared.adapters.courier import DeliveryCourier
 from shared.adapters.settings import Settings
-from shared.domain.deliveries import Delivery
-from shared.domain.links import links_for, read_token
+from shared.kernel.domain.deliveries import Delivery
+from shared.kernel.domain.links import links_for, read_token
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

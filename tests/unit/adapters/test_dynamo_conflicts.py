@@ -7,7 +7,7 @@ import pytest
 from botocore.stub import Stubber
 
 from shared.adapters.dynamo.leads import DynamoLeadRepository
-from shared.services.ports import StaleLead
+from shared.kernel.services.ports import StaleLead
 
 
 @pytest.fixture

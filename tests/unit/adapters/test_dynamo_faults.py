@@ -10,11 +10,11 @@ import pytest
 from botocore.stub import Stubber
 
 from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
-from shared.domain.errors import Busy, Conflict
-from shared.domain.events import Event, iso
-from shared.domain.timers import Timer
-from shared.services.ports import Change, ConcurrentChange, Save, StaleAggregate, StorageRefused, Throttled
-from shared.services.retry import ConflictRetry
+from shared.kernel.domain.errors import Busy, Conflict
+from shared.kernel.domain.events import Event, iso
+from shared.kernel.services.ports import Change, ConcurrentChange, Save, StaleAggregate, StorageRefused, Throttled
+from shared.kernel.services.retry import ConflictRetry
+from shared.time.domain.timers import Timer
 from tests.unit.services.helpers import note_on
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

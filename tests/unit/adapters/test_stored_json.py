@@ -7,7 +7,7 @@ import json
 import pytest
 
 from shared.adapters.dynamo.models import CaseItem, OrderItem
-from shared.domain.stored_json import stored_size
+from shared.kernel.domain.stored_json import stored_size
 
 DOCS = [
     {"note": "客户反馈发票抬头有误，需要重新开具。" * 50, "n": 3, "ok": True, "none": None},

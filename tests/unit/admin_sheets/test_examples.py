@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from admin_sheets.parse import parse_workbook, validate_source
 from admin_sheets.tabs import TABS
-from shared.domain.rules import RuleSet, content_hash
+from shared.rules.domain.rules import RuleSet, content_hash
 from tests.unit.admin_sheets.helpers import EXAMPLES, example_raw
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import holidays
 
 from admin_sheets.parse import parse_workbook
-from shared.domain.calendar_cells import estimated_holiday_years, last_official_year
+from shared.time.domain.calendar_cells import estimated_holiday_years, last_official_year
 from tests.unit.admin_sheets.helpers import EXAMPLES, example_raw, set_cell
 
 

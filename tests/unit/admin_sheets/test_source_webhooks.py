@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from admin_sheets.parse import parse_workbook
 from admin_sheets.tabs import TABS
-from shared.domain.rules import DEFAULT_WEBHOOKS, WEBHOOK_KINDS, RuleSet, Source
+from shared.rules.domain.rules import DEFAULT_WEBHOOKS, WEBHOOK_KINDS, RuleSet, Source
 from tests.unit.admin_sheets.helpers import example_raw, messages, set_cell
 
 

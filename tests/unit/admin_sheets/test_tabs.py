@@ -15,7 +15,7 @@ from admin_sheets.tabs import (
     header_index,
     normalize_header,
 )
-from shared.domain.rules import Settings
+from shared.rules.domain.rules import Settings
 
 
 @pytest.mark.parametrize("tab", TABS, ids=lambda t: t.name)

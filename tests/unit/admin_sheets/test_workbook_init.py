@@ -18,7 +18,7 @@ from admin_sheets.parse import parse_workbook
 from admin_sheets.readers import RawWorkbook, cell_text, read_csv_dir
 from admin_sheets.tabs import SETTINGS_KEYS, TAB_BY_NAME, TABS, Column, Tab
 from admin_sheets.values import convert
-from shared.domain.rules import BEHAVIOR_EVENTS, ROLES
+from shared.rules.domain.rules import BEHAVIOR_EVENTS, ROLES
 
 LOCALES = ("en", "zh-CN")
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import Content, RuleSet
-from shared.services.ports import ActiveRules
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.rules import Content, RuleSet
 
 ROUTING_COLUMNS = ("role", "country", "region", "industry", "tier", "source", "channel", "grade")
 

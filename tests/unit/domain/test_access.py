@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.access import SCOPES, Caller, api_keys, caller_of, route_scopes
-from shared.domain.errors import Forbidden
+from shared.kernel.domain.access import SCOPES, Caller, api_keys, caller_of, route_scopes
+from shared.kernel.domain.errors import Forbidden
 
 owners = st.sampled_from(["u_wang", "u_li", "u_chen", "u_liu"])
 paths = st.sampled_from(

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.domain.calendar_cells import (
+from shared.time.domain.calendar_cells import (
     PUBLIC_HOLIDAYS_TAB,
     CalendarError,
     normalize_calendar_row,
@@ -22,7 +22,7 @@ from shared.domain.calendar_cells import (
     parse_workdays,
     public_holidays_rows,
 )
-from shared.domain.calendars import (
+from shared.time.domain.calendars import (
     Calendar,
     TimeBasis,
     add_business_time,
@@ -680,7 +680,7 @@ def test_published_calendars_never_import_the_holidays_package() -> None:
     code = f"""
 import sys
 from datetime import date, datetime, UTC
-from shared.domain.calendars import add_business_time, calendars_from_content
+from shared.time.domain.calendars import add_business_time, calendars_from_content
 office = calendars_from_content({content!r})["cn-office"]
 add_business_time(office, datetime.now(UTC), 40)
 assert "holidays" not in sys.modules, "imported holidays"

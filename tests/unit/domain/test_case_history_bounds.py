@@ -13,14 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.domain import cases
-from shared.domain.calendars import Calendar
-from shared.domain.case_clocks import ClockSpec, plan_alerts
-from shared.domain.cases import MAX_CASE_BYTES, Case
-from shared.domain.errors import InvalidTransition
-from shared.domain.events import iso
-from shared.domain.stored_json import stored_size
-from shared.services.ports import ActiveRules
+from shared.kernel.domain.errors import InvalidTransition
+from shared.kernel.domain.events import iso
+from shared.kernel.domain.stored_json import stored_size
+from shared.kernel.services.ports import ActiveRules
+from shared.service_desk.domain import cases
+from shared.service_desk.domain.case_clocks import ClockSpec, plan_alerts
+from shared.service_desk.domain.cases import MAX_CASE_BYTES, Case
+from shared.time.domain.calendars import Calendar
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 _ids = count()

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.domain.calendars import Calendar
-from shared.domain.case_clocks import ClockSpec
-from shared.domain.cases import Case
-from shared.domain.errors import InvalidTransition
-from shared.domain.events import iso
-from shared.services.ports import ActiveRules
+from shared.kernel.domain.errors import InvalidTransition
+from shared.kernel.domain.events import iso
+from shared.kernel.services.ports import ActiveRules
+from shared.service_desk.domain.case_clocks import ClockSpec
+from shared.service_desk.domain.cases import Case
+from shared.time.domain.calendars import Calendar
 
 SHANGHAI = timedelta(hours=8)
 

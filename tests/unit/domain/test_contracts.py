@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from shared.domain.contracts import Contract, RenewalRow, contract_id_for, renewal_reminders
-from shared.domain.errors import InvalidTransition
+from shared.customers.domain.contracts import Contract, RenewalRow, contract_id_for, renewal_reminders
+from shared.kernel.domain.errors import InvalidTransition
 
 ROWS = [RenewalRow.from_row({"days_before": d, "notify": "am,manager", "create_opportunity": d == 90}, n)
         for n, d in enumerate((90, 60, 30), 1)]  # fmt: skip

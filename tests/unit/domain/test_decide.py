@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared.domain.leads import Lead, click_rate, decide, wakes
-from shared.domain.rules import Settings
-from shared.services.ports import ActiveRules
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.leads import Lead, click_rate, decide, wakes
+from shared.rules.domain.rules import Settings
 
 SETTINGS = Settings(nurture_below=60, wake_click_rate=0.08, wake_events=("whitepaper_download", "demo_request"))
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.domain.deliveries import Answer, Delivery, backoff, event_delivery, retry_after_seconds
-from shared.domain.events import iso
+from shared.kernel.domain.deliveries import Answer, Delivery, backoff, event_delivery, retry_after_seconds
+from shared.kernel.domain.events import iso
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

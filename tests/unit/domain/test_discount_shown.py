@@ -9,8 +9,8 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.domain.discounts import first_match, rules_from_content
-from shared.domain.pricing import Product, price_lines, share
+from shared.sales.domain.discounts import first_match, rules_from_content
+from shared.sales.domain.pricing import Product, price_lines, share
 
 # the example workbook's matrix: over 500,000 and over 20 % → manager + director; over 5 % → manager
 RULES = rules_from_content(

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.discounts import DiscountRule, analyse, first_match, rules_from_content
+from shared.sales.domain.discounts import DiscountRule, analyse, first_match, rules_from_content
 
 SEEDS = rules_from_content(
     {

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.domain.forms import is_bot, printable_name, text_problem
+from shared.kernel.domain.forms import is_bot, printable_name, text_problem
 
 
 @pytest.mark.parametrize("value", ["http://spam", "x", " ", "\t", "0", 0, 1, False, True, [], [""], {}, 0.0])

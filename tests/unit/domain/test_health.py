@@ -1,5 +1,5 @@
 """Account health: each dimension's formula, the weighted mean, thresholds, and the warning that
-comes once when an account newly falls (shared/domain/health.py, health_signals.py)."""
+comes once when an account newly falls (shared/customers/domain/health.py, health_signals.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from shared.domain.accounts import Account
-from shared.domain.events import iso
-from shared.domain.health import (
+from shared.customers.domain.accounts import Account
+from shared.customers.domain.health import (
     HISTORY_DAYS,
     HealthPolicy,
     assess,
@@ -21,12 +20,13 @@ from shared.domain.health import (
     usage_score,
     warning,
 )
-from shared.domain.health_signals import (
+from shared.customers.domain.health_signals import (
     record_activity,
     record_case,
     record_invoice,
     record_usage,
 )
+from shared.kernel.domain.events import iso
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 OLD = iso(NOW - timedelta(days=400))  # an account old enough to be judged on engagement
@@ -264,7 +264,7 @@ def test_activity_is_counted_per_day_within_the_window() -> None:
 def test_the_alert_names_the_customer_what_fell_and_every_dimension() -> None:
     from zoneinfo import ZoneInfo
 
-    from shared.domain.alerts import render_alert
+    from shared.kernel.domain.alerts import render_alert
 
     account = _account(**_usage(5, 50))
     event = warning(account, refresh(account, EXAMPLE, NOW, "v1"), NOW, "v1")

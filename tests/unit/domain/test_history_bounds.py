@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shared.domain import contracts, orders
-from shared.domain.accounts import Account
-from shared.domain.contracts import Contract, contract_id_for
-from shared.domain.events import iso
-from shared.domain.history import keep_newest
-from shared.domain.orders import MAX_ORDER_BYTES, new_order
-from shared.domain.stored_json import stored_size
+from shared.customers.domain import contracts
+from shared.customers.domain.accounts import Account
+from shared.customers.domain.contracts import Contract, contract_id_for
+from shared.fulfilment.domain import orders
+from shared.fulfilment.domain.orders import MAX_ORDER_BYTES, new_order
+from shared.kernel.domain.events import iso
+from shared.kernel.domain.history import keep_newest
+from shared.kernel.domain.stored_json import stored_size
 
 T0 = datetime(2027, 10, 1, 1, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Derived ids (shared/domain/ids.py): the same key gives the same id within a deployment; another
+"""Derived ids (shared/kernel/domain/ids.py): the same key gives the same id within a deployment; another
 namespace (a restarted local stack) gives another — the sample finance receiver, still running,
 must not take the new stack's invoice for a repeat of the old one's (issue 16)."""
 
@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.domain import ids
-from shared.domain.contracts import contract_id_for
-from shared.domain.leads import lead_id_for
-from shared.domain.orders import invoice_id_for, order_id_for
+from shared.customers.domain.contracts import contract_id_for
+from shared.fulfilment.domain.orders import invoice_id_for, order_id_for
+from shared.kernel.domain import ids
+from shared.leads.domain.leads import lead_id_for
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from shared.domain.events import iso, parse_date, parse_iso
+from shared.kernel.domain.events import iso, parse_date, parse_iso
 
 OFFSETS = [f"{sign}{h:02d}:{m:02d}" for sign in "+-" for h in range(15) for m in (0, 30, 45) if h < 14 or m == 0]
 

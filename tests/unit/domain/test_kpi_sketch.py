@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain import kpi_sketch as sketch
+from shared.kpis.domain import kpi_sketch as sketch
 
 
 def counts(values: list[float]) -> Counter[str]:

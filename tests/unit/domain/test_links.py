@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.errors import LinkGone, LinkNotFound
-from shared.domain.links import LINK_ACTIONS, LinkClaims, link_url, links_for, make_token, read_token
+from shared.kernel.domain.errors import LinkGone, LinkNotFound
+from shared.kernel.domain.links import LINK_ACTIONS, LinkClaims, link_url, links_for, make_token, read_token
 
 SECRET = "unit-link-secret"
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

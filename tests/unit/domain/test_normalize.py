@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from shared.domain.errors import ValidationFailed
-from shared.domain.normalize import credit_code_valid, normalize_lead
-from shared.domain.rules import RuleSet
-from shared.services.ports import ActiveRules
+from shared.kernel.domain.errors import ValidationFailed
+from shared.kernel.domain.normalize import credit_code_valid, normalize_lead
+from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.rules import RuleSet
 from tests.unit.domain.builders import ruleset, settings
 
 # --- an independent oracle for the China unified social credit code (GB 32100-2015) -------------

@@ -8,11 +8,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.events import iso
-from shared.domain.kpi_definitions import nps
-from shared.domain.kpi_events import read_event
-from shared.domain.kpi_rollups import Fact, contribution, fold
-from shared.domain.nps import account_nps, answer_of, email_of, quarter_of, record_answer
+from shared.customers.domain.nps import account_nps, answer_of, email_of, quarter_of, record_answer
+from shared.kernel.domain.events import iso
+from shared.kpis.domain.kpi_definitions import nps
+from shared.kpis.domain.kpi_events import read_event
+from shared.kpis.domain.kpi_rollups import Fact, contribution, fold
 
 NOW = datetime(2026, 12, 31, 20, 0, tzinfo=UTC)
 ACCOUNT = "ac_" + "1" * 20

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from shared.domain.kpi_definitions import Window, compute
-from shared.domain.kpi_rollups import RENEWAL_GRACE_DAYS, contribution
+from shared.kpis.domain.kpi_definitions import Window, compute
+from shared.kpis.domain.kpi_rollups import RENEWAL_GRACE_DAYS, contribution
 
 Contract = tuple[float, date, date]  # amount, first day, last day
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from shared.domain.errors import Forbidden, InvalidRedirect
-from shared.domain.origins import DEV_ORIGINS_HINT, DevOrigins, dev_origin_allowed, is_dev_origin, refusal_hint
-from shared.domain.redirects import redirect_target
-from shared.domain.rules import Source
-from shared.services.webhook_auth import check_public_origin, origin_allowed
+from shared.kernel.domain.errors import Forbidden, InvalidRedirect
+from shared.kernel.services.webhook_auth import check_public_origin, origin_allowed
+from shared.leads.domain.origins import DEV_ORIGINS_HINT, DevOrigins, dev_origin_allowed, is_dev_origin, refusal_hint
+from shared.leads.domain.redirects import redirect_target
+from shared.rules.domain.rules import Source
 
 DEV = [
     "null",  # a page opened from disk

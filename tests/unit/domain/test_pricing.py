@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from shared.domain import errors
-from shared.domain.pricing import Product, parse_discount, price_lines, share
+from shared.kernel.domain import errors
+from shared.sales.domain.pricing import Product, parse_discount, price_lines, share
 
 PRODUCTS = {
     "A": Product("A", "Widget", Decimal("0.10"), Decimal("0.5")),

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.errors import InvalidRedirect
-from shared.domain.redirects import MAX_REDIRECT_LENGTH, redirect_target
+from shared.kernel.domain.errors import InvalidRedirect
+from shared.leads.domain.redirects import MAX_REDIRECT_LENGTH, redirect_target
 
 ALLOWED = ["https://www.allowed.cn", "http://localhost:8080", "https://例子.cn"]
 

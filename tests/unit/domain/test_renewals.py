@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shared.domain.renewals import hold_escalation, notify_people
-from shared.domain.rules import Owner
+from shared.customers.domain.renewals import hold_escalation, notify_people
+from shared.rules.domain.rules import Owner
 
 
 def person(owner_id: str, role: str, manager_id: str | None = None) -> Owner:

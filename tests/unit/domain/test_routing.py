@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.domain.routing import (
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.routing import (
     RoutingIndex,
     candidates_of,
     choose_owner,
@@ -17,8 +18,7 @@ from shared.domain.routing import (
     pool_for,
     weighted_sequence,
 )
-from shared.domain.rules import RoutingRule, RuleSet
-from shared.services.ports import ActiveRules
+from shared.rules.domain.rules import RoutingRule, RuleSet
 from tests.unit.domain.builders import owner, routing, ruleset
 
 
@@ -274,8 +274,8 @@ def test_index_agrees_with_linear_scan(rows: list[dict[str, Any]], batch: list[d
 
 
 def test_weight_zero_pauses_an_owner():
-    from shared.domain.routing import Pool, candidates_of, choose_owner
-    from shared.domain.rules import Owner
+    from shared.leads.domain.routing import Pool, candidates_of, choose_owner
+    from shared.rules.domain.rules import Owner
 
     paused = Owner(owner_id="u_paused", name="P", team="T", role="ae", weight=0)
     working = Owner(owner_id="u_work", name="W", team="T", role="ae", weight=1)

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from shared.domain.rules import RuleSet, Settings
-from shared.domain.scoring import grade_for, quality_of, score_lead, tier_for
-from shared.services.ports import ActiveRules
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.scoring import grade_for, quality_of, score_lead, tier_for
+from shared.rules.domain.rules import RuleSet, Settings
 from tests.unit.domain.builders import ruleset, scoring, settings
 
 
@@ -321,7 +321,7 @@ def test_campaign_is_read_from_the_touches_not_the_first_posts_field() -> None:
 
 def test_a_touch_row_is_in_the_decision_trace(example_rules: ActiveRules) -> None:
     """The example workbook's chn_referral row: channel eq referral, 25 points."""
-    from shared.domain.leads import Lead, apply_assessment, assess
+    from shared.leads.domain.leads import Lead, apply_assessment, assess
 
     rules = example_rules.rules
     lead = Lead(

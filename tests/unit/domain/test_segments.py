@@ -9,10 +9,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.accounts import Account
-from shared.domain.events import iso
-from shared.domain.rules import Owner
-from shared.domain.segments import (
+from shared.customers.domain.accounts import Account
+from shared.customers.domain.segments import (
     UNSEGMENTED,
     Rfm,
     SegmentPolicy,
@@ -22,6 +20,8 @@ from shared.domain.segments import (
     resegment,
     rfm_of,
 )
+from shared.kernel.domain.events import iso
+from shared.rules.domain.rules import Owner
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 OWNERS = {

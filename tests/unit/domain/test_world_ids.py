@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import uscc
 
-from shared.domain.errors import ValidationFailed
-from shared.domain.normalize import credit_code_valid, normalize_lead
-from shared.domain.rules import RuleSet
-from shared.services.ports import ActiveRules
+from shared.kernel.domain.errors import ValidationFailed
+from shared.kernel.domain.normalize import credit_code_valid, normalize_lead
+from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.rules import RuleSet
 
 
 @pytest.fixture(scope="module")

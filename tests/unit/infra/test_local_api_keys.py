@@ -8,7 +8,7 @@ import pytest
 
 from infra.local.stack import StackSettings, local_secrets
 from shared.adapters.settings import Settings
-from shared.domain.access import api_keys, caller_of
+from shared.kernel.domain.access import api_keys, caller_of
 
 
 def test_the_local_secret_holds_the_scoped_keys_and_the_admin_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from infra.cli_rules import CommandError, parse_instant
 from infra.local.scheduler import event_time
-from shared.domain.events import parse_iso
+from shared.kernel.domain.events import parse_iso
 
 
 def test_a_due_time_with_milliseconds_reaches_the_sweep_unchanged() -> None:

@@ -1,4 +1,4 @@
-"""The customer commands read from a request (shared/messages/accounts.py): an account's change
+"""The customer commands read from a request (shared/customers/messages/accounts.py): an account's change
 (only the fields given; each bad one, and each key that is not a field of an account, named), the
 usage and survey webhooks' reports — in the sentences they have always been answered."""
 
@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from shared.domain.errors import ValidationFailed
-from shared.messages.accounts import AccountChange, SurveyAnswer, UsageReport
-from shared.messages.validation import read
-from shared.services.ports import ActiveRules
+from shared.customers.messages.accounts import AccountChange, SurveyAnswer, UsageReport
+from shared.kernel.domain.errors import ValidationFailed
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 CODE = "91350100M000100Y43"
@@ -92,7 +92,7 @@ def test_a_usage_report_names_every_bad_field(example_rules: ActiveRules) -> Non
 
 
 def test_a_usage_report_by_credit_code_names_the_account_derived_from_it(example_rules: ActiveRules) -> None:
-    from shared.domain.accounts import account_id_for
+    from shared.customers.domain.accounts import account_id_for
 
     usage = read(UsageReport, {"credit_code": CODE.lower(), "active_users": 3, "licensed_users": 2}, now=NOW)
     assert (usage.named_account_id, usage.at) == (account_id_for(credit_code=CODE), None)

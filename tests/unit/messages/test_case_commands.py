@@ -1,4 +1,4 @@
-"""A case's commands read from a request (shared/messages/cases.py): every bad field named in
+"""A case's commands read from a request (shared/service_desk/messages/cases.py): every bad field named in
 CONTRACT §2's sentences — the ones the contact center has always been sent, never pydantic's —
 and a good request read into what the service takes."""
 
@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from shared.domain.errors import ValidationFailed
-from shared.messages.cases import CaseEventRecording, CaseOpening
-from shared.messages.validation import read
-from shared.services.ports import ActiveRules
+from shared.kernel.domain.errors import ValidationFailed
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
+from shared.service_desk.messages.cases import CaseEventRecording, CaseOpening
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 GOOD = {"external_id": " CC-1 ", "priority": "p1", "account": {"company": "Acme", "country": "China"}}

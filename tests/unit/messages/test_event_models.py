@@ -1,4 +1,4 @@
-"""The event models (shared/messages): one per event type, closed, and what the KPIs read."""
+"""The event models (shared/*/messages): one per event type, closed, and what the KPIs read."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from shared.domain import kpi_events
-from shared.domain.events import EVENT_TYPES, Event
-from shared.messages.events import EVENT_MODELS, KPI_KEYS, check
+from shared.composition.messages.events import EVENT_MODELS, KPI_KEYS, check
+from shared.kernel.domain.events import EVENT_TYPES, Event
+from shared.kpis.domain import kpi_events
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 ASSIGNED = {"owner_id": "u_wu", "team": "Enterprise", "routing_rule": "routing:3"}

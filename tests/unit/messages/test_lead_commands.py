@@ -1,4 +1,4 @@
-"""A lead's commands read from a request (shared/messages/leads.py): every bad field named in
+"""A lead's commands read from a request (shared/leads/messages/leads.py): every bad field named in
 CONTRACT §2's sentences — the ones sellers and marketing tools have always been sent, never
 pydantic's — and a good request read into what the service takes."""
 
@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from shared.domain.errors import ValidationFailed
-from shared.domain.events import TIME_EXPECTED
-from shared.messages.leads import Behavior, Disqualification, LeadActivity
-from shared.messages.sales import OpportunityActivity
-from shared.messages.validation import read
-from shared.services.ports import ActiveRules
+from shared.kernel.domain.errors import ValidationFailed
+from shared.kernel.domain.events import TIME_EXPECTED
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.messages.leads import Behavior, Disqualification, LeadActivity
+from shared.sales.messages.sales import OpportunityActivity
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 

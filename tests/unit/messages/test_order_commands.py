@@ -1,4 +1,4 @@
-"""Fulfilment's commands read from a request (shared/messages/orders.py): the shipment webhook's
+"""Fulfilment's commands read from a request (shared/fulfilment/messages/orders.py): the shipment webhook's
 report and finance's write-back, every bad field named in the sentences the warehouse and finance
 have always been sent, and a good request read into what the service takes."""
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from shared.domain.errors import ValidationFailed
-from shared.messages.orders import InvoiceStatusReport, ShipmentReport, SignatureReport
-from shared.messages.validation import read
+from shared.fulfilment.messages.orders import InvoiceStatusReport, ShipmentReport, SignatureReport
+from shared.kernel.domain.errors import ValidationFailed
+from shared.kernel.messages.validation import read
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 SHIPPED = {"shipment_id": " SH-1 ", "order_id": "or_1", "status": "shipped"}

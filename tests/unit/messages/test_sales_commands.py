@@ -1,4 +1,4 @@
-"""The sales commands (shared/messages/sales.py) name every bad field as the sales parsers did —
+"""The sales commands (shared/sales/messages/sales.py) name every bad field as the sales parsers did —
 including the keys a caller chose inside ``fields``, whatever they look like."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from shared.domain.errors import ValidationFailed
-from shared.domain.events import DATE_EXPECTED
-from shared.messages.sales import ApprovalDecision, OpportunityNew, QuoteNew, StageMove
-from shared.messages.validation import read
-from shared.services.ports import ActiveRules
+from shared.kernel.domain.errors import ValidationFailed
+from shared.kernel.domain.events import DATE_EXPECTED
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
+from shared.sales.messages.sales import ApprovalDecision, OpportunityNew, QuoteNew, StageMove
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 NOT_A_FIELD = "is not an opportunity field: use "

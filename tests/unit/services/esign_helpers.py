@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.messages.orders import SignatureReport
-from shared.messages.sales import OpportunityNew, QuoteNew
-from shared.messages.validation import read
-from shared.services.esign import record_signature
-from shared.services.opportunities import create_opportunity
-from shared.services.ports import ActiveRules
-from shared.services.quotes import create_quote
+from shared.fulfilment.messages.orders import SignatureReport
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
+from shared.sales.messages.sales import OpportunityNew, QuoteNew
+from shared.sales.services.esign import record_signature
+from shared.sales.services.opportunities import create_opportunity
+from shared.sales.services.quotes import create_quote
 from tests.unit.services.helpers import TickingClock, now_of
 from tests.unit.services.orders_helpers import CREDIT_CODE
 

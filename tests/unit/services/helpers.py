@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.events import Event, iso
-from shared.domain.leads import Lead
-from shared.domain.timers import Timer
-from shared.messages.validation import Message, read
-from shared.services.capture import CaptureResult, capture_lead
-from shared.services.ports import ActiveRules
+from shared.kernel.domain.events import Event, iso
+from shared.kernel.messages.validation import Message, read
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.leads import Lead
+from shared.leads.services.capture import CaptureResult, capture_lead
+from shared.time.domain.timers import Timer
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 # a person the example rules grade sql and route to SMB East (Jiangsu)

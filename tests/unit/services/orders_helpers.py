@@ -6,15 +6,15 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from shared.domain.orders import Order
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import RuleSet
-from shared.messages.accounts import AccountChange
-from shared.messages.orders import InvoiceStatusReport, ShipmentReport
-from shared.messages.validation import read
-from shared.services.accounts import patch_account
-from shared.services.orders import order_change, record_invoice_status, record_shipment_report
-from shared.services.ports import ActiveRules, UnitOfWork
+from shared.customers.messages.accounts import AccountChange
+from shared.customers.services.accounts import patch_account
+from shared.fulfilment.domain.orders import Order
+from shared.fulfilment.messages.orders import InvoiceStatusReport, ShipmentReport
+from shared.fulfilment.services.orders import order_change, record_invoice_status, record_shipment_report
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules, UnitOfWork
+from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.rules import RuleSet
 from tests.unit.services.helpers import now_of
 
 CREDIT_CODE = "91350100M000100Y43"

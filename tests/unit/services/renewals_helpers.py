@@ -8,13 +8,13 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from shared.domain.contracts import Contract, contract_id_for, signed_entry
-from shared.domain.events import iso
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import RuleSet
-from shared.services.accounts import upsert_account
-from shared.services.ports import ActiveRules, Change, Save, UnitOfWork
-from shared.services.renewals import schedule_reminders
+from shared.customers.domain.contracts import Contract, contract_id_for, signed_entry
+from shared.customers.services.accounts import upsert_account
+from shared.customers.services.renewals import schedule_reminders
+from shared.kernel.domain.events import iso
+from shared.kernel.services.ports import ActiveRules, Change, Save, UnitOfWork
+from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.rules import RuleSet
 from tests.unit.services.orders_helpers import ACME, CREDIT_CODE, buyer
 
 P1_CASE = {"external_id": "c-1", "priority": "P1", "subject": "Line down", "account": {"credit_code": CREDIT_CODE}}

@@ -6,14 +6,14 @@ import copy
 from typing import Any
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.opportunities import Opportunity
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import Content, RuleSet
-from shared.messages.sales import OpportunityNew, QuoteNew
-from shared.messages.validation import read
-from shared.services.opportunities import create_opportunity
-from shared.services.ports import ActiveRules
-from shared.services.quotes import create_quote
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.rules import Content, RuleSet
+from shared.sales.domain.opportunities import Opportunity
+from shared.sales.messages.sales import OpportunityNew, QuoteNew
+from shared.sales.services.opportunities import create_opportunity
+from shared.sales.services.quotes import create_quote
 from tests.unit.services.helpers import TickingClock, now_of
 
 ACCOUNT = {"company": "上海精密制造 Shanghai Precision", "country": "CN"}

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.errors import LeadNotFound, ValidationFailed
-from shared.domain.leads import Lead
-from shared.messages.leads import LeadActivity
-from shared.services.activities import record_activity
-from shared.services.ports import ActiveRules
+from shared.kernel.domain.errors import LeadNotFound, ValidationFailed
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.leads import Lead
+from shared.leads.messages.leads import LeadActivity
+from shared.leads.services.activities import record_activity
 from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, command_of, event_data, events_of, stored
 
 LATER = NOW + timedelta(hours=2)  # 10:00Z: after the activities these tests record

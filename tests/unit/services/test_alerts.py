@@ -7,12 +7,12 @@ import copy
 from datetime import UTC, datetime, timedelta
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.deliveries import Delivery
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import Content, RuleSet
-from shared.services.ports import ActiveRules
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.composition.services.timer_handlers import handlers
+from shared.kernel.domain.deliveries import Delivery
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.rules import Content, RuleSet
+from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, stored
 
 FRIDAY_1730 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # 17:30 in Shanghai

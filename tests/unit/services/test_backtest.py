@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.errors import LeadNotFound
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import Content, RuleSet
-from shared.messages.leads import Behavior
-from shared.services.backtest import BacktestReport, backtest, stored_outcome
-from shared.services.behavior import record_behavior
-from shared.services.ports import ActiveRules
+from shared.kernel.domain.errors import LeadNotFound
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.routing import RoutingIndex
+from shared.leads.messages.leads import Behavior
+from shared.leads.services.behavior import record_behavior
+from shared.rules.domain.rules import Content, RuleSet
+from shared.rules.services.backtest import BacktestReport, backtest, stored_outcome
 from tests.unit.services.helpers import TickingClock, capture, command_of, stored
 
 NOTHING = {"grade": 0, "tier": 0, "team": 0, "unassignable": 0}

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.errors import SourceInactive, UnknownSource, ValidationFailed
-from shared.services.ports import ActiveRules
+from shared.kernel.domain.errors import SourceInactive, UnknownSource, ValidationFailed
+from shared.kernel.services.ports import ActiveRules
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
 from tests.unit.services.helpers import TickingClock, capture, event_data, events_of, stored
 
@@ -346,8 +346,8 @@ def test_capacity_holds_under_concurrency(store: MemoryUnitOfWork) -> None:
 
 def test_a_lead_keeps_recent_history_and_totals_so_its_item_stays_bounded(example_rules):
     from shared.adapters.memory import MemoryUnitOfWork
-    from shared.domain.leads import RECENT_TOUCHES
-    from shared.services.capture import capture_lead
+    from shared.leads.domain.leads import RECENT_TOUCHES
+    from shared.leads.services.capture import capture_lead
     from tests.conftest import NOW
 
     store, source = MemoryUnitOfWork(), example_rules.rules.sources["hubspot"]

@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.errors import CaseNotFound, InvalidTransition, ValidationFailed
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import Content, RuleSet
-from shared.messages.cases import CaseEventRecording, CaseOpening
-from shared.messages.validation import read
-from shared.services.cases import OpenResult, get_case, open_case, record_case_event
-from shared.services.ports import ActiveRules
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.composition.services.timer_handlers import handlers
+from shared.kernel.domain.errors import CaseNotFound, InvalidTransition, ValidationFailed
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.rules import Content, RuleSet
+from shared.service_desk.messages.cases import CaseEventRecording, CaseOpening
+from shared.service_desk.services.cases import OpenResult, get_case, open_case, record_case_event
+from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 
 SATURDAY_NIGHT = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai: 24x7 clocks run anyway

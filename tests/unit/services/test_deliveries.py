@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.deliveries import Answer, Delivery, event_delivery
-from shared.services.deliveries import deliver, handlers, send_again
-from shared.services.ports import Change, Save
-from shared.services.timers import sweep_timers
+from shared.kernel.domain.deliveries import Answer, Delivery, event_delivery
+from shared.kernel.services.deliveries import deliver, handlers, send_again
+from shared.kernel.services.ports import Change, Save
+from shared.time.services.timers import sweep_timers
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.errors import QuoteAlreadySigned, QuoteNotApproved, QuoteNotFound, ValidationFailed
-from shared.messages.sales import QuoteNew
-from shared.messages.validation import read
-from shared.services.esign import get_contract
-from shared.services.ports import ActiveRules
-from shared.services.quotes import create_quote
+from shared.kernel.domain.errors import QuoteAlreadySigned, QuoteNotApproved, QuoteNotFound, ValidationFailed
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
+from shared.sales.messages.sales import QuoteNew
+from shared.sales.services.esign import get_contract
+from shared.sales.services.quotes import create_quote
 from tests.unit.services.esign_helpers import approved_quote, envelope, sign_envelope
 from tests.unit.services.helpers import TickingClock, now_of
 

@@ -9,19 +9,19 @@ from typing import Any
 import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.accounts import Account
-from shared.domain.errors import AccountNotFound, ValidationFailed
-from shared.domain.events import iso
-from shared.domain.orders import invoice_id_for
-from shared.messages.accounts import UsageReport
-from shared.messages.cases import CaseEventRecording, CaseOpening
-from shared.messages.leads import LeadActivity
-from shared.messages.sales import OpportunityActivity, OpportunityNew
-from shared.messages.validation import read
-from shared.services.activities import record_activity
-from shared.services.cases import open_case, record_case_event
-from shared.services.health import report_usage, sweep_health
-from shared.services.ports import ActiveRules
+from shared.customers.domain.accounts import Account
+from shared.customers.messages.accounts import UsageReport
+from shared.customers.services.health import report_usage, sweep_health
+from shared.fulfilment.domain.orders import invoice_id_for
+from shared.kernel.domain.errors import AccountNotFound, ValidationFailed
+from shared.kernel.domain.events import iso
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.messages.leads import LeadActivity
+from shared.leads.services.activities import record_activity
+from shared.sales.messages.sales import OpportunityActivity, OpportunityNew
+from shared.service_desk.messages.cases import CaseEventRecording, CaseOpening
+from shared.service_desk.services.cases import open_case, record_case_event
 from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, command_of, now_of
 from tests.unit.services.orders_helpers import ACME, CREDIT_CODE, make_order, report_shipment, shipment, write_back
 
@@ -53,7 +53,7 @@ def _engage(store: MemoryUnitOfWork, account_id: str, days: int) -> None:
     account = _account(store, account_id)
     version = account.version
     account.signals["activity"] = {(NOW - timedelta(days=n)).date().isoformat(): 1 for n in range(days)}
-    from shared.services.ports import Change, Save
+    from shared.kernel.services.ports import Change, Save
 
     store.commit(Change(saves=[Save(account, version)]))
 
@@ -264,8 +264,8 @@ def test_young_accounts_are_not_warned_for_engagement(
 def test_a_meeting_on_an_opportunity_of_the_accounts_company_engages_the_account(
     example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, account_id: str
 ) -> None:
-    from shared.services.opportunities import create_opportunity
-    from shared.services.stage_moves import record_opportunity_activity
+    from shared.sales.services.opportunities import create_opportunity
+    from shared.sales.services.stage_moves import record_opportunity_activity
 
     company = {"company": ACME["company"], "country": "CN", "credit_code": CREDIT_CODE}
     body = {"name": "Renewal", "owner_id": "u_wang", "account": company}

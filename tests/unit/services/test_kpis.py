@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from shared.adapters.kpi_memory import MemoryKpiStore
-from shared.domain.errors import ValidationFailed
-from shared.messages.cases import CaseEventRecording, CaseOpening
-from shared.messages.validation import read
-from shared.services.kpis import kpi_report, record_event
-from shared.services.retry import ConflictRetry, no_wait
+from shared.kernel.domain.errors import ValidationFailed
+from shared.kernel.messages.validation import read
+from shared.kernel.services.retry import ConflictRetry, no_wait
+from shared.kpis.services.kpis import kpi_report, record_event
+from shared.service_desk.messages.cases import CaseEventRecording, CaseOpening
 
 NOW = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
 _ids = itertools.count(1)
@@ -120,7 +120,7 @@ def test_a_fact_is_remembered_on_its_subject_and_needs_no_marker_of_its_own(kpis
 
 
 def test_a_subject_remembers_its_latest_events_only(kpis: Kpis) -> None:
-    from shared.domain.kpi_rollups import COUNTED_KEPT, event_tag
+    from shared.kpis.domain.kpi_rollups import COUNTED_KEPT, event_tag
 
     merges = [
         env("LeadMerged", "lead/n", f"2026-11-10T01:{i % 60:02d}:00Z", grade="mql") for i in range(COUNTED_KEPT + 3)
@@ -289,7 +289,7 @@ def test_the_default_window_is_the_last_28_days_today_included(kpis: Kpis) -> No
 
 
 def test_a_move_that_cancels_out_on_an_item_writes_nothing_to_it() -> None:
-    from shared.domain.kpi_rollups import scope_key, updates_of
+    from shared.kpis.domain.kpi_rollups import scope_key, updates_of
 
     moved = updates_of(
         [(("d#2026-11-10", "SMB East", "u_wang", "mql_n"), -1), (("d#2026-11-10", "SMB East", "u_zhang", "mql_n"), 1)]
@@ -306,9 +306,9 @@ def test_a_case_clock_breached_by_a_sweep_ahead_of_it_then_met_by_its_history_co
     from datetime import timedelta
 
     from shared.adapters.memory import MemoryUnitOfWork
-    from shared.services.cases import open_case, record_case_event
-    from shared.services.timer_handlers import handlers
-    from shared.services.timers import sweep_timers
+    from shared.composition.services.timer_handlers import handlers
+    from shared.service_desk.services.cases import open_case, record_case_event
+    from shared.time.services.timers import sweep_timers
     from tests.unit.services.helpers import FixedRules, TickingClock, now_of
     from tests.unit.services.renewals_helpers import P1_CASE
 

@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.errors import InvalidTransition, LeadNotFound, ValidationFailed
-from shared.domain.leads import Lead
-from shared.messages.leads import Disqualification, LeadActivity
-from shared.services.activities import record_activity
-from shared.services.lead_closing import disqualify
-from shared.services.ports import ActiveRules
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.composition.services.timer_handlers import handlers
+from shared.kernel.domain.errors import InvalidTransition, LeadNotFound, ValidationFailed
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.leads import Lead
+from shared.leads.messages.leads import Disqualification, LeadActivity
+from shared.leads.services.activities import record_activity
+from shared.leads.services.lead_closing import disqualify
+from shared.time.services.timers import sweep_timers
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
 from tests.unit.services.helpers import (
     SQL_LEAD,

@@ -11,14 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.accounts import Account
-from shared.domain.cases import Case
-from shared.domain.errors import ValidationFailed
-from shared.domain.events import iso
-from shared.messages.lists import SUMMARIES
-from shared.services.list_specs import ACCOUNTS, CASES, LISTINGS
-from shared.services.listing import ListPosition, decode_cursor, encode_cursor, list_page, parse_query
-from shared.services.ports import Change, Save
+from shared.composition.messages.lists import SUMMARIES
+from shared.composition.services.list_specs import ACCOUNTS, CASES, LISTINGS
+from shared.customers.domain.accounts import Account
+from shared.kernel.domain.errors import ValidationFailed
+from shared.kernel.domain.events import iso
+from shared.kernel.services.listing import ListPosition, decode_cursor, encode_cursor, list_page, parse_query
+from shared.kernel.services.ports import Change, Save
+from shared.service_desk.domain.cases import Case
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -134,8 +134,8 @@ def test_each_list_shows_what_its_openapi_summary_describes() -> None:
 
 
 def test_the_case_priorities_a_list_takes_are_the_ones_a_case_has() -> None:
-    from shared.domain.case_intake import PRIORITIES
-    from shared.services import list_specs
+    from shared.composition.services import list_specs
+    from shared.service_desk.domain.case_intake import PRIORITIES
 
     assert list_specs.PRIORITIES == PRIORITIES
 
@@ -157,7 +157,7 @@ def test_a_changed_summary_bumps_its_row_version() -> None:
     import hashlib
     import inspect
 
-    from shared.services.list_specs import LISTINGS
+    from shared.composition.services.list_specs import LISTINGS
 
     shapes = {
         plural: (listing.row_version, hashlib.sha256(inspect.getsource(listing.summary).encode()).hexdigest()[:12])

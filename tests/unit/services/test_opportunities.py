@@ -8,20 +8,20 @@ from datetime import timedelta
 import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain import errors
-from shared.domain.events import parse_iso
-from shared.messages.leads import Behavior, Disqualification, LeadActivity
-from shared.messages.sales import ApprovalDecision, OpportunityActivity, OpportunityNew, StageMove
-from shared.messages.validation import read
-from shared.services.activities import record_activity
-from shared.services.approvals import decide
-from shared.services.behavior import record_behavior
-from shared.services.lead_closing import disqualify
-from shared.services.opportunities import create_opportunity, open_in_change
-from shared.services.ports import ActiveRules, Change
-from shared.services.stage_moves import get_opportunity, move_stage, record_opportunity_activity, win_on_signature
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.composition.services.timer_handlers import handlers
+from shared.kernel.domain import errors
+from shared.kernel.domain.events import parse_iso
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules, Change
+from shared.leads.messages.leads import Behavior, Disqualification, LeadActivity
+from shared.leads.services.activities import record_activity
+from shared.leads.services.behavior import record_behavior
+from shared.leads.services.lead_closing import disqualify
+from shared.sales.messages.sales import ApprovalDecision, OpportunityActivity, OpportunityNew, StageMove
+from shared.sales.services.approvals import decide
+from shared.sales.services.opportunities import create_opportunity, open_in_change
+from shared.sales.services.stage_moves import get_opportunity, move_stage, record_opportunity_activity, win_on_signature
+from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import (
     SQL_LEAD,
     FixedRules,
@@ -413,7 +413,7 @@ def test_create_opportunity_on_sql_converts_a_lead_that_behaviour_lifts_to_sql(
 def test_the_kpis_read_won_lost_and_approved_as_emitted_with_nothing_skipped(
     example_rules: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock
 ) -> None:
-    from shared.domain.kpi_events import Observation, read_event
+    from shared.kpis.domain.kpi_events import Observation, read_event
 
     won_id = open_opportunity(example_rules, store, clock, amount="800,000")
     quote(example_rules, store, clock, won_id, SMALL)  # approved at once

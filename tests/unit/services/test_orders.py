@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.errors import InvalidTransition, OverDelivery, ValidationFailed
-from shared.domain.events import iso
-from shared.domain.orders import event_id_for, invoice_id_for
-from shared.services.orders import get_order, order_change
-from shared.services.ports import ActiveRules
+from shared.fulfilment.domain.orders import event_id_for, invoice_id_for
+from shared.fulfilment.services.orders import get_order, order_change
+from shared.kernel.domain.errors import InvalidTransition, OverDelivery, ValidationFailed
+from shared.kernel.domain.events import iso
+from shared.kernel.services.ports import ActiveRules
 from tests.unit.services.helpers import NOW, TickingClock
 from tests.unit.services.orders_helpers import (
     ACME,

@@ -9,15 +9,15 @@ from datetime import timedelta
 import pytest
 
 from shared.adapters.memory import MemoryPersonalRecords, MemoryUnitOfWork
-from shared.domain.errors import ValidationFailed
-from shared.messages.cases import CaseOpening
-from shared.messages.sales import OpportunityNew
-from shared.messages.validation import read
-from shared.services.cases import open_case
-from shared.services.ports import ActiveRules
-from shared.services.privacy import erase_person, export_person
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.composition.services.privacy import erase_person, export_person
+from shared.composition.services.timer_handlers import handlers
+from shared.kernel.domain.errors import ValidationFailed
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
+from shared.sales.messages.sales import OpportunityNew
+from shared.service_desk.messages.cases import CaseOpening
+from shared.service_desk.services.cases import open_case
+from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import NOW, SQL_LEAD, FixedRules, TickingClock, capture, now_of
 
 PERSON = {**SQL_LEAD, "name": "张伟", "email": "Zhang.Wei@Example.cn", "phone": "138 0013 8000",
@@ -137,7 +137,7 @@ def test_a_bad_body_is_refused_naming_the_field(example_rules: ActiveRules, body
 def test_the_opportunity_a_lead_became_loses_its_contact_and_a_name_that_was_the_persons(
     example_rules: ActiveRules,
 ) -> None:
-    from shared.services.opportunities import create_opportunity
+    from shared.sales.services.opportunities import create_opportunity
 
     store, clock = MemoryUnitOfWork(), TickingClock()
     person = {**PERSON, "company": None}  # no company: its name becomes its id

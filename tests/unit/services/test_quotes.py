@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain import errors
-from shared.messages.sales import ApprovalDecision
-from shared.messages.validation import read
-from shared.services.approvals import decide
-from shared.services.ports import ActiveRules
-from shared.services.quotes import get_quote
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.composition.services.timer_handlers import handlers
+from shared.kernel.domain import errors
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules
+from shared.sales.messages.sales import ApprovalDecision
+from shared.sales.services.approvals import decide
+from shared.sales.services.quotes import get_quote
+from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 from tests.unit.services.sales_helpers import BIG, MEDIUM, SMALL, open_opportunity, quote, types_of
 

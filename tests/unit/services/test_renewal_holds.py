@@ -7,15 +7,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.contracts import Contract
-from shared.domain.events import Event
-from shared.messages.cases import CaseEventRecording, CaseOpening
-from shared.messages.sales import ApprovalDecision, QuoteNew
-from shared.messages.validation import read
-from shared.services.cases import open_case, record_case_event
-from shared.services.ports import ActiveRules, Change
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.composition.services.timer_handlers import handlers
+from shared.customers.domain.contracts import Contract
+from shared.kernel.domain.events import Event
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules, Change
+from shared.sales.messages.sales import ApprovalDecision, QuoteNew
+from shared.service_desk.messages.cases import CaseEventRecording, CaseOpening
+from shared.service_desk.services.cases import open_case, record_case_event
+from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 from tests.unit.services.renewals_helpers import P1_CASE, sign_contract
 
@@ -217,9 +217,9 @@ def test_the_renewal_quotes_approvals_wait_while_held_and_their_clock_resumes_on
     step's time-out does not escalate; released, the time-out comes back later by the time held."""
     import pytest
 
-    from shared.domain.errors import RenewalOnHold
-    from shared.services.approvals import decide
-    from shared.services.quotes import create_quote
+    from shared.kernel.domain.errors import RenewalOnHold
+    from shared.sales.services.approvals import decide
+    from shared.sales.services.quotes import create_quote
 
     contract = sign_contract(store, example_rules, SIGNED)
     clock = TickingClock(DUE_90 - timedelta(days=2))

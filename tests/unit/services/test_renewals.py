@@ -9,18 +9,18 @@ from typing import Any
 import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.errors import InvalidTransition
-from shared.domain.events import Event
-from shared.domain.renewals import renewal_opportunity_id
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import RuleSet
-from shared.domain.timers import Timer
-from shared.messages.sales import QuoteNew
-from shared.messages.validation import read
-from shared.services.ports import ActiveRules, Change
-from shared.services.renewals import backtest_reminders, cancel_reminders, end_contract
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.composition.services.timer_handlers import handlers
+from shared.customers.domain.renewals import renewal_opportunity_id
+from shared.customers.services.renewals import backtest_reminders, cancel_reminders, end_contract
+from shared.kernel.domain.errors import InvalidTransition
+from shared.kernel.domain.events import Event
+from shared.kernel.messages.validation import read
+from shared.kernel.services.ports import ActiveRules, Change
+from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.rules import RuleSet
+from shared.sales.messages.sales import QuoteNew
+from shared.time.domain.timers import Timer
+from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import FixedRules, TickingClock, now_of
 from tests.unit.services.renewals_helpers import sign_contract, with_renewals
 
@@ -159,7 +159,7 @@ def test_a_reminder_already_fired_elsewhere_is_not_told_again(
     stale: Timer = store.timers.pending(contract.subject)[0]
     sweep(store, DUE_90, example_rules)
     # a second sweep that read the timer before the first fired it
-    from shared.services.renewals import fire_reminder
+    from shared.customers.services.renewals import fire_reminder
 
     assert fire_reminder(stale, DUE_90, store, example_rules).events == []
     assert len(reminders(store)) == 1
@@ -250,7 +250,7 @@ def test_the_backtest_counts_the_pending_reminders_a_change_would_move_and_moves
 def test_signing_the_renewal_opportunitys_quote_renews_the_contract_and_cancels_its_reminders(
     store: MemoryUnitOfWork, example_rules: ActiveRules
 ) -> None:
-    from shared.services.quotes import create_quote
+    from shared.sales.services.quotes import create_quote
     from tests.unit.services.esign_helpers import envelope, sign_envelope
 
     old = sign_contract(store, example_rules, SIGNED)

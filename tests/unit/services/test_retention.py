@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 
 from shared.adapters.memory import MemoryPersonalRecords, MemoryUnitOfWork
-from shared.domain.leads import Lead
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import Content, RuleSet
-from shared.messages.leads import LeadActivity
-from shared.services.activities import record_activity
-from shared.services.ports import ActiveRules
-from shared.services.retention import sweep_retention
+from shared.composition.services.retention import sweep_retention
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.leads import Lead
+from shared.leads.domain.routing import RoutingIndex
+from shared.leads.messages.leads import LeadActivity
+from shared.leads.services.activities import record_activity
+from shared.rules.domain.rules import Content, RuleSet
 from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, command_of
 
 

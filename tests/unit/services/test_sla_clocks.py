@@ -11,13 +11,13 @@ import copy
 from datetime import UTC, datetime, timedelta
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.routing import RoutingIndex
-from shared.domain.rules import Content, RuleSet
-from shared.messages.leads import LeadActivity
-from shared.services.activities import record_activity
-from shared.services.ports import ActiveRules
-from shared.services.timer_handlers import handlers
-from shared.services.timers import sweep_timers
+from shared.composition.services.timer_handlers import handlers
+from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.routing import RoutingIndex
+from shared.leads.messages.leads import LeadActivity
+from shared.leads.services.activities import record_activity
+from shared.rules.domain.rules import Content, RuleSet
+from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import (
     SQL_LEAD,
     FixedRules,

@@ -1,10 +1,10 @@
 """Every kind of timer the code can set has exactly one handler, and every handler a kind
-(shared/domain/timers.py TimerKind): a timer nobody can fire would be set aside forever."""
+(shared/time/domain/timers.py TimerKind): a timer nobody can fire would be set aside forever."""
 
 from __future__ import annotations
 
-from shared.domain.timers import TIMER_KINDS
-from shared.services.timer_handlers import handlers
+from shared.composition.services.timer_handlers import handlers
+from shared.time.domain.timers import TIMER_KINDS
 
 
 class _NoRules:

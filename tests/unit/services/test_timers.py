@@ -6,9 +6,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.domain.timers import Timer
-from shared.services.ports import Change, Save, Throttled, UnitOfWork
-from shared.services.timers import retry_failed, sweep_timers
+from shared.kernel.services.ports import Change, Save, Throttled, UnitOfWork
+from shared.time.domain.timers import Timer
+from shared.time.services.timers import retry_failed, sweep_timers
 from tests.unit.services.helpers import renewal_reminder
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -1,0 +1,65 @@
+"""Every event type's ``data`` model, by type (``EVENT_MODELS``), and what follows from them: the
+data keys the KPI rollups read (``KPI_KEYS``, which template.yaml's ``KpiEventsRule`` lists) and
+the check of one event against its model (``check``, which the tests run on every committed event).
+
+The models live by capability (``shared/leads/messages/events_leads.py``, ...);
+shared/kernel/domain/events.py keeps the names (``EventType``) and the envelope, and imports nothing from here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from shared.customers.messages import events_customers
+from shared.fulfilment.messages import events_fulfilment
+from shared.kernel.domain.events import EVENT_TYPES, Event, EventType
+from shared.kernel.messages.event_types import EventData
+from shared.leads.messages import events_leads
+from shared.rules.messages import events_rules
+from shared.sales.messages import events_sales
+from shared.service_desk.messages import events_service
+from shared.time.messages import events_time
+
+_MODULES = (events_leads, events_time, events_service, events_sales, events_fulfilment, events_customers, events_rules)
+_BY_NAME: dict[str, type[EventData]] = {
+    name: model
+    for module in _MODULES
+    for name, model in vars(module).items()
+    if isinstance(model, type) and issubclass(model, EventData) and model is not EventData
+}
+EVENT_MODELS: Mapping[EventType, type[EventData]] = MappingProxyType(
+    {kind: _BY_NAME[kind] for kind in EVENT_TYPES if kind in _BY_NAME}
+)
+
+
+def kpi_keys() -> dict[EventType, tuple[tuple[str, bool], ...]]:
+    """Event type -> the data keys the KPIs read (key, whether they need it), for every type they read."""
+    return {kind: keys for kind, model in EVENT_MODELS.items() if (keys := model.kpi_keys()) or model.counted_by_kpis}
+
+
+KPI_KEYS = kpi_keys()
+
+
+def meaning(model: type[EventData]) -> str:
+    """The model's docstring as one line: what the event means."""
+    return " ".join((model.__doc__ or "").split())
+
+
+def subject_kinds(model: type[EventData]) -> tuple[str, ...]:
+    """The subject kinds a model names (``lead/<lead_id> or case/<case_id>``: lead, case); none when
+    its subject is open-ended (``…``) or told in words."""
+    return () if "…" in model.subject else tuple(re.findall(r"([a-z_]+)/<", model.subject))
+
+
+def check(event: Event) -> None:
+    """ValueError (a pydantic ValidationError for the data) unless the event is what its type's
+    model describes: its data exactly, and its subject of a kind the model names."""
+    model = EVENT_MODELS[event.type]
+    if model.reserved:
+        raise ValueError(f"{event.type} is reserved: describe its data on {model.__name__} before emitting it")
+    kinds = subject_kinds(model)
+    if kinds and event.subject.partition("/")[0] not in kinds:
+        raise ValueError(f"{event.type}: subject {event.subject!r} is not {model.subject}")
+    model.model_validate(event.data, strict=True)

@@ -1,0 +1,24 @@
+"""What each kind of timer does when it fires: one handler per kind, all in one registry."""
+
+from __future__ import annotations
+
+from shared.customers.services import renewals
+from shared.kernel.services import deliveries
+from shared.kernel.services.ports import RulesProvider
+from shared.leads.services import reassignment, sla_clocks
+from shared.sales.services import approvals, stage_moves
+from shared.service_desk.services import case_clocks
+from shared.time.services.timers import Handler
+
+
+def handlers(rules: RulesProvider) -> dict[str, Handler]:
+    """The handlers, given the active rules (SLA rows, calendars) they decide with."""
+    return {
+        **sla_clocks.handlers(rules),
+        **reassignment.handlers(rules),
+        **case_clocks.handlers(rules),
+        **deliveries.handlers(),
+        **stage_moves.handlers(rules),  # opportunity_stalled
+        **approvals.handlers(rules),  # approval_timeout
+        **renewals.handlers(rules),  # renewal_reminder
+    }
