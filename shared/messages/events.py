@@ -2,32 +2,33 @@
 data keys the KPI rollups read (``KPI_KEYS``, which template.yaml's ``KpiEventsRule`` lists) and
 the check of one event against its model (``check``, which the tests run on every committed event).
 
-The models live by capability (``events_leads.py``, ``events_sales.py``, ...); shared/domain/
+The models live by capability (``events_leads.py``, ``events_sales.py``, ...; an aggregate's may
+live in its own messages module): every ``EventData`` of every messages module is one. shared/domain/
 events.py keeps the names (``EventType``) and the envelope, and imports nothing from here.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Mapping
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 
+import shared
 from shared.domain.events import EVENT_TYPES, Event, EventType
-from shared.messages import (
-    events_customers,
-    events_fulfilment,
-    events_leads,
-    events_rules,
-    events_sales,
-    events_service,
-    events_time,
-)
 from shared.messages.event_types import EventData
 
-_MODULES = (events_leads, events_time, events_service, events_sales, events_fulfilment, events_customers, events_rules)
+
+def _messages() -> list[ModuleType]:
+    """Every messages module (``shared.messages.*``, wherever a capability keeps its own)."""
+    names = [m.name for m in pkgutil.walk_packages(shared.__path__, "shared.") if ".messages." in m.name]
+    return [importlib.import_module(name) for name in names if name != __name__]
+
+
 _BY_NAME: dict[str, type[EventData]] = {
     name: model
-    for module in _MODULES
+    for module in _messages()
     for name, model in vars(module).items()
     if isinstance(model, type) and issubclass(model, EventData) and model is not EventData
 }
