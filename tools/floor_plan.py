@@ -61,7 +61,11 @@ _BY_CAPABILITY: dict[str, list[str]] = {
         "services.approvals",
         "services.esign",
     ],
-    "fulfilment": ["domain.orders", "domain.invoices", "services.orders"],
+    "fulfilment": [
+        "domain.orders",
+        "domain.invoices",
+        "services.orders",
+    ],
     "customers": [
         "domain.accounts",
         "domain.contracts",
