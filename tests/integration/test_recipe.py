@@ -37,6 +37,7 @@ CHECKS = (
     "tests/integration/test_consistency.py",
     "tests/integration/local/test_settings.py",
     "tests/integration/local/test_template.py",
+    "tests/integration/local/test_deploy_template.py",
     "tests/integration/access/test_scopes.py",
 )
 WORKS = "tests/integration/test_rma_works.py"  # written into the copy after the files are compared
