@@ -170,6 +170,6 @@ def _admit(call: Call) -> None:
     caller = call.container.secrets.api_caller(call.request.headers.get("x-api-key"))
     if caller is None:
         raise Unauthorized("missing or wrong X-Api-Key header")
-    caller.check(call.route.method, call.route.path)
+    caller.check(call.route.method, call.route.path, call.route.scope)
     call.request.context["closeloop_caller"] = caller
     set_actor(caller.actor())

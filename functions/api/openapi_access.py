@@ -53,11 +53,11 @@ def _needs_api_key(operation: JSONType) -> bool:
 
 
 def _state_scopes(method: str, path: str, operation: JSONType, error_responses: Any) -> None:
-    from functions.api.routes import actor_field
+    from functions.api.routes import actor_field, scope_of
     from shared.kernel.domain import errors as e
     from shared.kernel.domain.access import route_scopes
 
-    scopes = list(route_scopes(method, path))
+    scopes = list(route_scopes(method, path, scope_of(method, path)))
     operation["security"] = [{"apiKey": scopes} if "apiKey" in r else r for r in operation["security"]]
     operation["x-closeloop-scopes"] = scopes
     sentence = f"Scope: {' or '.join(f'`{s}`' for s in scopes)}; a key without it → `403 forbidden`."

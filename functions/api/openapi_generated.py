@@ -152,13 +152,22 @@ class Generated:
                     **described,
                 } | ({"example": example} if example else {})
 
+    def path_parameter(self, name: str) -> JSONType:
+        """A reference to the parameter paths.py describes, or (an aggregate's id it does not
+        describe: ``rma_id``) the parameter itself."""
+        if _camel(name) in self.parameters:
+            return param(_camel(name))
+        described = f"the {name.removesuffix('_id').replace('_', ' ')}'s id"
+        schema = {"type": "string", "minLength": 1, "maxLength": 100}
+        return {"name": name, "in": "path", "required": True, "description": described, "schema": schema}
+
     def operation(self, route: Any) -> JSONType:
         from shared.kernel.domain import errors as e
 
         function = route.handler.rsplit(":", 1)[1]
         operation: JSONType = {"operationId": route.operation_id or _camel(function, lower=True)}
         operation["summary"] = route.summary
-        parameters = [param(_camel(name)) for name in re.findall(r"\{(\w+)\}", route.path)]
+        parameters = [self.path_parameter(name) for name in re.findall(r"\{(\w+)\}", route.path)]
         if route.auth == "signed":
             parameters.append(param("IdempotencyKey"))
         if route.query:
@@ -174,7 +183,7 @@ class Generated:
             operation["requestBody"] = {"required": True, "content": json_content(body, *body.pop("examples", [])[:1])}
         operation["responses"] = {
             **self._answers(route),
-            **error_responses(tuple(getattr(e, n) for n in route.errors)),
+            **error_responses(tuple(_model(n) if ":" in n else getattr(e, n) for n in route.errors)),
         }
         return operation
 

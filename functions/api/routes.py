@@ -23,7 +23,10 @@ listing serves).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from shared.kernel.domain.access import Scope
 
 Auth = Literal["api_key", "signed", "public"]
 Capability = Literal["leads", "cases", "orders", "accounts", "sales", "kpis", "lists", "system", "links", "privacy"]
@@ -50,8 +53,9 @@ class Route:
     query: str | None = None  # the query parameters (a filter)
     answer: str | None = None  # a good answer's body, described by its docstring
     also: tuple[tuple[int, str], ...] = ()  # other good statuses with the same body, and what they mean
-    errors: tuple[str, ...] = ()  # the shared.kernel.domain.errors classes it may answer with
+    errors: tuple[str, ...] = ()  # the shared.kernel.domain.errors classes it may answer with (or "module:Class")
     operation_id: str | None = None  # when not the handler's name in camelCase
+    scope: Scope | None = None  # an API key's scope for a resource shared/kernel/domain/access.py does not list
 
     @property
     def name(self) -> str:
@@ -249,6 +253,12 @@ ROUTES: tuple[Route, ...] = (
 # fmt: on
 
 BY_KEY: dict[tuple[str, str], Route] = {(route.method, route.path): route for route in ROUTES}
+
+
+def scope_of(method: str, path: str) -> Scope | None:
+    """The scope ``method path`` declares (``Route.scope``), if any."""
+    route = BY_KEY.get((method.upper(), path))
+    return route.scope if route else None
 
 
 def actor_field(method: str, path: str) -> str | None:

@@ -91,6 +91,11 @@ class MemoryUnitOfWork:
     def lists(self) -> _MemoryLists:
         return _MemoryLists(self)
 
+    def find(self, kind: type[A], ident: str) -> A | None:
+        with self._lock:
+            found = [a for s, a in self.aggregates.items() if isinstance(a, kind) and subject_id(s) == ident]
+            return copy.deepcopy(found[0]) if found else None
+
     @property
     def retry(self) -> RetryPolicy:
         return self._retry

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 from shared.leads.domain.origins import DevOrigins
 
@@ -115,6 +115,14 @@ class Settings:
     # environment: only the local stack sets it (infra/local/stack.py, from `closeloop dev
     # --allow-dev-origins`), so no variable of a deployed function can turn it on.
     dev_origins: DevOrigins = DevOrigins.NEVER
+    stage: str = DEFAULT_STAGE
+    # the tables of the aggregates read only by id (shared/adapters/dynamo/models.py PLAIN) have no
+    # field each: ``<NAME>_TABLE`` as the template's Globals set it (``RMAS_TABLE``), or the stage's
+    other_tables: tuple[tuple[str, str], ...] = field(default=())
+
+    def table(self, name: str) -> str:
+        """The name of a table with no field here (template.yaml's ``closeloop-<stage>-<name>``)."""
+        return dict(self.other_tables).get(table_variable(name), f"closeloop-{self.stage}-{name}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +133,9 @@ class Settings:
             if variable in e:
                 values[name] = float(e[variable]) if types[name] in (float, "float") else e[variable]
         values["region"] = e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or cls.region
+        values["other_tables"] = tuple(
+            sorted((k, v) for k, v in e.items() if k.endswith("_TABLE") and k not in ENVIRONMENT)
+        )
         stage = e.get("CLOSELOOP_STAGE", "").strip()
         base = cls.for_stage(stage) if stage else cls()
         return replace(base, **values)  # type: ignore[arg-type]
@@ -140,7 +151,12 @@ class Settings:
             for f in fields(cls)
             if isinstance(getattr(defaults, f.name), str) and getattr(defaults, f.name).startswith("closeloop-")
         }
-        return replace(defaults, **renamed)  # type: ignore[arg-type]
+        return replace(defaults, **renamed, stage=stage)  # type: ignore[arg-type]
+
+
+def table_variable(name: str) -> str:
+    """The environment variable naming a table with no Settings field: ``rmas`` → ``RMAS_TABLE``."""
+    return name.replace("-", "_").upper() + "_TABLE"
 
 
 _STAGE = re.compile(r"[a-z][a-z0-9]{0,11}")  # the template's Stage AllowedPattern

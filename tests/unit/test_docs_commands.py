@@ -28,7 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-_FENCE = re.compile(r"^\s*```(\w*)\s*$")  # in a list item too (indented)
+_FENCE = re.compile(r"^\s*```(\w*)[^`]*$")  # in a list item too (indented); attributes after the language
 _SPAN = re.compile(r"`((?:\.venv/bin/)?closeloop [^`]+)`")
 _OPERATORS = {"|", "||", "&&", ";", "&", "(", ")", ">", ">>", "<", "2>", "$("}
 ELLIPSIS = ("…", "...")

@@ -10,6 +10,8 @@ included. The unit of work writes it with a versioned Put (``attribute_not_exist
 
 from __future__ import annotations
 
+import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -17,6 +19,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from pynamodb.models import Model
 
 from shared.adapters.dynamo.listing import stamp
+from shared.adapters.dynamo.models import PLAIN, PLAIN_MODELS
 
 
 class Document(Protocol):
@@ -67,3 +70,22 @@ class DocumentTable(Generic[A]):
             return self.from_item(self.model.get(ident, consistent_read=True))
         except self.model.DoesNotExist:
             return None
+
+
+_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")  # what a plain kind's id may be: anything else is not looked up
+
+
+def _plain(kind: str, aggregate: str) -> DocumentTable[Any]:
+    """The table of a kind models.py PLAIN declares: read by its id only, no index, no list."""
+    module, _, name = aggregate.partition(":")
+
+    def load(doc: dict[str, Any]) -> Any:
+        return getattr(importlib.import_module(module), name).from_dict(doc)
+
+    def indexed(document: Any) -> dict[str, Any]:
+        return {f"{kind}_id": getattr(document, f"{kind}_id")}
+
+    return DocumentTable(kind, PLAIN_MODELS[kind], load, lambda text: bool(_ID.fullmatch(text)), indexed, False)
+
+
+PLAIN_DOCUMENTS = {aggregate: _plain(kind, aggregate) for kind, aggregate in PLAIN.items()}  # by "module:Class"

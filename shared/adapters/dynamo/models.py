@@ -500,6 +500,34 @@ class KpiItem(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
+def _plain_model(kind: str) -> type[Model]:
+    """The model of an aggregate read only by its id: ``<kind>_id``, the aggregate in ``doc``, its
+    ``version``; its table is template.yaml's ``closeloop-<stage>-<kind>s``."""
+    table = f"{kind}s"
+    meta = type("Meta", (), {"table_name": Settings.from_env().table(table), "region": _region()})
+    attributes = {
+        "__module__": __name__,
+        "__doc__": f"A {kind}: the whole aggregate in ``doc``.",
+        "Meta": meta,
+        f"{kind}_id": UnicodeAttribute(hash_key=True),
+        "doc": StoredJSONAttribute(),
+        "version": VersionAttribute(),
+    }
+    model: type[Model] = type(f"{kind.title().replace('_', '')}Item", (Model,), attributes)
+    PLAIN_TABLES[model] = table
+    return model
+
+
+# An aggregate read only by its id (no index, no list) is one line here: its subject kind and its
+# class, "module:Class" (a Document dataclass with ``<kind>_id``, ``version`` and ``subject``,
+# imported on first use). Its model is made above, documents.py stores and reads it, and its table
+# is template.yaml's closeloop-<stage>-<kind>s (docs/architecture.md, "Adding an aggregate").
+PLAIN: dict[str, str] = {
+    # "rma": "shared.fulfilment.domain.rmas:Rma",
+}
+PLAIN_TABLES: dict[type[Model], str] = {}  # each plain kind's model -> its table's name in template.yaml
+PLAIN_MODELS: dict[str, type[Model]] = {kind: _plain_model(kind) for kind in PLAIN}
+
 MODELS: tuple[type[Model], ...] = (
     LeadItem,
     LeadKeyItem,
@@ -516,6 +544,7 @@ MODELS: tuple[type[Model], ...] = (
     KpiItem,
     ContractItem,
     InvoiceItem,
+    *PLAIN_MODELS.values(),
 )
 
 
@@ -523,6 +552,7 @@ def bind_tables(settings: Settings | None = None) -> None:
     """Point the models at the tables this process was configured with."""
     settings = settings or Settings.from_env()
     for model in MODELS:
-        model.Meta.table_name = getattr(settings, TABLE_SETTING[model.__name__])
+        plain = PLAIN_TABLES.get(model)
+        model.Meta.table_name = settings.table(plain) if plain else getattr(settings, TABLE_SETTING[model.__name__])
         model.Meta.region = settings.region
         model._connection = None  # drop a connection made for another table name

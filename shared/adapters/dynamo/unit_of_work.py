@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
@@ -20,6 +20,7 @@ from pynamodb.exceptions import TransactWriteError
 from shared.adapters.dynamo.cases import CASES, DynamoCaseRepository
 from shared.adapters.dynamo.contracts import CONTRACTS, DynamoContractRepository
 from shared.adapters.dynamo.deliveries import DeliveryTable, DynamoDeliveryRepository
+from shared.adapters.dynamo.documents import PLAIN_DOCUMENTS
 from shared.adapters.dynamo.faults import REFUSED_REASONS, THROTTLE_REASONS, error_code, is_throttling, reason_codes
 from shared.adapters.dynamo.leads import LEADS, DynamoLeadRepository
 from shared.adapters.dynamo.listing import DynamoLists
@@ -53,6 +54,7 @@ from shared.kernel.services.ports import (
 )
 from shared.kernel.services.retry import ConflictRetry
 
+D = TypeVar("D")
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limits per TransactWriteItems
 MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 
@@ -108,12 +110,12 @@ def release_load(release: Release) -> dict[str, Any]:
     }
 
 
-# kind of subject -> its table; a new aggregate registers its table here
 # subject kind → how its aggregates are stored; the documents declare their own kind
 AGGREGATE_TABLES: dict[str, AggregateTable] = {
     "timer": TimerTable(),
     "delivery": DeliveryTable(),
     **{table.kind: table for table in (LEADS, CASES, CONTRACTS, ORDERS, ACCOUNTS, OPPORTUNITIES, QUOTES)},
+    **{table.kind: table for table in PLAIN_DOCUMENTS.values()},
 }
 
 
@@ -193,6 +195,11 @@ class DynamoUnitOfWork:
     @property
     def lists(self) -> DynamoLists:
         return self._lists
+
+    def find(self, kind: type[D], ident: str) -> D | None:
+        """An aggregate of a plain kind (models.py PLAIN), read consistently."""
+        found: D | None = PLAIN_DOCUMENTS[f"{kind.__module__}:{kind.__qualname__}"].get(ident)
+        return found
 
     @property
     def retry(self) -> RetryPolicy:

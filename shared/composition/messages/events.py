@@ -2,30 +2,33 @@
 data keys the KPI rollups read (``KPI_KEYS``, which template.yaml's ``KpiEventsRule`` lists) and
 the check of one event against its model (``check``, which the tests run on every committed event).
 
-The models live by capability (``shared/leads/messages/events_leads.py``, ...);
+The models live by capability (``shared/leads/messages/events_leads.py``, ...; an aggregate's may
+live in its own messages module): every ``EventData`` of every messages module is one.
 shared/kernel/domain/events.py keeps the names (``EventType``) and the envelope, and imports nothing from here.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Mapping
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 
-from shared.customers.messages import events_customers
-from shared.fulfilment.messages import events_fulfilment
+import shared
 from shared.kernel.domain.events import EVENT_TYPES, Event, EventType
 from shared.kernel.messages.event_types import EventData
-from shared.leads.messages import events_leads
-from shared.rules.messages import events_rules
-from shared.sales.messages import events_sales
-from shared.service_desk.messages import events_service
-from shared.time.messages import events_time
 
-_MODULES = (events_leads, events_time, events_service, events_sales, events_fulfilment, events_customers, events_rules)
+
+def _messages() -> list[ModuleType]:
+    """Every messages module (``shared.<capability>.messages.*``)."""
+    names = [m.name for m in pkgutil.walk_packages(shared.__path__, "shared.") if ".messages." in m.name]
+    return [importlib.import_module(name) for name in names if name != __name__]
+
+
 _BY_NAME: dict[str, type[EventData]] = {
     name: model
-    for module in _MODULES
+    for module in _messages()
     for name, model in vars(module).items()
     if isinstance(model, type) and issubclass(model, EventData) and model is not EventData
 }

@@ -451,6 +451,8 @@ class UnitOfWork(Protocol):
     @property
     def lists(self) -> ListRepository: ...
 
+    def find(self, kind: type[T], ident: str) -> T | None: ...  # a plain kind's aggregate by id, consistent
+
     @property
     def retry(self) -> RetryPolicy: ...
 

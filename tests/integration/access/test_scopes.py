@@ -12,6 +12,7 @@ import pytest
 
 from functions.api.app import app
 from functions.api.openapi import document
+from functions.api.routes import scope_of
 from shared.kernel.domain.access import SCOPES, route_scopes
 from tests.conftest import ADMIN_KEY
 from tests.integration.access.conftest import call
@@ -33,7 +34,10 @@ def test_every_api_key_route_is_in_the_app_and_states_its_scopes() -> None:
     assert API_KEY_ROUTES and all(method in app.routes[path] for method, path in API_KEY_ROUTES)
     for method, path in API_KEY_ROUTES:
         operation = document()["paths"][path][method.lower()]
-        assert operation["security"] == [{"apiKey": list(route_scopes(method, path))}], (method, path)
+        assert operation["security"] == [{"apiKey": list(route_scopes(method, path, scope_of(method, path)))}], (
+            method,
+            path,
+        )
         assert (
             "forbidden"
             in operation["responses"]["403"]["content"]["application/json"]["schema"]["properties"]["error"][
@@ -46,7 +50,7 @@ def test_every_api_key_route_is_in_the_app_and_states_its_scopes() -> None:
 def test_a_key_of_one_scope_passes_exactly_the_routes_of_that_scope(client: Any, scope: str) -> None:
     for method, path in API_KEY_ROUTES:
         response = call(client, method, _concrete(path), f"key-only-{scope}", None if method == "GET" else {})
-        needed = route_scopes(method, path)
+        needed = route_scopes(method, path, scope_of(method, path))
         if scope in needed:
             assert response.status_code not in (401, 403), (method, path, response.body)
             continue

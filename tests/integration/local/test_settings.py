@@ -8,7 +8,7 @@ from typing import Any
 
 from infra import template as cfn
 from shared.adapters import settings as settings_module
-from shared.adapters.settings import ENVIRONMENT, Settings
+from shared.adapters.settings import ENVIRONMENT, Settings, table_variable
 
 
 def _names(template: cfn.Template) -> dict[str, str]:
@@ -34,8 +34,13 @@ def test_every_resource_variable_of_the_template_is_read_by_settings_with_the_sa
     for variable, value in _variables(template).items():
         if not (isinstance(value, dict) and value.get("Ref") in names):
             continue
-        assert variable in ENVIRONMENT, f"template sets {variable} but Settings never reads it"
-        assert getattr(defaults, ENVIRONMENT[variable]) == names[value["Ref"]], variable
+        if variable in ENVIRONMENT:
+            assert getattr(defaults, ENVIRONMENT[variable]) == names[value["Ref"]], variable
+        else:  # a plain document table's (documents.py): read by its name, from the environment
+            assert variable.endswith("_TABLE"), f"template sets {variable} but Settings never reads it"
+            table = names[value["Ref"]].removeprefix("closeloop-dev-")
+            assert table_variable(table) == variable and defaults.table(table) == names[value["Ref"]], variable
+            assert Settings.from_env({variable: "t-x"}).table(table) == "t-x", variable
         checked += 1
     assert checked >= 8  # tables, bus and secrets: the check really ran
 
@@ -48,6 +53,17 @@ def test_index_names_are_the_templates() -> None:
     }
     declared = {v for k, v in vars(settings_module).items() if k.endswith("_INDEX")}
     assert declared <= indexes, declared - indexes
+
+
+def test_a_table_without_a_field_is_named_by_the_environment_or_the_stage() -> None:
+    assert Settings().table("rmas") == "closeloop-dev-rmas"
+    assert Settings.for_stage("prod").table("rmas") == "closeloop-prod-rmas"
+    read = Settings.from_env({"RMAS_TABLE": "t-rmas", "CLOSELOOP_STAGE": "prod", "EVENTS_TABLE": "t-events"})
+    assert (read.table("rmas"), read.table("other"), read.other_tables) == (
+        "t-rmas",
+        "closeloop-prod-other",
+        (("RMAS_TABLE", "t-rmas"),),
+    )
 
 
 def test_settings_read_the_environment_once_into_typed_values() -> None:

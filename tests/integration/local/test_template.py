@@ -12,6 +12,8 @@ import pytest
 
 from infra import template as cfn
 from infra.local.plumbing import stream_mappings
+from shared.adapters.dynamo.models import PLAIN_TABLES
+from shared.adapters.settings import Settings
 
 TEMPLATE = cfn.load_template()
 GLOBAL_ENV = cfn.function_globals(TEMPLATE)["Environment"]["Variables"]
@@ -91,6 +93,16 @@ SES_CONFIGURATION_SET = _resource_id(
     {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${AlertEmails}"}
 )
 
+# An aggregate read only by its id (models.py PLAIN): its table, named by its declaration, with
+# its id as the key and nothing else; the API reads it (GetItem) and puts it in its change (PutItem).
+PLAIN = {  # logical id -> (its name, its key)
+    next(t.logical_id for t in cfn.tables(TEMPLATE) if t.name == Settings().table(table)): (
+        Settings().table(table),
+        str(model._hash_keyname),
+    )
+    for model, table in PLAIN_TABLES.items()
+}
+
 # Exactly what each function's code does, table by table: no index, delete or condition-check
 # access the code does not use.
 LISTED_TABLES = (
@@ -145,6 +157,7 @@ GRANTS = {
         "WebhookSecrets": {"secretsmanager:GetSecretValue"},
         "ApiKeys": {"secretsmanager:GetSecretValue"},
         "LinkSecret": {"secretsmanager:GetSecretValue"},  # action links: a token's signature
+        **{table: _dynamodb("GetItem", "PutItem") for table in PLAIN},
     },
     "OutboxPublisherFunction": {
         "EventBus": {"events:PutEvents"},
@@ -362,6 +375,7 @@ TABLES = {
     "KpisTable": ("closeloop-dev-kpis", [("pk", "HASH"), ("sk", "RANGE")], None),
     "ContractsTable": ("closeloop-dev-contracts", [("contract_id", "HASH")], None),
     "InvoicesTable": ("closeloop-dev-invoices", [("invoice_id", "HASH")], None),
+    **{table: (name, [(key, "HASH")], None) for table, (name, key) in PLAIN.items()},
 }
 
 
@@ -395,6 +409,7 @@ def test_tables_have_stage_names_keys_and_settings() -> None:
     )
     assert by_contact["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     assert specs["LeadKeysTable"].global_secondary_indexes == []  # a lead's keys are on the lead: no index
+    assert all(specs[table].global_secondary_indexes == [] for table in PLAIN)  # read by id only
     leads_gsi, events_gsi, timers_gsi = (
         specs["LeadsTable"].global_secondary_indexes,
         specs["EventsTable"].global_secondary_indexes,

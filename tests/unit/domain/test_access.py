@@ -70,6 +70,11 @@ def test_the_defaults_a_new_route_gets() -> None:
     assert route_scopes("GET", "/cases") == ("service", "read", "admin")  # a list route added elsewhere
     assert route_scopes("GET", "/reports/{id}") == ("read", "admin")  # an unknown resource: read
     assert route_scopes("DELETE", "/reports/{id}") == ("admin",)  # ... and admin for a change
+    # a route of a new resource may say its scope (functions/api/routes.py Route.scope); a listed one's wins
+    assert route_scopes("POST", "/rmas", "finance") == ("finance", "admin")
+    assert route_scopes("GET", "/rmas/{rma_id}", "finance") == ("finance", "read", "admin")
+    assert route_scopes("POST", "/cases/{case_id}/events", "finance") == ("service", "admin")
+    assert Caller("k", frozenset({"finance"})).allowed("POST", "/rmas", "finance")
 
 
 def test_the_secret_s_entries() -> None:
