@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from types import MappingProxyType, ModuleType
 
 import shared
-from shared.kernel.domain.events import EVENT_TYPES, Event, EventType
+from shared.kernel.domain.events import EVENT_TYPES, Event, EventType, subject_parts
 from shared.kernel.messages.event_types import EventData
 
 
@@ -63,6 +63,6 @@ def check(event: Event) -> None:
     if model.reserved:
         raise ValueError(f"{event.type} is reserved: describe its data on {model.__name__} before emitting it")
     kinds = subject_kinds(model)
-    if kinds and event.subject.partition("/")[0] not in kinds:
+    if kinds and subject_parts(event.subject)[0] not in kinds:
         raise ValueError(f"{event.type}: subject {event.subject!r} is not {model.subject}")
     model.model_validate(event.data, strict=True)

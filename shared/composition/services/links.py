@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.kernel.domain.errors import LinkGone
+from shared.kernel.domain.events import subject_parts
 from shared.kernel.domain.links import LinkClaims
 from shared.kernel.services.ports import ActionLinkKeys, ActiveRules, Clock, UnitOfWork
 from shared.leads.services.activities import record_activity
@@ -49,7 +50,7 @@ def describe(claims: LinkClaims, active: ActiveRules, uow: UnitOfWork) -> LinkVi
     """What the link's pages say about it."""
     owner = active.rules.owners.get(claims.person)
     person = owner.name if owner else claims.person
-    kind, target = claims.subject.split("/", 1)
+    kind, target = subject_parts(claims.subject)
     what, facts = claims.subject, []
     if kind == "approval":
         where = parse_approval_id(target)

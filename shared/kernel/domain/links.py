@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
 from shared.kernel.domain.errors import LinkGone, LinkNotFound
+from shared.kernel.domain.events import subject_id, subject_parts
 
 LinkAction = Literal["approve", "reject", "call", "email", "meeting", "first_response"]
 LINK_ACTIONS: tuple[LinkAction, ...] = get_args(LinkAction)
@@ -55,7 +56,7 @@ class LinkClaims:
 
     @property
     def target(self) -> str:
-        return self.subject.split("/", 1)[1]
+        return subject_id(self.subject)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -145,7 +146,7 @@ def links_for(
     do, and only where the alert asks them to act."""
     actions: tuple[LinkAction, ...] = ()
     target = subject
-    kind = subject.split("/", 1)[0]
+    kind = subject_parts(subject)[0]
     if event_type in ("ApprovalRequested", "ApprovalEscalated") and data.get("approval_id"):
         actions, target = APPROVAL_ACTIONS, f"approval/{data['approval_id']}"
     elif event_type in ("SlaWarning", "SlaBreached", "SlaEscalated") and data.get("owner_id") == person:
