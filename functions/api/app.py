@@ -1,6 +1,6 @@
-"""The HTTP API (Chalice). Every route is declared once, in routes.py; each is answered by the one
-generic view of dispatch.py (check who calls, gather the handler's arguments, call a service,
-answer or map the error).
+"""The HTTP API (Chalice). Every route is declared once, in routes.py, and registered here on its
+capability's Blueprint (leads, cases, orders, ...); each is answered by the one generic view of
+dispatch.py (check who calls, gather the handler's arguments, call a service, answer or map the error).
 
 Only chalice is imported here at module level: the container, boto3, pynamodb and Powertools load
 on the first request that needs them, which keeps cold starts short.
@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from chalice.app import Chalice, Response
+from chalice.app import Blueprint, Chalice, Response
 
 from functions.api.dispatch import answered, view_of
 from functions.api.responses import json_response
@@ -26,8 +26,20 @@ ANY_TYPE = ["*/*"]
 
 api = answered  # the error mapping, for callers that wrap a view of their own
 
-for _route in ROUTES:
-    app.route(_route.path, methods=[_route.method], content_types=ANY_TYPE, name=_route.name)(view_of(app, _route))
+
+def _blueprints() -> dict[str, Blueprint]:
+    """A Blueprint per capability, each holding that capability's routes."""
+    blueprints: dict[str, Blueprint] = {}
+    for route in ROUTES:
+        blueprint = blueprints.setdefault(route.capability, Blueprint(f"{__name__}.{route.capability}"))
+        blueprint.route(route.path, methods=[route.method], content_types=ANY_TYPE, name=route.name)(
+            view_of(app, route)
+        )
+    return blueprints
+
+
+for _blueprint in _blueprints().values():
+    app.register_blueprint(_blueprint)
 
 
 _CHALICE_CODES = {
