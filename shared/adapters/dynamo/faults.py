@@ -10,7 +10,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+import tenacity
 
 from shared.kernel.services.ports import Throttled
 
@@ -47,6 +49,25 @@ def is_transient(exc: BaseException) -> bool:
     """Load or a fault of AWS's own that outlasted the retries: the caller may try again later.
     Not for a retry loop: a transaction that failed this way may have been applied."""
     return is_throttling(exc) or error_code(exc) in SERVER_FAULT_CODES
+
+
+T = TypeVar("T")
+READ_ATTEMPTS = 4  # a read AWS sheds or fails past the SDK's own retries, read again this often in all
+
+
+def read_again(read: Callable[[], T], sleep: Callable[[float], None] | None = None) -> T:
+    """``read()`` (a Query or Scan read to its end), read again when throttling or a fault of AWS's
+    own outlasts the SDK's retries, after an exponential back-off with full jitter, as AWS advises:
+    a read changes nothing, so asking again is safe — one shed read does not stop a sweep of every
+    item. Still failing after READ_ATTEMPTS, the error goes up (the next scheduled run reads again)."""
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(is_transient),
+        wait=tenacity.wait_random_exponential(multiplier=0.05, max=1.0),
+        stop=tenacity.stop_after_attempt(READ_ATTEMPTS),
+        sleep=sleep or time.sleep,
+        reraise=True,
+    )
+    return retrying(read)
 
 
 def reason_codes(exc: Any) -> list[str | None]:

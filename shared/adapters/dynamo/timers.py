@@ -3,14 +3,11 @@ failure noted (or a timer set aside, or retried) is a Put conditioned on the ver
 
 from __future__ import annotations
 
-import random
-import time
 from datetime import datetime
+from functools import partial
 from typing import Any, cast
 
-from pynamodb.exceptions import QueryError
-
-from shared.adapters.dynamo.faults import is_throttling
+from shared.adapters.dynamo.faults import read_again
 from shared.adapters.dynamo.models import TimerItem
 from shared.kernel.domain.events import iso, parse_iso
 from shared.time.domain.timers import DUE_SHARDS, FAILED_SHARD, Timer, TimerKind
@@ -70,21 +67,24 @@ class TimerTable:
 
 
 class DynamoTimerRepository:
+    """Each read is read again when AWS sheds it or fails past PynamoDB's retries (faults.read_again):
+    one shed Query must not stop the sweep of every clock (CI's chaos run saw both)."""
+
     def due(self, now: datetime, limit: int) -> list[Timer]:
         """Timers due at or before ``now``, soonest first: one query per shard, due items only."""
         found: list[Timer] = []
         for shard in range(DUE_SHARDS):
-            found += _due_in(shard, now, limit)
+            found += read_again(partial(_due_in, shard, now, limit))
         return sorted(found, key=lambda t: t.due_at)[:limit]
 
     def pending(self, about: str | None = None) -> list[Timer]:
-        items = TimerItem.by_about.query(about) if about else TimerItem.scan()
+        items = read_again(lambda: list(TimerItem.by_about.query(about) if about else TimerItem.scan()))
         timers = (timer_from_item(i) for i in items)
         return sorted((t for t in timers if t.failed_at is None), key=lambda t: t.due_at)
 
     def failed(self) -> list[Timer]:
         """Timers set aside, oldest due first: one query of the due index's "failed" partition."""
-        return [timer_from_item(item) for item in TimerItem.by_due.query(FAILED_SHARD)]
+        return read_again(lambda: [timer_from_item(item) for item in TimerItem.by_due.query(FAILED_SHARD)])
 
     def get(self, timer_id: str) -> Timer | None:
         try:
@@ -93,19 +93,7 @@ class DynamoTimerRepository:
             return None
 
 
-DUE_QUERY_ATTEMPTS = 4  # a shard's due Query, throttled, is read again after a jittered back-off
-
-
-def _due_in(shard: int, now: datetime, limit: int, sleep: Any = time.sleep) -> list[Timer]:
-    """One shard's due timers. Throttling past PynamoDB's own retries is read again after an
-    exponential back-off with full jitter, as AWS advises, so one shed Query does not stop the
-    sweep of every clock; throttled still, it fails the run (the next minute's runs again)."""
-    for attempt in range(DUE_QUERY_ATTEMPTS):
-        try:
-            query = TimerItem.by_due.query(f"due#{shard}", TimerItem.due_at <= iso(now), limit=limit)
-            return [timer_from_item(item) for item in query]
-        except QueryError as exc:
-            if not is_throttling(exc) or attempt == DUE_QUERY_ATTEMPTS - 1:
-                raise
-            sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
-    raise AssertionError("unreachable")  # the loop returns or raises
+def _due_in(shard: int, now: datetime, limit: int) -> list[Timer]:
+    """One shard's due timers."""
+    query = TimerItem.by_due.query(f"due#{shard}", TimerItem.due_at <= iso(now), limit=limit)
+    return [timer_from_item(item) for item in query]

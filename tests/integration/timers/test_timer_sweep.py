@@ -7,6 +7,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from shared.adapters.dynamo.models import EventItem, TimerItem
 from shared.kernel.services.ports import Change, Save, UnitOfWork
 from shared.time.domain.timers import Timer
@@ -114,27 +116,44 @@ def test_poison_timers_are_set_aside_in_dynamodb_listed_and_retried_by_the_cli(c
     assert TimerItem.count() == 0
 
 
-def test_a_throttled_due_query_is_read_again_and_every_clock_still_fires(clean_aws: Any, monkeypatch: Any) -> None:
-    """DynamoDB sheds a shard's due Query past PynamoDB's retries (CI's chaos run did): the shard is
-    read again after a back-off instead of the sweep of every clock failing."""
+def test_a_shed_or_failed_due_query_is_read_again_and_every_clock_still_fires(clean_aws: Any, monkeypatch: Any) -> None:
+    """DynamoDB sheds a shard's due Query, or fails it with its own fault, past PynamoDB's retries
+    (CI's chaos run saw both): the shard is read again after a back-off instead of the sweep of
+    every clock failing."""
     from botocore.exceptions import ClientError
     from pynamodb.exceptions import QueryError
 
-    from shared.adapters.dynamo import timers as dynamo_timers
+    from shared.adapters.dynamo import faults
 
     set_timers(clean_aws.uow, [T0 - timedelta(minutes=n) for n in range(1, 9)])
-    query, shed = TimerItem.by_due.query, {"left": 3}
+    query = TimerItem.by_due.query
+    shed = ["ProvisionedThroughputExceededException", "InternalServerError", "Throttling"]
 
-    def throttled(*args: Any, **kwargs: Any) -> Any:
-        if shed["left"]:
-            shed["left"] -= 1
-            cause = ClientError(
-                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "shed"}}, "Query"
-            )
+    def shedding(*args: Any, **kwargs: Any) -> Any:
+        if shed:
+            cause = ClientError({"Error": {"Code": shed.pop(0), "Message": "shed"}}, "Query")
             raise QueryError("Failed to query items", cause=cause)
         return query(*args, **kwargs)
 
-    monkeypatch.setattr(TimerItem.by_due, "query", throttled)
-    monkeypatch.setattr(dynamo_timers.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(TimerItem.by_due, "query", shedding)
+    monkeypatch.setattr(faults.time, "sleep", lambda seconds: None)
     result = sweep_timers(T0, clean_aws.uow, {"remind": remind})
-    assert len(result.fired) == 8 and shed["left"] == 0 and not result.failed
+    assert len(result.fired) == 8 and shed == [] and not result.failed
+
+
+def test_a_due_query_refused_for_a_bug_is_not_read_again(clean_aws: Any, monkeypatch: Any) -> None:
+    """A validation refusal is a bug, not load: the sweep fails at once and says why."""
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import QueryError
+
+    calls = []
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        cause = ClientError({"Error": {"Code": "ValidationException", "Message": "bad key"}}, "Query")
+        raise QueryError("Failed to query items", cause=cause)
+
+    monkeypatch.setattr(TimerItem.by_due, "query", refused)
+    with pytest.raises(QueryError):
+        sweep_timers(T0, clean_aws.uow, {"remind": remind})
+    assert len(calls) == 1
