@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 from shared.customers.domain.accounts import Account, account_id_for, is_account_id
 from shared.customers.domain.health import HealthPolicy, Refresh, refresh, warning
 from shared.customers.domain.health_signals import record_activity, record_case, record_usage
+from shared.customers.services.account_sweep import sweep_accounts
 from shared.kernel.domain.errors import AccountNotFound, Conflict
 from shared.kernel.domain.events import iso
 from shared.kernel.services.alerts import alert_deliveries
-from shared.kernel.services.paged_sweep import ITEM_FAULTS, sweep_pages
 from shared.kernel.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
 from shared.leads.domain.leads import Lead
 from shared.rules.domain.rules import Source
@@ -206,23 +206,8 @@ def sweep_health(
     account after ``after`` (a run that stopped: its ``next_after``). One account that cannot be
     written (a race lost every retry, a bad item) is counted and skipped. When ``time_left``
     runs low between pages the run stops and says where to carry on."""
-    report = SweepReport()
-
-    def visit(account: Account) -> None:
-        report.accounts += 1
-        try:
-            outcome = _sweep_one(account, active, uow, now)
-        except ITEM_FAULTS:
-            report.failed.append(account.account_id)
-            return
-        if outcome is None:
-            report.unchanged += 1
-        else:
-            report.updated += 1
-            report.warnings += outcome
-
-    report.next_after = sweep_pages(lambda start: uow.accounts.page(page_size, start), visit, after, time_left)
-    return report
+    tally = sweep_accounts(uow, lambda account: _sweep_one(account, active, uow, now), page_size, after, time_left)
+    return SweepReport(tally.accounts, tally.updated, tally.unchanged, tally.counted, tally.failed, tally.next_after)
 
 
 def _sweep_one(listed: Account, active: ActiveRules, uow: UnitOfWork, now: datetime) -> int | None:

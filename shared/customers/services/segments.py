@@ -16,10 +16,10 @@ from typing import Any
 from shared.customers.domain.accounts import Account
 from shared.customers.domain.segments import UNSEGMENTED, SegmentPolicy, first_match, record_purchase, resegment, rfm_of
 from shared.customers.services.account_managers import segment_manager
+from shared.customers.services.account_sweep import sweep_accounts
 from shared.fulfilment.domain.orders import Order
 from shared.kernel.domain.errors import Conflict
 from shared.kernel.services.alerts import alert_deliveries
-from shared.kernel.services.paged_sweep import ITEM_FAULTS, sweep_pages
 from shared.kernel.services.ports import ActiveRules, Change, Save, UnitOfWork
 
 BUSY = "this account is being changed by many requests at once; please retry"
@@ -92,23 +92,8 @@ def sweep_segments(
     """Every account's RFM and segment as of ``now``, a page of accounts at a time from the
     account after ``after``; an account that cannot be written is counted and skipped. When
     ``time_left`` runs low between pages the run stops and says where to carry on."""
-    report = SweepReport()
-
-    def visit(account: Account) -> None:
-        report.accounts += 1
-        try:
-            outcome = _sweep_one(account, active, uow, now)
-        except ITEM_FAULTS:
-            report.failed.append(account.account_id)
-            return
-        if outcome is None:
-            report.unchanged += 1
-        else:
-            report.updated += 1
-            report.changed_segment += outcome
-
-    report.next_after = sweep_pages(lambda start: uow.accounts.page(page_size, start), visit, after, time_left)
-    return report
+    tally = sweep_accounts(uow, lambda account: _sweep_one(account, active, uow, now), page_size, after, time_left)
+    return SweepReport(tally.accounts, tally.updated, tally.unchanged, tally.counted, tally.failed, tally.next_after)
 
 
 def _sweep_one(listed: Account, active: ActiveRules, uow: UnitOfWork, now: datetime) -> int | None:
