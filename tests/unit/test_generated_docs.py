@@ -1,5 +1,6 @@
-"""docs/api.md and docs/events.md are what `python -m tools.docs` makes of the code, and the event
-models (shared/*/messages) say what the code emits: every type it names, and every `data` key it puts in."""
+"""docs/api.md, docs/events.md and the domain's EventType are what `python -m tools.docs` makes of the
+code, and the event models (shared/*/messages) say what the code emits: every type it names, and every
+`data` key it puts in."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ("shared", "functions", "schedules", "admin_sheets")
 # modules that name event types to read or describe them, never to emit them
 CONSUMERS = (ROOT / "shared" / "kpis" / "domain" / "kpi_events.py",)
-EVENTS = ROOT / "shared" / "kernel" / "domain" / "events.py"
+# the envelope, and the names generated from the models
+EVENTS = (ROOT / "shared" / "kernel" / "domain" / "events.py", ROOT / "shared" / "kernel" / "domain" / "event_names.py")
 EMITTED = {kind for kind, model in EVENT_MODELS.items() if not model.reserved}
 
 
@@ -69,7 +71,7 @@ def _named_in_code() -> dict[str, set[str]]:
     found: dict[str, set[str]] = defaultdict(set)
     for package in RUNTIME:
         for path in sorted((ROOT / package).rglob("*.py")):
-            if path == EVENTS or path in CONSUMERS or path.parent.name == "messages":  # the models: shared/*/messages
+            if path in EVENTS or path in CONSUMERS or path.parent.name == "messages":  # the models: shared/*/messages
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Constant) and node.value in names:

@@ -3,8 +3,9 @@ data keys the KPI rollups read (``KPI_KEYS``, which template.yaml's ``KpiEventsR
 the check of one event against its model (``check``, which the tests run on every committed event).
 
 The models live by capability (``shared/leads/messages/events_leads.py``, ...; an aggregate's may
-live in its own messages module): every ``EventData`` of every messages module is one.
-shared/kernel/domain/events.py keeps the names (``EventType``) and the envelope, and imports nothing from here.
+live in its own messages module): every public ``EventData`` of every messages module is one, named
+as its type. The domain's ``EventType`` (shared/kernel/domain/event_names.py) is generated from
+them by ``python -m tools.docs``, in their order here; the domain imports nothing from here.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import pkgutil
 import re
 from collections.abc import Mapping
 from types import MappingProxyType, ModuleType
+from typing import cast
 
 import shared
-from shared.kernel.domain.events import EVENT_TYPES, Event, EventType, subject_parts
+from shared.kernel.domain.events import Event, EventType, subject_parts
 from shared.kernel.messages.event_types import EventData
 
 
@@ -26,15 +28,34 @@ def _messages() -> list[ModuleType]:
     return [importlib.import_module(name) for name in names if name != __name__]
 
 
-_BY_NAME: dict[str, type[EventData]] = {
-    name: model
-    for module in _messages()
-    for name, model in vars(module).items()
-    if isinstance(model, type) and issubclass(model, EventData) and model is not EventData
-}
-EVENT_MODELS: Mapping[EventType, type[EventData]] = MappingProxyType(
-    {kind: _BY_NAME[kind] for kind in EVENT_TYPES if kind in _BY_NAME}
-)
+# the capabilities in the order docs/events.md tells their events: a lead's way to cash, then the
+# rules; a capability not named here follows, alphabetically
+TELLING_ORDER = ("leads", "time", "service_desk", "sales", "fulfilment", "customers", "rules")
+
+
+def _capability(module: ModuleType) -> tuple[int, str, str]:
+    capability = module.__name__.split(".")[1]
+    rank = TELLING_ORDER.index(capability) if capability in TELLING_ORDER else len(TELLING_ORDER)
+    return rank, capability, module.__name__
+
+
+def _models() -> dict[str, type[EventData]]:
+    """Every event model by its type, in telling order: by capability, then module, then as defined
+    (a leading ``_`` marks a shared base, not a type)."""
+    return {
+        name: model
+        for module in sorted(_messages(), key=_capability)
+        for name, model in vars(module).items()
+        if isinstance(model, type)
+        and issubclass(model, EventData)
+        and model is not EventData
+        and model.__module__ == module.__name__
+        and not name.startswith("_")
+    }
+
+
+# typed by the generated names: tests/unit/messages/test_event_models.py checks they are these
+EVENT_MODELS = cast(Mapping[EventType, type[EventData]], MappingProxyType(_models()))
 
 
 def kpi_keys() -> dict[EventType, tuple[tuple[str, bool], ...]]:

@@ -6,72 +6,11 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
-# CONTRACT §4's names, and the extensions we added (rules sync, activities).
-EventType = Literal[
-    # leads
-    "LeadCaptured",
-    "LeadMerged",
-    "LeadAssigned",
-    "LeadUnassigned",
-    "LeadNurtureEnrolled",
-    "LeadRequalified",
-    "LeadNeedsEnrichment",
-    "LeadFirstTouched",
-    "LeadReassigned",
-    "LeadConverted",
-    "LeadDisqualified",
-    "ActivityRecorded",
-    "ConsentWithdrawn",
-    "PersonErased",
-    # time
-    "SlaWarning",
-    "SlaBreached",
-    "SlaEscalated",
-    "SlaMet",
-    "TimerFailed",
-    # service
-    "CaseOpened",
-    "CaseResolved",
-    "CaseReopened",
-    # sales
-    "OpportunityCreated",
-    "OpportunityStageChanged",
-    "OpportunityStalled",
-    "OpportunityWon",
-    "OpportunityLost",
-    "QuoteCreated",
-    "ApprovalRequested",
-    "ApprovalDecided",
-    "ApprovalEscalated",
-    "QuoteApproved",
-    "QuoteRejected",
-    # fulfilment and finance
-    "ContractSigned",
-    "OrderCreated",
-    "ShipmentRecorded",
-    "InvoiceRequested",
-    "InvoiceBlocked",
-    "InvoiceIssued",
-    "InvoicePaid",
-    "InvoiceRejected",
-    "DeliveryFailed",
-    "DeliveryRetried",
-    # customers
-    "RenewalReminder",
-    "RenewalHeld",
-    "RenewalReleased",
-    "RenewalOpportunityCreated",
-    "HealthWarning",
-    "AccountSegmentChanged",
-    "NpsAnswerRecorded",
-    # rules
-    "RulesPublished",
-    "RulesRejected",
-    "RulesRolledBack",
-    "RulesSyncFailed",
-]
+from shared.kernel.domain.event_names import EventType as EventType  # re-exported: the domain names it here
+
+# CONTRACT §4's names and our extensions, generated from the event models (shared/*/messages)
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 
 
