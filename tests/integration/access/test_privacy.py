@@ -207,3 +207,33 @@ def test_the_cli_erases_and_exports_as_the_routes_do(
     assert json.loads(capsys.readouterr().out) == {"erased": {"leads": 1, "cases": 2, "events": 1}}
     assert cli.main(["privacy", "erase", "--email", "not an email"]) != 0
     assert "--email" in capsys.readouterr().err
+
+
+def test_a_shed_or_failed_page_of_leads_is_read_again(scoped_keys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """retention-sweep pages through every lead with a Scan: a page DynamoDB sheds, or fails with
+    its own fault, past PynamoDB's retries is read again after a back-off (faults.read_again)."""
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import ScanError
+
+    from shared.adapters.dynamo import faults
+    from shared.adapters.dynamo.models import LeadItem
+    from shared.leads.services.capture import capture_lead
+
+    container = scoped_keys
+    active = container.rules.current()
+    at = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    lead = capture_lead(
+        {"email": EMAIL, "name": NAME}, active.rules.source_named("website"), active, container.uow, lambda: at
+    )
+    scan, shed = LeadItem.scan, ["ThrottlingException", "InternalServerError"]
+
+    def shedding(*args: Any, **kwargs: Any) -> Any:
+        if shed:
+            cause = ClientError({"Error": {"Code": shed.pop(0), "Message": "shed"}}, "Scan")
+            raise ScanError("Failed to scan items", cause=cause)
+        return scan(*args, **kwargs)
+
+    monkeypatch.setattr(LeadItem, "scan", shedding)
+    monkeypatch.setattr(faults.time, "sleep", lambda seconds: None)
+    leads, after = container.uow.leads.page(10)
+    assert shed == [] and [found.lead_id for found in leads] == [lead.lead.lead_id] and after is None

@@ -130,3 +130,31 @@ def test_a_segment_sweep_that_runs_out_of_time_is_carried_on(world: World, monke
     assert (rest["finished"], rest["continued"], rest["accounts"], rest["at"]) == (True, True, 3, iso(at))
     assert {a["account_id"] for a in listed(world, AT_RISK).json["accounts"]} == accounts
     assert segment_sweep({"continue": True}, None) == {"continued": False}
+
+
+def test_a_shed_or_failed_page_of_accounts_is_read_again_and_the_sweep_finishes(world: World, monkeypatch: Any) -> None:
+    """DynamoDB sheds a page of the sweep's Scan, or fails it with its own fault, past PynamoDB's
+    retries: the page is read again after a back-off, not the whole sweep given up."""
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import ScanError
+
+    from shared.adapters.dynamo import faults
+    from shared.adapters.dynamo.models import AccountItem
+    from shared.customers.services import segments
+
+    for n in range(5):
+        world.order(contract_id=f"ct_{n}", account=company(n))
+    scan, shed = AccountItem.scan, ["ProvisionedThroughputExceededException", "InternalServerError"]
+
+    def shedding(*args: Any, **kwargs: Any) -> Any:
+        results = scan(*args, **kwargs)
+        if kwargs.get("last_evaluated_key") and shed:  # the second page, twice
+            cause = ClientError({"Error": {"Code": shed.pop(0), "Message": "shed"}}, "Scan")
+            raise ScanError("Failed to scan items", cause=cause)
+        return results
+
+    monkeypatch.setattr(AccountItem, "scan", shedding)
+    monkeypatch.setattr(faults.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(segments, "PAGE_SIZE", 2)
+    summary = segment_sweep({"time": iso(world.clock.now + timedelta(days=200))}, None)
+    assert shed == [] and (summary["finished"], summary["accounts"], summary["failed"]) == (True, 5, 0)
