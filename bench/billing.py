@@ -54,7 +54,7 @@ def number_size(text: str) -> int:
     try:
         digits = Decimal(text).normalize().as_tuple().digits
     except InvalidOperation:
-        digits = tuple(c for c in text if c.isdigit())
+        digits = tuple(int(c) for c in text if c.isdigit())
     significant = "".join(map(str, digits)).strip("0") or "0"
     return math.ceil(len(significant) / 2) + 1
 

@@ -21,6 +21,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 TRIALS = 1000
@@ -110,7 +111,7 @@ class Finance:
 
 def _plan(rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]], set[str]]:
     """Order lines, the shipments that carry them, and which shipments end signed for."""
-    lines = [
+    lines: list[dict[str, Any]] = [
         {
             "sku": f"SKU-{n}",
             "name": f"Item {n}",
@@ -184,11 +185,10 @@ class Trial:
                 continue
             copies = 2 if self.rng.random() < 0.2 else 1
             for _ in range(copies):
-                _until_done(
-                    lambda d=delivery: deliver(
-                        d.delivery_id, self.store.db, self.finance, self.clock(), self.rng.random
-                    )
-                )
+                _until_done(partial(self._deliver, deliver, delivery.delivery_id))
+
+    def _deliver(self, deliver: Callable[..., Any], delivery_id: str) -> None:
+        deliver(delivery_id, self.store.db, self.finance, self.clock(), self.rng.random)
 
     def sweep_until_quiet(self) -> None:
         from shared.time.services.timers import sweep_timers

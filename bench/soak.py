@@ -37,7 +37,7 @@ RESULTS = ROOT / "bench" / "soak.json"
 API_KEY = {"X-Api-Key": "dev-admin-key"}
 WEBHOOK_SECRET = "dev-webhook-secret"
 LEAD = {"company": "苏州精工", "province": "江苏", "industry": "制造业", "employees": 800, "budget": 600000}
-MIX = (("capture", 45), ("repeat", 15), ("activity", 20), ("case", 8), ("case_event", 12))
+MIX: tuple[tuple[str, int], ...] = (("capture", 45), ("repeat", 15), ("activity", 20), ("case", 8), ("case_event", 12))
 CASE_EVENTS = ("first_response", "agent_reply", "waiting_on_customer", "customer_replied", "note")
 
 

@@ -134,7 +134,8 @@ class Sheet:
 
     @property
     def grid(self) -> dict[str, Any]:
-        return self.props.setdefault("gridProperties", {})
+        grid: dict[str, Any] = self.props.setdefault("gridProperties", {})
+        return grid
 
     def fit(self, row: int, col: int, strict: bool, where: str) -> None:
         for key, index, name in (("rowCount", row, "row"), ("columnCount", col, "column")):

@@ -51,7 +51,8 @@ class TickingClock:
 def now_of(clock: Any) -> datetime:
     """What a clock says now, without moving a ticking one on: a request is read (validated) at
     the time the service then starts from."""
-    return getattr(clock, "now", None) or clock()
+    moment: datetime = getattr(clock, "now", None) or clock()
+    return moment
 
 
 def command_of(model: type[Message], payload: dict[str, Any], active: ActiveRules, clock: Any) -> Message:
