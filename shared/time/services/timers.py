@@ -31,10 +31,10 @@ from shared.time.services.ports import TimersWork
 SWEEP_LIMIT = 1000  # timers per run; the rest stay due and go in the next minute's run
 SAFETY_SECONDS = 5.0  # stop this long before the time budget ends: one more effect and its commit
 
+# what a kind of timer does, given the unit of work its capability reads through (``Handler[LeadsWork]``)
 W = TypeVar("W", bound=UnitOfWork)
-Sweeping = TypeVar("Sweeping", bound=TimersWork)  # the unit of work a sweep is given, handed on to each handler
-# what a kind of timer does, given the unit of work it reads through (each capability's own)
 Handler = Callable[[Timer, datetime, W], Change]
+Sweeping = TypeVar("Sweeping", bound=TimersWork)  # the unit of work a sweep is given, handed on to each handler
 TimeLeft = Callable[[], float]  # seconds left of the run's budget (Lambda's remaining time)
 IsLoad = Callable[[Exception], bool]  # the store's own transient fault (an adapter knows which)
 
