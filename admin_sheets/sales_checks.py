@@ -8,10 +8,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from admin_sheets.model import Problem, Row, Sheet
-from shared.rules.domain.rules import Owner
+from shared.rules.domain.rules import Owner, escalation_target
 from shared.sales.domain.discounts import DiscountRule, analyse, describe
 from shared.sales.domain.stages import LOST, criterion_problem
-from shared.time.domain.sla import escalation_target
 
 Sheets = dict[str, Sheet]
 # who owns opportunities and so quotes: each needs an approver of every role above them

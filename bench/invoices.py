@@ -71,7 +71,7 @@ class Finance:
     """The finance endpoint as the sender's Courier sees it: a scripted outage, then 200."""
 
     def __init__(self, store: Any, clock: SimClock, rng: random.Random, faults: Counter[str]) -> None:
-        from shared.kernel.domain.deliveries import Answer
+        from shared.deliveries.domain.deliveries import Answer
 
         self.store, self.clock, self.rng, self.faults = store, clock, rng, faults
         kind = rng.choice(["ok", "500x3", "timeout", "429", "down_a_day", "mixed"])
@@ -91,7 +91,7 @@ class Finance:
         return None
 
     def send(self, delivery: Any, now: datetime) -> Any:
-        from shared.kernel.domain.deliveries import Answer
+        from shared.deliveries.domain.deliveries import Answer
 
         stored = self.store.deliveries.get(delivery.delivery_id)
         if delivery.kind != "finance":
@@ -178,7 +178,7 @@ class Trial:
 
     def stream(self) -> None:
         """The deliveries stream: every due delivery's record, some of them twice."""
-        from shared.kernel.services.deliveries import deliver
+        from shared.deliveries.services.deliveries import deliver
 
         for delivery in self.store.db.deliveries.listing(kind="finance"):
             if not delivery.due_now:
@@ -273,15 +273,14 @@ class Trial:
 
 def exactly_once_trials(progress: Callable[[str], None], trials: int = TRIALS) -> dict[str, Any]:
     from admin_sheets.parse import validate_source
-    from shared.kernel.services.ports import ActiveRules
-    from shared.leads.domain.routing import RoutingIndex
+    from shared.rules.domain.active import ActiveRules
     from shared.rules.domain.rules import RuleSet
     from tests.unit.services.orders_helpers import with_invoice_on
 
     content = validate_source("dir:admin_sheets/examples").content
     assert content is not None
     base = RuleSet.from_content(content, "v-bench")
-    active = ActiveRules(base, RoutingIndex(base.routing))
+    active = ActiveRules(base)
     rules = {mode: with_invoice_on(active, mode) for mode in ("order_signed", "shipment_signed")}
     progress(f"invoices: {trials} randomized fault-injection trials in-process")
     faults: Counter[str] = Counter()

@@ -81,15 +81,14 @@ class FaultyStore(MemoryUnitOfWork):
 
 def _rules(rows: list[tuple[int, bool]], version: str) -> Any:
     from admin_sheets.parse import validate_source
-    from shared.kernel.services.ports import ActiveRules
-    from shared.leads.domain.routing import RoutingIndex
+    from shared.rules.domain.active import ActiveRules
     from shared.rules.domain.rules import RuleSet
 
     content = validate_source("dir:admin_sheets/examples").content
     assert content is not None
     content["Renewals"] = [{"days_before": d, "notify": ["am", "manager"], "create_opportunity": o} for d, o in rows]
     rules = RuleSet.from_content(content, version)
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)
 
 
 def _expected(signed: datetime, end: date, rows: list[tuple[int, bool]], until: datetime) -> set[int]:

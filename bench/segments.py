@@ -82,13 +82,12 @@ def _embedded() -> Iterator[Any]:
 
 
 def _without_segments(active: Any) -> Any:
-    from shared.kernel.services.ports import ActiveRules
-    from shared.leads.domain.routing import RoutingIndex
+    from shared.rules.domain.active import ActiveRules
     from shared.rules.domain.rules import RuleSet
 
     content = {**active.rules.content, "Segments": []}
     rules = RuleSet.from_content(content, f"{active.version}-no-segments")
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)
 
 
 def _order_requests(container: Any, active: Any, tag: str) -> float:

@@ -210,7 +210,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 def _check_chat_webhooks(text: str) -> None:
     """CLOSELOOP_CHAT_WEBHOOKS must be {name: {"kind", "url", "secret"?}}: say what is wrong now,
     not when the first alert cannot go."""
-    from shared.kernel.domain.chat import ChatChannel
+    from shared.deliveries.domain.chat import ChatChannel
 
     try:
         channels = json.loads(text)

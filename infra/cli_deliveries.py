@@ -68,7 +68,7 @@ def cmd_deliveries_list(args: argparse.Namespace) -> int:
 
 def cmd_deliveries_retry(args: argparse.Namespace, drain: Callable[[], None]) -> int:
     from shared.adapters.container import container, utc_now
-    from shared.kernel.services.deliveries import send_again
+    from shared.deliveries.services.deliveries import send_again
 
     if bool(args.ids) == bool(args.failed or args.pending):
         raise CommandError("give delivery ids, or --failed, or --pending (one of them)")

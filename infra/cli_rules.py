@@ -205,8 +205,7 @@ def cmd_rules_rollback(args: argparse.Namespace) -> int:
 def _candidate(source: str) -> Any:
     from admin_sheets.parse import validate_source
     from admin_sheets.readers import SourceError
-    from shared.kernel.services.ports import ActiveRules
-    from shared.leads.domain.routing import RoutingIndex
+    from shared.rules.domain.active import ActiveRules
     from shared.rules.domain.rules import RuleSet, content_hash
 
     try:
@@ -218,7 +217,7 @@ def _candidate(source: str) -> Any:
             print(problem, file=sys.stderr)
         raise CommandError(f"{source} has {len(parsed.problems)} problem(s); fix them before a backtest")
     rules = RuleSet.from_content(parsed.content, f"candidate-{content_hash(parsed.content)[:8]}")
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)
 
 
 def cmd_rules_backtest(args: argparse.Namespace) -> int:

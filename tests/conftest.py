@@ -19,8 +19,7 @@ from typing import Any
 import pytest
 
 from admin_sheets.parse import validate_source
-from shared.kernel.services.ports import ActiveRules
-from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Content, RuleSet
 
 EXAMPLES = "dir:admin_sheets/examples"
@@ -122,7 +121,7 @@ def example_content() -> Content:
 @pytest.fixture(scope="session")
 def example_rules(example_content: Content) -> ActiveRules:
     rules = RuleSet.from_content(example_content, "v1-test")
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """The floor plan by capability (issue 18): ``shared/<capability>/<layer>/<module>.py``, the
-capability named by its folder — leads, service_desk, sales, fulfilment, customers, kpis, rules,
-time —, beside ``shared/kernel`` (what every capability shares) and ``shared/composition``
+capability named by its folder — leads, service_desk, sales, fulfilment, customers, kpis, deliveries,
+rules, time —, beside ``shared/kernel`` (what every capability shares) and ``shared/composition``
 (registries and cross-capability features); ``shared/adapters`` stays outside. This prints which
 capabilities import which, and the cycles among them::
 

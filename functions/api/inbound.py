@@ -30,10 +30,10 @@ from functions.api.responses import json_response
 from shared.adapters.acting import set_actor, webhook_actor
 from shared.kernel.domain.errors import BadRequest, CloseloopError, Conflict, Forbidden, Unauthorized
 from shared.kernel.domain.forms import is_bot
-from shared.kernel.services.ports import ActiveRules
-from shared.kernel.services.webhook_auth import Signature, check_public_origin, origin_allowed, verify_signature
-from shared.leads.domain.origins import DevOrigins, refusal_hint
+from shared.kernel.services.webhook_auth import Signature, verify_signature
+from shared.leads.domain.origins import DevOrigins, check_public_origin, origin_allowed, refusal_hint
 from shared.leads.domain.redirects import redirect_target
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import DEFAULT_WEBHOOKS, WEBHOOK_KINDS, Source
 
 PREFLIGHT_MAX_AGE = 600

@@ -8,8 +8,8 @@ from typing import Any
 from chalice.app import Response
 
 from functions.api.inbound import Handled, Route, preflight, receive
-from shared.kernel.services.ports import ActiveRules
 from shared.leads.services.capture import capture_lead
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Source
 
 # A lead's route imports only what a capture needs: cases, orders, health and behaviour load on

@@ -24,7 +24,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 def send(record: DynamoDBRecord) -> None:
     from shared.adapters.container import container
-    from shared.kernel.services.deliveries import deliver
+    from shared.deliveries.services.deliveries import deliver
 
     if record.dynamodb is None or record.event_name is None or record.event_name.name == "REMOVE":
         return

@@ -10,10 +10,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from shared.adapters.settings import Settings
+from shared.composition.services.ports import AllWork
 from shared.kernel.domain.errors import RulesUnavailable
 from shared.kernel.domain.ids import use_namespace
-from shared.kernel.services.ports import ActiveRules, UnitOfWork
-from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import RuleSet
 
 if TYPE_CHECKING:  # the adapters' modules load boto3 and pynamodb: only on first use
@@ -58,7 +58,7 @@ class RulesCache:
             raise RulesUnavailable("no rules version has been published yet; run `closeloop rules sync`")
         if self._active is None or self._active.version != pointer.version_id:
             rules = RuleSet.from_content(self._store.content(pointer.version_id), pointer.version_id)
-            self._active = ActiveRules(rules=rules, index=RoutingIndex(rules.routing))
+            self._active = ActiveRules(rules)
         self._checked_at = self._monotonic()
 
 
@@ -82,7 +82,7 @@ class Container:
         bind_tables(self.settings)
 
     @cached_property
-    def uow(self) -> UnitOfWork:
+    def uow(self) -> AllWork:
         from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
 
         self._bind()

@@ -2,7 +2,7 @@
 
 - ``email``: Amazon SES SendEmail from the SesSender parameter to the person's address;
 - a chat channel: the robot of ``closeloop-<stage>-chat-webhooks`` named by the channel, real HTTP in
-  its own format and signing (``shared/kernel/domain/chat.py``);
+  its own format and signing (``shared/deliveries/domain/chat.py``);
 - ``erp`` / ``finance``: POST the event envelope to ``CLOSELOOP_ERP_URL`` / ``CLOSELOOP_FINANCE_URL``,
   signed with the delivery secret (``t=<unix>,v1=<hex HMAC-SHA256 over "<t>." + body>``).
 
@@ -21,8 +21,8 @@ import requests
 
 from shared.adapters.secrets import Secrets
 from shared.adapters.settings import Settings
-from shared.kernel.domain.chat import ChatChannel, RobotLink, robot_answer, robot_post
-from shared.kernel.domain.deliveries import TIMEOUT_SECONDS, Answer, Delivery, retry_after_seconds
+from shared.deliveries.domain.chat import ChatChannel, RobotLink, robot_answer, robot_post
+from shared.deliveries.domain.deliveries import TIMEOUT_SECONDS, Answer, Delivery, retry_after_seconds
 from shared.kernel.domain.links import label
 from shared.kernel.services.webhook_auth import sign, transport_now
 

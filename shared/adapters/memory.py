@@ -9,27 +9,18 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from shared.composition.services.ports import RecordedEvent
 from shared.customers.domain.accounts import Account
 from shared.customers.domain.contracts import Contract, quote_signed_key
+from shared.customers.services.ports import SegmentPosition
+from shared.deliveries.domain.deliveries import Delivery
 from shared.fulfilment.domain.orders import Order
-from shared.kernel.domain.deliveries import Delivery
 from shared.kernel.domain.events import Event, iso, subject_id
 from shared.kernel.services.listing import ListCondition, Listing, ListPage, ListPosition, matches, stored_listing
-from shared.kernel.services.ports import (
-    Change,
-    KeyTaken,
-    LeadFilter,
-    LeadPage,
-    LeadPosition,
-    Lookup,
-    OwnerFull,
-    RecordedEvent,
-    RetryPolicy,
-    SegmentPosition,
-    StaleAggregate,
-)
+from shared.kernel.services.ports import Change, KeyTaken, OwnerFull, RetryPolicy, StaleAggregate
 from shared.kernel.services.retry import ConflictRetry, no_wait
 from shared.leads.domain.leads import Lead
+from shared.leads.services.ports import LeadFilter, LeadPage, LeadPosition, Lookup
 from shared.sales.domain.opportunities import Opportunity
 from shared.sales.domain.quotes import Quote
 from shared.service_desk.domain.cases import Case

@@ -18,16 +18,16 @@ from shared.composition.messages.events import EVENT_MODELS, check
 from shared.composition.services.privacy import erase_person
 from shared.composition.services.timer_handlers import handlers
 from shared.customers.messages.accounts import SurveyAnswer, UsageReport
-from shared.kernel.domain.deliveries import Answer, Delivery
+from shared.deliveries.domain.deliveries import Answer, Delivery
+from shared.deliveries.services.deliveries import deliver, send_again
 from shared.kernel.domain.events import EVENT_TYPES, Event, EventType
 from shared.kernel.messages.validation import read
-from shared.kernel.services.deliveries import deliver, send_again
-from shared.kernel.services.ports import ActiveRules, Change, Save
-from shared.leads.domain.routing import RoutingIndex
+from shared.kernel.services.ports import Change, Save
 from shared.leads.messages.leads import Behavior, Disqualification, LeadActivity
 from shared.leads.services.activities import record_activity
 from shared.leads.services.behavior import record_behavior
 from shared.leads.services.lead_closing import disqualify
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Content, RuleSet
 from shared.rules.services.rules_publishing import (
     PublishResult,
@@ -163,7 +163,7 @@ def _escalating(content: Content) -> ActiveRules:
         if row["kind"] == "lead_first_touch":
             row["escalate_to"] = "manager,director"
     rules = RuleSet.from_content(changed, "v2-escalate")
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)
 
 
 def _drive(example_rules: ActiveRules, example_content: Content) -> list[Event]:

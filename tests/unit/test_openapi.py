@@ -14,9 +14,9 @@ from functions.api.errors import every_error, status_for
 from infra.template import api_routes, load_template
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.kernel.domain.normalize import KNOWN_FIELDS
-from shared.kernel.services.ports import ActiveRules
 from shared.leads.messages.leads import LeadActivity
 from shared.leads.services.activities import record_activity
+from shared.rules.domain.active import ActiveRules
 from tests.unit.services.helpers import TickingClock, capture, command_of
 
 DOC = openapi.document()

@@ -11,8 +11,7 @@ import pytest
 from infra.cli_rules import sync_outcome
 from infra.local.console import Console
 from shared.kernel.domain.errors import Forbidden
-from shared.kernel.services.webhook_auth import check_public_origin
-from shared.leads.domain.origins import DevOrigins
+from shared.leads.domain.origins import DevOrigins, check_public_origin
 from shared.rules.domain.rules import Source
 
 ROOT = Path(__file__).resolve().parents[2]

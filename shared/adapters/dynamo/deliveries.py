@@ -8,7 +8,7 @@ from typing import Any
 
 from shared.adapters.acting import current_actor
 from shared.adapters.dynamo.models import DeliveryItem
-from shared.kernel.domain.deliveries import Delivery
+from shared.deliveries.domain.deliveries import Delivery
 from shared.kernel.domain.events import parse_iso
 
 _STORED = [f.name for f in dataclasses.fields(Delivery) if f.name != "version"]

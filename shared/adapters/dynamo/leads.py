@@ -15,8 +15,9 @@ from shared.adapters.dynamo.documents import DocumentTable
 from shared.adapters.dynamo.faults import batch_get, read_again
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
 from shared.kernel.domain.events import iso
-from shared.kernel.services.ports import LeadFilter, LeadPage, LeadPosition, Lookup, StaleAggregate
+from shared.kernel.services.ports import StaleAggregate
 from shared.leads.domain.leads import Lead, is_lead_id
+from shared.leads.services.ports import LeadFilter, LeadPage, LeadPosition, Lookup
 
 # A day's leads spread over a few index partitions (capture_day = "<day>#<shard>"): a campaign's
 # burst of leads on one day never piles its index writes on one key. Readers query each shard.

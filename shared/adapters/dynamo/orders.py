@@ -10,8 +10,8 @@ from shared.adapters.dynamo.faults import read_again
 from shared.adapters.dynamo.listing import stamp
 from shared.adapters.dynamo.models import AccountItem, InvoiceItem, LeadKeyItem, OrderItem
 from shared.customers.domain.accounts import Account, is_account_id
+from shared.customers.services.ports import SegmentPosition
 from shared.fulfilment.domain.orders import Order, is_invoice_id, is_order_id
-from shared.kernel.services.ports import SegmentPosition
 
 
 def _order_indexed(order: Order) -> dict[str, Any]:

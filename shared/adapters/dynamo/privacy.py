@@ -8,8 +8,8 @@ from typing import Any
 
 from shared.adapters.dynamo.faults import batch_get
 from shared.adapters.dynamo.models import CaseItem, EventItem
+from shared.composition.services.ports import RecordedEvent
 from shared.kernel.domain.stored_json import dumps
-from shared.kernel.services.ports import RecordedEvent
 
 
 class DynamoPersonalRecords:

@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.composition.services.ports import ActionLinkKeys, AllWork
 from shared.kernel.domain.errors import LinkGone
 from shared.kernel.domain.events import subject_parts
 from shared.kernel.domain.links import LinkClaims
-from shared.kernel.services.ports import ActionLinkKeys, ActiveRules, Clock, UnitOfWork
+from shared.kernel.services.ports import Clock
 from shared.leads.services.activities import record_activity
 from shared.leads.services.sla_clocks import lead_name
+from shared.rules.domain.active import ActiveRules
 from shared.sales.domain.quotes import parse_approval_id
 from shared.sales.services.approvals import decide, quote_name
 from shared.service_desk.services.case_clocks import case_name
@@ -39,14 +41,14 @@ class LinkView:
     facts: list[tuple[str, str]] = field(default_factory=list)  # (key, value): the page words them
 
 
-def open_link(claims: LinkClaims, keys: ActionLinkKeys, active: ActiveRules, uow: UnitOfWork) -> LinkView:
+def open_link(claims: LinkClaims, keys: ActionLinkKeys, active: ActiveRules, uow: AllWork) -> LinkView:
     """GET /a/{token}: reads, never writes (chat apps prefetch links); a used link says so."""
     if keys.used(claims):
         raise LinkGone("this link was already used")
     return describe(claims, active, uow)
 
 
-def describe(claims: LinkClaims, active: ActiveRules, uow: UnitOfWork) -> LinkView:
+def describe(claims: LinkClaims, active: ActiveRules, uow: AllWork) -> LinkView:
     """What the link's pages say about it."""
     owner = active.rules.owners.get(claims.person)
     person = owner.name if owner else claims.person
@@ -82,7 +84,7 @@ def use_link(
     form: dict[str, str],
     keys: ActionLinkKeys,
     active: ActiveRules,
-    uow: UnitOfWork,
+    uow: AllWork,
     clock: Clock,
 ) -> dict[str, Any]:
     """POST /a/{token}: the action, once, as the link's person; the service's answer."""
@@ -96,7 +98,7 @@ def use_link(
 
 
 def _perform(
-    claims: LinkClaims, form: dict[str, str], active: ActiveRules, uow: UnitOfWork, clock: Clock
+    claims: LinkClaims, form: dict[str, str], active: ActiveRules, uow: AllWork, clock: Clock
 ) -> dict[str, Any]:
     from shared.kernel.messages.validation import read
 

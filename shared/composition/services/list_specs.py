@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 from shared.kernel.services.listing import Listing, before, choice, flag, list_page, text
 
 if TYPE_CHECKING:  # the CLI builds its parser from these declarations: no domain module loads for that
+    from shared.composition.services.ports import AllWork
     from shared.customers.domain.accounts import Account
     from shared.customers.domain.contracts import Contract
     from shared.fulfilment.domain.orders import ListedInvoice, Order
-    from shared.kernel.services.ports import Clock, UnitOfWork
+    from shared.kernel.services.ports import Clock
     from shared.sales.domain.opportunities import Opportunity
     from shared.sales.domain.quotes import Quote
     from shared.service_desk.domain.cases import Case
@@ -311,6 +312,6 @@ LISTINGS: dict[str, Listing] = {
 BY_KIND: dict[str, Listing] = {listing.kind: listing for listing in LISTINGS.values()}
 
 
-def list_named(plural: str, params: Mapping[str, str] | None, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+def list_named(plural: str, params: Mapping[str, str] | None, uow: AllWork, clock: Clock) -> dict[str, Any]:
     """A page of the aggregate listed as ``plural`` (GET /cases, /orders ...: CONTRACT §11)."""
     return list_page(LISTINGS[plural], params, uow, clock)

@@ -25,11 +25,13 @@ from shared.composition.domain.privacy import (
     erase_opportunity,
     person_of,
 )
-from shared.kernel.domain.deliveries import ERASED_TEXT, Delivery
+from shared.composition.services.ports import AllWork, PersonalRecords
+from shared.deliveries.domain.deliveries import ERASED_TEXT, Delivery
 from shared.kernel.domain.errors import Conflict
 from shared.kernel.domain.events import Event, iso
-from shared.kernel.services.ports import ActiveRules, Change, Clock, PersonalRecords, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Clock, Save
 from shared.leads.domain.leads import Lead, identity_keys, lead_id_for
+from shared.rules.domain.active import ActiveRules
 
 BUSY = "this person's records are being changed by other requests; please retry"
 Reason = Literal["request", "retention"]
@@ -45,7 +47,7 @@ class Erasure:
         return {"erased": {"leads": self.leads, "cases": self.cases, "events": self.events}}
 
 
-def erase_person(params: Any, active: ActiveRules, uow: UnitOfWork, records: PersonalRecords, clock: Clock) -> Erasure:
+def erase_person(params: Any, active: ActiveRules, uow: AllWork, records: PersonalRecords, clock: Clock) -> Erasure:
     """``POST /privacy/erase``: the person named by ``{"email"}`` or ``{"phone"}``, everywhere."""
     person = person_of(params, active.rules.settings.default_country)
     now = clock()
@@ -65,7 +67,7 @@ def erase_lead_records(
     lead: Lead,
     person: Person | None,
     reason: Reason,
-    uow: UnitOfWork,
+    uow: AllWork,
     records: PersonalRecords,
     now: datetime,
     report: Erasure,
@@ -99,7 +101,7 @@ def erase_lead_records(
 
 
 def export_person(
-    params: Any, active: ActiveRules, uow: UnitOfWork, records: PersonalRecords, clock: Clock
+    params: Any, active: ActiveRules, uow: AllWork, records: PersonalRecords, clock: Clock
 ) -> dict[str, Any]:
     """``GET /privacy/export``: everything held about the person, as one JSON document."""
     person = person_of(params, active.rules.settings.default_country)
@@ -138,7 +140,7 @@ def export_person(
     }
 
 
-def _lead_of(person: Person, uow: UnitOfWork) -> Lead | None:
+def _lead_of(person: Person, uow: AllWork) -> Lead | None:
     """The lead the person's identity claim names: one read of the claim and the likely lead."""
     found = uow.leads.lookup([person.key], [lead_id_for(person.key)])
     lead_id = found.owners.get(person.key)
@@ -147,7 +149,7 @@ def _lead_of(person: Person, uow: UnitOfWork) -> Lead | None:
     return found.leads.get(lead_id) or uow.leads.get(lead_id)
 
 
-def _held_claims(lead: Lead, person: Person | None, uow: UnitOfWork) -> list[str]:
+def _held_claims(lead: Lead, person: Person | None, uow: AllWork) -> list[str]:
     """The identity keys this lead holds: those it claimed (older leads did not note them: the keys of
     its fields) and the one asked for — each only if it still names this lead (one batch read)."""
     candidates = [*lead.claims, *identity_keys(lead.fields), *([person.key] if person else [])]
@@ -181,7 +183,7 @@ def _erase_events(subject: str, name: str | None, records: PersonalRecords) -> i
     return count
 
 
-def _erase_case(case_id: str, uow: UnitOfWork, records: PersonalRecords, now: datetime, report: Erasure) -> int:
+def _erase_case(case_id: str, uow: AllWork, records: PersonalRecords, now: datetime, report: Erasure) -> int:
     subject = f"case/{case_id}"
     report.events += _erase_events(subject, None, records)
     _forget_deliveries(subject, None, uow)
@@ -202,7 +204,7 @@ def _erase_case(case_id: str, uow: UnitOfWork, records: PersonalRecords, now: da
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
 
 
-def _erase_opportunity(opportunity_id: str, name: str | None, uow: UnitOfWork, records: PersonalRecords) -> int:
+def _erase_opportunity(opportunity_id: str, name: str | None, uow: AllWork, records: PersonalRecords) -> int:
     count = _erase_events(f"opportunity/{opportunity_id}", name, records)
 
     def attempt() -> None:
@@ -217,7 +219,7 @@ def _erase_opportunity(opportunity_id: str, name: str | None, uow: UnitOfWork, r
     return count
 
 
-def _forget_deliveries(subject: str, name: str | None, uow: UnitOfWork) -> None:
+def _forget_deliveries(subject: str, name: str | None, uow: AllWork) -> None:
     """Alerts about the person not yet sent are cancelled; our copies of every message about them
     say ``[erased]`` (what already reached a chat, an inbox or the ERP is out of our reach)."""
     for listed in uow.deliveries.about(subject):

@@ -17,10 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from shared.composition.domain.privacy import retention_ended
+from shared.composition.services.ports import AllWork, PersonalRecords
 from shared.composition.services.privacy import Erasure, erase_lead_records
 from shared.kernel.services.paged_sweep import ITEM_FAULTS, sweep_pages
-from shared.kernel.services.ports import ActiveRules, PersonalRecords, UnitOfWork
 from shared.leads.domain.leads import Lead
+from shared.rules.domain.active import ActiveRules
 
 PAGE_SIZE = 100
 MAX_LISTED_FAILURES = 20
@@ -49,7 +50,7 @@ class RetentionReport:
 
 def sweep_retention(
     active: ActiveRules,
-    uow: UnitOfWork,
+    uow: AllWork,
     records: PersonalRecords,
     now: datetime,
     page_size: int = PAGE_SIZE,
@@ -83,7 +84,7 @@ def sweep_retention(
     return report
 
 
-def _due(lead: Lead, days: int, uow: UnitOfWork, now: datetime) -> bool:
+def _due(lead: Lead, days: int, uow: AllWork, now: datetime) -> bool:
     """Retention ended and no open work: no clock running on it, no open opportunity."""
     if not retention_ended(lead.to_dict(), days, now):
         return False

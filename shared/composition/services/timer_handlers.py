@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from shared.composition.services.ports import AllWork
 from shared.customers.services import renewals
-from shared.kernel.services import deliveries
-from shared.kernel.services.ports import RulesProvider
+from shared.deliveries.services import deliveries
 from shared.leads.services import reassignment, sla_clocks
+from shared.rules.services.ports import RulesProvider
 from shared.sales.services import approvals, stage_moves
 from shared.service_desk.services import case_clocks
 from shared.time.services.timers import Handler
 
 
-def handlers(rules: RulesProvider) -> dict[str, Handler]:
+def handlers(rules: RulesProvider) -> dict[str, Handler[AllWork]]:
     """The handlers, given the active rules (SLA rows, calendars) they decide with."""
     return {
         **sla_clocks.handlers(rules),

@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.composition.services.list_specs import CASES, CONTRACTS, INVOICES, QUOTES
+from shared.composition.services.ports import AllWork
 from shared.kernel.domain.events import iso
 from shared.kernel.services.listing import ListCondition
-from shared.kernel.services.ports import ActiveRules, LeadFilter, UnitOfWork
+from shared.leads.services.ports import LeadFilter
+from shared.rules.domain.active import ActiveRules
 
 ROWS = 20  # rows shown per section
 READ_LIMIT = 200  # records read per section (one list page)
@@ -34,7 +36,7 @@ class Section:
     read_all: bool = True  # False: the read stopped at READ_LIMIT, there are more still
 
 
-def work_at_risk(uow: UnitOfWork, active: ActiveRules, now: datetime) -> dict[str, Any]:
+def work_at_risk(uow: AllWork, active: ActiveRules, now: datetime) -> dict[str, Any]:
     """``{"sections": {name: Section}, "teams": {team: {section: count}}}``; counts per team are
     of the records read."""
     owners = active.rules.owners
@@ -66,7 +68,7 @@ def work_at_risk(uow: UnitOfWork, active: ActiveRules, now: datetime) -> dict[st
 Read = tuple[list[dict[str, Any]], bool]
 
 
-def _leads(uow: UnitOfWork, now: datetime) -> Read:
+def _leads(uow: AllWork, now: datetime) -> Read:
     page = uow.leads.recent(now - timedelta(days=LEAD_DAYS), now, LeadFilter(), READ_LIMIT)
     rows = []
     for lead in page.leads:
@@ -88,7 +90,7 @@ def _leads(uow: UnitOfWork, now: datetime) -> Read:
     return rows, page.after is None
 
 
-def _cases(uow: UnitOfWork, active: ActiveRules, now: datetime) -> Read:
+def _cases(uow: AllWork, active: ActiveRules, now: datetime) -> Read:
     page = uow.lists.page(CASES, (ListCondition("status", OPEN_CASE),), None, READ_LIMIT)
     rows = []
     for case in page.items:
@@ -111,7 +113,7 @@ def _cases(uow: UnitOfWork, active: ActiveRules, now: datetime) -> Read:
     return rows, page.after is None
 
 
-def _approvals(uow: UnitOfWork) -> Read:
+def _approvals(uow: AllWork) -> Read:
     page = uow.lists.page(QUOTES, (ListCondition("status", ("pending_approval",)),), None, READ_LIMIT)
     rows = []
     for quote in page.items:
@@ -132,7 +134,7 @@ def _approvals(uow: UnitOfWork) -> Read:
     return rows, page.after is None
 
 
-def _invoices(uow: UnitOfWork) -> Read:
+def _invoices(uow: AllWork) -> Read:
     page = uow.lists.page(INVOICES, (ListCondition("status", ("blocked",)),), None, READ_LIMIT)
     managers: dict[str, str | None] = {}  # account id -> its account manager, who chases the invoice
     rows = []
@@ -155,7 +157,7 @@ def _invoices(uow: UnitOfWork) -> Read:
     return rows, page.after is None
 
 
-def _renewals(uow: UnitOfWork) -> Read:
+def _renewals(uow: AllWork) -> Read:
     conditions = (ListCondition("status", ("active",)), ListCondition("on_hold", ("true",)))
     page = uow.lists.page(CONTRACTS, conditions, None, READ_LIMIT)
     rows = []

@@ -17,8 +17,7 @@ from typing import Any
 
 from shared.customers.domain.contracts import RENEWAL_REMINDER, Contract, RenewalRow, renewal_reminders
 from shared.kernel.domain.events import iso
-from shared.rules.domain.rules import Owner
-from shared.time.domain.sla import escalation_target, manager_chain
+from shared.rules.domain.rules import Owner, escalation_target, manager_chain
 from shared.time.domain.timers import Timer
 
 ACCOUNT_MANAGER_ROLE = "am"  # in a Renewals `notify` cell: the account manager themself

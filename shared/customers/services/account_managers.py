@@ -9,12 +9,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.customers.domain.accounts import Account, account_id_for
-from shared.kernel.services.ports import ActiveRules, UnitOfWork
+from shared.customers.services.ports import CustomersWork
 from shared.leads.domain.routing import account_rule, choose_owner, pool_for
+from shared.rules.domain.active import ActiveRules
 
 
 def account_manager_for(
-    account: Mapping[str, Any], opportunity: Any, active: ActiveRules, uow: UnitOfWork
+    account: Mapping[str, Any], opportunity: Any, active: ActiveRules, uow: CustomersWork
 ) -> str | None:
     try:
         account_id = account_id_for(
@@ -37,7 +38,7 @@ def account_manager_for(
     return str(owner) if owner else None
 
 
-def segment_manager(account: Account, active: ActiveRules, uow: UnitOfWork) -> str | None:
+def segment_manager(account: Account, active: ActiveRules, uow: CustomersWork) -> str | None:
     """When an account enters a segment that a Routing row (``object`` = account) names, that
     row's pool looks after it (CONTRACT §15): a manager already in the pool keeps it; else the
     pool's next owner by weighted round robin. None: keep the manager it has."""

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.customers.domain.accounts import Account
+from shared.customers.services.ports import CustomersWork
 from shared.kernel.services.paged_sweep import ITEM_FAULTS, sweep_pages
-from shared.kernel.services.ports import UnitOfWork
 
 
 @dataclass
@@ -23,7 +23,7 @@ class AccountTally:
 
 
 def sweep_accounts(
-    uow: UnitOfWork,
+    uow: CustomersWork,
     one: Callable[[Account], int | None],
     page_size: int,
     after: str | None,

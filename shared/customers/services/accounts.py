@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from shared.customers.domain.accounts import Account, account_id_for, is_account_id
 from shared.customers.domain.nps import account_nps
+from shared.deliveries.services.alerts import alert_deliveries
 from shared.fulfilment.domain.invoices import Outcome, release_invoice
 from shared.fulfilment.domain.orders import Order
+from shared.fulfilment.services.ports import OrdersWork
 from shared.kernel.domain.errors import AccountNotFound, Conflict, ValidationFailed
 from shared.kernel.domain.events import iso
-from shared.kernel.services.alerts import alert_deliveries
-from shared.kernel.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Clock, Save
+from shared.rules.domain.active import ActiveRules
 
 if TYPE_CHECKING:
     from shared.customers.messages.accounts import AccountChange
@@ -27,7 +29,7 @@ CONTRACT_FIELDS = ("contract_id", "status", "start_date", "end_date", "amount", 
 
 
 def upsert_account(
-    uow: UnitOfWork,
+    uow: OrdersWork,
     fields: AccountChange,
     active: ActiveRules,
     at: datetime,
@@ -60,7 +62,7 @@ def upsert_account(
     return existing, Save(existing, version)
 
 
-def get_account(account_id: str, uow: UnitOfWork, now: datetime | None = None) -> dict[str, Any]:
+def get_account(account_id: str, uow: OrdersWork, now: datetime | None = None) -> dict[str, Any]:
     """The account with its contracts and invoices; with ``now``, its NPS of the last 90 days."""
     account = _get(account_id, uow)
     invoices = []
@@ -79,7 +81,7 @@ def get_account(account_id: str, uow: UnitOfWork, now: datetime | None = None) -
 
 
 def patch_account(
-    account_id: str, change: AccountChange, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    account_id: str, change: AccountChange, active: ActiveRules, uow: OrdersWork, clock: Clock
 ) -> dict[str, Any]:
     """Set fields; then, if the account may be invoiced now, request its blocked invoices."""
     fields = change.changes
@@ -97,7 +99,7 @@ def patch_account(
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
 
 
-def release_blocked(account: Account, uow: UnitOfWork, active: ActiveRules, now: datetime) -> Change:
+def release_blocked(account: Account, uow: OrdersWork, active: ActiveRules, now: datetime) -> Change:
     """The account's blocked invoices, requested now that its tax id is there: each order saved
     with the version it was read at, so a racing shipment or patch makes this attempt retry."""
     change = Change()
@@ -129,7 +131,7 @@ def finance_alerts(outcome: Outcome, order: Order, active: ActiveRules, now: dat
     return saves
 
 
-def _get(account_id: str, uow: UnitOfWork) -> Account:
+def _get(account_id: str, uow: OrdersWork) -> Account:
     account = uow.accounts.get(account_id) if is_account_id(account_id) else None
     if account is None:
         raise AccountNotFound(f"no account with id {account_id[:60]!r}")

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.customers.domain.accounts import Account, is_account_id
+from shared.customers.services.ports import CustomersWork, SegmentPosition
 from shared.kernel.domain.errors import ValidationFailed
 from shared.kernel.domain.events import parse_iso
 from shared.kernel.services.listing import list_page, parse_limit
-from shared.kernel.services.ports import Clock, SegmentPosition, UnitOfWork
+from shared.kernel.services.ports import Clock
 from shared.leads.services.leads_query import _text_filter
 
 PARAMETERS = ("segment", "limit", "cursor")
@@ -70,7 +71,7 @@ def account_summary(account: Account) -> dict[str, Any]:
     return ACCOUNTS.summary(account)
 
 
-def list_accounts_page(params: Mapping[str, str] | None, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+def list_accounts_page(params: Mapping[str, str] | None, uow: CustomersWork, clock: Clock) -> dict[str, Any]:
     """GET /accounts: every account newest first (CONTRACT §11), or with ``segment`` one segment's,
     newest in it (§15), from the segment index."""
     from shared.composition.services.list_specs import LISTINGS
@@ -80,7 +81,7 @@ def list_accounts_page(params: Mapping[str, str] | None, uow: UnitOfWork, clock:
     return list_page(LISTINGS["accounts"], params, uow, clock)
 
 
-def list_accounts(params: Mapping[str, str] | None, uow: UnitOfWork) -> dict[str, Any]:
+def list_accounts(params: Mapping[str, str] | None, uow: CustomersWork) -> dict[str, Any]:
     """``{"accounts": [summary, ...], "next_cursor": "..." | None}``."""
     segment, limit, after = parse_query(params)
     accounts, position = uow.accounts.in_segment(segment, limit, after)

@@ -24,11 +24,13 @@ from shared.customers.domain.accounts import Account, account_id_for, is_account
 from shared.customers.domain.health import HealthPolicy, Refresh, refresh, warning
 from shared.customers.domain.health_signals import record_activity, record_case, record_usage
 from shared.customers.services.account_sweep import sweep_accounts
+from shared.customers.services.ports import CustomersWork
+from shared.deliveries.services.alerts import alert_deliveries
 from shared.kernel.domain.errors import AccountNotFound, Conflict
 from shared.kernel.domain.events import iso
-from shared.kernel.services.alerts import alert_deliveries
-from shared.kernel.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Clock, Save
 from shared.leads.domain.leads import Lead
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Source
 from shared.service_desk.domain.cases import Case
 
@@ -63,7 +65,7 @@ def _change_of(
 
 
 def signal_change(
-    uow: UnitOfWork,
+    uow: CustomersWork,
     account_id: str | None,
     update: Callable[[dict[str, Any]], object],
     active: ActiveRules,
@@ -86,7 +88,7 @@ def signal_change(
 
 
 def report_usage(
-    usage: UsageReport, source: Source, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    usage: UsageReport, source: Source, active: ActiveRules, uow: CustomersWork, clock: Clock
 ) -> dict[str, Any]:
     """``POST /webhooks/usage/{source}``: the account's latest usage, and its health now."""
     received = clock()  # absent, the report's time is when it came
@@ -132,7 +134,7 @@ def health_summary(account: Account) -> dict[str, Any] | None:
 # ------------------------------------------------------------------ signals from other aggregates
 
 
-def case_signals(uow: UnitOfWork, case: Case, engaged_at: str | None, active: ActiveRules, now: datetime) -> Change:
+def case_signals(uow: CustomersWork, case: Case, engaged_at: str | None, active: ActiveRules, now: datetime) -> Change:
     """A case opened, or an event recorded on it: its account's open cases, the case's latest CSAT,
     and (``engaged_at``) one service activity."""
     played = case.replay()
@@ -158,13 +160,13 @@ def company_account_id(company: Mapping[str, Any]) -> str | None:
         return None
 
 
-def lead_engagement(uow: UnitOfWork, lead: Lead, at: str, active: ActiveRules, now: datetime) -> Change:
+def lead_engagement(uow: CustomersWork, lead: Lead, at: str, active: ActiveRules, now: datetime) -> Change:
     """A sales activity on a lead whose company is an account counts as engagement of the account."""
     return signal_change(uow, company_account_id(lead.fields), lambda s: record_activity(s, at, now), active, now)
 
 
 def company_engagement(
-    uow: UnitOfWork, company: Mapping[str, Any], at: str, active: ActiveRules, now: datetime
+    uow: CustomersWork, company: Mapping[str, Any], at: str, active: ActiveRules, now: datetime
 ) -> Change:
     """A sales activity on an opportunity of a company that is an account: engagement of the account."""
     return signal_change(uow, company_account_id(company), lambda s: record_activity(s, at, now), active, now)
@@ -196,7 +198,7 @@ class SweepReport:
 
 def sweep_health(
     active: ActiveRules,
-    uow: UnitOfWork,
+    uow: CustomersWork,
     now: datetime,
     page_size: int = PAGE_SIZE,
     after: str | None = None,
@@ -210,7 +212,7 @@ def sweep_health(
     return SweepReport(tally.accounts, tally.updated, tally.unchanged, tally.counted, tally.failed, tally.next_after)
 
 
-def _sweep_one(listed: Account, active: ActiveRules, uow: UnitOfWork, now: datetime) -> int | None:
+def _sweep_one(listed: Account, active: ActiveRules, uow: CustomersWork, now: datetime) -> int | None:
     """None: nothing to write; else the number of warnings written (0 or 1)."""
     first = [listed]
 

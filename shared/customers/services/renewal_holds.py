@@ -28,16 +28,19 @@ from typing import Any
 from shared.customers.domain.accounts import Account
 from shared.customers.domain.contracts import Contract
 from shared.customers.domain.renewals import HOLDING_PRIORITY, hold_escalation
+from shared.customers.services.ports import CustomersWork
+from shared.deliveries.services.alerts import alert_deliveries
 from shared.kernel.domain.events import Event, EventType, iso, parse_iso
-from shared.kernel.services.alerts import alert_deliveries
-from shared.kernel.services.ports import ActiveRules, Change, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Save
+from shared.rules.domain.active import ActiveRules
 from shared.sales.services.approvals import resume_after_hold
+from shared.sales.services.ports import SalesWork
 from shared.service_desk.domain.cases import Case
 
 RESOLVED = "resolved"
 
 
-def account_manager_of(contract: Contract, uow: UnitOfWork) -> tuple[Account | None, str | None]:
+def account_manager_of(contract: Contract, uow: CustomersWork) -> tuple[Account | None, str | None]:
     """The contract's account and its account manager (else whoever sold the contract)."""
     account = uow.accounts.get(contract.account_id)
     manager = account.account_manager_id if account and account.account_manager_id else contract.owner_id
@@ -45,7 +48,7 @@ def account_manager_of(contract: Contract, uow: UnitOfWork) -> tuple[Account | N
 
 
 def confirmed_open_p1(
-    account_id: str, uow: UnitOfWork, *, also: Iterable[str] = (), exclude: str | None = None
+    account_id: str, uow: CustomersWork, *, also: Iterable[str] = (), exclude: str | None = None
 ) -> list[Case]:
     """The account's unresolved P1 cases: what the index lists (plus ``also``, the cases a hold
     names), each confirmed by a consistent read; ``exclude``: the case being changed now."""
@@ -74,7 +77,7 @@ def held_data(contract: Contract, manager_id: str | None, notify: list[str]) -> 
 
 
 def case_change(
-    case: Case, status_before: str | None, status_after: str, uow: UnitOfWork, active: ActiveRules, now: datetime
+    case: Case, status_before: str | None, status_after: str, uow: SalesWork, active: ActiveRules, now: datetime
 ) -> Change:
     """What a case's change does to its account's renewals (nothing unless a P1 case opened,
     reopened or resolved). ``status_before``: None for a case just opened."""
@@ -91,7 +94,9 @@ def case_change(
     return change
 
 
-def _hold(contract: Contract, case: Case, uow: UnitOfWork, active: ActiveRules, now: datetime, change: Change) -> None:
+def _hold(
+    contract: Contract, case: Case, uow: CustomersWork, active: ActiveRules, now: datetime, change: Change
+) -> None:
     version = contract.version
     new = contract.place_hold([case.case_id], iso(now))
     change.saves.append(Save(contract, version))
@@ -102,7 +107,7 @@ def _hold(contract: Contract, case: Case, uow: UnitOfWork, active: ActiveRules, 
 
 
 def _release_or_narrow(
-    contract: Contract, case: Case, uow: UnitOfWork, active: ActiveRules, now: datetime, change: Change
+    contract: Contract, case: Case, uow: SalesWork, active: ActiveRules, now: datetime, change: Change
 ) -> None:
     assert contract.hold is not None
     version = contract.version

@@ -30,13 +30,17 @@ from shared.customers.domain.renewals import (
     reminder_moves,
     renewal_opportunity,
 )
+from shared.customers.services.ports import CustomersWork
 from shared.customers.services.renewal_holds import account_manager_of, confirmed_open_p1, held_data
+from shared.deliveries.services.alerts import alert_deliveries
 from shared.fulfilment.domain.orders import event_id_for
 from shared.kernel.domain.errors import Conflict, NotFound
 from shared.kernel.domain.events import Event, EventType, iso
-from shared.kernel.services.alerts import alert_deliveries
-from shared.kernel.services.ports import ActiveRules, Change, Clock, RulesProvider, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Clock, Save
+from shared.rules.domain.active import ActiveRules
+from shared.rules.services.ports import RulesProvider
 from shared.sales.domain.opportunities import Opportunity
+from shared.sales.domain.stages import funnel_of
 from shared.sales.services.opportunities import open_in_change
 from shared.time.domain.timers import Timer
 from shared.time.services.timers import Handler
@@ -68,7 +72,7 @@ def cancel_reminders(contract: Contract) -> list[str]:
 def end_contract(
     contract_id: str,
     status: Literal["renewed", "cancelled"],
-    uow: UnitOfWork,
+    uow: CustomersWork,
     clock: Clock,
     reason: str | None = None,
 ) -> Contract:
@@ -86,7 +90,7 @@ def end_contract(
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
 
 
-def renewed_by(opportunity: Opportunity | None, contract_id: str, uow: UnitOfWork, at: str) -> Change:
+def renewed_by(opportunity: Opportunity | None, contract_id: str, uow: CustomersWork, at: str) -> Change:
     """For the e-sign webhook's Change: a contract signed on a renewal opportunity renews the
     contract it was opened for (``fields["renewal_of"]``), whose pending reminders are cancelled."""
     renewing = opportunity.fields.get("renewal_of") if opportunity is not None else None
@@ -101,14 +105,14 @@ def renewed_by(opportunity: Opportunity | None, contract_id: str, uow: UnitOfWor
 # ------------------------------------------------------------------ the reminder fires
 
 
-def handlers(rules: RulesProvider) -> dict[str, Handler]:
-    def fire(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
+def handlers(rules: RulesProvider) -> dict[str, Handler[CustomersWork]]:
+    def fire(timer: Timer, now: datetime, uow: CustomersWork) -> Change:
         return fire_reminder(timer, now, uow, rules.current())
 
     return {RENEWAL_REMINDER: fire}
 
 
-def fire_reminder(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) -> Change:
+def fire_reminder(timer: Timer, now: datetime, uow: CustomersWork, active: ActiveRules) -> Change:
     """The reminder's effect, committed by the sweep with the timer's deletion. A reminder the
     contract no longer lists (renewed, cancelled) just goes."""
     contract = uow.contracts.get(str(timer.data["contract_id"]))
@@ -157,8 +161,8 @@ def open_renewal_opportunity(
     No Stages tab, or no owner on the Owners tab: nothing can be opened; the contract says why."""
     fields = renewal_opportunity(contract, account.company if account else None, owner_id, days_before)
     change = Change()
-    if active.funnel.first is None or owner_id is None or owner_id not in active.rules.owners:
-        reason = "no Stages" if active.funnel.first is None else "no account manager on the Owners tab"
+    if funnel_of(active).first is None or owner_id is None or owner_id not in active.rules.owners:
+        reason = "no Stages" if funnel_of(active).first is None else "no account manager on the Owners tab"
         contract.note({"type": "renewal_opportunity_skipped", "at": iso(now), "reason": reason})
         return change
     company = {k: v for k, v in (("company", account.company), ("credit_code", account.credit_code),
@@ -193,7 +197,7 @@ def _event(
 # ------------------------------------------------------------------ backtest (an ops path)
 
 
-def backtest_reminders(candidate: ActiveRules, uow: UnitOfWork, now: datetime, examples: int = 5) -> ReminderMoves:
+def backtest_reminders(candidate: ActiveRules, uow: CustomersWork, now: datetime, examples: int = 5) -> ReminderMoves:
     """How many pending reminders a Renewals-tab change would move, without moving any: the
     reminders of a signed contract keep the rows of its signing. Reads every pending timer
     (``uow.timers.pending()``: a scan of the timers table) and each contract once — a CLI path

@@ -17,10 +17,12 @@ from shared.customers.domain.accounts import Account
 from shared.customers.domain.segments import UNSEGMENTED, SegmentPolicy, first_match, record_purchase, resegment, rfm_of
 from shared.customers.services.account_managers import segment_manager
 from shared.customers.services.account_sweep import sweep_accounts
+from shared.deliveries.services.alerts import alert_deliveries
 from shared.fulfilment.domain.orders import Order
+from shared.fulfilment.services.ports import OrdersWork
 from shared.kernel.domain.errors import Conflict
-from shared.kernel.services.alerts import alert_deliveries
-from shared.kernel.services.ports import ActiveRules, Change, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Save
+from shared.rules.domain.active import ActiveRules
 
 BUSY = "this account is being changed by many requests at once; please retry"
 PAGE_SIZE = 100
@@ -31,7 +33,7 @@ def policy_of(active: ActiveRules) -> SegmentPolicy:
     return SegmentPolicy.from_content(active.rules.content.get("Segments", []), active.rules.settings.rfm_window_days)
 
 
-def segment_effects(account: Account, active: ActiveRules, uow: UnitOfWork, now: datetime) -> Change | None:
+def segment_effects(account: Account, active: ActiveRules, uow: OrdersWork, now: datetime) -> Change | None:
     """Recompute the account's segment now (changing it in place, and its account manager when a
     Routing row names the new segment). None: nothing to store; else the event and the alerts of
     a change of segment (the caller saves the account)."""
@@ -50,7 +52,7 @@ def segment_effects(account: Account, active: ActiveRules, uow: UnitOfWork, now:
     return change
 
 
-def order_segment(account: Account, order: Order, active: ActiveRules, uow: UnitOfWork, now: datetime) -> Change:
+def order_segment(account: Account, order: Order, active: ActiveRules, uow: OrdersWork, now: datetime) -> Change:
     """For the order's own transaction (which saves ``account``): the order in the account's
     ledger and its segment recomputed, with the event and alerts if it changed."""
     record_purchase(account.purchases, order.order_id, order.created_at, order.amount)
@@ -83,7 +85,7 @@ class SweepReport:
 
 def sweep_segments(
     active: ActiveRules,
-    uow: UnitOfWork,
+    uow: OrdersWork,
     now: datetime,
     page_size: int = PAGE_SIZE,
     after: str | None = None,
@@ -96,7 +98,7 @@ def sweep_segments(
     return SweepReport(tally.accounts, tally.updated, tally.unchanged, tally.counted, tally.failed, tally.next_after)
 
 
-def _sweep_one(listed: Account, active: ActiveRules, uow: UnitOfWork, now: datetime) -> int | None:
+def _sweep_one(listed: Account, active: ActiveRules, uow: OrdersWork, now: datetime) -> int | None:
     """None: nothing to write; else the number of segment changes written (0 or 1)."""
     first = [listed]
 
@@ -118,7 +120,7 @@ def _sweep_one(listed: Account, active: ActiveRules, uow: UnitOfWork, now: datet
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
 
 
-def _backfill(account: Account, uow: UnitOfWork) -> bool:
+def _backfill(account: Account, uow: OrdersWork) -> bool:
     """Orders recorded before accounts kept their ledger: read once, then never again."""
     known = {p["order_id"] for p in account.purchases}
     added = False
@@ -131,7 +133,7 @@ def _backfill(account: Account, uow: UnitOfWork) -> bool:
     return added
 
 
-def accounts_per_segment(active: ActiveRules, uow: UnitOfWork) -> dict[str, int]:
+def accounts_per_segment(active: ActiveRules, uow: OrdersWork) -> dict[str, int]:
     """Accounts in each segment now (the Segments tab's segments in priority order, then
     ``unsegmented``), counted on the ``by_segment`` index: one count Query per segment."""
     names = list(dict.fromkeys(row.segment for row in policy_of(active).rows))
@@ -162,7 +164,7 @@ class SegmentMoves:
 
 
 def backtest_segments(
-    live: ActiveRules, candidate: ActiveRules, uow: UnitOfWork, now: datetime, examples: int = 5
+    live: ActiveRules, candidate: ActiveRules, uow: OrdersWork, now: datetime, examples: int = 5
 ) -> SegmentMoves:
     """How many accounts the candidate would put in another segment than the live rules do, both
     computed at ``now`` from each account's orders (nothing is written). Reads every account a page

@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shared.customers.domain.nps import account_nps, answer_event, answer_of, record_answer
+from shared.customers.services.ports import CustomersWork
 from shared.kernel.domain.errors import AccountNotFound, Conflict
 from shared.kernel.domain.events import iso
-from shared.kernel.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Clock, Save
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Source
 
 if TYPE_CHECKING:
@@ -20,7 +22,7 @@ BUSY = "this account is being changed by many requests at once; please retry"
 
 
 def record_survey(
-    survey: SurveyAnswer, source: Source, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    survey: SurveyAnswer, source: Source, active: ActiveRules, uow: CustomersWork, clock: Clock
 ) -> dict[str, Any]:
     """``{"account_id", "recorded", "replaced", "quarter", "nps"}``: ``recorded`` false when a later
     answer of the same respondent for the quarter is already there; ``nps`` the last 90 days'."""

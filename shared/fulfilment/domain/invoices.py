@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from shared.customers.domain.accounts import Account
+from shared.deliveries.domain.deliveries import Delivery, event_delivery
 from shared.fulfilment.domain.orders import (
     FINANCE,
     MAX_LINES,
@@ -31,7 +32,6 @@ from shared.fulfilment.domain.orders import (
     cents,
     invoice_id_for,
 )
-from shared.kernel.domain.deliveries import Delivery, event_delivery
 from shared.kernel.domain.errors import InvalidTransition, OverDelivery, ShipmentLinesChanged, ValidationFailed
 from shared.kernel.domain.events import (
     TIME_EXPECTED,

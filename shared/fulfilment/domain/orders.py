@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal, cast, get_args
 
 from shared.customers.domain.accounts import Account
-from shared.kernel.domain.deliveries import Delivery, event_delivery
+from shared.deliveries.domain.deliveries import Delivery, event_delivery
 from shared.kernel.domain.documents import Document
 from shared.kernel.domain.errors import InvalidTransition, ValidationFailed
 from shared.kernel.domain.events import Event, EventType, iso

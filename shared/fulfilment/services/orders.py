@@ -24,9 +24,11 @@ from shared.customers.services.health import signal_change
 from shared.customers.services.segments import order_segment
 from shared.fulfilment.domain.invoices import Outcome, ShipmentReport, record_shipment, write_back
 from shared.fulfilment.domain.orders import Order, is_invoice_id, is_order_id, new_order, order_id_for
+from shared.fulfilment.services.ports import OrdersWork
 from shared.kernel.domain.errors import Conflict, InvoiceNotFound, OrderNotFound
 from shared.kernel.domain.events import iso
-from shared.kernel.services.ports import ActiveRules, Change, Claim, Clock, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Claim, Clock, Save
+from shared.rules.domain.active import ActiveRules
 
 if TYPE_CHECKING:
     from shared.customers.messages.accounts import AccountChange
@@ -44,7 +46,7 @@ class OrderCreation:
 
 
 def order_change(
-    uow: UnitOfWork,
+    uow: OrdersWork,
     active: ActiveRules,
     now: datetime,
     *,
@@ -84,7 +86,7 @@ def order_change(
     return OrderCreation(order, customer, change)
 
 
-def get_order(order_id: str, uow: UnitOfWork) -> dict[str, Any]:
+def get_order(order_id: str, uow: OrdersWork) -> dict[str, Any]:
     """The order with its lines, shipments, invoices and its ERP and finance deliveries."""
     order = _get(order_id, uow)
     deliveries = [d.to_dict() for i in order.deliveries if (d := uow.deliveries.get(i)) is not None]
@@ -94,7 +96,7 @@ def get_order(order_id: str, uow: UnitOfWork) -> dict[str, Any]:
 
 
 def record_shipment_report(
-    reporting: ShipmentReporting, source: str, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    reporting: ShipmentReporting, source: str, active: ActiveRules, uow: OrdersWork, clock: Clock
 ) -> dict[str, Any]:
     received = clock()  # absent, the report's time is when it came
     at = reporting.at or iso(received)
@@ -117,7 +119,7 @@ def record_shipment_report(
 
 
 def record_invoice_status(
-    invoice_id: str, command: InvoiceStatusReport, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    invoice_id: str, command: InvoiceStatusReport, active: ActiveRules, uow: OrdersWork, clock: Clock
 ) -> dict[str, Any]:
     report = _written_back(command, clock())
     order_id = uow.orders.order_of_invoice(invoice_id) if is_invoice_id(invoice_id) else None
@@ -167,7 +169,7 @@ def _change(order: Order, version: int, outcome: Outcome, active: ActiveRules, n
     )
 
 
-def _account_of(order: Order, uow: UnitOfWork) -> tuple[Account, Save]:
+def _account_of(order: Order, uow: OrdersWork) -> tuple[Account, Save]:
     """The buyer as it is now (its credit code may have come since the order), and its Save."""
     account = uow.accounts.get(order.account_id)
     if account is not None:
@@ -204,7 +206,7 @@ def _shipment_answer(order: Order, shipment_id: str, outcome: Outcome) -> dict[s
     }
 
 
-def _get(order_id: str, uow: UnitOfWork, field: str | None = None) -> Order:
+def _get(order_id: str, uow: OrdersWork, field: str | None = None) -> Order:
     order = uow.orders.get(order_id) if is_order_id(order_id) else None
     if order is None:
         raise OrderNotFound(f"no order with id {order_id[:60]!r}", fields={field: "no such order"} if field else None)

@@ -22,7 +22,6 @@ from pydantic.json_schema import SkipJsonSchema
 
 from shared.kernel.domain.events import CLOCK_SKEW, in_the_future
 from shared.kernel.domain.normalize import TEXT_LIMIT, credit_code_problem
-from shared.service_desk.domain.case_intake import PRIORITIES
 
 # a field an answer leaves out rather than sending null: ``x: int | Absent = None``
 Absent = SkipJsonSchema[None]
@@ -78,9 +77,6 @@ CreditCode = Annotated[str, Field(max_length=40), AfterValidator(_credit_code)]
 
 # ISO 3166-1 alpha-2 or a common name (English or Chinese), stored as alpha-2
 Country = Annotated[str, Field(max_length=TEXT_LIMIT)]
-
-# a case's priority, either case
-Priority = Annotated[str, Field(json_schema_extra={"enum": [*PRIORITIES, *(p.lower() for p in PRIORITIES)]})]
 
 # someone on the Owners tab
 OwnerId = Annotated[str, Field(min_length=1, max_length=TEXT_LIMIT, pattern=r"\S")]

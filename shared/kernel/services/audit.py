@@ -20,8 +20,8 @@ from typing import Any
 from shared.kernel.domain.errors import ValidationFailed
 from shared.kernel.domain.events import iso, parse_iso
 from shared.kernel.domain.forms import text_problem
+from shared.kernel.services.listing import DEFAULT_LIMIT, MAX_LIMIT, parse_since
 from shared.kernel.services.ports import AuditLog, AuditPosition, Clock
-from shared.leads.services.leads_query import DEFAULT_LIMIT, MAX_LIMIT, parse_since
 
 PARAMETERS = ("subject", "actor", "since", "from", "to", "limit", "cursor")
 DEFAULT_SINCE = "30d"  # every audited change: walked a day at a time, so the window is bounded

@@ -1,4 +1,6 @@
-"""The ports services need. Adapters (DynamoDB, in-memory fakes for tests) implement them.
+"""The ports every capability shares. Adapters (DynamoDB, in-memory fakes for tests) implement
+them; each capability's own repositories, and the unit-of-work protocol its services take, are in
+its ``services/ports.py`` (``shared/leads/services/ports.py``: ``LeadRepository``, ``LeadsWork``).
 
 Every use case commits through one :class:`UnitOfWork`: it loads what it needs through the
 unit of work's repositories, calls the domain, and hands back one :class:`Change` — the
@@ -9,31 +11,13 @@ lost race raises a :class:`ConcurrentChange` that the unit of work's retry polic
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
-from shared.customers.domain.accounts import Account
-from shared.customers.domain.contracts import Contract
-from shared.fulfilment.domain.orders import Order
-from shared.kernel.domain.deliveries import Answer, Delivery
 from shared.kernel.domain.events import Event
-from shared.kernel.domain.links import LinkClaims
 from shared.kernel.services.list_types import ListCondition, Listing, ListPage, ListPosition
-from shared.leads.domain.leads import Lead
-from shared.leads.domain.routing import RoutingIndex
-from shared.rules.domain.rules import RuleSet
-from shared.sales.domain.discounts import DiscountRule, rules_from_content
-from shared.sales.domain.opportunities import Opportunity
-from shared.sales.domain.pricing import Product, products_from_content
-from shared.sales.domain.quotes import Quote
-from shared.sales.domain.stages import Funnel
-from shared.service_desk.domain.cases import Case
-from shared.time.domain.calendars import Calendar, calendars_from_content
-from shared.time.domain.sla import SlaRule
-from shared.time.domain.timers import Timer
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -141,7 +125,7 @@ class Change:
         load: Assignment | None = None,
         release: Release | None = None,
         events: list[Event] | None = None,
-        timers: list[Timer] | None = None,
+        timers: Sequence[Aggregate] | None = None,
         cancel: list[str] | None = None,
     ) -> Change:
         """The common case: one aggregate, its keys, at most one load taken and one released,
@@ -186,49 +170,7 @@ class RetryPolicy(Protocol):
     def run(self, attempt: Callable[[], T], give_up: Callable[[], Exception]) -> T: ...
 
 
-# ------------------------------------------------------------------ leads
-
-
-@dataclass
-class Lookup:
-    """What one read found: which lead owns each taken key, and the candidate leads that exist."""
-
-    owners: dict[str, str]
-    leads: dict[str, Lead]
-
-
-@dataclass(frozen=True)
-class LeadFilter:
-    """Which recent leads a listing wants; None matches any."""
-
-    owner_id: str | None = None
-    team: str | None = None
-    grade: str | None = None
-
-    def matches(self, lead: Lead) -> bool:
-        return all(
-            wanted is None or wanted == actual
-            for wanted, actual in ((self.owner_id, lead.owner_id), (self.team, lead.team), (self.grade, lead.grade))
-        )
-
-
-@dataclass(frozen=True)
-class LeadPosition:
-    """Where a page of recent leads stopped: the last lead listed (newest first), by its place in
-    the capture-day index; the next page starts just after it."""
-
-    captured_at: str
-    lead_id: str
-
-    @property
-    def day(self) -> str:
-        return self.captured_at[:10]
-
-
-@dataclass
-class LeadPage:
-    leads: list[Lead]
-    after: LeadPosition | None  # None: nothing more in the window
+# ------------------------------------------------------------------ audit (CONTRACT §12)
 
 
 @dataclass(frozen=True)
@@ -258,134 +200,6 @@ class AuditLog(Protocol):
         limit: int,
         after: AuditPosition | None,
     ) -> AuditPage: ...
-
-
-class LeadRepository(Protocol):
-    def lookup(self, keys: list[str], lead_ids: list[str]) -> Lookup: ...
-    def find_by_keys(self, keys: list[str]) -> dict[str, str]: ...  # key -> lead_id, for keys taken
-    def get(self, lead_id: str) -> Lead | None: ...
-    def next_turn(self, team: str, counter_key: str, owner_ids: Sequence[str]) -> tuple[int, dict[str, int]]:
-        """Take the next round-robin turn of a pool; also the open load of each of ``owner_ids``."""
-        ...
-
-    def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]: ...
-    def page(self, limit: int, after: str | None = None) -> tuple[list[Lead], str | None]:
-        """Up to ``limit`` leads after the lead id ``after`` (None: from the start), and where the next
-        page starts (None: that was the last). For sweeps that visit every lead (retention-sweep)."""
-        ...
-
-    def recent(
-        self, since: datetime, until: datetime, filters: LeadFilter, limit: int, after: LeadPosition | None = None
-    ) -> LeadPage:
-        """Leads captured in [since, until] that match, newest first, at most ``limit``, starting
-        after ``after``; read day by day through the capture-day index, never a table scan."""
-        ...
-
-
-@dataclass(frozen=True)
-class RecordedEvent:
-    """One recorded event as stored: its id, subject and data (the privacy routes rewrite data)."""
-
-    event_id: str
-    type: str
-    subject: str
-    time: str
-    data: dict[str, Any]
-
-
-class PersonalRecords(Protocol):
-    """Where a person's data lies outside the aggregates (CONTRACT §12): recorded events by subject,
-    cases by their contact's key — indexes, never a scan."""
-
-    def events_of(self, subject: str) -> list[RecordedEvent]: ...  # oldest first
-    def rewrite(self, event: RecordedEvent, data: dict[str, Any]) -> None: ...  # the event's data replaced
-    def cases_of_contact(self, key: str) -> list[str]: ...  # case ids whose contact has this key
-
-
-class TimerRepository(Protocol):
-    def due(self, now: datetime, limit: int) -> list[Timer]: ...  # due at or before now, soonest first
-    def pending(self, about: str | None = None) -> list[Timer]: ...  # soonest first, not set aside
-    def failed(self) -> list[Timer]: ...  # set aside after failing, oldest due first
-    def get(self, timer_id: str) -> Timer | None: ...
-
-
-class DeliveryRepository(Protocol):
-    def get(self, delivery_id: str) -> Delivery | None: ...  # consistent: what is stored now
-    def listing(self, status: str | None = None, kind: str | None = None) -> list[Delivery]: ...  # oldest first
-    def about(self, subject: str) -> list[Delivery]: ...  # the deliveries about one record, oldest first
-
-
-class Courier(Protocol):
-    """Sends deliveries: email through SES, chat robots, the ERP and finance by HTTP."""
-
-    def blocked(self, delivery: Delivery) -> str | None: ...  # why it cannot go yet (no URL), else None
-    def send(self, delivery: Delivery, now: datetime) -> Answer: ...
-    def dead_letter(self, delivery: Delivery) -> None: ...  # onto the dead-letter queue (an alarm)
-
-
-class ActionLinkKeys(Protocol):
-    """An action link's single use (CONTRACT §12): claim it once, give it back if nothing was done."""
-
-    def claim(self, claims: LinkClaims) -> bool: ...  # True: first use, now claimed
-    def used(self, claims: LinkClaims) -> bool: ...  # a read
-    def release(self, claims: LinkClaims) -> None: ...
-
-
-class CaseRepository(Protocol):
-    def get(self, case_id: str) -> Case | None: ...  # a consistent read
-
-    def open_of_account(self, account_id: str, priority: str) -> list[str]:
-        """Ids of the account's cases of ``priority`` not resolved, as the cases' ``by_account``
-        index says (one Query of that account's slice; eventually consistent: confirm with get)."""
-        ...
-
-
-class OrderRepository(Protocol):
-    def get(self, order_id: str) -> Order | None: ...  # a consistent read
-    def order_of_invoice(self, invoice_id: str) -> str | None: ...  # the order id that holds an invoice
-
-
-class ContractRepository(Protocol):
-    def get(self, contract_id: str) -> Contract | None: ...  # a consistent read
-    def of_account(self, account_id: str) -> list[Contract]: ...  # soonest end first
-    def of_quote(self, quote_id: str) -> str | None: ...  # the contract id that signed the quote
-
-
-@dataclass(frozen=True)
-class SegmentPosition:
-    """Where a page of one segment's accounts stopped (newest in the segment first)."""
-
-    segment_since: str
-    account_id: str
-
-
-class AccountRepository(Protocol):
-    def get(self, account_id: str) -> Account | None: ...  # a consistent read
-
-    def in_segment(
-        self, segment: str, limit: int, after: SegmentPosition | None = None
-    ) -> tuple[list[Account], SegmentPosition | None]:
-        """Up to ``limit`` accounts now in ``segment``, newest in it first, after ``after``; and
-        where the next page starts (None: no more). One Query of the ``by_segment`` index and one
-        consistent batch read, never a scan."""
-        ...
-
-    def count_in_segment(self, segment: str) -> int:
-        """How many accounts the ``by_segment`` index holds for ``segment`` (a count Query)."""
-        ...
-
-    def page(self, limit: int, after: str | None = None) -> tuple[list[Account], str | None]:
-        """Up to ``limit`` accounts after the account id ``after`` (None: from the start), and where
-        the next page starts (None: that was the last). For sweeps that visit every account."""
-        ...
-
-
-class OpportunityRepository(Protocol):
-    def get(self, opportunity_id: str) -> Opportunity | None: ...  # a consistent read
-
-
-class QuoteRepository(Protocol):
-    def get(self, quote_id: str) -> Quote | None: ...  # a consistent read
 
 
 # ------------------------------------------------------------------ lists (CONTRACT §11)
@@ -419,34 +233,10 @@ class ListRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """Repositories to read through, the retry policy, and the one way to write."""
-
-    @property
-    def leads(self) -> LeadRepository: ...
-
-    @property
-    def cases(self) -> CaseRepository: ...
-
-    @property
-    def orders(self) -> OrderRepository: ...
-
-    @property
-    def accounts(self) -> AccountRepository: ...
-
-    @property
-    def contracts(self) -> ContractRepository: ...
-
-    @property
-    def opportunities(self) -> OpportunityRepository: ...
-
-    @property
-    def quotes(self) -> QuoteRepository: ...
-
-    @property
-    def timers(self) -> TimerRepository: ...
-
-    @property
-    def deliveries(self) -> DeliveryRepository: ...
+    """What every use case commits through: the retry policy, the one way to write, plain reads
+    by kind and the lists. Each capability's services take their own protocol extending this one
+    with the repositories they read (``LeadsWork``, ``CasesWork``, ...); the adapters' units of
+    work satisfy them all."""
 
     @property
     def lists(self) -> ListRepository: ...
@@ -457,43 +247,3 @@ class UnitOfWork(Protocol):
     def retry(self) -> RetryPolicy: ...
 
     def commit(self, change: Change) -> None: ...
-
-
-# ------------------------------------------------------------------ rules
-
-
-@dataclass(frozen=True)
-class ActiveRules:
-    """One rules version with what is derived from it once: the routing index, SLA rows, calendars."""
-
-    rules: RuleSet
-    index: RoutingIndex
-
-    @property
-    def version(self) -> str:
-        return self.rules.version
-
-    @cached_property
-    def sla(self) -> tuple[SlaRule, ...]:
-        rows = self.rules.content.get("SLA", [])
-        return tuple(SlaRule.from_row(row, number) for number, row in enumerate(rows, 1))
-
-    @cached_property
-    def calendars(self) -> dict[str, Calendar]:
-        return calendars_from_content(self.rules.content)
-
-    @cached_property
-    def funnel(self) -> Funnel:
-        return Funnel.from_content(self.rules.content)
-
-    @cached_property
-    def products(self) -> dict[str, Product]:
-        return products_from_content(self.rules.content)
-
-    @cached_property
-    def discounts(self) -> tuple[DiscountRule, ...]:
-        return rules_from_content(self.rules.content)
-
-
-class RulesProvider(Protocol):
-    def current(self) -> ActiveRules: ...

@@ -1,4 +1,4 @@
-"""Who may post to a source: signed webhooks (HMAC with timestamp) or public browser forms."""
+"""Signed webhooks: HMAC with a timestamp (who may post from a browser: :mod:`shared.leads.domain.origins`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
-from shared.kernel.domain.errors import Forbidden, Unauthorized
-from shared.leads.domain.origins import DevOrigins, dev_origin_allowed, refusal_hint
-from shared.rules.domain.rules import Source
+from shared.kernel.domain.errors import Unauthorized
 
 TOLERANCE_SECONDS = 300
 
@@ -67,32 +64,3 @@ def verify_signature(header: str | None, secret: str | None, body: bytes, now: d
     if not hmac.compare_digest(expected, presented):
         raise Unauthorized("signature does not match the body")
     return Signature(timestamp, presented)
-
-
-def origin_of(url: str) -> str | None:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    default_port = {"http": 80, "https": 443}[parts.scheme]
-    try:
-        port = parts.port
-    except ValueError:
-        return None
-    suffix = f":{port}" if port and port != default_port else ""
-    return f"{parts.scheme}://{parts.hostname.lower()}{suffix}"
-
-
-def origin_allowed(origin: str, source: Source, dev_origins: DevOrigins = DevOrigins.NEVER) -> bool:
-    """One of the source's allowed origins, or a development origin where the local stack allows them."""
-    if dev_origin_allowed(origin, dev_origins):
-        return True
-    wanted = origin_of(origin)
-    return wanted is not None and wanted in {origin_of(o) for o in source.allowed_origins}
-
-
-def check_public_origin(origin: str | None, source: Source, dev_origins: DevOrigins = DevOrigins.NEVER) -> None:
-    if origin is not None and not origin_allowed(origin, source, dev_origins):
-        raise Forbidden(
-            f"origin {origin[:100]!r} is not allowed to post to source {source.source!r}"
-            + refusal_hint(origin, dev_origins)
-        )

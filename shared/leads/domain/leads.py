@@ -11,7 +11,8 @@ from typing import Any, Literal
 from shared.kernel.domain.documents import Document
 from shared.kernel.domain.events import iso
 from shared.kernel.domain.ids import derived_id
-from shared.kernel.domain.normalize import KNOWN_FIELDS, NormalizedLead
+from shared.kernel.domain.normalize import KNOWN_FIELDS
+from shared.leads.domain.lead_intake import NormalizedLead
 from shared.leads.domain.routing import RoutingIndex
 from shared.leads.domain.scoring import Quality, Score, grade_for, quality_of, score_lead, tier_for
 from shared.rules.domain.rules import Grade, RoutingRule, RuleSet, Settings, Source

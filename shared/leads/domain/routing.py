@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Owner, RoutingRule, RuleSet
 
 # condition column on the rule -> field of the lead context it tests
@@ -229,3 +230,12 @@ def choose_owner(pool: Pool, counter: int, loads: Mapping[str, int]) -> str | No
         return None
     sequence = weighted_sequence(o for o in pool.owners if o.owner_id in available)
     return sequence[counter % len(sequence)]
+
+
+def index_of(active: ActiveRules) -> RoutingIndex:
+    """The routing index of the active rules, built once per rules version."""
+    return active.derive(_lead_index)
+
+
+def _lead_index(rules: RuleSet) -> RoutingIndex:
+    return RoutingIndex(rules.routing)

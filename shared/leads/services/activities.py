@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.customers.services.health import lead_engagement
+from shared.customers.services.ports import CustomersWork
 from shared.kernel.domain.errors import Conflict, LeadNotFound
 from shared.kernel.domain.events import Event, iso
-from shared.kernel.services.ports import ActiveRules, Change, Clock, UnitOfWork
+from shared.kernel.services.ports import Change, Clock
 from shared.leads.domain.leads import TOUCH_TYPES
 from shared.leads.services.capture import BUSY
 from shared.leads.services.sla_clocks import stop_first_touch
+from shared.rules.domain.active import ActiveRules
 from shared.sales.services.opportunities import auto_convert
 
 if TYPE_CHECKING:  # read at the edge (dispatch.py: command; links.py)
@@ -31,7 +33,7 @@ def new_activity(command: LeadActivity, now: datetime) -> dict[str, Any]:
 
 
 def record_activity(
-    lead_id: str, command: LeadActivity, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    lead_id: str, command: LeadActivity, active: ActiveRules, uow: CustomersWork, clock: Clock
 ) -> dict[str, Any]:
     activity = new_activity(command, clock())
 

@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from shared.kernel.domain.errors import Conflict, LeadNotFound
 from shared.kernel.domain.events import Event, EventType, iso
-from shared.kernel.services.ports import ActiveRules, Change, Clock, LeadRepository, UnitOfWork
+from shared.kernel.services.ports import Change, Clock
 from shared.leads.domain.leads import Lead, apply_assessment, decide, identity_keys
+from shared.leads.domain.routing import index_of
 from shared.leads.services.capture import BUSY, route_lead
+from shared.leads.services.ports import LeadRepository, LeadsWork
 from shared.leads.services.sla_clocks import start_first_touch
+from shared.rules.domain.active import ActiveRules
 from shared.sales.services.opportunities import auto_convert
 
 if TYPE_CHECKING:  # read at the edge (functions/api/webhooks.py: behavior)
@@ -27,13 +30,13 @@ def _find(store: LeadRepository, behaviour: Behavior) -> Lead:
     return lead
 
 
-def record_behavior(behaviour: Behavior, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
+def record_behavior(behaviour: Behavior, active: ActiveRules, uow: LeadsWork, clock: Clock) -> Lead:
     return uow.retry.run(
         lambda: _apply(_find(uow.leads, behaviour), behaviour, active, uow, clock), lambda: Conflict(BUSY)
     )
 
 
-def _apply(lead: Lead, behaviour: Behavior, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
+def _apply(lead: Lead, behaviour: Behavior, active: ActiveRules, uow: LeadsWork, clock: Clock) -> Lead:
     now, event, version, was_grade = clock(), behaviour.event, lead.version, lead.grade
     at = iso(behaviour.at or now)
     lead.add_behavior(event, at)
@@ -48,7 +51,7 @@ def _apply(lead: Lead, behaviour: Behavior, active: ActiveRules, uow: UnitOfWork
         emit("ConsentWithdrawn", {"at": at})
     # the wake rule lives in the domain (leads.decide), shared with the backtest
     was_grade = lead.grade
-    decision = decide(lead, active.rules, active.index, event=event)
+    decision = decide(lead, active.rules, index_of(active), event=event)
     apply_assessment(lead, decision.assessment, active.version)
     assignment = None
     if decision.woken:

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from shared.kernel.domain.errors import Conflict
 from shared.kernel.domain.events import Event, EventType, iso
-from shared.kernel.domain.normalize import NormalizedLead, normalize_lead
-from shared.kernel.services.ports import ActiveRules, Assignment, Change, Clock, StaleAggregate, UnitOfWork
+from shared.kernel.services.ports import Assignment, Change, Clock, StaleAggregate
+from shared.leads.domain.lead_intake import NormalizedLead, normalize_lead
 from shared.leads.domain.leads import (
     ROUTABLE_GRADES,
     Assessment,
@@ -20,8 +20,10 @@ from shared.leads.domain.leads import (
     lead_id_for,
     touch_of,
 )
-from shared.leads.domain.routing import Candidate, candidates_of, choose_owner, pool_for
+from shared.leads.domain.routing import Candidate, candidates_of, choose_owner, index_of, pool_for
+from shared.leads.services.ports import LeadsWork
 from shared.leads.services.sla_clocks import start_first_touch
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Source
 from shared.sales.services.opportunities import auto_convert
 
@@ -39,7 +41,7 @@ class CaptureResult:
 
 
 def capture_lead(
-    payload: dict[str, Any], source: Source, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    payload: dict[str, Any], source: Source, active: ActiveRules, uow: LeadsWork, clock: Clock
 ) -> CaptureResult:
     incoming = normalize_lead(payload, active.rules)
     keys = identity_keys(incoming.fields)
@@ -64,7 +66,7 @@ def _create(
     keys: list[str],
     source: Source,
     active: ActiveRules,
-    uow: UnitOfWork,
+    uow: LeadsWork,
     now: datetime,
     taken: set[str],
 ) -> CaptureResult:
@@ -84,7 +86,7 @@ def _create(
         claims=list(keys),
         updated_at=iso(now),
     )
-    assessment = assess(lead, active.rules, active.index)
+    assessment = assess(lead, active.rules, index_of(active))
     apply_assessment(lead, assessment, active.version)
     events = [_event("LeadCaptured", lead, now, active, {"source": source.source, **lead.summary(active.version)})]
     assignment = route_lead(lead, assessment, active, uow, now, events)
@@ -103,7 +105,7 @@ def _merge(
     unclaimed: list[str],
     source: Source,
     active: ActiveRules,
-    uow: UnitOfWork,
+    uow: LeadsWork,
     now: datetime,
 ) -> CaptureResult:
     if lead is None:  # the key points at a lead that is gone: treat as a race and retry
@@ -115,7 +117,7 @@ def _merge(
     touch = touch_of(source, incoming.fields, now)
     lead.add_touch(touch)
     lead.updated_at = iso(now)
-    assessment = assess(lead, active.rules, active.index)
+    assessment = assess(lead, active.rules, index_of(active))
     apply_assessment(lead, assessment, active.version)
     merged = {"source": source.source, "filled": filled, "touch": touch, **lead.summary(active.version)}
     events = [_event("LeadMerged", lead, now, active, merged)]
@@ -134,7 +136,7 @@ def _merge(
 
 
 def route_lead(
-    lead: Lead, assessment: Assessment, active: ActiveRules, uow: UnitOfWork, now: datetime, events: list[Event]
+    lead: Lead, assessment: Assessment, active: ActiveRules, uow: LeadsWork, now: datetime, events: list[Event]
 ) -> Assignment | None:
     """Pick the owner; record the trace and the event. Returns the load to take, if any."""
     if lead.grade not in ROUTABLE_GRADES:

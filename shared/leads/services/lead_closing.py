@@ -8,16 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 from shared.kernel.domain.errors import Conflict, InvalidTransition, LeadNotFound
 from shared.kernel.domain.events import Event, iso
-from shared.kernel.services.ports import ActiveRules, Change, Clock, Release, UnitOfWork
+from shared.kernel.services.ports import Change, Clock, Release
 from shared.leads.domain.leads import Lead
 from shared.leads.services.capture import BUSY
+from shared.leads.services.ports import LeadsWork
 from shared.leads.services.sla_clocks import close_clocks
+from shared.rules.domain.active import ActiveRules
 
 if TYPE_CHECKING:  # read at the edge (functions/api/dispatch.py: command)
     from shared.leads.messages.leads import Disqualification
 
 
-def disqualify(lead_id: str, command: Disqualification, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> Lead:
+def disqualify(lead_id: str, command: Disqualification, active: ActiveRules, uow: LeadsWork, clock: Clock) -> Lead:
 
     def attempt() -> Lead:
         lead = uow.leads.get(lead_id)
@@ -38,7 +40,7 @@ def disqualify(lead_id: str, command: Disqualification, active: ActiveRules, uow
 
 
 def disqualify_answer(
-    lead_id: str, command: Disqualification, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    lead_id: str, command: Disqualification, active: ActiveRules, uow: LeadsWork, clock: Clock
 ) -> dict[str, Any]:
     """POST /leads/{lead_id}/disqualify: the disqualified lead's view."""
     return disqualify(lead_id, command, active, uow, clock).view()

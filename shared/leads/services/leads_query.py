@@ -20,8 +20,9 @@ from shared.kernel.domain.errors import LeadNotFound, ValidationFailed
 from shared.kernel.domain.events import iso, parse_iso
 from shared.kernel.domain.forms import text_problem
 from shared.kernel.services.listing import DEFAULT_LIMIT, MAX_LIMIT, parse_limit, parse_since, unknown_parameters
-from shared.kernel.services.ports import Clock, LeadFilter, LeadPosition, UnitOfWork
+from shared.kernel.services.ports import Clock
 from shared.leads.domain.leads import Lead, is_lead_id
+from shared.leads.services.ports import LeadFilter, LeadPosition, LeadsWork
 from shared.rules.domain.rules import GRADES
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "list_leads", "parse_query", "parse_since"]
@@ -143,7 +144,7 @@ def lead_summary(lead: Lead) -> dict[str, Any]:
     }
 
 
-def get_lead(lead_id: str, uow: UnitOfWork) -> dict[str, Any]:
+def get_lead(lead_id: str, uow: LeadsWork) -> dict[str, Any]:
     """GET /leads/{lead_id}: the lead's view."""
     lead = uow.leads.get(lead_id)
     if lead is None:
@@ -151,7 +152,7 @@ def get_lead(lead_id: str, uow: UnitOfWork) -> dict[str, Any]:
     return lead.view()
 
 
-def list_leads(params: Mapping[str, str] | None, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+def list_leads(params: Mapping[str, str] | None, uow: LeadsWork, clock: Clock) -> dict[str, Any]:
     """``{"leads": [summary, ...], "next_cursor": "..." | None}``, newest first."""
     now = clock()
     query = parse_query(params, now)

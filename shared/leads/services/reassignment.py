@@ -9,22 +9,25 @@ from datetime import datetime
 from typing import Any
 
 from shared.kernel.domain.events import Event, EventType, iso, subject_id
-from shared.kernel.services.ports import ActiveRules, Assignment, Change, Release, RulesProvider, Save, UnitOfWork
+from shared.kernel.services.ports import Assignment, Change, Release, Save
 from shared.leads.domain.leads import Lead
 from shared.leads.domain.routing import Pool, candidates_of, choose_owner, pool_for
+from shared.leads.services.ports import LeadsWork
 from shared.leads.services.sla_clocks import FIRST_TOUCH, OPEN_STATES, close_clocks, start_first_touch
+from shared.rules.domain.active import ActiveRules
+from shared.rules.services.ports import RulesProvider
 from shared.time.domain.timers import Timer
 from shared.time.services.timers import Handler
 
 
-def handlers(rules: RulesProvider) -> dict[str, Handler]:
-    def reassign(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
+def handlers(rules: RulesProvider) -> dict[str, Handler[LeadsWork]]:
+    def reassign(timer: Timer, now: datetime, uow: LeadsWork) -> Change:
         return reassign_untouched(timer, now, uow, rules.current())
 
     return {"sla_reassign": reassign}
 
 
-def reassign_untouched(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) -> Change:
+def reassign_untouched(timer: Timer, now: datetime, uow: LeadsWork, active: ActiveRules) -> Change:
     lead = uow.leads.get(subject_id(timer.about))
     if lead is None or not _still_waiting(lead, timer):
         return Change()  # touched, closed, or already on another clock: the timer just goes

@@ -7,11 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from shared.deliveries.services.alerts import alert_deliveries
 from shared.kernel.domain.events import Event, EventType, iso, subject_id
-from shared.kernel.services.alerts import alert_deliveries
-from shared.kernel.services.ports import ActiveRules, Change, RulesProvider, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Save
 from shared.leads.domain.leads import Lead
-from shared.time.domain.sla import escalation_target, first_matching, next_escalation, start_clock
+from shared.leads.services.ports import LeadsWork
+from shared.rules.domain.active import ActiveRules
+from shared.rules.domain.rules import escalation_target
+from shared.rules.services.ports import RulesProvider
+from shared.time.domain.sla import first_matching, next_escalation, start_clock
 from shared.time.domain.timers import Timer, timer_id_for
 from shared.time.services.timers import Handler
 
@@ -56,17 +60,17 @@ def close_clocks(lead: Lead, at: str, reason: str, *, keep: str | None = None) -
     return [t for t in clock["timers"] if t != keep]
 
 
-def handlers(rules: RulesProvider) -> dict[str, Handler]:
-    def warn(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
+def handlers(rules: RulesProvider) -> dict[str, Handler[LeadsWork]]:
+    def warn(timer: Timer, now: datetime, uow: LeadsWork) -> Change:
         return _move(timer, now, uow, rules.current(), _warn)
 
-    def breach(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
+    def breach(timer: Timer, now: datetime, uow: LeadsWork) -> Change:
         return _move(timer, now, uow, rules.current(), _breach)
 
     return {"sla_warn": warn, "sla_breach": breach}
 
 
-def _move(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules, step: Any) -> Change:
+def _move(timer: Timer, now: datetime, uow: LeadsWork, active: ActiveRules, step: Any) -> Change:
     """Apply a timer to its lead's clock, if that clock is still the one that set it."""
     lead = uow.leads.get(subject_id(timer.about))
     clock = lead.sla.get(timer.data["clock"]) if lead else None

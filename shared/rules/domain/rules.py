@@ -108,6 +108,24 @@ class Owner:
     notify: tuple[str, ...] = ()
 
 
+def manager_chain(owner_id: str, owners: dict[str, Owner]) -> list[Owner]:
+    """The owner's managers, nearest first (a loop in manager_id stops the walk)."""
+    chain: list[Owner] = []
+    seen = {owner_id}
+    current = owners.get(owner_id)
+    while current is not None and current.manager_id and current.manager_id not in seen:
+        seen.add(current.manager_id)
+        current = owners.get(current.manager_id)
+        if current is not None:
+            chain.append(current)
+    return chain
+
+
+def escalation_target(owner_id: str, role: str, owners: dict[str, Owner]) -> Owner | None:
+    """The nearest person up the chain with ``role`` (e.g. the owner's manager, then director)."""
+    return next((o for o in manager_chain(owner_id, owners) if o.role == role), None)
+
+
 @dataclass(frozen=True, slots=True)
 class TierRule:
     priority: int

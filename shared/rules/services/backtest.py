@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.kernel.services.ports import ActiveRules
 from shared.leads.domain.leads import ROUTABLE_GRADES, Lead, decide, routed_context
-from shared.leads.domain.routing import candidates_of, pool_for
+from shared.leads.domain.routing import candidates_of, index_of, pool_for
+from shared.rules.domain.active import ActiveRules
 
 CATEGORIES = ("grade", "tier", "team", "unassignable")
 
@@ -60,7 +60,7 @@ def candidate_outcome(lead: Lead, candidate: ActiveRules) -> Outcome:
     fields, touches and recorded behaviour (wake events, click rate, score), its consent and its
     assignment — an assigned lead is not demoted to nurture. A lead routed before is matched on
     what it was routed on (a later post does not re-route it); a lead not yet routed, as it is now."""
-    assessment = decide(lead, candidate.rules, candidate.index).assessment
+    assessment = decide(lead, candidate.rules, index_of(candidate)).assessment
     grade, tier = assessment.grade, assessment.tier
     routable = grade in ROUTABLE_GRADES
     if lead.owner_id is None and (not routable or not _routed(lead)):
@@ -68,7 +68,7 @@ def candidate_outcome(lead: Lead, candidate: ActiveRules) -> Outcome:
     if lead.owner_id is None and lead.queue is None:
         rule = assessment.routing_rule
     else:
-        rule = candidate.index.match(routed_context(lead, candidate.rules))
+        rule = index_of(candidate).match(routed_context(lead, candidate.rules))
     # loads are not known here: nobody = no one active, unpaused and with any capacity at all
     nobody = rule is None or not any(c.available for c in candidates_of(pool_for(rule, candidate.rules), {}))
     return Outcome(grade, tier, rule.team if rule else None, routable and nobody)

@@ -18,6 +18,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from shared.rules.domain.active import ActiveRules
+from shared.rules.domain.rules import RuleSet
+
 Number = Decimal | Fraction | int
 
 
@@ -145,3 +148,12 @@ def describe(cell: Cell) -> str:
     amount = Decimal(cell.amount.numerator) / Decimal(cell.amount.denominator)
     share = Decimal(cell.discount.numerator * 100) / Decimal(cell.discount.denominator)
     return f"an amount of {amount.normalize():,f} with a discount of {share.normalize():f}%"
+
+
+def discounts_of(active: ActiveRules) -> tuple[DiscountRule, ...]:
+    """The discount rules of the active rules' Discounts tab, read once per rules version."""
+    return active.derive(_discounts)
+
+
+def _discounts(rules: RuleSet) -> tuple[DiscountRule, ...]:
+    return rules_from_content(rules.content)

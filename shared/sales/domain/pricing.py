@@ -17,6 +17,8 @@ from fractions import Fraction
 from typing import Any
 
 from shared.kernel.domain.errors import DiscountOverCap, ValidationFailed
+from shared.rules.domain.active import ActiveRules
+from shared.rules.domain.rules import RuleSet
 
 CENT = Decimal("0.01")
 FINEST_SHARE = Decimal("1E-10")
@@ -167,3 +169,12 @@ def _line(
             f"{format((discount * 100).normalize(), 'f')}% is above the {cap}% cap of {product.sku}"
         )
     return product, quantity, discount
+
+
+def products_of(active: ActiveRules) -> dict[str, Product]:
+    """The products of the active rules' Products tab, read once per rules version."""
+    return active.derive(_products)
+
+
+def _products(rules: RuleSet) -> dict[str, Product]:
+    return products_from_content(rules.content)

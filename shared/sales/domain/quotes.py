@@ -19,9 +19,8 @@ from typing import Any, Literal
 
 from shared.kernel.domain.documents import Document
 from shared.kernel.domain.errors import AlreadyDecided, NoApprover, NotApprover, NotYourTurn
-from shared.rules.domain.rules import Owner
+from shared.rules.domain.rules import Owner, escalation_target, manager_chain
 from shared.sales.domain.discounts import DiscountRule
-from shared.time.domain.sla import escalation_target, manager_chain
 
 QuoteStatus = Literal["pending_approval", "approved", "rejected", "superseded"]
 OPEN_STEPS = ("waiting", "pending")

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from shared.rules.domain.active import ActiveRules
+from shared.rules.domain.rules import RuleSet
+
 LOST = "lost"
 QUOTE_APPROVED = "quote_approved"
 CONTRACT_SIGNED = "contract_signed"
@@ -142,3 +145,12 @@ def unmet(criterion: str, evidence: Evidence) -> str | None:
     if value is None or value == "" or value == [] or value is False:
         return f"{criterion} is not filled: send it in fields"
     return None
+
+
+def funnel_of(active: ActiveRules) -> Funnel:
+    """The funnel of the active rules' Stages tab, read once per rules version."""
+    return active.derive(_funnel)
+
+
+def _funnel(rules: RuleSet) -> Funnel:
+    return Funnel.from_content(rules.content)

@@ -25,7 +25,7 @@ from shared.sales.domain.sales_intake import (
     read_account,
     read_fields,
 )
-from shared.sales.domain.stages import ACTIVITY_TYPES, LOST, OPPORTUNITY_FIELDS
+from shared.sales.domain.stages import ACTIVITY_TYPES, LOST, OPPORTUNITY_FIELDS, funnel_of
 
 EXAMPLE_OPPORTUNITY_ID = "op_7c1e5a9b3d2f4e6a8b10"
 EXAMPLE_QUOTE_ID = "qt_2a4c6e8b0d1f3a5c7e90"
@@ -152,7 +152,7 @@ class StageMove(check.Command):
     @field_validator("stage", mode="before")
     @classmethod
     def _stage(cls, value: Any, info: ValidationInfo) -> str:
-        stages = check.context_of(info)["active"].funnel.names
+        stages = funnel_of(check.context_of(info)["active"]).names
         if not isinstance(value, str) or (value not in stages and value != LOST):
             raise check.refuse(f"must be one of {', '.join([*stages, LOST])}")
         return value

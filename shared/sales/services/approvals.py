@@ -12,12 +12,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.customers.domain.contracts import Contract
+from shared.deliveries.services.alerts import alert_deliveries
 from shared.kernel.domain.errors import ApprovalNotFound, Conflict, RenewalOnHold
 from shared.kernel.domain.events import Event, EventType, iso, parse_iso
-from shared.kernel.services.alerts import alert_deliveries
-from shared.kernel.services.ports import ActiveRules, Change, Clock, RulesProvider, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Clock, Save
+from shared.rules.domain.active import ActiveRules
+from shared.rules.domain.rules import manager_chain
+from shared.rules.services.ports import RulesProvider
 from shared.sales.domain.quotes import Quote, parse_approval_id
-from shared.time.domain.sla import SlaRule, basis, first_matching, manager_chain
+from shared.sales.services.ports import SalesWork
+from shared.time.domain.sla import SlaRule, basis, first_matching
 from shared.time.domain.timers import Timer, TimerKind, timer_id_for
 from shared.time.services.timers import Handler
 
@@ -91,7 +95,7 @@ def _step_data(quote: Quote, step: dict[str, Any]) -> dict[str, Any]:
 
 
 def decide(
-    approval_id: str, command: ApprovalDecision, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    approval_id: str, command: ApprovalDecision, active: ActiveRules, uow: SalesWork, clock: Clock
 ) -> dict[str, Any]:
     """``POST /approvals/{approval_id}/decision``: 403 not_approver, 409 not_your_turn or
     already_decided; a rejection ends the chain (QuoteRejected), the last approval approves the
@@ -153,14 +157,14 @@ def settled(quote: Quote, active: ActiveRules, now: datetime) -> Change:
 # ------------------------------------------------------------------ time-outs (section 9)
 
 
-def handlers(rules: RulesProvider) -> dict[str, Handler]:
-    def timeout(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
+def handlers(rules: RulesProvider) -> dict[str, Handler[SalesWork]]:
+    def timeout(timer: Timer, now: datetime, uow: SalesWork) -> Change:
         return _timeout(timer, now, uow, rules.current())
 
     return {TIMEOUT: timeout}
 
 
-def _timeout(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) -> Change:
+def _timeout(timer: Timer, now: datetime, uow: SalesWork, active: ActiveRules) -> Change:
     """Still open past its target: the step is escalated one level up the approver's chain
     (ApprovalEscalated, that manager alerted; they may decide it as anyone above may); each
     further full target without a decision goes one more level up."""
@@ -207,7 +211,7 @@ def _timeout(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) 
     return Change(saves=saves, events=[event])
 
 
-def held_renewal(quote: Quote, uow: UnitOfWork) -> Contract | None:
+def held_renewal(quote: Quote, uow: SalesWork) -> Contract | None:
     """The contract whose renewal this quote is, when that renewal is on hold (CONTRACT §2.11)."""
     opportunity = uow.opportunities.get(quote.opportunity_id) if quote.opportunity_id else None
     renewal_of = opportunity.fields.get("renewal_of") if opportunity else None
@@ -216,7 +220,7 @@ def held_renewal(quote: Quote, uow: UnitOfWork) -> Contract | None:
 
 
 def resume_after_hold(
-    contract: Contract, held_since: str, now: datetime, uow: UnitOfWork, active: ActiveRules
+    contract: Contract, held_since: str, now: datetime, uow: SalesWork, active: ActiveRules
 ) -> Change:
     """The hold ended: each open step of the renewal quote gets its time-out back, later by as long
     as the step waited on hold (its clock did not run meanwhile)."""

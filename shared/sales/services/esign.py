@@ -18,11 +18,13 @@ from shared.customers.domain.contracts import (
 )
 from shared.customers.services.account_managers import account_manager_for
 from shared.customers.services.renewals import renewed_by, schedule_reminders
+from shared.deliveries.domain.deliveries import event_delivery
 from shared.fulfilment.services.orders import order_change
-from shared.kernel.domain.deliveries import event_delivery
 from shared.kernel.domain.errors import Conflict, ContractNotFound, QuoteAlreadySigned, QuoteNotApproved, QuoteNotFound
 from shared.kernel.domain.events import Event, iso
-from shared.kernel.services.ports import ActiveRules, Change, Claim, Clock, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Claim, Clock, Save
+from shared.rules.domain.active import ActiveRules
+from shared.sales.services.ports import SalesWork
 from shared.sales.services.stage_moves import win_on_signature
 
 if TYPE_CHECKING:
@@ -33,7 +35,7 @@ BUSY = "the contract is being recorded by another request; send it again"
 
 
 def record_signature(
-    signature: SignatureReport, source: str, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    signature: SignatureReport, source: str, active: ActiveRules, uow: SalesWork, clock: Clock
 ) -> tuple[int, dict[str, Any]]:
     """201 with the ids when the contract is created; 200 when this envelope was recorded before
     or its status is not ``completed`` (nothing is created then); 409 ``quote_already_signed``
@@ -57,7 +59,7 @@ def record_signature(
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
 
 
-def _not_signed_yet(quote_id: str, uow: UnitOfWork) -> None:
+def _not_signed_yet(quote_id: str, uow: SalesWork) -> None:
     signed_by = uow.contracts.of_quote(quote_id)
     if signed_by is not None:
         raise QuoteAlreadySigned(
@@ -81,7 +83,7 @@ def _signing(
     source: str,
     contract_id: str,
     active: ActiveRules,
-    uow: UnitOfWork,
+    uow: SalesWork,
     now: datetime,
 ) -> tuple[Contract, Change]:
     quote = uow.quotes.get(signature.quote_id)
@@ -187,7 +189,7 @@ def _signed_data(contract: Contract, account: Any) -> dict[str, Any]:
     }
 
 
-def get_contract(contract_id: str, uow: UnitOfWork) -> dict[str, Any]:
+def get_contract(contract_id: str, uow: SalesWork) -> dict[str, Any]:
     """``GET /contracts/{id}``: the contract with its history and pending renewal reminders."""
     contract = uow.contracts.get(contract_id)
     if contract is None:

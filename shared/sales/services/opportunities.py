@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from shared.kernel.domain.errors import Conflict, InvalidTransition, LeadNotFound
 from shared.kernel.domain.events import Event, EventType, iso, parse_iso
-from shared.kernel.services.ports import ActiveRules, Change, Clock, Release, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Clock, Release, Save
 from shared.leads.domain.leads import Lead, is_lead_id
 from shared.leads.services.sla_clocks import close_clocks
+from shared.rules.domain.active import ActiveRules
 from shared.sales.domain.opportunities import Opportunity, new_opportunity_id, opportunity_id_for_lead
 from shared.sales.domain.pricing import money
-from shared.sales.domain.stages import Funnel
+from shared.sales.domain.stages import Funnel, funnel_of
+from shared.sales.services.ports import SalesWork
 from shared.time.domain.timers import Timer, TimerKind, timer_id_for
 
 if TYPE_CHECKING:  # read at the edge (shared/kernel/messages/validation.py: read)
@@ -27,9 +29,9 @@ CONTACT_FIELDS = ("name", "email", "phone", "title")
 ACCOUNT_FIELDS = ("company", "credit_code", "country")
 
 
-def create_opportunity(command: OpportunityNew, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+def create_opportunity(command: OpportunityNew, active: ActiveRules, uow: SalesWork, clock: Clock) -> dict[str, Any]:
     """``POST /opportunities``: ``201`` with the opportunity, in its first stage."""
-    _require_funnel(active.funnel)
+    _require_funnel(funnel_of(active))
 
     def attempt() -> dict[str, Any]:
         now = clock()
@@ -59,7 +61,7 @@ def _require_funnel(funnel: Funnel) -> None:
         raise InvalidTransition("the Stages tab has no stages: publish a funnel before opening opportunities")
 
 
-def _open_lead(lead_id: str, uow: UnitOfWork) -> Lead:
+def _open_lead(lead_id: str, uow: SalesWork) -> Lead:
     lead = uow.leads.get(lead_id) if is_lead_id(lead_id) else None
     if lead is None:
         raise LeadNotFound(f"no lead with id {lead_id[:60]!r}")
@@ -73,7 +75,7 @@ def _open_lead(lead_id: str, uow: UnitOfWork) -> Lead:
 
 
 def _open(opportunity_id: str, name: str, owner_id: str, active: ActiveRules, now: datetime) -> Opportunity:
-    first = active.funnel.first
+    first = funnel_of(active).first
     assert first is not None  # _require_funnel
     opportunity = Opportunity(
         opportunity_id=opportunity_id,
@@ -140,7 +142,7 @@ def _opened(opportunity: Opportunity, active: ActiveRules, now: datetime, change
 
 def stall_timers(opportunity: Opportunity, active: ActiveRules) -> list[Timer]:
     """A stage with ``max_days``: a timer that alerts if the opportunity is still there then."""
-    stage = active.funnel.get(opportunity.stage)
+    stage = funnel_of(active).get(opportunity.stage)
     if stage is None or stage.max_days is None or stage.max_days <= 0 or not opportunity.is_open:
         return []
     entered = opportunity.stage_entered_at or opportunity.created_at
@@ -173,7 +175,7 @@ def open_in_change(
     """An opportunity opened by another use case inside its own Change (a renewal reminder's
     ``create_opportunity``): first stage, OpportunityCreated, its stall timer. ``opportunity_id``:
     one derived from the cause (a renewal: from its contract), so it can only be made once."""
-    _require_funnel(active.funnel)
+    _require_funnel(funnel_of(active))
     opportunity = _open(opportunity_id or new_opportunity_id(), name[:200], owner_id, active, now)
     opportunity.account, opportunity.amount, opportunity.close_date = dict(account), amount, close_date
     _opened(opportunity, active, now, change)
@@ -185,7 +187,7 @@ def auto_convert(lead: Lead, trigger: str, active: ActiveRules, now: datetime, c
     an owner; ``first_touch``: its owner first touched an sql lead): the lead becomes an
     opportunity owned by its owner, in the same change."""
     settings = active.rules.settings
-    if settings.create_opportunity_on != trigger or active.funnel.first is None:
+    if settings.create_opportunity_on != trigger or funnel_of(active).first is None:
         return None
     if not lead.is_open or lead.grade != "sql" or lead.owner_id is None:
         return None

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from shared.kernel.domain.errors import Conflict, InvalidTransition, NoDiscountRule, OpportunityNotFound, QuoteNotFound
 from shared.kernel.domain.events import Event, iso
-from shared.kernel.services.ports import ActiveRules, Change, Clock, Save, UnitOfWork
-from shared.sales.domain.discounts import first_match
+from shared.kernel.services.ports import Change, Clock, Save
+from shared.rules.domain.active import ActiveRules
+from shared.sales.domain.discounts import discounts_of, first_match
 from shared.sales.domain.opportunities import Opportunity, is_opportunity_id
-from shared.sales.domain.pricing import Priced, money, price_lines, share
+from shared.sales.domain.pricing import Priced, money, price_lines, products_of, share
 from shared.sales.domain.quotes import Quote, is_quote_id, new_quote_id, resolve_steps
 from shared.sales.services.approvals import settled
+from shared.sales.services.ports import SalesWork
 
 if TYPE_CHECKING:  # read at the edge (shared/kernel/messages/validation.py: read)
     from shared.sales.messages.sales import QuoteNew
@@ -24,11 +26,11 @@ BUSY = "this opportunity's quotes are being changed by many requests at once; pl
 REPLACEABLE = ("pending_approval", "approved")  # a rejected quote stays rejected
 
 
-def create_quote(command: QuoteNew, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+def create_quote(command: QuoteNew, active: ActiveRules, uow: SalesWork, clock: Clock) -> dict[str, Any]:
     """``POST /quotes`` → ``201`` with the quote: ``approved`` at once when the matching
     Discounts row names no approvers, else ``pending_approval`` with its first step asked."""
-    priced = price_lines(command.lines, active.products)
-    rule = first_match(active.discounts, priced.amount, priced.discount)  # the discount shown
+    priced = price_lines(command.lines, products_of(active))
+    rule = first_match(discounts_of(active), priced.amount, priced.discount)  # the discount shown
     if rule is None:
         raise NoDiscountRule(
             f"no Discounts row matches an amount of {money(priced.amount)} with a discount of "
@@ -64,7 +66,7 @@ def create_quote(command: QuoteNew, active: ActiveRules, uow: UnitOfWork, clock:
     return uow.retry.run(attempt, give_up=lambda: Conflict(BUSY))
 
 
-def _opportunity(opportunity_id: str, uow: UnitOfWork) -> Opportunity:
+def _opportunity(opportunity_id: str, uow: SalesWork) -> Opportunity:
     opportunity = uow.opportunities.get(opportunity_id) if is_opportunity_id(opportunity_id) else None
     if opportunity is None:
         raise OpportunityNotFound(f"no opportunity with id {opportunity_id[:60]!r}")
@@ -98,7 +100,7 @@ def _new_quote(
     )
 
 
-def _supersede(opportunity: Opportunity, quote: Quote, uow: UnitOfWork, active: ActiveRules, now: datetime) -> Change:
+def _supersede(opportunity: Opportunity, quote: Quote, uow: SalesWork, active: ActiveRules, now: datetime) -> Change:
     """The opportunity's current quote, if still pending or approved, is superseded: its open
     steps are cancelled with their time-out timers."""
     previous = uow.quotes.get(opportunity.current_quote_id) if opportunity.current_quote_id else None
@@ -117,7 +119,7 @@ def _previous(change: Change) -> str | None:
     )
 
 
-def get_quote(quote_id: str, uow: UnitOfWork) -> dict[str, Any]:
+def get_quote(quote_id: str, uow: SalesWork) -> dict[str, Any]:
     quote = uow.quotes.get(quote_id) if is_quote_id(quote_id) else None
     if quote is None:
         raise QuoteNotFound(f"no quote with id {quote_id[:60]!r}")

@@ -8,18 +8,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.customers.services.health import company_engagement
+from shared.deliveries.services.alerts import alert_deliveries
 from shared.kernel.domain.errors import Conflict, OpportunityNotFound, ValidationFailed
 from shared.kernel.domain.events import Event, EventType, iso, parse_iso, subject_id
-from shared.kernel.services.alerts import alert_deliveries
-from shared.kernel.services.ports import ActiveRules, Change, Clock, RulesProvider, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Clock, Save
 from shared.leads.domain.leads import TOUCH_TYPES
 from shared.leads.services.activities import new_activity
+from shared.rules.domain.active import ActiveRules
+from shared.rules.domain.rules import manager_chain
+from shared.rules.services.ports import RulesProvider
 from shared.sales.domain.opportunities import Opportunity, is_opportunity_id
 from shared.sales.domain.pricing import share
 from shared.sales.domain.sales_intake import apply_fields
-from shared.sales.domain.stages import LOST
+from shared.sales.domain.stages import LOST, funnel_of
 from shared.sales.services.opportunities import BUSY, STALLED, stall_timers
-from shared.time.domain.sla import manager_chain
+from shared.sales.services.ports import SalesWork
 from shared.time.domain.timers import Timer
 from shared.time.services.timers import Handler
 
@@ -30,14 +33,14 @@ if TYPE_CHECKING:  # read at the edge (shared/kernel/messages/validation.py: rea
     from shared.sales.messages.sales import OpportunityActivity, StageMove
 
 
-def get_opportunity(opportunity_id: str, active: ActiveRules, uow: UnitOfWork) -> dict[str, Any]:
+def get_opportunity(opportunity_id: str, active: ActiveRules, uow: SalesWork) -> dict[str, Any]:
     """Fields, stage history with times, quotes (newest last), contract."""
     opportunity = _get(opportunity_id, uow)
     quotes = [q.summary() for i in opportunity.quote_ids[-QUOTES_SHOWN:] if (q := uow.quotes.get(i)) is not None]
     return opportunity.view(quotes, _probability(opportunity, active))
 
 
-def _get(opportunity_id: str, uow: UnitOfWork) -> Opportunity:
+def _get(opportunity_id: str, uow: SalesWork) -> Opportunity:
     found = uow.opportunities.get(opportunity_id) if is_opportunity_id(opportunity_id) else None
     if found is None:
         raise OpportunityNotFound(f"no opportunity with id {opportunity_id[:60]!r}")
@@ -47,17 +50,17 @@ def _get(opportunity_id: str, uow: UnitOfWork) -> Opportunity:
 def _probability(opportunity: Opportunity, active: ActiveRules) -> str | None:
     if opportunity.status != "open":
         return "1" if opportunity.status == "won" else "0"
-    stage = active.funnel.get(opportunity.stage)
+    stage = funnel_of(active).get(opportunity.stage)
     return share(stage.probability) if stage is not None and stage.probability is not None else None
 
 
 def move_stage(
-    opportunity_id: str, command: StageMove, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    opportunity_id: str, command: StageMove, active: ActiveRules, uow: SalesWork, clock: Clock
 ) -> dict[str, Any]:
     """Forward through the gates (409 stage_gate_failed naming each unmet criterion), back
     freely, to ``lost`` with a reason; the last stage wins it. Nothing is stored on a refusal,
     not even the ``fields`` sent along."""
-    funnel = active.funnel
+    funnel = funnel_of(active)
     at = command.at or iso(clock())  # now, when not sent
 
     def attempt() -> dict[str, Any]:
@@ -94,7 +97,7 @@ def _enter(
     opportunity: Opportunity, target: str, by: str, at: str, reason: str | None, active: ActiveRules, now: datetime
 ) -> list[Event]:
     """Enter ``target``: OpportunityStageChanged, then OpportunityWon or OpportunityLost."""
-    funnel = active.funnel
+    funnel = funnel_of(active)
     before = opportunity.stage
     forward = target in funnel.names and before in funnel.names and funnel.position(target) > funnel.position(before)
     opportunity.enter(target, at, by, reason if target == LOST else None)
@@ -126,7 +129,7 @@ def win_on_signature(
     saves the opportunity at the version it read. ``at``: the signing time (ISO 8601), the won
     stage's ``entered_at``; ``now``: the events' time (default ``at``). Already won: no events.
     Its stall timer (if any) finds the opportunity won when it fires and does nothing."""
-    won = active.funnel.won
+    won = funnel_of(active).won
     if opportunity.status == "won" and opportunity.contract_id == contract_id:
         return []
     opportunity.contract_id = contract_id
@@ -137,7 +140,7 @@ def win_on_signature(
 
 
 def record_opportunity_activity(
-    opportunity_id: str, command: OpportunityActivity, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    opportunity_id: str, command: OpportunityActivity, active: ActiveRules, uow: SalesWork, clock: Clock
 ) -> dict[str, Any]:
     """``POST /opportunities/{id}/activities`` (the body of §2.4): counts for ``activity:<type>``."""
     activity = new_activity(command, clock())
@@ -160,14 +163,14 @@ def record_opportunity_activity(
 # ------------------------------------------------------------------ stalled (section 9)
 
 
-def handlers(rules: RulesProvider) -> dict[str, Handler]:
-    def stalled(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
+def handlers(rules: RulesProvider) -> dict[str, Handler[SalesWork]]:
+    def stalled(timer: Timer, now: datetime, uow: SalesWork) -> Change:
         return _stalled(timer, now, uow, rules.current())
 
     return {STALLED: stalled}
 
 
-def _stalled(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) -> Change:
+def _stalled(timer: Timer, now: datetime, uow: SalesWork, active: ActiveRules) -> Change:
     """Still in the stage it entered when the timer was set: tell the owner and their manager."""
     opportunity = uow.opportunities.get(subject_id(timer.about))
     if (

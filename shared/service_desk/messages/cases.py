@@ -20,7 +20,7 @@ from pydantic import (
 
 from shared.kernel.domain.normalize import credit_code_problem, normalize_country, normalize_email
 from shared.kernel.messages import validation as check
-from shared.kernel.messages.types import Absent, Country, CreditCode, OwnerId, Priority, example, one_of
+from shared.kernel.messages.types import Absent, Country, CreditCode, OwnerId, example, one_of
 from shared.service_desk.domain.case_clocks import CLOCK_NAMES, SLA_KIND_OF
 from shared.service_desk.domain.case_intake import CHANNELS, NOTE_LIMIT, OLDEST, PRIORITIES, TEXT_LIMIT, account_id_for
 from shared.service_desk.domain.cases import CASE_EVENT_TYPES, CaseStatus
@@ -28,6 +28,8 @@ from shared.service_desk.domain.cases import CASE_EVENT_TYPES, CaseStatus
 EXAMPLE_CASE_ID = "cs_3b8e1f0a9c2d4e6f8a10"
 CASE_ID_PATTERN = "^cs_[0-9a-f]{20}$"
 CaseText = Annotated[str, Field(max_length=TEXT_LIMIT)]
+# a case's priority, either case
+Priority = Annotated[str, Field(json_schema_extra={"enum": [*PRIORITIES, *(p.lower() for p in PRIORITIES)]})]
 # what a person typed, checked and trimmed before its type (CONTRACT §2's sentences, validation.py)
 SomeText = Annotated[CaseText | Absent, BeforeValidator(check.text(limit=TEXT_LIMIT))]
 Phone = Annotated[Annotated[str, Field(max_length=40)] | Absent, BeforeValidator(check.text(limit=40))]

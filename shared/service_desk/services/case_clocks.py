@@ -14,12 +14,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from shared.deliveries.services.alerts import alert_deliveries
 from shared.kernel.domain.events import Event, EventType, iso, subject_id
-from shared.kernel.services.alerts import alert_deliveries
-from shared.kernel.services.ports import ActiveRules, Change, RulesProvider, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Save
+from shared.rules.domain.active import ActiveRules
+from shared.rules.domain.rules import escalation_target
+from shared.rules.services.ports import RulesProvider
 from shared.service_desk.domain.case_clocks import BREACH, WARN, ClockView, alert_timer, plan_alerts
 from shared.service_desk.domain.cases import Case
-from shared.time.domain.sla import escalation_target
+from shared.service_desk.services.ports import CasesWork
 from shared.time.domain.timers import Timer
 from shared.time.services.timers import Handler
 
@@ -56,14 +59,14 @@ def met_events(
     return events
 
 
-def handlers(rules: RulesProvider) -> dict[str, Handler]:
-    def fire(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
+def handlers(rules: RulesProvider) -> dict[str, Handler[CasesWork]]:
+    def fire(timer: Timer, now: datetime, uow: CasesWork) -> Change:
         return _fire(timer, now, uow, rules.current())
 
     return {WARN: fire, BREACH: fire}
 
 
-def _fire(timer: Timer, now: datetime, uow: UnitOfWork, active: ActiveRules) -> Change:
+def _fire(timer: Timer, now: datetime, uow: CasesWork, active: ActiveRules) -> Change:
     """Tell the alert, if the case still wants this timer (else it just goes)."""
     case = uow.cases.get(subject_id(timer.about))
     if case is None or timer.timer_id not in case.timers or timer.data["key"] in case.alerted:

@@ -12,9 +12,11 @@ from shared.customers.services import renewal_holds
 from shared.customers.services.health import ENGAGING_CASE_EVENTS, case_signals
 from shared.kernel.domain.errors import CaseNotFound, Conflict, ValidationFailed
 from shared.kernel.domain.events import Event, EventType, iso, parse_iso
-from shared.kernel.services.ports import ActiveRules, Assignment, Change, Clock, Release, UnitOfWork
+from shared.kernel.services.ports import Assignment, Change, Clock, Release
 from shared.leads.domain.routing import case_rule, choose_owner, pool_for
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Source
+from shared.sales.services.ports import SalesWork
 from shared.service_desk.domain.case_clocks import CLOCK_NAMES, SLA_KIND_OF, ClockSpec
 from shared.service_desk.domain.case_intake import CaseIntake, case_event_entry
 from shared.service_desk.domain.cases import Case, case_id_for, dedupe_key, is_case_id
@@ -34,7 +36,7 @@ class OpenResult:
     body: dict[str, Any]
 
 
-def open_case(command: CaseOpening, source: Source, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> OpenResult:
+def open_case(command: CaseOpening, source: Source, active: ActiveRules, uow: SalesWork, clock: Clock) -> OpenResult:
     """A new case, routed and with its clocks running; the same external id again is that case."""
     intake = _intake(command, clock())
     case_id = case_id_for(source.source, intake.external_id)
@@ -102,7 +104,7 @@ def _clock_specs(priority: str, active: ActiveRules) -> dict[str, dict[str, Any]
 
 
 def route_case(
-    case: Case, intake: CaseIntake, active: ActiveRules, uow: UnitOfWork, now: datetime, events: list[Event]
+    case: Case, intake: CaseIntake, active: ActiveRules, uow: SalesWork, now: datetime, events: list[Event]
 ) -> Assignment | None:
     """As a lead: the first case Routing row, its pool, weighted round robin below capacity."""
     rule = case_rule(active.rules.routing, case.priority, case.channel, intake.country)
@@ -152,7 +154,7 @@ def _intake(command: CaseOpening, now: datetime) -> CaseIntake:
 
 
 def record_case_event(
-    case_id: str, command: CaseEventRecording, active: ActiveRules, uow: UnitOfWork, clock: Clock
+    case_id: str, command: CaseEventRecording, active: ActiveRules, uow: SalesWork, clock: Clock
 ) -> dict[str, Any]:
     entry = case_event_entry(command.type, command.at or clock(), command.by, command.note, command.score)
 
@@ -211,11 +213,11 @@ def _status_events(case: Case, entry: dict[str, Any], fcr: bool, now: datetime, 
     return [_event(kind, case, now, active, data)]
 
 
-def get_case(case_id: str, active: ActiveRules, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+def get_case(case_id: str, active: ActiveRules, uow: SalesWork, clock: Clock) -> dict[str, Any]:
     return _get(case_id, uow).view(active.calendars, clock())
 
 
-def _get(case_id: str, uow: UnitOfWork) -> Case:
+def _get(case_id: str, uow: SalesWork) -> Case:
     case = uow.cases.get(case_id) if is_case_id(case_id) else None
     if case is None:
         raise CaseNotFound(f"no case with id {case_id[:60]!r}")

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from shared.kernel.domain.events import iso
-from shared.rules.domain.rules import JSON, Owner
 from shared.time.domain.calendars import Calendar, TimeBasis
 from shared.time.domain.timers import Timer, timer_id_for
 
@@ -41,7 +40,7 @@ class SlaRule:
     reassign_after_hours: Decimal | None = None
 
     @classmethod
-    def from_row(cls, row: dict[str, JSON], number: int) -> SlaRule:
+    def from_row(cls, row: dict[str, Any], number: int) -> SlaRule:
         def dec(value: Any) -> Decimal | None:
             return None if value in (None, "") else Decimal(str(value))
 
@@ -83,24 +82,6 @@ def first_matching(rules: tuple[SlaRule, ...], kind: str, **context: str | None)
 def basis(rule: SlaRule, calendars: dict[str, Calendar]) -> TimeBasis:
     calendar = calendars.get(rule.calendar) if rule.calendar else None
     return TimeBasis.of(rule.business_hours and calendar is not None, calendar)
-
-
-def manager_chain(owner_id: str, owners: dict[str, Owner]) -> list[Owner]:
-    """The owner's managers, nearest first (a loop in manager_id stops the walk)."""
-    chain: list[Owner] = []
-    seen = {owner_id}
-    current = owners.get(owner_id)
-    while current is not None and current.manager_id and current.manager_id not in seen:
-        seen.add(current.manager_id)
-        current = owners.get(current.manager_id)
-        if current is not None:
-            chain.append(current)
-    return chain
-
-
-def escalation_target(owner_id: str, role: str, owners: dict[str, Owner]) -> Owner | None:
-    """The nearest person up the chain with ``role`` (e.g. the owner's manager, then director)."""
-    return next((o for o in manager_chain(owner_id, owners) if o.role == role), None)
 
 
 def start_clock(

@@ -20,16 +20,21 @@ import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from shared.kernel.domain.errors import Busy, Conflict
 from shared.kernel.domain.events import Event, iso
 from shared.kernel.services.ports import Change, Save, Throttled, UnitOfWork
 from shared.time.domain.timers import Timer
+from shared.time.services.ports import TimersWork
 
 SWEEP_LIMIT = 1000  # timers per run; the rest stay due and go in the next minute's run
 SAFETY_SECONDS = 5.0  # stop this long before the time budget ends: one more effect and its commit
 
-Handler = Callable[[Timer, datetime, UnitOfWork], Change]
+# what a kind of timer does, given the unit of work its capability reads through (``Handler[LeadsWork]``)
+W = TypeVar("W", bound=UnitOfWork)
+Handler = Callable[[Timer, datetime, W], Change]
+Sweeping = TypeVar("Sweeping", bound=TimersWork)  # the unit of work a sweep is given, handed on to each handler
 TimeLeft = Callable[[], float]  # seconds left of the run's budget (Lambda's remaining time)
 IsLoad = Callable[[Exception], bool]  # the store's own transient fault (an adapter knows which)
 
@@ -65,8 +70,8 @@ class SweepResult:
 
 def sweep_timers(
     now: datetime,
-    uow: UnitOfWork,
-    handlers: Mapping[str, Handler],
+    uow: Sweeping,
+    handlers: Mapping[str, Handler[Sweeping]],
     limit: int = SWEEP_LIMIT,
     time_left: TimeLeft | None = None,
     is_load: IsLoad = never,
@@ -106,8 +111,8 @@ def sweep_timers(
 def _fire_isolated(
     timer: Timer,
     now: datetime,
-    uow: UnitOfWork,
-    handlers: Mapping[str, Handler],
+    uow: Sweeping,
+    handlers: Mapping[str, Handler[Sweeping]],
     result: SweepResult,
     is_load: IsLoad = never,
 ) -> Change | None:
@@ -133,7 +138,7 @@ def _fire_isolated(
     return change
 
 
-def note_failure(timer: Timer, error: str, now: datetime, uow: UnitOfWork, result: SweepResult) -> None:
+def note_failure(timer: Timer, error: str, now: datetime, uow: TimersWork, result: SweepResult) -> None:
     """One more failure on the timer; the last one sets it aside and records ``TimerFailed``.
     If even that cannot be written (the store is down, the timer fired meanwhile), the timer is
     as it was: the next run sees it again."""
@@ -166,7 +171,7 @@ def timer_failed(timer: Timer, now: datetime) -> Event:
     )
 
 
-def retry_failed(uow: UnitOfWork, timer_ids: list[str] | None = None) -> list[Timer]:
+def retry_failed(uow: TimersWork, timer_ids: list[str] | None = None) -> list[Timer]:
     """Put timers set aside back in the due index (all of them when ``timer_ids`` is None): the
     next sweep fires them at once, their due time being past. Returns the timers put back."""
     chosen = [t for t in uow.timers.failed() if timer_ids is None or t.timer_id in timer_ids]
@@ -175,7 +180,7 @@ def retry_failed(uow: UnitOfWork, timer_ids: list[str] | None = None) -> list[Ti
     return chosen
 
 
-def _fire(timer: Timer, now: datetime, uow: UnitOfWork, handler: Handler) -> Change | None:
+def _fire(timer: Timer, now: datetime, uow: Sweeping, handler: Handler[Sweeping]) -> Change | None:
     """The change this sweep committed firing it; None when another got there first."""
 
     attempts = 0

@@ -109,7 +109,7 @@ def test_the_actor_rides_on_the_event_no_request_more(client: Any) -> None:
 def test_cli_actions_are_audited_as_the_operator(client: Any, scoped_keys: Any) -> None:
     from shared.adapters.acting import acting_as, cli_actor
     from shared.adapters.container import utc_now
-    from shared.kernel.services.deliveries import send_again
+    from shared.deliveries.services.deliveries import send_again
 
     _approved_quote(client)
     alerts = list(scoped_keys.uow.deliveries.listing(kind="alert"))

@@ -14,7 +14,7 @@ from shared.adapters.dynamo.models import CaseItem, EventItem, LeadKeyItem, Time
 from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
 from shared.composition.services.timer_handlers import handlers
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 from shared.service_desk.messages.cases import CaseEventRecording, CaseOpening
 from shared.service_desk.services.cases import get_case, open_case, record_case_event
 from shared.time.services.timers import sweep_timers

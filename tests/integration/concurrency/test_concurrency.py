@@ -13,9 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from shared.adapters.container import utc_now
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem
 from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
-from shared.kernel.services.ports import ActiveRules
-from shared.leads.domain.routing import RoutingIndex
 from shared.leads.services.capture import capture_lead
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import RuleSet
 
 THREADS = 16
@@ -30,7 +29,7 @@ def rules_with_team(example_content, owners: list[dict], *, version: str) -> Act
     fallback.update(object=None, case_priority=[])  # a lead row (the example's last rows route cases)
     content["Routing"] = [fallback] + content["Routing"]
     rules = RuleSet.from_content(content, version)
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)
 
 
 def lead(n: int, **extra) -> dict:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from infra.local.aws import ACCOUNT_ID, REGION
 from schedules.timer_sweep import handler as timer_sweep
 from shared.adapters.container import utc_now
-from shared.kernel.domain.deliveries import Delivery
+from shared.deliveries.domain.deliveries import Delivery
 from shared.kernel.domain.events import iso
 from shared.kernel.services.ports import Change, Save
 from shared.leads.services.capture import capture_lead

@@ -14,7 +14,7 @@ from infra.local.runtime import LambdaContext
 from schedules.timer_sweep import handler as timer_sweep
 from shared.adapters.container import utc_now
 from shared.adapters.dynamo.models import EventItem
-from shared.kernel.domain.deliveries import Delivery, event_delivery
+from shared.deliveries.domain.deliveries import Delivery, event_delivery
 from shared.kernel.domain.events import Event, iso, parse_iso
 from shared.kernel.services.ports import Change, Save
 from shared.kernel.services.webhook_auth import verify_signature
@@ -128,7 +128,7 @@ def test_a_400_fails_records_delivery_failed_and_reaches_the_dead_letter_queue(c
 
 
 def test_without_a_url_it_waits_as_pending_and_goes_out_once_one_is_set(configure, receiver, plumbing) -> None:
-    from shared.kernel.services.deliveries import send_again
+    from shared.deliveries.services.deliveries import send_again
 
     container = configure(erp_url="")
     delivery, _ = order_delivery(container)

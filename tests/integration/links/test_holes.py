@@ -14,9 +14,9 @@ from functions.api.app import app
 from shared.adapters.acting import acting_as
 from shared.adapters.dynamo.deliveries import DeliveryTable, delivery_from_item
 from shared.adapters.dynamo.models import DeliveryItem
-from shared.kernel.domain.deliveries import event_delivery
+from shared.deliveries.domain.deliveries import event_delivery
 from shared.kernel.domain.events import Event
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 from tests.integration.api.helpers import body, signed_headers
 from tests.unit.services.esign_helpers import approved_quote, envelope
 from tests.unit.services.helpers import TickingClock
@@ -54,7 +54,7 @@ def test_a_public_source_not_bound_to_leads_fails_the_preflight(clean_aws: Any, 
     active = clean_aws.rules.current()
     website = dataclasses.replace(active.rules.sources["website"], webhooks=("behavior",))
     rules = dataclasses.replace(active.rules, sources={**active.rules.sources, "website": website})
-    unbound = ActiveRules(rules, active.index)
+    unbound = ActiveRules(rules)
     headers = {"Origin": ORIGIN, "Access-Control-Request-Method": "POST"}
     with Client(app) as client:
         assert client.http.options("/webhooks/leads/website", headers=headers).status_code == 204

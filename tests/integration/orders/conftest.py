@@ -19,8 +19,8 @@ from infra.local.api_server import LocalApiServer
 from schedules.timer_sweep import handler as timer_sweep
 from shared.adapters.container import Container, reset_container, utc_now
 from shared.adapters.dynamo.models import EventItem
+from shared.deliveries.domain.deliveries import Delivery
 from shared.fulfilment.domain.orders import Order, invoice_id_for
-from shared.kernel.domain.deliveries import Delivery
 from shared.kernel.domain.events import iso
 from tests.conftest import ADMIN_KEY
 from tests.fakes.receiver import Receiver, running_receiver

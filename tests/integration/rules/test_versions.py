@@ -10,9 +10,8 @@ import pytest
 from admin_sheets.versions import describe, diff_content
 from infra.local.inspect import list_events
 from shared.adapters.container import RulesCache, utc_now
-from shared.kernel.services.ports import ActiveRules
-from shared.leads.domain.routing import RoutingIndex
 from shared.leads.services.capture import capture_lead
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import RuleSet
 from shared.rules.services.backtest import backtest
 from shared.rules.services.rules_publishing import publish_rules, rollback_rules
@@ -110,7 +109,7 @@ def test_backtest_counts_what_candidate_rules_would_change(clean_aws, example_ru
         if owner["team"] == "SMB East":
             owner["active"] = False
     rules = RuleSet.from_content(candidate_content, "candidate")
-    candidate = ActiveRules(rules, RoutingIndex(rules.routing))
+    candidate = ActiveRules(rules)
     progress = []
     leads = store.leads.captured_between(utc_now() - timedelta(days=1), utc_now() + timedelta(minutes=1))
     report = backtest(leads, candidate, examples=2, progress=progress.append)

@@ -16,7 +16,7 @@ from shared.adapters.dynamo.unit_of_work import DynamoUnitOfWork
 from shared.composition.services.timer_handlers import handlers
 from shared.kernel.domain import errors
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 from shared.sales.messages.sales import ApprovalDecision, OpportunityNew, QuoteNew
 from shared.sales.services.approvals import decide
 from shared.sales.services.opportunities import create_opportunity

@@ -11,7 +11,7 @@ import requests
 
 from shared.adapters.courier import DeliveryCourier
 from shared.adapters.settings import Settings
-from shared.kernel.domain.deliveries import Delivery, event_delivery
+from shared.deliveries.domain.deliveries import Delivery, event_delivery
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from shared.adapters.courier import DeliveryCourier
 from shared.adapters.settings import Settings
-from shared.kernel.domain.deliveries import Delivery
+from shared.deliveries.domain.deliveries import Delivery
 from shared.kernel.domain.links import links_for, read_token
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

@@ -16,7 +16,6 @@ KNOWN_CYCLES = {
     ("fulfilment", "sales"),  # e-sign makes the order; the signature report reads dates as sales intake does
     ("leads", "rules"),  # the rules name lead fields; the backtest replays leads
     ("leads", "sales"),  # an activity converts a lead; an opportunity is made from a lead
-    ("rules", "time"),  # the Calendars tab is rules; an SLA row names its rules
 }
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from shared.kernel.services.ports import ActiveRules
-from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Content, RuleSet
 
 ROUTING_COLUMNS = ("role", "country", "region", "industry", "tier", "source", "channel", "grade")
@@ -112,4 +111,4 @@ def ruleset(
 
 
 def active(rules: RuleSet) -> ActiveRules:
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)

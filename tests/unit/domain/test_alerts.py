@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from shared.kernel.domain.alerts import render_alert, zone
+from shared.deliveries.domain.alerts import render_alert, zone
 
 DATA = {"clock": "first_touch", "kind": "lead_first_touch", "owner_id": "u_wang", "due_at": "2026-11-23T02:30:00.000Z"}
 PEOPLE = {"u_wang": "王磊 Wang Lei"}
@@ -39,7 +39,7 @@ def test_zone_falls_back_in_order() -> None:
 def test_a_segment_alert_names_the_account_its_rfm_and_the_rows_playbook_escaped_for_each_robot() -> None:
     from datetime import UTC, datetime
 
-    from shared.kernel.domain.chat import ROBOT_KINDS, ChatChannel, robot_post
+    from shared.deliveries.domain.chat import ROBOT_KINDS, ChatChannel, robot_post
 
     data = {
         "from": "新客户",

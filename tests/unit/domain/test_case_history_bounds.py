@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from shared.kernel.domain.errors import InvalidTransition
 from shared.kernel.domain.events import iso
 from shared.kernel.domain.stored_json import stored_size
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 from shared.service_desk.domain import cases
 from shared.service_desk.domain.case_clocks import ClockSpec, plan_alerts
 from shared.service_desk.domain.cases import MAX_CASE_BYTES, Case

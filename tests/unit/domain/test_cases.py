@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from shared.kernel.domain.errors import InvalidTransition
 from shared.kernel.domain.events import iso
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 from shared.service_desk.domain.case_clocks import ClockSpec
 from shared.service_desk.domain.cases import Case
 from shared.time.domain.calendars import Calendar

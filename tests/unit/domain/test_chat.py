@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from shared.kernel.domain.chat import ChatChannel, dingtalk_sign, feishu_sign, robot_answer, robot_post
+from shared.deliveries.domain.chat import ChatChannel, dingtalk_sign, feishu_sign, robot_answer, robot_post
 
 NOW = datetime.fromtimestamp(1_700_000_000, UTC)
 # printf '1700000000000\nSECdemo' | openssl dgst -sha256 -hmac 'SECdemo' -binary | base64

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.kernel.domain.alerts import render_alert, zone
-from shared.kernel.domain.chat import ROBOT_KINDS, ChatChannel, robot_post
+from shared.deliveries.domain.alerts import render_alert, zone
+from shared.deliveries.domain.chat import ROBOT_KINDS, ChatChannel, robot_post
 
 NOW = datetime.fromtimestamp(1_700_000_000, UTC)
 SLA = {"kind": "first_touch", "due_at": "2026-11-23T02:10:00.000Z", "owner_id": "o_li"}

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.kernel.domain.chat import LIMITS, ChatChannel, RobotLink, robot_post
+from shared.deliveries.domain.chat import LIMITS, ChatChannel, RobotLink, robot_post
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 APPROVE = RobotLink("approve", "Approve", "https://crm.example.com/a/eyJ2IjoxfQ.sig-approve")

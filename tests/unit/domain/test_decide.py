@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared.kernel.services.ports import ActiveRules
 from shared.leads.domain.leads import Lead, click_rate, decide, wakes
+from shared.leads.domain.routing import index_of
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Settings
 
 SETTINGS = Settings(nurture_below=60, wake_click_rate=0.08, wake_events=("whitepaper_download", "demo_request"))
@@ -44,25 +45,27 @@ def lead(**state: object) -> Lead:
 
 
 def test_a_nurture_lead_with_a_wake_event_is_at_least_mql(example_rules: ActiveRules) -> None:
-    decision = decide(lead(behavior={"whitepaper_download": 1}, nurture=True), example_rules.rules, example_rules.index)
+    decision = decide(
+        lead(behavior={"whitepaper_download": 1}, nurture=True), example_rules.rules, index_of(example_rules)
+    )
     assert decision.woken and decision.assessment.grade == "mql" and decision.assessment.score.value == 15
 
 
 def test_withdrawn_consent_and_unsubscribe_never_wake(example_rules: ActiveRules) -> None:
-    rules, index = example_rules.rules, example_rules.index
+    rules, index = example_rules.rules, index_of(example_rules)
     assert not decide(lead(behavior={"demo_request": 1}, consent=False), rules, index).woken
     assert not decide(lead(behavior={"demo_request": 1}), rules, index, event="unsubscribe").woken
 
 
 def test_an_assigned_lead_is_not_demoted(example_rules: ActiveRules) -> None:
     assigned = lead(grade="sql", owner_id="u_wang", team="SMB East")
-    decision = decide(assigned, example_rules.rules, example_rules.index)
+    decision = decide(assigned, example_rules.rules, index_of(example_rules))
     assert decision.assessment.score.value == 5 and decision.assessment.grade == "sql" and not decision.woken
 
 
 def test_a_lead_the_live_path_demoted_waits_for_its_next_behaviour(example_rules: ActiveRules) -> None:
     """Woken, queued (nobody could take it), then demoted by its next post: nurture, not enrolled."""
     demoted = lead(grade="nurture", nurture=False, queue="SMB East", behavior={"demo_request": 1})
-    assert decide(demoted, example_rules.rules, example_rules.index).assessment.grade == "nurture"
-    woken = decide(demoted, example_rules.rules, example_rules.index, event="demo_request")
+    assert decide(demoted, example_rules.rules, index_of(example_rules)).assessment.grade == "nurture"
+    woken = decide(demoted, example_rules.rules, index_of(example_rules), event="demo_request")
     assert woken.woken and woken.assessment.grade == "mql"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.kernel.domain.deliveries import Answer, Delivery, backoff, event_delivery, retry_after_seconds
+from shared.deliveries.domain.deliveries import Answer, Delivery, backoff, event_delivery, retry_after_seconds
 from shared.kernel.domain.events import iso
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -264,7 +264,7 @@ def test_activity_is_counted_per_day_within_the_window() -> None:
 def test_the_alert_names_the_customer_what_fell_and_every_dimension() -> None:
     from zoneinfo import ZoneInfo
 
-    from shared.kernel.domain.alerts import render_alert
+    from shared.deliveries.domain.alerts import render_alert
 
     account = _account(**_usage(5, 50))
     event = warning(account, refresh(account, EXAMPLE, NOW, "v1"), NOW, "v1")

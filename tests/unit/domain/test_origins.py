@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from shared.kernel.domain.errors import Forbidden, InvalidRedirect
-from shared.kernel.services.webhook_auth import check_public_origin, origin_allowed
-from shared.leads.domain.origins import DEV_ORIGINS_HINT, DevOrigins, dev_origin_allowed, is_dev_origin, refusal_hint
+from shared.leads.domain.origins import (
+    DEV_ORIGINS_HINT,
+    DevOrigins,
+    check_public_origin,
+    dev_origin_allowed,
+    is_dev_origin,
+    origin_allowed,
+    refusal_hint,
+)
 from shared.leads.domain.redirects import redirect_target
 from shared.rules.domain.rules import Source
 

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.kernel.services.ports import ActiveRules
 from shared.leads.domain.routing import (
     RoutingIndex,
     candidates_of,
@@ -18,6 +17,7 @@ from shared.leads.domain.routing import (
     pool_for,
     weighted_sequence,
 )
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import RoutingRule, RuleSet
 from tests.unit.domain.builders import owner, routing, ruleset
 

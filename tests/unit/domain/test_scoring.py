@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from shared.kernel.services.ports import ActiveRules
+from shared.leads.domain.routing import index_of
 from shared.leads.domain.scoring import grade_for, quality_of, score_lead, tier_for
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import RuleSet, Settings
 from tests.unit.domain.builders import ruleset, scoring, settings
 
@@ -327,6 +328,6 @@ def test_a_touch_row_is_in_the_decision_trace(example_rules: ActiveRules) -> Non
     lead = Lead(
         "ld_" + "0" * 20, "2026-11-22T08:00:00.000Z", fields={"country": "CN"}, touches=[WEB, REFERRAL, REFERRAL]
     )
-    apply_assessment(lead, assess(lead, rules, example_rules.index), rules.version)
+    apply_assessment(lead, assess(lead, rules, index_of(example_rules)), rules.version)
     assert {"rule_id": "chn_referral", "points": 25} in lead.decision["scoring"]
     assert lead.score == 5 + 25  # fit_country + the referral channel, once for two referral posts

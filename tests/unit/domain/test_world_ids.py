@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from stdnum.cn import uscc
 
 from shared.kernel.domain.errors import ValidationFailed
-from shared.kernel.domain.normalize import credit_code_valid, normalize_lead
-from shared.kernel.services.ports import ActiveRules
+from shared.kernel.domain.normalize import credit_code_valid
+from shared.leads.domain.lead_intake import normalize_lead
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import RuleSet
 
 

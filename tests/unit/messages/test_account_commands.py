@@ -12,7 +12,7 @@ import pytest
 from shared.customers.messages.accounts import AccountChange, SurveyAnswer, UsageReport
 from shared.kernel.domain.errors import ValidationFailed
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 CODE = "91350100M000100Y43"

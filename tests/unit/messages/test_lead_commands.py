@@ -12,8 +12,8 @@ import pytest
 from shared.kernel.domain.errors import ValidationFailed
 from shared.kernel.domain.events import TIME_EXPECTED
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules
 from shared.leads.messages.leads import Behavior, Disqualification, LeadActivity
+from shared.rules.domain.active import ActiveRules
 from shared.sales.messages.sales import OpportunityActivity
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)

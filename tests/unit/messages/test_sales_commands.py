@@ -11,7 +11,7 @@ import pytest
 from shared.kernel.domain.errors import ValidationFailed
 from shared.kernel.domain.events import DATE_EXPECTED
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 from shared.sales.messages.sales import ApprovalDecision, OpportunityNew, QuoteNew, StageMove
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)

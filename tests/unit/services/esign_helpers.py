@@ -7,7 +7,7 @@ from typing import Any
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.fulfilment.messages.orders import SignatureReport
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 from shared.sales.messages.sales import OpportunityNew, QuoteNew
 from shared.sales.services.esign import record_signature
 from shared.sales.services.opportunities import create_opportunity

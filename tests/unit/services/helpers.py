@@ -8,9 +8,9 @@ from typing import Any
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.kernel.domain.events import Event, iso
 from shared.kernel.messages.validation import Message, read
-from shared.kernel.services.ports import ActiveRules
 from shared.leads.domain.leads import Lead
 from shared.leads.services.capture import CaptureResult, capture_lead
+from shared.rules.domain.active import ActiveRules
 from shared.time.domain.timers import Timer
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

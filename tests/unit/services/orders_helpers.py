@@ -12,8 +12,8 @@ from shared.fulfilment.domain.orders import Order
 from shared.fulfilment.messages.orders import InvoiceStatusReport, ShipmentReport
 from shared.fulfilment.services.orders import order_change, record_invoice_status, record_shipment_report
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules, UnitOfWork
-from shared.leads.domain.routing import RoutingIndex
+from shared.kernel.services.ports import UnitOfWork
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import RuleSet
 from tests.unit.services.helpers import now_of
 
@@ -31,7 +31,7 @@ def with_invoice_on(active: ActiveRules, invoice_on: str) -> ActiveRules:
     content["Settings"] = [r for r in content["Settings"] if r["key"] != "invoice_on"]
     content["Settings"].append({"key": "invoice_on", "value": invoice_on})
     rules = RuleSet.from_content(content, f"{active.version}-{invoice_on}")
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)
 
 
 def make_order(

@@ -12,8 +12,8 @@ from shared.customers.domain.contracts import Contract, contract_id_for, signed_
 from shared.customers.services.accounts import upsert_account
 from shared.customers.services.renewals import schedule_reminders
 from shared.kernel.domain.events import iso
-from shared.kernel.services.ports import ActiveRules, Change, Save, UnitOfWork
-from shared.leads.domain.routing import RoutingIndex
+from shared.kernel.services.ports import Change, Save, UnitOfWork
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import RuleSet
 from tests.unit.services.orders_helpers import ACME, CREDIT_CODE, buyer
 
@@ -61,4 +61,4 @@ def with_renewals(active: ActiveRules, rows: list[dict[str, Any]], version: str,
     for key, value in settings.items():
         content["Settings"] = [r for r in content["Settings"] if r["key"] != key] + [{"key": key, "value": value}]
     rules = RuleSet.from_content(content, version)
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)

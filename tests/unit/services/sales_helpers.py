@@ -7,8 +7,7 @@ from typing import Any
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules
-from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Content, RuleSet
 from shared.sales.domain.opportunities import Opportunity
 from shared.sales.messages.sales import OpportunityNew, QuoteNew
@@ -30,7 +29,7 @@ def rules_with(content: Content, version: str = "v2-test", **settings: str) -> A
     for key, value in settings.items():
         changed["Settings"] = [r for r in changed["Settings"] if r["key"] != key] + [{"key": key, "value": value}]
     rules = RuleSet.from_content(changed, version)
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)
 
 
 def open_opportunity(active: ActiveRules, store: MemoryUnitOfWork, clock: TickingClock, **extra: Any) -> str:

@@ -9,10 +9,10 @@ import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.kernel.domain.errors import LeadNotFound, ValidationFailed
-from shared.kernel.services.ports import ActiveRules
 from shared.leads.domain.leads import Lead
 from shared.leads.messages.leads import LeadActivity
 from shared.leads.services.activities import record_activity
+from shared.rules.domain.active import ActiveRules
 from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, command_of, event_data, events_of, stored
 
 LATER = NOW + timedelta(hours=2)  # 10:00Z: after the activities these tests record

@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.composition.services.timer_handlers import handlers
-from shared.kernel.domain.deliveries import Delivery
-from shared.kernel.services.ports import ActiveRules
-from shared.leads.domain.routing import RoutingIndex
+from shared.deliveries.domain.deliveries import Delivery
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Content, RuleSet
 from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import SQL_LEAD, FixedRules, TickingClock, capture, stored
@@ -25,7 +24,7 @@ def rules(content: Content, locale: str = "en") -> ActiveRules:
         {"key": "locale", "value": locale}
     ]
     built = RuleSet.from_content(changed, f"v1-{locale}")
-    return ActiveRules(built, RoutingIndex(built.routing))
+    return ActiveRules(built)
 
 
 def deliveries(store: MemoryUnitOfWork) -> list[Delivery]:

@@ -12,10 +12,9 @@ from hypothesis import strategies as st
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.kernel.domain.errors import LeadNotFound
-from shared.kernel.services.ports import ActiveRules
-from shared.leads.domain.routing import RoutingIndex
 from shared.leads.messages.leads import Behavior
 from shared.leads.services.behavior import record_behavior
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Content, RuleSet
 from shared.rules.services.backtest import BacktestReport, backtest, stored_outcome
 from tests.unit.services.helpers import TickingClock, capture, command_of, stored
@@ -27,7 +26,7 @@ WARM = {"employees": 300, "industry": "制造业", "phone": "13800138000", "coun
 
 def rules_from(content: Content, version: str = "candidate") -> ActiveRules:
     rules = RuleSet.from_content(content, version)
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)
 
 
 def with_settings(content: Content, **values: Any) -> Content:

@@ -8,9 +8,9 @@ import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.kernel.domain.errors import LeadNotFound, ValidationFailed
-from shared.kernel.services.ports import ActiveRules
 from shared.leads.messages.leads import Behavior
 from shared.leads.services.behavior import record_behavior
+from shared.rules.domain.active import ActiveRules
 from tests.unit.services.helpers import TickingClock, capture, command_of, event_data, events_of, stored
 
 # 15 (300 staff) + 20 (manufacturing) + 5 (phone) + 5 (CN) = 45: nurture, 15 points short of mql

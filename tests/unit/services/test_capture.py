@@ -9,7 +9,7 @@ import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.kernel.domain.errors import SourceInactive, UnknownSource, ValidationFailed
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
 from tests.unit.services.helpers import TickingClock, capture, event_data, events_of, stored
 

@@ -19,8 +19,7 @@ from shared.adapters.memory import MemoryUnitOfWork
 from shared.composition.services.timer_handlers import handlers
 from shared.kernel.domain.errors import CaseNotFound, InvalidTransition, ValidationFailed
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules
-from shared.leads.domain.routing import RoutingIndex
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Content, RuleSet
 from shared.service_desk.messages.cases import CaseEventRecording, CaseOpening
 from shared.service_desk.services.cases import OpenResult, get_case, open_case, record_case_event
@@ -126,7 +125,7 @@ def test_nobody_free_leaves_the_case_in_the_teams_queue(example_content: Content
         if row["team"] == "Support L2":
             row["capacity"] = 1
     rules = RuleSet.from_content(content, "v2-small")
-    cc = Setup(ActiveRules(rules, RoutingIndex(rules.routing)))
+    cc = Setup(ActiveRules(rules))
     taken = {cc.open(external_id=f"CC-{i}").case.owner_id for i in range(2)}
     third = cc.open(external_id="CC-3")
     assert taken == {"u_yang", "u_xie"} and third.body["owner_id"] is None and third.body["team"] is None
@@ -235,7 +234,7 @@ def test_resolving_releases_the_owners_load_and_reopening_takes_it_back(example_
         if row["team"] == "Support L2":
             row["capacity"] = 1
     rules = RuleSet.from_content(content, "v2-small")
-    cc = Setup(ActiveRules(rules, RoutingIndex(rules.routing)))
+    cc = Setup(ActiveRules(rules))
     first, second = (cc.open(external_id=f"CC-{i}").case for i in range(2))
     assert cc.open(external_id="CC-full").body["owner_id"] is None  # both seniors hold one
     assert first.owner_id is not None

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from shared.adapters.memory import MemoryUnitOfWork
-from shared.kernel.domain.deliveries import Answer, Delivery, event_delivery
-from shared.kernel.services.deliveries import deliver, handlers, send_again
+from shared.deliveries.domain.deliveries import Answer, Delivery, event_delivery
+from shared.deliveries.services.deliveries import deliver, handlers, send_again
 from shared.kernel.services.ports import Change, Save
 from shared.time.services.timers import sweep_timers
 

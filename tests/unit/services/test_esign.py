@@ -9,7 +9,7 @@ import pytest
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.kernel.domain.errors import QuoteAlreadySigned, QuoteNotApproved, QuoteNotFound, ValidationFailed
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 from shared.sales.messages.sales import QuoteNew
 from shared.sales.services.esign import get_contract
 from shared.sales.services.quotes import create_quote

@@ -16,9 +16,9 @@ from shared.fulfilment.domain.orders import invoice_id_for
 from shared.kernel.domain.errors import AccountNotFound, ValidationFailed
 from shared.kernel.domain.events import iso
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules
 from shared.leads.messages.leads import LeadActivity
 from shared.leads.services.activities import record_activity
+from shared.rules.domain.active import ActiveRules
 from shared.sales.messages.sales import OpportunityActivity, OpportunityNew
 from shared.service_desk.messages.cases import CaseEventRecording, CaseOpening
 from shared.service_desk.services.cases import open_case, record_case_event

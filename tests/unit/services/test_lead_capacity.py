@@ -11,11 +11,11 @@ import pytest
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.composition.services.timer_handlers import handlers
 from shared.kernel.domain.errors import InvalidTransition, LeadNotFound, ValidationFailed
-from shared.kernel.services.ports import ActiveRules
 from shared.leads.domain.leads import Lead
 from shared.leads.messages.leads import Disqualification, LeadActivity
 from shared.leads.services.activities import record_activity
 from shared.leads.services.lead_closing import disqualify
+from shared.rules.domain.active import ActiveRules
 from shared.time.services.timers import sweep_timers
 from tests.unit.domain.builders import active, owner, routing, ruleset, scoring, settings
 from tests.unit.services.helpers import (

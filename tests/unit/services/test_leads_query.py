@@ -9,8 +9,9 @@ import pytest
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.kernel.domain.errors import ValidationFailed
-from shared.kernel.services.ports import ActiveRules, LeadPosition
 from shared.leads.services.leads_query import decode_cursor, encode_cursor, list_leads, parse_since
+from shared.leads.services.ports import LeadPosition
+from shared.rules.domain.active import ActiveRules
 from tests.unit.services.helpers import NOW, TickingClock, capture
 
 SQL = {"employees": 500, "industry": "制造业", "title": "采购总监", "budget": "500,000", "province": "江苏省"}

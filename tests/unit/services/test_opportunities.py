@@ -12,11 +12,12 @@ from shared.composition.services.timer_handlers import handlers
 from shared.kernel.domain import errors
 from shared.kernel.domain.events import parse_iso
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules, Change
+from shared.kernel.services.ports import Change
 from shared.leads.messages.leads import Behavior, Disqualification, LeadActivity
 from shared.leads.services.activities import record_activity
 from shared.leads.services.behavior import record_behavior
 from shared.leads.services.lead_closing import disqualify
+from shared.rules.domain.active import ActiveRules
 from shared.sales.messages.sales import ApprovalDecision, OpportunityActivity, OpportunityNew, StageMove
 from shared.sales.services.approvals import decide
 from shared.sales.services.opportunities import create_opportunity, open_in_change

@@ -14,7 +14,7 @@ from shared.fulfilment.domain.orders import event_id_for, invoice_id_for
 from shared.fulfilment.services.orders import get_order, order_change
 from shared.kernel.domain.errors import InvalidTransition, OverDelivery, ValidationFailed
 from shared.kernel.domain.events import iso
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 from tests.unit.services.helpers import NOW, TickingClock
 from tests.unit.services.orders_helpers import (
     ACME,

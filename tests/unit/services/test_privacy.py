@@ -13,7 +13,7 @@ from shared.composition.services.privacy import erase_person, export_person
 from shared.composition.services.timer_handlers import handlers
 from shared.kernel.domain.errors import ValidationFailed
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 from shared.sales.messages.sales import OpportunityNew
 from shared.service_desk.messages.cases import CaseOpening
 from shared.service_desk.services.cases import open_case

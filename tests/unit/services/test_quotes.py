@@ -11,7 +11,7 @@ from shared.adapters.memory import MemoryUnitOfWork
 from shared.composition.services.timer_handlers import handlers
 from shared.kernel.domain import errors
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 from shared.sales.messages.sales import ApprovalDecision
 from shared.sales.services.approvals import decide
 from shared.sales.services.quotes import get_quote

@@ -11,7 +11,8 @@ from shared.composition.services.timer_handlers import handlers
 from shared.customers.domain.contracts import Contract
 from shared.kernel.domain.events import Event
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules, Change
+from shared.kernel.services.ports import Change
+from shared.rules.domain.active import ActiveRules
 from shared.sales.messages.sales import ApprovalDecision, QuoteNew
 from shared.service_desk.messages.cases import CaseEventRecording, CaseOpening
 from shared.service_desk.services.cases import open_case, record_case_event

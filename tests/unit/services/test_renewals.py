@@ -15,9 +15,10 @@ from shared.customers.services.renewals import backtest_reminders, cancel_remind
 from shared.kernel.domain.errors import InvalidTransition
 from shared.kernel.domain.events import Event
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import ActiveRules, Change
-from shared.leads.domain.routing import RoutingIndex
+from shared.kernel.services.ports import Change
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import RuleSet
+from shared.sales.domain.stages import funnel_of
 from shared.sales.messages.sales import QuoteNew
 from shared.time.domain.timers import Timer
 from shared.time.services.timers import sweep_timers
@@ -101,7 +102,7 @@ def test_the_90_day_row_opens_the_renewal_opportunity_once(store: MemoryUnitOfWo
     assert (opportunity.owner_id, opportunity.amount, opportunity.close_date) == ("u_xu", "120000.00", "2027-12-31")
     assert opportunity.account["credit_code"] == "91350100M000100Y43"
     assert opportunity.fields["renewal_of"] == contract.contract_id  # the approvals find the hold through it
-    assert opportunity.stage == example_rules.funnel.first.stage  # type: ignore[union-attr]
+    assert opportunity.stage == funnel_of(example_rules).first.stage  # type: ignore[union-attr]
     [opened] = [e for e in store.events if e.type == "OpportunityCreated"]
     assert opened.subject == opportunity.subject and opened.time == created.time
 
@@ -110,7 +111,7 @@ def test_without_a_funnel_the_reminder_still_fires_and_the_contract_says_why_no_
     store: MemoryUnitOfWork, example_rules: ActiveRules
 ) -> None:
     rules = RuleSet.from_content({**example_rules.rules.content, "Stages": []}, "v-no-stages")
-    bare = ActiveRules(rules, RoutingIndex(rules.routing))
+    bare = ActiveRules(rules)
     contract = sign_contract(store, example_rules, SIGNED)
     assert len(sweep(store, DUE_90, bare)) == 1
     assert [r["days_before"] for r in reminders(store)] == [90]

@@ -10,11 +10,10 @@ import pytest
 
 from shared.adapters.memory import MemoryPersonalRecords, MemoryUnitOfWork
 from shared.composition.services.retention import sweep_retention
-from shared.kernel.services.ports import ActiveRules
 from shared.leads.domain.leads import Lead
-from shared.leads.domain.routing import RoutingIndex
 from shared.leads.messages.leads import LeadActivity
 from shared.leads.services.activities import record_activity
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Content, RuleSet
 from tests.unit.services.helpers import NOW, SQL_LEAD, TickingClock, capture, command_of
 
@@ -25,7 +24,7 @@ def _keeping(content: Content, days: int | None) -> ActiveRules:
     if days is not None:
         changed["Settings"].append({"key": "lead_retention_days", "value": days})
     rules = RuleSet.from_content(changed, "v-retention")
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 from shared.adapters.memory import MemoryUnitOfWork
 from shared.composition.services.timer_handlers import handlers
-from shared.kernel.services.ports import ActiveRules
-from shared.leads.domain.routing import RoutingIndex
 from shared.leads.messages.leads import LeadActivity
 from shared.leads.services.activities import record_activity
+from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import Content, RuleSet
 from shared.time.services.timers import sweep_timers
 from tests.unit.services.helpers import (
@@ -42,7 +41,7 @@ def with_escalation(content: Content, roles: str) -> ActiveRules:
         if row["kind"] == "lead_first_touch" and row["grade"] == "sql":
             row["escalate_to"] = roles
     rules = RuleSet.from_content(changed, "v9-escalate")
-    return ActiveRules(rules, RoutingIndex(rules.routing))
+    return ActiveRules(rules)
 
 
 def assigned_on_friday(active: ActiveRules, store: MemoryUnitOfWork) -> str:

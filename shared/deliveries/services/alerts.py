@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.kernel.domain.alerts import LOCALES, render_alert, zone
-from shared.kernel.domain.deliveries import Delivery, delivery_id_for
+from shared.deliveries.domain.alerts import LOCALES, render_alert, zone
+from shared.deliveries.domain.deliveries import Delivery, delivery_id_for
 from shared.kernel.domain.events import Event, iso
 from shared.kernel.domain.links import links_for
-from shared.kernel.services.ports import ActiveRules
+from shared.rules.domain.active import ActiveRules
 
 EMAIL = "email"
 

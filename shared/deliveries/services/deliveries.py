@@ -20,16 +20,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from shared.kernel.domain.deliveries import Answer, Delivery
+from shared.deliveries.domain.deliveries import Answer, Delivery
+from shared.deliveries.services.ports import Courier, DeliveriesWork
 from shared.kernel.domain.errors import Conflict
-from shared.kernel.services.ports import Change, Courier, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Save
 from shared.time.domain.timers import Timer
 from shared.time.services.timers import Handler
 
 Jitter = Callable[[], float]  # a number in [0, 1): random.random in production, fixed in tests
 
 
-def deliver(delivery_id: str, uow: UnitOfWork, courier: Courier, now: datetime, jitter: Jitter) -> str:
+def deliver(delivery_id: str, uow: DeliveriesWork, courier: Courier, now: datetime, jitter: Jitter) -> str:
     """Act on one stream record of a delivery; says what it did (for the log, never PII)."""
     delivery = uow.deliveries.get(delivery_id)
     if delivery is None:
@@ -75,7 +76,7 @@ def _mark_dead_lettered(delivery: Delivery) -> Change | None:
     return Change(saves=[Save(delivery, version)])
 
 
-def _update(uow: UnitOfWork, delivery_id: str, decide: Callable[[Delivery], Change | None]) -> None:
+def _update(uow: DeliveriesWork, delivery_id: str, decide: Callable[[Delivery], Change | None]) -> None:
     """Read the delivery, decide, commit; a lost race reads again and decides again."""
 
     def attempt() -> None:
@@ -87,11 +88,11 @@ def _update(uow: UnitOfWork, delivery_id: str, decide: Callable[[Delivery], Chan
     uow.retry.run(attempt, give_up=lambda: Conflict(f"delivery {delivery_id} kept changing"))
 
 
-def handlers() -> dict[str, Handler]:
+def handlers() -> dict[str, Handler[DeliveriesWork]]:
     return {"delivery_retry": retry_handler}
 
 
-def retry_handler(timer: Timer, now: datetime, uow: UnitOfWork) -> Change:
+def retry_handler(timer: Timer, now: datetime, uow: DeliveriesWork) -> Change:
     """The back-off is over: the delivery is due again (its stream record sends it)."""
     delivery = uow.deliveries.get(str(timer.data["delivery_id"]))
     if delivery is None or not delivery.retry_due(timer):
@@ -108,7 +109,7 @@ class Resent:
     refused: dict[str, str] = field(default_factory=dict)  # delivery id -> why not
 
 
-def send_again(uow: UnitOfWork, ids: Iterable[str], now: datetime) -> Resent:
+def send_again(uow: DeliveriesWork, ids: Iterable[str], now: datetime) -> Resent:
     """`deliveries retry`: each one gets a new attempt sequence and goes out at once."""
     result = Resent()
     for delivery_id in ids:

@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 from urllib.parse import quote_plus
 
-from shared.kernel.domain.deliveries import Answer
+from shared.deliveries.domain.deliveries import Answer
 
 RobotKind = Literal["wecom", "dingtalk", "feishu", "slack"]
 ROBOT_KINDS: tuple[RobotKind, ...] = get_args(RobotKind)
