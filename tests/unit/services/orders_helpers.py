@@ -11,8 +11,8 @@ from shared.customers.services.accounts import patch_account
 from shared.fulfilment.domain.orders import Order
 from shared.fulfilment.messages.orders import InvoiceStatusReport, ShipmentReport
 from shared.fulfilment.services.orders import order_change, record_invoice_status, record_shipment_report
+from shared.fulfilment.services.ports import OrdersWork
 from shared.kernel.messages.validation import read
-from shared.kernel.services.ports import UnitOfWork
 from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import RuleSet
 from tests.unit.services.helpers import now_of
@@ -35,7 +35,7 @@ def with_invoice_on(active: ActiveRules, invoice_on: str) -> ActiveRules:
 
 
 def make_order(
-    uow: UnitOfWork,
+    uow: OrdersWork,
     active: ActiveRules,
     now: Any,
     *,
@@ -64,13 +64,13 @@ def shipment(order_id: str, shipment_id: str, status: str, at: str, **lines: int
     return body
 
 
-def report_shipment(body: dict[str, Any], source: str, active: ActiveRules, uow: UnitOfWork, clock: Any) -> Any:
+def report_shipment(body: dict[str, Any], source: str, active: ActiveRules, uow: OrdersWork, clock: Any) -> Any:
     """The shipment webhook: the body read as the edge reads it, then recorded."""
     report = read(ShipmentReport, body, now=now_of(clock), active=active)
     return record_shipment_report(report, source, active, uow, clock)
 
 
-def write_back(invoice_id: str, body: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Any) -> Any:
+def write_back(invoice_id: str, body: dict[str, Any], active: ActiveRules, uow: OrdersWork, clock: Any) -> Any:
     """Finance's write-back: the body read as the API reads it, then recorded."""
     command = read(InvoiceStatusReport, body, now=now_of(clock), active=active)
     return record_invoice_status(invoice_id, command, active, uow, clock)
@@ -81,6 +81,6 @@ def buyer(account: dict[str, Any], active: ActiveRules, now: Any) -> AccountChan
     return read(AccountChange, account, now=now, active=active)
 
 
-def change_account(account_id: str, body: dict[str, Any], active: ActiveRules, uow: UnitOfWork, clock: Any) -> Any:
+def change_account(account_id: str, body: dict[str, Any], active: ActiveRules, uow: OrdersWork, clock: Any) -> Any:
     """PATCH /accounts/{id}: the body read as the API reads it, then applied."""
     return patch_account(account_id, read(AccountChange, body, now=now_of(clock), active=active), active, uow, clock)

@@ -11,8 +11,9 @@ from typing import Any
 from shared.customers.domain.contracts import Contract, contract_id_for, signed_entry
 from shared.customers.services.accounts import upsert_account
 from shared.customers.services.renewals import schedule_reminders
+from shared.fulfilment.services.ports import OrdersWork
 from shared.kernel.domain.events import iso
-from shared.kernel.services.ports import Change, Save, UnitOfWork
+from shared.kernel.services.ports import Change, Save
 from shared.rules.domain.active import ActiveRules
 from shared.rules.domain.rules import RuleSet
 from tests.unit.services.orders_helpers import ACME, CREDIT_CODE, buyer
@@ -21,7 +22,7 @@ P1_CASE = {"external_id": "c-1", "priority": "P1", "subject": "Line down", "acco
 
 
 def sign_contract(
-    uow: UnitOfWork,
+    uow: OrdersWork,
     active: ActiveRules,
     signed_at: datetime,
     *,
