@@ -78,8 +78,8 @@ def measure(count: int) -> dict[str, Any]:
             # consumers themselves under faults (tests/e2e/test_chaos.py).
             injected = requests.post(f"{endpoint}/_closeloop/chaos", json={"active": False}, timeout=30).json()
             pump = subprocess.run([CLOSELOOP, "pump", "--timeout", "900"], cwd=ROOT, env=env, capture_output=True)
-            stored = {item["lead_id"]["S"] for item in _scan(endpoint, Settings().leads_table)}
-            events = Counter((e["type"]["S"], e["subject"]["S"]) for e in _scan(endpoint, Settings().events_table))
+            stored = {item["lead_id"]["S"] for item in _scan(endpoint, Settings().table("leads"))}
+            events = Counter((e["type"]["S"], e["subject"]["S"]) for e in _scan(endpoint, Settings().table("events")))
         finally:
             process.terminate()
             process.wait(30)

@@ -181,10 +181,10 @@ def _post(client: Any, email: str) -> None:
 
 _NAMES = Settings()  # the local stack's table names (stage dev)
 GROUPS = (  # the grouping of a lead's write units, by table name
-    ("outbox events and their indexes", _NAMES.events_table),
-    ("KPI rollups", _NAMES.kpis_table),
-    ("the lead and its index", _NAMES.leads_table),
-    ("timers and their indexes", _NAMES.timers_table),
+    ("outbox events and their indexes", _NAMES.table("events")),
+    ("KPI rollups", _NAMES.table("kpis")),
+    ("the lead and its index", _NAMES.table("leads")),
+    ("timers and their indexes", _NAMES.table("timers")),
 )
 
 

@@ -130,12 +130,12 @@ def local_secrets(settings: StackSettings) -> dict[str, str]:
 
     names = Settings()  # the template's names for its default stage, as the local stack makes them
     return {
-        names.webhook_secrets_id: json.dumps({"*": settings.webhook_secret}),
-        names.api_keys_id: json.dumps({**_api_keys(settings.api_keys), "local-admin": settings.admin_key}),
-        names.google_account_id: "{}",
-        names.chat_webhooks_id: settings.chat_webhooks,
-        names.delivery_secret_id: json.dumps({"secret": settings.delivery_secret}),
-        names.link_secret_id: json.dumps({"secret": settings.link_secret}),
+        names.secret("webhook-secrets"): json.dumps({"*": settings.webhook_secret}),
+        names.secret("api-keys"): json.dumps({**_api_keys(settings.api_keys), "local-admin": settings.admin_key}),
+        names.secret("google-service-account"): "{}",
+        names.secret("chat-webhooks"): settings.chat_webhooks,
+        names.secret("delivery-secret"): json.dumps({"secret": settings.delivery_secret}),
+        names.secret("link-secret"): json.dumps({"secret": settings.link_secret}),
     }
 
 

@@ -103,15 +103,7 @@ class Container:
     def secrets(self) -> Secrets:
         from shared.adapters.secrets import Secrets
 
-        s = self.settings
-        return Secrets(
-            s.webhook_secrets_id,
-            s.api_keys_id,
-            s.google_account_id,
-            s.chat_webhooks_id,
-            s.delivery_secret_id,
-            s.link_secret_id,
-        )
+        return Secrets(self.settings)
 
     @cached_property
     def links(self) -> ActionLinks:
@@ -127,9 +119,9 @@ class Container:
 
     @cached_property
     def idempotency(self) -> Idempotency:
-        from shared.adapters.idempotency import Idempotency
+        from shared.adapters.idempotency import TABLE, Idempotency
 
-        return Idempotency(self.settings.idempotency_table)
+        return Idempotency(self.settings.table(TABLE))
 
     @cached_property
     def kpis(self) -> DynamoKpiStore:
@@ -137,7 +129,7 @@ class Container:
 
         from shared.adapters.dynamo.kpis import DynamoKpiStore
 
-        return DynamoKpiStore(self.settings.kpis_table, boto3.client("dynamodb", region_name=self.settings.region))
+        return DynamoKpiStore(self.settings.table("kpis"), boto3.client("dynamodb", region_name=self.settings.region))
 
     @cached_property
     def audit(self) -> DynamoAuditLog:
@@ -145,7 +137,7 @@ class Container:
 
         from shared.adapters.dynamo.audit import DynamoAuditLog
 
-        return DynamoAuditLog(self.settings.events_table, boto3.client("dynamodb", region_name=self.settings.region))
+        return DynamoAuditLog(self.settings.table("events"), boto3.client("dynamodb", region_name=self.settings.region))
 
     @cached_property
     def personal_records(self) -> DynamoPersonalRecords:
@@ -155,7 +147,7 @@ class Container:
 
         self._bind()  # the by_subject and by_contact queries go through the bound models
         return DynamoPersonalRecords(
-            self.settings.events_table, boto3.client("dynamodb", region_name=self.settings.region)
+            self.settings.table("events"), boto3.client("dynamodb", region_name=self.settings.region)
         )
 
     @cached_property
@@ -165,14 +157,14 @@ class Container:
         from shared.adapters.dynamo.sweeps import DynamoSweepProgress
 
         return DynamoSweepProgress(
-            self.settings.routing_table, boto3.client("dynamodb", region_name=self.settings.region)
+            self.settings.table("routing-state"), boto3.client("dynamodb", region_name=self.settings.region)
         )
 
     @cached_property
     def publisher(self) -> EventBusPublisher:
         from shared.adapters.outbox import EventBusPublisher
 
-        return EventBusPublisher(self.settings.event_bus, self.settings.events_table)
+        return EventBusPublisher(self.settings.event_bus, self.settings.table("events"))
 
 
 _container: Container | None = None

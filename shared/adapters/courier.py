@@ -170,6 +170,6 @@ class DeliveryCourier:
     def dead_letter(self, delivery: Delivery) -> None:
         """The failed delivery's coordinates (no text, no address) on the dead-letter queue."""
         record = {k: v for k, v in delivery.to_dict().items() if k not in ("text",)}
-        queue = self._settings.deliveries_dlq
+        queue = self._settings.dead_letters("deliveries")
         url = queue if queue.startswith("http") else self._sqs.get_queue_url(QueueName=queue)["QueueUrl"]
         self._sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record, ensure_ascii=False))

@@ -28,6 +28,7 @@ from typing import Any
 
 from shared.kernel.domain.errors import Conflict, IdempotencyKeyReused
 
+TABLE = "idempotency"  # its name in template.yaml (Settings.table); action links keep their uses there too
 IN_PROGRESS_WAITS, IN_PROGRESS_PAUSE = 30, 0.1  # up to ~3 s
 WITH_KEY_SECONDS = 24 * 3600
 BODY_ONLY_SECONDS = 10 * 60

@@ -16,6 +16,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from shared.adapters.idempotency import TABLE as IDEMPOTENCY
 from shared.adapters.secrets import Secrets
 from shared.adapters.settings import Settings
 from shared.kernel.domain.links import LinkClaims, link_url, make_token, read_token
@@ -59,7 +60,7 @@ class ActionLinks:
         """True when this is the link's first use (now claimed); False when it was used."""
         try:
             self._client.put_item(
-                TableName=self._settings.idempotency_table,
+                TableName=self._settings.table(IDEMPOTENCY),
                 Item={
                     "id": {"S": f"link#{claims.link_id}"},
                     "expiration": {"N": str(claims.expires_at + KEEP_AFTER_EXPIRY_SECONDS)},
@@ -75,10 +76,10 @@ class ActionLinks:
     def used(self, claims: LinkClaims) -> bool:
         """Whether the link was used (a read: the confirm page of a used link says so)."""
         key = {"id": {"S": f"link#{claims.link_id}"}}
-        found = self._client.get_item(TableName=self._settings.idempotency_table, Key=key, ConsistentRead=True)
+        found = self._client.get_item(TableName=self._settings.table(IDEMPOTENCY), Key=key, ConsistentRead=True)
         return "Item" in found
 
     def release(self, claims: LinkClaims) -> None:
         """The action was refused or failed: the link was not used after all."""
         key = {"id": {"S": f"link#{claims.link_id}"}}
-        self._client.delete_item(TableName=self._settings.idempotency_table, Key=key)
+        self._client.delete_item(TableName=self._settings.table(IDEMPOTENCY), Key=key)

@@ -24,7 +24,6 @@ from typing import Any
 
 from shared.adapters.acting import current_actor
 from shared.adapters.dynamo.faults import THROTTLE_CODES, batch_get, is_throttling
-from shared.adapters.settings import EVENTS_PENDING_INDEX
 from shared.kernel.domain.events import Event
 from shared.kernel.services.ports import Throttled
 
@@ -216,12 +215,14 @@ class EventBusPublisher:
         read in BatchGetItem calls of 100 (this runs only for events that are stuck)."""
         from boto3.dynamodb.types import TypeDeserializer
 
+        from shared.adapters.dynamo.models import PendingIndex
+
         _, dynamodb = self._clients
         plain = TypeDeserializer()
         ids: list[str] = []
         request: dict[str, Any] = {
             "TableName": self.table,
-            "IndexName": EVENTS_PENDING_INDEX,
+            "IndexName": PendingIndex.Meta.index_name,
             "KeyConditionExpression": "pending = :p",
             "ExpressionAttributeValues": {":p": {"S": partition}},
         }

@@ -17,21 +17,14 @@ _reported: set[str] = set()
 
 
 class Secrets:
-    def __init__(
-        self,
-        webhook_secrets_id: str,
-        api_keys_id: str,
-        google_account_id: str = Settings.google_account_id,
-        chat_webhooks_id: str = Settings.chat_webhooks_id,
-        delivery_secret_id: str = Settings.delivery_secret_id,
-        link_secret_id: str = Settings.link_secret_id,
-    ) -> None:
-        self._webhook_id = webhook_secrets_id
-        self._api_keys_id = api_keys_id
-        self._google_id = google_account_id
-        self._chat_id = chat_webhooks_id
-        self._delivery_id = delivery_secret_id
-        self._link_id = link_secret_id
+    def __init__(self, settings: Settings | None = None) -> None:
+        names = settings or Settings()
+        self._webhook_id = names.secret("webhook-secrets")
+        self._api_keys_id = names.secret("api-keys")
+        self._google_id = names.secret("google-service-account")
+        self._chat_id = names.secret("chat-webhooks")
+        self._delivery_id = names.secret("delivery-secret")
+        self._link_id = names.secret("link-secret")  # signs action links (CONTRACT §12)
 
     def chat_webhooks(self) -> dict[str, Any]:
         """``{name: {"kind", "url", "secret"?}}``: the chat channels alerts can name."""

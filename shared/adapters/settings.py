@@ -1,11 +1,15 @@
 """The process's settings, read from the environment once.
 
-Every name of a table, index, bus, queue or secret lives here, with template.yaml's names
-for the Stage's default (dev, the local stack's) as the defaults;
-tests/integration/local/test_settings.py checks both against the template (the environment
-variable each is read from, and the default), so a rename in one place cannot drift from the
-other. In AWS the template's Globals set every name; CLOSELOOP_STAGE names another stage's
-resources for a process without them (the CLI pointed at a deployed stage).
+Every table, secret and queue of template.yaml is named by the code with its one name, as the
+template's physical name ends (``settings.table("lead-keys")``, ``settings.secret("api-keys")``,
+``settings.dead_letters("deliveries")``): the environment variable the template's Globals set
+derives from it (``LEAD_KEYS_TABLE``, ``API_KEYS_ARN``, ``DELIVERIES_DLQ``), and so does the stage's
+physical name where none is set (``closeloop-<stage>-lead-keys``); the bus is ``EVENT_BUS_NAME``,
+else ``closeloop-<stage>``. tests/integration/local/test_settings.py checks every such variable of
+the template against that derivation, and that the code names every table the template declares.
+In AWS the template sets every name; CLOSELOOP_STAGE names another stage's resources for a process
+without them (the CLI pointed at a deployed stage). Index names are their PynamoDB classes'
+(shared/adapters/dynamo/models.py).
 """
 
 from __future__ import annotations
@@ -17,36 +21,12 @@ from dataclasses import dataclass, field, fields, replace
 
 from shared.leads.domain.origins import DevOrigins
 
-# environment variable -> the field it fills (the template's Globals set these in AWS)
+# environment variable -> the field it fills (the template sets these in AWS)
 ENVIRONMENT = {
-    "LEADS_TABLE": "leads_table",
-    "LEAD_KEYS_TABLE": "lead_keys_table",
-    "ROUTING_TABLE": "routing_table",
-    "EVENTS_TABLE": "events_table",
-    "RULES_TABLE": "rules_table",
-    "IDEMPOTENCY_TABLE": "idempotency_table",
-    "TIMERS_TABLE": "timers_table",
-    "DELIVERIES_TABLE": "deliveries_table",
-    "DELIVERIES_DLQ": "deliveries_dlq",
-    "CHAT_WEBHOOKS_ARN": "chat_webhooks_id",
-    "DELIVERY_SECRET_ARN": "delivery_secret_id",
-    "LINK_SECRET_ARN": "link_secret_id",
     "CLOSELOOP_PUBLIC_URL": "public_url",
     "CLOSELOOP_ERP_URL": "erp_url",
     "CLOSELOOP_FINANCE_URL": "finance_url",
     "SES_SENDER": "ses_sender",
-    "CASES_TABLE": "cases_table",
-    "CONTRACTS_TABLE": "contracts_table",
-    "ORDERS_TABLE": "orders_table",
-    "ACCOUNTS_TABLE": "accounts_table",
-    "OPPORTUNITIES_TABLE": "opportunities_table",
-    "QUOTES_TABLE": "quotes_table",
-    "INVOICES_TABLE": "invoices_table",
-    "KPIS_TABLE": "kpis_table",
-    "EVENT_BUS_NAME": "event_bus",
-    "WEBHOOK_SECRETS_ARN": "webhook_secrets_id",
-    "API_KEYS_ARN": "api_keys_id",
-    "GOOGLE_SERVICE_ACCOUNT_ARN": "google_account_id",
     "SPREADSHEET_ID": "spreadsheet_id",
     "CLOSELOOP_RULES": "local_rules_source",
     "CLOSELOOP_RULES_CHECK_SECONDS": "rules_check_seconds",
@@ -56,50 +36,17 @@ ENVIRONMENT = {
 
 # template.yaml's Stage default: the local stack's stage. Every physical name is closeloop-<stage>-...
 DEFAULT_STAGE = "dev"
-_PREFIX = f"closeloop-{DEFAULT_STAGE}-"
 
-# index names (declared in the template; the PynamoDB models carry the same names)
-EVENTS_PENDING_INDEX = "pending"
-EVENTS_BY_SUBJECT_INDEX = "by_subject"
-EVENTS_AUDIT_BY_ACTOR_INDEX = "audit_by_actor"  # (audit_actor, time): sparse, people's changes
-EVENTS_AUDIT_BY_DAY_INDEX = "audit_by_day"  # (audit_day, time): the same changes, a day at a time
-LEADS_BY_CAPTURE_DAY_INDEX = "by_capture_day"
-TIMERS_DUE_INDEX = "by_due"  # (due_shard, due_at): a sweep reads only what is due
-TIMERS_BY_ABOUT_INDEX = "by_about"  # (about, due_at): the timers of one lead or case
-CONTRACTS_BY_ACCOUNT_INDEX = "by_account"  # (account_id, end_date): the contracts of one account
-DELIVERIES_BY_ABOUT_INDEX = "by_about"  # (about, created_at): the deliveries of one record
-LISTED_INDEX = "by_recency"  # (list_shard, listed_at) + list_fields: every list of CONTRACT §11
-CASES_BY_ACCOUNT_INDEX = "by_account"  # (account_id, opened_at) + priority, status: an account's cases
-CASES_BY_CONTACT_INDEX = "by_contact"  # (contact_key): a contact's cases, for erasure (sparse, keys only)
-ACCOUNTS_BY_SEGMENT_INDEX = "by_segment"  # (segment, segment_since): the accounts of one segment
+# what ends the variable naming a table, a secret (its ARN) and a dead-letter queue (its URL)
+_TABLE, _SECRET, _DEAD_LETTERS = "_TABLE", "_ARN", "_DLQ"
+_BUS = "EVENT_BUS_NAME"
+# The one table whose variable is not its name's: the template's Globals set ROUTING_TABLE for
+# closeloop-<stage>-routing-state (renaming a deployed function's variable is a change of its own).
+_TABLE_VARIABLES = {"routing-state": "ROUTING_TABLE"}
 
 
 @dataclass(frozen=True)
 class Settings:
-    leads_table: str = f"{_PREFIX}leads"
-    lead_keys_table: str = f"{_PREFIX}lead-keys"
-    routing_table: str = f"{_PREFIX}routing-state"
-    events_table: str = f"{_PREFIX}events"
-    rules_table: str = f"{_PREFIX}rules"
-    idempotency_table: str = f"{_PREFIX}idempotency"
-    timers_table: str = f"{_PREFIX}timers"
-    deliveries_table: str = f"{_PREFIX}deliveries"
-    deliveries_dlq: str = f"{_PREFIX}deliveries-dlq"  # a queue name, or its URL (the template's Ref)
-    cases_table: str = f"{_PREFIX}cases"
-    contracts_table: str = f"{_PREFIX}contracts"
-    orders_table: str = f"{_PREFIX}orders"
-    accounts_table: str = f"{_PREFIX}accounts"
-    opportunities_table: str = f"{_PREFIX}opportunities"
-    quotes_table: str = f"{_PREFIX}quotes"
-    invoices_table: str = f"{_PREFIX}invoices"  # the invoices' list copies (the order holds the invoice)
-    kpis_table: str = f"{_PREFIX}kpis"
-    event_bus: str = f"closeloop-{DEFAULT_STAGE}"
-    webhook_secrets_id: str = f"{_PREFIX}webhook-secrets"
-    api_keys_id: str = f"{_PREFIX}api-keys"
-    google_account_id: str = f"{_PREFIX}google-service-account"
-    chat_webhooks_id: str = f"{_PREFIX}chat-webhooks"
-    delivery_secret_id: str = f"{_PREFIX}delivery-secret"
-    link_secret_id: str = f"{_PREFIX}link-secret"  # signs action links (CONTRACT §12)
     # where people's browsers reach the API: action links are <public_url>/a/<token>
     public_url: str = "http://127.0.0.1:8000"
     erp_url: str = ""  # none: ERP deliveries wait as pending
@@ -116,13 +63,32 @@ class Settings:
     # --allow-dev-origins`), so no variable of a deployed function can turn it on.
     dev_origins: DevOrigins = DevOrigins.NEVER
     stage: str = DEFAULT_STAGE
-    # the tables of the aggregates read only by id (shared/adapters/dynamo/models.py PLAIN) have no
-    # field each: ``<NAME>_TABLE`` as the template's Globals set it (``RMAS_TABLE``), or the stage's
-    other_tables: tuple[tuple[str, str], ...] = field(default=())
+    # the names the environment gives (``LEADS_TABLE``, ``API_KEYS_ARN``, ``DELIVERIES_DLQ``,
+    # ``EVENT_BUS_NAME``: the template's Globals set them in AWS); any other is the stage's
+    names: tuple[tuple[str, str], ...] = field(default=())
 
     def table(self, name: str) -> str:
-        """The name of a table with no field here (template.yaml's ``closeloop-<stage>-<name>``)."""
-        return dict(self.other_tables).get(table_variable(name), f"closeloop-{self.stage}-{name}")
+        """A table of template.yaml by its name (``lead-keys``): ``LEAD_KEYS_TABLE``, else the
+        stage's ``closeloop-<stage>-lead-keys``."""
+        return self._named(table_variable(name), name)
+
+    def secret(self, name: str) -> str:
+        """A secret's id by its name (``api-keys``): ``API_KEYS_ARN`` (the template's Ref, an ARN),
+        else the stage's ``closeloop-<stage>-api-keys``."""
+        return self._named(_variable(name, _SECRET), name)
+
+    def dead_letters(self, name: str) -> str:
+        """The dead-letter queue of ``name``'s sends (``deliveries``): ``DELIVERIES_DLQ`` (the
+        template's Ref, the queue's URL), else the stage's ``closeloop-<stage>-deliveries-dlq``."""
+        return self._named(_variable(name, _DEAD_LETTERS), f"{name}-dlq")
+
+    @property
+    def event_bus(self) -> str:
+        """``EVENT_BUS_NAME``, else the stage's bus, ``closeloop-<stage>``."""
+        return dict(self.names).get(_BUS, f"closeloop-{self.stage}")
+
+    def _named(self, variable: str, name: str) -> str:
+        return dict(self.names).get(variable, f"closeloop-{self.stage}-{name}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -133,8 +99,8 @@ class Settings:
             if variable in e:
                 values[name] = float(e[variable]) if types[name] in (float, "float") else e[variable]
         values["region"] = e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or cls.region
-        values["other_tables"] = tuple(
-            sorted((k, v) for k, v in e.items() if k.endswith("_TABLE") and k not in ENVIRONMENT)
+        values["names"] = tuple(
+            sorted((k, v) for k, v in e.items() if k.endswith((_TABLE, _SECRET, _DEAD_LETTERS)) or k == _BUS)
         )
         stage = e.get("CLOSELOOP_STAGE", "").strip()
         base = cls.for_stage(stage) if stage else cls()
@@ -145,24 +111,16 @@ class Settings:
         """The names of a deployed stage's tables, queue, bus and secrets (closeloop-<stage>-...)."""
         if not _STAGE.fullmatch(stage):
             raise ValueError(f"CLOSELOOP_STAGE must be 1 to 12 lower-case letters or digits, not {stage[:40]!r}")
-        defaults = cls()
-        renamed = {
-            f.name: _restage(getattr(defaults, f.name), stage)
-            for f in fields(cls)
-            if isinstance(getattr(defaults, f.name), str) and getattr(defaults, f.name).startswith("closeloop-")
-        }
-        return replace(defaults, **renamed, stage=stage)  # type: ignore[arg-type]
+        return cls(stage=stage)
 
 
 def table_variable(name: str) -> str:
-    """The environment variable naming a table with no Settings field: ``rmas`` → ``RMAS_TABLE``."""
-    return name.replace("-", "_").upper() + "_TABLE"
+    """The environment variable naming a table: ``lead-keys`` → ``LEAD_KEYS_TABLE``."""
+    return _TABLE_VARIABLES.get(name) or _variable(name, _TABLE)
+
+
+def _variable(name: str, suffix: str) -> str:
+    return name.replace("-", "_").upper() + suffix
 
 
 _STAGE = re.compile(r"[a-z][a-z0-9]{0,11}")  # the template's Stage AllowedPattern
-
-
-def _restage(name: str, stage: str) -> str:
-    if name == f"closeloop-{DEFAULT_STAGE}":  # the bus
-        return f"closeloop-{stage}"
-    return f"closeloop-{stage}-" + name.removeprefix(_PREFIX)

@@ -150,10 +150,10 @@ def test_leads_are_captured_once_each_and_every_sender_hears_what_it_would_witho
 
     cli(stack, "pump", "--timeout", "240")
     answered = {s.body["lead_id"] for s in sent}
-    assert {item["lead_id"]["S"] for item in scan(stack, NAMES.leads_table)} == answered  # no lead more
-    keys = {i["key"]["S"]: i for i in scan(stack, NAMES.lead_keys_table) if i["key"]["S"].startswith("email#")}
+    assert {item["lead_id"]["S"] for item in scan(stack, NAMES.table("leads"))} == answered  # no lead more
+    keys = {i["key"]["S"]: i for i in scan(stack, NAMES.table("lead-keys")) if i["key"]["S"].startswith("email#")}
     assert len(keys) == DISTINCT + 1
-    events = Counter((e["type"]["S"], e["subject"]["S"]) for e in scan(stack, NAMES.events_table))
+    events = Counter((e["type"]["S"], e["subject"]["S"]) for e in scan(stack, NAMES.table("events")))
     captured = [subject for (kind, subject), n in events.items() if kind == "LeadCaptured"]
     assert len(captured) == DISTINCT + 1
     twice = {k: n for k, n in events.items() if n > 1 and k[0] not in PER_TOUCH}
@@ -203,7 +203,7 @@ def test_each_envelope_makes_one_order_and_each_shipment_one_invoice_request_del
     no_5xx_but_busy(stack, [s for deal in deals for s in deal["sent"]])
     cli(stack, "pump", "--timeout", "240")
 
-    events = Counter((e["type"]["S"], e["subject"]["S"]) for e in scan(stack, NAMES.events_table))
+    events = Counter((e["type"]["S"], e["subject"]["S"]) for e in scan(stack, NAMES.table("events")))
     for deal in deals:
         order, contract = f"order/{deal['order_id']}", f"contract/{deal['contract_id']}"
         assert events[("ContractSigned", contract)] == 1
@@ -214,7 +214,7 @@ def test_each_envelope_makes_one_order_and_each_shipment_one_invoice_request_del
     # the one account's orders move its segment more than once, each move once: a chain from → to
     moves = sorted(
         (e["time"]["S"], json.loads(e["data"]["S"]))
-        for e in scan(stack, NAMES.events_table)
+        for e in scan(stack, NAMES.table("events"))
         if e["type"]["S"] == "AccountSegmentChanged"
     )
     assert moves and [m[1]["from"] for m in moves] == [None, *(m[1]["to"] for m in moves[:-1])]
@@ -228,20 +228,20 @@ def test_each_envelope_makes_one_order_and_each_shipment_one_invoice_request_del
 
 def test_the_timer_sweep_fires_every_due_timer_once_and_sets_none_aside(stack: dict[str, Any]) -> None:
     cli(stack, "pump", "--timeout", "240")
-    before = Counter((e["type"]["S"], e["subject"]["S"]) for e in scan(stack, NAMES.events_table))
+    before = Counter((e["type"]["S"], e["subject"]["S"]) for e in scan(stack, NAMES.table("events")))
     at = datetime.now(UTC) + timedelta(days=1)
-    due = {t["timer_id"]["S"] for t in scan(stack, NAMES.timers_table) if t["due_at"]["S"] <= iso(at)}
+    due = {t["timer_id"]["S"] for t in scan(stack, NAMES.table("timers")) if t["due_at"]["S"] <= iso(at)}
     assert len(due) >= ROUTED  # each routed lead's SLA clocks, at least
     left = due
     for _ in range(4):  # the minute schedule runs again: a sweep that ran out of time left the rest
         cli(stack, "schedule", "run", "timer-sweep", "--at", at.isoformat(), "--timeout", "240")
-        timers = scan(stack, NAMES.timers_table)
+        timers = scan(stack, NAMES.table("timers"))
         left = due & {t["timer_id"]["S"] for t in timers if t["due_at"]["S"] <= iso(at)}
         if not left:
             break
     assert not left  # every timer due then fired (deleted in its transaction, or moved on)
     assert not [t for t in timers if t["due_shard"]["S"] == "failed"]  # none set aside
-    after = Counter((e["type"]["S"], e["subject"]["S"]) for e in scan(stack, NAMES.events_table))
+    after = Counter((e["type"]["S"], e["subject"]["S"]) for e in scan(stack, NAMES.table("events")))
     assert after - before, "the sweep fired nothing"
     # none fired twice (an account's segment changes are a chain of their own, checked above)
     assert not {k: n for k, n in after.items() if n > 1 and k[0] not in (*PER_TOUCH, *PER_CHANGE)}

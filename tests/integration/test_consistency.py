@@ -34,6 +34,8 @@ def _keys(schema: list[dict[str, str]]) -> dict[str, str]:
 
 
 def test_models_match_the_template_tables_and_indexes():
+    """Each model's keys and indexes (an index's name is its class's index_name: the one
+    declaration); that the code names every table of the template is test_settings.py's check."""
     by_name = {spec.name: spec for spec in tables(TEMPLATE)}
     for model in MODELS:
         spec = by_name.get(model.Meta.table_name)
@@ -48,9 +50,3 @@ def test_models_match_the_template_tables_and_indexes():
             # the order of a KeySchema list carries no meaning (KeyType says which is which)
             assert _keys(ours["key_schema"]) == _keys(theirs["KeySchema"]), f"{model.__name__}.{name}"
             assert ours["projection"]["ProjectionType"] == theirs["Projection"]["ProjectionType"]
-
-
-def test_every_table_in_the_template_has_a_model_or_a_known_owner():
-    modelled = {model.Meta.table_name for model in MODELS}
-    # the idempotency table belongs to Powertools Idempotency, which manages its own items
-    assert {spec.name for spec in tables(TEMPLATE)} - modelled == {"closeloop-dev-idempotency"}

@@ -140,7 +140,7 @@ def test_the_template_gives_every_table_its_indexes_and_projections() -> None:
     from shared.adapters.settings import Settings
 
     specs = table_specs(load_template())
-    events = specs[Settings().events_table]  # the local stack's name (stage dev)
+    events = specs[Settings().table("events")]  # the local stack's name (stage dev)
     assert events.keys == ("event_id",)
     assert {i.name: i.projection for i in events.indexes} == {
         "by_subject": "KEYS_ONLY",

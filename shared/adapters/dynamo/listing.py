@@ -27,11 +27,11 @@ from shared.adapters.dynamo.models import (
     CaseItem,
     ContractItem,
     InvoiceItem,
+    ListedIndex,
     OpportunityItem,
     OrderItem,
     QuoteItem,
 )
-from shared.adapters.settings import LISTED_INDEX
 from shared.composition.services.list_specs import BY_KIND
 from shared.customers.domain.accounts import Account
 from shared.customers.domain.contracts import Contract
@@ -215,7 +215,7 @@ class _ShardReader:
         values: dict[str, Any] = {":shard": {"S": shard}, ":low": {"S": low}, ":upper": {"S": self._upper}}
         self._request: dict[str, Any] = {
             "TableName": table,
-            "IndexName": LISTED_INDEX,
+            "IndexName": ListedIndex.Meta.index_name,
             "KeyConditionExpression": "#shard = :shard AND #at BETWEEN :low AND :upper",
             "ScanIndexForward": False,
             # the row and its version only (not the filtered values): a page reads what it shows

@@ -1,13 +1,16 @@
 """PynamoDB models: one per table of template.yaml (a test keeps them in step).
 
-Table names come from the environment the template sets (``LEADS_TABLE`` ...), read when
-the models are first bound, with Settings' defaults (the template's names for the dev stage).
+Each model names its table once, by its name in template.yaml (``@stored_in("lead-keys")``):
+Settings.table reads the environment the template sets (``LEAD_KEYS_TABLE`` ...) when the models
+are bound, else the stage's (``closeloop-<stage>-lead-keys``). Each index's name is its class's
+``index_name``, the one the template declares (tests/integration/test_consistency.py).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pynamodb.attributes import (
     BinaryAttribute,
@@ -20,41 +23,8 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
-from shared.adapters.settings import (
-    ACCOUNTS_BY_SEGMENT_INDEX,
-    CASES_BY_ACCOUNT_INDEX,
-    CASES_BY_CONTACT_INDEX,
-    CONTRACTS_BY_ACCOUNT_INDEX,
-    DELIVERIES_BY_ABOUT_INDEX,
-    EVENTS_AUDIT_BY_ACTOR_INDEX,
-    EVENTS_AUDIT_BY_DAY_INDEX,
-    EVENTS_BY_SUBJECT_INDEX,
-    EVENTS_PENDING_INDEX,
-    LEADS_BY_CAPTURE_DAY_INDEX,
-    LISTED_INDEX,
-    TIMERS_BY_ABOUT_INDEX,
-    TIMERS_DUE_INDEX,
-    Settings,
-)
+from shared.adapters.settings import Settings
 from shared.kernel.domain.stored_json import dumps
-
-TABLE_SETTING = {  # model -> the Settings field naming its table
-    "LeadItem": "leads_table",
-    "LeadKeyItem": "lead_keys_table",
-    "RoutingStateItem": "routing_table",
-    "EventItem": "events_table",
-    "RulesItem": "rules_table",
-    "TimerItem": "timers_table",
-    "DeliveryItem": "deliveries_table",
-    "CaseItem": "cases_table",
-    "ContractItem": "contracts_table",
-    "OrderItem": "orders_table",
-    "AccountItem": "accounts_table",
-    "OpportunityItem": "opportunities_table",
-    "QuoteItem": "quotes_table",
-    "InvoiceItem": "invoices_table",
-    "KpiItem": "kpis_table",
-}
 
 
 class StoredJSONAttribute(JSONAttribute):
@@ -70,6 +40,22 @@ def _region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
+TABLES: dict[type[Model], str] = {}  # every model -> its table's name in template.yaml (Settings.table)
+_Model = TypeVar("_Model", bound=type[Model])
+
+
+def stored_in(table: str) -> Callable[[_Model], _Model]:
+    """A model's table, by its name in template.yaml: the dev stage's (the local stack's) until
+    bind_tables names this process's."""
+
+    def register(model: _Model) -> _Model:
+        model.Meta.table_name = Settings().table(table)
+        TABLES[model] = table
+        return model
+
+    return register
+
+
 class ListedIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
     """A kind's list (CONTRACT §11), newest first: ``listed_at`` is ``<time>#<id>`` within one of a
     few shards (a busy day's writes spread over them; a page merges them). Only the filtered
@@ -77,7 +63,7 @@ class ListedIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
     index entry alone unless one of those changes."""
 
     class Meta:
-        index_name = LISTED_INDEX
+        index_name = "by_recency"
         projection = IncludeProjection(["list_fields"])
 
     list_shard = UnicodeAttribute(hash_key=True)
@@ -90,18 +76,19 @@ class CaptureDayIndex(GlobalSecondaryIndex["LeadItem"]):  # type: ignore[no-unty
     lead's other changes (touches, SLA, notes) never rewrite its index entry; readers BatchGet."""
 
     class Meta:
-        index_name = LEADS_BY_CAPTURE_DAY_INDEX
+        index_name = "by_capture_day"
         projection = IncludeProjection(["owner_id", "team", "grade"])
 
     capture_day = UnicodeAttribute(hash_key=True)
     captured_at = UnicodeAttribute(range_key=True)
 
 
+@stored_in("leads")
 class LeadItem(Model):
     """A lead. The whole entity lives in ``doc``; the top-level attributes serve indexes."""
 
     class Meta:
-        table_name = Settings.leads_table
+        table_name: str  # @stored_in
         region = _region()
 
     lead_id = UnicodeAttribute(hash_key=True)
@@ -115,22 +102,24 @@ class LeadItem(Model):
     by_capture_day = CaptureDayIndex()
 
 
+@stored_in("lead-keys")
 class LeadKeyItem(Model):
     """A unique identity key (``email#...``, ``phone#...``, ``credit#...``) owned by one lead."""
 
     class Meta:
-        table_name = Settings.lead_keys_table
+        table_name: str  # @stored_in
         region = _region()
 
     key = UnicodeAttribute(hash_key=True)
     lead_id = UnicodeAttribute()
 
 
+@stored_in("routing-state")
 class RoutingStateItem(Model):
     """Per team: round-robin turn counters (``turn:<pool>``) and a ``loads`` map of owner → leads."""
 
     class Meta:
-        table_name = Settings.routing_table
+        table_name: str  # @stored_in
         region = _region()
 
     pk = UnicodeAttribute(hash_key=True)
@@ -140,7 +129,7 @@ class SubjectIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untype
     """Keys only: a reader BatchGets the events (an index copy would double their write units)."""
 
     class Meta:
-        index_name = EVENTS_BY_SUBJECT_INDEX
+        index_name = "by_subject"
         projection = KeysOnlyProjection()
 
     subject = UnicodeAttribute(hash_key=True)
@@ -151,7 +140,7 @@ class PendingIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untype
     """Sparse: only events not yet on the bus carry ``pending``. Keys only, like by_subject."""
 
     class Meta:
-        index_name = EVENTS_PENDING_INDEX
+        index_name = "pending"
         projection = KeysOnlyProjection()
 
     pending = UnicodeAttribute(hash_key=True)
@@ -162,7 +151,7 @@ class AuditActorIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-unt
     """Sparse: changes made by people (an API key, an action link, the CLI) and rules publishing."""
 
     class Meta:
-        index_name = EVENTS_AUDIT_BY_ACTOR_INDEX
+        index_name = "audit_by_actor"
         projection = KeysOnlyProjection()
 
     audit_actor = UnicodeAttribute(hash_key=True)
@@ -173,18 +162,19 @@ class AuditDayIndex(GlobalSecondaryIndex["EventItem"]):  # type: ignore[no-untyp
     """The same changes by UTC day: an unfiltered audit reads one day per Query, newest first."""
 
     class Meta:
-        index_name = EVENTS_AUDIT_BY_DAY_INDEX
+        index_name = "audit_by_day"
         projection = KeysOnlyProjection()
 
     audit_day = UnicodeAttribute(hash_key=True)
     time = UnicodeAttribute(range_key=True)
 
 
+@stored_in("events")
 class EventItem(Model):
     """The outbox: one domain event, written in the same transaction as its change."""
 
     class Meta:
-        table_name = Settings.events_table
+        table_name: str  # @stored_in
         region = _region()
 
     event_id = UnicodeAttribute(hash_key=True)
@@ -208,11 +198,12 @@ class EventItem(Model):
     audit_by_day = AuditDayIndex()
 
 
+@stored_in("rules")
 class RulesItem(Model):
     """Rules versions: the ``active`` pointer, version records and gzip'd content chunks."""
 
     class Meta:
-        table_name = Settings.rules_table
+        table_name: str  # @stored_in
         region = _region()
 
     pk = UnicodeAttribute(hash_key=True)
@@ -228,7 +219,7 @@ class DueIndex(GlobalSecondaryIndex["TimerItem"]):  # type: ignore[no-untyped-ca
     """Timers by due time within a shard: a sweep's query returns only timers already due."""
 
     class Meta:
-        index_name = TIMERS_DUE_INDEX
+        index_name = "by_due"
         projection = AllProjection()
 
     due_shard = UnicodeAttribute(hash_key=True)
@@ -236,19 +227,22 @@ class DueIndex(GlobalSecondaryIndex["TimerItem"]):  # type: ignore[no-untyped-ca
 
 
 class AboutIndex(GlobalSecondaryIndex["TimerItem"]):  # type: ignore[no-untyped-call]
+    """The timers of one lead or case, by due time."""
+
     class Meta:
-        index_name = TIMERS_BY_ABOUT_INDEX
+        index_name = "by_about"
         projection = AllProjection()
 
     about = UnicodeAttribute(hash_key=True)
     due_at = UnicodeAttribute(range_key=True)
 
 
+@stored_in("timers")
 class TimerItem(Model):
     """A pending timer. Firing deletes it in the same transaction as what firing does."""
 
     class Meta:
-        table_name = Settings.timers_table
+        table_name: str  # @stored_in
         region = _region()
 
     timer_id = UnicodeAttribute(hash_key=True)
@@ -271,19 +265,20 @@ class DeliveryAboutIndex(GlobalSecondaryIndex["DeliveryItem"]):  # type: ignore[
     """The deliveries about one record, oldest first; keys only (readers BatchGet them)."""
 
     class Meta:
-        index_name = DELIVERIES_BY_ABOUT_INDEX
+        index_name = "by_about"
         projection = KeysOnlyProjection()
 
     about = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
 
 
+@stored_in("deliveries")
 class DeliveryItem(Model):
     """An outbound delivery (alert, ERP, finance): the whole aggregate in ``doc``; the stream of
     this table drives sending."""
 
     class Meta:
-        table_name = Settings.deliveries_table
+        table_name: str  # @stored_in
         region = _region()
 
     delivery_id = UnicodeAttribute(hash_key=True)
@@ -303,7 +298,7 @@ class CaseAccountIndex(GlobalSecondaryIndex["CaseItem"]):  # type: ignore[no-unt
     are not in it (sparse)."""
 
     class Meta:
-        index_name = CASES_BY_ACCOUNT_INDEX
+        index_name = "by_account"
         projection = IncludeProjection(["priority", "status"])
 
     account_id = UnicodeAttribute(hash_key=True)
@@ -315,18 +310,19 @@ class CaseContactIndex(GlobalSecondaryIndex["CaseItem"]):  # type: ignore[no-unt
     Keys only and sparse: a case without a contact, or whose contact was erased, is not in it."""
 
     class Meta:
-        index_name = CASES_BY_CONTACT_INDEX
+        index_name = "by_contact"
         projection = KeysOnlyProjection()
 
     contact_key = UnicodeAttribute(hash_key=True)
 
 
+@stored_in("cases")
 class CaseItem(Model):
     """A support case. The whole case (history included) lives in ``doc``; ``account_id``,
     ``priority`` and ``status`` (the replayed one) also feed the ``by_account`` index."""
 
     class Meta:
-        table_name = Settings.cases_table
+        table_name: str  # @stored_in
         region = _region()
 
     case_id = UnicodeAttribute(hash_key=True)
@@ -347,20 +343,23 @@ class CaseItem(Model):
 
 
 class ContractAccountIndex(GlobalSecondaryIndex["ContractItem"]):  # type: ignore[no-untyped-call]
+    """The contracts of one account, by end date; keys only."""
+
     class Meta:
-        index_name = CONTRACTS_BY_ACCOUNT_INDEX
+        index_name = "by_account"
         projection = KeysOnlyProjection()
 
     account_id = UnicodeAttribute(hash_key=True)
     end_date = UnicodeAttribute(range_key=True)
 
 
+@stored_in("contracts")
 class ContractItem(Model):
     """A signed contract (CONTRACT §2.8): the whole contract in ``doc``; ``by_account`` lists an
     account's contracts (renewal holds, the account view) without a scan."""
 
     class Meta:
-        table_name = Settings.contracts_table
+        table_name: str  # @stored_in
         region = _region()
 
     contract_id = UnicodeAttribute(hash_key=True)
@@ -376,12 +375,13 @@ class ContractItem(Model):
     by_recency = ListedIndex()
 
 
+@stored_in("orders")
 class OrderItem(Model):
     """An order: lines, shipments, invoices and history in ``doc``; the top-level attributes are
     there for people reading the table."""
 
     class Meta:
-        table_name = Settings.orders_table
+        table_name: str  # @stored_in
         region = _region()
 
     order_id = UnicodeAttribute(hash_key=True)
@@ -403,19 +403,20 @@ class AccountSegmentIndex(GlobalSecondaryIndex["AccountItem"]):  # type: ignore[
     accounts without a segment are not in it (sparse)."""
 
     class Meta:
-        index_name = ACCOUNTS_BY_SEGMENT_INDEX
+        index_name = "by_segment"
         projection = KeysOnlyProjection()
 
     segment = UnicodeAttribute(hash_key=True)
     segment_since = UnicodeAttribute(range_key=True)
 
 
+@stored_in("accounts")
 class AccountItem(Model):
     """An account (the customer company): the whole aggregate in ``doc``; ``segment`` and
     ``segment_since`` also feed the ``by_segment`` index."""
 
     class Meta:
-        table_name = Settings.accounts_table
+        table_name: str  # @stored_in
         region = _region()
 
     account_id = UnicodeAttribute(hash_key=True)
@@ -433,12 +434,13 @@ class AccountItem(Model):
     by_segment = AccountSegmentIndex()
 
 
+@stored_in("opportunities")
 class OpportunityItem(Model):
     """An opportunity (CONTRACT §2.6). The whole opportunity lives in ``doc``; the top-level
     attributes are there for people reading the table."""
 
     class Meta:
-        table_name = Settings.opportunities_table
+        table_name: str  # @stored_in
         region = _region()
 
     opportunity_id = UnicodeAttribute(hash_key=True)
@@ -453,11 +455,12 @@ class OpportunityItem(Model):
     by_recency = ListedIndex()
 
 
+@stored_in("quotes")
 class QuoteItem(Model):
     """A quote with its approval steps and history (CONTRACT §2.7), all in ``doc``."""
 
     class Meta:
-        table_name = Settings.quotes_table
+        table_name: str  # @stored_in
         region = _region()
 
     quote_id = UnicodeAttribute(hash_key=True)
@@ -471,12 +474,13 @@ class QuoteItem(Model):
     by_recency = ListedIndex()
 
 
+@stored_in("invoices")
 class InvoiceItem(Model):
     """An invoice as lists show it (``doc``: shared/fulfilment/domain/orders.py ListedInvoice): a copy, put
     with every change of its order in the same transaction; the order holds the invoice."""
 
     class Meta:
-        table_name = Settings.invoices_table
+        table_name: str  # @stored_in
         region = _region()
 
     invoice_id = UnicodeAttribute(hash_key=True)
@@ -487,13 +491,14 @@ class InvoiceItem(Model):
     by_recency = ListedIndex()
 
 
+@stored_in("kpis")
 class KpiItem(Model):
     """KPI rollups (shared/adapters/dynamo/kpis.py writes them with low-level expressions: their
     counters are attributes named by what they count): ``kpi|<team>|<owner>`` × period, one
     lead's / case's / account's KPI state, and one marker per event counted (TTL ``expires_at``)."""
 
     class Meta:
-        table_name = Settings.kpis_table
+        table_name: str  # @stored_in
         region = _region()
 
     pk = UnicodeAttribute(hash_key=True)
@@ -503,19 +508,15 @@ class KpiItem(Model):
 def _plain_model(kind: str) -> type[Model]:
     """The model of an aggregate read only by its id: ``<kind>_id``, the aggregate in ``doc``, its
     ``version``; its table is template.yaml's ``closeloop-<stage>-<kind>s``."""
-    table = f"{kind}s"
-    meta = type("Meta", (), {"table_name": Settings.from_env().table(table), "region": _region()})
     attributes = {
         "__module__": __name__,
         "__doc__": f"A {kind}: the whole aggregate in ``doc``.",
-        "Meta": meta,
+        "Meta": type("Meta", (), {"region": _region()}),
         f"{kind}_id": UnicodeAttribute(hash_key=True),
         "doc": StoredJSONAttribute(),
         "version": VersionAttribute(),
     }
-    model: type[Model] = type(f"{kind.title().replace('_', '')}Item", (Model,), attributes)
-    PLAIN_TABLES[model] = table
-    return model
+    return stored_in(f"{kind}s")(type(f"{kind.title().replace('_', '')}Item", (Model,), attributes))
 
 
 # An aggregate read only by its id (no index, no list) is one line here: its subject kind and its
@@ -525,34 +526,14 @@ def _plain_model(kind: str) -> type[Model]:
 PLAIN: dict[str, str] = {
     # "rma": "shared.fulfilment.domain.rmas:Rma",
 }
-PLAIN_TABLES: dict[type[Model], str] = {}  # each plain kind's model -> its table's name in template.yaml
 PLAIN_MODELS: dict[str, type[Model]] = {kind: _plain_model(kind) for kind in PLAIN}
-
-MODELS: tuple[type[Model], ...] = (
-    LeadItem,
-    LeadKeyItem,
-    RoutingStateItem,
-    EventItem,
-    RulesItem,
-    TimerItem,
-    DeliveryItem,
-    CaseItem,
-    OrderItem,
-    AccountItem,
-    OpportunityItem,
-    QuoteItem,
-    KpiItem,
-    ContractItem,
-    InvoiceItem,
-    *PLAIN_MODELS.values(),
-)
+MODELS: tuple[type[Model], ...] = tuple(TABLES)
 
 
 def bind_tables(settings: Settings | None = None) -> None:
     """Point the models at the tables this process was configured with."""
     settings = settings or Settings.from_env()
-    for model in MODELS:
-        plain = PLAIN_TABLES.get(model)
-        model.Meta.table_name = settings.table(plain) if plain else getattr(settings, TABLE_SETTING[model.__name__])
+    for model, table in TABLES.items():
+        model.Meta.table_name = settings.table(table)
         model.Meta.region = settings.region
         model._connection = None  # drop a connection made for another table name

@@ -38,10 +38,10 @@ def headers(key: str, json_body: bool = True) -> dict[str, str]:
 def scoped_keys(aws: str, clean_aws: Any) -> Iterator[Any]:
     client = boto3.client("secretsmanager", endpoint_url=aws)
     names = Settings()
-    client.put_secret_value(SecretId=names.api_keys_id, SecretString=json.dumps({**KEYS, "test": ADMIN_KEY}))
+    client.put_secret_value(SecretId=names.secret("api-keys"), SecretString=json.dumps({**KEYS, "test": ADMIN_KEY}))
     parameters.clear_caches()
     yield clean_aws
-    client.put_secret_value(SecretId=names.api_keys_id, SecretString=json.dumps({"test": ADMIN_KEY}))
+    client.put_secret_value(SecretId=names.secret("api-keys"), SecretString=json.dumps({"test": ADMIN_KEY}))
     parameters.clear_caches()
 
 

@@ -26,13 +26,15 @@ def as_deployed(aws: str, clean_aws: object) -> Iterator[str]:
     client = boto3.client("secretsmanager", endpoint_url=aws)
     names = Settings()
     client.put_secret_value(
-        SecretId=names.api_keys_id, SecretString=json.dumps({PLACEHOLDER_KEY: GENERATED, "ops": ADMIN_KEY})
+        SecretId=names.secret("api-keys"), SecretString=json.dumps({PLACEHOLDER_KEY: GENERATED, "ops": ADMIN_KEY})
     )
-    client.put_secret_value(SecretId=names.webhook_secrets_id, SecretString=json.dumps({PLACEHOLDER_KEY: GENERATED}))
+    client.put_secret_value(
+        SecretId=names.secret("webhook-secrets"), SecretString=json.dumps({PLACEHOLDER_KEY: GENERATED})
+    )
     parameters.clear_caches()
     yield aws
-    client.put_secret_value(SecretId=names.api_keys_id, SecretString=json.dumps({"test": ADMIN_KEY}))
-    client.put_secret_value(SecretId=names.webhook_secrets_id, SecretString=json.dumps({"*": WEBHOOK_SECRET}))
+    client.put_secret_value(SecretId=names.secret("api-keys"), SecretString=json.dumps({"test": ADMIN_KEY}))
+    client.put_secret_value(SecretId=names.secret("webhook-secrets"), SecretString=json.dumps({"*": WEBHOOK_SECRET}))
     parameters.clear_caches()
 
 
@@ -46,7 +48,6 @@ def test_the_generated_placeholder_is_not_an_api_key(as_deployed: str) -> None:
 
 
 def test_the_generated_placeholder_is_no_sources_signing_secret(as_deployed: str) -> None:
-    names = Settings()
-    secrets = Secrets(names.webhook_secrets_id, names.api_keys_id)
+    secrets = Secrets(Settings())
     assert secrets.webhook_secret(PLACEHOLDER_KEY) is None
     assert secrets.webhook_secret("website") is None

@@ -95,14 +95,14 @@ def test_a_stage_names_its_own_tables_bus_and_secrets() -> None:
     from shared.adapters.settings import Settings
 
     prod = Settings.from_env({"CLOSELOOP_STAGE": "prod"})
-    assert (prod.leads_table, prod.event_bus, prod.api_keys_id, prod.deliveries_dlq) == (
+    assert (prod.table("leads"), prod.event_bus, prod.secret("api-keys"), prod.dead_letters("deliveries")) == (
         "closeloop-prod-leads",
         "closeloop-prod",
         "closeloop-prod-api-keys",
         "closeloop-prod-deliveries-dlq",
     )
     # what the template sets in AWS still wins
-    assert Settings.from_env({"CLOSELOOP_STAGE": "prod", "LEADS_TABLE": "x"}).leads_table == "x"
+    assert Settings.from_env({"CLOSELOOP_STAGE": "prod", "LEADS_TABLE": "x"}).table("leads") == "x"
 
 
 def test_no_credentials_deep_in_a_pynamodb_error_is_recognised() -> None:

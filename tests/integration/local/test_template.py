@@ -12,7 +12,7 @@ import pytest
 
 from infra import template as cfn
 from infra.local.plumbing import stream_mappings
-from shared.adapters.dynamo.models import PLAIN_TABLES
+from shared.adapters.dynamo.models import PLAIN_MODELS, TABLES
 from shared.adapters.settings import Settings
 
 TEMPLATE = cfn.load_template()
@@ -96,11 +96,11 @@ SES_CONFIGURATION_SET = _resource_id(
 # An aggregate read only by its id (models.py PLAIN): its table, named by its declaration, with
 # its id as the key and nothing else; the API reads it (GetItem) and puts it in its change (PutItem).
 PLAIN = {  # logical id -> (its name, its key)
-    next(t.logical_id for t in cfn.tables(TEMPLATE) if t.name == Settings().table(table)): (
-        Settings().table(table),
+    next(t.logical_id for t in cfn.tables(TEMPLATE) if t.name == Settings().table(TABLES[model])): (
+        Settings().table(TABLES[model]),
         str(model._hash_keyname),
     )
-    for model, table in PLAIN_TABLES.items()
+    for model in PLAIN_MODELS.values()
 }
 
 # Exactly what each function's code does, table by table: no index, delete or condition-check

@@ -14,7 +14,7 @@ from shared.kernel.domain.access import api_keys, caller_of
 def test_the_local_secret_holds_the_scoped_keys_and_the_admin_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLOSELOOP_API_KEYS", json.dumps({"fin": {"key": "fin-key", "scopes": ["finance"]}}))
     monkeypatch.setenv("CLOSELOOP_ADMIN_KEY", "my-admin")
-    secret = json.loads(local_secrets(StackSettings.from_env())[Settings().api_keys_id])
+    secret = json.loads(local_secrets(StackSettings.from_env())[Settings().secret("api-keys")])
     keys, problems = api_keys(secret)
     assert not problems
     assert caller_of("fin-key", keys) is not None and caller_of("fin-key", keys).scopes == {"finance"}  # type: ignore[union-attr]
