@@ -10,7 +10,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from shared.adapters.settings import Settings
-from shared.composition.services.ports import AllWork
 from shared.kernel.domain.errors import RulesUnavailable
 from shared.kernel.domain.ids import use_namespace
 from shared.rules.domain.active import ActiveRules
@@ -27,6 +26,7 @@ if TYPE_CHECKING:  # the adapters' modules load boto3 and pynamodb: only on firs
     from shared.adapters.links import ActionLinks
     from shared.adapters.outbox import EventBusPublisher
     from shared.adapters.secrets import Secrets
+    from shared.composition.services.ports import AllWork  # every capability's ports: types only
 
 
 class RulesCache:
