@@ -126,16 +126,17 @@ def dev_origins_enabled(value: str) -> bool:
 
 def local_secrets(settings: StackSettings) -> dict[str, str]:
     """Local stand-ins for the Secrets Manager values (``*`` = every signed source)."""
+    from shared.adapters import secrets
     from shared.adapters.settings import Settings
 
     names = Settings()  # the template's names for its default stage, as the local stack makes them
     return {
-        names.secret("webhook-secrets"): json.dumps({"*": settings.webhook_secret}),
-        names.secret("api-keys"): json.dumps({**_api_keys(settings.api_keys), "local-admin": settings.admin_key}),
-        names.secret("google-service-account"): "{}",
-        names.secret("chat-webhooks"): settings.chat_webhooks,
-        names.secret("delivery-secret"): json.dumps({"secret": settings.delivery_secret}),
-        names.secret("link-secret"): json.dumps({"secret": settings.link_secret}),
+        names.secret(secrets.WEBHOOK_SECRETS): json.dumps({"*": settings.webhook_secret}),
+        names.secret(secrets.API_KEYS): json.dumps({**_api_keys(settings.api_keys), "local-admin": settings.admin_key}),
+        names.secret(secrets.GOOGLE_ACCOUNT): "{}",
+        names.secret(secrets.CHAT_WEBHOOKS): settings.chat_webhooks,
+        names.secret(secrets.DELIVERY_SECRET): json.dumps({"secret": settings.delivery_secret}),
+        names.secret(secrets.LINK_SECRET): json.dumps({"secret": settings.link_secret}),
     }
 
 

@@ -16,15 +16,20 @@ PLACEHOLDER_KEY = PLACEHOLDER_NAME
 _reported: set[str] = set()
 
 
+# each secret's one name (template.yaml's closeloop-<stage>-<name>; the local stack fills the same)
+WEBHOOK_SECRETS, API_KEYS, GOOGLE_ACCOUNT = "webhook-secrets", "api-keys", "google-service-account"
+CHAT_WEBHOOKS, DELIVERY_SECRET, LINK_SECRET = "chat-webhooks", "delivery-secret", "link-secret"
+
+
 class Secrets:
     def __init__(self, settings: Settings | None = None) -> None:
         names = settings or Settings()
-        self._webhook_id = names.secret("webhook-secrets")
-        self._api_keys_id = names.secret("api-keys")
-        self._google_id = names.secret("google-service-account")
-        self._chat_id = names.secret("chat-webhooks")
-        self._delivery_id = names.secret("delivery-secret")
-        self._link_id = names.secret("link-secret")  # signs action links (CONTRACT §12)
+        self._webhook_id = names.secret(WEBHOOK_SECRETS)
+        self._api_keys_id = names.secret(API_KEYS)
+        self._google_id = names.secret(GOOGLE_ACCOUNT)
+        self._chat_id = names.secret(CHAT_WEBHOOKS)
+        self._delivery_id = names.secret(DELIVERY_SECRET)
+        self._link_id = names.secret(LINK_SECRET)  # signs action links (CONTRACT §12)
 
     def chat_webhooks(self) -> dict[str, Any]:
         """``{name: {"kind", "url", "secret"?}}``: the chat channels alerts can name."""

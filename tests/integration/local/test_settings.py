@@ -12,7 +12,8 @@ from operator import attrgetter
 from typing import Any
 
 from infra import template as cfn
-from shared.adapters import idempotency
+from infra.local.stack import StackSettings, local_secrets
+from shared.adapters import idempotency, secrets
 from shared.adapters.dynamo.models import TABLES
 from shared.adapters.settings import Settings
 
@@ -83,6 +84,21 @@ def test_a_table_the_code_never_names_fails_the_check() -> None:
         "Properties": {"TableName": {"Fn::Sub": "closeloop-${Stage}-stray"}},
     }
     assert _disagreements(template) == {"closeloop-dev-stray"}
+
+
+def test_the_code_names_every_secret_of_the_template_and_no_other() -> None:
+    """The secrets the adapter reads (shared/adapters/secrets.py's names, which the local stack
+    fills too) are exactly the template's."""
+    names = (
+        secrets.WEBHOOK_SECRETS,
+        secrets.API_KEYS,
+        secrets.GOOGLE_ACCOUNT,
+        secrets.CHAT_WEBHOOKS,
+        secrets.DELIVERY_SECRET,
+        secrets.LINK_SECRET,
+    )
+    assert {Settings().secret(name) for name in names} == {s.name for s in cfn.secrets(cfn.load_template())}
+    assert set(local_secrets(StackSettings.from_env())) == {Settings().secret(name) for name in names}
 
 
 def test_any_table_is_named_by_the_environment_or_the_stage() -> None:
