@@ -18,6 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pynamodb.models import Model
 
+from shared.adapters.dynamo.faults import read_again
 from shared.adapters.dynamo.listing import stamp
 from shared.adapters.dynamo.models import PLAIN, PLAIN_MODELS
 
@@ -61,6 +62,21 @@ class DocumentTable(Generic[A]):
         aggregate = self.load(dict(item.doc))  # type: ignore[attr-defined]
         aggregate.version = int(item.version or 0)  # type: ignore[attr-defined]
         return aggregate
+
+    def page(self, limit: int, after: str | None = None) -> tuple[list[A], str | None]:
+        """Up to ``limit`` aggregates after the id ``after`` in one Scan page, and where the next
+        page starts (None: that was the last): for sweeps that visit every one anyway, so a Scan
+        reads each once. A page AWS sheds is read again (faults.read_again): one shed page does
+        not end the sweep."""
+        key = str(self.model._hash_keyname)
+        start = {key: {"S": after}} if after else None
+
+        def scan() -> tuple[list[Model], dict[str, Any] | None]:
+            results = self.model.scan(limit=limit, page_size=limit, last_evaluated_key=start)
+            return list(results), results.last_evaluated_key
+
+        items, last = read_again(scan)
+        return [self.from_item(item) for item in items], (str(last[key]["S"]) if last else None)
 
     def get(self, ident: str) -> A | None:
         """The aggregate, read consistently; None when there is none (or the id cannot be one)."""

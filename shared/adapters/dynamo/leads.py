@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from pynamodb.connection import Connection
 
 from shared.adapters.dynamo.documents import DocumentTable
-from shared.adapters.dynamo.faults import batch_get, read_again
+from shared.adapters.dynamo.faults import batch_get
 from shared.adapters.dynamo.models import LeadItem, LeadKeyItem, RoutingStateItem
 from shared.kernel.domain.events import iso
 from shared.kernel.services.ports import StaleAggregate
@@ -84,16 +84,7 @@ class DynamoLeadRepository:
         return LEADS.get(lead_id)
 
     def page(self, limit: int, after: str | None = None) -> tuple[list[Lead], str | None]:
-        """One Scan page (retention-sweep visits every lead anyway: a Scan reads each once), read
-        again when AWS sheds it (faults.read_again): one shed page does not end the sweep."""
-        start = {"lead_id": {"S": after}} if after else None
-
-        def scan() -> tuple[list[LeadItem], dict[str, Any] | None]:
-            results = LeadItem.scan(limit=limit, page_size=limit, last_evaluated_key=start)
-            return list(results), results.last_evaluated_key
-
-        items, last = read_again(scan)
-        return [LEADS.from_item(item) for item in items], (str(last["lead_id"]["S"]) if last else None)
+        return LEADS.page(limit, after)
 
     def captured_between(self, start: datetime, end: datetime) -> Iterator[Lead]:
         """Leads captured in [start, end), in capture order: day by day through the by_capture_day

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from shared.adapters.dynamo.documents import DocumentTable
-from shared.adapters.dynamo.faults import read_again
 from shared.adapters.dynamo.listing import stamp
 from shared.adapters.dynamo.models import AccountItem, InvoiceItem, LeadKeyItem, OrderItem
 from shared.customers.domain.accounts import Account, is_account_id
@@ -104,13 +103,4 @@ class DynamoAccountRepository:
         return page, (SegmentPosition(*keys[-1]) if more and keys else None)
 
     def page(self, limit: int, after: str | None = None) -> tuple[list[Account], str | None]:
-        """One Scan page (the sweep visits every account anyway: a Scan reads each once), read
-        again when AWS sheds it (faults.read_again): one shed page does not end the sweep."""
-        start = {"account_id": {"S": after}} if after else None
-
-        def scan() -> tuple[list[AccountItem], dict[str, Any] | None]:
-            results = AccountItem.scan(limit=limit, page_size=limit, last_evaluated_key=start)
-            return list(results), results.last_evaluated_key
-
-        items, last = read_again(scan)
-        return [ACCOUNTS.from_item(item) for item in items], (str(last["account_id"]["S"]) if last else None)
+        return ACCOUNTS.page(limit, after)

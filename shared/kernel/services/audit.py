@@ -20,7 +20,7 @@ from typing import Any
 from shared.kernel.domain.errors import ValidationFailed
 from shared.kernel.domain.events import iso, parse_iso
 from shared.kernel.domain.forms import text_problem
-from shared.kernel.services.listing import DEFAULT_LIMIT, MAX_LIMIT, parse_since
+from shared.kernel.services.listing import parse_limit, parse_since, unknown_parameters
 from shared.kernel.services.ports import AuditLog, AuditPosition, Clock
 
 PARAMETERS = ("subject", "actor", "since", "from", "to", "limit", "cursor")
@@ -40,13 +40,11 @@ def list_audit(params: Mapping[str, str] | None, log: AuditLog, clock: Clock) ->
 
 def _parse(params: dict[str, str], now: datetime) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    for name in params:
-        if name not in PARAMETERS:
-            errors[name[:50]] = f"unknown parameter; use {', '.join(PARAMETERS)}"
+    unknown_parameters(params, PARAMETERS, errors)  # the same rules as every list (listing.py)
     subject, actor = _text(params, "subject", errors), _text(params, "actor", errors)
     if subject is not None and actor is not None:
         errors["actor"] = "give subject or actor, not both"
-    limit = _limit(params.get("limit"), errors)
+    limit = parse_limit(params.get("limit"), errors)
     filtered = subject is not None or actor is not None
     until = _instant(params, "to", now, errors, future=True) if "to" in params else now
     after, since = None, now
@@ -87,15 +85,6 @@ def _text(params: dict[str, str], name: str, errors: dict[str, str]) -> str | No
     if problem:
         errors[name] = problem
     return value.strip()
-
-
-def _limit(text: str | None, errors: dict[str, str]) -> int:
-    if text is None:
-        return DEFAULT_LIMIT
-    if not (text.isascii() and text.isdigit() and len(text) <= 4 and 1 <= int(text) <= MAX_LIMIT):
-        errors["limit"] = f"must be a whole number from 1 to {MAX_LIMIT}"
-        return DEFAULT_LIMIT
-    return int(text)
 
 
 def _instant(
