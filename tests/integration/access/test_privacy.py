@@ -70,8 +70,10 @@ def _person_world(client: Any) -> tuple[str, list[str]]:
 
 
 def _kpis(client: Any) -> dict[str, Any]:
+    # KPI days are the business's (Asia/Shanghai, UTC+8) and `to` is exclusive: from 16:00 UTC a
+    # lead captured now is counted on the day after the UTC date
     today = datetime.now(UTC).date()
-    query = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+    query = f"from={today - timedelta(days=1)}&to={today + timedelta(days=2)}"
     answer = client.http.get(f"/kpis?{query}", headers={"X-Api-Key": ADMIN_KEY})
     assert answer.status_code == 200, answer.body
     return dict(body(answer)["kpis"])
